@@ -1,0 +1,57 @@
+namespace GroupedGemm.Bench.Running;
+
+/// <summary>What <c>GroupedGemm.Bench run</c> was asked to do.</summary>
+internal sealed record BenchOptions(
+    FileInfo Problems,
+    FileInfo Output,
+    IReadOnlyList<string> Configs,
+    IReadOnlyList<string> Routings,
+    IReadOnlyList<DType> Dtypes,
+    IReadOnlyList<string> Forms,
+    IReadOnlyList<GemmBackend> Backends,
+    IReadOnlyList<bool> AutoDeviceCounts,
+    int Iters,
+    int Warmup,
+    bool Verify,
+    int Device,
+    int Seed);
+
+/// <summary>The names the command line and the JSON files use for element types and backends.</summary>
+internal static class Names
+{
+    /// <summary>"bf16" or "fp16".</summary>
+    public static string Of(DType dtype) => dtype switch
+    {
+        DType.BFloat16 => "bf16",
+        DType.Float16 => "fp16",
+        DType.Float32 => "fp32",
+        _ => dtype.ToString(),
+    };
+
+    /// <summary>Parses "bf16", "fp16" or "fp32".</summary>
+    public static DType ParseDType(string text) => text switch
+    {
+        "bf16" => DType.BFloat16,
+        "fp16" => DType.Float16,
+        "fp32" => DType.Float32,
+        _ => throw new ArgumentException($"--dtype: unknown '{text}' (known: bf16, fp16, fp32)."),
+    };
+
+    /// <summary>The library's backend names, as <c>gg_backend_name</c> spells them.</summary>
+    public static string Of(GemmBackend backend) => backend switch
+    {
+        GemmBackend.Auto => "auto",
+        GemmBackend.CublasLoop => "cublas-loop",
+        GemmBackend.CublasGrouped => "cublas-grouped",
+        GemmBackend.CutlassSm80 => "cutlass-sm80",
+        GemmBackend.CutlassSm90 => "cutlass-sm90",
+        _ => backend.ToString(),
+    };
+
+    /// <summary>Parses a backend name.</summary>
+    public static GemmBackend ParseBackend(string text) =>
+        Enum.GetValues<GemmBackend>().FirstOrDefault(b => Of(b) == text) is var b && Of(b) == text
+            ? b
+            : throw new ArgumentException(
+                $"--backends: unknown '{text}' (known: {string.Join(", ", Enum.GetValues<GemmBackend>().Select(Of))}).");
+}

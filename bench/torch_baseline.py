@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""PyTorch baselines for the grouped GEMM benchmark.
+
+Writes the problem file (per-expert row counts drawn with a fixed seed; the C# bench reads it and
+times the very same counts) and, on a CUDA machine, times for every problem, dtype and form:
+
+  torch._grouped_mm   the reference grouped GEMM, offsets = cumsum(counts) as int32 on the device
+  torch.matmul        a dense GEMM of equal FLOPs in the same layout: the yardstick
+  padded bmm          torch.bmm over [E, max_count, ...] zero-padded operands; TFLOP/s counted on
+                      the useful FLOPs 2*M*K*N; the padding copy itself is not timed
+
+Forms (tgale96/grouped_gemm semantics):
+  forward          x[M,K] . w[E,K,N]                 -> [M,N]
+  forward-transb   x[M,K] . w[E,N,K]^T               -> [M,N]   (w passed as w.transpose(-2, -1))
+  weight-grad      x[rows of e]^T . dy[rows of e]    -> [E,K,N] (torch._grouped_mm(x.t(), dy, offs))
+
+The three series of one (problem, dtype, form) are timed round-robin, one call each per iteration
+with CUDA events around every call, so clock and thermal drift hit them alike; the start of the
+round rotates each iteration. Results: median of --iters timed calls after --warmup untimed rounds.
+
+Usage:
+  python3 bench/torch_baseline.py --problems-out out/problems.json --out out/torch.json
+  python3 bench/torch_baseline.py --problems-out out/problems.json --problems-only   (no torch needed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__ on the GPU host and here
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import problems as pf  # noqa: E402  (sibling module; the path line above makes it importable)
+
+RESULTS_SCHEMA = "groupedgemm-bench-results/1"
+DTYPES = ("bf16", "fp16")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--configs", default="all", help="comma list of configuration names, or 'all' (default)")
+    p.add_argument("--add-config", action="append", default=[], metavar="NAME:T:TOPK:E:K:N",
+                   help="an extra configuration (repeatable)")
+    p.add_argument("--routings", default="uniform,zipf", help="comma list of uniform, zipf")
+    p.add_argument("--dtype", default="bf16", help="comma list of bf16, fp16")
+    p.add_argument("--forms", default=",".join(pf.FORMS), help="comma list of " + ", ".join(pf.FORMS))
+    p.add_argument("--iters", type=int, default=25, help="timed calls per series (median reported)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed rounds before timing")
+    p.add_argument("--seed", type=int, default=20261126, help="seed of the routing draws")
+    p.add_argument("--problems-in", help="reuse this problem file instead of drawing a new one (--configs and --routings filter it)")
+    p.add_argument("--problems-out", help="write the problem file here")
+    p.add_argument("--problems-only", action="store_true", help="write the problem file and stop")
+    p.add_argument("--no-padded", action="store_true", help="skip the padded bmm baseline")
+    p.add_argument("--out", help="results JSON (required unless --problems-only)")
+    args = p.parse_args(argv)
+    if args.iters < 1 or args.warmup < 0:
+        p.error("--iters must be >= 1 and --warmup >= 0")
+    for name, allowed in (("dtype", DTYPES), ("forms", pf.FORMS), ("routings", pf.ROUTINGS)):
+        for value in split(getattr(args, name)):
+            if value not in allowed:
+                p.error(f"--{name}: unknown '{value}' (known: {', '.join(allowed)})")
+    if not args.problems_only and not args.out:
+        p.error("--out is required unless --problems-only")
+    if not args.problems_in and not args.problems_out:
+        p.error("give --problems-out (to draw and write the counts) or --problems-in (to reuse a file)")
+    return args
+
+
+def split(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def log(message: str) -> None:
+    print(f"[torch_baseline {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def obtain_problem_file(args: argparse.Namespace) -> dict:
+    if args.problems_in:
+        data = pf.load_problem_file(args.problems_in)
+        # --configs and --routings narrow a reused file; the counts themselves stay as written.
+        names = set(split(args.configs))
+        routings = set(split(args.routings))
+        data["problems"] = [q for q in data["problems"]
+                            if ("all" in names or q["config"] in names) and q["routing"] in routings]
+        if not data["problems"]:
+            raise ValueError(f"{args.problems_in}: no problem matches --configs {args.configs} --routings {args.routings}")
+    else:
+        extra = [pf.parse_config(t) for t in args.add_config]
+        configs = pf.select_configs(args.configs, extra)
+        data = pf.make_problem_file(configs, split(args.routings), args.seed)
+    if args.problems_out:
+        pf.save_json(data, args.problems_out)
+        log(f"problem file: {args.problems_out} ({len(data['problems'])} problems)")
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Everything below needs torch and a CUDA device.
+# --------------------------------------------------------------------------------------------
+
+
+def environment(torch) -> dict:
+    """What the figures were measured on, as text."""
+    props = torch.cuda.get_device_properties(0)
+    env = {
+        "device": torch.cuda.get_device_name(0),
+        "compute_capability": f"{props.major}.{props.minor}",
+        "multiprocessors": props.multi_processor_count,
+        "memory_gib": round(props.total_memory / 2**30, 1),
+        "torch": torch.__version__,
+        "cuda_runtime": torch.version.cuda,
+        "python": platform.python_version(),
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:  # the driver's own version string ("580.95.05"); torch does not expose it
+        query = ["nvidia-smi", "--query-gpu=driver_version,clocks.max.sm,power.limit", "--format=csv,noheader", "-i", "0"]
+        line = subprocess.run(query, capture_output=True, text=True, timeout=20, check=True).stdout.strip()
+        driver, sm_clock, power = (part.strip() for part in line.split(","))
+        env.update(driver=driver, max_sm_clock=sm_clock, power_limit=power)
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        env["driver"] = f"unknown ({error.__class__.__name__})"
+    return {key: str(value) for key, value in env.items()}  # the C# reader takes a map of strings
+
+
+class Case:
+    """One series of a round-robin: a name, a kind, a call taking the iteration index."""
+
+    def __init__(self, name: str, kind: str, call=None, status: str = "ok", note: str = ""):
+        self.name, self.kind, self.call, self.status, self.note = name, kind, call, status, note
+        self.times_ms: list[float] = []
+
+    def result(self, flop: int) -> dict:
+        out = {"name": self.name, "kind": self.kind, "status": self.status, "note": self.note,
+               "times_ms": [round(t, 6) for t in self.times_ms]}
+        if self.times_ms:
+            median = statistics.median(self.times_ms)
+            out.update(median_ms=round(median, 6), tflops=round(flop / (median * 1e-3) / 1e12, 3))
+        return out
+
+
+def failure_status(torch, error: BaseException) -> tuple[str, str]:
+    """Maps an exception to a status and a short note."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+    if isinstance(error, torch.OutOfMemoryError) or "out of memory" in text.lower():
+        return "out of memory", text[:300]
+    return "unsupported", f"{error.__class__.__name__}: {text[:300]}"
+
+
+def probe(torch, case: Case) -> None:
+    """Runs one call; on failure the case keeps a status and note and is left out of timing."""
+    if case.status != "ok":
+        return
+    try:
+        case.call(0)
+        torch.cuda.synchronize()
+    except (RuntimeError, TypeError, ValueError, NotImplementedError) as error:
+        case.status, case.note = failure_status(torch, error)
+        case.call = None
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+
+
+def time_round_robin(torch, cases: list[Case], warmup: int, iters: int) -> None:
+    """Interleaves the runnable cases: each iteration times one call of each, start rotating."""
+    live = [c for c in cases if c.status == "ok"]
+    if not live:
+        return
+    for w in range(warmup):
+        for c in live:
+            c.call(w)
+    torch.cuda.synchronize()
+    events = {id(c): [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
+                      for _ in range(iters)] for c in live}
+    for i in range(iters):
+        for j in range(len(live)):
+            c = live[(i + j) % len(live)]
+            start, end = events[id(c)][i]
+            start.record()
+            c.call(i)
+            end.record()
+    torch.cuda.synchronize()
+    for c in live:
+        c.times_ms = [s.elapsed_time(e) for s, e in events[id(c)]]
+
+
+def scatter_to_padded(torch, rows, counts_dev, starts_dev, experts: int, capacity: int):
+    """rows[M, C] grouped by expert -> zero-padded [E, capacity, C]."""
+    m, cols = rows.shape
+    expert_of_row = torch.repeat_interleave(torch.arange(experts, device=rows.device), counts_dev, output_size=m)
+    slot = expert_of_row * capacity + (torch.arange(m, device=rows.device) - starts_dev[expert_of_row])
+    padded = torch.zeros(experts * capacity, cols, dtype=rows.dtype, device=rows.device)
+    padded[slot] = rows
+    return padded.view(experts, capacity, cols)
+
+
+def padded_bytes(problem: dict, form: str, sets: int, element: int) -> int:
+    """Device bytes the padded bmm needs: its padded inputs (per set) and its output."""
+    e, cap, k, n = problem["experts"], problem["max_count"], problem["k"], problem["n"]
+    inputs = e * cap * (k + n) if form == "weight-grad" else e * cap * k
+    output = e * k * n if form == "weight-grad" else e * cap * n
+    return (sets * inputs + output) * element
+
+
+def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_padded: bool) -> tuple[list[Case], int]:
+    """Allocates fresh random operands and returns the three series of one (problem, dtype, form)."""
+    dev = torch.device("cuda")
+    m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
+    element = torch.tensor([], dtype=dtype).element_size()
+    second = m * n if form == "weight-grad" else e * k * n
+    sets = pf.buffer_sets(rotation, (m * k + second) * element)
+
+    def randn(*shape):
+        return torch.randn(*shape, dtype=dtype, device=dev)
+
+    counts_dev = torch.tensor(problem["counts"], dtype=torch.int64, device=dev)
+    offs = torch.cumsum(counts_dev, 0).to(torch.int32)
+    starts_dev = offs.to(torch.int64) - counts_dev
+    xs = [randn(m, k) for _ in range(sets)]
+    if form == "forward":
+        bs = [randn(e, k, n) for _ in range(sets)]
+        dense_b = randn(k, n)
+        grouped = lambda i: torch._grouped_mm(xs[i % sets], bs[i % sets], offs=offs)  # noqa: E731
+        dense = lambda i: torch.matmul(xs[i % sets], dense_b)  # noqa: E731
+    elif form == "forward-transb":
+        bs = [randn(e, n, k) for _ in range(sets)]
+        dense_b = randn(n, k)
+        grouped = lambda i: torch._grouped_mm(xs[i % sets], bs[i % sets].transpose(-2, -1), offs=offs)  # noqa: E731
+        dense = lambda i: torch.matmul(xs[i % sets], dense_b.t())  # noqa: E731
+    else:
+        bs = [randn(m, n) for _ in range(sets)]  # dy
+        grouped = lambda i: torch._grouped_mm(xs[i % sets].t(), bs[i % sets], offs=offs)  # noqa: E731
+        dense = lambda i: torch.matmul(xs[i % sets].t(), bs[i % sets])  # noqa: E731
+
+    cases = [Case("torch._grouped_mm", "torch-grouped-mm", grouped),
+             Case("torch.matmul (dense, equal FLOPs)", "dense", dense)]
+    probe(torch, cases[0])
+    if form == "weight-grad" and cases[0].status != "ok":
+        # Some builds want the 2-D left operand contiguous; time that form instead and say so.
+        first_note = cases[0].note
+        xts = [x.t().contiguous() for x in xs]
+        cases[0] = Case("torch._grouped_mm", "torch-grouped-mm",
+                        lambda i: torch._grouped_mm(xts[i % sets], bs[i % sets], offs=offs),
+                        note=f"x.t() view refused ({first_note}); timed with x.t().contiguous() prepared outside the loop")
+        probe(torch, cases[0])
+    probe(torch, cases[1])
+
+    if with_padded:
+        cases.append(build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, starts_dev))
+    return cases, sets
+
+
+def build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, starts_dev) -> Case:
+    """The padded bmm series, or its reason for not running (estimated or real out of memory)."""
+    name, kind = "padded bmm (useful FLOPs)", "padded-bmm"
+    e, cap = problem["experts"], problem["max_count"]
+    need = padded_bytes(problem, form, sets, element)
+    free, _ = torch.cuda.mem_get_info()
+    if need > 0.9 * free:
+        return Case(name, kind, status="out of memory",
+                    note=f"needs {need / 2**30:.1f} GiB, {free / 2**30:.1f} GiB free (max count {cap})")
+    try:
+        xpads = [scatter_to_padded(torch, x, counts_dev, starts_dev, e, cap) for x in xs]
+        if form == "forward":
+            call = lambda i: torch.bmm(xpads[i % sets], bs[i % sets])  # noqa: E731
+        elif form == "forward-transb":
+            call = lambda i: torch.bmm(xpads[i % sets], bs[i % sets].transpose(1, 2))  # noqa: E731
+        else:
+            dypads = [scatter_to_padded(torch, dy, counts_dev, starts_dev, e, cap) for dy in bs]
+            call = lambda i: torch.bmm(xpads[i % sets].transpose(1, 2), dypads[i % sets])  # noqa: E731
+    except torch.OutOfMemoryError as error:
+        torch.cuda.empty_cache()
+        return Case(name, kind, status="out of memory", note=str(error).splitlines()[0][:300])
+    case = Case(name, kind, call, note=f"padded to {cap} rows per expert; padding copy not timed")
+    probe(torch, case)
+    return case
+
+
+def run(args: argparse.Namespace, data: dict) -> dict:
+    import torch  # imported here so --problems-only works without torch
+
+    if not torch.cuda.is_available():
+        raise SystemExit("torch_baseline: no CUDA device visible to torch")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch_dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    env = environment(torch)
+    log(f"{env['device']}, driver {env.get('driver')}, torch {env['torch']} (CUDA {env['cuda_runtime']})")
+    torch.manual_seed(args.seed)
+    groups = []
+    began = time.time()
+    for problem in data["problems"]:
+        for dtype_name in split(args.dtype):
+            for form in split(args.forms):
+                cases, sets = build_cases(torch, problem, data["rotation"], torch_dtypes[dtype_name], form,
+                                          not args.no_padded)
+                try:
+                    time_round_robin(torch, cases, args.warmup, args.iters)
+                except torch.OutOfMemoryError as error:
+                    for c in cases:
+                        if not c.times_ms:
+                            c.status, c.note = failure_status(torch, error)
+                flop = pf.flops(problem)
+                groups.append({"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
+                               "buffer_sets": sets, "series": [c.result(flop) for c in cases]})
+                summary = ", ".join(f"{c.name.split(' ')[0]} {c.result(flop).get('tflops', c.status)}" for c in cases)
+                log(f"{problem['id']} {dtype_name} {form}: {summary} [{time.time() - began:.0f} s]")
+                del cases
+                torch.cuda.empty_cache()
+    return {"schema": RESULTS_SCHEMA, "tool": "torch_baseline", "environment": env,
+            "settings": {"warmup": args.warmup, "iters": args.iters, "seed": data["seed"],
+                         "timing": "CUDA events around each call; series round-robin, rotating start"},
+            "groups": groups}
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        data = obtain_problem_file(args)
+    except (ValueError, OSError, KeyError) as error:
+        print(f"torch_baseline: {error}", file=sys.stderr)
+        return 2
+    if args.problems_only:
+        return 0
+    results = run(args, data)
+    pf.save_json(results, args.out)
+    log(f"results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,444 @@
+/*
+ * GroupedGemm: grouped GEMM for Mixture-of-Experts layers, with a plain C ABI.
+ *
+ * This header is the single source of the C# bindings (bindings/ generates
+ * src/GroupedGemm.Net/Interop/NativeMethods.g.cs from it). Keep it C11, keep
+ * every type blittable, and bump GG_ABI_VERSION on any change that alters a
+ * signature, a struct layout or an enum value.
+ *
+ * Conventions
+ * - Every function returns gg_status; GG_STATUS_SUCCESS is 0. On failure a
+ *   detailed message is kept per thread: gg_last_error_message().
+ * - Tensors are row-major and contiguous. Sizes and offsets are 64-bit.
+ * - `stream` parameters are cudaStream_t values passed as void*; NULL is the
+ *   legacy default stream. Pointers from other frameworks (TorchSharp,
+ *   ManagedCuda, ILGPU, raw CUdeviceptr) are accepted as they are.
+ * - Nothing in this library calls abort() or exit(), and no C++ exception
+ *   crosses this ABI.
+ *
+ * Threads
+ * - The free functions (memory, streams, events, device queries, MoE
+ *   kernels) may be called from any thread at any time.
+ * - A gg_handle_t owns a cuBLAS handle and a device workspace. One handle
+ *   must not be used by two threads at once, nor for two calls in flight on
+ *   different streams: give each thread (or stream) its own handle. Calls on
+ *   different handles are independent and safe to run concurrently.
+ */
+#ifndef GROUPEDGEMM_H
+#define GROUPEDGEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  if defined(GG_BUILDING_LIBRARY)
+#    define GG_API __declspec(dllexport)
+#  else
+#    define GG_API __declspec(dllimport)
+#  endif
+#else
+#  define GG_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GG_VERSION_MAJOR 0
+#define GG_VERSION_MINOR 1
+#define GG_VERSION_PATCH 0
+/** Bumped on every binary-incompatible change; the managed side refuses a library whose value differs. */
+#define GG_ABI_VERSION 1
+
+/* ------------------------------------------------------------------------ */
+/* Status, versions, build information                                      */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every call. */
+typedef enum gg_status {
+    /** The call succeeded. */
+    GG_STATUS_SUCCESS = 0,
+    /** An argument is null, negative, inconsistent or out of range; the message names it. */
+    GG_STATUS_INVALID_ARGUMENT = 1,
+    /** The chosen backend cannot take this call (dtype, layout, alignment, counts location, device). */
+    GG_STATUS_NOT_SUPPORTED = 2,
+    /** The chosen backend was not compiled into this build of the library. */
+    GG_STATUS_BACKEND_NOT_COMPILED = 3,
+    /** No usable CUDA driver was found, or it is older than the runtime the library was built with. */
+    GG_STATUS_NO_DRIVER = 4,
+    /** The driver works but there is no CUDA device (or not the one asked for). */
+    GG_STATUS_NO_DEVICE = 5,
+    /** A device or pinned host allocation failed. */
+    GG_STATUS_OUT_OF_MEMORY = 6,
+    /** A CUDA runtime call failed; the message carries its name and text. */
+    GG_STATUS_CUDA_ERROR = 7,
+    /** A cuBLAS call failed; the message carries its status. */
+    GG_STATUS_CUBLAS_ERROR = 8,
+    /** A CUTLASS kernel refused its arguments or failed to initialise. */
+    GG_STATUS_CUTLASS_ERROR = 9,
+    /** Device-resident batch sizes failed the on-device check (negative, or not summing to the row count). */
+    GG_STATUS_INVALID_COUNTS = 10,
+    /** A pointer belongs to another device than the handle's. */
+    GG_STATUS_WRONG_DEVICE = 11,
+    /** The workspace reserved in the handle is too small and cannot grow now (a stream capture is active). */
+    GG_STATUS_WORKSPACE_TOO_SMALL = 12,
+    /** A bug in the library: please report the message. */
+    GG_STATUS_INTERNAL_ERROR = 13
+} gg_status;
+
+/** Element types. */
+typedef enum gg_dtype {
+    GG_DTYPE_FLOAT32 = 0,
+    GG_DTYPE_FLOAT16 = 1,
+    GG_DTYPE_BFLOAT16 = 2,
+    GG_DTYPE_INT32 = 3,
+    GG_DTYPE_INT64 = 4
+} gg_dtype;
+
+/** Grouped GEMM implementations. */
+typedef enum gg_backend {
+    /** The fastest compiled backend that can take the call on the device at hand. */
+    GG_BACKEND_AUTO = 0,
+    /** One cublasGemmEx per expert (host batch sizes only). */
+    GG_BACKEND_CUBLAS_LOOP = 1,
+    /** One cublasGemmGroupedBatchedEx call (CUDA >= 12.5, host batch sizes only). */
+    GG_BACKEND_CUBLAS_GROUPED = 2,
+    /** CUTLASS 2.x GemmGrouped for sm_80 and newer; host or device batch sizes. */
+    GG_BACKEND_CUTLASS_SM80 = 3,
+    /** CUTLASS 3.x TMA warp-specialized pointer-array grouped GEMM for sm_90a; host or device batch sizes. */
+    GG_BACKEND_CUTLASS_SM90 = 4
+} gg_backend;
+
+/** Number of gg_backend values, GG_BACKEND_AUTO included. */
+#define GG_BACKEND_COUNT 5
+
+/** Where the batch sizes (int64, one per expert) live. */
+typedef enum gg_counts_location {
+    /** Host memory: validated before launch, no device round trip. */
+    GG_COUNTS_HOST = 0,
+    /** Device memory: no host synchronisation and no allocation; the call can be captured in a CUDA graph. */
+    GG_COUNTS_DEVICE = 1
+} gg_counts_location;
+
+/** Element-wise activations of the MoE kernels. */
+typedef enum gg_activation {
+    GG_ACTIVATION_NONE = 0,
+    GG_ACTIVATION_RELU = 1,
+    /** GELU with the exact erf form (PyTorch's default nn.GELU()). */
+    GG_ACTIVATION_GELU = 2,
+    /** SiLU, x * sigmoid(x). */
+    GG_ACTIVATION_SILU = 3
+} gg_activation;
+
+/** What was compiled into this library. */
+typedef struct gg_build_info {
+    /** GG_ABI_VERSION of the library. */
+    int32_t abi_version;
+    /** CUDA toolkit the library was compiled with, as CUDART_VERSION (12080 = 12.8). */
+    int32_t cuda_toolkit_version;
+    /** cuBLAS the library was compiled against, as CUBLAS_VERSION. */
+    int32_t cublas_version;
+    /** Bit i set when gg_backend i is compiled in (bit 0, Auto, is always set). */
+    int32_t compiled_backends;
+    /** Number of compute capabilities compiled (entries of gg_build_architecture). */
+    int32_t architecture_count;
+    /** Reserved, zero. */
+    int32_t reserved;
+} gg_build_info;
+
+/** Text of a status code (static storage, never NULL). */
+GG_API const char* gg_status_string(gg_status status);
+
+/** Detailed message of the last failed call on this thread ("" if none); valid until the next call on this thread. */
+GG_API const char* gg_last_error_message(void);
+
+/** GG_ABI_VERSION the library was built with. */
+GG_API int32_t gg_abi_version(void);
+
+/** Library version as "major.minor.patch" (static storage). */
+GG_API const char* gg_version_string(void);
+
+/** Fills `info` with what this build contains. */
+GG_API gg_status gg_get_build_info(gg_build_info* info);
+
+/** The `index`-th compiled architecture as written to nvcc (e.g. "80", "90a"), static storage; NULL if out of range. */
+GG_API const char* gg_build_architecture(int32_t index);
+
+/** Name of a backend ("auto", "cublas-loop", ...), static storage; NULL if unknown. */
+GG_API const char* gg_backend_name(gg_backend backend);
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Properties of one CUDA device. */
+typedef struct gg_device_properties {
+    int32_t ordinal;
+    /** Compute capability, major and minor (9, 0 for H100). */
+    int32_t major;
+    int32_t minor;
+    int32_t multiprocessor_count;
+    /** Total device memory in bytes. */
+    int64_t total_memory;
+    /** L2 cache size in bytes. */
+    int64_t l2_cache_size;
+    /** Largest opt-in shared memory per block, bytes. */
+    int64_t shared_memory_per_block_optin;
+} gg_device_properties;
+
+/** Version of the installed CUDA driver (CUDA_VERSION style), or GG_STATUS_NO_DRIVER. */
+GG_API gg_status gg_driver_version(int32_t* version);
+
+/** Number of CUDA devices: GG_STATUS_NO_DRIVER without a driver; success with 0 when the driver sees none. */
+GG_API gg_status gg_device_count(int32_t* count);
+
+/** Properties of device `device`. */
+GG_API gg_status gg_device_get_properties(int32_t device, gg_device_properties* properties);
+
+/** Copies the device's name, NUL-terminated and truncated to `capacity` bytes, into `name`. */
+GG_API gg_status gg_device_get_name(int32_t device, char* name, size_t capacity);
+
+/** Makes `device` current for the calling thread. */
+GG_API gg_status gg_set_device(int32_t device);
+
+/** The device current on the calling thread. */
+GG_API gg_status gg_get_device(int32_t* device);
+
+/** Free and total memory of the current device, bytes. */
+GG_API gg_status gg_mem_get_info(size_t* free_bytes, size_t* total_bytes);
+
+/** Where `ptr` lives: *device is its device ordinal (-1 for host memory), *is_device 1 for device or managed memory. */
+GG_API gg_status gg_pointer_get_device(const void* ptr, int32_t* device, int32_t* is_device);
+
+/* ------------------------------------------------------------------------ */
+/* Memory, streams, events, graphs                                          */
+/* ------------------------------------------------------------------------ */
+
+/** Allocates `bytes` of device memory on the current device (cudaMalloc). A zero-byte request yields NULL and success. */
+GG_API gg_status gg_malloc(void** ptr, size_t bytes);
+
+/** Frees memory from gg_malloc; NULL is allowed. */
+GG_API gg_status gg_free(void* ptr);
+
+/** Allocates page-locked host memory. */
+GG_API gg_status gg_malloc_host(void** ptr, size_t bytes);
+
+/** Frees memory from gg_malloc_host; NULL is allowed. */
+GG_API gg_status gg_free_host(void* ptr);
+
+/** Copies `bytes` between any two of host and device memory (direction inferred), ordered on `stream`. Host-to-device from pageable memory returns once the source may be reused; device-to-pageable-host returns once the copy is done. */
+GG_API gg_status gg_memcpy(void* dst, const void* src, size_t bytes, void* stream);
+
+/** Sets `bytes` bytes at `ptr` to `value`, ordered on `stream`. */
+GG_API gg_status gg_memset(void* ptr, int32_t value, size_t bytes, void* stream);
+
+/** Creates a non-blocking stream on the current device. */
+GG_API gg_status gg_stream_create(void** stream);
+
+/** Destroys a stream from gg_stream_create. */
+GG_API gg_status gg_stream_destroy(void* stream);
+
+/** Waits for all work on `stream`; reports asynchronous kernel errors. */
+GG_API gg_status gg_stream_synchronize(void* stream);
+
+/** Waits for all work on the current device. */
+GG_API gg_status gg_device_synchronize(void);
+
+/** Creates a timing event. */
+GG_API gg_status gg_event_create(void** event);
+
+/** Destroys an event. */
+GG_API gg_status gg_event_destroy(void* event);
+
+/** Records `event` on `stream`. */
+GG_API gg_status gg_event_record(void* event, void* stream);
+
+/** Waits for `event`. */
+GG_API gg_status gg_event_synchronize(void* event);
+
+/** Milliseconds between two recorded, completed events. */
+GG_API gg_status gg_event_elapsed_ms(void* start, void* end, float* milliseconds);
+
+/** Begins capturing `stream` into a CUDA graph (thread-local capture mode). */
+GG_API gg_status gg_stream_begin_capture(void* stream);
+
+/** Ends the capture and instantiates the graph; *graph_exec receives an executable graph. */
+GG_API gg_status gg_stream_end_capture(void* stream, void** graph_exec);
+
+/** Launches an executable graph on `stream`. */
+GG_API gg_status gg_graph_launch(void* graph_exec, void* stream);
+
+/** Destroys an executable graph. */
+GG_API gg_status gg_graph_destroy(void* graph_exec);
+
+/* ------------------------------------------------------------------------ */
+/* Handle                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Opaque handle: a device, a cuBLAS handle, a device workspace, a default backend. */
+typedef struct gg_handle* gg_handle_t;
+
+/** Creates a handle on `device` and reserves workspace for 1024 experts. */
+GG_API gg_status gg_handle_create(gg_handle_t* handle, int32_t device);
+
+/** Destroys a handle (waits for nothing: synchronise its streams first). NULL is allowed. */
+GG_API gg_status gg_handle_destroy(gg_handle_t handle);
+
+/** The handle's device ordinal. */
+GG_API gg_status gg_handle_get_device(gg_handle_t handle, int32_t* device);
+
+/** Backend used by calls that pass GG_BACKEND_AUTO (default: GG_BACKEND_AUTO, the library's choice). */
+GG_API gg_status gg_handle_set_backend(gg_handle_t handle, gg_backend backend);
+
+/** Grows the workspace so that calls with up to `max_experts` experts never allocate; call before capturing a graph with more than 1024 experts. */
+GG_API gg_status gg_handle_reserve(gg_handle_t handle, int64_t max_experts);
+
+/* ------------------------------------------------------------------------ */
+/* Grouped GEMM                                                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * One grouped GEMM, tgale96/grouped_gemm `gmm(a, b, batch_sizes, trans_a, trans_b)`.
+ * E = num_experts, batch_sizes[e] rows per expert (sum = m), rows of `a` grouped by expert in order.
+ *
+ * trans_a = 0, trans_b = 0:  a[m,k], b[E,k,n] -> c[m,n],   c[rows of e] = a[rows of e] . b[e]
+ * trans_a = 0, trans_b = 1:  a[m,k], b[E,n,k] -> c[m,n],   c[rows of e] = a[rows of e] . b[e]^T
+ * trans_a = 1, trans_b = 0:  a[m,k], b[m,n]   -> c[E,k,n], c[e] = a[rows of e]^T . b[rows of e]
+ * trans_a = 1 with trans_b = 1 is not defined and is rejected.
+ *
+ * accumulate = 1 adds to c instead of overwriting it (for gradient accumulation);
+ * an expert with no rows then leaves its part of c unchanged, otherwise writes zeros.
+ */
+typedef struct gg_gmm_args {
+    const void* a;
+    const void* b;
+    void* c;
+    /** E int64 counts, in host or device memory as counts_location says. */
+    const int64_t* batch_sizes;
+    int64_t m;
+    int64_t k;
+    int64_t n;
+    int64_t num_experts;
+    gg_dtype dtype;
+    gg_counts_location counts_location;
+    int32_t trans_a;
+    int32_t trans_b;
+    int32_t accumulate;
+    /** Device counts only: validate the counts on the device, wait for the result and return
+     *  GG_STATUS_INVALID_COUNTS if they are bad. This synchronises the stream (not for graph capture).
+     *  Without it, bad device counts are clamped so that nothing is written outside c. */
+    int32_t check_counts;
+    /** Backend for this call; GG_BACKEND_AUTO defers to the handle's choice. */
+    gg_backend backend;
+    /** Reserved, zero. */
+    int32_t reserved;
+    /** cudaStream_t to run on. */
+    void* stream;
+} gg_gmm_args;
+
+/** Runs a grouped GEMM. */
+GG_API gg_status gg_gmm(gg_handle_t handle, const gg_gmm_args* args);
+
+/** Success if `backend` can take `args` on the handle's device; otherwise the reason, as a status and message. */
+GG_API gg_status gg_gmm_backend_supported(gg_handle_t handle, const gg_gmm_args* args, gg_backend backend);
+
+/** The backend gg_gmm would use for `args` (resolves GG_BACKEND_AUTO). */
+GG_API gg_status gg_gmm_select_backend(gg_handle_t handle, const gg_gmm_args* args, gg_backend* backend);
+
+/* ------------------------------------------------------------------------ */
+/* Dense GEMM (cuBLAS), for routers, shared experts and padded batched paths */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Row-major strided-batched GEMM: for i < batch_count,
+ * c_i[m,n] (+)= op(a_i) . op(b_i), a_i = a + i*stride_a elements ([m,k], or [k,m] with trans_a),
+ * b_i = b + i*stride_b ([k,n], or [n,k] with trans_b), c_i = c + i*stride_c. fp32 accumulation.
+ */
+typedef struct gg_gemm_args {
+    const void* a;
+    const void* b;
+    void* c;
+    int64_t m;
+    int64_t n;
+    int64_t k;
+    int64_t batch_count;
+    int64_t stride_a;
+    int64_t stride_b;
+    int64_t stride_c;
+    gg_dtype dtype;
+    int32_t trans_a;
+    int32_t trans_b;
+    int32_t accumulate;
+    void* stream;
+} gg_gemm_args;
+
+/** Runs a dense (strided-batched) GEMM through cuBLAS. */
+GG_API gg_status gg_gemm(gg_handle_t handle, const gg_gemm_args* args);
+
+/* ------------------------------------------------------------------------ */
+/* MoE kernels: routing, permutation, activations, combine, padding         */
+/* Element types: float32, float16, bfloat16 unless stated; fp32 math.      */
+/* ------------------------------------------------------------------------ */
+
+/** Router: softmax over each row of logits[tokens, num_experts], keep the top_k largest
+ *  (ties to the lower expert index), optionally renormalise the kept weights to sum to 1.
+ *  weights[tokens, top_k] (float32) and experts[tokens, top_k] (int32), in descending weight order. */
+GG_API gg_status gg_moe_topk_softmax(const void* logits, gg_dtype dtype, int64_t tokens, int64_t num_experts,
+                                     int32_t top_k, int32_t renormalize, float* weights, int32_t* experts,
+                                     void* stream);
+
+/** Device workspace bytes gg_moe_sort_by_expert needs for `slots` routed slots. */
+GG_API gg_status gg_moe_sort_workspace_size(int64_t slots, int64_t num_experts, size_t* bytes);
+
+/** Stable sort of routed slots by expert. experts[slots] (int32, slot = token * top_k + j).
+ *  Writes counts[num_experts] (int64, device), sorted_slots[slots] (sorted row -> slot) and
+ *  slot_rows[slots] (slot -> sorted row). No host synchronisation. */
+GG_API gg_status gg_moe_sort_by_expert(const int32_t* experts, int64_t slots, int64_t num_experts,
+                                       int64_t* counts, int32_t* sorted_slots, int32_t* slot_rows,
+                                       void* workspace, size_t workspace_bytes, void* stream);
+
+/** dst[i, :] = src[index[i] / index_divisor, :] for i < rows; src and dst have `cols` columns. */
+GG_API gg_status gg_moe_gather_rows(const void* src, const int32_t* index, int32_t index_divisor, int64_t rows,
+                                    int64_t cols, void* dst, gg_dtype dtype, void* stream);
+
+/** In place on x[rows, cols]: x = act(x + bias[expert of row]). The expert of a row comes from
+ *  device counts[num_experts] (rows grouped in order) or, when counts is NULL, is row / rows_per_expert.
+ *  bias[num_experts, cols] may be NULL. */
+GG_API gg_status gg_moe_bias_activation(void* x, const void* bias, const int64_t* counts, int64_t rows_per_expert,
+                                        int64_t rows, int64_t cols, int64_t num_experts, gg_activation activation,
+                                        gg_dtype dtype, void* stream);
+
+/** Gated form: gate_up[rows, 2*cols] holds the gate in columns [0, cols) and the up projection in
+ *  [cols, 2*cols); out[rows, cols] = act(gate + bias_gate) * (up + bias_up), with bias[num_experts, 2*cols]
+ *  (may be NULL) split the same way. Expert of a row as in gg_moe_bias_activation. */
+GG_API gg_status gg_moe_gated_activation(const void* gate_up, const void* bias, const int64_t* counts,
+                                         int64_t rows_per_expert, int64_t rows, int64_t cols, int64_t num_experts,
+                                         gg_activation activation, void* out, gg_dtype dtype, void* stream);
+
+/** Weighted un-permute: out[t, :] = residual[t, :] + sum_j weights[t, j] * expert_out[slot_rows[t*top_k + j], :].
+ *  residual may be NULL; out may alias residual. */
+GG_API gg_status gg_moe_combine(const void* expert_out, const int32_t* slot_rows, const float* weights,
+                                const void* residual, int64_t tokens, int32_t top_k, int64_t cols, void* out,
+                                gg_dtype dtype, void* stream);
+
+/** Sorted rows[sum counts, cols] -> padded[num_experts, capacity, cols], padding zero-filled.
+ *  Rows past capacity are dropped (counted in *dropped if dropped is not NULL; device int64). */
+GG_API gg_status gg_moe_pad(const void* sorted, const int64_t* counts, int64_t num_experts, int64_t capacity,
+                            int64_t cols, void* padded, int64_t* dropped, gg_dtype dtype, void* stream);
+
+/** padded[num_experts, capacity, cols] -> sorted rows[sum counts, cols] (rows past capacity are zero). */
+GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* counts, int64_t num_experts, int64_t capacity,
+                              int64_t cols, void* sorted, gg_dtype dtype, void* stream);
+
+/** Largest of counts[num_experts] (device) into *max_count (device int64). */
+GG_API gg_status gg_moe_max_count(const int64_t* counts, int64_t num_experts, int64_t* max_count, void* stream);
+
+/** dst = src converted between float element types (n elements). */
+GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void* dst, gg_dtype dst_dtype, int64_t n,
+                            void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GROUPEDGEMM_H */

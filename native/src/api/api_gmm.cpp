@@ -1,0 +1,60 @@
+// gg_gmm and its two questions: can this backend take the call, which backend would.
+#include "core/api_guard.h"
+#include "core/device_guard.h"
+#include "core/dispatch.h"
+#include "core/validate.h"
+
+namespace {
+
+// The backend a call asks for: its own, else the handle's default.
+gg_backend requested_backend(const gg_handle& handle, const gg_gmm_args& args) {
+    return args.backend != GG_BACKEND_AUTO ? args.backend : handle.backend;
+}
+
+}  // namespace
+
+extern "C" {
+
+gg_status gg_gmm(gg_handle_t handle, const gg_gmm_args* args) {
+    return gg::api_call("gg_gmm", [&]() -> gg_status {
+        GG_REQUIRE(handle != nullptr, "handle is NULL");
+        GG_REQUIRE(args != nullptr, "args is NULL");
+        gg::GmmProblem problem;
+        GG_TRY(gg::validate_gmm(*args, handle->device.ordinal, gg::query_pointer_cuda, &problem));
+        gg::DeviceGuard guard;
+        GG_TRY(guard.enter(handle->device.ordinal));
+        gg_backend chosen = GG_BACKEND_AUTO;
+        GG_TRY(gg::select_backend(handle->context(), problem, requested_backend(*handle, *args), &chosen));
+        return gg::run_gmm(*handle, problem, chosen);
+    });
+}
+
+gg_status gg_gmm_backend_supported(gg_handle_t handle, const gg_gmm_args* args, gg_backend backend) {
+    return gg::api_call("gg_gmm_backend_supported", [&]() -> gg_status {
+        GG_REQUIRE(handle != nullptr, "handle is NULL");
+        GG_REQUIRE(args != nullptr, "args is NULL");
+        const int32_t value = static_cast<int32_t>(backend);
+        GG_REQUIRE(value >= 0 && value < GG_BACKEND_COUNT, "backend = %d: must be in [0, %d)", value, GG_BACKEND_COUNT);
+        gg::GmmProblem problem;
+        GG_TRY(gg::validate_gmm(*args, handle->device.ordinal, gg::query_pointer_cuda, &problem));
+        gg::DeviceGuard guard;
+        GG_TRY(guard.enter(handle->device.ordinal));
+        return gg::backend_supports(handle->context(), problem, backend);
+    });
+}
+
+gg_status gg_gmm_select_backend(gg_handle_t handle, const gg_gmm_args* args, gg_backend* backend) {
+    return gg::api_call("gg_gmm_select_backend", [&]() -> gg_status {
+        GG_REQUIRE(handle != nullptr, "handle is NULL");
+        GG_REQUIRE(args != nullptr, "args is NULL");
+        GG_REQUIRE(backend != nullptr, "backend is NULL");
+        *backend = GG_BACKEND_AUTO;
+        gg::GmmProblem problem;
+        GG_TRY(gg::validate_gmm(*args, handle->device.ordinal, gg::query_pointer_cuda, &problem));
+        gg::DeviceGuard guard;
+        GG_TRY(guard.enter(handle->device.ordinal));
+        return gg::select_backend(handle->context(), problem, requested_backend(*handle, *args), backend);
+    });
+}
+
+}  // extern "C"

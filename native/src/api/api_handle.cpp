@@ -1,0 +1,141 @@
+// Handles: a device, its cuBLAS handle, the workspaces and the default backend.
+#include <cinttypes>
+#include <memory>
+
+#include "core/api_guard.h"
+#include "core/device_guard.h"
+#include "core/dispatch.h"
+#include "core/handle.h"
+
+namespace {
+
+// cuBLAS workspace: NVIDIA recommends 32 MiB on Hopper and 4 MiB before it.
+size_t cublas_workspace_bytes(int cc_major) { return cc_major >= 9 ? (size_t(32) << 20) : (size_t(4) << 20); }
+
+// Frees whatever part of a handle exists; returns the first failure but frees everything.
+gg_status release(gg_handle& h) {
+    gg_status first = GG_STATUS_SUCCESS;
+    auto keep = [&](gg_status s) {
+        if (first == GG_STATUS_SUCCESS) first = s;
+    };
+    if (h.cublas != nullptr) {
+        const cublasStatus_t st = cublasDestroy(h.cublas);
+        h.cublas = nullptr;
+        if (st != CUBLAS_STATUS_SUCCESS) keep(gg::from_cublas(st, "cublasDestroy", __FILE__, __LINE__));
+    }
+    keep(gg::workspace_release(h.workspace));
+    if (h.cublas_workspace != nullptr) {
+        const cudaError_t err = cudaFree(h.cublas_workspace);
+        h.cublas_workspace = nullptr;
+        if (err != cudaSuccess) keep(gg::from_cuda(err, "cudaFree(cuBLAS workspace)", __FILE__, __LINE__));
+    }
+    if (h.check_buffer != nullptr) {
+        const cudaError_t err = cudaFree(h.check_buffer);
+        h.check_buffer = nullptr;
+        if (err != cudaSuccess) keep(gg::from_cuda(err, "cudaFree(check buffer)", __FILE__, __LINE__));
+    }
+    return first;
+}
+
+gg_status initialise(gg_handle& h, int device) {
+    cudaDeviceProp prop{};
+    GG_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    h.device.ordinal = device;
+    h.device.cc_major = prop.major;
+    h.device.cc_minor = prop.minor;
+    h.device.sm_count = prop.multiProcessorCount;
+    h.device.smem_optin = prop.sharedMemPerBlockOptin;
+    GG_CUBLAS_CHECK(cublasCreate(&h.cublas));
+    GG_CUBLAS_CHECK(cublasSetPointerMode(h.cublas, CUBLAS_POINTER_MODE_HOST));
+    h.cublas_workspace_bytes = cublas_workspace_bytes(prop.major);
+    GG_CUDA_CHECK(cudaMalloc(&h.cublas_workspace, h.cublas_workspace_bytes));
+    GG_CUDA_CHECK(cudaMalloc(&h.check_buffer, gg_handle::kCheckBufferBytes));
+    GG_CUDA_CHECK(cudaMemset(h.check_buffer, 0, gg_handle::kCheckBufferBytes));
+    GG_TRY(gg::workspace_reserve(h.workspace, gg::workspace_bytes_for_experts(gg::kDefaultReservedExperts)));
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status require_devices_for(int32_t device) {
+    int count = 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err == cudaErrorNoDevice || (err == cudaSuccess && count == 0)) {
+        (void)cudaGetLastError();
+        return gg::fail(GG_STATUS_NO_DEVICE,
+                        "cannot create a handle on device %d: no CUDA device is visible (check nvidia-smi, "
+                        "CUDA_VISIBLE_DEVICES and, in a container, docker run --gpus all)",
+                        device);
+    }
+    if (err != cudaSuccess) return gg::from_cuda(err, "cudaGetDeviceCount", __FILE__, __LINE__);
+    if (device < 0 || device >= count) {
+        return gg::fail(GG_STATUS_NO_DEVICE, "device = %d: %d CUDA device(s) are visible (ordinals 0..%d)", device,
+                        count, count - 1);
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+extern "C" {
+
+gg_status gg_handle_create(gg_handle_t* handle, int32_t device) {
+    return gg::api_call("gg_handle_create", [&]() -> gg_status {
+        GG_REQUIRE(handle != nullptr, "handle is NULL");
+        *handle = nullptr;
+        GG_TRY(require_devices_for(device));
+        gg::DeviceGuard guard;
+        GG_TRY(guard.enter(device));
+        auto h = std::make_unique<gg_handle>();
+        const gg_status s = initialise(*h, device);
+        if (s != GG_STATUS_SUCCESS) {
+            (void)release(*h);  // keep the message of the original failure
+            return s;
+        }
+        *handle = h.release();
+        return GG_STATUS_SUCCESS;
+    });
+}
+
+gg_status gg_handle_destroy(gg_handle_t handle) {
+    return gg::api_call("gg_handle_destroy", [&]() -> gg_status {
+        if (handle == nullptr) return GG_STATUS_SUCCESS;
+        std::unique_ptr<gg_handle> owned(handle);
+        gg::DeviceGuard guard;
+        const gg_status entered = guard.enter(owned->device.ordinal);
+        const gg_status released = release(*owned);
+        return entered != GG_STATUS_SUCCESS ? entered : released;
+    });
+}
+
+gg_status gg_handle_get_device(gg_handle_t handle, int32_t* device) {
+    return gg::api_call("gg_handle_get_device", [&]() -> gg_status {
+        GG_REQUIRE(handle != nullptr, "handle is NULL");
+        GG_REQUIRE(device != nullptr, "device is NULL");
+        *device = handle->device.ordinal;
+        return GG_STATUS_SUCCESS;
+    });
+}
+
+gg_status gg_handle_set_backend(gg_handle_t handle, gg_backend backend) {
+    return gg::api_call("gg_handle_set_backend", [&]() -> gg_status {
+        GG_REQUIRE(handle != nullptr, "handle is NULL");
+        const int32_t value = static_cast<int32_t>(backend);
+        GG_REQUIRE(value >= 0 && value < GG_BACKEND_COUNT, "backend = %d: must be in [0, %d)", value, GG_BACKEND_COUNT);
+        GG_TRY(gg::require_compiled(backend));
+        handle->backend = backend;
+        return GG_STATUS_SUCCESS;
+    });
+}
+
+gg_status gg_handle_reserve(gg_handle_t handle, int64_t max_experts) {
+    return gg::api_call("gg_handle_reserve", [&]() -> gg_status {
+        GG_REQUIRE(handle != nullptr, "handle is NULL");
+        GG_REQUIRE(max_experts >= 1, "max_experts = %" PRId64 ": must be at least 1", max_experts);
+        GG_REQUIRE(max_experts <= (int64_t(1) << 40), "max_experts = %" PRId64 " is absurdly large", max_experts);
+        gg::DeviceGuard guard;
+        GG_TRY(guard.enter(handle->device.ordinal));
+        GG_TRY(gg::workspace_reserve(handle->workspace, gg::workspace_bytes_for_experts(max_experts)));
+        return GG_STATUS_SUCCESS;
+    });
+}
+
+}  // extern "C"

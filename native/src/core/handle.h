@@ -1,0 +1,46 @@
+// What a gg_handle_t points to: one device, its cuBLAS handle, the workspaces and the default backend.
+#pragma once
+
+#include "core/internal.h"
+
+// Declared (incomplete) in groupedgemm.h at global scope; defined here for the library only.
+struct gg_handle {
+    gg::DeviceInfo device;
+    cublasHandle_t cublas = nullptr;
+    // Scratch for the backends (offsets, pointer arrays, CUTLASS state); see workspace_acquire.
+    gg::Workspace workspace;
+    // Given to cuBLAS with cublasSetWorkspace, so that cuBLAS never allocates during a call (graph capture).
+    void* cublas_workspace = nullptr;
+    size_t cublas_workspace_bytes = 0;
+    // Small device buffer: the int32 check flag of Context at offset 0, a CountsReport at kReportOffset.
+    void* check_buffer = nullptr;
+    gg_backend backend = GG_BACKEND_AUTO;
+    // Stream the cuBLAS handle is bound to (cublasSetStream resets the workspace, so rebind only on change).
+    cudaStream_t cublas_stream = nullptr;
+    bool cublas_stream_bound = false;
+
+    static constexpr size_t kCheckBufferBytes = 64;
+    static constexpr size_t kReportOffset = 16;
+
+    gg::Context context() {
+        gg::Context ctx;
+        ctx.device = device;
+        ctx.cublas = cublas;
+        ctx.workspace = &workspace;
+        ctx.device_check_flag = static_cast<int32_t*>(check_buffer);
+        return ctx;
+    }
+};
+
+namespace gg {
+
+// Binds the handle's cuBLAS to `stream` (and its own cuBLAS workspace); cheap when already bound.
+gg_status bind_cublas_stream(gg_handle& handle, cudaStream_t stream);
+
+// Frees a workspace (after the device has finished with it: cudaFree synchronises the device).
+gg_status workspace_release(Workspace& ws);
+
+// Grows a workspace to at least `bytes` outside of any capture (used by gg_handle_reserve).
+gg_status workspace_reserve(Workspace& ws, size_t bytes);
+
+}  // namespace gg

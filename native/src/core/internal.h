@@ -1,0 +1,156 @@
+// Internal contract between the API layer (api_*.cpp, dispatch) and the backends.
+// Nothing here is exported; only groupedgemm.h is the ABI.
+#pragma once
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "groupedgemm/groupedgemm.h"
+
+namespace gg {
+
+// ---- errors ---------------------------------------------------------------
+// Records `status` with a printf-style message as this thread's last error and returns it.
+gg_status fail(gg_status status, const char* format, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+// Clears this thread's last error (called at the start of every API entry point).
+void clear_error();
+// Maps a CUDA error to a status (out of memory, no driver, no device, ...) and records the message.
+gg_status from_cuda(cudaError_t err, const char* what, const char* file, int line);
+gg_status from_cublas(cublasStatus_t st, const char* what, const char* file, int line);
+
+#define GG_CUDA_CHECK(expr)                                                          \
+    do {                                                                             \
+        cudaError_t gg_err_ = (expr);                                                \
+        if (gg_err_ != cudaSuccess) return ::gg::from_cuda(gg_err_, #expr, __FILE__, __LINE__); \
+    } while (0)
+
+#define GG_CUBLAS_CHECK(expr)                                                        \
+    do {                                                                             \
+        cublasStatus_t gg_st_ = (expr);                                              \
+        if (gg_st_ != CUBLAS_STATUS_SUCCESS) return ::gg::from_cublas(gg_st_, #expr, __FILE__, __LINE__); \
+    } while (0)
+
+// Checks the launch that was just made (cudaGetLastError).
+#define GG_LAUNCH_CHECK(what) GG_CUDA_CHECK(cudaGetLastError())
+
+#define GG_TRY(expr)                                  \
+    do {                                              \
+        gg_status gg_s_ = (expr);                     \
+        if (gg_s_ != GG_STATUS_SUCCESS) return gg_s_; \
+    } while (0)
+
+// ---- element sizes ---------------------------------------------------------
+inline size_t dtype_size(gg_dtype t) {
+    switch (t) {
+        case GG_DTYPE_FLOAT32: return 4;
+        case GG_DTYPE_FLOAT16: return 2;
+        case GG_DTYPE_BFLOAT16: return 2;
+        case GG_DTYPE_INT32: return 4;
+        case GG_DTYPE_INT64: return 8;
+    }
+    return 0;
+}
+
+// ---- device workspace owned by a handle -----------------------------------
+// Grows outside stream capture; inside a capture a too-small workspace is GG_STATUS_WORKSPACE_TOO_SMALL.
+struct Workspace {
+    void* ptr = nullptr;
+    size_t bytes = 0;
+};
+
+// Returns a device buffer of at least `bytes` from the handle's workspace (16-byte... 256-byte aligned).
+// May free and reallocate the previous buffer (after synchronising the device) unless `stream` is capturing.
+gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out);
+
+// ---- the device a handle belongs to ---------------------------------------
+struct DeviceInfo {
+    int ordinal = 0;
+    int cc_major = 0;
+    int cc_minor = 0;
+    int sm_count = 0;
+    size_t smem_optin = 0;
+};
+
+// ---- one normalised grouped-GEMM call --------------------------------------
+// Validated by the API layer before any backend sees it:
+//   pointers non-null (unless the product is empty), dtype a float type, trans_a && trans_b rejected,
+//   m,k,n,E >= 0, E >= 1, host counts non-negative and summing to m, pointers on the handle's device,
+//   c not overlapping a or b.
+struct GmmProblem {
+    const void* a = nullptr;
+    const void* b = nullptr;
+    void* c = nullptr;
+    const int64_t* batch_sizes = nullptr;  // host or device, see counts_on_device
+    bool counts_on_device = false;
+    bool check_counts = false;             // device counts: validate on device and report
+    int64_t m = 0, k = 0, n = 0, num_experts = 0;
+    gg_dtype dtype = GG_DTYPE_BFLOAT16;
+    bool trans_a = false;
+    bool trans_b = false;
+    bool accumulate = false;
+    cudaStream_t stream = nullptr;
+};
+
+struct Context {
+    DeviceInfo device;
+    cublasHandle_t cublas = nullptr;
+    Workspace* workspace = nullptr;
+    // Device int32 flag the device-count validation writes to (0 = ok, else a gg_status); lives in the handle.
+    int32_t* device_check_flag = nullptr;
+};
+
+// Every backend provides a pair: `supports` returns SUCCESS or the reason (NOT_SUPPORTED with a message,
+// BACKEND_NOT_COMPILED); `run` assumes supports() said yes.
+gg_status cublas_loop_supports(const Context&, const GmmProblem&);
+gg_status cublas_loop_run(Context&, const GmmProblem&);
+gg_status cublas_grouped_supports(const Context&, const GmmProblem&);
+gg_status cublas_grouped_run(Context&, const GmmProblem&);
+gg_status cutlass_sm80_supports(const Context&, const GmmProblem&);
+gg_status cutlass_sm80_run(Context&, const GmmProblem&);
+gg_status cutlass_sm90_supports(const Context&, const GmmProblem&);
+gg_status cutlass_sm90_run(Context&, const GmmProblem&);
+
+// ---- shared helpers the kernels backends use ------------------------------
+// Device counts → exclusive prefix offsets[E+1] (int64, device) with clamping so that no group runs past m
+// (sum > m: later groups shrink to fit; negatives count as 0). When `flag` is not null, writes
+// GG_STATUS_INVALID_COUNTS into *flag if any count is negative or the sum differs from m.
+gg_status launch_counts_to_offsets(const int64_t* counts, int64_t num_experts, int64_t m, int64_t* offsets,
+                                   int32_t* flag, cudaStream_t stream);
+
+// The part of c a call with zero work must still write (k == 0 forward: c = 0 unless accumulate;
+// trans_a with an empty expert: c[e] = 0 unless accumulate). Backends call it for those cases.
+gg_status zero_fill(void* ptr, size_t bytes, cudaStream_t stream);
+
+}  // namespace gg
+
+// ---- additions by the core (API / dispatch) layer ---------------------------------------------
+namespace gg {
+
+// Workspace budget. A backend must fit everything it keeps in the handle's workspace for a call with
+// E experts into workspace_bytes_for_experts(E) bytes, so that gg_handle_reserve(E) (and the 1024
+// experts reserved at handle creation) make such calls allocation-free and graph-capturable.
+constexpr size_t kWorkspaceBaseBytes = size_t(4) << 20;  // per-call state independent of E (e.g. tile schedulers)
+constexpr size_t kWorkspaceBytesPerExpert = 512;          // offsets, problem shapes, pointer and stride arrays
+constexpr int64_t kDefaultReservedExperts = 1024;
+size_t workspace_bytes_for_experts(int64_t num_experts);
+
+// Before any backend runs, the dispatcher has already:
+//  - bound the handle's cuBLAS handle to problem.stream (with the handle's cuBLAS workspace);
+//  - handled calls with no work (m, k or n zero: c zero-filled where the semantics say so);
+//  - with host counts and trans_a, zero-filled c[e] of every empty expert unless accumulate
+//    (zero_empty_experts_host); backends may rely on it and need not write those c[e] again;
+//  - with device counts and check_counts, validated the counts on the device and returned
+//    GG_STATUS_INVALID_COUNTS if they were bad.
+// Device counts without check_counts: backends clamp them (launch_counts_to_offsets) and must
+// zero c[e] of experts left empty (trans_a, unless accumulate) themselves.
+gg_status zero_empty_experts_host(const GmmProblem& problem);
+
+}  // namespace gg

@@ -1,0 +1,45 @@
+// Argument validation of gg_gmm: turns a gg_gmm_args into a GmmProblem or names what is wrong.
+// The checks that need the driver (where a pointer lives) go through a PointerQuery, so the
+// whole sequence can be tested without a GPU.
+#pragma once
+
+#include "core/internal.h"
+
+namespace gg {
+
+struct PointerInfo {
+    bool is_device = false;   // device memory or managed memory
+    bool is_managed = false;  // managed memory: readable from the host and any device
+    int device = -1;          // owning device of device memory, -1 for host memory
+};
+
+// Fills `info` for `ptr` (non-null); `name` is the argument's name for error messages.
+using PointerQuery = gg_status (*)(const void* ptr, const char* name, PointerInfo* info);
+
+// The real query (cudaPointerGetAttributes).
+gg_status query_pointer_cuda(const void* ptr, const char* name, PointerInfo* info);
+
+// Checks that an operand with `elements` elements (none: nothing checked) is device or managed memory on
+// `handle_device`: host memory is INVALID_ARGUMENT, another device WRONG_DEVICE.
+gg_status check_operand(const void* ptr, const char* name, int64_t elements, int handle_device, PointerQuery query);
+
+// Element counts of the three operands of a gmm with the given shape.
+struct GmmExtents {
+    int64_t a_elements = 0;
+    int64_t b_elements = 0;
+    int64_t c_elements = 0;
+};
+
+// Validates `args` for a handle on `handle_device`, in this order: dtype, counts_location, trans_a with trans_b,
+// negative sizes, num_experts, reserved, size overflow, null pointers, batch_sizes (location, and host
+// counts' values), a/b/c location and device, c overlapping a or b, backend. On success fills `out`.
+gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery query, GmmProblem* out);
+
+// Computes the operand extents, failing on 64-bit overflow of elements or bytes.
+gg_status gmm_extents(int64_t m, int64_t k, int64_t n, int64_t num_experts, bool trans_a, size_t element_size,
+                      GmmExtents* out);
+
+// Text of a dtype for messages ("GG_DTYPE_BFLOAT16"), "unknown" when out of range.
+const char* dtype_name(int32_t dtype);
+
+}  // namespace gg

@@ -1,0 +1,123 @@
+// cutlass-sm80 backend: decides whether it can take a call, picks the kernel configuration and runs it.
+// The kernels themselves are in the sm80_<dtype>_<operands>_align<N>.cu files (see grouped_gemm_sm80.cuh).
+#include <atomic>
+#include <exception>
+
+#include "cutlass_sm80/group_arrays_fill.cuh"
+#include "cutlass_sm80/sm80_kernels.h"
+
+namespace gg {
+namespace {
+
+using cutlass_grouped::GroupedLaunch;
+using cutlass_grouped::Operands;
+constexpr const char* kBackend = "cutlass-sm80";
+
+// Does nothing. It is compiled for the same architectures as the GEMM kernels, so if the device cannot
+// load it, it cannot load them either, and supports() can say so instead of run() failing.
+__global__ void sm80_kernel_image_probe() {}
+
+gg_status check_kernel_image(const DeviceInfo& device) {
+    constexpr int kMaxDevices = 64;
+    static std::atomic<int> known[kMaxDevices];  // 0 unknown, 1 loadable
+    const bool cacheable = device.ordinal >= 0 && device.ordinal < kMaxDevices;
+    if (cacheable && known[device.ordinal].load(std::memory_order_relaxed) == 1) return GG_STATUS_SUCCESS;
+
+    cudaFuncAttributes attributes{};
+    const cudaError_t err = cudaFuncGetAttributes(&attributes, sm80_kernel_image_probe);
+    if (err == cudaErrorNoKernelImageForDevice || err == cudaErrorInvalidDeviceFunction) {
+        (void)cudaGetLastError();
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: this build has no kernel image for device %d (compute capability "
+                    "%d.%d); rebuild the library with that architecture", kBackend, device.ordinal, device.cc_major,
+                    device.cc_minor);
+    }
+    GG_CUDA_CHECK(err);
+    if (cacheable) known[device.ordinal].store(1, std::memory_order_relaxed);
+    return GG_STATUS_SUCCESS;
+}
+
+// The 16-byte kernels need every access, hence every row start of every operand, 16-byte aligned.
+bool wide_accesses_possible(const GmmProblem& p) {
+    return p.k % 8 == 0 && p.n % 8 == 0 && cutlass_grouped::aligned(p.a, 16) && cutlass_grouped::aligned(p.b, 16) &&
+           cutlass_grouped::aligned(p.c, 16);
+}
+
+using RunFn = gg_status (*)(const GroupedLaunch&);
+
+// [dtype: bf16, fp16][operands: forward, trans_b, trans_a][access: wide, narrow]
+template <gg_dtype DType, Operands Ops>
+constexpr RunFn kRunPair[2] = {&cutlass_sm80::run_grouped<DType, Ops, cutlass_sm80::kWideAlignment>,
+                               &cutlass_sm80::run_grouped<DType, Ops, cutlass_sm80::kNarrowAlignment>};
+
+RunFn pick_kernel(gg_dtype dtype, Operands ops, bool wide) {
+    const int access = wide ? 0 : 1;
+    const bool bf16 = dtype == GG_DTYPE_BFLOAT16;
+    switch (ops) {
+        case Operands::kForward:
+            return bf16 ? kRunPair<GG_DTYPE_BFLOAT16, Operands::kForward>[access]
+                        : kRunPair<GG_DTYPE_FLOAT16, Operands::kForward>[access];
+        case Operands::kTransB:
+            return bf16 ? kRunPair<GG_DTYPE_BFLOAT16, Operands::kTransB>[access]
+                        : kRunPair<GG_DTYPE_FLOAT16, Operands::kTransB>[access];
+        case Operands::kTransA:
+            return bf16 ? kRunPair<GG_DTYPE_BFLOAT16, Operands::kTransA>[access]
+                        : kRunPair<GG_DTYPE_FLOAT16, Operands::kTransA>[access];
+    }
+    return nullptr;
+}
+
+gg_status run_checked(Context& ctx, const GmmProblem& p) {
+    bool done = false;
+    GG_TRY(cutlass_grouped::handle_empty_products(p, &done));
+    if (done) return GG_STATUS_SUCCESS;
+
+    const RunFn run = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), wide_accesses_possible(p));
+    if (run == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "%s: no kernel for this call", kBackend);
+
+    // These kernels clear their accumulators, so K == 0 groups need no zero operand.
+    const cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, /*zero_operand_for_empty=*/false);
+    cutlass_grouped::HostGroups host;
+    GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
+
+    GroupedLaunch launch;
+    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, /*kernel_workspace_bytes=*/0, launch.arrays));
+    launch.problem_count = static_cast<int32_t>(p.num_experts);
+    launch.host_problem_sizes = host.available ? host.problem_sizes.data() : nullptr;
+    launch.alpha = 1.0f;
+    launch.beta = p.accumulate ? 1.0f : 0.0f;
+    launch.device = ctx.device.ordinal;
+    launch.sm_count = ctx.device.sm_count;
+    launch.stream = p.stream;
+    return run(launch);
+}
+
+}  // namespace
+
+gg_status cutlass_sm80_supports(const Context& ctx, const GmmProblem& p) {
+    if (ctx.device.cc_major < 8) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: needs compute capability 8.0 or newer, device %d is %d.%d", kBackend,
+                    ctx.device.ordinal, ctx.device.cc_major, ctx.device.cc_minor);
+    }
+    if (p.dtype != GG_DTYPE_BFLOAT16 && p.dtype != GG_DTYPE_FLOAT16) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: dtype %d is not supported (bfloat16 and float16 only; use "
+                    "cublas-loop for float32)", kBackend, static_cast<int>(p.dtype));
+    }
+    if (p.trans_a && p.trans_b) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: trans_a together with trans_b is not defined", kBackend);
+    }
+    GG_TRY(cutlass_grouped::check_int_sizes(p, kBackend));
+    GG_TRY(cutlass_grouped::check_capture(p, kBackend));
+    return check_kernel_image(ctx.device);
+}
+
+gg_status cutlass_sm80_run(Context& ctx, const GmmProblem& p) {
+    try {
+        return run_checked(ctx, p);
+    } catch (const std::exception& e) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "%s: unexpected exception: %s", kBackend, e.what());
+    } catch (...) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "%s: unexpected exception", kBackend);
+    }
+}
+
+}  // namespace gg

@@ -1,0 +1,4 @@
+// cutlass-sm80 grouped GEMM, bfloat16, forward: A row-major, B row-major; 1-element accesses, any shape (fallback).
+#include "cutlass_sm80/grouped_gemm_sm80.cuh"
+
+GG_SM80_INSTANTIATE(GG_DTYPE_BFLOAT16, kForward, 1)

@@ -1,0 +1,4 @@
+// cutlass-sm80 grouped GEMM, float16, trans_b: A row-major, B column-major; 16-byte accesses (k, n multiples of 8, aligned pointers).
+#include "cutlass_sm80/grouped_gemm_sm80.cuh"
+
+GG_SM80_INSTANTIATE(GG_DTYPE_FLOAT16, kTransB, 8)

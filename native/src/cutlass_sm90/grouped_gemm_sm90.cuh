@@ -1,0 +1,240 @@
+// CUTLASS 3.x pointer-array grouped GEMM for Hopper (sm_90a), after CUTLASS example 57_hopper_grouped_gemm:
+// TMA loads and stores, warp-specialized persistent kernels, problem shapes and per-group pointers and
+// strides on the device (filled by cutlass_sm80/group_arrays.cuh), fp32 accumulation.
+// Included only by the thin per-configuration TUs of this folder.
+#pragma once
+
+#include <cstring>
+#include <type_traits>
+
+#include "cutlass/cutlass.h"
+
+#include "cute/tensor.hpp"
+#include "cutlass/bfloat16.h"
+#include "cutlass/epilogue/collective/collective_builder.hpp"
+#include "cutlass/epilogue/fusion/operations.hpp"
+#include "cutlass/gemm/collective/collective_builder.hpp"
+#include "cutlass/gemm/device/gemm_universal_adapter.h"
+#include "cutlass/gemm/dispatch_policy.hpp"
+#include "cutlass/gemm/group_array_problem_shape.hpp"
+#include "cutlass/gemm/kernel/gemm_universal.hpp"
+#include "cutlass/half.h"
+#include "cutlass/kernel_hardware_info.h"
+
+#include "cutlass_sm90/sm90_kernels.h"
+
+#if !defined(CUTLASS_ARCH_MMA_MODIFIABLE_TMA_SM90_SUPPORTED)
+#error "cutlass-sm90 needs CUDA 12.3 or newer (device-side TMA descriptor updates)"
+#endif
+
+namespace gg::cutlass_sm90 {
+
+template <gg_dtype DType>
+struct CutlassElement;
+template <>
+struct CutlassElement<GG_DTYPE_BFLOAT16> {
+    using type = cutlass::bfloat16_t;
+};
+template <>
+struct CutlassElement<GG_DTYPE_FLOAT16> {
+    using type = cutlass::half_t;
+};
+
+// Tile, cluster and schedules of each Sm90Tile (see tile_choice.h for when each runs).
+template <Sm90Tile Tile>
+struct TileTraits;
+template <>
+struct TileTraits<Sm90Tile::kCooperative128x256> {
+    using TileShape = cute::Shape<cute::_128, cute::_256, cute::_64>;
+    using ClusterShape = cute::Shape<cute::_2, cute::_1, cute::_1>;
+    using KernelSchedule = cutlass::gemm::KernelPtrArrayTmaWarpSpecializedCooperative;
+    using EpilogueSchedule = cutlass::epilogue::PtrArrayTmaWarpSpecializedCooperative;
+};
+template <>
+struct TileTraits<Sm90Tile::kPingpong128x128> {
+    using TileShape = cute::Shape<cute::_128, cute::_128, cute::_64>;
+    using ClusterShape = cute::Shape<cute::_1, cute::_1, cute::_1>;
+    using KernelSchedule = cutlass::gemm::KernelPtrArrayTmaWarpSpecializedPingpong;
+    using EpilogueSchedule = cutlass::epilogue::PtrArrayTmaWarpSpecializedPingpong;
+};
+
+// One kernel configuration.
+template <gg_dtype DType, Operands Ops, Sm90Tile Tile>
+struct GroupedGemmConfig {
+    using Element = typename CutlassElement<DType>::type;
+    using ElementAccumulator = float;
+
+    // Row-major tensors throughout; trans_a reads a_e as a_e^T (column-major), trans_b reads b[e] as column-major.
+    using LayoutA = std::conditional_t<Ops == Operands::kTransA, cutlass::layout::ColumnMajor, cutlass::layout::RowMajor>;
+    using LayoutB = std::conditional_t<Ops == Operands::kTransB, cutlass::layout::ColumnMajor, cutlass::layout::RowMajor>;
+    using LayoutC = cutlass::layout::RowMajor;
+    // TMA moves 16-byte aligned rows.
+    static constexpr int kAlignment = 128 / cutlass::sizeof_bits<Element>::value;
+
+    using TileShape = typename TileTraits<Tile>::TileShape;
+    using ClusterShape = typename TileTraits<Tile>::ClusterShape;
+    using ProblemShape = cutlass::gemm::GroupProblemShape<cute::Shape<int, int, int>>;  // (M, N, K) per group
+
+    using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+        cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp,
+        TileShape, ClusterShape,
+        cutlass::epilogue::collective::EpilogueTileAuto,
+        ElementAccumulator, ElementAccumulator,
+        Element, LayoutC*, kAlignment,  // C (read only when beta != 0)
+        Element, LayoutC*, kAlignment,  // D
+        typename TileTraits<Tile>::EpilogueSchedule,
+        cutlass::epilogue::fusion::LinearCombination<Element, ElementAccumulator>>::CollectiveOp;
+
+    using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+        cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp,
+        Element, LayoutA*, kAlignment,
+        Element, LayoutB*, kAlignment,
+        ElementAccumulator,
+        TileShape, ClusterShape,
+        cutlass::gemm::collective::StageCountAutoCarveout<
+            static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
+        typename TileTraits<Tile>::KernelSchedule>::CollectiveOp;
+
+    using GemmKernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, CollectiveMainloop, CollectiveEpilogue>;
+    using Gemm = cutlass::gemm::device::GemmUniversalAdapter<GemmKernel>;
+
+    using StrideA = typename GemmKernel::InternalStrideA;
+    using StrideB = typename GemmKernel::InternalStrideB;
+    using StrideC = typename GemmKernel::InternalStrideC;
+    using StrideD = typename GemmKernel::InternalStrideD;
+    using UnderlyingShape = typename ProblemShape::UnderlyingProblemShape;
+
+    // GroupArrays holds int64 leading dimensions and int[3] shapes; these types must be those bytes.
+    static_assert(sizeof(StrideA) == sizeof(int64_t) && sizeof(StrideB) == sizeof(int64_t) &&
+                      sizeof(StrideC) == sizeof(int64_t) && sizeof(StrideD) == sizeof(int64_t),
+                  "each grouped stride must hold exactly one int64 (the leading dimension)");
+    static_assert(sizeof(UnderlyingShape) == 3 * sizeof(int32_t), "problem shapes must be three ints");
+};
+
+// The stride whose one dynamic mode is `ld` (the int64 mode; the others are static 1 and 0).
+template <class Stride>
+Stride stride_with_leading_dimension(int64_t ld) {
+    Stride s{};
+    if constexpr (std::is_same_v<std::remove_cv_t<std::remove_reference_t<decltype(cute::get<0>(s))>>, int64_t>) {
+        cute::get<0>(s) = ld;
+    } else {
+        static_assert(std::is_same_v<std::remove_cv_t<std::remove_reference_t<decltype(cute::get<1>(s))>>, int64_t>,
+                      "expected the leading dimension in mode 0 or 1");
+        cute::get<1>(s) = ld;
+    }
+    return s;
+}
+
+// The byte layouts the static_asserts cannot see (member order): checked once on the host.
+template <class Config>
+bool array_layouts_match() {
+    static const bool ok = [] {
+        const typename Config::UnderlyingShape shape{11, 22, 33};
+        int32_t ints[3] = {};
+        std::memcpy(ints, &shape, sizeof(ints));
+        bool good = ints[0] == 11 && ints[1] == 22 && ints[2] == 33;
+        auto holds = [](auto stride) {
+            int64_t value = 0;
+            std::memcpy(&value, &stride, sizeof(value));
+            return value == 1234567;
+        };
+        good = good && holds(stride_with_leading_dimension<typename Config::StrideA>(1234567));
+        good = good && holds(stride_with_leading_dimension<typename Config::StrideB>(1234567));
+        good = good && holds(stride_with_leading_dimension<typename Config::StrideC>(1234567));
+        good = good && holds(stride_with_leading_dimension<typename Config::StrideD>(1234567));
+        return good;
+    }();
+    return ok;
+}
+
+// Arguments as in example 57, with every array on the device. `host_problem_sizes` (counts on the host)
+// lets the scheduler launch no more CTAs than tiles; without it the grid is one CTA per SM.
+template <class Config>
+typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
+    using Gemm = typename Config::Gemm;
+    using Element = typename Config::Element;
+    using Shape = typename Config::UnderlyingShape;
+    const GroupArrays& arr = launch.arrays;
+
+    cutlass::KernelHardwareInfo hw_info;
+    hw_info.device_id = launch.device;
+    hw_info.sm_count = launch.sm_count;
+
+    typename Gemm::Arguments args;
+    args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
+    args.problem_shape = {launch.problem_count, reinterpret_cast<Shape*>(arr.problem_sizes),
+                          reinterpret_cast<const Shape*>(launch.host_problem_sizes)};
+    args.mainloop = {const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_a)),
+                     reinterpret_cast<typename Config::StrideA*>(arr.lda),
+                     const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_b)),
+                     reinterpret_cast<typename Config::StrideB*>(arr.ldb)};
+    args.epilogue.ptr_C = const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_c));
+    args.epilogue.dC = reinterpret_cast<typename Config::StrideC*>(arr.ldc);
+    args.epilogue.ptr_D = reinterpret_cast<Element**>(arr.ptr_c);
+    args.epilogue.dD = reinterpret_cast<typename Config::StrideD*>(arr.ldc);
+    // One alpha and beta for every group.
+    args.epilogue.thread.alpha = launch.alpha;
+    args.epilogue.thread.beta = launch.beta;
+    args.epilogue.thread.alpha_ptr = nullptr;
+    args.epilogue.thread.beta_ptr = nullptr;
+    args.epilogue.thread.alpha_ptr_array = nullptr;
+    args.epilogue.thread.beta_ptr_array = nullptr;
+    args.epilogue.thread.dAlpha = {cute::_0{}, cute::_0{}, 0};
+    args.epilogue.thread.dBeta = {cute::_0{}, cute::_0{}, 0};
+    args.hw_info = hw_info;
+    return args;
+}
+
+template <gg_dtype DType, Operands Ops, Sm90Tile Tile>
+gg_status GroupedKernel<DType, Ops, Tile>::workspace_bytes(int32_t groups, int device, int sm_count, size_t* bytes) {
+    using Config = GroupedGemmConfig<DType, Ops, Tile>;
+    // The size depends on the group count and SM count only: null arrays are fine here.
+    GroupedLaunch probe;
+    probe.problem_count = groups;
+    probe.device = device;
+    probe.sm_count = sm_count;
+    *bytes = Config::Gemm::get_workspace_size(make_arguments<Config>(probe));
+    return GG_STATUS_SUCCESS;
+}
+
+template <gg_dtype DType, Operands Ops, Sm90Tile Tile>
+gg_status GroupedKernel<DType, Ops, Tile>::run(const GroupedLaunch& launch) {
+    using Config = GroupedGemmConfig<DType, Ops, Tile>;
+    using Gemm = typename Config::Gemm;
+    constexpr const char* kBackend = "cutlass-sm90";
+
+    if (!array_layouts_match<Config>()) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90: CUTLASS stride or shape types do not have the byte layout "
+                    "the group arrays are written in");
+    }
+    const typename Gemm::Arguments args = make_arguments<Config>(launch);
+
+    const size_t need = Gemm::get_workspace_size(args);
+    if (need > launch.arrays.kernel_workspace_bytes) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90: kernel workspace of %zu bytes reserved, %zu needed",
+                    launch.arrays.kernel_workspace_bytes, need);
+    }
+    cutlass::Status status = Gemm::can_implement(args);
+    if (status != cutlass::Status::kSuccess) {
+        return cutlass_grouped::cutlass_failure(kBackend, "GemmUniversalAdapter::can_implement",
+                                                cutlassGetStatusString(status));
+    }
+    Gemm gemm;
+    status = gemm.initialize(args, launch.arrays.kernel_workspace, launch.stream);
+    if (status != cutlass::Status::kSuccess) {
+        return cutlass_grouped::cutlass_failure(kBackend, "GemmUniversalAdapter::initialize",
+                                                cutlassGetStatusString(status));
+    }
+    status = gemm.run(launch.stream);
+    if (status != cutlass::Status::kSuccess) {
+        return cutlass_grouped::cutlass_failure(kBackend, "GemmUniversalAdapter::run", cutlassGetStatusString(status));
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace gg::cutlass_sm90
+
+// Explicit instantiation of one configuration: the whole body of a thin TU.
+#define GG_SM90_INSTANTIATE(DTYPE, OPS, TILE)                                                            \
+    template struct gg::cutlass_sm90::GroupedKernel<DTYPE, gg::cutlass_grouped::Operands::OPS,            \
+                                                    gg::cutlass_sm90::Sm90Tile::TILE>;

@@ -1,0 +1,85 @@
+// Weighted un-permute: out[t, :] = residual[t, :] + sum_j weights[t, j] * expert_out[slot_rows[t*top_k + j], :],
+// summed in fp32 in slot order. Each output element is read (residual) and written by the same thread, so
+// out may alias residual. A negative slot row contributes nothing.
+#include <climits>
+
+#include "moe/moe_common.cuh"
+
+namespace gg::moe {
+namespace {
+
+template <typename T, int N>
+__global__ void __launch_bounds__(kThreads)
+combine_kernel(const T* __restrict__ expert_out, const int32_t* __restrict__ slot_rows,
+               const float* __restrict__ weights, const T* residual, int64_t tokens, int top_k, int64_t cols, T* out) {
+    const int64_t packs = cols / N;
+    for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; t < tokens;
+         t += static_cast<int64_t>(gridDim.x) * blockDim.y) {
+        const int32_t* rows = slot_rows + t * top_k;
+        const float* w = weights + t * top_k;
+        for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) {
+            float acc[N];
+            if (residual != nullptr) {
+                load_floats<T, N>(residual + t * cols + p * N, acc);
+            } else {
+#pragma unroll
+                for (int k = 0; k < N; ++k) acc[k] = 0.0f;
+            }
+            for (int j = 0; j < top_k; ++j) {
+                const int32_t r = rows[j];
+                if (r < 0) continue;
+                const float wj = w[j];
+                float v[N];
+                load_floats<T, N>(expert_out + static_cast<int64_t>(r) * cols + p * N, v);
+#pragma unroll
+                for (int k = 0; k < N; ++k) acc[k] = fmaf(wj, v[k], acc[k]);
+            }
+            store_floats<T, N>(out + t * cols + p * N, acc);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace gg::moe
+
+extern "C" GG_API gg_status gg_moe_combine(const void* expert_out, const int32_t* slot_rows, const float* weights,
+                                           const void* residual, int64_t tokens, int32_t top_k, int64_t cols,
+                                           void* out, gg_dtype dtype, void* stream) {
+    using namespace gg::moe;
+    return gg::api_call("gg_moe_combine", [&]() -> gg_status {
+        if (!is_float_dtype(dtype))
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine: dtype = %s (%d) is not a float type",
+                            dtype_name(dtype), static_cast<int>(dtype));
+        if (tokens < 0 || cols < 0)
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine: tokens = %lld and cols = %lld must be >= 0",
+                            static_cast<long long>(tokens), static_cast<long long>(cols));
+        if (top_k < 1)
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine: top_k = %d must be >= 1", top_k);
+        if (tokens > INT_MAX / top_k)
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT,
+                            "gg_moe_combine: tokens = %lld times top_k = %d exceeds the int32 slot range",
+                            static_cast<long long>(tokens), top_k);
+        if (tokens == 0 || cols == 0) return GG_STATUS_SUCCESS;
+        if (expert_out == nullptr || slot_rows == nullptr || weights == nullptr || out == nullptr)
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT,
+                            "gg_moe_combine: expert_out (%p), slot_rows (%p), weights (%p) and out (%p) must not be NULL",
+                            expert_out, static_cast<const void*>(slot_rows), static_cast<const void*>(weights), out);
+        auto s = static_cast<cudaStream_t>(stream);
+        return dispatch_float(dtype, [&](auto tag) -> gg_status {
+            using T = typename decltype(tag)::type;
+            const bool vec = can_vectorize<T>(cols, expert_out, residual, out);
+            RowShape shape;
+            GG_TRY(row_shape(tokens, vec ? cols / kVec<T> : cols, &shape));
+            if (vec)
+                combine_kernel<T, kVec<T>><<<shape.grid, shape.block, 0, s>>>(
+                    static_cast<const T*>(expert_out), slot_rows, weights, static_cast<const T*>(residual), tokens,
+                    top_k, cols, static_cast<T*>(out));
+            else
+                combine_kernel<T, 1><<<shape.grid, shape.block, 0, s>>>(
+                    static_cast<const T*>(expert_out), slot_rows, weights, static_cast<const T*>(residual), tokens,
+                    top_k, cols, static_cast<T*>(out));
+            GG_CUDA_CHECK(cudaGetLastError());
+            return GG_STATUS_SUCCESS;
+        });
+    });
+}

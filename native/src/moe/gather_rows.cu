@@ -1,0 +1,68 @@
+// Row gather: dst[i, :] = src[index[i] / index_divisor, :]. With index = sorted_slots and divisor = top_k
+// this dispatches tokens into expert order; with divisor 1 it is a plain row permutation. A negative
+// index writes a zero row (the source row count is not known here, so larger indices are the caller's
+// responsibility).
+#include "moe/moe_common.cuh"
+
+namespace gg::moe {
+namespace {
+
+template <typename T, int N>
+__global__ void __launch_bounds__(kThreads)
+gather_rows_kernel(const T* __restrict__ src, const int32_t* __restrict__ index, int32_t divisor, int64_t rows,
+                   int64_t cols, T* __restrict__ dst) {
+    const int64_t packs = cols / N;
+    for (int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; r < rows;
+         r += static_cast<int64_t>(gridDim.x) * blockDim.y) {
+        const int32_t i = index[r];
+        auto* out = reinterpret_cast<Pack<T, N>*>(dst + r * cols);
+        if (i < 0) {
+            Pack<T, N> zero;
+#pragma unroll
+            for (int k = 0; k < N; ++k) zero.v[k] = from_float<T>(0.0f);
+            for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) out[p] = zero;
+        } else {
+            const auto* in = reinterpret_cast<const Pack<T, N>*>(src + static_cast<int64_t>(i / divisor) * cols);
+            for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) out[p] = in[p];
+        }
+    }
+}
+
+}  // namespace
+}  // namespace gg::moe
+
+extern "C" GG_API gg_status gg_moe_gather_rows(const void* src, const int32_t* index, int32_t index_divisor,
+                                               int64_t rows, int64_t cols, void* dst, gg_dtype dtype, void* stream) {
+    using namespace gg::moe;
+    return gg::api_call("gg_moe_gather_rows", [&]() -> gg_status {
+        if (!is_float_dtype(dtype))
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: dtype = %s (%d) is not a float type",
+                            dtype_name(dtype), static_cast<int>(dtype));
+        if (rows < 0 || cols < 0)
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: rows = %lld and cols = %lld must be >= 0",
+                            static_cast<long long>(rows), static_cast<long long>(cols));
+        if (index_divisor < 1)
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: index_divisor = %d must be >= 1",
+                            index_divisor);
+        if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
+        if (src == nullptr || index == nullptr || dst == nullptr)
+            return gg::fail(GG_STATUS_INVALID_ARGUMENT,
+                            "gg_moe_gather_rows: src (%p), index (%p) and dst (%p) must not be NULL", src,
+                            static_cast<const void*>(index), dst);
+        auto s = static_cast<cudaStream_t>(stream);
+        return dispatch_float(dtype, [&](auto tag) -> gg_status {
+            using T = typename decltype(tag)::type;
+            const bool vec = can_vectorize<T>(cols, src, dst);
+            RowShape shape;
+            GG_TRY(row_shape(rows, vec ? cols / kVec<T> : cols, &shape));
+            if (vec)
+                gather_rows_kernel<T, kVec<T>><<<shape.grid, shape.block, 0, s>>>(
+                    static_cast<const T*>(src), index, index_divisor, rows, cols, static_cast<T*>(dst));
+            else
+                gather_rows_kernel<T, 1><<<shape.grid, shape.block, 0, s>>>(
+                    static_cast<const T*>(src), index, index_divisor, rows, cols, static_cast<T*>(dst));
+            GG_CUDA_CHECK(cudaGetLastError());
+            return GG_STATUS_SUCCESS;
+        });
+    });
+}

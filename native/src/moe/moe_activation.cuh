@@ -1,0 +1,37 @@
+// Element-wise activations of the MoE kernels, fp32, matching PyTorch's definitions (NaN propagates).
+#pragma once
+
+#include "moe/moe_common.cuh"
+
+namespace gg::moe {
+
+template <gg_activation A>
+__device__ __forceinline__ float activate(float x) {
+    if constexpr (A == GG_ACTIVATION_RELU) {
+        return x < 0.0f ? 0.0f : x;  // not fmaxf: relu(NaN) stays NaN as in torch
+    } else if constexpr (A == GG_ACTIVATION_GELU) {
+        return 0.5f * x * (1.0f + erff(x * 0.70710678118654752440f));  // exact erf form, nn.GELU()
+    } else if constexpr (A == GG_ACTIVATION_SILU) {
+        return x / (1.0f + expf(-x));
+    } else {
+        return x;
+    }
+}
+
+inline bool is_valid_activation(gg_activation a) {
+    return a == GG_ACTIVATION_NONE || a == GG_ACTIVATION_RELU || a == GG_ACTIVATION_GELU || a == GG_ACTIVATION_SILU;
+}
+
+// Calls f(std::integral_constant<gg_activation, A>{}) for the activation; the caller has validated it.
+template <typename F>
+gg_status dispatch_activation(gg_activation a, F&& f) {
+    switch (a) {
+        case GG_ACTIVATION_NONE: return f(std::integral_constant<gg_activation, GG_ACTIVATION_NONE>{});
+        case GG_ACTIVATION_RELU: return f(std::integral_constant<gg_activation, GG_ACTIVATION_RELU>{});
+        case GG_ACTIVATION_GELU: return f(std::integral_constant<gg_activation, GG_ACTIVATION_GELU>{});
+        case GG_ACTIVATION_SILU: return f(std::integral_constant<gg_activation, GG_ACTIVATION_SILU>{});
+    }
+    return fail(GG_STATUS_INTERNAL_ERROR, "dispatch_activation: unexpected activation %d", static_cast<int>(a));
+}
+
+}  // namespace gg::moe

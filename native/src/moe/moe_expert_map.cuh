@@ -1,0 +1,79 @@
+// Which expert a sorted row belongs to, from device-resident counts, without any host round trip:
+// every block builds the inclusive prefix of the counts in shared memory once and then answers rows by
+// binary search. Negative counts count as zero; rows past the sum belong to no expert (index E).
+#pragma once
+
+#include "moe/moe_common.cuh"
+
+namespace gg::moe {
+
+// Exclusive scan of one int64 per thread over a block of kThreads (a multiple of 32) threads; *total gets
+// the block's sum. Uses `warp_totals` (32 entries of shared memory); all threads must call it.
+__device__ __forceinline__ int64_t block_exclusive_scan(int64_t value, int64_t* warp_totals, int64_t* total) {
+    const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+    const int lane = tid & 31;
+    const int warp = tid >> 5;
+    const int warps = (blockDim.x * blockDim.y) >> 5;
+    int64_t x = value;
+#pragma unroll
+    for (int offset = 1; offset < 32; offset <<= 1) {
+        const int64_t y = __shfl_up_sync(0xffffffffu, x, offset);
+        if (lane >= offset) x += y;
+    }
+    if (lane == 31) warp_totals[warp] = x;
+    __syncthreads();
+    if (warp == 0) {
+        int64_t w = lane < warps ? warp_totals[lane] : 0;
+#pragma unroll
+        for (int offset = 1; offset < 32; offset <<= 1) {
+            const int64_t y = __shfl_up_sync(0xffffffffu, w, offset);
+            if (lane >= offset) w += y;
+        }
+        warp_totals[lane] = w;
+    }
+    __syncthreads();
+    const int64_t result = x - value + (warp > 0 ? warp_totals[warp - 1] : 0);
+    *total = warp_totals[warps - 1];
+    __syncthreads();  // warp_totals may be reused by the caller's next scan
+    return result;
+}
+
+// inclusive[e] = sum of max(0, counts[i]) for i <= e, for e < num_experts, in shared memory.
+__device__ __forceinline__ void build_inclusive_prefix(const int64_t* __restrict__ counts, int64_t num_experts,
+                                                       int64_t* inclusive) {
+    __shared__ int64_t warp_totals[32];
+    const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+    const int threads = blockDim.x * blockDim.y;
+    const int64_t chunk = (num_experts + threads - 1) / threads;
+    const int64_t begin = tid * chunk;
+    const int64_t end = begin + chunk < num_experts ? begin + chunk : num_experts;
+    int64_t local = 0;
+    for (int64_t e = begin; e < end; ++e) {
+        const int64_t c = counts[e];
+        local += c > 0 ? c : 0;
+    }
+    int64_t total = 0;
+    int64_t running = block_exclusive_scan(local, warp_totals, &total);
+    for (int64_t e = begin; e < end; ++e) {
+        const int64_t c = counts[e];
+        running += c > 0 ? c : 0;
+        inclusive[e] = running;
+    }
+    __syncthreads();
+}
+
+// The expert owning sorted row `row`: the first e with inclusive[e] > row, or num_experts if none.
+__device__ __forceinline__ int64_t find_expert(const int64_t* inclusive, int64_t num_experts, int64_t row) {
+    int64_t lo = 0, hi = num_experts;
+    while (lo < hi) {
+        const int64_t mid = (lo + hi) >> 1;
+        if (inclusive[mid] <= row) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+__device__ __forceinline__ int64_t exclusive_at(const int64_t* inclusive, int64_t e) {
+    return e > 0 ? inclusive[e - 1] : 0;
+}
+
+}  // namespace gg::moe

@@ -1,0 +1,167 @@
+// Conversions between the grouped layout (sorted rows, counts per expert) and the padded layout
+// [num_experts, capacity, cols] of batched-GEMM MoE implementations. Offsets come from the device counts
+// (per-block prefix, moe_expert_map.cuh); nothing is read back to the host.
+#include "moe/moe_expert_map.cuh"
+
+namespace gg::moe {
+namespace {
+
+template <typename T, int N>
+__device__ __forceinline__ void zero_row(T* row, int64_t packs) {
+    Pack<T, N> zero;
+#pragma unroll
+    for (int k = 0; k < N; ++k) zero.v[k] = from_float<T>(0.0f);
+    auto* out = reinterpret_cast<Pack<T, N>*>(row);
+    for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) out[p] = zero;
+}
+
+template <typename T, int N>
+__device__ __forceinline__ void copy_row(const T* src, T* dst, int64_t packs) {
+    const auto* in = reinterpret_cast<const Pack<T, N>*>(src);
+    auto* out = reinterpret_cast<Pack<T, N>*>(dst);
+    for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) out[p] = in[p];
+}
+
+// One padded row (e, p) per block row: copy sorted[offset[e] + p] when p < counts[e], else zeros.
+// Block 0 also writes the number of rows past capacity into *dropped.
+template <typename T, int N>
+__global__ void __launch_bounds__(kThreads)
+pad_kernel(const T* __restrict__ sorted, const int64_t* __restrict__ counts, int64_t num_experts, int64_t capacity,
+           int64_t cols, T* __restrict__ padded, int64_t* __restrict__ dropped) {
+    extern __shared__ int64_t inclusive[];
+    build_inclusive_prefix(counts, num_experts, inclusive);
+    if (dropped != nullptr && blockIdx.x == 0) {
+        __shared__ int64_t warp_totals[32];
+        int64_t local = 0;
+        const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+        for (int64_t e = tid; e < num_experts; e += blockDim.x * blockDim.y) {
+            const int64_t count = inclusive[e] - exclusive_at(inclusive, e);
+            local += count > capacity ? count - capacity : 0;
+        }
+        int64_t total = 0;
+        block_exclusive_scan(local, warp_totals, &total);
+        if (tid == 0) *dropped = total;
+    }
+    const int64_t packs = cols / N;
+    const int64_t padded_rows = num_experts * capacity;
+    for (int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; r < padded_rows;
+         r += static_cast<int64_t>(gridDim.x) * blockDim.y) {
+        const int64_t e = r / capacity;
+        const int64_t p = r - e * capacity;
+        const int64_t begin = exclusive_at(inclusive, e);
+        if (p < inclusive[e] - begin) copy_row<T, N>(sorted + (begin + p) * cols, padded + r * cols, packs);
+        else zero_row<T, N>(padded + r * cols, packs);
+    }
+}
+
+// Copies each kept padded row back to its sorted position, then zeroes the sorted rows of experts that
+// had more rows than capacity (their number is only known on the device, so blocks loop over experts).
+template <typename T, int N>
+__global__ void __launch_bounds__(kThreads)
+unpad_kernel(const T* __restrict__ padded, const int64_t* __restrict__ counts, int64_t num_experts, int64_t capacity,
+             int64_t cols, T* __restrict__ sorted) {
+    extern __shared__ int64_t inclusive[];
+    build_inclusive_prefix(counts, num_experts, inclusive);
+    const int64_t packs = cols / N;
+    const int64_t padded_rows = num_experts * capacity;
+    for (int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; r < padded_rows;
+         r += static_cast<int64_t>(gridDim.x) * blockDim.y) {
+        const int64_t e = r / capacity;
+        const int64_t p = r - e * capacity;
+        const int64_t begin = exclusive_at(inclusive, e);
+        if (p < inclusive[e] - begin) copy_row<T, N>(padded + r * cols, sorted + (begin + p) * cols, packs);
+    }
+    for (int64_t e = blockIdx.x; e < num_experts; e += gridDim.x) {
+        const int64_t begin = exclusive_at(inclusive, e);
+        const int64_t count = inclusive[e] - begin;
+        for (int64_t q = capacity + threadIdx.y; q < count; q += blockDim.y)
+            zero_row<T, N>(sorted + (begin + q) * cols, packs);
+    }
+}
+
+gg_status validate(const char* function, gg_dtype dtype, const int64_t* counts, int64_t num_experts,
+                   int64_t capacity, int64_t cols, const void* sorted, const void* padded) {
+    if (!is_float_dtype(dtype))
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
+                    static_cast<int>(dtype));
+    if (num_experts < 1 || capacity < 0 || cols < 0)
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: num_experts = %lld must be >= 1, capacity = %lld and cols = %lld >= 0", function,
+                    static_cast<long long>(num_experts), static_cast<long long>(capacity), static_cast<long long>(cols));
+    if (capacity > 0 && num_experts > INT64_MAX / capacity)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: num_experts = %lld times capacity = %lld overflows", function,
+                    static_cast<long long>(num_experts), static_cast<long long>(capacity));
+    if (counts == nullptr)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: counts must not be NULL", function);
+    if (cols > 0 && sorted == nullptr)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: sorted must not be NULL when cols = %lld", function,
+                    static_cast<long long>(cols));
+    if (cols > 0 && capacity > 0 && padded == nullptr)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: padded must not be NULL when capacity = %lld and cols = %lld",
+                    function, static_cast<long long>(capacity), static_cast<long long>(cols));
+    return GG_STATUS_SUCCESS;
+}
+
+template <typename T, int N, bool Pad>
+gg_status launch(const void* sorted, void* sorted_out, const int64_t* counts, int64_t num_experts, int64_t capacity,
+                 int64_t cols, const void* padded, void* padded_out, int64_t* dropped, cudaStream_t s) {
+    RowShape shape;
+    GG_TRY(row_shape(num_experts * capacity > num_experts ? num_experts * capacity : num_experts, cols / N, &shape));
+    const size_t smem = sizeof(int64_t) * static_cast<size_t>(num_experts);
+    if constexpr (Pad) {
+        auto kernel = pad_kernel<T, N>;
+        GG_TRY(allow_dynamic_smem(kernel, smem, "gg_moe_pad (counts prefix of num_experts)"));
+        kernel<<<shape.grid, shape.block, smem, s>>>(static_cast<const T*>(sorted), counts, num_experts, capacity, cols,
+                                                     static_cast<T*>(padded_out), dropped);
+    } else {
+        auto kernel = unpad_kernel<T, N>;
+        GG_TRY(allow_dynamic_smem(kernel, smem, "gg_moe_unpad (counts prefix of num_experts)"));
+        kernel<<<shape.grid, shape.block, smem, s>>>(static_cast<const T*>(padded), counts, num_experts, capacity, cols,
+                                                     static_cast<T*>(sorted_out));
+    }
+    GG_CUDA_CHECK(cudaGetLastError());
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace
+}  // namespace gg::moe
+
+extern "C" GG_API gg_status gg_moe_pad(const void* sorted, const int64_t* counts, int64_t num_experts, int64_t capacity,
+                                       int64_t cols, void* padded, int64_t* dropped, gg_dtype dtype, void* stream) {
+    using namespace gg::moe;
+    return gg::api_call("gg_moe_pad", [&]() -> gg_status {
+        GG_TRY(validate("gg_moe_pad", dtype, counts, num_experts, capacity, cols, sorted, padded));
+        auto s = static_cast<cudaStream_t>(stream);
+        if (cols == 0 || capacity == 0) {
+            // No element to move, but the dropped count is still owed.
+            if (dropped == nullptr) return GG_STATUS_SUCCESS;
+            cols = 0;
+        }
+        return dispatch_float(dtype, [&](auto tag) -> gg_status {
+            using T = typename decltype(tag)::type;
+            return can_vectorize<T>(cols, sorted, padded)
+                       ? launch<T, kVec<T>, true>(sorted, nullptr, counts, num_experts, capacity, cols, nullptr, padded,
+                                                  dropped, s)
+                       : launch<T, 1, true>(sorted, nullptr, counts, num_experts, capacity, cols, nullptr, padded,
+                                            dropped, s);
+        });
+    });
+}
+
+extern "C" GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* counts, int64_t num_experts,
+                                         int64_t capacity, int64_t cols, void* sorted, gg_dtype dtype, void* stream) {
+    using namespace gg::moe;
+    return gg::api_call("gg_moe_unpad", [&]() -> gg_status {
+        GG_TRY(validate("gg_moe_unpad", dtype, counts, num_experts, capacity, cols, sorted, padded));
+        if (cols == 0) return GG_STATUS_SUCCESS;
+        auto s = static_cast<cudaStream_t>(stream);
+        return dispatch_float(dtype, [&](auto tag) -> gg_status {
+            using T = typename decltype(tag)::type;
+            return can_vectorize<T>(cols, sorted, padded)
+                       ? launch<T, kVec<T>, false>(nullptr, sorted, counts, num_experts, capacity, cols, padded,
+                                                   nullptr, nullptr, s)
+                       : launch<T, 1, false>(nullptr, sorted, counts, num_experts, capacity, cols, padded, nullptr,
+                                             nullptr, s);
+        });
+    });
+}

@@ -1,0 +1,122 @@
+// gg_gmm argument validation, order and messages, without a GPU: pointer locations come from a fake
+// query in which [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1 and
+// everything else host memory.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/driver_hints.h"
+#include "core/validate.h"
+
+namespace {
+
+int failures = 0;
+
+gg_status fake_query(const void* ptr, const char*, gg::PointerInfo* info) {
+    const auto p = reinterpret_cast<uintptr_t>(ptr);
+    *info = gg::PointerInfo{};
+    if (p >= 0x10000000 && p < 0x20000000) {
+        info->is_device = true;
+        info->device = 0;
+    } else if (p >= 0x20000000 && p < 0x30000000) {
+        info->is_device = true;
+        info->device = 1;
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+void* dev0(uintptr_t offset) { return reinterpret_cast<void*>(0x10000000 + offset); }
+void* dev1(uintptr_t offset) { return reinterpret_cast<void*>(0x20000000 + offset); }
+
+int64_t host_counts[3] = {4, 0, 4};
+
+// A valid bf16 forward call: a[8,16], b[3,16,32], c[8,32] on device 0.
+gg_gmm_args valid() {
+    gg_gmm_args a{};
+    a.a = dev0(0);
+    a.b = dev0(0x100000);
+    a.c = dev0(0x200000);
+    a.batch_sizes = host_counts;
+    a.m = 8;
+    a.k = 16;
+    a.n = 32;
+    a.num_experts = 3;
+    a.dtype = GG_DTYPE_BFLOAT16;
+    a.counts_location = GG_COUNTS_HOST;
+    return a;
+}
+
+void expect(const char* what, const gg_gmm_args& args, gg_status status, const char* message) {
+    gg::clear_error();
+    gg::GmmProblem p;
+    const gg_status got = gg::validate_gmm(args, 0, fake_query, &p);
+    const std::string text = gg::last_error_message();
+    if (got != status || (message != nullptr && text.find(message) == std::string::npos)) {
+        ++failures;
+        std::fprintf(stderr, "FAIL %s: status %d (want %d), message \"%s\" (want \"%s\")\n", what, got, status,
+                     text.c_str(), message ? message : "");
+    } else {
+        std::printf("ok   %s: %s\n", what, text.empty() ? "(valid)" : text.c_str());
+    }
+}
+
+}  // namespace
+
+int main() {
+    expect("valid call", valid(), GG_STATUS_SUCCESS, nullptr);
+    { auto a = valid(); a.dtype = GG_DTYPE_INT32; expect("int dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 3 (GG_DTYPE_INT32)"); }
+    { auto a = valid(); a.dtype = static_cast<gg_dtype>(9); expect("unknown dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 9 (unknown)"); }
+    { auto a = valid(); a.counts_location = static_cast<gg_counts_location>(2); expect("counts location", a, GG_STATUS_INVALID_ARGUMENT, "counts_location = 2"); }
+    { auto a = valid(); a.trans_a = 1; a.trans_b = 1; a.m = -1; expect("trans_a and trans_b before sizes", a, GG_STATUS_INVALID_ARGUMENT, "trans_a = 1 with trans_b = 1"); }
+    { auto a = valid(); a.m = -5; expect("negative m", a, GG_STATUS_INVALID_ARGUMENT, "m = -5 is negative"); }
+    { auto a = valid(); a.k = -1; expect("negative k", a, GG_STATUS_INVALID_ARGUMENT, "k = -1 is negative"); }
+    { auto a = valid(); a.n = -2; expect("negative n", a, GG_STATUS_INVALID_ARGUMENT, "n = -2 is negative"); }
+    { auto a = valid(); a.num_experts = 0; expect("no experts", a, GG_STATUS_INVALID_ARGUMENT, "num_experts = 0: must be at least 1"); }
+    { auto a = valid(); a.reserved = 7; expect("reserved", a, GG_STATUS_INVALID_ARGUMENT, "reserved = 7"); }
+    { auto a = valid(); a.m = INT64_MAX / 2; a.k = 4; expect("overflow", a, GG_STATUS_INVALID_ARGUMENT, "overflows 64 bits"); }
+    { auto a = valid(); a.batch_sizes = nullptr; expect("null counts", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes is NULL"); }
+    { auto a = valid(); a.a = nullptr; expect("null a", a, GG_STATUS_INVALID_ARGUMENT, "a is NULL but holds 128 elements"); }
+    { auto a = valid(); a.b = nullptr; expect("null b", a, GG_STATUS_INVALID_ARGUMENT, "b is NULL but holds 1536 elements"); }
+    { auto a = valid(); a.c = nullptr; expect("null c", a, GG_STATUS_INVALID_ARGUMENT, "c is NULL but holds 256 elements"); }
+    {
+        int64_t zero[3] = {0, 0, 0};
+        auto a = valid(); a.m = 0; a.a = nullptr; a.c = nullptr; a.batch_sizes = zero;
+        expect("m = 0 needs no a or c", a, GG_STATUS_SUCCESS, nullptr);
+    }
+    { int64_t c[3] = {4, -1, 5}; auto a = valid(); a.batch_sizes = c; expect("negative count", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes[1] = -1 is negative"); }
+    { int64_t c[3] = {500, 250, 250}; auto a = valid(); a.batch_sizes = c; a.m = 1024; a.a = dev0(0); a.c = dev0(0x800000);
+      expect("sum mismatch", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes sum to 1000 but m = 1024"); }
+    { int64_t c[3] = {INT64_MAX, INT64_MAX, 2}; auto a = valid(); a.batch_sizes = c; expect("sum beyond 2^63", a, GG_STATUS_INVALID_ARGUMENT, "more than 2^63"); }
+    { auto a = valid(); a.batch_sizes = static_cast<const int64_t*>(dev0(0x300000)); expect("device counts passed as host", a, GG_STATUS_INVALID_ARGUMENT, "is device memory but counts_location = GG_COUNTS_HOST"); }
+    { auto a = valid(); a.counts_location = GG_COUNTS_DEVICE; expect("host counts passed as device", a, GG_STATUS_INVALID_ARGUMENT, "is host memory but counts_location = GG_COUNTS_DEVICE"); }
+    { auto a = valid(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev1(0)); expect("device counts on device 1", a, GG_STATUS_WRONG_DEVICE, "batch_sizes"); }
+    { auto a = valid(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev0(0x300000)); expect("device counts", a, GG_STATUS_SUCCESS, nullptr); }
+    { static float host_a[128]; auto a = valid(); a.a = host_a; expect("host a", a, GG_STATUS_INVALID_ARGUMENT, "is host memory: gg_gmm needs device"); }
+    { auto a = valid(); a.b = dev1(0); expect("b on device 1", a, GG_STATUS_WRONG_DEVICE, "b (0x20000000) is on device 1 but the handle is on device 0"); }
+    { auto a = valid(); a.c = dev0(0x10); expect("c overlaps a", a, GG_STATUS_INVALID_ARGUMENT, "overlaps a"); }
+    { auto a = valid(); a.c = dev0(0x100000 + 3000); expect("c overlaps b", a, GG_STATUS_INVALID_ARGUMENT, "overlaps b"); }
+    { auto a = valid(); a.c = dev0(256); expect("c right after a", a, GG_STATUS_SUCCESS, nullptr); }
+    { auto a = valid(); a.backend = static_cast<gg_backend>(5); expect("backend range", a, GG_STATUS_INVALID_ARGUMENT, "backend = 5"); }
+    {
+        // trans_a: a[8,16], b[8,32], c[3,16,32]: c is 3*16*32*2 = 3072 bytes.
+        auto a = valid(); a.trans_a = 1; a.b = dev0(0x100000); a.c = dev0(0x100000 + 8 * 32 * 2);
+        expect("trans_a shapes", a, GG_STATUS_SUCCESS, nullptr);
+        a.c = nullptr; expect("trans_a null c", a, GG_STATUS_INVALID_ARGUMENT, "c is NULL but holds 1536 elements");
+    }
+    {
+        // More than 2^31 elements in a and c: validation works in 64 bits.
+        int64_t big[2] = {int64_t(1) << 27, int64_t(1) << 27};
+        gg_gmm_args a{};
+        a.a = dev0(0); a.b = dev1(0); a.c = dev0(0x8000000); a.batch_sizes = big; a.m = int64_t(1) << 28; a.k = 64; a.n = 64;
+        a.num_experts = 2; a.dtype = GG_DTYPE_FLOAT16;
+        expect("64-bit sizes reach the device check", a, GG_STATUS_WRONG_DEVICE, "b (0x20000000) is on device 1");
+    }
+
+    if (failures != 0) {
+        std::fprintf(stderr, "%d validation check(s) failed\n", failures);
+        return 1;
+    }
+    std::printf("validate: all checks passed\n");
+    return 0;
+}

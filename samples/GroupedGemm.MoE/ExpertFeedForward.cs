@@ -1,0 +1,118 @@
+namespace GroupedGemm.MoE;
+
+/// <summary>
+/// E expert feed-forward networks x → W2ᵀ·hidden(x·W1 + b1) + b2, held on the host (float values rounded to the
+/// device type, for the reference) and, when a device is used, on the device. Subclasses define the hidden step
+/// (plain activation or gated). Three forms: grouped (sorted rows + device counts, one grouped GEMM per layer),
+/// padded (a strided-batched GEMM over [E, capacity, ·]), and the float64 reference of one expert on one row.
+/// </summary>
+internal abstract class ExpertFeedForward : IDisposable
+{
+    private readonly float[] _w1, _w2;
+    private readonly float[]? _b1, _b2;
+
+    /// <summary>Initialises the weights uniformly in ±1/sqrt(fan_in) from <paramref name="random"/>.</summary>
+    protected ExpertFeedForward(int experts, int embedDim, int hiddenDim, int firstWidth, bool withBias, DType dtype,
+        Activation activation, Random random, bool onDevice)
+    {
+        Experts = experts;
+        EmbedDim = embedDim;
+        HiddenDim = hiddenDim;
+        FirstWidth = firstWidth;
+        DType = dtype;
+        Activation = activation;
+        double bound1 = 1 / Math.Sqrt(embedDim), bound2 = 1 / Math.Sqrt(hiddenDim);
+        _w1 = HostValues.Uniform(random, (long)experts * embedDim * firstWidth, bound1, dtype);
+        _b1 = withBias ? HostValues.Uniform(random, (long)experts * firstWidth, bound1, dtype) : null;
+        _w2 = HostValues.Uniform(random, (long)experts * hiddenDim * embedDim, bound2, dtype);
+        _b2 = withBias ? HostValues.Uniform(random, (long)experts * embedDim, bound2, dtype) : null;
+        if (!onDevice) return;
+        W1 = HostValues.Upload(_w1, dtype, experts, embedDim, firstWidth);
+        B1 = _b1 is null ? null : HostValues.Upload(_b1, dtype, experts, firstWidth);
+        W2 = HostValues.Upload(_w2, dtype, experts, hiddenDim, embedDim);
+        B2 = _b2 is null ? null : HostValues.Upload(_b2, dtype, experts, embedDim);
+    }
+
+    public int Experts { get; }
+
+    public int EmbedDim { get; }
+
+    public int HiddenDim { get; }
+
+    /// <summary>Columns of the first GEMM's output: H, or 2H (gate | up) for the gated form.</summary>
+    public int FirstWidth { get; }
+
+    public DType DType { get; }
+
+    public Activation Activation { get; }
+
+    protected DeviceTensor? W1 { get; }
+
+    protected DeviceTensor? B1 { get; }
+
+    protected DeviceTensor? W2 { get; }
+
+    protected DeviceTensor? B2 { get; }
+
+    /// <summary>Grouped form: sorted rows xs [M, D] with device counts [E] → expert outputs [M, D] (rented from the pool).</summary>
+    public DeviceTensor ForwardGrouped(GroupedGemmContext context, DeviceTensor xs, DeviceTensor counts, DevicePool pool, CudaStream stream)
+    {
+        var options = new GmmOptions { Stream = stream };
+        long rows = xs.Shape[0];
+        DeviceTensor first = pool.Rent(DType, rows, FirstWidth);
+        context.GmmInto(xs, W1!, counts, first, options: options);
+        DeviceTensor hidden = HiddenGrouped(first, counts, pool, stream);
+        DeviceTensor output = pool.Rent(DType, rows, EmbedDim);
+        context.GmmInto(hidden, W2!, counts, output, options: options);
+        pool.Return(hidden);
+        if (B2 is not null) MoeKernels.BiasActivation(output, B2, counts, Activation.None, stream);
+        return output;
+    }
+
+    /// <summary>
+    /// Padded form: x [E, capacity, D] (or a 2-D [capacity, D] shared by every expert, for dense shared experts) →
+    /// [E, capacity, D] (rented from the pool), by strided-batched GEMMs.
+    /// </summary>
+    public DeviceTensor ForwardPadded(GroupedGemmContext context, DeviceTensor x, DevicePool pool, CudaStream stream)
+    {
+        long capacity = x.Shape[^2];
+        DeviceTensor first = pool.Rent(DType, Experts, capacity, FirstWidth);
+        context.GemmInto(x, W1!, first, stream: stream);
+        DeviceTensor hidden = HiddenPadded(first, pool, stream);
+        DeviceTensor output = pool.Rent(DType, Experts, capacity, EmbedDim);
+        context.GemmInto(hidden, W2!, output, stream: stream);
+        pool.Return(hidden);
+        if (B2 is not null) MoeKernels.BiasActivationPadded(output, B2, Activation.None, stream);
+        return output;
+    }
+
+    /// <summary>Float64 reference: output += weight · expert_e(x) for one row x [D].</summary>
+    public void ReferenceAccumulate(int expert, ReadOnlySpan<double> x, double weight, Span<double> output)
+    {
+        var first = new double[FirstWidth];
+        ReferenceMath.RowTimesMatrix(x, _w1, (long)expert * EmbedDim * FirstWidth, FirstWidth, _b1, (long)expert * FirstWidth, first);
+        var hidden = new double[HiddenDim];
+        HiddenReference(first, hidden);
+        var y = new double[EmbedDim];
+        ReferenceMath.RowTimesMatrix(hidden, _w2, (long)expert * HiddenDim * EmbedDim, EmbedDim, _b2, (long)expert * EmbedDim, y);
+        for (int d = 0; d < EmbedDim; d++) output[d] += weight * y[d];
+    }
+
+    /// <summary>Frees the device weights.</summary>
+    public void Dispose()
+    {
+        W1?.Dispose();
+        B1?.Dispose();
+        W2?.Dispose();
+        B2?.Dispose();
+    }
+
+    /// <summary>The hidden step on sorted rows: takes ownership of <paramref name="first"/> [M, FirstWidth], returns [M, H].</summary>
+    protected abstract DeviceTensor HiddenGrouped(DeviceTensor first, DeviceTensor counts, DevicePool pool, CudaStream stream);
+
+    /// <summary>The hidden step on a padded batch: takes ownership of <paramref name="first"/> [E, cap, FirstWidth], returns [E, cap, H].</summary>
+    protected abstract DeviceTensor HiddenPadded(DeviceTensor first, DevicePool pool, CudaStream stream);
+
+    /// <summary>The hidden step of the reference on one row (bias already added).</summary>
+    protected abstract void HiddenReference(ReadOnlySpan<double> first, Span<double> hidden);
+}

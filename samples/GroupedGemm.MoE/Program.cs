@@ -1,0 +1,70 @@
+using System.CommandLine;
+using GroupedGemm;
+using GroupedGemm.MoE;
+
+// The seed's comparison script (test_grouped_gemm_moe.py) for .NET: MoE layers on GroupedGemm.Net, grouped GEMM
+// against padded BMM against a float64 reference.
+
+var batchSize = new Option<int>("--batch-size") { Description = "Sequences per batch.", DefaultValueFactory = _ => 16 };
+var seqLen = new Option<int>("--seq-len") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 128 };
+var embedDim = new Option<int>("--embed-dim") { Description = "Model width D.", DefaultValueFactory = _ => 512 };
+var hiddenDim = new Option<int>("--hidden-dim") { Description = "Expert hidden width H.", DefaultValueFactory = _ => 2048 };
+var numExperts = new Option<int>("--num-experts") { Description = "Routed experts E.", DefaultValueFactory = _ => 80 };
+var topK = new Option<int>("--top-k") { Description = "Experts per token.", DefaultValueFactory = _ => 8 };
+var numShared = new Option<int>("--num-shared") { Description = "Dense shared experts applied to every token.", DefaultValueFactory = _ => 1 };
+var dtype = new Option<string>("--dtype") { Description = "Element type.", DefaultValueFactory = _ => "bfloat16" };
+dtype.AcceptOnlyFromAmong("bfloat16", "float16", "float32");
+var gated = new Option<bool>("--gated") { Description = "Gated experts (act(gate)·up, W1 [E, D, 2H], no biases)." };
+var activation = new Option<string>("--activation") { Description = "Expert activation (default: gelu, or silu with --gated)." };
+activation.AcceptOnlyFromAmong("gelu", "silu", "relu");
+var routing = new Option<string>("--routing")
+{
+    Description = "uniform: the router alone; zipf: log(1/(e+1)) plus seeded Gumbel noise added to the router logits, so that the top-k " +
+                  "picks expert e with probability proportional to 1/(e+1).",
+    DefaultValueFactory = _ => "uniform",
+};
+routing.AcceptOnlyFromAmong("uniform", "zipf");
+var renormalize = new Option<bool>("--renormalize") { Description = "Renormalise the top-k weights to sum to 1." };
+var iterations = new Option<int>("--iters") { Description = "Timed forwards per path.", DefaultValueFactory = _ => 20 };
+var warmup = new Option<int>("--warmup") { Description = "Untimed forwards per path first.", DefaultValueFactory = _ => 5 };
+var seed = new Option<int>("--seed") { Description = "Seed of parameters and input.", DefaultValueFactory = _ => 1234 };
+var referenceTokens = new Option<int>("--reference-tokens")
+{
+    Description = "Tokens the float64 reference checks (an evenly spaced sub-sample when fewer than the batch).",
+    DefaultValueFactory = _ => 128,
+};
+
+var root = new RootCommand("Compare the grouped-GEMM MoE layer with the padded-BMM layer (time, memory, accuracy).")
+{
+    batchSize, seqLen, embedDim, hiddenDim, numExperts, topK, numShared, dtype, gated, activation, routing, renormalize,
+    iterations, warmup, seed, referenceTokens,
+};
+
+root.SetAction(parse =>
+{
+    bool isGated = parse.GetValue(gated);
+    var options = new MoeOptions(
+        parse.GetValue(batchSize), parse.GetValue(seqLen), parse.GetValue(embedDim), parse.GetValue(hiddenDim),
+        parse.GetValue(numExperts), parse.GetValue(topK), parse.GetValue(numShared),
+        parse.GetValue(dtype) switch { "float32" => DType.Float32, "float16" => DType.Float16, _ => DType.BFloat16 },
+        isGated,
+        (parse.GetValue(activation) ?? (isGated ? "silu" : "gelu")) switch
+        {
+            "silu" => Activation.Silu,
+            "relu" => Activation.Relu,
+            _ => Activation.Gelu,
+        },
+        parse.GetValue(routing) == "zipf" ? Routing.Zipf : Routing.Uniform,
+        parse.GetValue(renormalize), parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(seed),
+        parse.GetValue(referenceTokens));
+    if (options.Validate() is { } problem)
+    {
+        Console.Error.WriteLine(problem);
+        return 2;
+    }
+
+    string? unavailable = CudaDevice.UnavailableReason;
+    return unavailable is null ? GpuComparison.Run(options) : CpuOnlyRun.Run(options, unavailable);
+});
+
+return root.Parse(args).Invoke();

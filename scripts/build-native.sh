@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds libgroupedgemm.so with CMake. The Cake Native* targets call this script, and so does
+# scripts/gpu-host.sh on GPU hosts that have no .NET SDK: one recipe for both.
+#
+# usage: scripts/build-native.sh ARCHITECTURES OUTPUT_DIR BUILD_DIR
+#   ARCHITECTURES  as nvcc/CMake spell them, ';'-separated: "80;90a", "80", "90a"
+#   env CUTLASS_DIR   folder holding include/cutlass (optional: without it the CUTLASS backends are left out)
+#   env CUDACXX       nvcc to use (default: first of /usr/local/cuda/bin/nvcc, PATH)
+#   env JOBS          parallel compile jobs (default: all cores)
+set -euo pipefail
+archs=${1:?architectures, e.g. "80;90a"}
+out=${2:?output folder}
+build=${3:?build folder}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+nvcc=${CUDACXX:-}
+if [[ -z "$nvcc" ]]; then
+  for c in /usr/local/cuda/bin/nvcc "$(command -v nvcc || true)"; do
+    [[ -n "$c" && -x "$c" ]] && { nvcc=$c; break; }
+  done
+fi
+if [[ -z "$nvcc" ]]; then
+  echo "error: no CUDA compiler (nvcc) found. Install the CUDA toolkit (Debian 12: apt-get install nvidia-cuda-toolkit from non-free) or set CUDACXX." >&2
+  exit 2
+fi
+
+# CUDA 11.x's nvcc rejects g++ 12 (Debian 12's default); clang-14 is a host compiler it accepts.
+host_args=()
+release=$("$nvcc" --version | sed -n 's/.*release \([0-9]*\)\.\([0-9]*\).*/\1/p')
+if [[ "${release:-99}" -lt 12 ]] && command -v clang-14 >/dev/null; then
+  host_args+=("-DCMAKE_CUDA_HOST_COMPILER=clang-14")
+fi
+
+cutlass_args=()
+if [[ -n "${CUTLASS_DIR:-}" ]]; then
+  if [[ ! -f "$CUTLASS_DIR/include/cutlass/cutlass.h" ]]; then
+    echo "error: CUTLASS_DIR=$CUTLASS_DIR has no include/cutlass/cutlass.h" >&2
+    exit 2
+  fi
+  cutlass_args+=("-DCUTLASS_DIR=$(cd "$CUTLASS_DIR" && pwd)")
+fi
+
+echo "native build: architectures=$archs nvcc=$nvcc (CUDA $release) CUTLASS=${CUTLASS_DIR:-none} -> $out"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" \
+  "${host_args[@]}" "-DGG_CUDA_ARCHITECTURES=$archs" "-DGG_OUTPUT_DIR=$out" "${cutlass_args[@]}"
+cmake --build "$build" -j "${JOBS:-$(nproc)}"
+test -f "$out/libgroupedgemm.so" || { echo "error: $out/libgroupedgemm.so was not produced" >&2; exit 1; }
+echo "built $out/libgroupedgemm.so"

@@ -1,0 +1,60 @@
+namespace GroupedGemm;
+
+/// <summary>Element type of a <see cref="DeviceTensor"/>; the values are those of the native <c>gg_dtype</c>.</summary>
+public enum DType
+{
+    /// <summary>IEEE 754 binary32 (<see cref="float"/>).</summary>
+    Float32 = 0,
+
+    /// <summary>IEEE 754 binary16 (<see cref="Half"/>).</summary>
+    Float16 = 1,
+
+    /// <summary>Brain float: the upper 16 bits of a binary32 (<see cref="GroupedGemm.BFloat16"/>).</summary>
+    BFloat16 = 2,
+
+    /// <summary>32-bit signed integer (<see cref="int"/>).</summary>
+    Int32 = 3,
+
+    /// <summary>64-bit signed integer (<see cref="long"/>), the type of batch sizes.</summary>
+    Int64 = 4,
+}
+
+/// <summary>Facts about <see cref="DType"/> values.</summary>
+public static class DTypeExtensions
+{
+    /// <summary>Size of one element in bytes.</summary>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>2, 4 or 8.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not a defined value.</exception>
+    public static int ElementSize(this DType dtype) => dtype switch
+    {
+        DType.Float32 => 4,
+        DType.Float16 => 2,
+        DType.BFloat16 => 2,
+        DType.Int32 => 4,
+        DType.Int64 => 8,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown element type."),
+    };
+
+    /// <summary>Whether the type is one of the floating-point types the GEMMs compute on.</summary>
+    /// <param name="dtype">The element type.</param>
+    /// <returns><see langword="true"/> for <see cref="DType.Float32"/>, <see cref="DType.Float16"/> and <see cref="DType.BFloat16"/>.</returns>
+    public static bool IsFloatingPoint(this DType dtype) =>
+        dtype is DType.Float32 or DType.Float16 or DType.BFloat16;
+
+    /// <summary>The element type that stores values of the host type <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T"><see cref="float"/>, <see cref="Half"/>, <see cref="GroupedGemm.BFloat16"/>, <see cref="int"/> or <see cref="long"/>.</typeparam>
+    /// <returns>The matching <see cref="DType"/>.</returns>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> has no device element type.</exception>
+    public static DType Of<T>()
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return DType.Float32;
+        if (typeof(T) == typeof(Half)) return DType.Float16;
+        if (typeof(T) == typeof(BFloat16)) return DType.BFloat16;
+        if (typeof(T) == typeof(int)) return DType.Int32;
+        if (typeof(T) == typeof(long)) return DType.Int64;
+        throw new NotSupportedException(
+            $"{typeof(T).Name} has no device element type; use float, Half, BFloat16, int or long.");
+    }
+}

@@ -1,0 +1,389 @@
+using System.Collections.ObjectModel;
+using System.Runtime.CompilerServices;
+using GroupedGemm.Interop;
+
+namespace GroupedGemm;
+
+/// <summary>
+/// Row-major, contiguous device memory with a shape and an element type. A tensor either owns its memory
+/// (from <see cref="Allocate(DType, long[])"/> or <see cref="FromSpan{T}(ReadOnlySpan{T}, long[])"/>; freed by
+/// <see cref="Dispose"/> or, if forgotten, by the finalizer) or wraps memory someone else owns
+/// (<see cref="Wrap"/>, views from <see cref="Reshape"/> and <see cref="Slice"/>; never freed here).
+/// </summary>
+/// <remarks>
+/// Sizes are 64-bit throughout: a tensor may hold more than 2^31 elements. Host copies take spans, so one copy
+/// moves at most <see cref="int.MaxValue"/> elements; use the element offset to copy larger tensors in parts.
+/// Copies without a stream run on the legacy default stream, which does not wait for work on streams made by
+/// <see cref="CudaStream.Create()"/>: synchronise such a stream (or pass it) before reading results.
+/// </remarks>
+public sealed unsafe class DeviceTensor : IDisposable
+{
+    /// <summary>Largest single host transfer; bigger copies go in pieces of this size.</summary>
+    internal const long CopyChunkBytes = 1L << 30;
+
+    private readonly NativeHandle? _memory;
+    private readonly DeviceTensor? _base;
+    private readonly long[] _shape;
+    private bool _disposed;
+
+    private DeviceTensor(nint pointer, DType dtype, long[] shape, int device, NativeHandle? memory, DeviceTensor? baseTensor)
+    {
+        Pointer = pointer;
+        DType = dtype;
+        _shape = shape;
+        Shape = new ReadOnlyCollection<long>(shape);
+        Device = device;
+        ElementCount = TensorShape.ElementCount(shape, nameof(shape));
+        ByteCount = checked(ElementCount * dtype.ElementSize());
+        _memory = memory;
+        _base = baseTensor;
+    }
+
+    /// <summary>The extents, outermost first.</summary>
+    public IReadOnlyList<long> Shape { get; }
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The number of elements (the product of the extents).</summary>
+    public long ElementCount { get; }
+
+    /// <summary>The size of the data in bytes.</summary>
+    public long ByteCount { get; }
+
+    /// <summary>The device address of the first element (zero for an empty owned tensor).</summary>
+    public nint Pointer { get; }
+
+    /// <summary>The CUDA device ordinal the memory lives on.</summary>
+    public int Device { get; }
+
+    /// <summary>Whether <see cref="Dispose"/> frees the memory (false for wrapped memory and views).</summary>
+    public bool OwnsMemory => _memory is not null;
+
+    /// <summary>Whether this tensor, or the tensor whose memory it views, has been disposed.</summary>
+    public bool IsDisposed => _disposed || (_base?.IsDisposed ?? false);
+
+    /// <summary>Allocates an uninitialised tensor on the calling thread's current device.</summary>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents; none for a scalar.</param>
+    /// <returns>The new tensor, which owns its memory.</returns>
+    public static DeviceTensor Allocate(DType dtype, params long[] shape) =>
+        Allocate(DeviceScope.Current(), dtype, shape);
+
+    /// <summary>Allocates an uninitialised tensor on <paramref name="device"/>.</summary>
+    /// <param name="device">The CUDA device ordinal.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents; none for a scalar.</param>
+    /// <returns>The new tensor, which owns its memory.</returns>
+    public static DeviceTensor Allocate(int device, DType dtype, params long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentOutOfRangeException.ThrowIfNegative(device);
+        long[] copy = (long[])shape.Clone();
+        long bytes = checked(TensorShape.ElementCount(copy, nameof(shape)) * dtype.ElementSize());
+        using var scope = DeviceScope.Enter(device);
+        NativeStatus.Check(NativeMethods.gg_malloc(out nint p, (nuint)bytes));
+        var memory = new NativeHandle(p, NativeHandleKind.DeviceMemory);
+        return new DeviceTensor(p, dtype, copy, device, memory, null);
+    }
+
+    /// <summary>
+    /// Wraps device memory owned elsewhere (TorchSharp, ManagedCuda, ILGPU, a raw <c>CUdeviceptr</c>) without copying.
+    /// <see cref="Dispose"/> does not free it; the owner must keep it alive while the tensor is used.
+    /// </summary>
+    /// <param name="pointer">Device address of the first element.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents (row-major, contiguous).</param>
+    /// <param name="device">The device the memory is on; when null the library asks CUDA, which also rejects host memory.</param>
+    /// <returns>A non-owning tensor.</returns>
+    /// <exception cref="ArgumentException">The pointer is zero for a non-empty shape, or it is host memory.</exception>
+    public static DeviceTensor Wrap(nint pointer, DType dtype, long[] shape, int? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        long[] copy = (long[])shape.Clone();
+        long count = TensorShape.ElementCount(copy, nameof(shape));
+        _ = dtype.ElementSize();
+        if (pointer == 0 && count > 0)
+            throw new ArgumentException($"A null pointer cannot hold a tensor of shape {TensorShape.Format(copy)}.", nameof(pointer));
+
+        int ordinal;
+        if (device is int given)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(given, nameof(device));
+            ordinal = given;
+        }
+        else if (pointer == 0)
+        {
+            ordinal = DeviceScope.Current();
+        }
+        else
+        {
+            NativeLibraryLoader.EnsureLoaded();
+            NativeStatus.Check(NativeMethods.gg_pointer_get_device((void*)pointer, out int where, out int isDevice));
+            if (isDevice == 0 || where < 0)
+            {
+                throw new ArgumentException(
+                    $"Pointer 0x{pointer:X} is host memory; grouped GEMM needs device memory.", nameof(pointer));
+            }
+
+            ordinal = where;
+        }
+
+        return new DeviceTensor(pointer, dtype, copy, ordinal, null, null);
+    }
+
+    /// <summary>Copies host values to a new tensor on the current device; the element type follows <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T"><see cref="float"/>, <see cref="Half"/>, <see cref="BFloat16"/>, <see cref="int"/> or <see cref="long"/>.</typeparam>
+    /// <param name="values">The values, row-major.</param>
+    /// <param name="shape">The extents; none means one dimension of <c>values.Length</c>.</param>
+    /// <returns>The new tensor, which owns its memory.</returns>
+    public static DeviceTensor FromSpan<T>(ReadOnlySpan<T> values, params long[] shape)
+        where T : unmanaged =>
+        FromSpan(DeviceScope.Current(), values, shape);
+
+    /// <summary>Copies host values to a new tensor on <paramref name="device"/>; the element type follows <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T"><see cref="float"/>, <see cref="Half"/>, <see cref="BFloat16"/>, <see cref="int"/> or <see cref="long"/>.</typeparam>
+    /// <param name="device">The CUDA device ordinal.</param>
+    /// <param name="values">The values, row-major.</param>
+    /// <param name="shape">The extents; none means one dimension of <c>values.Length</c>.</param>
+    /// <returns>The new tensor, which owns its memory.</returns>
+    public static DeviceTensor FromSpan<T>(int device, ReadOnlySpan<T> values, params long[] shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        DType dtype = DTypeExtensions.Of<T>();
+        long[] actualShape = shape.Length == 0 ? [values.Length] : shape;
+        long count = TensorShape.ElementCount(actualShape, nameof(shape));
+        if (count != values.Length)
+        {
+            throw new ArgumentException(
+                $"Shape {TensorShape.Format(actualShape)} has {count} elements but {values.Length} values were given.",
+                nameof(values));
+        }
+
+        DeviceTensor tensor = Allocate(device, dtype, actualShape);
+        try
+        {
+            tensor.CopyFrom(values);
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies a host array to a new tensor on the current device; the element type follows <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T"><see cref="float"/>, <see cref="Half"/>, <see cref="BFloat16"/>, <see cref="int"/> or <see cref="long"/>.</typeparam>
+    /// <param name="values">The values, row-major.</param>
+    /// <param name="shape">The extents; none means one dimension of <c>values.Length</c>.</param>
+    /// <returns>The new tensor, which owns its memory.</returns>
+    public static DeviceTensor FromArray<T>(T[] values, params long[] shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return FromSpan<T>(values, shape);
+    }
+
+    /// <summary>Copies host values into the tensor, starting at element <paramref name="elementOffset"/>.</summary>
+    /// <typeparam name="T">Any unmanaged type of the tensor's element size (e.g. <see cref="ushort"/> for raw bf16 bits).</typeparam>
+    /// <param name="source">The values.</param>
+    /// <param name="elementOffset">First element of the tensor to write.</param>
+    /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    public void CopyFrom<T>(ReadOnlySpan<T> source, long elementOffset = 0, CudaStream? stream = null)
+        where T : unmanaged
+    {
+        CheckHostRange<T>(source.Length, elementOffset, nameof(source));
+        fixed (T* host = source)
+        {
+            CopyChunked((byte*)Pointer + (elementOffset * DType.ElementSize()), (byte*)host,
+                (long)source.Length * sizeof(T), stream);
+        }
+    }
+
+    /// <summary>Copies tensor elements, starting at <paramref name="elementOffset"/>, into host memory; returns when done.</summary>
+    /// <typeparam name="T">Any unmanaged type of the tensor's element size.</typeparam>
+    /// <param name="destination">Where to write; its length is the number of elements copied.</param>
+    /// <param name="elementOffset">First element of the tensor to read.</param>
+    /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    public void CopyTo<T>(Span<T> destination, long elementOffset = 0, CudaStream? stream = null)
+        where T : unmanaged
+    {
+        CheckHostRange<T>(destination.Length, elementOffset, nameof(destination));
+        fixed (T* host = destination)
+        {
+            CopyChunked((byte*)host, (byte*)Pointer + (elementOffset * DType.ElementSize()),
+                (long)destination.Length * sizeof(T), stream);
+        }
+    }
+
+    /// <summary>Copies all elements of another tensor of the same element type and count into this one.</summary>
+    /// <param name="source">The tensor to copy from (any shape with the same element count).</param>
+    /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    public void CopyFrom(DeviceTensor source, CudaStream? stream = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ThrowIfDisposed();
+        source.ThrowIfDisposed();
+        if (source.DType != DType || source.ElementCount != ElementCount)
+        {
+            throw new ArgumentException(
+                $"source is {source.DType} {TensorShape.Format(source.Shape)} but this tensor is " +
+                $"{DType} {TensorShape.Format(Shape)}; the element type and count must match.", nameof(source));
+        }
+
+        if (ByteCount == 0) return;
+        NativeStatus.Check(NativeMethods.gg_memcpy((void*)Pointer, (void*)source.Pointer, (nuint)ByteCount,
+            (void*)(stream?.Handle ?? 0)));
+    }
+
+    /// <summary>Copies the whole tensor to a new host array; returns when done.</summary>
+    /// <typeparam name="T">Any unmanaged type of the tensor's element size.</typeparam>
+    /// <returns>The elements, row-major.</returns>
+    /// <exception cref="InvalidOperationException">The tensor has more elements than an array can hold.</exception>
+    public T[] ToArray<T>()
+        where T : unmanaged
+    {
+        ThrowIfDisposed();
+        if (ElementCount > Array.MaxLength)
+        {
+            throw new InvalidOperationException(
+                $"The tensor has {ElementCount} elements, more than an array can hold; use CopyTo with an element offset.");
+        }
+
+        var result = new T[ElementCount];
+        CopyTo<T>(result);
+        return result;
+    }
+
+    /// <summary>Sets every byte of the tensor to <paramref name="value"/>.</summary>
+    /// <param name="value">The byte value.</param>
+    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
+    public void Fill(byte value, CudaStream? stream = null)
+    {
+        ThrowIfDisposed();
+        if (ByteCount == 0) return;
+        NativeStatus.Check(NativeMethods.gg_memset((void*)Pointer, value, (nuint)ByteCount, (void*)(stream?.Handle ?? 0)));
+    }
+
+    /// <summary>Sets every element to zero.</summary>
+    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
+    public void Zero(CudaStream? stream = null) => Fill(0, stream);
+
+    /// <summary>
+    /// Fills the tensor with 0xFF bytes: NaN for the float types, -1 for the integer types. Tests poison outputs
+    /// before a call so that an element the call forgot to write cannot pass for a correct one.
+    /// </summary>
+    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
+    public void Poison(CudaStream? stream = null) => Fill(0xFF, stream);
+
+    /// <summary>A view of the same memory with another shape of the same element count.</summary>
+    /// <param name="shape">The new extents; at most one may be -1, meaning "whatever makes the count match".</param>
+    /// <returns>A non-owning view, valid while this tensor is.</returns>
+    public DeviceTensor Reshape(params long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ThrowIfDisposed();
+        long[] resolved = (long[])shape.Clone();
+        int inferred = Array.IndexOf(resolved, -1L);
+        if (inferred >= 0)
+        {
+            resolved[inferred] = 1;
+            if (Array.IndexOf(resolved, -1L) >= 0)
+                throw new ArgumentException($"At most one extent of {TensorShape.Format(shape)} may be -1.", nameof(shape));
+            long known = TensorShape.ElementCount(resolved, nameof(shape));
+            if (known == 0 || ElementCount % known != 0)
+            {
+                throw new ArgumentException(
+                    $"Cannot reshape {TensorShape.Format(Shape)} ({ElementCount} elements) to {TensorShape.Format(shape)}.",
+                    nameof(shape));
+            }
+
+            resolved[inferred] = ElementCount / known;
+        }
+
+        long count = TensorShape.ElementCount(resolved, nameof(shape));
+        if (count != ElementCount)
+        {
+            throw new ArgumentException(
+                $"Cannot reshape {TensorShape.Format(Shape)} ({ElementCount} elements) to {TensorShape.Format(shape)} ({count} elements).",
+                nameof(shape));
+        }
+
+        return new DeviceTensor(Pointer, DType, resolved, Device, null, Root);
+    }
+
+    /// <summary>A view of <paramref name="length"/> consecutive entries of the outermost dimension.</summary>
+    /// <param name="start">First index along dimension 0.</param>
+    /// <param name="length">Number of indices along dimension 0.</param>
+    /// <returns>A non-owning view, valid while this tensor is.</returns>
+    public DeviceTensor Slice(long start, long length)
+    {
+        ThrowIfDisposed();
+        if (Rank == 0) throw new InvalidOperationException("A scalar tensor has no dimension to slice.");
+        if (start < 0 || length < 0 || start > _shape[0] - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"Slice [{start}, {start}+{length}) is outside dimension 0 of shape {TensorShape.Format(Shape)}.");
+        }
+
+        long inner = _shape[0] == 0 ? 0 : ElementCount / _shape[0];
+        long[] shape = (long[])_shape.Clone();
+        shape[0] = length;
+        nint pointer = Pointer + (nint)(start * inner * DType.ElementSize());
+        return new DeviceTensor(pointer, DType, shape, Device, null, Root);
+    }
+
+    /// <summary>Frees owned memory (after which the tensor and its views are unusable); does nothing for wrapped memory.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _memory?.Dispose();
+    }
+
+    /// <summary>Describes the tensor: element type, shape, device and address.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() =>
+        $"DeviceTensor({DType}, {TensorShape.Format(Shape)}, device {Device}, 0x{Pointer:X}{(OwnsMemory ? "" : ", view")}{(IsDisposed ? ", disposed" : "")})";
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> if this tensor or its base has been disposed.</summary>
+    internal void ThrowIfDisposed()
+    {
+        if (IsDisposed) throw new ObjectDisposedException(nameof(DeviceTensor), $"{this} has been disposed.");
+    }
+
+    private DeviceTensor Root => _base ?? this;
+
+    private void CheckHostRange<T>(int length, long elementOffset, string paramName)
+        where T : unmanaged
+    {
+        ThrowIfDisposed();
+        if (Unsafe.SizeOf<T>() != DType.ElementSize())
+        {
+            throw new ArgumentException(
+                $"{typeof(T).Name} is {Unsafe.SizeOf<T>()} bytes but the tensor's elements ({DType}) are {DType.ElementSize()}.",
+                paramName);
+        }
+
+        if (elementOffset < 0 || elementOffset > ElementCount - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(elementOffset),
+                $"Elements [{elementOffset}, {elementOffset}+{length}) are outside the tensor's {ElementCount} elements.");
+        }
+    }
+
+    private static void CopyChunked(byte* destination, byte* source, long bytes, CudaStream? stream)
+    {
+        void* s = (void*)(stream?.Handle ?? 0);
+        for (long done = 0; done < bytes; done += CopyChunkBytes)
+        {
+            long chunk = Math.Min(CopyChunkBytes, bytes - done);
+            NativeStatus.Check(NativeMethods.gg_memcpy(destination + done, source + done, (nuint)chunk, s));
+        }
+    }
+}

@@ -1,0 +1,278 @@
+using System.Globalization;
+
+namespace GroupedGemm;
+
+/// <summary>The argument names a validation message uses (the public API's, or <see cref="Ops"/>' PyTorch-style ones).</summary>
+/// <param name="A">The left operand (a, x, dy).</param>
+/// <param name="B">The right operand (b, w, dy).</param>
+/// <param name="Counts">The batch sizes (batchSizes, tokensPerExpert).</param>
+/// <param name="C">The output.</param>
+internal readonly record struct GmmNames(string A, string B, string Counts, string C)
+{
+    /// <summary>Names of <see cref="GroupedGemmContext"/>'s methods.</summary>
+    internal static GmmNames Context { get; } = new("a", "b", "batchSizes", "c");
+
+    /// <summary>Names of <see cref="Ops"/>' methods.</summary>
+    internal static GmmNames Ops { get; } = new("x", "w", "tokensPerExpert", "c");
+}
+
+/// <summary>The sizes of one validated grouped GEMM.</summary>
+/// <param name="M">Rows of a (the sum of the batch sizes).</param>
+/// <param name="K">Inner dimension (forward), or columns of a (trans_a).</param>
+/// <param name="N">Columns of the output (forward), or columns of b (trans_a).</param>
+/// <param name="Experts">Number of experts, E.</param>
+/// <param name="DType">The common element type.</param>
+internal readonly record struct GmmDims(long M, long K, long N, long Experts, DType DType)
+{
+    /// <summary>The output shape: [M, N], or [E, K, N] for trans_a.</summary>
+    /// <param name="transA">Whether the call is the weight-gradient form.</param>
+    /// <returns>The extents.</returns>
+    internal long[] OutputShape(bool transA) => transA ? [Experts, K, N] : [M, N];
+}
+
+/// <summary>
+/// Every check a grouped GEMM call makes before it reaches native code. Pure (shapes, dtypes, devices and
+/// host counts only), so it runs, and is tested, on machines without a GPU.
+/// </summary>
+internal static class GmmValidation
+{
+    /// <summary>Validates a call with host batch sizes.</summary>
+    /// <param name="a">Left operand.</param>
+    /// <param name="b">Right operand.</param>
+    /// <param name="c">Output, or null when the method allocates it.</param>
+    /// <param name="counts">Batch sizes.</param>
+    /// <param name="transA">Weight-gradient form.</param>
+    /// <param name="transB">Right operand stored transposed.</param>
+    /// <param name="device">The device the call runs on.</param>
+    /// <param name="names">Argument names for messages.</param>
+    /// <returns>The sizes of the call.</returns>
+    internal static GmmDims ValidateHostCounts(
+        DeviceTensor? a, DeviceTensor? b, DeviceTensor? c, ReadOnlySpan<long> counts,
+        bool transA, bool transB, int device, GmmNames names)
+    {
+        GmmDims dims = ValidateOperands(a, b, counts.Length, transA, transB, names);
+        CheckCountValues(counts, dims.M, names);
+        ValidateOutputAndDevices(a!, b!, c, dims, transA, device, names);
+        return dims;
+    }
+
+    /// <summary>Validates a call with device batch sizes.</summary>
+    /// <param name="a">Left operand.</param>
+    /// <param name="b">Right operand.</param>
+    /// <param name="c">Output, or null when the method allocates it.</param>
+    /// <param name="counts">Batch sizes: an Int64 device tensor with one element per expert.</param>
+    /// <param name="transA">Weight-gradient form.</param>
+    /// <param name="transB">Right operand stored transposed.</param>
+    /// <param name="device">The device the call runs on.</param>
+    /// <param name="names">Argument names for messages.</param>
+    /// <returns>The sizes of the call.</returns>
+    internal static GmmDims ValidateDeviceCounts(
+        DeviceTensor? a, DeviceTensor? b, DeviceTensor? c, DeviceTensor? counts,
+        bool transA, bool transB, int device, GmmNames names)
+    {
+        ArgumentNullException.ThrowIfNull(counts, names.Counts);
+        counts.ThrowIfDisposed();
+        if (counts.DType != DType.Int64)
+        {
+            throw new ArgumentException(
+                $"{names.Counts} must be an Int64 device tensor but is {counts.DType}.", names.Counts);
+        }
+
+        if (counts.Rank != 1)
+        {
+            throw new ArgumentException(
+                $"{names.Counts} must be 1-D with one count per expert but has shape {TensorShape.Format(counts.Shape)}.",
+                names.Counts);
+        }
+
+        if (counts.ElementCount > int.MaxValue)
+            throw new ArgumentException($"{names.Counts} has {counts.ElementCount} experts, too many.", names.Counts);
+
+        GmmDims dims = ValidateOperands(a, b, (int)counts.ElementCount, transA, transB, names);
+        CheckDevice(counts, device, names.Counts);
+        ValidateOutputAndDevices(a!, b!, c, dims, transA, device, names);
+        return dims;
+    }
+
+    /// <summary>Checks operand presence, ranks, dtypes and the sizes that must agree; returns the sizes.</summary>
+    /// <param name="a">Left operand.</param>
+    /// <param name="b">Right operand.</param>
+    /// <param name="experts">Number of batch sizes given.</param>
+    /// <param name="transA">Weight-gradient form.</param>
+    /// <param name="transB">Right operand stored transposed.</param>
+    /// <param name="names">Argument names for messages.</param>
+    /// <returns>The sizes of the call.</returns>
+    internal static GmmDims ValidateOperands(
+        DeviceTensor? a, DeviceTensor? b, int experts, bool transA, bool transB, GmmNames names)
+    {
+        ArgumentNullException.ThrowIfNull(a, names.A);
+        ArgumentNullException.ThrowIfNull(b, names.B);
+        a.ThrowIfDisposed();
+        b.ThrowIfDisposed();
+        if (transA && transB)
+        {
+            throw new ArgumentException(
+                "transA and transB cannot both be set: the weight-gradient form (transA) takes b as [M, N] rows.",
+                nameof(transB));
+        }
+
+        CheckFloatType(a, names.A);
+        CheckFloatType(b, names.B);
+        if (a.DType != b.DType)
+        {
+            throw new ArgumentException(
+                $"{names.A} is {a.DType} but {names.B} is {b.DType}; both operands must have the same element type.",
+                names.B);
+        }
+
+        CheckRank(a, 2, $"[M, K]", names.A);
+        if (experts < 1)
+        {
+            throw new ArgumentException(
+                $"{names.Counts} is empty; a grouped GEMM needs at least one expert.", names.Counts);
+        }
+
+        long m = a.Shape[0];
+        long k = a.Shape[1];
+        if (transA)
+        {
+            CheckRank(b, 2, "[M, N] (transA: one row per row of " + names.A + ")", names.B);
+            if (b.Shape[0] != m)
+            {
+                throw new ArgumentException(
+                    $"{names.A} has {m} rows but {names.B} has {b.Shape[0]} rows; with transA both hold the same M rows.",
+                    names.B);
+            }
+
+            return new GmmDims(m, k, b.Shape[1], experts, a.DType);
+        }
+
+        CheckRank(b, 3, transB ? "[E, N, K] (transB)" : "[E, K, N]", names.B);
+        if (b.Shape[0] != experts)
+        {
+            throw new ArgumentException(
+                $"{names.B} has {b.Shape[0]} experts ({names.B}.Shape[0]) but {names.Counts} has {experts} entries.",
+                names.Counts);
+        }
+
+        long bk = transB ? b.Shape[2] : b.Shape[1];
+        long n = transB ? b.Shape[1] : b.Shape[2];
+        if (bk != k)
+        {
+            string layout = transB ? "[E, N, K] = " : "[E, K, N] = ";
+            throw new ArgumentException(
+                $"{names.A} has K = {k} columns but {names.B} {layout}{TensorShape.Format(b.Shape)} has K = {bk}.",
+                names.B);
+        }
+
+        return new GmmDims(m, k, n, experts, a.DType);
+    }
+
+    /// <summary>Checks that host counts are non-negative and sum to <paramref name="m"/>.</summary>
+    /// <param name="counts">The batch sizes.</param>
+    /// <param name="m">Rows of the left operand.</param>
+    /// <param name="names">Argument names for messages.</param>
+    internal static void CheckCountValues(ReadOnlySpan<long> counts, long m, GmmNames names)
+    {
+        Int128 sum = 0;
+        for (int e = 0; e < counts.Length; e++)
+        {
+            if (counts[e] < 0)
+            {
+                throw new ArgumentOutOfRangeException(names.Counts, counts[e],
+                    $"{names.Counts}[{e}] is {counts[e]}; batch sizes must be non-negative.");
+            }
+
+            sum += counts[e];
+        }
+
+        if (sum != m)
+        {
+            throw new ArgumentException(
+                $"{names.Counts} sums to {sum.ToString(CultureInfo.InvariantCulture)} but {names.A} has {m} rows.",
+                names.Counts);
+        }
+    }
+
+    /// <summary>Checks that <paramref name="tensor"/> lives on <paramref name="device"/>.</summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="device">The expected device.</param>
+    /// <param name="name">Its argument name.</param>
+    internal static void CheckDevice(DeviceTensor tensor, int device, string name)
+    {
+        if (tensor.Device != device)
+        {
+            throw new ArgumentException(
+                $"{name} is on device {tensor.Device} but the context is on device {device}.", name);
+        }
+    }
+
+    /// <summary>Checks that a tensor is a floating-point type the GEMMs compute on.</summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="name">Its argument name.</param>
+    internal static void CheckFloatType(DeviceTensor tensor, string name)
+    {
+        if (!tensor.DType.IsFloatingPoint())
+        {
+            throw new ArgumentException(
+                $"{name} is {tensor.DType}; grouped GEMM needs Float32, Float16 or BFloat16.", name);
+        }
+    }
+
+    /// <summary>Checks a tensor's rank.</summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="rank">The rank required.</param>
+    /// <param name="layout">The expected layout, for the message.</param>
+    /// <param name="name">Its argument name.</param>
+    internal static void CheckRank(DeviceTensor tensor, int rank, string layout, string name)
+    {
+        if (tensor.Rank != rank)
+        {
+            throw new ArgumentException(
+                $"{name} must be {rank}-D {layout} but has shape {TensorShape.Format(tensor.Shape)}.", name);
+        }
+    }
+
+    /// <summary>Whether two tensors' byte ranges overlap (empty tensors overlap nothing).</summary>
+    /// <param name="x">One tensor.</param>
+    /// <param name="y">The other.</param>
+    /// <returns>True when they share at least one byte.</returns>
+    internal static bool Overlaps(DeviceTensor x, DeviceTensor y)
+    {
+        if (x.ByteCount == 0 || y.ByteCount == 0) return false;
+        ulong x0 = (ulong)x.Pointer, y0 = (ulong)y.Pointer;
+        return x0 < y0 + (ulong)y.ByteCount && y0 < x0 + (ulong)x.ByteCount;
+    }
+
+    private static void ValidateOutputAndDevices(
+        DeviceTensor a, DeviceTensor b, DeviceTensor? c, GmmDims dims, bool transA, int device, GmmNames names)
+    {
+        CheckDevice(a, device, names.A);
+        CheckDevice(b, device, names.B);
+        if (c is null) return;
+
+        c.ThrowIfDisposed();
+        long[] expected = dims.OutputShape(transA);
+        if (!c.Shape.SequenceEqual(expected))
+        {
+            throw new ArgumentException(
+                $"{names.C} has shape {TensorShape.Format(c.Shape)} but the product needs {TensorShape.Format(expected)}.",
+                names.C);
+        }
+
+        if (c.DType != dims.DType)
+        {
+            throw new ArgumentException(
+                $"{names.C} is {c.DType} but {names.A} and {names.B} are {dims.DType}; the output has the operands' type.",
+                names.C);
+        }
+
+        CheckDevice(c, device, names.C);
+        if (Overlaps(c, a) || Overlaps(c, b))
+        {
+            throw new ArgumentException(
+                $"{names.C} overlaps {(Overlaps(c, a) ? names.A : names.B)}; the output must not alias an input.",
+                names.C);
+        }
+    }
+}

@@ -1,0 +1,317 @@
+using GroupedGemm.Interop;
+
+namespace GroupedGemm;
+
+/// <summary>
+/// A native grouped-GEMM handle on one device: a cuBLAS handle, a device workspace and a default backend.
+/// Methods follow tgale96/grouped_gemm <c>gmm(a, b, batch_sizes, trans_a, trans_b)</c>; rows of <c>a</c> are
+/// grouped by expert in order, <c>batchSizes[e]</c> rows each.
+/// </summary>
+/// <remarks>
+/// A context must not be used by two threads at once, nor for two calls in flight on different streams: give
+/// each thread (or stream) its own context (<see cref="Ops"/> keeps one per thread and device). Every argument
+/// is checked before the native call; an <see cref="ArgumentException"/> names the argument and the numbers.
+/// Results are queued on the options' stream; synchronise it before reading them on the host.
+/// </remarks>
+public sealed unsafe partial class GroupedGemmContext : IDisposable
+{
+    private readonly NativeHandle _handle;
+    private GemmBackend _backend = GemmBackend.Auto;
+
+    /// <summary>Creates a context on <paramref name="device"/>, with workspace reserved for 1024 experts.</summary>
+    /// <param name="device">The CUDA device ordinal.</param>
+    /// <exception cref="CudaUnavailableException">No CUDA driver or no such device.</exception>
+    public GroupedGemmContext(int device = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(device);
+        NativeLibraryLoader.EnsureLoaded();
+        NativeStatus.Check(NativeMethods.gg_handle_create(out nint handle, device));
+        _handle = new NativeHandle(handle, NativeHandleKind.GemmHandle);
+        Device = device;
+    }
+
+    /// <summary>The device this context runs on; every tensor passed must live there.</summary>
+    public int Device { get; }
+
+    /// <summary>The <c>gg_handle_t</c> value, for calling the C ABI directly.</summary>
+    public nint Handle => _handle.DangerousGetHandle();
+
+    /// <summary>The backend used by calls whose options say <see cref="GemmBackend.Auto"/>; Auto (the default) lets the library choose.</summary>
+    public GemmBackend Backend
+    {
+        get => _backend;
+        set
+        {
+            NativeStatus.Check(NativeMethods.gg_handle_set_backend(LiveHandle, (GgBackend)value));
+            _backend = value;
+        }
+    }
+
+    /// <summary>
+    /// Grows the workspace so that calls with up to <paramref name="maxExperts"/> experts never allocate. Call it
+    /// before capturing a graph with more than 1024 experts.
+    /// </summary>
+    /// <param name="maxExperts">The largest expert count to be used.</param>
+    public void Reserve(long maxExperts)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExperts);
+        NativeStatus.Check(NativeMethods.gg_handle_reserve(LiveHandle, maxExperts));
+    }
+
+    /// <summary>Forward grouped GEMM with host batch sizes: a [M, K] · b [E, K, N] (or b [E, N, K] with <paramref name="transB"/>) → c [M, N].</summary>
+    /// <param name="a">The rows, grouped by expert: [M, K].</param>
+    /// <param name="b">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
+    /// <param name="batchSizes">Rows per expert, E values, non-negative, summing to M.</param>
+    /// <param name="transB">Whether <paramref name="b"/> is stored transposed.</param>
+    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
+    /// <returns>A new [M, N] tensor of the operands' type (the caller disposes it).</returns>
+    public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, bool transB = false, GmmOptions? options = null) =>
+        Gmm(a, b, batchSizes, transB, options, GmmNames.Context);
+
+    /// <summary>
+    /// Forward grouped GEMM with device batch sizes (no host synchronisation, no allocation inside the native call:
+    /// capturable in a CUDA graph once the output exists, see <see cref="GmmInto(DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor, bool, bool, bool, GmmOptions?)"/>).
+    /// </summary>
+    /// <param name="a">The rows, grouped by expert: [M, K].</param>
+    /// <param name="b">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
+    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
+    /// <param name="transB">Whether <paramref name="b"/> is stored transposed.</param>
+    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
+    /// <returns>A new [M, N] tensor of the operands' type.</returns>
+    public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, bool transB = false, GmmOptions? options = null) =>
+        Gmm(a, b, batchSizes, transB, options, GmmNames.Context);
+
+    /// <summary>Grouped GEMM into an existing output, host batch sizes, any of the three forms.</summary>
+    /// <param name="a">[M, K].</param>
+    /// <param name="b">[E, K, N]; [E, N, K] with <paramref name="transB"/>; [M, N] with <paramref name="transA"/>.</param>
+    /// <param name="batchSizes">Rows per expert, E values, non-negative, summing to M.</param>
+    /// <param name="c">The output: [M, N], or [E, K, N] with <paramref name="transA"/>.</param>
+    /// <param name="transA">Weight-gradient form: c[e] = a_eᵀ · b_e.</param>
+    /// <param name="transB">b stored transposed (not with <paramref name="transA"/>).</param>
+    /// <param name="accumulate">Add to c instead of overwriting it; an expert with no rows then leaves its part unchanged.</param>
+    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
+    public void GmmInto(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, DeviceTensor c,
+        bool transA = false, bool transB = false, bool accumulate = false, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.ValidateHostCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        RunHost(a, b, c, batchSizes, dims, transA, transB, accumulate, options);
+    }
+
+    /// <summary>Grouped GEMM into an existing output, device batch sizes, any of the three forms. Capturable in a CUDA graph (without <see cref="GmmOptions.CheckCounts"/>).</summary>
+    /// <param name="a">[M, K].</param>
+    /// <param name="b">[E, K, N]; [E, N, K] with <paramref name="transB"/>; [M, N] with <paramref name="transA"/>.</param>
+    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
+    /// <param name="c">The output: [M, N], or [E, K, N] with <paramref name="transA"/>.</param>
+    /// <param name="transA">Weight-gradient form: c[e] = a_eᵀ · b_e.</param>
+    /// <param name="transB">b stored transposed (not with <paramref name="transA"/>).</param>
+    /// <param name="accumulate">Add to c instead of overwriting it.</param>
+    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
+    public void GmmInto(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, DeviceTensor c,
+        bool transA = false, bool transB = false, bool accumulate = false, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        RunDevice(a, b, c, batchSizes, dims, transA, transB, accumulate, options);
+    }
+
+    /// <summary>Weight gradient (trans_a): a [M, K], b [M, N] → c [E, K, N], c[e] = a_eᵀ · b_e.</summary>
+    /// <param name="a">[M, K], rows grouped by expert.</param>
+    /// <param name="b">[M, N], rows grouped the same way.</param>
+    /// <param name="batchSizes">Rows per expert, E values, summing to M.</param>
+    /// <param name="options">Backend, stream; null for defaults.</param>
+    /// <returns>A new [E, K, N] tensor; experts with no rows get zeros.</returns>
+    public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.ValidateHostCounts(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
+        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: true));
+        try
+        {
+            RunHost(a, b, c, batchSizes, dims, true, false, false, options);
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Weight gradient (trans_a) with device batch sizes: a [M, K], b [M, N] → c [E, K, N].</summary>
+    /// <param name="a">[M, K], rows grouped by expert.</param>
+    /// <param name="b">[M, N], rows grouped the same way.</param>
+    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
+    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
+    /// <returns>A new [E, K, N] tensor.</returns>
+    public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
+        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: true));
+        return DisposeOnFailure(c, () => RunDevice(a, b, c, batchSizes, dims, true, false, false, options));
+    }
+
+    /// <summary>
+    /// Gradients of y = gmm(x, w, batchSizes, transB) by tgale96's formulas:
+    /// dX = gmm(dy, w, batchSizes, trans_b = !transB); dW = gmm(x, dy, batchSizes, trans_a) ([E, K, N]), or
+    /// gmm(dy, x, batchSizes, trans_a) ([E, N, K]) when <paramref name="transB"/>.
+    /// </summary>
+    /// <param name="x">The forward input [M, K].</param>
+    /// <param name="w">The forward weights [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
+    /// <param name="dy">The gradient of the forward output [M, N].</param>
+    /// <param name="batchSizes">Rows per expert, E values, summing to M.</param>
+    /// <param name="transB">Whether the forward call used transB.</param>
+    /// <param name="options">Backend, stream; null for defaults.</param>
+    /// <returns>dX [M, K] and dW shaped like <paramref name="w"/>.</returns>
+    public (DeviceTensor DX, DeviceTensor DW) GmmBackward(
+        DeviceTensor x, DeviceTensor w, DeviceTensor dy, ReadOnlySpan<long> batchSizes, bool transB = false, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.ValidateHostCounts(x, w, null, batchSizes, false, transB, Device, BackwardNames);
+        ValidateGradient(dy, dims);
+        DeviceTensor dx = DeviceTensor.Allocate(Device, dims.DType, dims.M, dims.K);
+        DeviceTensor dw = DeviceTensor.Allocate(Device, dims.DType, [.. w.Shape]);
+        try
+        {
+            GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: false, options);
+            if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
+            else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
+            return (dx, dw);
+        }
+        catch
+        {
+            dx.Dispose();
+            dw.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Gradients of y = gmm(x, w, batchSizes, transB) with device batch sizes; see the host-count overload.</summary>
+    /// <param name="x">The forward input [M, K].</param>
+    /// <param name="w">The forward weights [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
+    /// <param name="dy">The gradient of the forward output [M, N].</param>
+    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
+    /// <param name="transB">Whether the forward call used transB.</param>
+    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
+    /// <returns>dX [M, K] and dW shaped like <paramref name="w"/>.</returns>
+    public (DeviceTensor DX, DeviceTensor DW) GmmBackward(
+        DeviceTensor x, DeviceTensor w, DeviceTensor dy, DeviceTensor batchSizes, bool transB = false, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.ValidateDeviceCounts(x, w, null, batchSizes, false, transB, Device, BackwardNames);
+        ValidateGradient(dy, dims);
+        DeviceTensor dx = DeviceTensor.Allocate(Device, dims.DType, dims.M, dims.K);
+        DeviceTensor dw = DeviceTensor.Allocate(Device, dims.DType, [.. w.Shape]);
+        try
+        {
+            GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: false, options);
+            if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
+            else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
+            return (dx, dw);
+        }
+        catch
+        {
+            dx.Dispose();
+            dw.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Disposes the native handle. Synchronise the streams it used first.</summary>
+    public void Dispose() => _handle.Dispose();
+
+    internal static GmmNames BackwardNames { get; } = new("x", "w", "batchSizes", "dy");
+
+    internal nint LiveHandle
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            return _handle.DangerousGetHandle();
+        }
+    }
+
+    internal DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, bool transB, GmmOptions? options, GmmNames names)
+    {
+        GmmDims dims = GmmValidation.ValidateHostCounts(a, b, null, batchSizes, false, transB, Device, names);
+        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: false));
+        try
+        {
+            RunHost(a, b, c, batchSizes, dims, false, transB, false, options);
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    internal DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, bool transB, GmmOptions? options, GmmNames names)
+    {
+        GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, null, batchSizes, false, transB, Device, names);
+        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: false));
+        return DisposeOnFailure(c, () => RunDevice(a, b, c, batchSizes, dims, false, transB, false, options));
+    }
+
+    private static void ValidateGradient(DeviceTensor? dy, GmmDims dims)
+    {
+        ArgumentNullException.ThrowIfNull(dy);
+        dy.ThrowIfDisposed();
+        if (dy.DType != dims.DType)
+            throw new ArgumentException($"dy is {dy.DType} but x and w are {dims.DType}.", nameof(dy));
+        if (dy.Rank != 2 || dy.Shape[0] != dims.M || dy.Shape[1] != dims.N)
+        {
+            throw new ArgumentException(
+                $"dy has shape {TensorShape.Format(dy.Shape)} but the forward output is [{dims.M}, {dims.N}].", nameof(dy));
+        }
+    }
+
+    private static DeviceTensor DisposeOnFailure(DeviceTensor c, Action run)
+    {
+        try
+        {
+            run();
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    private void RunHost(DeviceTensor a, DeviceTensor b, DeviceTensor c, ReadOnlySpan<long> counts, GmmDims dims,
+        bool transA, bool transB, bool accumulate, GmmOptions? options)
+    {
+        fixed (long* pc = counts)
+        {
+            GgGmmArgs args = BuildArgs(a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, accumulate, options);
+            NativeStatus.Check(NativeMethods.gg_gmm(LiveHandle, &args));
+        }
+    }
+
+    private void RunDevice(DeviceTensor a, DeviceTensor b, DeviceTensor c, DeviceTensor counts, GmmDims dims,
+        bool transA, bool transB, bool accumulate, GmmOptions? options)
+    {
+        GgGmmArgs args = BuildArgs(a, b, c, (long*)counts.Pointer, GgCountsLocation.Device, dims, transA, transB, accumulate, options);
+        NativeStatus.Check(NativeMethods.gg_gmm(LiveHandle, &args));
+    }
+
+    private static GgGmmArgs BuildArgs(DeviceTensor a, DeviceTensor b, DeviceTensor? c, long* counts, GgCountsLocation location,
+        GmmDims dims, bool transA, bool transB, bool accumulate, GmmOptions? options) => new()
+        {
+            A = (void*)a.Pointer,
+            B = (void*)b.Pointer,
+            C = c is null ? null : (void*)c.Pointer,
+            BatchSizes = counts,
+            M = dims.M,
+            K = dims.K,
+            N = dims.N,
+            NumExperts = dims.Experts,
+            Dtype = (GgDType)dims.DType,
+            CountsLocation = location,
+            TransA = transA ? 1 : 0,
+            TransB = transB ? 1 : 0,
+            Accumulate = accumulate ? 1 : 0,
+            CheckCounts = options?.CheckCounts == true ? 1 : 0,
+            Backend = (GgBackend)(options?.Backend ?? GemmBackend.Auto),
+            Reserved = 0,
+            Stream = (void*)(options?.Stream?.Handle ?? 0),
+        };
+}

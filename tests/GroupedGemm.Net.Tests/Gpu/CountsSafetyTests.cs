@@ -1,0 +1,108 @@
+using GroupedGemm.Tests.Support;
+using NUnit.Framework;
+
+namespace GroupedGemm.Tests.Gpu;
+
+/// <summary>Bad device counts: reported with CheckCounts, and never written outside c without it.</summary>
+[TestFixture]
+[Category("Gpu")]
+public class CountsSafetyTests : GpuFixture
+{
+    private const int Experts = 4, M = 256, K = 64, N = 64, Guard = 32;
+
+    private static IEnumerable<long[]> BadCounts()
+    {
+        yield return [M, M, M, M];          // sums to 4·M
+        yield return [M, -5, 5, 0];         // a negative count
+        yield return [10, 10, 10, 10];      // sums to less than M
+        yield return [long.MaxValue / 2, long.MaxValue / 2, 0, 1]; // overflowing sums
+    }
+
+    [Test]
+    public void CheckCounts_reports_invalid_counts([ValueSource(nameof(BadCounts))] long[] bad, [Values] GmmForm form)
+    {
+        Random random = TestRandom.Create();
+        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, M, K);
+        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, form.B(M, Experts, K, N));
+        using (a)
+        using (b)
+        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
+        using (DeviceTensor c = DeviceTensor.Allocate(DType.BFloat16, form.C(M, Experts, K, N)))
+        {
+            long[] good = [M, 0, 0, 0];
+            if (!Supported(GemmBackend.Auto, a, b, good, counts, c, form, out string reason))
+                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
+            var options = new GmmOptions { CheckCounts = true };
+            var e = Assert.Throws<GroupedGemmException>(
+                () => Context.GmmInto(a, b, counts, c, form == GmmForm.TransA, form == GmmForm.TransB, false, options));
+            Assert.That(e!.Status, Is.EqualTo(GroupedGemmStatus.InvalidCounts));
+            TestContext.Out.WriteLine(e.Message);
+        }
+    }
+
+    [Test]
+    public void Without_CheckCounts_nothing_is_written_outside_c([ValueSource(nameof(BadCounts))] long[] bad, [Values] GmmForm form)
+    {
+        Random random = TestRandom.Create();
+        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, M, K);
+        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, form.B(M, Experts, K, N));
+        long[] cShape = form.C(M, Experts, K, N);
+        long cElements = cShape.Aggregate(1L, (x, y) => x * y);
+        using (a)
+        using (b)
+        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
+        using (DeviceTensor buffer = DeviceTensor.Allocate(DType.BFloat16, Guard + cElements + Guard))
+        {
+            // c sits between two guard bands of poison inside one allocation.
+            DeviceTensor c = buffer.Slice(Guard, cElements).Reshape(cShape);
+            buffer.Poison();
+            if (!Supported(GemmBackend.Auto, a, b, [M, 0, 0, 0], counts, c, form, out string reason))
+                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
+
+            Context.GmmInto(a, b, counts, c, form == GmmForm.TransA, form == GmmForm.TransB);
+            CudaDevice.Synchronize();
+            ushort[] all = buffer.ToArray<ushort>();
+            Assert.That(all.Take(Guard), Is.All.EqualTo((ushort)0xFFFF), "guard band before c");
+            Assert.That(all.Skip(Guard + (int)cElements), Is.All.EqualTo((ushort)0xFFFF), "guard band after c");
+        }
+    }
+
+    [Test]
+    public void Host_pointers_and_wrong_devices_are_refused()
+    {
+        Random random = TestRandom.Create();
+        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, 64, 32);
+        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, 2, 32, 16);
+        using (a)
+        using (b)
+        using (DeviceTensor c = DeviceTensor.Allocate(DType.BFloat16, 64, 16))
+        {
+            unsafe
+            {
+                void* host = System.Runtime.InteropServices.NativeMemory.AllocZeroed(64 * 32 * 2);
+                try
+                {
+                    var e = Assert.Throws<ArgumentException>(() => DeviceTensor.Wrap((nint)host, DType.BFloat16, [64, 32]));
+                    Assert.That(e!.Message, Does.Contain("host memory"));
+                    DeviceTensor lie = DeviceTensor.Wrap((nint)host, DType.BFloat16, [64, 32], device: 0);
+                    var native = Assert.Throws<GroupedGemmException>(() => Context.GmmInto(lie, b, [32L, 32], c));
+                    TestContext.Out.WriteLine(native!.Message);
+                }
+                finally
+                {
+                    System.Runtime.InteropServices.NativeMemory.Free(host);
+                }
+            }
+
+            DeviceTensor wrapped = DeviceTensor.Wrap(a.Pointer, DType.BFloat16, [64, 32]);
+            Assert.That(wrapped.Device, Is.EqualTo(0), "the device of a wrapped pointer is asked from CUDA");
+
+            if (CudaDevice.Count < 2) return;
+            using DeviceTensor other = DeviceTensor.Allocate(1, DType.BFloat16, 64, 32);
+            Assert.Throws<ArgumentException>(() => Context.GmmInto(other, b, [32L, 32], c));
+            DeviceTensor misdeclared = DeviceTensor.Wrap(other.Pointer, DType.BFloat16, [64, 32], device: 0);
+            var wrong = Assert.Throws<GroupedGemmException>(() => Context.GmmInto(misdeclared, b, [32L, 32], c));
+            Assert.That(wrong!.Status, Is.EqualTo(GroupedGemmStatus.WrongDevice));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+namespace GroupedGemm.Tests.Support;
+
+/// <summary>Batch sizes as MoE routers produce them.</summary>
+internal static class Routing
+{
+    /// <summary>Each row's expert drawn uniformly.</summary>
+    /// <param name="random">The generator.</param>
+    /// <param name="rows">M.</param>
+    /// <param name="experts">E.</param>
+    /// <returns>E counts summing to M.</returns>
+    internal static long[] Uniform(Random random, long rows, int experts)
+    {
+        var counts = new long[experts];
+        for (long r = 0; r < rows; r++) counts[random.Next(experts)]++;
+        return counts;
+    }
+
+    /// <summary>Expert e drawn with probability proportional to 1/(e+1) (the seed document's skew).</summary>
+    /// <param name="random">The generator.</param>
+    /// <param name="rows">M.</param>
+    /// <param name="experts">E.</param>
+    /// <returns>E counts summing to M.</returns>
+    internal static long[] Zipf(Random random, long rows, int experts)
+    {
+        var cumulative = new double[experts];
+        double total = 0;
+        for (int e = 0; e < experts; e++) cumulative[e] = total += 1.0 / (e + 1);
+        var counts = new long[experts];
+        for (long r = 0; r < rows; r++)
+        {
+            int e = Array.BinarySearch(cumulative, random.NextDouble() * total);
+            counts[e < 0 ? Math.Min(~e, experts - 1) : e]++;
+        }
+
+        return counts;
+    }
+
+    /// <summary>All rows in expert <paramref name="expert"/>.</summary>
+    /// <param name="rows">M.</param>
+    /// <param name="experts">E.</param>
+    /// <param name="expert">The expert that gets every row.</param>
+    /// <returns>E counts summing to M.</returns>
+    internal static long[] AllIn(long rows, int experts, int expert)
+    {
+        var counts = new long[experts];
+        counts[expert] = rows;
+        return counts;
+    }
+
+    /// <summary>Uniform routing over the odd experts only, so that the first, middle and even experts are empty.</summary>
+    /// <param name="random">The generator.</param>
+    /// <param name="rows">M.</param>
+    /// <param name="experts">E (at least 2).</param>
+    /// <returns>E counts summing to M.</returns>
+    internal static long[] WithEmptyExperts(Random random, long rows, int experts)
+    {
+        var counts = new long[experts];
+        for (long r = 0; r < rows; r++) counts[(2 * random.Next(experts / 2)) + 1]++;
+        return counts;
+    }
+}
