@@ -139,7 +139,8 @@ Task("Test")
             Warning("package consumer test skipped: no native library was built (no CUDA compiler)");
             skipped++;
         }
-        Information($"{passed} passed, {failed} failed, {skipped} skipped");
+        // Plain text (no log colouring): CI reads this line.
+        Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
         if (exit != 0 || failed > 0) throw new Exception($"Tests failed (exit {exit}, {failed} failed)");
         if (passed == 0) throw new Exception("No test ran");
     });
