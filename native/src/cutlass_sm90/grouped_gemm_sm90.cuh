@@ -225,7 +225,10 @@ gg_status GroupedKernel<DType, Ops, Tile>::run(const GroupedLaunch& launch) {
         return cutlass_grouped::cutlass_failure(kBackend, "GemmUniversalAdapter::initialize",
                                                 cutlassGetStatusString(status));
     }
-    status = gemm.run(launch.stream);
+    // Programmatic dependent launch: the GEMM's launch and prologue overlap the fill kernel before it; the kernel
+    // waits for that grid (cudaGridDependencySynchronize, compiled in by CUTLASS_ENABLE_GDC_FOR_SM90) before it
+    // reads the group arrays. Worth a few microseconds on small problems (docs/perf-notes.md).
+    status = gemm.run(launch.stream, /*cuda_adapter=*/nullptr, /*launch_with_pdl=*/true);
     if (status != cutlass::Status::kSuccess) {
         return cutlass_grouped::cutlass_failure(kBackend, "GemmUniversalAdapter::run", cutlassGetStatusString(status));
     }
