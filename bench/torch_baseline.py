@@ -8,18 +8,23 @@ times the very same counts) and, on a CUDA machine, times for every problem, dty
   torch.matmul        a dense GEMM of equal FLOPs in the same layout: the yardstick
   padded bmm          torch.bmm over [E, max_count, ...] zero-padded operands; TFLOP/s counted on
                       the useful FLOPs 2*M*K*N; the padding copy itself is not timed
+  ours (same loop)    with --ours-lib: our gg_gmm through ctypes (bench/groupedgemm_ctypes.py), backend Auto,
+                      int64 counts on the device, into a preallocated output, on the same input buffers as
+                      torch._grouped_mm; kind "ours-inprocess". The only ratio ours / torch._grouped_mm whose
+                      two figures share one loop (the C# half runs in another process).
 
 Forms (tgale96/grouped_gemm semantics):
   forward          x[M,K] . w[E,K,N]                 -> [M,N]
   forward-transb   x[M,K] . w[E,N,K]^T               -> [M,N]   (w passed as w.transpose(-2, -1))
   weight-grad      x[rows of e]^T . dy[rows of e]    -> [E,K,N] (torch._grouped_mm(x.t(), dy, offs))
 
-The three series of one (problem, dtype, form) are timed round-robin, one call each per iteration
+The series of one (problem, dtype, form) are timed round-robin, one call each per iteration
 with CUDA events around every call, so clock and thermal drift hit them alike; the start of the
 round rotates each iteration. Results: median of --iters timed calls after --warmup untimed rounds.
 
 Usage:
   python3 bench/torch_baseline.py --problems-out out/problems.json --out out/torch.json
+  python3 bench/torch_baseline.py --problems-out out/problems.json --out out/torch.json --ours-lib artifacts/native/libgroupedgemm.so
   python3 bench/torch_baseline.py --problems-out out/problems.json --problems-only   (no torch needed)
 """
 
@@ -37,8 +42,11 @@ import time
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__ on the GPU host and here
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import problems as pf  # noqa: E402  (sibling module; the path line above makes it importable)
+import groupedgemm_ctypes as gg  # noqa: E402  (the ctypes binding of our C ABI; imports neither torch nor the library)
 
 RESULTS_SCHEMA = "groupedgemm-bench-results/1"
+OURS_KIND = "ours-inprocess"
+OURS_NAME = "ours (Auto, device counts, same loop)"
 DTYPES = ("bf16", "fp16")
 
 
@@ -57,6 +65,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--problems-out", help="write the problem file here")
     p.add_argument("--problems-only", action="store_true", help="write the problem file and stop")
     p.add_argument("--no-padded", action="store_true", help="skip the padded bmm baseline")
+    p.add_argument("--ours-lib", default=os.environ.get("GROUPEDGEMM_NATIVE_PATH") or None, metavar="PATH",
+                   help="libgroupedgemm.so: also time ours (gg_gmm, Auto, device counts) in the same loop "
+                        "(default: $GROUPEDGEMM_NATIVE_PATH if set, else off)")
+    p.add_argument("--no-ours", action="store_true", help="do not time ours in this process, whatever --ours-lib says")
     p.add_argument("--out", help="results JSON (required unless --problems-only)")
     args = p.parse_args(argv)
     if args.iters < 1 or args.warmup < 0:
@@ -131,13 +143,15 @@ def environment(torch) -> dict:
 class Case:
     """One series of a round-robin: a name, a kind, a call taking the iteration index."""
 
-    def __init__(self, name: str, kind: str, call=None, status: str = "ok", note: str = ""):
+    def __init__(self, name: str, kind: str, call=None, status: str = "ok", note: str = "", extra: dict | None = None):
         self.name, self.kind, self.call, self.status, self.note = name, kind, call, status, note
+        self.extra = extra or {}  # further result fields (ours: backend, resolved_backend, counts)
         self.times_ms: list[float] = []
 
     def result(self, flop: int) -> dict:
         out = {"name": self.name, "kind": self.kind, "status": self.status, "note": self.note,
                "times_ms": [round(t, 6) for t in self.times_ms]}
+        out.update(self.extra)
         if self.times_ms:
             median = statistics.median(self.times_ms)
             out.update(median_ms=round(median, 6), tflops=round(flop / (median * 1e-3) / 1e12, 3))
@@ -149,6 +163,10 @@ def failure_status(torch, error: BaseException) -> tuple[str, str]:
     text = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
     if isinstance(error, torch.OutOfMemoryError) or "out of memory" in text.lower():
         return "out of memory", text[:300]
+    if isinstance(error, gg.GroupedGemmError):  # ours: the status code says which word
+        word = {gg.STATUS_NOT_SUPPORTED: "unsupported", gg.STATUS_BACKEND_NOT_COMPILED: "not compiled",
+                gg.STATUS_OUT_OF_MEMORY: "out of memory"}
+        return word.get(error.status, "error"), text[:300]
     return "unsupported", f"{error.__class__.__name__}: {text[:300]}"
 
 
@@ -161,6 +179,8 @@ def probe(torch, case: Case) -> None:
         torch.cuda.synchronize()
     except (RuntimeError, TypeError, ValueError, NotImplementedError) as error:
         case.status, case.note = failure_status(torch, error)
+        if case.extra.get("resolved_backend"):
+            case.note = f"Auto chose {case.extra['resolved_backend']}; {case.note}"
         case.call = None
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
@@ -207,8 +227,10 @@ def padded_bytes(problem: dict, form: str, sets: int, element: int) -> int:
     return (sets * inputs + output) * element
 
 
-def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_padded: bool) -> tuple[list[Case], int]:
-    """Allocates fresh random operands and returns the three series of one (problem, dtype, form)."""
+def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_padded: bool,
+                ours=None) -> tuple[list[Case], int]:
+    """Allocates fresh random operands and returns the series of one (problem, dtype, form); `ours` is a
+    groupedgemm_ctypes.GroupedGemm (or the reason it could not be loaded, a string), None when not asked for."""
     dev = torch.device("cuda")
     m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
     element = torch.tensor([], dtype=dtype).element_size()
@@ -250,9 +272,39 @@ def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_pad
         probe(torch, cases[0])
     probe(torch, cases[1])
 
+    if ours is not None:  # before the padded case, so that its memory estimate sees our output buffer
+        cases.append(build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev))
     if with_padded:
         cases.append(build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, starts_dev))
     return cases, sets
+
+
+def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev) -> Case:
+    """Our gg_gmm (Auto, int64 counts on the device) on the torch case's input buffers, into one preallocated
+    output; the arguments of each buffer set are built once, outside the loop, as GmmInto does in C#."""
+    extra = {"backend": "auto", "counts": "device"}
+    if isinstance(ours, str):
+        return Case(OURS_NAME, OURS_KIND, status="error", note=ours, extra=extra)
+    m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
+    trans_a, trans_b = form == "weight-grad", form == "forward-transb"
+    try:
+        out = torch.empty((e, k, n) if trans_a else (m, n), dtype=dtype, device=xs[0].device)
+        args = [ours.args(xs[s], bs[s], out, counts_dev, trans_a, trans_b, gg.BACKEND_AUTO) for s in range(sets)]
+        extra["resolved_backend"] = ours.select_backend_args(args[0])
+    except (RuntimeError, ValueError) as error:  # GroupedGemmError is a RuntimeError; torch's OOM is one too
+        status, note = failure_status(torch, error)
+        torch.cuda.empty_cache()
+        return Case(OURS_NAME, OURS_KIND, status=status, note=note, extra=extra)
+
+    def call(i):
+        ours.gmm_args(args[i % sets])
+
+    call.keep_alive = (out, args)  # the pointers in args must outlive the series
+    case = Case(OURS_NAME, OURS_KIND, call, extra=extra,
+                note=f"Auto chose {extra['resolved_backend']}; gg_gmm through ctypes in the PyTorch process, "
+                     "timed in the same round-robin as torch._grouped_mm")
+    probe(torch, case)
+    return case
 
 
 def build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, starts_dev) -> Case:
@@ -291,15 +343,26 @@ def run(args: argparse.Namespace, data: dict) -> dict:
     env = environment(torch)
     log(f"{env['device']}, driver {env.get('driver')}, torch {env['torch']} (CUDA {env['cuda_runtime']})")
     torch.manual_seed(args.seed)
+    ours = load_ours(args, env)
     groups = []
     began = time.time()
     for problem in data["problems"]:
         for dtype_name in split(args.dtype):
             for form in split(args.forms):
                 cases, sets = build_cases(torch, problem, data["rotation"], torch_dtypes[dtype_name], form,
-                                          not args.no_padded)
+                                          not args.no_padded, ours)
                 try:
-                    time_round_robin(torch, cases, args.warmup, args.iters)
+                    try:
+                        time_round_robin(torch, cases, args.warmup, args.iters)
+                    except gg.GroupedGemmError as error:
+                        # Ours failed inside the loop (the probe passed): drop it and time the others again.
+                        torch.cuda.synchronize()
+                        for c in cases:
+                            if c.kind == OURS_KIND and c.status == "ok":
+                                c.status, c.note = failure_status(torch, error)
+                                c.note = f"failed while timed: {c.note}"
+                                c.call = None
+                        time_round_robin(torch, cases, args.warmup, args.iters)
                 except torch.OutOfMemoryError as error:
                     for c in cases:
                         if not c.times_ms:
@@ -313,8 +376,30 @@ def run(args: argparse.Namespace, data: dict) -> dict:
                 torch.cuda.empty_cache()
     return {"schema": RESULTS_SCHEMA, "tool": "torch_baseline", "environment": env,
             "settings": {"warmup": args.warmup, "iters": args.iters, "seed": data["seed"],
-                         "timing": "CUDA events around each call; series round-robin, rotating start"},
+                         "timing": "CUDA events around each call; series round-robin, rotating start"
+                                   + ("; ours (gg_gmm via ctypes) in the same loop"
+                                      if isinstance(ours, gg.GroupedGemm) else "")},
             "groups": groups}
+
+
+def load_ours(args: argparse.Namespace, env: dict):
+    """The GroupedGemm handle for the same-loop series, None when not asked for, or a string saying why it could
+    not be had (every row then carries it as the series' note; the run goes on)."""
+    if args.no_ours or not args.ours_lib:
+        env["groupedgemm_inprocess"] = "not run"
+        return None
+    try:
+        ours = gg.GroupedGemm(args.ours_lib)
+        info = ours.build_info()
+        env["groupedgemm_inprocess"] = (f"{os.path.basename(args.ours_lib)} {ours.version()} "
+                                        f"(backends {'/'.join(info['backends'])}; sm {'/'.join(info['architectures'])})")
+        log(f"ours in the same loop: {args.ours_lib}, {env['groupedgemm_inprocess']}")
+        return ours
+    except (OSError, RuntimeError, AttributeError) as error:  # no file, a load error, a missing symbol, no handle
+        reason = f"could not load {args.ours_lib}: {error.__class__.__name__}: {str(error).strip()[:300]}"
+        env["groupedgemm_inprocess"] = reason
+        log(f"ours in the same loop: {reason}")
+        return reason
 
 
 def main(argv: list[str]) -> int:

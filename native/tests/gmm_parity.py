@@ -9,34 +9,18 @@ tuning the kernel selection; the reported benchmark is bench/ (C#), not this.
 usage: python3 native/tests/gmm_parity.py [--lib artifacts/native/libgroupedgemm.so] [--perf]
 """
 import argparse
-import ctypes as C
 import math
+import os
 import sys
 
 import torch
 
-BACKENDS = {"auto": 0, "cublas-loop": 1, "cublas-grouped": 2, "cutlass-sm80": 3, "cutlass-sm90": 4}
-DTYPES = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2}
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from groupedgemm_ctypes import BACKENDS, GroupedGemm  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
+
 # ||out - ref|| / ||ref|| bounds: fp32 with fp32 accumulation; fp16 / bf16 outputs rounded once.
 BOUNDS = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.5e-2}
-
-
-class GmmArgs(C.Structure):
-    _fields_ = [("a", C.c_void_p), ("b", C.c_void_p), ("c", C.c_void_p), ("batch_sizes", C.c_void_p),
-                ("m", C.c_int64), ("k", C.c_int64), ("n", C.c_int64), ("num_experts", C.c_int64),
-                ("dtype", C.c_int32), ("counts_location", C.c_int32), ("trans_a", C.c_int32),
-                ("trans_b", C.c_int32), ("accumulate", C.c_int32), ("check_counts", C.c_int32),
-                ("backend", C.c_int32), ("reserved", C.c_int32), ("stream", C.c_void_p)]
-
-
-def load(path):
-    lib = C.CDLL(path)
-    lib.gg_last_error_message.restype = C.c_char_p
-    lib.gg_status_string.restype = C.c_char_p
-    lib.gg_gmm.argtypes = [C.c_void_p, C.POINTER(GmmArgs)]
-    lib.gg_gmm_backend_supported.argtypes = [C.c_void_p, C.POINTER(GmmArgs), C.c_int32]
-    lib.gg_handle_create.argtypes = [C.POINTER(C.c_void_p), C.c_int32]
-    return lib
 
 
 def counts_for(m, e, routing, gen):
@@ -73,31 +57,21 @@ def reference(a, b, counts, trans_a, trans_b):
 
 
 class Runner:
-    def __init__(self, lib):
-        self.lib = lib
-        self.handle = C.c_void_p()
-        st = lib.gg_handle_create(C.byref(self.handle), torch.cuda.current_device())
-        if st:
-            raise RuntimeError(lib.gg_last_error_message().decode())
+    """The parity and timing calls over one handle (bench/groupedgemm_ctypes.GroupedGemm)."""
+
+    def __init__(self, lib_path):
+        self.gg = GroupedGemm(lib_path, torch.cuda.current_device())
 
     def args(self, a, b, c, counts_t, on_device, trans_a, trans_b, accumulate, backend, check=False):
-        m, k = a.shape
-        if trans_a:
-            n = b.shape[1]
-        else:
-            n = b.shape[1] if trans_b else b.shape[2]
-        return GmmArgs(a.data_ptr(), b.data_ptr(), c.data_ptr(), counts_t.data_ptr(), m, k, n, counts_t.numel(),
-                       DTYPES[a.dtype], 1 if on_device else 0, int(trans_a), int(trans_b), int(accumulate),
-                       int(check), BACKENDS[backend], 0, torch.cuda.current_stream().cuda_stream)
+        # The counts location follows the tensor; on_device says where the caller put it.
+        assert counts_t.is_cuda == bool(on_device), "counts tensor and on_device disagree"
+        return self.gg.args(a, b, c, counts_t, trans_a, trans_b, BACKENDS[backend], accumulate, check)
 
     def supported(self, args, backend):
-        st = self.lib.gg_gmm_backend_supported(self.handle, C.byref(args), BACKENDS[backend])
-        return st, self.lib.gg_last_error_message().decode()
+        return self.gg.supported(args, BACKENDS[backend])
 
     def gmm(self, args):
-        st = self.lib.gg_gmm(self.handle, C.byref(args))
-        if st:
-            raise RuntimeError(f"gg_gmm: {self.lib.gg_status_string(st).decode()}: {self.lib.gg_last_error_message().decode()}")
+        self.gg.gmm_args(args)  # raises RuntimeError "gg_gmm: <status>: <message>" on failure
 
 
 def parity(runner, shapes, failures):
@@ -164,7 +138,6 @@ SM90_TILES = ("coop128x256", "pingpong128x128")
 def perf(runner, configs, iters):
     """Side-by-side medians (TFLOP/s) of torch._grouped_mm, a dense matmul of equal FLOPs, each forced sm90
     tile (GG_SM90_TILE), the sm90 backend's own choice, cutlass-sm80 and cublas-loop. Ratios are ours/torch."""
-    import os
     gen = torch.Generator().manual_seed(0)
     cols = ["torch", "dense"] + list(SM90_TILES) + ["sm90", "sm80", "loop", "grouped"]
     print(f"{'config':<15}{'routing':<8}{'form':<8}" + "".join(f"{c:>16}" for c in cols), flush=True)
@@ -227,8 +200,7 @@ def main():
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--configs", default="seed-300M,qwen-moe-like,deepseek-like,mixtral-like,small-experts")
     o = p.parse_args()
-    lib = load(o.lib)
-    runner = Runner(lib)
+    runner = Runner(o.lib)
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
     if not o.no_parity:

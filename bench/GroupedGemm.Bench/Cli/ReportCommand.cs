@@ -90,12 +90,13 @@ internal static class ReportCommand
     private static void PrintSummary(IReadOnlyList<ReportRow> rows)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("problem", "dtype", "form", "ours", "torch", "ours÷torch", "ours÷dense", "bars");
+            .AddColumns("problem", "dtype", "form", "ours", "torch", "ours÷torch", "same loop", "ours÷dense", "bars");
         foreach (ReportRow r in rows)
         {
             table.AddRow(
                 Markup.Escape(r.Problem.Id), r.Dtype, r.Form, Format.Tflops(r.Ours), Format.Tflops(r.Torch),
-                Format.Ratio(r.OursOverTorch), Format.Ratio(r.OursOverDense), r.Passes ? "[green]pass[/]" : "[red]FAIL[/]");
+                Format.Ratio(r.OursOverTorch), Format.Ratio(r.OursSameLoopOverTorch), Format.Ratio(r.OursOverDense),
+                r.Passes ? "[green]pass[/]" : "[red]FAIL[/]");
         }
 
         AnsiConsole.Write(table);

@@ -46,7 +46,7 @@ internal sealed record ResultGroup(
 internal sealed record SeriesResult(
     string Name, string Kind, string Status, string Note, IReadOnlyList<double> TimesMs, double? MedianMs, double? Tflops)
 {
-    /// <summary>Ours only: the backend asked for ("auto", "cublas-loop", ...).</summary>
+    /// <summary>Ours (either kind) only: the backend asked for ("auto", "cublas-loop", ...).</summary>
     public string? Backend { get; init; }
 
     /// <summary>Ours only: the backend that ran (Auto resolved).</summary>
@@ -64,6 +64,12 @@ internal static class SeriesKinds
 {
     /// <summary>GroupedGemm.Net's grouped GEMM.</summary>
     public const string Ours = "ours";
+
+    /// <summary>
+    /// GroupedGemm.Net's grouped GEMM (Auto, device counts) called through ctypes inside the PyTorch process, timed in
+    /// the same round-robin loop as <c>torch._grouped_mm</c> (<c>torch_baseline.py --ours-lib</c>).
+    /// </summary>
+    public const string OursInProcess = "ours-inprocess";
 
     /// <summary>PyTorch's <c>torch._grouped_mm</c>.</summary>
     public const string TorchGroupedMm = "torch-grouped-mm";

@@ -13,6 +13,9 @@ internal sealed class MarkdownReport
     private readonly ResultsFile? _ours;
     private readonly IReadOnlyDictionary<string, string> _plots;
 
+    /// <summary>Whether the PyTorch run timed ours in its own loop on any row (<c>torch_baseline.py --ours-lib</c>).</summary>
+    private readonly bool _hasSameLoop;
+
     /// <param name="rows">The joined rows.</param>
     /// <param name="torch">The PyTorch results, if any.</param>
     /// <param name="ours">Our results, if any.</param>
@@ -23,6 +26,7 @@ internal sealed class MarkdownReport
         _torch = torch;
         _ours = ours;
         _plots = plots;
+        _hasSameLoop = rows.Any(r => r.OursSameLoop is not null);
     }
 
     /// <summary>The whole document.</summary>
@@ -74,6 +78,8 @@ internal sealed class MarkdownReport
              $"{Format.Env(o, "multiprocessors", Format.Env(t, "multiprocessors"))} SMs, {Format.Env(o, "memory_gib", Format.Env(t, "memory_gib"))} GiB) |");
         Line($"| driver | {Format.Env(t, "driver")} (supports CUDA {Format.Env(o, "driver_cuda")}) |");
         Line($"| CUDA | PyTorch {Format.Env(t, "torch")} with the CUDA {Format.Env(t, "cuda_runtime")} runtime; {Format.Env(o, "library", "groupedgemm: not run")} |");
+        if (_hasSameLoop || (t is not null && t.ContainsKey("groupedgemm_inprocess")))
+            Line($"| ours in PyTorch's loop | {Format.Env(t, "groupedgemm_inprocess", "not run")} (`torch_baseline.py --ours-lib`, through ctypes) |");
         Line($"| date | {Format.Env(o, "date_utc", Format.Env(t, "date_utc"))} |");
         Line($"| timing | {Settings()} |");
         if (o is not null && t is not null && Format.Env(o, "device") != Format.Env(t, "device"))
@@ -104,7 +110,13 @@ internal sealed class MarkdownReport
         Line();
         Line($"| bar | applies to | pass | fail | no data |");
         Line("| --- | --- | --- | --- | --- |");
-        SummaryLine($"ours ≥ {Criteria.TorchRatio:F1}× torch._grouped_mm", "every row", r => r.TorchBar);
+        int sameLoop = _rows.Count(r => r.TorchBarOnSameLoop);
+        string torchBasis = sameLoop == _rows.Count
+            ? "every row; judged on ours ÷ torch timed in one loop"
+            : sameLoop > 0
+                ? $"every row; judged on ours ÷ torch timed in one loop ({sameLoop} rows), else across the two processes ({_rows.Count - sameLoop} rows)"
+                : "every row; judged across the two processes (no same-loop series)";
+        SummaryLine($"ours ≥ {Criteria.TorchRatio:F1}× torch._grouped_mm", torchBasis, r => r.TorchBar);
         SummaryLine($"ours ≥ {Criteria.DenseRatio:F1}× dense of equal FLOPs", "rows with M·N·K ≥ 2^36", r => r.DenseBar);
         SummaryLine($"weight gradient ≥ {Criteria.WeightGradFraction:F2}× forward (within 15%)", "weight-gradient rows", r => r.WeightGradBar);
         Line();
@@ -116,7 +128,8 @@ internal sealed class MarkdownReport
             foreach (ReportRow r in failing)
             {
                 var misses = new List<string>();
-                if (r.TorchBar is not Verdict.Pass) misses.Add($"torch {Format.Ratio(r.OursOverTorch)} ({Describe(r.TorchBar)})");
+                if (r.TorchBar is not Verdict.Pass)
+                    misses.Add($"torch {Format.Ratio(r.TorchBarRatio)} {(r.TorchBarOnSameLoop ? "same loop" : "cross-process")} ({Describe(r.TorchBar)})");
                 if (r.DenseBar is Verdict.Fail or Verdict.Missing) misses.Add($"dense {Format.Ratio(r.OursOverDense)} ({Describe(r.DenseBar)})");
                 if (r.WeightGradBar is Verdict.Fail or Verdict.Missing) misses.Add($"weight-grad ÷ forward {Format.Ratio(r.WeightGradOverForward)} ({Describe(r.WeightGradBar)})");
                 Line($"- {r.Problem.Id}, {r.Dtype}, {r.Form}: {string.Join("; ", misses)}");
@@ -143,19 +156,28 @@ internal sealed class MarkdownReport
              "probability ∝ 1/(e+1)) and shared by both halves through the problem file.");
         Line("- **ours** is `GroupedGemmContext.GmmInto` (forward, or the weight gradient with trans_a) with " +
              "`GemmBackend.Auto` and the batch sizes in device memory, as `torch._grouped_mm` gets its offsets " +
-             "(host counts where no compiled backend takes device counts); the backend Auto chose is named, and the " +
-             "bars judge this series. **fastest of ours** is the best of every backend and counts location timed; " +
+             "(host counts where no compiled backend takes device counts), timed by `GroupedGemm.Bench run`; the backend " +
+             "Auto chose is named. The dense and weight-gradient bars judge this series, and so does the torch bar " +
+             "where there is no same-loop series (below). **fastest of ours** is the best of every backend and counts location timed; " +
              "the second table of each section has them all.");
         Line("- **dense** is one GEMM of equal FLOPs in the same layout ([M,K]·[K,N], or [K,M]·[M,N] for the weight " +
              "gradient), timed in the same loop as the grouped calls: cuBLAS through our library in our run, " +
              "`torch.matmul` in PyTorch's. **padded bmm** is `torch.bmm` over operands padded to the largest expert, " +
              "counted on useful FLOPs only; the padding copy is not timed.");
-        Line("- Ours and PyTorch run in two processes one after the other, so they cannot be interleaved with each other. " +
-             "**ours ÷ torch** divides the two figures directly, and the bar is judged on it. " +
+        Line("- Our .NET run and PyTorch's run are two processes, one after the other. " +
+             "**ours ÷ torch** divides their two figures directly, and clock drift between the runs moves it " +
+             "(the per-backend table's **dense agreement** shows by how much). " +
              "**normalised** divides each side by the dense GEMM timed in its own loop first, " +
-             "(ours ÷ our dense) ÷ (torch ÷ torch's dense), which cancels clock drift between the runs but assumes both " +
-             "dense GEMMs ran the same kernel; the per-backend table shows both dense figures. " +
-             "**ours ÷ dense** uses our own run's dense GEMM.");
+             "(ours ÷ our dense) ÷ (torch ÷ torch's dense), which cancels that drift but assumes both " +
+             "dense GEMMs ran the same kernel. **ours ÷ dense** uses our own run's dense GEMM.");
+        Line("- **ours same-loop ÷ torch**: the PyTorch run also calls our library (`gg_gmm` through ctypes, " +
+             "`torch_baseline.py --ours-lib`: Auto, batch sizes in device memory, preallocated output, the same input " +
+             "buffers) in the very loop that times `torch._grouped_mm`, so drift hits both alike. " +
+             $"**The bar ours ≥ {Criteria.TorchRatio:F1}× torch._grouped_mm is judged on this same-loop ratio where it exists**, " +
+             "else on the direct cross-process ratio" +
+             (_hasSameLoop ? " (such verdicts say `cross-process`)" : " (this run has no same-loop series, so every verdict is cross-process)") +
+             ". The dense bar is judged on our .NET run's ours ÷ dense and the weight-gradient bar on our .NET run, " +
+             "both from one loop already. The per-backend table shows the same-loop series' TFLOP/s beside ours.");
         Line("- A cell with a word instead of a number says why there is no figure (`out of memory`, `unsupported`, " +
              "`not compiled`); notes under the tables give the reasons. Raw timings of every call are in the results JSON.");
         Line();
@@ -164,10 +186,10 @@ internal sealed class MarkdownReport
     private void WriteMainTable(IReadOnlyList<ReportRow> rows, string form)
     {
         bool wgrad = form == Forms.WeightGrad;
-        Line("| config | routing | M·N·K | ours | Auto chose | fastest of ours | torch._grouped_mm | dense (our run) | padded bmm | ours ÷ torch | normalised | ours ÷ dense |" +
+        Line("| config | routing | M·N·K | ours | Auto chose | fastest of ours | torch._grouped_mm | dense (our run) | padded bmm | ours ÷ torch | normalised | ours same-loop ÷ torch | ours ÷ dense |" +
              (wgrad ? " ÷ forward |" : "") + $" ≥ {Criteria.TorchRatio:F1}× torch | ≥ {Criteria.DenseRatio:F1}× dense |" +
              (wgrad ? $" ≥ {Criteria.WeightGradFraction:F2}× forward |" : ""));
-        Line("| --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (wgrad ? " ---: |" : "") +
+        Line("| --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (wgrad ? " ---: |" : "") +
              " --- | --- |" + (wgrad ? " --- |" : ""));
         foreach (ReportRow r in rows)
         {
@@ -178,10 +200,11 @@ internal sealed class MarkdownReport
                 r.Ours is null ? "—" : $"{r.Ours.ResolvedBackend}, {r.Ours.Counts} counts",
                 r.OursBest is null ? "—" : $"{Format.Tflops(r.OursBest)} ({r.OursBest.Name})",
                 Format.Tflops(r.Torch), Format.Tflops(r.OursDense), Format.Tflops(r.Padded),
-                Format.Ratio(r.OursOverTorch), Format.Ratio(r.OursOverTorchNormalised), Format.Ratio(r.OursOverDense),
+                Format.Ratio(r.OursOverTorch), Format.Ratio(r.OursOverTorchNormalised),
+                Format.Ratio(r.OursSameLoopOverTorch), Format.Ratio(r.OursOverDense),
             };
             if (wgrad) cells.Add(Format.Ratio(r.WeightGradOverForward));
-            cells.Add(Format.Verdict(r.TorchBar));
+            cells.Add(Format.Verdict(r.TorchBar) + (_hasSameLoop && !r.TorchBarOnSameLoop ? " (cross-process)" : ""));
             cells.Add(Format.Verdict(r.DenseBar));
             if (wgrad) cells.Add(Format.Verdict(r.WeightGradBar));
             Line("| " + string.Join(" | ", cells.Select(Format.Cell)) + " |");
@@ -193,10 +216,12 @@ internal sealed class MarkdownReport
     private void WriteBackendTable(IReadOnlyList<ReportRow> rows)
     {
         var names = rows.SelectMany(r => r.OursAll).Select(s => s.Name).Distinct().ToList();
+        bool sameLoop = rows.Any(r => r.OursSameLoop is not null);
         Line("Every backend, TFLOP/s:");
         Line();
-        Line("| config | routing | " + string.Join(" | ", names.Select(Format.Cell)) + " | dense (our run) | dense (PyTorch run) | dense agreement |");
-        Line("| --- | --- |" + string.Concat(Enumerable.Repeat(" ---: |", names.Count + 3)));
+        Line("| config | routing | " + string.Join(" | ", names.Select(Format.Cell)) +
+             (sameLoop ? " | ours, Auto, same loop (PyTorch run)" : "") + " | dense (our run) | dense (PyTorch run) | dense agreement |");
+        Line("| --- | --- |" + string.Concat(Enumerable.Repeat(" ---: |", names.Count + (sameLoop ? 4 : 3))));
         var notes = new List<string>();
         foreach (ReportRow r in rows)
         {
@@ -207,6 +232,7 @@ internal sealed class MarkdownReport
                 cells.Add(Format.Tflops(s) + NoteMark(s, notes));
             }
 
+            if (sameLoop) cells.Add(SameLoopCell(r, notes));
             cells.Add(Format.Tflops(r.OursDense) + NoteMark(r.OursDense, notes));
             cells.Add(Format.Tflops(r.TorchDense) + NoteMark(r.TorchDense, notes));
             cells.Add(Format.Ratio(r.DenseAgreement));
@@ -221,6 +247,16 @@ internal sealed class MarkdownReport
             for (int i = 0; i < notes.Count; i++) Line($"{i + 1}. {notes[i]}");
             Line();
         }
+    }
+
+    /// <summary>The same-loop series' TFLOP/s, naming its backend when Auto chose another one than in our .NET run.</summary>
+    private static string SameLoopCell(ReportRow r, List<string> notes)
+    {
+        SeriesResult? s = r.OursSameLoop;
+        string cell = Format.Tflops(s) + NoteMark(s, notes);
+        if (s is { HasTiming: true, ResolvedBackend: string chose } && r.Ours?.ResolvedBackend is string ours && chose != ours)
+            cell += $" ({chose})";
+        return cell;
     }
 
     /// <summary>A footnote mark " [n]" for a series that did not run, collecting each distinct note once.</summary>

@@ -23,7 +23,10 @@ internal sealed record MergedResults(
         new(SchemaName,
             DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             new CriteriaSummary(Reporting.Criteria.TorchRatio, Reporting.Criteria.DenseRatio, Reporting.Criteria.DenseVolume,
-                Reporting.Criteria.WeightGradFraction, "bars judged on the direct ratio ours ÷ torch._grouped_mm"),
+                Reporting.Criteria.WeightGradFraction,
+                "torch bar judged on ours (in-process, same loop) ÷ torch._grouped_mm where that series was timed " +
+                "(torch_bar_basis 'same-loop'), else on the direct cross-process ratio ours ÷ torch._grouped_mm " +
+                "('cross-process'); dense bar on ours ÷ the dense GEMM of our run; weight-gradient bar on our run"),
             rows.Select(RowSummary.From).ToList(),
             problems, torch, ours);
 }
@@ -38,14 +41,17 @@ internal sealed record RowSummary(
     string? OursSeries, string? OursBackend, double? OursTflops, double? TorchTflops,
     double? OursDenseTflops, double? TorchDenseTflops, double? PaddedTflops,
     double? OursOverTorch, double? OursOverTorchNormalised, double? OursOverDense, double? DenseAgreement,
-    double? WeightGradOverForward, string TorchBar, string DenseBar, string WeightGradBar, bool Passes)
+    double? WeightGradOverForward, string TorchBar, string DenseBar, string WeightGradBar, bool Passes,
+    double? OursSameLoopTflops, string? OursSameLoopBackend, double? OursSameLoopOverTorch, string TorchBarBasis)
 {
     /// <summary>Flattens a row.</summary>
     public static RowSummary From(ReportRow r) => new(
         r.Problem.Id, r.Dtype, r.Form, r.Problem.Volume,
         r.Ours?.Name, r.Ours?.ResolvedBackend, Tf(r.Ours), Tf(r.Torch), Tf(r.OursDense), Tf(r.TorchDense), Tf(r.Padded),
         Round(r.OursOverTorch), Round(r.OursOverTorchNormalised), Round(r.OursOverDense), Round(r.DenseAgreement),
-        Round(r.WeightGradOverForward), Word(r.TorchBar), Word(r.DenseBar), Word(r.WeightGradBar), r.Passes);
+        Round(r.WeightGradOverForward), Word(r.TorchBar), Word(r.DenseBar), Word(r.WeightGradBar), r.Passes,
+        Tf(r.OursSameLoop), r.OursSameLoop?.ResolvedBackend, Round(r.OursSameLoopOverTorch),
+        r.TorchBarOnSameLoop ? "same-loop" : "cross-process");
 
     private static double? Tf(SeriesResult? s) => s is { HasTiming: true } ? s.Tflops : null;
 

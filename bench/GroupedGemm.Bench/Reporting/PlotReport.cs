@@ -5,19 +5,21 @@ namespace GroupedGemm.Bench.Reporting;
 
 /// <summary>
 /// The report's picture: for one element type, one panel per form, grouped bars of TFLOP/s per configuration and
-/// routing, one bar per series (ours, torch._grouped_mm, dense of equal FLOPs, padded bmm).
+/// routing, one bar per series (ours, ours in PyTorch's loop when timed, torch._grouped_mm, dense of equal FLOPs, padded bmm).
 /// </summary>
 internal static class PlotReport
 {
     private const int Width = 1800;
     private const int PanelHeight = 520;
 
-    private sealed record Series(string Label, Color Color, Func<ReportRow, SeriesResult?> Pick);
+    /// <param name="Optional">Drawn only when some row of the panel set has the series.</param>
+    private sealed record Series(string Label, Color Color, Func<ReportRow, SeriesResult?> Pick, bool Optional = false);
 
-    // Ours in two blues, the baselines in the next Category10 colours: the eye pairs the two blues first.
-    private static readonly Series[] Columns =
+    // Ours in blues, the baselines in the next Category10 colours: the eye pairs the blues first.
+    private static readonly Series[] AllColumns =
     [
         new("ours (Auto)", Color.FromHex("#1f77b4"), r => r.Ours),
+        new("ours (Auto, in PyTorch's loop)", Color.FromHex("#08306b"), r => r.OursSameLoop, Optional: true),
         new("ours, fastest backend", Color.FromHex("#9ecae1"), r => r.OursBest),
         new("torch._grouped_mm", Color.FromHex("#ff7f0e"), r => r.Torch),
         new("dense, equal FLOPs (our run)", Color.FromHex("#2ca02c"), r => r.OursDense),
@@ -41,20 +43,21 @@ internal static class PlotReport
     public static void Save(string path, string dtype, IReadOnlyList<ReportRow> rows, string deviceName)
     {
         var forms = Forms.All.Where(f => rows.Any(r => r.Form == f)).ToList();
+        Series[] columns = AllColumns.Where(c => !c.Optional || rows.Any(r => c.Pick(r) is not null)).ToArray();
         var multiplot = new Multiplot();
         multiplot.AddPlots(forms.Count);
         for (int i = 0; i < forms.Count; i++)
         {
             var formRows = rows.Where(r => r.Form == forms[i]).ToList();
-            Draw(multiplot.GetPlot(i), formRows, $"{dtype} {Forms.PlotTitle(forms[i])}  ({deviceName})", legend: i == 0);
+            Draw(multiplot.GetPlot(i), columns, formRows, $"{dtype} {Forms.PlotTitle(forms[i])}  ({deviceName})", legend: i == 0);
         }
 
         multiplot.SavePng(path, Width, PanelHeight * forms.Count);
     }
 
-    private static void Draw(Plot plot, List<ReportRow> rows, string title, bool legend)
+    private static void Draw(Plot plot, Series[] columns, List<ReportRow> rows, string title, bool legend)
     {
-        int seriesCount = Columns.Length;
+        int seriesCount = columns.Length;
         double groupWidth = seriesCount + 1.0;
         var ticks = new List<Tick>();
         double highest = 0;
@@ -63,13 +66,13 @@ internal static class PlotReport
             double left = g * groupWidth;
             for (int s = 0; s < seriesCount; s++)
             {
-                SeriesResult? result = Columns[s].Pick(rows[g]);
+                SeriesResult? result = columns[s].Pick(rows[g]);
                 double x = left + s;
                 if (result is { HasTiming: true })
                 {
                     double value = result.Tflops!.Value;
                     highest = Math.Max(highest, value);
-                    plot.Add.Bar(new Bar { Position = x, Value = value, FillColor = Columns[s].Color, Size = 0.9 });
+                    plot.Add.Bar(new Bar { Position = x, Value = value, FillColor = columns[s].Color, Size = 0.9 });
                 }
                 else if (result is not null && result.Status != SeriesStatus.Ok)
                 {
@@ -77,7 +80,7 @@ internal static class PlotReport
                     var text = plot.Add.Text(Short(result.Status), x, 0);
                     text.LabelFontSize = 11;
                     text.LabelRotation = -90;
-                    text.LabelFontColor = Columns[s].Color;
+                    text.LabelFontColor = columns[s].Color;
                     text.LabelAlignment = Alignment.MiddleLeft;
                 }
             }
@@ -96,7 +99,7 @@ internal static class PlotReport
         if (legend)
         {
             for (int s = 0; s < seriesCount; s++)
-                plot.Legend.ManualItems.Add(new LegendItem { LabelText = Columns[s].Label, FillColor = Columns[s].Color });
+                plot.Legend.ManualItems.Add(new LegendItem { LabelText = columns[s].Label, FillColor = columns[s].Color });
             plot.Legend.IsVisible = true;
             plot.Legend.Orientation = Orientation.Horizontal;
             plot.Legend.Alignment = Alignment.UpperCenter;

@@ -36,6 +36,7 @@ internal static class ReportBuilder
                         TorchDense: First(t, SeriesKinds.Dense),
                         Padded: First(t, SeriesKinds.PaddedBmm))
                     {
+                        OursSameLoop = First(t, SeriesKinds.OursInProcess),
                         Forward = form == Forms.WeightGrad ? forward : null,
                     };
                     if (form == Forms.Forward) forward = row.Ours;
