@@ -45,7 +45,7 @@ class Config:
         return self.tokens * self.top_k
 
 
-# The configurations of /work/shared/DESIGN.md, "Benchmark configurations".
+# The benchmark configurations of the design document (shared DESIGN.md, "Benchmark configurations").
 STANDARD_CONFIGS = (
     Config("seed-300M", 2048, 8, 80, 512, 2048),
     Config("qwen-moe-like", 16384, 6, 64, 4096, 1408),
