@@ -56,25 +56,7 @@ def reference(a, b, counts, trans_a, trans_b):
     return out
 
 
-class Runner:
-    """The parity and timing calls over one handle (bench/groupedgemm_ctypes.GroupedGemm)."""
-
-    def __init__(self, lib_path):
-        self.gg = GroupedGemm(lib_path, torch.cuda.current_device())
-
-    def args(self, a, b, c, counts_t, on_device, trans_a, trans_b, accumulate, backend, check=False):
-        # The counts location follows the tensor; on_device says where the caller put it.
-        assert counts_t.is_cuda == bool(on_device), "counts tensor and on_device disagree"
-        return self.gg.args(a, b, c, counts_t, trans_a, trans_b, BACKENDS[backend], accumulate, check)
-
-    def supported(self, args, backend):
-        return self.gg.supported(args, BACKENDS[backend])
-
-    def gmm(self, args):
-        self.gg.gmm_args(args)  # raises RuntimeError "gg_gmm: <status>: <message>" on failure
-
-
-def parity(runner, shapes, failures):
+def parity(gg, shapes, failures):
     gen = torch.Generator().manual_seed(torch.seed() % (2**31))
     rows = 0
     for (m, k, n, e, routing) in shapes:
@@ -93,13 +75,13 @@ def parity(runner, shapes, failures):
                 for on_device in (False, True):
                     counts_t = torch.tensor(counts, dtype=torch.int64, device="cuda" if on_device else "cpu")
                     for backend in BACKENDS:
-                        args = runner.args(a, b, c, counts_t, on_device, trans_a, trans_b, False, backend)
-                        st, why = runner.supported(args, backend)
+                        args = gg.args(a, b, c, counts_t, trans_a, trans_b, backend)
+                        st, why = gg.supported(args, backend)
                         if st:
                             continue
                         c.fill_(float("nan"))
                         try:
-                            runner.gmm(args)
+                            gg.gmm_args(args)  # raises GroupedGemmError "gg_gmm: <status>: <message>"
                             torch.cuda.synchronize()
                         except RuntimeError as ex:
                             failures.append(f"{backend} {dtype} {form} dev={on_device} m={m} k={k} n={n} e={e}: {ex}")
@@ -135,7 +117,7 @@ def bench(fn, iters=20, warmup=3, inner=5):
 SM90_TILES = ("coop128x256", "pingpong128x128")
 
 
-def perf(runner, configs, iters):
+def perf(gg, configs, iters):
     """Side-by-side medians (TFLOP/s) of torch._grouped_mm, a dense matmul of equal FLOPs, each forced sm90
     tile (GG_SM90_TILE), the sm90 backend's own choice, cutlass-sm80 and cublas-loop. Ratios are ours/torch."""
     gen = torch.Generator().manual_seed(0)
@@ -174,14 +156,14 @@ def perf(runner, configs, iters):
                     os.environ.pop("GG_SM90_TILE", None)
                     if tile:
                         os.environ["GG_SM90_TILE"] = tile
-                    args = runner.args(x, b, out, cnt, True, ta, tb, False, backend)
-                    if runner.supported(args, backend)[0]:
-                        args = runner.args(x, b, out, cnt_host, False, ta, tb, False, backend)
-                    if runner.supported(args, backend)[0]:
+                    args = gg.args(x, b, out, cnt, ta, tb, backend)
+                    if gg.supported(args, backend)[0]:
+                        args = gg.args(x, b, out, cnt_host, ta, tb, backend)
+                    if gg.supported(args, backend)[0]:
                         cells.append("-")
                         continue
                     try:
-                        to = bench(lambda: runner.gmm(args), iters)
+                        to = bench(lambda: gg.gmm_args(args), iters)
                         cells.append(f"{flops / to / 1e9:.0f} ({tt / to:.2f})")
                     except RuntimeError as ex:
                         cells.append("ERR")
@@ -200,14 +182,14 @@ def main():
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--configs", default="seed-300M,qwen-moe-like,deepseek-like,mixtral-like,small-experts")
     o = p.parse_args()
-    runner = Runner(o.lib)
+    gg = GroupedGemm(o.lib, torch.cuda.current_device())
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
     if not o.no_parity:
         shapes = [(256, 128, 64, 4, "uniform"), (1000, 256, 512, 16, "zipf"), (300, 64, 128, 1, "uniform"),
                   (512, 128, 256, 8, "one"), (200, 65, 127, 5, "uniform"), (96, 0, 64, 3, "uniform"),
                   (0, 64, 64, 4, "uniform"), (4096, 64, 64, 4096, "uniform"), (2048, 512, 1024, 64, "zipf")]
-        rows = parity(runner, shapes, failures)
+        rows = parity(gg, shapes, failures)
         print(f"parity: {rows} checks, {len(failures)} failures")
         for f in failures[:60]:
             print("  FAIL", f)
@@ -215,7 +197,7 @@ def main():
         all_configs = {"seed-300M": (2048, 8, 80, 512, 2048), "qwen-moe-like": (16384, 6, 64, 4096, 1408),
                        "deepseek-like": (65536, 8, 256, 7168, 2048), "mixtral-like": (32768, 2, 8, 4096, 14336),
                        "small-experts": (4096, 8, 128, 2048, 768)}
-        perf(runner, {c: all_configs[c] for c in o.configs.split(",")}, o.iters)
+        perf(gg, {c: all_configs[c] for c in o.configs.split(",")}, o.iters)
     return 1 if failures else 0
 
 
