@@ -19,8 +19,8 @@ Forms (tgale96/grouped_gemm semantics):
   weight-grad      x[rows of e]^T . dy[rows of e]    -> [E,K,N] (torch._grouped_mm(x.t(), dy, offs))
 
 The series of one (problem, dtype, form) are timed round-robin, one call each per iteration
-with CUDA events around every call, so clock and thermal drift hit them alike; the start of the
-round rotates each iteration. Results: median of --iters timed calls after --warmup untimed rounds.
+with CUDA events around every call, in a fresh (seeded) random order each iteration, so clock and
+thermal drift hit them alike. Results: median of --iters timed calls after --warmup untimed rounds.
 
 Usage:
   python3 bench/torch_baseline.py --problems-out out/problems.json --out out/torch.json
@@ -34,6 +34,7 @@ import argparse
 import datetime
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ RESULTS_SCHEMA = "groupedgemm-bench-results/1"
 OURS_KIND = "ours-inprocess"
 OURS_NAME = "ours (Auto, device counts, same loop)"
 DTYPES = ("bf16", "fp16")
+ORDER_SEED = 20261126  # the round-robin orders; fixed, so that a rerun times the series in the same orders
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -187,7 +189,9 @@ def probe(torch, case: Case) -> None:
 
 
 def time_round_robin(torch, cases: list[Case], warmup: int, iters: int) -> None:
-    """Interleaves the runnable cases: each iteration times one call of each, start rotating."""
+    """Interleaves the runnable cases: each iteration times one call of each, in a fresh random order (seeded).
+    A fixed cyclic order would always run the same case right after padded bmm, whose low, memory-bound power
+    lets the clocks recover: the case after it gained up to 10% (docs/perf-notes.md)."""
     live = [c for c in cases if c.status == "ok"]
     if not live:
         return
@@ -197,9 +201,9 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int) -> None:
     torch.cuda.synchronize()
     events = {id(c): [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
                       for _ in range(iters)] for c in live}
+    order = random.Random(ORDER_SEED)
     for i in range(iters):
-        for j in range(len(live)):
-            c = live[(i + j) % len(live)]
+        for c in order.sample(live, len(live)):
             start, end = events[id(c)][i]
             start.record()
             c.call(i)
@@ -303,6 +307,7 @@ def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev)
     case = Case(OURS_NAME, OURS_KIND, call, extra=extra,
                 note=f"Auto chose {extra['resolved_backend']}; gg_gmm through ctypes in the PyTorch process, "
                      "timed in the same round-robin as torch._grouped_mm")
+    case.inputs = (xs, bs, counts_dev)  # for bench/tune_sm90.py, which times more series on the same buffers
     probe(torch, case)
     return case
 
@@ -376,7 +381,7 @@ def run(args: argparse.Namespace, data: dict) -> dict:
                 torch.cuda.empty_cache()
     return {"schema": RESULTS_SCHEMA, "tool": "torch_baseline", "environment": env,
             "settings": {"warmup": args.warmup, "iters": args.iters, "seed": data["seed"],
-                         "timing": "CUDA events around each call; series round-robin, rotating start"
+                         "timing": "CUDA events around each call; series round-robin, a fresh random order every iteration"
                                    + ("; ours (gg_gmm via ctypes) in the same loop"
                                       if isinstance(ours, gg.GroupedGemm) else "")},
             "groups": groups}

@@ -56,7 +56,7 @@ def reference(a, b, counts, trans_a, trans_b):
     return out
 
 
-def parity(gg, shapes, failures):
+def parity(gg, shapes, failures, sm90_tiles=()):
     gen = torch.Generator().manual_seed(torch.seed() % (2**31))
     rows = 0
     for (m, k, n, e, routing) in shapes:
@@ -74,18 +74,25 @@ def parity(gg, shapes, failures):
                 ref = reference(a, b, counts, trans_a, trans_b)
                 for on_device in (False, True):
                     counts_t = torch.tensor(counts, dtype=torch.int64, device="cuda" if on_device else "cpu")
-                    for backend in BACKENDS:
+                    # cutlass-sm90 once as Auto's tile choice leaves it, then once per forced tile.
+                    runs = [(backend, None) for backend in BACKENDS] + [("cutlass-sm90", t) for t in sm90_tiles]
+                    for backend, tile in runs:
                         args = gg.args(a, b, c, counts_t, trans_a, trans_b, backend)
                         st, why = gg.supported(args, backend)
                         if st:
                             continue
                         c.fill_(float("nan"))
+                        if tile:
+                            os.environ["GG_SM90_TILE"] = tile
+                            backend = f"{backend}[{tile}]"
                         try:
                             gg.gmm_args(args)  # raises GroupedGemmError "gg_gmm: <status>: <message>"
                             torch.cuda.synchronize()
                         except RuntimeError as ex:
                             failures.append(f"{backend} {dtype} {form} dev={on_device} m={m} k={k} n={n} e={e}: {ex}")
                             continue
+                        finally:
+                            os.environ.pop("GG_SM90_TILE", None)
                         denom = ref.norm().item()
                         err = (c.double() - ref).norm().item() / denom if denom > 0 else (c.double() - ref).norm().item()
                         ok = math.isfinite(err) and err <= BOUNDS[dtype]
@@ -114,7 +121,8 @@ def bench(fn, iters=20, warmup=3, inner=5):
     return times[len(times) // 2]
 
 
-SM90_TILES = ("coop128x256", "pingpong128x128")
+SM90_TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128",
+              "pingpong128x128c1x2")
 
 
 def perf(gg, configs, iters):
@@ -180,6 +188,7 @@ def main():
     p.add_argument("--perf", action="store_true")
     p.add_argument("--no-parity", action="store_true")
     p.add_argument("--iters", type=int, default=20)
+    p.add_argument("--sm90-tiles", default="", help="comma list of GG_SM90_TILE names to check one by one as well")
     p.add_argument("--configs", default="seed-300M,qwen-moe-like,deepseek-like,mixtral-like,small-experts")
     o = p.parse_args()
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
@@ -188,8 +197,9 @@ def main():
     if not o.no_parity:
         shapes = [(256, 128, 64, 4, "uniform"), (1000, 256, 512, 16, "zipf"), (300, 64, 128, 1, "uniform"),
                   (512, 128, 256, 8, "one"), (200, 65, 127, 5, "uniform"), (96, 0, 64, 3, "uniform"),
-                  (0, 64, 64, 4, "uniform"), (4096, 64, 64, 4096, "uniform"), (2048, 512, 1024, 64, "zipf")]
-        rows = parity(gg, shapes, failures)
+                  (0, 64, 64, 4, "uniform"), (4096, 64, 64, 4096, "uniform"),
+                  (2048, 64, 64, 1024, "zipf"), (2048, 64, 64, 1025, "zipf"), (777, 64, 64, 33, "uniform"), (2048, 512, 1024, 64, "zipf")]
+        rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t])
         print(f"parity: {rows} checks, {len(failures)} failures")
         for f in failures[:60]:
             print("  FAIL", f)

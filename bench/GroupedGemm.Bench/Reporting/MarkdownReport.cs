@@ -97,7 +97,7 @@ internal sealed class MarkdownReport
         string Side(string who, RunSettings? s) =>
             s is null ? $"{who}: not run" : $"{who}: {s.Warmup} warm-up rounds, median of {s.Iters} timed calls per series";
         return $"{Side("ours", _ours?.Settings)}; {Side("PyTorch", _torch?.Settings)}. CUDA events around every call; " +
-               "the series of one row run round-robin in one loop, rotating input buffers on small problems";
+               "the series of one row run round-robin in one loop, in a fresh random order every iteration, rotating input buffers on small problems";
     }
 
     private void WriteSummary()

@@ -67,7 +67,7 @@ internal sealed class BenchRunner
     private int RunAll(Dictionary<string, string> environment)
     {
         var settings = new RunSettings(_options.Warmup, _options.Iters, _file.Seed,
-            "CUDA events around each call; series round-robin, rotating start");
+            "CUDA events around each call; series round-robin, a fresh random order every iteration");
         var groups = new List<ResultGroup>();
         var clock = Stopwatch.StartNew();
         ResultsFile Results(IReadOnlyList<VerifyResult>? checks) =>

@@ -4,10 +4,15 @@ namespace GroupedGemm.Bench.Running;
 
 /// <summary>
 /// Times several cases in one loop: every iteration calls each live case once, between two CUDA events on the
-/// bench stream, starting one case further on each iteration, so clock and thermal drift hit all cases alike.
+/// bench stream, in a fresh random order, so clock and thermal drift hit all cases alike. A fixed cyclic order
+/// would always run the same case right after a slow, memory-bound one (padded bmm, the cuBLAS loop on small
+/// experts), whose low power lets the clocks recover: that case gained up to 10% (docs/perf-notes.md).
 /// </summary>
 internal sealed class RoundRobinTimer : IDisposable
 {
+    // Fixed, so that a rerun times the cases in the same orders.
+    private const int OrderSeed = 20261126;
+
     private readonly CudaStream _stream;
     private readonly List<CudaEvent> _events = [];
 
@@ -41,11 +46,13 @@ internal sealed class RoundRobinTimer : IDisposable
             for (int w = 0; w < warmup; w++)
                 foreach (TimedCase c in live) c.Call!(w);
             _stream.Synchronize();
+            var random = new Random(OrderSeed);
+            int[] order = Enumerable.Range(0, live.Count).ToArray();
             for (int i = 0; i < iters; i++)
             {
-                for (int j = 0; j < live.Count; j++)
+                random.Shuffle(order);
+                foreach (int k in order)
                 {
-                    int k = (i + j) % live.Count;
                     int slot = 2 * ((i * live.Count) + k);
                     _events[slot].Record(_stream);
                     live[k].Call!(i);

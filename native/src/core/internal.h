@@ -119,12 +119,6 @@ gg_status cutlass_sm90_supports(const Context&, const GmmProblem&);
 gg_status cutlass_sm90_run(Context&, const GmmProblem&);
 
 // ---- shared helpers the kernels backends use ------------------------------
-// Device counts → exclusive prefix offsets[E+1] (int64, device) with clamping so that no group runs past m
-// (sum > m: later groups shrink to fit; negatives count as 0). When `flag` is not null, writes
-// GG_STATUS_INVALID_COUNTS into *flag if any count is negative or the sum differs from m.
-gg_status launch_counts_to_offsets(const int64_t* counts, int64_t num_experts, int64_t m, int64_t* offsets,
-                                   int32_t* flag, cudaStream_t stream);
-
 // The part of c a call with zero work must still write (k == 0 forward: c = 0 unless accumulate;
 // trans_a with an empty expert: c[e] = 0 unless accumulate). Backends call it for those cases.
 gg_status zero_fill(void* ptr, size_t bytes, cudaStream_t stream);
@@ -149,7 +143,7 @@ size_t workspace_bytes_for_experts(int64_t num_experts);
 //    (zero_empty_experts_host); backends may rely on it and need not write those c[e] again;
 //  - with device counts and check_counts, validated the counts on the device and returned
 //    GG_STATUS_INVALID_COUNTS if they were bad.
-// Device counts without check_counts: backends clamp them (launch_counts_to_offsets) and must
+// Device counts without check_counts: backends clamp them (block_scan_counts, backends/counts_scan.cuh) and must
 // zero c[e] of experts left empty (trans_a, unless accumulate) themselves.
 gg_status zero_empty_experts_host(const GmmProblem& problem);
 

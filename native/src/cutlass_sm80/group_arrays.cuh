@@ -5,8 +5,8 @@
 // the expert row offsets, so that host and device batch sizes take the same path and no call ever
 // synchronises the host or allocates (the calls stay capturable in CUDA graphs):
 //
-//   host counts   -> offsets computed here, uploaded with cudaMemcpyAsync -+
-//   device counts -> launch_counts_to_offsets (backends/counts.cu) -------+-> fill_group_arrays -> kernel
+//   host counts   -> offsets computed here, uploaded with cudaMemcpyAsync -> fill_group_arrays -> kernel
+//   device counts -> scan_counts_and_fill_group_arrays (one block: scan, then fill)           -> kernel
 //
 // This header holds the types, the gmm semantics per group (describe_group) and the checks both backends
 // share; group_arrays_fill.cuh builds the arrays. Header-only on purpose: the sm90 TUs are compiled under

@@ -3,35 +3,120 @@
 // backend_sm90.cu), not by the kernel TUs, so the small kernel is compiled once per backend.
 #pragma once
 
+#include "backends/counts_scan.cuh"
 #include "cutlass_sm80/group_arrays.cuh"
 
 namespace gg::cutlass_grouped {
 
-// Thread per expert writes the arrays; the grid also clears the zero operand (16-byte words).
-// `static`: each backend TU gets its own copy, so neither backend folder links against the other.
-static __global__ void fill_group_arrays(GroupRule rule, int32_t experts, const char* a, const char* b, char* c,
-                                         int32_t element_bytes, GroupArrays out) {
-    const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+// Writes the arrays of expert e, whose rows are [begin, begin + rows).
+__device__ __forceinline__ void write_group(int64_t e, int64_t begin, int64_t rows, const GroupRule& rule,
+                                            const char* a, const char* b, char* c, int32_t element_bytes,
+                                            const GroupArrays& out) {
+    const GroupDesc g = describe_group(rule, e, begin, rows);
+    out.problem_sizes[3 * e + 0] = g.m;
+    out.problem_sizes[3 * e + 1] = g.n;
+    out.problem_sizes[3 * e + 2] = g.k;
+    const int64_t es = element_bytes;
+    out.ptr_a[e] = g.zero_operands ? out.zeros : const_cast<char*>(a) + g.a_offset * es;
+    out.ptr_b[e] = g.zero_operands ? out.zeros : const_cast<char*>(b) + g.b_offset * es;
+    out.ptr_c[e] = c + g.c_offset * es;
+    out.lda[e] = g.lda;
+    out.ldb[e] = g.ldb;
+    out.ldc[e] = g.ldc;
+}
 
+// Clears the zero operand, 16-byte words first, first + step, ...
+__device__ __forceinline__ void clear_zero_operand(int64_t first, int64_t step, const GroupArrays& out) {
     const int64_t zero_words = static_cast<int64_t>(out.zero_bytes / sizeof(uint4));
     for (int64_t i = first; i < zero_words; i += step) {
         static_cast<uint4*>(out.zeros)[i] = make_uint4(0, 0, 0, 0);
     }
+}
 
+// Writes the arrays of experts first, first + step, ... from the offsets already in out.offsets.
+__device__ __forceinline__ void fill_group_arrays_range(int64_t first, int64_t step, const GroupRule& rule,
+                                                        int32_t experts, const char* a, const char* b, char* c,
+                                                        int32_t element_bytes, const GroupArrays& out) {
+    clear_zero_operand(first, step, out);
     for (int64_t e = first; e < experts; e += step) {
         const int64_t begin = out.offsets[e];
-        const GroupDesc g = describe_group(rule, e, begin, out.offsets[e + 1] - begin);
-        out.problem_sizes[3 * e + 0] = g.m;
-        out.problem_sizes[3 * e + 1] = g.n;
-        out.problem_sizes[3 * e + 2] = g.k;
-        const int64_t es = element_bytes;
-        out.ptr_a[e] = g.zero_operands ? out.zeros : const_cast<char*>(a) + g.a_offset * es;
-        out.ptr_b[e] = g.zero_operands ? out.zeros : const_cast<char*>(b) + g.b_offset * es;
-        out.ptr_c[e] = c + g.c_offset * es;
-        out.lda[e] = g.lda;
-        out.ldb[e] = g.ldb;
-        out.ldc[e] = g.ldc;
+        write_group(e, begin, out.offsets[e + 1] - begin, rule, a, b, c, element_bytes, out);
+    }
+}
+
+// Offsets already on the device (host counts): thread per expert writes the arrays.
+// `static`: each backend TU gets its own copy, so neither backend folder links against the other.
+static __global__ void fill_group_arrays(GroupRule rule, int32_t experts, const char* a, const char* b, char* c,
+                                         int32_t element_bytes, GroupArrays out) {
+    fill_group_arrays_range(static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x,
+                            static_cast<int64_t>(gridDim.x) * blockDim.x, rule, experts, a, b, c, element_bytes, out);
+}
+
+// Device counts, any number of experts: one block scans them into the offsets (block_scan_counts) and then
+// writes the arrays.
+static __global__ void __launch_bounds__(kCountsScanThreads)
+scan_counts_and_fill_group_arrays(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
+                                  int32_t experts, const char* a, const char* b, char* c, int32_t element_bytes,
+                                  GroupArrays out) {
+    block_scan_counts(counts, experts, m, out.offsets, check_flag, nullptr);
+    __syncthreads();  // the offsets other threads of this block wrote
+    fill_group_arrays_range(threadIdx.x, blockDim.x, rule, experts, a, b, c, element_bytes, out);
+}
+
+// Device counts, at most kSmallScanMaxExperts experts (every MoE model we know): one thread per expert, a
+// warp-shuffle scan, and each thread writes its own expert's arrays from registers. The GEMM waits for this
+// kernel, so its few microseconds are on the critical path of every call; this is the short version of
+// block_scan_counts with the same semantics (negatives count as 0, sums saturate, offsets clamp to m, and
+// a negative count or a sum other than m raises the check flag).
+constexpr int kSmallScanMaxExperts = 1024;
+
+__device__ __forceinline__ int64_t warp_inclusive_scan(int64_t v, int lane) {
+    for (int d = 1; d < 32; d <<= 1) {
+        const int64_t up = __shfl_up_sync(0xffffffffu, v, d);
+        if (lane >= d) v = scan_saturating_add(v, up);
+    }
+    return v;
+}
+
+static __global__ void __launch_bounds__(kSmallScanMaxExperts)
+scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
+                                        int32_t experts, const char* a, const char* b, char* c,
+                                        int32_t element_bytes, GroupArrays out) {
+    __shared__ int64_t warp_totals[32];
+    __shared__ int negative_seen;
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
+    if (t == 0) negative_seen = 0;
+
+    const int64_t raw = t < experts ? counts[t] : 0;
+    const int64_t count = raw > 0 ? raw : 0;
+    const int64_t inclusive_in_warp = warp_inclusive_scan(count, lane);
+    const int64_t shifted = __shfl_up_sync(0xffffffffu, inclusive_in_warp, 1);  // every lane must take part
+    const int64_t before_in_warp = lane == 0 ? 0 : shifted;
+    if (lane == 31) warp_totals[warp] = inclusive_in_warp;
+    __syncthreads();
+    if (warp == 0) {
+        const int64_t total_of_warp = lane < warps ? warp_totals[lane] : 0;
+        const int64_t inclusive = warp_inclusive_scan(total_of_warp, lane);
+        __syncwarp();
+        warp_totals[lane] = inclusive;
+    }
+    __syncthreads();
+    const int64_t before_warp = warp == 0 ? 0 : warp_totals[warp - 1];
+    const int64_t total = warp_totals[warps - 1];
+
+    clear_zero_operand(t, blockDim.x, out);
+    if (t < experts) {
+        if (raw < 0) atomicOr(&negative_seen, 1);
+        // Clamping each prefix to m clamps each group so that none runs past row m.
+        const int64_t begin = scan_min64(scan_saturating_add(before_in_warp, before_warp), m);
+        const int64_t end = scan_min64(scan_saturating_add(inclusive_in_warp, before_warp), m);
+        out.offsets[t] = begin;
+        if (t == experts - 1) out.offsets[experts] = end;
+        write_group(t, begin, end - begin, rule, a, b, c, element_bytes, out);
+    }
+    if (check_flag != nullptr) {
+        __syncthreads();
+        if (t == 0 && (negative_seen != 0 || total != m)) *check_flag = GG_STATUS_INVALID_COUNTS;
     }
 }
 
@@ -100,14 +185,29 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     out.kernel_workspace = kernel_workspace_bytes ? base + plan.kernel_workspace : nullptr;
     out.kernel_workspace_bytes = kernel_workspace_bytes;
 
-    const size_t offset_bytes = (static_cast<size_t>(p.num_experts) + 1) * sizeof(int64_t);
-    if (host.available) {
-        // A pageable source is fine: cudaMemcpyAsync returns once it has staged the data, so `host` may go.
-        GG_CUDA_CHECK(cudaMemcpyAsync(out.offsets, host.offsets.data(), offset_bytes, cudaMemcpyHostToDevice, p.stream));
-    } else {
-        GG_TRY(launch_counts_to_offsets(p.batch_sizes, p.num_experts, p.m, out.offsets,
-                                        p.check_counts ? ctx.device_check_flag : nullptr, p.stream));
+    const char* a = static_cast<const char*>(p.a);
+    const char* b = static_cast<const char*>(p.b);
+    char* c = static_cast<char*>(p.c);
+    const int32_t element_bytes = static_cast<int32_t>(dtype_size(p.dtype));
+    const int32_t experts = static_cast<int32_t>(p.num_experts);
+    if (!host.available) {
+        int32_t* check_flag = p.check_counts ? ctx.device_check_flag : nullptr;
+        if (experts <= kSmallScanMaxExperts) {
+            const unsigned threads = static_cast<unsigned>((experts + 31) / 32 * 32);
+            scan_counts_and_fill_group_arrays_small<<<1, threads, 0, p.stream>>>(p.batch_sizes, p.m, check_flag, rule,
+                                                                                experts, a, b, c, element_bytes, out);
+            GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays_small");
+        } else {
+            scan_counts_and_fill_group_arrays<<<1, kCountsScanThreads, 0, p.stream>>>(
+                p.batch_sizes, p.m, check_flag, rule, experts, a, b, c, element_bytes, out);
+            GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays");
+        }
+        return GG_STATUS_SUCCESS;
     }
+
+    // A pageable source is fine: cudaMemcpyAsync returns once it has staged the data, so `host` may go.
+    const size_t offset_bytes = (static_cast<size_t>(p.num_experts) + 1) * sizeof(int64_t);
+    GG_CUDA_CHECK(cudaMemcpyAsync(out.offsets, host.offsets.data(), offset_bytes, cudaMemcpyHostToDevice, p.stream));
 
     constexpr int kThreads = 256;
     const int64_t zero_words = static_cast<int64_t>(zero_bytes / sizeof(uint4));
@@ -115,9 +215,8 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     int64_t blocks = (work + kThreads - 1) / kThreads;
     if (blocks > 1024) blocks = 1024;  // grid-stride loops cover the rest
     if (blocks < 1) blocks = 1;
-    fill_group_arrays<<<static_cast<unsigned>(blocks), kThreads, 0, p.stream>>>(
-        rule, static_cast<int32_t>(p.num_experts), static_cast<const char*>(p.a), static_cast<const char*>(p.b),
-        static_cast<char*>(p.c), static_cast<int32_t>(dtype_size(p.dtype)), out);
+    fill_group_arrays<<<static_cast<unsigned>(blocks), kThreads, 0, p.stream>>>(rule, experts, a, b, c,
+                                                                                 element_bytes, out);
     GG_LAUNCH_CHECK("fill_group_arrays");
     return GG_STATUS_SUCCESS;
 }

@@ -29,6 +29,10 @@ constexpr KernelEntry entry(Sm90Tile tile) {
     switch (tile) {
         case Sm90Tile::kCooperative128x256: return entry<DType, Ops, Sm90Tile::kCooperative128x256>();
         case Sm90Tile::kPingpong128x128: return entry<DType, Ops, Sm90Tile::kPingpong128x128>();
+        case Sm90Tile::kCooperative128x256Cluster1x1:
+            return entry<DType, Ops, Sm90Tile::kCooperative128x256Cluster1x1>();
+        case Sm90Tile::kCooperative256x128: return entry<DType, Ops, Sm90Tile::kCooperative256x128>();
+        case Sm90Tile::kPingpong128x128Cluster1x2: return entry<DType, Ops, Sm90Tile::kPingpong128x128Cluster1x2>();
     }
     return {nullptr, nullptr};
 }
@@ -62,12 +66,13 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     }
 
     const Sm90Tile tile = cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count);
+    const int sm_count = ctx.device.sm_count * cutlass_sm90::grid_factor();
     const KernelEntry kernel = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile);
     if (kernel.run == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "%s: no kernel for this call", kBackend);
 
     const int32_t groups = static_cast<int32_t>(p.num_experts);
     size_t kernel_workspace = 0;
-    GG_TRY(kernel.workspace_bytes(groups, ctx.device.ordinal, ctx.device.sm_count, &kernel_workspace));
+    GG_TRY(kernel.workspace_bytes(groups, ctx.device.ordinal, sm_count, &kernel_workspace));
 
     GroupedLaunch launch;
     GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, kernel_workspace, launch.arrays));
@@ -76,7 +81,7 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     launch.alpha = 1.0f;
     launch.beta = p.accumulate ? 1.0f : 0.0f;
     launch.device = ctx.device.ordinal;
-    launch.sm_count = ctx.device.sm_count;
+    launch.sm_count = sm_count;
     launch.stream = p.stream;
     return kernel.run(launch);
 }

@@ -41,22 +41,28 @@ struct CutlassElement<GG_DTYPE_FLOAT16> {
 };
 
 // Tile, cluster and schedules of each Sm90Tile (see tile_choice.h for when each runs).
+template <int TileM, int TileN, int ClusterM, int ClusterN, bool Pingpong>
+struct TileTraitsOf {
+    using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::_64>;
+    using ClusterShape = cute::Shape<cute::Int<ClusterM>, cute::Int<ClusterN>, cute::_1>;
+    using KernelSchedule = std::conditional_t<Pingpong, cutlass::gemm::KernelPtrArrayTmaWarpSpecializedPingpong,
+                                              cutlass::gemm::KernelPtrArrayTmaWarpSpecializedCooperative>;
+    using EpilogueSchedule = std::conditional_t<Pingpong, cutlass::epilogue::PtrArrayTmaWarpSpecializedPingpong,
+                                                cutlass::epilogue::PtrArrayTmaWarpSpecializedCooperative>;
+};
 template <Sm90Tile Tile>
 struct TileTraits;
+//                                                                     tile M, N  cluster M, N  ping-pong
 template <>
-struct TileTraits<Sm90Tile::kCooperative128x256> {
-    using TileShape = cute::Shape<cute::_128, cute::_256, cute::_64>;
-    using ClusterShape = cute::Shape<cute::_2, cute::_1, cute::_1>;
-    using KernelSchedule = cutlass::gemm::KernelPtrArrayTmaWarpSpecializedCooperative;
-    using EpilogueSchedule = cutlass::epilogue::PtrArrayTmaWarpSpecializedCooperative;
-};
+struct TileTraits<Sm90Tile::kCooperative128x256> : TileTraitsOf<128, 256, 2, 1, false> {};
 template <>
-struct TileTraits<Sm90Tile::kPingpong128x128> {
-    using TileShape = cute::Shape<cute::_128, cute::_128, cute::_64>;
-    using ClusterShape = cute::Shape<cute::_1, cute::_1, cute::_1>;
-    using KernelSchedule = cutlass::gemm::KernelPtrArrayTmaWarpSpecializedPingpong;
-    using EpilogueSchedule = cutlass::epilogue::PtrArrayTmaWarpSpecializedPingpong;
-};
+struct TileTraits<Sm90Tile::kPingpong128x128> : TileTraitsOf<128, 128, 1, 1, true> {};
+template <>
+struct TileTraits<Sm90Tile::kCooperative128x256Cluster1x1> : TileTraitsOf<128, 256, 1, 1, false> {};
+template <>
+struct TileTraits<Sm90Tile::kCooperative256x128> : TileTraitsOf<256, 128, 1, 1, false> {};
+template <>
+struct TileTraits<Sm90Tile::kPingpong128x128Cluster1x2> : TileTraitsOf<128, 128, 1, 2, true> {};
 
 // One kernel configuration.
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile>

@@ -11,18 +11,26 @@
 namespace gg::cutlass_sm90 {
 
 // The compiled tile configurations (every one exists for bf16 and fp16 and for the three operand forms).
+// Cluster shapes matter beyond multicast: CUTLASS's group scheduler rounds every group's tile rows (columns)
+// up to the cluster's height (width), so a 2x1 cluster computes a whole wasted tile row for every expert
+// with an odd number of them, and a 1x2 cluster wastes a tile column when n has an odd number of them.
 enum class Sm90Tile : int {
-    // Cooperative: both consumer warp groups share one 128x256x64 tile; cluster 2x1x1 multicasts B.
-    // Best when there are enough large output tiles to fill the machine.
+    // Cooperative 128x256x64, cluster 2x1x1 (B multicast): torch._grouped_mm's large configuration. Kept for
+    // weight gradients of small experts, where every expert's output has an even number of tile rows.
     kCooperative128x256 = 0,
-    // Ping-pong: the two consumer warp groups alternate on 128x128x64 tiles; no cluster. Better for few or
-    // small groups (decode-sized experts, skewed routing) and narrow n.
+    // Ping-pong 128x128x64, no cluster: few output tiles, narrow n, and weight gradients whose n is not a
+    // multiple of 256.
     kPingpong128x128 = 1,
+    // Cooperative 128x256x64, no cluster: the forward default (no per-expert rounding whatever the routing).
+    kCooperative128x256Cluster1x1 = 2,
+    // Cooperative 256x128x64, no cluster: forward with n a multiple of 128 but not of 256 (n = 1408).
+    kCooperative256x128 = 3,
+    // Ping-pong 128x128x64, cluster 1x2x1 (A multicast): large experts with n a multiple of 256.
+    kPingpong128x128Cluster1x2 = 4,
 };
-constexpr int kSm90TileCount = 2;
 
-// Benchmark knob: GG_SM90_TILE=coop128x256|pingpong128x128 forces a configuration, so
-// that the choice below can be tuned from measurements (native/tests/gmm_parity.py --perf). Unset in normal use.
+// Benchmark knob: GG_SM90_TILE=<name below> forces a configuration, so
+// that the choice below can be tuned from measurements (bench/tune_sm90.py). Unset in normal use.
 inline bool tile_override(Sm90Tile* tile) {
     const char* v = std::getenv("GG_SM90_TILE");
     if (v == nullptr || *v == '\0') return false;
@@ -30,7 +38,10 @@ inline bool tile_override(Sm90Tile* tile) {
         const char* name;
         Sm90Tile tile;
     } kNames[] = {{"coop128x256", Sm90Tile::kCooperative128x256},
-                  {"pingpong128x128", Sm90Tile::kPingpong128x128}};
+                  {"pingpong128x128", Sm90Tile::kPingpong128x128},
+                  {"coop128x256c1x1", Sm90Tile::kCooperative128x256Cluster1x1},
+                  {"coop256x128", Sm90Tile::kCooperative256x128},
+                  {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2}};
     for (const auto& n : kNames) {
         if (std::strcmp(v, n.name) == 0) {
             *tile = n.tile;
@@ -40,20 +51,35 @@ inline bool tile_override(Sm90Tile* tile) {
     return false;
 }
 
-// Tunables of choose_tile. Measured on an H200 (native/tests/gmm_parity.py --perf, 2026-11-26; docs/perf-notes.md):
-// 256x128 cooperative and 64x128x128 ping-pong tiles were tried as well and never beat these two by more than noise.
+// Benchmark knob: GG_SM90_GRID=<f> launches f persistent CTAs per SM (1 to 16) instead of one, so that the
+// hardware hands later CTAs to the SMs that finish first (a check on the static schedule's imbalance).
+inline int grid_factor() {
+    const char* v = std::getenv("GG_SM90_GRID");
+    if (v == nullptr || *v == '\0') return 1;
+    const int f = std::atoi(v);
+    return f >= 1 && f <= 16 ? f : 1;
+}
+
+// Tunables of choose_tile, from side-by-side runs against torch._grouped_mm on an H200 (bench/tune_sm90.py,
+// 2026-11-26; docs/perf-notes.md v5).
 struct Sm90TilePolicy {
-    // Forward with fewer rows per expert than this: the 128x128 ping-pong tile (seed-300M, zipf routing: 1.19x
-    // torch._grouped_mm against 0.96x for 128x256; uniform routing: 0.94x against 0.96x).
-    int64_t max_rows_per_expert_for_pingpong = 512;
-    // The large tile is used only when n fills it ...
+    // The 128-wide-n tiles are used when n is below this (a 256-wide tile would be mostly padding) ...
     int64_t min_n_for_large = 256;
-    // ... and the call has at least this many 128x256 output tiles per SM (a persistent grid has one CTA
-    // per SM; fewer tiles leave SMs idle, and the smaller tile makes twice as many).
+    // ... or when the call has fewer 128x256 output tiles than this many per SM (a persistent grid has one
+    // CTA per SM; fewer tiles leave SMs idle, and the smaller tile makes twice as many).
     double min_large_tiles_per_sm = 1.0;
+    // Forward with at least this many rows per expert (mixtral-like, 8192): ping-pong 128x128 cluster 1x2,
+    // 1.09-1.15x torch against 1.04-1.09x for the 128x256 tile. At 2048 rows (deepseek-like) it only ties.
+    int64_t min_rows_per_expert_forward_pingpong = 4096;
+    // Weight gradient with at least this many rows per expert (mixtral-like, 8192): ping-pong 128x128 cluster
+    // 1x2, 1.03x against 1.01x for cooperative 128x256. At 2048 (deepseek-like) it won under uniform routing
+    // (1.09x against 1.03x) but lost under zipf (0.92-1.01x against 1.03x), so deepseek keeps the 128x256 tile.
+    int64_t min_rows_per_expert_transa_pingpong = 4096;
+    // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
+    // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
+    int64_t min_rows_per_expert_256_rows = 1024;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
-
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
 // (device counts: on average half a tile of M is wasted per expert).
 inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_problem_sizes, int64_t tile_m,
@@ -74,15 +100,29 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
                             const Sm90TilePolicy& policy = kSm90TilePolicy) {
     Sm90Tile forced;
     if (tile_override(&forced)) return forced;
-    // Weight gradients (trans_a) reduce over the expert's rows; their output tiles are K x N per expert, so the
-    // rows-per-expert rule does not apply to them (128x256 was best or level on every measured row).
-    if (!p.trans_a && p.m < policy.max_rows_per_expert_for_pingpong * p.num_experts) return Sm90Tile::kPingpong128x128;
     if (p.n < policy.min_n_for_large) return Sm90Tile::kPingpong128x128;
     const int64_t large_tiles = estimate_output_tiles(p, host_problem_sizes, 128, 256);
     if (static_cast<double>(large_tiles) < policy.min_large_tiles_per_sm * (sm_count > 0 ? sm_count : 1)) {
         return Sm90Tile::kPingpong128x128;
     }
-    return Sm90Tile::kCooperative128x256;
+    const int64_t rows_per_expert = p.m / (p.num_experts > 0 ? p.num_experts : 1);
+    const bool n_in_256_tiles = p.n % 256 == 0;
+    if (p.trans_a) {
+        // Output tiles are K x N per expert, reduced over the expert's rows.
+        if (!n_in_256_tiles) return Sm90Tile::kPingpong128x128;  // qwen-like n = 1408: 1.06-1.12x against 0.99x
+        if (rows_per_expert >= policy.min_rows_per_expert_transa_pingpong) return Sm90Tile::kPingpong128x128Cluster1x2;
+        return Sm90Tile::kCooperative128x256;  // seed-300M, small-experts: level with torch, other tiles 0.76-0.99x
+    }
+    if (!n_in_256_tiles && p.n % 128 == 0) {
+        // n = 1408: 1.05-1.07x against 1.01x, where experts fill 256-row tiles; small experts keep 128 rows.
+        return rows_per_expert >= policy.min_rows_per_expert_256_rows ? Sm90Tile::kCooperative256x128
+                                                                      : Sm90Tile::kPingpong128x128;
+    }
+    if (n_in_256_tiles && rows_per_expert >= policy.min_rows_per_expert_forward_pingpong) {
+        return Sm90Tile::kPingpong128x128Cluster1x2;
+    }
+    // seed-300M zipf 1.16x (the 2x1 cluster: 0.99x), small-experts 1.08-1.12x, deepseek-like 1.05-1.06x.
+    return Sm90Tile::kCooperative128x256Cluster1x1;
 }
 
 }  // namespace gg::cutlass_sm90
