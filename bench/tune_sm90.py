@@ -25,7 +25,7 @@ import groupedgemm_ctypes as gg  # noqa: E402
 import problems as pf  # noqa: E402
 import torch_baseline as tb  # noqa: E402
 
-TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128",
+TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32",
          "pingpong128x128c1x2")
 
 

@@ -121,7 +121,7 @@ def bench(fn, iters=20, warmup=3, inner=5):
     return times[len(times) // 2]
 
 
-SM90_TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128",
+SM90_TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32",
               "pingpong128x128c1x2")
 
 

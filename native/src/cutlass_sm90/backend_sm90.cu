@@ -33,6 +33,7 @@ constexpr KernelEntry entry(Sm90Tile tile) {
             return entry<DType, Ops, Sm90Tile::kCooperative128x256Cluster1x1>();
         case Sm90Tile::kCooperative256x128: return entry<DType, Ops, Sm90Tile::kCooperative256x128>();
         case Sm90Tile::kPingpong128x128Cluster1x2: return entry<DType, Ops, Sm90Tile::kPingpong128x128Cluster1x2>();
+        case Sm90Tile::kCooperative128x256K32: return entry<DType, Ops, Sm90Tile::kCooperative128x256K32>();
     }
     return {nullptr, nullptr};
 }

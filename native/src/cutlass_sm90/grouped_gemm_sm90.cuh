@@ -41,9 +41,9 @@ struct CutlassElement<GG_DTYPE_FLOAT16> {
 };
 
 // Tile, cluster and schedules of each Sm90Tile (see tile_choice.h for when each runs).
-template <int TileM, int TileN, int ClusterM, int ClusterN, bool Pingpong>
+template <int TileM, int TileN, int ClusterM, int ClusterN, bool Pingpong, int TileK = 64>
 struct TileTraitsOf {
-    using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::_64>;
+    using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::Int<TileK>>;
     using ClusterShape = cute::Shape<cute::Int<ClusterM>, cute::Int<ClusterN>, cute::_1>;
     using KernelSchedule = std::conditional_t<Pingpong, cutlass::gemm::KernelPtrArrayTmaWarpSpecializedPingpong,
                                               cutlass::gemm::KernelPtrArrayTmaWarpSpecializedCooperative>;
@@ -52,7 +52,7 @@ struct TileTraitsOf {
 };
 template <Sm90Tile Tile>
 struct TileTraits;
-//                                                                     tile M, N  cluster M, N  ping-pong
+//                                                                     tile M, N  cluster M, N  ping-pong  tile K
 template <>
 struct TileTraits<Sm90Tile::kCooperative128x256> : TileTraitsOf<128, 256, 2, 1, false> {};
 template <>
@@ -63,6 +63,8 @@ template <>
 struct TileTraits<Sm90Tile::kCooperative256x128> : TileTraitsOf<256, 128, 1, 1, false> {};
 template <>
 struct TileTraits<Sm90Tile::kPingpong128x128Cluster1x2> : TileTraitsOf<128, 128, 1, 2, true> {};
+template <>
+struct TileTraits<Sm90Tile::kCooperative128x256K32> : TileTraitsOf<128, 256, 2, 1, false, 32> {};
 
 // One kernel configuration.
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile>

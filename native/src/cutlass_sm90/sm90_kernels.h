@@ -28,7 +28,8 @@ struct GroupedKernel {
     extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::kPingpong128x128>;                    \
     extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::kCooperative128x256Cluster1x1>;      \
     extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::kCooperative256x128>;                \
-    extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::kPingpong128x128Cluster1x2>;
+    extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::kPingpong128x128Cluster1x2>;        \
+    extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::kCooperative128x256K32>;
 
 GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, Operands::kForward)
 GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, Operands::kTransB)

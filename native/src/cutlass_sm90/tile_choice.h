@@ -16,7 +16,7 @@ namespace gg::cutlass_sm90 {
 // with an odd number of them, and a 1x2 cluster wastes a tile column when n has an odd number of them.
 enum class Sm90Tile : int {
     // Cooperative 128x256x64, cluster 2x1x1 (B multicast): torch._grouped_mm's large configuration. Kept for
-    // weight gradients of small experts, where every expert's output has an even number of tile rows.
+    // weight gradients of medium experts (deepseek-like), whose K x N outputs have even numbers of tile rows.
     kCooperative128x256 = 0,
     // Ping-pong 128x128x64, no cluster: few output tiles, narrow n, and weight gradients whose n is not a
     // multiple of 256.
@@ -27,6 +27,9 @@ enum class Sm90Tile : int {
     kCooperative256x128 = 3,
     // Ping-pong 128x128x64, cluster 1x2x1 (A multicast): large experts with n a multiple of 256.
     kPingpong128x128Cluster1x2 = 4,
+    // Cooperative 128x256x32, cluster 2x1x1: weight gradients of small experts, whose reduction (the expert's
+    // rows, ~200-260) wastes up to a fifth of its last 64-deep k tile.
+    kCooperative128x256K32 = 5,
 };
 
 // Benchmark knob: GG_SM90_TILE=<name below> forces a configuration, so
@@ -41,7 +44,8 @@ inline bool tile_override(Sm90Tile* tile) {
                   {"pingpong128x128", Sm90Tile::kPingpong128x128},
                   {"coop128x256c1x1", Sm90Tile::kCooperative128x256Cluster1x1},
                   {"coop256x128", Sm90Tile::kCooperative256x128},
-                  {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2}};
+                  {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2},
+                  {"coop128x256k32", Sm90Tile::kCooperative128x256K32}};
     for (const auto& n : kNames) {
         if (std::strcmp(v, n.name) == 0) {
             *tile = n.tile;
@@ -75,6 +79,9 @@ struct Sm90TilePolicy {
     // 1x2, 1.03x against 1.01x for cooperative 128x256. At 2048 (deepseek-like) it won under uniform routing
     // (1.09x against 1.03x) but lost under zipf (0.92-1.01x against 1.03x), so deepseek keeps the 128x256 tile.
     int64_t min_rows_per_expert_transa_pingpong = 4096;
+    // Weight gradient with fewer rows per expert than this (seed-300M: 205, small-experts: 256): the 32-deep
+    // k tile, 1.00-1.03x torch against 0.99-1.01x for the 64-deep one (every other tile 0.76-0.99x).
+    int64_t max_rows_per_expert_transa_k32 = 512;
     // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
     int64_t min_rows_per_expert_256_rows = 1024;
@@ -111,7 +118,8 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
         // Output tiles are K x N per expert, reduced over the expert's rows.
         if (!n_in_256_tiles) return Sm90Tile::kPingpong128x128;  // qwen-like n = 1408: 1.06-1.12x against 0.99x
         if (rows_per_expert >= policy.min_rows_per_expert_transa_pingpong) return Sm90Tile::kPingpong128x128Cluster1x2;
-        return Sm90Tile::kCooperative128x256;  // seed-300M, small-experts: level with torch, other tiles 0.76-0.99x
+        if (rows_per_expert < policy.max_rows_per_expert_transa_k32) return Sm90Tile::kCooperative128x256K32;
+        return Sm90Tile::kCooperative128x256;  // deepseek-like: 1.03x
     }
     if (!n_in_256_tiles && p.n % 128 == 0) {
         // n = 1408: 1.05-1.07x against 1.01x, where experts fill 256-row tiles; small experts keep 128 rows.
