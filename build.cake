@@ -77,6 +77,23 @@ void BuildNative(string archs, string outputDir, string buildDir)
     return (passed, failed, skipped);
 }
 
+// Totals of a JUnit report written by ctest --output-junit (absent file: nothing ran).
+(int passed, int failed, int skipped) SummariseJUnit(string file)
+{
+    if (!FileExists(file)) return (0, 0, 0);
+    int passed = 0, failed = 0, skipped = 0;
+    foreach (var suite in XDocument.Load(file).Descendants().Where(e => e.Name.LocalName == "testsuite"))
+    {
+        int Attr(string n) => int.TryParse(suite.Attribute(n)?.Value, out var v) ? v : 0;
+        var notRun = Attr("skipped") + Attr("disabled");
+        var bad = Attr("failures") + Attr("errors");
+        failed += bad;
+        skipped += notRun;
+        passed += Attr("tests") - bad - notRun;
+    }
+    return (passed, failed, skipped);
+}
+
 // ---------------------------------------------------------------- native
 
 Task("Native")
@@ -129,6 +146,19 @@ Task("Test")
         CleanDirectory(results);
         var exit = Run("dotnet", $"test --solution \"{solution}\" -c {configuration} --results-directory \"{results}\" --report-trx");
         var (passed, failed, skipped) = SummariseTrx(results);
+        // The native tests (C smoke test, no-driver test, validation, tile choice): ctest over the native build.
+        if (DirectoryExists($"{root}/build/native"))
+        {
+            var junit = $"{results}/native-ctest.xml";
+            var ctestExit = Run("ctest", $"--test-dir \"{root}/build/native\" --output-on-failure --output-junit \"{junit}\"");
+            var (p, f, s) = SummariseJUnit(junit);
+            passed += p; failed += f; skipped += s;
+            if (ctestExit != 0 && f == 0) failed++;  // ctest itself failed (no report): count it
+        }
+        else
+        {
+            Warning("native tests skipped: no native build (no CUDA compiler)");
+        }
         // The package test: pack with the native runtime, restore it into a fresh consumer, call the API.
         if (FileExists($"{nativeOut}/libgroupedgemm.so"))
         {

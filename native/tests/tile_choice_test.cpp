@@ -1,0 +1,133 @@
+// cutlass-sm90's tile choice (native/src/cutlass_sm90/tile_choice.h) without a GPU: which configuration each
+// benchmark shape and a few edge shapes get, and the two tuning knobs' parsing. The choices are the measured
+// ones of docs/perf-notes.md; a change of policy should change this file in the same commit.
+#include <cstdio>
+#include <cstdlib>
+
+#include "cutlass_sm90/tile_choice.h"
+
+namespace {
+
+using gg::cutlass_sm90::Sm90Tile;
+using gg::cutlass_sm90::choose_tile;
+
+int failures = 0;
+
+constexpr int kSms = 132;  // H100 SXM / H200
+
+const char* name(Sm90Tile t) {
+    switch (t) {
+        case Sm90Tile::kCooperative128x256: return "coop128x256";
+        case Sm90Tile::kPingpong128x128: return "pingpong128x128";
+        case Sm90Tile::kCooperative128x256Cluster1x1: return "coop128x256c1x1";
+        case Sm90Tile::kCooperative256x128: return "coop256x128";
+        case Sm90Tile::kPingpong128x128Cluster1x2: return "pingpong128x128c1x2";
+        case Sm90Tile::kCooperative128x256K32: return "coop128x256k32";
+    }
+    return "?";
+}
+
+gg::GmmProblem problem(int64_t m, int64_t k, int64_t n, int64_t experts, bool trans_a) {
+    gg::GmmProblem p{};
+    p.m = m;
+    p.k = k;
+    p.n = n;
+    p.num_experts = experts;
+    p.trans_a = trans_a;
+    return p;
+}
+
+void expect(const char* what, const gg::GmmProblem& p, const int32_t* host_sizes, Sm90Tile want) {
+    const Sm90Tile got = choose_tile(p, host_sizes, kSms);
+    if (got != want) {
+        std::printf("FAIL %s: m=%lld k=%lld n=%lld E=%lld trans_a=%d: got %s, want %s\n", what,
+                    static_cast<long long>(p.m), static_cast<long long>(p.k), static_cast<long long>(p.n),
+                    static_cast<long long>(p.num_experts), p.trans_a ? 1 : 0, name(got), name(want));
+        ++failures;
+    }
+}
+
+void benchmark_shapes() {
+    // The design document's configurations (M = tokens x top-k), forward and weight gradient.
+    struct Shape {
+        const char* name;
+        int64_t m, e, k, n;
+        Sm90Tile forward, weight_grad;
+    } shapes[] = {
+        {"seed-300M", 16384, 80, 512, 2048, Sm90Tile::kCooperative128x256Cluster1x1, Sm90Tile::kCooperative128x256K32},
+        {"qwen-moe-like", 98304, 64, 4096, 1408, Sm90Tile::kCooperative256x128, Sm90Tile::kPingpong128x128},
+        {"deepseek-like", 524288, 256, 7168, 2048, Sm90Tile::kCooperative128x256Cluster1x1,
+         Sm90Tile::kCooperative128x256},
+        {"mixtral-like", 65536, 8, 4096, 14336, Sm90Tile::kPingpong128x128Cluster1x2,
+         Sm90Tile::kPingpong128x128Cluster1x2},
+        {"small-experts", 32768, 128, 2048, 768, Sm90Tile::kCooperative128x256Cluster1x1,
+         Sm90Tile::kCooperative128x256K32},
+    };
+    for (const Shape& s : shapes) {
+        expect(s.name, problem(s.m, s.k, s.n, s.e, false), nullptr, s.forward);
+        expect(s.name, problem(s.m, s.k, s.n, s.e, true), nullptr, s.weight_grad);
+    }
+}
+
+void edge_shapes() {
+    // n below one 256-wide tile: the 128-wide ping-pong tile, whatever else.
+    expect("narrow n", problem(1 << 20, 4096, 128, 8, false), nullptr, Sm90Tile::kPingpong128x128);
+    expect("narrow n, weight gradient", problem(1 << 20, 4096, 192, 8, true), nullptr, Sm90Tile::kPingpong128x128);
+    // Fewer 128x256 tiles than SMs: the small tile, to fill the machine.
+    expect("few tiles", problem(512, 1024, 512, 4, false), nullptr, Sm90Tile::kPingpong128x128);
+    // Decode-sized experts with n = 1408: 256-row tiles would be mostly padding.
+    expect("decode, n = 1408", problem(64 * 64, 4096, 1408, 64, false), nullptr, Sm90Tile::kPingpong128x128);
+    // E = 1 with every row: one large GEMM.
+    expect("one expert", problem(8192, 4096, 4096, 1, false), nullptr, Sm90Tile::kPingpong128x128Cluster1x2);
+    // Host counts are used for the tile count: 132 experts with one row each make few tiles.
+    static int32_t sizes[3 * 4];
+    for (int e = 0; e < 4; ++e) {
+        sizes[3 * e] = 1;
+        sizes[3 * e + 1] = 4096;
+        sizes[3 * e + 2] = 4096;
+    }
+    expect("host counts, tiny experts", problem(4, 4096, 4096, 4, false), sizes, Sm90Tile::kPingpong128x128);
+}
+
+void knobs() {
+    const gg::GmmProblem seed = problem(16384, 512, 2048, 80, false);
+    setenv("GG_SM90_TILE", "coop256x128", 1);
+    expect("GG_SM90_TILE", seed, nullptr, Sm90Tile::kCooperative256x128);
+    setenv("GG_SM90_TILE", "no-such-tile", 1);
+    expect("unknown GG_SM90_TILE is ignored", seed, nullptr, Sm90Tile::kCooperative128x256Cluster1x1);
+    unsetenv("GG_SM90_TILE");
+
+    const struct {
+        const char* value;
+        int want;
+    } grids[] = {{nullptr, 1}, {"", 1}, {"2", 2}, {"16", 16}, {"17", 1}, {"0", 1}, {"-3", 1}, {"x", 1}};
+    for (const auto& g : grids) {
+        if (g.value == nullptr) {
+            unsetenv("GG_SM90_GRID");
+        } else {
+            setenv("GG_SM90_GRID", g.value, 1);
+        }
+        const int got = gg::cutlass_sm90::grid_factor();
+        if (got != g.want) {
+            std::printf("FAIL GG_SM90_GRID=%s: got %d, want %d\n", g.value ? g.value : "(unset)", got, g.want);
+            ++failures;
+        }
+    }
+    unsetenv("GG_SM90_GRID");
+}
+
+}  // namespace
+
+int main() {
+    unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
+    unsetenv("GG_SM90_GRID");
+    benchmark_shapes();
+    edge_shapes();
+    knobs();
+    if (failures != 0) {
+        std::printf("%d tile-choice check(s) failed\n", failures);
+        return 1;
+    }
+    std::printf("tile choice: all checks passed\n");
+    return 0;
+}
