@@ -232,9 +232,10 @@ def padded_bytes(problem: dict, form: str, sets: int, element: int) -> int:
 
 
 def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_padded: bool,
-                ours=None) -> tuple[list[Case], int]:
+                ours=None, variants=()) -> tuple[list[Case], int]:
     """Allocates fresh random operands and returns the series of one (problem, dtype, form); `ours` is a
-    groupedgemm_ctypes.GroupedGemm (or the reason it could not be loaded, a string), None when not asked for."""
+    groupedgemm_ctypes.GroupedGemm (or the reason it could not be loaded, a string), None when not asked for.
+    `variants` (bench/tune_sm90.py) adds one series of ours per (name, environment) on the same buffers."""
     dev = torch.device("cuda")
     m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
     element = torch.tensor([], dtype=dtype).element_size()
@@ -278,36 +279,50 @@ def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_pad
 
     if ours is not None:  # before the padded case, so that its memory estimate sees our output buffer
         cases.append(build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev))
+        cases += [build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev, v) for v in variants]
     if with_padded:
         cases.append(build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, starts_dev))
     return cases, sets
 
 
-def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev) -> Case:
+def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev, variant=None) -> Case:
     """Our gg_gmm (Auto, int64 counts on the device) on the torch case's input buffers, into one preallocated
-    output; the arguments of each buffer set are built once, outside the loop, as GmmInto does in C#."""
-    extra = {"backend": "auto", "counts": "device"}
+    output; the arguments of each buffer set are built once, outside the loop, as GmmInto does in C#.
+    `variant` = (name, environment): cutlass-sm90 instead of Auto, with those tuning variables set around each
+    call (GG_SM90_TILE, GG_SM90_GRID; bench/tune_sm90.py)."""
+    name, kind, env = (OURS_NAME, OURS_KIND, {}) if variant is None else (variant[0], "ours-variant", variant[1])
+    backend = "auto" if variant is None else "cutlass-sm90"
+    extra = {"backend": backend, "counts": "device"}
     if isinstance(ours, str):
-        return Case(OURS_NAME, OURS_KIND, status="error", note=ours, extra=extra)
+        return Case(name, kind, status="error", note=ours, extra=extra)
     m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
     trans_a, trans_b = form == "weight-grad", form == "forward-transb"
     try:
         out = torch.empty((e, k, n) if trans_a else (m, n), dtype=dtype, device=xs[0].device)
-        args = [ours.args(xs[s], bs[s], out, counts_dev, trans_a, trans_b, gg.BACKEND_AUTO) for s in range(sets)]
+        args = [ours.args(xs[s], bs[s], out, counts_dev, trans_a, trans_b, backend) for s in range(sets)]
         extra["resolved_backend"] = ours.select_backend_args(args[0])
     except (RuntimeError, ValueError) as error:  # GroupedGemmError is a RuntimeError; torch's OOM is one too
         status, note = failure_status(torch, error)
         torch.cuda.empty_cache()
-        return Case(OURS_NAME, OURS_KIND, status=status, note=note, extra=extra)
+        return Case(name, kind, status=status, note=note, extra=extra)
 
     def call(i):
         ours.gmm_args(args[i % sets])
 
+    if env:  # a tuning variant: its variables hold for its own calls only
+        def call(i):  # noqa: F811
+            os.environ.update(env)
+            try:
+                ours.gmm_args(args[i % sets])
+            finally:
+                for key in env:
+                    del os.environ[key]
+
     call.keep_alive = (out, args)  # the pointers in args must outlive the series
-    case = Case(OURS_NAME, OURS_KIND, call, extra=extra,
-                note=f"Auto chose {extra['resolved_backend']}; gg_gmm through ctypes in the PyTorch process, "
-                     "timed in the same round-robin as torch._grouped_mm")
-    case.inputs = (xs, bs, counts_dev)  # for bench/tune_sm90.py, which times more series on the same buffers
+    chose = f"Auto chose {extra['resolved_backend']}" if variant is None else f"{backend} with {env}"
+    case = Case(name, kind, call, extra=extra,
+                note=f"{chose}; gg_gmm through ctypes in the PyTorch process, timed in the same round-robin as "
+                     "torch._grouped_mm")
     probe(torch, case)
     return case
 

@@ -29,25 +29,10 @@ TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "co
          "pingpong128x128c1x2")
 
 
-def variant_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev, variant: str) -> tb.Case:
-    tile, _, grid = variant.partition("@g")
-    m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
-    trans_a, trans_b = form == "weight-grad", form == "forward-transb"
-    out = torch.empty((e, k, n) if trans_a else (m, n), dtype=dtype, device=xs[0].device)
-    args = [ours.args(xs[s], bs[s], out, counts_dev, trans_a, trans_b, gg.BACKEND_CUTLASS_SM90) for s in range(sets)]
-
-    def call(i):
-        os.environ["GG_SM90_TILE"] = tile
-        os.environ["GG_SM90_GRID"] = grid or "1"
-        try:
-            ours.gmm_args(args[i % sets])
-        finally:
-            del os.environ["GG_SM90_TILE"], os.environ["GG_SM90_GRID"]
-
-    call.keep_alive = (out, args)
-    case = tb.Case(variant, "variant", call)
-    tb.probe(torch, case)
-    return case
+def variant(text: str) -> tuple[str, dict]:
+    """"coop128x256@g2" -> ("coop128x256@g2", {"GG_SM90_TILE": "coop128x256", "GG_SM90_GRID": "2"})."""
+    tile, _, grid = text.partition("@g")
+    return text, {"GG_SM90_TILE": tile, "GG_SM90_GRID": grid or "1"}
 
 
 def main(argv: list[str]) -> int:
@@ -73,18 +58,16 @@ def main(argv: list[str]) -> int:
     pf.save_json(data, a.problems_out)
     ours = gg.GroupedGemm(a.lib)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[a.dtype]
-    variants = tb.split(a.variants)
+    variants = [variant(v) for v in tb.split(a.variants)]
     print(f"# {torch.cuda.get_device_name(0)}, torch {torch.__version__}; TFLOP/s (ours / torch._grouped_mm)",
           flush=True)
-    print(f"{'problem':<24}{'form':<16}{'torch':>7}{'dense':>7}{'auto':>14}" + "".join(f"{v:>22}" for v in variants),
-          flush=True)
+    print(f"{'problem':<24}{'form':<16}{'torch':>7}{'dense':>7}{'auto':>14}"
+          + "".join(f"{name:>22}" for name, _ in variants), flush=True)
     rows = []
     for problem in data["problems"]:
         for form in tb.split(a.forms):
-            cases, sets = tb.build_cases(torch, problem, data["rotation"], dtype, form, False, ours)
-            ours_case = cases[-1]
-            xs, bs, counts_dev = ours_case.inputs  # the variants run on the very buffers of Auto and torch
-            cases += [variant_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev, v) for v in variants]
+            cases, _ = tb.build_cases(torch, problem, data["rotation"], dtype, form, False, ours, variants)
+            auto = next(c for c in cases if c.kind == tb.OURS_KIND)
             tb.time_round_robin(torch, cases, a.warmup, a.iters)
             flop = pf.flops(problem)
             med = {c.name: statistics.median(c.times_ms) if c.times_ms else None for c in cases}
@@ -99,9 +82,9 @@ def main(argv: list[str]) -> int:
 
             print(f"{problem['id']:<24}{form:<16}{tflops['torch._grouped_mm'] or 0:>7.0f}"
                   f"{tflops[cases[1].name] or 0:>7.0f}{cell(tb.OURS_NAME, 14)}"
-                  + "".join(cell(v, 22) for v in variants), flush=True)
+                  + "".join(cell(name, 22) for name, _ in variants), flush=True)
             rows.append({"problem": problem["id"], "form": form, "flops": flop, "median_ms": med,
-                         "auto": ours_case.extra.get("resolved_backend")})
+                         "auto": auto.extra.get("resolved_backend")})
             del cases
             torch.cuda.empty_cache()
     with open(a.out, "w") as f:

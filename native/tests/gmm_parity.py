@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Parity and quick timing of libgroupedgemm.so's C ABI from PyTorch (GPU host, no .NET needed).
+"""Parity of libgroupedgemm.so's C ABI from PyTorch (GPU host, no .NET needed).
 
 Calls gg_gmm through ctypes on torch tensors' device pointers and compares every backend x dtype x
-form x counts location with a float64 reference computed by torch on the same (rounded) inputs.
-`--perf` adds a side-by-side timing of the sm90/sm80 backends against torch._grouped_mm, for
-tuning the kernel selection; the reported benchmark is bench/ (C#), not this.
+form x counts location with a float64 reference computed by torch on the same (rounded) inputs;
+--sm90-tiles also checks each named cutlass-sm90 configuration, forced through GG_SM90_TILE.
+Timing is not here: bench/ is the benchmark, bench/tune_sm90.py the tuning aid.
 
-usage: python3 native/tests/gmm_parity.py [--lib artifacts/native/libgroupedgemm.so] [--perf]
+usage: python3 native/tests/gmm_parity.py [--lib artifacts/native/libgroupedgemm.so] [--sm90-tiles a,b,...]
 """
 import argparse
 import math
@@ -102,112 +102,22 @@ def parity(gg, shapes, failures, sm90_tiles=()):
     return rows
 
 
-def bench(fn, iters=20, warmup=3, inner=5):
-    """Median milliseconds of one call, timing `inner` back-to-back calls per sample so that host-side
-    launch overhead overlaps GPU work as it does in a real training step."""
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        s, t = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        s.record()
-        for _ in range(inner):
-            fn()
-        t.record()
-        t.synchronize()
-        times.append(s.elapsed_time(t) / inner)
-    times.sort()
-    return times[len(times) // 2]
-
-
-SM90_TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32",
-              "pingpong128x128c1x2")
-
-
-def perf(gg, configs, iters):
-    """Side-by-side medians (TFLOP/s) of torch._grouped_mm, a dense matmul of equal FLOPs, each forced sm90
-    tile (GG_SM90_TILE), the sm90 backend's own choice, cutlass-sm80 and cublas-loop. Ratios are ours/torch."""
-    gen = torch.Generator().manual_seed(0)
-    cols = ["torch", "dense"] + list(SM90_TILES) + ["sm90", "sm80", "loop", "grouped"]
-    print(f"{'config':<15}{'routing':<8}{'form':<8}" + "".join(f"{c:>16}" for c in cols), flush=True)
-    for name, (t, topk, e, k, n) in configs.items():
-        m = t * topk
-        for routing in ("uniform", "zipf"):
-            counts = counts_for(m, e, routing, gen)
-            cnt = torch.tensor(counts, dtype=torch.int64, device="cuda")
-            cnt_host = cnt.cpu()  # kept alive: gg_gmm reads it through a raw pointer
-            offs = torch.cumsum(cnt, 0).to(torch.int32)
-            x = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
-            flops = 2.0 * m * n * k
-            xd = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
-            wd = torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
-            for form in ("fwd", "trans_b", "trans_a"):
-                if form == "trans_a":
-                    b = torch.randn(m, n, device="cuda", dtype=torch.bfloat16)
-                    out = torch.empty(e, k, n, device="cuda", dtype=torch.bfloat16)
-                    ref_fn = lambda: torch._grouped_mm(x.t(), b, offs=offs)
-                else:
-                    b = torch.randn(e, n, k, device="cuda", dtype=torch.bfloat16) if form == "trans_b" else \
-                        torch.randn(e, k, n, device="cuda", dtype=torch.bfloat16)
-                    out = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
-                    bb = b.transpose(-2, -1) if form == "trans_b" else b
-                    ref_fn = lambda: torch._grouped_mm(x, bb, offs=offs)
-                ta, tb = form == "trans_a", form == "trans_b"
-                tt = bench(ref_fn, iters)
-                td = bench(lambda: xd @ wd, iters)
-                cells = [f"{flops / tt / 1e9:.0f}", f"{flops / td / 1e9:.0f}"]
-                runs = [(tile, "cutlass-sm90", tile) for tile in SM90_TILES] + \
-                       [("sm90", "cutlass-sm90", None), ("sm80", "cutlass-sm80", None), ("loop", "cublas-loop", None),
-                        ("grouped", "cublas-grouped", None)]
-                for label, backend, tile in runs:
-                    os.environ.pop("GG_SM90_TILE", None)
-                    if tile:
-                        os.environ["GG_SM90_TILE"] = tile
-                    args = gg.args(x, b, out, cnt, ta, tb, backend)
-                    if gg.supported(args, backend)[0]:
-                        args = gg.args(x, b, out, cnt_host, ta, tb, backend)
-                    if gg.supported(args, backend)[0]:
-                        cells.append("-")
-                        continue
-                    try:
-                        to = bench(lambda: gg.gmm_args(args), iters)
-                        cells.append(f"{flops / to / 1e9:.0f} ({tt / to:.2f})")
-                    except RuntimeError as ex:
-                        cells.append("ERR")
-                        print("   ", label, ex, flush=True)
-                os.environ.pop("GG_SM90_TILE", None)
-                print(f"{name:<15}{routing:<8}{form:<8}" + "".join(f"{c:>16}" for c in cells), flush=True)
-            del x, b, out, xd, wd
-            torch.cuda.empty_cache()
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lib", default="artifacts/native/libgroupedgemm.so")
-    p.add_argument("--perf", action="store_true")
-    p.add_argument("--no-parity", action="store_true")
-    p.add_argument("--iters", type=int, default=20)
     p.add_argument("--sm90-tiles", default="", help="comma list of GG_SM90_TILE names to check one by one as well")
-    p.add_argument("--configs", default="seed-300M,qwen-moe-like,deepseek-like,mixtral-like,small-experts")
     o = p.parse_args()
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
-    if not o.no_parity:
-        shapes = [(256, 128, 64, 4, "uniform"), (1000, 256, 512, 16, "zipf"), (300, 64, 128, 1, "uniform"),
-                  (512, 128, 256, 8, "one"), (200, 65, 127, 5, "uniform"), (96, 0, 64, 3, "uniform"),
-                  (0, 64, 64, 4, "uniform"), (4096, 64, 64, 4096, "uniform"),
-                  (2048, 64, 64, 1024, "zipf"), (2048, 64, 64, 1025, "zipf"), (777, 64, 64, 33, "uniform"), (2048, 512, 1024, 64, "zipf")]
-        rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t])
-        print(f"parity: {rows} checks, {len(failures)} failures")
-        for f in failures[:60]:
-            print("  FAIL", f)
-    if o.perf:
-        all_configs = {"seed-300M": (2048, 8, 80, 512, 2048), "qwen-moe-like": (16384, 6, 64, 4096, 1408),
-                       "deepseek-like": (65536, 8, 256, 7168, 2048), "mixtral-like": (32768, 2, 8, 4096, 14336),
-                       "small-experts": (4096, 8, 128, 2048, 768)}
-        perf(gg, {c: all_configs[c] for c in o.configs.split(",")}, o.iters)
+    shapes = [(256, 128, 64, 4, "uniform"), (1000, 256, 512, 16, "zipf"), (300, 64, 128, 1, "uniform"),
+              (512, 128, 256, 8, "one"), (200, 65, 127, 5, "uniform"), (96, 0, 64, 3, "uniform"),
+              (0, 64, 64, 4, "uniform"), (4096, 64, 64, 4096, "uniform"), (2048, 64, 64, 1024, "zipf"),
+              (2048, 64, 64, 1025, "zipf"), (777, 64, 64, 33, "uniform"), (2048, 512, 1024, 64, "zipf")]
+    rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t])
+    print(f"parity: {rows} checks, {len(failures)} failures")
+    for f in failures[:60]:
+        print("  FAIL", f)
     return 1 if failures else 0
 
 

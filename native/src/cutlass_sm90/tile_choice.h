@@ -87,6 +87,7 @@ struct Sm90TilePolicy {
     int64_t min_rows_per_expert_256_rows = 1024;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
+
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
 // (device counts: on average half a tile of M is wasted per expert).
 inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_problem_sizes, int64_t tile_m,
