@@ -2,13 +2,17 @@
 """Tuning aid for the cutlass-sm90 tile choice (native/src/cutlass_sm90/tile_choice.h): times every compiled
 sm90 configuration, forced through GG_SM90_TILE (and GG_SM90_GRID), in the same round-robin loop as
 torch._grouped_mm, a dense matmul of equal FLOPs and our Auto, on the benchmark's problems and buffers
-(torch_baseline.build_cases: same counts, same rotation of input sets). Prints one line per row, ratios to
+(torch_baseline.build_cases: same counts, same rotation of input sets), with the benchmark's padded bmm series
+in the loop as well unless --no-padded (its slow, memory-bound calls change the clocks the other series run at;
+docs/perf-notes.md v6, v8). Prints one line per row, ratios to
 torch._grouped_mm, and writes the raw medians as JSON. Not the published benchmark: bench/run_gpu.sh is.
 
 Usage:
   python3 bench/tune_sm90.py --lib artifacts/native/libgroupedgemm.so --problems-out out/problems.json \
       --out out/tune.json [--configs seed-300M,...] [--forms forward,...] [--variants coop128x256,coop128x256@g4]
-A variant is a GG_SM90_TILE name, optionally followed by @gF for GG_SM90_GRID=F (F persistent CTAs per SM).
+A variant is a GG_SM90_TILE name, optionally followed by @gF for GG_SM90_GRID=F (F persistent CTAs per SM)
+and/or @source or @store for GG_SM90_EPILOGUE (force the source or the store-only epilogue), @rn for
+GG_SM90_RASTER=n (tiles along N first), @sX for GG_SM90_SWIZZLE=X (scheduler swizzle width 2, 4 or 8).
 """
 
 from __future__ import annotations
@@ -30,9 +34,22 @@ TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "co
 
 
 def variant(text: str) -> tuple[str, dict]:
-    """"coop128x256@g2" -> ("coop128x256@g2", {"GG_SM90_TILE": "coop128x256", "GG_SM90_GRID": "2"})."""
-    tile, _, grid = text.partition("@g")
-    return text, {"GG_SM90_TILE": tile, "GG_SM90_GRID": grid or "1"}
+    """"coop128x256@g2@source" -> ("coop128x256@g2@source",
+    {"GG_SM90_TILE": "coop128x256", "GG_SM90_GRID": "2", "GG_SM90_EPILOGUE": "source"})."""
+    tile, *options = text.split("@")
+    env = {"GG_SM90_TILE": tile, "GG_SM90_GRID": "1"}
+    for option in options:
+        if option in ("source", "store"):
+            env["GG_SM90_EPILOGUE"] = option
+        elif option == "rn":
+            env["GG_SM90_RASTER"] = "n"
+        elif option.startswith("s") and option[1:] in ("2", "4", "8"):
+            env["GG_SM90_SWIZZLE"] = option[1:]
+        elif option.startswith("g") and option[1:].isdigit():
+            env["GG_SM90_GRID"] = option[1:]
+        else:
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @s2/@s4/@s8)")
+    return text, env
 
 
 def main(argv: list[str]) -> int:
@@ -46,6 +63,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--iters", type=int, default=15)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=20261126, help="the benchmark's seed: the same counts")
+    p.add_argument("--no-padded", action="store_true", help="leave the padded bmm series out of the loop")
     p.add_argument("--problems-out", required=True)
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
@@ -66,7 +84,8 @@ def main(argv: list[str]) -> int:
     rows = []
     for problem in data["problems"]:
         for form in tb.split(a.forms):
-            cases, _ = tb.build_cases(torch, problem, data["rotation"], dtype, form, False, ours, variants)
+            cases, _ = tb.build_cases(torch, problem, data["rotation"], dtype, form, not a.no_padded, ours,
+                                      variants)
             auto = next(c for c in cases if c.kind == tb.OURS_KIND)
             tb.time_round_robin(torch, cases, a.warmup, a.iters)
             flop = pf.flops(problem)

@@ -2,8 +2,10 @@
 """Parity of libgroupedgemm.so's C ABI from PyTorch (GPU host, no .NET needed).
 
 Calls gg_gmm through ctypes on torch tensors' device pointers and compares every backend x dtype x
-form x counts location with a float64 reference computed by torch on the same (rounded) inputs;
---sm90-tiles also checks each named cutlass-sm90 configuration, forced through GG_SM90_TILE.
+form x counts location x accumulate with a float64 reference computed by torch on the same (rounded)
+inputs (accumulate: c starts random and must come back as c + a.b); --sm90-tiles also checks each named
+cutlass-sm90 configuration, forced through GG_SM90_TILE (store-only epilogue without accumulate, source
+epilogue with it).
 Timing is not here: bench/ is the benchmark, bench/tune_sm90.py the tuning aid.
 
 usage: python3 native/tests/gmm_parity.py [--lib artifacts/native/libgroupedgemm.so] [--sm90-tiles a,b,...]
@@ -72,33 +74,40 @@ def parity(gg, shapes, failures, sm90_tiles=()):
                     b = torch.randn(e, n, k, device="cuda").to(dtype) if trans_b else torch.randn(e, k, n, device="cuda").to(dtype)
                     c = torch.full((m, n), float("nan"), device="cuda", dtype=dtype)
                 ref = reference(a, b, counts, trans_a, trans_b)
-                for on_device in (False, True):
+                for on_device, accumulate in ((False, False), (True, False), (False, True), (True, True)):
                     counts_t = torch.tensor(counts, dtype=torch.int64, device="cuda" if on_device else "cpu")
+                    # Accumulate: c0 random (rounded to dtype), expected c0 + a.b; the reference adds in float64.
+                    c0 = torch.randn(c.shape, device="cuda").to(dtype) if accumulate else None
+                    want = ref + c0.double() if accumulate else ref
                     # cutlass-sm90 once as Auto's tile choice leaves it, then once per forced tile.
                     runs = [(backend, None) for backend in BACKENDS] + [("cutlass-sm90", t) for t in sm90_tiles]
                     for backend, tile in runs:
-                        args = gg.args(a, b, c, counts_t, trans_a, trans_b, backend)
+                        args = gg.args(a, b, c, counts_t, trans_a, trans_b, backend, accumulate)
                         st, why = gg.supported(args, backend)
                         if st:
                             continue
-                        c.fill_(float("nan"))
+                        if accumulate:
+                            c.copy_(c0)
+                        else:
+                            c.fill_(float("nan"))
                         if tile:
                             os.environ["GG_SM90_TILE"] = tile
                             backend = f"{backend}[{tile}]"
+                        what = f"{backend} {dtype} {form} dev={on_device} acc={accumulate} m={m} k={k} n={n} e={e}"
                         try:
                             gg.gmm_args(args)  # raises GroupedGemmError "gg_gmm: <status>: <message>"
                             torch.cuda.synchronize()
                         except RuntimeError as ex:
-                            failures.append(f"{backend} {dtype} {form} dev={on_device} m={m} k={k} n={n} e={e}: {ex}")
+                            failures.append(f"{what}: {ex}")
                             continue
                         finally:
                             os.environ.pop("GG_SM90_TILE", None)
-                        denom = ref.norm().item()
-                        err = (c.double() - ref).norm().item() / denom if denom > 0 else (c.double() - ref).norm().item()
+                        denom = want.norm().item()
+                        err = (c.double() - want).norm().item() / denom if denom > 0 else (c.double() - want).norm().item()
                         ok = math.isfinite(err) and err <= BOUNDS[dtype]
                         rows += 1
                         if not ok:
-                            failures.append(f"{backend} {dtype} {form} dev={on_device} m={m} k={k} n={n} e={e} {routing}: rel err {err:.3e}")
+                            failures.append(f"{what} {routing}: rel err {err:.3e}")
     return rows
 
 

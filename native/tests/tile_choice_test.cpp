@@ -1,5 +1,5 @@
 // cutlass-sm90's tile choice (native/src/cutlass_sm90/tile_choice.h) without a GPU: which configuration each
-// benchmark shape and a few edge shapes get, and the two tuning knobs' parsing. The choices are the measured
+// benchmark shape and a few edge shapes get, which epilogue a call gets, and the tuning knobs' parsing. The choices are the measured
 // ones of docs/perf-notes.md; a change of policy should change this file in the same commit.
 #include <cstdio>
 #include <cstdlib>
@@ -8,7 +8,9 @@
 
 namespace {
 
+using gg::cutlass_sm90::Sm90Epilogue;
 using gg::cutlass_sm90::Sm90Tile;
+using gg::cutlass_sm90::choose_epilogue;
 using gg::cutlass_sm90::choose_tile;
 
 int failures = 0;
@@ -25,6 +27,15 @@ const char* name(Sm90Tile t) {
         case Sm90Tile::kCooperative128x256K32: return "coop128x256k32";
     }
     return "?";
+}
+
+// Sets a tuning knob's environment variable, or unsets it for nullptr.
+void set_knob(const char* name, const char* value) {
+    if (value == nullptr) {
+        unsetenv(name);
+    } else {
+        setenv(name, value, 1);
+    }
 }
 
 gg::GmmProblem problem(int64_t m, int64_t k, int64_t n, int64_t experts, bool trans_a) {
@@ -102,11 +113,7 @@ void knobs() {
         int want;
     } grids[] = {{nullptr, 1}, {"", 1}, {"2", 2}, {"16", 16}, {"17", 1}, {"0", 1}, {"-3", 1}, {"x", 1}};
     for (const auto& g : grids) {
-        if (g.value == nullptr) {
-            unsetenv("GG_SM90_GRID");
-        } else {
-            setenv("GG_SM90_GRID", g.value, 1);
-        }
+        set_knob("GG_SM90_GRID", g.value);
         const int got = gg::cutlass_sm90::grid_factor();
         if (got != g.want) {
             std::printf("FAIL GG_SM90_GRID=%s: got %d, want %d\n", g.value ? g.value : "(unset)", got, g.want);
@@ -116,14 +123,94 @@ void knobs() {
     unsetenv("GG_SM90_GRID");
 }
 
+void scheduler_order() {
+    // Swizzle 4 for the 1x2-cluster ping-pong tile, 1 elsewhere; the knob overrides both ways.
+    const struct {
+        const char* value;
+        Sm90Tile tile;
+        int want;
+    } swizzles[] = {{nullptr, Sm90Tile::kPingpong128x128Cluster1x2, 4}, {nullptr, Sm90Tile::kCooperative128x256, 1},
+                    {"8", Sm90Tile::kCooperative128x256, 8},           {"1", Sm90Tile::kPingpong128x128Cluster1x2, 1},
+                    {"3", Sm90Tile::kPingpong128x128Cluster1x2, 1},    {"", Sm90Tile::kPingpong128x128Cluster1x2, 4}};
+    for (const auto& s : swizzles) {
+        set_knob("GG_SM90_SWIZZLE", s.value);
+        const int got = gg::cutlass_sm90::swizzle_width(s.tile);
+        if (got != s.want) {
+            std::printf("FAIL GG_SM90_SWIZZLE=%s, tile %s: got %d, want %d\n", s.value ? s.value : "(unset)",
+                        name(s.tile), got, s.want);
+            ++failures;
+        }
+    }
+    unsetenv("GG_SM90_SWIZZLE");
+    // Along M unless GG_SM90_RASTER=n.
+    const struct {
+        const char* value;
+        bool want;
+    } rasters[] = {{nullptr, false}, {"n", true}, {"m", false}, {"", false}};
+    for (const auto& r : rasters) {
+        set_knob("GG_SM90_RASTER", r.value);
+        if (gg::cutlass_sm90::raster_along_n() != r.want) {
+            std::printf("FAIL GG_SM90_RASTER=%s: got along %s\n", r.value ? r.value : "(unset)", r.want ? "M" : "N");
+            ++failures;
+        }
+    }
+    unsetenv("GG_SM90_RASTER");
+}
+
+void epilogues() {
+    // Accumulating calls must read C: only the source epilogue can, whatever the knob says.
+    gg::GmmProblem p = problem(16384, 512, 2048, 80, true);
+    const struct {
+        bool accumulate;
+        const char* knob;
+        Sm90Epilogue want;
+    } cases[] = {{false, nullptr, Sm90Epilogue::kStoreOnly}, {true, nullptr, Sm90Epilogue::kSource},
+                 {false, "source", Sm90Epilogue::kSource},   {true, "source", Sm90Epilogue::kSource},
+                 {false, "store", Sm90Epilogue::kStoreOnly}, {true, "store", Sm90Epilogue::kSource},
+                 {false, "", Sm90Epilogue::kStoreOnly}};
+    for (const auto& c : cases) {
+        set_knob("GG_SM90_EPILOGUE", c.knob);
+        p.accumulate = c.accumulate;
+        const Sm90Epilogue got = choose_epilogue(p, Sm90Tile::kCooperative128x256K32);
+        if (got != c.want) {
+            std::printf("FAIL epilogue: accumulate=%d GG_SM90_EPILOGUE=%s: got %d, want %d\n", c.accumulate ? 1 : 0,
+                        c.knob ? c.knob : "(unset)", static_cast<int>(got), static_cast<int>(c.want));
+            ++failures;
+        }
+    }
+    unsetenv("GG_SM90_EPILOGUE");
+    // The measured exception: the weight gradient on the cluster-free ping-pong tile keeps the source epilogue.
+    p.accumulate = false;
+    if (choose_epilogue(p, Sm90Tile::kPingpong128x128) != Sm90Epilogue::kSource) {
+        std::printf("FAIL epilogue: weight gradient on pingpong128x128 should read the source epilogue\n");
+        ++failures;
+    }
+    setenv("GG_SM90_EPILOGUE", "store", 1);
+    if (choose_epilogue(p, Sm90Tile::kPingpong128x128) != Sm90Epilogue::kStoreOnly) {
+        std::printf("FAIL epilogue: GG_SM90_EPILOGUE=store should force the store-only epilogue\n");
+        ++failures;
+    }
+    unsetenv("GG_SM90_EPILOGUE");
+    p.trans_a = false;
+    if (choose_epilogue(p, Sm90Tile::kPingpong128x128) != Sm90Epilogue::kStoreOnly) {
+        std::printf("FAIL epilogue: forward on pingpong128x128 should be store-only\n");
+        ++failures;
+    }
+}
+
 }  // namespace
 
 int main() {
     unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
     unsetenv("GG_SM90_GRID");
+    unsetenv("GG_SM90_EPILOGUE");
+    unsetenv("GG_SM90_SWIZZLE");
+    unsetenv("GG_SM90_RASTER");
     benchmark_shapes();
     edge_shapes();
+    epilogues();
     knobs();
+    scheduler_order();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;

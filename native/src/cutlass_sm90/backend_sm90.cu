@@ -10,6 +10,7 @@ namespace {
 
 using cutlass_grouped::GroupedLaunch;
 using cutlass_grouped::Operands;
+using cutlass_sm90::Sm90Epilogue;
 using cutlass_sm90::Sm90Tile;
 constexpr const char* kBackend = "cutlass-sm90";
 
@@ -19,37 +20,40 @@ struct KernelEntry {
 };
 
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile>
-constexpr KernelEntry entry() {
-    using Kernel = cutlass_sm90::GroupedKernel<DType, Ops, Tile>;
-    return {&Kernel::workspace_bytes, &Kernel::run};
+constexpr KernelEntry entry(Sm90Epilogue epilogue) {
+    using Source = cutlass_sm90::GroupedKernel<DType, Ops, Tile, Sm90Epilogue::kSource>;
+    using StoreOnly = cutlass_sm90::GroupedKernel<DType, Ops, Tile, Sm90Epilogue::kStoreOnly>;
+    return epilogue == Sm90Epilogue::kSource ? KernelEntry{&Source::workspace_bytes, &Source::run}
+                                             : KernelEntry{&StoreOnly::workspace_bytes, &StoreOnly::run};
 }
 
 template <gg_dtype DType, Operands Ops>
-constexpr KernelEntry entry(Sm90Tile tile) {
+constexpr KernelEntry entry(Sm90Tile tile, Sm90Epilogue epi) {
     switch (tile) {
-        case Sm90Tile::kCooperative128x256: return entry<DType, Ops, Sm90Tile::kCooperative128x256>();
-        case Sm90Tile::kPingpong128x128: return entry<DType, Ops, Sm90Tile::kPingpong128x128>();
+        case Sm90Tile::kCooperative128x256: return entry<DType, Ops, Sm90Tile::kCooperative128x256>(epi);
+        case Sm90Tile::kPingpong128x128: return entry<DType, Ops, Sm90Tile::kPingpong128x128>(epi);
         case Sm90Tile::kCooperative128x256Cluster1x1:
-            return entry<DType, Ops, Sm90Tile::kCooperative128x256Cluster1x1>();
-        case Sm90Tile::kCooperative256x128: return entry<DType, Ops, Sm90Tile::kCooperative256x128>();
-        case Sm90Tile::kPingpong128x128Cluster1x2: return entry<DType, Ops, Sm90Tile::kPingpong128x128Cluster1x2>();
-        case Sm90Tile::kCooperative128x256K32: return entry<DType, Ops, Sm90Tile::kCooperative128x256K32>();
+            return entry<DType, Ops, Sm90Tile::kCooperative128x256Cluster1x1>(epi);
+        case Sm90Tile::kCooperative256x128: return entry<DType, Ops, Sm90Tile::kCooperative256x128>(epi);
+        case Sm90Tile::kPingpong128x128Cluster1x2: return entry<DType, Ops, Sm90Tile::kPingpong128x128Cluster1x2>(epi);
+        case Sm90Tile::kCooperative128x256K32: return entry<DType, Ops, Sm90Tile::kCooperative128x256K32>(epi);
     }
     return {nullptr, nullptr};
 }
 
 template <gg_dtype DType>
-constexpr KernelEntry entry(Operands ops, Sm90Tile tile) {
+constexpr KernelEntry entry(Operands ops, Sm90Tile tile, Sm90Epilogue epi) {
     switch (ops) {
-        case Operands::kForward: return entry<DType, Operands::kForward>(tile);
-        case Operands::kTransB: return entry<DType, Operands::kTransB>(tile);
-        case Operands::kTransA: return entry<DType, Operands::kTransA>(tile);
+        case Operands::kForward: return entry<DType, Operands::kForward>(tile, epi);
+        case Operands::kTransB: return entry<DType, Operands::kTransB>(tile, epi);
+        case Operands::kTransA: return entry<DType, Operands::kTransA>(tile, epi);
     }
     return {nullptr, nullptr};
 }
 
-KernelEntry pick_kernel(gg_dtype dtype, Operands ops, Sm90Tile tile) {
-    return dtype == GG_DTYPE_BFLOAT16 ? entry<GG_DTYPE_BFLOAT16>(ops, tile) : entry<GG_DTYPE_FLOAT16>(ops, tile);
+KernelEntry pick_kernel(gg_dtype dtype, Operands ops, Sm90Tile tile, Sm90Epilogue epi) {
+    return dtype == GG_DTYPE_BFLOAT16 ? entry<GG_DTYPE_BFLOAT16>(ops, tile, epi)
+                                      : entry<GG_DTYPE_FLOAT16>(ops, tile, epi);
 }
 
 gg_status run_checked(Context& ctx, const GmmProblem& p) {
@@ -68,7 +72,8 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
 
     const Sm90Tile tile = cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count);
     const int sm_count = ctx.device.sm_count * cutlass_sm90::grid_factor();
-    const KernelEntry kernel = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile);
+    const Sm90Epilogue epilogue = cutlass_sm90::choose_epilogue(p, tile);
+    const KernelEntry kernel = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile, epilogue);
     if (kernel.run == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "%s: no kernel for this call", kBackend);
 
     const int32_t groups = static_cast<int32_t>(p.num_experts);

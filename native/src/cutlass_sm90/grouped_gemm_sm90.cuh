@@ -49,6 +49,9 @@ struct TileTraitsOf {
                                               cutlass::gemm::KernelPtrArrayTmaWarpSpecializedCooperative>;
     using EpilogueSchedule = std::conditional_t<Pingpong, cutlass::epilogue::PtrArrayTmaWarpSpecializedPingpong,
                                                 cutlass::epilogue::PtrArrayTmaWarpSpecializedCooperative>;
+    // The store-only epilogue's subtile: 64 columns, over both consumer warp groups' rows (cooperative) or one
+    // warp group's 64 (ping-pong). 128 columns measured no better, 256 worse (docs/perf-notes.md v8).
+    using StoreOnlyEpilogueTile = cute::Shape<cute::Int<Pingpong ? 64 : 128>, cute::_64>;
 };
 template <Sm90Tile Tile>
 struct TileTraits;
@@ -67,10 +70,17 @@ template <>
 struct TileTraits<Sm90Tile::kCooperative128x256K32> : TileTraitsOf<128, 256, 2, 1, false, 32> {};
 
 // One kernel configuration.
-template <gg_dtype DType, Operands Ops, Sm90Tile Tile>
+template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
 struct GroupedGemmConfig {
     using Element = typename CutlassElement<DType>::type;
     using ElementAccumulator = float;
+    static constexpr Sm90Tile kTile = Tile;
+    static constexpr bool kSource = Epi == Sm90Epilogue::kSource;
+    // Without a source (C `void`), CUTLASS drops the C buffers and the C load pipeline; such a kernel takes beta = 0
+    // only, which run() checks.
+    using ElementC = std::conditional_t<kSource, Element, void>;
+    using EpilogueTile = std::conditional_t<kSource, cutlass::epilogue::collective::EpilogueTileAuto,
+                                            typename TileTraits<Tile>::StoreOnlyEpilogueTile>;
 
     // Row-major tensors throughout; trans_a reads a_e as a_e^T (column-major), trans_b reads b[e] as column-major.
     using LayoutA = std::conditional_t<Ops == Operands::kTransA, cutlass::layout::ColumnMajor, cutlass::layout::RowMajor>;
@@ -86,9 +96,9 @@ struct GroupedGemmConfig {
     using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
         cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp,
         TileShape, ClusterShape,
-        cutlass::epilogue::collective::EpilogueTileAuto,
+        EpilogueTile,
         ElementAccumulator, ElementAccumulator,
-        Element, LayoutC*, kAlignment,  // C (read only when beta != 0)
+        ElementC, LayoutC*, kAlignment,  // C (read only when beta != 0)
         Element, LayoutC*, kAlignment,  // D
         typename TileTraits<Tile>::EpilogueSchedule,
         cutlass::epilogue::fusion::LinearCombination<Element, ElementAccumulator>>::CollectiveOp;
@@ -176,7 +186,8 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
                      reinterpret_cast<typename Config::StrideA*>(arr.lda),
                      const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_b)),
                      reinterpret_cast<typename Config::StrideB*>(arr.ldb)};
-    args.epilogue.ptr_C = const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_c));
+    using PtrC = decltype(args.epilogue.ptr_C);  // Element const** with a source, void const** without
+    args.epilogue.ptr_C = Config::kSource ? reinterpret_cast<PtrC>(reinterpret_cast<uintptr_t>(arr.ptr_c)) : nullptr;
     args.epilogue.dC = reinterpret_cast<typename Config::StrideC*>(arr.ldc);
     args.epilogue.ptr_D = reinterpret_cast<Element**>(arr.ptr_c);
     args.epilogue.dD = reinterpret_cast<typename Config::StrideD*>(arr.ldc);
@@ -190,12 +201,17 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     args.epilogue.thread.dAlpha = {cute::_0{}, cute::_0{}, 0};
     args.epilogue.thread.dBeta = {cute::_0{}, cute::_0{}, 0};
     args.hw_info = hw_info;
+    // Tile order within each group (tile_choice.h): along M, swizzled per tile configuration.
+    args.scheduler.raster_order = raster_along_n() ? cutlass::gemm::kernel::detail::RasterOrderOptions::AlongN
+                                                   : cutlass::gemm::kernel::detail::RasterOrderOptions::AlongM;
+    args.scheduler.max_swizzle_size = swizzle_width(Config::kTile);
     return args;
 }
 
-template <gg_dtype DType, Operands Ops, Sm90Tile Tile>
-gg_status GroupedKernel<DType, Ops, Tile>::workspace_bytes(int32_t groups, int device, int sm_count, size_t* bytes) {
-    using Config = GroupedGemmConfig<DType, Ops, Tile>;
+template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
+gg_status GroupedKernel<DType, Ops, Tile, Epi>::workspace_bytes(int32_t groups, int device, int sm_count,
+                                                                size_t* bytes) {
+    using Config = GroupedGemmConfig<DType, Ops, Tile, Epi>;
     // The size depends on the group count and SM count only: null arrays are fine here.
     GroupedLaunch probe;
     probe.problem_count = groups;
@@ -205,15 +221,19 @@ gg_status GroupedKernel<DType, Ops, Tile>::workspace_bytes(int32_t groups, int d
     return GG_STATUS_SUCCESS;
 }
 
-template <gg_dtype DType, Operands Ops, Sm90Tile Tile>
-gg_status GroupedKernel<DType, Ops, Tile>::run(const GroupedLaunch& launch) {
-    using Config = GroupedGemmConfig<DType, Ops, Tile>;
+template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
+gg_status GroupedKernel<DType, Ops, Tile, Epi>::run(const GroupedLaunch& launch) {
+    using Config = GroupedGemmConfig<DType, Ops, Tile, Epi>;
     using Gemm = typename Config::Gemm;
     constexpr const char* kBackend = "cutlass-sm90";
 
     if (!array_layouts_match<Config>()) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90: CUTLASS stride or shape types do not have the byte layout "
                     "the group arrays are written in");
+    }
+    if (!Config::kSource && launch.beta != 0.0f) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90: a store-only epilogue was chosen for an accumulating "
+                    "call (beta %g)", static_cast<double>(launch.beta));
     }
     const typename Gemm::Arguments args = make_arguments<Config>(launch);
 
@@ -246,6 +266,7 @@ gg_status GroupedKernel<DType, Ops, Tile>::run(const GroupedLaunch& launch) {
 }  // namespace gg::cutlass_sm90
 
 // Explicit instantiation of one configuration: the whole body of a thin TU.
-#define GG_SM90_INSTANTIATE(DTYPE, OPS, TILE)                                                            \
+#define GG_SM90_INSTANTIATE(DTYPE, OPS, TILE, EPILOGUE)                                                  \
     template struct gg::cutlass_sm90::GroupedKernel<DTYPE, gg::cutlass_grouped::Operands::OPS,            \
-                                                    gg::cutlass_sm90::Sm90Tile::TILE>;
+                                                    gg::cutlass_sm90::Sm90Tile::TILE,                      \
+                                                    gg::cutlass_sm90::Sm90Epilogue::EPILOGUE>;

@@ -32,6 +32,17 @@ enum class Sm90Tile : int {
     kCooperative128x256K32 = 5,
 };
 
+// The epilogue of a configuration. Every tile exists with both.
+enum class Sm90Epilogue : int {
+    // Reads C (D = alpha * acc + beta * C): accumulating calls. CUTLASS's subtile (128x32 cooperative, 64x32
+    // ping-pong) and C buffers that D reuses.
+    kSource = 0,
+    // Writes D only, in 64-column subtiles: half the subtiles, so half the named-barrier rounds and fences per
+    // output tile, and no C buffers or C pipeline. 0.5-9% faster on the rows measured, most on weight
+    // gradients with short reductions (docs/perf-notes.md v8). beta must be 0.
+    kStoreOnly = 1,
+};
+
 // Benchmark knob: GG_SM90_TILE=<name below> forces a configuration, so
 // that the choice below can be tuned from measurements (bench/tune_sm90.py). Unset in normal use.
 inline bool tile_override(Sm90Tile* tile) {
@@ -62,6 +73,45 @@ inline int grid_factor() {
     if (v == nullptr || *v == '\0') return 1;
     const int f = std::atoi(v);
     return f >= 1 && f <= 16 ? f : 1;
+}
+
+// CUTLASS's group tile scheduler walks each group's tiles along M, in swizzled blocks of this many tiles.
+// The 1x2-cluster ping-pong tile (mixtral-like experts of 8192 rows) takes 4: forward 1.01x-1.06x and weight
+// gradient 1.01x-1.02x faster than without (H200, with the padded bmm in the loop; docs/perf-notes.md v8).
+// Benchmark knob: GG_SM90_SWIZZLE=1|2|4|8 overrides it for every tile. Unset in normal use.
+inline int swizzle_width(Sm90Tile tile) {
+    const char* v = std::getenv("GG_SM90_SWIZZLE");
+    if (v != nullptr && *v != '\0') {
+        const int s = std::atoi(v);
+        return s == 2 || s == 4 || s == 8 ? s : 1;
+    }
+    return tile == Sm90Tile::kPingpong128x128Cluster1x2 ? 4 : 1;
+}
+
+// Benchmark knob: GG_SM90_RASTER=n walks each group's tiles along N first instead. Unset in normal use.
+inline bool raster_along_n() {
+    const char* v = std::getenv("GG_SM90_RASTER");
+    return v != nullptr && std::strcmp(v, "n") == 0;
+}
+
+// Benchmark knob: GG_SM90_EPILOGUE=source runs the source epilogue for non-accumulating calls too (the
+// configurations before docs/perf-notes.md v8), GG_SM90_EPILOGUE=store the store-only one wherever it can
+// (accumulating calls excepted), for side-by-side tuning. Unset in normal use.
+inline const char* epilogue_knob() {
+    const char* v = std::getenv("GG_SM90_EPILOGUE");
+    return v != nullptr && (std::strcmp(v, "source") == 0 || std::strcmp(v, "store") == 0) ? v : nullptr;
+}
+
+// A store-only epilogue cannot add C, so accumulating calls take the source epilogue. So does the weight
+// gradient on the cluster-free ping-pong tile (qwen-like n = 1408): 575 against 547 TFLOP/s there, the one
+// measured row where the store-only epilogue lost (H200, docs/perf-notes.md v8).
+inline Sm90Epilogue choose_epilogue(const GmmProblem& p, Sm90Tile tile) {
+    if (p.accumulate) return Sm90Epilogue::kSource;
+    if (const char* knob = epilogue_knob()) {
+        return std::strcmp(knob, "source") == 0 ? Sm90Epilogue::kSource : Sm90Epilogue::kStoreOnly;
+    }
+    if (p.trans_a && tile == Sm90Tile::kPingpong128x128) return Sm90Epilogue::kSource;
+    return Sm90Epilogue::kStoreOnly;
 }
 
 // Tunables of choose_tile, from side-by-side runs against torch._grouped_mm on an H200 (bench/tune_sm90.py,
