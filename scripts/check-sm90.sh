@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Front-end check of the cutlass-sm90 sources where the CUDA toolkit cannot build them (older than 12.3, such as
+# Debian 12's 11.8): compiles each translation unit for sm_90 with CUTLASS's two toolkit guards forced on, so
+# that every kernel configuration's templates (tile and epilogue types, arguments, dispatch) are instantiated
+# and type-checked. Nothing is linked and no sm_90a code is generated: the wgmma/TMA bodies compile to empty
+# stubs, so this catches compile errors only. Running the kernels needs a Hopper host (scripts/gpu-host.sh).
+#
+# usage: scripts/check-sm90.sh [FILE.cu ...]   (default: backend_sm90.cu and every sm90_*.cu)
+#   env CUTLASS_DIR   folder holding include/cutlass (default: .deps/cutlass)
+#   env CUDACXX       nvcc to use (default: first of /usr/local/cuda/bin/nvcc, PATH)
+#   env JOBS          parallel compiles (default: all cores)
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cutlass=${CUTLASS_DIR:-$root/.deps/cutlass}
+[[ -d "$cutlass/include/cutlass" ]] || { echo "error: no CUTLASS headers in $cutlass (set CUTLASS_DIR)" >&2; exit 2; }
+nvcc=${CUDACXX:-}
+for c in /usr/local/cuda/bin/nvcc "$(command -v nvcc || true)"; do
+  [[ -z "$nvcc" && -n "$c" && -x "$c" ]] && nvcc=$c
+done
+[[ -n "$nvcc" ]] || { echo "error: no CUDA compiler (nvcc) found; set CUDACXX" >&2; exit 2; }
+host_args=()
+release=$("$nvcc" --version | sed -n 's/.*release \([0-9]*\)\.\([0-9]*\).*/\1/p')
+if [[ "${release:-99}" -lt 12 ]] && command -v clang-14 >/dev/null; then
+  host_args=(-ccbin clang-14)  # CUDA 11.x's nvcc rejects g++ 12, as in build-native.sh
+fi
+
+src=$root/native/src/cutlass_sm90
+if [[ $# -gt 0 ]]; then files=("$@"); else files=("$src/backend_sm90.cu" "$src"/sm90_*.cu); fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+check() {
+  local f=$1 log
+  log="$out/$(basename "$f").log"
+  if "$nvcc" "${host_args[@]}" -std=c++17 -arch=sm_90 --expt-relaxed-constexpr \
+      -DCUTLASS_ARCH_MMA_MODIFIABLE_TMA_SM90_SUPPORTED -DCUTLASS_SM90_COLLECTIVE_BUILDER_SUPPORTED \
+      -I"$root/native/src" -I"$root/native/include" -isystem "$cutlass/include" \
+      -c "$f" -o "$out/$(basename "$f").o" >"$log" 2>&1; then
+    echo "ok    $(basename "$f")"
+  else
+    echo "FAIL  $(basename "$f")"; grep -m 5 -E "error" "$log" | sed 's/^/      /'
+    return 1
+  fi
+}
+failed=0
+for f in "${files[@]}"; do
+  while [[ $(jobs -r | wc -l) -ge ${JOBS:-$(nproc)} ]]; do wait -n || failed=1; done
+  check "$f" &
+done
+while [[ $(jobs -r | wc -l) -gt 0 ]]; do wait -n || failed=1; done
+wait || failed=1
+echo "checked ${#files[@]} file(s): $([[ $failed -eq 0 ]] && echo "no errors" || echo "errors above")"
+exit $failed
