@@ -38,6 +38,15 @@ void set_knob(const char* name, const char* value) {
     }
 }
 
+// Records a failure when a result under the knob `knob`=`value` is not the expected one; `what` names the case.
+void expect_knob(const char* knob, const char* value, const char* what, int got, int want) {
+    if (got != want) {
+        std::printf("FAIL %s=%s%s%s: got %d, want %d\n", knob, value ? value : "(unset)", *what ? ", " : "", what, got,
+                    want);
+        ++failures;
+    }
+}
+
 gg::GmmProblem problem(int64_t m, int64_t k, int64_t n, int64_t experts, bool trans_a) {
     gg::GmmProblem p{};
     p.m = m;
@@ -114,11 +123,7 @@ void knobs() {
     } grids[] = {{nullptr, 1}, {"", 1}, {"2", 2}, {"16", 16}, {"17", 1}, {"0", 1}, {"-3", 1}, {"x", 1}};
     for (const auto& g : grids) {
         set_knob("GG_SM90_GRID", g.value);
-        const int got = gg::cutlass_sm90::grid_factor();
-        if (got != g.want) {
-            std::printf("FAIL GG_SM90_GRID=%s: got %d, want %d\n", g.value ? g.value : "(unset)", got, g.want);
-            ++failures;
-        }
+        expect_knob("GG_SM90_GRID", g.value, "", gg::cutlass_sm90::grid_factor(), g.want);
     }
     unsetenv("GG_SM90_GRID");
 }
@@ -134,12 +139,7 @@ void scheduler_order() {
                     {"3", Sm90Tile::kPingpong128x128Cluster1x2, 1},    {"", Sm90Tile::kPingpong128x128Cluster1x2, 4}};
     for (const auto& s : swizzles) {
         set_knob("GG_SM90_SWIZZLE", s.value);
-        const int got = gg::cutlass_sm90::swizzle_width(s.tile);
-        if (got != s.want) {
-            std::printf("FAIL GG_SM90_SWIZZLE=%s, tile %s: got %d, want %d\n", s.value ? s.value : "(unset)",
-                        name(s.tile), got, s.want);
-            ++failures;
-        }
+        expect_knob("GG_SM90_SWIZZLE", s.value, name(s.tile), gg::cutlass_sm90::swizzle_width(s.tile), s.want);
     }
     unsetenv("GG_SM90_SWIZZLE");
     // Along M unless GG_SM90_RASTER=n.
@@ -149,10 +149,7 @@ void scheduler_order() {
     } rasters[] = {{nullptr, false}, {"n", true}, {"m", false}, {"", false}};
     for (const auto& r : rasters) {
         set_knob("GG_SM90_RASTER", r.value);
-        if (gg::cutlass_sm90::raster_along_n() != r.want) {
-            std::printf("FAIL GG_SM90_RASTER=%s: got along %s\n", r.value ? r.value : "(unset)", r.want ? "M" : "N");
-            ++failures;
-        }
+        expect_knob("GG_SM90_RASTER", r.value, "along N", gg::cutlass_sm90::raster_along_n(), r.want);
     }
     unsetenv("GG_SM90_RASTER");
 }
@@ -171,31 +168,23 @@ void epilogues() {
     for (const auto& c : cases) {
         set_knob("GG_SM90_EPILOGUE", c.knob);
         p.accumulate = c.accumulate;
-        const Sm90Epilogue got = choose_epilogue(p, Sm90Tile::kCooperative128x256K32);
-        if (got != c.want) {
-            std::printf("FAIL epilogue: accumulate=%d GG_SM90_EPILOGUE=%s: got %d, want %d\n", c.accumulate ? 1 : 0,
-                        c.knob ? c.knob : "(unset)", static_cast<int>(got), static_cast<int>(c.want));
-            ++failures;
-        }
+        expect_knob("GG_SM90_EPILOGUE", c.knob, c.accumulate ? "accumulate" : "",
+                    static_cast<int>(choose_epilogue(p, Sm90Tile::kCooperative128x256K32)), static_cast<int>(c.want));
     }
     unsetenv("GG_SM90_EPILOGUE");
-    // The measured exception: the weight gradient on the cluster-free ping-pong tile keeps the source epilogue.
+    // The measured exception: the weight gradient on the cluster-free ping-pong tile keeps the source epilogue,
+    // unless the knob forces the store-only one; the forward there is store-only.
     p.accumulate = false;
-    if (choose_epilogue(p, Sm90Tile::kPingpong128x128) != Sm90Epilogue::kSource) {
-        std::printf("FAIL epilogue: weight gradient on pingpong128x128 should read the source epilogue\n");
-        ++failures;
-    }
-    setenv("GG_SM90_EPILOGUE", "store", 1);
-    if (choose_epilogue(p, Sm90Tile::kPingpong128x128) != Sm90Epilogue::kStoreOnly) {
-        std::printf("FAIL epilogue: GG_SM90_EPILOGUE=store should force the store-only epilogue\n");
-        ++failures;
-    }
+    const int source = static_cast<int>(Sm90Epilogue::kSource), store = static_cast<int>(Sm90Epilogue::kStoreOnly);
+    expect_knob("GG_SM90_EPILOGUE", nullptr, "weight gradient, pingpong128x128",
+                static_cast<int>(choose_epilogue(p, Sm90Tile::kPingpong128x128)), source);
+    set_knob("GG_SM90_EPILOGUE", "store");
+    expect_knob("GG_SM90_EPILOGUE", "store", "weight gradient, pingpong128x128",
+                static_cast<int>(choose_epilogue(p, Sm90Tile::kPingpong128x128)), store);
     unsetenv("GG_SM90_EPILOGUE");
     p.trans_a = false;
-    if (choose_epilogue(p, Sm90Tile::kPingpong128x128) != Sm90Epilogue::kStoreOnly) {
-        std::printf("FAIL epilogue: forward on pingpong128x128 should be store-only\n");
-        ++failures;
-    }
+    expect_knob("GG_SM90_EPILOGUE", nullptr, "forward, pingpong128x128",
+                static_cast<int>(choose_epilogue(p, Sm90Tile::kPingpong128x128)), store);
 }
 
 }  // namespace

@@ -97,9 +97,18 @@ inline bool raster_along_n() {
 // Benchmark knob: GG_SM90_EPILOGUE=source runs the source epilogue for non-accumulating calls too (the
 // configurations before docs/perf-notes.md v8), GG_SM90_EPILOGUE=store the store-only one wherever it can
 // (accumulating calls excepted), for side-by-side tuning. Unset in normal use.
-inline const char* epilogue_knob() {
+inline bool epilogue_override(Sm90Epilogue* epilogue) {
     const char* v = std::getenv("GG_SM90_EPILOGUE");
-    return v != nullptr && (std::strcmp(v, "source") == 0 || std::strcmp(v, "store") == 0) ? v : nullptr;
+    if (v == nullptr) return false;
+    if (std::strcmp(v, "source") == 0) {
+        *epilogue = Sm90Epilogue::kSource;
+        return true;
+    }
+    if (std::strcmp(v, "store") == 0) {
+        *epilogue = Sm90Epilogue::kStoreOnly;
+        return true;
+    }
+    return false;
 }
 
 // A store-only epilogue cannot add C, so accumulating calls take the source epilogue. So does the weight
@@ -107,9 +116,8 @@ inline const char* epilogue_knob() {
 // measured row where the store-only epilogue lost (H200, docs/perf-notes.md v8).
 inline Sm90Epilogue choose_epilogue(const GmmProblem& p, Sm90Tile tile) {
     if (p.accumulate) return Sm90Epilogue::kSource;
-    if (const char* knob = epilogue_knob()) {
-        return std::strcmp(knob, "source") == 0 ? Sm90Epilogue::kSource : Sm90Epilogue::kStoreOnly;
-    }
+    Sm90Epilogue forced;
+    if (epilogue_override(&forced)) return forced;
     if (p.trans_a && tile == Sm90Tile::kPingpong128x128) return Sm90Epilogue::kSource;
     return Sm90Epilogue::kStoreOnly;
 }
