@@ -13,23 +13,10 @@ out=${2:?output folder}
 build=${3:?build folder}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-nvcc=${CUDACXX:-}
-if [[ -z "$nvcc" ]]; then
-  for c in /usr/local/cuda/bin/nvcc "$(command -v nvcc || true)"; do
-    [[ -n "$c" && -x "$c" ]] && { nvcc=$c; break; }
-  done
-fi
-if [[ -z "$nvcc" ]]; then
-  echo "error: no CUDA compiler (nvcc) found. Install the CUDA toolkit (Debian 12: apt-get install nvidia-cuda-toolkit from non-free) or set CUDACXX." >&2
-  exit 2
-fi
-
-# CUDA 11.x's nvcc rejects g++ 12 (Debian 12's default); clang-14 is a host compiler it accepts.
+# shellcheck source=scripts/cuda-toolkit.sh
+source "$root/scripts/cuda-toolkit.sh"
 host_args=()
-release=$("$nvcc" --version | sed -n 's/.*release \([0-9]*\)\.\([0-9]*\).*/\1/p')
-if [[ "${release:-99}" -lt 12 ]] && command -v clang-14 >/dev/null; then
-  host_args+=("-DCMAKE_CUDA_HOST_COMPILER=clang-14")
-fi
+if [[ -n "$host_compiler" ]]; then host_args+=("-DCMAKE_CUDA_HOST_COMPILER=$host_compiler"); fi
 
 cutlass_args=()
 if [[ -n "${CUTLASS_DIR:-}" ]]; then

@@ -13,16 +13,10 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cutlass=${CUTLASS_DIR:-$root/.deps/cutlass}
 [[ -d "$cutlass/include/cutlass" ]] || { echo "error: no CUTLASS headers in $cutlass (set CUTLASS_DIR)" >&2; exit 2; }
-nvcc=${CUDACXX:-}
-for c in /usr/local/cuda/bin/nvcc "$(command -v nvcc || true)"; do
-  [[ -z "$nvcc" && -n "$c" && -x "$c" ]] && nvcc=$c
-done
-[[ -n "$nvcc" ]] || { echo "error: no CUDA compiler (nvcc) found; set CUDACXX" >&2; exit 2; }
+# shellcheck source=scripts/cuda-toolkit.sh
+source "$root/scripts/cuda-toolkit.sh"
 host_args=()
-release=$("$nvcc" --version | sed -n 's/.*release \([0-9]*\)\.\([0-9]*\).*/\1/p')
-if [[ "${release:-99}" -lt 12 ]] && command -v clang-14 >/dev/null; then
-  host_args=(-ccbin clang-14)  # CUDA 11.x's nvcc rejects g++ 12, as in build-native.sh
-fi
+if [[ -n "$host_compiler" ]]; then host_args+=(-ccbin "$host_compiler"); fi
 
 src=$root/native/src/cutlass_sm90
 if [[ $# -gt 0 ]]; then files=("$@"); else files=("$src/backend_sm90.cu" "$src"/sm90_*.cu); fi
@@ -42,12 +36,14 @@ check() {
     return 1
   fi
 }
-failed=0
+pids=()
 for f in "${files[@]}"; do
-  while [[ $(jobs -r | wc -l) -ge ${JOBS:-$(nproc)} ]]; do wait -n || failed=1; done
+  while [[ $(jobs -rp | wc -l) -ge ${JOBS:-$(nproc)} ]]; do wait -n || true; done
   check "$f" &
+  pids+=($!)
 done
-while [[ $(jobs -r | wc -l) -gt 0 ]]; do wait -n || failed=1; done
-wait || failed=1
+# Each file's own status: bash keeps it for `wait PID` even after `wait -n` has reaped the job.
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 echo "checked ${#files[@]} file(s): $([[ $failed -eq 0 ]] && echo "no errors" || echo "errors above")"
 exit $failed
