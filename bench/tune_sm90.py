@@ -10,9 +10,10 @@ torch._grouped_mm, and writes the raw medians as JSON. Not the published benchma
 Usage:
   python3 bench/tune_sm90.py --lib artifacts/native/libgroupedgemm.so --problems-out out/problems.json \
       --out out/tune.json [--configs seed-300M,...] [--forms forward,...] [--variants coop128x256,coop128x256@g4]
-A variant is a GG_SM90_TILE name, optionally followed by @gF for GG_SM90_GRID=F (F persistent CTAs per SM)
-and/or @source or @store for GG_SM90_EPILOGUE (force the source or the store-only epilogue), @rn for
-GG_SM90_RASTER=n (tiles along N first), @sX for GG_SM90_SWIZZLE=X (scheduler swizzle width 2, 4 or 8).
+A variant is a GG_SM90_TILE name (or `auto`: the policy's own tile), optionally followed by @gF for
+GG_SM90_GRID=F (F persistent CTAs per SM) and/or @source or @store for GG_SM90_EPILOGUE (force the source or the
+store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @sX for GG_SM90_SWIZZLE=X
+(scheduler swizzle width 2, 4 or 8).
 """
 
 from __future__ import annotations
@@ -37,18 +38,18 @@ def variant(text: str) -> tuple[str, dict]:
     """"coop128x256@g2@source" -> ("coop128x256@g2@source",
     {"GG_SM90_TILE": "coop128x256", "GG_SM90_GRID": "2", "GG_SM90_EPILOGUE": "source"})."""
     tile, *options = text.split("@")
-    env = {"GG_SM90_TILE": tile, "GG_SM90_GRID": "1"}
+    env = {"GG_SM90_GRID": "1"} if tile == "auto" else {"GG_SM90_TILE": tile, "GG_SM90_GRID": "1"}
     for option in options:
         if option in ("source", "store"):
             env["GG_SM90_EPILOGUE"] = option
-        elif option == "rn":
-            env["GG_SM90_RASTER"] = "n"
+        elif option in ("rn", "rm"):
+            env["GG_SM90_RASTER"] = option[1]
         elif option.startswith("s") and option[1:] in ("2", "4", "8"):
             env["GG_SM90_SWIZZLE"] = option[1:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @s2/@s4/@s8)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @s2/@s4/@s8)")
     return text, env
 
 

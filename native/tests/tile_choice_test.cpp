@@ -142,14 +142,28 @@ void scheduler_order() {
         expect_knob("GG_SM90_SWIZZLE", s.value, name(s.tile), gg::cutlass_sm90::swizzle_width(s.tile), s.want);
     }
     unsetenv("GG_SM90_SWIZZLE");
-    // Along M unless GG_SM90_RASTER=n.
+    // Along N for the 256x128 tile and for weight gradients on the cluster-free ping-pong tile, along M for the
+    // others; GG_SM90_RASTER=n|m forces one order for all.
     const struct {
         const char* value;
+        Sm90Tile tile;
+        bool trans_a;
         bool want;
-    } rasters[] = {{nullptr, false}, {"n", true}, {"m", false}, {"", false}};
+    } rasters[] = {{nullptr, Sm90Tile::kCooperative128x256Cluster1x1, false, false},
+                   {nullptr, Sm90Tile::kCooperative256x128, false, true},
+                   {nullptr, Sm90Tile::kPingpong128x128, true, true},
+                   {nullptr, Sm90Tile::kPingpong128x128, false, false},
+                   {nullptr, Sm90Tile::kPingpong128x128Cluster1x2, true, false},
+                   {nullptr, Sm90Tile::kCooperative128x256K32, true, false},
+                   {"n", Sm90Tile::kCooperative128x256Cluster1x1, false, true},
+                   {"m", Sm90Tile::kCooperative256x128, false, false},
+                   {"m", Sm90Tile::kPingpong128x128, true, false},
+                   {"", Sm90Tile::kCooperative256x128, false, true},
+                   {"x", Sm90Tile::kPingpong128x128, false, false}};
     for (const auto& r : rasters) {
         set_knob("GG_SM90_RASTER", r.value);
-        expect_knob("GG_SM90_RASTER", r.value, "along N", gg::cutlass_sm90::raster_along_n(), r.want);
+        expect_knob("GG_SM90_RASTER", r.value, r.trans_a ? "weight gradient" : name(r.tile),
+                    gg::cutlass_sm90::raster_along_n(r.tile, r.trans_a), r.want);
     }
     unsetenv("GG_SM90_RASTER");
 }

@@ -75,6 +75,7 @@ struct GroupedGemmConfig {
     using Element = typename CutlassElement<DType>::type;
     using ElementAccumulator = float;
     static constexpr Sm90Tile kTile = Tile;
+    static constexpr Operands kOps = Ops;
     static constexpr bool kSource = Epi == Sm90Epilogue::kSource;
     // Without a source (C `void`), CUTLASS drops the C buffers and the C load pipeline; such a kernel takes beta = 0
     // only, which run() checks.
@@ -201,8 +202,8 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     args.epilogue.thread.dAlpha = {cute::_0{}, cute::_0{}, 0};
     args.epilogue.thread.dBeta = {cute::_0{}, cute::_0{}, 0};
     args.hw_info = hw_info;
-    // Tile order within each group (tile_choice.h): along M, swizzled per tile configuration.
-    args.scheduler.raster_order = raster_along_n() ? cutlass::gemm::kernel::detail::RasterOrderOptions::AlongN
+    // Tile order within each group and swizzle, per tile configuration (tile_choice.h).
+    args.scheduler.raster_order = raster_along_n(Config::kTile, Config::kOps == Operands::kTransA) ? cutlass::gemm::kernel::detail::RasterOrderOptions::AlongN
                                                    : cutlass::gemm::kernel::detail::RasterOrderOptions::AlongM;
     args.scheduler.max_swizzle_size = swizzle_width(Config::kTile);
     return args;

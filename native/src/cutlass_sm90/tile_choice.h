@@ -88,10 +88,17 @@ inline int swizzle_width(Sm90Tile tile) {
     return tile == Sm90Tile::kPingpong128x128Cluster1x2 ? 4 : 1;
 }
 
-// Benchmark knob: GG_SM90_RASTER=n walks each group's tiles along N first instead. Unset in normal use.
-inline bool raster_along_n() {
+// The order CUTLASS's group scheduler walks each group's output tiles in. Along N for the two tiles of n = 1408
+// (qwen-like: 11 tiles of 128 columns), where the tiles that share a block of rows then run together:
+// - the 256x128 forward tile: 0.99-1.01x under uniform routing and 1.07-1.11x under zipf against along M;
+// - the cluster-free ping-pong tile in weight gradients: 0.98-1.00x uniform, 1.14x zipf.
+// Along M elsewhere: mixtral's weight gradient lost 30% along N (H200, docs/perf-notes.md v8, v9).
+// Benchmark knob: GG_SM90_RASTER=n|m forces one order for every tile. Unset in normal use.
+inline bool raster_along_n(Sm90Tile tile, bool trans_a) {
     const char* v = std::getenv("GG_SM90_RASTER");
-    return v != nullptr && std::strcmp(v, "n") == 0;
+    if (v != nullptr && std::strcmp(v, "n") == 0) return true;
+    if (v != nullptr && std::strcmp(v, "m") == 0) return false;
+    return tile == Sm90Tile::kCooperative256x128 || (trans_a && tile == Sm90Tile::kPingpong128x128);
 }
 
 // Benchmark knob: GG_SM90_EPILOGUE=source runs the source epilogue for non-accumulating calls too (the

@@ -45,6 +45,41 @@ public class GmmBackendMatrixTests : GpuFixture
         }
     }
 
+    /// <summary>
+    /// Weight gradient with one expert far larger than the rest (about 56 rows an expert, one of about 2550, one
+    /// empty): one long reduction among short ones, as skewed routing makes them. Every backend that takes it must
+    /// match the reference.
+    /// </summary>
+    [Test]
+    public void Weight_gradient_with_one_dominant_expert_matches_reference(
+        [Values] GemmBackend backend,
+        [Values(DType.BFloat16, DType.Float16)] DType dtype,
+        [Values] CountsKind countsKind)
+    {
+        const int experts = 16, k = 96, n = 200;
+        Random random = TestRandom.Create();
+        long[] counts = Routing.Uniform(random, 900, experts);
+        counts[2] = 0;
+        counts[11] += 2500;
+        long m = counts.Sum();
+
+        (DeviceTensor a, double[] aRef) = DeviceData.Random(random, dtype, m, k);
+        (DeviceTensor b, double[] bRef) = DeviceData.Random(random, dtype, m, n);
+        using (a)
+        using (b)
+        using (DeviceTensor c = DeviceTensor.Allocate(dtype, experts, k, n))
+        using (DeviceTensor? deviceCounts = countsKind == CountsKind.Device ? DeviceTensor.FromArray(counts) : null)
+        {
+            c.Poison();
+            if (!Supported(backend, a, b, counts, deviceCounts, c, GmmForm.TransA, out string reason))
+                Assert.Ignore($"{backend} does not take {dtype} trans_a with {countsKind} counts: {reason}");
+
+            Run(a, b, counts, deviceCounts, c, GmmForm.TransA, accumulate: false, backend);
+            double[] expected = CpuReference.Gmm(aRef, bRef, counts, k, n, true, false);
+            AssertClose(DeviceData.Download(c), expected, dtype, $"{backend} {dtype} {countsKind}");
+        }
+    }
+
     [Test]
     public void Auto_resolves_to_a_concrete_backend()
     {
