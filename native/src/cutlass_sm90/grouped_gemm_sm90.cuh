@@ -203,8 +203,9 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     args.epilogue.thread.dBeta = {cute::_0{}, cute::_0{}, 0};
     args.hw_info = hw_info;
     // Tile order within each group and swizzle, per tile configuration (tile_choice.h).
-    args.scheduler.raster_order = raster_along_n(Config::kTile, Config::kOps == Operands::kTransA) ? cutlass::gemm::kernel::detail::RasterOrderOptions::AlongN
-                                                   : cutlass::gemm::kernel::detail::RasterOrderOptions::AlongM;
+    using Raster = cutlass::gemm::kernel::detail::RasterOrderOptions;
+    const bool along_n = raster_along_n(Config::kTile, Config::kOps == Operands::kTransA);
+    args.scheduler.raster_order = along_n ? Raster::AlongN : Raster::AlongM;
     args.scheduler.max_swizzle_size = swizzle_width(Config::kTile);
     return args;
 }

@@ -75,7 +75,8 @@ inline int grid_factor() {
     return f >= 1 && f <= 16 ? f : 1;
 }
 
-// CUTLASS's group tile scheduler walks each group's tiles along M, in swizzled blocks of this many tiles.
+// CUTLASS's group tile scheduler walks each group's tiles (in the order raster_along_n gives) in swizzled blocks of
+// this many tiles.
 // The 1x2-cluster ping-pong tile (mixtral-like experts of 8192 rows) takes 4: forward 1.01x-1.06x and weight
 // gradient 1.01x-1.02x faster than without (H200, with the padded bmm in the loop; docs/perf-notes.md v8).
 // Benchmark knob: GG_SM90_SWIZZLE=1|2|4|8 overrides it for every tile. Unset in normal use.
