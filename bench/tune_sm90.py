@@ -12,8 +12,8 @@ Usage:
       --out out/tune.json [--configs seed-300M,...] [--forms forward,...] [--variants coop128x256,coop128x256@g4]
 A variant is a GG_SM90_TILE name (or `auto`: the policy's own tile), optionally followed by @gF for
 GG_SM90_GRID=F (F persistent CTAs per SM) and/or @source or @store for GG_SM90_EPILOGUE (force the source or the
-store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @sX for GG_SM90_SWIZZLE=X
-(scheduler swizzle width 2, 4 or 8).
+store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @runR for GG_SM90_RUN_ROWS=R
+(tiles dealt to a cluster in runs of about R rows' work; @run0: one by one).
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_EPILOGUE"] = option
         elif option in ("rn", "rm"):
             env["GG_SM90_RASTER"] = option[1]
-        elif option.startswith("s") and option[1:] in ("2", "4", "8"):
-            env["GG_SM90_SWIZZLE"] = option[1:]
+        elif option.startswith("run") and option[3:].isdigit():
+            env["GG_SM90_RUN_ROWS"] = option[3:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @s2/@s4/@s8)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR)")
     return text, env
 
 

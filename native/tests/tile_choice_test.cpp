@@ -129,19 +129,32 @@ void knobs() {
 }
 
 void scheduler_order() {
-    // Swizzle 4 for the 1x2-cluster ping-pong tile, 1 elsewhere; the knob overrides both ways.
+    // Weight gradients of small experts deal their tiles in runs of 2048 rows' work, everything else one by one;
+    // GG_SM90_RUN_ROWS forces a value (0 to 2^20) for every call.
+    const gg::GmmProblem seed_grad = problem(16384, 512, 2048, 80, true);
+    const gg::GmmProblem seed_forward = problem(16384, 512, 2048, 80, false);
+    const gg::GmmProblem qwen_grad = problem(98304, 4096, 1408, 64, true);
     const struct {
         const char* value;
-        Sm90Tile tile;
+        const gg::GmmProblem* p;
+        const char* what;
         int want;
-    } swizzles[] = {{nullptr, Sm90Tile::kPingpong128x128Cluster1x2, 4}, {nullptr, Sm90Tile::kCooperative128x256, 1},
-                    {"8", Sm90Tile::kCooperative128x256, 8},           {"1", Sm90Tile::kPingpong128x128Cluster1x2, 1},
-                    {"3", Sm90Tile::kPingpong128x128Cluster1x2, 1},    {"", Sm90Tile::kPingpong128x128Cluster1x2, 4}};
-    for (const auto& s : swizzles) {
-        set_knob("GG_SM90_SWIZZLE", s.value);
-        expect_knob("GG_SM90_SWIZZLE", s.value, name(s.tile), gg::cutlass_sm90::swizzle_width(s.tile), s.want);
+    } runs[] = {{nullptr, &seed_grad, "seed-300M weight gradient", 2048},
+                {nullptr, &seed_forward, "seed-300M forward", 0},
+                {nullptr, &qwen_grad, "qwen-like weight gradient", 0},
+                {"0", &seed_grad, "seed-300M weight gradient", 0},
+                {"4096", &seed_forward, "seed-300M forward", 4096},
+                {"1048576", &qwen_grad, "qwen-like weight gradient", 1048576},
+                {"1048577", &seed_grad, "seed-300M weight gradient", 2048},
+                {"-1", &seed_forward, "seed-300M forward", 0},
+                {"12x", &seed_grad, "seed-300M weight gradient", 2048},
+                {"", &seed_grad, "seed-300M weight gradient", 2048}};
+    for (const auto& r : runs) {
+        set_knob("GG_SM90_RUN_ROWS", r.value);
+        expect_knob("GG_SM90_RUN_ROWS", r.value, r.what,
+                    gg::cutlass_sm90::tile_run_rows(*r.p, Sm90Tile::kCooperative128x256K32), r.want);
     }
-    unsetenv("GG_SM90_SWIZZLE");
+    unsetenv("GG_SM90_RUN_ROWS");
     // Along N for the 256x128 tile and for weight gradients on the cluster-free ping-pong tile, along M for the
     // others; GG_SM90_RASTER=n|m forces one order for all.
     const struct {
@@ -207,8 +220,8 @@ int main() {
     unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
     unsetenv("GG_SM90_GRID");
     unsetenv("GG_SM90_EPILOGUE");
-    unsetenv("GG_SM90_SWIZZLE");
     unsetenv("GG_SM90_RASTER");
+    unsetenv("GG_SM90_RUN_ROWS");
     benchmark_shapes();
     edge_shapes();
     epilogues();

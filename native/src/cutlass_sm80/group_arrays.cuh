@@ -123,6 +123,9 @@ struct GroupedLaunch {
     int device = 0;
     int sm_count = 0;
     cudaStream_t stream = nullptr;
+    // cutlass-sm90 only: the work, in rows reduced, of each run of consecutive output tiles dealt to one persistent
+    // cluster (cutlass_sm90/group_tile_order.cuh); 0 deals single tiles.
+    int32_t tile_run_rows = 0;
 };
 
 // Host-side part of a call, computed before the workspace is acquired (the kernel choice may depend on it).

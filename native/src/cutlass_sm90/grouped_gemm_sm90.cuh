@@ -1,6 +1,7 @@
 // CUTLASS 3.x pointer-array grouped GEMM for Hopper (sm_90a), after CUTLASS example 57_hopper_grouped_gemm:
 // TMA loads and stores, warp-specialized persistent kernels, problem shapes and per-group pointers and
-// strides on the device (filled by cutlass_sm80/group_arrays.cuh), fp32 accumulation.
+// strides on the device (filled by cutlass_sm80/group_arrays.cuh), fp32 accumulation, our own tile order
+// (group_tile_order.cuh).
 // Included only by the thin per-configuration TUs of this folder.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include "cutlass/half.h"
 #include "cutlass/kernel_hardware_info.h"
 
+#include "cutlass_sm90/group_tile_order.cuh"
 #include "cutlass_sm90/sm90_kernels.h"
 
 #if !defined(CUTLASS_ARCH_MMA_MODIFIABLE_TMA_SM90_SUPPORTED)
@@ -92,7 +94,8 @@ struct GroupedGemmConfig {
 
     using TileShape = typename TileTraits<Tile>::TileShape;
     using ClusterShape = typename TileTraits<Tile>::ClusterShape;
-    using ProblemShape = cutlass::gemm::GroupProblemShape<cute::Shape<int, int, int>>;  // (M, N, K) per group
+    // (M, N, K) per group; this type also selects our tile scheduler (group_tile_order.cuh).
+    using ProblemShape = GroupTileShapes;
 
     using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
         cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp,
@@ -181,8 +184,9 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
 
     typename Gemm::Arguments args;
     args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
-    args.problem_shape = {launch.problem_count, reinterpret_cast<Shape*>(arr.problem_sizes),
-                          reinterpret_cast<const Shape*>(launch.host_problem_sizes)};
+    args.problem_shape = GroupTileShapes(launch.problem_count, reinterpret_cast<Shape*>(arr.problem_sizes),
+                                         reinterpret_cast<const Shape*>(launch.host_problem_sizes),
+                                         launch.tile_run_rows);
     args.mainloop = {const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_a)),
                      reinterpret_cast<typename Config::StrideA*>(arr.lda),
                      const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_b)),
@@ -202,11 +206,12 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     args.epilogue.thread.dAlpha = {cute::_0{}, cute::_0{}, 0};
     args.epilogue.thread.dBeta = {cute::_0{}, cute::_0{}, 0};
     args.hw_info = hw_info;
-    // Tile order within each group and swizzle, per tile configuration (tile_choice.h).
+    // Tile order within each group, per tile configuration (tile_choice.h). No swizzle: CUTLASS sizes it from
+    // the smaller side of the (tiles, 1) grid it sees for grouped problems, so any width comes out as 1.
     using Raster = cutlass::gemm::kernel::detail::RasterOrderOptions;
     const bool along_n = raster_along_n(Config::kTile, Config::kOps == Operands::kTransA);
     args.scheduler.raster_order = along_n ? Raster::AlongN : Raster::AlongM;
-    args.scheduler.max_swizzle_size = swizzle_width(Config::kTile);
+    args.scheduler.max_swizzle_size = 1;
     return args;
 }
 

@@ -75,21 +75,7 @@ inline int grid_factor() {
     return f >= 1 && f <= 16 ? f : 1;
 }
 
-// CUTLASS's group tile scheduler walks each group's tiles (in the order raster_along_n gives) in swizzled blocks of
-// this many tiles.
-// The 1x2-cluster ping-pong tile (mixtral-like experts of 8192 rows) takes 4: forward 1.01x-1.06x and weight
-// gradient 1.01x-1.02x faster than without (H200, with the padded bmm in the loop; docs/perf-notes.md v8).
-// Benchmark knob: GG_SM90_SWIZZLE=1|2|4|8 overrides it for every tile. Unset in normal use.
-inline int swizzle_width(Sm90Tile tile) {
-    const char* v = std::getenv("GG_SM90_SWIZZLE");
-    if (v != nullptr && *v != '\0') {
-        const int s = std::atoi(v);
-        return s == 2 || s == 4 || s == 8 ? s : 1;
-    }
-    return tile == Sm90Tile::kPingpong128x128Cluster1x2 ? 4 : 1;
-}
-
-// The order CUTLASS's group scheduler walks each group's output tiles in. Along N for the two tiles of n = 1408
+// The order in which each group's output tiles are walked. Along N for the two tiles of n = 1408
 // (qwen-like: 11 tiles of 128 columns), where the tiles that share a block of rows then run together:
 // - the 256x128 forward tile: 0.99-1.01x under uniform routing and 1.07-1.11x under zipf against along M;
 // - the cluster-free ping-pong tile in weight gradients: 0.98-1.00x uniform, 1.14x zipf.
@@ -151,8 +137,30 @@ struct Sm90TilePolicy {
     // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
     int64_t min_rows_per_expert_256_rows = 1024;
+    // Weight gradients with fewer rows per expert than this deal their tiles in runs of about this many rows'
+    // work (seed-300M: 205 rows, small-experts: 256; qwen-like's 1536 lost 2-4% with runs of 2).
+    int64_t max_rows_per_expert_transa_runs = 1024;
+    int32_t transa_run_rows = 2048;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
+
+// The work, in rows reduced, of each run of consecutive output tiles of one expert that the round-robin deal hands
+// to a persistent cluster (group_tile_order.cuh): a run holds up to run_rows / (expert's rows + 256) tiles (the
+// largest divisor of the expert's tile count within that). Weight gradients of small experts take runs of ~2048
+// rows' work; everything else single tiles (0, CUTLASS's order). Fixed runs of 4 tiles measured 1.09-1.11x on
+// uniform seed-300M and small-experts weight gradients but 0.58-0.98x on forwards (H200, docs/perf-notes.md v10).
+// Benchmark knob: GG_SM90_RUN_ROWS=<rows> (0 to 1048576) forces it for every call. Unset in normal use.
+inline int32_t tile_run_rows(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    (void)tile;
+    const char* v = std::getenv("GG_SM90_RUN_ROWS");
+    if (v != nullptr && *v != '\0') {
+        char* end = nullptr;
+        const long r = std::strtol(v, &end, 10);
+        if (end != v && *end == '\0' && r >= 0 && r <= (1 << 20)) return static_cast<int32_t>(r);
+    }
+    const int64_t rows_per_expert = p.m / (p.num_experts > 0 ? p.num_experts : 1);
+    return p.trans_a && rows_per_expert < policy.max_rows_per_expert_transa_runs ? policy.transa_run_rows : 0;
+}
 
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
 // (device counts: on average half a tile of M is wasted per expert).
