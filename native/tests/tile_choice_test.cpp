@@ -152,7 +152,7 @@ void scheduler_order() {
     for (const auto& r : runs) {
         set_knob("GG_SM90_RUN_ROWS", r.value);
         expect_knob("GG_SM90_RUN_ROWS", r.value, r.what,
-                    gg::cutlass_sm90::tile_run_rows(*r.p, Sm90Tile::kCooperative128x256K32), r.want);
+                    gg::cutlass_sm90::tile_run_rows(*r.p), r.want);
     }
     unsetenv("GG_SM90_RUN_ROWS");
     // Along N for the 256x128 tile and for weight gradients on the cluster-free ping-pong tile, along M for the

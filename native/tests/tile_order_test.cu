@@ -35,10 +35,10 @@ struct Layout {
 };
 
 // One warp per CTA; CTA b is CTA (b % (CM * CN)) of cluster b / (CM * CN).
-template <int TM, int TN, int TK, int CM, int CN>
+template <int TM, int TN, int CM, int CN>
 __global__ void walk_kernel(GroupTileShapes shapes, uint64_t clusters, bool along_n, Layout layout, int* visits,
                             unsigned long long* cluster_units, int* errors, int64_t max_steps) {
-    using Walk = gg::cutlass_sm90::GroupTileWalk<TM, TN, TK, CM, CN>;
+    using Walk = gg::cutlass_sm90::GroupTileWalk<TM, TN, CM, CN>;
     const uint64_t cluster = blockIdx.x / (CM * CN);
     const int rank = blockIdx.x % (CM * CN);
     const int offset_m = rank / CN, offset_n = rank % CN;
@@ -68,12 +68,12 @@ struct Case {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-template <int TM, int TN, int TK, int CM, int CN>
+template <int TM, int TN, int CM, int CN>
 int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, const char* tile_name) {
     const int groups = static_cast<int>(c.shapes.size());
     std::vector<int64_t> base(groups + 1, 0);
     std::vector<int32_t> pm(groups), pn(groups);
-    using Walk = gg::cutlass_sm90::GroupTileWalk<TM, TN, TK, CM, CN>;
+    using Walk = gg::cutlass_sm90::GroupTileWalk<TM, TN, CM, CN>;
     GroupTileShapes shapes(groups, nullptr, nullptr, run_rows);
     std::vector<uint64_t> run_units;  // units of every run, in deal order
     for (int g = 0; g < groups; ++g) {
@@ -115,7 +115,7 @@ int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, c
     CHECK_CUDA(cudaMemset(d_units, 0, sizeof(unsigned long long) * clusters));
 
     shapes.problem_shapes = d_shapes;
-    walk_kernel<TM, TN, TK, CM, CN><<<static_cast<unsigned>(clusters * CM * CN), 32>>>(
+    walk_kernel<TM, TN, CM, CN><<<static_cast<unsigned>(clusters * CM * CN), 32>>>(
         shapes, clusters, along_n, Layout{d_base, d_pm, d_pn}, d_visits, d_units, d_errors, base[groups] + 1);
     CHECK_CUDA(cudaGetLastError());
     CHECK_CUDA(cudaDeviceSynchronize());
@@ -217,7 +217,7 @@ std::vector<Case> make_cases() {
     return cases;
 }
 
-template <int TM, int TN, int TK, int CM, int CN>
+template <int TM, int TN, int CM, int CN>
 int run_tile(const std::vector<Case>& cases, const char* tile_name, int sms, int* runs) {
     int failures = 0;
     const uint64_t cluster_counts[] = {1, 7, uint64_t(sms) / (CM * CN), uint64_t(2 * sms) / (CM * CN), 5000};
@@ -225,7 +225,7 @@ int run_tile(const std::vector<Case>& cases, const char* tile_name, int sms, int
         for (int32_t run_rows : {0, 700, 2048, 1 << 20}) {
             for (bool along_n : {false, true}) {
                 for (uint64_t clusters : cluster_counts) {
-                    failures += run_case<TM, TN, TK, CM, CN>(c, run_rows, along_n, clusters, tile_name);
+                    failures += run_case<TM, TN, CM, CN>(c, run_rows, along_n, clusters, tile_name);
                     ++*runs;
                 }
             }
@@ -246,10 +246,10 @@ int main() {
     CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
     const std::vector<Case> cases = make_cases();
     int runs = 0, failures = 0;
-    failures += run_tile<128, 256, 64, 1, 1>(cases, "128x256 1x1", prop.multiProcessorCount, &runs);
-    failures += run_tile<128, 256, 32, 2, 1>(cases, "128x256x32 2x1", prop.multiProcessorCount, &runs);
-    failures += run_tile<128, 128, 64, 1, 2>(cases, "128x128 1x2", prop.multiProcessorCount, &runs);
-    failures += run_tile<256, 128, 64, 1, 1>(cases, "256x128 1x1", prop.multiProcessorCount, &runs);
+    failures += run_tile<128, 256, 1, 1>(cases, "128x256 1x1", prop.multiProcessorCount, &runs);
+    failures += run_tile<128, 256, 2, 1>(cases, "128x256 2x1", prop.multiProcessorCount, &runs);
+    failures += run_tile<128, 128, 1, 2>(cases, "128x128 1x2", prop.multiProcessorCount, &runs);
+    failures += run_tile<256, 128, 1, 1>(cases, "256x128 1x1", prop.multiProcessorCount, &runs);
     std::printf("tile order: %d of %d walks correct\n", runs - failures, runs);
     return failures == 0 ? 0 : 1;
 }

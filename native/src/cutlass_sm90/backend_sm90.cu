@@ -89,7 +89,7 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     launch.device = ctx.device.ordinal;
     launch.sm_count = sm_count;
     launch.stream = p.stream;
-    launch.tile_run_rows = cutlass_sm90::tile_run_rows(p, tile);
+    launch.tile_run_rows = cutlass_sm90::tile_run_rows(p);
     return kernel.run(launch);
 }
 

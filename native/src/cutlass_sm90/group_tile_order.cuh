@@ -66,7 +66,7 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
 // Units are cluster-sized blocks of tiles (the CTAs of a cluster share one unit, each its own tile of it); each
 // group's units, in walk order, form runs of run_length(K, units) units; the runs of all groups,
 // group after group, are dealt round-robin: cluster c runs runs c, c + clusters, c + 2 * clusters, ...
-template <int TileM, int TileN, int TileK, int ClusterM, int ClusterN>
+template <int TileM, int TileN, int ClusterM, int ClusterN>
 class GroupTileWalk {
 public:
     struct Tile {
@@ -91,7 +91,7 @@ public:
     CUTLASS_DEVICE Tile current(GroupTileShapes const& shapes) {
         Tile t;
         if (!seek(shapes, run_)) return t;
-        const uint64_t unit = (run_ - g_first_run_) * g_.run + in_run_;
+        const uint64_t unit = unit_in_group();
         const uint64_t minor = unit % g_.along, major = unit / g_.along;
         t.m = static_cast<int32_t>((along_n_ ? major : minor) * ClusterM + offset_m_);
         t.n = static_cast<int32_t>((along_n_ ? minor : major) * ClusterN + offset_n_);
@@ -103,8 +103,7 @@ public:
     CUTLASS_DEVICE Tile advance(GroupTileShapes const& shapes, uint32_t count = 1) {
         for (uint32_t i = 0; i < count; ++i) {
             if (!seek(shapes, run_)) return Tile{};
-            const uint64_t next_unit = (run_ - g_first_run_) * g_.run + in_run_ + 1;
-            if (in_run_ + 1 < g_.run && next_unit < g_.units) {
+            if (in_run_ + 1 < g_.run && unit_in_group() + 1 < g_.units) {
                 ++in_run_;
             } else {
                 in_run_ = 0;
@@ -138,6 +137,9 @@ private:
         g.runs = (g.units + g.run - 1) / g.run;
         return g;
     }
+
+    // The current unit's index within the cached group (valid after seek).
+    CUTLASS_DEVICE uint64_t unit_in_group() const { return (run_ - g_first_run_) * g_.run + in_run_; }
 
     static CUTLASS_DEVICE uint64_t warp_inclusive_sum(uint64_t v) {
         const int lane = cutlass::canonical_lane_idx();
@@ -190,12 +192,12 @@ private:
 
 // CUTLASS's group scheduler with the walk above. The host-side parts (grid shape, params, workspace) and the
 // device-side pipeline handoff (fetch_next_work) are CUTLASS's; which tile comes next is ours.
-template <class Shapes, uint32_t Stages, class TileShape, class ClusterShape>
+template <uint32_t Stages, class TileShape, class ClusterShape>
 class OrderedGroupScheduler
-    : public cutlass::gemm::kernel::detail::PersistentTileSchedulerSm90Group<Shapes, Stages> {
-    using Base = cutlass::gemm::kernel::detail::PersistentTileSchedulerSm90Group<Shapes, Stages>;
-    using Walk = GroupTileWalk<cute::size<0>(TileShape{}), cute::size<1>(TileShape{}), cute::size<2>(TileShape{}),
-                               cute::size<0>(ClusterShape{}), cute::size<1>(ClusterShape{})>;
+    : public cutlass::gemm::kernel::detail::PersistentTileSchedulerSm90Group<GroupTileShapes, Stages> {
+    using Base = cutlass::gemm::kernel::detail::PersistentTileSchedulerSm90Group<GroupTileShapes, Stages>;
+    using Walk = GroupTileWalk<cute::size<0>(TileShape{}), cute::size<1>(TileShape{}), cute::size<0>(ClusterShape{}),
+                               cute::size<1>(ClusterShape{})>;
 
 public:
     using WorkTileInfo = typename Base::WorkTileInfo;
@@ -249,7 +251,6 @@ private:
 namespace cutlass::gemm::kernel::detail {
 template <class TileShape, class ClusterShape, uint32_t Stages>
 struct TileSchedulerSelector<GroupScheduler, arch::Sm90, TileShape, ClusterShape, Stages, gg::cutlass_sm90::GroupTileShapes> {
-    using Scheduler = gg::cutlass_sm90::OrderedGroupScheduler<gg::cutlass_sm90::GroupTileShapes, Stages, TileShape,
-                                                              ClusterShape>;
+    using Scheduler = gg::cutlass_sm90::OrderedGroupScheduler<Stages, TileShape, ClusterShape>;
 };
 }  // namespace cutlass::gemm::kernel::detail

@@ -144,22 +144,23 @@ struct Sm90TilePolicy {
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
+// The policy's size measure: rows per expert on average (device counts give no more than that).
+inline int64_t mean_rows_per_expert(const GmmProblem& p) { return p.m / (p.num_experts > 0 ? p.num_experts : 1); }
+
 // The work, in rows reduced, of each run of consecutive output tiles of one expert that the round-robin deal hands
 // to a persistent cluster (group_tile_order.cuh): a run holds up to run_rows / (expert's rows + 256) tiles (the
 // largest divisor of the expert's tile count within that). Weight gradients of small experts take runs of ~2048
 // rows' work; everything else single tiles (0, CUTLASS's order). Fixed runs of 4 tiles measured 1.09-1.11x on
 // uniform seed-300M and small-experts weight gradients but 0.58-0.98x on forwards (H200, docs/perf-notes.md v10).
 // Benchmark knob: GG_SM90_RUN_ROWS=<rows> (0 to 1048576) forces it for every call. Unset in normal use.
-inline int32_t tile_run_rows(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    (void)tile;
+inline int32_t tile_run_rows(const GmmProblem& p, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     const char* v = std::getenv("GG_SM90_RUN_ROWS");
     if (v != nullptr && *v != '\0') {
         char* end = nullptr;
         const long r = std::strtol(v, &end, 10);
         if (end != v && *end == '\0' && r >= 0 && r <= (1 << 20)) return static_cast<int32_t>(r);
     }
-    const int64_t rows_per_expert = p.m / (p.num_experts > 0 ? p.num_experts : 1);
-    return p.trans_a && rows_per_expert < policy.max_rows_per_expert_transa_runs ? policy.transa_run_rows : 0;
+    return p.trans_a && mean_rows_per_expert(p) < policy.max_rows_per_expert_transa_runs ? policy.transa_run_rows : 0;
 }
 
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
@@ -187,7 +188,7 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     if (static_cast<double>(large_tiles) < policy.min_large_tiles_per_sm * (sm_count > 0 ? sm_count : 1)) {
         return Sm90Tile::kPingpong128x128;
     }
-    const int64_t rows_per_expert = p.m / (p.num_experts > 0 ? p.num_experts : 1);
+    const int64_t rows_per_expert = mean_rows_per_expert(p);
     const bool n_in_256_tiles = p.n % 256 == 0;
     if (p.trans_a) {
         // Output tiles are K x N per expert, reduced over the expert's rows.
