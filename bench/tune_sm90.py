@@ -13,7 +13,8 @@ Usage:
 A variant is a GG_SM90_TILE name (or `auto`: the policy's own tile), optionally followed by @gF for
 GG_SM90_GRID=F (F persistent CTAs per SM) and/or @source or @store for GG_SM90_EPILOGUE (force the source or the
 store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @runR for GG_SM90_RUN_ROWS=R
-(tiles dealt to a cluster in runs of about R rows' work; @run0: one by one).
+(tiles dealt to a cluster in runs of about R rows' work; @run0: one by one), @claimL for GG_SM90_CLAIM=L (clusters
+of one CTA claim each next run from a counter, at most L tiles ahead; @claim0: the static deal).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import groupedgemm_ctypes as gg  # noqa: E402
 import problems as pf  # noqa: E402
 import torch_baseline as tb  # noqa: E402
 
-TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32",
+TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32", "coop128x256k32c1x1",
          "pingpong128x128c1x2")
 
 
@@ -46,10 +47,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_RASTER"] = option[1]
         elif option.startswith("run") and option[3:].isdigit():
             env["GG_SM90_RUN_ROWS"] = option[3:]
+        elif option.startswith("claim") and option[5:].isdigit():
+            env["GG_SM90_CLAIM"] = option[5:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL)")
     return text, env
 
 

@@ -25,6 +25,7 @@ const char* name(Sm90Tile t) {
         case Sm90Tile::kCooperative256x128: return "coop256x128";
         case Sm90Tile::kPingpong128x128Cluster1x2: return "pingpong128x128c1x2";
         case Sm90Tile::kCooperative128x256K32: return "coop128x256k32";
+        case Sm90Tile::kCooperative128x256K32Cluster1x1: return "coop128x256k32c1x1";
     }
     return "?";
 }
@@ -74,14 +75,15 @@ void benchmark_shapes() {
         int64_t m, e, k, n;
         Sm90Tile forward, weight_grad;
     } shapes[] = {
-        {"seed-300M", 16384, 80, 512, 2048, Sm90Tile::kCooperative128x256Cluster1x1, Sm90Tile::kCooperative128x256K32},
+        {"seed-300M", 16384, 80, 512, 2048, Sm90Tile::kCooperative128x256Cluster1x1,
+         Sm90Tile::kCooperative128x256K32Cluster1x1},
         {"qwen-moe-like", 98304, 64, 4096, 1408, Sm90Tile::kCooperative256x128, Sm90Tile::kPingpong128x128},
         {"deepseek-like", 524288, 256, 7168, 2048, Sm90Tile::kCooperative128x256Cluster1x1,
-         Sm90Tile::kCooperative128x256},
+         Sm90Tile::kCooperative128x256Cluster1x1},
         {"mixtral-like", 65536, 8, 4096, 14336, Sm90Tile::kPingpong128x128Cluster1x2,
-         Sm90Tile::kPingpong128x128Cluster1x2},
+         Sm90Tile::kCooperative128x256Cluster1x1},
         {"small-experts", 32768, 128, 2048, 768, Sm90Tile::kCooperative128x256Cluster1x1,
-         Sm90Tile::kCooperative128x256K32},
+         Sm90Tile::kCooperative128x256K32Cluster1x1},
     };
     for (const Shape& s : shapes) {
         expect(s.name, problem(s.m, s.k, s.n, s.e, false), nullptr, s.forward);
@@ -155,6 +157,29 @@ void scheduler_order() {
                     gg::cutlass_sm90::tile_run_rows(*r.p), r.want);
     }
     unsetenv("GG_SM90_RUN_ROWS");
+    // Weight gradients on the cluster-free cooperative tiles claim their tiles 4 ahead; forwards, the ping-pong
+    // weight gradient and the clustered tiles keep the static deal; GG_SM90_CLAIM forces a value (0 to 7).
+    const struct {
+        const char* value;
+        const gg::GmmProblem* p;
+        Sm90Tile tile;
+        const char* what;
+        int want;
+    } claims[] = {{nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
+                  {nullptr, &seed_grad, Sm90Tile::kCooperative128x256Cluster1x1, "weight gradient, coop128x256c1x1", 4},
+                  {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32, "weight gradient, 2x1 cluster", 0},
+                  {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "qwen-like weight gradient", 0},
+                  {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+                  {"0", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 0},
+                  {"7", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 7},
+                  {"8", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
+                  {"-1", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+                  {"", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4}};
+    for (const auto& c : claims) {
+        set_knob("GG_SM90_CLAIM", c.value);
+        expect_knob("GG_SM90_CLAIM", c.value, c.what, gg::cutlass_sm90::tile_claim_ahead(*c.p, c.tile), c.want);
+    }
+    unsetenv("GG_SM90_CLAIM");
     // Along N for the 256x128 tile and for weight gradients on the cluster-free ping-pong tile, along M for the
     // others; GG_SM90_RASTER=n|m forces one order for all.
     const struct {
@@ -168,6 +193,7 @@ void scheduler_order() {
                    {nullptr, Sm90Tile::kPingpong128x128, false, false},
                    {nullptr, Sm90Tile::kPingpong128x128Cluster1x2, true, false},
                    {nullptr, Sm90Tile::kCooperative128x256K32, true, false},
+                   {nullptr, Sm90Tile::kCooperative128x256K32Cluster1x1, true, false},
                    {"n", Sm90Tile::kCooperative128x256Cluster1x1, false, true},
                    {"m", Sm90Tile::kCooperative256x128, false, false},
                    {"m", Sm90Tile::kPingpong128x128, true, false},
@@ -196,7 +222,7 @@ void epilogues() {
         set_knob("GG_SM90_EPILOGUE", c.knob);
         p.accumulate = c.accumulate;
         expect_knob("GG_SM90_EPILOGUE", c.knob, c.accumulate ? "accumulate" : "",
-                    static_cast<int>(choose_epilogue(p, Sm90Tile::kCooperative128x256K32)), static_cast<int>(c.want));
+                    static_cast<int>(choose_epilogue(p, Sm90Tile::kCooperative128x256K32Cluster1x1)), static_cast<int>(c.want));
     }
     unsetenv("GG_SM90_EPILOGUE");
     // The measured exception: the weight gradient on the cluster-free ping-pong tile keeps the source epilogue,
@@ -222,6 +248,7 @@ int main() {
     unsetenv("GG_SM90_EPILOGUE");
     unsetenv("GG_SM90_RASTER");
     unsetenv("GG_SM90_RUN_ROWS");
+    unsetenv("GG_SM90_CLAIM");
     benchmark_shapes();
     edge_shapes();
     epilogues();

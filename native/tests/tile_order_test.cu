@@ -2,7 +2,9 @@
 // tile of every group is visited exactly once, padding tiles (a cluster's share beyond a group's edge) at most
 // once, nothing outside the padded grid, and every cluster runs exactly the runs the round-robin deal gives it.
 // Random group shapes (empty groups, more than 32 groups, more clusters than tiles, reductions from 0 rows to
-// thousands), several run sizes, both walk directions and the three cluster shapes the kernels use.
+// thousands), several run sizes, both walk directions and the three cluster shapes the kernels use; for clusters
+// of one CTA also with claimed runs (a shared counter), where the shares depend on timing and only the totals are
+// checked.
 // Exit code 77 (ctest: skipped) without a CUDA device.
 #include <cuda_runtime.h>
 
@@ -69,7 +71,7 @@ struct Case {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 template <int TM, int TN, int CM, int CN>
-int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, const char* tile_name) {
+int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, bool claims, const char* tile_name) {
     const int groups = static_cast<int>(c.shapes.size());
     std::vector<int64_t> base(groups + 1, 0);
     std::vector<int32_t> pm(groups), pn(groups);
@@ -97,6 +99,7 @@ int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, c
     int32_t *d_pm = nullptr, *d_pn = nullptr;
     int *d_visits = nullptr, *d_errors = nullptr;
     unsigned long long* d_units = nullptr;
+    uint32_t* d_claims = nullptr;
     CHECK_CUDA(cudaMalloc(&d_shapes, sizeof(Shape) * std::max(groups, 1)));
     CHECK_CUDA(cudaMalloc(&d_base, sizeof(int64_t) * (groups + 1)));
     CHECK_CUDA(cudaMalloc(&d_pm, sizeof(int32_t) * std::max(groups, 1)));
@@ -104,6 +107,8 @@ int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, c
     CHECK_CUDA(cudaMalloc(&d_visits, sizeof(int) * slots));
     CHECK_CUDA(cudaMalloc(&d_errors, sizeof(int)));
     CHECK_CUDA(cudaMalloc(&d_units, sizeof(unsigned long long) * clusters));
+    CHECK_CUDA(cudaMalloc(&d_claims, sizeof(uint32_t)));
+    CHECK_CUDA(cudaMemset(d_claims, 0, sizeof(uint32_t)));
     if (groups > 0) {
         CHECK_CUDA(cudaMemcpy(d_shapes, c.shapes.data(), sizeof(Shape) * groups, cudaMemcpyHostToDevice));
         CHECK_CUDA(cudaMemcpy(d_pm, pm.data(), sizeof(int32_t) * groups, cudaMemcpyHostToDevice));
@@ -115,6 +120,7 @@ int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, c
     CHECK_CUDA(cudaMemset(d_units, 0, sizeof(unsigned long long) * clusters));
 
     shapes.problem_shapes = d_shapes;
+    shapes.claim_counter = claims ? d_claims : nullptr;
     walk_kernel<TM, TN, CM, CN><<<static_cast<unsigned>(clusters * CM * CN), 32>>>(
         shapes, clusters, along_n, Layout{d_base, d_pm, d_pn}, d_visits, d_units, d_errors, base[groups] + 1);
     CHECK_CUDA(cudaGetLastError());
@@ -127,14 +133,14 @@ int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, c
     CHECK_CUDA(cudaMemcpy(units.data(), d_units, sizeof(unsigned long long) * clusters, cudaMemcpyDeviceToHost));
     CHECK_CUDA(cudaMemcpy(&errors, d_errors, sizeof(int), cudaMemcpyDeviceToHost));
     for (void* p : {(void*)d_shapes, (void*)d_base, (void*)d_pm, (void*)d_pn, (void*)d_visits, (void*)d_errors,
-                    (void*)d_units}) {
+                    (void*)d_units, (void*)d_claims}) {
         CHECK_CUDA(cudaFree(p));
     }
 
     int bad = 0;
     char what[256];
-    std::snprintf(what, sizeof(what), "%s, tile %s, runs of %d rows, along %s, %llu clusters", c.name, tile_name,
-                  run_rows, along_n ? "N" : "M", static_cast<unsigned long long>(clusters));
+    std::snprintf(what, sizeof(what), "%s, tile %s, runs of %d rows, along %s, %llu clusters%s", c.name, tile_name,
+                  run_rows, along_n ? "N" : "M", static_cast<unsigned long long>(clusters), claims ? ", claimed" : "");
     if (errors != 0) {
         std::printf("FAIL %s: %d visits outside the padded tile grid or past the step budget\n", what, errors);
         ++bad;
@@ -152,8 +158,17 @@ int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, c
             }
         }
     }
-    // Cluster c runs runs c, c + clusters, c + 2 * clusters, ...
-    for (uint64_t cl = 0; cl < clusters && bad < 5; ++cl) {
+    // Cluster c runs runs c, c + clusters, c + 2 * clusters, ... (with claims: all clusters together run every unit)
+    if (claims) {
+        unsigned long long ran = 0, want = 0;
+        for (uint64_t cl = 0; cl < clusters; ++cl) ran += units[cl];
+        for (uint64_t u : run_units) want += u;
+        if (ran != want) {
+            std::printf("FAIL %s: the clusters ran %llu units, the groups have %llu\n", what, ran, want);
+            ++bad;
+        }
+    }
+    for (uint64_t cl = 0; cl < clusters && !claims && bad < 5; ++cl) {
         uint64_t want = 0;
         for (uint64_t q = cl; q < run_units.size(); q += clusters) want += run_units[q];
         if (units[cl] != want) {
@@ -225,8 +240,11 @@ int run_tile(const std::vector<Case>& cases, const char* tile_name, int sms, int
         for (int32_t run_rows : {0, 700, 2048, 1 << 20}) {
             for (bool along_n : {false, true}) {
                 for (uint64_t clusters : cluster_counts) {
-                    failures += run_case<TM, TN, CM, CN>(c, run_rows, along_n, clusters, tile_name);
-                    ++*runs;
+                    for (bool claims : {false, true}) {
+                        if (claims && CM * CN != 1) continue;  // the walk claims for clusters of one CTA only
+                        failures += run_case<TM, TN, CM, CN>(c, run_rows, along_n, clusters, claims, tile_name);
+                        ++*runs;
+                    }
                 }
             }
         }

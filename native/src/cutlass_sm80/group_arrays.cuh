@@ -110,6 +110,7 @@ struct GroupArrays {
     size_t zero_bytes = 0;
     void* kernel_workspace = nullptr;  // the CUTLASS kernel's own workspace (kernel_workspace_bytes), or null
     size_t kernel_workspace_bytes = 0;
+    uint32_t* tile_claims = nullptr;   // cutlass-sm90's claimed-run counter, zeroed by the fill kernel
 };
 
 // Everything a kernel configuration needs to launch.
@@ -126,6 +127,9 @@ struct GroupedLaunch {
     // cutlass-sm90 only: the work, in rows reduced, of each run of consecutive output tiles dealt to one persistent
     // cluster (cutlass_sm90/group_tile_order.cuh); 0 deals single tiles.
     int32_t tile_run_rows = 0;
+    // cutlass-sm90 only, clusters of one CTA: > 0 lets each cluster claim its next run when it needs it, at most this
+    // many tiles ahead (arrays.tile_claims); 0 keeps the static round-robin deal.
+    int32_t tile_claim_ahead = 0;
 };
 
 // Host-side part of a call, computed before the workspace is acquired (the kernel choice may depend on it).

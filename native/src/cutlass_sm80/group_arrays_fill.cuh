@@ -25,8 +25,10 @@ __device__ __forceinline__ void write_group(int64_t e, int64_t begin, int64_t ro
     out.ldc[e] = g.ldc;
 }
 
-// Clears the zero operand, 16-byte words first, first + step, ...
-__device__ __forceinline__ void clear_zero_operand(int64_t first, int64_t step, const GroupArrays& out) {
+// Clears the call's scratch: the zero operand, 16-byte words first, first + step, ..., and (thread 0) the claim
+// counter of cutlass-sm90's tile walk, which the GEMM after this kernel reads only once this grid is complete.
+__device__ __forceinline__ void clear_scratch(int64_t first, int64_t step, const GroupArrays& out) {
+    if (first == 0 && out.tile_claims != nullptr) *out.tile_claims = 0;
     const int64_t zero_words = static_cast<int64_t>(out.zero_bytes / sizeof(uint4));
     for (int64_t i = first; i < zero_words; i += step) {
         static_cast<uint4*>(out.zeros)[i] = make_uint4(0, 0, 0, 0);
@@ -37,7 +39,7 @@ __device__ __forceinline__ void clear_zero_operand(int64_t first, int64_t step, 
 __device__ __forceinline__ void fill_group_arrays_range(int64_t first, int64_t step, const GroupRule& rule,
                                                         int32_t experts, const char* a, const char* b, char* c,
                                                         int32_t element_bytes, const GroupArrays& out) {
-    clear_zero_operand(first, step, out);
+    clear_scratch(first, step, out);
     for (int64_t e = first; e < experts; e += step) {
         const int64_t begin = out.offsets[e];
         write_group(e, begin, out.offsets[e + 1] - begin, rule, a, b, c, element_bytes, out);
@@ -104,7 +106,7 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
     const int64_t before_warp = warp == 0 ? 0 : warp_totals[warp - 1];
     const int64_t total = warp_totals[warps - 1];
 
-    clear_zero_operand(t, blockDim.x, out);
+    clear_scratch(t, blockDim.x, out);
     if (t < experts) {
         if (raw < 0) atomicOr(&negative_seen, 1);
         // Clamping each prefix to m clamps each group so that none runs past row m.
@@ -124,7 +126,7 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
 struct WorkspacePlan {
     static constexpr size_t kAlign = 256;
     size_t offsets = 0, problem_sizes = 0, ptr_a = 0, ptr_b = 0, ptr_c = 0, lda = 0, ldb = 0, ldc = 0;
-    size_t zeros = 0, kernel_workspace = 0, total = 0;
+    size_t zeros = 0, kernel_workspace = 0, tile_claims = 0, total = 0;
 
     static size_t round_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
@@ -146,6 +148,7 @@ struct WorkspacePlan {
         ldc = take(e * sizeof(int64_t));
         zeros = take(zero_bytes);
         kernel_workspace = take(kernel_workspace_bytes);
+        tile_claims = take(sizeof(uint32_t));
         total = at;
     }
 };
@@ -184,6 +187,7 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     out.zero_bytes = zero_bytes;
     out.kernel_workspace = kernel_workspace_bytes ? base + plan.kernel_workspace : nullptr;
     out.kernel_workspace_bytes = kernel_workspace_bytes;
+    out.tile_claims = reinterpret_cast<uint32_t*>(base + plan.tile_claims);
 
     const char* a = static_cast<const char*>(p.a);
     const char* b = static_cast<const char*>(p.b);

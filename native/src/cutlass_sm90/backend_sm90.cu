@@ -37,6 +37,8 @@ constexpr KernelEntry entry(Sm90Tile tile, Sm90Epilogue epi) {
         case Sm90Tile::kCooperative256x128: return entry<DType, Ops, Sm90Tile::kCooperative256x128>(epi);
         case Sm90Tile::kPingpong128x128Cluster1x2: return entry<DType, Ops, Sm90Tile::kPingpong128x128Cluster1x2>(epi);
         case Sm90Tile::kCooperative128x256K32: return entry<DType, Ops, Sm90Tile::kCooperative128x256K32>(epi);
+        case Sm90Tile::kCooperative128x256K32Cluster1x1:
+            return entry<DType, Ops, Sm90Tile::kCooperative128x256K32Cluster1x1>(epi);
     }
     return {nullptr, nullptr};
 }
@@ -90,6 +92,7 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     launch.sm_count = sm_count;
     launch.stream = p.stream;
     launch.tile_run_rows = cutlass_sm90::tile_run_rows(p);
+    launch.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile);
     return kernel.run(launch);
 }
 

@@ -36,6 +36,12 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
     // The work of one run, in rows reduced: a group's runs hold up to run_rows / (K + kTileOverheadRows) units
     // (at most kMaxRun; see run_length). 0: runs of one unit, CUTLASS's order.
     int32_t run_rows = 0;
+    // Claimed runs (clusters of one CTA only): after its first run, dealt as above, a cluster takes the next run from
+    // this counter (zeroed by the preparation kernel before every launch) instead of the next of its round-robin
+    // share, so clusters that drew cheap tiles take more of them. Null: the static deal.
+    uint32_t* claim_counter = nullptr;
+    // With claims, how many tiles the scheduler warp may claim ahead of the tile its consumers run (1 to Stages - 1).
+    int32_t claim_ahead = 1;
     // A tile's fixed cost (prologue, epilogue, expert change) in rows of its reduction: ~250 on H200
     // (docs/perf-notes.md v9's schedule model).
     static constexpr int32_t kTileOverheadRows = 256;
@@ -43,8 +49,11 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
 
     GroupTileShapes() = default;
     GroupTileShapes(int32_t groups, UnderlyingProblemShape* device_shapes, UnderlyingProblemShape const* host_shapes,
-                    int32_t rows_per_run)
-        : Base{groups, device_shapes, host_shapes}, run_rows(rows_per_run > 0 ? rows_per_run : 0) {}
+                    int32_t rows_per_run, uint32_t* claims = nullptr, int32_t ahead = 1)
+        : Base{groups, device_shapes, host_shapes},
+          run_rows(rows_per_run > 0 ? rows_per_run : 0),
+          claim_counter(claims),
+          claim_ahead(ahead) {}
 
     // Units in each run of a group of `units` units that reduces over k rows: the largest divisor of `units` within
     // the run's work, so that every run of a group is equally long. Runs of unequal length repeat with a period
@@ -66,6 +75,8 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
 // Units are cluster-sized blocks of tiles (the CTAs of a cluster share one unit, each its own tile of it); each
 // group's units, in walk order, form runs of run_length(K, units) units; the runs of all groups,
 // group after group, are dealt round-robin: cluster c runs runs c, c + clusters, c + 2 * clusters, ...
+// With a claim counter (clusters of one CTA), cluster c runs run c first and then runs clusters + the counter's
+// next value, each claimed when the cluster needs it: every run still runs once, in increasing order per cluster.
 template <int TileM, int TileN, int ClusterM, int ClusterN>
 class GroupTileWalk {
 public:
@@ -107,7 +118,7 @@ public:
                 ++in_run_;
             } else {
                 in_run_ = 0;
-                run_ += clusters_;
+                run_ = next_run(shapes);
             }
         }
         return current(shapes);
@@ -136,6 +147,14 @@ private:
         g.run = static_cast<uint64_t>(shapes.run_length(cute::get<2>(shape), static_cast<int64_t>(g.units)));
         g.runs = (g.units + g.run - 1) / g.run;
         return g;
+    }
+
+    // The run after the current one: the next of the round-robin share, or the next claimed.
+    CUTLASS_DEVICE uint64_t next_run(GroupTileShapes const& shapes) const {
+        if (shapes.claim_counter == nullptr || ClusterM * ClusterN != 1) return run_ + clusters_;
+        uint32_t claimed = 0;
+        if (cutlass::canonical_lane_idx() == 0) claimed = atomicAdd(shapes.claim_counter, 1u);
+        return clusters_ + __shfl_sync(0xffffffffu, claimed, 0);
     }
 
     // The current unit's index within the cached group (valid after seek).
@@ -224,8 +243,24 @@ public:
 
     // Called by the scheduler warp: the next tile, handed to the other warps through the scheduler pipeline as
     // CUTLASS's group scheduler does.
+    // With claims, the warp first waits until the consumers have taken the tile claim_ahead places back, so that
+    // a run is claimed when its cluster is about to need it, not as soon as a pipeline slot is free (up to Stages
+    // tiles early, which would make the claims as static as the round-robin deal).
     template <typename Pipeline, typename PipelineState>
     CUTLASS_DEVICE auto advance_to_next_work(Pipeline& pipeline, PipelineState state, uint32_t advance_count = 1) {
+        auto const& shapes = this->scheduler_params.problem_shapes_;
+        if (kClaims && shapes.claim_counter != nullptr) {
+            const int ahead = shapes.claim_ahead < 1 ? 1 : (shapes.claim_ahead >= int(Stages) ? int(Stages) - 1
+                                                                                               : shapes.claim_ahead);
+            // Tile j goes to state j - 1 (tile 0 is every warp's initial tile); tile j - ahead's slot is free again
+            // at state j - 1 + Stages - ahead.
+            if (produced_ >= uint32_t(ahead)) {
+                PipelineState taken = state;
+                for (int i = 0; i < int(Stages) - ahead; ++i) ++taken;
+                pipeline.producer_acquire(taken);
+            }
+            ++produced_;
+        }
         const WorkTileInfo work = work_tile(walk_.advance(this->scheduler_params.problem_shapes_, advance_count));
         pipeline.producer_acquire(state);
         if (cute::elect_one_sync()) {
@@ -241,7 +276,9 @@ private:
         return t.valid ? WorkTileInfo{t.m, t.n, t.group, 1} : WorkTileInfo::invalid_work_tile();
     }
 
+    static constexpr bool kClaims = cute::size(ClusterShape{}) == 1;
     Walk walk_;
+    uint32_t produced_ = 0;  // tiles the scheduler warp has handed on
 };
 
 }  // namespace gg::cutlass_sm90

@@ -70,6 +70,8 @@ template <>
 struct TileTraits<Sm90Tile::kPingpong128x128Cluster1x2> : TileTraitsOf<128, 128, 1, 2, true> {};
 template <>
 struct TileTraits<Sm90Tile::kCooperative128x256K32> : TileTraitsOf<128, 256, 2, 1, false, 32> {};
+template <>
+struct TileTraits<Sm90Tile::kCooperative128x256K32Cluster1x1> : TileTraitsOf<128, 256, 1, 1, false, 32> {};
 
 // One kernel configuration.
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
@@ -184,9 +186,13 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
 
     typename Gemm::Arguments args;
     args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
+    // Claims need a counter and clusters of one CTA (each CTA of a larger cluster would claim alone).
+    constexpr bool kOneCtaClusters = cute::size(typename Config::ClusterShape{}) == 1;
+    const bool claims = kOneCtaClusters && launch.tile_claim_ahead > 0 && arr.tile_claims != nullptr;
     args.problem_shape = GroupTileShapes(launch.problem_count, reinterpret_cast<Shape*>(arr.problem_sizes),
                                          reinterpret_cast<const Shape*>(launch.host_problem_sizes),
-                                         launch.tile_run_rows);
+                                         launch.tile_run_rows, claims ? arr.tile_claims : nullptr,
+                                         claims ? launch.tile_claim_ahead : 1);
     args.mainloop = {const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_a)),
                      reinterpret_cast<typename Config::StrideA*>(arr.lda),
                      const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_b)),

@@ -15,21 +15,26 @@ namespace gg::cutlass_sm90 {
 // up to the cluster's height (width), so a 2x1 cluster computes a whole wasted tile row for every expert
 // with an odd number of them, and a 1x2 cluster wastes a tile column when n has an odd number of them.
 enum class Sm90Tile : int {
-    // Cooperative 128x256x64, cluster 2x1x1 (B multicast): torch._grouped_mm's large configuration. Kept for
-    // weight gradients of medium experts (deepseek-like), whose K x N outputs have even numbers of tile rows.
+    // Cooperative 128x256x64, cluster 2x1x1 (B multicast): torch._grouped_mm's large configuration. Tuning only
+    // since v11: weight gradients take the cluster-free tile, whose tiles can be claimed.
     kCooperative128x256 = 0,
     // Ping-pong 128x128x64, no cluster: few output tiles, narrow n, and weight gradients whose n is not a
     // multiple of 256.
     kPingpong128x128 = 1,
-    // Cooperative 128x256x64, no cluster: the forward default (no per-expert rounding whatever the routing).
+    // Cooperative 128x256x64, no cluster: the forward default (no per-expert rounding whatever the routing), and
+    // weight gradients of experts with 512 rows or more and n a multiple of 256, with claimed tiles.
     kCooperative128x256Cluster1x1 = 2,
     // Cooperative 256x128x64, no cluster: forward with n a multiple of 128 but not of 256 (n = 1408).
     kCooperative256x128 = 3,
-    // Ping-pong 128x128x64, cluster 1x2x1 (A multicast): large experts with n a multiple of 256.
+    // Ping-pong 128x128x64, cluster 1x2x1 (A multicast): forwards of large experts with n a multiple of 256.
     kPingpong128x128Cluster1x2 = 4,
-    // Cooperative 128x256x32, cluster 2x1x1: weight gradients of small experts, whose reduction (the expert's
-    // rows, ~200-260) wastes up to a fifth of its last 64-deep k tile.
+    // Cooperative 128x256x32, cluster 2x1x1: tuning only since v11 (the static deal's weight-gradient tile for
+    // small experts before the cluster-free one below).
     kCooperative128x256K32 = 5,
+    // Cooperative 128x256x32, no cluster: weight gradients of small experts, whose reduction (the expert's rows,
+    // ~200-260) wastes up to a fifth of its last 64-deep k tile; without a cluster its tiles can be claimed as CTAs
+    // need them (group_tile_order.cuh), which a two-CTA cluster cannot.
+    kCooperative128x256K32Cluster1x1 = 6,
 };
 
 // The epilogue of a configuration. Every tile exists with both.
@@ -56,7 +61,8 @@ inline bool tile_override(Sm90Tile* tile) {
                   {"coop128x256c1x1", Sm90Tile::kCooperative128x256Cluster1x1},
                   {"coop256x128", Sm90Tile::kCooperative256x128},
                   {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2},
-                  {"coop128x256k32", Sm90Tile::kCooperative128x256K32}};
+                  {"coop128x256k32", Sm90Tile::kCooperative128x256K32},
+                  {"coop128x256k32c1x1", Sm90Tile::kCooperative128x256K32Cluster1x1}};
     for (const auto& n : kNames) {
         if (std::strcmp(v, n.name) == 0) {
             *tile = n.tile;
@@ -127,13 +133,15 @@ struct Sm90TilePolicy {
     // Forward with at least this many rows per expert (mixtral-like, 8192): ping-pong 128x128 cluster 1x2,
     // 1.09-1.15x torch against 1.04-1.09x for the 128x256 tile. At 2048 rows (deepseek-like) it only ties.
     int64_t min_rows_per_expert_forward_pingpong = 4096;
-    // Weight gradient with at least this many rows per expert (mixtral-like, 8192): ping-pong 128x128 cluster
-    // 1x2, 1.03x against 1.01x for cooperative 128x256. At 2048 (deepseek-like) it won under uniform routing
-    // (1.09x against 1.03x) but lost under zipf (0.92-1.01x against 1.03x), so deepseek keeps the 128x256 tile.
-    int64_t min_rows_per_expert_transa_pingpong = 4096;
     // Weight gradient with fewer rows per expert than this (seed-300M: 205, small-experts: 256): the 32-deep
     // k tile, 1.00-1.03x torch against 0.99-1.01x for the 64-deep one (every other tile 0.76-0.99x).
     int64_t max_rows_per_expert_transa_k32 = 512;
+    // Weight gradients on the cluster-free cooperative tiles claim their tiles at most this many ahead of the
+    // consumers (group_tile_order.cuh). Seed-300M zipf 347 against 270 TFLOP/s for the static deal on the 2x1
+    // tile, small-experts 400-411 against 372-387; seed-300M uniform 337 against 352; mixtral-like zipf 696-721
+    // against 675-681 (H200, docs/perf-notes.md v11). Forwards lost up to 6% with claims (small-experts uniform)
+    // and keep the static deal, as does qwen-like's ping-pong weight gradient (-2%).
+    int32_t transa_claim_ahead = 4;
     // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
     int64_t min_rows_per_expert_256_rows = 1024;
@@ -161,6 +169,22 @@ inline int32_t tile_run_rows(const GmmProblem& p, const Sm90TilePolicy& policy =
         if (end != v && *end == '\0' && r >= 0 && r <= (1 << 20)) return static_cast<int32_t>(r);
     }
     return p.trans_a && mean_rows_per_expert(p) < policy.max_rows_per_expert_transa_runs ? policy.transa_run_rows : 0;
+}
+
+// Whether clusters of one CTA claim their runs from a counter as they need them (group_tile_order.cuh), and how many
+// tiles ahead of their consumers; 0: the static round-robin deal. Weight gradients on the cluster-free cooperative
+// tiles claim; everything else keeps the static deal (clusters of two CTAs always do).
+// Benchmark knob: GG_SM90_CLAIM=<tiles ahead> (0 to 7) forces it for every call. Unset in normal use.
+inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    const char* v = std::getenv("GG_SM90_CLAIM");
+    if (v != nullptr && *v != '\0') {
+        char* end = nullptr;
+        const long r = std::strtol(v, &end, 10);
+        if (end != v && *end == '\0' && r >= 0 && r <= 7) return static_cast<int32_t>(r);
+    }
+    const bool cooperative_one_cta = tile == Sm90Tile::kCooperative128x256Cluster1x1 ||
+                                     tile == Sm90Tile::kCooperative128x256K32Cluster1x1;
+    return p.trans_a && cooperative_one_cta ? policy.transa_claim_ahead : 0;
 }
 
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
@@ -193,9 +217,11 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     if (p.trans_a) {
         // Output tiles are K x N per expert, reduced over the expert's rows.
         if (!n_in_256_tiles) return Sm90Tile::kPingpong128x128;  // qwen-like n = 1408: 1.06-1.12x against 0.99x
-        if (rows_per_expert >= policy.min_rows_per_expert_transa_pingpong) return Sm90Tile::kPingpong128x128Cluster1x2;
-        if (rows_per_expert < policy.max_rows_per_expert_transa_k32) return Sm90Tile::kCooperative128x256K32;
-        return Sm90Tile::kCooperative128x256;  // deepseek-like: 1.03x
+        // Both cluster-free, so that their tiles are claimed (tile_claim_ahead): small experts the 32-deep k tile,
+        // the others (deepseek-like 2048 rows: 1.02-1.03x against 1.01-1.02x for the 2x1 tile; mixtral-like 8192:
+        // 1.01x against 0.94-0.99x for the 1x2 ping-pong tile, H200, docs/perf-notes.md v11) the 64-deep one.
+        if (rows_per_expert < policy.max_rows_per_expert_transa_k32) return Sm90Tile::kCooperative128x256K32Cluster1x1;
+        return Sm90Tile::kCooperative128x256Cluster1x1;
     }
     if (!n_in_256_tiles && p.n % 128 == 0) {
         // n = 1408: 1.05-1.07x against 1.01x, where experts fill 256-row tiles; small experts keep 128 rows.
