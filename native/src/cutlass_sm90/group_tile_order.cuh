@@ -85,6 +85,9 @@ public:
         bool valid = false;
     };
 
+    // Only clusters of one CTA claim: the CTAs of a larger cluster must run the same unit, and each would claim alone.
+    static constexpr bool kClaims = ClusterM * ClusterN == 1;
+
     // `cluster` of `clusters`; the CTA's place in its cluster along M and N; tiles along N first or along M.
     CUTLASS_DEVICE void start(GroupTileShapes const& shapes, uint64_t cluster, uint64_t clusters, int32_t offset_m,
                               int32_t offset_n, bool along_n) {
@@ -151,7 +154,7 @@ private:
 
     // The run after the current one: the next of the round-robin share, or the next claimed.
     CUTLASS_DEVICE uint64_t next_run(GroupTileShapes const& shapes) const {
-        if (shapes.claim_counter == nullptr || ClusterM * ClusterN != 1) return run_ + clusters_;
+        if (!kClaims || shapes.claim_counter == nullptr) return run_ + clusters_;
         uint32_t claimed = 0;
         if (cutlass::canonical_lane_idx() == 0) claimed = atomicAdd(shapes.claim_counter, 1u);
         return clusters_ + __shfl_sync(0xffffffffu, claimed, 0);
@@ -249,17 +252,16 @@ public:
     template <typename Pipeline, typename PipelineState>
     CUTLASS_DEVICE auto advance_to_next_work(Pipeline& pipeline, PipelineState state, uint32_t advance_count = 1) {
         auto const& shapes = this->scheduler_params.problem_shapes_;
-        if (kClaims && shapes.claim_counter != nullptr) {
+        if (Walk::kClaims && shapes.claim_counter != nullptr) {
             const int ahead = shapes.claim_ahead < 1 ? 1 : (shapes.claim_ahead >= int(Stages) ? int(Stages) - 1
                                                                                                : shapes.claim_ahead);
-            // Tile j goes to state j - 1 (tile 0 is every warp's initial tile); tile j - ahead's slot is free again
-            // at state j - 1 + Stages - ahead.
-            if (produced_ >= uint32_t(ahead)) {
+            // Tile j goes to state j - 1 (tile 0 is every warp's initial tile; state.count() tiles are handed on
+            // already); tile j - ahead's slot is free again at state j - 1 + Stages - ahead.
+            if (state.count() >= uint32_t(ahead)) {
                 PipelineState taken = state;
-                for (int i = 0; i < int(Stages) - ahead; ++i) ++taken;
+                taken.advance(Stages - ahead);
                 pipeline.producer_acquire(taken);
             }
-            ++produced_;
         }
         const WorkTileInfo work = work_tile(walk_.advance(this->scheduler_params.problem_shapes_, advance_count));
         pipeline.producer_acquire(state);
@@ -276,9 +278,7 @@ private:
         return t.valid ? WorkTileInfo{t.m, t.n, t.group, 1} : WorkTileInfo::invalid_work_tile();
     }
 
-    static constexpr bool kClaims = cute::size(ClusterShape{}) == 1;
     Walk walk_;
-    uint32_t produced_ = 0;  // tiles the scheduler warp has handed on
 };
 
 }  // namespace gg::cutlass_sm90

@@ -186,9 +186,8 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
 
     typename Gemm::Arguments args;
     args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
-    // Claims need a counter and clusters of one CTA (each CTA of a larger cluster would claim alone).
-    constexpr bool kOneCtaClusters = cute::size(typename Config::ClusterShape{}) == 1;
-    const bool claims = kOneCtaClusters && launch.tile_claim_ahead > 0 && arr.tile_claims != nullptr;
+    // Claims need the counter; the walk itself keeps the static deal for clusters of more than one CTA.
+    const bool claims = launch.tile_claim_ahead > 0 && arr.tile_claims != nullptr;
     args.problem_shape = GroupTileShapes(launch.problem_count, reinterpret_cast<Shape*>(arr.problem_sizes),
                                          reinterpret_cast<const Shape*>(launch.host_problem_sizes),
                                          launch.tile_run_rows, claims ? arr.tile_claims : nullptr,

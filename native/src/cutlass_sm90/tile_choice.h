@@ -72,6 +72,17 @@ inline bool tile_override(Sm90Tile* tile) {
     return false;
 }
 
+// A benchmark knob's integer value, when the variable is set to an integer in [lo, hi]; else false.
+inline bool int_knob(const char* name, long lo, long hi, int32_t* value) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return false;
+    char* end = nullptr;
+    const long r = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || r < lo || r > hi) return false;
+    *value = static_cast<int32_t>(r);
+    return true;
+}
+
 // Benchmark knob: GG_SM90_GRID=<f> launches f persistent CTAs per SM (1 to 16) instead of one, so that the
 // hardware hands later CTAs to the SMs that finish first (a check on the static schedule's imbalance).
 inline int grid_factor() {
@@ -162,12 +173,8 @@ inline int64_t mean_rows_per_expert(const GmmProblem& p) { return p.m / (p.num_e
 // uniform seed-300M and small-experts weight gradients but 0.58-0.98x on forwards (H200, docs/perf-notes.md v10).
 // Benchmark knob: GG_SM90_RUN_ROWS=<rows> (0 to 1048576) forces it for every call. Unset in normal use.
 inline int32_t tile_run_rows(const GmmProblem& p, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    const char* v = std::getenv("GG_SM90_RUN_ROWS");
-    if (v != nullptr && *v != '\0') {
-        char* end = nullptr;
-        const long r = std::strtol(v, &end, 10);
-        if (end != v && *end == '\0' && r >= 0 && r <= (1 << 20)) return static_cast<int32_t>(r);
-    }
+    int32_t forced = 0;
+    if (int_knob("GG_SM90_RUN_ROWS", 0, 1 << 20, &forced)) return forced;
     return p.trans_a && mean_rows_per_expert(p) < policy.max_rows_per_expert_transa_runs ? policy.transa_run_rows : 0;
 }
 
@@ -176,12 +183,8 @@ inline int32_t tile_run_rows(const GmmProblem& p, const Sm90TilePolicy& policy =
 // tiles claim; everything else keeps the static deal (clusters of two CTAs always do).
 // Benchmark knob: GG_SM90_CLAIM=<tiles ahead> (0 to 7) forces it for every call. Unset in normal use.
 inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    const char* v = std::getenv("GG_SM90_CLAIM");
-    if (v != nullptr && *v != '\0') {
-        char* end = nullptr;
-        const long r = std::strtol(v, &end, 10);
-        if (end != v && *end == '\0' && r >= 0 && r <= 7) return static_cast<int32_t>(r);
-    }
+    int32_t forced = 0;
+    if (int_knob("GG_SM90_CLAIM", 0, 7, &forced)) return forced;
     const bool cooperative_one_cta = tile == Sm90Tile::kCooperative128x256Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative128x256K32Cluster1x1;
     return p.trans_a && cooperative_one_cta ? policy.transa_claim_ahead : 0;
