@@ -77,7 +77,7 @@ void benchmark_shapes() {
     } shapes[] = {
         {"seed-300M", 16384, 80, 512, 2048, Sm90Tile::kCooperative128x256Cluster1x1,
          Sm90Tile::kCooperative128x256K32Cluster1x1},
-        {"qwen-moe-like", 98304, 64, 4096, 1408, Sm90Tile::kCooperative256x128, Sm90Tile::kPingpong128x128},
+        {"qwen-moe-like", 98304, 64, 4096, 1408, Sm90Tile::kCooperative256x128, Sm90Tile::kCooperative256x128},
         {"deepseek-like", 524288, 256, 7168, 2048, Sm90Tile::kCooperative128x256Cluster1x1,
          Sm90Tile::kCooperative128x256Cluster1x1},
         {"mixtral-like", 65536, 8, 4096, 14336, Sm90Tile::kPingpong128x128Cluster1x2,
@@ -99,6 +99,13 @@ void edge_shapes() {
     expect("few tiles", problem(512, 1024, 512, 4, false), nullptr, Sm90Tile::kPingpong128x128);
     // Decode-sized experts with n = 1408: 256-row tiles would be mostly padding.
     expect("decode, n = 1408", problem(64 * 64, 4096, 1408, 64, false), nullptr, Sm90Tile::kPingpong128x128);
+    // Weight gradients with n = 1408: the 256x128 tile from 1024 rows per expert, the ping-pong tile below that or
+    // where n is not a multiple of 128.
+    expect("weight gradient, n = 1408, 1024 rows", problem(64 * 1024, 4096, 1408, 64, true), nullptr,
+           Sm90Tile::kCooperative256x128);
+    expect("weight gradient, n = 1408, 1023 rows", problem(64 * 1023, 4096, 1408, 64, true), nullptr,
+           Sm90Tile::kPingpong128x128);
+    expect("weight gradient, n = 1400", problem(98304, 4096, 1400, 64, true), nullptr, Sm90Tile::kPingpong128x128);
     // E = 1 with every row: one large GEMM.
     expect("one expert", problem(8192, 4096, 4096, 1, false), nullptr, Sm90Tile::kPingpong128x128Cluster1x2);
     // Host counts are used for the tile count: 132 experts with one row each make few tiles.
@@ -136,6 +143,7 @@ void scheduler_order() {
     const gg::GmmProblem seed_grad = problem(16384, 512, 2048, 80, true);
     const gg::GmmProblem seed_forward = problem(16384, 512, 2048, 80, false);
     const gg::GmmProblem qwen_grad = problem(98304, 4096, 1408, 64, true);
+    const gg::GmmProblem qwen_forward = problem(98304, 4096, 1408, 64, false);
     const struct {
         const char* value;
         const gg::GmmProblem* p;
@@ -168,7 +176,9 @@ void scheduler_order() {
     } claims[] = {{nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
                   {nullptr, &seed_grad, Sm90Tile::kCooperative128x256Cluster1x1, "weight gradient, coop128x256c1x1", 4},
                   {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32, "weight gradient, 2x1 cluster", 0},
-                  {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "qwen-like weight gradient", 0},
+                  {nullptr, &qwen_grad, Sm90Tile::kCooperative256x128, "qwen-like weight gradient", 4},
+                  {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "weight gradient, ping-pong", 0},
+                  {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
                   {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
                   {"0", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 0},
                   {"7", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 7},
@@ -189,6 +199,7 @@ void scheduler_order() {
         bool want;
     } rasters[] = {{nullptr, Sm90Tile::kCooperative128x256Cluster1x1, false, false},
                    {nullptr, Sm90Tile::kCooperative256x128, false, true},
+                   {nullptr, Sm90Tile::kCooperative256x128, true, true},
                    {nullptr, Sm90Tile::kPingpong128x128, true, true},
                    {nullptr, Sm90Tile::kPingpong128x128, false, false},
                    {nullptr, Sm90Tile::kPingpong128x128Cluster1x2, true, false},

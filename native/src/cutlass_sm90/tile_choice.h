@@ -94,8 +94,9 @@ inline int grid_factor() {
 
 // The order in which each group's output tiles are walked. Along N for the two tiles of n = 1408
 // (qwen-like: 11 tiles of 128 columns), where the tiles that share a block of rows then run together:
-// - the 256x128 forward tile: 0.99-1.01x under uniform routing and 1.07-1.11x under zipf against along M;
-// - the cluster-free ping-pong tile in weight gradients: 0.98-1.00x uniform, 1.14x zipf.
+// - the 256x128 forward tile: 0.99-1.01x under uniform routing and 1.07-1.11x under zipf against along M (its
+//   weight-gradient use, v12, was measured along N only);
+// - the cluster-free ping-pong tile in weight gradients: 0.98-1.00x uniform, 1.14x zipf (qwen-like, v9).
 // Along M elsewhere: mixtral's weight gradient lost 30% along N (H200, docs/perf-notes.md v8, v9).
 // Benchmark knob: GG_SM90_RASTER=n|m forces one order for every tile. Unset in normal use.
 inline bool raster_along_n(Sm90Tile tile, bool trans_a) {
@@ -123,8 +124,10 @@ inline bool epilogue_override(Sm90Epilogue* epilogue) {
 }
 
 // A store-only epilogue cannot add C, so accumulating calls take the source epilogue. So does the weight
-// gradient on the cluster-free ping-pong tile (qwen-like n = 1408): 575 against 547 TFLOP/s there, the one
-// measured row where the store-only epilogue lost (H200, docs/perf-notes.md v8).
+// gradient on the cluster-free ping-pong tile (now n = 1408 with small experts): on qwen-like, which ran that tile
+// until v12, 575 against 547 TFLOP/s, the one measured row where the store-only epilogue lost (H200,
+// docs/perf-notes.md v8). The 256x128 tile that serves qwen-like's weight gradient since v12 was measured with
+// the store-only epilogue.
 inline Sm90Epilogue choose_epilogue(const GmmProblem& p, Sm90Tile tile) {
     if (p.accumulate) return Sm90Epilogue::kSource;
     Sm90Epilogue forced;
@@ -150,12 +153,16 @@ struct Sm90TilePolicy {
     // Weight gradients on the cluster-free cooperative tiles claim their tiles at most this many ahead of the
     // consumers (group_tile_order.cuh). Seed-300M zipf 347 against 270 TFLOP/s for the static deal on the 2x1
     // tile, small-experts 400-411 against 372-387; seed-300M uniform 337 against 352; mixtral-like zipf 696-721
-    // against 675-681 (H200, docs/perf-notes.md v11). Forwards lost up to 6% with claims (small-experts uniform)
-    // and keep the static deal, as does qwen-like's ping-pong weight gradient (-2%).
+    // against 675-681 (H200, docs/perf-notes.md v11); qwen-like on the 256x128 tile, zipf 677-681 against 639-641
+    // (v12). Forwards lost up to 6% with claims (small-experts uniform) and keep the static deal, as does the
+    // ping-pong weight gradient of smaller experts with n = 1408 (-2% on qwen-like's, v11).
     int32_t transa_claim_ahead = 4;
     // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
     int64_t min_rows_per_expert_256_rows = 1024;
+    // Weight gradient with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
+    // (qwen-like: 1536, reductions as long as deepseek-like's), else the 128x128 ping-pong tile.
+    int64_t min_rows_per_expert_transa_256_rows = 1024;
     // Weight gradients with fewer rows per expert than this deal their tiles in runs of about this many rows'
     // work (seed-300M: 205 rows, small-experts: 256; qwen-like's 1536 lost 2-4% with runs of 2).
     int64_t max_rows_per_expert_transa_runs = 1024;
@@ -180,13 +187,14 @@ inline int32_t tile_run_rows(const GmmProblem& p, const Sm90TilePolicy& policy =
 
 // Whether clusters of one CTA claim their runs from a counter as they need them (group_tile_order.cuh), and how many
 // tiles ahead of their consumers; 0: the static round-robin deal. Weight gradients on the cluster-free cooperative
-// tiles claim; everything else keeps the static deal (clusters of two CTAs always do).
+// tiles (128x256, 128x256x32, 256x128) claim; everything else keeps the static deal (clusters of two CTAs always do).
 // Benchmark knob: GG_SM90_CLAIM=<tiles ahead> (0 to 7) forces it for every call. Unset in normal use.
 inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     int32_t forced = 0;
     if (int_knob("GG_SM90_CLAIM", 0, 7, &forced)) return forced;
     const bool cooperative_one_cta = tile == Sm90Tile::kCooperative128x256Cluster1x1 ||
-                                     tile == Sm90Tile::kCooperative128x256K32Cluster1x1;
+                                     tile == Sm90Tile::kCooperative128x256K32Cluster1x1 ||
+                                     tile == Sm90Tile::kCooperative256x128;
     return p.trans_a && cooperative_one_cta ? policy.transa_claim_ahead : 0;
 }
 
@@ -219,7 +227,14 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     const bool n_in_256_tiles = p.n % 256 == 0;
     if (p.trans_a) {
         // Output tiles are K x N per expert, reduced over the expert's rows.
-        if (!n_in_256_tiles) return Sm90Tile::kPingpong128x128;  // qwen-like n = 1408: 1.06-1.12x against 0.99x
+        if (!n_in_256_tiles) {
+            // n = 1408 (qwen-like, 1536 rows): the cluster-free 256x128 tile, claimed and walked along N, 1.10-1.11x
+            // torch uniform and 1.16-1.17x zipf against 1.02-1.05x for the ping-pong tile (H200, docs/perf-notes.md
+            // v12). Smaller experts, and n not a multiple of 128, keep the ping-pong tile (not measured on the 256x128).
+            return p.n % 128 == 0 && rows_per_expert >= policy.min_rows_per_expert_transa_256_rows
+                       ? Sm90Tile::kCooperative256x128
+                       : Sm90Tile::kPingpong128x128;
+        }
         // Both cluster-free, so that their tiles are claimed (tile_claim_ahead): small experts the 32-deep k tile,
         // the others (deepseek-like 2048 rows: 1.02-1.03x against 1.01-1.02x for the 2x1 tile; mixtral-like 8192:
         // 1.01x against 0.94-0.99x for the 1x2 ping-pong tile, H200, docs/perf-notes.md v11) the 64-deep one.
