@@ -6,6 +6,7 @@
 # usage: scripts/gpu-host.sh native|test|moe|bench|all [extra args for the step]
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
+#   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

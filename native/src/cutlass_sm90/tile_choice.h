@@ -48,22 +48,33 @@ enum class Sm90Epilogue : int {
     kStoreOnly = 1,
 };
 
-// Benchmark knob: GG_SM90_TILE=<name below> forces a configuration, so
+// Each tile's short name: what GG_SM90_TILE takes, the <tile> of the kernel files' names, and what messages say.
+struct Sm90TileName {
+    const char* name;
+    Sm90Tile tile;
+};
+inline constexpr Sm90TileName kSm90TileNames[] = {
+    {"coop128x256", Sm90Tile::kCooperative128x256},
+    {"pingpong128x128", Sm90Tile::kPingpong128x128},
+    {"coop128x256c1x1", Sm90Tile::kCooperative128x256Cluster1x1},
+    {"coop256x128", Sm90Tile::kCooperative256x128},
+    {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2},
+    {"coop128x256k32", Sm90Tile::kCooperative128x256K32},
+    {"coop128x256k32c1x1", Sm90Tile::kCooperative128x256K32Cluster1x1}};
+
+inline const char* tile_name(Sm90Tile tile) {
+    for (const auto& n : kSm90TileNames) {
+        if (n.tile == tile) return n.name;
+    }
+    return "unknown";
+}
+
+// Benchmark knob: GG_SM90_TILE=<name above> forces a configuration, so
 // that the choice below can be tuned from measurements (bench/tune_sm90.py). Unset in normal use.
 inline bool tile_override(Sm90Tile* tile) {
     const char* v = std::getenv("GG_SM90_TILE");
     if (v == nullptr || *v == '\0') return false;
-    static constexpr struct {
-        const char* name;
-        Sm90Tile tile;
-    } kNames[] = {{"coop128x256", Sm90Tile::kCooperative128x256},
-                  {"pingpong128x128", Sm90Tile::kPingpong128x128},
-                  {"coop128x256c1x1", Sm90Tile::kCooperative128x256Cluster1x1},
-                  {"coop256x128", Sm90Tile::kCooperative256x128},
-                  {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2},
-                  {"coop128x256k32", Sm90Tile::kCooperative128x256K32},
-                  {"coop128x256k32c1x1", Sm90Tile::kCooperative128x256K32Cluster1x1}};
-    for (const auto& n : kNames) {
+    for (const auto& n : kSm90TileNames) {
         if (std::strcmp(v, n.name) == 0) {
             *tile = n.tile;
             return true;
