@@ -45,7 +45,7 @@ __global__ void walk_kernel(GroupTileShapes shapes, uint64_t clusters, bool alon
     const int rank = blockIdx.x % (CM * CN);
     const int offset_m = rank / CN, offset_n = rank % CN;
     Walk walk;
-    walk.start(shapes, cluster, clusters, offset_m, offset_n, along_n);
+    walk.start(cluster, clusters, offset_m, offset_n, along_n);
     typename Walk::Tile t = walk.current(shapes);
     for (int64_t steps = 0; t.valid && steps <= max_steps; ++steps) {
         if (threadIdx.x == 0) {

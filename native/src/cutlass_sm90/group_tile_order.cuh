@@ -89,8 +89,7 @@ public:
     static constexpr bool kClaims = ClusterM * ClusterN == 1;
 
     // `cluster` of `clusters`; the CTA's place in its cluster along M and N; tiles along N first or along M.
-    CUTLASS_DEVICE void start(GroupTileShapes const& shapes, uint64_t cluster, uint64_t clusters, int32_t offset_m,
-                              int32_t offset_n, bool along_n) {
+    CUTLASS_DEVICE void start(uint64_t cluster, uint64_t clusters, int32_t offset_m, int32_t offset_n, bool along_n) {
         offset_m_ = offset_m;
         offset_n_ = offset_n;
         along_n_ = along_n;
@@ -238,9 +237,9 @@ public:
         const dim3 cluster_id = cute::cluster_id_in_grid();
         const dim3 clusters = cute::cluster_grid_dims();
         const dim3 in_cluster = cute::block_id_in_cluster();
-        walk_.start(this->scheduler_params.problem_shapes_, uint64_t(cluster_id.x) + uint64_t(cluster_id.y) * clusters.x,
-                    uint64_t(clusters.x) * clusters.y, static_cast<int32_t>(in_cluster.x),
-                    static_cast<int32_t>(in_cluster.y), this->scheduler_params.raster_order_ == RasterOrder::AlongN);
+        walk_.start(uint64_t(cluster_id.x) + uint64_t(cluster_id.y) * clusters.x, uint64_t(clusters.x) * clusters.y,
+                    static_cast<int32_t>(in_cluster.x), static_cast<int32_t>(in_cluster.y),
+                    this->scheduler_params.raster_order_ == RasterOrder::AlongN);
         return work_tile(walk_.current(this->scheduler_params.problem_shapes_));
     }
 

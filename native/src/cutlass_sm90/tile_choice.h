@@ -97,10 +97,8 @@ inline bool int_knob(const char* name, long lo, long hi, int32_t* value) {
 // Benchmark knob: GG_SM90_GRID=<f> launches f persistent CTAs per SM (1 to 16) instead of one, so that the
 // hardware hands later CTAs to the SMs that finish first (a check on the static schedule's imbalance).
 inline int grid_factor() {
-    const char* v = std::getenv("GG_SM90_GRID");
-    if (v == nullptr || *v == '\0') return 1;
-    const int f = std::atoi(v);
-    return f >= 1 && f <= 16 ? f : 1;
+    int32_t f = 1;
+    return int_knob("GG_SM90_GRID", 1, 16, &f) ? f : 1;
 }
 
 // The order in which each group's output tiles are walked. Along N for the two tiles of n = 1408
