@@ -14,7 +14,8 @@ A variant is a GG_SM90_TILE name (or `auto`: the policy's own tile), optionally 
 GG_SM90_GRID=F (F persistent CTAs per SM) and/or @source or @store for GG_SM90_EPILOGUE (force the source or the
 store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @runR for GG_SM90_RUN_ROWS=R
 (tiles dealt to a cluster in runs of about R rows' work; @run0: one by one), @claimL for GG_SM90_CLAIM=L (clusters
-of one CTA claim each next run from a counter, at most L tiles ahead; @claim0: the static deal).
+of one CTA claim each next run from a counter, at most L tiles ahead; @claim0: the static deal), @bandB for
+GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: no bands).
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_RUN_ROWS"] = option[3:]
         elif option.startswith("claim") and option[5:].isdigit():
             env["GG_SM90_CLAIM"] = option[5:]
+        elif option.startswith("band") and option[4:].isdigit():
+            env["GG_SM90_BAND"] = option[4:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB)")
     return text, env
 
 

@@ -1,6 +1,7 @@
 // cutlass-sm90's tile choice (native/src/cutlass_sm90/tile_choice.h) without a GPU: which configuration each
 // benchmark shape and a few edge shapes get, which epilogue a call gets, and the tuning knobs' parsing. The choices are the measured
 // ones of docs/perf-notes.md; a change of policy should change this file in the same commit.
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 
@@ -137,6 +138,26 @@ void knobs() {
     unsetenv("GG_SM90_GRID");
 }
 
+// One row of a per-tile knob's table: the knob's value (nullptr: unset), the call, the tile it runs, and the value
+// the policy must return.
+struct TileKnobCase {
+    const char* value;
+    const gg::GmmProblem* p;
+    Sm90Tile tile;
+    const char* what;
+    int want;
+};
+
+// Checks `policy(problem, tile)` on every row with the row's value of `knob` set, and unsets the knob after.
+template <size_t N, class Policy>
+void expect_tile_knob(const char* knob, const TileKnobCase (&cases)[N], Policy policy) {
+    for (const auto& c : cases) {
+        set_knob(knob, c.value);
+        expect_knob(knob, c.value, c.what, policy(*c.p, c.tile), c.want);
+    }
+    unsetenv(knob);
+}
+
 void scheduler_order() {
     // Weight gradients of small experts deal their tiles in runs of 2048 rows' work, everything else one by one;
     // GG_SM90_RUN_ROWS forces a value (0 to 2^20) for every call.
@@ -167,13 +188,7 @@ void scheduler_order() {
     unsetenv("GG_SM90_RUN_ROWS");
     // Weight gradients on the cluster-free cooperative tiles claim their tiles 4 ahead; forwards, the ping-pong
     // weight gradient and the clustered tiles keep the static deal; GG_SM90_CLAIM forces a value (0 to 7).
-    const struct {
-        const char* value;
-        const gg::GmmProblem* p;
-        Sm90Tile tile;
-        const char* what;
-        int want;
-    } claims[] = {{nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
+    const TileKnobCase claims[] = {{nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
                   {nullptr, &seed_grad, Sm90Tile::kCooperative128x256Cluster1x1, "weight gradient, coop128x256c1x1", 4},
                   {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32, "weight gradient, 2x1 cluster", 0},
                   {nullptr, &qwen_grad, Sm90Tile::kCooperative256x128, "qwen-like weight gradient", 4},
@@ -185,11 +200,26 @@ void scheduler_order() {
                   {"8", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
                   {"-1", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
                   {"", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4}};
-    for (const auto& c : claims) {
-        set_knob("GG_SM90_CLAIM", c.value);
-        expect_knob("GG_SM90_CLAIM", c.value, c.what, gg::cutlass_sm90::tile_claim_ahead(*c.p, c.tile), c.want);
-    }
-    unsetenv("GG_SM90_CLAIM");
+    expect_tile_knob("GG_SM90_CLAIM", claims, [](const gg::GmmProblem& p, Sm90Tile t) {
+        return gg::cutlass_sm90::tile_claim_ahead(p, t);
+    });
+    // Forwards on the ping-pong 1x2 tile walk bands of 16 tile rows; everything else none; GG_SM90_BAND forces a
+    // width (0 to 65536).
+    const gg::GmmProblem mixtral_forward = problem(65536, 4096, 14336, 8, false);
+    const gg::GmmProblem mixtral_grad = problem(65536, 4096, 14336, 8, true);
+    const TileKnobCase bands[] = {{nullptr, &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16},
+                 {nullptr, &mixtral_grad, Sm90Tile::kPingpong128x128Cluster1x2, "weight gradient, ping-pong 1x2", 0},
+                 {nullptr, &mixtral_grad, Sm90Tile::kCooperative128x256Cluster1x1, "mixtral-like weight gradient", 0},
+                 {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
+                 {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+                 {"0", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 0},
+                 {"3", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 3},
+                 {"65537", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16},
+                 {"16x", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+                 {"", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16}};
+    expect_tile_knob("GG_SM90_BAND", bands, [](const gg::GmmProblem& p, Sm90Tile t) {
+        return gg::cutlass_sm90::tile_band(p, t);
+    });
     // Along N for the 256x128 tile and for weight gradients on the cluster-free ping-pong tile, along M for the
     // others; GG_SM90_RASTER=n|m forces one order for all.
     const struct {

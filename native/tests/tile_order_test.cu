@@ -71,12 +71,13 @@ struct Case {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 template <int TM, int TN, int CM, int CN>
-int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, bool claims, const char* tile_name) {
+int run_case(const Case& c, int32_t run_rows, int32_t band, bool along_n, uint64_t clusters, bool claims,
+             const char* tile_name) {
     const int groups = static_cast<int>(c.shapes.size());
     std::vector<int64_t> base(groups + 1, 0);
     std::vector<int32_t> pm(groups), pn(groups);
     using Walk = gg::cutlass_sm90::GroupTileWalk<TM, TN, CM, CN>;
-    GroupTileShapes shapes(groups, nullptr, nullptr, run_rows);
+    GroupTileShapes shapes(groups, nullptr, nullptr, run_rows, nullptr, 1, band);
     std::vector<uint64_t> run_units;  // units of every run, in deal order
     for (int g = 0; g < groups; ++g) {
         const int64_t m = cute::get<0>(c.shapes[g]), n = cute::get<1>(c.shapes[g]);
@@ -139,8 +140,9 @@ int run_case(const Case& c, int32_t run_rows, bool along_n, uint64_t clusters, b
 
     int bad = 0;
     char what[256];
-    std::snprintf(what, sizeof(what), "%s, tile %s, runs of %d rows, along %s, %llu clusters%s", c.name, tile_name,
-                  run_rows, along_n ? "N" : "M", static_cast<unsigned long long>(clusters), claims ? ", claimed" : "");
+    std::snprintf(what, sizeof(what), "%s, tile %s, runs of %d rows, bands of %d, along %s, %llu clusters%s", c.name,
+                  tile_name, run_rows, band, along_n ? "N" : "M", static_cast<unsigned long long>(clusters),
+                  claims ? ", claimed" : "");
     if (errors != 0) {
         std::printf("FAIL %s: %d visits outside the padded tile grid or past the step budget\n", what, errors);
         ++bad;
@@ -238,12 +240,16 @@ int run_tile(const std::vector<Case>& cases, const char* tile_name, int sms, int
     const uint64_t cluster_counts[] = {1, 7, uint64_t(sms) / (CM * CN), uint64_t(2 * sms) / (CM * CN), 5000};
     for (const Case& c : cases) {
         for (int32_t run_rows : {0, 700, 2048, 1 << 20}) {
-            for (bool along_n : {false, true}) {
-                for (uint64_t clusters : cluster_counts) {
-                    for (bool claims : {false, true}) {
-                        if (claims && CM * CN != 1) continue;  // the walk claims for clusters of one CTA only
-                        failures += run_case<TM, TN, CM, CN>(c, run_rows, along_n, clusters, claims, tile_name);
-                        ++*runs;
+            // No bands, bands that leave a narrower last band, bands wider than most groups.
+            for (int32_t band : {0, 3, 16}) {
+                for (bool along_n : {false, true}) {
+                    for (uint64_t clusters : cluster_counts) {
+                        for (bool claims : {false, true}) {
+                            if (claims && CM * CN != 1) continue;  // the walk claims for clusters of one CTA only
+                            failures += run_case<TM, TN, CM, CN>(c, run_rows, band, along_n, clusters, claims,
+                                                                 tile_name);
+                            ++*runs;
+                        }
                     }
                 }
             }

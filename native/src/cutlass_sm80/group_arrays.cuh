@@ -130,6 +130,9 @@ struct GroupedLaunch {
     // cutlass-sm90 only, clusters of one CTA: > 0 lets each cluster claim its next run when it needs it, at most this
     // many tiles ahead (arrays.tile_claims); 0 keeps the static round-robin deal.
     int32_t tile_claim_ahead = 0;
+    // cutlass-sm90 only: each group's tiles are walked in bands this many tile units wide (group_tile_order.cuh);
+    // 0: no bands.
+    int32_t tile_band = 0;
 };
 
 // Host-side part of a call, computed before the workspace is acquired (the kernel choice may depend on it).

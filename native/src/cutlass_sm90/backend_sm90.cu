@@ -140,6 +140,7 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     launch.stream = p.stream;
     launch.tile_run_rows = cutlass_sm90::tile_run_rows(p);
     launch.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile);
+    launch.tile_band = cutlass_sm90::tile_band(p, tile);
     return kernel.run(launch);
 }
 

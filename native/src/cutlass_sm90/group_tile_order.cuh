@@ -42,6 +42,11 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
     uint32_t* claim_counter = nullptr;
     // With claims, how many tiles the scheduler warp may claim ahead of the tile its consumers run (1 to Stages - 1).
     int32_t claim_ahead = 1;
+    // Bands: each group's units are walked in bands this many units wide along the walk's fast direction, the band's
+    // units fast direction first, then band after band; 0 (or at least the group's width): no bands, one band of the
+    // whole width. A band keeps the operand blocks that a wave of CTAs shares few enough to stay in L2 while the walk
+    // crosses the other direction (without one, an expert whose A outgrows L2 is read from DRAM once per tile column).
+    int32_t band = 0;
     // A tile's fixed cost (prologue, epilogue, expert change) in rows of its reduction: ~250 on H200
     // (docs/perf-notes.md v9's schedule model).
     static constexpr int32_t kTileOverheadRows = 256;
@@ -49,11 +54,12 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
 
     GroupTileShapes() = default;
     GroupTileShapes(int32_t groups, UnderlyingProblemShape* device_shapes, UnderlyingProblemShape const* host_shapes,
-                    int32_t rows_per_run, uint32_t* claims = nullptr, int32_t ahead = 1)
+                    int32_t rows_per_run, uint32_t* claims = nullptr, int32_t ahead = 1, int32_t band_units = 0)
         : Base{groups, device_shapes, host_shapes},
           run_rows(rows_per_run > 0 ? rows_per_run : 0),
           claim_counter(claims),
-          claim_ahead(ahead) {}
+          claim_ahead(ahead),
+          band(band_units > 0 ? band_units : 0) {}
 
     // Units in each run of a group of `units` units that reduces over k rows: the largest divisor of `units` within
     // the run's work, so that every run of a group is equally long. Runs of unequal length repeat with a period
@@ -73,7 +79,8 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
 // can drive it without a GEMM (native/tests/tile_order_test.cu).
 //
 // Units are cluster-sized blocks of tiles (the CTAs of a cluster share one unit, each its own tile of it); each
-// group's units, in walk order, form runs of run_length(K, units) units; the runs of all groups,
+// group's units are ordered along the walk's fast direction, band by band when bands are set (GroupTileShapes::band);
+// in that order they form runs of run_length(K, units) units; the runs of all groups,
 // group after group, are dealt round-robin: cluster c runs runs c, c + clusters, c + 2 * clusters, ...
 // With a claim counter (clusters of one CTA), cluster c runs run c first and then runs clusters + the counter's
 // next value, each claimed when the cluster needs it: every run still runs once, in increasing order per cluster.
@@ -104,8 +111,12 @@ public:
     CUTLASS_DEVICE Tile current(GroupTileShapes const& shapes) {
         Tile t;
         if (!seek(shapes, run_)) return t;
+        // Band b holds the units whose fast index is in [b * band, b * band + width): width * (slow extent) units.
         const uint64_t unit = unit_in_group();
-        const uint64_t minor = unit % g_.along, major = unit / g_.along;
+        const uint64_t per_band = g_.band * (g_.units / g_.along);
+        const uint64_t b = unit / per_band, in_band = unit - b * per_band;
+        const uint64_t width = g_.along - b * g_.band < g_.band ? g_.along - b * g_.band : g_.band;
+        const uint64_t minor = b * g_.band + in_band % width, major = in_band / width;
         t.m = static_cast<int32_t>((along_n_ ? major : minor) * ClusterM + offset_m_);
         t.n = static_cast<int32_t>((along_n_ ? minor : major) * ClusterN + offset_n_);
         t.group = group_;
@@ -134,6 +145,7 @@ private:
     struct GroupRuns {
         uint64_t units = 0;  // units of the group
         uint64_t along = 1;  // units along the walk's fast direction (M, or N when along_n_)
+        uint64_t band = 1;   // units per band along that direction (along: no bands)
         uint64_t run = 1;    // units per run
         uint64_t runs = 0;   // runs of the group
     };
@@ -146,6 +158,7 @@ private:
         g.units = um * un;
         if (g.units == 0) return g;
         g.along = along_n_ ? un : um;
+        g.band = shapes.band > 0 && uint64_t(shapes.band) < g.along ? uint64_t(shapes.band) : g.along;
         g.run = static_cast<uint64_t>(shapes.run_length(cute::get<2>(shape), static_cast<int64_t>(g.units)));
         g.runs = (g.units + g.run - 1) / g.run;
         return g;
@@ -191,6 +204,7 @@ private:
             group_ = group_ + 1 + from;
             g_.units = __shfl_sync(0xffffffffu, r.units, from);
             g_.along = __shfl_sync(0xffffffffu, r.along, from);
+            g_.band = __shfl_sync(0xffffffffu, r.band, from);
             g_.run = __shfl_sync(0xffffffffu, r.run, from);
             g_.runs = __shfl_sync(0xffffffffu, r.runs, from);
             g_first_run_ = after_current + __shfl_sync(0xffffffffu, inclusive, from) - g_.runs;

@@ -176,6 +176,8 @@ struct Sm90TilePolicy {
     // work (seed-300M: 205 rows, small-experts: 256; qwen-like's 1536 lost 2-4% with runs of 2).
     int64_t max_rows_per_expert_transa_runs = 1024;
     int32_t transa_run_rows = 2048;
+    // Forwards on the ping-pong 1x2 tile walk each expert's tiles in bands this many tile rows wide (tile_band).
+    int32_t forward_pingpong_band = 16;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -205,6 +207,20 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Ti
                                      tile == Sm90Tile::kCooperative128x256K32Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative256x128;
     return p.trans_a && cooperative_one_cta ? policy.transa_claim_ahead : 0;
+}
+
+// The width, in tile units along the walk's fast direction, of the bands each group's tiles are walked in
+// (group_tile_order.cuh); 0: no bands. Forwards on the ping-pong 1x2 tile (4096 rows per expert and more; mixtral-like
+// has 8192) walk bands of 16 units, 2048 rows: walked along M without bands, an expert whose A outgrows L2 (67 MB at
+// 8192 rows and k = 4096) is read from DRAM again for every column of tiles. Zipf 716-719 against 684-700 TFLOP/s,
+// uniform 674-686 against 666-679 (bands of 8 and 32: no gain on zipf); weight gradients and deepseek-like's
+// forward (bands of 4 and 8) were level with the unbanded walk (H200, docs/perf-notes.md v13). A band at least as
+// wide as an expert's tiles is no band, so smaller experts walk as before.
+// Benchmark knob: GG_SM90_BAND=<units> (0 to 65536) forces it for every call. Unset in normal use.
+inline int32_t tile_band(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    int32_t forced = 0;
+    if (int_knob("GG_SM90_BAND", 0, 1 << 16, &forced)) return forced;
+    return !p.trans_a && tile == Sm90Tile::kPingpong128x128Cluster1x2 ? policy.forward_pingpong_band : 0;
 }
 
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
