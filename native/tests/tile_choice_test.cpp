@@ -188,18 +188,19 @@ void scheduler_order() {
     unsetenv("GG_SM90_RUN_ROWS");
     // Weight gradients on the cluster-free cooperative tiles claim their tiles 4 ahead; forwards, the ping-pong
     // weight gradient and the clustered tiles keep the static deal; GG_SM90_CLAIM forces a value (0 to 7).
-    const TileKnobCase claims[] = {{nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
-                  {nullptr, &seed_grad, Sm90Tile::kCooperative128x256Cluster1x1, "weight gradient, coop128x256c1x1", 4},
-                  {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32, "weight gradient, 2x1 cluster", 0},
-                  {nullptr, &qwen_grad, Sm90Tile::kCooperative256x128, "qwen-like weight gradient", 4},
-                  {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "weight gradient, ping-pong", 0},
-                  {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
-                  {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
-                  {"0", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 0},
-                  {"7", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 7},
-                  {"8", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
-                  {"-1", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
-                  {"", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4}};
+    const TileKnobCase claims[] = {
+        {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
+        {nullptr, &seed_grad, Sm90Tile::kCooperative128x256Cluster1x1, "weight gradient, coop128x256c1x1", 4},
+        {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32, "weight gradient, 2x1 cluster", 0},
+        {nullptr, &qwen_grad, Sm90Tile::kCooperative256x128, "qwen-like weight gradient", 4},
+        {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "weight gradient, ping-pong", 0},
+        {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
+        {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+        {"0", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 0},
+        {"7", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 7},
+        {"8", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4},
+        {"-1", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+        {"", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 4}};
     expect_tile_knob("GG_SM90_CLAIM", claims, [](const gg::GmmProblem& p, Sm90Tile t) {
         return gg::cutlass_sm90::tile_claim_ahead(p, t);
     });
@@ -207,16 +208,17 @@ void scheduler_order() {
     // width (0 to 65536).
     const gg::GmmProblem mixtral_forward = problem(65536, 4096, 14336, 8, false);
     const gg::GmmProblem mixtral_grad = problem(65536, 4096, 14336, 8, true);
-    const TileKnobCase bands[] = {{nullptr, &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16},
-                 {nullptr, &mixtral_grad, Sm90Tile::kPingpong128x128Cluster1x2, "weight gradient, ping-pong 1x2", 0},
-                 {nullptr, &mixtral_grad, Sm90Tile::kCooperative128x256Cluster1x1, "mixtral-like weight gradient", 0},
-                 {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
-                 {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
-                 {"0", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 0},
-                 {"3", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 3},
-                 {"65537", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16},
-                 {"16x", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
-                 {"", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16}};
+    const TileKnobCase bands[] = {
+        {nullptr, &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16},
+        {nullptr, &mixtral_grad, Sm90Tile::kPingpong128x128Cluster1x2, "weight gradient, ping-pong 1x2", 0},
+        {nullptr, &mixtral_grad, Sm90Tile::kCooperative128x256Cluster1x1, "mixtral-like weight gradient", 0},
+        {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
+        {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+        {"0", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 0},
+        {"3", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 3},
+        {"65537", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16},
+        {"16x", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
+        {"", &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16}};
     expect_tile_knob("GG_SM90_BAND", bands, [](const gg::GmmProblem& p, Sm90Tile t) {
         return gg::cutlass_sm90::tile_band(p, t);
     });
