@@ -59,8 +59,13 @@ gg::GmmProblem problem(int64_t m, int64_t k, int64_t n, int64_t experts, bool tr
     return p;
 }
 
-void expect(const char* what, const gg::GmmProblem& p, const int32_t* host_sizes, Sm90Tile want) {
-    const Sm90Tile got = choose_tile(p, host_sizes, kSms);
+// Peak DRAM bandwidths of the two cards the policy was measured on.
+constexpr double kH200DramBytesPerS = 4.8e12;
+constexpr double kH100DramBytesPerS = 3.35e12;
+
+void expect(const char* what, const gg::GmmProblem& p, const int32_t* host_sizes, Sm90Tile want,
+            double dram_bytes_per_s = kH200DramBytesPerS) {
+    const Sm90Tile got = choose_tile(p, host_sizes, kSms, dram_bytes_per_s);
     if (got != want) {
         std::printf("FAIL %s: m=%lld k=%lld n=%lld E=%lld trans_a=%d: got %s, want %s\n", what,
                     static_cast<long long>(p.m), static_cast<long long>(p.k), static_cast<long long>(p.n),
@@ -109,6 +114,19 @@ void edge_shapes() {
     expect("weight gradient, n = 1400", problem(98304, 4096, 1400, 64, true), nullptr, Sm90Tile::kPingpong128x128);
     // E = 1 with every row: one large GEMM.
     expect("one expert", problem(8192, 4096, 4096, 1, false), nullptr, Sm90Tile::kPingpong128x128Cluster1x2);
+    // Forwards of large experts: the ping-pong 1x2 tile from 4.5 TB/s of DRAM (the H200), else (the H100, a card
+    // whose bandwidth is unknown) the cluster-free 128x256 tile; weight gradients do not depend on it.
+    const gg::GmmProblem mixtral = problem(65536, 4096, 14336, 8, false);
+    expect("mixtral-like forward, H100", mixtral, nullptr, Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
+    expect("mixtral-like forward, 4.5 TB/s", mixtral, nullptr, Sm90Tile::kPingpong128x128Cluster1x2, 4.5e12);
+    expect("mixtral-like forward, 4.49 TB/s", mixtral, nullptr, Sm90Tile::kCooperative128x256Cluster1x1, 4.49e12);
+    expect("mixtral-like forward, bandwidth unknown", mixtral, nullptr, Sm90Tile::kCooperative128x256Cluster1x1, 0.0);
+    expect("mixtral-like weight gradient, H100", problem(65536, 4096, 14336, 8, true), nullptr,
+           Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
+    expect("qwen-like forward, H100", problem(98304, 4096, 1408, 64, false), nullptr, Sm90Tile::kCooperative256x128,
+           kH100DramBytesPerS);
+    expect("deepseek-like forward, H100", problem(524288, 7168, 2048, 256, false), nullptr,
+           Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
     // Host counts are used for the tile count: 132 experts with one row each make few tiles.
     static int32_t sizes[3 * 4];
     for (int e = 0; e < 4; ++e) {
@@ -204,12 +222,20 @@ void scheduler_order() {
     expect_tile_knob("GG_SM90_CLAIM", claims, [](const gg::GmmProblem& p, Sm90Tile t) {
         return gg::cutlass_sm90::tile_claim_ahead(p, t);
     });
-    // Forwards on the ping-pong 1x2 tile walk bands of 16 tile rows; everything else none; GG_SM90_BAND forces a
-    // width (0 to 65536).
+    // Forwards of 4096 rows per expert and more on the ping-pong 1x2 or the cluster-free 128x256 tile walk bands of 16
+    // tile rows; everything else none; GG_SM90_BAND forces a width (0 to 65536).
     const gg::GmmProblem mixtral_forward = problem(65536, 4096, 14336, 8, false);
     const gg::GmmProblem mixtral_grad = problem(65536, 4096, 14336, 8, true);
+    const gg::GmmProblem forward_4096_rows = problem(8 * 4096, 4096, 14336, 8, false);
+    const gg::GmmProblem forward_4095_rows = problem(8 * 4095, 4096, 14336, 8, false);
+    const gg::GmmProblem deepseek_forward = problem(524288, 7168, 2048, 256, false);
     const TileKnobCase bands[] = {
         {nullptr, &mixtral_forward, Sm90Tile::kPingpong128x128Cluster1x2, "mixtral-like forward", 16},
+        {nullptr, &mixtral_forward, Sm90Tile::kCooperative128x256Cluster1x1, "mixtral-like forward, no cluster", 16},
+        {nullptr, &mixtral_forward, Sm90Tile::kCooperative128x256, "mixtral-like forward, 2x1 cluster", 0},
+        {nullptr, &forward_4096_rows, Sm90Tile::kCooperative128x256Cluster1x1, "forward, 4096 rows per expert", 16},
+        {nullptr, &forward_4095_rows, Sm90Tile::kCooperative128x256Cluster1x1, "forward, 4095 rows per expert", 0},
+        {nullptr, &deepseek_forward, Sm90Tile::kCooperative128x256Cluster1x1, "deepseek-like forward", 0},
         {nullptr, &mixtral_grad, Sm90Tile::kPingpong128x128Cluster1x2, "weight gradient, ping-pong 1x2", 0},
         {nullptr, &mixtral_grad, Sm90Tile::kCooperative128x256Cluster1x1, "mixtral-like weight gradient", 0},
         {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},

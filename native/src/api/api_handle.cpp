@@ -45,6 +45,11 @@ gg_status initialise(gg_handle& h, int device) {
     h.device.cc_minor = prop.minor;
     h.device.sm_count = prop.multiProcessorCount;
     h.device.smem_optin = prop.sharedMemPerBlockOptin;
+    // Attributes, not cudaDeviceProp fields: CUDA 13 removed memoryClockRate from the struct.
+    int memory_clock_khz = 0, bus_bits = 0;
+    GG_CUDA_CHECK(cudaDeviceGetAttribute(&memory_clock_khz, cudaDevAttrMemoryClockRate, device));
+    GG_CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
+    h.device.dram_bytes_per_s = 2.0 * 1000.0 * memory_clock_khz * (bus_bits / 8.0);
     GG_CUBLAS_CHECK(cublasCreate(&h.cublas));
     GG_CUBLAS_CHECK(cublasSetPointerMode(h.cublas, CUBLAS_POINTER_MODE_HOST));
     h.cublas_workspace_bytes = cublas_workspace_bytes(prop.major);

@@ -77,6 +77,9 @@ struct DeviceInfo {
     int cc_minor = 0;
     int sm_count = 0;
     size_t smem_optin = 0;
+    // Peak DRAM bandwidth from the memory clock and bus width (two transfers a clock); the sm90 tile choice tells
+    // HBM3e cards (H200) from HBM3 ones (H100) by it.
+    double dram_bytes_per_s = 0.0;
 };
 
 // ---- one normalised grouped-GEMM call --------------------------------------

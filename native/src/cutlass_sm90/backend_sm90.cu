@@ -112,7 +112,7 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
         return GG_STATUS_SUCCESS;  // trans_a with accumulate and every expert empty: c stays as it is
     }
 
-    const Sm90Tile tile = cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count);
+    const Sm90Tile tile = cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count, ctx.device.dram_bytes_per_s);
     const int sm_count = ctx.device.sm_count * cutlass_sm90::grid_factor();
     const Sm90Epilogue epilogue = cutlass_sm90::choose_epilogue(p, tile);
     const KernelEntry kernel = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile, epilogue);

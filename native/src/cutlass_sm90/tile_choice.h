@@ -153,9 +153,14 @@ struct Sm90TilePolicy {
     // ... or when the call has fewer 128x256 output tiles than this many per SM (a persistent grid has one
     // CTA per SM; fewer tiles leave SMs idle, and the smaller tile makes twice as many).
     double min_large_tiles_per_sm = 1.0;
-    // Forward with at least this many rows per expert (mixtral-like, 8192): ping-pong 128x128 cluster 1x2,
-    // 1.09-1.15x torch against 1.04-1.09x for the 128x256 tile. At 2048 rows (deepseek-like) it only ties.
+    // Forward with at least this many rows per expert (mixtral-like, 8192) and n a multiple of 256: each expert's
+    // tiles are walked in bands (tile_band), on the ping-pong 1x2 tile where DRAM is as fast as on the H200, else on
+    // the cluster-free 128x256 tile. At 2048 rows (deepseek-like) the ping-pong tile only ties.
     int64_t min_rows_per_expert_forward_pingpong = 4096;
+    // The ping-pong 1x2 tile needs at least this DRAM bandwidth. With bands of 16 it measured 1.05-1.10x torch on the
+    // H200 (4.8 TB/s) against 1.01-1.06x for the cluster-free 128x256 tile, but 0.57-0.88x on the H100 (3.35 TB/s),
+    // where the cluster-free tile measured 0.97-1.14x (docs/perf-notes.md v13). Not measured in between.
+    double min_dram_bytes_per_s_forward_pingpong = 4.5e12;
     // Weight gradient with fewer rows per expert than this (seed-300M: 205, small-experts: 256): the 32-deep
     // k tile, 1.00-1.03x torch against 0.99-1.01x for the 64-deep one (every other tile 0.76-0.99x).
     int64_t max_rows_per_expert_transa_k32 = 512;
@@ -176,8 +181,8 @@ struct Sm90TilePolicy {
     // work (seed-300M: 205 rows, small-experts: 256; qwen-like's 1536 lost 2-4% with runs of 2).
     int64_t max_rows_per_expert_transa_runs = 1024;
     int32_t transa_run_rows = 2048;
-    // Forwards on the ping-pong 1x2 tile walk each expert's tiles in bands this many tile rows wide (tile_band).
-    int32_t forward_pingpong_band = 16;
+    // Forwards of large experts walk each expert's tiles in bands this many tile rows wide (tile_band).
+    int32_t forward_band = 16;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -210,17 +215,22 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Ti
 }
 
 // The width, in tile units along the walk's fast direction, of the bands each group's tiles are walked in
-// (group_tile_order.cuh); 0: no bands. Forwards on the ping-pong 1x2 tile (4096 rows per expert and more; mixtral-like
-// has 8192) walk bands of 16 units, 2048 rows: walked along M without bands, an expert whose A outgrows L2 (67 MB at
-// 8192 rows and k = 4096) is read from DRAM again for every column of tiles. Zipf 716-719 against 684-700 TFLOP/s,
-// uniform 674-686 against 666-679 (bands of 8 and 32: no gain on zipf); weight gradients and deepseek-like's
-// forward (bands of 4 and 8) were level with the unbanded walk (H200, docs/perf-notes.md v13). A band at least as
-// wide as an expert's tiles is no band, so smaller experts walk as before.
+// (group_tile_order.cuh); 0: no bands. Forwards of large experts (4096 rows per expert and more; mixtral-like has
+// 8192) on the two tiles the policy gives them walk bands of 16 units, 2048 rows: walked along M without bands, an
+// expert whose A outgrows L2 (67 MB at 8192 rows and k = 4096) is read from DRAM again for every column of tiles.
+// On the H200's ping-pong 1x2 tile: zipf 716-719 against 684-700 TFLOP/s, uniform 674-686 against 666-679 (bands of
+// 8 and 32: no gain on zipf). On the H100's cluster-free 128x256 tile, bands of 8 to 32: 1.01-1.14x torch against
+// 0.91-0.93x without. Weight gradients and deepseek-like's forward (bands of 4 and 8) were level with the unbanded
+// walk (H200, docs/perf-notes.md v13). A band at least as wide as an expert's tiles is no band, so smaller experts
+// walk as before.
 // Benchmark knob: GG_SM90_BAND=<units> (0 to 65536) forces it for every call. Unset in normal use.
 inline int32_t tile_band(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     int32_t forced = 0;
     if (int_knob("GG_SM90_BAND", 0, 1 << 16, &forced)) return forced;
-    return !p.trans_a && tile == Sm90Tile::kPingpong128x128Cluster1x2 ? policy.forward_pingpong_band : 0;
+    const bool large_forward = !p.trans_a && mean_rows_per_expert(p) >= policy.min_rows_per_expert_forward_pingpong;
+    const bool banded_tile =
+        tile == Sm90Tile::kPingpong128x128Cluster1x2 || tile == Sm90Tile::kCooperative128x256Cluster1x1;
+    return large_forward && banded_tile ? policy.forward_band : 0;
 }
 
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
@@ -239,8 +249,9 @@ inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_pr
     return (p.m / tile_m + (p.num_experts + 1) / 2) * tiles_n;
 }
 
+// `dram_bytes_per_s`: the card's peak DRAM bandwidth (DeviceInfo); 0 when unknown.
 inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_sizes, int sm_count,
-                            const Sm90TilePolicy& policy = kSm90TilePolicy) {
+                            double dram_bytes_per_s, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     Sm90Tile forced;
     if (tile_override(&forced)) return forced;
     if (p.n < policy.min_n_for_large) return Sm90Tile::kPingpong128x128;
@@ -272,7 +283,8 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
                                                                       : Sm90Tile::kPingpong128x128;
     }
     if (n_in_256_tiles && rows_per_expert >= policy.min_rows_per_expert_forward_pingpong) {
-        return Sm90Tile::kPingpong128x128Cluster1x2;
+        const bool fast_dram = dram_bytes_per_s >= policy.min_dram_bytes_per_s_forward_pingpong;
+        return fast_dram ? Sm90Tile::kPingpong128x128Cluster1x2 : Sm90Tile::kCooperative128x256Cluster1x1;
     }
     // seed-300M zipf 1.16x (the 2x1 cluster: 0.99x), small-experts 1.08-1.12x, deepseek-like 1.05-1.06x.
     return Sm90Tile::kCooperative128x256Cluster1x1;
