@@ -219,10 +219,10 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Ti
 // 8192) on the two tiles the policy gives them walk bands of 16 units, 2048 rows: walked along M without bands, an
 // expert whose A outgrows L2 (67 MB at 8192 rows and k = 4096) is read from DRAM again for every column of tiles.
 // On the H200's ping-pong 1x2 tile: zipf 716-719 against 684-700 TFLOP/s, uniform 674-686 against 666-679 (bands of
-// 8 and 32: no gain on zipf). On the H100's cluster-free 128x256 tile, bands of 8 to 32: 1.01-1.14x torch against
-// 0.91-0.93x without. Weight gradients and deepseek-like's forward (bands of 4 and 8) were level with the unbanded
-// walk (H200, docs/perf-notes.md v13). A band at least as wide as an expert's tiles is no band, so smaller experts
-// walk as before.
+// 8 and 32: no gain on zipf). On the H100's cluster-free 128x256 tile, bands of 8 to 32: 1.01-1.14x torch in bf16
+// against 0.91-0.93x without. Weight gradients and deepseek-like's forward (bands of 4 and 8) were level with the
+// unbanded walk (H200, docs/perf-notes.md v13). A band at least as wide as an expert's tiles is no band, so smaller
+// experts walk as before.
 // Benchmark knob: GG_SM90_BAND=<units> (0 to 65536) forces it for every call. Unset in normal use.
 inline int32_t tile_band(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     int32_t forced = 0;
