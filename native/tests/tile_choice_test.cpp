@@ -13,23 +13,11 @@ using gg::cutlass_sm90::Sm90Epilogue;
 using gg::cutlass_sm90::Sm90Tile;
 using gg::cutlass_sm90::choose_epilogue;
 using gg::cutlass_sm90::choose_tile;
+using gg::cutlass_sm90::tile_name;
 
 int failures = 0;
 
 constexpr int kSms = 132;  // H100 SXM / H200
-
-const char* name(Sm90Tile t) {
-    switch (t) {
-        case Sm90Tile::kCooperative128x256: return "coop128x256";
-        case Sm90Tile::kPingpong128x128: return "pingpong128x128";
-        case Sm90Tile::kCooperative128x256Cluster1x1: return "coop128x256c1x1";
-        case Sm90Tile::kCooperative256x128: return "coop256x128";
-        case Sm90Tile::kPingpong128x128Cluster1x2: return "pingpong128x128c1x2";
-        case Sm90Tile::kCooperative128x256K32: return "coop128x256k32";
-        case Sm90Tile::kCooperative128x256K32Cluster1x1: return "coop128x256k32c1x1";
-    }
-    return "?";
-}
 
 // Sets a tuning knob's environment variable, or unsets it for nullptr.
 void set_knob(const char* name, const char* value) {
@@ -69,7 +57,7 @@ void expect(const char* what, const gg::GmmProblem& p, const int32_t* host_sizes
     if (got != want) {
         std::printf("FAIL %s: m=%lld k=%lld n=%lld E=%lld trans_a=%d: got %s, want %s\n", what,
                     static_cast<long long>(p.m), static_cast<long long>(p.k), static_cast<long long>(p.n),
-                    static_cast<long long>(p.num_experts), p.trans_a ? 1 : 0, name(got), name(want));
+                    static_cast<long long>(p.num_experts), p.trans_a ? 1 : 0, tile_name(got), tile_name(want));
         ++failures;
     }
 }
@@ -270,7 +258,7 @@ void scheduler_order() {
                    {"x", Sm90Tile::kPingpong128x128, false, false}};
     for (const auto& r : rasters) {
         set_knob("GG_SM90_RASTER", r.value);
-        expect_knob("GG_SM90_RASTER", r.value, r.trans_a ? "weight gradient" : name(r.tile),
+        expect_knob("GG_SM90_RASTER", r.value, r.trans_a ? "weight gradient" : tile_name(r.tile),
                     gg::cutlass_sm90::raster_along_n(r.tile, r.trans_a), r.want);
     }
     unsetenv("GG_SM90_RASTER");

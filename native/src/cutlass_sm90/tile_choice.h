@@ -156,7 +156,7 @@ struct Sm90TilePolicy {
     // Forward with at least this many rows per expert (mixtral-like, 8192) and n a multiple of 256: each expert's
     // tiles are walked in bands (tile_band), on the ping-pong 1x2 tile where DRAM is as fast as on the H200, else on
     // the cluster-free 128x256 tile. At 2048 rows (deepseek-like) the ping-pong tile only ties.
-    int64_t min_rows_per_expert_forward_pingpong = 4096;
+    int64_t min_rows_per_expert_forward_large = 4096;
     // The ping-pong 1x2 tile needs at least this DRAM bandwidth. With bands of 16 it measured 1.05-1.10x torch on the
     // H200 (4.8 TB/s) against 1.01-1.06x for the cluster-free 128x256 tile, but 0.57-0.88x on the H100 (3.35 TB/s),
     // where the cluster-free tile measured 0.97-1.14x (docs/perf-notes.md v13). Not measured in between.
@@ -227,7 +227,7 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Ti
 inline int32_t tile_band(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     int32_t forced = 0;
     if (int_knob("GG_SM90_BAND", 0, 1 << 16, &forced)) return forced;
-    const bool large_forward = !p.trans_a && mean_rows_per_expert(p) >= policy.min_rows_per_expert_forward_pingpong;
+    const bool large_forward = !p.trans_a && mean_rows_per_expert(p) >= policy.min_rows_per_expert_forward_large;
     const bool banded_tile =
         tile == Sm90Tile::kPingpong128x128Cluster1x2 || tile == Sm90Tile::kCooperative128x256Cluster1x1;
     return large_forward && banded_tile ? policy.forward_band : 0;
@@ -282,7 +282,7 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
         return rows_per_expert >= policy.min_rows_per_expert_256_rows ? Sm90Tile::kCooperative256x128
                                                                       : Sm90Tile::kPingpong128x128;
     }
-    if (n_in_256_tiles && rows_per_expert >= policy.min_rows_per_expert_forward_pingpong) {
+    if (n_in_256_tiles && rows_per_expert >= policy.min_rows_per_expert_forward_large) {
         const bool fast_dram = dram_bytes_per_s >= policy.min_dram_bytes_per_s_forward_pingpong;
         return fast_dram ? Sm90Tile::kPingpong128x128Cluster1x2 : Sm90Tile::kCooperative128x256Cluster1x1;
     }
