@@ -46,11 +46,10 @@ struct CutlassElement<GG_DTYPE_FLOAT16> {
 template <int TileM, int TileN, int ClusterM, int ClusterN, bool Pingpong, int TileK = 64>
 struct TileTraitsOf {
     // A TMA box spans at most 256 elements a dimension, and every tile is built for all three operand forms, whose
-    // K-major operands (A in the forward, B with trans_b) load a whole tile side in one box. CUTLASS only reports a bad box at run time, on stderr, and the
-    // kernel then waits forever on its first load (a 128x352 trans_b tile did, docs/perf-notes.md v14).
+    // K-major operands (A in the forward, B with trans_b) load a whole tile side in one box. CUTLASS reports a bad
+    // box only at run time, on stderr, and the kernel then waits forever on its first load (a 128x352 trans_b tile
+    // did, docs/perf-notes.md v14).
     static_assert(TileM <= 256 && TileN <= 256, "a tile side above 256 needs TMA boxes CUTLASS does not split");
-    // The store-only epilogue's subtile must divide the tile (and CUTLASS takes only multiples of 16 there).
-    static_assert(TileN % 64 == 0, "the store-only epilogue's 64-column subtile must divide the tile's N");
     using TileShape = cute::Shape<cute::Int<TileM>, cute::Int<TileN>, cute::Int<TileK>>;
     using ClusterShape = cute::Shape<cute::Int<ClusterM>, cute::Int<ClusterN>, cute::_1>;
     using KernelSchedule = std::conditional_t<Pingpong, cutlass::gemm::KernelPtrArrayTmaWarpSpecializedPingpong,
@@ -59,7 +58,9 @@ struct TileTraitsOf {
                                                 cutlass::epilogue::PtrArrayTmaWarpSpecializedCooperative>;
     // The store-only epilogue's subtile: 64 columns, over both consumer warp groups' rows (cooperative) or one
     // warp group's 64 (ping-pong). 128 columns measured no better, 256 worse (docs/perf-notes.md v8).
-    using StoreOnlyEpilogueTile = cute::Shape<cute::Int<Pingpong ? 64 : 128>, cute::_64>;
+    static constexpr int kStoreOnlyColumns = 64;
+    static_assert(TileN % kStoreOnlyColumns == 0, "the store-only epilogue's subtile must divide the tile's N");
+    using StoreOnlyEpilogueTile = cute::Shape<cute::Int<Pingpong ? 64 : 128>, cute::Int<kStoreOnlyColumns>>;
 };
 template <Sm90Tile Tile>
 struct TileTraits;
