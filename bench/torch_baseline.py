@@ -11,7 +11,8 @@ times the very same counts) and, on a CUDA machine, times for every problem, dty
   ours (same loop)    with --ours-lib: our gg_gmm through ctypes (bench/groupedgemm_ctypes.py), backend Auto,
                       int64 counts on the device, into a preallocated output, on the same input buffers as
                       torch._grouped_mm; kind "ours-inprocess". The only ratio ours / torch._grouped_mm whose
-                      two figures share one loop (the C# half runs in another process).
+                      two figures share one loop (the C# half runs in another process). After timing, its
+                      output is compared with torch._grouped_mm's (check_ours); a wrong one keeps no timing.
 
 Forms (tgale96/grouped_gemm semantics):
   forward          x[M,K] . w[E,K,N]                 -> [M,N]
@@ -50,6 +51,9 @@ OURS_KIND = "ours-inprocess"
 OURS_NAME = "ours (Auto, device counts, same loop)"
 DTYPES = ("bf16", "fp16")
 ORDER_SEED = 20261126  # the round-robin orders; fixed, so that a rerun times the series in the same orders
+# check_ours: ours against torch._grouped_mm, relative Frobenius error. Far above the rounding of two fp32-accumulated
+# results (bf16 half an ulp is 2^-9) and far below a wrong problem's error (order 1).
+OURS_CHECK_BOUND = 2e-2
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -318,13 +322,68 @@ def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev,
                 for key in env:
                     del os.environ[key]
 
-    call.keep_alive = (out, args)  # the pointers in args must outlive the series
+    # The arguments hold raw device pointers: every tensor they point into must outlive the series. counts_dev is in
+    # no other closure, and once freed the allocator handed its block to the next small tensor, whose values ours
+    # then read as counts (docs/perf-notes.md v15).
+    call.keep_alive = (out, args, counts_dev, xs, bs)
+    call.output = out
     chose = f"Auto chose {extra['resolved_backend']}" if variant is None else f"{backend} with {env}"
     case = Case(name, kind, call, extra=extra,
                 note=f"{chose}; gg_gmm through ctypes in the PyTorch process, timed in the same round-robin as "
                      "torch._grouped_mm")
     probe(torch, case)
     return case
+
+
+def relative_error(torch, out, ref) -> float:
+    """||out - ref|| / ||ref|| in float64, a block of rows at a time (deepseek-like's output is 2^30 elements)."""
+    a, b = out.reshape(-1, out.shape[-1]), ref.reshape(-1, ref.shape[-1])
+    rows = max(1, (1 << 24) // max(1, a.shape[1]))
+    num = den = 0.0
+    for start in range(0, a.shape[0], rows):
+        r = b[start:start + rows].double()
+        num += float((a[start:start + rows].double() - r).square().sum())
+        den += float(r.square().sum())
+    if den == 0.0:
+        return 0.0 if num == 0.0 else float("inf")
+    return (num / den) ** 0.5
+
+
+def check_ours(torch, cases: list[Case]) -> None:
+    """After timing: every series of ours, called once more on input set 0, against torch._grouped_mm on the same
+    set, ||ours - torch|| / ||torch||. Both accumulate in fp32 and round once, so they agree to about an ulp; a call
+    that reads the wrong counts or buffers is off by order 1. A series over OURS_CHECK_BOUND keeps no timing (status
+    error), so that no wrong answer is ever reported as a speed."""
+    reference = next((c for c in cases if c.kind == "torch-grouped-mm" and c.status == "ok"), None)
+    ours = [c for c in cases if c.kind in (OURS_KIND, "ours-variant") and c.status == "ok" and c.call is not None]
+    if reference is None or not ours:
+        return
+    try:
+        ref = reference.call(0)
+        if not bool(torch.isfinite(ref).all()):
+            for c in ours:
+                c.extra["check"] = "skipped: torch._grouped_mm's output holds non-finite values"
+            return
+        for c in ours:
+            try:
+                c.call(0)
+            except gg.GroupedGemmError as error:
+                c.status, c.note = failure_status(torch, error)
+                c.note, c.times_ms = f"failed in the check after timing: {c.note}", []
+                continue
+            error = relative_error(torch, c.call.output, ref)
+            c.extra["checked_rel_error"] = error
+            if not error <= OURS_CHECK_BOUND:
+                c.status = "error"
+                c.note = (f"wrong result: ||ours - torch._grouped_mm|| / ||torch._grouped_mm|| = {error:.3g} on input "
+                          f"set 0 after timing (bound {OURS_CHECK_BOUND}); timings dropped. {c.note}")
+                c.times_ms = []
+    except torch.OutOfMemoryError:
+        for c in ours:
+            c.extra.setdefault("check", "skipped: out of memory")
+    finally:
+        ref = None
+        torch.cuda.empty_cache()
 
 
 def build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, starts_dev) -> Case:
@@ -387,6 +446,7 @@ def run(args: argparse.Namespace, data: dict) -> dict:
                     for c in cases:
                         if not c.times_ms:
                             c.status, c.note = failure_status(torch, error)
+                check_ours(torch, cases)
                 flop = pf.flops(problem)
                 groups.append({"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
                                "buffer_sets": sets, "series": [c.result(flop) for c in cases]})

@@ -95,6 +95,7 @@ def main(argv: list[str]) -> int:
                                       variants)
             auto = next(c for c in cases if c.kind == tb.OURS_KIND)
             tb.time_round_robin(torch, cases, a.warmup, a.iters)
+            tb.check_ours(torch, cases)  # a variant with a wrong answer keeps no timing
             flop = pf.flops(problem)
             med = {c.name: statistics.median(c.times_ms) if c.times_ms else None for c in cases}
             tflops = {name: (flop / (t * 1e-3) / 1e12 if t else None) for name, t in med.items()}
