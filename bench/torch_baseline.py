@@ -48,6 +48,8 @@ import groupedgemm_ctypes as gg  # noqa: E402  (the ctypes binding of our C ABI;
 
 RESULTS_SCHEMA = "groupedgemm-bench-results/1"
 OURS_KIND = "ours-inprocess"
+VARIANT_KIND = "ours-variant"  # a tuning variant of ours (bench/tune_sm90.py); not in the published results
+TORCH_KIND = "torch-grouped-mm"
 OURS_NAME = "ours (Auto, device counts, same loop)"
 DTYPES = ("bf16", "fp16")
 ORDER_SEED = 20261126  # the round-robin orders; fixed, so that a rerun times the series in the same orders
@@ -268,14 +270,14 @@ def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_pad
         grouped = lambda i: torch._grouped_mm(xs[i % sets].t(), bs[i % sets], offs=offs)  # noqa: E731
         dense = lambda i: torch.matmul(xs[i % sets].t(), bs[i % sets])  # noqa: E731
 
-    cases = [Case("torch._grouped_mm", "torch-grouped-mm", grouped),
+    cases = [Case("torch._grouped_mm", TORCH_KIND, grouped),
              Case("torch.matmul (dense, equal FLOPs)", "dense", dense)]
     probe(torch, cases[0])
     if form == "weight-grad" and cases[0].status != "ok":
         # Some builds want the 2-D left operand contiguous; time that form instead and say so.
         first_note = cases[0].note
         xts = [x.t().contiguous() for x in xs]
-        cases[0] = Case("torch._grouped_mm", "torch-grouped-mm",
+        cases[0] = Case("torch._grouped_mm", TORCH_KIND,
                         lambda i: torch._grouped_mm(xts[i % sets], bs[i % sets], offs=offs),
                         note=f"x.t() view refused ({first_note}); timed with x.t().contiguous() prepared outside the loop")
         probe(torch, cases[0])
@@ -294,7 +296,7 @@ def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev,
     output; the arguments of each buffer set are built once, outside the loop, as GmmInto does in C#.
     `variant` = (name, environment): cutlass-sm90 instead of Auto, with those tuning variables set around each
     call (GG_SM90_TILE, GG_SM90_GRID; bench/tune_sm90.py)."""
-    name, kind, env = (OURS_NAME, OURS_KIND, {}) if variant is None else (variant[0], "ours-variant", variant[1])
+    name, kind, env = (OURS_NAME, OURS_KIND, {}) if variant is None else (variant[0], VARIANT_KIND, variant[1])
     backend = "auto" if variant is None else "cutlass-sm90"
     extra = {"backend": backend, "counts": "device"}
     if isinstance(ours, str):
@@ -354,8 +356,8 @@ def check_ours(torch, cases: list[Case]) -> None:
     set, ||ours - torch|| / ||torch||. Both accumulate in fp32 and round once, so they agree to about an ulp; a call
     that reads the wrong counts or buffers is off by order 1. A series over OURS_CHECK_BOUND keeps no timing (status
     error), so that no wrong answer is ever reported as a speed."""
-    reference = next((c for c in cases if c.kind == "torch-grouped-mm" and c.status == "ok"), None)
-    ours = [c for c in cases if c.kind in (OURS_KIND, "ours-variant") and c.status == "ok" and c.call is not None]
+    reference = next((c for c in cases if c.kind == TORCH_KIND and c.status == "ok"), None)
+    ours = [c for c in cases if c.kind in (OURS_KIND, VARIANT_KIND) and c.status == "ok" and c.call is not None]
     if reference is None or not ours:
         return
     try:

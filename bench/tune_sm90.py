@@ -4,7 +4,8 @@ sm90 configuration, forced through GG_SM90_TILE (and GG_SM90_GRID), in the same 
 torch._grouped_mm, a dense matmul of equal FLOPs and our Auto, on the benchmark's problems and buffers
 (torch_baseline.build_cases: same counts, same rotation of input sets), with the benchmark's padded bmm series
 in the loop as well unless --no-padded (its slow, memory-bound calls change the clocks the other series run at;
-docs/perf-notes.md v6, v8). Prints one line per row, ratios to
+docs/perf-notes.md v6, v8). Every variant's output is checked against torch._grouped_mm's after timing
+(torch_baseline.check_ours); a wrong one prints '-'. Prints one line per row, ratios to
 torch._grouped_mm, and writes the raw medians as JSON. Not the published benchmark: bench/run_gpu.sh is.
 
 Usage:
