@@ -34,7 +34,7 @@ import problems as pf  # noqa: E402
 import torch_baseline as tb  # noqa: E402
 
 TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32", "coop128x256k32c1x1",
-         "pingpong128x128c1x2")
+         "pingpong128x128c1x2", "contig256x128")
 
 
 def variant(text: str) -> tuple[str, dict]:

@@ -5,7 +5,7 @@
 # and type-checked. Nothing is linked and no sm_90a code is generated: the wgmma/TMA bodies compile to empty
 # stubs, so this catches compile errors only. Running the kernels needs a Hopper host (scripts/gpu-host.sh).
 #
-# usage: scripts/check-sm90.sh [FILE.cu ...]   (default: backend_sm90.cu and every sm90_*.cu)
+# usage: scripts/check-sm90.sh [FILE.cu ...]   (default: backend_sm90.cu, contiguous_gemm_sm90.cu and every sm90_*.cu)
 #   env CUTLASS_DIR   folder holding include/cutlass (default: .deps/cutlass)
 #   env CUDACXX       nvcc to use (default: first of /usr/local/cuda/bin/nvcc, PATH)
 #   env JOBS          parallel compiles (default: all cores)
@@ -19,7 +19,7 @@ host_args=()
 if [[ -n "$host_compiler" ]]; then host_args+=(-ccbin "$host_compiler"); fi
 
 src=$root/native/src/cutlass_sm90
-if [[ $# -gt 0 ]]; then files=("$@"); else files=("$src/backend_sm90.cu" "$src"/sm90_*.cu); fi
+if [[ $# -gt 0 ]]; then files=("$@"); else files=("$src/backend_sm90.cu" "$src/contiguous_gemm_sm90.cu" "$src"/sm90_*.cu); fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

@@ -71,7 +71,7 @@ void benchmark_shapes() {
     } shapes[] = {
         {"seed-300M", 16384, 80, 512, 2048, Sm90Tile::kCooperative128x256Cluster1x1,
          Sm90Tile::kCooperative128x256K32Cluster1x1},
-        {"qwen-moe-like", 98304, 64, 4096, 1408, Sm90Tile::kCooperative256x128, Sm90Tile::kCooperative256x128},
+        {"qwen-moe-like", 98304, 64, 4096, 1408, Sm90Tile::kContiguous256x128, Sm90Tile::kCooperative256x128},
         {"deepseek-like", 524288, 256, 7168, 2048, Sm90Tile::kCooperative128x256Cluster1x1,
          Sm90Tile::kCooperative128x256Cluster1x1},
         {"mixtral-like", 65536, 8, 4096, 14336, Sm90Tile::kPingpong128x128Cluster1x2,
@@ -111,8 +111,16 @@ void edge_shapes() {
     expect("mixtral-like forward, bandwidth unknown", mixtral, nullptr, Sm90Tile::kCooperative128x256Cluster1x1, 0.0);
     expect("mixtral-like weight gradient, H100", problem(65536, 4096, 14336, 8, true), nullptr,
            Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
-    expect("qwen-like forward, H100", problem(98304, 4096, 1408, 64, false), nullptr, Sm90Tile::kCooperative256x128,
+    expect("qwen-like forward, H100", problem(98304, 4096, 1408, 64, false), nullptr, Sm90Tile::kContiguous256x128,
            kH100DramBytesPerS);
+    // The contiguous kernel neither adds to c nor holds more than 1024 experts' offsets: CUTLASS's 256x128 tile then.
+    gg::GmmProblem qwen_accumulate = problem(98304, 4096, 1408, 64, false);
+    qwen_accumulate.accumulate = true;
+    expect("qwen-like forward, accumulate", qwen_accumulate, nullptr, Sm90Tile::kCooperative256x128);
+    expect("n = 1408, 1024 experts", problem(1024 * 1024, 4096, 1408, 1024, false), nullptr,
+           Sm90Tile::kContiguous256x128);
+    expect("n = 1408, 1025 experts", problem(1025 * 1024, 4096, 1408, 1025, false), nullptr,
+           Sm90Tile::kCooperative256x128);
     expect("deepseek-like forward, H100", problem(524288, 7168, 2048, 256, false), nullptr,
            Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
     // Host counts are used for the tile count: 132 experts with one row each make few tiles.
@@ -129,6 +137,8 @@ void knobs() {
     const gg::GmmProblem seed = problem(16384, 512, 2048, 80, false);
     setenv("GG_SM90_TILE", "coop256x128", 1);
     expect("GG_SM90_TILE", seed, nullptr, Sm90Tile::kCooperative256x128);
+    setenv("GG_SM90_TILE", "contig256x128", 1);
+    expect("GG_SM90_TILE, our own kernel", seed, nullptr, Sm90Tile::kContiguous256x128);
     setenv("GG_SM90_TILE", "no-such-tile", 1);
     expect("unknown GG_SM90_TILE is ignored", seed, nullptr, Sm90Tile::kCooperative128x256Cluster1x1);
     unsetenv("GG_SM90_TILE");
@@ -201,6 +211,8 @@ void scheduler_order() {
         {nullptr, &qwen_grad, Sm90Tile::kCooperative256x128, "qwen-like weight gradient", 4},
         {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "weight gradient, ping-pong", 0},
         {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
+        {nullptr, &qwen_forward, Sm90Tile::kContiguous256x128, "qwen-like forward, contiguous kernel", 1},
+        {"0", &qwen_forward, Sm90Tile::kContiguous256x128, "qwen-like forward, contiguous kernel", 0},
         {nullptr, &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 0},
         {"0", &seed_grad, Sm90Tile::kCooperative128x256K32Cluster1x1, "seed-300M weight gradient", 0},
         {"7", &seed_forward, Sm90Tile::kCooperative128x256Cluster1x1, "seed-300M forward", 7},

@@ -35,7 +35,24 @@ enum class Sm90Tile : int {
     // ~200-260) wastes up to a fifth of its last 64-deep k tile; without a cluster its tiles can be claimed as CTAs
     // need them (group_tile_order.cuh), which a two-CTA cluster cannot.
     kCooperative128x256K32Cluster1x1 = 6,
+    // Our own kernel, not CUTLASS's (contiguous_gemm_sm90.cuh): 256x128x64, one TMA descriptor for all of x and one
+    // for all of w, tail tiles that load and multiply only their expert's 64-row slabs. Forward and trans_b without
+    // accumulate (contiguous_eligible); qwen-like: 0.93-0.94 of dense against 0.87-0.88 for the 256x128 tile above
+    // (H200, docs/perf-notes.md v16). Takes no epilogue, walk or band knobs; GG_SM90_CLAIM=0 deals its tiles
+    // round-robin instead of claiming them.
+    kContiguous256x128 = 7,
 };
+
+// The contiguous kernel keeps each expert's row and tile offsets in shared memory.
+inline constexpr int kContiguousMaxExperts = 1024;
+
+// Whether the contiguous kernel can run p (the backend's own checks, dtype, alignment, int sizes, passed).
+inline bool contiguous_eligible(const GmmProblem& p) {
+    if (p.trans_a || p.accumulate || p.num_experts < 1 || p.num_experts > kContiguousMaxExperts) return false;
+    // Tiles are numbered in int32: at most (m / 256 + E) row blocks of ceil(n / 128) tiles.
+    const int64_t tiles = (p.m / 256 + p.num_experts) * ((p.n + 127) / 128);
+    return tiles < (int64_t(1) << 31);
+}
 
 // The epilogue of a configuration. Every tile exists with both.
 enum class Sm90Epilogue : int {
@@ -60,7 +77,8 @@ inline constexpr Sm90TileName kSm90TileNames[] = {
     {"coop256x128", Sm90Tile::kCooperative256x128},
     {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2},
     {"coop128x256k32", Sm90Tile::kCooperative128x256K32},
-    {"coop128x256k32c1x1", Sm90Tile::kCooperative128x256K32Cluster1x1}};
+    {"coop128x256k32c1x1", Sm90Tile::kCooperative128x256K32Cluster1x1},
+    {"contig256x128", Sm90Tile::kContiguous256x128}};
 
 inline const char* tile_name(Sm90Tile tile) {
     for (const auto& n : kSm90TileNames) {
@@ -211,6 +229,9 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Ti
     const bool cooperative_one_cta = tile == Sm90Tile::kCooperative128x256Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative128x256K32Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative256x128;
+    // Our contiguous kernel claims one tile at a time (it has no lookahead to set): its tail tiles cost less than
+    // whole ones, which a static deal cannot turn into time.
+    if (tile == Sm90Tile::kContiguous256x128) return 1;
     return p.trans_a && cooperative_one_cta ? policy.transa_claim_ahead : 0;
 }
 
@@ -278,9 +299,12 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
         return Sm90Tile::kCooperative128x256Cluster1x1;
     }
     if (!n_in_256_tiles && p.n % 128 == 0) {
-        // n = 1408: 1.05-1.07x against 1.01x, where experts fill 256-row tiles; small experts keep 128 rows.
-        return rows_per_expert >= policy.min_rows_per_expert_256_rows ? Sm90Tile::kCooperative256x128
-                                                                      : Sm90Tile::kPingpong128x128;
+        // n = 1408: 1.05-1.07x against 1.01x, where experts fill 256-row tiles; small experts keep 128 rows. Our
+        // contiguous kernel has the same tile and runs qwen-like at 1.16-1.17x torch against 1.07-1.10x for CUTLASS's
+        // (H200, v16). Deepseek-like and mixtral-like (n a multiple of 256) stay on CUTLASS's clustered tiles, which
+        // measured 0.95-1.04 of dense there against 0.87-0.99 for its prototype.
+        if (rows_per_expert < policy.min_rows_per_expert_256_rows) return Sm90Tile::kPingpong128x128;
+        return contiguous_eligible(p) ? Sm90Tile::kContiguous256x128 : Sm90Tile::kCooperative256x128;
     }
     if (n_in_256_tiles && rows_per_expert >= policy.min_rows_per_expert_forward_large) {
         const bool fast_dram = dram_bytes_per_s >= policy.min_dram_bytes_per_s_forward_pingpong;

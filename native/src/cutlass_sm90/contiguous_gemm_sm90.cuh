@@ -1,0 +1,399 @@
+// The contiguous sm90 grouped GEMM: our own persistent kernel for the MoE layout, where the rows of x are grouped
+// by expert and w holds the experts' weights back to back. Built from CuTe's TMA and wgmma atoms; included by
+// contiguous_gemm_sm90.cu only.
+//
+// Why our own kernel beside CUTLASS's grouped ones (docs/perf-notes.md v16):
+// - One TMA descriptor over all of x and one over all of w (a 3-D tensor: n, k, expert), built once on the host.
+//   CUTLASS's grouped kernels rewrite per-group descriptors in global memory whenever a CTA moves to another
+//   expert, which on qwen-like's 64 experts is nearly every tile (3-4% of the time).
+// - A reads its tile in four 64-row slabs and skips the slabs past the expert's last row; a warp group whose
+//   128 rows are all past it, or its second 64-row atom, skips those wgmmas. The rows a tile holds beyond its
+//   expert but before the slab's end belong to the next expert (or are past x, zero-filled by TMA): their
+//   products land in accumulator rows that are never stored.
+// - The epilogue goes through shared memory and writes whole 16-byte chunks, each warp instruction two full
+//   256-byte row segments, and only rows of the tile's expert. Written straight from the accumulators (4 bytes a
+//   lane, 16 bytes a row) the same kernel ran whole tiles at 0.89 of dense instead of 0.98.
+//
+// - Tiles are claimed from a counter as CTAs need them. Dealt round-robin, every CTA runs 34 or 35 of qwen-like's
+//   4598 tiles whatever they cost, so the cheaper tail tiles above saved nothing: the kernel took as long as its
+//   CTAs with 35 mostly whole tiles.
+//
+// The tile is 256x128x64 with four stages: one producer warp group (a single thread issues TMA and claims tiles),
+// two consumer warp groups, each owning 128 contiguous rows of the tile as two 64x128 wgmma atoms. The tiles are
+// numbered expert by expert (row blocks in order, the column tiles of a row block together); CTA c runs tile c
+// first, then the tiles it claims (or, without a counter, c + grid, c + 2 grid, ...). The producer hands each tile
+// number to the consumers through a small ring in shared memory.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include <cuda_runtime.h>
+
+#include "cute/tensor.hpp"
+#include "cute/arch/copy_sm90_desc.hpp"
+#include "cute/arch/copy_sm90_tma.hpp"
+#include "cute/atom/copy_traits_sm90_tma.hpp"
+#include "cute/atom/mma_atom.hpp"
+#include "cute/atom/mma_traits_sm90_gmma.hpp"
+#include "cutlass/arch/barrier.h"
+#include "cutlass/arch/reg_reconfig.h"
+#include "cutlass/array.h"
+
+#include "core/internal.h"
+#include "cutlass_sm90/tile_choice.h"
+
+namespace gg::cutlass_sm90::contiguous {
+
+using namespace cute;
+
+constexpr int kTileM = 256, kTileN = 128, kTileK = 64, kStages = 4;
+constexpr int kSlabRows = 64, kSlabs = kTileM / kSlabRows;
+constexpr int kThreads = 384;              // producer warp group + two consumer warp groups
+constexpr int kConsumerThreads = 256;
+constexpr int kRing = 4;                   // tile numbers the producer may publish ahead of the consumers
+constexpr int kMaxExperts = kContiguousMaxExperts;
+
+template <class T, bool TransB>
+struct Config {
+    using AtomA = GMMA::Layout_K_SW128_Atom<T>;
+    using AtomB = std::conditional_t<TransB, GMMA::Layout_K_SW128_Atom<T>, GMMA::Layout_MN_SW128_Atom<T>>;
+    // A stage as the wgmmas see it (256 rows) and as TMA fills it (64-row slabs): the same bytes, rows in order.
+    using SmemA = decltype(tile_to_shape(AtomA{}, Shape<Int<kTileM>, Int<kTileK>, Int<kStages>>{}));
+    using SmemASlab = decltype(tile_to_shape(AtomA{}, Shape<Int<kSlabRows>, Int<kTileK>>{}));
+    using SmemASlabs = decltype(tile_to_shape(AtomA{}, Shape<Int<kSlabRows>, Int<kTileK>, Int<kSlabs * kStages>>{}));
+    // An n-major B (the forward's w[e], k x n row-major) is tiled k first, so that each 64-column block of a stage
+    // is one contiguous TMA box; tiled n first, each box was 8 k rows and the forward ran at 0.57 of dense.
+    using StepB = std::conditional_t<TransB, Step<_1, _2, _3>, Step<_2, _1, _3>>;
+    using SmemBStage = decltype(tile_to_shape(AtomB{}, Shape<Int<kTileN>, Int<kTileK>>{}, take<0, 2>(StepB{})));
+    using SmemB = decltype(tile_to_shape(AtomB{}, Shape<Int<kTileN>, Int<kTileK>, Int<kStages>>{}, StepB{}));
+    // One warp group's 128 rows: two 64x128 atoms along M.
+    using Mma = decltype(make_tiled_mma(GMMA::ss_op_selector<T, T, float, Shape<_64, Int<kTileN>, Int<kTileK>>,
+                                                             GMMA::Major::K,
+                                                             TransB ? GMMA::Major::K : GMMA::Major::MN>()));
+
+    static auto x_tensor(T const* x, int m, int k) {
+        return make_tensor(make_gmem_ptr(x), make_shape(m, k), make_stride(int64_t(k), _1{}));
+    }
+    // w as (n, k, expert): forward w[e] is k x n row-major, trans_b w[e] is n x k row-major.
+    static auto w_tensor(T const* w, int n, int k, int experts) {
+        if constexpr (TransB) {
+            return make_tensor(make_gmem_ptr(w), make_shape(n, k, experts),
+                               make_stride(int64_t(k), _1{}, int64_t(n) * k));
+        } else {
+            return make_tensor(make_gmem_ptr(w), make_shape(n, k, experts),
+                               make_stride(_1{}, int64_t(n), int64_t(n) * k));
+        }
+    }
+    static auto make_tma_a(T const* x, int m, int k) {
+        return make_tma_copy(SM90_TMA_LOAD{}, x_tensor(x, m, k), SmemASlab{});
+    }
+    static auto make_tma_b(T const* w, int n, int k, int experts) {
+        return make_tma_copy(SM90_TMA_LOAD{}, w_tensor(w, n, k, experts), SmemBStage{});
+    }
+    using TmaA = decltype(make_tma_a(nullptr, 1, 1));
+    using TmaB = decltype(make_tma_b(nullptr, 1, 1, 1));
+
+    struct Params {
+        TmaA tma_a;
+        TmaB tma_b;
+        T* out;
+        // [experts][3] (m, n, k) as the preparation kernel wrote them: counts clamped to the rows of x.
+        int32_t const* problem_sizes;
+        // Zero at launch (the preparation kernel clears it); null: the static round-robin deal.
+        uint32_t* claims;
+        int experts, m, n, k, n_tiles, k_tiles;
+    };
+
+    struct Shared {
+        alignas(1024) T a[kStages * kTileM * kTileK];
+        alignas(1024) T b[kStages * kTileN * kTileK];
+        // The epilogue's staging: 8 rows of a tile's 128 columns per consumer warp, each row padded by 16 bytes so
+        // that the lanes writing one column pair of 8 rows hit different banks.
+        alignas(16) T out[kConsumerThreads / 32][8][kTileN + 8];
+        uint64_t full[kStages];
+        uint64_t empty[kStages];
+        uint64_t ring_full[kRing];
+        uint64_t ring_empty[kRing];
+        int32_t ring[kRing];
+        int32_t tile_start[kMaxExperts + 1];
+        int32_t row_start[kMaxExperts + 1];
+    };
+    static constexpr int kSharedBytes = int(sizeof(Shared)) + 1024;  // + room to align the base to 1024 bytes
+    static_assert(kSharedBytes <= 227 * 1024, "the tile's stages must fit an sm90 SM's shared memory");
+};
+
+struct TileInfo {
+    int expert, row_block, col_block, row0, live;
+};
+
+// Tile t of the numbering above, with `cursor` the expert of this CTA's previous tile (t only grows).
+template <class Shared>
+__device__ bool tile_at(Shared const& s, int experts, int n_tiles, int m, int32_t t, int& cursor, TileInfo& ti) {
+    if (t >= s.tile_start[experts]) return false;
+    while (s.tile_start[cursor + 1] <= t) ++cursor;
+    const int32_t local = t - s.tile_start[cursor];
+    ti.expert = cursor;
+    ti.row_block = local / n_tiles;
+    ti.col_block = local - ti.row_block * n_tiles;
+    ti.row0 = s.row_start[cursor] + ti.row_block * kTileM;
+    const int32_t end = min(s.row_start[cursor + 1], m);
+    ti.live = min(end - ti.row0, kTileM);
+    return true;
+}
+
+template <class C, class T>
+__global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __grid_constant__ typename C::Params p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    using Shared = typename C::Shared;
+    extern __shared__ char smem_raw[];
+    Shared& s = *reinterpret_cast<Shared*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+    const int wg = threadIdx.x / 128;
+    const int warp = threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+
+    if (threadIdx.x == 0) {
+        for (int i = 0; i < kStages; ++i) {
+            cutlass::arch::ClusterTransactionBarrier::init(&s.full[i], 1);
+            cutlass::arch::ClusterBarrier::init(&s.empty[i], kConsumerThreads);
+        }
+        for (int i = 0; i < kRing; ++i) {
+            cutlass::arch::ClusterBarrier::init(&s.ring_full[i], 1);
+            cutlass::arch::ClusterBarrier::init(&s.ring_empty[i], kConsumerThreads);
+        }
+        cutlass::arch::fence_barrier_init();
+    }
+    if (threadIdx.x == 32) {
+        cute::prefetch_tma_descriptor(p.tma_a.get_tma_descriptor());
+        cute::prefetch_tma_descriptor(p.tma_b.get_tma_descriptor());
+    }
+    // Launched with programmatic dependent launch: the preparation kernel that writes problem_sizes may still be
+    // running until here.
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    // Row and tile offsets of the experts, one warp scanning 32 experts at a time.
+    if (warp == 2) {
+        int32_t rows = 0, tiles = 0;
+        for (int base = 0; base < p.experts; base += 32) {
+            const int e = base + lane;
+            const int32_t rows_e = e < p.experts ? max(p.problem_sizes[3 * e], 0) : 0;
+            const int32_t tiles_e = (rows_e + kTileM - 1) / kTileM * p.n_tiles;
+            int32_t sum_rows = rows_e, sum_tiles = tiles_e;
+            for (int o = 1; o < 32; o <<= 1) {
+                const int32_t r = __shfl_up_sync(0xffffffffu, sum_rows, o);
+                const int32_t t = __shfl_up_sync(0xffffffffu, sum_tiles, o);
+                if (lane >= o) {
+                    sum_rows += r;
+                    sum_tiles += t;
+                }
+            }
+            if (e < p.experts) {
+                s.row_start[e] = rows + sum_rows - rows_e;
+                s.tile_start[e] = tiles + sum_tiles - tiles_e;
+            }
+            rows += __shfl_sync(0xffffffffu, sum_rows, 31);
+            tiles += __shfl_sync(0xffffffffu, sum_tiles, 31);
+        }
+        if (lane == 0) {
+            s.row_start[p.experts] = rows;
+            s.tile_start[p.experts] = tiles;
+        }
+    }
+    __syncthreads();
+
+    if (wg == 0) {
+        // Producer: one thread issues every TMA load.
+        cutlass::arch::warpgroup_reg_dealloc<40>();
+        if (threadIdx.x != 0) return;
+        Tensor mA = p.tma_a.get_tma_tensor(make_shape(p.m, p.k));
+        Tensor mB = p.tma_b.get_tma_tensor(make_shape(p.n, p.k, p.experts));
+        Tensor sA = make_tensor(make_smem_ptr(s.a), typename C::SmemASlabs{});  // (64, TK, slabs x stages)
+        Tensor sB = make_tensor(make_smem_ptr(s.b), typename C::SmemB{});       // (TN, TK, stages)
+        int stage = 0, cursor = 0, slot = 0;
+        uint32_t phase = 0, ring_phase = 0;
+        for (int32_t t = blockIdx.x;;) {
+            // Publish the tile (past the last one: the consumers' signal to stop). The arrive releases the store.
+            cutlass::arch::ClusterBarrier::wait(&s.ring_empty[slot], ring_phase ^ 1);
+            s.ring[slot] = t;
+            cutlass::arch::ClusterBarrier::arrive(&s.ring_full[slot]);
+            if (++slot == kRing) {
+                slot = 0;
+                ring_phase ^= 1;
+            }
+            TileInfo ti;
+            if (!tile_at(s, p.experts, p.n_tiles, p.m, t, cursor, ti)) break;
+            // The tile's rows start anywhere in x: its slabs are addressed from that row, not from a 64-row grid.
+            Tensor gA = local_tile(domain_offset(make_coord(ti.row0, 0), mA), Shape<Int<kSlabRows>, Int<kTileK>>{},
+                                   make_coord(_, _));  // (64, TK, slabs, k tiles)
+            Tensor gB = local_tile(mB(_, _, ti.expert), Shape<Int<kTileN>, Int<kTileK>>{},
+                                   make_coord(_, _));  // (TN, TK, n tiles, k tiles)
+            auto [tAgA, tAsA] = tma_partition(p.tma_a, group_modes<0, 2>(sA), group_modes<0, 2>(gA));
+            auto [tBgB, tBsB] = tma_partition(p.tma_b, group_modes<0, 2>(sB), group_modes<0, 2>(gB));
+            const int slabs = (ti.live + kSlabRows - 1) / kSlabRows;
+            const uint32_t bytes = uint32_t(slabs * kSlabRows * kTileK + kTileN * kTileK) * uint32_t(sizeof(T));
+            for (int k = 0; k < p.k_tiles; ++k) {
+                cutlass::arch::ClusterBarrier::wait(&s.empty[stage], phase ^ 1);
+                cutlass::arch::ClusterTransactionBarrier::arrive_and_expect_tx(&s.full[stage], bytes);
+                for (int slab = 0; slab < slabs; ++slab) {
+                    copy(p.tma_a.with(s.full[stage]), tAgA(_, slab, k), tAsA(_, stage * kSlabs + slab));
+                }
+                copy(p.tma_b.with(s.full[stage]), tBgB(_, ti.col_block, k), tBsB(_, stage));
+                if (++stage == kStages) {
+                    stage = 0;
+                    phase ^= 1;
+                }
+            }
+            // Claimed numbers only grow, and start past every CTA's first tile: a CTA's tiles stay in order.
+            t = p.claims != nullptr ? static_cast<int32_t>(gridDim.x + atomicAdd(p.claims, 1u)) : t + int32_t(gridDim.x);
+        }
+        return;
+    }
+
+    // Consumers: warp group 1 holds the tile's rows 0-127, warp group 2 rows 128-255.
+    cutlass::arch::warpgroup_reg_alloc<232>();
+    const int half = wg - 1;
+    const int tid = threadIdx.x - 128 * wg;
+    const int warp_in_wg = tid / 32;
+    Tensor sA = make_tensor(make_smem_ptr(s.a), typename C::SmemA{});  // (TM, TK, stages)
+    Tensor sB = make_tensor(make_smem_ptr(s.b), typename C::SmemB{});  // (TN, TK, stages)
+    Tensor sA_half = local_tile(sA, Shape<_128, Int<kTileK>, Int<kStages>>{}, make_coord(half, 0, 0));
+    typename C::Mma mma;
+    auto thr = mma.get_thread_slice(tid);
+    Tensor tCrA = thr.make_fragment_A(thr.partition_A(sA_half));  // (MMA, 2, k blocks, stages)
+    Tensor tCrB = thr.make_fragment_B(thr.partition_B(sB));       // (MMA, 1, k blocks, stages)
+    Tensor acc = partition_fragment_C(mma, Shape<_128, Int<kTileN>>{});  // (MMA, 2, 1)
+    static_assert(decltype(size(acc))::value == 128, "128 accumulators a thread: two 64x128 atoms");
+    auto& staging = s.out[half * 4 + warp_in_wg];
+    int stage = 0, cursor = 0, slot = 0;
+    uint32_t phase = 0, ring_phase = 0;
+
+    // One tile's k loop with the first kAtoms 64-row atoms of this warp group (0: wait and release only).
+    auto mainloop = [&](auto atoms) {
+        constexpr int kAtoms = decltype(atoms)::value;
+        mma.accumulate_ = GMMA::ScaleOut::Zero;
+        int previous = 0;
+        for (int k = 0; k < p.k_tiles; ++k) {
+            cutlass::arch::ClusterBarrier::wait(&s.full[stage], phase);
+            if constexpr (kAtoms > 0) {
+                warpgroup_fence_operand(acc);
+                warpgroup_arrive();
+                CUTLASS_PRAGMA_UNROLL
+                for (int kb = 0; kb < size<2>(tCrA); ++kb) {
+                    if constexpr (kAtoms == 2) {
+                        cute::gemm(mma, tCrA(_, _, kb, stage), tCrB(_, _, kb, stage), acc);
+                    } else {
+                        cute::gemm(mma, tCrA(_, 0, kb, stage), tCrB(_, 0, kb, stage), acc(_, 0, 0));
+                    }
+                    mma.accumulate_ = GMMA::ScaleOut::One;
+                }
+                warpgroup_commit_batch();
+                // The previous stage's wgmmas are done once at most this one's batch is in flight.
+                warpgroup_wait<1>();
+                warpgroup_fence_operand(acc);
+                if (k > 0) cutlass::arch::ClusterBarrier::arrive(&s.empty[previous]);
+            } else {
+                cutlass::arch::ClusterBarrier::arrive(&s.empty[stage]);
+            }
+            previous = stage;
+            if (++stage == kStages) {
+                stage = 0;
+                phase ^= 1;
+            }
+        }
+        if constexpr (kAtoms > 0) {
+            warpgroup_wait<0>();
+            warpgroup_fence_operand(acc);
+            if (p.k_tiles > 0) cutlass::arch::ClusterBarrier::arrive(&s.empty[previous]);
+        }
+    };
+
+    for (;;) {
+        cutlass::arch::ClusterBarrier::wait(&s.ring_full[slot], ring_phase);
+        const int32_t t = s.ring[slot];
+        cutlass::arch::ClusterBarrier::arrive(&s.ring_empty[slot]);
+        if (++slot == kRing) {
+            slot = 0;
+            ring_phase ^= 1;
+        }
+        TileInfo ti;
+        if (!tile_at(s, p.experts, p.n_tiles, p.m, t, cursor, ti)) break;
+        const int live_here = ti.live - half * 128;
+        if (live_here > 64) {
+            mainloop(Int<2>{});
+        } else if (live_here > 0) {
+            mainloop(Int<1>{});
+        } else {
+            mainloop(Int<0>{});
+            continue;
+        }
+
+        // Epilogue. Lane l of warp w holds, for atom a, rows a*64 + 16w + l/4 (+8) and columns 8j + 2(l%4) (+1),
+        // j = 0..15 (wgmma's accumulator layout). Eight rows at a time go through the warp's staging rows, then
+        // out in 16-byte chunks: four chunks a lane, two whole rows a warp instruction.
+        const int col0 = ti.col_block * kTileN;
+        CUTLASS_PRAGMA_UNROLL
+        for (int atom = 0; atom < 2; ++atom) {
+            CUTLASS_PRAGMA_UNROLL
+            for (int h = 0; h < 2; ++h) {
+                const int r0 = half * 128 + atom * 64 + warp_in_wg * 16 + 8 * h;  // this pass's first row
+                if (r0 >= ti.live) continue;  // the same for the whole warp
+                CUTLASS_PRAGMA_UNROLL
+                for (int j = 0; j < kTileN / 8; ++j) {
+                    const int i = atom * 64 + j * 4 + h * 2;
+                    cutlass::Array<T, 2> v;
+                    v[0] = T(acc(i));
+                    v[1] = T(acc(i + 1));
+                    *reinterpret_cast<cutlass::Array<T, 2>*>(&staging[lane / 4][j * 8 + 2 * (lane % 4)]) = v;
+                }
+                __syncwarp();
+                CUTLASS_PRAGMA_UNROLL
+                for (int q = 0; q < 4; ++q) {
+                    const int chunk = q * 32 + lane;  // 8 rows x 16 chunks of 8 columns
+                    const int rr = chunk / 16, cc = (chunk % 16) * 8;
+                    // n is a multiple of 8: a chunk is wholly inside or wholly past it.
+                    if (r0 + rr < ti.live && col0 + cc < p.n) {
+                        const uint4 v = *reinterpret_cast<const uint4*>(&staging[rr][cc]);
+                        *reinterpret_cast<uint4*>(p.out + (int64_t(ti.row0) + r0 + rr) * p.n + col0 + cc) = v;
+                    }
+                }
+                __syncwarp();
+            }
+        }
+    }
+#endif
+}
+
+// Launches the kernel for out = x @ w[e] (or w[e]^T) on `stream`, `grid` CTAs, with programmatic dependent launch.
+template <class T, bool TransB>
+gg_status launch(const void* x, const void* w, void* out, const int32_t* problem_sizes, uint32_t* claims, int experts,
+                 int m, int n, int k, int grid, cudaStream_t stream) {
+    using C = Config<T, TransB>;
+    typename C::Params params{C::make_tma_a(static_cast<T const*>(x), m, k),
+                              C::make_tma_b(static_cast<T const*>(w), n, k, experts),
+                              static_cast<T*>(out),
+                              problem_sizes,
+                              claims,
+                              experts,
+                              m,
+                              n,
+                              k,
+                              (n + kTileN - 1) / kTileN,
+                              (k + kTileK - 1) / kTileK};
+    auto* kernel = &contiguous_gemm_kernel<C, T>;
+    // Every call, as CUTLASS's adapter does: the opt-in above 48 KB of shared memory holds for the current device.
+    GG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSharedBytes));
+
+    cudaLaunchAttribute attribute;
+    attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(static_cast<unsigned>(grid));
+    config.blockDim = dim3(kThreads);
+    config.dynamicSmemBytes = C::kSharedBytes;
+    config.stream = stream;
+    config.attrs = &attribute;
+    config.numAttrs = 1;
+    GG_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, params));
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace gg::cutlass_sm90::contiguous
