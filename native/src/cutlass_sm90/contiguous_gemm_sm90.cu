@@ -10,22 +10,17 @@ namespace gg::cutlass_sm90 {
 gg_status run_contiguous(const GmmProblem& p, const int32_t* device_problem_sizes, uint32_t* claims, int grid) {
     if (!contiguous_eligible(p)) {
         return fail(GG_STATUS_NOT_SUPPORTED, "cutlass-sm90: the contiguous kernel (contig256x128) takes forward and "
-                    "trans_b calls without accumulate, with at most %d experts and fewer than 2^31 output tiles "
-                    "(trans_a %d, accumulate %d, %lld experts)", kContiguousMaxExperts, p.trans_a ? 1 : 0,
-                    p.accumulate ? 1 : 0, static_cast<long long>(p.num_experts));
+                    "trans_b calls without accumulate, with 1 to %d experts (trans_a %d, accumulate %d, %lld experts)",
+                    kContiguousMaxExperts, p.trans_a ? 1 : 0, p.accumulate ? 1 : 0,
+                    static_cast<long long>(p.num_experts));
     }
-    const int experts = static_cast<int>(p.num_experts), m = static_cast<int>(p.m), n = static_cast<int>(p.n),
-              k = static_cast<int>(p.k);
+    using contiguous::launch;
     if (p.dtype == GG_DTYPE_BFLOAT16) {
-        return p.trans_b ? contiguous::launch<cutlass::bfloat16_t, true>(p.a, p.b, p.c, device_problem_sizes, claims, experts,
-                                                                         m, n, k, grid, p.stream)
-                         : contiguous::launch<cutlass::bfloat16_t, false>(p.a, p.b, p.c, device_problem_sizes, claims, experts,
-                                                                          m, n, k, grid, p.stream);
+        return p.trans_b ? launch<cutlass::bfloat16_t, true>(p, device_problem_sizes, claims, grid)
+                         : launch<cutlass::bfloat16_t, false>(p, device_problem_sizes, claims, grid);
     }
-    return p.trans_b ? contiguous::launch<cutlass::half_t, true>(p.a, p.b, p.c, device_problem_sizes, claims, experts, m, n, k,
-                                                                 grid, p.stream)
-                     : contiguous::launch<cutlass::half_t, false>(p.a, p.b, p.c, device_problem_sizes, claims, experts, m, n,
-                                                                  k, grid, p.stream);
+    return p.trans_b ? launch<cutlass::half_t, true>(p, device_problem_sizes, claims, grid)
+                     : launch<cutlass::half_t, false>(p, device_problem_sizes, claims, grid);
 }
 
 }  // namespace gg::cutlass_sm90

@@ -362,14 +362,16 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
 #endif
 }
 
-// Launches the kernel for out = x @ w[e] (or w[e]^T) on `stream`, `grid` CTAs, with programmatic dependent launch.
+// Launches the kernel for p (c = a @ b[e], or b[e]^T with trans_b) on p.stream, `grid` CTAs, with programmatic
+// dependent launch. The sizes fit int: the backend's check_int_sizes has passed.
 template <class T, bool TransB>
-gg_status launch(const void* x, const void* w, void* out, const int32_t* problem_sizes, uint32_t* claims, int experts,
-                 int m, int n, int k, int grid, cudaStream_t stream) {
+gg_status launch(const GmmProblem& p, const int32_t* problem_sizes, uint32_t* claims, int grid) {
     using C = Config<T, TransB>;
-    typename C::Params params{C::make_tma_a(static_cast<T const*>(x), m, k),
-                              C::make_tma_b(static_cast<T const*>(w), n, k, experts),
-                              static_cast<T*>(out),
+    const int experts = static_cast<int>(p.num_experts), m = static_cast<int>(p.m), n = static_cast<int>(p.n),
+              k = static_cast<int>(p.k);
+    typename C::Params params{C::make_tma_a(static_cast<T const*>(p.a), m, k),
+                              C::make_tma_b(static_cast<T const*>(p.b), n, k, experts),
+                              static_cast<T*>(p.c),
                               problem_sizes,
                               claims,
                               experts,
@@ -389,7 +391,7 @@ gg_status launch(const void* x, const void* w, void* out, const int32_t* problem
     config.gridDim = dim3(static_cast<unsigned>(grid));
     config.blockDim = dim3(kThreads);
     config.dynamicSmemBytes = C::kSharedBytes;
-    config.stream = stream;
+    config.stream = p.stream;
     config.attrs = &attribute;
     config.numAttrs = 1;
     GG_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, params));

@@ -46,12 +46,11 @@ enum class Sm90Tile : int {
 // The contiguous kernel keeps each expert's row and tile offsets in shared memory.
 inline constexpr int kContiguousMaxExperts = 1024;
 
-// Whether the contiguous kernel can run p (the backend's own checks, dtype, alignment, int sizes, passed).
+// Whether the contiguous kernel can run p, once the backend's own checks (dtype, alignment, check_int_sizes) have
+// passed. check_int_sizes also bounds the kernel's int32 tile numbers: it caps (m / 64 + E) x ceil(n / 128) tiles,
+// more than this kernel's (m / 256 + E) x ceil(n / 128).
 inline bool contiguous_eligible(const GmmProblem& p) {
-    if (p.trans_a || p.accumulate || p.num_experts < 1 || p.num_experts > kContiguousMaxExperts) return false;
-    // Tiles are numbered in int32: at most (m / 256 + E) row blocks of ceil(n / 128) tiles.
-    const int64_t tiles = (p.m / 256 + p.num_experts) * ((p.n + 127) / 128);
-    return tiles < (int64_t(1) << 31);
+    return !p.trans_a && !p.accumulate && p.num_experts >= 1 && p.num_experts <= kContiguousMaxExperts;
 }
 
 // The epilogue of a configuration. Every tile exists with both.
