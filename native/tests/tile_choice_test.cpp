@@ -6,6 +6,9 @@
 #include <cstdlib>
 
 #include "cutlass_sm90/tile_choice.h"
+#include "cutlass_sm80/group_arrays.cuh"
+// Generated from native/cmake/sm90_release_kernels.cmake: the kernels a release build compiles.
+#include "sm90_release_kernels.h"
 
 namespace {
 
@@ -309,6 +312,68 @@ void epilogues() {
                 static_cast<int>(choose_epilogue(p, Sm90Tile::kPingpong128x128)), store);
 }
 
+// Every (dtype, operands, tile, epilogue) that choose_tile and choose_epilogue pick, over a grid of shapes, routings,
+// cards and flags, is in the release list (cmake/sm90_release_kernels.cmake): a release build must carry every kernel
+// Auto can choose. Our contiguous kernel is not a CUTLASS kernel file and is always built.
+void release_kernels_cover_auto() {
+    using gg::cutlass_grouped::Operands;
+    struct Kernel {
+        gg_dtype dtype;
+        Operands ops;
+        Sm90Tile tile;
+        Sm90Epilogue epilogue;
+    };
+#define GG_RELEASE_ENTRY(DTYPE, OPS, TILE, EPILOGUE) \
+    Kernel{DTYPE, Operands::OPS, Sm90Tile::TILE, Sm90Epilogue::EPILOGUE},
+    const Kernel release[] = {GG_SM90_RELEASE_KERNEL_LIST(GG_RELEASE_ENTRY)};
+#undef GG_RELEASE_ENTRY
+    if (sizeof(release) / sizeof(release[0]) < 2) {
+        std::printf("FAIL release list: %zu kernels\n", sizeof(release) / sizeof(release[0]));
+        ++failures;
+    }
+    auto in_release = [&](gg_dtype d, Operands o, Sm90Tile t, Sm90Epilogue e) {
+        for (const Kernel& k : release) {
+            if (k.dtype == d && k.ops == o && k.tile == t && k.epilogue == e) return true;
+        }
+        return false;
+    };
+    const int64_t rows_per_expert[] = {0, 1, 8, 64, 200, 256, 511, 512, 1000, 1024, 1536, 2048, 4095, 4096, 8192, 32768};
+    const int64_t experts[] = {1, 2, 8, 16, 32, 60, 64, 80, 128, 256, 384, 1024, 1025, 4096};
+    const int64_t dims[] = {8, 64, 120, 128, 192, 256, 384, 704, 768, 1024, 1408, 1536, 2048, 2880, 4096, 5760, 7168, 14336};
+    const double cards[] = {kH100DramBytesPerS, kH200DramBytesPerS, 0.0};
+    long checked = 0;
+    for (const int64_t rpe : rows_per_expert)
+        for (const int64_t e : experts)
+            for (const int64_t k : dims)
+                for (const int64_t n : dims)
+                    for (int form = 0; form < 3; ++form)
+                        for (int accumulate = 0; accumulate < 2; ++accumulate)
+                            for (const double dram : cards) {
+                                gg::GmmProblem p = problem(rpe * e, k, n, e, form == 2);
+                                p.trans_b = form == 1;
+                                p.accumulate = accumulate != 0;
+                                const Sm90Tile tile = choose_tile(p, nullptr, kSms, dram);
+                                if (tile == Sm90Tile::kContiguous256x128) continue;
+                                const Sm90Epilogue epi = choose_epilogue(p, tile);
+                                const Operands ops = gg::cutlass_grouped::operands_of(p);
+                                for (const gg_dtype d : {GG_DTYPE_BFLOAT16, GG_DTYPE_FLOAT16}) {
+                                    ++checked;
+                                    if (!in_release(d, ops, tile, epi)) {
+                                        std::printf("FAIL release kernels: m=%lld k=%lld n=%lld E=%lld form=%d "
+                                                    "accumulate=%d picks %s (epilogue %d), not in "
+                                                    "cmake/sm90_release_kernels.cmake\n",
+                                                    static_cast<long long>(p.m), static_cast<long long>(k),
+                                                    static_cast<long long>(n), static_cast<long long>(e), form,
+                                                    accumulate, tile_name(tile), static_cast<int>(epi));
+                                        ++failures;
+                                        return;
+                                    }
+                                }
+                            }
+    std::printf("release kernels: %ld choices checked against %zu release kernels\n", checked,
+                sizeof(release) / sizeof(release[0]));
+}
+
 }  // namespace
 
 int main() {
@@ -323,6 +388,7 @@ int main() {
     epilogues();
     knobs();
     scheduler_order();
+    release_kernels_cover_auto();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;

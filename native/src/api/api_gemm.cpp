@@ -2,11 +2,12 @@
 #include <cinttypes>
 #include <climits>
 
-#include "backends/cublas_common.h"
+#include "cublas/cublas_common.h"
 #include "core/api_guard.h"
 #include "core/device_guard.h"
 #include "core/handle.h"
 #include "core/validate.h"
+#include "cublas/cublas_library.h"
 
 namespace {
 
@@ -83,7 +84,8 @@ gg_status gg_gemm(gg_handle_t handle, const gg_gemm_args* args) {
         GG_TRY(guard.enter(handle->device.ordinal));
         const auto stream = static_cast<cudaStream_t>(g.stream);
         if (g.k == 0) return g.accumulate ? GG_STATUS_SUCCESS : zero_output(g, stream);
-        GG_TRY(gg::bind_cublas_stream(*handle, stream));
+        cublasHandle_t blas = nullptr;
+        GG_TRY(gg::cublas_for_stream(*handle, stream, "gg_gemm (dense GEMM through cuBLAS)", &blas));
 
         // Row-major c = op(a) . op(b) is column-major c^T = op(b)^T . op(a)^T: b first, m and n swapped.
         const cublasOperation_t op_b = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -101,7 +103,7 @@ gg_status gg_gemm(gg_handle_t handle, const gg_gemm_args* args) {
             const char* a = static_cast<const char*>(g.a) + static_cast<size_t>(first) * static_cast<size_t>(g.stride_a) * es;
             const char* b = static_cast<const char*>(g.b) + static_cast<size_t>(first) * static_cast<size_t>(g.stride_b) * es;
             char* c = static_cast<char*>(g.c) + static_cast<size_t>(first) * static_cast<size_t>(g.stride_c) * es;
-            GG_CUBLAS_CHECK(cublasGemmStridedBatchedEx(handle->cublas, op_b, op_a, static_cast<int>(g.n), static_cast<int>(g.m),
+            GG_CUBLAS_CHECK(cublasGemmStridedBatchedEx(blas, op_b, op_a, static_cast<int>(g.n), static_cast<int>(g.m),
                                                        static_cast<int>(g.k), &alpha, b, type, ld_b, g.stride_b, a, type, ld_a,
                                                        g.stride_a, &beta, c, type, ld_c, g.stride_c, static_cast<int>(count),
                                                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));

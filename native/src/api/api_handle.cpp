@@ -6,11 +6,9 @@
 #include "core/device_guard.h"
 #include "core/dispatch.h"
 #include "core/handle.h"
+#include "cublas/cublas_library.h"
 
 namespace {
-
-// cuBLAS workspace: NVIDIA recommends 32 MiB on Hopper and 4 MiB before it.
-size_t cublas_workspace_bytes(int cc_major) { return cc_major >= 9 ? (size_t(32) << 20) : (size_t(4) << 20); }
 
 // Frees whatever part of a handle exists; returns the first failure but frees everything.
 gg_status release(gg_handle& h) {
@@ -18,17 +16,8 @@ gg_status release(gg_handle& h) {
     auto keep = [&](gg_status s) {
         if (first == GG_STATUS_SUCCESS) first = s;
     };
-    if (h.cublas != nullptr) {
-        const cublasStatus_t st = cublasDestroy(h.cublas);
-        h.cublas = nullptr;
-        if (st != CUBLAS_STATUS_SUCCESS) keep(gg::from_cublas(st, "cublasDestroy", __FILE__, __LINE__));
-    }
+    keep(gg::cublas_release(h));
     keep(gg::workspace_release(h.workspace));
-    if (h.cublas_workspace != nullptr) {
-        const cudaError_t err = cudaFree(h.cublas_workspace);
-        h.cublas_workspace = nullptr;
-        if (err != cudaSuccess) keep(gg::from_cuda(err, "cudaFree(cuBLAS workspace)", __FILE__, __LINE__));
-    }
     if (h.check_buffer != nullptr) {
         const cudaError_t err = cudaFree(h.check_buffer);
         h.check_buffer = nullptr;
@@ -50,10 +39,7 @@ gg_status initialise(gg_handle& h, int device) {
     GG_CUDA_CHECK(cudaDeviceGetAttribute(&memory_clock_khz, cudaDevAttrMemoryClockRate, device));
     GG_CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
     h.device.dram_bytes_per_s = 2.0 * 1000.0 * memory_clock_khz * (bus_bits / 8.0);
-    GG_CUBLAS_CHECK(cublasCreate(&h.cublas));
-    GG_CUBLAS_CHECK(cublasSetPointerMode(h.cublas, CUBLAS_POINTER_MODE_HOST));
-    h.cublas_workspace_bytes = cublas_workspace_bytes(prop.major);
-    GG_CUDA_CHECK(cudaMalloc(&h.cublas_workspace, h.cublas_workspace_bytes));
+    // cuBLAS is neither loaded nor created here: the first call that needs it does both (cublas_for_stream).
     GG_CUDA_CHECK(cudaMalloc(&h.check_buffer, gg_handle::kCheckBufferBytes));
     GG_CUDA_CHECK(cudaMemset(h.check_buffer, 0, gg_handle::kCheckBufferBytes));
     GG_TRY(gg::workspace_reserve(h.workspace, gg::workspace_bytes_for_experts(gg::kDefaultReservedExperts)));

@@ -213,7 +213,6 @@ gg_status run_gmm(gg_handle& handle, const GmmProblem& p, gg_backend backend) {
     GG_TRY(handle_empty_work(p, &handled));
     if (handled) return GG_STATUS_SUCCESS;
     if (!p.counts_on_device && p.trans_a && !p.accumulate) GG_TRY(zero_empty_experts_host(p));
-    GG_TRY(bind_cublas_stream(handle, p.stream));
     Context ctx = handle.context();
     return call_run(ctx, p, backend);
 }

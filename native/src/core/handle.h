@@ -6,6 +6,8 @@
 // Declared (incomplete) in groupedgemm.h at global scope; defined here for the library only.
 struct gg_handle {
     gg::DeviceInfo device;
+    // Created at the first call that needs cuBLAS (cublas/cublas_library.h); null until then, and for good when
+    // cuBLAS cannot be loaded.
     cublasHandle_t cublas = nullptr;
     // Scratch for the backends (offsets, pointer arrays, CUTLASS state); see workspace_acquire.
     gg::Workspace workspace;
@@ -25,7 +27,7 @@ struct gg_handle {
     gg::Context context() {
         gg::Context ctx;
         ctx.device = device;
-        ctx.cublas = cublas;
+        ctx.handle = this;
         ctx.workspace = &workspace;
         ctx.device_check_flag = static_cast<int32_t*>(check_buffer);
         return ctx;
@@ -33,9 +35,6 @@ struct gg_handle {
 };
 
 namespace gg {
-
-// Binds the handle's cuBLAS to `stream` (and its own cuBLAS workspace); cheap when already bound.
-gg_status bind_cublas_stream(gg_handle& handle, cudaStream_t stream);
 
 // Frees a workspace (after the device has finished with it: cudaFree synchronises the device).
 gg_status workspace_release(Workspace& ws);

@@ -104,7 +104,8 @@ struct GmmProblem {
 
 struct Context {
     DeviceInfo device;
-    cublasHandle_t cublas = nullptr;
+    // The handle the call came through; the cuBLAS backends get its cuBLAS handle from it (cublas_for_stream).
+    gg_handle* handle = nullptr;
     Workspace* workspace = nullptr;
     // Device int32 flag the device-count validation writes to (0 = ok, else a gg_status); lives in the handle.
     int32_t* device_check_flag = nullptr;
@@ -140,7 +141,6 @@ constexpr int64_t kDefaultReservedExperts = 1024;
 size_t workspace_bytes_for_experts(int64_t num_experts);
 
 // Before any backend runs, the dispatcher has already:
-//  - bound the handle's cuBLAS handle to problem.stream (with the handle's cuBLAS workspace);
 //  - handled calls with no work (m, k or n zero: c zero-filled where the semantics say so);
 //  - with host counts and trans_a, zero-filled c[e] of every empty expert unless accumulate
 //    (zero_empty_experts_host); backends may rely on it and need not write those c[e] again;

@@ -61,15 +61,4 @@ gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, vo
     return GG_STATUS_SUCCESS;
 }
 
-gg_status bind_cublas_stream(gg_handle& handle, cudaStream_t stream) {
-    if (handle.cublas_stream_bound && handle.cublas_stream == stream) return GG_STATUS_SUCCESS;
-    handle.cublas_stream_bound = false;
-    GG_CUBLAS_CHECK(cublasSetStream(handle.cublas, stream));
-    // cublasSetStream resets cuBLAS to its default workspace pool; give it ours again.
-    GG_CUBLAS_CHECK(cublasSetWorkspace(handle.cublas, handle.cublas_workspace, handle.cublas_workspace_bytes));
-    handle.cublas_stream = stream;
-    handle.cublas_stream_bound = true;
-    return GG_STATUS_SUCCESS;
-}
-
 }  // namespace gg

@@ -14,6 +14,7 @@
 #endif
 #ifndef GG_SM90_KERNEL_SUBSET
 #define GG_SM90_KERNEL_SUBSET 0
+#define GG_SM90_KERNEL_SET "tuning"
 #define GG_SM90_KERNEL_LIST(X)
 #endif
 
@@ -31,7 +32,8 @@ struct KernelEntry {
     gg_status (*run)(const GroupedLaunch& launch);
 };
 
-// Whether a kernel's file was compiled: every one in a full build; in an experiment build (GG_SM90_KERNELS) those
+// Whether a kernel's file was compiled: every one in a tuning build; in a release build (the kernels Auto chooses) or an
+// experiment build (GG_SM90_KERNELS) those
 // the generated list names, so that the others are never referenced and the library still links.
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
 struct Compiled : std::bool_constant<!GG_SM90_KERNEL_SUBSET> {};
@@ -132,11 +134,13 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     const Sm90Epilogue epilogue = cutlass_sm90::choose_epilogue(p, tile);
     const KernelEntry kernel = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile, epilogue);
     if (kernel.run == nullptr && GG_SM90_KERNEL_SUBSET) {
-        // Only an experiment build (GG_SM90_KERNELS) leaves kernels out.
-        return fail(GG_STATUS_BACKEND_NOT_COMPILED, "%s: kernel %s_%s_%s%s is not compiled into this build (an "
-                    "experiment build with GG_SM90_KERNELS); force a compiled one with GG_SM90_TILE", kBackend,
+        // Release builds leave out the kernels only the tuning knobs reach; experiment builds (GG_SM90_KERNELS) more.
+        return fail(GG_STATUS_BACKEND_NOT_COMPILED, "%s: kernel %s_%s_%s%s is not compiled into this %s build (a "
+                    "release build has only the kernels Auto chooses: unset GG_SM90_TILE / GG_SM90_EPILOGUE, or build "
+                    "with -DGG_SM90_TUNING=ON for every kernel)", kBackend,
                     p.dtype == GG_DTYPE_BFLOAT16 ? "bf16" : "fp16", operands_name(cutlass_grouped::operands_of(p)),
-                    cutlass_sm90::tile_name(tile), epilogue == Sm90Epilogue::kStoreOnly ? "_store" : "");
+                    cutlass_sm90::tile_name(tile), epilogue == Sm90Epilogue::kStoreOnly ? "_store" : "",
+                    GG_SM90_KERNEL_SET);
     }
     if (kernel.run == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "%s: no kernel for this call", kBackend);
 

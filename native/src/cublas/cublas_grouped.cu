@@ -6,7 +6,9 @@
 // fp32 scalars: A/B/C all CUDA_R_16BF, all CUDA_R_16F, or all CUDA_R_32F (our three dtypes).
 #include <vector>
 
-#include "backends/cublas_common.h"
+#include "core/handle.h"
+#include "cublas/cublas_common.h"
+#include "cublas/cublas_library.h"
 
 namespace gg {
 
@@ -28,6 +30,11 @@ bool aligned_for_cublas(const void* base, int64_t row_elements, size_t es) {
 }  // namespace
 
 gg_status cublas_grouped_supports(const Context&, const GmmProblem& p) {
+    GG_TRY(cublas_require("cublas-grouped"));
+    if (!cublas_has_grouped_batched()) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "cublas-grouped: the cuBLAS loaded at run time has no "
+                    "cublasGemmGroupedBatchedEx (it needs cuBLAS >= 12.5)");
+    }
     if (p.counts_on_device) {
         return fail(GG_STATUS_NOT_SUPPORTED,
                     "cuBLAS grouped needs host batch sizes; pass host counts or use a CUTLASS backend");
@@ -102,8 +109,10 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
     const void* const* b_array = a_array + count;
     void* const* c_array = const_cast<void* const*>(reinterpret_cast<const void* const*>(a_array + 2 * count));
 
+    cublasHandle_t blas = nullptr;
+    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, "cublas-grouped", &blas));
     const cudaDataType_t type = cuda_data_type(p.dtype);
-    GG_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(ctx.cublas, op_a.data(), op_b.data(), m.data(), n.data(), k.data(),
+    GG_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(blas, op_a.data(), op_b.data(), m.data(), n.data(), k.data(),
                                                alpha.data(), a_array, type, lda.data(), b_array, type, ldb.data(),
                                                beta.data(), c_array, type, ldc.data(), static_cast<int>(groups),
                                                group_size.data(), CUBLAS_COMPUTE_32F));
