@@ -3,7 +3,13 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check [extra args for the step]
+#   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
+#                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
+#                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
+#   release-check  on a GPU host, with .gpu/consumer (the package consumer published by `dotnet cake --target=GpuBundle
+#                  --native-lib=<release library>`): runs the consumer against the library inside the package, the
+#                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
@@ -18,7 +24,9 @@ if [[ -z "${CUTLASS_DIR:-}" ]]; then
   [[ -d .deps/cutlass || ! -f .deps/cutlass.tar.xz ]] || tar -C .deps -xJf .deps/cutlass.tar.xz
   [[ -d .deps/cutlass ]] && export CUTLASS_DIR=$root/.deps/cutlass
 fi
-export GROUPEDGEMM_NATIVE_PATH=$root/artifacts/native/libgroupedgemm.so
+export GROUPEDGEMM_NATIVE_PATH=${GROUPEDGEMM_NATIVE_PATH:-$root/artifacts/native/libgroupedgemm.so}
+# What a release carries: SASS for sm_80 and sm_90a, PTX for compute_80 so that newer GPUs JIT the portable kernels.
+release_archs="80;90a-real"
 
 default_archs() {
   local cc
@@ -49,6 +57,48 @@ step_moe() {
   return $rc
 }
 
+step_release() {
+  [[ -n "${CUTLASS_DIR:-}" ]] || { echo "release: CUTLASS headers are needed (CUTLASS_DIR, .deps/cutlass or .deps/cutlass.tar.xz)" >&2; return 2; }
+  local build=$root/build/native-release lib=$root/artifacts/release/libgroupedgemm.so
+  bash scripts/build-native.sh "$release_archs" "$root/artifacts/release" "$build" 2>&1 | tee "$out/release-build.log"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || return 1
+  local rc=0
+  ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$out/release-ctest.log" || rc=1
+  python3 native/tests/gmm_parity.py --lib "$lib" 2>&1 | tail -n 40 | tee "$out/release-parity.log" || rc=1
+  {
+    echo "file: libgroupedgemm.so, $(stat -c %s "$lib") bytes, sha256 $(sha256sum "$lib" | cut -d' ' -f1)"
+    strings "$lib" | grep '^groupedgemm-build:'
+    echo "NEEDED: $(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
+    echo "cuobjdump --list-elf: $(cuobjdump --list-elf "$lib" | wc -l) cubins"
+    cuobjdump --list-elf "$lib" | sed -n 's/.*\.\(sm_[0-9a-z]*\)\..*/\1/p' | sort | uniq -c | sed 's/^/  /'
+    echo "cuobjdump --list-ptx: $(cuobjdump --list-ptx "$lib" | wc -l) PTX files"
+    cuobjdump --list-ptx "$lib" | sed -n 's/.*\.\(sm_[0-9a-z]*\)\..*/\1/p' | sort | uniq -c | sed 's/^/  /'
+    echo "card: $(cat "$out/card.txt")"
+  } > "$out/release-manifest.txt"
+  cat "$out/release-manifest.txt"
+  xz -T0 -6 -c "$lib" > "$out/libgroupedgemm.so.xz"
+  return $rc
+}
+
+step_release_check() {
+  # The consumer loads the library inside its package, never one named by GROUPEDGEMM_NATIVE_PATH.
+  local rc=0 problems=$out/release-problems.json
+  python3 -c "import sys; sys.path.insert(0, 'bench'); import problems as p; \
+p.save_json(p.make_problem_file(p.select_configs('seed-300M,qwen-moe-like', []), ['uniform'], 1), sys.argv[1])" "$problems"
+  env -u GROUPEDGEMM_NATIVE_PATH .gpu/consumer/Consumer --problems "$problems" --json "$out/release-consumer.json" \
+    2>&1 | tee "$out/release-consumer.log" || rc=1
+  # The same forwards through the benchmark, with the library the consumer loaded (the package's).
+  GROUPEDGEMM_NATIVE_PATH=$root/.gpu/consumer/libgroupedgemm.so .gpu/GroupedGemm.Bench run --problems "$problems" \
+    --out "$out/release-bench.json" --routings uniform --dtype bf16 --forms forward --backends auto --counts device \
+    --iters 50 --warmup 10 2>&1 | tail -n 20 | tee "$out/release-bench.log" || rc=1
+  python3 scripts/release_compare.py "$out/release-consumer.json" "$out/release-bench.json" 2>&1 \
+    | tee "$out/release-compare.txt" || rc=1
+  if [[ -x .gpu/GroupedGemm.Interop.Ilgpu ]]; then
+    GROUPEDGEMM_NATIVE_PATH=$root/.gpu/consumer/libgroupedgemm.so .gpu/GroupedGemm.Interop.Ilgpu 2>&1 | tee "$out/release-ilgpu.log" || rc=1
+  fi
+  return $rc
+}
+
 step_bench() {
   bash bench/run_gpu.sh --bench-exe .gpu/GroupedGemm.Bench --out "$out" "$@" 2>&1 | tee "$out/bench.log"
   return "${PIPESTATUS[0]}"
@@ -61,6 +111,8 @@ case "$step" in
   test)   step_test "$@" ;;
   moe)    step_moe "$@" ;;
   bench)  step_bench "$@" ;;
+  release) step_release ;;
+  release-check) step_release_check ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check" >&2; exit 2 ;;
 esac

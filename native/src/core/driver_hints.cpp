@@ -8,14 +8,6 @@
 namespace gg {
 namespace {
 
-#if CUDART_VERSION >= 13000
-#define GG_MIN_DRIVER "580"
-#elif CUDART_VERSION >= 12000
-#define GG_MIN_DRIVER "525.60.13"
-#else
-#define GG_MIN_DRIVER "450.80.02"
-#endif
-
 constexpr const char* kNoDriverHint =
     " - no usable NVIDIA driver: this library uses the CUDA " GG_BUILD_CUDA_TOOLKIT_TEXT
     " runtime, which needs an NVIDIA driver >= " GG_MIN_DRIVER

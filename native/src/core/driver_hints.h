@@ -6,6 +6,16 @@
 
 #include "core/internal.h"
 
+// The oldest NVIDIA driver that runs this library: the one CUDA's minor-version compatibility names for the
+// runtime it links statically (the only CUDA component it needs at load time).
+#if CUDART_VERSION >= 13000
+#define GG_MIN_DRIVER "580"
+#elif CUDART_VERSION >= 12000
+#define GG_MIN_DRIVER "525.60.13"
+#else
+#define GG_MIN_DRIVER "450.80.02"
+#endif
+
 namespace gg {
 
 // Maps a CUDA error to its status class (NO_DRIVER, NO_DEVICE, OUT_OF_MEMORY, CUDA_ERROR).
