@@ -64,7 +64,7 @@ step_release() {
   [[ ${PIPESTATUS[0]} -eq 0 ]] || return 1
   local rc=0
   ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$out/release-ctest.log" || rc=1
-  python3 native/tests/gmm_parity.py --lib "$lib" 2>&1 | tail -n 40 | tee "$out/release-parity.log" || rc=1
+  timeout "${GG_PARITY_TIMEOUT:-600}" python3 native/tests/gmm_parity.py --lib "$lib" 2>&1 | tail -n 40 | tee "$out/release-parity.log" || rc=1
   {
     echo "file: libgroupedgemm.so, $(stat -c %s "$lib") bytes, sha256 $(sha256sum "$lib" | cut -d' ' -f1)"
     strings "$lib" | grep '^groupedgemm-build:'
