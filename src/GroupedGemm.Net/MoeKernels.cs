@@ -57,6 +57,7 @@ public static unsafe class MoeKernels
         using var scope = DeviceScope.Enter(device);
         NativeStatus.Check(NativeMethods.gg_moe_topk_softmax((void*)logits.Pointer, (GgDType)logits.DType, tokens,
             numExperts, (int)topK, renormalize ? 1 : 0, (float*)weights.Pointer, (int*)experts.Pointer, Stream(stream)));
+        KeepAlive(logits, weights, experts, stream);
     }
 
     /// <summary>Device workspace bytes <see cref="SortByExpert"/> needs for <paramref name="slots"/> routed slots.</summary>
@@ -85,7 +86,9 @@ public static unsafe class MoeKernels
 
     /// <summary>
     /// Stable sort of routed slots by expert, entirely on the device. Expert ids outside
-    /// <c>[0, numExperts)</c> sort after all valid slots and are not counted.
+    /// <c>[0, numExperts)</c> (dropped tokens) sort after all valid slots and are not counted: their
+    /// <paramref name="slotRows"/> entry is -1 and their sorted rows have <paramref name="sortedSlots"/> -1, so that
+    /// <see cref="GatherRows"/> writes zeros there and <see cref="Combine"/> adds nothing for them.
     /// </summary>
     /// <param name="experts">Expert id of every slot, <see cref="DType.Int32"/>, any shape (<c>[tokens, topK]</c> usually).</param>
     /// <param name="counts">Output <c>[numExperts]</c>, <see cref="DType.Int64"/>: slots per expert (the grouped GEMM's batch sizes).</param>
@@ -124,11 +127,13 @@ public static unsafe class MoeKernels
         NativeStatus.Check(NativeMethods.gg_moe_sort_by_expert((int*)experts.Pointer, slots, numExperts,
             (long*)counts.Pointer, (int*)sortedSlots.Pointer, (int*)slotRows.Pointer, (void*)workspace.Pointer,
             (nuint)workspace.ByteCount, Stream(stream)));
+        KeepAlive(experts, counts, sortedSlots, slotRows, workspace, stream);
     }
 
     /// <summary>
     /// Row gather: <c>destination[i, :] = source[index[i] / indexDivisor, :]</c>. With the sorted slots as index and
-    /// <c>topK</c> as divisor this dispatches tokens into expert order. A negative index writes a zero row.
+    /// <c>topK</c> as divisor this dispatches tokens into expert order. A negative index, or one past the rows of
+    /// <paramref name="source"/>, writes a zero row.
     /// </summary>
     /// <param name="source">Rows <c>[sourceRows, cols]</c>, a float type.</param>
     /// <param name="index">Row indices, <see cref="DType.Int32"/>, one per destination row; must be below <c>sourceRows · indexDivisor</c>.</param>
@@ -150,8 +155,9 @@ public static unsafe class MoeKernels
 
         int device = SameDevice(source, nameof(source), index, nameof(index), destination, nameof(destination));
         using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_gather_rows((void*)source.Pointer, (int*)index.Pointer, indexDivisor,
+        NativeStatus.Check(NativeMethods.gg_moe_gather_rows((void*)source.Pointer, source.Shape[0], (int*)index.Pointer, indexDivisor,
             rows, cols, (void*)destination.Pointer, (GgDType)source.DType, Stream(stream)));
+        KeepAlive(source, index, destination, stream);
     }
 
     /// <summary>
@@ -179,6 +185,7 @@ public static unsafe class MoeKernels
         using var scope = DeviceScope.Enter(device);
         NativeStatus.Check(NativeMethods.gg_moe_bias_activation((void*)x.Pointer, Ptr(bias), (long*)counts.Pointer, 0,
             rows, cols, numExperts, (GgActivation)activation, (GgDType)x.DType, Stream(stream)));
+        KeepAlive(x, bias, counts, stream);
     }
 
     /// <summary>In place on a padded batch: <c>x[e] = act(x[e] + bias[e])</c> for every expert <c>e</c>.</summary>
@@ -203,6 +210,7 @@ public static unsafe class MoeKernels
         NativeStatus.Check(NativeMethods.gg_moe_bias_activation((void*)x.Pointer, Ptr(bias), null,
             Math.Max(capacity, 1), numExperts * capacity, cols, numExperts, (GgActivation)activation,
             (GgDType)x.DType, Stream(stream)));
+        KeepAlive(x, bias, stream);
     }
 
     /// <summary>
@@ -234,6 +242,7 @@ public static unsafe class MoeKernels
         NativeStatus.Check(NativeMethods.gg_moe_gated_activation((void*)gateUp.Pointer, Ptr(bias), (long*)counts.Pointer,
             0, rows, hidden, numExperts, (GgActivation)activation, (void*)output.Pointer, (GgDType)gateUp.DType,
             Stream(stream)));
+        KeepAlive(gateUp, bias, counts, output, stream);
     }
 
     /// <summary>Gated epilogue on a padded batch: <c>output[e] = act(gate[e] + biasGate[e]) · (up[e] + biasUp[e])</c>.</summary>
@@ -261,11 +270,13 @@ public static unsafe class MoeKernels
         NativeStatus.Check(NativeMethods.gg_moe_gated_activation((void*)gateUp.Pointer, Ptr(bias), null,
             Math.Max(capacity, 1), numExperts * capacity, hidden, numExperts, (GgActivation)activation,
             (void*)output.Pointer, (GgDType)gateUp.DType, Stream(stream)));
+        KeepAlive(gateUp, bias, output, stream);
     }
 
     /// <summary>
     /// Weighted un-permute: <c>output[t, :] = residual[t, :] + Σ_j weights[t, j] · expertOutput[slotRows[t · topK + j], :]</c>,
-    /// summed in fp32. <paramref name="output"/> may be the same tensor as <paramref name="residual"/>.
+    /// summed in fp32. <paramref name="output"/> may be the same tensor as <paramref name="residual"/>. A slot row
+    /// of -1 (a dropped token) or past the rows of <paramref name="expertOutput"/> adds nothing.
     /// </summary>
     /// <param name="expertOutput">Sorted expert outputs <c>[tokens · topK, cols]</c>, a float type.</param>
     /// <param name="slotRows">Slot → sorted row, <see cref="DType.Int32"/>, <c>tokens · topK</c> elements (from <see cref="SortByExpert"/>).</param>
@@ -299,14 +310,16 @@ public static unsafe class MoeKernels
         int device = SameDevice(expertOutput, nameof(expertOutput), slotRows, nameof(slotRows), weights, nameof(weights),
             output, nameof(output), residual, nameof(residual));
         using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_combine((void*)expertOutput.Pointer, (int*)slotRows.Pointer,
+        NativeStatus.Check(NativeMethods.gg_moe_combine((void*)expertOutput.Pointer, expertOutput.Shape[0], (int*)slotRows.Pointer,
             (float*)weights.Pointer, Ptr(residual), tokens, (int)topK, cols, (void*)output.Pointer,
             (GgDType)expertOutput.DType, Stream(stream)));
+        KeepAlive(expertOutput, slotRows, weights, residual, output, stream);
     }
 
     /// <summary>
     /// Grouped → padded: sorted rows to <c>[numExperts, capacity, cols]</c>, padding zero-filled. Rows of an expert
-    /// past <c>capacity</c> are dropped and counted in <paramref name="dropped"/>.
+    /// past <c>capacity</c> are dropped and counted in <paramref name="dropped"/>. Counts that sum to more than the
+    /// rows of <paramref name="sorted"/> are clamped to them: nothing outside <paramref name="sorted"/> is read.
     /// </summary>
     /// <param name="sorted">Sorted rows <c>[rows, cols]</c> (rows ≥ the sum of the counts), a float type.</param>
     /// <param name="counts"><c>[numExperts]</c>, <see cref="DType.Int64"/>, on the device.</param>
@@ -333,14 +346,16 @@ public static unsafe class MoeKernels
 
         int device = SameDevice(sorted, nameof(sorted), counts, nameof(counts), padded, nameof(padded), dropped, nameof(dropped));
         using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_pad((void*)sorted.Pointer, (long*)counts.Pointer, numExperts, capacity,
+        NativeStatus.Check(NativeMethods.gg_moe_pad((void*)sorted.Pointer, sorted.Shape[0], (long*)counts.Pointer, numExperts, capacity,
             cols, (void*)padded.Pointer, dropped is null ? null : (long*)dropped.Pointer, (GgDType)sorted.DType,
             Stream(stream)));
+        KeepAlive(sorted, counts, padded, dropped, stream);
     }
 
     /// <summary>
     /// Padded → grouped: <c>[numExperts, capacity, cols]</c> back to sorted rows; the rows of an expert past
-    /// <c>capacity</c> (those <see cref="Pad"/> dropped) become zero.
+    /// <c>capacity</c> (those <see cref="Pad"/> dropped) become zero. Counts that sum to more than the rows of
+    /// <paramref name="sorted"/> are clamped to them: nothing outside <paramref name="sorted"/> is written.
     /// </summary>
     /// <param name="padded">Padded rows <c>[numExperts, capacity, cols]</c>, a float type.</param>
     /// <param name="counts"><c>[numExperts]</c>, <see cref="DType.Int64"/>, on the device.</param>
@@ -367,7 +382,8 @@ public static unsafe class MoeKernels
         int device = SameDevice(padded, nameof(padded), counts, nameof(counts), sorted, nameof(sorted));
         using var scope = DeviceScope.Enter(device);
         NativeStatus.Check(NativeMethods.gg_moe_unpad((void*)padded.Pointer, (long*)counts.Pointer, numExperts, capacity,
-            cols, (void*)sorted.Pointer, (GgDType)padded.DType, Stream(stream)));
+            cols, (void*)sorted.Pointer, sorted.Shape[0], (GgDType)padded.DType, Stream(stream)));
+        KeepAlive(padded, counts, sorted, stream);
     }
 
     /// <summary>The largest of the device <paramref name="counts"/> (at least 0), written to the device.</summary>
@@ -386,6 +402,7 @@ public static unsafe class MoeKernels
         using var scope = DeviceScope.Enter(device);
         NativeStatus.Check(NativeMethods.gg_moe_max_count((long*)counts.Pointer, numExperts, (long*)maxCount.Pointer,
             Stream(stream)));
+        KeepAlive(counts, maxCount, stream);
     }
 
     /// <summary>Converts every element between float types (round to nearest even); shapes may differ, counts may not.</summary>
@@ -404,9 +421,27 @@ public static unsafe class MoeKernels
         using var scope = DeviceScope.Enter(device);
         NativeStatus.Check(NativeMethods.gg_convert((void*)source.Pointer, (GgDType)source.DType,
             (void*)destination.Pointer, (GgDType)destination.DType, source.ElementCount, Stream(stream)));
+        KeepAlive(source, destination, stream);
     }
 
     // ---- validation helpers: every message names the argument and the values --------------------------------
+
+    /// <summary>
+    /// Keeps the tensors (and the stream) of a native call reachable until the call has returned: the call only sees
+    /// raw pointers, so without this a temporary such as <c>DeviceTensor.FromArray(x)</c> could be finalized, and its
+    /// memory freed, between reading its pointer and the kernel launch.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void KeepAlive(object? a, object? b = null, object? c = null, object? d = null, object? e = null,
+        object? f = null)
+    {
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        GC.KeepAlive(c);
+        GC.KeepAlive(d);
+        GC.KeepAlive(e);
+        GC.KeepAlive(f);
+    }
 
     private static void* Stream(CudaStream? stream) => (void*)(stream?.Handle ?? 0);
 

@@ -19,10 +19,29 @@
  * Threads
  * - The free functions (memory, streams, events, device queries, MoE
  *   kernels) may be called from any thread at any time.
- * - A gg_handle_t owns a cuBLAS handle and a device workspace. One handle
- *   must not be used by two threads at once, nor for two calls in flight on
- *   different streams: give each thread (or stream) its own handle. Calls on
- *   different handles are independent and safe to run concurrently.
+ * - A gg_handle_t owns a cuBLAS handle and a device workspace. Its calls run
+ *   one at a time: a call takes the handle's lock, and on the device it waits
+ *   (cudaStreamWaitEvent, no host synchronisation) for the handle's previous
+ *   call when that one ran on another stream. So one handle may serve several
+ *   threads and streams, but its calls never overlap on the device; give each
+ *   stream its own handle where they should. Calls on different handles are
+ *   independent and run concurrently.
+ *
+ * Graphs
+ * - A call made while its stream is being captured takes no part in that
+ *   ordering (a capture cannot wait on work outside it): it gets its own slice
+ *   of device scratch, owned by the handle, which its graph uses on every
+ *   replay and which nothing else ever writes. Replays may therefore run on
+ *   any stream, concurrently with uncaptured calls on the same handle, with
+ *   other graphs, and after gg_handle_reserve or any growth of the workspace.
+ *   Two concurrent replays of one graph share that slice: do not overlap them.
+ *   Such slices are freed only by gg_handle_destroy: destroy the handle after
+ *   the last replay of every graph that captured one of its calls has finished.
+ *   A captured call also never fails with GG_STATUS_WORKSPACE_TOO_SMALL.
+ * - Calls that go through cuBLAS (gg_gemm, the cuBLAS backends of gg_gmm) use
+ *   the handle's cuBLAS workspace, captured or not: do not replay a graph that
+ *   holds such a call concurrently with another call on the same handle.
+ * - The tensors a graph captured must stay allocated while it can be replayed.
  */
 #ifndef GROUPEDGEMM_H
 #define GROUPEDGEMM_H
@@ -48,7 +67,7 @@ extern "C" {
 #define GG_VERSION_MINOR 1
 #define GG_VERSION_PATCH 0
 /** Bumped on every binary-incompatible change; the managed side refuses a library whose value differs. */
-#define GG_ABI_VERSION 1
+#define GG_ABI_VERSION 2
 
 /* ------------------------------------------------------------------------ */
 /* Status, versions, build information                                      */
@@ -290,7 +309,10 @@ GG_API gg_status gg_handle_get_device(gg_handle_t handle, int32_t* device);
 /** Backend used by calls that pass GG_BACKEND_AUTO (default: GG_BACKEND_AUTO, the library's choice). */
 GG_API gg_status gg_handle_set_backend(gg_handle_t handle, gg_backend backend);
 
-/** Grows the workspace so that calls with up to `max_experts` experts never allocate; call before capturing a graph with more than 1024 experts. */
+/** Grows the handle's shared workspace so that uncaptured calls with up to `max_experts` experts (and the
+ *  sizes of ordinary models) do not allocate. Allocates the new block before freeing the old one, so a failure
+ *  leaves the handle as it was. max_experts must be in [1, 2^31) and its workspace (4 MiB + 512 bytes per
+ *  expert) no larger than the device's memory. Captured calls never need it: they get their own scratch. */
 GG_API gg_status gg_handle_reserve(gg_handle_t handle, int64_t max_experts);
 
 /* ------------------------------------------------------------------------ */
@@ -392,14 +414,18 @@ GG_API gg_status gg_moe_sort_workspace_size(int64_t slots, int64_t num_experts, 
 
 /** Stable sort of routed slots by expert. experts[slots] (int32, slot = token * top_k + j).
  *  Writes counts[num_experts] (int64, device), sorted_slots[slots] (sorted row -> slot) and
- *  slot_rows[slots] (slot -> sorted row). No host synchronisation. */
+ *  slot_rows[slots] (slot -> sorted row). No host synchronisation.
+ *  A slot whose expert id is outside [0, num_experts) (a dropped token) is not counted and belongs to no row:
+ *  its slot_rows entry is -1, and the sorted rows past sum(counts) have sorted_slots -1, so that
+ *  gg_moe_gather_rows writes zeros there and gg_moe_combine adds nothing for such a slot. */
 GG_API gg_status gg_moe_sort_by_expert(const int32_t* experts, int64_t slots, int64_t num_experts,
                                        int64_t* counts, int32_t* sorted_slots, int32_t* slot_rows,
                                        void* workspace, size_t workspace_bytes, void* stream);
 
-/** dst[i, :] = src[index[i] / index_divisor, :] for i < rows; src and dst have `cols` columns. */
-GG_API gg_status gg_moe_gather_rows(const void* src, const int32_t* index, int32_t index_divisor, int64_t rows,
-                                    int64_t cols, void* dst, gg_dtype dtype, void* stream);
+/** dst[i, :] = src[index[i] / index_divisor, :] for i < rows; src[src_rows, cols] and dst[rows, cols].
+ *  A negative index, or one whose source row is not below src_rows, writes a zero row. */
+GG_API gg_status gg_moe_gather_rows(const void* src, int64_t src_rows, const int32_t* index, int32_t index_divisor,
+                                    int64_t rows, int64_t cols, void* dst, gg_dtype dtype, void* stream);
 
 /** In place on x[rows, cols]: x = act(x + bias[expert of row]). The expert of a row comes from
  *  device counts[num_experts] (rows grouped in order) or, when counts is NULL, is row / rows_per_expert.
@@ -415,25 +441,32 @@ GG_API gg_status gg_moe_gated_activation(const void* gate_up, const void* bias, 
                                          int64_t rows_per_expert, int64_t rows, int64_t cols, int64_t num_experts,
                                          gg_activation activation, void* out, gg_dtype dtype, void* stream);
 
-/** Weighted un-permute: out[t, :] = residual[t, :] + sum_j weights[t, j] * expert_out[slot_rows[t*top_k + j], :].
- *  residual may be NULL; out may alias residual. */
-GG_API gg_status gg_moe_combine(const void* expert_out, const int32_t* slot_rows, const float* weights,
-                                const void* residual, int64_t tokens, int32_t top_k, int64_t cols, void* out,
-                                gg_dtype dtype, void* stream);
+/** Weighted un-permute: out[t, :] = residual[t, :] + sum_j weights[t, j] * expert_out[slot_rows[t*top_k + j], :],
+ *  expert_out[expert_rows, cols]. A slot row that is negative or not below expert_rows adds nothing.
+ *  residual may be NULL; out may alias residual (exactly) but no other input. */
+GG_API gg_status gg_moe_combine(const void* expert_out, int64_t expert_rows, const int32_t* slot_rows,
+                                const float* weights, const void* residual, int64_t tokens, int32_t top_k,
+                                int64_t cols, void* out, gg_dtype dtype, void* stream);
 
-/** Sorted rows[sum counts, cols] -> padded[num_experts, capacity, cols], padding zero-filled.
- *  Rows past capacity are dropped (counted in *dropped if dropped is not NULL; device int64). */
-GG_API gg_status gg_moe_pad(const void* sorted, const int64_t* counts, int64_t num_experts, int64_t capacity,
-                            int64_t cols, void* padded, int64_t* dropped, gg_dtype dtype, void* stream);
+/** Sorted rows[sorted_rows, cols] (counts[e] rows per expert, in order) -> padded[num_experts, capacity, cols],
+ *  padding zero-filled. Rows past capacity are dropped (counted in *dropped if dropped is not NULL; device
+ *  int64). Counts that sum to more than sorted_rows are clamped (negatives count as 0): the experts that run
+ *  past the buffer keep only the rows it holds, so nothing outside sorted is read. */
+GG_API gg_status gg_moe_pad(const void* sorted, int64_t sorted_rows, const int64_t* counts, int64_t num_experts,
+                            int64_t capacity, int64_t cols, void* padded, int64_t* dropped, gg_dtype dtype,
+                            void* stream);
 
-/** padded[num_experts, capacity, cols] -> sorted rows[sum counts, cols] (rows past capacity are zero). */
+/** padded[num_experts, capacity, cols] -> sorted rows[sorted_rows, cols] (rows of an expert past capacity are
+ *  zero; rows past sum(counts) are left as they are). Counts are clamped as in gg_moe_pad: nothing outside
+ *  sorted is written. */
 GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* counts, int64_t num_experts, int64_t capacity,
-                              int64_t cols, void* sorted, gg_dtype dtype, void* stream);
+                              int64_t cols, void* sorted, int64_t sorted_rows, gg_dtype dtype, void* stream);
 
 /** Largest of counts[num_experts] (device) into *max_count (device int64). */
 GG_API gg_status gg_moe_max_count(const int64_t* counts, int64_t num_experts, int64_t* max_count, void* stream);
 
-/** dst = src converted between float element types (n elements). */
+/** dst = src converted between float element types (n elements). dst may be src itself when both types have
+ *  the same size, but must not overlap it otherwise. */
 GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void* dst, gg_dtype dst_dtype, int64_t n,
                             void* stream);
 

@@ -4,8 +4,10 @@
 
 #include "cublas/cublas_common.h"
 #include "core/api_guard.h"
+#include "core/call_order.h"
 #include "core/device_guard.h"
 #include "core/handle.h"
+#include "core/pointer_checks.h"
 #include "core/validate.h"
 #include "cublas/cublas_library.h"
 
@@ -48,6 +50,14 @@ gg_status validate_gemm(const gg_gemm_args& g, int device) {
     GG_REQUIRE(g.a != nullptr || a_span == 0, "a is NULL but spans %" PRId64 " elements", a_span);
     GG_REQUIRE(g.b != nullptr || b_span == 0, "b is NULL but spans %" PRId64 " elements", b_span);
     GG_REQUIRE(g.c != nullptr || c_span == 0, "c is NULL but spans %" PRId64 " elements", c_span);
+    const size_t es = gg::dtype_size(g.dtype);
+    // A misaligned operand is a sticky fault in cuBLAS's loads; an output overlapping an input races with it.
+    const gg::Operand a_op{g.a, "a", es, a_span}, b_op{g.b, "b", es, b_span}, c_op{g.c, "c", es, c_span};
+    for (const gg::Operand* op : {&a_op, &b_op, &c_op}) {
+        if (op->elements > 0) GG_TRY(gg::check_alignment(nullptr, op->ptr, op->name, es));
+    }
+    GG_TRY(gg::check_no_overlap(nullptr, c_op, a_op));
+    GG_TRY(gg::check_no_overlap(nullptr, c_op, b_op));
     GG_TRY(gg::check_operand(g.a, "a", a_span, device, gg::query_pointer_cuda));
     GG_TRY(gg::check_operand(g.b, "b", b_span, device, gg::query_pointer_cuda));
     GG_TRY(gg::check_operand(g.c, "c", c_span, device, gg::query_pointer_cuda));
@@ -83,6 +93,8 @@ gg_status gg_gemm(gg_handle_t handle, const gg_gemm_args* args) {
         gg::DeviceGuard guard;
         GG_TRY(guard.enter(handle->device.ordinal));
         const auto stream = static_cast<cudaStream_t>(g.stream);
+        gg::CallOrder order;  // after the previous call on this handle, whatever its stream (issue 23)
+        GG_TRY(order.enter(*handle, stream));
         if (g.k == 0) return g.accumulate ? GG_STATUS_SUCCESS : zero_output(g, stream);
         cublasHandle_t blas = nullptr;
         GG_TRY(gg::cublas_for_stream(*handle, stream, "gg_gemm (dense GEMM through cuBLAS)", &blas));

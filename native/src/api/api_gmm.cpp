@@ -1,5 +1,6 @@
 // gg_gmm and its two questions: can this backend take the call, which backend would.
 #include "core/api_guard.h"
+#include "core/call_order.h"
 #include "core/device_guard.h"
 #include "core/dispatch.h"
 #include "core/validate.h"
@@ -25,6 +26,9 @@ gg_status gg_gmm(gg_handle_t handle, const gg_gmm_args* args) {
         GG_TRY(guard.enter(handle->device.ordinal));
         gg_backend chosen = GG_BACKEND_AUTO;
         GG_TRY(gg::select_backend(handle->context(), problem, requested_backend(*handle, *args), &chosen));
+        // After the previous call on this handle, whatever its stream (issue 23).
+        gg::CallOrder order;
+        GG_TRY(order.enter(*handle, problem.stream));
         return gg::run_gmm(*handle, problem, chosen);
     });
 }

@@ -18,6 +18,13 @@ gg_status release(gg_handle& h) {
     };
     keep(gg::cublas_release(h));
     keep(gg::workspace_release(h.workspace));
+    // ---- call ordering (issue 23) ----
+    if (h.order_event != nullptr) {
+        const cudaError_t err = cudaEventDestroy(h.order_event);
+        h.order_event = nullptr;
+        if (err != cudaSuccess) keep(gg::from_cuda(err, "cudaEventDestroy(order event)", __FILE__, __LINE__));
+    }
+    // ---- end of call ordering ----
     if (h.check_buffer != nullptr) {
         const cudaError_t err = cudaFree(h.check_buffer);
         h.check_buffer = nullptr;
@@ -121,10 +128,16 @@ gg_status gg_handle_reserve(gg_handle_t handle, int64_t max_experts) {
     return gg::api_call("gg_handle_reserve", [&]() -> gg_status {
         GG_REQUIRE(handle != nullptr, "handle is NULL");
         GG_REQUIRE(max_experts >= 1, "max_experts = %" PRId64 ": must be at least 1", max_experts);
-        GG_REQUIRE(max_experts <= (int64_t(1) << 40), "max_experts = %" PRId64 " is absurdly large", max_experts);
         gg::DeviceGuard guard;
         GG_TRY(guard.enter(handle->device.ordinal));
-        GG_TRY(gg::workspace_reserve(handle->workspace, gg::workspace_bytes_for_experts(max_experts)));
+        // Bounded by the device's memory (issue 23: 2^40 experts used to be accepted).
+        size_t free_bytes = 0, total_bytes = 0;
+        GG_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+        size_t bytes = 0;
+        GG_TRY(gg::check_reserve_request(max_experts, handle->device.ordinal, total_bytes, &bytes));
+        // Not while another thread's call uses the shared block (call_order.h).
+        std::lock_guard<std::mutex> lock(handle->call_mutex);
+        GG_TRY(gg::workspace_reserve(handle->workspace, bytes));
         return GG_STATUS_SUCCESS;
     });
 }

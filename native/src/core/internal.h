@@ -5,6 +5,8 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -60,14 +62,23 @@ inline size_t dtype_size(gg_dtype t) {
 }
 
 // ---- device workspace owned by a handle -----------------------------------
-// Grows outside stream capture; inside a capture a too-small workspace is GG_STATUS_WORKSPACE_TOO_SMALL.
+// Two kinds of memory, so that a captured graph never shares scratch with anything else:
+// - the shared block (ptr, bytes): used by calls that run now; they are ordered one after the other on the
+//   handle (core/call_order.h), so one block serves them all. It grows (allocate, then swap) between calls.
+// - graph memory (graph_chunks): a call made while its stream is being captured gets its own slice, which the
+//   graph keeps using on every replay. Slices are never reused or freed before the handle is destroyed, so no
+//   later call, growth or other graph can write them while a replay reads them.
 struct Workspace {
     void* ptr = nullptr;
     size_t bytes = 0;
+    std::vector<void*> graph_chunks;  // every chunk graph slices were cut from; freed by workspace_release
+    char* graph_cursor = nullptr;     // next free byte of the newest chunk
+    size_t graph_left = 0;            // bytes left after graph_cursor
 };
 
-// Returns a device buffer of at least `bytes` from the handle's workspace (16-byte... 256-byte aligned).
-// May free and reallocate the previous buffer (after synchronising the device) unless `stream` is capturing.
+// Returns a device buffer of at least `bytes` (256-byte aligned) for one call on `stream`. Not capturing: the shared
+// block, grown first if needed (which frees the previous block after synchronising the device). Capturing: a slice
+// of graph memory owned by the handle until it is destroyed (allocated in relaxed capture mode when needed).
 gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out);
 
 // ---- the device a handle belongs to ---------------------------------------
@@ -92,6 +103,10 @@ struct GmmProblem {
     const void* b = nullptr;
     void* c = nullptr;
     const int64_t* batch_sizes = nullptr;  // host or device, see counts_on_device
+    // Host counts: the library's own copy, taken once before validation; batch_sizes points into it, so that the
+    // caller changing its array during the call cannot make the values the backends use differ from the validated
+    // ones. Shared, so that copies of the problem keep batch_sizes valid.
+    std::shared_ptr<const std::vector<int64_t>> host_counts;
     bool counts_on_device = false;
     bool check_counts = false;             // device counts: validate on device and report
     int64_t m = 0, k = 0, n = 0, num_experts = 0;

@@ -4,6 +4,9 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
+
+#include "core/pointer_checks.h"
 
 namespace gg {
 namespace {
@@ -56,7 +59,9 @@ gg_status check_host_counts(const int64_t* counts, int64_t num_experts, int64_t 
     return GG_STATUS_SUCCESS;
 }
 
-gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQuery query) {
+// Host counts are read once, into `copy`, and validated there (see GmmProblem::host_counts).
+gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQuery query,
+                            std::shared_ptr<const std::vector<int64_t>>* copy) {
     PointerInfo info;
     GG_TRY(query(args.batch_sizes, "batch_sizes", &info));
     if (args.counts_location == GG_COUNTS_HOST) {
@@ -66,8 +71,13 @@ gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQ
                         "GG_COUNTS_DEVICE or host counts",
                         static_cast<const void*>(args.batch_sizes));
         }
-        return check_host_counts(args.batch_sizes, args.num_experts, args.m);
+        auto counts = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(args.num_experts));
+        std::memcpy(counts->data(), args.batch_sizes, counts->size() * sizeof(int64_t));
+        GG_TRY(check_host_counts(counts->data(), args.num_experts, args.m));
+        *copy = std::move(counts);
+        return GG_STATUS_SUCCESS;
     }
+    GG_TRY(check_alignment(nullptr, args.batch_sizes, "batch_sizes", sizeof(int64_t)));
     if (!info.is_device) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "batch_sizes (%p) is host memory but counts_location = GG_COUNTS_DEVICE; pass GG_COUNTS_HOST or "
@@ -151,7 +161,12 @@ gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery 
     if (args.b == nullptr && ext.b_elements > 0) return fail(GG_STATUS_INVALID_ARGUMENT, "b is NULL but holds %" PRId64 " elements", ext.b_elements);
     if (args.c == nullptr && ext.c_elements > 0) return fail(GG_STATUS_INVALID_ARGUMENT, "c is NULL but holds %" PRId64 " elements", ext.c_elements);
 
-    GG_TRY(check_batch_sizes(args, handle_device, query));
+    std::shared_ptr<const std::vector<int64_t>> host_counts;
+    GG_TRY(check_batch_sizes(args, handle_device, query, &host_counts));
+    // Misaligned operands reach 2-byte loads at odd addresses in the align-1 kernels and cuBLAS: a sticky fault.
+    if (ext.a_elements > 0) GG_TRY(check_alignment(nullptr, args.a, "a", element_size));
+    if (ext.b_elements > 0) GG_TRY(check_alignment(nullptr, args.b, "b", element_size));
+    if (ext.c_elements > 0) GG_TRY(check_alignment(nullptr, args.c, "c", element_size));
     GG_TRY(check_operand(args.a, "a", ext.a_elements, handle_device, query));
     GG_TRY(check_operand(args.b, "b", ext.b_elements, handle_device, query));
     GG_TRY(check_operand(args.c, "c", ext.c_elements, handle_device, query));
@@ -177,7 +192,8 @@ gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery 
     p.a = args.a;
     p.b = args.b;
     p.c = args.c;
-    p.batch_sizes = args.batch_sizes;
+    p.batch_sizes = host_counts ? host_counts->data() : args.batch_sizes;
+    p.host_counts = std::move(host_counts);
     p.counts_on_device = args.counts_location == GG_COUNTS_DEVICE;
     p.check_counts = p.counts_on_device && args.check_counts != 0;
     p.m = args.m;

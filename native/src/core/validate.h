@@ -31,8 +31,8 @@ struct GmmExtents {
 };
 
 // Validates `args` for a handle on `handle_device`, in this order: dtype, counts_location, trans_a with trans_b,
-// negative sizes, num_experts, reserved, size overflow, null pointers, batch_sizes (location, and host
-// counts' values), a/b/c location and device, c overlapping a or b, backend. On success fills `out`.
+// negative sizes, num_experts, reserved, size overflow, null pointers, batch_sizes (location, alignment, and
+// host counts' values, read once into the problem's own copy), a/b/c alignment, a/b/c location and device, c overlapping a or b, backend. On success fills `out`.
 gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery query, GmmProblem* out);
 
 // Computes the operand extents, failing on 64-bit overflow of elements or bytes.

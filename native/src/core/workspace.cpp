@@ -1,5 +1,8 @@
-// The handle's device workspace: grows with cudaMalloc outside stream capture, never inside one.
+// The handle's device workspace: a shared block for calls that run now, and graph memory for captured calls
+// (internal.h, Workspace).
 #include <algorithm>
+#include <cinttypes>
+#include <cstdint>
 
 #include "core/driver_hints.h"
 #include "core/handle.h"
@@ -8,8 +11,48 @@ namespace gg {
 namespace {
 
 constexpr size_t kGranularity = size_t(1) << 20;
+constexpr size_t kSliceAlign = 256;
+// Graph slices are cut from chunks of at least this size, so that many small captured calls share one cudaMalloc.
+constexpr size_t kGraphChunkBytes = size_t(4) << 20;
 
-size_t round_up(size_t bytes) { return (bytes + kGranularity - 1) / kGranularity * kGranularity; }
+size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) / to * to; }
+
+gg_status allocate(size_t bytes, const char* what, void** out) {
+    void* ptr = nullptr;
+    const cudaError_t err = cudaMalloc(&ptr, bytes);
+    if (err != cudaSuccess) {
+        (void)cudaGetLastError();
+        return fail(status_of_cuda_error(err), "cudaMalloc of %zu bytes of %s failed: %s (%s)", bytes, what,
+                    cudaGetErrorName(err), cudaGetErrorString(err));
+    }
+    *out = ptr;
+    return GG_STATUS_SUCCESS;
+}
+
+// A slice of graph memory. cudaMalloc is refused on a thread whose stream capture is in global or thread-local
+// mode (it could synchronise), so the thread switches to relaxed mode for the allocation: an allocation is not a
+// stream operation and does not belong in the graph.
+gg_status graph_slice(Workspace& ws, size_t bytes, void** out) {
+    const size_t need = round_up(std::max<size_t>(bytes, 1), kSliceAlign);
+    if (need > ws.graph_left) {
+        const size_t chunk_bytes = round_up(std::max(need, kGraphChunkBytes), kGranularity);
+        ws.graph_chunks.reserve(ws.graph_chunks.size() + 1);  // no throw after the allocation below
+        cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+        GG_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+        void* chunk = nullptr;
+        const gg_status s = allocate(chunk_bytes, "graph workspace (a captured call's own scratch)", &chunk);
+        cudaStreamCaptureMode restore = mode;
+        (void)cudaThreadExchangeStreamCaptureMode(&restore);
+        if (s != GG_STATUS_SUCCESS) return s;
+        ws.graph_chunks.push_back(chunk);
+        ws.graph_cursor = static_cast<char*>(chunk);
+        ws.graph_left = chunk_bytes;
+    }
+    *out = ws.graph_cursor;
+    ws.graph_cursor += need;
+    ws.graph_left -= need;
+    return GG_STATUS_SUCCESS;
+}
 
 }  // namespace
 
@@ -18,45 +61,74 @@ size_t workspace_bytes_for_experts(int64_t num_experts) {
     return kWorkspaceBaseBytes + static_cast<size_t>(experts + 1) * kWorkspaceBytesPerExpert;
 }
 
+gg_status check_reserve_request(int64_t max_experts, int device, size_t device_total_bytes, size_t* bytes) {
+    if (max_experts < 1) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "max_experts = %" PRId64 ": must be at least 1", max_experts);
+    }
+    // Computed in 128 bits: max_experts near 2^63 must give a clear error, not a wrapped size.
+    const unsigned __int128 need = static_cast<unsigned __int128>(kWorkspaceBaseBytes) +
+                                   (static_cast<unsigned __int128>(max_experts) + 1) * kWorkspaceBytesPerExpert;
+    if (max_experts > INT32_MAX || need > device_total_bytes) {
+        const double gib = static_cast<double>(need) / double(size_t(1) << 30);
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "max_experts = %" PRId64 " would need %.3f GiB of workspace (%zu bytes per expert plus %zu), more "
+                    "than device %d's %zu bytes of memory%s",
+                    max_experts, gib, kWorkspaceBytesPerExpert, kWorkspaceBaseBytes, device, device_total_bytes,
+                    max_experts > INT32_MAX ? " (and no backend takes more than 2^31 - 1 experts)" : "");
+    }
+    *bytes = static_cast<size_t>(need);
+    return GG_STATUS_SUCCESS;
+}
+
 gg_status workspace_release(Workspace& ws) {
-    void* ptr = ws.ptr;
+    gg_status first = GG_STATUS_SUCCESS;
+    auto free_one = [&first](void* ptr, const char* what) {
+        if (ptr == nullptr) return;
+        const cudaError_t err = cudaFree(ptr);
+        if (err != cudaSuccess && first == GG_STATUS_SUCCESS) first = from_cuda(err, what, __FILE__, __LINE__);
+    };
+    free_one(ws.ptr, "cudaFree(workspace)");
     ws.ptr = nullptr;
     ws.bytes = 0;
-    if (ptr != nullptr) GG_CUDA_CHECK(cudaFree(ptr));
-    return GG_STATUS_SUCCESS;
+    for (void* chunk : ws.graph_chunks) free_one(chunk, "cudaFree(graph workspace)");
+    ws.graph_chunks.clear();
+    ws.graph_cursor = nullptr;
+    ws.graph_left = 0;
+    return first;
 }
 
 gg_status workspace_reserve(Workspace& ws, size_t bytes) {
     if (bytes <= ws.bytes) return GG_STATUS_SUCCESS;
     // Grow geometrically so that a slowly rising expert count does not reallocate every call.
-    const size_t target = round_up(std::max(bytes, ws.bytes * 2));
-    // cudaFree waits for the device, so no kernel still reads the old buffer.
-    GG_TRY(workspace_release(ws));
+    const size_t target = round_up(std::max(bytes, ws.bytes * 2), kGranularity);
+    // Allocate first: when it fails the handle keeps its old block and stays usable.
     void* ptr = nullptr;
-    const cudaError_t err = cudaMalloc(&ptr, target);
-    if (err != cudaSuccess) {
-        (void)cudaGetLastError();
-        return fail(status_of_cuda_error(err), "cudaMalloc of %zu bytes of workspace failed: %s (%s)", target,
-                    cudaGetErrorName(err), cudaGetErrorString(err));
+    const gg_status s = allocate(target, "workspace", &ptr);
+    if (s != GG_STATUS_SUCCESS && target > bytes) {
+        // The geometric target may be what did not fit; the exact need may.
+        const size_t exact = round_up(bytes, kGranularity);
+        if (allocate(exact, "workspace", &ptr) != GG_STATUS_SUCCESS) return s;
+        clear_error();
+        ws.bytes = exact;
+    } else if (s != GG_STATUS_SUCCESS) {
+        return s;
+    } else {
+        ws.bytes = target;
     }
+    // The shared block is used only by uncaptured calls, which are ordered on the handle; cudaFree waits for the
+    // device, so none still reads the old block. No graph ever points into it (graph calls use graph memory).
+    void* old = ws.ptr;
     ws.ptr = ptr;
-    ws.bytes = target;
+    if (old != nullptr) GG_CUDA_CHECK(cudaFree(old));
     return GG_STATUS_SUCCESS;
 }
 
 gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out) {
     if (out == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "workspace_acquire: out is NULL");
-    if (bytes > ws.bytes) {
-        cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-        GG_CUDA_CHECK(cudaStreamIsCapturing(stream, &capture));
-        if (capture != cudaStreamCaptureStatusNone) {
-            return fail(GG_STATUS_WORKSPACE_TOO_SMALL,
-                        "this call needs %zu bytes of workspace but the handle holds %zu, and it cannot grow while "
-                        "the stream is being captured: call gg_handle_reserve(handle, max_experts) before capturing",
-                        bytes, ws.bytes);
-        }
-        GG_TRY(workspace_reserve(ws, bytes));
-    }
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    GG_CUDA_CHECK(cudaStreamIsCapturing(stream, &capture));
+    if (capture != cudaStreamCaptureStatusNone) return graph_slice(ws, bytes, out);
+    if (bytes > ws.bytes) GG_TRY(workspace_reserve(ws, bytes));
     *out = ws.ptr;
     return GG_STATUS_SUCCESS;
 }

@@ -42,7 +42,10 @@ __device__ __forceinline__ void fill_group_arrays_range(int64_t first, int64_t s
     clear_scratch(first, step, out);
     for (int64_t e = first; e < experts; e += step) {
         const int64_t begin = out.offsets[e];
-        write_group(e, begin, out.offsets[e + 1] - begin, rule, a, b, c, element_bytes, out);
+        // block_scan_counts reads the device counts twice; if the caller changed them in between, one expert's end
+        // could come before its start. Such a group is empty rather than negative (offsets stay within [0, m]).
+        const int64_t end = out.offsets[e + 1];
+        write_group(e, begin, end > begin ? end - begin : 0, rule, a, b, c, element_bytes, out);
     }
 }
 

@@ -3,6 +3,7 @@
 // or, for padded layouts, from row / rows_per_expert.
 #include <climits>
 
+#include "core/pointer_checks.h"
 #include "moe/moe_activation.cuh"
 #include "moe/moe_expert_map.cuh"
 #include "moe/moe_validation.cuh"
@@ -72,6 +73,11 @@ extern "C" GG_API gg_status gg_moe_bias_activation(void* x, const void* bias, co
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if (x == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: x must not be NULL");
+        const size_t es = gg::dtype_size(dtype);
+        GG_TRY(gg::check_current_device_operands(
+            "gg_moe_bias_activation",
+            {gg::Operand{x, "x", es, rows * cols}, gg::Operand{bias, "bias", es, bias != nullptr ? num_experts * cols : 0},
+             gg::Operand{counts, "counts", sizeof(int64_t), counts != nullptr ? num_experts : 0}}));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;

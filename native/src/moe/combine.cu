@@ -1,8 +1,11 @@
 // Weighted un-permute: out[t, :] = residual[t, :] + sum_j weights[t, j] * expert_out[slot_rows[t*top_k + j], :],
 // summed in fp32 in slot order. Each output element is read (residual) and written by the same thread, so
-// out may alias residual. A negative slot row contributes nothing.
+// out may alias residual. A slot row that is negative (a dropped token: gg_moe_sort_by_expert marks it -1) or not
+// below expert_rows contributes nothing.
 #include <climits>
 
+#include "core/moe_args.h"
+#include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
 namespace gg::moe {
@@ -10,7 +13,7 @@ namespace {
 
 template <typename T, int N>
 __global__ void __launch_bounds__(kThreads)
-combine_kernel(const T* __restrict__ expert_out, const int32_t* __restrict__ slot_rows,
+combine_kernel(const T* __restrict__ expert_out, int64_t expert_rows, const int32_t* __restrict__ slot_rows,
                const float* __restrict__ weights, const T* residual, int64_t tokens, int top_k, int64_t cols, T* out) {
     const int64_t packs = cols / N;
     for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; t < tokens;
@@ -27,7 +30,7 @@ combine_kernel(const T* __restrict__ expert_out, const int32_t* __restrict__ slo
             }
             for (int j = 0; j < top_k; ++j) {
                 const int32_t r = rows[j];
-                if (r < 0) continue;
+                if (r < 0 || r >= expert_rows) continue;
                 const float wj = w[j];
                 float v[N];
                 load_floats<T, N>(expert_out + static_cast<int64_t>(r) * cols + p * N, v);
@@ -42,9 +45,9 @@ combine_kernel(const T* __restrict__ expert_out, const int32_t* __restrict__ slo
 }  // namespace
 }  // namespace gg::moe
 
-extern "C" GG_API gg_status gg_moe_combine(const void* expert_out, const int32_t* slot_rows, const float* weights,
-                                           const void* residual, int64_t tokens, int32_t top_k, int64_t cols,
-                                           void* out, gg_dtype dtype, void* stream) {
+extern "C" GG_API gg_status gg_moe_combine(const void* expert_out, int64_t expert_rows, const int32_t* slot_rows,
+                                           const float* weights, const void* residual, int64_t tokens, int32_t top_k,
+                                           int64_t cols, void* out, gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_combine", [&]() -> gg_status {
         if (!is_float_dtype(dtype))
@@ -59,11 +62,26 @@ extern "C" GG_API gg_status gg_moe_combine(const void* expert_out, const int32_t
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_combine: tokens = %lld times top_k = %d exceeds the int32 slot range",
                             static_cast<long long>(tokens), top_k);
+        GG_TRY(gg::validate_source_rows("gg_moe_combine", "expert_rows", expert_rows, cols));
         if (tokens == 0 || cols == 0) return GG_STATUS_SUCCESS;
-        if (expert_out == nullptr || slot_rows == nullptr || weights == nullptr || out == nullptr)
+        if ((expert_out == nullptr && expert_rows > 0) || slot_rows == nullptr || weights == nullptr || out == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_combine: expert_out (%p), slot_rows (%p), weights (%p) and out (%p) must not be NULL",
                             expert_out, static_cast<const void*>(slot_rows), static_cast<const void*>(weights), out);
+        const size_t es = gg::dtype_size(dtype);
+        const int64_t slots = tokens * top_k;
+        const gg::Operand expert_op{expert_out, "expert_out", es, expert_rows * cols},
+            rows_op{slot_rows, "slot_rows", sizeof(int32_t), slots}, weights_op{weights, "weights", sizeof(float), slots},
+            residual_op{residual, "residual", es, residual != nullptr ? tokens * cols : 0},
+            out_op{out, "out", es, tokens * cols};
+        GG_TRY(gg::check_current_device_operands("gg_moe_combine",
+                                                 {expert_op, rows_op, weights_op, residual_op, out_op}));
+        // out is written while expert_out, slot_rows and weights are still read by other threads; residual is read
+        // by the thread that writes the same element, so out may be residual itself (but not shifted against it).
+        GG_TRY(gg::check_no_overlap("gg_moe_combine", out_op, expert_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_combine", out_op, rows_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_combine", out_op, weights_op));
+        if (residual != out) GG_TRY(gg::check_no_overlap("gg_moe_combine", out_op, residual_op));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;
@@ -72,12 +90,12 @@ extern "C" GG_API gg_status gg_moe_combine(const void* expert_out, const int32_t
             GG_TRY(row_shape(tokens, vec ? cols / kVec<T> : cols, &shape));
             if (vec)
                 combine_kernel<T, kVec<T>><<<shape.grid, shape.block, 0, s>>>(
-                    static_cast<const T*>(expert_out), slot_rows, weights, static_cast<const T*>(residual), tokens,
-                    top_k, cols, static_cast<T*>(out));
+                    static_cast<const T*>(expert_out), expert_rows, slot_rows, weights, static_cast<const T*>(residual),
+                    tokens, top_k, cols, static_cast<T*>(out));
             else
                 combine_kernel<T, 1><<<shape.grid, shape.block, 0, s>>>(
-                    static_cast<const T*>(expert_out), slot_rows, weights, static_cast<const T*>(residual), tokens,
-                    top_k, cols, static_cast<T*>(out));
+                    static_cast<const T*>(expert_out), expert_rows, slot_rows, weights, static_cast<const T*>(residual),
+                    tokens, top_k, cols, static_cast<T*>(out));
             GG_CUDA_CHECK(cudaGetLastError());
             return GG_STATUS_SUCCESS;
         });

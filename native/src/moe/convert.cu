@@ -1,5 +1,6 @@
 // Element-type conversion between float32, float16 and bfloat16 (round to nearest even), fp32 in between.
 // Moves 4 elements per step when both buffers allow it; the tail (and unaligned buffers) go one by one.
+#include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
 namespace gg::moe {
@@ -52,6 +53,12 @@ extern "C" GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void
         if (n == 0) return GG_STATUS_SUCCESS;
         if (src == nullptr || dst == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_convert: src (%p) and dst (%p) must not be NULL", src, dst);
+        const gg::Operand src_op{src, "src", gg::dtype_size(src_dtype), n}, dst_op{dst, "dst", gg::dtype_size(dst_dtype), n};
+        GG_TRY(gg::check_current_device_operands("gg_convert", {src_op, dst_op}));
+        // Each element is read and written by one thread, so converting in place between types of one size is
+        // safe; any other overlap would read elements another thread has already overwritten.
+        if (!(src == dst && src_op.element_size == dst_op.element_size))
+            GG_TRY(gg::check_no_overlap("gg_convert", dst_op, src_op));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(src_dtype, [&](auto src_tag) -> gg_status {
             using S = typename decltype(src_tag)::type;

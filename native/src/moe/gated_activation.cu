@@ -1,6 +1,7 @@
 // Gated epilogue (SwiGLU/GeGLU style): out[r, c] = act(gate[r, c] + bias_gate) * (up[r, c] + bias_up), where
 // gate_up[rows, 2*cols] holds the gate in its first half and the up projection in its second, as the first
 // expert GEMM of a gated MoE writes them with one weight w1[E, D, 2H].
+#include "core/pointer_checks.h"
 #include "moe/moe_activation.cuh"
 #include "moe/moe_expert_map.cuh"
 #include "moe/moe_validation.cuh"
@@ -78,6 +79,13 @@ extern "C" GG_API gg_status gg_moe_gated_activation(const void* gate_up, const v
         if (gate_up == nullptr || out == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_gated_activation: gate_up (%p) and out (%p) must not be NULL", gate_up, out);
+        const size_t es = gg::dtype_size(dtype);
+        GG_TRY(gg::check_current_device_operands(
+            "gg_moe_gated_activation",
+            {gg::Operand{gate_up, "gate_up", es, rows * 2 * cols},
+             gg::Operand{bias, "bias", es, bias != nullptr ? num_experts * 2 * cols : 0},
+             gg::Operand{counts, "counts", sizeof(int64_t), counts != nullptr ? num_experts : 0},
+             gg::Operand{out, "out", es, rows * cols}}));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;

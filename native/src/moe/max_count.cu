@@ -1,5 +1,6 @@
 // Largest per-expert count, computed on the device so that padded layouts can size themselves with one
 // small read-back (or none, when the caller keeps a fixed capacity).
+#include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
 namespace gg::moe {
@@ -34,6 +35,9 @@ extern "C" GG_API gg_status gg_moe_max_count(const int64_t* counts, int64_t num_
         if (counts == nullptr || max_count == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_max_count: counts (%p) and max_count (%p) must not be NULL",
                             static_cast<const void*>(counts), static_cast<void*>(max_count));
+        GG_TRY(gg::check_current_device_operands("gg_moe_max_count",
+                                                 {gg::Operand{counts, "counts", sizeof(int64_t), num_experts},
+                                                  gg::Operand{max_count, "max_count", sizeof(int64_t), 1}}));
         max_count_kernel<<<1, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(counts, num_experts, max_count);
         GG_CUDA_CHECK(cudaGetLastError());
         return GG_STATUS_SUCCESS;

@@ -1,14 +1,18 @@
 // Which expert a sorted row belongs to, from device-resident counts, without any host round trip:
 // every block builds the inclusive prefix of the counts in shared memory once and then answers rows by
-// binary search. Negative counts count as zero; rows past the sum belong to no expert (index E).
+// binary search. Negative counts count as zero; sums saturate at INT64_MAX instead of wrapping, and can be clamped
+// to the rows the caller's buffer holds; rows past the sum belong to no expert (index E).
 #pragma once
 
 #include "moe/moe_common.cuh"
 
 namespace gg::moe {
 
-// Exclusive scan of one int64 per thread over a block of kThreads (a multiple of 32) threads; *total gets
-// the block's sum. Uses `warp_totals` (32 entries of shared memory); all threads must call it.
+// x + y for non-negative x and y, saturating at INT64_MAX (absurd counts must not wrap round to small offsets).
+__device__ __forceinline__ int64_t saturating_add(int64_t x, int64_t y) { return x > INT64_MAX - y ? INT64_MAX : x + y; }
+
+// Exclusive scan of one non-negative int64 per thread over a block of kThreads (a multiple of 32) threads, sums
+// saturating; *total gets the block's sum. Uses `warp_totals` (32 entries of shared memory); all threads must call it.
 __device__ __forceinline__ int64_t block_exclusive_scan(int64_t value, int64_t* warp_totals, int64_t* total) {
     const int tid = threadIdx.y * blockDim.x + threadIdx.x;
     const int lane = tid & 31;
@@ -18,7 +22,7 @@ __device__ __forceinline__ int64_t block_exclusive_scan(int64_t value, int64_t* 
 #pragma unroll
     for (int offset = 1; offset < 32; offset <<= 1) {
         const int64_t y = __shfl_up_sync(0xffffffffu, x, offset);
-        if (lane >= offset) x += y;
+        if (lane >= offset) x = saturating_add(x, y);
     }
     if (lane == 31) warp_totals[warp] = x;
     __syncthreads();
@@ -27,20 +31,24 @@ __device__ __forceinline__ int64_t block_exclusive_scan(int64_t value, int64_t* 
 #pragma unroll
         for (int offset = 1; offset < 32; offset <<= 1) {
             const int64_t y = __shfl_up_sync(0xffffffffu, w, offset);
-            if (lane >= offset) w += y;
+            if (lane >= offset) w = saturating_add(w, y);
         }
         warp_totals[lane] = w;
     }
     __syncthreads();
-    const int64_t result = x - value + (warp > 0 ? warp_totals[warp - 1] : 0);
+    // Exclusive prefix inside the warp: x - value is exact unless x saturated, in which case every later prefix
+    // is INT64_MAX too and the clamp below keeps it there.
+    const int64_t in_warp = x == INT64_MAX ? INT64_MAX : x - value;
+    const int64_t result = saturating_add(in_warp, warp > 0 ? warp_totals[warp - 1] : 0);
     *total = warp_totals[warps - 1];
     __syncthreads();  // warp_totals may be reused by the caller's next scan
     return result;
 }
 
-// inclusive[e] = sum of max(0, counts[i]) for i <= e, for e < num_experts, in shared memory.
+// inclusive[e] = min(limit, sum of max(0, counts[i]) for i <= e) for e < num_experts, in shared memory (sums
+// saturate). Clamping each prefix to `limit` clamps each expert's rows so that none runs past row `limit`.
 __device__ __forceinline__ void build_inclusive_prefix(const int64_t* __restrict__ counts, int64_t num_experts,
-                                                       int64_t* inclusive) {
+                                                       int64_t* inclusive, int64_t limit = INT64_MAX) {
     __shared__ int64_t warp_totals[32];
     const int tid = threadIdx.y * blockDim.x + threadIdx.x;
     const int threads = blockDim.x * blockDim.y;
@@ -50,14 +58,14 @@ __device__ __forceinline__ void build_inclusive_prefix(const int64_t* __restrict
     int64_t local = 0;
     for (int64_t e = begin; e < end; ++e) {
         const int64_t c = counts[e];
-        local += c > 0 ? c : 0;
+        inclusive[e] = c > 0 ? c : 0;  // counts is read once: a caller changing it meanwhile cannot unorder the prefix
+        local = saturating_add(local, inclusive[e]);
     }
     int64_t total = 0;
     int64_t running = block_exclusive_scan(local, warp_totals, &total);
     for (int64_t e = begin; e < end; ++e) {
-        const int64_t c = counts[e];
-        running += c > 0 ? c : 0;
-        inclusive[e] = running;
+        running = saturating_add(running, inclusive[e]);  // this thread's own entries: no barrier needed
+        inclusive[e] = running < limit ? running : limit;
     }
     __syncthreads();
 }

@@ -1,6 +1,9 @@
 // Conversions between the grouped layout (sorted rows, counts per expert) and the padded layout
 // [num_experts, capacity, cols] of batched-GEMM MoE implementations. Offsets come from the device counts
-// (per-block prefix, moe_expert_map.cuh); nothing is read back to the host.
+// (per-block prefix, moe_expert_map.cuh); nothing is read back to the host. The prefix is clamped to the sorted
+// buffer's row count, so counts that do not match the buffer never move a row outside it.
+#include "core/moe_args.h"
+#include "core/pointer_checks.h"
 #include "moe/moe_expert_map.cuh"
 
 namespace gg::moe {
@@ -26,10 +29,10 @@ __device__ __forceinline__ void copy_row(const T* src, T* dst, int64_t packs) {
 // Block 0 also writes the number of rows past capacity into *dropped.
 template <typename T, int N>
 __global__ void __launch_bounds__(kThreads)
-pad_kernel(const T* __restrict__ sorted, const int64_t* __restrict__ counts, int64_t num_experts, int64_t capacity,
-           int64_t cols, T* __restrict__ padded, int64_t* __restrict__ dropped) {
+pad_kernel(const T* __restrict__ sorted, int64_t sorted_rows, const int64_t* __restrict__ counts, int64_t num_experts,
+           int64_t capacity, int64_t cols, T* __restrict__ padded, int64_t* __restrict__ dropped) {
     extern __shared__ int64_t inclusive[];
-    build_inclusive_prefix(counts, num_experts, inclusive);
+    build_inclusive_prefix(counts, num_experts, inclusive, sorted_rows);
     if (dropped != nullptr && blockIdx.x == 0) {
         __shared__ int64_t warp_totals[32];
         int64_t local = 0;
@@ -59,9 +62,9 @@ pad_kernel(const T* __restrict__ sorted, const int64_t* __restrict__ counts, int
 template <typename T, int N>
 __global__ void __launch_bounds__(kThreads)
 unpad_kernel(const T* __restrict__ padded, const int64_t* __restrict__ counts, int64_t num_experts, int64_t capacity,
-             int64_t cols, T* __restrict__ sorted) {
+             int64_t cols, T* __restrict__ sorted, int64_t sorted_rows) {
     extern __shared__ int64_t inclusive[];
-    build_inclusive_prefix(counts, num_experts, inclusive);
+    build_inclusive_prefix(counts, num_experts, inclusive, sorted_rows);
     const int64_t packs = cols / N;
     const int64_t padded_rows = num_experts * capacity;
     for (int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.y + threadIdx.y; r < padded_rows;
@@ -80,44 +83,45 @@ unpad_kernel(const T* __restrict__ padded, const int64_t* __restrict__ counts, i
 }
 
 gg_status validate(const char* function, gg_dtype dtype, const int64_t* counts, int64_t num_experts,
-                   int64_t capacity, int64_t cols, const void* sorted, const void* padded) {
+                   int64_t capacity, int64_t cols, const void* sorted, int64_t sorted_rows, const void* padded,
+                   const int64_t* dropped) {
     if (!is_float_dtype(dtype))
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
                     static_cast<int>(dtype));
-    if (num_experts < 1 || capacity < 0 || cols < 0)
-        return fail(GG_STATUS_INVALID_ARGUMENT,
-                    "%s: num_experts = %lld must be >= 1, capacity = %lld and cols = %lld >= 0", function,
-                    static_cast<long long>(num_experts), static_cast<long long>(capacity), static_cast<long long>(cols));
-    if (capacity > 0 && num_experts > INT64_MAX / capacity)
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: num_experts = %lld times capacity = %lld overflows", function,
-                    static_cast<long long>(num_experts), static_cast<long long>(capacity));
+    GG_TRY(validate_pad_sizes(function, num_experts, capacity, cols, sorted_rows));
     if (counts == nullptr)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: counts must not be NULL", function);
-    if (cols > 0 && sorted == nullptr)
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: sorted must not be NULL when cols = %lld", function,
-                    static_cast<long long>(cols));
+    if (cols > 0 && sorted_rows > 0 && sorted == nullptr)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: sorted must not be NULL when sorted_rows = %lld and cols = %lld",
+                    function, static_cast<long long>(sorted_rows), static_cast<long long>(cols));
     if (cols > 0 && capacity > 0 && padded == nullptr)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: padded must not be NULL when capacity = %lld and cols = %lld",
                     function, static_cast<long long>(capacity), static_cast<long long>(cols));
-    return GG_STATUS_SUCCESS;
+    const size_t es = dtype_size(dtype);
+    return check_current_device_operands(
+        function, {Operand{counts, "counts", sizeof(int64_t), num_experts},
+                   Operand{sorted, "sorted", es, sorted_rows * cols},
+                   Operand{padded, "padded", es, num_experts * capacity * cols},
+                   Operand{dropped, "dropped", sizeof(int64_t), dropped != nullptr ? 1 : 0}});
 }
 
 template <typename T, int N, bool Pad>
-gg_status launch(const void* sorted, void* sorted_out, const int64_t* counts, int64_t num_experts, int64_t capacity,
-                 int64_t cols, const void* padded, void* padded_out, int64_t* dropped, cudaStream_t s) {
+gg_status launch(const void* sorted, void* sorted_out, int64_t sorted_rows, const int64_t* counts, int64_t num_experts,
+                 int64_t capacity, int64_t cols, const void* padded, void* padded_out, int64_t* dropped,
+                 cudaStream_t s) {
     RowShape shape;
     GG_TRY(row_shape(num_experts * capacity > num_experts ? num_experts * capacity : num_experts, cols / N, &shape));
     const size_t smem = sizeof(int64_t) * static_cast<size_t>(num_experts);
     if constexpr (Pad) {
         auto kernel = pad_kernel<T, N>;
         GG_TRY(allow_dynamic_smem(kernel, smem, "gg_moe_pad (counts prefix of num_experts)"));
-        kernel<<<shape.grid, shape.block, smem, s>>>(static_cast<const T*>(sorted), counts, num_experts, capacity, cols,
-                                                     static_cast<T*>(padded_out), dropped);
+        kernel<<<shape.grid, shape.block, smem, s>>>(static_cast<const T*>(sorted), sorted_rows, counts, num_experts,
+                                                     capacity, cols, static_cast<T*>(padded_out), dropped);
     } else {
         auto kernel = unpad_kernel<T, N>;
         GG_TRY(allow_dynamic_smem(kernel, smem, "gg_moe_unpad (counts prefix of num_experts)"));
         kernel<<<shape.grid, shape.block, smem, s>>>(static_cast<const T*>(padded), counts, num_experts, capacity, cols,
-                                                     static_cast<T*>(sorted_out));
+                                                     static_cast<T*>(sorted_out), sorted_rows);
     }
     GG_CUDA_CHECK(cudaGetLastError());
     return GG_STATUS_SUCCESS;
@@ -126,11 +130,12 @@ gg_status launch(const void* sorted, void* sorted_out, const int64_t* counts, in
 }  // namespace
 }  // namespace gg::moe
 
-extern "C" GG_API gg_status gg_moe_pad(const void* sorted, const int64_t* counts, int64_t num_experts, int64_t capacity,
-                                       int64_t cols, void* padded, int64_t* dropped, gg_dtype dtype, void* stream) {
+extern "C" GG_API gg_status gg_moe_pad(const void* sorted, int64_t sorted_rows, const int64_t* counts,
+                                       int64_t num_experts, int64_t capacity, int64_t cols, void* padded,
+                                       int64_t* dropped, gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_pad", [&]() -> gg_status {
-        GG_TRY(validate("gg_moe_pad", dtype, counts, num_experts, capacity, cols, sorted, padded));
+        GG_TRY(validate("gg_moe_pad", dtype, counts, num_experts, capacity, cols, sorted, sorted_rows, padded, dropped));
         auto s = static_cast<cudaStream_t>(stream);
         if (cols == 0 || capacity == 0) {
             // No element to move, but the dropped count is still owed.
@@ -140,28 +145,30 @@ extern "C" GG_API gg_status gg_moe_pad(const void* sorted, const int64_t* counts
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;
             return can_vectorize<T>(cols, sorted, padded)
-                       ? launch<T, kVec<T>, true>(sorted, nullptr, counts, num_experts, capacity, cols, nullptr, padded,
-                                                  dropped, s)
-                       : launch<T, 1, true>(sorted, nullptr, counts, num_experts, capacity, cols, nullptr, padded,
-                                            dropped, s);
+                       ? launch<T, kVec<T>, true>(sorted, nullptr, sorted_rows, counts, num_experts, capacity, cols,
+                                                  nullptr, padded, dropped, s)
+                       : launch<T, 1, true>(sorted, nullptr, sorted_rows, counts, num_experts, capacity, cols, nullptr,
+                                            padded, dropped, s);
         });
     });
 }
 
 extern "C" GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* counts, int64_t num_experts,
-                                         int64_t capacity, int64_t cols, void* sorted, gg_dtype dtype, void* stream) {
+                                         int64_t capacity, int64_t cols, void* sorted, int64_t sorted_rows,
+                                         gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_unpad", [&]() -> gg_status {
-        GG_TRY(validate("gg_moe_unpad", dtype, counts, num_experts, capacity, cols, sorted, padded));
-        if (cols == 0) return GG_STATUS_SUCCESS;
+        GG_TRY(validate("gg_moe_unpad", dtype, counts, num_experts, capacity, cols, sorted, sorted_rows, padded,
+                        nullptr));
+        if (cols == 0 || sorted_rows == 0) return GG_STATUS_SUCCESS;
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;
             return can_vectorize<T>(cols, sorted, padded)
-                       ? launch<T, kVec<T>, false>(nullptr, sorted, counts, num_experts, capacity, cols, padded,
-                                                   nullptr, nullptr, s)
-                       : launch<T, 1, false>(nullptr, sorted, counts, num_experts, capacity, cols, padded, nullptr,
-                                             nullptr, s);
+                       ? launch<T, kVec<T>, false>(nullptr, sorted, sorted_rows, counts, num_experts, capacity, cols,
+                                                   padded, nullptr, nullptr, s)
+                       : launch<T, 1, false>(nullptr, sorted, sorted_rows, counts, num_experts, capacity, cols, padded,
+                                             nullptr, nullptr, s);
         });
     });
 }

@@ -2,11 +2,13 @@
 // slot ids and the per-expert histogram; CUB's radix sort (stable) orders (expert, slot) pairs on only
 // the bits the expert ids use; a scatter writes the inverse permutation. Expert ids outside
 // [0, num_experts) get key num_experts: they sort after every valid slot and are not counted, so the
-// counts always describe a prefix of the sorted rows and nothing downstream indexes out of range.
+// counts always describe a prefix of the sorted rows; their slots get slot_rows -1 and their rows sorted_slots -1
+// (invert_permutation_kernel), so that gather and combine skip them.
 #include <climits>
 
 #include <cub/device/device_radix_sort.cuh>
 
+#include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
 namespace gg::moe {
@@ -73,12 +75,23 @@ prepare_keys_kernel(const int32_t* __restrict__ experts, int64_t slots, int64_t 
     }
 }
 
-// slot_rows[sorted_slots[r]] = r.
+// slot_rows[sorted_slots[r]] = r for the counted rows. A row whose key is invalid_key (its slot's expert id was out
+// of range: a dropped token) belongs to no expert: its slot gets slot_rows -1 and the row sorted_slots -1, so that
+// gather writes zeros there and combine adds nothing for the slot (it used to point at a row past the counted ones,
+// which the grouped GEMM never writes).
 __global__ void __launch_bounds__(kThreads)
-invert_permutation_kernel(const int32_t* __restrict__ sorted_slots, int64_t slots, int32_t* __restrict__ slot_rows) {
+invert_permutation_kernel(const uint32_t* __restrict__ sorted_keys, uint32_t invalid_key,
+                          int32_t* __restrict__ sorted_slots, int64_t slots, int32_t* __restrict__ slot_rows) {
     for (int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; r < slots;
-         r += static_cast<int64_t>(gridDim.x) * blockDim.x)
-        slot_rows[sorted_slots[r]] = static_cast<int32_t>(r);
+         r += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int32_t slot = sorted_slots[r];
+        if (sorted_keys[r] == invalid_key) {
+            slot_rows[slot] = -1;
+            sorted_slots[r] = -1;
+        } else {
+            slot_rows[slot] = static_cast<int32_t>(r);
+        }
+    }
 }
 
 gg_status validate_sizes(const char* function, int64_t slots, int64_t num_experts) {
@@ -123,6 +136,12 @@ extern "C" GG_API gg_status gg_moe_sort_by_expert(const int32_t* experts, int64_
                             "(%p) must not be NULL when slots = %lld",
                             static_cast<const void*>(experts), static_cast<void*>(sorted_slots),
                             static_cast<void*>(slot_rows), workspace, static_cast<long long>(slots));
+        GG_TRY(gg::check_current_device_operands(
+            "gg_moe_sort_by_expert", {gg::Operand{experts, "experts", sizeof(int32_t), slots},
+                                      gg::Operand{counts, "counts", sizeof(int64_t), num_experts},
+                                      gg::Operand{sorted_slots, "sorted_slots", sizeof(int32_t), slots},
+                                      gg::Operand{slot_rows, "slot_rows", sizeof(int32_t), slots},
+                                      gg::Operand{workspace, "workspace", sizeof(uint32_t), slots > 0 ? 1 : 0}}));
         auto s = static_cast<cudaStream_t>(stream);
         const size_t counts_bytes = sizeof(int64_t) * static_cast<size_t>(num_experts);
         if (slots == 0) {
@@ -154,7 +173,8 @@ extern "C" GG_API gg_status gg_moe_sort_by_expert(const int32_t* experts, int64_
         GG_CUDA_CHECK(cudaGetLastError());
         GG_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(cub_temp, cub_bytes, keys_in, keys_out, ids, sorted_slots,
                                                       static_cast<int>(slots), 0, key_bits(num_experts), s));
-        invert_permutation_kernel<<<blocks, kThreads, 0, s>>>(sorted_slots, slots, slot_rows);
+        invert_permutation_kernel<<<blocks, kThreads, 0, s>>>(keys_out, static_cast<uint32_t>(num_experts),
+                                                              sorted_slots, slots, slot_rows);
         GG_CUDA_CHECK(cudaGetLastError());
         return GG_STATUS_SUCCESS;
     });

@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 
+#include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
 namespace gg::moe {
@@ -113,6 +114,10 @@ extern "C" GG_API gg_status gg_moe_topk_softmax(const void* logits, gg_dtype dty
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_topk_softmax: logits (%p), weights (%p) and experts (%p) must not be NULL",
                             logits, static_cast<void*>(weights), static_cast<void*>(experts));
+        GG_TRY(gg::check_current_device_operands(
+            "gg_moe_topk_softmax", {gg::Operand{logits, "logits", gg::dtype_size(dtype), tokens * num_experts},
+                                    gg::Operand{weights, "weights", sizeof(float), tokens * top_k},
+                                    gg::Operand{experts, "experts", sizeof(int32_t), tokens * top_k}}));
         const int experts_i = static_cast<int>(num_experts);
         const size_t cache_bytes = sizeof(float) * static_cast<size_t>(num_experts) * kWarpsPerBlock;
         const bool cache_rows = cache_bytes <= kMaxCacheBytes;

@@ -29,7 +29,7 @@ internal static unsafe partial class NativeMethods
 
     /// <summary>Bumped on every binary-incompatible change; the managed side refuses a library whose value differs.</summary>
     [NativeName("GG_ABI_VERSION")]
-    public const int GG_ABI_VERSION = 1;
+    public const int GG_ABI_VERSION = 2;
 
     /// <summary>Number of gg_backend values, GG_BACKEND_AUTO included.</summary>
     [NativeName("GG_BACKEND_COUNT")]
@@ -225,7 +225,12 @@ internal static unsafe partial class NativeMethods
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     internal static partial GgStatus gg_handle_set_backend(nint handle, GgBackend backend);
 
-    /// <summary>Grows the workspace so that calls with up to <c>max_experts</c> experts never allocate; call before capturing a graph with more than 1024 experts.</summary>
+    /// <summary>
+    /// Grows the handle's shared workspace so that uncaptured calls with up to <c>max_experts</c> experts (and the
+    /// sizes of ordinary models) do not allocate. Allocates the new block before freeing the old one, so a failure
+    /// leaves the handle as it was. max_experts must be in [1, 2^31) and its workspace (4 MiB + 512 bytes per
+    /// expert) no larger than the device's memory. Captured calls never need it: they get their own scratch.
+    /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     internal static partial GgStatus gg_handle_reserve(nint handle, long max_experts);
@@ -268,15 +273,21 @@ internal static unsafe partial class NativeMethods
     /// Stable sort of routed slots by expert. experts[slots] (int32, slot = token * top_k + j).
     /// Writes counts[num_experts] (int64, device), sorted_slots[slots] (sorted row -&gt; slot) and
     /// slot_rows[slots] (slot -&gt; sorted row). No host synchronisation.
+    /// A slot whose expert id is outside [0, num_experts) (a dropped token) is not counted and belongs to no row:
+    /// its slot_rows entry is -1, and the sorted rows past sum(counts) have sorted_slots -1, so that
+    /// gg_moe_gather_rows writes zeros there and gg_moe_combine adds nothing for such a slot.
     /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     internal static partial GgStatus gg_moe_sort_by_expert(int* experts, long slots, long num_experts, long* counts, int* sorted_slots, int* slot_rows, void* workspace, nuint workspace_bytes, void* stream);
 
-    /// <summary>dst[i, :] = src[index[i] / index_divisor, :] for i &lt; rows; src and dst have <c>cols</c> columns.</summary>
+    /// <summary>
+    /// dst[i, :] = src[index[i] / index_divisor, :] for i &lt; rows; src[src_rows, cols] and dst[rows, cols].
+    /// A negative index, or one whose source row is not below src_rows, writes a zero row.
+    /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
-    internal static partial GgStatus gg_moe_gather_rows(void* src, int* index, int index_divisor, long rows, long cols, void* dst, GgDType dtype, void* stream);
+    internal static partial GgStatus gg_moe_gather_rows(void* src, long src_rows, int* index, int index_divisor, long rows, long cols, void* dst, GgDType dtype, void* stream);
 
     /// <summary>
     /// In place on x[rows, cols]: x = act(x + bias[expert of row]). The expert of a row comes from
@@ -297,32 +308,42 @@ internal static unsafe partial class NativeMethods
     internal static partial GgStatus gg_moe_gated_activation(void* gate_up, void* bias, long* counts, long rows_per_expert, long rows, long cols, long num_experts, GgActivation activation, void* @out, GgDType dtype, void* stream);
 
     /// <summary>
-    /// Weighted un-permute: out[t, :] = residual[t, :] + sum_j weights[t, j] * expert_out[slot_rows[t*top_k + j], :].
-    /// residual may be NULL; out may alias residual.
+    /// Weighted un-permute: out[t, :] = residual[t, :] + sum_j weights[t, j] * expert_out[slot_rows[t*top_k + j], :],
+    /// expert_out[expert_rows, cols]. A slot row that is negative or not below expert_rows adds nothing.
+    /// residual may be NULL; out may alias residual (exactly) but no other input.
     /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
-    internal static partial GgStatus gg_moe_combine(void* expert_out, int* slot_rows, float* weights, void* residual, long tokens, int top_k, long cols, void* @out, GgDType dtype, void* stream);
+    internal static partial GgStatus gg_moe_combine(void* expert_out, long expert_rows, int* slot_rows, float* weights, void* residual, long tokens, int top_k, long cols, void* @out, GgDType dtype, void* stream);
 
     /// <summary>
-    /// Sorted rows[sum counts, cols] -&gt; padded[num_experts, capacity, cols], padding zero-filled.
-    /// Rows past capacity are dropped (counted in *dropped if dropped is not NULL; device int64).
+    /// Sorted rows[sorted_rows, cols] (counts[e] rows per expert, in order) -&gt; padded[num_experts, capacity, cols],
+    /// padding zero-filled. Rows past capacity are dropped (counted in *dropped if dropped is not NULL; device
+    /// int64). Counts that sum to more than sorted_rows are clamped (negatives count as 0): the experts that run
+    /// past the buffer keep only the rows it holds, so nothing outside sorted is read.
     /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
-    internal static partial GgStatus gg_moe_pad(void* sorted, long* counts, long num_experts, long capacity, long cols, void* padded, long* dropped, GgDType dtype, void* stream);
+    internal static partial GgStatus gg_moe_pad(void* sorted, long sorted_rows, long* counts, long num_experts, long capacity, long cols, void* padded, long* dropped, GgDType dtype, void* stream);
 
-    /// <summary>padded[num_experts, capacity, cols] -&gt; sorted rows[sum counts, cols] (rows past capacity are zero).</summary>
+    /// <summary>
+    /// padded[num_experts, capacity, cols] -&gt; sorted rows[sorted_rows, cols] (rows of an expert past capacity are
+    /// zero; rows past sum(counts) are left as they are). Counts are clamped as in gg_moe_pad: nothing outside
+    /// sorted is written.
+    /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
-    internal static partial GgStatus gg_moe_unpad(void* padded, long* counts, long num_experts, long capacity, long cols, void* sorted, GgDType dtype, void* stream);
+    internal static partial GgStatus gg_moe_unpad(void* padded, long* counts, long num_experts, long capacity, long cols, void* sorted, long sorted_rows, GgDType dtype, void* stream);
 
     /// <summary>Largest of counts[num_experts] (device) into *max_count (device int64).</summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     internal static partial GgStatus gg_moe_max_count(long* counts, long num_experts, long* max_count, void* stream);
 
-    /// <summary>dst = src converted between float element types (n elements).</summary>
+    /// <summary>
+    /// dst = src converted between float element types (n elements). dst may be src itself when both types have
+    /// the same size, but must not overlap it otherwise.
+    /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     internal static partial GgStatus gg_convert(void* src, GgDType src_dtype, void* dst, GgDType dst_dtype, long n, void* stream);

@@ -47,6 +47,14 @@ internal static class MoeReference
         int[] sorted = Enumerable.Range(0, experts.Length).OrderBy(Key).ToArray(); // LINQ OrderBy is stable
         var slotRows = new int[experts.Length];
         for (int r = 0; r < sorted.Length; r++) slotRows[sorted[r]] = r;
+        // Out-of-range ids (dropped tokens) belong to no row: slot row -1, and their rows (past the counted ones) -1.
+        for (int r = 0; r < sorted.Length; r++)
+        {
+            if (Key(sorted[r]) != numExperts) continue;
+            slotRows[sorted[r]] = -1;
+            sorted[r] = -1;
+        }
+
         return (counts, sorted, slotRows);
     }
 

@@ -1,0 +1,46 @@
+// Host-only argument checks of the MoE entry points (see moe_args.h).
+#include "core/moe_args.h"
+
+#include <cinttypes>
+
+namespace gg {
+namespace {
+
+// Largest element count whose bytes fit in int64 for every element type (at most 16 bytes).
+constexpr int64_t kMaxElements = INT64_MAX / 16;
+
+bool product_fits(int64_t a, int64_t b, int64_t* out) {
+    return !__builtin_mul_overflow(a, b, out) && *out <= kMaxElements;
+}
+
+}  // namespace
+
+gg_status validate_pad_sizes(const char* function, int64_t num_experts, int64_t capacity, int64_t cols,
+                             int64_t sorted_rows) {
+    if (num_experts < 1 || capacity < 0 || cols < 0 || sorted_rows < 0)
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: num_experts = %" PRId64 " must be >= 1, capacity = %" PRId64 ", cols = %" PRId64
+                    " and sorted_rows = %" PRId64 " >= 0",
+                    function, num_experts, capacity, cols, sorted_rows);
+    int64_t padded_rows = 0, padded_elements = 0, sorted_elements = 0;
+    if (!product_fits(num_experts, capacity, &padded_rows) || !product_fits(padded_rows, cols, &padded_elements))
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: num_experts = %" PRId64 " times capacity = %" PRId64 " times cols = %" PRId64 " overflows",
+                    function, num_experts, capacity, cols);
+    if (!product_fits(sorted_rows, cols, &sorted_elements))
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: sorted_rows = %" PRId64 " times cols = %" PRId64 " overflows",
+                    function, sorted_rows, cols);
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status validate_source_rows(const char* function, const char* name, int64_t rows, int64_t cols) {
+    int64_t elements = 0;
+    if (rows < 0)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: %s = %" PRId64 " must be >= 0", function, name, rows);
+    if (!product_fits(rows, cols < 0 ? 0 : cols, &elements))
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: %s = %" PRId64 " times cols = %" PRId64 " overflows", function,
+                    name, rows, cols);
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace gg

@@ -1,0 +1,17 @@
+// Host-only argument checks of the MoE entry points that native/tests exercises without a GPU (the kernels'
+// files are CUDA; these are plain C++).
+#pragma once
+
+#include "core/internal.h"
+
+namespace gg {
+
+// gg_moe_pad / gg_moe_unpad sizes: num_experts >= 1, capacity, cols and sorted_rows >= 0, and neither
+// padded[num_experts, capacity, cols] nor sorted[sorted_rows, cols] overflowing 64-bit byte counts.
+gg_status validate_pad_sizes(const char* function, int64_t num_experts, int64_t capacity, int64_t cols,
+                             int64_t sorted_rows);
+
+// gg_moe_gather_rows / gg_moe_combine source rows: `name` = `rows` must be >= 0 and rows * cols must not overflow.
+gg_status validate_source_rows(const char* function, const char* name, int64_t rows, int64_t cols);
+
+}  // namespace gg

@@ -1,0 +1,207 @@
+// Issue 23 ("memory safety under misuse"), the checks that need no GPU: misaligned pointers, host or foreign
+// memory given to the MoE kernels, outputs overlapping inputs, gg_handle_reserve's bound, pad/unpad and
+// gather/combine sizes, and gg_gmm reading host counts once. Pointer locations come from a fake query as in
+// validate_test.cpp: [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1, the rest host.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "core/driver_hints.h"
+#include "core/handle.h"
+#include "core/moe_args.h"
+#include "core/pointer_checks.h"
+#include "core/validate.h"
+
+namespace {
+
+int failures = 0;
+
+gg_status fake_query(const void* ptr, const char*, gg::PointerInfo* info) {
+    const auto p = reinterpret_cast<uintptr_t>(ptr);
+    *info = gg::PointerInfo{};
+    if (p >= 0x10000000 && p < 0x20000000) {
+        info->is_device = true;
+        info->device = 0;
+    } else if (p >= 0x20000000 && p < 0x30000000) {
+        info->is_device = true;
+        info->device = 1;
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+void* dev0(uintptr_t offset) { return reinterpret_cast<void*>(0x10000000 + offset); }
+void* dev1(uintptr_t offset) { return reinterpret_cast<void*>(0x20000000 + offset); }
+
+// Runs `check` (which returns a status) and compares status and message.
+template <class Check>
+void expect(const char* what, Check&& check, gg_status status, const char* message) {
+    gg::clear_error();
+    const gg_status got = check();
+    const std::string text = gg::last_error_message();
+    if (got != status || (message != nullptr && text.find(message) == std::string::npos)) {
+        ++failures;
+        std::fprintf(stderr, "FAIL %s: status %d (want %d), message \"%s\" (want \"%s\")\n", what, got, status,
+                     text.c_str(), message ? message : "");
+    } else {
+        std::printf("ok   %s: %s\n", what, text.empty() ? "(valid)" : text.c_str());
+    }
+}
+
+int64_t host_counts[3] = {4, 0, 4};
+
+gg_gmm_args valid_gmm() {
+    gg_gmm_args a{};
+    a.a = dev0(0);
+    a.b = dev0(0x100000);
+    a.c = dev0(0x200000);
+    a.batch_sizes = host_counts;
+    a.m = 8;
+    a.k = 16;
+    a.n = 32;
+    a.num_experts = 3;
+    a.dtype = GG_DTYPE_BFLOAT16;
+    a.counts_location = GG_COUNTS_HOST;
+    return a;
+}
+
+gg_status validate(const gg_gmm_args& args) {
+    gg::GmmProblem p;
+    return gg::validate_gmm(args, 0, fake_query, &p);
+}
+
+void misaligned_pointers_are_rejected() {
+    using gg::Operand;
+    expect("misaligned bf16 a of gg_gmm", [] { auto a = valid_gmm(); a.a = dev0(1); return validate(a); },
+           GG_STATUS_INVALID_ARGUMENT, "a (0x10000001) is not aligned to its element size of 2 bytes");
+    expect("misaligned fp32 c of gg_gmm",
+           [] { auto a = valid_gmm(); a.dtype = GG_DTYPE_FLOAT32; a.c = dev0(0x200002); return validate(a); },
+           GG_STATUS_INVALID_ARGUMENT, "c (0x10200002) is not aligned to its element size of 4 bytes");
+    expect("misaligned device counts of gg_gmm",
+           [] {
+               auto a = valid_gmm();
+               a.counts_location = GG_COUNTS_DEVICE;
+               a.batch_sizes = static_cast<const int64_t*>(dev0(0x300004));
+               return validate(a);
+           },
+           GG_STATUS_INVALID_ARGUMENT, "batch_sizes (0x10300004) is not aligned to its element size of 8 bytes");
+    expect("aligned operands pass", [] { return validate(valid_gmm()); }, GG_STATUS_SUCCESS, nullptr);
+    expect("misaligned MoE operand",
+           [] { return gg::check_device_operands("gg_moe_pad", {Operand{dev0(0x11), "sorted", 2, 64}}, 0, fake_query); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_pad: sorted (0x10000011) is not aligned");
+    expect("misaligned int64 counts",
+           [] { return gg::check_device_operands("gg_moe_unpad", {Operand{dev0(0x4), "counts", 8, 4}}, 0, fake_query); },
+           GG_STATUS_INVALID_ARGUMENT, "counts (0x10000004) is not aligned to its element size of 8 bytes");
+    expect("empty operand is not checked",
+           [] { return gg::check_device_operands("f", {Operand{dev0(0x1), "x", 4, 0}}, 0, fake_query); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
+void moe_pointers_must_be_device_memory_of_the_current_device() {
+    using gg::Operand;
+    static float host[16];
+    expect("host memory",
+           [] { return gg::check_device_operands("gg_moe_combine", {Operand{host, "weights", 4, 16}}, 0, fake_query); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine: weights");
+    expect("host memory message", [] {
+        return gg::check_device_operands("gg_moe_combine", {Operand{host, "weights", 4, 16}}, 0, fake_query);
+    }, GG_STATUS_INVALID_ARGUMENT, "is host memory");
+    expect("other device",
+           [] { return gg::check_device_operands("gg_moe_gather_rows", {Operand{dev1(0), "src", 2, 8}}, 0, fake_query); },
+           GG_STATUS_WRONG_DEVICE, "src (0x20000000) is on device 1 but the call runs on device 0");
+    expect("device memory passes",
+           [] { return gg::check_device_operands("f", {Operand{dev0(0x40), "x", 4, 8}}, 0, fake_query); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
+void outputs_overlapping_inputs_are_rejected() {
+    using gg::Operand;
+    expect("convert dst overlaps src",
+           [] { return gg::check_no_overlap("gg_convert", Operand{dev0(0x10), "dst", 2, 64}, Operand{dev0(0), "src", 4, 64}); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_convert: dst [0x10000010, +128 bytes) overlaps src [0x10000000, +256 bytes)");
+    expect("gemm c overlaps b (no function prefix)",
+           [] { return gg::check_no_overlap(nullptr, Operand{dev0(0x100), "c", 2, 8}, Operand{dev0(0xf0), "b", 2, 16}); },
+           GG_STATUS_INVALID_ARGUMENT, "c [0x10000100, +16 bytes) overlaps b");
+    expect("adjacent buffers do not overlap",
+           [] { return gg::check_no_overlap("f", Operand{dev0(0x100), "out", 4, 4}, Operand{dev0(0xf0), "in", 4, 4}); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
+void reserve_is_bounded_by_device_memory() {
+    const size_t gib80 = size_t(80) << 30;
+    size_t bytes = 0;
+    expect("reserve 2^40 experts",
+           [&] { return gg::check_reserve_request(int64_t(1) << 40, 0, gib80, &bytes); },
+           GG_STATUS_INVALID_ARGUMENT, "max_experts = 1099511627776 would need");
+    expect("reserve INT64_MAX experts",
+           [&] { return gg::check_reserve_request(INT64_MAX, 0, gib80, &bytes); },
+           GG_STATUS_INVALID_ARGUMENT, "more than device 0's 85899345920 bytes of memory");
+    expect("reserve past a small device",
+           [&] { return gg::check_reserve_request(int64_t(1) << 24, 3, size_t(1) << 30, &bytes); },
+           GG_STATUS_INVALID_ARGUMENT, "max_experts = 16777216 would need 8.004 GiB");
+    expect("reserve 0 experts", [&] { return gg::check_reserve_request(0, 0, gib80, &bytes); },
+           GG_STATUS_INVALID_ARGUMENT, "max_experts = 0: must be at least 1");
+    bytes = 0;
+    expect("reserve 2048 experts", [&] { return gg::check_reserve_request(2048, 0, gib80, &bytes); },
+           GG_STATUS_SUCCESS, nullptr);
+    if (bytes != gg::workspace_bytes_for_experts(2048)) {
+        ++failures;
+        std::fprintf(stderr, "FAIL reserve 2048 experts: %zu bytes, want %zu\n", bytes, gg::workspace_bytes_for_experts(2048));
+    }
+}
+
+void pad_and_gather_sizes_are_checked() {
+    expect("negative sorted_rows",
+           [] { return gg::validate_pad_sizes("gg_moe_unpad", 2, 64, 8, -1); }, GG_STATUS_INVALID_ARGUMENT,
+           "sorted_rows = -1 >= 0");
+    expect("sorted_rows * cols overflows",
+           [] { return gg::validate_pad_sizes("gg_moe_pad", 2, 64, int64_t(1) << 32, int64_t(1) << 32); },
+           GG_STATUS_INVALID_ARGUMENT, "sorted_rows = 4294967296 times cols = 4294967296 overflows");
+    expect("padded overflows",
+           [] { return gg::validate_pad_sizes("gg_moe_pad", int64_t(1) << 40, int64_t(1) << 30, 8, 0); },
+           GG_STATUS_INVALID_ARGUMENT, "times capacity");
+    expect("pad sizes pass", [] { return gg::validate_pad_sizes("gg_moe_pad", 2, 64, 8, 100); }, GG_STATUS_SUCCESS, nullptr);
+    expect("negative src_rows", [] { return gg::validate_source_rows("gg_moe_gather_rows", "src_rows", -3, 8); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: src_rows = -3 must be >= 0");
+    expect("expert_rows pass", [] { return gg::validate_source_rows("gg_moe_combine", "expert_rows", 10, 8); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
+void host_counts_are_read_once() {
+    // The backends must see the values that were validated, even if the caller's array changes afterwards.
+    int64_t counts[3] = {4, 0, 4};
+    auto args = valid_gmm();
+    args.batch_sizes = counts;
+    gg::GmmProblem p;
+    gg::clear_error();
+    const gg_status s = gg::validate_gmm(args, 0, fake_query, &p);
+    counts[0] = 1000000;  // a racing writer, after validation
+    const bool copied = s == GG_STATUS_SUCCESS && p.batch_sizes != counts && p.host_counts != nullptr &&
+                        p.batch_sizes[0] == 4 && p.batch_sizes[1] == 0 && p.batch_sizes[2] == 4;
+    gg::GmmProblem q = p;  // copies keep the copy alive
+    p = gg::GmmProblem{};
+    const bool shared = copied && q.batch_sizes[2] == 4;
+    if (!copied || !shared) {
+        ++failures;
+        std::fprintf(stderr, "FAIL host counts are read once: status %d, batch_sizes %s the caller's array\n", s,
+                     p.batch_sizes == counts ? "is" : "is not");
+    } else {
+        std::printf("ok   host counts are read once into the problem's own copy\n");
+    }
+}
+
+}  // namespace
+
+int main() {
+    misaligned_pointers_are_rejected();
+    moe_pointers_must_be_device_memory_of_the_current_device();
+    outputs_overlapping_inputs_are_rejected();
+    reserve_is_bounded_by_device_memory();
+    pad_and_gather_sizes_are_checked();
+    host_counts_are_read_once();
+    if (failures != 0) {
+        std::fprintf(stderr, "%d safety check(s) failed\n", failures);
+        return 1;
+    }
+    std::printf("safety checks: all passed\n");
+    return 0;
+}
