@@ -397,6 +397,14 @@ public sealed unsafe class DeviceTensor : IDisposable
         return Pointer;
     }
 
+    /// <summary>Tests only: a tensor that owns <paramref name="memory"/> (with a made-up address) without allocating.</summary>
+    /// <param name="memory">The handle standing for the memory.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents.</param>
+    /// <returns>An owning tensor on device 0.</returns>
+    internal static DeviceTensor Adopt(NativeHandle memory, DType dtype, params long[] shape) =>
+        new(memory.DangerousGetHandle(), dtype, (long[])shape.Clone(), 0, memory, null);
+
     /// <summary>The owned memory this tensor uses (its own or its base's); null for wrapped memory.</summary>
     internal NativeHandle? Memory => Root._memory;
 

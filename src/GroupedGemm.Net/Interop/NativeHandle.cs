@@ -19,6 +19,9 @@ internal enum NativeHandleKind
 
     /// <summary>A gg_handle_t from gg_handle_create.</summary>
     GemmHandle,
+
+    /// <summary>Nothing native to release: stands for device memory in tests that run without a device.</summary>
+    None,
 }
 
 /// <summary>
@@ -72,7 +75,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
 
         try
         {
-            if (NativeMethods.gg_get_device(out int during) == GgStatus.Success) ReleasedOnDevice = during;
+            if (_device >= 0 && NativeMethods.gg_get_device(out int during) == GgStatus.Success) ReleasedOnDevice = during;
             return Release();
         }
         finally
@@ -92,6 +95,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
             NativeHandleKind.Event => NativeMethods.gg_event_destroy(p),
             NativeHandleKind.GraphExec => NativeMethods.gg_graph_destroy(p),
             NativeHandleKind.GemmHandle => NativeMethods.gg_handle_destroy(handle),
+            NativeHandleKind.None => GgStatus.Success,
             _ => GgStatus.InternalError,
         };
         return status == GgStatus.Success;
