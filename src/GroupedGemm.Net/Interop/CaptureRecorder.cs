@@ -53,7 +53,8 @@ internal sealed class CaptureRecorder : IDisposable
     internal void Detach()
     {
         _closed = true;
-        if (ReferenceEquals(t_active, this)) t_active = _outer;
+        // Pop every closed recorder off the top, so that one ended out of order does not linger on the thread.
+        while (t_active is { _closed: true } closed) t_active = closed._outer;
     }
 
     /// <summary>Releases every recorded reference (memory whose owner was disposed is freed now).</summary>
