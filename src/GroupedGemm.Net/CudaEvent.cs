@@ -16,9 +16,9 @@ public sealed unsafe class CudaEvent : IDisposable
     /// <returns>The new event.</returns>
     public static CudaEvent Create()
     {
-        NativeLibraryLoader.EnsureLoaded();
+        int device = DeviceScope.Current();
         NativeStatus.Check(NativeMethods.gg_event_create(out nint ev));
-        return new CudaEvent(new NativeHandle(ev, NativeHandleKind.Event));
+        return new CudaEvent(new NativeHandle(ev, NativeHandleKind.Event, device));
     }
 
     /// <summary>Records the event on <paramref name="stream"/>.</summary>
@@ -26,14 +26,16 @@ public sealed unsafe class CudaEvent : IDisposable
     public void Record(CudaStream? stream = null)
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        NativeStatus.Check(NativeMethods.gg_event_record((void*)Handle, (void*)(stream?.Handle ?? 0)));
+        using var lease = new CallLease();
+        NativeStatus.Check(NativeMethods.gg_event_record((void*)lease.Handle(_handle, this), (void*)lease.Stream(stream)));
     }
 
     /// <summary>Waits until the work before the recorded event has finished.</summary>
     public void Synchronize()
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        NativeStatus.Check(NativeMethods.gg_event_synchronize((void*)Handle));
+        using var lease = new CallLease();
+        NativeStatus.Check(NativeMethods.gg_event_synchronize((void*)lease.Handle(_handle, this)));
     }
 
     /// <summary>Milliseconds between two recorded, completed events.</summary>
@@ -46,7 +48,9 @@ public sealed unsafe class CudaEvent : IDisposable
         ArgumentNullException.ThrowIfNull(end);
         ObjectDisposedException.ThrowIf(start._handle.IsClosed, start);
         ObjectDisposedException.ThrowIf(end._handle.IsClosed, end);
-        NativeStatus.Check(NativeMethods.gg_event_elapsed_ms((void*)start.Handle, (void*)end.Handle, out float ms));
+        using var lease = new CallLease();
+        NativeStatus.Check(NativeMethods.gg_event_elapsed_ms((void*)lease.Handle(start._handle, start),
+            (void*)lease.Handle(end._handle, end), out float ms));
         return ms;
     }
 

@@ -7,24 +7,54 @@ namespace GroupedGemm;
 /// <see cref="Launch"/>. Device memory read by the captured kernels (for example device batch sizes) may be
 /// changed between launches; the replay reads the new values.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Lifetimes: a replay reads and writes the very addresses the capture saw. The graph therefore holds everything
+/// its captured calls took (the memory of owned <see cref="DeviceTensor"/>s and their views, the
+/// <see cref="GroupedGemmContext"/> whose workspace the calls use, streams passed to them) until
+/// <see cref="Dispose"/>: disposing one of those earlier, or dropping the last reference to it, only marks it
+/// disposed, and the memory is freed when the graph is disposed (or finalized, if it is never disposed).
+/// </para>
+/// <para>
+/// Memory wrapped with <see cref="DeviceTensor.Wrap"/> is owned elsewhere and is not held: its owner must keep it
+/// alive, at the same address, for as long as the graph may be launched. Calls made inside the capture body on
+/// other threads are not captured and not held. Synchronise the launch stream before disposing the graph.
+/// </para>
+/// </remarks>
 public sealed unsafe class CudaGraph : IDisposable
 {
     private readonly NativeHandle _exec;
+    private readonly CaptureRecorder _captured;
 
-    private CudaGraph(NativeHandle exec) => _exec = exec;
+    private CudaGraph(NativeHandle exec, CaptureRecorder captured)
+    {
+        _exec = exec;
+        _captured = captured;
+    }
+
+    /// <summary>Releases what the capture holds if the graph was never disposed.</summary>
+    ~CudaGraph() => _captured.Dispose();
 
     /// <summary>The <c>cudaGraphExec_t</c> value.</summary>
     public nint Handle => _exec.DangerousGetHandle();
+
+    /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+    public bool IsDisposed => _exec.IsClosed;
+
+    /// <summary>How many native resources (tensor memory, contexts, streams) the graph holds; for tests.</summary>
+    internal int HeldResourceCount => _captured.Count;
 
     /// <summary>
     /// Captures what <paramref name="body"/> queues on <paramref name="stream"/> (thread-local capture mode) and
     /// instantiates it. The body must only queue work on that stream: no host synchronisation, no allocation
     /// (use the <c>Into</c> overloads with preallocated outputs, device batch sizes, and
-    /// <see cref="GroupedGemmContext.Reserve"/> beforehand).
+    /// <see cref="GroupedGemmContext.Reserve"/> beforehand). The graph holds the resources the captured calls use
+    /// (see the remarks).
     /// </summary>
     /// <param name="stream">A stream made by <see cref="CudaStream.Create()"/> or wrapped; not the legacy default stream.</param>
     /// <param name="body">The work to capture.</param>
     /// <returns>The executable graph.</returns>
+    /// <exception cref="ObjectDisposedException">The stream has been disposed.</exception>
     public static CudaGraph Capture(CudaStream stream, Action body)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -32,9 +62,11 @@ public sealed unsafe class CudaGraph : IDisposable
         if (stream.Handle == 0)
             throw new ArgumentException("The legacy default stream cannot be captured; use CudaStream.Create().", nameof(stream));
 
-        NativeLibraryLoader.EnsureLoaded();
-        void* s = (void*)stream.Handle;
+        int device = DeviceScope.Current();
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream);
         NativeStatus.Check(NativeMethods.gg_stream_begin_capture(s));
+        CaptureRecorder captured = CaptureRecorder.Begin();
         nint exec;
         try
         {
@@ -42,24 +74,42 @@ public sealed unsafe class CudaGraph : IDisposable
         }
         catch
         {
+            captured.Dispose();
             // End the capture so the stream is usable again; the partial graph is discarded.
             if (NativeMethods.gg_stream_end_capture(s, out exec) == GgStatus.Success && exec != 0)
                 _ = NativeMethods.gg_graph_destroy((void*)exec);
             throw;
         }
 
-        NativeStatus.Check(NativeMethods.gg_stream_end_capture(s, out exec));
-        return new CudaGraph(new NativeHandle(exec, NativeHandleKind.GraphExec));
+        captured.Detach();
+        try
+        {
+            NativeStatus.Check(NativeMethods.gg_stream_end_capture(s, out exec));
+            return new CudaGraph(new NativeHandle(exec, NativeHandleKind.GraphExec, device), captured);
+        }
+        catch
+        {
+            captured.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Queues one replay of the graph on <paramref name="stream"/>.</summary>
     /// <param name="stream">The stream; null for the legacy default stream.</param>
+    /// <exception cref="ObjectDisposedException">The graph or the stream has been disposed.</exception>
     public void Launch(CudaStream? stream = null)
     {
         ObjectDisposedException.ThrowIf(_exec.IsClosed, this);
-        NativeStatus.Check(NativeMethods.gg_graph_launch((void*)Handle, (void*)(stream?.Handle ?? 0)));
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream);
+        NativeStatus.Check(NativeMethods.gg_graph_launch((void*)lease.Handle(_exec, this), s));
     }
 
-    /// <summary>Destroys the executable graph.</summary>
-    public void Dispose() => _exec.Dispose();
+    /// <summary>Destroys the executable graph, then releases what the capture held (freeing memory whose owners were disposed).</summary>
+    public void Dispose()
+    {
+        _exec.Dispose();
+        _captured.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }

@@ -11,10 +11,18 @@ namespace GroupedGemm;
 /// (<see cref="Wrap"/>, views from <see cref="Reshape"/> and <see cref="Slice"/>; never freed here).
 /// </summary>
 /// <remarks>
+/// <para>
+/// Every call that passes owned memory to native code holds it until the call returns: a <see cref="Dispose"/> on
+/// another thread, or the finalizer of a temporary such as <c>DeviceTensor.FromArray(x).Reshape(m, k)</c>, frees
+/// it only afterwards. A <see cref="CudaGraph"/> holds the memory its captured calls use until the graph is
+/// disposed. Work queued on a stream is not a call in flight: synchronise before disposing memory it uses.
+/// </para>
+/// <para>
 /// Sizes are 64-bit throughout: a tensor may hold more than 2^31 elements. Host copies take spans, so one copy
 /// moves at most <see cref="int.MaxValue"/> elements; use the element offset to copy larger tensors in parts.
 /// Copies without a stream run on the legacy default stream, which does not wait for work on streams made by
 /// <see cref="CudaStream.Create()"/>: synchronise such a stream (or pass it) before reading results.
+/// </para>
 /// </remarks>
 public sealed unsafe class DeviceTensor : IDisposable
 {
@@ -24,7 +32,7 @@ public sealed unsafe class DeviceTensor : IDisposable
     private readonly NativeHandle? _memory;
     private readonly DeviceTensor? _base;
     private readonly long[] _shape;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     private DeviceTensor(nint pointer, DType dtype, long[] shape, int device, NativeHandle? memory, DeviceTensor? baseTensor)
     {
@@ -86,7 +94,7 @@ public sealed unsafe class DeviceTensor : IDisposable
         long bytes = checked(TensorShape.ElementCount(copy, nameof(shape)) * dtype.ElementSize());
         using var scope = DeviceScope.Enter(device);
         NativeStatus.Check(NativeMethods.gg_malloc(out nint p, (nuint)bytes));
-        var memory = new NativeHandle(p, NativeHandleKind.DeviceMemory);
+        var memory = new NativeHandle(p, NativeHandleKind.DeviceMemory, device);
         return new DeviceTensor(p, dtype, copy, device, memory, null);
     }
 
@@ -99,15 +107,24 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// <param name="shape">The extents (row-major, contiguous).</param>
     /// <param name="device">The device the memory is on; when null the library asks CUDA, which also rejects host memory.</param>
     /// <returns>A non-owning tensor.</returns>
-    /// <exception cref="ArgumentException">The pointer is zero for a non-empty shape, or it is host memory.</exception>
+    /// <exception cref="ArgumentException">
+    /// The pointer is zero for a non-empty shape, is not a multiple of the element size (kernels load whole
+    /// elements; a misaligned load is a sticky fault that ends the process's CUDA context), or is host memory.
+    /// </exception>
     public static DeviceTensor Wrap(nint pointer, DType dtype, long[] shape, int? device = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         long[] copy = (long[])shape.Clone();
         long count = TensorShape.ElementCount(copy, nameof(shape));
-        _ = dtype.ElementSize();
+        int elementSize = dtype.ElementSize();
         if (pointer == 0 && count > 0)
             throw new ArgumentException($"A null pointer cannot hold a tensor of shape {TensorShape.Format(copy)}.", nameof(pointer));
+        if ((ulong)pointer % (ulong)elementSize != 0)
+        {
+            throw new ArgumentException(
+                $"Pointer 0x{pointer:X} is not aligned for {dtype}: elements need {elementSize}-byte alignment " +
+                $"(the address is {(ulong)pointer % (ulong)elementSize} bytes past a multiple of {elementSize}).", nameof(pointer));
+        }
 
         int ordinal;
         if (device is int given)
@@ -198,10 +215,12 @@ public sealed unsafe class DeviceTensor : IDisposable
         where T : unmanaged
     {
         CheckHostRange<T>(source.Length, elementOffset, nameof(source));
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream);
+        byte* device = (byte*)lease.Pointer(this);
         fixed (T* host = source)
         {
-            CopyChunked((byte*)Pointer + (elementOffset * DType.ElementSize()), (byte*)host,
-                (long)source.Length * sizeof(T), stream);
+            CopyChunked(device + (elementOffset * DType.ElementSize()), (byte*)host, (long)source.Length * sizeof(T), s);
         }
     }
 
@@ -214,10 +233,12 @@ public sealed unsafe class DeviceTensor : IDisposable
         where T : unmanaged
     {
         CheckHostRange<T>(destination.Length, elementOffset, nameof(destination));
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream);
+        byte* device = (byte*)lease.Pointer(this);
         fixed (T* host = destination)
         {
-            CopyChunked((byte*)host, (byte*)Pointer + (elementOffset * DType.ElementSize()),
-                (long)destination.Length * sizeof(T), stream);
+            CopyChunked((byte*)host, device + (elementOffset * DType.ElementSize()), (long)destination.Length * sizeof(T), s);
         }
     }
 
@@ -236,9 +257,12 @@ public sealed unsafe class DeviceTensor : IDisposable
                 $"{DType} {TensorShape.Format(Shape)}; the element type and count must match.", nameof(source));
         }
 
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream);
+        void* destination = (void*)lease.Pointer(this);
+        void* from = (void*)lease.Pointer(source);
         if (ByteCount == 0) return;
-        NativeStatus.Check(NativeMethods.gg_memcpy((void*)Pointer, (void*)source.Pointer, (nuint)ByteCount,
-            (void*)(stream?.Handle ?? 0)));
+        NativeStatus.Check(NativeMethods.gg_memcpy(destination, from, (nuint)ByteCount, s));
     }
 
     /// <summary>Copies the whole tensor to a new host array; returns when done.</summary>
@@ -266,8 +290,11 @@ public sealed unsafe class DeviceTensor : IDisposable
     public void Fill(byte value, CudaStream? stream = null)
     {
         ThrowIfDisposed();
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream);
+        void* p = (void*)lease.Pointer(this);
         if (ByteCount == 0) return;
-        NativeStatus.Check(NativeMethods.gg_memset((void*)Pointer, value, (nuint)ByteCount, (void*)(stream?.Handle ?? 0)));
+        NativeStatus.Check(NativeMethods.gg_memset(p, value, (nuint)ByteCount, s));
     }
 
     /// <summary>Sets every element to zero.</summary>
@@ -357,6 +384,30 @@ public sealed unsafe class DeviceTensor : IDisposable
         if (IsDisposed) throw new ObjectDisposedException(nameof(DeviceTensor), $"{this} has been disposed.");
     }
 
+    /// <summary>Takes the tensor for one native call: holds owned memory (its own or its base's) until the lease is disposed.</summary>
+    /// <param name="lease">The call's lease.</param>
+    /// <returns>The device address of the first element.</returns>
+    /// <exception cref="ObjectDisposedException">The tensor, or the tensor it views, is disposed.</exception>
+    internal nint Take(CallLease lease)
+    {
+        ThrowIfDisposed();
+        if (Root._memory is NativeHandle memory) lease.Handle(memory, this);
+        // A Dispose that raced past the first check is caught here; the lease releases what it took.
+        ThrowIfDisposed();
+        return Pointer;
+    }
+
+    /// <summary>Tests only: a tensor that owns <paramref name="memory"/> (with a made-up address) without allocating.</summary>
+    /// <param name="memory">The handle standing for the memory.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents.</param>
+    /// <returns>An owning tensor on device 0.</returns>
+    internal static DeviceTensor Adopt(NativeHandle memory, DType dtype, params long[] shape) =>
+        new(memory.DangerousGetHandle(), dtype, (long[])shape.Clone(), 0, memory, null);
+
+    /// <summary>The owned memory this tensor uses (its own or its base's); null for wrapped memory.</summary>
+    internal NativeHandle? Memory => Root._memory;
+
     private DeviceTensor Root => _base ?? this;
 
     private void CheckHostRange<T>(int length, long elementOffset, string paramName)
@@ -377,9 +428,8 @@ public sealed unsafe class DeviceTensor : IDisposable
         }
     }
 
-    private static void CopyChunked(byte* destination, byte* source, long bytes, CudaStream? stream)
+    private static void CopyChunked(byte* destination, byte* source, long bytes, void* s)
     {
-        void* s = (void*)(stream?.Handle ?? 0);
         for (long done = 0; done < bytes; done += CopyChunkBytes)
         {
             long chunk = Math.Min(CopyChunkBytes, bytes - done);

@@ -18,10 +18,11 @@ public sealed unsafe partial class GroupedGemmContext
         bool transA = false, bool transB = false, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.ValidateHostCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        using var lease = new CallLease();
         fixed (long* pc = batchSizes)
         {
-            GgGmmArgs args = BuildArgs(a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, false, options);
-            NativeStatus.Check(NativeMethods.gg_gmm_select_backend(LiveHandle, &args, out GgBackend chosen));
+            GgGmmArgs args = BuildArgs(lease, a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, false, options);
+            NativeStatus.Check(NativeMethods.gg_gmm_select_backend(lease.Handle(_handle, this), &args, out GgBackend chosen));
             return (GemmBackend)chosen;
         }
     }
@@ -39,8 +40,9 @@ public sealed unsafe partial class GroupedGemmContext
         bool transA = false, bool transB = false, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
-        GgGmmArgs args = BuildArgs(a, b, c, (long*)batchSizes.Pointer, GgCountsLocation.Device, dims, transA, transB, false, options);
-        NativeStatus.Check(NativeMethods.gg_gmm_select_backend(LiveHandle, &args, out GgBackend chosen));
+        using var lease = new CallLease();
+        GgGmmArgs args = BuildArgs(lease, a, b, c, (long*)lease.Pointer(batchSizes), GgCountsLocation.Device, dims, transA, transB, false, options);
+        NativeStatus.Check(NativeMethods.gg_gmm_select_backend(lease.Handle(_handle, this), &args, out GgBackend chosen));
         return (GemmBackend)chosen;
     }
 
@@ -59,10 +61,11 @@ public sealed unsafe partial class GroupedGemmContext
         DeviceTensor c, bool transA, bool transB, out string reason)
     {
         GmmDims dims = GmmValidation.ValidateHostCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        using var lease = new CallLease();
         fixed (long* pc = batchSizes)
         {
-            GgGmmArgs args = BuildArgs(a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, false, null);
-            return InterpretSupport(NativeMethods.gg_gmm_backend_supported(LiveHandle, &args, (GgBackend)backend), out reason);
+            GgGmmArgs args = BuildArgs(lease, a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, false, null);
+            return InterpretSupport(NativeMethods.gg_gmm_backend_supported(lease.Handle(_handle, this), &args, (GgBackend)backend), out reason);
         }
     }
 
@@ -80,8 +83,9 @@ public sealed unsafe partial class GroupedGemmContext
         DeviceTensor c, bool transA, bool transB, out string reason)
     {
         GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
-        GgGmmArgs args = BuildArgs(a, b, c, (long*)batchSizes.Pointer, GgCountsLocation.Device, dims, transA, transB, false, null);
-        return InterpretSupport(NativeMethods.gg_gmm_backend_supported(LiveHandle, &args, (GgBackend)backend), out reason);
+        using var lease = new CallLease();
+        GgGmmArgs args = BuildArgs(lease, a, b, c, (long*)lease.Pointer(batchSizes), GgCountsLocation.Device, dims, transA, transB, false, null);
+        return InterpretSupport(NativeMethods.gg_gmm_backend_supported(lease.Handle(_handle, this), &args, (GgBackend)backend), out reason);
     }
 
     private static bool InterpretSupport(GgStatus status, out string reason)

@@ -41,11 +41,12 @@ public sealed unsafe partial class GroupedGemmContext
     private void RunGemm(DeviceTensor a, DeviceTensor b, DeviceTensor c, GemmDims dims, bool transA, bool transB,
         bool accumulate, CudaStream? stream)
     {
+        using var lease = new CallLease();
         var args = new GgGemmArgs
         {
-            A = (void*)a.Pointer,
-            B = (void*)b.Pointer,
-            C = (void*)c.Pointer,
+            A = (void*)lease.Pointer(a),
+            B = (void*)lease.Pointer(b),
+            C = (void*)lease.Pointer(c),
             M = dims.M,
             N = dims.N,
             K = dims.K,
@@ -57,8 +58,8 @@ public sealed unsafe partial class GroupedGemmContext
             TransA = transA ? 1 : 0,
             TransB = transB ? 1 : 0,
             Accumulate = accumulate ? 1 : 0,
-            Stream = (void*)(stream?.Handle ?? 0),
+            Stream = (void*)lease.Stream(stream),
         };
-        NativeStatus.Check(NativeMethods.gg_gemm(LiveHandle, &args));
+        NativeStatus.Check(NativeMethods.gg_gemm(lease.Handle(_handle, this), &args));
     }
 }

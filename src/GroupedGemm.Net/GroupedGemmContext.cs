@@ -12,6 +12,9 @@ namespace GroupedGemm;
 /// each thread (or stream) its own context (<see cref="Ops"/> keeps one per thread and device). Every argument
 /// is checked before the native call; an <see cref="ArgumentException"/> names the argument and the numbers.
 /// Results are queued on the options' stream; synchronise it before reading them on the host.
+/// Each call holds the context, its tensors and its stream until it returns, so a <see cref="Dispose"/> on another
+/// thread takes effect after the call; a <see cref="CudaGraph"/> that captured calls of this context holds it (and
+/// its workspace) until the graph is disposed.
 /// </remarks>
 public sealed unsafe partial class GroupedGemmContext : IDisposable
 {
@@ -26,7 +29,8 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(device);
         NativeLibraryLoader.EnsureLoaded();
         NativeStatus.Check(NativeMethods.gg_handle_create(out nint handle, device));
-        _handle = new NativeHandle(handle, NativeHandleKind.GemmHandle);
+        // gg_handle_destroy switches to the handle's device itself.
+        _handle = new NativeHandle(handle, NativeHandleKind.GemmHandle, device: -1);
         Device = device;
     }
 
@@ -42,7 +46,8 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         get => _backend;
         set
         {
-            NativeStatus.Check(NativeMethods.gg_handle_set_backend(LiveHandle, (GgBackend)value));
+            using var lease = new CallLease();
+            NativeStatus.Check(NativeMethods.gg_handle_set_backend(lease.Handle(_handle, this), (GgBackend)value));
             _backend = value;
         }
     }
@@ -55,7 +60,8 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public void Reserve(long maxExperts)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExperts);
-        NativeStatus.Check(NativeMethods.gg_handle_reserve(LiveHandle, maxExperts));
+        using var lease = new CallLease();
+        NativeStatus.Check(NativeMethods.gg_handle_reserve(lease.Handle(_handle, this), maxExperts));
     }
 
     /// <summary>Forward grouped GEMM with host batch sizes: a [M, K] · b [E, K, N] (or b [E, N, K] with <paramref name="transB"/>) → c [M, N].</summary>
@@ -212,7 +218,10 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         }
     }
 
-    /// <summary>Disposes the native handle. Synchronise the streams it used first.</summary>
+    /// <summary>
+    /// Disposes the native handle once calls in flight on other threads and graphs that captured its calls are
+    /// done with it. Synchronise the streams it used first.
+    /// </summary>
     public void Dispose() => _handle.Dispose();
 
     internal static GmmNames BackwardNames { get; } = new("x", "w", "batchSizes", "dy");
@@ -279,26 +288,29 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     private void RunHost(DeviceTensor a, DeviceTensor b, DeviceTensor c, ReadOnlySpan<long> counts, GmmDims dims,
         bool transA, bool transB, bool accumulate, GmmOptions? options)
     {
+        using var lease = new CallLease();
         fixed (long* pc = counts)
         {
-            GgGmmArgs args = BuildArgs(a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, accumulate, options);
-            NativeStatus.Check(NativeMethods.gg_gmm(LiveHandle, &args));
+            GgGmmArgs args = BuildArgs(lease, a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, accumulate, options);
+            NativeStatus.Check(NativeMethods.gg_gmm(lease.Handle(_handle, this), &args));
         }
     }
 
     private void RunDevice(DeviceTensor a, DeviceTensor b, DeviceTensor c, DeviceTensor counts, GmmDims dims,
         bool transA, bool transB, bool accumulate, GmmOptions? options)
     {
-        GgGmmArgs args = BuildArgs(a, b, c, (long*)counts.Pointer, GgCountsLocation.Device, dims, transA, transB, accumulate, options);
-        NativeStatus.Check(NativeMethods.gg_gmm(LiveHandle, &args));
+        using var lease = new CallLease();
+        GgGmmArgs args = BuildArgs(lease, a, b, c, (long*)lease.Pointer(counts), GgCountsLocation.Device, dims, transA, transB, accumulate, options);
+        NativeStatus.Check(NativeMethods.gg_gmm(lease.Handle(_handle, this), &args));
     }
 
-    private static GgGmmArgs BuildArgs(DeviceTensor a, DeviceTensor b, DeviceTensor? c, long* counts, GgCountsLocation location,
-        GmmDims dims, bool transA, bool transB, bool accumulate, GmmOptions? options) => new()
+    /// <summary>The native arguments; every pointer and the stream are taken through <paramref name="lease"/>.</summary>
+    private static GgGmmArgs BuildArgs(CallLease lease, DeviceTensor a, DeviceTensor b, DeviceTensor? c, long* counts,
+        GgCountsLocation location, GmmDims dims, bool transA, bool transB, bool accumulate, GmmOptions? options) => new()
         {
-            A = (void*)a.Pointer,
-            B = (void*)b.Pointer,
-            C = c is null ? null : (void*)c.Pointer,
+            A = (void*)lease.Pointer(a),
+            B = (void*)lease.Pointer(b),
+            C = (void*)lease.Pointer(c),
             BatchSizes = counts,
             M = dims.M,
             K = dims.K,
@@ -312,6 +324,6 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
             CheckCounts = options?.CheckCounts == true ? 1 : 0,
             Backend = (GgBackend)(options?.Backend ?? GemmBackend.Auto),
             Reserved = 0,
-            Stream = (void*)(options?.Stream?.Handle ?? 0),
+            Stream = (void*)lease.Stream(options?.Stream),
         };
 }

@@ -1,14 +1,39 @@
 namespace GroupedGemm;
 
 /// <summary>
-/// tgale96's <c>grouped_gemm.ops.gmm</c> for .NET: one call, no context to manage. Each thread gets its own
-/// <see cref="GroupedGemmContext"/> per device (contexts must not be shared between threads), created on first
-/// use and kept for the thread's lifetime. Calls run on the legacy default stream.
+/// tgale96's <c>grouped_gemm.ops.gmm</c> for .NET: one call, no context to manage. Calls run on the legacy
+/// default stream.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Contexts: each <c>Gmm</c> call borrows a <see cref="GroupedGemmContext"/> for the call's device from a shared
+/// pool and gives it back when it returns, so thread-pool code holds as many contexts as it runs calls at once
+/// (at most <see cref="MaxIdleContextsPerDevice"/> idle ones are kept per device). <see cref="ReleaseContexts"/>
+/// frees the idle ones, for example before handing the GPU to another library.
+/// </para>
+/// <para>
+/// <see cref="ContextFor"/> is different: it gives the calling thread a context of its own per device, kept
+/// until the thread calls <see cref="ReleaseThreadContexts"/>. Threads that come and go (thread-pool work) and use
+/// it must call <see cref="ReleaseThreadContexts"/> before they finish, or their contexts live as long as the process.
+/// </para>
+/// </remarks>
 public static class Ops
 {
+    private static readonly ContextPool s_pool = new(Math.Max(2, Environment.ProcessorCount));
+
     [ThreadStatic]
     private static Dictionary<int, GroupedGemmContext>? t_contexts;
+
+    private static int s_threadContexts;
+
+    /// <summary>The most idle contexts the pool behind <c>Gmm</c> keeps per device (the processor count, at least 2).</summary>
+    public static int MaxIdleContextsPerDevice => s_pool.MaxIdlePerDevice;
+
+    /// <summary>Contexts made by <c>Gmm</c>'s pool and not yet disposed (in use and idle); for tests and diagnostics.</summary>
+    internal static int PooledContextCount => s_pool.LiveCount;
+
+    /// <summary>Contexts made by <see cref="ContextFor"/> on any thread and not yet released; for tests and diagnostics.</summary>
+    internal static int ThreadContextCount => Volatile.Read(ref s_threadContexts);
 
     /// <summary>y = gmm(x, w, tokensPerExpert, transB): x [M, K] · w [E, K, N] (or [E, N, K]) → [M, N].</summary>
     /// <param name="x">The routed tokens, grouped by expert: [M, K].</param>
@@ -32,7 +57,15 @@ public static class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         GmmValidation.ValidateHostCounts(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
-        return ContextFor(x.Device).Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
+        GroupedGemmContext context = s_pool.Rent(x.Device);
+        try
+        {
+            return context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
+        }
+        finally
+        {
+            s_pool.Return(context);
+        }
     }
 
     /// <summary>y = gmm(x, w, tokensPerExpert, transB) with device counts (an Int64 tensor of E elements; no host synchronisation).</summary>
@@ -45,12 +78,23 @@ public static class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         GmmValidation.ValidateDeviceCounts(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
-        return ContextFor(x.Device).Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
+        GroupedGemmContext context = s_pool.Rent(x.Device);
+        try
+        {
+            return context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
+        }
+        finally
+        {
+            s_pool.Return(context);
+        }
     }
 
-    /// <summary>The calling thread's context for <paramref name="device"/>, created on first use.</summary>
+    /// <summary>
+    /// The calling thread's own context for <paramref name="device"/>, created on first use and kept until the
+    /// thread calls <see cref="ReleaseThreadContexts"/> (<c>Gmm</c> does not use it).
+    /// </summary>
     /// <param name="device">The CUDA device ordinal.</param>
-    /// <returns>The context; do not dispose it, and do not hand it to another thread.</returns>
+    /// <returns>The context; do not dispose it (use <see cref="ReleaseThreadContexts"/>), and do not hand it to another thread.</returns>
     public static GroupedGemmContext ContextFor(int device)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(device);
@@ -59,8 +103,36 @@ public static class Ops
         {
             context = new GroupedGemmContext(device);
             t_contexts[device] = context;
+            Interlocked.Increment(ref s_threadContexts);
         }
 
         return context;
     }
+
+    /// <summary>
+    /// Disposes the contexts <see cref="ContextFor"/> made for the calling thread (synchronise the streams they used
+    /// first). A later <see cref="ContextFor"/> on this thread makes a new one.
+    /// </summary>
+    /// <returns>How many contexts were released.</returns>
+    public static int ReleaseThreadContexts()
+    {
+        if (t_contexts is null) return 0;
+        int released = 0;
+        foreach (GroupedGemmContext context in t_contexts.Values)
+        {
+            context.Dispose();
+            Interlocked.Decrement(ref s_threadContexts);
+            released++;
+        }
+
+        t_contexts = null;
+        return released;
+    }
+
+    /// <summary>
+    /// Disposes the idle contexts of the pool behind <c>Gmm</c> (contexts in use by calls on other threads go back
+    /// to the pool afterwards). Later calls make new contexts as needed.
+    /// </summary>
+    /// <returns>How many contexts were released.</returns>
+    public static int ReleaseContexts() => s_pool.ReleaseIdle();
 }

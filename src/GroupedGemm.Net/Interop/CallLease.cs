@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+
+namespace GroupedGemm.Interop;
+
+/// <summary>
+/// Keeps the native resources of one native call alive until the call returns: every tensor, stream, context or
+/// graph whose raw value goes into the call is taken through the lease, which adds a reference to its
+/// <see cref="SafeHandle"/>. While the lease is open, neither the finalizer (the object stays reachable from the
+/// lease) nor a <c>Dispose</c> on another thread (the release is deferred until the last reference goes) can free
+/// the memory or handle under the running call. Dispose the lease after the native call has returned.
+/// </summary>
+/// <remarks>
+/// Use it as <c>using var lease = new CallLease();</c>, then read raw values only through <see cref="Pointer"/>,
+/// <see cref="Stream"/> and <see cref="Handle"/>. Wrapped memory and wrapped streams have no handle here (their
+/// owner keeps them alive); the lease still checks that the wrapper itself is not disposed. While a graph capture
+/// is open on the calling thread (<see cref="CaptureRecorder"/>), every handle taken is also recorded for the graph.
+/// </remarks>
+internal sealed class CallLease : IDisposable
+{
+    /// <summary>Tests only: runs after each tensor is taken, before the native call (to dispose it "from another thread").</summary>
+    [ThreadStatic]
+    internal static Action<DeviceTensor>? t_afterTensorTaken;
+
+    private readonly List<SafeHandle> _held = new(6);
+
+    /// <summary>Takes a reference on <paramref name="handle"/> for the duration of the call.</summary>
+    /// <param name="handle">The handle; its owner must not be disposed.</param>
+    /// <param name="owner">The object to name in <see cref="ObjectDisposedException"/>.</param>
+    /// <returns>The raw handle value, valid until the lease is disposed.</returns>
+    /// <exception cref="ObjectDisposedException">The handle was already closed.</exception>
+    internal nint Handle(SafeHandle handle, object owner)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(owner.GetType().Name, $"{owner} has been disposed.");
+        }
+
+        if (added)
+        {
+            _held.Add(handle);
+            CaptureRecorder.Record(handle);
+        }
+
+        return handle.DangerousGetHandle();
+    }
+
+    /// <summary>The device address of <paramref name="tensor"/>, its memory held until the lease is disposed.</summary>
+    /// <param name="tensor">The tensor; null gives zero.</param>
+    /// <returns>The device address.</returns>
+    /// <exception cref="ObjectDisposedException">The tensor, or the tensor it views, is disposed.</exception>
+    internal nint Pointer(DeviceTensor? tensor)
+    {
+        if (tensor is null) return 0;
+        nint pointer = tensor.Take(this);
+        t_afterTensorTaken?.Invoke(tensor);
+        return pointer;
+    }
+
+    /// <summary>The <c>cudaStream_t</c> of <paramref name="stream"/>, the stream held until the lease is disposed.</summary>
+    /// <param name="stream">The stream; null for the legacy default stream.</param>
+    /// <returns>The stream handle (zero for the legacy default stream).</returns>
+    /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
+    internal nint Stream(CudaStream? stream) => stream is null ? 0 : stream.Take(this);
+
+    /// <summary>Releases the references in reverse order; a release that was deferred by a Dispose happens here.</summary>
+    public void Dispose()
+    {
+        for (int i = _held.Count - 1; i >= 0; i--) _held[i].DangerousRelease();
+        _held.Clear();
+    }
+}
