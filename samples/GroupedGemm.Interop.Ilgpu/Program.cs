@@ -14,9 +14,16 @@ string? groupedGemmReason = CudaDevice.UnavailableReason;
 // Context.Create(b => b.Cuda()) lists CUDA devices through the driver and finds none where there is no driver.
 using Context context = Context.Create(builder => builder.Cuda());
 int ilgpuDevices = context.GetCudaDevices().Count;
+if (groupedGemmReason is null && ilgpuDevices == 0)
+{
+    // A GPU host where ILGPU finds no device (an ILGPU that rejects the driver, say) is a failure, not a skip.
+    Console.WriteLine($"FAIL  ILGPU finds no CUDA device, but GroupedGemm.Net sees {CudaDevice.Count}");
+    return ExitCodes.Failed;
+}
+
 if (groupedGemmReason is not null || ilgpuDevices == 0)
 {
-    Console.WriteLine("no CUDA device: nothing run");
+    Console.WriteLine(ilgpuDevices == 0 ? "no CUDA device: nothing run" : "GroupedGemm.Net cannot run here: nothing run");
     if (ilgpuDevices == 0) Console.WriteLine("  ILGPU: no CUDA device (or no CUDA driver) found");
     if (groupedGemmReason is not null) Console.WriteLine($"  GroupedGemm.Net: {groupedGemmReason}");
     return ExitCodes.NothingRun;
