@@ -414,7 +414,10 @@ def build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, s
     return case
 
 
-def run(args: argparse.Namespace, data: dict) -> dict:
+def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict:
+    """Times every (problem, dtype, form) of the problem file, or only those of `plan` (a list of (problem id, dtype,
+    form), bench/sweep/sweep_part.py). `env_extra(torch)` may add strings to the environment (the sweep's copy
+    bandwidth), measured after CUDA is set up and before any group."""
     import torch  # imported here so --problems-only works without torch
 
     if not torch.cuda.is_available():
@@ -425,37 +428,41 @@ def run(args: argparse.Namespace, data: dict) -> dict:
     log(f"{env['device']}, driver {env.get('driver')}, torch {env['torch']} (CUDA {env['cuda_runtime']})")
     torch.manual_seed(args.seed)
     ours = load_ours(args, env)
+    if env_extra is not None:
+        env.update({key: str(value) for key, value in env_extra(torch).items()})
+    if plan is None:
+        plan = [(q["id"], d, f) for q in data["problems"] for d in split(args.dtype) for f in split(args.forms)]
+    by_id = {q["id"]: q for q in data["problems"]}
     groups = []
     began = time.time()
-    for problem in data["problems"]:
-        for dtype_name in split(args.dtype):
-            for form in split(args.forms):
-                cases, sets = build_cases(torch, problem, data["rotation"], torch_dtypes[dtype_name], form,
-                                          not args.no_padded, ours)
-                try:
-                    try:
-                        time_round_robin(torch, cases, args.warmup, args.iters)
-                    except gg.GroupedGemmError as error:
-                        # Ours failed inside the loop (the probe passed): drop it and time the others again.
-                        torch.cuda.synchronize()
-                        for c in cases:
-                            if c.kind == OURS_KIND and c.status == "ok":
-                                c.status, c.note = failure_status(torch, error)
-                                c.note = f"failed while timed: {c.note}"
-                                c.call = None
-                        time_round_robin(torch, cases, args.warmup, args.iters)
-                except torch.OutOfMemoryError as error:
-                    for c in cases:
-                        if not c.times_ms:
-                            c.status, c.note = failure_status(torch, error)
-                check_ours(torch, cases)
-                flop = pf.flops(problem)
-                groups.append({"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
-                               "buffer_sets": sets, "series": [c.result(flop) for c in cases]})
-                summary = ", ".join(f"{c.name.split(' ')[0]} {c.result(flop).get('tflops', c.status)}" for c in cases)
-                log(f"{problem['id']} {dtype_name} {form}: {summary} [{time.time() - began:.0f} s]")
-                del cases
-                torch.cuda.empty_cache()
+    for problem_id, dtype_name, form in plan:
+        problem = by_id[problem_id]
+        cases, sets = build_cases(torch, problem, data["rotation"], torch_dtypes[dtype_name], form,
+                                  not args.no_padded, ours)
+        try:
+            try:
+                time_round_robin(torch, cases, args.warmup, args.iters)
+            except gg.GroupedGemmError as error:
+                # Ours failed inside the loop (the probe passed): drop it and time the others again.
+                torch.cuda.synchronize()
+                for c in cases:
+                    if c.kind == OURS_KIND and c.status == "ok":
+                        c.status, c.note = failure_status(torch, error)
+                        c.note = f"failed while timed: {c.note}"
+                        c.call = None
+                time_round_robin(torch, cases, args.warmup, args.iters)
+        except torch.OutOfMemoryError as error:
+            for c in cases:
+                if not c.times_ms:
+                    c.status, c.note = failure_status(torch, error)
+        check_ours(torch, cases)
+        flop = pf.flops(problem)
+        groups.append({"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
+                       "buffer_sets": sets, "series": [c.result(flop) for c in cases]})
+        summary = ", ".join(f"{c.name.split(' ')[0]} {c.result(flop).get('tflops', c.status)}" for c in cases)
+        log(f"{problem['id']} {dtype_name} {form}: {summary} [{time.time() - began:.0f} s]")
+        del cases
+        torch.cuda.empty_cache()
     return {"schema": RESULTS_SCHEMA, "tool": "torch_baseline", "environment": env,
             "settings": {"warmup": args.warmup, "iters": args.iters, "seed": data["seed"],
                          "timing": "CUDA events around each call; series round-robin, a fresh random order every iteration"

@@ -8,4 +8,5 @@ if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole
 var root = new RootCommand("GroupedGemm.Net benchmark: grouped GEMM against torch._grouped_mm, dense GEMM and padded bmm.");
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
 return root.Parse(args).Invoke();

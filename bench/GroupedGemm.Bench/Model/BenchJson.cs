@@ -12,6 +12,9 @@ namespace GroupedGemm.Bench.Model;
 [JsonSerializable(typeof(ProblemFile))]
 [JsonSerializable(typeof(ResultsFile))]
 [JsonSerializable(typeof(Reporting.MergedResults))]
+[JsonSerializable(typeof(Sweep.SweepModelFile))]
+[JsonSerializable(typeof(Sweep.SweepPlanFile))]
+[JsonSerializable(typeof(Sweep.SweepResultsFile))]
 internal sealed partial class BenchJson : JsonSerializerContext
 {
     /// <summary>Reads and validates a problem file.</summary>

@@ -32,6 +32,12 @@ internal sealed record Problem(
     string Id, string Config, string Routing, long Tokens, int TopK, int Experts,
     long M, long K, long N, long MaxCount, int EmptyExperts, long[] Counts)
 {
+    /// <summary>The sweep's model name (bench/sweep/models.json); null in the standard benchmark's problem file.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The sweep's projection, "up" or "down"; null in the standard benchmark's problem file.</summary>
+    public string? Projection { get; init; }
+
     /// <summary>Useful floating-point operations of one grouped GEMM of this problem, any form: 2·M·K·N.</summary>
     public double Flops => 2.0 * M * K * N;
 

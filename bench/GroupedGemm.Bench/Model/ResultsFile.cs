@@ -55,6 +55,11 @@ internal sealed record SeriesResult(
     /// <summary>Ours only: where the batch sizes lived, "device" or "host".</summary>
     public string? Counts { get; init; }
 
+    /// <summary>
+    /// Ours in PyTorch's loop: ‖ours − torch._grouped_mm‖ / ‖torch._grouped_mm‖ after timing (torch_baseline.py check_ours).
+    /// </summary>
+    public double? CheckedRelError { get; init; }
+
     /// <summary>Whether the series has a timing.</summary>
     public bool HasTiming => Status == SeriesStatus.Ok && Tflops is > 0;
 }

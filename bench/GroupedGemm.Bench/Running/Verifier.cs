@@ -45,6 +45,16 @@ internal static class Verifier
         };
     }
 
+    /// <summary>
+    /// As <see cref="Shrink"/>, but K and N above 2·<see cref="MaxSide"/> become <see cref="MaxSide"/> + (side mod
+    /// <see cref="MaxSide"/>), so they keep their remainder modulo 64, 128 and 256 (2880 → 320, 1408 → 384): the tails that
+    /// tile choices and vector widths depend on (the sweep's float64 sample).
+    /// </summary>
+    public static Problem ShrinkKeepingTails(Problem p) =>
+        Shrink(p) with { K = KeepTail(p.K), N = KeepTail(p.N) };
+
+    private static long KeepTail(long side) => side <= 2 * MaxSide ? side : MaxSide + (side % MaxSide);
+
     /// <summary>Checks one output of <paramref name="workload"/> after running <paramref name="run"/>.</summary>
     public static VerifyResult Check(GroupWorkload workload, string backendName, Action run, CudaStream stream)
     {

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using GroupedGemm.Bench.Cli;
+using GroupedGemm.Bench.Model;
+using GroupedGemm.Bench.Sweep;
+using NUnit.Framework;
+
+namespace GroupedGemm.Tests.Bench;
+
+/// <summary>The sweep's merge and report on SYNTHETIC part folders (no GPU; nothing is written to docs/).</summary>
+[TestFixture]
+public class SweepReportTests
+{
+    private string _root = "";
+    private List<SweepPart> _parts = [];
+    private SweepResultsFile _results = null!;
+    private PlannedRun _dropped = null!;
+    private PlannedRun _failed = null!;
+
+    [OneTimeSetUp]
+    public void WriteAndReport()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "gg-sweep-test-" + Guid.NewGuid().ToString("N"));
+        var all = SweepPlanner.Parts(SweepModelFile.LoadEmbedded());
+        _parts = [all.First(p => p.Model == "qwen3-30b-a3b"), all.First(p => p.Model == "gpt-oss-20b")];
+        _dropped = _parts[0].Runs[5];
+        _failed = _parts[1].Runs[7];
+        SyntheticSweep.Write(_parts[0], Path.Combine(_root, "parts", "a"), 1, dropGroup: _dropped);
+        SyntheticSweep.Write(_parts[1], Path.Combine(_root, "parts", "b"), 2, failGroup: _failed, failCheck: true);
+        _results = SweepCommand.Write(SweepMerge.FindParts([Path.Combine(_root, "parts")]), Path.Combine(_root, "out"));
+    }
+
+    [OneTimeTearDown]
+    public void Clean()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    [Test]
+    public void One_row_per_problem_form_and_dtype_of_every_part()
+    {
+        int expected = _parts.Sum(p => p.Runs.Count + p.Skipped.Count);
+        Assert.That(_results.Rows, Has.Count.EqualTo(expected));
+        Assert.That(_results.Rows.Select(r => (r.Problem, r.Form, r.Dtype)).Distinct().Count(), Is.EqualTo(expected));
+        Assert.That(_results.Rows.All(r => r.Card == SyntheticSweep.Card));
+    }
+
+    [Test]
+    public void Ratios_are_the_other_sides_median_over_ours_and_missing_groups_say_so()
+    {
+        SweepRow dropped = _results.Rows.Single(r => r.Problem == _dropped.Problem && r.Form == _dropped.Form && r.Dtype == _dropped.Dtype);
+        Assert.That(dropped.Status, Is.EqualTo("missing"));
+        Assert.That(dropped.OursOverTorch, Is.Null);
+        SweepRow failed = _results.Rows.Single(r => r.Problem == _failed.Problem && r.Form == _failed.Form && r.Dtype == _failed.Dtype);
+        Assert.That(failed.Status, Is.EqualTo("error"));
+        Assert.That(failed.Note, Does.Contain("synthetic failure"));
+        foreach (SweepRow r in _results.Rows.Where(r => r.OursMs is not null))
+        {
+            Assert.That(r.OursOverTorch, Is.EqualTo(Math.Round(r.TorchMs!.Value / r.OursMs!.Value, 4)), r.Problem);
+            Assert.That(r.OursOverDense, Is.EqualTo(Math.Round(r.DenseMs!.Value / r.OursMs!.Value, 4)), r.Problem);
+        }
+    }
+
+    [Test]
+    public void Decode_rows_carry_bytes_moved_and_the_fraction_of_the_hbm_floor()
+    {
+        var decode = _results.Rows.Where(r => r.Decode && r.OursMs is not null).ToList();
+        Assert.That(decode, Is.Not.Empty);
+        foreach (SweepRow r in decode)
+        {
+            Assert.That(r.BytesMoved, Is.GreaterThan(0), r.Problem);
+            double expected = r.BytesMoved!.Value / (SyntheticSweep.CopyBandwidthGbs * 1e9) / (r.OursMs!.Value * 1e-3);
+            Assert.That(r.HbmFloorFraction, Is.EqualTo(expected).Within(1e-4), r.Problem);
+        }
+
+        Assert.That(_results.Rows.Where(r => !r.Decode).All(r => r.HbmFloorFraction is null && r.BytesMoved is null));
+    }
+
+    [Test]
+    public void The_card_summary_counts_what_the_rows_say()
+    {
+        SweepCardSummary c = _results.Cards.Single();
+        var ratios = _results.Rows.Where(r => r.OursOverTorch is not null).Select(r => r.OursOverTorch!.Value).ToList();
+        Assert.That(c.Compared, Is.EqualTo(ratios.Count));
+        Assert.That(c.AtLeastTorch, Is.EqualTo(ratios.Count(x => x >= 1.0)));
+        Assert.That(c.BelowNinety, Is.EqualTo(ratios.Count(x => x < 0.9)));
+        Assert.That(c.GeometricMean, Is.EqualTo(Math.Exp(ratios.Average(Math.Log))).Within(1e-4));
+        Assert.That(c.WithoutFigure, Is.EqualTo(2), "the dropped group and the failed one");
+        Assert.That(c.VerifyFailed, Is.EqualTo(1));
+        Assert.That(c.MeetsBars, Is.False);
+    }
+
+    [Test]
+    public void Bars_pass_only_when_every_bar_holds()
+    {
+        SweepRow Row(double ratio, bool decode = false, double? floor = null) => new(
+            "m", "m/up/t1/uniform", "up", 1, "uniform", "forward", "bf16", "card", "m", 8, 64, 64, 8, 8, "ok", "",
+            1, ratio, 1, ratio, 1, decode, decode ? 300_000_000 : null, decode ? 3000 : null, floor, "auto", 0, 10);
+        var good = Enumerable.Repeat(Row(1.2), 40).Append(Row(1.0, decode: true, floor: 0.9)).ToList();
+        Assert.That(SweepMerge.Summarise("card", good, [], []).MeetsBars, Is.True);
+        Assert.That(SweepMerge.Summarise("card", good.Append(Row(0.89)).ToList(), [], []).MeetsBars, Is.False, "a row below 0.9");
+        Assert.That(SweepMerge.Summarise("card", good.Append(Row(1.1, true, 0.8)).ToList(), [], []).MeetsBars, Is.False, "a large decode row under 85%");
+        var slow = Enumerable.Repeat(Row(1.05), 40).ToList();
+        Assert.That(SweepMerge.Summarise("card", slow, [], []).MeetsBars, Is.False, "geometric mean under 1.10");
+        var check = new VerifyResult("p", "bf16", "forward", "auto", 1, 0.02, false);
+        Assert.That(SweepMerge.Summarise("card", good, [check], []).MeetsBars, Is.False, "a failed float64 check");
+    }
+
+    [Test]
+    public void The_three_files_are_written_and_the_json_rows_hold_the_issue_fields()
+    {
+        string output = Path.Combine(_root, "out");
+        byte[] png = File.ReadAllBytes(Path.Combine(output, SweepCommand.PlotName));
+        Assert.That(png.Take(4), Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
+        string md = File.ReadAllText(Path.Combine(output, SweepCommand.MarkdownName));
+        Assert.That(md, Does.Contain("the 20 worst rows").And.Contain(SyntheticSweep.Card).And.Contain(SweepCommand.PlotName));
+        Assert.That(md, Does.Contain("**FAIL**"));
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, SweepCommand.ResultsName)));
+        JsonElement rows = doc.RootElement.GetProperty("rows");
+        Assert.That(rows.GetArrayLength(), Is.EqualTo(_results.Rows.Count));
+        foreach (JsonElement row in rows.EnumerateArray())
+        {
+            foreach (string field in new[] { "model", "problem", "form", "dtype", "card", "ours_over_torch", "ours_over_dense", "hbm_floor_fraction", "bytes_moved" })
+                Assert.That(row.TryGetProperty(field, out _), Is.True, field);
+        }
+
+        Assert.That(doc.RootElement.GetProperty("cards")[0].GetProperty("card").GetString(), Is.EqualTo(SyntheticSweep.Card));
+    }
+
+    [Test]
+    public void The_worst_rows_table_lists_the_lowest_ratios_first()
+    {
+        string md = File.ReadAllText(Path.Combine(_root, "out", SweepCommand.MarkdownName));
+        SweepRow worst = _results.Rows.Where(r => r.OursOverTorch is not null).MinBy(r => r.OursOverTorch)!;
+        int table = md.IndexOf("the 20 worst rows", StringComparison.Ordinal);
+        int first = md.IndexOf("| " + worst.Model + " | " + worst.Problem, table, StringComparison.Ordinal);
+        Assert.That(first, Is.GreaterThan(table));
+    }
+}
