@@ -30,7 +30,7 @@ static int contains(const char* text, const char* part) { return text != NULL &&
 
 static void check_info(void) {
     CHECK(gg_abi_version() == GG_ABI_VERSION, "abi %d", gg_abi_version());
-    CHECK(strcmp(gg_version_string(), "0.1.0") == 0, "version %s", gg_version_string());
+    CHECK(strcmp(gg_version_string(), "0.2.0") == 0, "version %s", gg_version_string());
     for (int s = GG_STATUS_SUCCESS; s <= GG_STATUS_INTERNAL_ERROR; ++s) {
         const char* text = gg_status_string((gg_status)s);
         CHECK(text != NULL && strcmp(text, "unknown status") != 0, "status %d has no text", s);
