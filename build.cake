@@ -11,6 +11,9 @@ var configuration = Argument("configuration", "Release");
 var cudaArchitectures = Argument("cuda-architectures", EnvironmentVariable("GG_CUDA_ARCHITECTURES") ?? "80;90a");
 var cutlassDir = Argument("cutlass-dir", EnvironmentVariable("CUTLASS_DIR") ?? "");
 var jobs = Argument("jobs", Environment.ProcessorCount);
+// The native library Pack puts into the package (default: the local build, artifacts/native/libgroupedgemm.so). A
+// release passes the library built on the GPU host (scripts/gpu-host.sh release).
+var nativeLibArgument = Argument("native-lib", "");
 
 var root = MakeAbsolute(Directory(".")).FullPath;
 var artifacts = $"{root}/artifacts";
@@ -128,6 +131,11 @@ Task("NativeIfPossible")
     .Description("Builds the native library when a CUDA compiler exists; otherwise says why GPU tests will be skipped")
     .Does(() =>
     {
+        if (!string.IsNullOrEmpty(nativeLibArgument))
+        {
+            Information($"--native-lib={nativeLibArgument}: that library is packed; no local native build");
+            return;
+        }
         if (FindNvcc() == null)
         {
             Warning("No CUDA compiler found: the native library is not built and the tests that need it are skipped (with that reason).");
@@ -177,13 +185,80 @@ Task("Test")
 
 // ---------------------------------------------------------------- package
 
-// Packs GroupedGemm.Net (with the native runtime) and runs tests/package/consume.sh against it: true when it passes.
+string NativeLibraryToPack() =>
+    MakeAbsolute(File(string.IsNullOrEmpty(nativeLibArgument) ? $"{nativeOut}/libgroupedgemm.so" : nativeLibArgument)).FullPath;
+
+// The build line the library carries (native/src/api/build_manifest.cpp), read from the file without loading it:
+// version, cuda, nvcc, architectures, backends, sm90-kernels, min-driver, cublas.
+Dictionary<string, string> ReadBuildManifest(string library)
+{
+    const string marker = "groupedgemm-build:";
+    var text = System.Text.Encoding.Latin1.GetString(System.IO.File.ReadAllBytes(library));
+    int start = text.IndexOf(marker, StringComparison.Ordinal);
+    int end = start < 0 ? -1 : text.IndexOf(";end", start, StringComparison.Ordinal);
+    if (start < 0 || end < 0)
+        throw new Exception($"{library} carries no build manifest ('{marker}...'): not a libgroupedgemm.so of this version");
+    return text.Substring(start + marker.Length, end - start - marker.Length).Split(';')
+        .Select(field => field.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+}
+
+// Why a library is no release ("" for a release): a release carries both CUTLASS backends, SASS for sm_80 and sm_90a
+// and exactly the sm90 kernels Auto chooses. Anything else is packed with a prerelease version.
+string PrereleaseReason(Dictionary<string, string> manifest)
+{
+    var backends = manifest["backends"].Split(',');
+    var archs = manifest["architectures"].Split(',').Select(a => a.Replace("-real", "")).ToArray();
+    if (!backends.Contains("cutlass-sm80") || !backends.Contains("cutlass-sm90")) return "nocutlass";
+    if (manifest["sm90-kernels"] != "release") return manifest["sm90-kernels"];
+    if (!archs.Contains("80") || !archs.Contains("90a")) return "partialarch";
+    return "";
+}
+
+// What the package says about its native library: the description's last sentence and a README section.
+string NativeDescription(Dictionary<string, string> m) =>
+    $"Native library: CUDA {m["cuda"]} (nvcc {m["nvcc"]}), architectures {m["architectures"]} " +
+    $"(SASS for each; PTX for the plain ones, which newer GPUs compile at load), backends {m["backends"]}, " +
+    $"sm90 kernels: {m["sm90-kernels"]}; needs an NVIDIA driver >= {m["min-driver"]}; cuBLAS {m["cublas"]}, " +
+    "for the cuBLAS backends and dense Gemm only.";
+
+// Packs GroupedGemm.Net with the native library NativeLibraryToPack() into artifacts/packages and runs
+// tests/package/consume.sh against it: true when it passes. The version is the project's for a release library, a
+// prerelease (0.2.0-dev.nocutlass, ...) for anything else, so that a CPU-machine or CI build never passes for one.
 bool PackAndConsume()
 {
-    if (!FileExists($"{nativeOut}/libgroupedgemm.so"))
-        throw new Exception($"{nativeOut}/libgroupedgemm.so is missing: the package must carry the native runtime (run on a machine with nvcc)");
+    var library = NativeLibraryToPack();
+    if (!FileExists(library))
+        throw new Exception($"{library} is missing: the package must carry the native runtime (build it on a machine with nvcc, or pass --native-lib=PATH)");
+    var manifest = ReadBuildManifest(library);
+    var projectVersion = XDocument.Load($"{root}/Directory.Build.props").Descendants("Version").First().Value;
+    if (manifest["version"] != projectVersion)
+        throw new Exception($"{library} is version {manifest["version"]}, the managed package {projectVersion}: build the native library from this tree");
+    var reason = PrereleaseReason(manifest);
+    var version = reason == "" ? projectVersion : $"{projectVersion}-dev.{reason}";
+    Information($"Packing {library} as GroupedGemm.Net {version}: {string.Join("; ", manifest.Select(kv => kv.Key + "=" + kv.Value))}");
+    if (reason != "") Warning($"prerelease package ({reason}): this library is no release build");
+
+    // The package's own README (the repository's, after a section on the native library) and its description.
+    var staging = $"{artifacts}/pack";
+    CleanDirectory(staging);
+    CopyFile(library, $"{staging}/libgroupedgemm.so");
+    var section = "## The native library in this package\n\n" +
+        $"| | |\n| --- | --- |\n| version | {version}{(reason == "" ? "" : $" (prerelease: {reason})")} |\n" +
+        $"| CUDA build | {manifest["cuda"]} (nvcc {manifest["nvcc"]}), runtime linked statically |\n" +
+        $"| architectures | {manifest["architectures"]} |\n| backends | {manifest["backends"]} |\n" +
+        $"| sm90 kernels | {manifest["sm90-kernels"]} |\n| minimum NVIDIA driver | {manifest["min-driver"]} |\n" +
+        $"| cuBLAS | {manifest["cublas"]} |\n\n";
+    System.IO.File.WriteAllText($"{staging}/README.md", section + System.IO.File.ReadAllText($"{root}/README.md"));
+    var description = XDocument.Load($"{root}/src/GroupedGemm.Net/GroupedGemm.Net.csproj").Descendants("Description").First().Value;
+    new XDocument(new XElement("Project", new XElement("PropertyGroup",
+        new XElement("Description", description + " " + NativeDescription(manifest)),
+        new XElement("PackageVersion", version)))).Save($"{staging}/package.props");
+
     CleanDirectory(packagesOut);
-    RunOrThrow("dotnet", $"pack src/GroupedGemm.Net/GroupedGemm.Net.csproj -c {configuration} -o \"{packagesOut}\" -p:ContinuousIntegrationBuild=true");
+    RunOrThrow("dotnet", $"pack src/GroupedGemm.Net/GroupedGemm.Net.csproj -c {configuration} -o \"{packagesOut}\" " +
+        $"-p:ContinuousIntegrationBuild=true -p:GgPackageProps=\"{staging}/package.props\" " +
+        $"-p:GgNativeLibrary=\"{staging}/libgroupedgemm.so\" -p:GgPackageReadme=\"{staging}/README.md\"");
+    Information($"package: {packagesOut}/GroupedGemm.Net.{version}.nupkg");
     var exit = Run("bash", $"\"{root}/tests/package/consume.sh\" \"{packagesOut}\"");
     if (exit != 0) Error($"package consumer test failed (exit {exit})");
     else Information("package consumer test passed");
@@ -191,7 +266,7 @@ bool PackAndConsume()
 }
 
 Task("Pack")
-    .Description("NuGet package GroupedGemm.Net (+ symbols) with the native runtime, into artifacts/packages; then a consumer smoke test")
+    .Description("NuGet package GroupedGemm.Net (+ symbols) with the native library --native-lib=PATH (default: the local build), into artifacts/packages; prerelease version unless it is a release library; then a consumer smoke test")
     .IsDependentOn("NativeIfPossible")
     .Does(() =>
     {
@@ -210,9 +285,23 @@ Task("GpuBundle")
         foreach (var project in new[] {
             "tests/GroupedGemm.Net.Tests/GroupedGemm.Net.Tests.csproj",
             "samples/GroupedGemm.MoE/GroupedGemm.MoE.csproj",
+            "samples/GroupedGemm.Interop.Ilgpu/GroupedGemm.Interop.Ilgpu.csproj",
             "bench/GroupedGemm.Bench/GroupedGemm.Bench.csproj" })
         {
             RunOrThrow("dotnet", $"publish {project} -c {configuration} -r linux-x64 --self-contained -p:PublishTrimmed=false -p:DebugType=none -o \"{bundle}\"");
+        }
+        // The release check's consumer: the package (of --native-lib, or the local build) restored into a fresh
+        // project and published self-contained, as a user ships it (scripts/gpu-host.sh release-check runs it).
+        if (FileExists(NativeLibraryToPack()))
+        {
+            if (!PackAndConsume()) throw new Exception("package consumer test failed");
+            RunOrThrow("bash", $"\"{root}/tests/package/publish-consumer.sh\" \"{packagesOut}\" \"{bundle}/consumer\"");
+            // Its runtime files are the bundle's: hard links, so that the archive holds them once.
+            RunOrThrow("bash", $"\"{root}/scripts/hardlink-duplicates.sh\" \"{bundle}/consumer\" \"{bundle}\"");
+        }
+        else
+        {
+            Warning($"no native library to pack ({NativeLibraryToPack()}): the bundle has no release consumer");
         }
         RunOrThrow("tar", $"-C \"{root}\" -cJf \"{root}/.gpu.tar.xz\" .gpu");
         Information($"GPU bundle: {root}/.gpu.tar.xz; on the GPU host, in a checkout: bash scripts/gpu-host.sh all");

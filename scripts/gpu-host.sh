@@ -83,8 +83,8 @@ step_release() {
 step_release_check() {
   # The consumer loads the library inside its package, never one named by GROUPEDGEMM_NATIVE_PATH.
   local rc=0 problems=$out/release-problems.json
-  python3 -c "import sys; sys.path.insert(0, 'bench'); import problems as p; \
-p.save_json(p.make_problem_file(p.select_configs('seed-300M,qwen-moe-like', []), ['uniform'], 1), sys.argv[1])" "$problems"
+  python3 bench/torch_baseline.py --problems-only --problems-out "$problems" --configs seed-300M,qwen-moe-like \
+    --routings uniform
   env -u GROUPEDGEMM_NATIVE_PATH .gpu/consumer/Consumer --problems "$problems" --json "$out/release-consumer.json" \
     2>&1 | tee "$out/release-consumer.log" || rc=1
   # The same forwards through the benchmark, with the library the consumer loaded (the package's).
