@@ -15,9 +15,20 @@ cd "$work"
 echo '<Project />' > Directory.Build.props
 echo '<Project />' > Directory.Build.targets
 echo '<Project><PropertyGroup><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup></Project>' > Directory.Packages.props
+# GroupedGemm.Net from the feed only (a package cache of its own, so no earlier package of the same version can stand in);
+# anything else a self-contained publish needs (the .NET runtime packs) from this machine's own package sources.
+cache=$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: *//p')
 cat > nuget.config <<NUGET
 <configuration>
-  <packageSources><clear /><add key="local" value="$feed" /></packageSources>
+  <packageSources>
+    <add key="local" value="$feed" />
+    <add key="machine-cache" value="$cache" />
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="local"><package pattern="GroupedGemm.Net" /></packageSource>
+    <packageSource key="machine-cache"><package pattern="*" /></packageSource>
+    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+  </packageSourceMapping>
   <config><add key="globalPackagesFolder" value="$work/packages" /></config>
 </configuration>
 NUGET
