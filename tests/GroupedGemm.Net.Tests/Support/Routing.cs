@@ -55,6 +55,11 @@ internal static class Routing
     internal static long[] WithEmptyExperts(Random random, long rows, int experts)
     {
         var counts = new long[experts];
+        if (experts < 2)
+        {
+            counts[0] = rows;  // one expert cannot leave another empty
+            return counts;
+        }
         for (long r = 0; r < rows; r++) counts[(2 * random.Next(experts / 2)) + 1]++;
         return counts;
     }
