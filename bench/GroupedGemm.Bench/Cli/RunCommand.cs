@@ -25,9 +25,10 @@ internal static class RunCommand
         var verify = new Option<bool>("--verify") { Description = "also check one output per form and backend against the CPU reference, on shrunk problems" };
         var device = new Option<int>("--device") { Description = "CUDA device ordinal", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "seed of the random operands", DefaultValueFactory = _ => 1 };
+        var noDense = new Option<bool>("--no-dense") { Description = "time ours alone, without the dense GEMM of equal FLOPs in the loop (the release check compares a user's program with this)" };
         var command = new Command("run", "Time our grouped GEMM (and a dense GEMM of equal FLOPs) on the problems of the problem file.")
         {
-            problems, output, configs, routings, dtype, forms, backends, counts, iters, warmup, verify, device, seed,
+            problems, output, configs, routings, dtype, forms, backends, counts, iters, warmup, verify, device, seed, noDense,
         };
         command.SetAction(parse =>
         {
@@ -41,7 +42,10 @@ internal static class RunCommand
                     Split(parse.GetValue(forms)).Select(CheckForm).ToList(),
                     Split(parse.GetValue(backends)).Select(Names.ParseBackend).ToList(),
                     Split(parse.GetValue(counts)).Select(ParseCounts).ToList(),
-                    parse.GetValue(iters), parse.GetValue(warmup), parse.GetValue(verify), parse.GetValue(device), parse.GetValue(seed));
+                    parse.GetValue(iters), parse.GetValue(warmup), parse.GetValue(verify), parse.GetValue(device), parse.GetValue(seed))
+                {
+                    Dense = !parse.GetValue(noDense),
+                };
                 if (options.Iters < 1 || options.Warmup < 0) throw new ArgumentException("--iters must be at least 1 and --warmup at least 0.");
             }
             catch (ArgumentException e)

@@ -171,7 +171,7 @@ internal sealed class BenchRunner
             cases.Add(onDevice);
         }
 
-        cases.Add(new TimedCase("cuBLAS GEMM (dense, equal FLOPs)", SeriesKinds.Dense, w.RunDense));
+        if (_options.Dense) cases.Add(new TimedCase("cuBLAS GEMM (dense, equal FLOPs)", SeriesKinds.Dense, w.RunDense));
         return cases;
     }
 
