@@ -74,8 +74,10 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     const RunFn run = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), wide_accesses_possible(p));
     if (run == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "%s: no kernel for this call", kBackend);
 
-    // These kernels clear their accumulators, so K == 0 groups need no zero operand.
-    const cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, /*zero_operand_for_empty=*/false);
+    // Empty trans_a experts get a zero operand (K = 1), never a K == 0 group: CUTLASS's multistage prologue clears the
+    // operand masks only while gemm_k_iterations == 0 and re-enables them at the first tile advance, so a K == 0 group
+    // read a k-tile past its A (compute-sanitizer: 16-byte reads 4 KiB past a, all-in-one-expert weight gradient).
+    const cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, /*zero_operand_for_empty=*/true);
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
 

@@ -48,9 +48,9 @@ struct GroupDesc {
 struct GroupRule {
     int64_t k = 0, n = 0;
     bool trans_a = false, trans_b = false, accumulate = false;
-    // trans_a, expert with no rows, !accumulate: the sm90 kernels leave their accumulators uninitialised
-    // when K == 0, so such a group runs K = 1 on a zero A column and zero B row instead (the epilogue then
-    // writes exact zeros). The sm80 kernels clear accumulators and handle K == 0 themselves.
+    // trans_a, expert with no rows, !accumulate: a K == 0 group is unsafe on both CUTLASS backends (the sm90
+    // kernels leave their accumulators uninitialised; the sm80 multistage mainloop reads a k-tile past A), so
+    // such a group runs K = 1 on a zero A column and zero B row instead (the epilogue then writes exact zeros).
     bool zero_operand_for_empty = false;
 };
 
