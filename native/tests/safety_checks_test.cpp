@@ -11,26 +11,15 @@
 #include "core/moe_args.h"
 #include "core/pointer_checks.h"
 #include "core/validate.h"
+#include "fake_pointers.h"
 
 namespace {
 
 int failures = 0;
 
-gg_status fake_query(const void* ptr, const char*, gg::PointerInfo* info) {
-    const auto p = reinterpret_cast<uintptr_t>(ptr);
-    *info = gg::PointerInfo{};
-    if (p >= 0x10000000 && p < 0x20000000) {
-        info->is_device = true;
-        info->device = 0;
-    } else if (p >= 0x20000000 && p < 0x30000000) {
-        info->is_device = true;
-        info->device = 1;
-    }
-    return GG_STATUS_SUCCESS;
-}
-
-void* dev0(uintptr_t offset) { return reinterpret_cast<void*>(0x10000000 + offset); }
-void* dev1(uintptr_t offset) { return reinterpret_cast<void*>(0x20000000 + offset); }
+using gg_test::dev0;
+using gg_test::dev1;
+using gg_test::fake_query;
 
 // Runs `check` (which returns a status) and compares status and message.
 template <class Check>

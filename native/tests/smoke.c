@@ -16,15 +16,7 @@
 
 static int failures = 0;
 
-#define CHECK(cond, ...)                                            \
-    do {                                                            \
-        if (!(cond)) {                                              \
-            ++failures;                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                           \
-            fputc('\n', stderr);                                    \
-        }                                                           \
-    } while (0)
+#include "check.h"
 
 static int contains(const char* text, const char* part) { return text != NULL && strstr(text, part) != NULL; }
 
