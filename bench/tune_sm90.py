@@ -8,7 +8,7 @@ docs/perf-notes.md v6, v8). Every variant's output is checked against torch._gro
 (torch_baseline.check_ours); a wrong one prints '-'. Prints one line per row, ratios to
 torch._grouped_mm, and writes the raw medians as JSON. Not the published benchmark: bench/run_gpu.sh is.
 A release build holds only the kernels Auto chooses, so forced tiles need a tuning build (cmake -DGG_SM90_TUNING=ON,
-or an experiment build's GG_SM90_KERNELS); a forced tile that the library lacks fails with BACKEND_NOT_COMPILED.
+GG_SM90_TUNING=1 for scripts/build-native.sh and scripts/gpu-host.sh native, or an experiment build's GG_SM90_KERNELS); a forced tile that the library lacks fails with BACKEND_NOT_COMPILED.
 
 Usage:
   python3 bench/tune_sm90.py --lib artifacts/native/libgroupedgemm.so --problems-out out/problems.json \

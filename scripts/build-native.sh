@@ -8,7 +8,9 @@
 #   env CUDACXX       nvcc to use (default: first of /usr/local/cuda/bin/nvcc, PATH)
 #   env JOBS          parallel compile jobs (default: all cores)
 #   env GG_SM90_KERNELS  experiment builds only: regular expressions (comma-separated) naming the cutlass-sm90
-#                     kernel files to build, e.g. "bf16_transa_coop256x128"; unset: all (native/CMakeLists.txt)
+#                     kernel files to build, e.g. "bf16_transa_coop256x128"; unset: see GG_SM90_TUNING
+#   env GG_SM90_TUNING   1: every cutlass-sm90 kernel (bench/tune_sm90.py's forced tiles); unset: the release set,
+#                     the kernels Auto can choose (native/cmake/sm90_release_kernels.cmake)
 set -euo pipefail
 archs=${1:?architectures, e.g. "80;90a"}
 out=${2:?output folder}
@@ -32,7 +34,7 @@ fi
 echo "native build: architectures=$archs nvcc=$nvcc (CUDA $release) CUTLASS=${CUTLASS_DIR:-none} -> $out"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc" \
   "${host_args[@]}" "-DGG_CUDA_ARCHITECTURES=$archs" "-DGG_OUTPUT_DIR=$out" "${cutlass_args[@]}" \
-  "-DGG_SM90_KERNELS=${GG_SM90_KERNELS:-}"
+  "-DGG_SM90_KERNELS=${GG_SM90_KERNELS:-}" "-DGG_SM90_TUNING=$([[ "${GG_SM90_TUNING:-0}" == 1 ]] && echo ON || echo OFF)"
 cmake --build "$build" -j "${JOBS:-$(nproc)}"
 test -f "$out/libgroupedgemm.so" || { echo "error: $out/libgroupedgemm.so was not produced" >&2; exit 1; }
 echo "built $out/libgroupedgemm.so"
