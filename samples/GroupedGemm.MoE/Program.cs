@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GroupedGemm;
 using GroupedGemm.MoE;
+using GroupedGemm.MoE.Training;
 
 // The seed's comparison script (test_grouped_gemm_moe.py) for .NET: MoE layers on GroupedGemm.Net, grouped GEMM
 // against padded BMM against a float64 reference.
@@ -34,10 +35,24 @@ var referenceTokens = new Option<int>("--reference-tokens")
     DefaultValueFactory = _ => 128,
 };
 
+var train = new Option<bool>("--train")
+{
+    Description = "Train the layer (float64 CPU layer, small configuration) on a synthetic teacher-MoE regression with AdamW; " +
+                  "exits 1 unless the held-out loss falls (by more than 1.5x from 50 steps on).",
+};
+var steps = new Option<int>("--steps") { Description = "Training steps with --train.", DefaultValueFactory = _ => 300 };
+var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate with --train.", DefaultValueFactory = _ => 3e-3 };
+var logEvery = new Option<int>("--log-every") { Description = "Print the training loss every N steps.", DefaultValueFactory = _ => 10 };
+var auxLoss = new Option<double>("--aux-loss")
+{
+    Description = "Weight of the Switch-style load-balancing loss with --train (0: off).",
+    DefaultValueFactory = _ => 0.01,
+};
+
 var root = new RootCommand("Compare the grouped-GEMM MoE layer with the padded-BMM layer (time, memory, accuracy).")
 {
     batchSize, seqLen, embedDim, hiddenDim, numExperts, topK, numShared, dtype, gated, activation, routing, renormalize,
-    iterations, warmup, seed, referenceTokens,
+    iterations, warmup, seed, referenceTokens, train, steps, learningRate, logEvery, auxLoss,
 };
 
 root.SetAction(parse =>
@@ -64,6 +79,18 @@ root.SetAction(parse =>
     }
 
     string? unavailable = CudaDevice.UnavailableReason;
+    if (parse.GetValue(train))
+    {
+        var training = new TrainingOptions(parse.GetValue(steps), parse.GetValue(learningRate), parse.GetValue(logEvery), parse.GetValue(auxLoss));
+        if (training.Validate() is { } trainingProblem)
+        {
+            Console.Error.WriteLine(trainingProblem);
+            return 2;
+        }
+
+        return TrainingRun.Run(options, training, unavailable);
+    }
+
     return unavailable is null ? GpuComparison.Run(options) : CpuOnlyRun.Run(options, unavailable);
 });
 

@@ -1,0 +1,19 @@
+namespace GroupedGemm.MoE.Training;
+
+/// <summary>Settings of the <c>--train</c> demo.</summary>
+/// <param name="Steps">AdamW steps (one fresh batch each).</param>
+/// <param name="LearningRate">AdamW learning rate.</param>
+/// <param name="LogEvery">Print the loss every this many steps (and at the first and last).</param>
+/// <param name="AuxCoefficient">Weight of the load-balancing loss added to the mean squared error (0: none).</param>
+internal sealed record TrainingOptions(int Steps, double LearningRate, int LogEvery, double AuxCoefficient)
+{
+    /// <summary>Why these settings cannot run, or null when they can.</summary>
+    public string? Validate()
+    {
+        if (Steps < 1) return $"--steps {Steps} must be at least 1.";
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) return $"--lr {LearningRate} must be a positive number.";
+        if (LogEvery < 1) return $"--log-every {LogEvery} must be at least 1.";
+        if (!(AuxCoefficient >= 0) || double.IsInfinity(AuxCoefficient)) return $"--aux-loss {AuxCoefficient} must be a finite number >= 0.";
+        return null;
+    }
+}
