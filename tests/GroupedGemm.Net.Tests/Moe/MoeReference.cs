@@ -1,3 +1,5 @@
+using GroupedGemm.MoE;
+
 namespace GroupedGemm.Tests.Moe;
 
 /// <summary>
@@ -102,7 +104,7 @@ internal static class MoeReference
             for (int c = 0; c < cols; c++)
             {
                 double b = bias is not null && owner[r] < numExperts ? bias[owner[r] * cols + c] : 0;
-                y[r * cols + c] = ReferenceActivation.Apply(activation, x[r * cols + c] + b);
+                y[r * cols + c] = ReferenceMath.Activate(activation, x[r * cols + c] + b);
             }
         }
 
@@ -122,7 +124,7 @@ internal static class MoeReference
             {
                 double g = gateUp[r * 2 * cols + c] + (hasBias ? bias![owner[r] * 2 * cols + c] : 0);
                 double u = gateUp[r * 2 * cols + cols + c] + (hasBias ? bias![owner[r] * 2 * cols + cols + c] : 0);
-                y[r * cols + c] = ReferenceActivation.Apply(activation, g) * u;
+                y[r * cols + c] = ReferenceMath.Activate(activation, g) * u;
             }
         }
 
