@@ -36,22 +36,7 @@ void expect(const char* what, Check&& check, gg_status status, const char* messa
     }
 }
 
-int64_t host_counts[3] = {4, 0, 4};
-
-gg_gmm_args valid_gmm() {
-    gg_gmm_args a{};
-    a.a = dev0(0);
-    a.b = dev0(0x100000);
-    a.c = dev0(0x200000);
-    a.batch_sizes = host_counts;
-    a.m = 8;
-    a.k = 16;
-    a.n = 32;
-    a.num_experts = 3;
-    a.dtype = GG_DTYPE_BFLOAT16;
-    a.counts_location = GG_COUNTS_HOST;
-    return a;
-}
+using gg_test::valid_gmm;
 
 gg_status validate(const gg_gmm_args& args) {
     gg::GmmProblem p;
