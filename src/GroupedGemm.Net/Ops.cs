@@ -57,15 +57,8 @@ public static class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         GmmValidation.ValidateHostCounts(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
-        GroupedGemmContext context = s_pool.Rent(x.Device);
-        try
-        {
-            return context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
-        }
-        finally
-        {
-            s_pool.Return(context);
-        }
+        using ContextPool.Leased lease = s_pool.Lease(x.Device);
+        return lease.Context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
     }
 
     /// <summary>y = gmm(x, w, tokensPerExpert, transB) with device counts (an Int64 tensor of E elements; no host synchronisation).</summary>
@@ -78,15 +71,8 @@ public static class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         GmmValidation.ValidateDeviceCounts(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
-        GroupedGemmContext context = s_pool.Rent(x.Device);
-        try
-        {
-            return context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
-        }
-        finally
-        {
-            s_pool.Return(context);
-        }
+        using ContextPool.Leased lease = s_pool.Lease(x.Device);
+        return lease.Context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
     }
 
     /// <summary>
