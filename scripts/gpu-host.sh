@@ -3,13 +3,16 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
 #   release-check  on a GPU host, with .gpu/consumer (the package consumer published by `dotnet cake --target=GpuBundle
 #                  --native-lib=<release library>`): runs the consumer against the library inside the package, the
 #                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
+#   memcheck       compute-sanitizer memcheck over the whole .NET test suite and gmm_parity.py, split into processes
+#                  that run side by side (a sanitized run is 10-50x slower); prints each part's ERROR SUMMARY
+#                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
@@ -101,6 +104,50 @@ step_release_check() {
   return $rc
 }
 
+step_memcheck() {
+  command -v compute-sanitizer >/dev/null || { echo "memcheck: compute-sanitizer is not on PATH" >&2; return 2; }
+  local lib=${GROUPEDGEMM_NATIVE_PATH} limit=${GG_MEMCHECK_TIMEOUT:-540} rc=0 pids=() names=()
+  local sanitize=(compute-sanitizer --tool memcheck --target-processes all --print-limit 20)
+  # Positive control: a kernel that writes one element past its buffer must be reported, or the zeros below mean
+  # nothing.
+  local control=$root/build/memcheck_control
+  mkdir -p "$root/build"
+  nvcc -O1 -o "$control" native/tests/memcheck_control.cu || return 1
+  "${sanitize[@]}" --log-file "$out/memcheck-control.log" "$control" > "$out/memcheck-control.out" 2>&1
+  local control_summary; control_summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-control.log" | tail -n 1)
+  echo "memcheck control (one write past the end): ${control_summary:-no ERROR SUMMARY}" | tee -a "$out/memcheck.txt"
+  [[ $control_summary =~ SUMMARY:\ [1-9] ]] || { echo "memcheck: the sanitizer missed the control's error" >&2; return 1; }
+  # The suite in parts of similar sanitized length; the last part is everything the others leave out, so that the
+  # parts together are the whole suite.
+  local parts=(
+    "shapes|FullyQualifiedName~GmmShapeTests|FullyQualifiedName~GmmBackendMatrixTests"
+    "large|FullyQualifiedName~LargeTensorTests"
+    "moe|FullyQualifiedName~GroupedGemm.Tests.Moe."
+    "rest|FullyQualifiedName!~GmmShapeTests&FullyQualifiedName!~GmmBackendMatrixTests&FullyQualifiedName!~LargeTensorTests&FullyQualifiedName!~GroupedGemm.Tests.Moe."
+  )
+  for part in "${parts[@]}"; do
+    local name=suite-${part%%|*} filter=${part#*|}
+    timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" .gpu/GroupedGemm.Net.Tests \
+      --filter "$filter" > "$out/memcheck-$name.out" 2>&1 &
+    pids+=($!); names+=("$name")
+  done
+  for shard in 0 1; do
+    local name=parity-$shard-of-2
+    timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" \
+      python3 native/tests/gmm_parity.py --lib "$lib" --shard "$shard/2" > "$out/memcheck-$name.out" 2>&1 &
+    pids+=($!); names+=("$name")
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}"; local status=$? name=${names[$i]}
+    [[ $status -eq 0 ]] || rc=1
+    local summary; summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-$name.log" 2>/dev/null | tail -n 1)
+    local tests; tests=$(grep -hE "total:|failed:|succeeded:|skipped:|parity:" "$out/memcheck-$name.out" 2>/dev/null \
+      | tr -s ' ' | tr '\n' ' ')
+    echo "memcheck $name: exit $status; ${summary:-no ERROR SUMMARY (timed out?)}; $tests" | tee -a "$out/memcheck.txt"
+  done
+  return $rc
+}
+
 step_bench() {
   bash bench/run_gpu.sh --bench-exe .gpu/GroupedGemm.Bench --out "$out" "$@" 2>&1 | tee "$out/bench.log"
   return "${PIPESTATUS[0]}"
@@ -115,6 +162,7 @@ case "$step" in
   bench)  step_bench "$@" ;;
   release) step_release ;;
   release-check) step_release_check ;;
+  memcheck) step_memcheck ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck" >&2; exit 2 ;;
 esac

@@ -67,13 +67,19 @@ def reference(a, b, counts, trans_a, trans_b):
     return out
 
 
-def parity(gg, shapes, failures, sm90_tiles=()):
+def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1)):
     gen = torch.Generator().manual_seed(torch.seed() % (2**31))
     rows = 0
+    unit = -1
     for (m, k, n, e, routing) in shapes:
         counts = counts_for(m, e, routing, gen)
         for dtype in (torch.bfloat16, torch.float16, torch.float32):
             for form in ("fwd", "trans_b", "trans_a"):
+                # --shard I/N: this process checks every N-th (shape, dtype, form), so that slow runs (under
+                # compute-sanitizer) split over processes; together the shards check exactly the unsharded set.
+                unit += 1
+                if unit % shard[1] != shard[0]:
+                    continue
                 trans_a, trans_b = form == "trans_a", form == "trans_b"
                 a = torch.randn(m, k, device="cuda").to(dtype)
                 if trans_a:
@@ -127,7 +133,11 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lib", default="artifacts/native/libgroupedgemm.so")
     p.add_argument("--sm90-tiles", default="", help="comma list of GG_SM90_TILE names to check one by one as well")
+    p.add_argument("--shard", default="0/1", help="I/N: check only every N-th (shape, dtype, form) starting at I")
     o = p.parse_args()
+    shard = tuple(int(x) for x in o.shard.split("/"))
+    if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
+        p.error(f"--shard must be I/N with 0 <= I < N, got {o.shard}")
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
@@ -137,7 +147,7 @@ def main():
               (2048, 64, 64, 1025, "zipf"), (777, 64, 64, 33, "uniform"), (2048, 512, 1024, 64, "zipf"),
               # one expert far above the mean (weight gradients: one long reduction among short ones)
               (3000, 128, 256, 8, "one"), (6000, 64, 136, 16, "zipf")]
-    rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t])
+    rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
     print(f"parity: {rows} checks, {len(failures)} failures")
     for f in failures[:60]:
         print("  FAIL", f)
