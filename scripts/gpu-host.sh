@@ -3,7 +3,7 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
@@ -13,6 +13,8 @@
 #   memcheck       compute-sanitizer memcheck over the whole .NET test suite and gmm_parity.py, split into processes
 #                  that run side by side (a sanitized run is 10-50x slower); prints each part's ERROR SUMMARY
 #                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540)
+#   moe-train      the MoE sample's --train run (plain and gated), exported and repeated in PyTorch
+#                  (bench/moe_training/train_torch.py): the two loss curves must agree
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
@@ -148,6 +150,16 @@ step_memcheck() {
   return $rc
 }
 
+step_moe_train() {
+  local rc=0
+  for gated in "" "--gated"; do
+    local dir=$out/moe-train${gated:+-gated}
+    .gpu/GroupedGemm.MoE --train --steps 100 --log-every 25 $gated --export "$dir" 2>&1 | tee -a "$out/moe-train.log" || rc=1
+    python3 bench/moe_training/train_torch.py "$dir" 2>&1 | tee -a "$out/moe-train.log" || rc=1
+  done
+  return $rc
+}
+
 step_bench() {
   bash bench/run_gpu.sh --bench-exe .gpu/GroupedGemm.Bench --out "$out" "$@" 2>&1 | tee "$out/bench.log"
   return "${PIPESTATUS[0]}"
@@ -163,6 +175,7 @@ case "$step" in
   release) step_release ;;
   release-check) step_release_check ;;
   memcheck) step_memcheck ;;
+  moe-train) step_moe_train ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train" >&2; exit 2 ;;
 esac

@@ -49,10 +49,16 @@ var auxLoss = new Option<double>("--aux-loss")
     DefaultValueFactory = _ => 0.01,
 };
 
+var export = new Option<string?>("--export")
+{
+    Description = "With --train: write the initial parameters, the first 100 batches and the losses to this folder, for " +
+                  "bench/moe_training/train_torch.py (the same training in PyTorch).",
+};
+
 var root = new RootCommand("Compare the grouped-GEMM MoE layer with the padded-BMM layer (time, memory, accuracy).")
 {
     batchSize, seqLen, embedDim, hiddenDim, numExperts, topK, numShared, dtype, gated, activation, routing, renormalize,
-    iterations, warmup, seed, referenceTokens, train, steps, learningRate, logEvery, auxLoss,
+    iterations, warmup, seed, referenceTokens, train, steps, learningRate, logEvery, auxLoss, export,
 };
 
 root.SetAction(parse =>
@@ -81,7 +87,8 @@ root.SetAction(parse =>
     string? unavailable = CudaDevice.UnavailableReason;
     if (parse.GetValue(train))
     {
-        var training = new TrainingOptions(parse.GetValue(steps), parse.GetValue(learningRate), parse.GetValue(logEvery), parse.GetValue(auxLoss));
+        var training = new TrainingOptions(parse.GetValue(steps), parse.GetValue(learningRate), parse.GetValue(logEvery), parse.GetValue(auxLoss),
+            parse.GetValue(export));
         if (training.Validate() is { } trainingProblem)
         {
             Console.Error.WriteLine(trainingProblem);

@@ -5,7 +5,8 @@ namespace GroupedGemm.MoE.Training;
 /// <param name="LearningRate">AdamW learning rate.</param>
 /// <param name="LogEvery">Print the loss every this many steps (and at the first and last).</param>
 /// <param name="AuxCoefficient">Weight of the load-balancing loss added to the mean squared error (0: none).</param>
-internal sealed record TrainingOptions(int Steps, double LearningRate, int LogEvery, double AuxCoefficient)
+/// <param name="ExportDirectory">Where to export the run for the PyTorch comparison (<see cref="TrainingExport"/>), or null.</param>
+internal sealed record TrainingOptions(int Steps, double LearningRate, int LogEvery, double AuxCoefficient, string? ExportDirectory = null)
 {
     /// <summary>Why these settings cannot run, or null when they can.</summary>
     public string? Validate()

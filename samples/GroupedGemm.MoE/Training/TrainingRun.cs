@@ -44,20 +44,29 @@ internal static class TrainingRun
             $"AdamW lr {optimizer.LearningRate}, β1 {optimizer.Beta1}, β2 {optimizer.Beta2}, ε {optimizer.Epsilon}, weight decay {optimizer.WeightDecay}; " +
             $"{training.Steps} steps of {o.Tokens} fresh tokens."));
 
+        using TrainingExport? export = training.ExportDirectory is null
+            ? null
+            : new TrainingExport(training.ExportDirectory, config, o.Tokens, training, optimizer);
+        export?.AddParameters("student", student.Parameters);
+        export?.AddParameters("teacher", teacher.Parameters);
+
         var data = new Random(unchecked(o.Seed + 2));
         (double[] evalX, double[] evalTarget) = Batch(teacher, data, o.Tokens);
         double evalBefore = MeanSquaredError(student.Forward(evalX, o.Tokens).Output, evalTarget, null);
+        export?.AddEvaluationBatch(evalX, o.Tokens, config.EmbedDim);
 
         var watch = Stopwatch.StartNew();
         double first = double.NaN, last = double.NaN;
         for (int step = 1; step <= training.Steps; step++)
         {
             (double[] x, double[] target) = Batch(teacher, data, o.Tokens);
+            export?.AddBatch(step, x, o.Tokens, config.EmbedDim);
             MoeForwardState state = student.Forward(x, o.Tokens);
             var dOutput = new double[state.Output.Length];
             double mse = MeanSquaredError(state.Output, target, dOutput);
             (MoeParameters grads, _) = student.Backward(state, dOutput, training.AuxCoefficient);
             optimizer.Step(grads.Tensors());
+            export?.AddLoss(step, mse, state.AuxLoss);
             if (step == 1) first = mse;
             last = mse;
             if (step == 1 || step % training.LogEvery == 0 || step == training.Steps)
@@ -69,6 +78,7 @@ internal static class TrainingRun
 
         watch.Stop();
         double evalAfter = MeanSquaredError(student.Forward(evalX, o.Tokens).Output, evalTarget, null);
+        export?.Finish(evalBefore, evalAfter);
         double ratio = evalBefore / evalAfter;
         double needed = training.Steps >= FactorFromSteps ? RequiredFactor : 1;
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
