@@ -181,17 +181,10 @@ public sealed unsafe class DeviceTensor : IDisposable
                 nameof(values));
         }
 
-        DeviceTensor tensor = Allocate(device, dtype, actualShape);
-        try
-        {
-            tensor.CopyFrom(values);
-            return tensor;
-        }
-        catch
-        {
-            tensor.Dispose();
-            throw;
-        }
+        using var outputs = new PendingOutputs();
+        DeviceTensor tensor = outputs.Allocate(device, dtype, actualShape);
+        tensor.CopyFrom(values);
+        return outputs.HandOver(tensor);
     }
 
     /// <summary>Copies a host array to a new tensor on the current device; the element type follows <typeparamref name="T"/>.</summary>

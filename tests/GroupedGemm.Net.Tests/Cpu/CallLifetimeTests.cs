@@ -15,13 +15,7 @@ public class CallLifetimeTests
 {
     private sealed class StopBeforeNativeCall : Exception;
 
-    private static long s_next = 0x6000_0000_0000;
-
-    private static (DeviceTensor Tensor, NativeHandle Memory) OwnedFake(params long[] shape)
-    {
-        var memory = new NativeHandle((nint)Interlocked.Add(ref s_next, 1L << 32), NativeHandleKind.None, device: -1);
-        return (DeviceTensor.Adopt(memory, DType.Float32, shape), memory);
-    }
+    private static (DeviceTensor Tensor, NativeHandle Memory) OwnedFake(params long[] shape) => FakeTensors.Owned(DType.Float32, shape);
 
     [TearDown]
     public void ClearHook() => CallLease.t_afterTensorTaken = null;
