@@ -294,13 +294,6 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
     public void Zero(CudaStream? stream = null) => Fill(0, stream);
 
-    /// <summary>
-    /// Fills the tensor with 0xFF bytes: NaN for the float types, -1 for the integer types. Tests poison outputs
-    /// before a call so that an element the call forgot to write cannot pass for a correct one.
-    /// </summary>
-    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
-    public void Poison(CudaStream? stream = null) => Fill(0xFF, stream);
-
     /// <summary>A view of the same memory with another shape of the same element count.</summary>
     /// <param name="shape">The new extents; at most one may be -1, meaning "whatever makes the count match".</param>
     /// <returns>A non-owning view, valid while this tensor is.</returns>
