@@ -107,10 +107,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
-        using var outputs = new PendingOutputs();
-        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA: true));
-        Run(a, b, c, batchSizes, dims, true, false, false, options);
-        return outputs.HandOver(c);
+        return RunIntoNew(a, b, batchSizes, dims, true, false, options);
     }
 
     /// <summary>
@@ -159,10 +156,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     internal DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB, GmmOptions? options, GmmNames names)
     {
         GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, false, transB, Device, names);
-        using var outputs = new PendingOutputs();
-        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA: false));
-        Run(a, b, c, batchSizes, dims, false, transB, false, options);
-        return outputs.HandOver(c);
+        return RunIntoNew(a, b, batchSizes, dims, false, transB, options);
     }
 
     private static void ValidateGradient(DeviceTensor? dy, GmmDims dims)
@@ -184,6 +178,16 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         using var lease = new CallLease();
         GgGmmArgs args = BuildArgs(lease, a, b, c, counts, dims, transA, transB, accumulate, options);
         NativeStatus.Check(NativeMethods.gg_gmm(lease.Handle(_handle, this), &args));
+    }
+
+    /// <summary>Runs a validated call into a new output of the call's shape, freed if the call fails.</summary>
+    private DeviceTensor RunIntoNew(DeviceTensor a, DeviceTensor b, BatchSizes counts, GmmDims dims, bool transA, bool transB,
+        GmmOptions? options)
+    {
+        using var outputs = new PendingOutputs();
+        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA));
+        Run(a, b, c, counts, dims, transA, transB, false, options);
+        return outputs.HandOver(c);
     }
 
     /// <summary>The native arguments; every pointer, the counts and the stream are taken through <paramref name="lease"/>.</summary>
