@@ -181,17 +181,10 @@ public sealed unsafe class DeviceTensor : IDisposable
                 nameof(values));
         }
 
-        DeviceTensor tensor = Allocate(device, dtype, actualShape);
-        try
-        {
-            tensor.CopyFrom(values);
-            return tensor;
-        }
-        catch
-        {
-            tensor.Dispose();
-            throw;
-        }
+        using var outputs = new PendingOutputs();
+        DeviceTensor tensor = outputs.Allocate(device, dtype, actualShape);
+        tensor.CopyFrom(values);
+        return outputs.HandOver(tensor);
     }
 
     /// <summary>Copies a host array to a new tensor on the current device; the element type follows <typeparamref name="T"/>.</summary>
@@ -300,13 +293,6 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// <summary>Sets every element to zero.</summary>
     /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
     public void Zero(CudaStream? stream = null) => Fill(0, stream);
-
-    /// <summary>
-    /// Fills the tensor with 0xFF bytes: NaN for the float types, -1 for the integer types. Tests poison outputs
-    /// before a call so that an element the call forgot to write cannot pass for a correct one.
-    /// </summary>
-    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
-    public void Poison(CudaStream? stream = null) => Fill(0xFF, stream);
 
     /// <summary>A view of the same memory with another shape of the same element count.</summary>
     /// <param name="shape">The new extents; at most one may be -1, meaning "whatever makes the count match".</param>

@@ -15,13 +15,7 @@ public class CallLifetimeTests
 {
     private sealed class StopBeforeNativeCall : Exception;
 
-    private static long s_next = 0x6000_0000_0000;
-
-    private static (DeviceTensor Tensor, NativeHandle Memory) OwnedFake(params long[] shape)
-    {
-        var memory = new NativeHandle((nint)Interlocked.Add(ref s_next, 1L << 32), NativeHandleKind.None, device: -1);
-        return (DeviceTensor.Adopt(memory, DType.Float32, shape), memory);
-    }
+    private static (DeviceTensor Tensor, NativeHandle Memory) OwnedFake(params long[] shape) => FakeTensors.Owned(DType.Float32, shape);
 
     [TearDown]
     public void ClearHook() => CallLease.t_afterTensorTaken = null;
@@ -111,5 +105,46 @@ public class CallLifetimeTests
         tensor.Dispose();
         Assert.That(memory.IsReleased, Is.True);
         recorder.Dispose();
+    }
+
+    [Test]
+    public void Moe_kernel_input_disposed_on_another_thread_is_freed_only_after_the_launch()
+    {
+        (DeviceTensor source, NativeHandle memory) = OwnedFake(4, 8);
+        DeviceTensor destination = FakeTensors.Make(DType.Float16, 32);
+        Func<bool?> releasedDuringCall = DisposeFromAnotherThreadWhenTaken(source, memory);
+
+        Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.Convert(source, destination));
+
+        Assert.That(releasedDuringCall(), Is.False, "the kernel would read freed memory");
+        Assert.That(memory.IsReleased, Is.True);
+    }
+
+    [Test]
+    public void Captured_moe_kernel_holds_its_tensors_until_the_graph_releases_them()
+    {
+        (DeviceTensor source, NativeHandle sourceMemory) = OwnedFake(16);
+        (DeviceTensor destination, NativeHandle destinationMemory) = OwnedFake(16);
+        // Stop at the last tensor taken, before the device is entered: no native code runs.
+        CallLease.t_afterTensorTaken = taken =>
+        {
+            if (ReferenceEquals(taken, destination)) throw new StopBeforeNativeCall();
+        };
+        CaptureRecorder recorder = CaptureRecorder.Begin();
+        try
+        {
+            Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.Convert(source, destination));
+        }
+        finally
+        {
+            recorder.Detach();
+        }
+
+        source.Dispose();
+        destination.Dispose();
+        Assert.That(recorder.Count, Is.EqualTo(2));
+        Assert.That(sourceMemory.IsReleased || destinationMemory.IsReleased, Is.False, "a replay of the kernel uses both");
+        recorder.Dispose();
+        Assert.That(sourceMemory.IsReleased && destinationMemory.IsReleased, Is.True);
     }
 }
