@@ -44,9 +44,7 @@ gg_status cublas_grouped_supports(const Context&, const GmmProblem& p) {
     }
     GG_TRY(check_int32_extents(p, "cuBLAS grouped"));
     // The device pointer arrays are uploaded from host memory that is gone when a captured graph replays.
-    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    GG_CUDA_CHECK(cudaStreamIsCapturing(p.stream, &capture));
-    if (capture != cudaStreamCaptureStatusNone) {
+    if (p.capturing) {
         return fail(GG_STATUS_NOT_SUPPORTED,
                     "cuBLAS grouped cannot be captured in a CUDA graph (its pointer arrays are uploaded per call); "
                     "use cublas-loop or a CUTLASS backend while capturing");
@@ -102,7 +100,7 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
 
     void* device_pointers = nullptr;
     const size_t bytes = pointers.size() * sizeof(void*);
-    GG_TRY(workspace_acquire(*ctx.workspace, bytes, p.stream, &device_pointers));
+    GG_TRY(workspace_acquire(*ctx.workspace, bytes, p, &device_pointers));
     // From pageable memory: the copy is staged before cudaMemcpyAsync returns, so `pointers` may die after it.
     GG_CUDA_CHECK(cudaMemcpyAsync(device_pointers, pointers.data(), bytes, cudaMemcpyHostToDevice, p.stream));
     const void* const* a_array = static_cast<const void* const*>(device_pointers);
