@@ -133,16 +133,13 @@ struct Context {
     int32_t* device_check_flag = nullptr;
 };
 
-// Every backend provides a pair: `supports` returns SUCCESS or the reason (NOT_SUPPORTED with a message,
-// BACKEND_NOT_COMPILED); `run` assumes supports() said yes.
-gg_status cublas_loop_supports(const Context&, const GmmProblem&);
-gg_status cublas_loop_run(Context&, const GmmProblem&);
-gg_status cublas_grouped_supports(const Context&, const GmmProblem&);
-gg_status cublas_grouped_run(Context&, const GmmProblem&);
-gg_status cutlass_sm80_supports(const Context&, const GmmProblem&);
-gg_status cutlass_sm80_run(Context&, const GmmProblem&);
-gg_status cutlass_sm90_supports(const Context&, const GmmProblem&);
-gg_status cutlass_sm90_run(Context&, const GmmProblem&);
+// Every backend provides a pair, declared by GG_BACKEND_ENTRY_POINTS(prefix) next to its entry in
+// core/backend_table.cpp: `prefix_supports` returns SUCCESS or the reason (NOT_SUPPORTED with a message);
+// `prefix_run` assumes supports() said yes. The dispatcher has checked that the backend is compiled in and that the
+// device meets its entry's rule before either is called.
+#define GG_BACKEND_ENTRY_POINTS(prefix)                                 \
+    gg_status prefix##_supports(const Context&, const GmmProblem&); \
+    gg_status prefix##_run(Context&, const GmmProblem&)
 
 // ---- shared helpers the kernels backends use ------------------------------
 // The part of c a call with zero work must still write (k == 0 forward: c = 0 unless accumulate;

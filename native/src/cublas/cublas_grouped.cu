@@ -117,19 +117,6 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
     return GG_STATUS_SUCCESS;
 }
 
-#else  // CUBLAS_VERSION < 120500
-
-gg_status cublas_grouped_supports(const Context&, const GmmProblem&) {
-    return fail(GG_STATUS_BACKEND_NOT_COMPILED,
-                "cublas-grouped is not compiled in: cublasGemmGroupedBatchedEx needs CUDA >= 12.5 (this library was "
-                "built with cuBLAS %d.%d)",
-                CUBLAS_VERSION / 10000, (CUBLAS_VERSION / 100) % 100);
-}
-
-gg_status cublas_grouped_run(Context&, const GmmProblem&) {
-    return fail(GG_STATUS_BACKEND_NOT_COMPILED, "cublas-grouped is not compiled in (CUDA < 12.5)");
-}
-
-#endif
+#endif  // CUBLAS_VERSION >= 120500: without it the backend is not compiled in (core/backend_table.cpp)
 
 }  // namespace gg
