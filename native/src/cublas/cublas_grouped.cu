@@ -6,6 +6,7 @@
 // fp32 scalars: A/B/C all CUDA_R_16BF, all CUDA_R_16F, or all CUDA_R_32F (our three dtypes).
 #include <vector>
 
+#include "core/backend_table.h"
 #include "core/handle.h"
 #include "cublas/cublas_common.h"
 #include "cublas/cublas_library.h"
@@ -30,7 +31,7 @@ bool aligned_for_cublas(const void* base, int64_t row_elements, size_t es) {
 }  // namespace
 
 gg_status cublas_grouped_supports(const Context&, const GmmProblem& p) {
-    GG_TRY(cublas_require("cublas-grouped"));
+    GG_TRY(cublas_require(backend_name(GG_BACKEND_CUBLAS_GROUPED)));
     if (!cublas_has_grouped_batched()) {
         return fail(GG_STATUS_NOT_SUPPORTED, "cublas-grouped: the cuBLAS loaded at run time has no "
                     "cublasGemmGroupedBatchedEx (it needs cuBLAS >= 12.5)");
@@ -108,7 +109,7 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
     void* const* c_array = const_cast<void* const*>(reinterpret_cast<const void* const*>(a_array + 2 * count));
 
     cublasHandle_t blas = nullptr;
-    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, "cublas-grouped", &blas));
+    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, backend_name(GG_BACKEND_CUBLAS_GROUPED), &blas));
     const cudaDataType_t type = cuda_data_type(p.dtype);
     GG_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(blas, op_a.data(), op_b.data(), m.data(), n.data(), k.data(),
                                                alpha.data(), a_array, type, lda.data(), b_array, type, ldb.data(),
