@@ -4,8 +4,6 @@
 // else a new backend touches.
 #include "core/backend_table.h"
 
-#include <cstring>
-
 #include "gg_build_config.h"
 
 #define GG_TABLE_STR2(x) #x
