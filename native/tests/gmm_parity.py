@@ -19,7 +19,7 @@ import torch
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from groupedgemm_ctypes import BACKENDS, GroupedGemm  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
+from groupedgemm_ctypes import GroupedGemm  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
 
 # ||out - ref|| / ||ref|| bounds: fp32 with fp32 accumulation; fp16 / bf16 outputs rounded once.
 BOUNDS = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.5e-2}
@@ -95,7 +95,7 @@ def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1)):
                     c0 = torch.randn(c.shape, device="cuda").to(dtype) if accumulate else None
                     want = ref + c0.double() if accumulate else ref
                     # cutlass-sm90 once as Auto's tile choice leaves it, then once per forced tile.
-                    runs = [(backend, {}) for backend in BACKENDS]
+                    runs = [(backend, {}) for backend in gg.backends]
                     runs += [("cutlass-sm90", {"GG_SM90_TILE": t}) for t in sm90_tiles
                              if t != CONTIGUOUS or contiguous_eligible(e, trans_a, accumulate)]
                     for backend, env in runs:

@@ -76,9 +76,13 @@ struct Workspace {
     size_t graph_left = 0;            // bytes left after graph_cursor
 };
 
-// Returns a device buffer of at least `bytes` (256-byte aligned) for one call on `stream`. Not capturing: the shared
-// block, grown first if needed (which frees the previous block after synchronising the device). Capturing: a slice
-// of graph memory owned by the handle until it is destroyed (allocated in relaxed capture mode when needed).
+struct GmmProblem;
+// Returns a device buffer of at least `bytes` (256-byte aligned) for one call. Not capturing (problem.capturing): the
+// shared block, grown first if needed (which frees the previous block after synchronising the device). Capturing: a
+// slice of graph memory owned by the handle until it is destroyed (allocated in relaxed capture mode when needed).
+gg_status workspace_acquire(Workspace& ws, size_t bytes, const GmmProblem& problem, void** out);
+// The same for a caller that only has the stream: asks the stream whether it is being captured. Prefer the overload
+// above, which uses the answer the API layer got once for the whole call.
 gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out);
 
 // ---- the device a handle belongs to ---------------------------------------
@@ -115,6 +119,9 @@ struct GmmProblem {
     bool trans_b = false;
     bool accumulate = false;
     cudaStream_t stream = nullptr;
+    // The stream is being captured into a graph: asked once per call by the API layer (core/capture.h), after
+    // validation; backends read it here instead of asking the stream again.
+    bool capturing = false;
 };
 
 struct Context {
@@ -126,16 +133,13 @@ struct Context {
     int32_t* device_check_flag = nullptr;
 };
 
-// Every backend provides a pair: `supports` returns SUCCESS or the reason (NOT_SUPPORTED with a message,
-// BACKEND_NOT_COMPILED); `run` assumes supports() said yes.
-gg_status cublas_loop_supports(const Context&, const GmmProblem&);
-gg_status cublas_loop_run(Context&, const GmmProblem&);
-gg_status cublas_grouped_supports(const Context&, const GmmProblem&);
-gg_status cublas_grouped_run(Context&, const GmmProblem&);
-gg_status cutlass_sm80_supports(const Context&, const GmmProblem&);
-gg_status cutlass_sm80_run(Context&, const GmmProblem&);
-gg_status cutlass_sm90_supports(const Context&, const GmmProblem&);
-gg_status cutlass_sm90_run(Context&, const GmmProblem&);
+// Every backend provides a pair, declared by GG_BACKEND_ENTRY_POINTS(prefix) next to its entry in
+// core/backend_table.cpp: `prefix_supports` returns SUCCESS or the reason (NOT_SUPPORTED with a message);
+// `prefix_run` assumes supports() said yes. The dispatcher has checked that the backend is compiled in and that the
+// device meets its entry's rule before either is called.
+#define GG_BACKEND_ENTRY_POINTS(prefix)                                 \
+    gg_status prefix##_supports(const Context&, const GmmProblem&); \
+    gg_status prefix##_run(Context&, const GmmProblem&)
 
 // ---- shared helpers the kernels backends use ------------------------------
 // The part of c a call with zero work must still write (k == 0 forward: c = 0 unless accumulate;
