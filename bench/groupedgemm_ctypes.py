@@ -54,6 +54,28 @@ class GroupedGemmError(RuntimeError):
         self.status = status
 
 
+def build_manifest(path: str) -> dict:
+    """The build manifest embedded in the library file (native/src/api/build_manifest.cpp), read from the file without
+    loading it: {"version": ..., "backends": ..., "sm90-kernels": "release" | "experiment" | "tuning" | "none", ...};
+    empty when the file has none."""
+    import re
+
+    with open(path, "rb") as f:
+        found = re.search(rb"groupedgemm-build:([^\0]*?);end", f.read())
+    if not found:
+        return {}
+    return dict(field.split("=", 1) for field in found.group(1).decode().split(";") if "=" in field)
+
+
+def require_tuning_knobs(path: str, what: str) -> None:
+    """Raises unless the library reads the cutlass-sm90 tuning knobs (GG_SM90_TILE, ...): a release build ignores them,
+    so forced variants would silently run Auto's choice."""
+    kernels = build_manifest(path).get("sm90-kernels")
+    if kernels == "release":
+        raise SystemExit(f"{what} forces cutlass-sm90 tuning knobs, which a release build ({path}) does not read: "
+                         "build with GG_SM90_TUNING=1 (or an experiment build's GG_SM90_KERNELS)")
+
+
 def load(path: str):
     """Loads the library and declares the signatures used here."""
     lib = C.CDLL(path)

@@ -18,7 +18,8 @@
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
-#   env GG_SM90_TUNING   native step, 1: every cutlass-sm90 kernel, for bench/tune_sm90.py (default: the release set)
+#   env GG_SM90_TUNING   native step, 1: every cutlass-sm90 kernel and the tuning knobs, for bench/tune_sm90.py
+#                        (default: the release set, no knobs)
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

@@ -5,7 +5,7 @@ Calls gg_gmm through ctypes on torch tensors' device pointers and compares every
 form x counts location x accumulate with a float64 reference computed by torch on the same (rounded)
 inputs (accumulate: c starts random and must come back as c + a.b); --sm90-tiles also checks each named
 cutlass-sm90 configuration, forced through GG_SM90_TILE (store-only epilogue without accumulate, source
-epilogue with it).
+epilogue with it): a tuning or experiment build only, since a release build reads no tuning knobs.
 Timing is not here: bench/ is the benchmark, bench/tune_sm90.py the tuning aid.
 
 usage: python3 native/tests/gmm_parity.py [--lib artifacts/native/libgroupedgemm.so] [--sm90-tiles a,b,...]
@@ -19,7 +19,7 @@ import torch
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from groupedgemm_ctypes import GroupedGemm  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
+from groupedgemm_ctypes import GroupedGemm, require_tuning_knobs  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
 
 # ||out - ref|| / ||ref|| bounds: fp32 with fp32 accumulation; fp16 / bf16 outputs rounded once.
 BOUNDS = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.5e-2}
@@ -138,6 +138,8 @@ def main():
     shard = tuple(int(x) for x in o.shard.split("/"))
     if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
         p.error(f"--shard must be I/N with 0 <= I < N, got {o.shard}")
+    if o.sm90_tiles:
+        require_tuning_knobs(o.lib, "--sm90-tiles")
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []

@@ -167,6 +167,9 @@ size_t workspace_bytes_for_experts(int64_t num_experts);
 //    GG_STATUS_INVALID_COUNTS if they were bad.
 // Device counts without check_counts: backends clamp them (block_scan_counts, backends/counts_scan.cuh) and must
 // zero c[e] of experts left empty (trans_a, unless accumulate) themselves.
+// Before a backend's `supports` is asked, the dispatcher has checked the device's compute capability against the
+// backend's kernels (cutlass-sm80: 8.0 or newer; cutlass-sm90: 9.0 only). So backends repeat none of these checks
+// (debug assertions at most), and need no try/catch: every entry point runs in core/api_guard.h's frame.
 gg_status zero_empty_experts_host(const GmmProblem& problem);
 
 }  // namespace gg

@@ -14,20 +14,12 @@
 #include "cutlass/gemm/kernel/default_gemm_grouped.h"
 #include "cutlass/gemm/kernel/gemm_grouped.h"
 
+#include "cutlass_common/cutlass_element.cuh"
 #include "cutlass_sm80/sm80_kernels.h"
 
 namespace gg::cutlass_sm80 {
 
-template <gg_dtype DType>
-struct CutlassElement;
-template <>
-struct CutlassElement<GG_DTYPE_BFLOAT16> {
-    using type = cutlass::bfloat16_t;
-};
-template <>
-struct CutlassElement<GG_DTYPE_FLOAT16> {
-    using type = cutlass::half_t;
-};
+using cutlass_grouped::CutlassElement;
 
 // One kernel configuration: element type, operand layouts (from the gmm form) and access width.
 template <gg_dtype DType, Operands Ops, int Alignment>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "backends/counts_scan.cuh"
-#include "cutlass_sm80/group_arrays.cuh"
+#include "cutlass_common/group_arrays.cuh"
 
 namespace gg::cutlass_grouped {
 

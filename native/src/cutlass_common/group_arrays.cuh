@@ -9,8 +9,9 @@
 //   device counts -> scan_counts_and_fill_group_arrays (one block: scan, then fill)           -> kernel
 //
 // This header holds the types, the gmm semantics per group (describe_group) and the checks both backends
-// share; group_arrays_fill.cuh builds the arrays. Header-only on purpose: the sm90 TUs are compiled under
-// other conditions than the sm80 ones, so neither folder links against the other.
+// share; group_arrays_fill.cuh builds the arrays. Header-only on purpose, in a folder of its own that neither backend
+// owns: the sm90 TUs are compiled under other conditions than the sm80 ones, so neither folder links against the
+// other. Calls without work never reach here: the dispatcher handles them (core/internal.h).
 #pragma once
 
 #include <cstddef>
@@ -133,6 +134,8 @@ struct GroupedLaunch {
     // cutlass-sm90 only: each group's tiles are walked in bands this many tile units wide (group_tile_order.cuh);
     // 0: no bands.
     int32_t tile_band = 0;
+    // cutlass-sm90 only: walk each group's tiles along N first instead of M (tile_choice.h: raster_along_n).
+    bool raster_along_n = false;
 };
 
 // Host-side part of a call, computed before the workspace is acquired (the kernel choice may depend on it).
@@ -226,29 +229,6 @@ inline gg_status cutlass_failure(const char* backend, const char* what, const ch
 
 inline bool aligned(const void* ptr, size_t bytes) {
     return reinterpret_cast<uintptr_t>(ptr) % bytes == 0;
-}
-
-// Calls with nothing to multiply. Sets *done when the call is complete (zero-filled where needed).
-inline gg_status handle_empty_products(const GmmProblem& p, bool* done) {
-    *done = true;
-    const size_t es = dtype_size(p.dtype);
-    if (p.n == 0) return GG_STATUS_SUCCESS;  // c has no elements in any form
-    if (!p.trans_a) {
-        if (p.m == 0) return GG_STATUS_SUCCESS;
-        if (p.k == 0) {
-            return p.accumulate ? GG_STATUS_SUCCESS
-                                : zero_fill(p.c, static_cast<size_t>(p.m) * static_cast<size_t>(p.n) * es, p.stream);
-        }
-    } else {
-        if (p.k == 0) return GG_STATUS_SUCCESS;
-        if (p.m == 0) {
-            return p.accumulate ? GG_STATUS_SUCCESS
-                                : zero_fill(p.c, static_cast<size_t>(p.num_experts) * static_cast<size_t>(p.k) *
-                                                     static_cast<size_t>(p.n) * es, p.stream);
-        }
-    }
-    *done = false;
-    return GG_STATUS_SUCCESS;
 }
 
 }  // namespace gg::cutlass_grouped
