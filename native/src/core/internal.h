@@ -81,9 +81,6 @@ struct GmmProblem;
 // shared block, grown first if needed (which frees the previous block after synchronising the device). Capturing: a
 // slice of graph memory owned by the handle until it is destroyed (allocated in relaxed capture mode when needed).
 gg_status workspace_acquire(Workspace& ws, size_t bytes, const GmmProblem& problem, void** out);
-// The same for a caller that only has the stream: asks the stream whether it is being captured. Prefer the overload
-// above, which uses the answer the API layer got once for the whole call.
-gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out);
 
 // ---- the device a handle belongs to ---------------------------------------
 struct DeviceInfo {

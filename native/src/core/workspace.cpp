@@ -134,10 +134,4 @@ gg_status workspace_acquire(Workspace& ws, size_t bytes, const GmmProblem& probl
     return acquire(ws, bytes, problem.capturing, out);
 }
 
-gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out) {
-    bool capturing = false;
-    GG_TRY(stream_capturing(stream, &capturing));
-    return acquire(ws, bytes, capturing, out);
-}
-
 }  // namespace gg

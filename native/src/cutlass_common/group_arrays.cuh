@@ -207,9 +207,7 @@ inline gg_status check_int_sizes(const GmmProblem& p, const char* backend) {
 // Host counts cannot be uploaded inside a stream capture (a pageable copy cannot be captured).
 inline gg_status check_capture(const GmmProblem& p, const char* backend) {
     if (p.counts_on_device) return GG_STATUS_SUCCESS;
-    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
-    GG_CUDA_CHECK(cudaStreamIsCapturing(p.stream, &status));
-    if (status != cudaStreamCaptureStatusNone) {
+    if (p.capturing) {  // asked once for the whole call by the API layer
         return fail(GG_STATUS_NOT_SUPPORTED, "%s: host batch sizes cannot be used while the stream is being captured "
                     "(pass device batch sizes)", backend);
     }

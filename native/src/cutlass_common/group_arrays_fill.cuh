@@ -174,7 +174,7 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     const size_t zero_bytes = zero_operand_bytes(p, rule);
     const WorkspacePlan plan(p.num_experts, zero_bytes, kernel_workspace_bytes);
     void* block = nullptr;
-    GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p.stream, &block));
+    GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p, &block));
     char* base = static_cast<char*>(block);
 
     out = GroupArrays{};

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cassert>
 
+#include "core/backend_table.h"
 #include "cutlass_common/group_arrays_fill.cuh"
 #include "cutlass_sm80/sm80_kernels.h"
 
@@ -11,7 +12,8 @@ namespace {
 
 using cutlass_grouped::GroupedLaunch;
 using cutlass_grouped::Operands;
-constexpr const char* kBackend = "cutlass-sm80";
+// The backend's name for messages, from the backend table.
+const char* const kBackend = gg::backend_name(GG_BACKEND_CUTLASS_SM80);
 
 // Does nothing. It is compiled for the same architectures as the GEMM kernels, so if the device cannot
 // load it, it cannot load them either, and supports() can say so instead of run() failing.

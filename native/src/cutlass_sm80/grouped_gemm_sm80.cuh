@@ -14,6 +14,7 @@
 #include "cutlass/gemm/kernel/default_gemm_grouped.h"
 #include "cutlass/gemm/kernel/gemm_grouped.h"
 
+#include "core/backend_table.h"
 #include "cutlass_common/cutlass_element.cuh"
 #include "cutlass_sm80/sm80_kernels.h"
 
@@ -135,7 +136,7 @@ gg_status run_grouped(const GroupedLaunch& launch) {
         arr.lda, arr.ldb, arr.ldc, arr.ldc,
         /*host_problem_sizes=*/nullptr);
 
-    constexpr const char* kBackend = "cutlass-sm80";
+    const char* const kBackend = gg::backend_name(GG_BACKEND_CUTLASS_SM80);
     cutlass::Status status = Gemm::can_implement(args);
     if (status != cutlass::Status::kSuccess) {
         return cutlass_grouped::cutlass_failure(kBackend, "GemmGrouped::can_implement", cutlassGetStatusString(status));

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <type_traits>
 
+#include "core/backend_table.h"
 #include "cutlass_common/group_arrays_fill.cuh"
 #include "cutlass_sm90/contiguous_gemm.h"
 #include "cutlass_sm90/sm90_kernels.h"
@@ -29,7 +30,8 @@ using cutlass_grouped::Operands;
 using cutlass_sm90::Sm90Epilogue;
 using cutlass_sm90::Sm90Knobs;
 using cutlass_sm90::Sm90Tile;
-constexpr const char* kBackend = "cutlass-sm90";
+// The backend's name for messages, from the backend table.
+const char* const kBackend = gg::backend_name(GG_BACKEND_CUTLASS_SM90);
 
 struct KernelEntry {
     gg_status (*workspace_bytes)(int32_t groups, int device, int sm_count, size_t* bytes);

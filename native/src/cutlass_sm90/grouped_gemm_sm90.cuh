@@ -22,6 +22,7 @@
 #include "cutlass/half.h"
 #include "cutlass/kernel_hardware_info.h"
 
+#include "core/backend_table.h"
 #include "cutlass_common/cutlass_element.cuh"
 #include "cutlass_sm90/group_tile_order.cuh"
 #include "cutlass_sm90/sm90_kernels.h"
@@ -235,7 +236,7 @@ template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
 gg_status GroupedKernel<DType, Ops, Tile, Epi>::run(const GroupedLaunch& launch) {
     using Config = GroupedGemmConfig<DType, Ops, Tile, Epi>;
     using Gemm = typename Config::Gemm;
-    constexpr const char* kBackend = "cutlass-sm90";
+    const char* const kBackend = gg::backend_name(GG_BACKEND_CUTLASS_SM90);
 
     if (!array_layouts_match<Config>()) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90: CUTLASS stride or shape types do not have the byte layout "
