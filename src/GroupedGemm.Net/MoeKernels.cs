@@ -21,7 +21,7 @@ namespace GroupedGemm;
 /// <see cref="DType.Float32"/>, <see cref="DType.Float16"/> or <see cref="DType.BFloat16"/>; math is fp32.
 /// </para>
 /// </remarks>
-public static unsafe class MoeKernels
+public static unsafe partial class MoeKernels
 {
     /// <summary>
     /// Router probabilities: softmax over each row of <paramref name="logits"/>, then the <c>topK</c> largest
