@@ -31,7 +31,7 @@ combine_backward_kernel(const T* __restrict__ dy, const T* expert_out, int64_t e
             const bool routed = r >= 0 && r < expert_rows;  // warp-uniform: every lane reads the same slot
             float dot = 0.0f;
             if (routed) {
-                const float w = weights[slot];
+                const float w = d_expert_out != nullptr ? weights[slot] : 0.0f;  // weights may be NULL without it
                 const int64_t row = static_cast<int64_t>(r) * cols;
                 for (int64_t p = lane; p < packs; p += 32) {
                     float gv[N];
