@@ -42,16 +42,10 @@ activation_backward_kernel(const T* x, const T* __restrict__ bias, const int64_t
 template <typename T, int N, gg_activation A>
 gg_status launch(const void* x, const void* bias, const int64_t* counts, int64_t rows_per_expert, int64_t rows,
                  int64_t cols, int64_t num_experts, const void* dy, void* dx, cudaStream_t s) {
-    RowShape shape;
-    GG_TRY(row_shape(rows, cols / N, &shape));
-    const size_t smem = counts != nullptr ? sizeof(int64_t) * static_cast<size_t>(num_experts) : 0;
-    auto kernel = activation_backward_kernel<T, N, A>;
-    GG_TRY(allow_dynamic_smem(kernel, smem, "gg_moe_activation_backward (counts prefix of num_experts)"));
-    kernel<<<shape.grid, shape.block, smem, s>>>(static_cast<const T*>(x), static_cast<const T*>(bias), counts,
-                                                 rows_per_expert, rows, cols, num_experts, static_cast<const T*>(dy),
-                                                 static_cast<T*>(dx));
-    GG_CUDA_CHECK(cudaGetLastError());
-    return GG_STATUS_SUCCESS;
+    return launch_expert_rows(activation_backward_kernel<T, N, A>,
+                              "gg_moe_activation_backward (counts prefix of num_experts)", rows, cols / N, counts,
+                              num_experts, s, static_cast<const T*>(x), static_cast<const T*>(bias), counts,
+                              rows_per_expert, rows, cols, num_experts, static_cast<const T*>(dy), static_cast<T*>(dx));
 }
 
 }  // namespace

@@ -106,11 +106,9 @@ extern "C" GG_API gg_status gg_moe_aux_loss(const void* logits, const int64_t* c
             using T = typename decltype(tag)::type;
             const T* x = static_cast<const T*>(logits);
             if (d_logits != nullptr) {
-                int64_t cap = 0;
-                GG_TRY(max_resident_blocks(&cap));
-                int64_t blocks = (tokens + kWarpsPerBlock - 1) / kWarpsPerBlock;
-                if (blocks > cap) blocks = cap;
-                aux_loss_grad_kernel<T><<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, 0, s>>>(
+                unsigned blocks = 0;
+                GG_TRY(item_blocks(tokens, kWarpsPerBlock, &blocks));
+                aux_loss_grad_kernel<T><<<blocks, kWarpsPerBlock * 32, 0, s>>>(
                     x, counts, tokens, experts_i, inv_slots, scale, accumulate, static_cast<T*>(d_logits));
                 GG_CUDA_CHECK(cudaGetLastError());
             }

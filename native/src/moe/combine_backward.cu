@@ -6,9 +6,8 @@
 // d_expert_out at the same pack, so d_expert_out may be expert_out itself (the gradient overwrites the activation
 // it no longer needs). A dropped slot (slot_rows < 0 or not below expert_rows) gets d_weights 0 and writes no row.
 // The residual's gradient is dy itself: nothing to compute.
-#include "core/moe_args.h"
 #include "core/pointer_checks.h"
-#include "moe/moe_common.cuh"
+#include "moe/moe_validation.cuh"
 
 namespace gg::moe {
 namespace {
@@ -67,13 +66,7 @@ extern "C" GG_API gg_status gg_moe_combine_backward(const void* dy, const void* 
     using namespace gg::moe;
     constexpr const char* fn = "gg_moe_combine_backward";
     return gg::api_call(fn, [&]() -> gg_status {
-        if (!is_float_dtype(dtype))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", fn,
-                            dtype_name(dtype), static_cast<int>(dtype));
-        if (cols < 0)
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: cols = %lld must be >= 0", fn, static_cast<long long>(cols));
-        GG_TRY(gg::validate_slot_map(fn, tokens, top_k));
-        GG_TRY(gg::validate_source_rows(fn, "expert_rows", expert_rows, cols));
+        GG_TRY(validate_slot_gradient(fn, dtype, cols, tokens, top_k, "expert_rows", expert_rows));
         if (tokens == 0 || (d_expert_out == nullptr && d_weights == nullptr)) return GG_STATUS_SUCCESS;
         if (dy == nullptr || slot_rows == nullptr || (d_expert_out != nullptr && weights == nullptr) ||
             (d_weights != nullptr && expert_out == nullptr && expert_rows > 0))
@@ -101,17 +94,15 @@ extern "C" GG_API gg_status gg_moe_combine_backward(const void* dy, const void* 
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;
             const bool vec = can_vectorize<T>(cols, dy, expert_out, d_expert_out);
-            int64_t cap = 0;
-            GG_TRY(max_resident_blocks(&cap));
-            int64_t blocks = (tokens + kWarps - 1) / kWarps;
-            if (blocks > cap) blocks = cap;
+            unsigned blocks = 0;
+            GG_TRY(item_blocks(tokens, kWarps, &blocks));
             const dim3 block(32, kWarps, 1);
             if (vec)
-                combine_backward_kernel<T, kVec<T>><<<static_cast<unsigned>(blocks), block, 0, s>>>(
+                combine_backward_kernel<T, kVec<T>><<<blocks, block, 0, s>>>(
                     static_cast<const T*>(dy), static_cast<const T*>(expert_out), expert_rows, slot_rows, weights,
                     tokens, top_k, cols, static_cast<T*>(d_expert_out), d_weights);
             else
-                combine_backward_kernel<T, 1><<<static_cast<unsigned>(blocks), block, 0, s>>>(
+                combine_backward_kernel<T, 1><<<blocks, block, 0, s>>>(
                     static_cast<const T*>(dy), static_cast<const T*>(expert_out), expert_rows, slot_rows, weights,
                     tokens, top_k, cols, static_cast<T*>(d_expert_out), d_weights);
             GG_CUDA_CHECK(cudaGetLastError());

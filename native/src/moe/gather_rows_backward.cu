@@ -3,9 +3,8 @@
 // Deterministic: each token's row is summed by one thread row over its k slots in slot order, in fp32, with no
 // atomics. A dropped slot (slot_rows < 0 or not below dst_rows) adds nothing. d_src is read and written by the same
 // thread, element by element, and must not overlap d_dst or slot_rows.
-#include "core/moe_args.h"
 #include "core/pointer_checks.h"
-#include "moe/moe_common.cuh"
+#include "moe/moe_validation.cuh"
 
 namespace gg::moe {
 namespace {
@@ -49,13 +48,7 @@ extern "C" GG_API gg_status gg_moe_gather_rows_backward(const void* d_dst, int64
     using namespace gg::moe;
     constexpr const char* fn = "gg_moe_gather_rows_backward";
     return gg::api_call(fn, [&]() -> gg_status {
-        if (!is_float_dtype(dtype))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", fn,
-                            dtype_name(dtype), static_cast<int>(dtype));
-        if (cols < 0)
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: cols = %lld must be >= 0", fn, static_cast<long long>(cols));
-        GG_TRY(gg::validate_slot_map(fn, tokens, top_k));
-        GG_TRY(gg::validate_source_rows(fn, "dst_rows", dst_rows, cols));
+        GG_TRY(validate_slot_gradient(fn, dtype, cols, tokens, top_k, "dst_rows", dst_rows));
         if (tokens == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if ((d_dst == nullptr && dst_rows > 0) || slot_rows == nullptr || d_src == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: d_dst (%p), slot_rows (%p) and d_src (%p) must not be NULL",

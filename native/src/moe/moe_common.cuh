@@ -150,6 +150,17 @@ inline gg_status flat_blocks(int64_t items, unsigned* blocks) {
     return GG_STATUS_SUCCESS;
 }
 
+// Grid for kernels that give each block `per_block` items (tokens, one per warp), capped like flat_blocks.
+inline gg_status item_blocks(int64_t items, int64_t per_block, unsigned* blocks) {
+    int64_t cap = 0;
+    GG_TRY(max_resident_blocks(&cap));
+    int64_t b = (items + per_block - 1) / per_block;
+    if (b > cap) b = cap;
+    if (b < 1) b = 1;
+    *blocks = static_cast<unsigned>(b);
+    return GG_STATUS_SUCCESS;
+}
+
 // Lets `kernel` use `bytes` of dynamic shared memory, opting in above the 48 KiB default where the device
 // allows it; NOT_SUPPORTED (naming `what`) where it cannot.
 template <typename Kernel>

@@ -82,14 +82,12 @@ extern "C" GG_API gg_status gg_moe_topk_softmax_backward(const void* logits, con
         GG_TRY(gg::check_current_device_operands(fn, {logits_op, weights_op, experts_op, dw_op, out_op}));
         for (const gg::Operand* in : {&logits_op, &weights_op, &experts_op, &dw_op})
             GG_TRY(gg::check_no_overlap(fn, out_op, *in));
-        int64_t cap = 0;
-        GG_TRY(max_resident_blocks(&cap));
-        int64_t blocks = (tokens + kWarpsPerBlock - 1) / kWarpsPerBlock;
-        if (blocks > cap) blocks = cap;
+        unsigned blocks = 0;
+        GG_TRY(item_blocks(tokens, kWarpsPerBlock, &blocks));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;
-            topk_softmax_backward_kernel<T><<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, 0, s>>>(
+            topk_softmax_backward_kernel<T><<<blocks, kWarpsPerBlock * 32, 0, s>>>(
                 static_cast<const T*>(logits), weights, experts, d_weights, tokens, static_cast<int>(num_experts), top_k,
                 renormalize, static_cast<T*>(d_logits));
             GG_CUDA_CHECK(cudaGetLastError());
