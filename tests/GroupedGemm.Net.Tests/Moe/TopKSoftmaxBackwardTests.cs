@@ -52,10 +52,29 @@ internal sealed class TopKSoftmaxBackwardTests
         Random random = MoeTestData.NewRandom();
         const int tokens = 40, experts = 33, topK = 4;
         (DeviceTensor logits, double[] ls) = MoeTestData.Upload(MoeTestData.Uniform(random, tokens * experts, 2), DType.Float32, tokens, experts);
-        (double[] w, int[] chosen) = MoeReference.TopKSoftmax(ls, tokens, experts, topK, renormalize);
-        for (int t = 0; t < tokens; t += 3) chosen[t * topK + 1] = t % 2 == 0 ? -1 : experts; // dropped after routing
+        (double[] w, int[] original) = MoeReference.TopKSoftmax(ls, tokens, experts, topK, renormalize);
+        int[] chosen = (int[])original.Clone();
+        var dropped = new List<int>();
+        for (int t = 0; t < tokens; t += 3)
+        {
+            chosen[t * topK + 1] = t % 2 == 0 ? -1 : experts; // dropped after routing: the kernel no longer knows its expert
+            dropped.Add(t * topK + 1);
+        }
+
         float[] w32 = w.Select(v => (float)v).ToArray();
         float[] dw32 = MoeTestData.Uniform(random, tokens * topK).Select(v => (float)v).ToArray();
+        // What the kernel computes: the gradient in which a dropped slot's weight feeds nothing (its dw is 0) and, with
+        // renormalisation, its expert's logit (unknown to the kernel) gets nothing. Without renormalisation every logit
+        // still gets p_i · (g_i − c), the dropped expert's included.
+        double[] dwRef = dw32.Select(v => (double)v).ToArray();
+        foreach (int slot in dropped) dwRef[slot] = 0;
+        double[] expected = MoeBackwardReference.TopKSoftmaxBackward(ls, original, w32.Select(v => (double)v).ToArray(), dwRef,
+            tokens, experts, topK, renormalize);
+        if (renormalize)
+        {
+            foreach (int slot in dropped) expected[slot / topK * experts + original[slot]] = 0;
+        }
+
         using (logits)
         using (DeviceTensor weights = DeviceTensor.FromArray(w32, tokens, topK))
         using (DeviceTensor ids = DeviceTensor.FromArray(chosen, tokens, topK))
@@ -63,8 +82,6 @@ internal sealed class TopKSoftmaxBackwardTests
         using (DeviceTensor dLogits = MoeTestData.Poisoned(DType.Float32, tokens, experts))
         {
             MoeKernels.TopKSoftmaxBackward(logits, weights, ids, dw, renormalize, dLogits);
-            double[] expected = MoeBackwardReference.TopKSoftmaxBackward(ls, chosen, w32.Select(v => (double)v).ToArray(),
-                dw32.Select(v => (double)v).ToArray(), tokens, experts, topK, renormalize);
             MoeTestData.AssertClose(MoeTestData.Download(dLogits), expected, 1e-5, $"dropped slots (renormalize {renormalize})");
         }
     }
