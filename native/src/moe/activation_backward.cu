@@ -24,14 +24,8 @@ activation_backward_kernel(const T* x, const T* __restrict__ bias, const int64_t
         for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) {
             const int64_t at = r * cols + p * N;
             float v[N], g[N];
-            load_floats<T, N>(x + at, v);
+            load_biased<T, N>(x + at, b != nullptr ? b + p * N : nullptr, v);
             load_floats<T, N>(dy + at, g);
-            if (b != nullptr) {
-                float bv[N];
-                load_floats<T, N>(b + p * N, bv);
-#pragma unroll
-                for (int k = 0; k < N; ++k) v[k] += bv[k];
-            }
 #pragma unroll
             for (int k = 0; k < N; ++k) g[k] *= activate_grad<A>(v[k]);
             store_floats<T, N>(dx + at, g);

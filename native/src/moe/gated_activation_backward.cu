@@ -30,19 +30,9 @@ gated_activation_backward_kernel(const T* gate_up, const T* __restrict__ bias, c
         const T* g_row = dy + r * cols;
         for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) {
             float g[N], u[N], d[N], dg[N], du[N];
-            load_floats<T, N>(gate + p * N, g);
-            load_floats<T, N>(up + p * N, u);
+            load_biased<T, N>(gate + p * N, b != nullptr ? b + p * N : nullptr, g);
+            load_biased<T, N>(up + p * N, b != nullptr ? b + cols + p * N : nullptr, u);
             load_floats<T, N>(g_row + p * N, d);
-            if (b != nullptr) {
-                float bg[N], bu[N];
-                load_floats<T, N>(b + p * N, bg);
-                load_floats<T, N>(b + cols + p * N, bu);
-#pragma unroll
-                for (int k = 0; k < N; ++k) {
-                    g[k] += bg[k];
-                    u[k] += bu[k];
-                }
-            }
 #pragma unroll
             for (int k = 0; k < N; ++k) {
                 dg[k] = d[k] * u[k] * activate_grad<A>(g[k]);

@@ -35,6 +35,17 @@ __device__ __forceinline__ float activate_grad(float x) {
     }
 }
 
+// v = the N elements at `src` plus, when `bias` is not NULL, the N at `bias`: an epilogue's input x + bias[expert].
+template <typename T, int N>
+__device__ __forceinline__ void load_biased(const T* src, const T* bias, float (&v)[N]) {
+    load_floats<T, N>(src, v);
+    if (bias == nullptr) return;
+    float b[N];
+    load_floats<T, N>(bias, b);
+#pragma unroll
+    for (int k = 0; k < N; ++k) v[k] += b[k];
+}
+
 inline bool is_valid_activation(gg_activation a) {
     return a == GG_ACTIVATION_NONE || a == GG_ACTIVATION_RELU || a == GG_ACTIVATION_GELU || a == GG_ACTIVATION_SILU;
 }
