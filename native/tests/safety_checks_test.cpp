@@ -140,6 +140,30 @@ void pad_and_gather_sizes_are_checked() {
            GG_STATUS_SUCCESS, nullptr);
 }
 
+void backward_slot_maps_and_router_sizes_are_checked() {
+    expect("backward: negative tokens", [] { return gg::validate_slot_map("gg_moe_combine_backward", -1, 2); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine_backward: tokens = -1 must be >= 0");
+    expect("backward: top_k 0", [] { return gg::validate_slot_map("gg_moe_gather_rows_backward", 4, 0); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows_backward: top_k = 0 must be >= 1");
+    expect("backward: slots past int32",
+           [] { return gg::validate_slot_map("gg_moe_combine_backward", int64_t(1) << 30, 4); },
+           GG_STATUS_INVALID_ARGUMENT, "tokens = 1073741824 times top_k = 4 exceeds the int32 slot range");
+    expect("backward: slot map passes", [] { return gg::validate_slot_map("gg_moe_combine_backward", 1024, 8); },
+           GG_STATUS_SUCCESS, nullptr);
+    expect("router: num_experts 0",
+           [] { return gg::validate_router_sizes("gg_moe_topk_softmax_backward", 4, 0, 1); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_topk_softmax_backward: num_experts = 0 must be in [1, 2147483647]");
+    expect("router: top_k above num_experts", [] { return gg::validate_router_sizes("gg_moe_aux_loss", 4, 3, 4); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_aux_loss: top_k = 4 must be in [1, num_experts = 3]");
+    expect("router: negative tokens", [] { return gg::validate_router_sizes("gg_moe_aux_loss", -2, 3, 1); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_aux_loss: tokens = -2 must be >= 0");
+    expect("router: tokens * num_experts overflows",
+           [] { return gg::validate_router_sizes("gg_moe_aux_loss", int64_t(1) << 40, int64_t(1) << 30, 1); },
+           GG_STATUS_INVALID_ARGUMENT, "times num_experts = 1073741824 overflows");
+    expect("router: sizes pass", [] { return gg::validate_router_sizes("gg_moe_aux_loss", 2048, 80, 8); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
 void host_counts_are_read_once() {
     // The backends must see the values that were validated, even if the caller's array changes afterwards.
     int64_t counts[3] = {4, 0, 4};
@@ -172,6 +196,7 @@ int main() {
     reserve_is_bounded_by_device_memory();
     pad_and_gather_sizes_are_checked();
     host_counts_are_read_once();
+    backward_slot_maps_and_router_sizes_are_checked();
     if (failures != 0) {
         std::fprintf(stderr, "%d safety check(s) failed\n", failures);
         return 1;

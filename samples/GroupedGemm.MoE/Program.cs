@@ -37,9 +37,16 @@ var referenceTokens = new Option<int>("--reference-tokens")
 
 var train = new Option<bool>("--train")
 {
-    Description = "Train the layer (float64 CPU layer, small configuration) on a synthetic teacher-MoE regression with AdamW; " +
+    Description = "Train the layer (small configuration; float64 CPU layer, or float32 on the GPU with --device gpu) on a synthetic " +
+                  "teacher-MoE regression with AdamW; " +
                   "exits 1 unless the held-out loss falls (by more than 1.5x from 50 steps on).",
 };
+var device = new Option<string>("--device")
+{
+    Description = "With --train: cpu trains the float64 CPU layer; gpu runs each step's forward and backward on the GPU (float32).",
+    DefaultValueFactory = _ => "cpu",
+};
+device.AcceptOnlyFromAmong("cpu", "gpu");
 var steps = new Option<int>("--steps") { Description = "Training steps with --train.", DefaultValueFactory = _ => 300 };
 var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate with --train.", DefaultValueFactory = _ => 3e-3 };
 var logEvery = new Option<int>("--log-every") { Description = "Print the training loss every N steps.", DefaultValueFactory = _ => 10 };
@@ -58,7 +65,7 @@ var export = new Option<string?>("--export")
 var root = new RootCommand("Compare the grouped-GEMM MoE layer with the padded-BMM layer (time, memory, accuracy).")
 {
     batchSize, seqLen, embedDim, hiddenDim, numExperts, topK, numShared, dtype, gated, activation, routing, renormalize,
-    iterations, warmup, seed, referenceTokens, train, steps, learningRate, logEvery, auxLoss, export,
+    iterations, warmup, seed, referenceTokens, train, device, steps, learningRate, logEvery, auxLoss, export,
 };
 
 root.SetAction(parse =>
@@ -95,7 +102,7 @@ root.SetAction(parse =>
             return 2;
         }
 
-        return TrainingRun.Run(options, training, unavailable);
+        return TrainingRun.Run(options, training, unavailable, onGpu: parse.GetValue(device) == "gpu");
     }
 
     return unavailable is null ? GpuComparison.Run(options) : CpuOnlyRun.Run(options, unavailable);

@@ -7,8 +7,9 @@ namespace GroupedGemm.MoE.Training;
 /// <summary>
 /// The <c>--train</c> demo: a student MoE layer (the sample's layer from <c>--seed</c>, on the small CPU configuration)
 /// learns a fixed random teacher MoE of the same shape (drawn from another seed) by mean squared error on fresh
-/// uniform [-1, 1) batches, with AdamW and the optional load-balancing loss. It runs the float64 CPU layer: the GPU
-/// backward is not implemented yet, so with a GPU it says so and still trains on the CPU rather than pretend.
+/// uniform [-1, 1) batches, with AdamW and the optional load-balancing loss. By default it runs the float64 CPU layer;
+/// with <c>--device gpu</c> each step's forward and backward run on the GPU in float32 (<see cref="GpuMoeLayer"/>), while
+/// AdamW still updates the float64 host copy from the downloaded gradients (a first step, not the benchmark's path).
 /// </summary>
 internal static class TrainingRun
 {
@@ -19,12 +20,22 @@ internal static class TrainingRun
     public const int FactorFromSteps = 50;
 
     /// <summary>Trains and reports; returns 0 when the held-out loss fell as required, 1 otherwise.</summary>
-    public static int Run(MoeOptions requested, TrainingOptions training, string? gpuUnavailableReason)
+    public static int Run(MoeOptions requested, TrainingOptions training, string? gpuUnavailableReason, bool onGpu)
     {
-        if (gpuUnavailableReason is null)
+        if (onGpu && gpuUnavailableReason is not null)
         {
-            AnsiConsole.MarkupLine("[yellow]A GPU is present, but the GPU training path (the MoE backward kernels) is not implemented yet: " +
-                                   "training the float64 CPU layer instead.[/]");
+            AnsiConsole.MarkupLine("[red]--device gpu: no usable GPU.[/]");
+            AnsiConsole.WriteLine(gpuUnavailableReason);
+            return 2;
+        }
+
+        if (onGpu)
+        {
+            AnsiConsole.MarkupLine("[yellow]Training on the GPU (float32 forward and backward; AdamW on the host over downloaded gradients).[/]");
+        }
+        else if (gpuUnavailableReason is null)
+        {
+            AnsiConsole.MarkupLine("[yellow]Training the float64 CPU layer (--device gpu trains on the GPU).[/]");
         }
         else
         {
@@ -55,24 +66,26 @@ internal static class TrainingRun
         double evalBefore = MeanSquaredError(student.Forward(evalX, o.Tokens).Output, evalTarget, null);
         export?.AddEvaluationBatch(evalX, o.Tokens, config.EmbedDim);
 
+        using GroupedGemmContext? context = onGpu ? new GroupedGemmContext(0) : null;
+        using GpuMoeLayer? gpu = context is null ? null : new GpuMoeLayer(context, student.Parameters);
         var watch = Stopwatch.StartNew();
         double first = double.NaN, last = double.NaN;
         for (int step = 1; step <= training.Steps; step++)
         {
             (double[] x, double[] target) = Batch(teacher, data, o.Tokens);
             export?.AddBatch(step, x, o.Tokens, config.EmbedDim);
-            MoeForwardState state = student.Forward(x, o.Tokens);
-            var dOutput = new double[state.Output.Length];
-            double mse = MeanSquaredError(state.Output, target, dOutput);
-            (MoeParameters grads, _) = student.Backward(state, dOutput, training.AuxCoefficient);
+            (double mse, double aux, MoeParameters grads) = gpu is null
+                ? CpuStep(student, x, target, o.Tokens, training.AuxCoefficient)
+                : GpuStep(gpu, x, target, o.Tokens, training.AuxCoefficient);
             optimizer.Step(grads.Tensors());
-            export?.AddLoss(step, mse, state.AuxLoss);
+            gpu?.Load(student.Parameters);
+            export?.AddLoss(step, mse, aux);
             if (step == 1) first = mse;
             last = mse;
             if (step == 1 || step % training.LogEvery == 0 || step == training.Steps)
             {
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {step,5}  mse {mse:E4}  aux {state.AuxLoss:F4}"));
+                    $"step {step,5}  mse {mse:E4}  aux {aux:F4}"));
             }
         }
 
@@ -94,6 +107,29 @@ internal static class TrainingRun
             $"[red]The held-out loss fell by {ratio:F2}×, not more than the required {needed}× " +
             $"({RequiredFactor}× from {FactorFromSteps} steps on).[/]"));
         return 1;
+    }
+
+    /// <summary>One float64 CPU step: the batch's MSE, the load-balancing loss and the gradients.</summary>
+    private static (double Mse, double Aux, MoeParameters Gradients) CpuStep(ReferenceMoe student, double[] x, double[] target,
+        int tokens, double auxCoefficient)
+    {
+        MoeForwardState state = student.Forward(x, tokens);
+        var dOutput = new double[state.Output.Length];
+        double mse = MeanSquaredError(state.Output, target, dOutput);
+        (MoeParameters grads, _) = student.Backward(state, dOutput, auxCoefficient);
+        return (mse, state.AuxLoss, grads);
+    }
+
+    /// <summary>One GPU step (forward and backward on the device, the MSE and its gradient on the host).</summary>
+    private static (double Mse, double Aux, MoeParameters Gradients) GpuStep(GpuMoeLayer layer, double[] x, double[] target,
+        int tokens, double auxCoefficient)
+    {
+        using GpuMoeStep step = layer.Forward(x, tokens);
+        double[] output = DeviceScratch.Download(step.Output);
+        var dOutput = new double[output.Length];
+        double mse = MeanSquaredError(output, target, dOutput);
+        (MoeParameters grads, _) = step.Backward(dOutput, auxCoefficient);
+        return (mse, step.AuxLoss, grads);
     }
 
     /// <summary>A fresh batch x [T, D] uniform in [-1, 1) and the teacher's output on it.</summary>
