@@ -19,7 +19,7 @@ internal sealed class DeviceScratch : IDisposable
     public DeviceTensor New(DType dtype, params long[] shape)
     {
         DeviceTensor tensor = Own(DeviceTensor.Allocate(dtype, shape));
-        tensor.Poison();
+        tensor.Fill(0xFF);
         return tensor;
     }
 
