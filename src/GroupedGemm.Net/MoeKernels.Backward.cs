@@ -34,7 +34,7 @@ public static unsafe partial class MoeKernels
     public static void CombineBackward(DeviceTensor outputGradient, DeviceTensor? expertOutput, DeviceTensor slotRows,
         DeviceTensor? weights, DeviceTensor? expertOutputGradient, DeviceTensor? weightsGradient, CudaStream? stream = null)
     {
-        BackwardChecks.Float(outputGradient, nameof(outputGradient), rank: 2);
+        RequireFloat(outputGradient, 2, nameof(outputGradient));
         if (expertOutputGradient is null && weightsGradient is null)
             throw new ArgumentException("expertOutputGradient and weightsGradient are both null: nothing to compute.", nameof(expertOutputGradient));
         if (expertOutputGradient is not null && weights is null)
@@ -44,7 +44,7 @@ public static unsafe partial class MoeKernels
         DType dtype = outputGradient.DType;
         long tokens = outputGradient.Shape[0], cols = outputGradient.Shape[1];
         DeviceTensor routing = (weights ?? weightsGradient)!;
-        BackwardChecks.Type(routing, DType.Float32, weights is not null ? nameof(weights) : nameof(weightsGradient), rank: 2);
+        RequireDType(routing, DType.Float32, 2, weights is not null ? nameof(weights) : nameof(weightsGradient));
         long topK = routing.Shape[1];
         BackwardChecks.TopK(topK, routing, weights is not null ? nameof(weights) : nameof(weightsGradient));
         BackwardChecks.Shape(weights, DType.Float32, nameof(weights), tokens, topK);
@@ -53,15 +53,14 @@ public static unsafe partial class MoeKernels
         BackwardChecks.Shape(expertOutput, dtype, nameof(expertOutput), tokens * topK, cols);
         BackwardChecks.Shape(expertOutputGradient, dtype, nameof(expertOutputGradient), tokens * topK, cols);
 
-        int device = BackwardChecks.SameDevice((outputGradient, nameof(outputGradient)), (expertOutput, nameof(expertOutput)),
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (outputGradient, nameof(outputGradient)), (expertOutput, nameof(expertOutput)),
             (slotRows, nameof(slotRows)), (weights, nameof(weights)), (expertOutputGradient, nameof(expertOutputGradient)),
             (weightsGradient, nameof(weightsGradient)));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_combine_backward((void*)outputGradient.Pointer, BackwardChecks.Ptr(expertOutput),
-            tokens * topK, (int*)slotRows.Pointer, (float*)BackwardChecks.Ptr(weights), tokens, (int)topK, cols,
-            BackwardChecks.Ptr(expertOutputGradient), (float*)BackwardChecks.Ptr(weightsGradient), (GgDType)dtype,
-            BackwardChecks.Stream(stream)));
-        BackwardChecks.KeepAlive(outputGradient, expertOutput, slotRows, weights, expertOutputGradient, weightsGradient, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_combine_backward((void*)lease.Pointer(outputGradient), (void*)lease.Pointer(expertOutput),
+            tokens * topK, (int*)lease.Pointer(slotRows), (float*)lease.Pointer(weights), tokens, (int)topK, cols,
+            (void*)lease.Pointer(expertOutputGradient), (float*)lease.Pointer(weightsGradient), (GgDType)dtype,
+            (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -80,22 +79,21 @@ public static unsafe partial class MoeKernels
     public static void GatherRowsBackward(DeviceTensor rowsGradient, DeviceTensor slotRows, int topK,
         DeviceTensor sourceGradient, bool accumulate = false, CudaStream? stream = null)
     {
-        BackwardChecks.Float(rowsGradient, nameof(rowsGradient), rank: 2);
+        RequireFloat(rowsGradient, 2, nameof(rowsGradient));
         DType dtype = rowsGradient.DType;
         long cols = rowsGradient.Shape[1];
-        BackwardChecks.Type(sourceGradient, dtype, nameof(sourceGradient), rank: 2);
+        RequireDType(sourceGradient, dtype, 2, nameof(sourceGradient));
         long tokens = sourceGradient.Shape[0];
         if (topK < 1) throw new ArgumentOutOfRangeException(nameof(topK), topK, "topK must be at least 1.");
         BackwardChecks.Shape(sourceGradient, dtype, nameof(sourceGradient), tokens, cols);
         BackwardChecks.Elements(slotRows, DType.Int32, tokens * topK, nameof(slotRows));
 
-        int device = BackwardChecks.SameDevice((rowsGradient, nameof(rowsGradient)), (slotRows, nameof(slotRows)),
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (rowsGradient, nameof(rowsGradient)), (slotRows, nameof(slotRows)),
             (sourceGradient, nameof(sourceGradient)));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_gather_rows_backward((void*)rowsGradient.Pointer, rowsGradient.Shape[0],
-            (int*)slotRows.Pointer, tokens, topK, cols, accumulate ? 1 : 0, (void*)sourceGradient.Pointer, (GgDType)dtype,
-            BackwardChecks.Stream(stream)));
-        BackwardChecks.KeepAlive(rowsGradient, slotRows, sourceGradient, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_gather_rows_backward((void*)lease.Pointer(rowsGradient), rowsGradient.Shape[0],
+            (int*)lease.Pointer(slotRows), tokens, topK, cols, accumulate ? 1 : 0, (void*)lease.Pointer(sourceGradient), (GgDType)dtype,
+            (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -115,8 +113,8 @@ public static unsafe partial class MoeKernels
     public static void BiasActivationBackward(DeviceTensor x, DeviceTensor? bias, DeviceTensor counts, Activation activation,
         DeviceTensor outputGradient, DeviceTensor inputGradient, CudaStream? stream = null)
     {
-        BackwardChecks.Float(x, nameof(x), rank: 2);
-        long numExperts = BackwardChecks.Counts(counts, nameof(counts));
+        RequireFloat(x, 2, nameof(x));
+        long numExperts = RequireCounts(counts, nameof(counts));
         ActivationBackward(x, x.Shape[0], x.Shape[1], bias, counts, 0, numExperts, activation, outputGradient, inputGradient, stream);
     }
 
@@ -132,9 +130,9 @@ public static unsafe partial class MoeKernels
     public static void BiasActivationBackwardPadded(DeviceTensor x, DeviceTensor? bias, Activation activation,
         DeviceTensor outputGradient, DeviceTensor inputGradient, CudaStream? stream = null)
     {
-        BackwardChecks.Float(x, nameof(x), rank: 3);
+        RequireFloat(x, 3, nameof(x));
         long numExperts = x.Shape[0], capacity = x.Shape[1];
-        if (numExperts < 1) throw new ArgumentException($"x {BackwardChecks.Format(x)} has no expert.", nameof(x));
+        if (numExperts < 1) throw new ArgumentException($"x {Format(x)} has no expert.", nameof(x));
         ActivationBackward(x, numExperts * capacity, x.Shape[2], bias, null, Math.Max(capacity, 1), numExperts, activation,
             outputGradient, inputGradient, stream);
     }
@@ -156,8 +154,8 @@ public static unsafe partial class MoeKernels
     public static void GatedActivationBackward(DeviceTensor gateUp, DeviceTensor? bias, DeviceTensor counts,
         Activation activation, DeviceTensor outputGradient, DeviceTensor gateUpGradient, CudaStream? stream = null)
     {
-        BackwardChecks.Float(gateUp, nameof(gateUp), rank: 2);
-        long numExperts = BackwardChecks.Counts(counts, nameof(counts));
+        RequireFloat(gateUp, 2, nameof(gateUp));
+        long numExperts = RequireCounts(counts, nameof(counts));
         GatedBackward(gateUp, gateUp.Shape[0], bias, counts, 0, numExperts, activation, outputGradient, gateUpGradient, stream);
     }
 
@@ -173,9 +171,9 @@ public static unsafe partial class MoeKernels
     public static void GatedActivationBackwardPadded(DeviceTensor gateUp, DeviceTensor? bias, Activation activation,
         DeviceTensor outputGradient, DeviceTensor gateUpGradient, CudaStream? stream = null)
     {
-        BackwardChecks.Float(gateUp, nameof(gateUp), rank: 3);
+        RequireFloat(gateUp, 3, nameof(gateUp));
         long numExperts = gateUp.Shape[0], capacity = gateUp.Shape[1];
-        if (numExperts < 1) throw new ArgumentException($"gateUp {BackwardChecks.Format(gateUp)} has no expert.", nameof(gateUp));
+        if (numExperts < 1) throw new ArgumentException($"gateUp {Format(gateUp)} has no expert.", nameof(gateUp));
         GatedBackward(gateUp, numExperts * capacity, bias, null, Math.Max(capacity, 1), numExperts, activation,
             outputGradient, gateUpGradient, stream);
     }
@@ -195,8 +193,8 @@ public static unsafe partial class MoeKernels
     public static void BiasGradient(DeviceTensor outputGradient, DeviceTensor counts, DeviceTensor biasGradient,
         bool accumulate = false, CudaStream? stream = null)
     {
-        BackwardChecks.Float(outputGradient, nameof(outputGradient), rank: 2);
-        long numExperts = BackwardChecks.Counts(counts, nameof(counts));
+        RequireFloat(outputGradient, 2, nameof(outputGradient));
+        long numExperts = RequireCounts(counts, nameof(counts));
         BiasGrad(outputGradient, outputGradient.Shape[0], outputGradient.Shape[1], counts, 0, numExperts, biasGradient,
             accumulate, stream);
     }
@@ -211,10 +209,10 @@ public static unsafe partial class MoeKernels
     public static void BiasGradientPadded(DeviceTensor outputGradient, DeviceTensor biasGradient, bool accumulate = false,
         CudaStream? stream = null)
     {
-        BackwardChecks.Float(outputGradient, nameof(outputGradient), rank: 3);
+        RequireFloat(outputGradient, 3, nameof(outputGradient));
         long numExperts = outputGradient.Shape[0], capacity = outputGradient.Shape[1];
         if (numExperts < 1)
-            throw new ArgumentException($"outputGradient {BackwardChecks.Format(outputGradient)} has no expert.", nameof(outputGradient));
+            throw new ArgumentException($"outputGradient {Format(outputGradient)} has no expert.", nameof(outputGradient));
         BiasGrad(outputGradient, numExperts * capacity, outputGradient.Shape[2], null, Math.Max(capacity, 1), numExperts,
             biasGradient, accumulate, stream);
     }
@@ -239,25 +237,24 @@ public static unsafe partial class MoeKernels
     public static void TopKSoftmaxBackward(DeviceTensor? logits, DeviceTensor weights, DeviceTensor experts,
         DeviceTensor weightsGradient, bool renormalize, DeviceTensor logitsGradient, CudaStream? stream = null)
     {
-        BackwardChecks.Float(logitsGradient, nameof(logitsGradient), rank: 2);
+        RequireFloat(logitsGradient, 2, nameof(logitsGradient));
         long tokens = logitsGradient.Shape[0], numExperts = logitsGradient.Shape[1];
         if (logits is null && !renormalize)
             throw new ArgumentException("logits is required when the weights were not renormalised.", nameof(logits));
         BackwardChecks.Shape(logits, logitsGradient.DType, nameof(logits), tokens, numExperts);
-        BackwardChecks.Type(weights, DType.Float32, nameof(weights), rank: 2);
+        RequireDType(weights, DType.Float32, 2, nameof(weights));
         long topK = weights.Shape[1];
         BackwardChecks.TopK(topK, weights, nameof(weights), numExperts);
         BackwardChecks.Shape(weights, DType.Float32, nameof(weights), tokens, topK);
         BackwardChecks.Shape(experts, DType.Int32, nameof(experts), tokens, topK);
         BackwardChecks.Shape(weightsGradient, DType.Float32, nameof(weightsGradient), tokens, topK);
 
-        int device = BackwardChecks.SameDevice((logits, nameof(logits)), (weights, nameof(weights)), (experts, nameof(experts)),
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (logits, nameof(logits)), (weights, nameof(weights)), (experts, nameof(experts)),
             (weightsGradient, nameof(weightsGradient)), (logitsGradient, nameof(logitsGradient)));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_topk_softmax_backward(BackwardChecks.Ptr(logits), (float*)weights.Pointer,
-            (int*)experts.Pointer, (float*)weightsGradient.Pointer, tokens, numExperts, (int)topK, renormalize ? 1 : 0,
-            (void*)logitsGradient.Pointer, (GgDType)logitsGradient.DType, BackwardChecks.Stream(stream)));
-        BackwardChecks.KeepAlive(logits, weights, experts, weightsGradient, logitsGradient, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_topk_softmax_backward((void*)lease.Pointer(logits), (float*)lease.Pointer(weights),
+            (int*)lease.Pointer(experts), (float*)lease.Pointer(weightsGradient), tokens, numExperts, (int)topK, renormalize ? 1 : 0,
+            (void*)lease.Pointer(logitsGradient), (GgDType)logitsGradient.DType, (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -280,12 +277,12 @@ public static unsafe partial class MoeKernels
     public static void LoadBalancingLoss(DeviceTensor logits, DeviceTensor counts, int topK, float coefficient,
         DeviceTensor? loss, DeviceTensor? logitsGradient, bool accumulate = false, CudaStream? stream = null)
     {
-        BackwardChecks.Float(logits, nameof(logits), rank: 2);
+        RequireFloat(logits, 2, nameof(logits));
         long tokens = logits.Shape[0], numExperts = logits.Shape[1];
-        BackwardChecks.Type(counts, DType.Int64, nameof(counts), rank: 1);
+        RequireDType(counts, DType.Int64, 1, nameof(counts));
         BackwardChecks.Shape(counts, DType.Int64, nameof(counts), numExperts);
         if (topK < 1 || topK > numExperts)
-            throw new ArgumentOutOfRangeException(nameof(topK), topK, $"topK must be in [1, {numExperts}] for logits {BackwardChecks.Format(logits)}.");
+            throw new ArgumentOutOfRangeException(nameof(topK), topK, $"topK must be in [1, {numExperts}] for logits {Format(logits)}.");
         if (!float.IsFinite(coefficient))
             throw new ArgumentOutOfRangeException(nameof(coefficient), coefficient, "The coefficient must be finite.");
         if (loss is null && logitsGradient is null)
@@ -293,41 +290,39 @@ public static unsafe partial class MoeKernels
         if (loss is not null) BackwardChecks.Elements(loss, DType.Float32, 1, nameof(loss));
         BackwardChecks.Shape(logitsGradient, logits.DType, nameof(logitsGradient), tokens, numExperts);
 
-        int device = BackwardChecks.SameDevice((logits, nameof(logits)), (counts, nameof(counts)), (loss, nameof(loss)),
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (logits, nameof(logits)), (counts, nameof(counts)), (loss, nameof(loss)),
             (logitsGradient, nameof(logitsGradient)));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_aux_loss((void*)logits.Pointer, (long*)counts.Pointer, tokens, numExperts,
-            topK, coefficient, (float*)BackwardChecks.Ptr(loss), BackwardChecks.Ptr(logitsGradient), accumulate ? 1 : 0,
-            (GgDType)logits.DType, BackwardChecks.Stream(stream)));
-        BackwardChecks.KeepAlive(logits, counts, loss, logitsGradient, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_aux_loss((void*)lease.Pointer(logits), (long*)lease.Pointer(counts), tokens, numExperts,
+            topK, coefficient, (float*)lease.Pointer(loss), (void*)lease.Pointer(logitsGradient), accumulate ? 1 : 0,
+            (GgDType)logits.DType, (void*)lease.Stream(stream)));
     }
 
     private static void ActivationBackward(DeviceTensor x, long rows, long cols, DeviceTensor? bias, DeviceTensor? counts,
         long rowsPerExpert, long numExperts, Activation activation, DeviceTensor outputGradient, DeviceTensor inputGradient,
         CudaStream? stream)
     {
-        BackwardChecks.Activation(activation);
+        RequireActivation(activation);
         BackwardChecks.Shape(bias, x.DType, nameof(bias), numExperts, cols);
         BackwardChecks.SameShape(outputGradient, x, nameof(outputGradient), nameof(x));
         BackwardChecks.SameShape(inputGradient, x, nameof(inputGradient), nameof(x));
 
-        int device = BackwardChecks.SameDevice((x, nameof(x)), (bias, nameof(bias)), (counts, nameof(counts)),
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (x, nameof(x)), (bias, nameof(bias)), (counts, nameof(counts)),
             (outputGradient, nameof(outputGradient)), (inputGradient, nameof(inputGradient)));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_activation_backward((void*)x.Pointer, BackwardChecks.Ptr(bias),
-            (long*)BackwardChecks.Ptr(counts), rowsPerExpert, rows, cols, numExperts, (GgActivation)activation,
-            (void*)outputGradient.Pointer, (void*)inputGradient.Pointer, (GgDType)x.DType, BackwardChecks.Stream(stream)));
-        BackwardChecks.KeepAlive(x, bias, counts, outputGradient, inputGradient, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_activation_backward((void*)lease.Pointer(x), (void*)lease.Pointer(bias),
+            (long*)lease.Pointer(counts), rowsPerExpert, rows, cols, numExperts, (GgActivation)activation,
+            (void*)lease.Pointer(outputGradient), (void*)lease.Pointer(inputGradient), (GgDType)x.DType, (void*)lease.Stream(stream)));
     }
 
     private static void GatedBackward(DeviceTensor gateUp, long rows, DeviceTensor? bias, DeviceTensor? counts,
         long rowsPerExpert, long numExperts, Activation activation, DeviceTensor outputGradient, DeviceTensor gateUpGradient,
         CudaStream? stream)
     {
-        BackwardChecks.Activation(activation);
+        RequireActivation(activation);
         long width = gateUp.Shape[^1];
         if (width % 2 != 0)
-            throw new ArgumentException($"gateUp is {BackwardChecks.Format(gateUp)}; its last dimension (gate | up) must be even.", nameof(gateUp));
+            throw new ArgumentException($"gateUp is {Format(gateUp)}; its last dimension (gate | up) must be even.", nameof(gateUp));
         long hidden = width / 2;
         BackwardChecks.Shape(bias, gateUp.DType, nameof(bias), numExperts, width);
         long[] outputShape = gateUp.Shape.ToArray();
@@ -335,13 +330,12 @@ public static unsafe partial class MoeKernels
         BackwardChecks.Shape(outputGradient, gateUp.DType, nameof(outputGradient), outputShape);
         BackwardChecks.SameShape(gateUpGradient, gateUp, nameof(gateUpGradient), nameof(gateUp));
 
-        int device = BackwardChecks.SameDevice((gateUp, nameof(gateUp)), (bias, nameof(bias)), (counts, nameof(counts)),
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (gateUp, nameof(gateUp)), (bias, nameof(bias)), (counts, nameof(counts)),
             (outputGradient, nameof(outputGradient)), (gateUpGradient, nameof(gateUpGradient)));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_gated_activation_backward((void*)gateUp.Pointer, BackwardChecks.Ptr(bias),
-            (long*)BackwardChecks.Ptr(counts), rowsPerExpert, rows, hidden, numExperts, (GgActivation)activation,
-            (void*)outputGradient.Pointer, (void*)gateUpGradient.Pointer, (GgDType)gateUp.DType, BackwardChecks.Stream(stream)));
-        BackwardChecks.KeepAlive(gateUp, bias, counts, outputGradient, gateUpGradient, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_gated_activation_backward((void*)lease.Pointer(gateUp), (void*)lease.Pointer(bias),
+            (long*)lease.Pointer(counts), rowsPerExpert, rows, hidden, numExperts, (GgActivation)activation,
+            (void*)lease.Pointer(outputGradient), (void*)lease.Pointer(gateUpGradient), (GgDType)gateUp.DType, (void*)lease.Stream(stream)));
     }
 
     private static void BiasGrad(DeviceTensor outputGradient, long rows, long cols, DeviceTensor? counts, long rowsPerExpert,
@@ -349,12 +343,11 @@ public static unsafe partial class MoeKernels
     {
         BackwardChecks.Shape(biasGradient, DType.Float32, nameof(biasGradient), numExperts, cols);
 
-        int device = BackwardChecks.SameDevice((outputGradient, nameof(outputGradient)), (counts, nameof(counts)),
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (outputGradient, nameof(outputGradient)), (counts, nameof(counts)),
             (biasGradient, nameof(biasGradient)));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_bias_grad((void*)outputGradient.Pointer, (long*)BackwardChecks.Ptr(counts),
-            rowsPerExpert, rows, cols, numExperts, accumulate ? 1 : 0, (float*)biasGradient.Pointer,
-            (GgDType)outputGradient.DType, BackwardChecks.Stream(stream)));
-        BackwardChecks.KeepAlive(outputGradient, counts, biasGradient, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_bias_grad((void*)lease.Pointer(outputGradient), (long*)lease.Pointer(counts),
+            rowsPerExpert, rows, cols, numExperts, accumulate ? 1 : 0, (float*)lease.Pointer(biasGradient),
+            (GgDType)outputGradient.DType, (void*)lease.Stream(stream)));
     }
 }

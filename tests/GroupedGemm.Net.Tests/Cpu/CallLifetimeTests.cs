@@ -147,4 +147,47 @@ public class CallLifetimeTests
         recorder.Dispose();
         Assert.That(sourceMemory.IsReleased && destinationMemory.IsReleased, Is.True);
     }
+
+    [Test]
+    public void Moe_backward_kernel_input_disposed_on_another_thread_is_freed_only_after_the_launch()
+    {
+        // The backward kernels once kept their tensors with GC.KeepAlive after the call, which does not stop a
+        // Dispose on another thread from freeing them under the launch; they now hold them through the call's lease.
+        (DeviceTensor outputGradient, NativeHandle memory) = OwnedFake(6, 8);
+        DeviceTensor counts = FakeTensors.Make(DType.Int64, 3);
+        DeviceTensor biasGradient = FakeTensors.Make(DType.Float32, 3, 8);
+        Func<bool?> releasedDuringCall = DisposeFromAnotherThreadWhenTaken(outputGradient, memory);
+
+        Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.BiasGradient(outputGradient, counts, biasGradient));
+
+        Assert.That(releasedDuringCall(), Is.False, "the kernel would read freed memory");
+        Assert.That(memory.IsReleased, Is.True);
+    }
+
+    [Test]
+    public void Captured_moe_backward_kernel_holds_its_tensors_until_the_graph_releases_them()
+    {
+        (DeviceTensor outputGradient, NativeHandle gradientMemory) = OwnedFake(6, 8);
+        (DeviceTensor biasGradient, NativeHandle biasMemory) = OwnedFake(3, 8);
+        DeviceTensor counts = FakeTensors.Make(DType.Int64, 3);
+        CallLease.t_afterTensorTaken = taken =>
+        {
+            if (ReferenceEquals(taken, biasGradient)) throw new StopBeforeNativeCall();
+        };
+        CaptureRecorder recorder = CaptureRecorder.Begin();
+        try
+        {
+            Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.BiasGradient(outputGradient, counts, biasGradient));
+        }
+        finally
+        {
+            recorder.Detach();
+        }
+
+        outputGradient.Dispose();
+        biasGradient.Dispose();
+        Assert.That(gradientMemory.IsReleased || biasMemory.IsReleased, Is.False, "a replay of the kernel uses both");
+        recorder.Dispose();
+        Assert.That(gradientMemory.IsReleased && biasMemory.IsReleased, Is.True);
+    }
 }
