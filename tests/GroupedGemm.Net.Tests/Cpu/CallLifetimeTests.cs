@@ -77,15 +77,7 @@ public class CallLifetimeTests
     public void Capture_holds_tensor_memory_until_the_graph_releases_it()
     {
         (DeviceTensor tensor, NativeHandle memory) = OwnedFake(8);
-        CaptureRecorder recorder = CaptureRecorder.Begin();
-        try
-        {
-            using (var lease = new CallLease()) _ = lease.Pointer(tensor.Reshape(2, 4));
-        }
-        finally
-        {
-            recorder.Detach();
-        }
+        CaptureRecorder recorder = FakeCapture.OneCallOn(tensor.Reshape(2, 4));
 
         tensor.Dispose();
         Assert.That(recorder.Count, Is.EqualTo(1));

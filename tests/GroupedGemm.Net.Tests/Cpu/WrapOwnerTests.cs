@@ -132,15 +132,7 @@ public class WrapOwnerTests
         static (CaptureRecorder, KeepAliveHandle, WeakReference) CaptureAndDispose()
         {
             (DeviceTensor tensor, WeakReference weak) = WrapWithOwner(8);
-            CaptureRecorder r = CaptureRecorder.Begin();
-            try
-            {
-                using (var lease = new CallLease()) _ = lease.Pointer(tensor.Reshape(2, 4));
-            }
-            finally
-            {
-                r.Detach();
-            }
+            CaptureRecorder r = FakeCapture.OneCallOn(tensor.Reshape(2, 4));
 
             KeepAliveHandle h = tensor.OwnerHandle!;
             tensor.Dispose();
