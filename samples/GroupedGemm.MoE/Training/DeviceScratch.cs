@@ -22,6 +22,9 @@ internal sealed class DeviceScratch : IDisposable
     /// <summary>How many device allocations the scratch made (buffers and uploads); constant from the second step on.</summary>
     public long Allocations { get; private set; }
 
+    /// <summary>Bytes of device memory the scratch holds now (its buffers and owned tensors, all live at once).</summary>
+    public long Bytes => _buffers.Sum(t => t.ByteCount) + _owned.Sum(t => t.ByteCount);
+
     /// <summary>Hands the buffers out again from the first one (the next step).</summary>
     public void Rewind() => _cursor = 0;
 

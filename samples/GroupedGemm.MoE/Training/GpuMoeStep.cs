@@ -105,15 +105,9 @@ internal sealed class GpuMoeStep : IDisposable
 
         _x = x;
         _logits = g.New(dt, t, e);
-        if (_layer.LogitBias is { } bias)
-        {
-            _logits.CopyFrom(bias);
-            context.GmmInto(_x, _layer.Router, RouterCounts, _logits, accumulate: true);
-        }
-        else
-        {
-            context.GmmInto(_x, _layer.Router, RouterCounts, _logits);
-        }
+        context.GmmInto(_x, _layer.Router, RouterCounts, _logits);
+        // The Zipf bias has one row per token: a padded bias-add in which every token is an "expert" of one row (as Router).
+        if (_layer.LogitBias is { } bias) MoeKernels.BiasActivationPadded(_logits.Reshape(t, 1, e), bias, Activation.None);
 
         _weights = g.New(DType.Float32, t, k);
         _experts = g.New(DType.Int32, t, k);
