@@ -112,6 +112,65 @@ internal sealed class AdamWKernelTests : GpuFixture
         Assert.That(results[1], Is.EqualTo(results[0]));
     }
 
+    [Test]
+    public void A_captured_step_replays_over_steps_with_device_corrections()
+    {
+        const int n = 777;
+        var random = new Random(11);
+        float[] initial = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        float[][] gradients = Enumerable.Range(0, 3)
+            .Select(_ => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
+
+        // Expected: three eager steps with scalar corrections, a bf16 gradient and a bf16 copy.
+        float[] expected, expectedCopy;
+        using (DeviceTensor p = DeviceTensor.FromArray(initial, n), m = DeviceTensor.Allocate(DType.Float32, n),
+               v = DeviceTensor.Allocate(DType.Float32, n), g = DeviceTensor.Allocate(DType.BFloat16, n),
+               copy = DeviceTensor.Allocate(DType.BFloat16, n))
+        {
+            m.Zero();
+            v.Zero();
+            for (int step = 1; step <= 3; step++)
+            {
+                using DeviceTensor stage = DeviceTensor.FromArray(gradients[step - 1], n);
+                MoeKernels.Convert(stage, g);
+                DeviceAdamW.Step(p, m, v, g, step, LearningRate, Beta1, Beta2, Epsilon, WeightDecay, copy);
+            }
+
+            expected = p.ToArray<float>();
+            expectedCopy = ToSingles(copy);
+        }
+
+        using var stream = CudaStream.Create();
+        using DeviceTensor pg = DeviceTensor.FromArray(initial, n), mg = DeviceTensor.Allocate(DType.Float32, n),
+            vg = DeviceTensor.Allocate(DType.Float32, n), gg = DeviceTensor.Allocate(DType.BFloat16, n),
+            copyg = DeviceTensor.Allocate(DType.BFloat16, n), corrections = DeviceTensor.Allocate(DType.Float32, 2),
+            stageg = DeviceTensor.Allocate(DType.Float32, n);
+        mg.Zero();
+        vg.Zero();
+        CudaDevice.Synchronize();
+        using CudaGraph graph = CudaGraph.Capture(stream, () =>
+            DeviceAdamW.StepWithDeviceCorrections(pg, mg, vg, gg, corrections, LearningRate, Beta1, Beta2, Epsilon, WeightDecay,
+                copyg, stream));
+        for (int step = 1; step <= 3; step++)
+        {
+            stageg.CopyFrom<float>(gradients[step - 1], stream: stream);
+            MoeKernels.Convert(stageg, gg, stream);
+            corrections.CopyFrom<float>(DeviceAdamW.BiasCorrections(step, Beta1, Beta2), stream: stream);
+            graph.Launch(stream);
+            stream.Synchronize();
+        }
+
+        Assert.That(pg.ToArray<float>(), Is.EqualTo(expected), "master weights after three replays");
+        Assert.That(ToSingles(copyg), Is.EqualTo(expectedCopy), "bf16 copy after three replays");
+    }
+
+    private static float[] ToSingles(DeviceTensor tensor)
+    {
+        using DeviceTensor f32 = DeviceTensor.Allocate(DType.Float32, tensor.ElementCount);
+        MoeKernels.Convert(tensor, f32);
+        return f32.ToArray<float>();
+    }
+
     // The raw bits of a float tensor as doubles, so that AssertExact compares bit patterns of any float type.
     private static double[] DownloadBits(DeviceTensor tensor) => tensor.DType == DType.Float32
         ? tensor.ToArray<uint>().Select(b => (double)b).ToArray()
