@@ -3,7 +3,7 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
@@ -15,6 +15,9 @@
 #                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540)
 #   moe-train      the MoE sample's --train run (plain and gated, CPU float64 and GPU), exported and repeated in
 #                  PyTorch (bench/moe_training/train_torch.py): the loss curves must agree
+#   bench-train    the trainable MoE layer (GroupedGemm.MoE --bench-train, bf16) and the PyTorch eager layer
+#                  (bench/moe_training/moe_layer_torch.py) timed in one run, then bench/moe_training/merge_bench.py's
+#                  ratio .NET / PyTorch per row (moe-bench-net.json, moe-bench-torch.json, moe-bench-ratio.txt)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
@@ -168,6 +171,18 @@ step_moe_train() {
   return $rc
 }
 
+step_bench_train() {
+  # The trainable MoE layer's forward and forward + backward against the PyTorch eager layer (issue 24's benchmark), in
+  # one run on one card: the .NET rows, the PyTorch rows, and their ratio per row.
+  local rc=0
+  .gpu/GroupedGemm.MoE --bench-train --warmup 10 --iters 50 --json "$out/moe-bench-net.json" "$@" 2>&1 \
+    | tee "$out/moe-bench-train.log" || rc=1
+  python3 bench/moe_training/moe_layer_torch.py --json "$out/moe-bench-torch.json" 2>&1 | tee -a "$out/moe-bench-train.log" || rc=1
+  python3 bench/moe_training/merge_bench.py "$out/moe-bench-net.json" "$out/moe-bench-torch.json" 2>&1 \
+    | tee "$out/moe-bench-ratio.txt" || rc=1
+  return $rc
+}
+
 step_bench() {
   bash bench/run_gpu.sh --bench-exe .gpu/GroupedGemm.Bench --out "$out" "$@" 2>&1 | tee "$out/bench.log"
   return "${PIPESTATUS[0]}"
@@ -184,6 +199,7 @@ case "$step" in
   release-check) step_release_check ;;
   memcheck) step_memcheck ;;
   moe-train) step_moe_train ;;
+  bench-train) step_bench_train "$@" ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train" >&2; exit 2 ;;
 esac

@@ -2,6 +2,7 @@
 // memory given to the MoE kernels, outputs overlapping inputs, gg_handle_reserve's bound, pad/unpad and
 // gather/combine sizes, and gg_gmm reading host counts once. Pointer locations come from a fake query as in
 // validate_test.cpp: [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1, the rest host.
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/driver_hints.h"
 #include "core/handle.h"
 #include "core/moe_args.h"
+#include "core/optim_args.h"
 #include "core/pointer_checks.h"
 #include "core/validate.h"
 #include "fake_pointers.h"
@@ -164,6 +166,23 @@ void backward_slot_maps_and_router_sizes_are_checked() {
            GG_STATUS_SUCCESS, nullptr);
 }
 
+void adamw_arguments_are_checked() {
+    expect("adamw: negative n", [] { return gg::validate_adamw_args("gg_adamw_step", -1, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_adamw_step: n = -1 must be >= 0");
+    expect("adamw: NaN lr", [] { return gg::validate_adamw_args("gg_adamw_step", 4, NAN, 0.9f, 0.999f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "must be finite and >= 0");
+    expect("adamw: negative weight decay", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, -0.5f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "weight_decay = -0.5 must be finite and >= 0");
+    expect("adamw: beta2 1", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 1.0f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "beta2 = 1 must be in [0, 1)");
+    expect("adamw: correction above 1", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1.5f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "bias_correction1 = 1.5 and bias_correction2 = 0.001 must be in (0, 1]");
+    expect("adamw: device corrections skip the scalars", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.0f, 0.0f, true); },
+           GG_STATUS_SUCCESS, nullptr);
+    expect("adamw: arguments pass", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
 void host_counts_are_read_once() {
     // The backends must see the values that were validated, even if the caller's array changes afterwards.
     int64_t counts[3] = {4, 0, 4};
@@ -197,6 +216,7 @@ int main() {
     pad_and_gather_sizes_are_checked();
     host_counts_are_read_once();
     backward_slot_maps_and_router_sizes_are_checked();
+    adamw_arguments_are_checked();
     if (failures != 0) {
         std::fprintf(stderr, "%d safety check(s) failed\n", failures);
         return 1;

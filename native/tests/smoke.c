@@ -143,6 +143,24 @@ static void check_moe_backward_argument_errors(void) {
     CHECK(gg_moe_aux_loss(NULL, NULL, 4, 8, 2, 0.01f, fake, NULL, 0, GG_DTYPE_BFLOAT16, NULL) == GG_STATUS_INVALID_ARGUMENT,
           "aux loss without logits");
     CHECK(contains(gg_last_error_message(), "gg_moe_aux_loss: logits"), "message: %s", gg_last_error_message());
+
+    /* gg_adamw_step: scalars and element types are checked before any pointer; n = 0 is a no-op. */
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_BFLOAT16, NULL, GG_DTYPE_BFLOAT16, 0, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_SUCCESS,
+          "adamw of no element: %s", gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_FLOAT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 1.0f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw beta1 1");
+    CHECK(contains(gg_last_error_message(), "gg_adamw_step: beta1 = 1 and beta2 = 0.999 must be in [0, 1)"), "message: %s",
+          gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_FLOAT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.0f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw bias correction 0");
+    CHECK(contains(gg_last_error_message(), "bias_correction1 = 0"), "message: %s", gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_INT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw int32 gradient");
+    CHECK(contains(gg_last_error_message(), "gg_adamw_step: grad_dtype = int32"), "message: %s", gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_FLOAT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw without buffers");
+    CHECK(contains(gg_last_error_message(), "must not be NULL"), "message: %s", gg_last_error_message());
 }
 
 /* ---- GPU part ---------------------------------------------------------------------------------- */

@@ -537,6 +537,25 @@ GG_API gg_status gg_moe_aux_loss(const void* logits, const int64_t* counts, int6
 GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void* dst, gg_dtype dst_dtype, int64_t n,
                             void* stream);
 
+/* ---- optimiser ------------------------------------------------------------------------------------ */
+
+/** One AdamW step over n elements (PyTorch's torch.optim.AdamW update order), in fp32:
+ *  param -= lr * weight_decay * param; exp_avg = beta1 * exp_avg + (1 - beta1) * g;
+ *  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g;
+ *  param -= lr * (exp_avg / bias_correction1) / (sqrt(exp_avg_sq / bias_correction2) + eps),
+ *  with g = grad[i] (`grad_dtype`: float32, float16 or bfloat16) and bias_correction_k = 1 - beta_k^step for the step
+ *  t >= 1 being taken. param, exp_avg and exp_avg_sq are float32 device buffers updated in place (the master weights
+ *  and moments; zero the moments before the first step). param_copy, when not NULL, receives the updated param
+ *  converted to `copy_dtype` (e.g. the bf16 weights a bf16 layer computes with) in the same pass.
+ *  device_corrections, when not NULL, is a device float[2] {bias_correction1, bias_correction2} read by the kernel
+ *  instead of the two scalars (which are then not checked), so that a CUDA graph that captured the call can be
+ *  replayed over steps. lr, eps, weight_decay finite and >= 0; beta1, beta2 in [0, 1); corrections in (0, 1]. No
+ *  allocation, no synchronisation; written buffers must not overlap any other. */
+GG_API gg_status gg_adamw_step(float* param, float* exp_avg, float* exp_avg_sq, const void* grad, gg_dtype grad_dtype,
+                               void* param_copy, gg_dtype copy_dtype, int64_t n, float lr, float beta1, float beta2,
+                               float eps, float weight_decay, float bias_correction1, float bias_correction2,
+                               const float* device_corrections, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

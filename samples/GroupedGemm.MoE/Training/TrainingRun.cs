@@ -8,8 +8,10 @@ namespace GroupedGemm.MoE.Training;
 /// The <c>--train</c> demo: a student MoE layer (the sample's layer from <c>--seed</c>, on the small CPU configuration)
 /// learns a fixed random teacher MoE of the same shape (drawn from another seed) by mean squared error on fresh
 /// uniform [-1, 1) batches, with AdamW and the optional load-balancing loss. By default it runs the float64 CPU layer;
-/// with <c>--device gpu</c> each step's forward and backward run on the GPU in float32 (<see cref="GpuMoeLayer"/>), while
-/// AdamW still updates the float64 host copy from the downloaded gradients (a first step, not the benchmark's path).
+/// with <c>--device gpu</c> the whole step runs on the GPU (<see cref="GpuTrainer"/>: forward, MSE, backward and the
+/// AdamW kernel, batches uploaded once before the first step), in float32 or, with <c>--layer-dtype</c>, bf16 or fp16
+/// with float32 master weights; the loss is read back only on logged steps, or every step with <c>--export</c>
+/// (the export records it). <c>--host-adamw</c> keeps the earlier GPU path: AdamW on the host over downloaded gradients.
 /// </summary>
 internal static class TrainingRun
 {
@@ -31,7 +33,10 @@ internal static class TrainingRun
 
         if (onGpu)
         {
-            AnsiConsole.MarkupLine("[yellow]Training on the GPU (float32 forward and backward; AdamW on the host over downloaded gradients).[/]");
+            AnsiConsole.MarkupLine(training.HostOptimizer
+                ? $"[yellow]Training on the GPU ({training.LayerDType} forward and backward; AdamW on the host over downloaded gradients).[/]"
+                : $"[yellow]Training on the GPU only ({training.LayerDType} layer, float32 master weights, the AdamW kernel; " +
+                  "the loss is read back on logged steps" + (training.ExportDirectory is null ? "" : " and, for the export, every step") + ").[/]");
         }
         else if (gpuUnavailableReason is null)
         {
@@ -67,25 +72,28 @@ internal static class TrainingRun
         export?.AddEvaluationBatch(evalX, o.Tokens, config.EmbedDim);
 
         using GroupedGemmContext? context = onGpu ? new GroupedGemmContext(0) : null;
-        using GpuMoeLayer? gpu = context is null ? null : new GpuMoeLayer(context, student.Parameters);
+        using GpuMoeLayer? gpu = context is null ? null : new GpuMoeLayer(context, student.Parameters, training.LayerDType);
         var watch = Stopwatch.StartNew();
         double first = double.NaN, last = double.NaN;
-        for (int step = 1; step <= training.Steps; step++)
+        if (gpu is not null && !training.HostOptimizer)
         {
-            (double[] x, double[] target) = Batch(teacher, data, o.Tokens);
-            export?.AddBatch(step, x, o.Tokens, config.EmbedDim);
-            (double mse, double aux, MoeParameters grads) = gpu is null
-                ? CpuStep(student, x, target, o.Tokens, training.AuxCoefficient)
-                : GpuStep(gpu, x, target, o.Tokens, training.AuxCoefficient);
-            optimizer.Step(grads.Tensors());
-            gpu?.Load(student.Parameters);
-            export?.AddLoss(step, mse, aux);
-            if (step == 1) first = mse;
-            last = mse;
-            if (step == 1 || step % training.LogEvery == 0 || step == training.Steps)
+            (first, last) = DeviceLoop(gpu, student, teacher, data, o.Tokens, training, optimizer, export);
+        }
+        else
+        {
+            for (int step = 1; step <= training.Steps; step++)
             {
-                AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {step,5}  mse {mse:E4}  aux {aux:F4}"));
+                (double[] x, double[] target) = Batch(teacher, data, o.Tokens);
+                export?.AddBatch(step, x, o.Tokens, config.EmbedDim);
+                (double mse, double aux, MoeParameters grads) = gpu is null
+                    ? CpuStep(student, x, target, o.Tokens, training.AuxCoefficient)
+                    : GpuStep(gpu, x, target, o.Tokens, training.AuxCoefficient);
+                optimizer.Step(grads.Tensors());
+                gpu?.Load(student.Parameters);
+                export?.AddLoss(step, mse, aux);
+                if (step == 1) first = mse;
+                last = mse;
+                if (Logged(step, training)) Log(step, mse, aux);
             }
         }
 
@@ -108,6 +116,53 @@ internal static class TrainingRun
             $"({RequiredFactor}× from {FactorFromSteps} steps on).[/]"));
         return 1;
     }
+
+    /// <summary>
+    /// The device-only loop (<see cref="GpuTrainer"/>): the batches are drawn in the same order as the host loop's and
+    /// uploaded once; the loss is read back on logged steps (every step when exporting); at the end the float32 master
+    /// weights come back into <paramref name="student"/> for the held-out evaluation. Returns the first and last MSE.
+    /// </summary>
+    private static (double First, double Last) DeviceLoop(GpuMoeLayer gpu, ReferenceMoe student, ReferenceMoe teacher, Random data,
+        int tokens, TrainingOptions training, AdamW optimizer, TrainingExport? export)
+    {
+        int d = student.Config.EmbedDim;
+        long batch = (long)tokens * d;
+        var xs = new double[training.Steps * batch];
+        var targets = new double[training.Steps * batch];
+        for (int step = 1; step <= training.Steps; step++)
+        {
+            (double[] x, double[] target) = Batch(teacher, data, tokens);
+            export?.AddBatch(step, x, tokens, d);
+            x.CopyTo(xs, (step - 1) * batch);
+            target.CopyTo(targets, (step - 1) * batch);
+        }
+
+        using var trainer = new GpuTrainer(gpu, tokens, xs, targets, training.Steps, optimizer, training.AuxCoefficient);
+        double first = double.NaN, last = double.NaN;
+        long allocations = -1;
+        for (int step = 1; step <= training.Steps; step++)
+        {
+            trainer.Step(step - 1);
+            if (step == 2) allocations = trainer.StepAllocations;
+            if (export is null && !Logged(step, training)) continue;
+            (double mse, double aux) = trainer.ReadLoss();
+            export?.AddLoss(step, mse, aux);
+            if (step == 1) first = mse;
+            last = mse;
+            if (Logged(step, training)) Log(step, mse, aux);
+        }
+
+        if (allocations >= 0 && trainer.StepAllocations != allocations)
+            AnsiConsole.MarkupLine($"[red]The step allocated device memory after the second step ({allocations} → {trainer.StepAllocations}).[/]");
+        trainer.Download(student.Parameters);
+        return (first, last);
+    }
+
+    private static bool Logged(int step, TrainingOptions training) =>
+        step == 1 || step % training.LogEvery == 0 || step == training.Steps;
+
+    private static void Log(int step, double mse, double aux) =>
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {step,5}  mse {mse:E4}  aux {aux:F4}"));
 
     /// <summary>One float64 CPU step: the batch's MSE, the load-balancing loss and the gradients.</summary>
     private static (double Mse, double Aux, MoeParameters Gradients) CpuStep(ReferenceMoe student, double[] x, double[] target,

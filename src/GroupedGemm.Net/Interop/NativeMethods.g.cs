@@ -418,6 +418,24 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     internal static partial GgStatus gg_convert(void* src, GgDType src_dtype, void* dst, GgDType dst_dtype, long n, void* stream);
+
+    /// <summary>
+    /// One AdamW step over n elements (PyTorch's torch.optim.AdamW update order), in fp32:
+    /// param -= lr * weight_decay * param; exp_avg = beta1 * exp_avg + (1 - beta1) * g;
+    /// exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g;
+    /// param -= lr * (exp_avg / bias_correction1) / (sqrt(exp_avg_sq / bias_correction2) + eps),
+    /// with g = grad[i] (<c>grad_dtype</c>: float32, float16 or bfloat16) and bias_correction_k = 1 - beta_k^step for the step
+    /// t &gt;= 1 being taken. param, exp_avg and exp_avg_sq are float32 device buffers updated in place (the master weights
+    /// and moments; zero the moments before the first step). param_copy, when not NULL, receives the updated param
+    /// converted to <c>copy_dtype</c> (e.g. the bf16 weights a bf16 layer computes with) in the same pass.
+    /// device_corrections, when not NULL, is a device float[2] {bias_correction1, bias_correction2} read by the kernel
+    /// instead of the two scalars (which are then not checked), so that a CUDA graph that captured the call can be
+    /// replayed over steps. lr, eps, weight_decay finite and &gt;= 0; beta1, beta2 in [0, 1); corrections in (0, 1]. No
+    /// allocation, no synchronisation; written buffers must not overlap any other.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    internal static partial GgStatus gg_adamw_step(float* param, float* exp_avg, float* exp_avg_sq, void* grad, GgDType grad_dtype, void* param_copy, GgDType copy_dtype, long n, float lr, float beta1, float beta2, float eps, float weight_decay, float bias_correction1, float bias_correction2, float* device_corrections, void* stream);
 }
 
 /// <summary>Result of every call.</summary>
