@@ -1,3 +1,5 @@
+using GroupedGemm.Tests.Cpu;
+using GroupedGemm.Tests.Support;
 using NUnit.Framework;
 using DeviceAdamW = GroupedGemm.Optim.AdamW;
 
@@ -10,35 +12,22 @@ namespace GroupedGemm.Tests.Optim;
 [TestFixture]
 internal sealed class AdamWValidationTests
 {
-    private static nint s_next = 0x50000000;
-
-    private static DeviceTensor Fake(DType dtype, params long[] shape)
-    {
-        s_next += 0x100000;
-        return DeviceTensor.Wrap(s_next, dtype, shape, device: 0);
-    }
-
-    private static void AssertRejects(TestDelegate call, string paramName, string? message = null)
-    {
-        var e = Assert.Catch<ArgumentException>(call);
-        Assert.That(e!.ParamName, Is.EqualTo(paramName), e.Message);
-        if (message is not null) Assert.That(e.Message, Does.Contain(message));
-    }
+    private static DeviceTensor Fake(DType dtype, params long[] shape) => FakeTensors.Make(dtype, shape);
 
     [Test]
     public void Master_weights_and_moments_must_be_float32_of_one_size()
     {
-        AssertRejects(() => DeviceAdamW.Step(Fake(DType.BFloat16, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(Fake(DType.BFloat16, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
             Fake(DType.Float32, 8), 1, 1e-3f), "parameter", "Float32");
-        AssertRejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 7), Fake(DType.Float32, 8),
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 7), Fake(DType.Float32, 8),
             Fake(DType.Float32, 8), 1, 1e-3f), "expAvg", "8 elements");
-        AssertRejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 8), Fake(DType.Float16, 8),
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 8), Fake(DType.Float16, 8),
             Fake(DType.Float32, 8), 1, 1e-3f), "expAvgSq", "Float32");
-        AssertRejects(() => DeviceAdamW.Step(Fake(DType.Float32, 2, 4), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(Fake(DType.Float32, 2, 4), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
             Fake(DType.Int32, 8), 1, 1e-3f), "gradient", "float type");
-        AssertRejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
             Fake(DType.BFloat16, 9), 1, 1e-3f), "gradient", "8 elements");
-        AssertRejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
             Fake(DType.BFloat16, 8), 1, 1e-3f, parameterCopy: Fake(DType.BFloat16, 4)), "parameterCopy", "8 elements");
     }
 
@@ -46,11 +35,11 @@ internal sealed class AdamWValidationTests
     public void A_buffer_given_twice_is_refused_with_both_names()
     {
         DeviceTensor p = Fake(DType.Float32, 8);
-        AssertRejects(() => DeviceAdamW.Step(p, p, Fake(DType.Float32, 8), Fake(DType.Float32, 8), 1, 1e-3f), "expAvg", "parameter");
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(p, p, Fake(DType.Float32, 8), Fake(DType.Float32, 8), 1, 1e-3f), "expAvg", "parameter");
         DeviceTensor m = Fake(DType.Float32, 8);
-        AssertRejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), m, Fake(DType.Float32, 8), m, 1, 1e-3f), "gradient", "expAvg");
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(Fake(DType.Float32, 8), m, Fake(DType.Float32, 8), m, 1, 1e-3f), "gradient", "expAvg");
         DeviceTensor whole = Fake(DType.Float32, 16);
-        AssertRejects(() => DeviceAdamW.Step(whole.Slice(0, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
+        ArgumentAssert.Rejects(() => DeviceAdamW.Step(whole.Slice(0, 8), Fake(DType.Float32, 8), Fake(DType.Float32, 8),
             Fake(DType.Float32, 8), 1, 1e-3f, parameterCopy: whole.Slice(4, 8)), "parameterCopy", "parameter");
     }
 
@@ -76,9 +65,9 @@ internal sealed class AdamWValidationTests
     public void Device_corrections_must_be_two_float32_elements()
     {
         DeviceTensor P() => Fake(DType.Float32, 8);
-        AssertRejects(() => DeviceAdamW.StepWithDeviceCorrections(P(), P(), P(), P(), Fake(DType.Float32, 3), 1e-3f),
+        ArgumentAssert.Rejects(() => DeviceAdamW.StepWithDeviceCorrections(P(), P(), P(), P(), Fake(DType.Float32, 3), 1e-3f),
             "biasCorrections", "two Float32 elements");
-        AssertRejects(() => DeviceAdamW.StepWithDeviceCorrections(P(), P(), P(), P(), Fake(DType.Float16, 2), 1e-3f),
+        ArgumentAssert.Rejects(() => DeviceAdamW.StepWithDeviceCorrections(P(), P(), P(), P(), Fake(DType.Float16, 2), 1e-3f),
             "biasCorrections", "two Float32 elements");
     }
 
