@@ -63,12 +63,16 @@ internal sealed class ExpertParameters
     }
 
     /// <summary>The tensors by name (prefix + "w1", ...), for the optimiser and the finite-difference check.</summary>
-    public IEnumerable<(string Name, double[] Values)> Tensors(string prefix)
+    public IEnumerable<(string Name, double[] Values)> Tensors(string prefix) =>
+        ShapedTensors(prefix).Select(t => (t.Name, t.Values));
+
+    /// <summary>The tensors by name with their extents (the layout above), for exports that must say them.</summary>
+    public IEnumerable<(string Name, double[] Values, long[] Shape)> ShapedTensors(string prefix)
     {
-        yield return (prefix + "w1", W1);
-        if (B1 is not null) yield return (prefix + "b1", B1);
-        yield return (prefix + "w2", W2);
-        if (B2 is not null) yield return (prefix + "b2", B2);
+        yield return (prefix + "w1", W1, [Experts, EmbedDim, FirstWidth]);
+        if (B1 is not null) yield return (prefix + "b1", B1, [Experts, FirstWidth]);
+        yield return (prefix + "w2", W2, [Experts, HiddenDim, EmbedDim]);
+        if (B2 is not null) yield return (prefix + "b2", B2, [Experts, EmbedDim]);
     }
 
     private static void Fill(double[] target, float[] source)

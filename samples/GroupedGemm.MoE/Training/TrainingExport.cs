@@ -56,19 +56,8 @@ internal sealed class TrainingExport : IDisposable
     /// <summary>Writes the parameters of <paramref name="parameters"/> under role "student" or "teacher".</summary>
     public void AddParameters(string role, MoeParameters parameters)
     {
-        ReferenceMoeConfig c = parameters.Config;
-        foreach ((string name, double[] values) in parameters.Tensors())
+        foreach ((string name, double[] values, long[] shape) in parameters.ShapedTensors())
         {
-            long experts = name.StartsWith("shared.", StringComparison.Ordinal) ? c.NumShared : c.NumExperts;
-            long[] shape = name switch
-            {
-                "router" => [c.EmbedDim, c.NumExperts],
-                _ when name.EndsWith(".w1", StringComparison.Ordinal) => [experts, c.EmbedDim, c.FirstWidth],
-                _ when name.EndsWith(".b1", StringComparison.Ordinal) => [experts, c.FirstWidth],
-                _ when name.EndsWith(".w2", StringComparison.Ordinal) => [experts, c.HiddenDim, c.EmbedDim],
-                _ when name.EndsWith(".b2", StringComparison.Ordinal) => [experts, c.EmbedDim],
-                _ => throw new InvalidOperationException($"No shape rule for parameter '{name}'."),
-            };
             _tensors.Add(Entry(role + "." + name, shape, values));
         }
     }
