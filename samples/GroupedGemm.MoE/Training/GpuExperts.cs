@@ -22,7 +22,7 @@ internal sealed class GpuExperts : IDisposable
     /// <summary>Uninitialised experts of the given sizes (fill them with <see cref="Load"/> or <see cref="FillUniform"/>).</summary>
     public GpuExperts(int experts, int embedDim, int hiddenDim, bool gated, bool biases, Activation activation, DType dtype)
     {
-        Shape = new ExpertParameters(experts, embedDim, hiddenDim, gated);
+        Shape = new ExpertShape(experts, embedDim, hiddenDim, gated);
         Activation = activation;
         DType = dtype;
         W1 = DeviceTensor.Allocate(dtype, experts, embedDim, Shape.FirstWidth);
@@ -31,8 +31,8 @@ internal sealed class GpuExperts : IDisposable
         B2 = biases ? DeviceTensor.Allocate(dtype, experts, embedDim) : null;
     }
 
-    /// <summary>Zero parameters of the same sizes (only the sizes are read).</summary>
-    public ExpertParameters Shape { get; }
+    /// <summary>The sizes (no host copy of the parameters: at the benchmark's sizes a float64 one is gigabytes).</summary>
+    public ExpertShape Shape { get; }
 
     /// <summary>The expert activation.</summary>
     public Activation Activation { get; }
@@ -86,7 +86,7 @@ internal sealed class GpuExperts : IDisposable
     public Activations Forward(GroupedGemmContext context, DeviceScratch scratch, DeviceTensor rows, BatchSizes counts,
         DeviceTensor deviceCounts)
     {
-        ExpertParameters p = Shape;
+        ExpertShape p = Shape;
         long m = rows.Shape[0];
         DeviceTensor first = scratch.New(DType, m, p.FirstWidth);
         context.GmmInto(rows, W1, counts, first);
@@ -114,7 +114,7 @@ internal sealed class GpuExperts : IDisposable
     public Gradients Backward(GroupedGemmContext context, DeviceScratch scratch, Activations a, DeviceTensor dY, BatchSizes counts,
         DeviceTensor deviceCounts)
     {
-        ExpertParameters p = Shape;
+        ExpertShape p = Shape;
         long m = dY.Shape[0];
         DeviceTensor? dB1 = null, dB2 = null;
         if (B2 is not null)
