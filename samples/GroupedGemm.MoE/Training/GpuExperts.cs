@@ -148,12 +148,13 @@ internal sealed class GpuExperts : IDisposable
         scratch.Release(dHidden);
         scratch.Release(a.Pre);
 
-        DeviceTensor dRows = scratch.New(DType, m, p.EmbedDim);
-        context.GmmInto(dFirst, W1, counts, dRows, transB: true); // dRows = dFirst · W1ᵀ
+        // dW1 before dRows: the input rows are then released before dRows is requested, which can take their bytes.
         DeviceTensor dW1 = scratch.New(DType, p.Experts, p.EmbedDim, p.FirstWidth);
         context.GmmInto(a.Input, dFirst, counts, dW1, transA: true);
-        scratch.Release(dFirst);
         scratch.Release(a.Input);
+        DeviceTensor dRows = scratch.New(DType, m, p.EmbedDim);
+        context.GmmInto(dFirst, W1, counts, dRows, transB: true); // dRows = dFirst · W1ᵀ
+        scratch.Release(dFirst);
         return new Gradients(dW1, dB1, dW2, dB2, dRows);
     }
 

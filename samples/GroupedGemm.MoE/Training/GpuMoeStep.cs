@@ -152,23 +152,25 @@ internal sealed class GpuMoeStep : IDisposable
             throw new ArgumentException($"dOutput is {dOutput}; {dt} [{t}, {d}] expected.", nameof(dOutput));
         DeviceScratch g = _scratch;
 
-        DeviceTensor dY = g.New(dt, (long)t * k, d), dWeights = g.New(DType.Float32, t, k);
-        MoeKernels.CombineBackward(dOutput, _routed.Output, _slotRows, _weights, dY, dWeights);
-        g.Release(_routed.Output);
-        GpuExperts.Gradients routed = _layer.Routed.Backward(context, g, _routed, dY, Counts, _countsDevice);
+        // The shared experts first: their activations are released before the routed experts' backward, whose weight
+        // gradients are the step's largest buffers (the peak is then lower by the shared experts' activations).
         DeviceTensor dx = g.New(dt, t, d);
-        MoeKernels.GatherRowsBackward(routed.Rows, _slotRows, k, dx);
-        g.Release(routed.Rows);
-
         GpuExperts.Gradients? shared = null;
         if (s > 0)
         {
             DeviceTensor dYShared = g.New(dt, (long)s * t, d);
             MoeKernels.GatherRows(dOutput, _sharedIndex!, 1, dYShared);
             shared = _layer.Shared!.Backward(context, g, _shared!, dYShared, SharedCounts, _sharedCountsDevice!);
-            MoeKernels.GatherRowsBackward(shared.Rows, _sharedSlotRows!, s, dx, accumulate: true);
+            MoeKernels.GatherRowsBackward(shared.Rows, _sharedSlotRows!, s, dx);
             g.Release(shared.Rows);
         }
+
+        DeviceTensor dY = g.New(dt, (long)t * k, d), dWeights = g.New(DType.Float32, t, k);
+        MoeKernels.CombineBackward(dOutput, _routed.Output, _slotRows, _weights, dY, dWeights);
+        g.Release(_routed.Output);
+        GpuExperts.Gradients routed = _layer.Routed.Backward(context, g, _routed, dY, Counts, _countsDevice);
+        MoeKernels.GatherRowsBackward(routed.Rows, _slotRows, k, dx, accumulate: s > 0);
+        g.Release(routed.Rows);
 
         // Router: the weights' gradient through the top-k softmax, plus the load-balancing loss, to the logits; then
         // the router GEMM's backward to Wr and x.
