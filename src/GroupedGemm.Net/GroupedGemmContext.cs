@@ -37,6 +37,13 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     /// <summary>The device this context runs on; every tensor passed must live there.</summary>
     public int Device { get; }
 
+    /// <summary>
+    /// Where the outputs this context allocates (<c>Gmm</c>, <c>GmmWeightGradient</c>, <c>GmmBackward</c>, <c>Gemm</c>)
+    /// come from; null (the default) for <see cref="DeviceAllocator.Default"/>. A framework sets its own allocator here
+    /// to keep all device memory in its pool.
+    /// </summary>
+    public IDeviceAllocator? Allocator { get; set; }
+
     /// <summary>The <c>gg_handle_t</c> value, for calling the C ABI directly.</summary>
     public nint Handle => _handle.DangerousGetHandle();
 
@@ -128,8 +135,8 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
         ValidateGradient(dy, dims);
         using var outputs = new PendingOutputs();
-        DeviceTensor dx = outputs.Allocate(Device, dims.DType, dims.M, dims.K);
-        DeviceTensor dw = outputs.Allocate(Device, dims.DType, [.. w.Shape]);
+        DeviceTensor dx = outputs.Allocate(Device, dims.DType, [dims.M, dims.K], options?.Stream, Allocator);
+        DeviceTensor dw = outputs.Allocate(Device, dims.DType, [.. w.Shape], options?.Stream, Allocator);
         GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: false, options);
         if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
         else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
@@ -185,7 +192,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         GmmOptions? options)
     {
         using var outputs = new PendingOutputs();
-        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA));
+        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA), options?.Stream, Allocator);
         Run(a, b, c, counts, dims, transA, transB, false, options);
         return outputs.HandOver(c);
     }

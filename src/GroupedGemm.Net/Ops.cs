@@ -1,8 +1,9 @@
 namespace GroupedGemm;
 
 /// <summary>
-/// tgale96's <c>grouped_gemm.ops.gmm</c> for .NET: one call, no context to manage. Calls run on the legacy
-/// default stream.
+/// tgale96's <c>grouped_gemm.ops.gmm</c> for .NET: one call, no context to manage. Calls run on the ambient stream of
+/// the tensors' device (<see cref="CudaStream.Current"/>; set it with <c>using (stream.AsCurrent())</c>), and their
+/// outputs come from <see cref="DeviceAllocator.Default"/>.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+
+namespace GroupedGemm.Interop;
+
+/// <summary>
+/// The two CUDA driver functions the managed API needs and the C ABI does not export yet: a stream waiting on an event
+/// (<c>cuStreamWaitEvent</c>) and a non-blocking event query (<c>cuEventQuery</c>). The runtime's <c>cudaStream_t</c>
+/// and <c>cudaEvent_t</c> are the driver's <c>CUstream</c> and <c>CUevent</c>, and <c>libcuda.so.1</c> is present
+/// wherever the native library can run. When the ABI gains <c>gg_stream_wait_event</c> and <c>gg_event_query</c>,
+/// these calls move there.
+/// </summary>
+internal static unsafe partial class CudaDriver
+{
+    private const string Library = "libcuda.so.1";
+
+    /// <summary>CUDA_SUCCESS.</summary>
+    internal const int Success = 0;
+
+    /// <summary>CUDA_ERROR_NOT_READY: the event's work has not finished.</summary>
+    internal const int NotReady = 600;
+
+    /// <summary>Makes <paramref name="stream"/> wait on the GPU for the work before <paramref name="cudaEvent"/>'s record.</summary>
+    /// <param name="stream">The waiting stream (zero: the legacy default stream).</param>
+    /// <param name="cudaEvent">The event.</param>
+    /// <param name="device">The stream's device: its primary context is made current first.</param>
+    internal static void StreamWaitEvent(nint stream, nint cudaEvent, int device)
+    {
+        NativeStatus.Check(NativeMethods.gg_set_device(device));
+        Check(cuStreamWaitEvent(stream, cudaEvent, 0), "cuStreamWaitEvent");
+    }
+
+    /// <summary>Whether the work before the event's record has finished (without waiting).</summary>
+    /// <param name="cudaEvent">The event.</param>
+    /// <param name="device">The event's device: its primary context is made current first.</param>
+    /// <returns>True when done; false while it runs.</returns>
+    internal static bool EventQuery(nint cudaEvent, int device)
+    {
+        NativeStatus.Check(NativeMethods.gg_set_device(device));
+        int result = cuEventQuery(cudaEvent);
+        if (result == NotReady) return false;
+        Check(result, "cuEventQuery");
+        return true;
+    }
+
+    private static void Check(int result, string function)
+    {
+        if (result != Success)
+        {
+            throw new GroupedGemmException(GroupedGemmStatus.CudaError,
+                $"{function} failed with CUresult {result} (see cuda.h for the code).");
+        }
+    }
+
+    [LibraryImport(Library)]
+    private static partial int cuStreamWaitEvent(nint stream, nint cudaEvent, uint flags);
+
+    [LibraryImport(Library)]
+    private static partial int cuEventQuery(nint cudaEvent);
+}
