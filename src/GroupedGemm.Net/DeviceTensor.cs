@@ -281,6 +281,47 @@ public sealed unsafe class DeviceTensor : IDisposable
         }
     }
 
+    /// <summary>
+    /// Queues a copy of the whole pinned buffer into the tensor, from element <paramref name="elementOffset"/> on, and
+    /// returns without waiting: the buffer must not change until the stream has passed the copy.
+    /// </summary>
+    /// <typeparam name="T">The host type of the tensor's <see cref="DType"/>, or an unmanaged type of the element's size.</typeparam>
+    /// <param name="source">The pinned buffer; all its elements are copied.</param>
+    /// <param name="elementOffset">First element of the tensor to write.</param>
+    /// <param name="stream">Stream to queue the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not fit the element type.</exception>
+    public void CopyFrom<T>(PinnedHostBuffer<T> source, long elementOffset = 0, CudaStream? stream = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckElementRange<T>(source.Length, elementOffset, nameof(source));
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream, Device);
+        byte* device = (byte*)lease.Pointer(this);
+        CopyChunked(device + (elementOffset * DType.ElementSize()), (byte*)source.Take(lease), source.ByteCount, s);
+    }
+
+    /// <summary>
+    /// Queues a copy of tensor elements, from <paramref name="elementOffset"/> on, into the whole pinned buffer and
+    /// returns without waiting: synchronise the stream (or await <see cref="CudaStream.SynchronizeAsync"/>) before
+    /// reading the buffer.
+    /// </summary>
+    /// <typeparam name="T">The host type of the tensor's <see cref="DType"/>, or an unmanaged type of the element's size.</typeparam>
+    /// <param name="destination">The pinned buffer; its length is the number of elements copied.</param>
+    /// <param name="elementOffset">First element of the tensor to read.</param>
+    /// <param name="stream">Stream to queue the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not fit the element type.</exception>
+    public void CopyTo<T>(PinnedHostBuffer<T> destination, long elementOffset = 0, CudaStream? stream = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckElementRange<T>(destination.Length, elementOffset, nameof(destination));
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream, Device);
+        byte* device = (byte*)lease.Pointer(this);
+        CopyChunked((byte*)destination.Take(lease), device + (elementOffset * DType.ElementSize()), destination.ByteCount, s);
+    }
+
     /// <summary>Copies all elements of another tensor of the same element type and count into this one.</summary>
     /// <param name="source">The tensor to copy from (any shape with the same element count).</param>
     /// <param name="stream">Stream to order the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
@@ -538,6 +579,9 @@ public sealed unsafe class DeviceTensor : IDisposable
     private DeviceTensor Root => _base ?? this;
 
     private void CheckHostRange<T>(int length, long elementOffset, string paramName)
+        where T : unmanaged => CheckElementRange<T>(length, elementOffset, paramName);
+
+    private void CheckElementRange<T>(long length, long elementOffset, string paramName)
         where T : unmanaged
     {
         ThrowIfDisposed();

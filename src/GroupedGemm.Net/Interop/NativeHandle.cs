@@ -20,6 +20,9 @@ internal enum NativeHandleKind
     /// <summary>A gg_handle_t from gg_handle_create.</summary>
     GemmHandle,
 
+    /// <summary>Page-locked host memory from gg_malloc_host.</summary>
+    HostMemory,
+
     /// <summary>A block from an <see cref="IDeviceAllocator"/>, handed back to it.</summary>
     AllocatorBlock,
 
@@ -141,6 +144,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
             NativeHandleKind.Event => NativeMethods.gg_event_destroy(p),
             NativeHandleKind.GraphExec => NativeMethods.gg_graph_destroy(p),
             NativeHandleKind.GemmHandle => NativeMethods.gg_handle_destroy(handle),
+            NativeHandleKind.HostMemory => NativeMethods.gg_free_host(p),
             NativeHandleKind.AllocatorBlock => FreeBlock(),
             NativeHandleKind.None => GgStatus.Success,
             _ => GgStatus.InternalError,
