@@ -29,7 +29,7 @@ namespace GroupedGemm;
 /// <see cref="CudaStream.Create()"/>: synchronise such a stream (or pass it) before reading results.
 /// </para>
 /// </remarks>
-public sealed unsafe class DeviceTensor : IDisposable
+public sealed unsafe partial class DeviceTensor : IDisposable
 {
     /// <summary>Largest single host transfer; bigger copies go in pieces of this size.</summary>
     internal const long CopyChunkBytes = 1L << 30;
