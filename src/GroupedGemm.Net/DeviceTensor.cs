@@ -445,6 +445,21 @@ public sealed unsafe partial class DeviceTensor : IDisposable
     }
 
     /// <summary>
+    /// Tells the allocator that work outside this library's calls (a framework's kernels reading <see cref="Pointer"/>)
+    /// uses the memory on <paramref name="stream"/>, as PyTorch's <c>record_stream</c> does: if that is not the stream the
+    /// memory was allocated for, it is not reused from the cache at once after <see cref="Dispose"/> (calls of this
+    /// library note their streams themselves). Does nothing for wrapped memory.
+    /// </summary>
+    /// <param name="stream">The stream the memory is used on.</param>
+    /// <exception cref="ObjectDisposedException">The tensor has been disposed.</exception>
+    public void RecordStream(CudaStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ThrowIfDisposed();
+        Memory?.NoteStream(stream.Handle);
+    }
+
+    /// <summary>
     /// Takes the tensor out of the <see cref="TensorScope"/> it was allocated in, so that the scope's end does not
     /// dispose it (the caller does). Does nothing for a tensor in no scope.
     /// </summary>

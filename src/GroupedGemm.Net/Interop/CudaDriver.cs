@@ -25,8 +25,9 @@ internal static unsafe partial class CudaDriver
     /// <param name="device">The stream's device: its primary context is made current first.</param>
     internal static void StreamWaitEvent(nint stream, nint cudaEvent, int device)
     {
-        NativeStatus.Check(NativeMethods.gg_set_device(device));
-        Check(cuStreamWaitEvent(stream, cudaEvent, 0), "cuStreamWaitEvent");
+        int result;
+        using (OnDevice(device)) result = cuStreamWaitEvent(stream, cudaEvent, 0);
+        Check(result, "cuStreamWaitEvent");
     }
 
     /// <summary>Whether the work before the event's record has finished (without waiting).</summary>
@@ -35,11 +36,32 @@ internal static unsafe partial class CudaDriver
     /// <returns>True when done; false while it runs.</returns>
     internal static bool EventQuery(nint cudaEvent, int device)
     {
-        NativeStatus.Check(NativeMethods.gg_set_device(device));
-        int result = cuEventQuery(cudaEvent);
+        int result;
+        using (OnDevice(device)) result = cuEventQuery(cudaEvent);
         if (result == NotReady) return false;
         Check(result, "cuEventQuery");
         return true;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="device"/>'s primary context current for a driver call, and the thread's previous device
+    /// current again afterwards. Unlike <see cref="DeviceScope.Enter"/> it always calls <c>cudaSetDevice</c>: a thread
+    /// (a thread-pool thread resuming an await) whose runtime device is already right may not have the context current yet.
+    /// </summary>
+    private static DeviceRestore OnDevice(int device)
+    {
+        NativeLibraryLoader.EnsureLoaded();
+        NativeStatus.Check(NativeMethods.gg_get_device(out int previous));
+        NativeStatus.Check(NativeMethods.gg_set_device(device));
+        return new DeviceRestore(previous == device ? -1 : previous);
+    }
+
+    private readonly struct DeviceRestore(int previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (previous >= 0) _ = NativeMethods.gg_set_device(previous);
+        }
     }
 
     private static void Check(int result, string function)

@@ -62,6 +62,18 @@ public class TensorAllocationTests
     }
 
     [Test]
+    public void RecordStream_marks_use_outside_the_library()
+    {
+        CudaStream own = CudaStream.Wrap(0x6000, device: 0), framework = CudaStream.Wrap(0x7000, device: 0);
+        DeviceTensor recordedOwn = Allocate(64, own), recordedOther = Allocate(64, own);
+        recordedOwn.RecordStream(own);
+        recordedOther.Slice(0, 32).RecordStream(framework);
+        recordedOwn.Dispose();
+        recordedOther.Dispose();
+        Assert.That(_backing.Frees, Is.EqualTo(new[] { (recordedOther.Pointer, (nint)0x6000, true) }));
+    }
+
+    [Test]
     public void A_call_on_its_own_stream_leaves_the_block_to_the_cache()
     {
         CudaStream own = CudaStream.Wrap(0x6000, device: 0);
