@@ -20,6 +20,8 @@ public class StreamConventionTests : GpuFixture
         (DeviceTensor x, double[] xs) = DeviceData.Random(TestRandom.Create(), DType.BFloat16, M, K);
         (DeviceTensor w, double[] ws) = DeviceData.Random(TestRandom.Create(), DType.BFloat16, Experts, K, N);
         using CudaStream stream = CudaStream.Create(0);
+        // The uploads ran on the legacy default stream, which a non-blocking stream does not wait for.
+        CudaStream.Default.Synchronize();
         using (x)
         using (w)
         {
