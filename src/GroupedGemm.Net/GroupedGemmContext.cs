@@ -11,7 +11,10 @@ namespace GroupedGemm;
 /// A context must not be used by two threads at once, nor for two calls in flight on different streams: give
 /// each thread (or stream) its own context (<see cref="Ops"/> keeps one per thread and device). Every argument
 /// is checked before the native call; an <see cref="ArgumentException"/> names the argument and the numbers.
-/// Results are queued on the options' stream; synchronise it before reading them on the host.
+/// Results are queued on the options' stream, or on the ambient stream of the context's device
+/// (<see cref="CudaStream.Current"/>) when the options name none; synchronise it before reading them on the host.
+/// Outputs the methods allocate come from <see cref="Allocator"/> (or <see cref="DeviceAllocator.Default"/>), for that
+/// stream.
 /// Each call holds the context, its tensors and its stream until it returns, so a <see cref="Dispose"/> on another
 /// thread takes effect after the call; a <see cref="CudaGraph"/> that captured calls of this context holds it (and
 /// its workspace) until the graph is disposed.
