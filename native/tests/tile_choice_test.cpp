@@ -132,6 +132,31 @@ void edge_shapes() {
            Sm90Tile::kCooperative256x128);
     expect("deepseek-like forward, H100", problem(524288, 7168, 2048, 256, false), nullptr,
            Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
+    // n a multiple of 192 but not of 256 (gpt-oss, H100 sweep): weight gradients on the 128x192 tile whatever the rows;
+    // forwards of n = 5760 from 256 to 1023 rows per expert; n = 2880 forwards keep the 128x256 tile, smaller experts
+    // the ping-pong tile, larger ones the 256-row tiles, accumulating forwards the tile they had.
+    expect("gpt-oss down weight gradient, 65536 tokens", problem(262144, 2880, 2880, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up weight gradient, 16384 tokens", problem(65536, 2880, 5760, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up weight gradient, 65536 tokens", problem(262144, 2880, 5760, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss down weight gradient, one token", problem(4, 2880, 2880, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 512 rows", problem(65536, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 256 rows", problem(32768, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 255 rows", problem(128 * 255, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kPingpong128x128, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 2048 rows", problem(262144, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kContiguous256x128, kH100DramBytesPerS);
+    expect("gpt-oss down forward, 512 rows", problem(65536, 2880, 2880, 128, false), nullptr,
+           Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
+    gg::GmmProblem gpt_oss_accumulate = problem(65536, 2880, 5760, 128, false);
+    gpt_oss_accumulate.accumulate = true;
+    expect("gpt-oss up forward, 512 rows, accumulate", gpt_oss_accumulate, nullptr, Sm90Tile::kPingpong128x128,
+           kH100DramBytesPerS);
     // Host counts are used for the tile count: 132 experts with one row each make few tiles.
     static int32_t sizes[3 * 4];
     for (int e = 0; e < 4; ++e) {
@@ -219,6 +244,8 @@ void scheduler_order() {
         {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32, "weight gradient, 2x1 cluster", 0},
         {nullptr, &qwen_grad, Sm90Tile::kCooperative256x128, "qwen-like weight gradient", 4},
         {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "weight gradient, ping-pong", 0},
+        {nullptr, &qwen_grad, Sm90Tile::kCooperative128x192, "weight gradient, coop128x192", 4},
+        {nullptr, &qwen_forward, Sm90Tile::kCooperative128x192, "forward, coop128x192", 0},
         {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
         {nullptr, &qwen_forward, Sm90Tile::kContiguous256x128, "qwen-like forward, contiguous kernel", 1},
         {"0", &qwen_forward, Sm90Tile::kContiguous256x128, "qwen-like forward, contiguous kernel", 0},

@@ -72,6 +72,8 @@ template <>
 struct TileTraits<Sm90Tile::kCooperative128x256K32> : TileTraitsOf<128, 256, 2, 1, false, 32> {};
 template <>
 struct TileTraits<Sm90Tile::kCooperative128x256K32Cluster1x1> : TileTraitsOf<128, 256, 1, 1, false, 32> {};
+template <>
+struct TileTraits<Sm90Tile::kCooperative128x192> : TileTraitsOf<128, 192, 1, 1, false> {};
 
 // One kernel configuration.
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>

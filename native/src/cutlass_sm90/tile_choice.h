@@ -75,6 +75,9 @@ struct Sm90TilePolicy {
     // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
     int64_t min_rows_per_expert_256_rows = 1024;
+    // Forward with n a multiple of 192 and of 128 but not of 256 (gpt-oss: 5760) takes the 128x192 tile from this many
+    // rows per expert up to min_rows_per_expert_256_rows (n_in_192_tiles).
+    int64_t min_rows_per_expert_forward_192 = 256;
     // Weight gradient with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536, reductions as long as deepseek-like's), else the 128x128 ping-pong tile.
     int64_t min_rows_per_expert_transa_256_rows = 1024;
@@ -111,7 +114,7 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Kn
     if (knobs.claim_ahead) return *knobs.claim_ahead;
     const bool cooperative_one_cta = tile == Sm90Tile::kCooperative128x256Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative128x256K32Cluster1x1 ||
-                                     tile == Sm90Tile::kCooperative256x128;
+                                     tile == Sm90Tile::kCooperative256x128 || tile == Sm90Tile::kCooperative128x192;
     // Our contiguous kernel claims one tile at a time (it has no lookahead to set): its tail tiles cost less than
     // whole ones, which a static deal cannot turn into time.
     if (tile == Sm90Tile::kContiguous256x128) return 1;
@@ -153,6 +156,12 @@ inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_pr
     return (p.m / tile_m + (p.num_experts + 1) / 2) * tiles_n;
 }
 
+// Whether n is cut exactly by the 192-wide tile and not by the 256-wide ones (gpt-oss: 2880 and 5760; 1408 is not).
+// There the 256-wide tiles end in a partial column of tiles, and the 128-wide ping-pong tile that served 2880 (not a
+// multiple of 128) and small experts' 5760 measured 0.42-0.80x torch in weight gradients and 0.60-0.78x in forwards of
+// ~512 rows per expert (H100 sweep, docs/h100/sweep.md).
+inline bool n_in_192_tiles(const GmmProblem& p) { return p.n % 192 == 0 && p.n % 256 != 0; }
+
 // `dram_bytes_per_s`: the card's peak DRAM bandwidth (DeviceInfo); 0 when unknown. Knob: GG_SM90_TILE.
 inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_sizes, int sm_count,
                             double dram_bytes_per_s, const Sm90Knobs& knobs = {},
@@ -166,7 +175,9 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     const int64_t rows_per_expert = mean_rows_per_expert(p);
     const bool n_in_256_tiles = p.n % 256 == 0;
     if (p.trans_a) {
-        // Output tiles are K x N per expert, reduced over the expert's rows.
+        // Output tiles are K x N per expert, reduced over the expert's rows. n = 2880 or 5760: the cluster-free 128x192
+        // tile, claimed, whatever the experts' rows (the 256x128 tile cuts 2880 rows of output into 11.25 tile rows).
+        if (n_in_192_tiles(p)) return Sm90Tile::kCooperative128x192;
         if (!n_in_256_tiles) {
             // n = 1408 (qwen-like, 1536 rows): the cluster-free 256x128 tile, claimed and walked along N, 1.10-1.11x
             // torch uniform and 1.16-1.17x zipf against 1.02-1.05x for the ping-pong tile (H200, docs/perf-notes.md
@@ -180,6 +191,16 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
         // 1.01x against 0.94-0.99x for the 1x2 ping-pong tile, H200, docs/perf-notes.md v11) the 64-deep one.
         if (rows_per_expert < policy.max_rows_per_expert_transa_k32) return Sm90Tile::kCooperative128x256K32Cluster1x1;
         return Sm90Tile::kCooperative128x256Cluster1x1;
+    }
+    // n = 5760 (gpt-oss up-projection) at ~512 rows per expert: the 128x192 tile, where the ping-pong tile measured
+    // 0.60-0.78x torch. Smaller experts keep the ping-pong tile (1.02-1.16x at 32 and 128 rows), larger ones the
+    // 256-row tiles below (1.00-1.07x at 2048 rows), and n = 2880 the 128x256 tile at the end (0.95-1.29x from 4096
+    // tokens), all H100 sweep rows. Not for accumulating forwards: the release build carries no source epilogue of
+    // this tile for forwards (sm90_tiles.def).
+    if (n_in_192_tiles(p) && p.n % 128 == 0 && !p.accumulate &&
+        rows_per_expert >= policy.min_rows_per_expert_forward_192 &&
+        rows_per_expert < policy.min_rows_per_expert_256_rows) {
+        return Sm90Tile::kCooperative128x192;
     }
     if (!n_in_256_tiles && p.n % 128 == 0) {
         // n = 1408: 1.05-1.07x against 1.01x, where experts fill 256-row tiles; small experts keep 128 rows. Our
