@@ -1,6 +1,6 @@
 # The cutlass-sm90 kernels, from the one table src/cutlass_sm90/sm90_tiles.def: which ones a build compiles, and their
 # translation units, written into the build folder (one GG_SM90_INSTANTIATE line each, so that they compile in
-# parallel). A full build compiles 84 kernels (about six minutes on a 16-core GPU host), a release build those Auto
+# parallel). A full build compiles 96 kernels (about seven minutes on a 16-core GPU host), a release build those Auto
 # can choose, an experiment that measures one tile two. The backend learns which ones were kept from a generated
 # X-macro list, so that a call needing a kernel left out fails with a status instead of a link error.
 #
