@@ -1,8 +1,8 @@
 // cutlass-sm90's tile choice (native/src/cutlass_sm90/tile_choice.h) without a GPU: which configuration each
 // benchmark shape and a few edge shapes get, which epilogue a call gets, the tuning knobs' parsing
 // (tuning_knobs.h: read_sm90_knobs) and effect, and the kernel table (sm90_tiles.def) against the release set CMake
-// derives from it. The choices are the measured ones of docs/perf-notes.md; a change of policy should change this file
-// in the same commit.
+// derives from it, and how the group rule treats empty experts (cutlass_common/group_arrays.cuh). The choices are the
+// measured ones of docs/perf-notes.md; a change of policy should change this file in the same commit.
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
@@ -472,6 +472,44 @@ void kernel_table() {
 
 }  // namespace
 
+// Empty experts of weight gradients (group_arrays.cuh: make_group_rule, describe_group): cutlass-sm90 gives them no
+// tiles and writes their zeros apart (zero_empty_experts.cuh); cutlass-sm80 keeps K = 1 groups on the zero operand;
+// accumulating calls leave them alone either way; forwards are unaffected.
+void empty_expert_rules() {
+    using gg::cutlass_grouped::EmptyExperts;
+    using gg::cutlass_grouped::describe_group;
+    using gg::cutlass_grouped::make_group_rule;
+    struct Case {
+        const char* what;
+        bool trans_a, accumulate;
+        EmptyExperts empty;
+        bool filled_apart, zero_operand;
+        int32_t m, k;  // the empty group's
+    } cases[] = {
+        {"sm90 weight gradient", true, false, EmptyExperts::kFilledApart, true, false, 0, 0},
+        {"sm90 weight gradient, accumulate", true, true, EmptyExperts::kFilledApart, false, false, 0, 0},
+        {"sm80 weight gradient", true, false, EmptyExperts::kZeroOperand, false, true, 2880, 1},
+        {"sm80 weight gradient, accumulate", true, true, EmptyExperts::kZeroOperand, false, false, 0, 0},
+        {"sm90 forward", false, false, EmptyExperts::kFilledApart, false, false, 0, 2880},
+    };
+    for (const Case& c : cases) {
+        gg::GmmProblem p = problem(64, 2880, 5760, 4, c.trans_a);
+        p.accumulate = c.accumulate;
+        const auto rule = make_group_rule(p, c.empty);
+        const auto empty = describe_group(rule, 2, 64, 0);
+        const auto full = describe_group(rule, 1, 0, 64);
+        const bool ok = rule.empty_filled_apart == c.filled_apart && rule.zero_operand_for_empty == c.zero_operand &&
+                        empty.m == c.m && empty.k == c.k && empty.zero_operands == c.zero_operand &&
+                        full.m == (c.trans_a ? 2880 : 64) && full.k == (c.trans_a ? 64 : 2880) && !full.zero_operands;
+        if (!ok) {
+            std::printf("FAIL empty experts, %s: filled apart %d zero operand %d, empty group m=%d k=%d, full group "
+                        "m=%d k=%d\n", c.what, rule.empty_filled_apart ? 1 : 0, rule.zero_operand_for_empty ? 1 : 0,
+                        empty.m, empty.k, full.m, full.k);
+            ++failures;
+        }
+    }
+}
+
 int main() {
     unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
     unsetenv("GG_SM90_GRID");
@@ -487,6 +525,7 @@ int main() {
     scheduler_order();
     release_kernels_cover_auto();
     kernel_table();
+    empty_expert_rules();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;

@@ -6,6 +6,7 @@
 
 #include "core/backend_table.h"
 #include "cutlass_common/group_arrays_fill.cuh"
+#include "cutlass_common/zero_empty_experts.cuh"
 #include "cutlass_sm90/contiguous_gemm.h"
 #include "cutlass_sm90/sm90_kernels.h"
 #include "cutlass_sm90/tile_choice.h"
@@ -120,13 +121,20 @@ Sm90Knobs call_knobs() {
 // dispatcher handles or rejects them (core/internal.h). Exceptions become a status in the API frame (core/api_guard.h).
 gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     assert(p.m > 0 && p.k > 0 && p.n > 0 && !(p.trans_a && p.trans_b));
-    // These kernels do not clear their accumulators when K == 0: empty trans_a experts get a zero operand.
-    const cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, /*zero_operand_for_empty=*/true);
+    // These kernels do not clear their accumulators when K == 0: empty experts of non-accumulating weight gradients get
+    // no tiles, and zero_empty_experts writes their zeros after the GEMM (cutlass_common/zero_empty_experts.cuh).
+    const cutlass_grouped::GroupRule rule =
+        cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
     const int32_t* host_sizes = host.available ? host.problem_sizes.data() : nullptr;
     if (host_sizes != nullptr && cutlass_sm90::estimate_output_tiles(p, host_sizes, 128, 128) == 0) {
-        return GG_STATUS_SUCCESS;  // trans_a with accumulate and every expert empty: c stays as it is
+        // trans_a and every expert empty: with accumulate c stays as it is, else c is all zeros.
+        if (rule.empty_filled_apart) {
+            GG_CUDA_CHECK(cudaMemsetAsync(p.c, 0, static_cast<size_t>(p.num_experts * p.k * p.n) * dtype_size(p.dtype),
+                                          p.stream));
+        }
+        return GG_STATUS_SUCCESS;
     }
 
     const Sm90Knobs knobs = call_knobs();
@@ -176,7 +184,18 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     launch.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile, knobs);
     launch.tile_band = cutlass_sm90::tile_band(p, tile, knobs);
     launch.raster_along_n = cutlass_sm90::raster_along_n(tile, p.trans_a, knobs);
-    return kernel.run(launch);
+    GG_TRY(kernel.run(launch));
+    if (!rule.empty_filled_apart) return GG_STATUS_SUCCESS;
+    // After the GEMM on the same stream, so that the GEMM's programmatic launch still overlaps the fill kernel it waits
+    // for; the offsets it reads are the fill kernel's, in the call's workspace, which no later call touches before this
+    // kernel has run (stream order). Host counts with no empty expert skip it.
+    if (host.available) {
+        bool any_empty = false;
+        for (int64_t e = 0; e < p.num_experts && !any_empty; ++e) any_empty = p.batch_sizes[e] == 0;
+        if (!any_empty) return GG_STATUS_SUCCESS;
+    }
+    return cutlass_grouped::launch_zero_empty_experts(launch.arrays.offsets, p.num_experts, p.c,
+                                                      p.k * p.n * static_cast<int64_t>(dtype_size(p.dtype)), p.stream);
 }
 
 // The dispatcher has already checked the device (compute capability 9.0: sm_90a code runs there only) and rejected
