@@ -86,6 +86,10 @@ struct GroupedGemmConfig {
     // Without a source (C `void`), CUTLASS drops the C buffers and the C load pipeline; such a kernel takes beta = 0
     // only, which run() checks.
     using ElementC = std::conditional_t<kSource, Element, void>;
+    // Split-K's partial kernels write fp32 sums (split_k.cuh adds them into the output); the others the element type.
+    static_assert(Epi != Sm90Epilogue::kPartialF32 || Ops == Operands::kTransA,
+                  "fp32 partial sums are split-K's, which splits weight gradients only");
+    using ElementD = std::conditional_t<Epi == Sm90Epilogue::kPartialF32, float, Element>;
     using EpilogueTile = std::conditional_t<kSource, cutlass::epilogue::collective::EpilogueTileAuto,
                                             typename TileTraits<Tile>::StoreOnlyEpilogueTile>;
 
@@ -95,6 +99,7 @@ struct GroupedGemmConfig {
     using LayoutC = cutlass::layout::RowMajor;
     // TMA moves 16-byte aligned rows.
     static constexpr int kAlignment = 128 / cutlass::sizeof_bits<Element>::value;
+    static constexpr int kAlignmentD = 128 / cutlass::sizeof_bits<ElementD>::value;
 
     using TileShape = typename TileTraits<Tile>::TileShape;
     using ClusterShape = typename TileTraits<Tile>::ClusterShape;
@@ -107,9 +112,9 @@ struct GroupedGemmConfig {
         EpilogueTile,
         ElementAccumulator, ElementAccumulator,
         ElementC, LayoutC*, kAlignment,  // C (read only when beta != 0)
-        Element, LayoutC*, kAlignment,  // D
+        ElementD, LayoutC*, kAlignmentD,  // D
         typename TileTraits<Tile>::EpilogueSchedule,
-        cutlass::epilogue::fusion::LinearCombination<Element, ElementAccumulator>>::CollectiveOp;
+        cutlass::epilogue::fusion::LinearCombination<ElementD, ElementAccumulator>>::CollectiveOp;
 
     using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
         cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp,
@@ -201,7 +206,7 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     using PtrC = decltype(args.epilogue.ptr_C);  // Element const** with a source, void const** without
     args.epilogue.ptr_C = Config::kSource ? reinterpret_cast<PtrC>(reinterpret_cast<uintptr_t>(arr.ptr_c)) : nullptr;
     args.epilogue.dC = reinterpret_cast<typename Config::StrideC*>(arr.ldc);
-    args.epilogue.ptr_D = reinterpret_cast<Element**>(arr.ptr_c);
+    args.epilogue.ptr_D = reinterpret_cast<typename Config::ElementD**>(arr.ptr_c);
     args.epilogue.dD = reinterpret_cast<typename Config::StrideD*>(arr.ldc);
     // One alpha and beta for every group.
     args.epilogue.thread.alpha = launch.alpha;
