@@ -452,6 +452,11 @@ void kernel_table() {
     mark(Sm90Tile::Enum, Operands::kForward, forward);      \
     mark(Sm90Tile::Enum, Operands::kTransB, transb);        \
     mark(Sm90Tile::Enum, Operands::kTransA, transa);
+    // Split-K's partial kernels: weight gradients, both dtypes, always release.
+#define GG_SM90_SPLIT_TILE(Enum, name)                                              \
+    for (const gg_dtype d : {GG_DTYPE_BFLOAT16, GG_DTYPE_FLOAT16}) {                \
+        marked.push_back({d, Operands::kTransA, Sm90Tile::Enum, Sm90Epilogue::kPartialF32}); \
+    }
 #include "cutlass_sm90/sm90_tiles.def"
 #define GG_RELEASE_ENTRY(DTYPE, OPS, TILE, EPILOGUE) \
     Kernel{DTYPE, Operands::OPS, Sm90Tile::TILE, Sm90Epilogue::EPILOGUE},
@@ -471,6 +476,50 @@ void kernel_table() {
 }
 
 }  // namespace
+
+// Split-K of the largest expert (tile_choice.h: split_k_chunks): weight gradients with device counts, at least 150
+// GFLOP, and fewer 128x256 tiles of one expert's dW than SMs; the chunk count that minimises the waves per chunk.
+void split_k() {
+    struct Case {
+        const char* what;
+        int64_t m, k, n, e;
+        bool trans_a, on_device;
+        const char* knob;
+        int want;
+    } cases[] = {
+        {"qwen3-30b-a3b up, 4096 tokens (96 tiles)", 32768, 2048, 1536, 128, true, true, nullptr, 4},
+        {"qwen3-30b-a3b down, 65536 tokens (48 tiles)", 524288, 768, 2048, 128, true, true, nullptr, 8},
+        {"host counts", 32768, 2048, 1536, 128, true, false, nullptr, 0},
+        {"forward", 32768, 2048, 1536, 128, false, true, nullptr, 0},
+        {"below 150 GFLOP", 23840, 2048, 1536, 128, true, true, nullptr, 0},
+        {"150 GFLOP", 23842, 2048, 1536, 128, true, true, nullptr, 4},
+        {"small-experts (103 GFLOP)", 32768, 2048, 768, 128, true, true, nullptr, 0},
+        {"seed-300M (34 GFLOP)", 16384, 512, 2048, 80, true, true, nullptr, 0},
+        {"32 tiles", 262144, 512, 2048, 80, true, true, nullptr, 4},
+        {"deepseek-v3 down (448 tiles)", 131072, 2048, 7168, 256, true, true, nullptr, 0},
+        {"gpt-oss down (276 tiles)", 262144, 2880, 2880, 128, true, true, nullptr, 0},
+        {"forced 3", 32768, 2048, 7168, 128, true, true, "3", 3},
+        {"forced 1: none", 32768, 2048, 1536, 128, true, true, "1", 0},
+        {"forced 0: none", 32768, 2048, 1536, 128, true, true, "0", 0},
+        {"forced 9: not a value", 32768, 2048, 1536, 128, true, true, "9", 4},
+        {"forced, host counts", 32768, 2048, 1536, 128, true, false, "3", 0},
+    };
+    for (const Case& c : cases) {
+        gg::GmmProblem p = problem(c.m, c.k, c.n, c.e, c.trans_a);
+        p.counts_on_device = c.on_device;
+        set_knob("GG_SM90_SPLIT", c.knob);
+        expect_knob("GG_SM90_SPLIT", c.knob, c.what, gg::cutlass_sm90::split_k_chunks(p, kSms, read_sm90_knobs()),
+                    c.want);
+    }
+    unsetenv("GG_SM90_SPLIT");
+    // A forced tile is a measurement of that tile alone: no split unless GG_SM90_SPLIT asks for one.
+    gg::GmmProblem p = problem(32768, 2048, 1536, 128, true);
+    p.counts_on_device = true;
+    setenv("GG_SM90_TILE", "coop256x128", 1);
+    expect_knob("GG_SM90_TILE", "coop256x128", "split-K", gg::cutlass_sm90::split_k_chunks(p, kSms, read_sm90_knobs()),
+                0);
+    unsetenv("GG_SM90_TILE");
+}
 
 // Empty experts of weight gradients (group_arrays.cuh: make_group_rule, describe_group): cutlass-sm90 gives them no
 // tiles and writes their zeros apart (zero_empty_experts.cuh); cutlass-sm80 keeps K = 1 groups on the zero operand;
@@ -518,6 +567,7 @@ int main() {
     unsetenv("GG_SM90_RUN_ROWS");
     unsetenv("GG_SM90_CLAIM");
     unsetenv("GG_SM90_BAND");
+    unsetenv("GG_SM90_SPLIT");
     benchmark_shapes();
     edge_shapes();
     epilogues();
@@ -526,6 +576,7 @@ int main() {
     release_kernels_cover_auto();
     kernel_table();
     empty_expert_rules();
+    split_k();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;

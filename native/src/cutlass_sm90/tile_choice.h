@@ -87,6 +87,19 @@ struct Sm90TilePolicy {
     int32_t transa_run_rows = 2048;
     // Forwards of large experts walk each expert's tiles in bands this many tile rows wide (tile_band).
     int32_t forward_band = 16;
+    // Split-K (split_k_chunks): weight gradients of at least this many flops (2 m k n) whose one expert's output makes
+    // fewer 128x256 tiles than SMs, in 2 to max_split_chunks chunks whose fp32 partial sums take at most
+    // max_split_workspace_bytes; the device splits the largest expert when it holds at least 1 / split_min_share_inverse
+    // of the rows (split_k.cuh). qwen3-30b-a3b's up-projection at 4096 tokens with one dominant expert (206 GFLOP, 96
+    // tiles of dW per expert on 132 SMs) measured 0.42x torch without it (H100 sweep). A call that may split pays for
+    // three more launches even when the device does not split (about 10 us, not measured): the flop bound keeps that
+    // below ~3% of such a call, and keeps seed-300M's and small-experts' weight gradients (34 and 103 GFLOP) out.
+    double min_flops_split = 150e9;
+    int32_t max_split_chunks = 8;
+    // The partials live in the call's workspace: the handle's shared block grows to hold them, and a captured call
+    // keeps its own slice of that size for its graph's life (qwen3-30b-a3b: 50 MB in 4 or 8 chunks).
+    int64_t max_split_workspace_bytes = int64_t(64) << 20;
+    int32_t split_min_share_inverse = 4;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -216,6 +229,36 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     }
     // seed-300M zipf 1.16x (the 2x1 cluster: 0.99x), small-experts 1.08-1.12x, deepseek-like 1.05-1.06x.
     return Sm90Tile::kCooperative128x256Cluster1x1;
+}
+
+// Split-K of a weight gradient's largest expert (split_k.cuh): how many chunks its rows are cut into, or 0 for none.
+// Only with device counts (the device finds the largest expert and splits it when it holds at least
+// 1 / split_min_share_inverse of the rows; host counts give the scheduler host tile counts that must match the device's)
+// and without a forced tile. The chunk count minimises the waves of S x (tiles of one expert) on the SMs per chunk,
+// ceil(S x T / SMs) / S, the smallest S on ties, within the workspace bound. Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
+inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
+                              const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (!p.trans_a || !p.counts_on_device || p.num_experts < 1) return 0;
+    const int64_t partial_bytes = p.k * p.n * static_cast<int64_t>(sizeof(float));
+    if (knobs.split_chunks) {
+        const int32_t forced = *knobs.split_chunks;
+        return forced >= 2 ? forced : 0;
+    }
+    if (knobs.tile || 2.0 * static_cast<double>(p.m) * p.k * p.n < policy.min_flops_split) return 0;
+    const int64_t sms = sm_count > 0 ? sm_count : 1;
+    const int64_t tiles = ((p.k + 127) / 128) * ((p.n + 255) / 256);
+    if (tiles >= sms) return 0;
+    int32_t best = 0;
+    double best_cost = 1.0;  // one wave of the unsplit expert's tiles
+    for (int32_t s = 2; s <= policy.max_split_chunks; ++s) {
+        if (s * partial_bytes > policy.max_split_workspace_bytes) break;
+        const double cost = static_cast<double>((s * tiles + sms - 1) / sms) / s;
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = s;
+        }
+    }
+    return best;
 }
 
 }  // namespace gg::cutlass_sm90
