@@ -155,7 +155,10 @@ def main():
               (2048, 320, 576, 16, "zipf"), (8192, 320, 384, 16, "uniform"),
               # decode weight gradients with nearly every expert empty: cutlass-sm90 writes their zeros apart
               # (zero_empty_experts.cuh) over c filled with NaN; "one": every expert but one empty
-              (4, 320, 576, 128, "uniform"), (64, 256, 512, 64, "zipf"), (2048, 320, 576, 64, "one")]
+              (4, 320, 576, 128, "uniform"), (64, 256, 512, 64, "zipf"), (2048, 320, 576, 64, "one"),
+              # split-K of the largest expert (cutlass-sm90 weight gradients with device counts, >= 150 GFLOP, 64 tiles
+              # of dW per expert): all rows in one expert, and zipf over 4 (the largest holds ~48%), odd chunk bounds
+              (36864, 2048, 1024, 4, "one"), (36871, 2048, 1024, 4, "zipf")]
     rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
     print(f"parity: {rows} checks, {len(failures)} failures")
     for f in failures[:60]:
