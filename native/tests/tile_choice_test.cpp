@@ -157,6 +157,14 @@ void edge_shapes() {
     gpt_oss_accumulate.accumulate = true;
     expect("gpt-oss up forward, 512 rows, accumulate", gpt_oss_accumulate, nullptr, Sm90Tile::kPingpong128x128,
            kH100DramBytesPerS);
+    // Device counts at 1-8 tokens: at most m experts have rows, so few tiles and the ping-pong tile (gpt-oss and
+    // qwen3-30b-a3b one-token forwards); 16 tokens of gpt-oss (64 rows) keep the 128x256 tile.
+    expect("gpt-oss forward, one token", problem(4, 2880, 2880, 128, false), nullptr, Sm90Tile::kPingpong128x128,
+           kH100DramBytesPerS);
+    expect("qwen3-30b-a3b up forward, one token", problem(8, 2048, 1536, 128, false), nullptr,
+           Sm90Tile::kPingpong128x128, kH100DramBytesPerS);
+    expect("gpt-oss forward, 16 tokens", problem(64, 2880, 2880, 128, false), nullptr,
+           Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
     // Host counts are used for the tile count: 132 experts with one row each make few tiles.
     static int32_t sizes[3 * 4];
     for (int e = 0; e < 4; ++e) {
