@@ -158,7 +158,10 @@ def main():
               (4, 320, 576, 128, "uniform"), (64, 256, 512, 64, "zipf"), (2048, 320, 576, 64, "one"),
               # split-K of the largest expert (cutlass-sm90 weight gradients with device counts, >= 150 GFLOP, 64 tiles
               # of dW per expert): all rows in one expert, and zipf over 4 (the largest holds ~48%), odd chunk bounds
-              (36864, 2048, 1024, 4, "one"), (36871, 2048, 1024, 4, "zipf")]
+              (36864, 2048, 1024, 4, "one"), (36871, 2048, 1024, 4, "zipf"),
+              # split-K of decode forwards (at most 32 rows, k >= 1024): every expert's k in chunks of whole 64-deep
+              # steps; k = 1096 leaves a 136-deep last chunk; one live expert of 8
+              (8, 1024, 512, 16, "uniform"), (13, 1096, 264, 4, "zipf"), (32, 2048, 1024, 8, "one")]
     rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
     print(f"parity: {rows} checks, {len(failures)} failures")
     for f in failures[:60]:

@@ -5,9 +5,10 @@
 //
 //   gg_sm90_choice [--sms N] [--dram BYTES_PER_S] < lines
 //     each input line: m k n experts form accumulate   (form: forward, forward-transb or weight-grad; accumulate 0|1)
-//     each output line: <tile>[_store] <claim ahead> <run rows> <band> <raster m|n> split=<chunks> (split-K of the
-//     largest expert, tile_choice.h: split_k_chunks; 0: none; the device splits only a dominant expert), or
-//     "error: ..." for a bad line
+//     each output line: <tile>[_store] <claim ahead> <run rows> <band> <raster m|n> split=<chunks>, or "error: ..."
+//     for a bad line. split: weight gradients, split-K of the largest expert (tile_choice.h: split_k_chunks; the device
+//     splits only a dominant one); forwards, every expert's k in that many chunks on the split tile's partial kernel
+//     (forward_split_chunks), in place of the tile printed; 0: none
 //   --sms   the card's SM count (default 132: H100 SXM, H200)
 //   --dram  the card's peak DRAM bytes per second as the library computes it (2 x memory clock x bus width; default
 //           3.35e12, an H100 SXM; an H200 is 4.8e12)
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
         std::printf("%s%s %d %d %d %s split=%d\n", tile_name(tile), store ? "_store" : "",
                     tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
                     own ? 0 : tile_band(p, tile, knobs), raster_along_n(tile, p.trans_a, knobs) ? "n" : "m",
-                    split_k_chunks(p, sms, knobs));
+                    p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, sms, knobs));
     }
     return 0;
 }

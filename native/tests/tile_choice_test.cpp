@@ -460,10 +460,12 @@ void kernel_table() {
     mark(Sm90Tile::Enum, Operands::kForward, forward);      \
     mark(Sm90Tile::Enum, Operands::kTransB, transb);        \
     mark(Sm90Tile::Enum, Operands::kTransA, transa);
-    // Split-K's partial kernels: weight gradients, both dtypes, always release.
-#define GG_SM90_SPLIT_TILE(Enum, name)                                              \
-    for (const gg_dtype d : {GG_DTYPE_BFLOAT16, GG_DTYPE_FLOAT16}) {                \
-        marked.push_back({d, Operands::kTransA, Sm90Tile::Enum, Sm90Epilogue::kPartialF32}); \
+    // Split-K's partial kernels: every operand form, both dtypes, always release.
+#define GG_SM90_SPLIT_TILE(Enum, name)                                                          \
+    for (const gg_dtype d : {GG_DTYPE_BFLOAT16, GG_DTYPE_FLOAT16}) {                            \
+        for (const Operands o : {Operands::kForward, Operands::kTransB, Operands::kTransA}) {   \
+            marked.push_back({d, o, Sm90Tile::Enum, Sm90Epilogue::kPartialF32});                \
+        }                                                                                       \
     }
 #include "cutlass_sm90/sm90_tiles.def"
 #define GG_RELEASE_ENTRY(DTYPE, OPS, TILE, EPILOGUE) \
@@ -509,7 +511,7 @@ void split_k() {
         {"forced 3", 32768, 2048, 7168, 128, true, true, "3", 3},
         {"forced 1: none", 32768, 2048, 1536, 128, true, true, "1", 0},
         {"forced 0: none", 32768, 2048, 1536, 128, true, true, "0", 0},
-        {"forced 9: not a value", 32768, 2048, 1536, 128, true, true, "9", 4},
+        {"forced 17: not a value", 32768, 2048, 1536, 128, true, true, "17", 4},
         {"forced, host counts", 32768, 2048, 1536, 128, true, false, "3", 0},
     };
     for (const Case& c : cases) {
@@ -518,6 +520,35 @@ void split_k() {
         set_knob("GG_SM90_SPLIT", c.knob);
         expect_knob("GG_SM90_SPLIT", c.knob, c.what, gg::cutlass_sm90::split_k_chunks(p, kSms, read_sm90_knobs()),
                     c.want);
+    }
+    unsetenv("GG_SM90_SPLIT");
+    // Decode forwards (forward_split_chunks): at most 32 rows, k of 1024 and more, chunks for one expert's tiles to fill
+    // 132 SMs, at least 4 k steps deep, at most 16 and 2048 groups.
+    struct ForwardCase {
+        const char* what;
+        int64_t m, k, n, e;
+        bool trans_a;
+        const char* knob;
+        int want;
+    } forwards[] = {
+        {"mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, nullptr, 8},
+        {"gpt-oss down, one token", 4, 2880, 2880, 128, false, nullptr, 11},
+        {"qwen3-30b-a3b up, one token", 8, 2048, 1536, 128, false, nullptr, 8},
+        {"deepseek-v3 up, one token (256 experts: 2048 groups)", 8, 7168, 4096, 256, false, nullptr, 8},
+        {"mixtral-8x7b down, 16 tokens", 32, 14336, 4096, 8, false, nullptr, 8},
+        {"gpt-oss down, 16 tokens (64 rows)", 64, 2880, 2880, 128, false, nullptr, 0},
+        {"qwen3-30b-a3b down, one token (k = 768)", 8, 768, 2048, 128, false, nullptr, 0},
+        {"weight gradient", 8, 14336, 4096, 8, true, nullptr, 0},
+        {"forced 3", 8, 768, 2048, 128, false, "3", 3},
+        {"forced 16, 12 k steps", 8, 768, 2048, 128, false, "16", 12},
+        {"forced 3, 64 rows", 64, 2880, 2880, 128, false, "3", 0},
+        {"forced 1", 2, 14336, 4096, 8, false, "1", 0},
+    };
+    for (const ForwardCase& c : forwards) {
+        gg::GmmProblem p = problem(c.m, c.k, c.n, c.e, c.trans_a);
+        set_knob("GG_SM90_SPLIT", c.knob);
+        expect_knob("GG_SM90_SPLIT", c.knob, c.what,
+                    gg::cutlass_sm90::forward_split_chunks(p, kSms, read_sm90_knobs()), c.want);
     }
     unsetenv("GG_SM90_SPLIT");
     // A forced tile is a measurement of that tile alone: no split unless GG_SM90_SPLIT asks for one.

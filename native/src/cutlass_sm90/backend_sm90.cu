@@ -105,12 +105,63 @@ KernelEntry pick_kernel(gg_dtype dtype, Operands ops, Sm90Tile tile, Sm90Epilogu
                                       : entry<GG_DTYPE_FLOAT16>(ops, tile, epi);
 }
 
-// Split-K's fp32 partial kernel (split_k.cuh) for `dtype`, on the table's split tile; null when not compiled.
-KernelEntry pick_partial_kernel(gg_dtype dtype) {
+// Split-K's fp32 partial kernel (split_k.cuh) for `dtype` and `ops`, on the table's split tile; null when not compiled.
+template <gg_dtype DType>
+KernelEntry partial_kernel_of(Operands ops) {
     constexpr Sm90Tile kTile = cutlass_sm90::kSm90SplitTile;
-    return dtype == GG_DTYPE_BFLOAT16
-               ? entry_of<GG_DTYPE_BFLOAT16, Operands::kTransA, kTile, Sm90Epilogue::kPartialF32>()
-               : entry_of<GG_DTYPE_FLOAT16, Operands::kTransA, kTile, Sm90Epilogue::kPartialF32>();
+    switch (ops) {
+        case Operands::kForward: return entry_of<DType, Operands::kForward, kTile, Sm90Epilogue::kPartialF32>();
+        case Operands::kTransB: return entry_of<DType, Operands::kTransB, kTile, Sm90Epilogue::kPartialF32>();
+        case Operands::kTransA: return entry_of<DType, Operands::kTransA, kTile, Sm90Epilogue::kPartialF32>();
+    }
+    return {nullptr, nullptr};
+}
+
+KernelEntry pick_partial_kernel(gg_dtype dtype, Operands ops) {
+    return dtype == GG_DTYPE_BFLOAT16 ? partial_kernel_of<GG_DTYPE_BFLOAT16>(ops) : partial_kernel_of<GG_DTYPE_FLOAT16>(ops);
+}
+
+// A release build carries every partial kernel (sm90_tiles.def); an experiment build may not.
+gg_status partial_not_compiled(const GmmProblem& p) {
+    return fail(GG_STATUS_BACKEND_NOT_COMPILED, "%s: split-K's kernel %s_%s_%s_partial is not compiled into this %s "
+                "build", kBackend, p.dtype == GG_DTYPE_BFLOAT16 ? "bf16" : "fp16",
+                operands_name(cutlass_grouped::operands_of(p)), cutlass_sm90::tile_name(cutlass_sm90::kSm90SplitTile),
+                GG_SM90_KERNEL_SET);
+}
+
+// A decode forward with every expert's k in `chunks` chunks (split_k.cuh): the group-array fill (for the offsets),
+// fill_forward_split, the partial GEMM over E x chunks groups into fp32 partials, reduce_forward_split into c.
+gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
+                            const cutlass_grouped::HostGroups& host, int32_t chunks, int sm_count, const Sm90Knobs& knobs) {
+    const KernelEntry partial = pick_partial_kernel(p.dtype, cutlass_grouped::operands_of(p));
+    if (partial.run == nullptr) return partial_not_compiled(p);
+    const int64_t groups = p.num_experts * chunks;
+    if (groups > 0x7fffffff) return fail(GG_STATUS_INTERNAL_ERROR, "%s: %lld split groups", kBackend,
+                                         static_cast<long long>(groups));
+    size_t partial_workspace = 0;
+    GG_TRY(partial.workspace_bytes(static_cast<int32_t>(groups), ctx.device.ordinal, sm_count, &partial_workspace));
+    const cutlass_sm90::SplitLayout layout(groups, chunks * p.m * p.n, partial_workspace);
+    cutlass_grouped::GroupArrays arrays;
+    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, layout.total, arrays));
+    const cutlass_sm90::SplitArrays split =
+        cutlass_sm90::split_arrays_at(static_cast<char*>(arrays.kernel_workspace), layout, partial_workspace);
+    // Chunks of whole 64-deep k steps, so that each chunk's operands stay 128-byte aligned for TMA.
+    const int64_t steps = (p.k + 63) / 64;
+    const int64_t chunk_k = (steps + chunks - 1) / chunks * 64;
+    const int32_t used = static_cast<int32_t>((p.k + chunk_k - 1) / chunk_k);
+    GG_TRY(cutlass_sm90::launch_fill_forward_split(p, used, chunk_k, arrays.offsets, split));
+    GroupedLaunch part;
+    part.arrays = split.arrays;
+    part.problem_count = static_cast<int32_t>(p.num_experts * used);
+    part.alpha = 1.0f;
+    part.beta = 0.0f;
+    part.device = ctx.device.ordinal;
+    part.sm_count = sm_count;
+    part.stream = p.stream;
+    part.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, cutlass_sm90::kSm90SplitTile, knobs);
+    part.raster_along_n = cutlass_sm90::raster_along_n(cutlass_sm90::kSm90SplitTile, false, knobs);
+    GG_TRY(partial.run(part));
+    return cutlass_sm90::launch_reduce_forward_split(p, used, ctx.device.sm_count, arrays.offsets, split);
 }
 
 // The tuning knobs of this call (tuning_knobs.h): read on every call in tuning and experiment builds, where
@@ -150,6 +201,8 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const Sm90Tile tile =
         cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count, ctx.device.dram_bytes_per_s, knobs);
     const int sm_count = ctx.device.sm_count * knobs.grid_factor;
+    const int32_t forward_chunks = cutlass_sm90::forward_split_chunks(p, sm_count, knobs);
+    if (forward_chunks >= 2) return run_forward_split(ctx, p, rule, host, forward_chunks, sm_count, knobs);
     if (tile == Sm90Tile::kContiguous256x128) {
         // Our own kernel reads the experts' sizes from the same preparation kernel's problem sizes, and needs no
         // workspace of its own.
@@ -188,14 +241,10 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const size_t main_workspace = (kernel_workspace + cutlass_sm90::SplitLayout::kAlign - 1) /
                                   cutlass_sm90::SplitLayout::kAlign * cutlass_sm90::SplitLayout::kAlign;
     if (chunks >= 2) {
-        partial = pick_partial_kernel(p.dtype);
-        if (partial.run == nullptr) {
-            return fail(GG_STATUS_BACKEND_NOT_COMPILED, "%s: split-K's kernel %s_transa_%s_partial is not compiled into "
-                        "this %s build", kBackend, p.dtype == GG_DTYPE_BFLOAT16 ? "bf16" : "fp16",
-                        cutlass_sm90::tile_name(cutlass_sm90::kSm90SplitTile), GG_SM90_KERNEL_SET);
-        }
+        partial = pick_partial_kernel(p.dtype, Operands::kTransA);
+        if (partial.run == nullptr) return partial_not_compiled(p);
         GG_TRY(partial.workspace_bytes(chunks, ctx.device.ordinal, sm_count, &partial_workspace));
-        split_bytes = cutlass_sm90::SplitLayout(chunks, p.k, p.n, partial_workspace).total;
+        split_bytes = cutlass_sm90::SplitLayout(chunks, chunks * p.k * p.n, partial_workspace).total;
     }
 
     GroupedLaunch launch;
@@ -203,7 +252,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
                                                                                  : kernel_workspace, launch.arrays));
     cutlass_sm90::SplitArrays split;
     if (chunks >= 2) {
-        const cutlass_sm90::SplitLayout layout(chunks, p.k, p.n, partial_workspace);
+        const cutlass_sm90::SplitLayout layout(chunks, chunks * p.k * p.n, partial_workspace);
         split = cutlass_sm90::split_arrays_at(static_cast<char*>(launch.arrays.kernel_workspace) + main_workspace,
                                               layout, partial_workspace);
         launch.arrays.kernel_workspace = kernel_workspace ? launch.arrays.kernel_workspace : nullptr;

@@ -87,8 +87,6 @@ struct GroupedGemmConfig {
     // only, which run() checks.
     using ElementC = std::conditional_t<kSource, Element, void>;
     // Split-K's partial kernels write fp32 sums (split_k.cuh adds them into the output); the others the element type.
-    static_assert(Epi != Sm90Epilogue::kPartialF32 || Ops == Operands::kTransA,
-                  "fp32 partial sums are split-K's, which splits weight gradients only");
     using ElementD = std::conditional_t<Epi == Sm90Epilogue::kPartialF32, float, Element>;
     using EpilogueTile = std::conditional_t<kSource, cutlass::epilogue::collective::EpilogueTileAuto,
                                             typename TileTraits<Tile>::StoreOnlyEpilogueTile>;

@@ -22,8 +22,8 @@ enum class Sm90Epilogue : int {
     // output tile, and no C buffers or C pipeline. 0.5-9% faster on the rows measured, most on weight
     // gradients with short reductions (docs/perf-notes.md v8). beta must be 0.
     kStoreOnly = 1,
-    // Writes D only, in fp32: split-K's partial sums (split_k.cuh), which a reduction kernel adds into the output. Weight
-    // gradients of the GG_SM90_SPLIT_TILE tile only; beta must be 0.
+    // Writes D only, in fp32: split-K's partial sums (split_k.cuh), which a reduction kernel adds into the output. The
+    // GG_SM90_SPLIT_TILE tile only; beta must be 0.
     kPartialF32 = 2,
 };
 

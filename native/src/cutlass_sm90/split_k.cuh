@@ -10,7 +10,11 @@
 // plan_split_k finds the largest expert from the device offsets and decides on the device (it holds at least 1 /
 // min_share_inverse of the rows), so no call synchronises the host and every step can be captured in a CUDA graph; when
 // it does not split, the partial GEMM's groups have no tiles and reduce_split_k returns at once. How many chunks, and
-// whether a call may split at all, is tile_choice.h's split_k_chunks. Included only by backend_sm90.cu.
+// whether a call may split at all, is tile_choice.h's split_k_chunks.
+//
+// Decode forwards (a few rows over long reductions, tile_choice.h: forward_split_chunks) split every expert's k instead:
+// fill kernel -> fill_forward_split -> partial GEMM (E x S groups, fp32) -> reduce_forward_split; no main GEMM.
+// Included only by backend_sm90.cu.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +34,9 @@ struct SplitLayout {
     size_t problem_sizes = 0, ptr_a = 0, ptr_b = 0, ptr_d = 0, lda = 0, ldb = 0, ldd = 0, claims = 0, decision = 0;
     size_t kernel_workspace = 0, partials = 0, total = 0;
 
-    SplitLayout(int32_t chunks, int64_t k, int64_t n, size_t kernel_workspace_bytes) {
-        const size_t s = static_cast<size_t>(chunks);
+    // `groups` groups of the partial GEMM, `partial_floats` fp32 partial sums.
+    SplitLayout(int64_t groups, int64_t partial_floats, size_t kernel_workspace_bytes) {
+        const size_t s = static_cast<size_t>(groups);
         size_t at = 0;
         auto take = [&at](size_t bytes) {
             const size_t here = at;
@@ -48,7 +53,7 @@ struct SplitLayout {
         claims = take(sizeof(uint32_t));
         decision = take(2 * sizeof(int32_t));
         kernel_workspace = take(kernel_workspace_bytes);
-        partials = take(s * static_cast<size_t>(k) * static_cast<size_t>(n) * sizeof(float));
+        partials = take(static_cast<size_t>(partial_floats) * sizeof(float));
         total = at;
     }
 };
@@ -149,6 +154,32 @@ plan_split_k(const int64_t* offsets, int32_t experts, int64_t m, int32_t min_sha
     }
 }
 
+// Decode forwards (tile_choice.h: forward_split_chunks): every expert's k in `chunks` chunks of chunk_k (a multiple of
+// the tile's 64-deep k step; the last may be shorter), group e * chunks + s = (rows of e, n, chunk s) into
+// partials[s][rows of e][n]. Experts without rows get groups without tiles. Zeroes the partial GEMM's claim counter.
+static __global__ void fill_forward_split(const int64_t* offsets, int32_t experts, int32_t chunks, int64_t chunk_k,
+                                          int64_t m, int64_t k, int64_t n, bool trans_b, const char* a, const char* b,
+                                          int32_t element_bytes, SplitArrays split) {
+    const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (first == 0) *split.arrays.tile_claims = 0;
+    const int64_t es = element_bytes;
+    for (int64_t g = first; g < static_cast<int64_t>(experts) * chunks; g += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t e = g / chunks, s = g - e * chunks;
+        const int64_t begin = offsets[e], end = offsets[e + 1];
+        const int64_t k0 = s * chunk_k, kc = k - k0 < chunk_k ? k - k0 : chunk_k;
+        split.arrays.problem_sizes[3 * g + 0] = static_cast<int32_t>(end > begin ? end - begin : 0);
+        split.arrays.problem_sizes[3 * g + 1] = static_cast<int32_t>(n);
+        split.arrays.problem_sizes[3 * g + 2] = static_cast<int32_t>(kc);
+        // a[rows of e][k0, k0 + kc); b[e] rows k0.. ([k][n]) or columns k0.. ([n][k]); partials[s][rows of e][:].
+        split.arrays.ptr_a[g] = const_cast<char*>(a) + (begin * k + k0) * es;
+        split.arrays.ptr_b[g] = const_cast<char*>(b) + (e * k * n + (trans_b ? k0 : k0 * n)) * es;
+        split.arrays.ptr_c[g] = split.partials + s * m * n + begin * n;
+        split.arrays.lda[g] = k;
+        split.arrays.ldb[g] = trans_b ? k : n;
+        split.arrays.ldc[g] = n;
+    }
+}
+
 // Element conversions of the reduction.
 template <gg_dtype DType>
 struct SplitElement;
@@ -198,6 +229,75 @@ reduce_split_k(const int32_t* decision, const float4* partials, int32_t chunks, 
         o[2] = E::store(sum.z);
         o[3] = E::store(sum.w);
     }
+}
+
+// c[r][:] = sum of the chunks' partials[s][r][:] (+ c with accumulate) for the rows the experts cover (offsets[E]:
+// rows past it, which only wrong counts leave, keep their values as on the unsplit path), four elements a step.
+template <gg_dtype DType>
+__global__ void __launch_bounds__(kReduceThreads)
+reduce_forward_split(const int64_t* covered_rows, const float4* partials, int32_t chunks, int64_t quads, int64_t n,
+                     void* c, bool accumulate) {
+    using E = SplitElement<DType>;
+    using T = typename E::type;
+    const int64_t covered_quads = *covered_rows * n / 4;
+    const int64_t end = covered_quads < quads ? covered_quads : quads;
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < end;
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        float4 sum = partials[i];
+        for (int32_t s = 1; s < chunks; ++s) {
+            const float4 p = partials[s * quads + i];
+            sum.x += p.x;
+            sum.y += p.y;
+            sum.z += p.z;
+            sum.w += p.w;
+        }
+        T* o = static_cast<T*>(c) + 4 * i;
+        if (accumulate) {
+            sum.x += E::load(o[0]);
+            sum.y += E::load(o[1]);
+            sum.z += E::load(o[2]);
+            sum.w += E::load(o[3]);
+        }
+        o[0] = E::store(sum.x);
+        o[1] = E::store(sum.y);
+        o[2] = E::store(sum.z);
+        o[3] = E::store(sum.w);
+    }
+}
+
+// Enqueues fill_forward_split (after the group-array fill kernel, which wrote the offsets).
+inline gg_status launch_fill_forward_split(const GmmProblem& p, int32_t chunks, int64_t chunk_k, const int64_t* offsets,
+                                           const SplitArrays& split) {
+    constexpr int kThreads = 256;
+    const int64_t groups = p.num_experts * chunks;
+    int64_t blocks = (groups + kThreads - 1) / kThreads;
+    if (blocks > 1024) blocks = 1024;  // the grid-stride loop covers the rest
+    fill_forward_split<<<static_cast<unsigned>(blocks), kThreads, 0, p.stream>>>(
+        offsets, static_cast<int32_t>(p.num_experts), chunks, chunk_k, p.m, p.k, p.n, p.trans_b,
+        static_cast<const char*>(p.a), static_cast<const char*>(p.b), static_cast<int32_t>(dtype_size(p.dtype)), split);
+    GG_LAUNCH_CHECK("fill_forward_split");
+    return GG_STATUS_SUCCESS;
+}
+
+// Enqueues reduce_forward_split (after the partial GEMM), on enough blocks to cover m x n / 4 once, at most 8 per SM.
+inline gg_status launch_reduce_forward_split(const GmmProblem& p, int32_t chunks, int sm_count, const int64_t* offsets,
+                                             const SplitArrays& split) {
+    const int64_t quads = p.m * p.n / 4;
+    int64_t blocks = (quads + kReduceThreads - 1) / kReduceThreads;
+    const int64_t cap = 8 * static_cast<int64_t>(sm_count > 0 ? sm_count : 1);
+    if (blocks > cap) blocks = cap;
+    if (blocks < 1) blocks = 1;
+    const auto* partials = reinterpret_cast<const float4*>(split.partials);
+    const int64_t* covered = offsets + p.num_experts;
+    if (p.dtype == GG_DTYPE_BFLOAT16) {
+        reduce_forward_split<GG_DTYPE_BFLOAT16><<<static_cast<unsigned>(blocks), kReduceThreads, 0, p.stream>>>(
+            covered, partials, chunks, quads, p.n, p.c, p.accumulate);
+    } else {
+        reduce_forward_split<GG_DTYPE_FLOAT16><<<static_cast<unsigned>(blocks), kReduceThreads, 0, p.stream>>>(
+            covered, partials, chunks, quads, p.n, p.c, p.accumulate);
+    }
+    GG_LAUNCH_CHECK("reduce_forward_split");
+    return GG_STATUS_SUCCESS;
 }
 
 // Enqueues plan_split_k (after the fill kernel, before the main GEMM).

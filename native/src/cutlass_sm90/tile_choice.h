@@ -100,6 +100,14 @@ struct Sm90TilePolicy {
     // keeps its own slice of that size for its graph's life (qwen3-30b-a3b: 50 MB in 4 or 8 chunks).
     int64_t max_split_workspace_bytes = int64_t(64) << 20;
     int32_t split_min_share_inverse = 4;
+    // Split-K of decode forwards (forward_split_chunks): calls of at most this many rows (1-8 tokens at top-4; mixtral's
+    // 16 tokens at top-2), k at least min_k_split_forward deep, chunks of at least 4 k steps (256), at most
+    // max_split_chunks_forward and max_split_groups_forward groups (the tile walk scans every group), fp32 partials of
+    // at most max_split_workspace_bytes.
+    int64_t max_rows_split_forward = 32;
+    int64_t min_k_split_forward = 1024;
+    int32_t max_split_chunks_forward = 16;
+    int64_t max_split_groups_forward = 2048;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -262,6 +270,34 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
         }
     }
     return best;
+}
+
+// Split-K of a decode forward (split_k.cuh: fill_forward_split): how many chunks every expert's k is cut into, or 0.
+// A few rows per live expert make the call a stream of B, which n / 256 CTAs per expert read at a fraction of the card's
+// bandwidth (mixtral-8x7b's down-projection at one token: 2 experts x 16 tiles over k = 14336, 0.65-0.79x torch; gpt-oss
+// at one token with one live expert: 12 tiles, 0.47x, H100 sweep). Chunks enough for one expert's tiles to fill the SMs
+// once (groups of experts without rows cost no tiles), each at least 4 k steps deep. Knob: GG_SM90_SPLIT=<chunks>
+// (0 and 1: none), forwards of at most max_rows_split_forward rows.
+inline int32_t forward_split_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
+                                    const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (p.trans_a || p.num_experts < 1 || p.m > policy.max_rows_split_forward) return 0;
+    const int64_t steps = (p.k + 63) / 64;
+    int64_t chunks = 0;
+    if (knobs.split_chunks) {
+        chunks = *knobs.split_chunks;
+    } else {
+        if (knobs.tile || p.k < policy.min_k_split_forward) return 0;
+        const int64_t sms = sm_count > 0 ? sm_count : 1;
+        chunks = sms / ((p.n + 255) / 256);
+        if (chunks > steps / 4) chunks = steps / 4;
+        if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
+        const int64_t by_groups = policy.max_split_groups_forward / p.num_experts;
+        if (chunks > by_groups) chunks = by_groups;
+        const int64_t by_bytes = policy.max_split_workspace_bytes / (p.m * p.n * static_cast<int64_t>(sizeof(float)));
+        if (chunks > by_bytes) chunks = by_bytes;
+    }
+    if (chunks > steps) chunks = steps;  // every chunk at least one k step
+    return chunks >= 2 ? static_cast<int32_t>(chunks) : 0;
 }
 
 }  // namespace gg::cutlass_sm90
