@@ -523,7 +523,7 @@ void split_k() {
     }
     unsetenv("GG_SM90_SPLIT");
     // Decode forwards (forward_split_chunks): at most 32 rows, k of 1024 and more, chunks for one expert's tiles to fill
-    // 132 SMs, at least 4 k steps deep, at most 16 and 2048 groups.
+    // 132 SMs, at least 4 k steps deep, at most 16, and min(E, m) x chunks groups at most 2048.
     struct ForwardCase {
         const char* what;
         int64_t m, k, n, e;
@@ -534,7 +534,7 @@ void split_k() {
         {"mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, nullptr, 8},
         {"gpt-oss down, one token", 4, 2880, 2880, 128, false, nullptr, 11},
         {"qwen3-30b-a3b up, one token", 8, 2048, 1536, 128, false, nullptr, 8},
-        {"deepseek-v3 up, one token (256 experts: 2048 groups)", 8, 7168, 4096, 256, false, nullptr, 8},
+        {"deepseek-v3 up, one token (256 experts)", 8, 7168, 4096, 256, false, nullptr, 8},
         {"mixtral-8x7b down, 16 tokens", 32, 14336, 4096, 8, false, nullptr, 8},
         {"gpt-oss down, 16 tokens (64 rows)", 64, 2880, 2880, 128, false, nullptr, 0},
         {"qwen3-30b-a3b down, one token (k = 768)", 8, 768, 2048, 128, false, nullptr, 0},

@@ -130,12 +130,12 @@ gg_status partial_not_compiled(const GmmProblem& p) {
 }
 
 // A decode forward with every expert's k in `chunks` chunks (split_k.cuh): the group-array fill (for the offsets),
-// fill_forward_split, the partial GEMM over E x chunks groups into fp32 partials, reduce_forward_split into c.
+// fill_forward_split, the partial GEMM over min(E, m) x chunks groups into fp32 partials, reduce_forward_split into c.
 gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
                             const cutlass_grouped::HostGroups& host, int32_t chunks, int sm_count, const Sm90Knobs& knobs) {
     const KernelEntry partial = pick_partial_kernel(p.dtype, cutlass_grouped::operands_of(p));
     if (partial.run == nullptr) return partial_not_compiled(p);
-    const int64_t groups = p.num_experts * chunks;
+    const int64_t groups = cutlass_sm90::forward_split_slots(p) * chunks;
     if (groups > 0x7fffffff) return fail(GG_STATUS_INTERNAL_ERROR, "%s: %lld split groups", kBackend,
                                          static_cast<long long>(groups));
     size_t partial_workspace = 0;
@@ -152,7 +152,7 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
     GG_TRY(cutlass_sm90::launch_fill_forward_split(p, used, chunk_k, arrays.offsets, split));
     GroupedLaunch part;
     part.arrays = split.arrays;
-    part.problem_count = static_cast<int32_t>(p.num_experts * used);
+    part.problem_count = static_cast<int32_t>(cutlass_sm90::forward_split_slots(p) * used);
     part.alpha = 1.0f;
     part.beta = 0.0f;
     part.device = ctx.device.ordinal;

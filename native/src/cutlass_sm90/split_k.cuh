@@ -13,7 +13,7 @@
 // whether a call may split at all, is tile_choice.h's split_k_chunks.
 //
 // Decode forwards (a few rows over long reductions, tile_choice.h: forward_split_chunks) split every expert's k instead:
-// fill kernel -> fill_forward_split -> partial GEMM (E x S groups, fp32) -> reduce_forward_split; no main GEMM.
+// fill kernel -> fill_forward_split -> partial GEMM (min(E, m) x S groups, fp32) -> reduce_forward_split; no main GEMM.
 // Included only by backend_sm90.cu.
 #pragma once
 
@@ -155,25 +155,73 @@ plan_split_k(const int64_t* offsets, int32_t experts, int64_t m, int32_t min_sha
 }
 
 // Decode forwards (tile_choice.h: forward_split_chunks): every expert's k in `chunks` chunks of chunk_k (a multiple of
-// the tile's 64-deep k step; the last may be shorter), group e * chunks + s = (rows of e, n, chunk s) into
-// partials[s][rows of e][n]. Experts without rows get groups without tiles. Zeroes the partial GEMM's claim counter.
-static __global__ void fill_forward_split(const int64_t* offsets, int32_t experts, int32_t chunks, int64_t chunk_k,
-                                          int64_t m, int64_t k, int64_t n, bool trans_b, const char* a, const char* b,
-                                          int32_t element_bytes, SplitArrays split) {
-    const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (first == 0) *split.arrays.tile_claims = 0;
+// the tile's 64-deep k step; the last may be shorter). At most `slots` experts have rows (slots = min(E, m): each has at
+// least one of the m rows), and only they get groups: the r-th expert with rows (in expert order) owns groups
+// r * chunks + s = (its rows, n, chunk s) into partials[s][its rows][n]; slots left over get groups without tiles. The
+// tile walk reads every group's shape on its way to its tiles, so min(E, m) x chunks groups instead of E x chunks keep
+// that walk short (gpt-oss at one token: 44 groups, not 1408). One block: a running count of the experts with rows.
+// Zeroes the partial GEMM's claim counter.
+constexpr int kFillSplitThreads = 1024;
+
+static __global__ void __launch_bounds__(kFillSplitThreads)
+fill_forward_split(const int64_t* offsets, int32_t experts, int32_t chunks, int64_t chunk_k, int64_t slots, int64_t m,
+                   int64_t k, int64_t n, bool trans_b, const char* a, const char* b, int32_t element_bytes,
+                   SplitArrays split) {
+    __shared__ int32_t warp_live[kFillSplitThreads / 32];
+    __shared__ int64_t live_before;  // experts with rows before this pass's first
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
     const int64_t es = element_bytes;
-    for (int64_t g = first; g < static_cast<int64_t>(experts) * chunks; g += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t e = g / chunks, s = g - e * chunks;
-        const int64_t begin = offsets[e], end = offsets[e + 1];
-        const int64_t k0 = s * chunk_k, kc = k - k0 < chunk_k ? k - k0 : chunk_k;
-        split.arrays.problem_sizes[3 * g + 0] = static_cast<int32_t>(end > begin ? end - begin : 0);
+    if (t == 0) {
+        *split.arrays.tile_claims = 0;
+        live_before = 0;
+    }
+    __syncthreads();
+    for (int64_t e0 = 0; e0 < experts; e0 += blockDim.x) {
+        const int64_t e = e0 + t;
+        int64_t begin = 0, rows = 0;
+        if (e < experts) {
+            begin = offsets[e];
+            const int64_t end = offsets[e + 1];
+            rows = end > begin ? end - begin : 0;
+        }
+        const unsigned live = __ballot_sync(0xffffffffu, rows > 0);
+        if (lane == 0) warp_live[warp] = __popc(live);
+        __syncthreads();
+        int64_t rank = live_before + __popc(live & ((1u << lane) - 1));
+        int32_t pass_total = 0;
+        for (int w = 0; w < warps; ++w) {
+            if (w < warp) rank += warp_live[w];
+            pass_total += warp_live[w];
+        }
+        if (rows > 0 && rank < slots) {
+            for (int64_t s = 0; s < chunks; ++s) {
+                const int64_t g = rank * chunks + s;
+                const int64_t k0 = s * chunk_k, kc = k - k0 < chunk_k ? k - k0 : chunk_k;
+                split.arrays.problem_sizes[3 * g + 0] = static_cast<int32_t>(rows);
+                split.arrays.problem_sizes[3 * g + 1] = static_cast<int32_t>(n);
+                split.arrays.problem_sizes[3 * g + 2] = static_cast<int32_t>(kc);
+                // a[rows of e][k0, k0 + kc); b[e] rows k0.. ([k][n]) or columns k0.. ([n][k]); partials[s][rows of e].
+                split.arrays.ptr_a[g] = const_cast<char*>(a) + (begin * k + k0) * es;
+                split.arrays.ptr_b[g] = const_cast<char*>(b) + (e * k * n + (trans_b ? k0 : k0 * n)) * es;
+                split.arrays.ptr_c[g] = split.partials + s * m * n + begin * n;
+                split.arrays.lda[g] = k;
+                split.arrays.ldb[g] = trans_b ? k : n;
+                split.arrays.ldc[g] = n;
+            }
+        }
+        __syncthreads();  // every thread has read live_before and warp_live
+        if (t == 0) live_before += pass_total;
+        __syncthreads();
+    }
+    // Slots without an expert: groups without tiles, on valid pointers.
+    const int64_t used = live_before < slots ? live_before : slots;
+    for (int64_t g = used * chunks + t; g < slots * chunks; g += blockDim.x) {
+        split.arrays.problem_sizes[3 * g + 0] = 0;
         split.arrays.problem_sizes[3 * g + 1] = static_cast<int32_t>(n);
-        split.arrays.problem_sizes[3 * g + 2] = static_cast<int32_t>(kc);
-        // a[rows of e][k0, k0 + kc); b[e] rows k0.. ([k][n]) or columns k0.. ([n][k]); partials[s][rows of e][:].
-        split.arrays.ptr_a[g] = const_cast<char*>(a) + (begin * k + k0) * es;
-        split.arrays.ptr_b[g] = const_cast<char*>(b) + (e * k * n + (trans_b ? k0 : k0 * n)) * es;
-        split.arrays.ptr_c[g] = split.partials + s * m * n + begin * n;
+        split.arrays.problem_sizes[3 * g + 2] = 1;
+        split.arrays.ptr_a[g] = const_cast<char*>(a);
+        split.arrays.ptr_b[g] = const_cast<char*>(b);
+        split.arrays.ptr_c[g] = split.partials;
         split.arrays.lda[g] = k;
         split.arrays.ldb[g] = trans_b ? k : n;
         split.arrays.ldc[g] = n;
@@ -265,16 +313,16 @@ reduce_forward_split(const int64_t* covered_rows, const float4* partials, int32_
     }
 }
 
+// The experts of a decode forward that can have rows: at most one per row.
+inline int64_t forward_split_slots(const GmmProblem& p) { return p.m < p.num_experts ? p.m : p.num_experts; }
+
 // Enqueues fill_forward_split (after the group-array fill kernel, which wrote the offsets).
 inline gg_status launch_fill_forward_split(const GmmProblem& p, int32_t chunks, int64_t chunk_k, const int64_t* offsets,
                                            const SplitArrays& split) {
-    constexpr int kThreads = 256;
-    const int64_t groups = p.num_experts * chunks;
-    int64_t blocks = (groups + kThreads - 1) / kThreads;
-    if (blocks > 1024) blocks = 1024;  // the grid-stride loop covers the rest
-    fill_forward_split<<<static_cast<unsigned>(blocks), kThreads, 0, p.stream>>>(
-        offsets, static_cast<int32_t>(p.num_experts), chunks, chunk_k, p.m, p.k, p.n, p.trans_b,
-        static_cast<const char*>(p.a), static_cast<const char*>(p.b), static_cast<int32_t>(dtype_size(p.dtype)), split);
+    fill_forward_split<<<1, kFillSplitThreads, 0, p.stream>>>(
+        offsets, static_cast<int32_t>(p.num_experts), chunks, chunk_k, forward_split_slots(p), p.m, p.k, p.n,
+        p.trans_b, static_cast<const char*>(p.a), static_cast<const char*>(p.b),
+        static_cast<int32_t>(dtype_size(p.dtype)), split);
     GG_LAUNCH_CHECK("fill_forward_split");
     return GG_STATUS_SUCCESS;
 }

@@ -102,8 +102,8 @@ struct Sm90TilePolicy {
     int32_t split_min_share_inverse = 4;
     // Split-K of decode forwards (forward_split_chunks): calls of at most this many rows (1-8 tokens at top-4; mixtral's
     // 16 tokens at top-2), k at least min_k_split_forward deep, chunks of at least 4 k steps (256), at most
-    // max_split_chunks_forward and max_split_groups_forward groups (the tile walk scans every group), fp32 partials of
-    // at most max_split_workspace_bytes.
+    // max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads every group's shape),
+    // fp32 partials of at most max_split_workspace_bytes.
     int64_t max_rows_split_forward = 32;
     int64_t min_k_split_forward = 1024;
     int32_t max_split_chunks_forward = 16;
@@ -291,7 +291,8 @@ inline int32_t forward_split_chunks(const GmmProblem& p, int sm_count, const Sm9
         chunks = sms / ((p.n + 255) / 256);
         if (chunks > steps / 4) chunks = steps / 4;
         if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
-        const int64_t by_groups = policy.max_split_groups_forward / p.num_experts;
+        // Groups: the experts that can have rows (min(E, m)) times the chunks (split_k.cuh: fill_forward_split).
+        const int64_t by_groups = policy.max_split_groups_forward / (p.m < p.num_experts ? p.m : p.num_experts);
         if (chunks > by_groups) chunks = by_groups;
         const int64_t by_bytes = policy.max_split_workspace_bytes / (p.m * p.n * static_cast<int64_t>(sizeof(float)));
         if (chunks > by_bytes) chunks = by_bytes;
