@@ -246,36 +246,42 @@ struct SplitElement<GG_DTYPE_FLOAT16> {
 
 constexpr int kReduceThreads = 256;
 
+// o[0..3] = the chunks' partials[s * quads + i] summed in fp32 (+ o[0..3] with accumulate), rounded once.
+template <gg_dtype DType>
+__device__ __forceinline__ void add_partials(const float4* partials, int32_t chunks, int64_t quads, int64_t i,
+                                             typename SplitElement<DType>::type* o, bool accumulate) {
+    using E = SplitElement<DType>;
+    float4 sum = partials[i];
+    for (int32_t s = 1; s < chunks; ++s) {
+        const float4 p = partials[s * quads + i];
+        sum.x += p.x;
+        sum.y += p.y;
+        sum.z += p.z;
+        sum.w += p.w;
+    }
+    if (accumulate) {
+        sum.x += E::load(o[0]);
+        sum.y += E::load(o[1]);
+        sum.z += E::load(o[2]);
+        sum.w += E::load(o[3]);
+    }
+    o[0] = E::store(sum.x);
+    o[1] = E::store(sum.y);
+    o[2] = E::store(sum.z);
+    o[3] = E::store(sum.w);
+}
+
 // dW[expert] = sum of the chunks' fp32 partials (+ dW[expert] with accumulate), rounded once, four elements a thread
 // and step (k x n is a multiple of 64: k and n are multiples of 8). Returns at once when plan_split_k did not split.
 template <gg_dtype DType>
 __global__ void __launch_bounds__(kReduceThreads)
 reduce_split_k(const int32_t* decision, const float4* partials, int32_t chunks, int64_t quads, void* c, bool accumulate) {
     if (decision[1] == 0) return;
-    using E = SplitElement<DType>;
-    using T = typename E::type;
+    using T = typename SplitElement<DType>::type;
     T* out = static_cast<T*>(c) + static_cast<int64_t>(decision[0]) * quads * 4;
     for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < quads;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        float4 sum = partials[i];
-        for (int32_t s = 1; s < chunks; ++s) {
-            const float4 p = partials[s * quads + i];
-            sum.x += p.x;
-            sum.y += p.y;
-            sum.z += p.z;
-            sum.w += p.w;
-        }
-        T* o = out + 4 * i;
-        if (accumulate) {
-            sum.x += E::load(o[0]);
-            sum.y += E::load(o[1]);
-            sum.z += E::load(o[2]);
-            sum.w += E::load(o[3]);
-        }
-        o[0] = E::store(sum.x);
-        o[1] = E::store(sum.y);
-        o[2] = E::store(sum.z);
-        o[3] = E::store(sum.w);
+        add_partials<DType>(partials, chunks, quads, i, out + 4 * i, accumulate);
     }
 }
 
@@ -285,31 +291,12 @@ template <gg_dtype DType>
 __global__ void __launch_bounds__(kReduceThreads)
 reduce_forward_split(const int64_t* covered_rows, const float4* partials, int32_t chunks, int64_t quads, int64_t n,
                      void* c, bool accumulate) {
-    using E = SplitElement<DType>;
-    using T = typename E::type;
+    using T = typename SplitElement<DType>::type;
     const int64_t covered_quads = *covered_rows * n / 4;
     const int64_t end = covered_quads < quads ? covered_quads : quads;
     for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < end;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        float4 sum = partials[i];
-        for (int32_t s = 1; s < chunks; ++s) {
-            const float4 p = partials[s * quads + i];
-            sum.x += p.x;
-            sum.y += p.y;
-            sum.z += p.z;
-            sum.w += p.w;
-        }
-        T* o = static_cast<T*>(c) + 4 * i;
-        if (accumulate) {
-            sum.x += E::load(o[0]);
-            sum.y += E::load(o[1]);
-            sum.z += E::load(o[2]);
-            sum.w += E::load(o[3]);
-        }
-        o[0] = E::store(sum.x);
-        o[1] = E::store(sum.y);
-        o[2] = E::store(sum.z);
-        o[3] = E::store(sum.w);
+        add_partials<DType>(partials, chunks, quads, i, static_cast<T*>(c) + 4 * i, accumulate);
     }
 }
 
