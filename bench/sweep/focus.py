@@ -54,7 +54,15 @@ def kernels(exe: str | None, shapes: list[tuple], sms: int, dram: float) -> list
                           check=False)
     if done.returncode != 0:
         return [f"(gg_sm90_choice failed: {done.stderr.strip()[:80]})" for _ in shapes]
-    return [line.split(" ")[0] for line in done.stdout.splitlines()]
+    # "<tile>[_store] <claim> <run rows> <band> <raster> split=<chunks>": the tile, and the split when there is one
+    # (weight gradients: the largest expert's chunks if the device finds it dominant; forwards: the partial kernel's
+    # chunks of every expert's k, in place of the tile).
+    out = []
+    for line in done.stdout.splitlines():
+        words = line.split(" ")
+        split = words[-1] if words[-1].startswith("split=") and words[-1] != "split=0" else ""
+        out.append(f"{words[0]} {split}".strip())
+    return out
 
 
 def main(argv: list[str]) -> int:
