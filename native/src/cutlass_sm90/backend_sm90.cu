@@ -118,7 +118,8 @@ KernelEntry partial_kernel_of(Operands ops) {
 }
 
 KernelEntry pick_partial_kernel(gg_dtype dtype, Operands ops) {
-    return dtype == GG_DTYPE_BFLOAT16 ? partial_kernel_of<GG_DTYPE_BFLOAT16>(ops) : partial_kernel_of<GG_DTYPE_FLOAT16>(ops);
+    return dtype == GG_DTYPE_BFLOAT16 ? partial_kernel_of<GG_DTYPE_BFLOAT16>(ops)
+                                      : partial_kernel_of<GG_DTYPE_FLOAT16>(ops);
 }
 
 // A release build carries every partial kernel (sm90_tiles.def); an experiment build may not.
@@ -132,7 +133,8 @@ gg_status partial_not_compiled(const GmmProblem& p) {
 // A decode forward with every expert's k in `chunks` chunks (split_k.cuh): the group-array fill (for the offsets),
 // fill_forward_split, the partial GEMM over min(E, m) x chunks groups into fp32 partials, reduce_forward_split into c.
 gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
-                            const cutlass_grouped::HostGroups& host, int32_t chunks, int sm_count, const Sm90Knobs& knobs) {
+                            const cutlass_grouped::HostGroups& host, int32_t chunks, int sm_count,
+                            const Sm90Knobs& knobs) {
     const KernelEntry partial = pick_partial_kernel(p.dtype, cutlass_grouped::operands_of(p));
     if (partial.run == nullptr) return partial_not_compiled(p);
     const int64_t groups = cutlass_sm90::forward_split_slots(p) * chunks;
