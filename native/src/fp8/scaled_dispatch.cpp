@@ -4,16 +4,24 @@
 #include "core/counts_check.h"
 #include "core/driver_hints.h"
 #include "fp8/scaled_gmm.h"
+#if defined(GG_HAVE_CUTLASS_SM90)
+#include "cutlass_sm90/scaled_gemm_sm90.h"
+#endif
 
 namespace gg {
 namespace {
 
-// The CUTLASS sm90 FP8 kernel is declared in the ABI but not built yet: say so, so that Auto falls back and an
-// explicit request gets a clear answer.
-gg_status sm90_supports(const Context&, const ScaledGmmProblem&) {
+// The CUTLASS sm90 FP8 kernels (cutlass_sm90/scaled_gemm_sm90.cu) exist in builds with the cutlass-sm90 backend.
+gg_status sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
+#if defined(GG_HAVE_CUTLASS_SM90)
+    return scaled_sm90_supports(ctx, p);
+#else
+    (void)ctx;
+    (void)p;
     return fail(GG_STATUS_BACKEND_NOT_COMPILED,
-                "GG_SCALED_KERNEL_CUTLASS_SM90 is not compiled in: the CUTLASS sm90 FP8 grouped kernel is not part of "
-                "this build yet (use GG_SCALED_KERNEL_PORTABLE or AUTO)");
+                "GG_SCALED_KERNEL_CUTLASS_SM90 is not compiled in: this build has no cutlass-sm90 backend (CUDA >= 12.3, "
+                "90a in the architectures and CUTLASS are needed); use GG_SCALED_KERNEL_PORTABLE or AUTO");
+#endif
 }
 
 gg_status supports(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel kernel) {
@@ -60,6 +68,9 @@ gg_status run_scaled_gmm(gg_handle& handle, const ScaledGmmProblem& p, gg_scaled
     Context ctx = handle.context();
     switch (kernel) {
         case GG_SCALED_KERNEL_PORTABLE: return scaled_portable_run(ctx, p);
+#if defined(GG_HAVE_CUTLASS_SM90)
+        case GG_SCALED_KERNEL_CUTLASS_SM90: return scaled_sm90_run(ctx, p);
+#endif
         default:
             return fail(GG_STATUS_INTERNAL_ERROR, "run_scaled_gmm: kernel %d was not resolved", static_cast<int>(kernel));
     }
