@@ -13,8 +13,10 @@ namespace GroupedGemm.Tests.Gpu;
 internal sealed class ScaledGmmTests : GpuFixture
 {
     private static readonly long[] Counts = [0, 37, 5, 90];  // an empty expert, and experts that straddle 64-row tiles
-    private const int K = 200;                              // not a multiple of the 32-wide k step
-    private const int N = 70;                               // not a multiple of the 64-wide tile
+    // Multiples of 16 (the CUTLASS kernel's 16-byte TMA rows), but not of the portable kernel's 32-wide k step or 64-wide
+    // tile, nor of the CUTLASS tiles.
+    private const int K = 208;
+    private const int N = 80;
 
     private sealed record Operands(DeviceTensor X, byte[] XCodes, DeviceTensor XScale, float[] XScales,
         DeviceTensor W, byte[] WCodes, DeviceTensor WScale, float[] WScales) : IDisposable
@@ -53,6 +55,41 @@ internal sealed class ScaledGmmTests : GpuFixture
         double[] expected = Fp8Reference.ScaledGmm(op.XCodes, op.XScales, op.WCodes, op.WScales, Counts, K, N, transB,
             ScaleMode.Rowwise);
         AssertClose(DeviceData.Download(output), expected, DType.BFloat16, $"{kernel} transB={transB} device counts={deviceCounts}");
+    }
+
+    [Test]
+    public void A_captured_call_replays_with_new_device_counts(
+        [Values(ScaledGemmKernel.Portable, ScaledGemmKernel.CutlassSm90)] ScaledGemmKernel kernel)
+    {
+        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB: true);
+        long[] second = [90, 0, 37, 5];
+        long m = Counts.Sum();
+        using CudaStream stream = CudaStream.Create();
+        using DeviceTensor counts = DeviceTensor.FromArray(Counts, Counts.Length);
+        using DeviceTensor output = DeviceTensor.Allocate(DType.BFloat16, m, N);
+        var options = new ScaledGmmOptions { Kernel = kernel, Stream = stream };
+        try
+        {
+            Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options);  // support check
+        }
+        catch (GroupedGemmException e) when (e.Status is GroupedGemmStatus.BackendNotCompiled or GroupedGemmStatus.NotSupported)
+        {
+            Assert.Ignore($"{kernel} does not take the call here: {e.NativeMessage}");
+        }
+
+        Context.Reserve(Counts.Length);
+        using CudaGraph graph = CudaGraph.Capture(stream,
+            () => Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options));
+        foreach (long[] current in new[] { Counts, second })
+        {
+            counts.CopyFrom<long>(current, stream: stream);
+            output.Poison(stream);
+            graph.Launch(stream);
+            stream.Synchronize();
+            double[] expected = Fp8Reference.ScaledGmm(op.XCodes, op.XScales, op.WCodes, op.WScales, current, K, N, true,
+                ScaleMode.Rowwise);
+            AssertClose(DeviceData.Download(output), expected, DType.BFloat16, $"{kernel} replay [{string.Join(", ", current)}]");
+        }
     }
 
     [Test]
