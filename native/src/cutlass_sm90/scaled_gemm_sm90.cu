@@ -174,6 +174,9 @@ gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
                     "%s takes trans_b = 1 only (weights [E, N, K], K-major, as FP8 wgmma reads them; CUTLASS's grouped "
                     "FP8 builder has no path for N-major weights): use GG_SCALED_KERNEL_PORTABLE or AUTO", kName);
     }
+    if (b.k == 0) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: k = 0 (an empty reduction) is left to the portable kernel", kName);
+    }
     if (b.k % 16 != 0 || b.n % 16 != 0) {
         return fail(GG_STATUS_NOT_SUPPORTED, "%s needs k and n multiples of 16 (16-byte TMA rows); k = %" PRId64
                     ", n = %" PRId64, kName, b.k, b.n);
