@@ -72,7 +72,9 @@ struct ScaledGemmConfig {
 
     // d = bf16(b_scale[e, n] * (a_scale[row] * acc)): both scales are pointer arrays indexed by group.
     static constexpr auto kRound = cutlass::FloatRoundStyle::round_to_nearest;
-    using RowScaleOfA = cutlass::epilogue::fusion::Sm90ColBroadcast<0, TileShape, float*, float>;
+    // Alignment 1: a group's scales start at a_scale + (its first row), any 4-byte address, so no vector loads.
+    using RowScaleOfA = cutlass::epilogue::fusion::Sm90ColBroadcast<0, TileShape, float*, float,
+                                                                    cute::Stride<cute::_1, cute::_0, cute::_0>, 1>;
     using ColumnScaleOfB = cutlass::epilogue::fusion::Sm90RowBroadcast<0, TileShape, float*, float>;
     using ScaledByA = cutlass::epilogue::fusion::Sm90EVT<
         cutlass::epilogue::fusion::Sm90Compute<cutlass::multiplies, float, float, kRound>, RowScaleOfA,
