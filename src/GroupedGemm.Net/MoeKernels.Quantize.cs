@@ -17,7 +17,7 @@ public static unsafe partial class MoeKernels
     /// <param name="q">Output [rows, cols], <see cref="DType.Float8E4M3"/> or <see cref="DType.Float8E5M2"/>.</param>
     /// <param name="scales">Output Float32, rows · blocks elements ([rows] or [rows, ceil(cols / blockCols)]).</param>
     /// <param name="blockCols">Columns per scale; 0 for one scale per row.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void QuantizeFp8Rows(DeviceTensor x, DeviceTensor q, DeviceTensor scales, long blockCols = 0,
@@ -39,7 +39,7 @@ public static unsafe partial class MoeKernels
     /// <param name="q">Output [rows, cols], FP8.</param>
     /// <param name="scales">Output Float32, rows · blocks elements.</param>
     /// <param name="blockCols">Columns per scale; 0 for one scale per row.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void GatherQuantizeFp8(DeviceTensor source, DeviceTensor index, int indexDivisor, DeviceTensor q,
@@ -60,7 +60,7 @@ public static unsafe partial class MoeKernels
     /// <param name="q">Output of the same shape, FP8.</param>
     /// <param name="scales">Output Float32 with batch · ceil(rows/block) · ceil(cols/block) elements.</param>
     /// <param name="block">The block edge; at least 1.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void QuantizeFp8Blocks(DeviceTensor w, DeviceTensor q, DeviceTensor scales, long block = 128,

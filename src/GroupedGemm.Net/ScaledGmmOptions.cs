@@ -9,7 +9,7 @@ public sealed record ScaledGmmOptions
     /// <summary>The kernel for this call; <see cref="ScaledGemmKernel.Auto"/> by default.</summary>
     public ScaledGemmKernel Kernel { get; init; } = ScaledGemmKernel.Auto;
 
-    /// <summary>The stream to run on; null for the legacy default stream.</summary>
+    /// <summary>The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</summary>
     public CudaStream? Stream { get; init; }
 
     /// <summary>Device batch sizes only: check them on the device, as <see cref="GmmOptions.CheckCounts"/>.</summary>

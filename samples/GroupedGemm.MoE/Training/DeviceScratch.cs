@@ -44,7 +44,7 @@ internal sealed class DeviceScratch : IDisposable
         Plan();
         if (_nextPlan is not null)
         {
-            if (_arena is not null && _arena != _nextArena) _arena.Dispose(); // cudaFree waits for the queued work
+            if (_arena is not null && _arena != _nextArena) _arena.Dispose(); // back to the allocator, reused in stream order
             _arena = _nextArena;
             _plan = _nextPlan;
             _nextArena = null;
