@@ -27,7 +27,7 @@ public sealed unsafe partial class GroupedGemmContext
         ScaledGmmDims dims = ScaledGmmValidation.Validate(x, xScale, w, wScale, batchSizes, null, transB,
             options?.ScaleMode ?? ScaleMode.Rowwise, Device);
         using var outputs = new PendingOutputs();
-        DeviceTensor output = outputs.Allocate(Device, DType.BFloat16, dims.M, dims.N);
+        DeviceTensor output = outputs.Allocate(Device, DType.BFloat16, [dims.M, dims.N], options?.Stream, Allocator);
         RunScaled(x, xScale, w, wScale, batchSizes, output, dims, transB, options);
         return outputs.HandOver(output);
     }
