@@ -9,6 +9,10 @@ loaded lazily and nothing here imports torch at module level, so the module impo
     gg.gmm(x, w, out, counts_int64_on_device)                  # forward: x[M,K] . w[E,K,N] -> out[M,N]
     gg.gmm(x, dy, dw, counts, trans_a=True)                     # weight gradient -> dw[E,K,N]
     gg.select_backend(x, w, out, counts)                        # "cutlass-sm90", ...
+
+The enum values, constants and structs below mirror the header by hand; tests/GroupedGemm.Net.Tests/Interop/
+PythonMirrorTests.cs fails when they drift from it. Backend names are not mirrored: they come from the library
+(gg_backend_name), so that a new backend needs no edit here.
 """
 
 from __future__ import annotations
@@ -19,10 +23,8 @@ import ctypes as C
 DTYPE_FLOAT32, DTYPE_FLOAT16, DTYPE_BFLOAT16 = 0, 1, 2
 # gg_counts_location
 COUNTS_HOST, COUNTS_DEVICE = 0, 1
-# gg_backend
-BACKEND_AUTO, BACKEND_CUBLAS_LOOP, BACKEND_CUBLAS_GROUPED, BACKEND_CUTLASS_SM80, BACKEND_CUTLASS_SM90 = 0, 1, 2, 3, 4
-BACKENDS = {"auto": BACKEND_AUTO, "cublas-loop": BACKEND_CUBLAS_LOOP, "cublas-grouped": BACKEND_CUBLAS_GROUPED,
-            "cutlass-sm80": BACKEND_CUTLASS_SM80, "cutlass-sm90": BACKEND_CUTLASS_SM90}
+# gg_backend: Auto only; the others by name from the library (backend_names)
+BACKEND_AUTO = 0
 # gg_status values the callers look at
 STATUS_SUCCESS, STATUS_NOT_SUPPORTED, STATUS_BACKEND_NOT_COMPILED, STATUS_OUT_OF_MEMORY = 0, 2, 3, 6
 
@@ -50,6 +52,28 @@ class GroupedGemmError(RuntimeError):
     def __init__(self, message: str, status: int):
         super().__init__(message)
         self.status = status
+
+
+def build_manifest(path: str) -> dict:
+    """The build manifest embedded in the library file (native/src/api/build_manifest.cpp), read from the file without
+    loading it: {"version": ..., "backends": ..., "sm90-kernels": "release" | "experiment" | "tuning" | "none", ...};
+    empty when the file has none."""
+    import re
+
+    with open(path, "rb") as f:
+        found = re.search(rb"groupedgemm-build:([^\0]*?);end", f.read())
+    if not found:
+        return {}
+    return dict(field.split("=", 1) for field in found.group(1).decode().split(";") if "=" in field)
+
+
+def require_tuning_knobs(path: str, what: str) -> None:
+    """Raises unless the library reads the cutlass-sm90 tuning knobs (GG_SM90_TILE, ...): a release build ignores them,
+    so forced variants would silently run Auto's choice."""
+    kernels = build_manifest(path).get("sm90-kernels")
+    if kernels == "release":
+        raise SystemExit(f"{what} forces cutlass-sm90 tuning knobs, which a release build ({path}) does not read: "
+                         "build with GG_SM90_TUNING=1 (or an experiment build's GG_SM90_KERNELS)")
 
 
 def load(path: str):
@@ -83,6 +107,14 @@ def _text(value: bytes | None) -> str:
     return value.decode(errors="replace") if value else ""
 
 
+def backend_names(lib) -> dict:
+    """{name: gg_backend value} of every backend the library knows, Auto included, as gg_backend_name spells them."""
+    names = {}
+    while (name := _text(lib.gg_backend_name(len(names)))) != "":
+        names[name] = len(names)
+    return names
+
+
 def _dtype_code(dtype) -> int:
     import torch
 
@@ -92,15 +124,12 @@ def _dtype_code(dtype) -> int:
     return codes[dtype]
 
 
-def _backend_code(backend) -> int:
-    return BACKENDS[backend] if isinstance(backend, str) else int(backend)
-
-
 class GroupedGemm:
     """One gg_handle_t on the current CUDA device. Not for two threads at once (the handle's rule)."""
 
     def __init__(self, path_or_lib, device: int | None = None):
         self.lib = load(path_or_lib) if isinstance(path_or_lib, str) else path_or_lib
+        self.backends = backend_names(self.lib)  # {name: gg_backend value}, Auto first
         if device is None:
             import torch
 
@@ -117,7 +146,7 @@ class GroupedGemm:
         return _text(self.lib.gg_last_error_message())
 
     def backend_name(self, backend) -> str:
-        code = _backend_code(backend)
+        code = self._backend_code(backend)
         return _text(self.lib.gg_backend_name(code)) or f"backend {code}"
 
     def version(self) -> str:
@@ -129,7 +158,7 @@ class GroupedGemm:
         self._check(self.lib.gg_get_build_info(C.byref(info)), "gg_get_build_info")
         return {"abi_version": info.abi_version, "cuda_toolkit_version": info.cuda_toolkit_version,
                 "cublas_version": info.cublas_version,
-                "backends": [name for name, code in BACKENDS.items() if info.compiled_backends & (1 << code)],
+                "backends": [name for name, code in self.backends.items() if info.compiled_backends & (1 << code)],
                 "architectures": [_text(self.lib.gg_build_architecture(i)) for i in range(info.architecture_count)]}
 
     # ---- grouped GEMM ------------------------------------------------------------------------------------------
@@ -148,7 +177,7 @@ class GroupedGemm:
             stream = torch.cuda.current_stream().cuda_stream
         return GmmArgs(a.data_ptr(), b.data_ptr(), c.data_ptr(), counts.data_ptr(), m, k, n, counts.numel(),
                        _dtype_code(a.dtype), COUNTS_DEVICE if counts.is_cuda else COUNTS_HOST, int(trans_a),
-                       int(trans_b), int(accumulate), int(check_counts), _backend_code(backend), 0, stream)
+                       int(trans_b), int(accumulate), int(check_counts), self._backend_code(backend), 0, stream)
 
     def gmm_args(self, args: GmmArgs) -> None:
         """gg_gmm on prepared arguments (the cheapest call: nothing is rebuilt)."""
@@ -161,7 +190,7 @@ class GroupedGemm:
 
     def supported(self, args: GmmArgs, backend) -> tuple[int, str]:
         """(0, "") when `backend` can take `args`, else (status, reason)."""
-        status = self.lib.gg_gmm_backend_supported(self.handle, C.byref(args), _backend_code(backend))
+        status = self.lib.gg_gmm_backend_supported(self.handle, C.byref(args), self._backend_code(backend))
         return status, (self.last_error() if status else "")
 
     def select_backend_args(self, args: GmmArgs) -> str:
@@ -177,6 +206,14 @@ class GroupedGemm:
         if self.handle:
             self.lib.gg_handle_destroy(self.handle)
             self.handle = C.c_void_p()
+
+    def _backend_code(self, backend) -> int:
+        """The gg_backend value of a backend given by name ("cutlass-sm90") or value."""
+        if not isinstance(backend, str):
+            return int(backend)
+        if backend not in self.backends:
+            raise ValueError(f"groupedgemm: unknown backend '{backend}' (known: {', '.join(self.backends)})")
+        return self.backends[backend]
 
     def _check(self, status: int, what: str) -> None:
         if status:

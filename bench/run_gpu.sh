@@ -5,7 +5,7 @@
 #                         [--configs LIST] [--routings LIST] [--dtype LIST] [--forms LIST]
 #                         [--iters N] [--warmup N] [--backends LIST] [--counts LIST]
 #
-#   --bench-exe  the published GroupedGemm.Bench (default .gpu/bench/GroupedGemm.Bench, from `dotnet cake --target=GpuBundle`)
+#   --bench-exe  the published GroupedGemm.Bench (default .gpu/GroupedGemm.Bench, from `dotnet cake --target=GpuBundle`)
 #   --out        where BENCHMARKS.md, benchmarks-<dtype>.png and benchmarks-results.json go (default artifacts/bench);
 #                the results JSON embeds the problem file and both halves' raw timings, so nothing else is kept there
 #   --work       folder for the intermediate problems.json, torch.json, ours.json (default: a fresh temporary folder)
@@ -19,7 +19,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-exe=.gpu/bench/GroupedGemm.Bench
+exe=.gpu/GroupedGemm.Bench
 out=artifacts/bench
 work=""
 font=""

@@ -11,7 +11,7 @@
 #                verify: the float64 sample), part.log
 #   --report     merges every part folder under the --in folders into DIR/sweep.md, sweep-results.json and
 #                sweep-distribution.png (no GPU needed)
-#   --bench-exe  the published GroupedGemm.Bench (default .gpu/bench/GroupedGemm.Bench)
+#   --bench-exe  the published GroupedGemm.Bench (default .gpu/GroupedGemm.Bench)
 #
 # env GROUPEDGEMM_NATIVE_PATH  libgroupedgemm.so (required for a part: ours is timed in PyTorch's loop through it);
 #     PYTHON (default python3)
@@ -20,7 +20,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-exe=.gpu/bench/GroupedGemm.Bench
+exe=.gpu/GroupedGemm.Bench
 out=""
 part=""
 mode=part

@@ -7,8 +7,10 @@ in the loop as well unless --no-padded (its slow, memory-bound calls change the 
 docs/perf-notes.md v6, v8). Every variant's output is checked against torch._grouped_mm's after timing
 (torch_baseline.check_ours); a wrong one prints '-'. Prints one line per row, ratios to
 torch._grouped_mm, and writes the raw medians as JSON. Not the published benchmark: bench/run_gpu.sh is.
-A release build holds only the kernels Auto chooses, so forced tiles need a tuning build (cmake -DGG_SM90_TUNING=ON,
-GG_SM90_TUNING=1 for scripts/build-native.sh and scripts/gpu-host.sh native, or an experiment build's GG_SM90_KERNELS); a forced tile that the library lacks fails with BACKEND_NOT_COMPILED.
+A release build holds only the kernels Auto chooses and reads no tuning knobs, so this needs a tuning build (cmake
+-DGG_SM90_TUNING=ON, GG_SM90_TUNING=1 for scripts/build-native.sh and scripts/gpu-host.sh native, or an experiment
+build's GG_SM90_KERNELS); it refuses a release build. A forced tile that the library lacks fails with
+BACKEND_NOT_COMPILED.
 
 Usage:
   python3 bench/tune_sm90.py --lib artifacts/native/libgroupedgemm.so --problems-out out/problems.json \
@@ -84,6 +86,7 @@ def main(argv: list[str]) -> int:
     torch.manual_seed(a.seed)
     data = pf.make_problem_file(pf.select_configs(a.configs, []), tb.split(a.routings), a.seed)
     pf.save_json(data, a.problems_out)
+    gg.require_tuning_knobs(a.lib, "bench/tune_sm90.py")
     ours = gg.GroupedGemm(a.lib)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[a.dtype]
     variants = [variant(v) for v in tb.split(a.variants)]

@@ -8,9 +8,9 @@
 #   env CUDACXX       nvcc to use (default: first of /usr/local/cuda/bin/nvcc, PATH)
 #   env JOBS          parallel compile jobs (default: all cores)
 #   env GG_SM90_KERNELS  experiment builds only: regular expressions (comma-separated) naming the cutlass-sm90
-#                     kernel files to build, e.g. "bf16_transa_coop256x128"; unset: see GG_SM90_TUNING
-#   env GG_SM90_TUNING   1: every cutlass-sm90 kernel (bench/tune_sm90.py's forced tiles); unset: the release set,
-#                     the kernels Auto can choose (native/cmake/sm90_release_kernels.cmake)
+#                     kernels to build, e.g. "bf16_transa_coop256x128"; unset: see GG_SM90_TUNING
+#   env GG_SM90_TUNING   1: every cutlass-sm90 kernel and the tuning knobs (bench/tune_sm90.py's forced tiles); unset:
+#                     the release set, the kernels Auto can choose (marked release in src/cutlass_sm90/sm90_tiles.def)
 set -euo pipefail
 archs=${1:?architectures, e.g. "80;90a"}
 out=${2:?output folder}

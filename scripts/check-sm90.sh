@@ -5,7 +5,9 @@
 # and type-checked. Nothing is linked and no sm_90a code is generated: the wgmma/TMA bodies compile to empty
 # stubs, so this catches compile errors only. Running the kernels needs a Hopper host (scripts/gpu-host.sh).
 #
-# usage: scripts/check-sm90.sh [FILE.cu ...]   (default: backend_sm90.cu, contiguous_gemm_sm90.cu and every sm90_*.cu)
+# usage: scripts/check-sm90.sh [FILE.cu ...]   (default: backend_sm90.cu, contiguous_gemm_sm90.cu and every kernel's
+#                                               file, written from sm90_tiles.def by native/cmake/sm90_kernels.cmake)
+#   env GG_SM90_KERNELS  default file list only: just the kernels whose names these regular expressions match
 #   env CUTLASS_DIR   folder holding include/cutlass (default: .deps/cutlass)
 #   env CUDACXX       nvcc to use (default: first of /usr/local/cuda/bin/nvcc, PATH)
 #   env JOBS          parallel compiles (default: all cores)
@@ -19,9 +21,15 @@ host_args=()
 if [[ -n "$host_compiler" ]]; then host_args+=(-ccbin "$host_compiler"); fi
 
 src=$root/native/src/cutlass_sm90
-if [[ $# -gt 0 ]]; then files=("$@"); else files=("$src/backend_sm90.cu" "$src/contiguous_gemm_sm90.cu" "$src"/sm90_*.cu); fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+if [[ $# -gt 0 ]]; then
+  files=("$@")
+else
+  cmake "-DGG_OUT_DIR=$out/kernels" "-DGG_SM90_KERNELS=${GG_SM90_KERNELS:-}" -P "$root/native/cmake/sm90_kernels.cmake" >/dev/null \
+    || { echo "error: cannot write the kernel files (native/cmake/sm90_kernels.cmake)" >&2; exit 2; }
+  files=("$src/backend_sm90.cu" "$src/contiguous_gemm_sm90.cu" "$out"/kernels/sm90_*.cu)
+fi
 
 check() {
   local f=$1 log

@@ -3,17 +3,26 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
 #   release-check  on a GPU host, with .gpu/consumer (the package consumer published by `dotnet cake --target=GpuBundle
 #                  --native-lib=<release library>`): runs the consumer against the library inside the package, the
 #                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
+#   memcheck       compute-sanitizer memcheck over the whole .NET test suite and gmm_parity.py, split into processes
+#                  that run side by side (a sanitized run is 10-50x slower); prints each part's ERROR SUMMARY
+#                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540)
+#   moe-train      the MoE sample's --train run (plain and gated, CPU float64 and GPU), exported and repeated in
+#                  PyTorch (bench/moe_training/train_torch.py): the loss curves must agree
+#   bench-train    the trainable MoE layer (GroupedGemm.MoE --bench-train, bf16) and the PyTorch eager layer
+#                  (bench/moe_training/moe_layer_torch.py) timed in one run, then bench/moe_training/merge_bench.py's
+#                  ratio .NET / PyTorch per row (moe-bench-net.json, moe-bench-torch.json, moe-bench-ratio.txt)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
-#   env GG_SM90_TUNING   native step, 1: every cutlass-sm90 kernel, for bench/tune_sm90.py (default: the release set)
+#   env GG_SM90_TUNING   native step, 1: every cutlass-sm90 kernel and the tuning knobs, for bench/tune_sm90.py
+#                        (default: the release set, no knobs)
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -101,6 +110,79 @@ step_release_check() {
   return $rc
 }
 
+step_memcheck() {
+  command -v compute-sanitizer >/dev/null || { echo "memcheck: compute-sanitizer is not on PATH" >&2; return 2; }
+  local lib=${GROUPEDGEMM_NATIVE_PATH} limit=${GG_MEMCHECK_TIMEOUT:-540} rc=0 pids=() names=()
+  local sanitize=(compute-sanitizer --tool memcheck --target-processes all --print-limit 20)
+  # Positive control: a kernel that writes one element past its buffer must be reported, or the zeros below mean
+  # nothing.
+  local control=$root/build/memcheck_control
+  mkdir -p "$root/build"
+  nvcc -O1 -o "$control" native/tests/memcheck_control.cu || return 1
+  "${sanitize[@]}" --log-file "$out/memcheck-control.log" "$control" > "$out/memcheck-control.out" 2>&1
+  local control_summary; control_summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-control.log" | tail -n 1)
+  echo "memcheck control (one write past the end): ${control_summary:-no ERROR SUMMARY}" | tee -a "$out/memcheck.txt"
+  [[ $control_summary =~ SUMMARY:\ [1-9] ]] || { echo "memcheck: the sanitizer missed the control's error" >&2; return 1; }
+  # The suite in parts of similar sanitized length; the last part is everything the others leave out, so that the
+  # parts together are the whole suite.
+  local parts=(
+    "shapes|FullyQualifiedName~GmmShapeTests|FullyQualifiedName~GmmBackendMatrixTests"
+    "large|FullyQualifiedName~LargeTensorTests"
+    "moe|FullyQualifiedName~GroupedGemm.Tests.Moe."
+    "rest|FullyQualifiedName!~GmmShapeTests&FullyQualifiedName!~GmmBackendMatrixTests&FullyQualifiedName!~LargeTensorTests&FullyQualifiedName!~GroupedGemm.Tests.Moe."
+  )
+  for part in "${parts[@]}"; do
+    local name=suite-${part%%|*} filter=${part#*|}
+    timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" .gpu/GroupedGemm.Net.Tests \
+      --filter "$filter" > "$out/memcheck-$name.out" 2>&1 &
+    pids+=($!); names+=("$name")
+  done
+  for shard in 0 1; do
+    local name=parity-$shard-of-2
+    timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" \
+      python3 native/tests/gmm_parity.py --lib "$lib" --shard "$shard/2" > "$out/memcheck-$name.out" 2>&1 &
+    pids+=($!); names+=("$name")
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}"; local status=$? name=${names[$i]}
+    [[ $status -eq 0 ]] || rc=1
+    local summary; summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-$name.log" 2>/dev/null | tail -n 1)
+    local tests; tests=$(grep -hE "total:|failed:|succeeded:|skipped:|parity:" "$out/memcheck-$name.out" 2>/dev/null \
+      | tr -s ' ' | tr '\n' ' ')
+    echo "memcheck $name: exit $status; ${summary:-no ERROR SUMMARY (timed out?)}; $tests" | tee -a "$out/memcheck.txt"
+  done
+  return $rc
+}
+
+step_moe_train() {
+  # The float64 CPU layer must match PyTorch float64 to rounding (1e-6); the GPU layer computes forward and backward in
+  # float32, so its curve is held to 1e-3 of PyTorch's float64 one.
+  local rc=0
+  for gated in "" "--gated"; do
+    for device in cpu gpu; do
+      local dir=$out/moe-train-$device${gated:+-gated} rtol=1e-6
+      [[ $device == gpu ]] && rtol=1e-3
+      echo "== --train --device $device $gated" | tee -a "$out/moe-train.log"
+      .gpu/GroupedGemm.MoE --train --device "$device" --steps 100 --log-every 25 $gated --export "$dir" 2>&1 \
+        | tee -a "$out/moe-train.log" || rc=1
+      python3 bench/moe_training/train_torch.py "$dir" --rtol "$rtol" 2>&1 | tee -a "$out/moe-train.log" || rc=1
+    done
+  done
+  return $rc
+}
+
+step_bench_train() {
+  # The trainable MoE layer's forward and forward + backward against the PyTorch eager layer (issue 24's benchmark), in
+  # one run on one card: the .NET rows, the PyTorch rows, and their ratio per row.
+  local rc=0
+  .gpu/GroupedGemm.MoE --bench-train --warmup 10 --iters 50 --json "$out/moe-bench-net.json" "$@" 2>&1 \
+    | tee "$out/moe-bench-train.log" || rc=1
+  python3 bench/moe_training/moe_layer_torch.py --json "$out/moe-bench-torch.json" 2>&1 | tee -a "$out/moe-bench-train.log" || rc=1
+  python3 bench/moe_training/merge_bench.py "$out/moe-bench-net.json" "$out/moe-bench-torch.json" 2>&1 \
+    | tee "$out/moe-bench-ratio.txt" || rc=1
+  return $rc
+}
+
 step_bench() {
   bash bench/run_gpu.sh --bench-exe .gpu/GroupedGemm.Bench --out "$out" "$@" 2>&1 | tee "$out/bench.log"
   return "${PIPESTATUS[0]}"
@@ -115,6 +197,9 @@ case "$step" in
   bench)  step_bench "$@" ;;
   release) step_release ;;
   release-check) step_release_check ;;
+  memcheck) step_memcheck ;;
+  moe-train) step_moe_train ;;
+  bench-train) step_bench_train "$@" ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train" >&2; exit 2 ;;
 esac

@@ -5,7 +5,7 @@ Calls gg_gmm through ctypes on torch tensors' device pointers and compares every
 form x counts location x accumulate with a float64 reference computed by torch on the same (rounded)
 inputs (accumulate: c starts random and must come back as c + a.b); --sm90-tiles also checks each named
 cutlass-sm90 configuration, forced through GG_SM90_TILE (store-only epilogue without accumulate, source
-epilogue with it).
+epilogue with it): a tuning or experiment build only, since a release build reads no tuning knobs.
 Timing is not here: bench/ is the benchmark, bench/tune_sm90.py the tuning aid.
 
 usage: python3 native/tests/gmm_parity.py [--lib artifacts/native/libgroupedgemm.so] [--sm90-tiles a,b,...]
@@ -19,7 +19,7 @@ import torch
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from groupedgemm_ctypes import BACKENDS, GroupedGemm  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
+from groupedgemm_ctypes import GroupedGemm, require_tuning_knobs  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
 
 # ||out - ref|| / ||ref|| bounds: fp32 with fp32 accumulation; fp16 / bf16 outputs rounded once.
 BOUNDS = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.5e-2}
@@ -67,13 +67,19 @@ def reference(a, b, counts, trans_a, trans_b):
     return out
 
 
-def parity(gg, shapes, failures, sm90_tiles=()):
+def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1)):
     gen = torch.Generator().manual_seed(torch.seed() % (2**31))
     rows = 0
+    unit = -1
     for (m, k, n, e, routing) in shapes:
         counts = counts_for(m, e, routing, gen)
         for dtype in (torch.bfloat16, torch.float16, torch.float32):
             for form in ("fwd", "trans_b", "trans_a"):
+                # --shard I/N: this process checks every N-th (shape, dtype, form), so that slow runs (under
+                # compute-sanitizer) split over processes; together the shards check exactly the unsharded set.
+                unit += 1
+                if unit % shard[1] != shard[0]:
+                    continue
                 trans_a, trans_b = form == "trans_a", form == "trans_b"
                 a = torch.randn(m, k, device="cuda").to(dtype)
                 if trans_a:
@@ -89,7 +95,7 @@ def parity(gg, shapes, failures, sm90_tiles=()):
                     c0 = torch.randn(c.shape, device="cuda").to(dtype) if accumulate else None
                     want = ref + c0.double() if accumulate else ref
                     # cutlass-sm90 once as Auto's tile choice leaves it, then once per forced tile.
-                    runs = [(backend, {}) for backend in BACKENDS]
+                    runs = [(backend, {}) for backend in gg.backends]
                     runs += [("cutlass-sm90", {"GG_SM90_TILE": t}) for t in sm90_tiles
                              if t != CONTIGUOUS or contiguous_eligible(e, trans_a, accumulate)]
                     for backend, env in runs:
@@ -127,7 +133,13 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lib", default="artifacts/native/libgroupedgemm.so")
     p.add_argument("--sm90-tiles", default="", help="comma list of GG_SM90_TILE names to check one by one as well")
+    p.add_argument("--shard", default="0/1", help="I/N: check only every N-th (shape, dtype, form) starting at I")
     o = p.parse_args()
+    shard = tuple(int(x) for x in o.shard.split("/"))
+    if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
+        p.error(f"--shard must be I/N with 0 <= I < N, got {o.shard}")
+    if o.sm90_tiles:
+        require_tuning_knobs(o.lib, "--sm90-tiles")
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
@@ -137,7 +149,7 @@ def main():
               (2048, 64, 64, 1025, "zipf"), (777, 64, 64, 33, "uniform"), (2048, 512, 1024, 64, "zipf"),
               # one expert far above the mean (weight gradients: one long reduction among short ones)
               (3000, 128, 256, 8, "one"), (6000, 64, 136, 16, "zipf")]
-    rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t])
+    rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
     print(f"parity: {rows} checks, {len(failures)} failures")
     for f in failures[:60]:
         print("  FAIL", f)

@@ -2,6 +2,7 @@
 // memory given to the MoE kernels, outputs overlapping inputs, gg_handle_reserve's bound, pad/unpad and
 // gather/combine sizes, and gg_gmm reading host counts once. Pointer locations come from a fake query as in
 // validate_test.cpp: [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1, the rest host.
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/driver_hints.h"
 #include "core/handle.h"
 #include "core/moe_args.h"
+#include "core/optim_args.h"
 #include "core/pointer_checks.h"
 #include "core/validate.h"
 #include "fake_pointers.h"
@@ -36,22 +38,7 @@ void expect(const char* what, Check&& check, gg_status status, const char* messa
     }
 }
 
-int64_t host_counts[3] = {4, 0, 4};
-
-gg_gmm_args valid_gmm() {
-    gg_gmm_args a{};
-    a.a = dev0(0);
-    a.b = dev0(0x100000);
-    a.c = dev0(0x200000);
-    a.batch_sizes = host_counts;
-    a.m = 8;
-    a.k = 16;
-    a.n = 32;
-    a.num_experts = 3;
-    a.dtype = GG_DTYPE_BFLOAT16;
-    a.counts_location = GG_COUNTS_HOST;
-    return a;
-}
+using gg_test::valid_gmm;
 
 gg_status validate(const gg_gmm_args& args) {
     gg::GmmProblem p;
@@ -155,6 +142,47 @@ void pad_and_gather_sizes_are_checked() {
            GG_STATUS_SUCCESS, nullptr);
 }
 
+void backward_slot_maps_and_router_sizes_are_checked() {
+    expect("backward: negative tokens", [] { return gg::validate_slot_map("gg_moe_combine_backward", -1, 2); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine_backward: tokens = -1 must be >= 0");
+    expect("backward: top_k 0", [] { return gg::validate_slot_map("gg_moe_gather_rows_backward", 4, 0); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows_backward: top_k = 0 must be >= 1");
+    expect("backward: slots past int32",
+           [] { return gg::validate_slot_map("gg_moe_combine_backward", int64_t(1) << 30, 4); },
+           GG_STATUS_INVALID_ARGUMENT, "tokens = 1073741824 times top_k = 4 exceeds the int32 slot range");
+    expect("backward: slot map passes", [] { return gg::validate_slot_map("gg_moe_combine_backward", 1024, 8); },
+           GG_STATUS_SUCCESS, nullptr);
+    expect("router: num_experts 0",
+           [] { return gg::validate_router_sizes("gg_moe_topk_softmax_backward", 4, 0, 1); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_topk_softmax_backward: num_experts = 0 must be in [1, 2147483647]");
+    expect("router: top_k above num_experts", [] { return gg::validate_router_sizes("gg_moe_aux_loss", 4, 3, 4); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_aux_loss: top_k = 4 must be in [1, num_experts = 3]");
+    expect("router: negative tokens", [] { return gg::validate_router_sizes("gg_moe_aux_loss", -2, 3, 1); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_aux_loss: tokens = -2 must be >= 0");
+    expect("router: tokens * num_experts overflows",
+           [] { return gg::validate_router_sizes("gg_moe_aux_loss", int64_t(1) << 40, int64_t(1) << 30, 1); },
+           GG_STATUS_INVALID_ARGUMENT, "times num_experts = 1073741824 overflows");
+    expect("router: sizes pass", [] { return gg::validate_router_sizes("gg_moe_aux_loss", 2048, 80, 8); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
+void adamw_arguments_are_checked() {
+    expect("adamw: negative n", [] { return gg::validate_adamw_args("gg_adamw_step", -1, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_adamw_step: n = -1 must be >= 0");
+    expect("adamw: NaN lr", [] { return gg::validate_adamw_args("gg_adamw_step", 4, NAN, 0.9f, 0.999f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "must be finite and >= 0");
+    expect("adamw: negative weight decay", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, -0.5f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "weight_decay = -0.5 must be finite and >= 0");
+    expect("adamw: beta2 1", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 1.0f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "beta2 = 1 must be in [0, 1)");
+    expect("adamw: correction above 1", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1.5f, 0.001f, false); },
+           GG_STATUS_INVALID_ARGUMENT, "bias_correction1 = 1.5 and bias_correction2 = 0.001 must be in (0, 1]");
+    expect("adamw: device corrections skip the scalars", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.0f, 0.0f, true); },
+           GG_STATUS_SUCCESS, nullptr);
+    expect("adamw: arguments pass", [] { return gg::validate_adamw_args("gg_adamw_step", 4, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.1f, 0.001f, false); },
+           GG_STATUS_SUCCESS, nullptr);
+}
+
 void host_counts_are_read_once() {
     // The backends must see the values that were validated, even if the caller's array changes afterwards.
     int64_t counts[3] = {4, 0, 4};
@@ -187,6 +215,8 @@ int main() {
     reserve_is_bounded_by_device_memory();
     pad_and_gather_sizes_are_checked();
     host_counts_are_read_once();
+    backward_slot_maps_and_router_sizes_are_checked();
+    adamw_arguments_are_checked();
     if (failures != 0) {
         std::fprintf(stderr, "%d safety check(s) failed\n", failures);
         return 1;

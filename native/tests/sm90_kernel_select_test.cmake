@@ -1,12 +1,13 @@
-# gg_sm90_select_kernels (native/cmake/sm90_kernels.cmake) on this tree's own kernel files: which files an
-# experiment build (GG_SM90_KERNELS) compiles, and the X-macro list the backend reads. Needs no CUDA.
-#   cmake -DGG_NATIVE_DIR=<repo>/native -P sm90_kernel_select_test.cmake
+# native/cmake/sm90_kernels.cmake on this tree's own table (src/cutlass_sm90/sm90_tiles.def): the kernels it lists,
+# the release set, which kernels an experiment build (GG_SM90_KERNELS) keeps, the X-macro list the backend reads and
+# the kernel files written into the build folder. Needs no CUDA.
+#   cmake -DGG_NATIVE_DIR=<repo>/native -DGG_WORK_DIR=<scratch folder> -P sm90_kernel_select_test.cmake
 cmake_minimum_required(VERSION 3.20)
 include("${GG_NATIVE_DIR}/cmake/sm90_kernels.cmake")
-file(GLOB sources "${GG_NATIVE_DIR}/src/cutlass_sm90/*.cu")
-file(GLOB kernel_files "${GG_NATIVE_DIR}/src/cutlass_sm90/sm90_*.cu")
-list(LENGTH sources n_sources)
-list(LENGTH kernel_files n_kernel_files)
+set(table "${GG_NATIVE_DIR}/src/cutlass_sm90/sm90_tiles.def")
+file(STRINGS "${table}" tile_lines REGEX "^GG_SM90_TILE\\(")
+list(LENGTH tile_lines n_tiles)
+math(EXPR n_kernels "${n_tiles} * 12")  # 2 dtypes x 3 operand forms x 2 epilogues
 set(failures 0)
 
 macro(expect what got want)
@@ -16,52 +17,96 @@ macro(expect what got want)
   endif()
 endmacro()
 
-macro(select)
-  gg_sm90_select_kernels(SOURCES ${sources} PATTERNS ${ARGN} OUT_SOURCES kept OUT_LIST x_list
-    OUT_KEPT n_kept OUT_ALL n_all OUT_ERROR error)
-  list(LENGTH kept n_kept_sources)
-endmacro()
+gg_sm90_kernel_table(DEF "${table}" OUT_NAMES names OUT_ARGS args OUT_RELEASE release OUT_ERROR error)
+expect("table: error" "${error}" "")
+list(LENGTH names n_names)
+list(LENGTH args n_args)
+list(LENGTH release n_release)
+expect("table: kernels" "${n_names}" "${n_kernels}")
+expect("table: arguments" "${n_args}" "${n_kernels}")
+if(n_tiles LESS 2 OR n_release LESS 2 OR NOT n_release LESS n_names)
+  message(SEND_ERROR "FAIL table: ${n_tiles} tiles, ${n_release} release kernels of ${n_names}")
+  math(EXPR failures "${failures} + 1")
+endif()
+foreach(name IN LISTS release)
+  if(NOT name IN_LIST names)
+    message(SEND_ERROR "FAIL table: release kernel ${name} is not a kernel")
+    math(EXPR failures "${failures} + 1")
+  endif()
+endforeach()
+list(FIND names "bf16_transa_coop256x128_store" index)
+list(GET args ${index} item)
+expect("table: arguments of a name" "${item}" "GG_DTYPE_BFLOAT16|kTransA|kCooperative256x128|kStoreOnly")
+list(FIND names "fp16_transb_pingpong128x128c1x2" index)
+list(GET args ${index} item)
+expect("table: arguments of another" "${item}" "GG_DTYPE_FLOAT16|kTransB|kPingpong128x128Cluster1x2|kSource")
+# The release marks of one tile (sm90_tiles.def: pingpong128x128 is both, both, source).
+set(pingpong_release "${release}")
+list(FILTER pingpong_release INCLUDE REGEX "_pingpong128x128(_store)?$")
+expect("table: pingpong128x128 release kernels" "${pingpong_release}"
+  "bf16_forward_pingpong128x128;bf16_forward_pingpong128x128_store;bf16_transa_pingpong128x128;bf16_transb_pingpong128x128;bf16_transb_pingpong128x128_store;fp16_forward_pingpong128x128;fp16_forward_pingpong128x128_store;fp16_transa_pingpong128x128;fp16_transb_pingpong128x128;fp16_transb_pingpong128x128_store")
 
-# No pattern: every file, every kernel listed once.
-select()
-expect("all: error" "${error}" "")
-expect("all: kernels" "${n_kept}" "${n_kernel_files}")
-expect("all: kernel count" "${n_all}" "${n_kernel_files}")
-expect("all: sources" "${n_kept_sources}" "${n_sources}")
-string(REGEX MATCHALL "X\\([^)]*\\)" items "${x_list}")
-list(LENGTH items n_items)
-expect("all: list entries" "${n_items}" "${n_kernel_files}")
-if(n_kernel_files LESS 2)
-  message(SEND_ERROR "FAIL: expected the kernel files in ${GG_NATIVE_DIR}/src/cutlass_sm90")
+# A malformed row is an error that names it.
+set(bad "${GG_WORK_DIR}/bad_tiles.def")
+file(WRITE "${bad}" "GG_SM90_TILE(kX, x1, both, sometimes, both)\n")
+gg_sm90_kernel_table(DEF "${bad}" OUT_NAMES unused OUT_ARGS unused OUT_RELEASE unused OUT_ERROR error)
+if(NOT error MATCHES "'sometimes' is not both, source, store or tuning")
+  message(SEND_ERROR "FAIL bad mark: error '${error}'")
   math(EXPR failures "${failures} + 1")
 endif()
 
-# One tile of one form: both epilogues, plus the backend files that are always built.
-select("bf16_transa_coop256x128")
+# No pattern: every kernel.
+gg_sm90_select_kernels(NAMES ${names} OUT_KEPT kept OUT_ERROR error)
+expect("all: error" "${error}" "")
+expect("all: kept" "${kept}" "${names}")
+
+# One tile of one form: both epilogues.
+gg_sm90_select_kernels(NAMES ${names} PATTERNS "bf16_transa_coop256x128" OUT_KEPT kept OUT_ERROR error)
 expect("one tile: error" "${error}" "")
-expect("one tile: kernels" "${n_kept}" "2")
-math(EXPR want_sources "${n_sources} - ${n_kernel_files} + 2")
-expect("one tile: sources" "${n_kept_sources}" "${want_sources}")
+expect("one tile: kept" "${kept}" "bf16_transa_coop256x128;bf16_transa_coop256x128_store")
+gg_sm90_kernels_of(KEEP ${kept} NAMES ${names} ARGS ${args} OUT_LIST x_list)
 expect("one tile: list" "${x_list}"
   " X(GG_DTYPE_BFLOAT16, kTransA, kCooperative256x128, kSource) X(GG_DTYPE_BFLOAT16, kTransA, kCooperative256x128, kStoreOnly)")
-list(FILTER kept INCLUDE REGEX "/backend_sm90\\.cu$")
-list(LENGTH kept n_backend)
-expect("one tile: backend kept" "${n_backend}" "1")
 
-# Anchored patterns, two of them: exactly those two files.
-select("^fp16_forward_coop256x128_store$" "^bf16_transb_pingpong128x128c1x2$")
-expect("two files: error" "${error}" "")
-expect("two files: list" "${x_list}"
+# Anchored patterns, two of them: exactly those two kernels, in name order.
+gg_sm90_select_kernels(NAMES ${names} PATTERNS "^fp16_forward_coop256x128_store$" "^bf16_transb_pingpong128x128c1x2$"
+  OUT_KEPT kept OUT_ERROR error)
+expect("two kernels: error" "${error}" "")
+gg_sm90_kernels_of(KEEP ${kept} NAMES ${names} ARGS ${args} OUT_LIST x_list)
+expect("two kernels: list" "${x_list}"
   " X(GG_DTYPE_BFLOAT16, kTransB, kPingpong128x128Cluster1x2, kSource) X(GG_DTYPE_FLOAT16, kForward, kCooperative256x128, kStoreOnly)")
 
+# The scripts' and docs' example: one tile of every form and epilogue in bf16.
+gg_sm90_select_kernels(NAMES ${names} PATTERNS "bf16_.*_coop128x256c1x1" OUT_KEPT kept OUT_ERROR error)
+list(LENGTH kept n_kept)
+expect("bf16_.*_coop128x256c1x1: kept" "${n_kept}" "6")
+
 # A pattern that matches nothing is an error, even beside one that matches.
-select("bf16_forward_coop256x128" "bf16_forward_nosuchtile")
-if(NOT error MATCHES "nosuchtile' matches no kernel file")
+gg_sm90_select_kernels(NAMES ${names} PATTERNS "bf16_forward_coop256x128" "bf16_forward_nosuchtile" OUT_KEPT kept
+  OUT_ERROR error)
+if(NOT error MATCHES "nosuchtile' matches no kernel")
   message(SEND_ERROR "FAIL unmatched pattern: error '${error}'")
   math(EXPR failures "${failures} + 1")
 endif()
 
+# The kernel files: one GG_SM90_INSTANTIATE line each, and a file no longer kept is removed.
+set(dir "${GG_WORK_DIR}/kernels")
+file(REMOVE_RECURSE "${dir}")
+gg_sm90_kernels_of(KEEP bf16_transa_coop256x128 fp16_forward_pingpong128x128_store NAMES ${names} ARGS ${args}
+  OUT_LIST x_list DIR "${dir}" OUT_SOURCES sources)
+expect("files: written" "${sources}"
+  "${dir}/sm90_bf16_transa_coop256x128.cu;${dir}/sm90_fp16_forward_pingpong128x128_store.cu")
+file(STRINGS "${dir}/sm90_fp16_forward_pingpong128x128_store.cu" lines REGEX "^GG_SM90_INSTANTIATE\\(")
+expect("files: instantiation" "${lines}"
+  "GG_SM90_INSTANTIATE(GG_DTYPE_FLOAT16, kForward, kPingpong128x128, kStoreOnly)")
+file(STRINGS "${dir}/sm90_fp16_forward_pingpong128x128_store.cu" lines REGEX "^#include")
+expect("files: include" "${lines}" "#include \"cutlass_sm90/grouped_gemm_sm90.cuh\"")
+gg_sm90_kernels_of(KEEP bf16_transa_coop256x128 NAMES ${names} ARGS ${args} OUT_LIST x_list DIR "${dir}"
+  OUT_SOURCES sources)
+file(GLOB left "${dir}/*.cu")
+expect("files: stale one removed" "${left}" "${dir}/sm90_bf16_transa_coop256x128.cu")
+
 if(failures GREATER 0)
-  message(FATAL_ERROR "sm90 kernel selection: ${failures} check(s) failed")
+  message(FATAL_ERROR "sm90 kernel table: ${failures} check(s) failed")
 endif()
-message(STATUS "sm90 kernel selection: all checks passed (${n_kernel_files} kernel files)")
+message(STATUS "sm90 kernel table: all checks passed (${n_tiles} CUTLASS tiles, ${n_names} kernels, ${n_release} release)")

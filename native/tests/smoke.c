@@ -7,6 +7,7 @@
  *
  * Exit status 0 when every check passed. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,76 @@ static void check_argument_errors(void) {
     CHECK(gg_device_count(NULL) == GG_STATUS_INVALID_ARGUMENT, "device_count NULL");
     char name[8];
     CHECK(gg_device_get_name(0, name, 0) == GG_STATUS_INVALID_ARGUMENT, "name capacity 0");
+}
+
+/* The MoE backward entry points reject bad sizes, types and missing pointers before touching the device, and calls
+ * with nothing to compute succeed without one. The fake pointers are never dereferenced. */
+static void check_moe_backward_argument_errors(void) {
+    float* fake = (float*)(uintptr_t)0x10000;
+    CHECK(gg_moe_combine_backward(NULL, NULL, 8, NULL, NULL, 4, 2, 8, NULL, fake, GG_DTYPE_INT32, NULL) ==
+              GG_STATUS_INVALID_ARGUMENT, "combine backward int32");
+    CHECK(contains(gg_last_error_message(), "gg_moe_combine_backward: dtype = int32"), "message: %s", gg_last_error_message());
+    CHECK(gg_moe_combine_backward(NULL, NULL, 8, NULL, NULL, 4, 2, 8, NULL, NULL, GG_DTYPE_BFLOAT16, NULL) == GG_STATUS_SUCCESS,
+          "combine backward with no output: %s", gg_last_error_message());
+    CHECK(gg_moe_combine_backward(NULL, fake, 8, NULL, NULL, 4, 2, 8, NULL, fake, GG_DTYPE_BFLOAT16, NULL) ==
+              GG_STATUS_INVALID_ARGUMENT, "combine backward without dy");
+    CHECK(contains(gg_last_error_message(), "must not be NULL"), "message: %s", gg_last_error_message());
+    CHECK(gg_moe_combine_backward(fake, fake, 8, NULL, NULL, (int64_t)1 << 30, 4, 8, fake, fake, GG_DTYPE_FLOAT16, NULL) ==
+              GG_STATUS_INVALID_ARGUMENT, "combine backward past the int32 slot range");
+    CHECK(contains(gg_last_error_message(), "exceeds the int32 slot range"), "message: %s", gg_last_error_message());
+
+    CHECK(gg_moe_gather_rows_backward(fake, 8, NULL, 4, 0, 8, 0, fake, GG_DTYPE_FLOAT32, NULL) == GG_STATUS_INVALID_ARGUMENT,
+          "gather backward top_k 0");
+    CHECK(contains(gg_last_error_message(), "gg_moe_gather_rows_backward: top_k = 0 must be >= 1"), "message: %s",
+          gg_last_error_message());
+    CHECK(gg_moe_gather_rows_backward(NULL, 0, NULL, 0, 2, 8, 0, NULL, GG_DTYPE_FLOAT32, NULL) == GG_STATUS_SUCCESS,
+          "gather backward of no token: %s", gg_last_error_message());
+
+    CHECK(gg_moe_activation_backward(fake, NULL, NULL, 4, 8, 16, 2, (gg_activation)7, fake, fake, GG_DTYPE_BFLOAT16, NULL) ==
+              GG_STATUS_INVALID_ARGUMENT, "activation backward activation 7");
+    CHECK(contains(gg_last_error_message(), "activation = 7 is not a gg_activation"), "message: %s", gg_last_error_message());
+    CHECK(gg_moe_gated_activation_backward(fake, NULL, NULL, 0, 4, 8, 2, GG_ACTIVATION_SILU, fake, fake, GG_DTYPE_BFLOAT16,
+                                           NULL) == GG_STATUS_INVALID_ARGUMENT, "gated backward rows_per_expert 0");
+    CHECK(contains(gg_last_error_message(), "rows_per_expert = 0 must be >= 1 when counts is NULL"), "message: %s",
+          gg_last_error_message());
+
+    CHECK(gg_moe_bias_grad(fake, NULL, 4, 9, 8, 2, 0, fake, GG_DTYPE_BFLOAT16, NULL) == GG_STATUS_INVALID_ARGUMENT,
+          "bias grad rows past the experts");
+    CHECK(contains(gg_last_error_message(), "rows = 9 exceed num_experts = 2 times rows_per_expert = 4"), "message: %s",
+          gg_last_error_message());
+    CHECK(gg_moe_bias_grad(NULL, NULL, 4, 0, 8, 2, 0, NULL, GG_DTYPE_BFLOAT16, NULL) == GG_STATUS_INVALID_ARGUMENT,
+          "bias grad without d_bias");
+
+    CHECK(gg_moe_topk_softmax_backward(NULL, fake, (const int32_t*)fake, fake, 4, 8, 9, 1, fake, GG_DTYPE_BFLOAT16, NULL) ==
+              GG_STATUS_INVALID_ARGUMENT, "top-k backward top_k 9 of 8");
+    CHECK(contains(gg_last_error_message(), "top_k = 9 must be in [1, num_experts = 8]"), "message: %s", gg_last_error_message());
+    CHECK(gg_moe_topk_softmax_backward(NULL, fake, (const int32_t*)fake, fake, 4, 8, 2, 0, fake, GG_DTYPE_BFLOAT16, NULL) ==
+              GG_STATUS_INVALID_ARGUMENT, "top-k backward without logits and without renormalisation");
+    CHECK(contains(gg_last_error_message(), "when renormalize = 0"), "message: %s", gg_last_error_message());
+
+    CHECK(gg_moe_aux_loss(NULL, NULL, 4, 8, 2, 0.01f, NULL, NULL, 0, GG_DTYPE_BFLOAT16, NULL) == GG_STATUS_SUCCESS,
+          "aux loss with no output: %s", gg_last_error_message());
+    CHECK(gg_moe_aux_loss(NULL, NULL, 4, 8, 2, 0.01f, fake, NULL, 0, GG_DTYPE_BFLOAT16, NULL) == GG_STATUS_INVALID_ARGUMENT,
+          "aux loss without logits");
+    CHECK(contains(gg_last_error_message(), "gg_moe_aux_loss: logits"), "message: %s", gg_last_error_message());
+
+    /* gg_adamw_step: scalars and element types are checked before any pointer; n = 0 is a no-op. */
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_BFLOAT16, NULL, GG_DTYPE_BFLOAT16, 0, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_SUCCESS,
+          "adamw of no element: %s", gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_FLOAT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 1.0f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw beta1 1");
+    CHECK(contains(gg_last_error_message(), "gg_adamw_step: beta1 = 1 and beta2 = 0.999 must be in [0, 1)"), "message: %s",
+          gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_FLOAT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.0f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw bias correction 0");
+    CHECK(contains(gg_last_error_message(), "bias_correction1 = 0"), "message: %s", gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_INT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw int32 gradient");
+    CHECK(contains(gg_last_error_message(), "gg_adamw_step: grad_dtype = int32"), "message: %s", gg_last_error_message());
+    CHECK(gg_adamw_step(NULL, NULL, NULL, NULL, GG_DTYPE_FLOAT32, NULL, GG_DTYPE_FLOAT32, 4, 1e-3f, 0.9f, 0.999f, 1e-8f,
+                        0.01f, 0.1f, 0.001f, NULL, NULL) == GG_STATUS_INVALID_ARGUMENT, "adamw without buffers");
+    CHECK(contains(gg_last_error_message(), "must not be NULL"), "message: %s", gg_last_error_message());
 }
 
 /* ---- GPU part ---------------------------------------------------------------------------------- */
@@ -265,6 +336,7 @@ static void run_gpu_checks(void) {
 int main(void) {
     check_info();
     check_argument_errors();
+    check_moe_backward_argument_errors();
 
     int32_t count = -1;
     const gg_status s = gg_device_count(&count);

@@ -18,23 +18,7 @@ using gg_test::dev0;
 using gg_test::dev1;
 using gg_test::fake_query;
 
-int64_t host_counts[3] = {4, 0, 4};
-
-// A valid bf16 forward call: a[8,16], b[3,16,32], c[8,32] on device 0.
-gg_gmm_args valid() {
-    gg_gmm_args a{};
-    a.a = dev0(0);
-    a.b = dev0(0x100000);
-    a.c = dev0(0x200000);
-    a.batch_sizes = host_counts;
-    a.m = 8;
-    a.k = 16;
-    a.n = 32;
-    a.num_experts = 3;
-    a.dtype = GG_DTYPE_BFLOAT16;
-    a.counts_location = GG_COUNTS_HOST;
-    return a;
-}
+using gg_test::valid_gmm;
 
 void expect(const char* what, const gg_gmm_args& args, gg_status status, const char* message) {
     gg::clear_error();
@@ -53,43 +37,43 @@ void expect(const char* what, const gg_gmm_args& args, gg_status status, const c
 }  // namespace
 
 int main() {
-    expect("valid call", valid(), GG_STATUS_SUCCESS, nullptr);
-    { auto a = valid(); a.dtype = GG_DTYPE_INT32; expect("int dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 3 (GG_DTYPE_INT32)"); }
-    { auto a = valid(); a.dtype = static_cast<gg_dtype>(9); expect("unknown dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 9 (unknown)"); }
-    { auto a = valid(); a.counts_location = static_cast<gg_counts_location>(2); expect("counts location", a, GG_STATUS_INVALID_ARGUMENT, "counts_location = 2"); }
-    { auto a = valid(); a.trans_a = 1; a.trans_b = 1; a.m = -1; expect("trans_a and trans_b before sizes", a, GG_STATUS_INVALID_ARGUMENT, "trans_a = 1 with trans_b = 1"); }
-    { auto a = valid(); a.m = -5; expect("negative m", a, GG_STATUS_INVALID_ARGUMENT, "m = -5 is negative"); }
-    { auto a = valid(); a.k = -1; expect("negative k", a, GG_STATUS_INVALID_ARGUMENT, "k = -1 is negative"); }
-    { auto a = valid(); a.n = -2; expect("negative n", a, GG_STATUS_INVALID_ARGUMENT, "n = -2 is negative"); }
-    { auto a = valid(); a.num_experts = 0; expect("no experts", a, GG_STATUS_INVALID_ARGUMENT, "num_experts = 0: must be at least 1"); }
-    { auto a = valid(); a.reserved = 7; expect("reserved", a, GG_STATUS_INVALID_ARGUMENT, "reserved = 7"); }
-    { auto a = valid(); a.m = INT64_MAX / 2; a.k = 4; expect("overflow", a, GG_STATUS_INVALID_ARGUMENT, "overflows 64 bits"); }
-    { auto a = valid(); a.batch_sizes = nullptr; expect("null counts", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes is NULL"); }
-    { auto a = valid(); a.a = nullptr; expect("null a", a, GG_STATUS_INVALID_ARGUMENT, "a is NULL but holds 128 elements"); }
-    { auto a = valid(); a.b = nullptr; expect("null b", a, GG_STATUS_INVALID_ARGUMENT, "b is NULL but holds 1536 elements"); }
-    { auto a = valid(); a.c = nullptr; expect("null c", a, GG_STATUS_INVALID_ARGUMENT, "c is NULL but holds 256 elements"); }
+    expect("valid call", valid_gmm(), GG_STATUS_SUCCESS, nullptr);
+    { auto a = valid_gmm(); a.dtype = GG_DTYPE_INT32; expect("int dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 3 (GG_DTYPE_INT32)"); }
+    { auto a = valid_gmm(); a.dtype = static_cast<gg_dtype>(9); expect("unknown dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 9 (unknown)"); }
+    { auto a = valid_gmm(); a.counts_location = static_cast<gg_counts_location>(2); expect("counts location", a, GG_STATUS_INVALID_ARGUMENT, "counts_location = 2"); }
+    { auto a = valid_gmm(); a.trans_a = 1; a.trans_b = 1; a.m = -1; expect("trans_a and trans_b before sizes", a, GG_STATUS_INVALID_ARGUMENT, "trans_a = 1 with trans_b = 1"); }
+    { auto a = valid_gmm(); a.m = -5; expect("negative m", a, GG_STATUS_INVALID_ARGUMENT, "m = -5 is negative"); }
+    { auto a = valid_gmm(); a.k = -1; expect("negative k", a, GG_STATUS_INVALID_ARGUMENT, "k = -1 is negative"); }
+    { auto a = valid_gmm(); a.n = -2; expect("negative n", a, GG_STATUS_INVALID_ARGUMENT, "n = -2 is negative"); }
+    { auto a = valid_gmm(); a.num_experts = 0; expect("no experts", a, GG_STATUS_INVALID_ARGUMENT, "num_experts = 0: must be at least 1"); }
+    { auto a = valid_gmm(); a.reserved = 7; expect("reserved", a, GG_STATUS_INVALID_ARGUMENT, "reserved = 7"); }
+    { auto a = valid_gmm(); a.m = INT64_MAX / 2; a.k = 4; expect("overflow", a, GG_STATUS_INVALID_ARGUMENT, "overflows 64 bits"); }
+    { auto a = valid_gmm(); a.batch_sizes = nullptr; expect("null counts", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes is NULL"); }
+    { auto a = valid_gmm(); a.a = nullptr; expect("null a", a, GG_STATUS_INVALID_ARGUMENT, "a is NULL but holds 128 elements"); }
+    { auto a = valid_gmm(); a.b = nullptr; expect("null b", a, GG_STATUS_INVALID_ARGUMENT, "b is NULL but holds 1536 elements"); }
+    { auto a = valid_gmm(); a.c = nullptr; expect("null c", a, GG_STATUS_INVALID_ARGUMENT, "c is NULL but holds 256 elements"); }
     {
         int64_t zero[3] = {0, 0, 0};
-        auto a = valid(); a.m = 0; a.a = nullptr; a.c = nullptr; a.batch_sizes = zero;
+        auto a = valid_gmm(); a.m = 0; a.a = nullptr; a.c = nullptr; a.batch_sizes = zero;
         expect("m = 0 needs no a or c", a, GG_STATUS_SUCCESS, nullptr);
     }
-    { int64_t c[3] = {4, -1, 5}; auto a = valid(); a.batch_sizes = c; expect("negative count", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes[1] = -1 is negative"); }
-    { int64_t c[3] = {500, 250, 250}; auto a = valid(); a.batch_sizes = c; a.m = 1024; a.a = dev0(0); a.c = dev0(0x800000);
+    { int64_t c[3] = {4, -1, 5}; auto a = valid_gmm(); a.batch_sizes = c; expect("negative count", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes[1] = -1 is negative"); }
+    { int64_t c[3] = {500, 250, 250}; auto a = valid_gmm(); a.batch_sizes = c; a.m = 1024; a.a = dev0(0); a.c = dev0(0x800000);
       expect("sum mismatch", a, GG_STATUS_INVALID_ARGUMENT, "batch_sizes sum to 1000 but m = 1024"); }
-    { int64_t c[3] = {INT64_MAX, INT64_MAX, 2}; auto a = valid(); a.batch_sizes = c; expect("sum beyond 2^63", a, GG_STATUS_INVALID_ARGUMENT, "more than 2^63"); }
-    { auto a = valid(); a.batch_sizes = static_cast<const int64_t*>(dev0(0x300000)); expect("device counts passed as host", a, GG_STATUS_INVALID_ARGUMENT, "is device memory but counts_location = GG_COUNTS_HOST"); }
-    { auto a = valid(); a.counts_location = GG_COUNTS_DEVICE; expect("host counts passed as device", a, GG_STATUS_INVALID_ARGUMENT, "is host memory but counts_location = GG_COUNTS_DEVICE"); }
-    { auto a = valid(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev1(0)); expect("device counts on device 1", a, GG_STATUS_WRONG_DEVICE, "batch_sizes"); }
-    { auto a = valid(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev0(0x300000)); expect("device counts", a, GG_STATUS_SUCCESS, nullptr); }
-    { static float host_a[128]; auto a = valid(); a.a = host_a; expect("host a", a, GG_STATUS_INVALID_ARGUMENT, "is host memory: gg_gmm needs device"); }
-    { auto a = valid(); a.b = dev1(0); expect("b on device 1", a, GG_STATUS_WRONG_DEVICE, "b (0x20000000) is on device 1 but the handle is on device 0"); }
-    { auto a = valid(); a.c = dev0(0x10); expect("c overlaps a", a, GG_STATUS_INVALID_ARGUMENT, "overlaps a"); }
-    { auto a = valid(); a.c = dev0(0x100000 + 3000); expect("c overlaps b", a, GG_STATUS_INVALID_ARGUMENT, "overlaps b"); }
-    { auto a = valid(); a.c = dev0(256); expect("c right after a", a, GG_STATUS_SUCCESS, nullptr); }
-    { auto a = valid(); a.backend = static_cast<gg_backend>(5); expect("backend range", a, GG_STATUS_INVALID_ARGUMENT, "backend = 5"); }
+    { int64_t c[3] = {INT64_MAX, INT64_MAX, 2}; auto a = valid_gmm(); a.batch_sizes = c; expect("sum beyond 2^63", a, GG_STATUS_INVALID_ARGUMENT, "more than 2^63"); }
+    { auto a = valid_gmm(); a.batch_sizes = static_cast<const int64_t*>(dev0(0x300000)); expect("device counts passed as host", a, GG_STATUS_INVALID_ARGUMENT, "is device memory but counts_location = GG_COUNTS_HOST"); }
+    { auto a = valid_gmm(); a.counts_location = GG_COUNTS_DEVICE; expect("host counts passed as device", a, GG_STATUS_INVALID_ARGUMENT, "is host memory but counts_location = GG_COUNTS_DEVICE"); }
+    { auto a = valid_gmm(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev1(0)); expect("device counts on device 1", a, GG_STATUS_WRONG_DEVICE, "batch_sizes"); }
+    { auto a = valid_gmm(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev0(0x300000)); expect("device counts", a, GG_STATUS_SUCCESS, nullptr); }
+    { static float host_a[128]; auto a = valid_gmm(); a.a = host_a; expect("host a", a, GG_STATUS_INVALID_ARGUMENT, "is host memory: gg_gmm needs device"); }
+    { auto a = valid_gmm(); a.b = dev1(0); expect("b on device 1", a, GG_STATUS_WRONG_DEVICE, "b (0x20000000) is on device 1 but the handle is on device 0"); }
+    { auto a = valid_gmm(); a.c = dev0(0x10); expect("c overlaps a", a, GG_STATUS_INVALID_ARGUMENT, "overlaps a"); }
+    { auto a = valid_gmm(); a.c = dev0(0x100000 + 3000); expect("c overlaps b", a, GG_STATUS_INVALID_ARGUMENT, "overlaps b"); }
+    { auto a = valid_gmm(); a.c = dev0(256); expect("c right after a", a, GG_STATUS_SUCCESS, nullptr); }
+    { auto a = valid_gmm(); a.backend = static_cast<gg_backend>(5); expect("backend range", a, GG_STATUS_INVALID_ARGUMENT, "backend = 5"); }
     {
         // trans_a: a[8,16], b[8,32], c[3,16,32]: c is 3*16*32*2 = 3072 bytes.
-        auto a = valid(); a.trans_a = 1; a.b = dev0(0x100000); a.c = dev0(0x100000 + 8 * 32 * 2);
+        auto a = valid_gmm(); a.trans_a = 1; a.b = dev0(0x100000); a.c = dev0(0x100000 + 8 * 32 * 2);
         expect("trans_a shapes", a, GG_STATUS_SUCCESS, nullptr);
         a.c = nullptr; expect("trans_a null c", a, GG_STATUS_INVALID_ARGUMENT, "c is NULL but holds 1536 elements");
     }

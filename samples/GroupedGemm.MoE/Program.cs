@@ -37,9 +37,17 @@ var referenceTokens = new Option<int>("--reference-tokens")
 
 var train = new Option<bool>("--train")
 {
-    Description = "Train the layer (float64 CPU layer, small configuration) on a synthetic teacher-MoE regression with AdamW; " +
+    Description = "Train the layer (small configuration; float64 CPU layer, or on the GPU with --device gpu) on a synthetic " +
+                  "teacher-MoE regression with AdamW; " +
                   "exits 1 unless the held-out loss falls (by more than 1.5x from 50 steps on).",
 };
+var device = new Option<string>("--device")
+{
+    Description = "With --train: cpu trains the float64 CPU layer; gpu runs the whole step (forward, MSE, backward, the AdamW kernel) " +
+                  "on the GPU, in --layer-dtype, reading the loss back only on logged steps (every step with --export).",
+    DefaultValueFactory = _ => "cpu",
+};
+device.AcceptOnlyFromAmong("cpu", "gpu");
 var steps = new Option<int>("--steps") { Description = "Training steps with --train.", DefaultValueFactory = _ => 300 };
 var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate with --train.", DefaultValueFactory = _ => 3e-3 };
 var logEvery = new Option<int>("--log-every") { Description = "Print the training loss every N steps.", DefaultValueFactory = _ => 10 };
@@ -49,10 +57,42 @@ var auxLoss = new Option<double>("--aux-loss")
     DefaultValueFactory = _ => 0.01,
 };
 
+var export = new Option<string?>("--export")
+{
+    Description = "With --train: write the initial parameters, the first 100 batches and the losses to this folder, for " +
+                  "bench/moe_training/train_torch.py (the same training in PyTorch).",
+};
+
+var layerDtype = new Option<string>("--layer-dtype")
+{
+    Description = "With --train --device gpu: the GPU layer's storage type (bf16/fp16 keep float32 master weights and run " +
+                  "every grouped GEMM with device counts).",
+    DefaultValueFactory = _ => "float32",
+};
+layerDtype.AcceptOnlyFromAmong("float32", "bfloat16", "float16");
+var hostAdamW = new Option<bool>("--host-adamw")
+{
+    Description = "With --train --device gpu: AdamW on the host over downloaded float64 gradients (the earlier path) instead of " +
+                  "the device-only step.",
+};
+var benchTrain = new Option<bool>("--bench-train")
+{
+    Description = "Time the trainable GPU layer's forward and forward + backward (CUDA events, medians of --iters after --warmup) " +
+                  "and its peak device memory above the parameters, at the seed's three sizes, uniform and zipf, plain and gated " +
+                  "(bench/moe_training/moe_layer_torch.py is the PyTorch side).",
+};
+var benchConfigs = new Option<string>("--bench-configs")
+{
+    Description = "With --bench-train: comma-separated sizes among seed (D 512, H 2048), small (256, 1024), large (1024, 4096).",
+    DefaultValueFactory = _ => "seed,small,large",
+};
+var benchJson = new Option<string?>("--json") { Description = "With --bench-train: write the rows to this JSON file." };
+
 var root = new RootCommand("Compare the grouped-GEMM MoE layer with the padded-BMM layer (time, memory, accuracy).")
 {
     batchSize, seqLen, embedDim, hiddenDim, numExperts, topK, numShared, dtype, gated, activation, routing, renormalize,
-    iterations, warmup, seed, referenceTokens, train, steps, learningRate, logEvery, auxLoss,
+    iterations, warmup, seed, referenceTokens, train, device, steps, learningRate, logEvery, auxLoss, export,
+    layerDtype, hostAdamW, benchTrain, benchConfigs, benchJson,
 };
 
 root.SetAction(parse =>
@@ -61,7 +101,7 @@ root.SetAction(parse =>
     var options = new MoeOptions(
         parse.GetValue(batchSize), parse.GetValue(seqLen), parse.GetValue(embedDim), parse.GetValue(hiddenDim),
         parse.GetValue(numExperts), parse.GetValue(topK), parse.GetValue(numShared),
-        parse.GetValue(dtype) switch { "float32" => DType.Float32, "float16" => DType.Float16, _ => DType.BFloat16 },
+        ParseDType(parse.GetValue(dtype)),
         isGated,
         (parse.GetValue(activation) ?? (isGated ? "silu" : "gelu")) switch
         {
@@ -81,17 +121,31 @@ root.SetAction(parse =>
     string? unavailable = CudaDevice.UnavailableReason;
     if (parse.GetValue(train))
     {
-        var training = new TrainingOptions(parse.GetValue(steps), parse.GetValue(learningRate), parse.GetValue(logEvery), parse.GetValue(auxLoss));
+        var training = new TrainingOptions(parse.GetValue(steps), parse.GetValue(learningRate), parse.GetValue(logEvery), parse.GetValue(auxLoss),
+            parse.GetValue(export), ParseDType(parse.GetValue(layerDtype)), parse.GetValue(hostAdamW));
         if (training.Validate() is { } trainingProblem)
         {
             Console.Error.WriteLine(trainingProblem);
             return 2;
         }
 
-        return TrainingRun.Run(options, training, unavailable);
+        return TrainingRun.Run(options, training, unavailable, onGpu: parse.GetValue(device) == "gpu");
+    }
+
+    if (parse.GetValue(benchTrain))
+    {
+        if (unavailable is not null)
+        {
+            Console.Error.WriteLine("--bench-train needs a GPU: " + unavailable);
+            return 2;
+        }
+
+        return TrainingBenchmark.Run(options, parse.GetValue(benchConfigs)!, parse.GetValue(benchJson));
     }
 
     return unavailable is null ? GpuComparison.Run(options) : CpuOnlyRun.Run(options, unavailable);
 });
 
 return root.Parse(args).Invoke();
+
+static DType ParseDType(string? name) => name switch { "float32" => DType.Float32, "float16" => DType.Float16, _ => DType.BFloat16 };

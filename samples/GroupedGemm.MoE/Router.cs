@@ -83,7 +83,7 @@ internal sealed class Router : IDisposable
     }
 
     /// <summary>bias[t, e] = log(1/(e+1)) + Gumbel(0, 1) noise, rounded to the device type.</summary>
-    private static float[] ZipfBias(int tokens, int experts, DType dtype, Random random)
+    internal static float[] ZipfBias(int tokens, int experts, DType dtype, Random random)
     {
         var bias = new float[(long)tokens * experts];
         for (long i = 0; i < bias.LongLength; i++)

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace GroupedGemm;
 
 /// <summary>
-/// The contexts behind <see cref="Ops.Gmm(DeviceTensor, DeviceTensor, long[], bool)"/>: handed out per call and
+/// The contexts behind <see cref="Ops.Gmm(DeviceTensor, DeviceTensor, BatchSizes, bool)"/>: handed out per call and
 /// taken back after it, so that the number of contexts follows the number of calls running at once, not the
 /// number of threads that ever called (a context holds a cuBLAS handle, 32 MiB of cuBLAS workspace and about
 /// 5 MiB of its own). At most <see cref="MaxIdlePerDevice"/> idle contexts are kept per device; a context
@@ -30,8 +30,8 @@ internal sealed class ContextPool
 
     /// <summary>An idle context for <paramref name="device"/>, or a new one.</summary>
     /// <param name="device">The CUDA device ordinal.</param>
-    /// <returns>The context, to give back with <see cref="Return"/>.</returns>
-    internal GroupedGemmContext Rent(int device)
+    /// <returns>The context, given back by the <see cref="Leased"/> that holds it.</returns>
+    private GroupedGemmContext Rent(int device)
     {
         if (_idle.TryGetValue(device, out ConcurrentBag<GroupedGemmContext>? bag) && bag.TryTake(out GroupedGemmContext? context))
             return context;
@@ -48,9 +48,32 @@ internal sealed class ContextPool
         }
     }
 
+    /// <summary>Rents a context for <paramref name="device"/> for one call: <c>using var lease = pool.Lease(device);</c>.</summary>
+    /// <param name="device">The CUDA device ordinal.</param>
+    /// <returns>The lease; disposing it gives the context back.</returns>
+    internal Leased Lease(int device) => new(this, Rent(device));
+
+    /// <summary>A rented context, given back to its pool on <see cref="Dispose"/>.</summary>
+    internal readonly struct Leased : IDisposable
+    {
+        private readonly ContextPool _pool;
+
+        internal Leased(ContextPool pool, GroupedGemmContext context)
+        {
+            _pool = pool;
+            Context = context;
+        }
+
+        /// <summary>The rented context.</summary>
+        internal GroupedGemmContext Context { get; }
+
+        /// <summary>Gives the context back to the pool.</summary>
+        public void Dispose() => _pool.Return(Context);
+    }
+
     /// <summary>Takes a context back after the call that rented it returned; disposes it if enough are idle.</summary>
     /// <param name="context">The context from <see cref="Rent"/>.</param>
-    internal void Return(GroupedGemmContext context)
+    private void Return(GroupedGemmContext context)
     {
         ConcurrentBag<GroupedGemmContext> bag = _idle.GetOrAdd(context.Device, _ => []);
         if (bag.Count < MaxIdlePerDevice)

@@ -16,8 +16,10 @@ namespace GroupedGemm;
 /// disposed, and the memory is freed when the graph is disposed (or finalized, if it is never disposed).
 /// </para>
 /// <para>
-/// Memory wrapped with <see cref="DeviceTensor.Wrap"/> is owned elsewhere and is not held: its owner must keep it
-/// alive, at the same address, for as long as the graph may be launched. Calls made inside the capture body on
+/// Memory wrapped with <see cref="DeviceTensor.Wrap(nint, DType, long[], int?, object?)"/> is owned elsewhere and is
+/// not held: its owner must keep it alive, at the same address, for as long as the graph may be launched. An owner
+/// object given to <c>Wrap</c> is kept reachable by the graph (so its finalizer cannot free the memory), but
+/// disposing that owner yourself still frees it. Calls made inside the capture body on
 /// other threads are not captured and not held. Synchronise the launch stream before disposing the graph.
 /// </para>
 /// </remarks>

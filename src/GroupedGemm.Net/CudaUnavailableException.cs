@@ -4,7 +4,8 @@ namespace GroupedGemm;
 /// CUDA cannot be used on this machine: a CUDA library the native library needs is missing, there is no
 /// CUDA driver, or the driver sees no device. The message says what to install.
 /// </summary>
-public class CudaUnavailableException : Exception
+/// <remarks><see cref="GroupedGemmException.Status"/> is the native status behind it, or null when the library itself could not load.</remarks>
+public class CudaUnavailableException : GroupedGemmException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is missing and what to install.</param>
@@ -14,14 +15,10 @@ public class CudaUnavailableException : Exception
     /// <param name="innerException">The cause, if any.</param>
     public CudaUnavailableException(
         string message, GroupedGemmStatus? status = null, string? missingLibrary = null, Exception? innerException = null)
-        : base(message, innerException)
+        : base(message, status, null, innerException)
     {
-        Status = status;
         MissingLibrary = missingLibrary;
     }
-
-    /// <summary>The native status behind the failure, or null when the library could not load.</summary>
-    public GroupedGemmStatus? Status { get; }
 
     /// <summary>The shared library the loader could not find, or null.</summary>
     public string? MissingLibrary { get; }

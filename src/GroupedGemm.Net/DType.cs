@@ -49,12 +49,18 @@ public static class DTypeExtensions
     public static DType Of<T>()
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float)) return DType.Float32;
-        if (typeof(T) == typeof(Half)) return DType.Float16;
-        if (typeof(T) == typeof(BFloat16)) return DType.BFloat16;
-        if (typeof(T) == typeof(int)) return DType.Int32;
-        if (typeof(T) == typeof(long)) return DType.Int64;
-        throw new NotSupportedException(
+        return OfType(typeof(T)) ?? throw new NotSupportedException(
             $"{typeof(T).Name} has no device element type; use float, Half, BFloat16, int or long.");
     }
+
+    /// <summary>The element type whose host type is <paramref name="type"/>, or null for any other type.</summary>
+    /// <param name="type">A host type.</param>
+    /// <returns>The element type, or null.</returns>
+    internal static DType? OfType(Type type) =>
+        type == typeof(float) ? DType.Float32
+        : type == typeof(Half) ? DType.Float16
+        : type == typeof(BFloat16) ? DType.BFloat16
+        : type == typeof(int) ? DType.Int32
+        : type == typeof(long) ? DType.Int64
+        : null;
 }

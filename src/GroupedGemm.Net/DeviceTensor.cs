@@ -1,5 +1,4 @@
 using System.Collections.ObjectModel;
-using System.Runtime.CompilerServices;
 using GroupedGemm.Interop;
 
 namespace GroupedGemm;
@@ -8,14 +7,17 @@ namespace GroupedGemm;
 /// Row-major, contiguous device memory with a shape and an element type. A tensor either owns its memory
 /// (from <see cref="Allocate(DType, long[])"/> or <see cref="FromSpan{T}(ReadOnlySpan{T}, long[])"/>; freed by
 /// <see cref="Dispose"/> or, if forgotten, by the finalizer) or wraps memory someone else owns
-/// (<see cref="Wrap"/>, views from <see cref="Reshape"/> and <see cref="Slice"/>; never freed here).
+/// (<see cref="Wrap(nint, DType, long[], int?, object?)"/>, views from <see cref="Reshape"/> and <see cref="Slice"/>;
+/// never freed here).
 /// </summary>
 /// <remarks>
 /// <para>
 /// Every call that passes owned memory to native code holds it until the call returns: a <see cref="Dispose"/> on
 /// another thread, or the finalizer of a temporary such as <c>DeviceTensor.FromArray(x).Reshape(m, k)</c>, frees
 /// it only afterwards. A <see cref="CudaGraph"/> holds the memory its captured calls use until the graph is
-/// disposed. Work queued on a stream is not a call in flight: synchronise before disposing memory it uses.
+/// disposed. Wrapped memory is not held, but the owner object given to <c>Wrap</c>, if any, is kept reachable the
+/// same way (by the tensor and its views until disposed, by each call, by each graph). Work queued on a stream is
+/// not a call in flight: synchronise before disposing memory it uses.
 /// </para>
 /// <para>
 /// Sizes are 64-bit throughout: a tensor may hold more than 2^31 elements. Host copies take spans, so one copy
@@ -30,11 +32,13 @@ public sealed unsafe class DeviceTensor : IDisposable
     internal const long CopyChunkBytes = 1L << 30;
 
     private readonly NativeHandle? _memory;
+    private readonly KeepAliveHandle? _owner;
     private readonly DeviceTensor? _base;
     private readonly long[] _shape;
     private volatile bool _disposed;
 
-    private DeviceTensor(nint pointer, DType dtype, long[] shape, int device, NativeHandle? memory, DeviceTensor? baseTensor)
+    private DeviceTensor(
+        nint pointer, DType dtype, long[] shape, int device, NativeHandle? memory, DeviceTensor? baseTensor, KeepAliveHandle? owner = null)
     {
         Pointer = pointer;
         DType = dtype;
@@ -45,6 +49,7 @@ public sealed unsafe class DeviceTensor : IDisposable
         ByteCount = checked(ElementCount * dtype.ElementSize());
         _memory = memory;
         _base = baseTensor;
+        _owner = owner;
     }
 
     /// <summary>The extents, outermost first.</summary>
@@ -100,56 +105,62 @@ public sealed unsafe class DeviceTensor : IDisposable
 
     /// <summary>
     /// Wraps device memory owned elsewhere (TorchSharp, ManagedCuda, ILGPU, a raw <c>CUdeviceptr</c>) without copying.
-    /// <see cref="Dispose"/> does not free it; the owner must keep it alive while the tensor is used.
+    /// <see cref="Dispose"/> does not free it; the memory must stay allocated while the tensor is used.
     /// </summary>
     /// <param name="pointer">Device address of the first element.</param>
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The extents (row-major, contiguous).</param>
     /// <param name="device">The device the memory is on; when null the library asks CUDA, which also rejects host memory.</param>
+    /// <param name="owner">
+    /// An object that keeps the memory allocated (a framework's tensor or buffer), or null. It stays reachable while
+    /// this tensor or a view of it is not disposed, while a call using the tensor runs, and while a
+    /// <see cref="CudaGraph"/> that captured such a call lives, so its finalizer cannot free the memory under them.
+    /// It is never disposed here (disposing it yourself still frees the memory).
+    /// </param>
     /// <returns>A non-owning tensor.</returns>
     /// <exception cref="ArgumentException">
     /// The pointer is zero for a non-empty shape, is not a multiple of the element size (kernels load whole
     /// elements; a misaligned load is a sticky fault that ends the process's CUDA context), or is host memory.
     /// </exception>
-    public static DeviceTensor Wrap(nint pointer, DType dtype, long[] shape, int? device = null)
+    public static DeviceTensor Wrap(nint pointer, DType dtype, long[] shape, int? device = null, object? owner = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         long[] copy = (long[])shape.Clone();
         long count = TensorShape.ElementCount(copy, nameof(shape));
-        int elementSize = dtype.ElementSize();
-        if (pointer == 0 && count > 0)
-            throw new ArgumentException($"A null pointer cannot hold a tensor of shape {TensorShape.Format(copy)}.", nameof(pointer));
-        if ((ulong)pointer % (ulong)elementSize != 0)
-        {
-            throw new ArgumentException(
-                $"Pointer 0x{pointer:X} is not aligned for {dtype}: elements need {elementSize}-byte alignment " +
-                $"(the address is {(ulong)pointer % (ulong)elementSize} bytes past a multiple of {elementSize}).", nameof(pointer));
-        }
+        return WrapChecked(pointer, dtype, copy, count, device, owner);
+    }
 
-        int ordinal;
-        if (device is int given)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(given, nameof(device));
-            ordinal = given;
-        }
-        else if (pointer == 0)
-        {
-            ordinal = DeviceScope.Current();
-        }
-        else
-        {
-            NativeLibraryLoader.EnsureLoaded();
-            NativeStatus.Check(NativeMethods.gg_pointer_get_device((void*)pointer, out int where, out int isDevice));
-            if (isDevice == 0 || where < 0)
-            {
-                throw new ArgumentException(
-                    $"Pointer 0x{pointer:X} is host memory; grouped GEMM needs device memory.", nameof(pointer));
-            }
-
-            ordinal = where;
-        }
-
-        return new DeviceTensor(pointer, dtype, copy, ordinal, null, null);
+    /// <summary>
+    /// Wraps device memory owned elsewhere, described by a shape and strides as frameworks report them (PyTorch's and
+    /// TorchSharp's <c>stride()</c>), without copying. The strides must describe row-major, contiguous memory: every
+    /// kernel here reads it that way, so any other layout is refused rather than read wrongly.
+    /// </summary>
+    /// <param name="pointer">Device address of the first element (the framework's data pointer, storage offset included).</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents.</param>
+    /// <param name="strides">
+    /// The distance in elements (not bytes) between neighbours along each dimension, one per extent. Contiguous means
+    /// the last stride is 1 and each other is the product of the extents after it; as in PyTorch, the stride of an
+    /// extent of 1 does not matter, and a tensor with no elements is contiguous whatever its strides.
+    /// </param>
+    /// <param name="device">The device the memory is on; when null the library asks CUDA, which also rejects host memory.</param>
+    /// <param name="owner">
+    /// An object that keeps the memory allocated, or null; kept reachable as by
+    /// <see cref="Wrap(nint, DType, long[], int?, object?)"/>.
+    /// </param>
+    /// <returns>A non-owning tensor.</returns>
+    /// <exception cref="ArgumentException">
+    /// The strides are not one per extent, or not contiguous (the message names them and the strides expected); or
+    /// the pointer is refused as by <see cref="Wrap(nint, DType, long[], int?, object?)"/>.
+    /// </exception>
+    public static DeviceTensor Wrap(nint pointer, DType dtype, long[] shape, long[] strides, int? device = null, object? owner = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(strides);
+        long[] copy = (long[])shape.Clone();
+        long count = TensorShape.ElementCount(copy, nameof(shape));
+        TensorStrides.RequireContiguous(copy, count, strides, nameof(strides));
+        return WrapChecked(pointer, dtype, copy, count, device, owner);
     }
 
     /// <summary>Copies host values to a new tensor on the current device; the element type follows <typeparamref name="T"/>.</summary>
@@ -181,17 +192,10 @@ public sealed unsafe class DeviceTensor : IDisposable
                 nameof(values));
         }
 
-        DeviceTensor tensor = Allocate(device, dtype, actualShape);
-        try
-        {
-            tensor.CopyFrom(values);
-            return tensor;
-        }
-        catch
-        {
-            tensor.Dispose();
-            throw;
-        }
+        using var outputs = new PendingOutputs();
+        DeviceTensor tensor = outputs.Allocate(device, dtype, actualShape);
+        tensor.CopyFrom(values);
+        return outputs.HandOver(tensor);
     }
 
     /// <summary>Copies a host array to a new tensor on the current device; the element type follows <typeparamref name="T"/>.</summary>
@@ -207,10 +211,16 @@ public sealed unsafe class DeviceTensor : IDisposable
     }
 
     /// <summary>Copies host values into the tensor, starting at element <paramref name="elementOffset"/>.</summary>
-    /// <typeparam name="T">Any unmanaged type of the tensor's element size (e.g. <see cref="ushort"/> for raw bf16 bits).</typeparam>
+    /// <typeparam name="T">
+    /// The host type of the tensor's <see cref="DType"/> (<see cref="float"/>, <see cref="Half"/>, <see cref="BFloat16"/>,
+    /// <see cref="int"/>, <see cref="long"/>), or another unmanaged type of the element's size for the raw bits
+    /// (<see cref="ushort"/> for bf16 or fp16 bits, <see cref="uint"/> for float bits).
+    /// </typeparam>
     /// <param name="source">The values.</param>
     /// <param name="elementOffset">First element of the tensor to write.</param>
     /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is the host type of another element type (a
+    /// <see cref="Half"/> span for a <see cref="DType.BFloat16"/> tensor), or its size differs from the element's.</exception>
     public void CopyFrom<T>(ReadOnlySpan<T> source, long elementOffset = 0, CudaStream? stream = null)
         where T : unmanaged
     {
@@ -225,10 +235,15 @@ public sealed unsafe class DeviceTensor : IDisposable
     }
 
     /// <summary>Copies tensor elements, starting at <paramref name="elementOffset"/>, into host memory; returns when done.</summary>
-    /// <typeparam name="T">Any unmanaged type of the tensor's element size.</typeparam>
+    /// <typeparam name="T">
+    /// The host type of the tensor's <see cref="DType"/>, or another unmanaged type of the element's size for the raw
+    /// bits, as for <see cref="CopyFrom{T}(ReadOnlySpan{T}, long, CudaStream?)"/>.
+    /// </typeparam>
     /// <param name="destination">Where to write; its length is the number of elements copied.</param>
     /// <param name="elementOffset">First element of the tensor to read.</param>
     /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is the host type of another element type, or its
+    /// size differs from the element's.</exception>
     public void CopyTo<T>(Span<T> destination, long elementOffset = 0, CudaStream? stream = null)
         where T : unmanaged
     {
@@ -266,13 +281,19 @@ public sealed unsafe class DeviceTensor : IDisposable
     }
 
     /// <summary>Copies the whole tensor to a new host array; returns when done.</summary>
-    /// <typeparam name="T">Any unmanaged type of the tensor's element size.</typeparam>
+    /// <typeparam name="T">
+    /// The host type of the tensor's <see cref="DType"/>, or another unmanaged type of the element's size for the raw
+    /// bits, as for <see cref="CopyFrom{T}(ReadOnlySpan{T}, long, CudaStream?)"/>.
+    /// </typeparam>
     /// <returns>The elements, row-major.</returns>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is the host type of another element type (a
+    /// <see cref="float"/> array for a <see cref="DType.BFloat16"/> tensor), or its size differs from the element's.</exception>
     /// <exception cref="InvalidOperationException">The tensor has more elements than an array can hold.</exception>
     public T[] ToArray<T>()
         where T : unmanaged
     {
         ThrowIfDisposed();
+        HostElementType.Check<T>(DType, nameof(T));
         if (ElementCount > Array.MaxLength)
         {
             throw new InvalidOperationException(
@@ -300,13 +321,6 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// <summary>Sets every element to zero.</summary>
     /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
     public void Zero(CudaStream? stream = null) => Fill(0, stream);
-
-    /// <summary>
-    /// Fills the tensor with 0xFF bytes: NaN for the float types, -1 for the integer types. Tests poison outputs
-    /// before a call so that an element the call forgot to write cannot pass for a correct one.
-    /// </summary>
-    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
-    public void Poison(CudaStream? stream = null) => Fill(0xFF, stream);
 
     /// <summary>A view of the same memory with another shape of the same element count.</summary>
     /// <param name="shape">The new extents; at most one may be -1, meaning "whatever makes the count match".</param>
@@ -371,6 +385,7 @@ public sealed unsafe class DeviceTensor : IDisposable
         if (_disposed) return;
         _disposed = true;
         _memory?.Dispose();
+        _owner?.Dispose();
     }
 
     /// <summary>Describes the tensor: element type, shape, device and address.</summary>
@@ -384,17 +399,62 @@ public sealed unsafe class DeviceTensor : IDisposable
         if (IsDisposed) throw new ObjectDisposedException(nameof(DeviceTensor), $"{this} has been disposed.");
     }
 
-    /// <summary>Takes the tensor for one native call: holds owned memory (its own or its base's) until the lease is disposed.</summary>
+    /// <summary>
+    /// Takes the tensor for one native call: holds owned memory (its own or its base's), or the owner of wrapped
+    /// memory, until the lease is disposed (and, during a graph capture, until the graph is).
+    /// </summary>
     /// <param name="lease">The call's lease.</param>
     /// <returns>The device address of the first element.</returns>
     /// <exception cref="ObjectDisposedException">The tensor, or the tensor it views, is disposed.</exception>
     internal nint Take(CallLease lease)
     {
         ThrowIfDisposed();
-        if (Root._memory is NativeHandle memory) lease.Handle(memory, this);
+        DeviceTensor root = Root;
+        if (root._memory is NativeHandle memory) lease.Handle(memory, this);
+        else if (root._owner is KeepAliveHandle owner) lease.Handle(owner, this);
         // A Dispose that raced past the first check is caught here; the lease releases what it took.
         ThrowIfDisposed();
         return Pointer;
+    }
+
+    /// <summary>The checks and device lookup of <see cref="Wrap(nint, DType, long[], int?, object?)"/>, after the shape's.</summary>
+    private static DeviceTensor WrapChecked(nint pointer, DType dtype, long[] shape, long count, int? device, object? owner)
+    {
+        int elementSize = dtype.ElementSize();
+        if (pointer == 0 && count > 0)
+            throw new ArgumentException($"A null pointer cannot hold a tensor of shape {TensorShape.Format(shape)}.", nameof(pointer));
+        if ((ulong)pointer % (ulong)elementSize != 0)
+        {
+            throw new ArgumentException(
+                $"Pointer 0x{pointer:X} is not aligned for {dtype}: elements need {elementSize}-byte alignment " +
+                $"(the address is {(ulong)pointer % (ulong)elementSize} bytes past a multiple of {elementSize}).", nameof(pointer));
+        }
+
+        int ordinal;
+        if (device is int given)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(given, nameof(device));
+            ordinal = given;
+        }
+        else if (pointer == 0)
+        {
+            ordinal = DeviceScope.Current();
+        }
+        else
+        {
+            NativeLibraryLoader.EnsureLoaded();
+            NativeStatus.Check(NativeMethods.gg_pointer_get_device((void*)pointer, out int where, out int isDevice));
+            if (isDevice == 0 || where < 0)
+            {
+                throw new ArgumentException(
+                    $"Pointer 0x{pointer:X} is host memory; grouped GEMM needs device memory.", nameof(pointer));
+            }
+
+            ordinal = where;
+        }
+
+        KeepAliveHandle? keepAlive = owner is null ? null : new KeepAliveHandle(owner);
+        return new DeviceTensor(pointer, dtype, shape, ordinal, null, null, keepAlive);
     }
 
     /// <summary>Tests only: a tensor that owns <paramref name="memory"/> (with a made-up address) without allocating.</summary>
@@ -408,18 +468,16 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// <summary>The owned memory this tensor uses (its own or its base's); null for wrapped memory.</summary>
     internal NativeHandle? Memory => Root._memory;
 
+    /// <summary>What holds the owner given to <c>Wrap</c> (this tensor's or its base's); null when none was given.</summary>
+    internal KeepAliveHandle? OwnerHandle => Root._owner;
+
     private DeviceTensor Root => _base ?? this;
 
     private void CheckHostRange<T>(int length, long elementOffset, string paramName)
         where T : unmanaged
     {
         ThrowIfDisposed();
-        if (Unsafe.SizeOf<T>() != DType.ElementSize())
-        {
-            throw new ArgumentException(
-                $"{typeof(T).Name} is {Unsafe.SizeOf<T>()} bytes but the tensor's elements ({DType}) are {DType.ElementSize()}.",
-                paramName);
-        }
+        HostElementType.Check<T>(DType, paramName);
 
         if (elementOffset < 0 || elementOffset > ElementCount - length)
         {

@@ -36,6 +36,26 @@ internal readonly record struct GmmDims(long M, long K, long N, long Experts, DT
 /// </summary>
 internal static class GmmValidation
 {
+    /// <summary>Validates a call with host or device batch sizes (missing ones throw <see cref="ArgumentNullException"/>).</summary>
+    /// <param name="a">Left operand.</param>
+    /// <param name="b">Right operand.</param>
+    /// <param name="c">Output, or null when the method allocates it.</param>
+    /// <param name="counts">Batch sizes.</param>
+    /// <param name="transA">Weight-gradient form.</param>
+    /// <param name="transB">Right operand stored transposed.</param>
+    /// <param name="device">The device the call runs on.</param>
+    /// <param name="names">Argument names for messages.</param>
+    /// <returns>The sizes of the call.</returns>
+    internal static GmmDims Validate(
+        DeviceTensor? a, DeviceTensor? b, DeviceTensor? c, BatchSizes counts,
+        bool transA, bool transB, int device, GmmNames names)
+    {
+        if (counts.IsMissing) throw new ArgumentNullException(names.Counts);
+        return counts.IsOnDevice
+            ? ValidateDeviceCounts(a, b, c, counts.DeviceCounts, transA, transB, device, names)
+            : ValidateHostCounts(a, b, c, counts.HostCounts.Span, transA, transB, device, names);
+    }
+
     /// <summary>Validates a call with host batch sizes.</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>

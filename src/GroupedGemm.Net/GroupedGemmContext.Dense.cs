@@ -19,8 +19,10 @@ public sealed unsafe partial class GroupedGemmContext
     public DeviceTensor Gemm(DeviceTensor a, DeviceTensor b, bool transA = false, bool transB = false, CudaStream? stream = null)
     {
         GemmDims dims = GemmValidation.Validate(a, b, null, transA, transB, Device);
-        DeviceTensor c = DeviceTensor.Allocate(Device, a.DType, dims.OutputShape());
-        return DisposeOnFailure(c, () => RunGemm(a, b, c, dims, transA, transB, false, stream));
+        using var outputs = new PendingOutputs();
+        DeviceTensor c = outputs.Allocate(Device, a.DType, dims.OutputShape());
+        RunGemm(a, b, c, dims, transA, transB, false, stream);
+        return outputs.HandOver(c);
     }
 
     /// <summary>Dense GEMM into an existing output; see <see cref="Gemm"/>.</summary>

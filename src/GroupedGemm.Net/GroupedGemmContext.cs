@@ -64,94 +64,50 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         NativeStatus.Check(NativeMethods.gg_handle_reserve(lease.Handle(_handle, this), maxExperts));
     }
 
-    /// <summary>Forward grouped GEMM with host batch sizes: a [M, K] · b [E, K, N] (or b [E, N, K] with <paramref name="transB"/>) → c [M, N].</summary>
-    /// <param name="a">The rows, grouped by expert: [M, K].</param>
-    /// <param name="b">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
-    /// <param name="batchSizes">Rows per expert, E values, non-negative, summing to M.</param>
-    /// <param name="transB">Whether <paramref name="b"/> is stored transposed.</param>
-    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
-    /// <returns>A new [M, N] tensor of the operands' type (the caller disposes it).</returns>
-    public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, bool transB = false, GmmOptions? options = null) =>
-        Gmm(a, b, batchSizes, transB, options, GmmNames.Context);
-
     /// <summary>
-    /// Forward grouped GEMM with device batch sizes (no host synchronisation, no allocation inside the native call:
-    /// capturable in a CUDA graph once the output exists, see <see cref="GmmInto(DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor, bool, bool, bool, GmmOptions?)"/>).
+    /// Forward grouped GEMM: a [M, K] · b [E, K, N] (or b [E, N, K] with <paramref name="transB"/>) → c [M, N].
+    /// With device batch sizes the call does not synchronise and allocates nothing inside the native call (to capture
+    /// it in a CUDA graph, allocate the output first and use
+    /// <see cref="GmmInto(DeviceTensor, DeviceTensor, BatchSizes, DeviceTensor, bool, bool, bool, GmmOptions?)"/>).
     /// </summary>
     /// <param name="a">The rows, grouped by expert: [M, K].</param>
     /// <param name="b">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
-    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
+    /// <param name="batchSizes">Rows per expert, E values, non-negative, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
     /// <param name="transB">Whether <paramref name="b"/> is stored transposed.</param>
     /// <param name="options">Backend, stream, count checking; null for defaults.</param>
-    /// <returns>A new [M, N] tensor of the operands' type.</returns>
-    public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, bool transB = false, GmmOptions? options = null) =>
+    /// <returns>A new [M, N] tensor of the operands' type (the caller disposes it).</returns>
+    public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null) =>
         Gmm(a, b, batchSizes, transB, options, GmmNames.Context);
 
-    /// <summary>Grouped GEMM into an existing output, host batch sizes, any of the three forms.</summary>
+    /// <summary>
+    /// Grouped GEMM into an existing output, any of the three forms. With device batch sizes it can be captured in a
+    /// CUDA graph (without <see cref="GmmOptions.CheckCounts"/>).
+    /// </summary>
     /// <param name="a">[M, K].</param>
     /// <param name="b">[E, K, N]; [E, N, K] with <paramref name="transB"/>; [M, N] with <paramref name="transA"/>.</param>
-    /// <param name="batchSizes">Rows per expert, E values, non-negative, summing to M.</param>
+    /// <param name="batchSizes">Rows per expert, E values, non-negative, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
     /// <param name="c">The output: [M, N], or [E, K, N] with <paramref name="transA"/>.</param>
     /// <param name="transA">Weight-gradient form: c[e] = a_eᵀ · b_e.</param>
     /// <param name="transB">b stored transposed (not with <paramref name="transA"/>).</param>
     /// <param name="accumulate">Add to c instead of overwriting it; an expert with no rows then leaves its part unchanged.</param>
     /// <param name="options">Backend, stream, count checking; null for defaults.</param>
-    public void GmmInto(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, DeviceTensor c,
+    public void GmmInto(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, DeviceTensor c,
         bool transA = false, bool transB = false, bool accumulate = false, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.ValidateHostCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
-        RunHost(a, b, c, batchSizes, dims, transA, transB, accumulate, options);
-    }
-
-    /// <summary>Grouped GEMM into an existing output, device batch sizes, any of the three forms. Capturable in a CUDA graph (without <see cref="GmmOptions.CheckCounts"/>).</summary>
-    /// <param name="a">[M, K].</param>
-    /// <param name="b">[E, K, N]; [E, N, K] with <paramref name="transB"/>; [M, N] with <paramref name="transA"/>.</param>
-    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
-    /// <param name="c">The output: [M, N], or [E, K, N] with <paramref name="transA"/>.</param>
-    /// <param name="transA">Weight-gradient form: c[e] = a_eᵀ · b_e.</param>
-    /// <param name="transB">b stored transposed (not with <paramref name="transA"/>).</param>
-    /// <param name="accumulate">Add to c instead of overwriting it.</param>
-    /// <param name="options">Backend, stream, count checking; null for defaults.</param>
-    public void GmmInto(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, DeviceTensor c,
-        bool transA = false, bool transB = false, bool accumulate = false, GmmOptions? options = null)
-    {
-        GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
-        RunDevice(a, b, c, batchSizes, dims, transA, transB, accumulate, options);
+        GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        Run(a, b, c, batchSizes, dims, transA, transB, accumulate, options);
     }
 
     /// <summary>Weight gradient (trans_a): a [M, K], b [M, N] → c [E, K, N], c[e] = a_eᵀ · b_e.</summary>
     /// <param name="a">[M, K], rows grouped by expert.</param>
     /// <param name="b">[M, N], rows grouped the same way.</param>
-    /// <param name="batchSizes">Rows per expert, E values, summing to M.</param>
-    /// <param name="options">Backend, stream; null for defaults.</param>
-    /// <returns>A new [E, K, N] tensor; experts with no rows get zeros.</returns>
-    public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, GmmOptions? options = null)
-    {
-        GmmDims dims = GmmValidation.ValidateHostCounts(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
-        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: true));
-        try
-        {
-            RunHost(a, b, c, batchSizes, dims, true, false, false, options);
-            return c;
-        }
-        catch
-        {
-            c.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Weight gradient (trans_a) with device batch sizes: a [M, K], b [M, N] → c [E, K, N].</summary>
-    /// <param name="a">[M, K], rows grouped by expert.</param>
-    /// <param name="b">[M, N], rows grouped the same way.</param>
-    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
+    /// <param name="batchSizes">Rows per expert, E values, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
     /// <param name="options">Backend, stream, count checking; null for defaults.</param>
-    /// <returns>A new [E, K, N] tensor.</returns>
-    public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, GmmOptions? options = null)
+    /// <returns>A new [E, K, N] tensor; experts with no rows get zeros.</returns>
+    public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
-        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: true));
-        return DisposeOnFailure(c, () => RunDevice(a, b, c, batchSizes, dims, true, false, false, options));
+        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
+        return RunIntoNew(a, b, batchSizes, dims, true, false, options);
     }
 
     /// <summary>
@@ -162,60 +118,22 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     /// <param name="x">The forward input [M, K].</param>
     /// <param name="w">The forward weights [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
     /// <param name="dy">The gradient of the forward output [M, N].</param>
-    /// <param name="batchSizes">Rows per expert, E values, summing to M.</param>
-    /// <param name="transB">Whether the forward call used transB.</param>
-    /// <param name="options">Backend, stream; null for defaults.</param>
-    /// <returns>dX [M, K] and dW shaped like <paramref name="w"/>.</returns>
-    public (DeviceTensor DX, DeviceTensor DW) GmmBackward(
-        DeviceTensor x, DeviceTensor w, DeviceTensor dy, ReadOnlySpan<long> batchSizes, bool transB = false, GmmOptions? options = null)
-    {
-        GmmDims dims = GmmValidation.ValidateHostCounts(x, w, null, batchSizes, false, transB, Device, BackwardNames);
-        ValidateGradient(dy, dims);
-        DeviceTensor dx = DeviceTensor.Allocate(Device, dims.DType, dims.M, dims.K);
-        DeviceTensor dw = DeviceTensor.Allocate(Device, dims.DType, [.. w.Shape]);
-        try
-        {
-            GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: false, options);
-            if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
-            else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
-            return (dx, dw);
-        }
-        catch
-        {
-            dx.Dispose();
-            dw.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Gradients of y = gmm(x, w, batchSizes, transB) with device batch sizes; see the host-count overload.</summary>
-    /// <param name="x">The forward input [M, K].</param>
-    /// <param name="w">The forward weights [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
-    /// <param name="dy">The gradient of the forward output [M, N].</param>
-    /// <param name="batchSizes">Rows per expert: an Int64 device tensor of E elements.</param>
+    /// <param name="batchSizes">Rows per expert, E values, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
     /// <param name="transB">Whether the forward call used transB.</param>
     /// <param name="options">Backend, stream, count checking; null for defaults.</param>
     /// <returns>dX [M, K] and dW shaped like <paramref name="w"/>.</returns>
     public (DeviceTensor DX, DeviceTensor DW) GmmBackward(
-        DeviceTensor x, DeviceTensor w, DeviceTensor dy, DeviceTensor batchSizes, bool transB = false, GmmOptions? options = null)
+        DeviceTensor x, DeviceTensor w, DeviceTensor dy, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.ValidateDeviceCounts(x, w, null, batchSizes, false, transB, Device, BackwardNames);
+        GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
         ValidateGradient(dy, dims);
-        DeviceTensor dx = DeviceTensor.Allocate(Device, dims.DType, dims.M, dims.K);
-        DeviceTensor dw = DeviceTensor.Allocate(Device, dims.DType, [.. w.Shape]);
-        try
-        {
-            GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: false, options);
-            if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
-            else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
-            return (dx, dw);
-        }
-        catch
-        {
-            dx.Dispose();
-            dw.Dispose();
-            throw;
-        }
+        using var outputs = new PendingOutputs();
+        DeviceTensor dx = outputs.Allocate(Device, dims.DType, dims.M, dims.K);
+        DeviceTensor dw = outputs.Allocate(Device, dims.DType, [.. w.Shape]);
+        GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: false, options);
+        if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
+        else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
+        return outputs.HandOver((dx, dw));
     }
 
     /// <summary>
@@ -235,27 +153,10 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         }
     }
 
-    internal DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, ReadOnlySpan<long> batchSizes, bool transB, GmmOptions? options, GmmNames names)
+    internal DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB, GmmOptions? options, GmmNames names)
     {
-        GmmDims dims = GmmValidation.ValidateHostCounts(a, b, null, batchSizes, false, transB, Device, names);
-        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: false));
-        try
-        {
-            RunHost(a, b, c, batchSizes, dims, false, transB, false, options);
-            return c;
-        }
-        catch
-        {
-            c.Dispose();
-            throw;
-        }
-    }
-
-    internal DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, DeviceTensor batchSizes, bool transB, GmmOptions? options, GmmNames names)
-    {
-        GmmDims dims = GmmValidation.ValidateDeviceCounts(a, b, null, batchSizes, false, transB, Device, names);
-        DeviceTensor c = DeviceTensor.Allocate(Device, dims.DType, dims.OutputShape(transA: false));
-        return DisposeOnFailure(c, () => RunDevice(a, b, c, batchSizes, dims, false, transB, false, options));
+        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, false, transB, Device, names);
+        return RunIntoNew(a, b, batchSizes, dims, false, transB, options);
     }
 
     private static void ValidateGradient(DeviceTensor? dy, GmmDims dims)
@@ -271,53 +172,38 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         }
     }
 
-    private static DeviceTensor DisposeOnFailure(DeviceTensor c, Action run)
-    {
-        try
-        {
-            run();
-            return c;
-        }
-        catch
-        {
-            c.Dispose();
-            throw;
-        }
-    }
-
-    private void RunHost(DeviceTensor a, DeviceTensor b, DeviceTensor c, ReadOnlySpan<long> counts, GmmDims dims,
+    private void Run(DeviceTensor a, DeviceTensor b, DeviceTensor c, BatchSizes counts, GmmDims dims,
         bool transA, bool transB, bool accumulate, GmmOptions? options)
     {
         using var lease = new CallLease();
-        fixed (long* pc = counts)
-        {
-            GgGmmArgs args = BuildArgs(lease, a, b, c, pc, GgCountsLocation.Host, dims, transA, transB, accumulate, options);
-            NativeStatus.Check(NativeMethods.gg_gmm(lease.Handle(_handle, this), &args));
-        }
-    }
-
-    private void RunDevice(DeviceTensor a, DeviceTensor b, DeviceTensor c, DeviceTensor counts, GmmDims dims,
-        bool transA, bool transB, bool accumulate, GmmOptions? options)
-    {
-        using var lease = new CallLease();
-        GgGmmArgs args = BuildArgs(lease, a, b, c, (long*)lease.Pointer(counts), GgCountsLocation.Device, dims, transA, transB, accumulate, options);
+        GgGmmArgs args = BuildArgs(lease, a, b, c, counts, dims, transA, transB, accumulate, options);
         NativeStatus.Check(NativeMethods.gg_gmm(lease.Handle(_handle, this), &args));
     }
 
-    /// <summary>The native arguments; every pointer and the stream are taken through <paramref name="lease"/>.</summary>
-    private static GgGmmArgs BuildArgs(CallLease lease, DeviceTensor a, DeviceTensor b, DeviceTensor? c, long* counts,
-        GgCountsLocation location, GmmDims dims, bool transA, bool transB, bool accumulate, GmmOptions? options) => new()
+    /// <summary>Runs a validated call into a new output of the call's shape, freed if the call fails.</summary>
+    private DeviceTensor RunIntoNew(DeviceTensor a, DeviceTensor b, BatchSizes counts, GmmDims dims, bool transA, bool transB,
+        GmmOptions? options)
+    {
+        using var outputs = new PendingOutputs();
+        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA));
+        Run(a, b, c, counts, dims, transA, transB, false, options);
+        return outputs.HandOver(c);
+    }
+
+    /// <summary>The native arguments; every pointer, the counts and the stream are taken through <paramref name="lease"/>.</summary>
+    private static GgGmmArgs BuildArgs(CallLease lease, DeviceTensor a, DeviceTensor b, DeviceTensor? c, BatchSizes counts,
+        GmmDims dims, bool transA, bool transB, bool accumulate, GmmOptions? options) => new()
         {
             A = (void*)lease.Pointer(a),
             B = (void*)lease.Pointer(b),
             C = (void*)lease.Pointer(c),
-            BatchSizes = counts,
+            BatchSizes = counts.Take(lease),
             M = dims.M,
             K = dims.K,
             N = dims.N,
             NumExperts = dims.Experts,
             Dtype = (GgDType)dims.DType,
-            CountsLocation = location,
+            CountsLocation = counts.Location,
             TransA = transA ? 1 : 0,
             TransB = transB ? 1 : 0,
             Accumulate = accumulate ? 1 : 0,

@@ -17,11 +17,12 @@ namespace GroupedGemm;
 /// Every method checks shapes and element types on the host (an <see cref="ArgumentException"/> names the
 /// argument and the values), then queues its kernel on <c>stream</c> (null: the legacy default stream) and
 /// returns without waiting. No method reads device data back to the host, so all of them can be captured in a
-/// CUDA graph. All tensors must live on one device; the kernels run there. Float inputs may be
+/// CUDA graph. Each call holds its tensors and stream until it returns, and a <see cref="CudaGraph"/> that captured
+/// it holds them until the graph is disposed, as for <see cref="GroupedGemmContext"/>'s calls. All tensors must live on one device; the kernels run there. Float inputs may be
 /// <see cref="DType.Float32"/>, <see cref="DType.Float16"/> or <see cref="DType.BFloat16"/>; math is fp32.
 /// </para>
 /// </remarks>
-public static unsafe class MoeKernels
+public static unsafe partial class MoeKernels
 {
     /// <summary>
     /// Router probabilities: softmax over each row of <paramref name="logits"/>, then the <c>topK</c> largest
@@ -37,15 +38,11 @@ public static unsafe class MoeKernels
     public static void TopKSoftmax(DeviceTensor logits, DeviceTensor weights, DeviceTensor experts, bool renormalize,
         CudaStream? stream = null)
     {
-        RequireFloat(logits, nameof(logits));
-        RequireRank(logits, 2, nameof(logits));
-        RequireDType(weights, DType.Float32, nameof(weights));
-        RequireDType(experts, DType.Int32, nameof(experts));
-        long tokens = logits.Shape[0], numExperts = logits.Shape[1];
-        RequireRank(weights, 2, nameof(weights));
-        long topK = weights.Shape[1];
+        RequireFloat(logits, 2, nameof(logits));
+        RequireDType(weights, DType.Float32, 2, nameof(weights));
+        long tokens = logits.Shape[0], numExperts = logits.Shape[1], topK = weights.Shape[1];
         RequireShape(weights, nameof(weights), tokens, topK);
-        RequireShape(experts, nameof(experts), tokens, topK);
+        RequireTensor(experts, DType.Int32, nameof(experts), tokens, topK);
         if (topK < 1 || topK > numExperts)
         {
             throw new ArgumentException(
@@ -53,11 +50,11 @@ public static unsafe class MoeKernels
                 nameof(weights));
         }
 
-        int device = SameDevice(logits, nameof(logits), weights, nameof(weights), experts, nameof(experts));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_topk_softmax((void*)logits.Pointer, (GgDType)logits.DType, tokens,
-            numExperts, (int)topK, renormalize ? 1 : 0, (float*)weights.Pointer, (int*)experts.Pointer, Stream(stream)));
-        KeepAlive(logits, weights, experts, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (logits, nameof(logits)), (weights, nameof(weights)), (experts, nameof(experts)));
+        NativeStatus.Check(NativeMethods.gg_moe_topk_softmax((void*)lease.Pointer(logits), (GgDType)logits.DType, tokens,
+            numExperts, (int)topK, renormalize ? 1 : 0, (float*)lease.Pointer(weights), (int*)lease.Pointer(experts),
+            (void*)lease.Stream(stream)));
     }
 
     /// <summary>Device workspace bytes <see cref="SortByExpert"/> needs for <paramref name="slots"/> routed slots.</summary>
@@ -102,20 +99,18 @@ public static unsafe class MoeKernels
         DeviceTensor slotRows, DeviceTensor workspace, CudaStream? stream = null)
     {
         RequireDType(experts, DType.Int32, nameof(experts));
-        RequireDType(counts, DType.Int64, nameof(counts));
-        RequireRank(counts, 1, nameof(counts));
+        RequireDType(counts, DType.Int64, 1, nameof(counts));
         RequireDType(sortedSlots, DType.Int32, nameof(sortedSlots));
         RequireDType(slotRows, DType.Int32, nameof(slotRows));
-        ArgumentNullException.ThrowIfNull(workspace);
-        workspace.ThrowIfDisposed();
+        RequireLive(workspace, nameof(workspace));
         long slots = experts.ElementCount, numExperts = counts.Shape[0];
         if (numExperts < 1) throw new ArgumentException("counts must have at least one expert.", nameof(counts));
         RequireCount(sortedSlots, slots, nameof(sortedSlots));
         RequireCount(slotRows, slots, nameof(slotRows));
 
-        int device = SameDevice(experts, nameof(experts), counts, nameof(counts), sortedSlots, nameof(sortedSlots),
-            slotRows, nameof(slotRows), workspace, nameof(workspace));
-        using var scope = DeviceScope.Enter(device);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (experts, nameof(experts)), (counts, nameof(counts)),
+            (sortedSlots, nameof(sortedSlots)), (slotRows, nameof(slotRows)), (workspace, nameof(workspace)));
         long needed = SortWorkspaceBytes(slots, numExperts);
         if (workspace.ByteCount < needed)
         {
@@ -124,10 +119,9 @@ public static unsafe class MoeKernels
                 $"use {nameof(AllocateSortWorkspace)}.", nameof(workspace));
         }
 
-        NativeStatus.Check(NativeMethods.gg_moe_sort_by_expert((int*)experts.Pointer, slots, numExperts,
-            (long*)counts.Pointer, (int*)sortedSlots.Pointer, (int*)slotRows.Pointer, (void*)workspace.Pointer,
-            (nuint)workspace.ByteCount, Stream(stream)));
-        KeepAlive(experts, counts, sortedSlots, slotRows, workspace, stream);
+        NativeStatus.Check(NativeMethods.gg_moe_sort_by_expert((int*)lease.Pointer(experts), slots, numExperts,
+            (long*)lease.Pointer(counts), (int*)lease.Pointer(sortedSlots), (int*)lease.Pointer(slotRows),
+            (void*)lease.Pointer(workspace), (nuint)workspace.ByteCount, (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -145,19 +139,17 @@ public static unsafe class MoeKernels
     public static void GatherRows(DeviceTensor source, DeviceTensor index, int indexDivisor, DeviceTensor destination,
         CudaStream? stream = null)
     {
-        RequireFloat(source, nameof(source));
-        RequireRank(source, 2, nameof(source));
+        RequireFloat(source, 2, nameof(source));
         RequireDType(index, DType.Int32, nameof(index));
         RequireDType(destination, source.DType, nameof(destination));
         ArgumentOutOfRangeException.ThrowIfLessThan(indexDivisor, 1);
         long rows = index.ElementCount, cols = source.Shape[1];
         RequireShape(destination, nameof(destination), rows, cols);
 
-        int device = SameDevice(source, nameof(source), index, nameof(index), destination, nameof(destination));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_gather_rows((void*)source.Pointer, source.Shape[0], (int*)index.Pointer, indexDivisor,
-            rows, cols, (void*)destination.Pointer, (GgDType)source.DType, Stream(stream)));
-        KeepAlive(source, index, destination, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (source, nameof(source)), (index, nameof(index)), (destination, nameof(destination)));
+        NativeStatus.Check(NativeMethods.gg_moe_gather_rows((void*)lease.Pointer(source), source.Shape[0], (int*)lease.Pointer(index),
+            indexDivisor, rows, cols, (void*)lease.Pointer(destination), (GgDType)source.DType, (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -174,18 +166,17 @@ public static unsafe class MoeKernels
     public static void BiasActivation(DeviceTensor x, DeviceTensor? bias, DeviceTensor counts, Activation activation,
         CudaStream? stream = null)
     {
-        RequireFloat(x, nameof(x));
-        RequireRank(x, 2, nameof(x));
+        RequireFloat(x, 2, nameof(x));
         long numExperts = RequireCounts(counts, nameof(counts));
         long rows = x.Shape[0], cols = x.Shape[1];
-        RequireBias(bias, x.DType, numExperts, cols, nameof(bias));
+        RequireOptionalTensor(bias, x.DType, nameof(bias), numExperts, cols);
         RequireActivation(activation);
 
-        int device = SameDevice(x, nameof(x), counts, nameof(counts), bias, nameof(bias));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_bias_activation((void*)x.Pointer, Ptr(bias), (long*)counts.Pointer, 0,
-            rows, cols, numExperts, (GgActivation)activation, (GgDType)x.DType, Stream(stream)));
-        KeepAlive(x, bias, counts, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (x, nameof(x)), (counts, nameof(counts)), (bias, nameof(bias)));
+        NativeStatus.Check(NativeMethods.gg_moe_bias_activation((void*)lease.Pointer(x), (void*)lease.Pointer(bias),
+            (long*)lease.Pointer(counts), 0, rows, cols, numExperts, (GgActivation)activation, (GgDType)x.DType,
+            (void*)lease.Stream(stream)));
     }
 
     /// <summary>In place on a padded batch: <c>x[e] = act(x[e] + bias[e])</c> for every expert <c>e</c>.</summary>
@@ -198,19 +189,15 @@ public static unsafe class MoeKernels
     public static void BiasActivationPadded(DeviceTensor x, DeviceTensor? bias, Activation activation,
         CudaStream? stream = null)
     {
-        RequireFloat(x, nameof(x));
-        RequireRank(x, 3, nameof(x));
-        long numExperts = x.Shape[0], capacity = x.Shape[1], cols = x.Shape[2];
-        if (numExperts < 1) throw new ArgumentException($"x {Format(x)} has no expert.", nameof(x));
-        RequireBias(bias, x.DType, numExperts, cols, nameof(bias));
+        (long numExperts, long capacity, long cols) = RequirePadded(x, nameof(x));
+        RequireOptionalTensor(bias, x.DType, nameof(bias), numExperts, cols);
         RequireActivation(activation);
 
-        int device = SameDevice(x, nameof(x), bias, nameof(bias));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_bias_activation((void*)x.Pointer, Ptr(bias), null,
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (x, nameof(x)), (bias, nameof(bias)));
+        NativeStatus.Check(NativeMethods.gg_moe_bias_activation((void*)lease.Pointer(x), (void*)lease.Pointer(bias), null,
             Math.Max(capacity, 1), numExperts * capacity, cols, numExperts, (GgActivation)activation,
-            (GgDType)x.DType, Stream(stream)));
-        KeepAlive(x, bias, stream);
+            (GgDType)x.DType, (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -228,21 +215,19 @@ public static unsafe class MoeKernels
     public static void GatedActivation(DeviceTensor gateUp, DeviceTensor? bias, DeviceTensor counts,
         Activation activation, DeviceTensor output, CudaStream? stream = null)
     {
-        RequireFloat(gateUp, nameof(gateUp));
-        RequireRank(gateUp, 2, nameof(gateUp));
+        RequireFloat(gateUp, 2, nameof(gateUp));
         long numExperts = RequireCounts(counts, nameof(counts));
         long rows = gateUp.Shape[0], hidden = GatedHidden(gateUp, nameof(gateUp));
-        RequireBias(bias, gateUp.DType, numExperts, 2 * hidden, nameof(bias));
-        RequireDType(output, gateUp.DType, nameof(output));
-        RequireShape(output, nameof(output), rows, hidden);
+        RequireOptionalTensor(bias, gateUp.DType, nameof(bias), numExperts, 2 * hidden);
+        RequireTensor(output, gateUp.DType, nameof(output), rows, hidden);
         RequireActivation(activation);
 
-        int device = SameDevice(gateUp, nameof(gateUp), counts, nameof(counts), output, nameof(output), bias, nameof(bias));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_gated_activation((void*)gateUp.Pointer, Ptr(bias), (long*)counts.Pointer,
-            0, rows, hidden, numExperts, (GgActivation)activation, (void*)output.Pointer, (GgDType)gateUp.DType,
-            Stream(stream)));
-        KeepAlive(gateUp, bias, counts, output, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (gateUp, nameof(gateUp)), (counts, nameof(counts)),
+            (output, nameof(output)), (bias, nameof(bias)));
+        NativeStatus.Check(NativeMethods.gg_moe_gated_activation((void*)lease.Pointer(gateUp), (void*)lease.Pointer(bias),
+            (long*)lease.Pointer(counts), 0, rows, hidden, numExperts, (GgActivation)activation,
+            (void*)lease.Pointer(output), (GgDType)gateUp.DType, (void*)lease.Stream(stream)));
     }
 
     /// <summary>Gated epilogue on a padded batch: <c>output[e] = act(gate[e] + biasGate[e]) · (up[e] + biasUp[e])</c>.</summary>
@@ -256,21 +241,17 @@ public static unsafe class MoeKernels
     public static void GatedActivationPadded(DeviceTensor gateUp, DeviceTensor? bias, Activation activation,
         DeviceTensor output, CudaStream? stream = null)
     {
-        RequireFloat(gateUp, nameof(gateUp));
-        RequireRank(gateUp, 3, nameof(gateUp));
-        long numExperts = gateUp.Shape[0], capacity = gateUp.Shape[1], hidden = GatedHidden(gateUp, nameof(gateUp));
-        if (numExperts < 1) throw new ArgumentException($"gateUp {Format(gateUp)} has no expert.", nameof(gateUp));
-        RequireBias(bias, gateUp.DType, numExperts, 2 * hidden, nameof(bias));
-        RequireDType(output, gateUp.DType, nameof(output));
-        RequireShape(output, nameof(output), numExperts, capacity, hidden);
+        (long numExperts, long capacity, _) = RequirePadded(gateUp, nameof(gateUp));
+        long hidden = GatedHidden(gateUp, nameof(gateUp));
+        RequireOptionalTensor(bias, gateUp.DType, nameof(bias), numExperts, 2 * hidden);
+        RequireTensor(output, gateUp.DType, nameof(output), numExperts, capacity, hidden);
         RequireActivation(activation);
 
-        int device = SameDevice(gateUp, nameof(gateUp), output, nameof(output), bias, nameof(bias));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_gated_activation((void*)gateUp.Pointer, Ptr(bias), null,
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (gateUp, nameof(gateUp)), (output, nameof(output)), (bias, nameof(bias)));
+        NativeStatus.Check(NativeMethods.gg_moe_gated_activation((void*)lease.Pointer(gateUp), (void*)lease.Pointer(bias), null,
             Math.Max(capacity, 1), numExperts * capacity, hidden, numExperts, (GgActivation)activation,
-            (void*)output.Pointer, (GgDType)gateUp.DType, Stream(stream)));
-        KeepAlive(gateUp, bias, output, stream);
+            (void*)lease.Pointer(output), (GgDType)gateUp.DType, (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -289,10 +270,8 @@ public static unsafe class MoeKernels
     public static void Combine(DeviceTensor expertOutput, DeviceTensor slotRows, DeviceTensor weights,
         DeviceTensor? residual, DeviceTensor output, CudaStream? stream = null)
     {
-        RequireFloat(expertOutput, nameof(expertOutput));
-        RequireRank(expertOutput, 2, nameof(expertOutput));
-        RequireDType(weights, DType.Float32, nameof(weights));
-        RequireRank(weights, 2, nameof(weights));
+        RequireFloat(expertOutput, 2, nameof(expertOutput));
+        RequireDType(weights, DType.Float32, 2, nameof(weights));
         RequireDType(slotRows, DType.Int32, nameof(slotRows));
         RequireDType(output, expertOutput.DType, nameof(output));
         long tokens = weights.Shape[0], topK = weights.Shape[1], cols = expertOutput.Shape[1];
@@ -301,19 +280,14 @@ public static unsafe class MoeKernels
         RequireCount(slotRows, tokens * topK, nameof(slotRows));
         RequireShape(expertOutput, nameof(expertOutput), tokens * topK, cols);
         RequireShape(output, nameof(output), tokens, cols);
-        if (residual is not null)
-        {
-            RequireDType(residual, expertOutput.DType, nameof(residual));
-            RequireShape(residual, nameof(residual), tokens, cols);
-        }
+        RequireOptionalTensor(residual, expertOutput.DType, nameof(residual), tokens, cols);
 
-        int device = SameDevice(expertOutput, nameof(expertOutput), slotRows, nameof(slotRows), weights, nameof(weights),
-            output, nameof(output), residual, nameof(residual));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_combine((void*)expertOutput.Pointer, expertOutput.Shape[0], (int*)slotRows.Pointer,
-            (float*)weights.Pointer, Ptr(residual), tokens, (int)topK, cols, (void*)output.Pointer,
-            (GgDType)expertOutput.DType, Stream(stream)));
-        KeepAlive(expertOutput, slotRows, weights, residual, output, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (expertOutput, nameof(expertOutput)), (slotRows, nameof(slotRows)),
+            (weights, nameof(weights)), (output, nameof(output)), (residual, nameof(residual)));
+        NativeStatus.Check(NativeMethods.gg_moe_combine((void*)lease.Pointer(expertOutput), expertOutput.Shape[0],
+            (int*)lease.Pointer(slotRows), (float*)lease.Pointer(weights), (void*)lease.Pointer(residual), tokens, (int)topK,
+            cols, (void*)lease.Pointer(output), (GgDType)expertOutput.DType, (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -331,25 +305,19 @@ public static unsafe class MoeKernels
     public static void Pad(DeviceTensor sorted, DeviceTensor counts, DeviceTensor padded, DeviceTensor? dropped = null,
         CudaStream? stream = null)
     {
-        RequireFloat(sorted, nameof(sorted));
-        RequireRank(sorted, 2, nameof(sorted));
+        RequireFloat(sorted, 2, nameof(sorted));
         long numExperts = RequireCounts(counts, nameof(counts));
-        RequireDType(padded, sorted.DType, nameof(padded));
-        RequireRank(padded, 3, nameof(padded));
+        RequireDType(padded, sorted.DType, 3, nameof(padded));
         long capacity = padded.Shape[1], cols = sorted.Shape[1];
         RequireShape(padded, nameof(padded), numExperts, capacity, cols);
-        if (dropped is not null)
-        {
-            RequireDType(dropped, DType.Int64, nameof(dropped));
-            RequireCount(dropped, 1, nameof(dropped));
-        }
+        if (dropped is not null) RequireScalar(dropped, DType.Int64, nameof(dropped));
 
-        int device = SameDevice(sorted, nameof(sorted), counts, nameof(counts), padded, nameof(padded), dropped, nameof(dropped));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_pad((void*)sorted.Pointer, sorted.Shape[0], (long*)counts.Pointer, numExperts, capacity,
-            cols, (void*)padded.Pointer, dropped is null ? null : (long*)dropped.Pointer, (GgDType)sorted.DType,
-            Stream(stream)));
-        KeepAlive(sorted, counts, padded, dropped, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (sorted, nameof(sorted)), (counts, nameof(counts)),
+            (padded, nameof(padded)), (dropped, nameof(dropped)));
+        NativeStatus.Check(NativeMethods.gg_moe_pad((void*)lease.Pointer(sorted), sorted.Shape[0], (long*)lease.Pointer(counts),
+            numExperts, capacity, cols, (void*)lease.Pointer(padded), (long*)lease.Pointer(dropped), (GgDType)sorted.DType,
+            (void*)lease.Stream(stream)));
     }
 
     /// <summary>
@@ -365,8 +333,7 @@ public static unsafe class MoeKernels
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void Unpad(DeviceTensor padded, DeviceTensor counts, DeviceTensor sorted, CudaStream? stream = null)
     {
-        RequireFloat(padded, nameof(padded));
-        RequireRank(padded, 3, nameof(padded));
+        RequireFloat(padded, 3, nameof(padded));
         long numExperts = RequireCounts(counts, nameof(counts));
         long capacity = padded.Shape[1], cols = padded.Shape[2];
         if (padded.Shape[0] != numExperts)
@@ -375,15 +342,13 @@ public static unsafe class MoeKernels
                 $"padded {Format(padded)} must have {numExperts} experts, one per entry of counts.", nameof(padded));
         }
 
-        RequireDType(sorted, padded.DType, nameof(sorted));
-        RequireRank(sorted, 2, nameof(sorted));
+        RequireDType(sorted, padded.DType, 2, nameof(sorted));
         RequireShape(sorted, nameof(sorted), sorted.Shape[0], cols);
 
-        int device = SameDevice(padded, nameof(padded), counts, nameof(counts), sorted, nameof(sorted));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_unpad((void*)padded.Pointer, (long*)counts.Pointer, numExperts, capacity,
-            cols, (void*)sorted.Pointer, sorted.Shape[0], (GgDType)padded.DType, Stream(stream)));
-        KeepAlive(padded, counts, sorted, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (padded, nameof(padded)), (counts, nameof(counts)), (sorted, nameof(sorted)));
+        NativeStatus.Check(NativeMethods.gg_moe_unpad((void*)lease.Pointer(padded), (long*)lease.Pointer(counts), numExperts,
+            capacity, cols, (void*)lease.Pointer(sorted), sorted.Shape[0], (GgDType)padded.DType, (void*)lease.Stream(stream)));
     }
 
     /// <summary>The largest of the device <paramref name="counts"/> (at least 0), written to the device.</summary>
@@ -395,14 +360,12 @@ public static unsafe class MoeKernels
     public static void MaxCount(DeviceTensor counts, DeviceTensor maxCount, CudaStream? stream = null)
     {
         long numExperts = RequireCounts(counts, nameof(counts));
-        RequireDType(maxCount, DType.Int64, nameof(maxCount));
-        RequireCount(maxCount, 1, nameof(maxCount));
+        RequireScalar(maxCount, DType.Int64, nameof(maxCount));
 
-        int device = SameDevice(counts, nameof(counts), maxCount, nameof(maxCount));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_moe_max_count((long*)counts.Pointer, numExperts, (long*)maxCount.Pointer,
-            Stream(stream)));
-        KeepAlive(counts, maxCount, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (counts, nameof(counts)), (maxCount, nameof(maxCount)));
+        NativeStatus.Check(NativeMethods.gg_moe_max_count((long*)lease.Pointer(counts), numExperts,
+            (long*)lease.Pointer(maxCount), (void*)lease.Stream(stream)));
     }
 
     /// <summary>Converts every element between float types (round to nearest even); shapes may differ, counts may not.</summary>
@@ -417,138 +380,9 @@ public static unsafe class MoeKernels
         RequireFloat(destination, nameof(destination));
         RequireCount(destination, source.ElementCount, nameof(destination));
 
-        int device = SameDevice(source, nameof(source), destination, nameof(destination));
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_convert((void*)source.Pointer, (GgDType)source.DType,
-            (void*)destination.Pointer, (GgDType)destination.DType, source.ElementCount, Stream(stream)));
-        KeepAlive(source, destination, stream);
+        using var lease = new CallLease();
+        using DeviceScope scope = EnterSharedDevice(lease, (source, nameof(source)), (destination, nameof(destination)));
+        NativeStatus.Check(NativeMethods.gg_convert((void*)lease.Pointer(source), (GgDType)source.DType,
+            (void*)lease.Pointer(destination), (GgDType)destination.DType, source.ElementCount, (void*)lease.Stream(stream)));
     }
-
-    // ---- validation helpers: every message names the argument and the values --------------------------------
-
-    /// <summary>
-    /// Keeps the tensors (and the stream) of a native call reachable until the call has returned: the call only sees
-    /// raw pointers, so without this a temporary such as <c>DeviceTensor.FromArray(x)</c> could be finalized, and its
-    /// memory freed, between reading its pointer and the kernel launch.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void KeepAlive(object? a, object? b = null, object? c = null, object? d = null, object? e = null,
-        object? f = null)
-    {
-        GC.KeepAlive(a);
-        GC.KeepAlive(b);
-        GC.KeepAlive(c);
-        GC.KeepAlive(d);
-        GC.KeepAlive(e);
-        GC.KeepAlive(f);
-    }
-
-    private static void* Stream(CudaStream? stream) => (void*)(stream?.Handle ?? 0);
-
-    private static void* Ptr(DeviceTensor? tensor) => tensor is null ? null : (void*)tensor.Pointer;
-
-    private static string Format(DeviceTensor t) => $"{t.DType} {TensorShape.Format(t.Shape)}";
-
-    private static void RequireLive(DeviceTensor tensor, string name)
-    {
-        ArgumentNullException.ThrowIfNull(tensor, name);
-        tensor.ThrowIfDisposed();
-    }
-
-    private static void RequireFloat(DeviceTensor tensor, string name)
-    {
-        RequireLive(tensor, name);
-        if (!tensor.DType.IsFloatingPoint())
-            throw new ArgumentException($"{name} is {Format(tensor)}; a float type (Float32, Float16, BFloat16) is required.", name);
-    }
-
-    private static void RequireDType(DeviceTensor tensor, DType dtype, string name)
-    {
-        RequireLive(tensor, name);
-        if (tensor.DType != dtype)
-            throw new ArgumentException($"{name} is {Format(tensor)} but must be {dtype}.", name);
-    }
-
-    private static void RequireRank(DeviceTensor tensor, int rank, string name)
-    {
-        if (tensor.Rank != rank)
-            throw new ArgumentException($"{name} is {Format(tensor)} but must have {rank} dimensions.", name);
-    }
-
-    private static void RequireShape(DeviceTensor tensor, string name, params long[] shape)
-    {
-        if (!tensor.Shape.SequenceEqual(shape))
-            throw new ArgumentException($"{name} is {Format(tensor)} but must have shape {TensorShape.Format(shape)}.", name);
-    }
-
-    private static void RequireCount(DeviceTensor tensor, long count, string name)
-    {
-        RequireLive(tensor, name);
-        if (tensor.ElementCount != count)
-            throw new ArgumentException($"{name} is {Format(tensor)} ({tensor.ElementCount} elements) but must have {count} elements.", name);
-    }
-
-    private static long RequireCounts(DeviceTensor counts, string name)
-    {
-        RequireDType(counts, DType.Int64, name);
-        RequireRank(counts, 1, name);
-        if (counts.Shape[0] < 1) throw new ArgumentException($"{name} is {Format(counts)}; at least one expert is required.", name);
-        return counts.Shape[0];
-    }
-
-    private static void RequireBias(DeviceTensor? bias, DType dtype, long numExperts, long cols, string name)
-    {
-        if (bias is null) return;
-        RequireDType(bias, dtype, name);
-        RequireShape(bias, name, numExperts, cols);
-    }
-
-    private static long GatedHidden(DeviceTensor gateUp, string name)
-    {
-        long width = gateUp.Shape[^1];
-        if (width % 2 != 0)
-            throw new ArgumentException($"{name} is {Format(gateUp)}; its last dimension (gate | up) must be even.", name);
-        return width / 2;
-    }
-
-    private static void RequireActivation(Activation activation)
-    {
-        if (!Enum.IsDefined(activation))
-            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
-    }
-
-    // All tensors (nulls skipped) must be on one device; returns it.
-    private static int SameDevice(params (DeviceTensor? Tensor, string Name)[] tensors)
-    {
-        int? device = null;
-        string first = "";
-        foreach ((DeviceTensor? tensor, string name) in tensors)
-        {
-            if (tensor is null) continue;
-            tensor.ThrowIfDisposed();
-            if (device is null)
-            {
-                device = tensor.Device;
-                first = name;
-            }
-            else if (tensor.Device != device)
-            {
-                throw new ArgumentException(
-                    $"{name} is on device {tensor.Device} but {first} is on device {device}; all tensors must share one device.", name);
-            }
-        }
-
-        return device ?? throw new ArgumentException("No tensor given.", nameof(tensors));
-    }
-
-    private static int SameDevice(DeviceTensor? a, string an, DeviceTensor? b, string bn) => SameDevice((a, an), (b, bn));
-
-    private static int SameDevice(DeviceTensor? a, string an, DeviceTensor? b, string bn, DeviceTensor? c, string cn) =>
-        SameDevice((a, an), (b, bn), (c, cn));
-
-    private static int SameDevice(DeviceTensor? a, string an, DeviceTensor? b, string bn, DeviceTensor? c, string cn,
-        DeviceTensor? d, string dn) => SameDevice((a, an), (b, bn), (c, cn), (d, dn));
-
-    private static int SameDevice(DeviceTensor? a, string an, DeviceTensor? b, string bn, DeviceTensor? c, string cn,
-        DeviceTensor? d, string dn, DeviceTensor? e, string en) => SameDevice((a, an), (b, bn), (c, cn), (d, dn), (e, en));
 }

@@ -4,6 +4,11 @@ namespace GroupedGemm;
 /// The native library <c>libgroupedgemm.so</c> was not found. The message lists every path tried and how to
 /// build or install the library.
 /// </summary>
+/// <remarks>
+/// The one error of the package that does not derive from <see cref="GroupedGemmException"/>: it is a
+/// <see cref="DllNotFoundException"/>, the runtime's own error for a missing native library, which callers may
+/// already catch.
+/// </remarks>
 public class NativeLibraryNotFoundException : DllNotFoundException
 {
     /// <summary>Creates the exception from the paths that were tried.</summary>

@@ -35,58 +35,22 @@ public static class Ops
     /// <summary>Contexts made by <see cref="ContextFor"/> on any thread and not yet released; for tests and diagnostics.</summary>
     internal static int ThreadContextCount => Volatile.Read(ref s_threadContexts);
 
-    /// <summary>y = gmm(x, w, tokensPerExpert, transB): x [M, K] · w [E, K, N] (or [E, N, K]) → [M, N].</summary>
+    /// <summary>
+    /// y = gmm(x, w, tokensPerExpert, transB): x [M, K] · w [E, K, N] (or [E, N, K]) → [M, N]. Device counts (an
+    /// Int64 tensor of E elements) never leave the device and the call does not synchronise.
+    /// </summary>
     /// <param name="x">The routed tokens, grouped by expert: [M, K].</param>
     /// <param name="w">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
-    /// <param name="tokensPerExpert">Rows per expert, E values, summing to M.</param>
+    /// <param name="tokensPerExpert">Rows per expert, E values, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
     /// <param name="transB">Whether <paramref name="w"/> is stored transposed.</param>
     /// <returns>A new [M, N] tensor on x's device.</returns>
-    public static DeviceTensor Gmm(DeviceTensor x, DeviceTensor w, long[] tokensPerExpert, bool transB = false)
-    {
-        ArgumentNullException.ThrowIfNull(tokensPerExpert);
-        return Gmm(x, w, tokensPerExpert.AsSpan(), transB);
-    }
-
-    /// <summary>y = gmm(x, w, tokensPerExpert, transB) with host counts.</summary>
-    /// <param name="x">The routed tokens, grouped by expert: [M, K].</param>
-    /// <param name="w">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
-    /// <param name="tokensPerExpert">Rows per expert, E values, summing to M.</param>
-    /// <param name="transB">Whether <paramref name="w"/> is stored transposed.</param>
-    /// <returns>A new [M, N] tensor on x's device.</returns>
-    public static DeviceTensor Gmm(DeviceTensor x, DeviceTensor w, ReadOnlySpan<long> tokensPerExpert, bool transB = false)
+    public static DeviceTensor Gmm(DeviceTensor x, DeviceTensor w, BatchSizes tokensPerExpert, bool transB = false)
     {
         ArgumentNullException.ThrowIfNull(x);
-        GmmValidation.ValidateHostCounts(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
-        GroupedGemmContext context = s_pool.Rent(x.Device);
-        try
-        {
-            return context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
-        }
-        finally
-        {
-            s_pool.Return(context);
-        }
-    }
-
-    /// <summary>y = gmm(x, w, tokensPerExpert, transB) with device counts (an Int64 tensor of E elements; no host synchronisation).</summary>
-    /// <param name="x">The routed tokens, grouped by expert: [M, K].</param>
-    /// <param name="w">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
-    /// <param name="tokensPerExpert">Rows per expert on the device.</param>
-    /// <param name="transB">Whether <paramref name="w"/> is stored transposed.</param>
-    /// <returns>A new [M, N] tensor on x's device.</returns>
-    public static DeviceTensor Gmm(DeviceTensor x, DeviceTensor w, DeviceTensor tokensPerExpert, bool transB = false)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        GmmValidation.ValidateDeviceCounts(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
-        GroupedGemmContext context = s_pool.Rent(x.Device);
-        try
-        {
-            return context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
-        }
-        finally
-        {
-            s_pool.Return(context);
-        }
+        // Checked before a context is borrowed, so that a bad call creates none.
+        GmmValidation.Validate(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
+        using ContextPool.Leased lease = s_pool.Lease(x.Device);
+        return lease.Context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
     }
 
     /// <summary>

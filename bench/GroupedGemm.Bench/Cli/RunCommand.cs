@@ -17,8 +17,8 @@ internal static class RunCommand
         var routings = List("--routings", "uniform,zipf", "routings: uniform, zipf");
         var dtype = List("--dtype", "bf16", "element types: bf16, fp16 (fp32 where a backend takes it)");
         var forms = List("--forms", string.Join(",", Forms.All), "forms: " + string.Join(", ", Forms.All));
-        var backends = List("--backends", "auto,cublas-loop,cublas-grouped,cutlass-sm80,cutlass-sm90",
-            "backends; explicit ones use device counts where they take them, else host counts");
+        var backends = List("--backends", "all",
+            "backends by their library names (auto, cublas-loop, ...), or 'all'; explicit ones use device counts where they take them, else host counts");
         var counts = List("--counts", "device,host", "counts locations timed for the auto backend: device, host");
         var iters = new Option<int>("--iters") { Description = "timed calls per series (median reported)", DefaultValueFactory = _ => 25 };
         var warmup = new Option<int>("--warmup") { Description = "untimed rounds before timing", DefaultValueFactory = _ => 5 };
@@ -40,7 +40,7 @@ internal static class RunCommand
                     Split(parse.GetValue(configs)), Split(parse.GetValue(routings)),
                     Split(parse.GetValue(dtype)).Select(Names.ParseDType).ToList(),
                     Split(parse.GetValue(forms)).Select(CheckForm).ToList(),
-                    Split(parse.GetValue(backends)).Select(Names.ParseBackend).ToList(),
+                    Split(parse.GetValue(backends)).SelectMany(Names.ParseBackends).Distinct().ToList(),
                     Split(parse.GetValue(counts)).Select(ParseCounts).ToList(),
                     parse.GetValue(iters), parse.GetValue(warmup), parse.GetValue(verify), parse.GetValue(device), parse.GetValue(seed))
                 {

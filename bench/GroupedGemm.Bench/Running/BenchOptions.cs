@@ -41,21 +41,17 @@ internal static class Names
         _ => throw new ArgumentException($"--dtype: unknown '{text}' (known: bf16, fp16, fp32)."),
     };
 
-    /// <summary>The library's backend names, as <c>gg_backend_name</c> spells them.</summary>
-    public static string Of(GemmBackend backend) => backend switch
-    {
-        GemmBackend.Auto => "auto",
-        GemmBackend.CublasLoop => "cublas-loop",
-        GemmBackend.CublasGrouped => "cublas-grouped",
-        GemmBackend.CutlassSm80 => "cutlass-sm80",
-        GemmBackend.CutlassSm90 => "cutlass-sm90",
-        _ => backend.ToString(),
-    };
+    /// <summary>The library's name for a backend (<c>gg_backend_name</c>: the native backend table is the one list of
+    /// names; the bench loads the library anyway).</summary>
+    public static string Of(GemmBackend backend) => CudaDevice.BackendName(backend);
+
+    /// <summary>Parses a backend name, or "all" for every backend of <see cref="GemmBackend"/>.</summary>
+    public static IEnumerable<GemmBackend> ParseBackends(string text) =>
+        text == "all" ? Enum.GetValues<GemmBackend>() : [ParseBackend(text)];
 
     /// <summary>Parses a backend name.</summary>
     public static GemmBackend ParseBackend(string text) =>
-        Enum.GetValues<GemmBackend>().FirstOrDefault(b => Of(b) == text) is var b && Of(b) == text
-            ? b
-            : throw new ArgumentException(
-                $"--backends: unknown '{text}' (known: {string.Join(", ", Enum.GetValues<GemmBackend>().Select(Of))}).");
+        Enum.GetValues<GemmBackend>().Where(b => Of(b) == text).Select(b => (GemmBackend?)b).FirstOrDefault()
+            ?? throw new ArgumentException(
+                $"--backends: unknown '{text}' (known: all, {string.Join(", ", Enum.GetValues<GemmBackend>().Select(Of))}).");
 }

@@ -465,10 +465,96 @@ GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* counts, int64_t
 /** Largest of counts[num_experts] (device) into *max_count (device int64). */
 GG_API gg_status gg_moe_max_count(const int64_t* counts, int64_t num_experts, int64_t* max_count, void* stream);
 
+/* ------------------------------------------------------------------------ */
+/* MoE backward: the gradients of the kernels above, for training.          */
+/* Same element types, fp32 math; gradients that accumulate are float32.    */
+/* Stream-ordered, no host synchronisation, no allocation: capturable.      */
+/* ------------------------------------------------------------------------ */
+
+/** Backward of gg_moe_combine. For every slot s = t*top_k + j routed to row r = slot_rows[s]:
+ *  d_expert_out[r, :] = weights[s] * dy[t, :] and d_weights[s] = dot(dy[t, :], expert_out[r, :]) (float32).
+ *  A dropped slot (r negative or not below expert_rows) gets d_weights 0 and writes no row; rows of d_expert_out
+ *  that no slot maps to are left as they are. dy[tokens, cols], expert_out and d_expert_out [expert_rows, cols].
+ *  d_expert_out or d_weights may be NULL (not computed); expert_out may be NULL when d_weights is, weights when
+ *  d_expert_out is. d_expert_out may alias expert_out (exactly) but no other input. The residual's gradient is dy. */
+GG_API gg_status gg_moe_combine_backward(const void* dy, const void* expert_out, int64_t expert_rows,
+                                         const int32_t* slot_rows, const float* weights, int64_t tokens, int32_t top_k,
+                                         int64_t cols, void* d_expert_out, float* d_weights, gg_dtype dtype,
+                                         void* stream);
+
+/** Backward of the dispatch gather (gg_moe_gather_rows with index = sorted_slots, index_divisor = top_k):
+ *  d_src[t, :] = (accumulate ? d_src[t, :] : 0) + sum_j d_dst[slot_rows[t*top_k + j], :], summed in fp32 in slot
+ *  order (deterministic). d_dst[dst_rows, cols], d_src[tokens, cols]; a slot row that is negative or not below
+ *  dst_rows adds nothing. d_src must not overlap d_dst or slot_rows. */
+GG_API gg_status gg_moe_gather_rows_backward(const void* d_dst, int64_t dst_rows, const int32_t* slot_rows,
+                                             int64_t tokens, int32_t top_k, int64_t cols, int32_t accumulate,
+                                             void* d_src, gg_dtype dtype, void* stream);
+
+/** Backward of gg_moe_bias_activation: dx = dy * act'(x + bias[expert of row]) on [rows, cols], from the
+ *  pre-activation x the forward was given (keep a copy: the forward works in place). Expert of a row and bias as in
+ *  gg_moe_bias_activation. dx may alias x or dy (exactly). */
+GG_API gg_status gg_moe_activation_backward(const void* x, const void* bias, const int64_t* counts,
+                                            int64_t rows_per_expert, int64_t rows, int64_t cols, int64_t num_experts,
+                                            gg_activation activation, const void* dy, void* dx, gg_dtype dtype,
+                                            void* stream);
+
+/** Backward of gg_moe_gated_activation: from gate_up[rows, 2*cols] (before the bias), bias and dy[rows, cols],
+ *  d_gate_up[rows, 2*cols] = [dy * up' * act'(gate'), dy * act(gate')] (gate' and up' with their bias added), in the
+ *  forward's layout. d_gate_up may alias gate_up (exactly). */
+GG_API gg_status gg_moe_gated_activation_backward(const void* gate_up, const void* bias, const int64_t* counts,
+                                                  int64_t rows_per_expert, int64_t rows, int64_t cols,
+                                                  int64_t num_experts, gg_activation activation, const void* dy,
+                                                  void* d_gate_up, gg_dtype dtype, void* stream);
+
+/** Bias gradient: d_bias[e, :] (float32, [num_experts, cols]) = (accumulate ? d_bias[e, :] : 0) + the sum of the
+ *  rows of dy[rows, cols] that belong to expert e (expert of a row as in gg_moe_bias_activation; counts are clamped to
+ *  rows). Summed in fp32 in a fixed order (deterministic); an expert with no rows gets 0. */
+GG_API gg_status gg_moe_bias_grad(const void* dy, const int64_t* counts, int64_t rows_per_expert, int64_t rows,
+                                  int64_t cols, int64_t num_experts, int32_t accumulate, float* d_bias,
+                                  gg_dtype dtype, void* stream);
+
+/** Backward of gg_moe_topk_softmax (the selection is not differentiated): d_logits[tokens, num_experts] from
+ *  d_weights[tokens, top_k] (float32) and the forward's weights and experts. With c = sum_j d_weights_j * weights_j:
+ *  renormalize = 0: d_logits[i] = p_i * (sum over j with experts_j = i of d_weights_j - c), p = softmax(logits);
+ *  renormalize != 0: d_logits[i] = sum over j with experts_j = i of weights_j * (d_weights_j - c) (logits unused,
+ *  may be NULL). Slots whose expert is outside [0, num_experts) are ignored. logits and d_logits have `dtype`. */
+GG_API gg_status gg_moe_topk_softmax_backward(const void* logits, const float* weights, const int32_t* experts,
+                                              const float* d_weights, int64_t tokens, int64_t num_experts,
+                                              int32_t top_k, int32_t renormalize, void* d_logits, gg_dtype dtype,
+                                              void* stream);
+
+/** Switch-style load-balancing loss over logits[tokens, num_experts] and the routed counts[num_experts] (device
+ *  int64, from gg_moe_sort_by_expert): with f_e = counts[e] / (tokens * top_k) and P_e = the mean over tokens of
+ *  softmax(logits)[t, e], *loss (device float32) = coefficient * num_experts * sum_e f_e * P_e, and
+ *  d_logits[t, i] = (accumulate ? d_logits[t, i] : 0) + coefficient * num_experts / tokens * p[t, i] * (f_i - sum_e
+ *  f_e * p[t, e]) (f is not differentiated). loss or d_logits may be NULL (not computed). */
+GG_API gg_status gg_moe_aux_loss(const void* logits, const int64_t* counts, int64_t tokens, int64_t num_experts,
+                                 int32_t top_k, float coefficient, float* loss, void* d_logits, int32_t accumulate,
+                                 gg_dtype dtype, void* stream);
+
 /** dst = src converted between float element types (n elements). dst may be src itself when both types have
  *  the same size, but must not overlap it otherwise. */
 GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void* dst, gg_dtype dst_dtype, int64_t n,
                             void* stream);
+
+/* ---- optimiser ------------------------------------------------------------------------------------ */
+
+/** One AdamW step over n elements (PyTorch's torch.optim.AdamW update order), in fp32:
+ *  param -= lr * weight_decay * param; exp_avg = beta1 * exp_avg + (1 - beta1) * g;
+ *  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g;
+ *  param -= lr * (exp_avg / bias_correction1) / (sqrt(exp_avg_sq / bias_correction2) + eps),
+ *  with g = grad[i] (`grad_dtype`: float32, float16 or bfloat16) and bias_correction_k = 1 - beta_k^step for the step
+ *  t >= 1 being taken. param, exp_avg and exp_avg_sq are float32 device buffers updated in place (the master weights
+ *  and moments; zero the moments before the first step). param_copy, when not NULL, receives the updated param
+ *  converted to `copy_dtype` (e.g. the bf16 weights a bf16 layer computes with) in the same pass.
+ *  device_corrections, when not NULL, is a device float[2] {bias_correction1, bias_correction2} read by the kernel
+ *  instead of the two scalars (which are then not checked), so that a CUDA graph that captured the call can be
+ *  replayed over steps. lr, eps, weight_decay finite and >= 0; beta1, beta2 in [0, 1); corrections in (0, 1]. No
+ *  allocation, no synchronisation; written buffers must not overlap any other. */
+GG_API gg_status gg_adamw_step(float* param, float* exp_avg, float* exp_avg_sq, const void* grad, gg_dtype grad_dtype,
+                               void* param_copy, gg_dtype copy_dtype, int64_t n, float lr, float beta1, float beta2,
+                               float eps, float weight_decay, float bias_correction1, float bias_correction2,
+                               const float* device_corrections, void* stream);
 
 #ifdef __cplusplus
 }

@@ -2,43 +2,8 @@
 #include <cstring>
 
 #include "core/api_guard.h"
+#include "core/devices.h"
 #include "core/driver_hints.h"
-
-namespace {
-
-// The number of visible devices, or the status saying why there is none usable.
-gg_status visible_devices(int* count) {
-    *count = 0;
-    const cudaError_t err = cudaGetDeviceCount(count);
-    if (err == cudaErrorNoDevice) {
-        (void)cudaGetLastError();
-        *count = 0;
-        return GG_STATUS_SUCCESS;
-    }
-    if (err != cudaSuccess) {
-        *count = 0;
-        return gg::from_cuda(err, "cudaGetDeviceCount", __FILE__, __LINE__);
-    }
-    return GG_STATUS_SUCCESS;
-}
-
-// SUCCESS when `device` names a visible device; NO_DRIVER / NO_DEVICE otherwise.
-gg_status require_device(int32_t device) {
-    int count = 0;
-    GG_TRY(visible_devices(&count));
-    if (count == 0) {
-        return gg::fail(GG_STATUS_NO_DEVICE,
-                        "no CUDA device is visible (the driver works but reports 0 devices): check nvidia-smi, "
-                        "CUDA_VISIBLE_DEVICES and, in a container, that the GPU is passed in (docker run --gpus all)");
-    }
-    if (device < 0 || device >= count) {
-        return gg::fail(GG_STATUS_NO_DEVICE, "device = %d: %d CUDA device(s) are visible (ordinals 0..%d)", device,
-                        count, count - 1);
-    }
-    return GG_STATUS_SUCCESS;
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -63,7 +28,7 @@ gg_status gg_device_count(int32_t* count) {
         GG_REQUIRE(count != nullptr, "count is NULL");
         *count = 0;
         int n = 0;
-        GG_TRY(visible_devices(&n));
+        GG_TRY(gg::visible_devices(&n));
         *count = n;
         return GG_STATUS_SUCCESS;
     });
@@ -72,7 +37,7 @@ gg_status gg_device_count(int32_t* count) {
 gg_status gg_device_get_properties(int32_t device, gg_device_properties* properties) {
     return gg::api_call("gg_device_get_properties", [&]() -> gg_status {
         GG_REQUIRE(properties != nullptr, "properties is NULL");
-        GG_TRY(require_device(device));
+        GG_TRY(gg::require_visible_device(device));
         cudaDeviceProp prop{};
         GG_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
         gg_device_properties r{};
@@ -93,7 +58,7 @@ gg_status gg_device_get_name(int32_t device, char* name, size_t capacity) {
         GG_REQUIRE(name != nullptr, "name is NULL");
         GG_REQUIRE(capacity > 0, "capacity = 0: the name needs at least its terminating NUL");
         name[0] = '\0';
-        GG_TRY(require_device(device));
+        GG_TRY(gg::require_visible_device(device));
         cudaDeviceProp prop{};
         GG_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
         const size_t length = strnlen(prop.name, sizeof prop.name);
@@ -106,7 +71,7 @@ gg_status gg_device_get_name(int32_t device, char* name, size_t capacity) {
 
 gg_status gg_set_device(int32_t device) {
     return gg::api_call("gg_set_device", [&]() -> gg_status {
-        GG_TRY(require_device(device));
+        GG_TRY(gg::require_visible_device(device));
         GG_CUDA_CHECK(cudaSetDevice(device));
         return GG_STATUS_SUCCESS;
     });

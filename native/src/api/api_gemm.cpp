@@ -5,6 +5,7 @@
 #include "cublas/cublas_common.h"
 #include "core/api_guard.h"
 #include "core/call_order.h"
+#include "core/capture.h"
 #include "core/device_guard.h"
 #include "core/handle.h"
 #include "core/pointer_checks.h"
@@ -93,8 +94,10 @@ gg_status gg_gemm(gg_handle_t handle, const gg_gemm_args* args) {
         gg::DeviceGuard guard;
         GG_TRY(guard.enter(handle->device.ordinal));
         const auto stream = static_cast<cudaStream_t>(g.stream);
+        bool capturing = false;
+        GG_TRY(gg::stream_capturing(stream, &capturing));
         gg::CallOrder order;  // after the previous call on this handle, whatever its stream (issue 23)
-        GG_TRY(order.enter(*handle, stream));
+        GG_TRY(order.enter(*handle, stream, capturing));
         if (g.k == 0) return g.accumulate ? GG_STATUS_SUCCESS : zero_output(g, stream);
         cublasHandle_t blas = nullptr;
         GG_TRY(gg::cublas_for_stream(*handle, stream, "gg_gemm (dense GEMM through cuBLAS)", &blas));

@@ -1,6 +1,7 @@
 // gg_gmm and its two questions: can this backend take the call, which backend would.
 #include "core/api_guard.h"
 #include "core/call_order.h"
+#include "core/capture.h"
 #include "core/device_guard.h"
 #include "core/dispatch.h"
 #include "core/validate.h"
@@ -12,6 +13,14 @@ gg_backend requested_backend(const gg_handle& handle, const gg_gmm_args& args) {
     return args.backend != GG_BACKEND_AUTO ? args.backend : handle.backend;
 }
 
+// What every gg_gmm entry point does first: validates the arguments into `problem`, makes the handle's device
+// current (for the guard's lifetime) and asks once whether the stream is being captured.
+gg_status prepare(const gg_handle& handle, const gg_gmm_args& args, gg::DeviceGuard& guard, gg::GmmProblem* problem) {
+    GG_TRY(gg::validate_gmm(args, handle.device.ordinal, gg::query_pointer_cuda, problem));
+    GG_TRY(guard.enter(handle.device.ordinal));
+    return gg::stream_capturing(problem->stream, &problem->capturing);
+}
+
 }  // namespace
 
 extern "C" {
@@ -21,14 +30,13 @@ gg_status gg_gmm(gg_handle_t handle, const gg_gmm_args* args) {
         GG_REQUIRE(handle != nullptr, "handle is NULL");
         GG_REQUIRE(args != nullptr, "args is NULL");
         gg::GmmProblem problem;
-        GG_TRY(gg::validate_gmm(*args, handle->device.ordinal, gg::query_pointer_cuda, &problem));
         gg::DeviceGuard guard;
-        GG_TRY(guard.enter(handle->device.ordinal));
+        GG_TRY(prepare(*handle, *args, guard, &problem));
         gg_backend chosen = GG_BACKEND_AUTO;
         GG_TRY(gg::select_backend(handle->context(), problem, requested_backend(*handle, *args), &chosen));
         // After the previous call on this handle, whatever its stream (issue 23).
         gg::CallOrder order;
-        GG_TRY(order.enter(*handle, problem.stream));
+        GG_TRY(order.enter(*handle, problem.stream, problem.capturing));
         return gg::run_gmm(*handle, problem, chosen);
     });
 }
@@ -40,9 +48,8 @@ gg_status gg_gmm_backend_supported(gg_handle_t handle, const gg_gmm_args* args, 
         const int32_t value = static_cast<int32_t>(backend);
         GG_REQUIRE(value >= 0 && value < GG_BACKEND_COUNT, "backend = %d: must be in [0, %d)", value, GG_BACKEND_COUNT);
         gg::GmmProblem problem;
-        GG_TRY(gg::validate_gmm(*args, handle->device.ordinal, gg::query_pointer_cuda, &problem));
         gg::DeviceGuard guard;
-        GG_TRY(guard.enter(handle->device.ordinal));
+        GG_TRY(prepare(*handle, *args, guard, &problem));
         return gg::backend_supports(handle->context(), problem, backend);
     });
 }
@@ -54,9 +61,8 @@ gg_status gg_gmm_select_backend(gg_handle_t handle, const gg_gmm_args* args, gg_
         GG_REQUIRE(backend != nullptr, "backend is NULL");
         *backend = GG_BACKEND_AUTO;
         gg::GmmProblem problem;
-        GG_TRY(gg::validate_gmm(*args, handle->device.ordinal, gg::query_pointer_cuda, &problem));
         gg::DeviceGuard guard;
-        GG_TRY(guard.enter(handle->device.ordinal));
+        GG_TRY(prepare(*handle, *args, guard, &problem));
         return gg::select_backend(handle->context(), problem, requested_backend(*handle, *args), backend);
     });
 }

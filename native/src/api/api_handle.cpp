@@ -4,6 +4,7 @@
 
 #include "core/api_guard.h"
 #include "core/device_guard.h"
+#include "core/devices.h"
 #include "core/dispatch.h"
 #include "core/handle.h"
 #include "cublas/cublas_library.h"
@@ -53,24 +54,6 @@ gg_status initialise(gg_handle& h, int device) {
     return GG_STATUS_SUCCESS;
 }
 
-gg_status require_devices_for(int32_t device) {
-    int count = 0;
-    const cudaError_t err = cudaGetDeviceCount(&count);
-    if (err == cudaErrorNoDevice || (err == cudaSuccess && count == 0)) {
-        (void)cudaGetLastError();
-        return gg::fail(GG_STATUS_NO_DEVICE,
-                        "cannot create a handle on device %d: no CUDA device is visible (check nvidia-smi, "
-                        "CUDA_VISIBLE_DEVICES and, in a container, docker run --gpus all)",
-                        device);
-    }
-    if (err != cudaSuccess) return gg::from_cuda(err, "cudaGetDeviceCount", __FILE__, __LINE__);
-    if (device < 0 || device >= count) {
-        return gg::fail(GG_STATUS_NO_DEVICE, "device = %d: %d CUDA device(s) are visible (ordinals 0..%d)", device,
-                        count, count - 1);
-    }
-    return GG_STATUS_SUCCESS;
-}
-
 }  // namespace
 
 extern "C" {
@@ -79,7 +62,7 @@ gg_status gg_handle_create(gg_handle_t* handle, int32_t device) {
     return gg::api_call("gg_handle_create", [&]() -> gg_status {
         GG_REQUIRE(handle != nullptr, "handle is NULL");
         *handle = nullptr;
-        GG_TRY(require_devices_for(device));
+        GG_TRY(gg::require_visible_device(device));
         gg::DeviceGuard guard;
         GG_TRY(guard.enter(device));
         auto h = std::make_unique<gg_handle>();

@@ -1,5 +1,6 @@
 // Status texts, the last error, versions and what this build contains.
 #include "core/api_guard.h"
+#include "core/backend_table.h"
 #include "core/dispatch.h"
 #include "core/driver_hints.h"
 #include "gg_build_config.h"
@@ -71,15 +72,6 @@ const char* gg_build_architecture(int32_t index) {
     return index >= 0 && index < kArchitectureCount ? kArchitectures[index] : nullptr;
 }
 
-const char* gg_backend_name(gg_backend backend) {
-    switch (backend) {
-        case GG_BACKEND_AUTO: return "auto";
-        case GG_BACKEND_CUBLAS_LOOP: return "cublas-loop";
-        case GG_BACKEND_CUBLAS_GROUPED: return "cublas-grouped";
-        case GG_BACKEND_CUTLASS_SM80: return "cutlass-sm80";
-        case GG_BACKEND_CUTLASS_SM90: return "cutlass-sm90";
-    }
-    return nullptr;
-}
+const char* gg_backend_name(gg_backend backend) { return gg::backend_name(backend); }
 
 }  // extern "C"

@@ -1,5 +1,5 @@
 // The counts -> offsets scan of one block, shared by the scan kernel (counts.cu) and the CUTLASS backends' fused
-// preparation kernel (cutlass_sm80/group_arrays_fill.cuh), so that device counts cost one launch before the GEMM.
+// preparation kernel (cutlass_common/group_arrays_fill.cuh), so that device counts cost one launch before the GEMM.
 //
 // One block does the whole scan: each of its 1024 threads sums a contiguous chunk, a block-wide scan of the
 // chunk sums gives each chunk's start, and a second pass writes the offsets. E = 1e5 is ~100 loads a thread,

@@ -3,11 +3,9 @@
 
 namespace gg {
 
-gg_status CallOrder::enter(gg_handle& handle, cudaStream_t stream) {
+gg_status CallOrder::enter(gg_handle& handle, cudaStream_t stream, bool capturing) {
     lock_ = std::unique_lock<std::mutex>(handle.call_mutex);
-    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    GG_CUDA_CHECK(cudaStreamIsCapturing(stream, &capture));
-    if (capture != cudaStreamCaptureStatusNone) return GG_STATUS_SUCCESS;  // graph memory: nothing shared
+    if (capturing) return GG_STATUS_SUCCESS;  // graph memory: nothing shared
     if (handle.order_event == nullptr) {
         GG_CUDA_CHECK(cudaEventCreateWithFlags(&handle.order_event, cudaEventDisableTiming));
     }

@@ -21,8 +21,9 @@ public:
     // Records the end of the call (when enter succeeded and the stream is not capturing) and unlocks the handle.
     ~CallOrder();
 
-    // Locks the handle (one call at a time, from any thread) and orders the call on `stream` after the previous one.
-    gg_status enter(gg_handle& handle, cudaStream_t stream);
+    // Locks the handle (one call at a time, from any thread) and orders the call on `stream` after the previous one,
+    // unless `capturing` (the stream is being captured: core/capture.h, asked once per call by the caller).
+    gg_status enter(gg_handle& handle, cudaStream_t stream, bool capturing);
 
 private:
     gg_handle* handle_ = nullptr;

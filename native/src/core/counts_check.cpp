@@ -6,9 +6,7 @@
 namespace gg {
 
 gg_status check_device_counts(gg_handle& handle, const GmmProblem& problem) {
-    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    GG_CUDA_CHECK(cudaStreamIsCapturing(problem.stream, &capture));
-    if (capture != cudaStreamCaptureStatusNone) {
+    if (problem.capturing) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "check_counts = 1 waits for the stream and cannot be used while it is being captured; pass "
                     "check_counts = 0 (bad counts are then clamped)");

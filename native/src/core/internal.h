@@ -76,10 +76,11 @@ struct Workspace {
     size_t graph_left = 0;            // bytes left after graph_cursor
 };
 
-// Returns a device buffer of at least `bytes` (256-byte aligned) for one call on `stream`. Not capturing: the shared
-// block, grown first if needed (which frees the previous block after synchronising the device). Capturing: a slice
-// of graph memory owned by the handle until it is destroyed (allocated in relaxed capture mode when needed).
-gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out);
+struct GmmProblem;
+// Returns a device buffer of at least `bytes` (256-byte aligned) for one call. Not capturing (problem.capturing): the
+// shared block, grown first if needed (which frees the previous block after synchronising the device). Capturing: a
+// slice of graph memory owned by the handle until it is destroyed (allocated in relaxed capture mode when needed).
+gg_status workspace_acquire(Workspace& ws, size_t bytes, const GmmProblem& problem, void** out);
 
 // ---- the device a handle belongs to ---------------------------------------
 struct DeviceInfo {
@@ -115,6 +116,9 @@ struct GmmProblem {
     bool trans_b = false;
     bool accumulate = false;
     cudaStream_t stream = nullptr;
+    // The stream is being captured into a graph: asked once per call by the API layer (core/capture.h), after
+    // validation; backends read it here instead of asking the stream again.
+    bool capturing = false;
 };
 
 struct Context {
@@ -126,16 +130,13 @@ struct Context {
     int32_t* device_check_flag = nullptr;
 };
 
-// Every backend provides a pair: `supports` returns SUCCESS or the reason (NOT_SUPPORTED with a message,
-// BACKEND_NOT_COMPILED); `run` assumes supports() said yes.
-gg_status cublas_loop_supports(const Context&, const GmmProblem&);
-gg_status cublas_loop_run(Context&, const GmmProblem&);
-gg_status cublas_grouped_supports(const Context&, const GmmProblem&);
-gg_status cublas_grouped_run(Context&, const GmmProblem&);
-gg_status cutlass_sm80_supports(const Context&, const GmmProblem&);
-gg_status cutlass_sm80_run(Context&, const GmmProblem&);
-gg_status cutlass_sm90_supports(const Context&, const GmmProblem&);
-gg_status cutlass_sm90_run(Context&, const GmmProblem&);
+// Every backend provides a pair, declared by GG_BACKEND_ENTRY_POINTS(prefix) next to its entry in
+// core/backend_table.cpp: `prefix_supports` returns SUCCESS or the reason (NOT_SUPPORTED with a message);
+// `prefix_run` assumes supports() said yes. The dispatcher has checked that the backend is compiled in and that the
+// device meets its entry's rule before either is called.
+#define GG_BACKEND_ENTRY_POINTS(prefix)                                 \
+    gg_status prefix##_supports(const Context&, const GmmProblem&); \
+    gg_status prefix##_run(Context&, const GmmProblem&)
 
 // ---- shared helpers the kernels backends use ------------------------------
 // The part of c a call with zero work must still write (k == 0 forward: c = 0 unless accumulate;
@@ -163,6 +164,9 @@ size_t workspace_bytes_for_experts(int64_t num_experts);
 //    GG_STATUS_INVALID_COUNTS if they were bad.
 // Device counts without check_counts: backends clamp them (block_scan_counts, backends/counts_scan.cuh) and must
 // zero c[e] of experts left empty (trans_a, unless accumulate) themselves.
+// Before a backend's `supports` is asked, the dispatcher has checked the device's compute capability against the
+// backend's kernels (cutlass-sm80: 8.0 or newer; cutlass-sm90: 9.0 only). So backends repeat none of these checks
+// (debug assertions at most), and need no try/catch: every entry point runs in core/api_guard.h's frame.
 gg_status zero_empty_experts_host(const GmmProblem& problem);
 
 }  // namespace gg

@@ -43,4 +43,30 @@ gg_status validate_source_rows(const char* function, const char* name, int64_t r
     return GG_STATUS_SUCCESS;
 }
 
+gg_status validate_slot_map(const char* function, int64_t tokens, int32_t top_k) {
+    if (tokens < 0)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: tokens = %" PRId64 " must be >= 0", function, tokens);
+    if (top_k < 1) return fail(GG_STATUS_INVALID_ARGUMENT, "%s: top_k = %d must be >= 1", function, top_k);
+    if (tokens > INT32_MAX / top_k)
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: tokens = %" PRId64 " times top_k = %d exceeds the int32 slot range", function, tokens, top_k);
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status validate_router_sizes(const char* function, int64_t tokens, int64_t num_experts, int32_t top_k) {
+    if (tokens < 0)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: tokens = %" PRId64 " must be >= 0", function, tokens);
+    if (num_experts < 1 || num_experts > INT32_MAX)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: num_experts = %" PRId64 " must be in [1, %d]", function,
+                    num_experts, INT32_MAX);
+    if (top_k < 1 || top_k > num_experts)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: top_k = %d must be in [1, num_experts = %" PRId64 "]", function,
+                    top_k, num_experts);
+    int64_t slots = 0;
+    if (!product_fits(tokens, num_experts, &slots))
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: tokens = %" PRId64 " times num_experts = %" PRId64 " overflows",
+                    function, tokens, num_experts);
+    return GG_STATUS_SUCCESS;
+}
+
 }  // namespace gg

@@ -14,4 +14,12 @@ gg_status validate_pad_sizes(const char* function, int64_t num_experts, int64_t 
 // gg_moe_gather_rows / gg_moe_combine source rows: `name` = `rows` must be >= 0 and rows * cols must not overflow.
 gg_status validate_source_rows(const char* function, const char* name, int64_t rows, int64_t cols);
 
+// Slot map of the combine / gather backward: tokens >= 0, top_k >= 1 and tokens * top_k within int32 (slot ids are
+// int32).
+gg_status validate_slot_map(const char* function, int64_t tokens, int32_t top_k);
+
+// Router sizes of the top-k softmax backward and the load-balancing loss: tokens >= 0, num_experts in [1, INT32_MAX]
+// and top_k in [1, num_experts].
+gg_status validate_router_sizes(const char* function, int64_t tokens, int64_t num_experts, int32_t top_k);
+
 }  // namespace gg

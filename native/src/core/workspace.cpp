@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdint>
 
+#include "core/capture.h"
 #include "core/driver_hints.h"
 #include "core/handle.h"
 
@@ -29,21 +30,18 @@ gg_status allocate(size_t bytes, const char* what, void** out) {
     return GG_STATUS_SUCCESS;
 }
 
-// A slice of graph memory. cudaMalloc is refused on a thread whose stream capture is in global or thread-local
-// mode (it could synchronise), so the thread switches to relaxed mode for the allocation: an allocation is not a
-// stream operation and does not belong in the graph.
+// A slice of graph memory; a new chunk is allocated in relaxed capture mode (core/capture.h).
 gg_status graph_slice(Workspace& ws, size_t bytes, void** out) {
     const size_t need = round_up(std::max<size_t>(bytes, 1), kSliceAlign);
     if (need > ws.graph_left) {
         const size_t chunk_bytes = round_up(std::max(need, kGraphChunkBytes), kGranularity);
         ws.graph_chunks.reserve(ws.graph_chunks.size() + 1);  // no throw after the allocation below
-        cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
-        GG_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
         void* chunk = nullptr;
-        const gg_status s = allocate(chunk_bytes, "graph workspace (a captured call's own scratch)", &chunk);
-        cudaStreamCaptureMode restore = mode;
-        (void)cudaThreadExchangeStreamCaptureMode(&restore);
-        if (s != GG_STATUS_SUCCESS) return s;
+        {
+            RelaxedCaptureScope relaxed;
+            GG_TRY(relaxed.enter());
+            GG_TRY(allocate(chunk_bytes, "graph workspace (a captured call's own scratch)", &chunk));
+        }
         ws.graph_chunks.push_back(chunk);
         ws.graph_cursor = static_cast<char*>(chunk);
         ws.graph_left = chunk_bytes;
@@ -51,6 +49,15 @@ gg_status graph_slice(Workspace& ws, size_t bytes, void** out) {
     *out = ws.graph_cursor;
     ws.graph_cursor += need;
     ws.graph_left -= need;
+    return GG_STATUS_SUCCESS;
+}
+
+// workspace_acquire for a call whose stream is (capturing) or is not being captured.
+gg_status acquire(Workspace& ws, size_t bytes, bool capturing, void** out) {
+    if (out == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "workspace_acquire: out is NULL");
+    if (capturing) return graph_slice(ws, bytes, out);
+    if (bytes > ws.bytes) GG_TRY(workspace_reserve(ws, bytes));
+    *out = ws.ptr;
     return GG_STATUS_SUCCESS;
 }
 
@@ -123,14 +130,8 @@ gg_status workspace_reserve(Workspace& ws, size_t bytes) {
     return GG_STATUS_SUCCESS;
 }
 
-gg_status workspace_acquire(Workspace& ws, size_t bytes, cudaStream_t stream, void** out) {
-    if (out == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "workspace_acquire: out is NULL");
-    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    GG_CUDA_CHECK(cudaStreamIsCapturing(stream, &capture));
-    if (capture != cudaStreamCaptureStatusNone) return graph_slice(ws, bytes, out);
-    if (bytes > ws.bytes) GG_TRY(workspace_reserve(ws, bytes));
-    *out = ws.ptr;
-    return GG_STATUS_SUCCESS;
+gg_status workspace_acquire(Workspace& ws, size_t bytes, const GmmProblem& problem, void** out) {
+    return acquire(ws, bytes, problem.capturing, out);
 }
 
 }  // namespace gg

@@ -6,6 +6,7 @@
 // fp32 scalars: A/B/C all CUDA_R_16BF, all CUDA_R_16F, or all CUDA_R_32F (our three dtypes).
 #include <vector>
 
+#include "core/backend_table.h"
 #include "core/handle.h"
 #include "cublas/cublas_common.h"
 #include "cublas/cublas_library.h"
@@ -30,7 +31,7 @@ bool aligned_for_cublas(const void* base, int64_t row_elements, size_t es) {
 }  // namespace
 
 gg_status cublas_grouped_supports(const Context&, const GmmProblem& p) {
-    GG_TRY(cublas_require("cublas-grouped"));
+    GG_TRY(cublas_require(backend_name(GG_BACKEND_CUBLAS_GROUPED)));
     if (!cublas_has_grouped_batched()) {
         return fail(GG_STATUS_NOT_SUPPORTED, "cublas-grouped: the cuBLAS loaded at run time has no "
                     "cublasGemmGroupedBatchedEx (it needs cuBLAS >= 12.5)");
@@ -44,9 +45,7 @@ gg_status cublas_grouped_supports(const Context&, const GmmProblem& p) {
     }
     GG_TRY(check_int32_extents(p, "cuBLAS grouped"));
     // The device pointer arrays are uploaded from host memory that is gone when a captured graph replays.
-    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    GG_CUDA_CHECK(cudaStreamIsCapturing(p.stream, &capture));
-    if (capture != cudaStreamCaptureStatusNone) {
+    if (p.capturing) {
         return fail(GG_STATUS_NOT_SUPPORTED,
                     "cuBLAS grouped cannot be captured in a CUDA graph (its pointer arrays are uploaded per call); "
                     "use cublas-loop or a CUTLASS backend while capturing");
@@ -102,7 +101,7 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
 
     void* device_pointers = nullptr;
     const size_t bytes = pointers.size() * sizeof(void*);
-    GG_TRY(workspace_acquire(*ctx.workspace, bytes, p.stream, &device_pointers));
+    GG_TRY(workspace_acquire(*ctx.workspace, bytes, p, &device_pointers));
     // From pageable memory: the copy is staged before cudaMemcpyAsync returns, so `pointers` may die after it.
     GG_CUDA_CHECK(cudaMemcpyAsync(device_pointers, pointers.data(), bytes, cudaMemcpyHostToDevice, p.stream));
     const void* const* a_array = static_cast<const void* const*>(device_pointers);
@@ -110,7 +109,7 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
     void* const* c_array = const_cast<void* const*>(reinterpret_cast<const void* const*>(a_array + 2 * count));
 
     cublasHandle_t blas = nullptr;
-    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, "cublas-grouped", &blas));
+    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, backend_name(GG_BACKEND_CUBLAS_GROUPED), &blas));
     const cudaDataType_t type = cuda_data_type(p.dtype);
     GG_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(blas, op_a.data(), op_b.data(), m.data(), n.data(), k.data(),
                                                alpha.data(), a_array, type, lda.data(), b_array, type, ldb.data(),
@@ -119,19 +118,6 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
     return GG_STATUS_SUCCESS;
 }
 
-#else  // CUBLAS_VERSION < 120500
-
-gg_status cublas_grouped_supports(const Context&, const GmmProblem&) {
-    return fail(GG_STATUS_BACKEND_NOT_COMPILED,
-                "cublas-grouped is not compiled in: cublasGemmGroupedBatchedEx needs CUDA >= 12.5 (this library was "
-                "built with cuBLAS %d.%d)",
-                CUBLAS_VERSION / 10000, (CUBLAS_VERSION / 100) % 100);
-}
-
-gg_status cublas_grouped_run(Context&, const GmmProblem&) {
-    return fail(GG_STATUS_BACKEND_NOT_COMPILED, "cublas-grouped is not compiled in (CUDA < 12.5)");
-}
-
-#endif
+#endif  // CUBLAS_VERSION >= 120500: without it the backend is not compiled in (core/backend_table.cpp)
 
 }  // namespace gg

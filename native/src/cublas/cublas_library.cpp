@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/capture.h"
 #include "core/handle.h"
 #include "core/internal.h"
 #include "gg_build_config.h"
@@ -167,23 +168,25 @@ gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* 
         // The first cuBLAS call on this handle may come inside a stream capture (a graph of host-count calls):
         // creating the handle and its workspace allocates, which a capture in global mode forbids on any stream of
         // this thread. Relaxed mode allows it for this thread; nothing here is enqueued on the capturing stream.
-        cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
-        GG_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
         cublasHandle_t created = nullptr;
         void* workspace = nullptr;
         const size_t workspace_bytes = handle.device.cc_major >= 9 ? (size_t(32) << 20) : (size_t(4) << 20);
-        cublasStatus_t st = cublasCreate(&created);
-        if (st == CUBLAS_STATUS_SUCCESS) st = cublasSetPointerMode(created, CUBLAS_POINTER_MODE_HOST);
-        // The library promises fp32 accumulation: no split-K reduction in the 16-bit output type, which cuBLAS
-        // otherwise picks for long bf16 reductions (a weight gradient whose expert holds 2556 rows measured 1.9e-2
-        // relative error on an H100 against 1.7e-3 for every other backend).
-        if (st == CUBLAS_STATUS_SUCCESS) {
-            st = cublasSetMathMode(created, static_cast<cublasMath_t>(CUBLAS_DEFAULT_MATH |
-                                                                       CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION));
+        cublasStatus_t st = CUBLAS_STATUS_SUCCESS;
+        cudaError_t err = cudaSuccess;
+        {
+            RelaxedCaptureScope relaxed;
+            GG_TRY(relaxed.enter());
+            st = cublasCreate(&created);
+            if (st == CUBLAS_STATUS_SUCCESS) st = cublasSetPointerMode(created, CUBLAS_POINTER_MODE_HOST);
+            // The library promises fp32 accumulation: no split-K reduction in the 16-bit output type, which cuBLAS
+            // otherwise picks for long bf16 reductions (a weight gradient whose expert holds 2556 rows measured
+            // 1.9e-2 relative error on an H100 against 1.7e-3 for every other backend).
+            if (st == CUBLAS_STATUS_SUCCESS) {
+                st = cublasSetMathMode(created, static_cast<cublasMath_t>(
+                                                    CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION));
+            }
+            if (st == CUBLAS_STATUS_SUCCESS) err = cudaMalloc(&workspace, workspace_bytes);
         }
-        const cudaError_t err = st == CUBLAS_STATUS_SUCCESS ? cudaMalloc(&workspace, workspace_bytes) : cudaSuccess;
-        cudaStreamCaptureMode back = mode;
-        (void)cudaThreadExchangeStreamCaptureMode(&back);
         if (st != CUBLAS_STATUS_SUCCESS || err != cudaSuccess) {
             if (created != nullptr) (void)cublasDestroy(created);
             if (st != CUBLAS_STATUS_SUCCESS) return from_cublas(st, "cublasCreate", __FILE__, __LINE__);

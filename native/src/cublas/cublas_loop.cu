@@ -1,5 +1,6 @@
 // cublas-loop: one cublasGemmEx per non-empty expert, fp32 accumulation (tgale96's cuBLAS path).
 // The dispatcher has zeroed empty experts' c[e] (trans_a); cuBLAS itself is loaded at first use.
+#include "core/backend_table.h"
 #include "core/handle.h"
 #include "cublas/cublas_common.h"
 #include "cublas/cublas_library.h"
@@ -7,7 +8,7 @@
 namespace gg {
 
 gg_status cublas_loop_supports(const Context&, const GmmProblem& p) {
-    GG_TRY(cublas_require("cublas-loop"));
+    GG_TRY(cublas_require(backend_name(GG_BACKEND_CUBLAS_LOOP)));
     if (p.counts_on_device) {
         return fail(GG_STATUS_NOT_SUPPORTED,
                     "cuBLAS loop needs host batch sizes; pass host counts or use a CUTLASS backend");
@@ -17,7 +18,7 @@ gg_status cublas_loop_supports(const Context&, const GmmProblem& p) {
 
 gg_status cublas_loop_run(Context& ctx, const GmmProblem& p) {
     cublasHandle_t blas = nullptr;
-    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, "cublas-loop", &blas));
+    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, backend_name(GG_BACKEND_CUBLAS_LOOP), &blas));
     const cudaDataType_t type = cuda_data_type(p.dtype);
     const float alpha = 1.0f;
     const float beta = p.accumulate ? 1.0f : 0.0f;

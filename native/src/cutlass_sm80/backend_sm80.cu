@@ -1,9 +1,10 @@
 // cutlass-sm80 backend: decides whether it can take a call, picks the kernel configuration and runs it.
 // The kernels themselves are in the sm80_<dtype>_<operands>_align<N>.cu files (see grouped_gemm_sm80.cuh).
 #include <atomic>
-#include <exception>
+#include <cassert>
 
-#include "cutlass_sm80/group_arrays_fill.cuh"
+#include "core/backend_table.h"
+#include "cutlass_common/group_arrays_fill.cuh"
 #include "cutlass_sm80/sm80_kernels.h"
 
 namespace gg {
@@ -11,7 +12,8 @@ namespace {
 
 using cutlass_grouped::GroupedLaunch;
 using cutlass_grouped::Operands;
-constexpr const char* kBackend = "cutlass-sm80";
+// The backend's name for messages, from the backend table.
+const char* const kBackend = gg::backend_name(GG_BACKEND_CUTLASS_SM80);
 
 // Does nothing. It is compiled for the same architectures as the GEMM kernels, so if the device cannot
 // load it, it cannot load them either, and supports() can say so instead of run() failing.
@@ -66,11 +68,12 @@ RunFn pick_kernel(gg_dtype dtype, Operands ops, bool wide) {
     return nullptr;
 }
 
-gg_status run_checked(Context& ctx, const GmmProblem& p) {
-    bool done = false;
-    GG_TRY(cutlass_grouped::handle_empty_products(p, &done));
-    if (done) return GG_STATUS_SUCCESS;
+}  // namespace
 
+// Calls without work, trans_a with trans_b, and devices below compute capability 8.0 never get here: the dispatcher
+// handles or rejects them (core/internal.h). Exceptions become a status in the API frame (core/api_guard.h).
+gg_status cutlass_sm80_run(Context& ctx, const GmmProblem& p) {
+    assert(p.m > 0 && p.k > 0 && p.n > 0 && !(p.trans_a && p.trans_b));
     const RunFn run = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), wide_accesses_possible(p));
     if (run == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "%s: no kernel for this call", kBackend);
 
@@ -93,33 +96,16 @@ gg_status run_checked(Context& ctx, const GmmProblem& p) {
     return run(launch);
 }
 
-}  // namespace
-
+// The dispatcher has already checked the compute capability (8.0 or newer) and rejected trans_a with trans_b
+// (core/internal.h); whether this build has a kernel image for the device is ours to ask.
 gg_status cutlass_sm80_supports(const Context& ctx, const GmmProblem& p) {
-    if (ctx.device.cc_major < 8) {
-        return fail(GG_STATUS_NOT_SUPPORTED, "%s: needs compute capability 8.0 or newer, device %d is %d.%d", kBackend,
-                    ctx.device.ordinal, ctx.device.cc_major, ctx.device.cc_minor);
-    }
     if (p.dtype != GG_DTYPE_BFLOAT16 && p.dtype != GG_DTYPE_FLOAT16) {
         return fail(GG_STATUS_NOT_SUPPORTED, "%s: dtype %d is not supported (bfloat16 and float16 only; use "
                     "cublas-loop for float32)", kBackend, static_cast<int>(p.dtype));
     }
-    if (p.trans_a && p.trans_b) {
-        return fail(GG_STATUS_NOT_SUPPORTED, "%s: trans_a together with trans_b is not defined", kBackend);
-    }
     GG_TRY(cutlass_grouped::check_int_sizes(p, kBackend));
     GG_TRY(cutlass_grouped::check_capture(p, kBackend));
     return check_kernel_image(ctx.device);
-}
-
-gg_status cutlass_sm80_run(Context& ctx, const GmmProblem& p) {
-    try {
-        return run_checked(ctx, p);
-    } catch (const std::exception& e) {
-        return fail(GG_STATUS_INTERNAL_ERROR, "%s: unexpected exception: %s", kBackend, e.what());
-    } catch (...) {
-        return fail(GG_STATUS_INTERNAL_ERROR, "%s: unexpected exception", kBackend);
-    }
 }
 
 }  // namespace gg

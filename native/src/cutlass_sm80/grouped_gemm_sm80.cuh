@@ -14,20 +14,13 @@
 #include "cutlass/gemm/kernel/default_gemm_grouped.h"
 #include "cutlass/gemm/kernel/gemm_grouped.h"
 
+#include "core/backend_table.h"
+#include "cutlass_common/cutlass_element.cuh"
 #include "cutlass_sm80/sm80_kernels.h"
 
 namespace gg::cutlass_sm80 {
 
-template <gg_dtype DType>
-struct CutlassElement;
-template <>
-struct CutlassElement<GG_DTYPE_BFLOAT16> {
-    using type = cutlass::bfloat16_t;
-};
-template <>
-struct CutlassElement<GG_DTYPE_FLOAT16> {
-    using type = cutlass::half_t;
-};
+using cutlass_grouped::CutlassElement;
 
 // One kernel configuration: element type, operand layouts (from the gmm form) and access width.
 template <gg_dtype DType, Operands Ops, int Alignment>
@@ -143,7 +136,7 @@ gg_status run_grouped(const GroupedLaunch& launch) {
         arr.lda, arr.ldb, arr.ldc, arr.ldc,
         /*host_problem_sizes=*/nullptr);
 
-    constexpr const char* kBackend = "cutlass-sm80";
+    const char* const kBackend = gg::backend_name(GG_BACKEND_CUTLASS_SM80);
     cutlass::Status status = Gemm::can_implement(args);
     if (status != cutlass::Status::kSuccess) {
         return cutlass_grouped::cutlass_failure(kBackend, "GemmGrouped::can_implement", cutlassGetStatusString(status));

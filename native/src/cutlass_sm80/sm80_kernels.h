@@ -3,7 +3,7 @@
 // instantiated in its own sm80_<dtype>_<operands>_align<N>.cu, so the build compiles them in parallel.
 #pragma once
 
-#include "cutlass_sm80/group_arrays.cuh"
+#include "cutlass_common/group_arrays.cuh"
 
 namespace gg::cutlass_sm80 {
 

@@ -1,8 +1,8 @@
 // CUTLASS 3.x pointer-array grouped GEMM for Hopper (sm_90a), after CUTLASS example 57_hopper_grouped_gemm:
 // TMA loads and stores, warp-specialized persistent kernels, problem shapes and per-group pointers and
-// strides on the device (filled by cutlass_sm80/group_arrays.cuh), fp32 accumulation, our own tile order
+// strides on the device (filled by cutlass_common/group_arrays.cuh), fp32 accumulation, our own tile order
 // (group_tile_order.cuh).
-// Included only by the thin per-configuration TUs of this folder.
+// Included only by the thin per-configuration TUs that native/cmake/sm90_kernels.cmake writes into the build folder.
 #pragma once
 
 #include <cstring>
@@ -22,6 +22,8 @@
 #include "cutlass/half.h"
 #include "cutlass/kernel_hardware_info.h"
 
+#include "core/backend_table.h"
+#include "cutlass_common/cutlass_element.cuh"
 #include "cutlass_sm90/group_tile_order.cuh"
 #include "cutlass_sm90/sm90_kernels.h"
 
@@ -31,16 +33,7 @@
 
 namespace gg::cutlass_sm90 {
 
-template <gg_dtype DType>
-struct CutlassElement;
-template <>
-struct CutlassElement<GG_DTYPE_BFLOAT16> {
-    using type = cutlass::bfloat16_t;
-};
-template <>
-struct CutlassElement<GG_DTYPE_FLOAT16> {
-    using type = cutlass::half_t;
-};
+using cutlass_grouped::CutlassElement;
 
 // Tile, cluster and schedules of each Sm90Tile (see tile_choice.h for when each runs).
 template <int TileM, int TileN, int ClusterM, int ClusterN, bool Pingpong, int TileK = 64>
@@ -218,11 +211,10 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     args.epilogue.thread.dAlpha = {cute::_0{}, cute::_0{}, 0};
     args.epilogue.thread.dBeta = {cute::_0{}, cute::_0{}, 0};
     args.hw_info = hw_info;
-    // Tile order within each group, per tile configuration (tile_choice.h). No swizzle: CUTLASS sizes it from
-    // the smaller side of the (tiles, 1) grid it sees for grouped problems, so any width comes out as 1.
+    // Tile order within each group, chosen by the backend (tile_choice.h: raster_along_n). No swizzle: CUTLASS sizes
+    // it from the smaller side of the (tiles, 1) grid it sees for grouped problems, so any width comes out as 1.
     using Raster = cutlass::gemm::kernel::detail::RasterOrderOptions;
-    const bool along_n = raster_along_n(Config::kTile, Config::kOps == Operands::kTransA);
-    args.scheduler.raster_order = along_n ? Raster::AlongN : Raster::AlongM;
+    args.scheduler.raster_order = launch.raster_along_n ? Raster::AlongN : Raster::AlongM;
     args.scheduler.max_swizzle_size = 1;
     return args;
 }
@@ -244,7 +236,7 @@ template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
 gg_status GroupedKernel<DType, Ops, Tile, Epi>::run(const GroupedLaunch& launch) {
     using Config = GroupedGemmConfig<DType, Ops, Tile, Epi>;
     using Gemm = typename Config::Gemm;
-    constexpr const char* kBackend = "cutlass-sm90";
+    const char* const kBackend = gg::backend_name(GG_BACKEND_CUTLASS_SM90);
 
     if (!array_layouts_match<Config>()) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90: CUTLASS stride or shape types do not have the byte layout "

@@ -1,13 +1,13 @@
 // The sm90 grouped-GEMM kernel configurations, as the dispatcher (backend_sm90.cu) sees them.
-// Light on purpose: no CUTLASS here. Each configuration is defined in grouped_gemm_sm90.cuh and
-// instantiated in its own sm90_<dtype>_<operands>_<tile>.cu (source epilogue) or ..._<tile>_store.cu (store-only
-// epilogue), so the build compiles them in parallel.
+// Light on purpose: no CUTLASS here. Each configuration is defined in grouped_gemm_sm90.cuh and instantiated in its
+// own sm90_<dtype>_<operands>_<tile>[_store].cu, which CMake writes into the build folder from sm90_tiles.def
+// (native/cmake/sm90_kernels.cmake), so the build compiles them in parallel.
 #pragma once
 
 #include <cstddef>
 
-#include "cutlass_sm80/group_arrays.cuh"
-#include "cutlass_sm90/tile_choice.h"
+#include "cutlass_common/group_arrays.cuh"
+#include "cutlass_sm90/sm90_tiles.h"
 
 namespace gg::cutlass_sm90 {
 
@@ -25,26 +25,21 @@ struct GroupedKernel {
     static gg_status run(const GroupedLaunch& launch);
 };
 
-#define GG_SM90_DECLARE_TILE(DTYPE, OPS, TILE)                                                        \
-    extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::TILE, Sm90Epilogue::kSource>;              \
-    extern template struct GroupedKernel<DTYPE, OPS, Sm90Tile::TILE, Sm90Epilogue::kStoreOnly>;
-#define GG_SM90_DECLARE(DTYPE, OPS)                         \
-    GG_SM90_DECLARE_TILE(DTYPE, OPS, kCooperative128x256) \
-    GG_SM90_DECLARE_TILE(DTYPE, OPS, kPingpong128x128) \
-    GG_SM90_DECLARE_TILE(DTYPE, OPS, kCooperative128x256Cluster1x1) \
-    GG_SM90_DECLARE_TILE(DTYPE, OPS, kCooperative256x128) \
-    GG_SM90_DECLARE_TILE(DTYPE, OPS, kPingpong128x128Cluster1x2) \
-    GG_SM90_DECLARE_TILE(DTYPE, OPS, kCooperative128x256K32) \
-    GG_SM90_DECLARE_TILE(DTYPE, OPS, kCooperative128x256K32Cluster1x1)
+// X(dtype, operands, tile, epilogue) for each of a CUTLASS tile's kernels: both dtypes, the three operand forms, both
+// epilogues (what native/cmake/sm90_kernels.cmake writes a file for).
+#define GG_SM90_KERNELS_OF_TILE(X, TILE)                                                                          \
+    X(GG_DTYPE_BFLOAT16, kForward, TILE, kSource) X(GG_DTYPE_BFLOAT16, kForward, TILE, kStoreOnly)               \
+    X(GG_DTYPE_BFLOAT16, kTransB, TILE, kSource) X(GG_DTYPE_BFLOAT16, kTransB, TILE, kStoreOnly)                 \
+    X(GG_DTYPE_BFLOAT16, kTransA, TILE, kSource) X(GG_DTYPE_BFLOAT16, kTransA, TILE, kStoreOnly)                 \
+    X(GG_DTYPE_FLOAT16, kForward, TILE, kSource) X(GG_DTYPE_FLOAT16, kForward, TILE, kStoreOnly)                 \
+    X(GG_DTYPE_FLOAT16, kTransB, TILE, kSource) X(GG_DTYPE_FLOAT16, kTransB, TILE, kStoreOnly)                   \
+    X(GG_DTYPE_FLOAT16, kTransA, TILE, kSource) X(GG_DTYPE_FLOAT16, kTransA, TILE, kStoreOnly)
 
-GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, Operands::kForward)
-GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, Operands::kTransB)
-GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, Operands::kTransA)
-GG_SM90_DECLARE(GG_DTYPE_FLOAT16, Operands::kForward)
-GG_SM90_DECLARE(GG_DTYPE_FLOAT16, Operands::kTransB)
-GG_SM90_DECLARE(GG_DTYPE_FLOAT16, Operands::kTransA)
-
+// Every kernel of every CUTLASS tile is declared; a build defines those it compiled (sm90_kernel_list.h).
+#define GG_SM90_DECLARE(DTYPE, OPS, TILE, EPILOGUE) \
+    extern template struct GroupedKernel<DTYPE, Operands::OPS, Sm90Tile::TILE, Sm90Epilogue::EPILOGUE>;
+#define GG_SM90_TILE(Enum, name, forward, transb, transa) GG_SM90_KERNELS_OF_TILE(GG_SM90_DECLARE, Enum)
+#include "cutlass_sm90/sm90_tiles.def"
 #undef GG_SM90_DECLARE
-#undef GG_SM90_DECLARE_TILE
 
 }  // namespace gg::cutlass_sm90

@@ -3,45 +3,14 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
-#include "cutlass_sm80/group_arrays.cuh"
+#include "cutlass_common/group_arrays.cuh"
+#include "cutlass_sm90/sm90_tiles.h"
+#include "cutlass_sm90/tuning_knobs.h"
 
 namespace gg::cutlass_sm90 {
 
-// The compiled tile configurations (every one exists for bf16 and fp16 and for the three operand forms).
-// Cluster shapes matter beyond multicast: CUTLASS's group scheduler rounds every group's tile rows (columns)
-// up to the cluster's height (width), so a 2x1 cluster computes a whole wasted tile row for every expert
-// with an odd number of them, and a 1x2 cluster wastes a tile column when n has an odd number of them.
-enum class Sm90Tile : int {
-    // Cooperative 128x256x64, cluster 2x1x1 (B multicast): torch._grouped_mm's large configuration. Tuning only
-    // since v11: weight gradients take the cluster-free tile, whose tiles can be claimed.
-    kCooperative128x256 = 0,
-    // Ping-pong 128x128x64, no cluster: few output tiles, narrow n, and weight gradients whose n is not a
-    // multiple of 256.
-    kPingpong128x128 = 1,
-    // Cooperative 128x256x64, no cluster: the forward default (no per-expert rounding whatever the routing), and
-    // weight gradients of experts with 512 rows or more and n a multiple of 256, with claimed tiles.
-    kCooperative128x256Cluster1x1 = 2,
-    // Cooperative 256x128x64, no cluster: forward with n a multiple of 128 but not of 256 (n = 1408).
-    kCooperative256x128 = 3,
-    // Ping-pong 128x128x64, cluster 1x2x1 (A multicast): forwards of large experts with n a multiple of 256.
-    kPingpong128x128Cluster1x2 = 4,
-    // Cooperative 128x256x32, cluster 2x1x1: tuning only since v11 (the static deal's weight-gradient tile for
-    // small experts before the cluster-free one below).
-    kCooperative128x256K32 = 5,
-    // Cooperative 128x256x32, no cluster: weight gradients of small experts, whose reduction (the expert's rows,
-    // ~200-260) wastes up to a fifth of its last 64-deep k tile; without a cluster its tiles can be claimed as CTAs
-    // need them (group_tile_order.cuh), which a two-CTA cluster cannot.
-    kCooperative128x256K32Cluster1x1 = 6,
-    // Our own kernel, not CUTLASS's (contiguous_gemm_sm90.cuh): 256x128x64, one TMA descriptor for all of x and one
-    // for all of w, tail tiles that load and multiply only their expert's 64-row slabs. Forward and trans_b without
-    // accumulate (contiguous_eligible); qwen-like: 0.93-0.94 of dense against 0.87-0.88 for the 256x128 tile above
-    // (H200, docs/perf-notes.md v16). Takes no epilogue, walk or band knobs; GG_SM90_CLAIM=0 deals its tiles
-    // round-robin instead of claiming them.
-    kContiguous256x128 = 7,
-};
+// Every function here takes the call's tuning knobs (tuning_knobs.h), none by default: a forced value wins.
 
 // The contiguous kernel keeps each expert's row and tile offsets in shared memory.
 inline constexpr int kContiguousMaxExperts = 1024;
@@ -53,111 +22,26 @@ inline bool contiguous_eligible(const GmmProblem& p) {
     return !p.trans_a && !p.accumulate && p.num_experts >= 1 && p.num_experts <= kContiguousMaxExperts;
 }
 
-// The epilogue of a configuration. Every tile exists with both.
-enum class Sm90Epilogue : int {
-    // Reads C (D = alpha * acc + beta * C): accumulating calls. CUTLASS's subtile (128x32 cooperative, 64x32
-    // ping-pong) and C buffers that D reuses.
-    kSource = 0,
-    // Writes D only, in 64-column subtiles: half the subtiles, so half the named-barrier rounds and fences per
-    // output tile, and no C buffers or C pipeline. 0.5-9% faster on the rows measured, most on weight
-    // gradients with short reductions (docs/perf-notes.md v8). beta must be 0.
-    kStoreOnly = 1,
-};
-
-// Each tile's short name: what GG_SM90_TILE takes, the <tile> of the kernel files' names, and what messages say.
-struct Sm90TileName {
-    const char* name;
-    Sm90Tile tile;
-};
-inline constexpr Sm90TileName kSm90TileNames[] = {
-    {"coop128x256", Sm90Tile::kCooperative128x256},
-    {"pingpong128x128", Sm90Tile::kPingpong128x128},
-    {"coop128x256c1x1", Sm90Tile::kCooperative128x256Cluster1x1},
-    {"coop256x128", Sm90Tile::kCooperative256x128},
-    {"pingpong128x128c1x2", Sm90Tile::kPingpong128x128Cluster1x2},
-    {"coop128x256k32", Sm90Tile::kCooperative128x256K32},
-    {"coop128x256k32c1x1", Sm90Tile::kCooperative128x256K32Cluster1x1},
-    {"contig256x128", Sm90Tile::kContiguous256x128}};
-
-inline const char* tile_name(Sm90Tile tile) {
-    for (const auto& n : kSm90TileNames) {
-        if (n.tile == tile) return n.name;
-    }
-    return "unknown";
-}
-
-// Benchmark knob: GG_SM90_TILE=<name above> forces a configuration, so
-// that the choice below can be tuned from measurements (bench/tune_sm90.py). Unset in normal use.
-inline bool tile_override(Sm90Tile* tile) {
-    const char* v = std::getenv("GG_SM90_TILE");
-    if (v == nullptr || *v == '\0') return false;
-    for (const auto& n : kSm90TileNames) {
-        if (std::strcmp(v, n.name) == 0) {
-            *tile = n.tile;
-            return true;
-        }
-    }
-    return false;
-}
-
-// A benchmark knob's integer value, when the variable is set to an integer in [lo, hi]; else false.
-inline bool int_knob(const char* name, long lo, long hi, int32_t* value) {
-    const char* v = std::getenv(name);
-    if (v == nullptr || *v == '\0') return false;
-    char* end = nullptr;
-    const long r = std::strtol(v, &end, 10);
-    if (end == v || *end != '\0' || r < lo || r > hi) return false;
-    *value = static_cast<int32_t>(r);
-    return true;
-}
-
-// Benchmark knob: GG_SM90_GRID=<f> launches f persistent CTAs per SM (1 to 16) instead of one, so that the
-// hardware hands later CTAs to the SMs that finish first (a check on the static schedule's imbalance).
-inline int grid_factor() {
-    int32_t f = 1;
-    return int_knob("GG_SM90_GRID", 1, 16, &f) ? f : 1;
-}
-
 // The order in which each group's output tiles are walked. Along N for the two tiles of n = 1408
 // (qwen-like: 11 tiles of 128 columns), where the tiles that share a block of rows then run together:
 // - the 256x128 forward tile: 0.99-1.01x under uniform routing and 1.07-1.11x under zipf against along M (its
 //   weight-gradient use, v12, was measured along N only);
 // - the cluster-free ping-pong tile in weight gradients: 0.98-1.00x uniform, 1.14x zipf (qwen-like, v9).
 // Along M elsewhere: mixtral's weight gradient lost 30% along N (H200, docs/perf-notes.md v8, v9).
-// Benchmark knob: GG_SM90_RASTER=n|m forces one order for every tile. Unset in normal use.
-inline bool raster_along_n(Sm90Tile tile, bool trans_a) {
-    const char* v = std::getenv("GG_SM90_RASTER");
-    if (v != nullptr && std::strcmp(v, "n") == 0) return true;
-    if (v != nullptr && std::strcmp(v, "m") == 0) return false;
+// Knob: GG_SM90_RASTER=n|m.
+inline bool raster_along_n(Sm90Tile tile, bool trans_a, const Sm90Knobs& knobs = {}) {
+    if (knobs.raster_along_n) return *knobs.raster_along_n;
     return tile == Sm90Tile::kCooperative256x128 || (trans_a && tile == Sm90Tile::kPingpong128x128);
-}
-
-// Benchmark knob: GG_SM90_EPILOGUE=source runs the source epilogue for non-accumulating calls too (the
-// configurations before docs/perf-notes.md v8), GG_SM90_EPILOGUE=store the store-only one wherever it can
-// (accumulating calls excepted), for side-by-side tuning. Unset in normal use.
-inline bool epilogue_override(Sm90Epilogue* epilogue) {
-    const char* v = std::getenv("GG_SM90_EPILOGUE");
-    if (v == nullptr) return false;
-    if (std::strcmp(v, "source") == 0) {
-        *epilogue = Sm90Epilogue::kSource;
-        return true;
-    }
-    if (std::strcmp(v, "store") == 0) {
-        *epilogue = Sm90Epilogue::kStoreOnly;
-        return true;
-    }
-    return false;
 }
 
 // A store-only epilogue cannot add C, so accumulating calls take the source epilogue. So does the weight
 // gradient on the cluster-free ping-pong tile (now n = 1408 with small experts): on qwen-like, which ran that tile
 // until v12, 575 against 547 TFLOP/s, the one measured row where the store-only epilogue lost (H200,
 // docs/perf-notes.md v8). The 256x128 tile that serves qwen-like's weight gradient since v12 was measured with
-// the store-only epilogue.
-inline Sm90Epilogue choose_epilogue(const GmmProblem& p, Sm90Tile tile) {
+// the store-only epilogue. Knob: GG_SM90_EPILOGUE (accumulating calls excepted).
+inline Sm90Epilogue choose_epilogue(const GmmProblem& p, Sm90Tile tile, const Sm90Knobs& knobs = {}) {
     if (p.accumulate) return Sm90Epilogue::kSource;
-    Sm90Epilogue forced;
-    if (epilogue_override(&forced)) return forced;
+    if (knobs.epilogue) return *knobs.epilogue;
     if (p.trans_a && tile == Sm90Tile::kPingpong128x128) return Sm90Epilogue::kSource;
     return Sm90Epilogue::kStoreOnly;
 }
@@ -211,20 +95,20 @@ inline int64_t mean_rows_per_expert(const GmmProblem& p) { return p.m / (p.num_e
 // largest divisor of the expert's tile count within that). Weight gradients of small experts take runs of ~2048
 // rows' work; everything else single tiles (0, CUTLASS's order). Fixed runs of 4 tiles measured 1.09-1.11x on
 // uniform seed-300M and small-experts weight gradients but 0.58-0.98x on forwards (H200, docs/perf-notes.md v10).
-// Benchmark knob: GG_SM90_RUN_ROWS=<rows> (0 to 1048576) forces it for every call. Unset in normal use.
-inline int32_t tile_run_rows(const GmmProblem& p, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    int32_t forced = 0;
-    if (int_knob("GG_SM90_RUN_ROWS", 0, 1 << 20, &forced)) return forced;
+// Knob: GG_SM90_RUN_ROWS.
+inline int32_t tile_run_rows(const GmmProblem& p, const Sm90Knobs& knobs = {},
+                             const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (knobs.run_rows) return *knobs.run_rows;
     return p.trans_a && mean_rows_per_expert(p) < policy.max_rows_per_expert_transa_runs ? policy.transa_run_rows : 0;
 }
 
 // Whether clusters of one CTA claim their runs from a counter as they need them (group_tile_order.cuh), and how many
 // tiles ahead of their consumers; 0: the static round-robin deal. Weight gradients on the cluster-free cooperative
 // tiles (128x256, 128x256x32, 256x128) claim; everything else keeps the static deal (clusters of two CTAs always do).
-// Benchmark knob: GG_SM90_CLAIM=<tiles ahead> (0 to 7) forces it for every call. Unset in normal use.
-inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    int32_t forced = 0;
-    if (int_knob("GG_SM90_CLAIM", 0, 7, &forced)) return forced;
+// Knob: GG_SM90_CLAIM.
+inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Knobs& knobs = {},
+                                const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (knobs.claim_ahead) return *knobs.claim_ahead;
     const bool cooperative_one_cta = tile == Sm90Tile::kCooperative128x256Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative128x256K32Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative256x128;
@@ -243,10 +127,10 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Ti
 // against 0.91-0.93x without. Weight gradients and deepseek-like's forward (bands of 4 and 8) were level with the
 // unbanded walk (H200, docs/perf-notes.md v13). A band at least as wide as an expert's tiles is no band, so smaller
 // experts walk as before.
-// Benchmark knob: GG_SM90_BAND=<units> (0 to 65536) forces it for every call. Unset in normal use.
-inline int32_t tile_band(const GmmProblem& p, Sm90Tile tile, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    int32_t forced = 0;
-    if (int_knob("GG_SM90_BAND", 0, 1 << 16, &forced)) return forced;
+// Knob: GG_SM90_BAND.
+inline int32_t tile_band(const GmmProblem& p, Sm90Tile tile, const Sm90Knobs& knobs = {},
+                         const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (knobs.band) return *knobs.band;
     const bool large_forward = !p.trans_a && mean_rows_per_expert(p) >= policy.min_rows_per_expert_forward_large;
     const bool banded_tile =
         tile == Sm90Tile::kPingpong128x128Cluster1x2 || tile == Sm90Tile::kCooperative128x256Cluster1x1;
@@ -269,11 +153,11 @@ inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_pr
     return (p.m / tile_m + (p.num_experts + 1) / 2) * tiles_n;
 }
 
-// `dram_bytes_per_s`: the card's peak DRAM bandwidth (DeviceInfo); 0 when unknown.
+// `dram_bytes_per_s`: the card's peak DRAM bandwidth (DeviceInfo); 0 when unknown. Knob: GG_SM90_TILE.
 inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_sizes, int sm_count,
-                            double dram_bytes_per_s, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    Sm90Tile forced;
-    if (tile_override(&forced)) return forced;
+                            double dram_bytes_per_s, const Sm90Knobs& knobs = {},
+                            const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (knobs.tile) return *knobs.tile;
     if (p.n < policy.min_n_for_large) return Sm90Tile::kPingpong128x128;
     const int64_t large_tiles = estimate_output_tiles(p, host_problem_sizes, 128, 256);
     if (static_cast<double>(large_tiles) < policy.min_large_tiles_per_sm * (sm_count > 0 ? sm_count : 1)) {

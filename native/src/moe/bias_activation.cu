@@ -25,13 +25,7 @@ bias_activation_kernel(T* __restrict__ x, const T* __restrict__ bias, const int6
         T* row = x + r * cols;
         for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) {
             float v[N];
-            load_floats<T, N>(row + p * N, v);
-            if (b != nullptr) {
-                float bv[N];
-                load_floats<T, N>(b + p * N, bv);
-#pragma unroll
-                for (int k = 0; k < N; ++k) v[k] += bv[k];
-            }
+            load_biased<T, N>(row + p * N, b != nullptr ? b + p * N : nullptr, v);
 #pragma unroll
             for (int k = 0; k < N; ++k) v[k] = activate<A>(v[k]);
             store_floats<T, N>(row + p * N, v);

@@ -25,18 +25,8 @@ gated_activation_kernel(const T* __restrict__ gate_up, const T* __restrict__ bia
         T* o = out + r * cols;
         for (int64_t p = threadIdx.x; p < packs; p += blockDim.x) {
             float g[N], u[N], res[N];
-            load_floats<T, N>(gate + p * N, g);
-            load_floats<T, N>(up + p * N, u);
-            if (b != nullptr) {
-                float bg[N], bu[N];
-                load_floats<T, N>(b + p * N, bg);
-                load_floats<T, N>(b + cols + p * N, bu);
-#pragma unroll
-                for (int k = 0; k < N; ++k) {
-                    g[k] += bg[k];
-                    u[k] += bu[k];
-                }
-            }
+            load_biased<T, N>(gate + p * N, b != nullptr ? b + p * N : nullptr, g);
+            load_biased<T, N>(up + p * N, b != nullptr ? b + cols + p * N : nullptr, u);
 #pragma unroll
             for (int k = 0; k < N; ++k) res[k] = activate<A>(g[k]) * u[k];
             store_floats<T, N>(o + p * N, res);

@@ -1,4 +1,4 @@
-// Element-wise activations of the MoE kernels, fp32, matching PyTorch's definitions (NaN propagates).
+// Element-wise activations of the MoE kernels and their derivatives, fp32, matching PyTorch's definitions (NaN propagates).
 #pragma once
 
 #include "moe/moe_common.cuh"
@@ -16,6 +16,34 @@ __device__ __forceinline__ float activate(float x) {
     } else {
         return x;
     }
+}
+
+// d act(x) / dx in fp32, the derivative of activate<A> (ReLU: 0 below zero, 1 from zero on, as activate<A> passes
+// x = 0 through; NaN stays NaN through the product with the incoming gradient).
+template <gg_activation A>
+__device__ __forceinline__ float activate_grad(float x) {
+    if constexpr (A == GG_ACTIVATION_RELU) {
+        return x < 0.0f ? 0.0f : 1.0f;
+    } else if constexpr (A == GG_ACTIVATION_GELU) {
+        // Phi(x) + x phi(x): the normal CDF (exact erf form) plus x times the normal density.
+        return 0.5f * (1.0f + erff(x * 0.70710678118654752440f)) + x * 0.39894228040143267794f * expf(-0.5f * x * x);
+    } else if constexpr (A == GG_ACTIVATION_SILU) {
+        const float sig = 1.0f / (1.0f + expf(-x));
+        return sig * (1.0f + x * (1.0f - sig));
+    } else {
+        return 1.0f;
+    }
+}
+
+// v = the N elements at `src` plus, when `bias` is not NULL, the N at `bias`: an epilogue's input x + bias[expert].
+template <typename T, int N>
+__device__ __forceinline__ void load_biased(const T* src, const T* bias, float (&v)[N]) {
+    load_floats<T, N>(src, v);
+    if (bias == nullptr) return;
+    float b[N];
+    load_floats<T, N>(bias, b);
+#pragma unroll
+    for (int k = 0; k < N; ++k) v[k] += b[k];
 }
 
 inline bool is_valid_activation(gg_activation a) {

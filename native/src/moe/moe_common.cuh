@@ -92,6 +92,19 @@ gg_status dispatch_float(gg_dtype dtype, F&& f) {
 // Entry points run their body in gg::api_call (core/api_guard.h): it clears the thread's error and turns any C++
 // exception into a status, so that none crosses the C ABI.
 
+// ---- warp reductions (full warp; every lane gets the result, summed in the same butterfly order each time) ----
+__device__ __forceinline__ float warp_sum_f(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max_f(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
 // ---- launch shapes -----------------------------------------------------------------
 constexpr int kThreads = 256;
 
@@ -131,6 +144,17 @@ inline gg_status flat_blocks(int64_t items, unsigned* blocks) {
     int64_t cap = 0;
     GG_TRY(max_resident_blocks(&cap));
     int64_t b = (items + kThreads - 1) / kThreads;
+    if (b > cap) b = cap;
+    if (b < 1) b = 1;
+    *blocks = static_cast<unsigned>(b);
+    return GG_STATUS_SUCCESS;
+}
+
+// Grid for kernels that give each block `per_block` items (tokens, one per warp), capped like flat_blocks.
+inline gg_status item_blocks(int64_t items, int64_t per_block, unsigned* blocks) {
+    int64_t cap = 0;
+    GG_TRY(max_resident_blocks(&cap));
+    int64_t b = (items + per_block - 1) / per_block;
     if (b > cap) b = cap;
     if (b < 1) b = 1;
     *blocks = static_cast<unsigned>(b);

@@ -84,4 +84,19 @@ __device__ __forceinline__ int64_t exclusive_at(const int64_t* inclusive, int64_
     return e > 0 ? inclusive[e - 1] : 0;
 }
 
+// Launches a row kernel (one 2-D block of kThreads over packs x rows, see row_shape) that maps rows to experts
+// with build_inclusive_prefix: num_experts int64 of dynamic shared memory when counts is given, opted in above
+// 48 KiB (the failure names `what`).
+template <typename Kernel, typename... Args>
+gg_status launch_expert_rows(Kernel kernel, const char* what, int64_t rows, int64_t packs_per_row, const int64_t* counts,
+                             int64_t num_experts, cudaStream_t stream, Args... args) {
+    RowShape shape;
+    GG_TRY(row_shape(rows, packs_per_row, &shape));
+    const size_t smem = counts != nullptr ? sizeof(int64_t) * static_cast<size_t>(num_experts) : 0;
+    GG_TRY(allow_dynamic_smem(kernel, smem, what));
+    kernel<<<shape.grid, shape.block, smem, stream>>>(args...);
+    GG_CUDA_CHECK(cudaGetLastError());
+    return GG_STATUS_SUCCESS;
+}
+
 }  // namespace gg::moe

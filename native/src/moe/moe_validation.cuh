@@ -1,6 +1,8 @@
 // Argument checks shared by several MoE entry points.
 #pragma once
 
+#include "core/moe_args.h"
+#include "moe/moe_activation.cuh"
 #include "moe/moe_common.cuh"
 
 namespace gg::moe {
@@ -27,6 +29,32 @@ inline gg_status validate_expert_rows(const char* function, const int64_t* count
                         static_cast<long long>(rows_per_expert));
     }
     return GG_STATUS_SUCCESS;
+}
+
+// The sizes the combine and gather backward share: a float dtype, cols >= 0, the slot map of tokens x top_k (see
+// gg::validate_slot_map) and the `rows_name` = `rows` rows on the expert side.
+inline gg_status validate_slot_gradient(const char* function, gg_dtype dtype, int64_t cols, int64_t tokens, int32_t top_k,
+                                        const char* rows_name, int64_t rows) {
+    if (!is_float_dtype(dtype))
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
+                    static_cast<int>(dtype));
+    if (cols < 0)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: cols = %lld must be >= 0", function, static_cast<long long>(cols));
+    GG_TRY(validate_slot_map(function, tokens, top_k));
+    return validate_source_rows(function, rows_name, rows, cols);
+}
+
+// The checks the activation backward kernels share: a float dtype, a gg_activation, and the rows (validate_expert_rows).
+inline gg_status validate_activation_rows(const char* function, gg_dtype dtype, gg_activation activation,
+                                          const int64_t* counts, int64_t rows_per_expert, int64_t rows, int64_t cols,
+                                          int64_t num_experts) {
+    if (!is_float_dtype(dtype))
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
+                    static_cast<int>(dtype));
+    if (!is_valid_activation(activation))
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: activation = %d is not a gg_activation", function,
+                    static_cast<int>(activation));
+    return validate_expert_rows(function, counts, rows_per_expert, rows, cols, num_experts);
 }
 
 }  // namespace gg::moe

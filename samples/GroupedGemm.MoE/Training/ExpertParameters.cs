@@ -9,10 +9,7 @@ internal sealed class ExpertParameters
     /// <summary>Zero-filled parameters of <paramref name="experts"/> experts.</summary>
     public ExpertParameters(int experts, int embedDim, int hiddenDim, bool gated)
     {
-        Experts = experts;
-        EmbedDim = embedDim;
-        HiddenDim = hiddenDim;
-        Gated = gated;
+        Shape = new ExpertShape(experts, embedDim, hiddenDim, gated);
         W1 = new double[(long)experts * embedDim * FirstWidth];
         W2 = new double[(long)experts * hiddenDim * embedDim];
         if (gated) return;
@@ -20,20 +17,23 @@ internal sealed class ExpertParameters
         B2 = new double[(long)experts * embedDim];
     }
 
+    /// <summary>The sizes.</summary>
+    public ExpertShape Shape { get; }
+
     /// <summary>Number of experts E.</summary>
-    public int Experts { get; }
+    public int Experts => Shape.Experts;
 
     /// <summary>Model width D.</summary>
-    public int EmbedDim { get; }
+    public int EmbedDim => Shape.EmbedDim;
 
     /// <summary>Hidden width H.</summary>
-    public int HiddenDim { get; }
+    public int HiddenDim => Shape.HiddenDim;
 
     /// <summary>Whether the experts are gated (no biases, first GEMM 2H wide).</summary>
-    public bool Gated { get; }
+    public bool Gated => Shape.Gated;
 
     /// <summary>Columns of the first GEMM: H or 2H.</summary>
-    public int FirstWidth => Gated ? 2 * HiddenDim : HiddenDim;
+    public int FirstWidth => Shape.FirstWidth;
 
     /// <summary>W1 [E, D, F].</summary>
     public double[] W1 { get; }
@@ -63,12 +63,16 @@ internal sealed class ExpertParameters
     }
 
     /// <summary>The tensors by name (prefix + "w1", ...), for the optimiser and the finite-difference check.</summary>
-    public IEnumerable<(string Name, double[] Values)> Tensors(string prefix)
+    public IEnumerable<(string Name, double[] Values)> Tensors(string prefix) =>
+        ShapedTensors(prefix).Select(t => (t.Name, t.Values));
+
+    /// <summary>The tensors by name with their extents (the layout above), for exports that must say them.</summary>
+    public IEnumerable<(string Name, double[] Values, long[] Shape)> ShapedTensors(string prefix)
     {
-        yield return (prefix + "w1", W1);
-        if (B1 is not null) yield return (prefix + "b1", B1);
-        yield return (prefix + "w2", W2);
-        if (B2 is not null) yield return (prefix + "b2", B2);
+        yield return (prefix + "w1", W1, [Experts, EmbedDim, FirstWidth]);
+        if (B1 is not null) yield return (prefix + "b1", B1, [Experts, FirstWidth]);
+        yield return (prefix + "w2", W2, [Experts, HiddenDim, EmbedDim]);
+        if (B2 is not null) yield return (prefix + "b2", B2, [Experts, EmbedDim]);
     }
 
     private static void Fill(double[] target, float[] source)

@@ -52,11 +52,14 @@ internal sealed class MoeParameters
     }
 
     /// <summary>Every tensor by name: "router", "routed.w1", ..., "shared.b2".</summary>
-    public IReadOnlyList<(string Name, double[] Values)> Tensors()
+    public IReadOnlyList<(string Name, double[] Values)> Tensors() => ShapedTensors().Select(t => (t.Name, t.Values)).ToList();
+
+    /// <summary>Every tensor by name with its extents: the router [D, E], then the experts' (<see cref="ExpertParameters.ShapedTensors"/>).</summary>
+    public IReadOnlyList<(string Name, double[] Values, long[] Shape)> ShapedTensors()
     {
-        var list = new List<(string, double[])> { ("router", Router) };
-        list.AddRange(Routed.Tensors("routed."));
-        if (Shared is not null) list.AddRange(Shared.Tensors("shared."));
+        var list = new List<(string, double[], long[])> { ("router", Router, [Config.EmbedDim, Config.NumExperts]) };
+        list.AddRange(Routed.ShapedTensors("routed."));
+        if (Shared is not null) list.AddRange(Shared.ShapedTensors("shared."));
         return list;
     }
 }

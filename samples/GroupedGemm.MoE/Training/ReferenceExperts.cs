@@ -33,25 +33,10 @@ internal static class ReferenceExperts
         int d = p.EmbedDim, f = p.FirstWidth, h = p.HiddenDim;
         long w1 = (long)expert * d * f, w2 = (long)expert * h * d;
 
-        // y = hidden·W2 + b2: db2 = dy, dW2 = hiddenᵀ dy, dhidden = W2 dy.
-        if (grads.B2 is not null)
-        {
-            for (int n = 0; n < d; n++) grads.B2[expert * d + n] += dy[n];
-        }
-
+        // y = hidden·W2 + b2.
         var dHidden = new double[h];
-        for (int i = 0; i < h; i++)
-        {
-            long row = w2 + (long)i * d;
-            double sum = 0;
-            for (int n = 0; n < d; n++)
-            {
-                grads.W2[row + n] += hidden[i] * dy[n];
-                sum += p.W2[row + n] * dy[n];
-            }
-
-            dHidden[i] = sum;
-        }
+        RowTimesMatrixBackward(hidden, p.W2.AsSpan((int)w2, h * d), dy, grads.W2.AsSpan((int)w2, h * d),
+            grads.B2 is null ? default : grads.B2.AsSpan(expert * d, d), dHidden);
 
         // The hidden step's backward: plain act' · dhidden; gated d gate = dhidden · up · act'(gate), d up = dhidden · act(gate).
         var dFirst = new double[f];
@@ -68,20 +53,29 @@ internal static class ReferenceExperts
             }
         }
 
-        // first = x·W1 + b1: db1 = dfirst, dW1 = xᵀ dfirst, dx += W1 dfirst.
-        if (grads.B1 is not null)
-        {
-            for (int n = 0; n < f; n++) grads.B1[expert * f + n] += dFirst[n];
-        }
+        // first = x·W1 + b1.
+        RowTimesMatrixBackward(x, p.W1.AsSpan((int)w1, d * f), dFirst, grads.W1.AsSpan((int)w1, d * f),
+            grads.B1 is null ? default : grads.B1.AsSpan(expert * f, f), dx);
+    }
 
-        for (int k = 0; k < d; k++)
+    /// <summary>
+    /// Backward of <see cref="RowTimesMatrix"/> (y = x·w + bias, w row-major [K, N]) given dy [N]: adds xᵀ·dy into
+    /// dw, dy into dbias (when given) and w·dy into dx [K].
+    /// </summary>
+    private static void RowTimesMatrixBackward(ReadOnlySpan<double> x, ReadOnlySpan<double> w, ReadOnlySpan<double> dy,
+        Span<double> dw, Span<double> dbias, Span<double> dx)
+    {
+        int cols = dy.Length;
+        for (int n = 0; n < dbias.Length; n++) dbias[n] += dy[n];
+        for (int k = 0; k < x.Length; k++)
         {
-            long row = w1 + (long)k * f;
+            ReadOnlySpan<double> row = w.Slice(k * cols, cols);
+            Span<double> dRow = dw.Slice(k * cols, cols);
             double sum = 0;
-            for (int n = 0; n < f; n++)
+            for (int n = 0; n < cols; n++)
             {
-                grads.W1[row + n] += x[k] * dFirst[n];
-                sum += p.W1[row + n] * dFirst[n];
+                dRow[n] += x[k] * dy[n];
+                sum += row[n] * dy[n];
             }
 
             dx[k] += sum;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace GroupedGemm.Interop;
@@ -11,7 +12,7 @@ namespace GroupedGemm.Interop;
 /// </summary>
 /// <remarks>
 /// Use it as <c>using var lease = new CallLease();</c>, then read raw values only through <see cref="Pointer"/>,
-/// <see cref="Stream"/> and <see cref="Handle"/>. Wrapped memory and wrapped streams have no handle here (their
+/// <see cref="Stream"/>, <see cref="Handle"/> and <see cref="Pin{T}"/>. Wrapped memory and wrapped streams have no handle here (their
 /// owner keeps them alive); the lease still checks that the wrapper itself is not disposed. While a graph capture
 /// is open on the calling thread (<see cref="CaptureRecorder"/>), every handle taken is also recorded for the graph.
 /// </remarks>
@@ -22,6 +23,7 @@ internal sealed class CallLease : IDisposable
     internal static Action<DeviceTensor>? t_afterTensorTaken;
 
     private readonly List<SafeHandle> _held = new(6);
+    private List<MemoryHandle>? _pinned;
 
     /// <summary>Takes a reference on <paramref name="handle"/> for the duration of the call.</summary>
     /// <param name="handle">The handle; its owner must not be disposed.</param>
@@ -67,9 +69,27 @@ internal sealed class CallLease : IDisposable
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
     internal nint Stream(CudaStream? stream) => stream is null ? 0 : stream.Take(this);
 
-    /// <summary>Releases the references in reverse order; a release that was deferred by a Dispose happens here.</summary>
+    /// <summary>Pins host memory that the native call reads (host batch sizes) until the lease is disposed.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="memory">The memory; empty gives null.</param>
+    /// <returns>The address of the first element.</returns>
+    internal unsafe void* Pin<T>(ReadOnlyMemory<T> memory)
+    {
+        if (memory.IsEmpty) return null;
+        MemoryHandle pin = memory.Pin();
+        (_pinned ??= new(1)).Add(pin);
+        return pin.Pointer;
+    }
+
+    /// <summary>Releases the references in reverse order (a release that was deferred by a Dispose happens here) and unpins host memory.</summary>
     public void Dispose()
     {
+        if (_pinned is not null)
+        {
+            foreach (MemoryHandle pin in _pinned) pin.Dispose();
+            _pinned.Clear();
+        }
+
         for (int i = _held.Count - 1; i >= 0; i--) _held[i].DangerousRelease();
         _held.Clear();
     }

@@ -8,6 +8,7 @@ internal static unsafe class NativeStatus
     /// <summary>Throws for any status other than success, with the library's detailed message of this thread.</summary>
     /// <param name="status">The status a native call returned.</param>
     /// <exception cref="CudaUnavailableException">The status is NoDriver or NoDevice.</exception>
+    /// <exception cref="CudaOutOfMemoryException">The status is OutOfMemory.</exception>
     /// <exception cref="GroupedGemmException">Any other failure.</exception>
     internal static void Check(GgStatus status)
     {
@@ -17,9 +18,14 @@ internal static unsafe class NativeStatus
     /// <summary>The exception for a failed status (reads the thread's last native error message).</summary>
     /// <param name="status">A status other than success.</param>
     /// <returns>The exception to throw.</returns>
-    internal static Exception Failure(GgStatus status)
+    internal static GroupedGemmException Failure(GgStatus status) => Failure(status, LastErrorMessage());
+
+    /// <summary>The exception for a failed status and its native message: the one mapping of statuses to exception types.</summary>
+    /// <param name="status">A status other than success.</param>
+    /// <param name="message">The library's detailed message, kept in the exception's text.</param>
+    /// <returns>The exception to throw.</returns>
+    internal static GroupedGemmException Failure(GgStatus status, string message)
     {
-        string message = LastErrorMessage();
         var managed = (GroupedGemmStatus)status;
         return managed switch
         {
@@ -31,6 +37,8 @@ internal static unsafe class NativeStatus
                 "no CUDA device: the CUDA driver works but sees no usable GPU (or not the one asked for); " +
                 $"check `nvidia-smi` and CUDA_VISIBLE_DEVICES. {message}",
                 managed),
+            // The native layer maps cudaErrorMemoryAllocation and CUBLAS_STATUS_ALLOC_FAILED to this status.
+            GroupedGemmStatus.OutOfMemory => new CudaOutOfMemoryException(message),
             _ => new GroupedGemmException(managed, message),
         };
     }

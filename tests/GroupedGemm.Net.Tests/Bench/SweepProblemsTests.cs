@@ -1,6 +1,7 @@
 using GroupedGemm.Bench.Model;
 using GroupedGemm.Bench.Running;
 using GroupedGemm.Bench.Sweep;
+using GroupedGemm.Tests.Support;
 using NUnit.Framework;
 
 namespace GroupedGemm.Tests.Bench;
@@ -24,7 +25,7 @@ public class SweepProblemsTests
     [Test]
     public void The_embedded_models_file_is_the_one_in_bench_sweep()
     {
-        string? root = RepoRoot();
+        string? root = Checkout.Root();
         if (root is null) Assert.Ignore("no checkout above the test binaries (a published test runner): nothing to compare with");
         string path = Path.Combine(root!, "bench", "sweep", "models.json");
         using FileStream stream = File.OpenRead(path);
@@ -156,13 +157,5 @@ public class SweepProblemsTests
         Assert.That(s.Counts.Sum(), Is.EqualTo(s.M));
         Assert.That(Verifier.ShrinkKeepingTails(p with { K = 384, N = 7168 }).K, Is.EqualTo(384));
         Assert.That(Verifier.ShrinkKeepingTails(p with { K = 384, N = 7168 }).N, Is.EqualTo(256));
-    }
-
-    /// <summary>The checkout's root (the folder holding GroupedGemm.Net.sln), found upwards from the test binaries.</summary>
-    internal static string? RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "GroupedGemm.Net.sln"))) return dir.FullName;
-        return null;
     }
 }

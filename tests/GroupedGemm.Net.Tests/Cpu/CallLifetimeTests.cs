@@ -15,13 +15,7 @@ public class CallLifetimeTests
 {
     private sealed class StopBeforeNativeCall : Exception;
 
-    private static long s_next = 0x6000_0000_0000;
-
-    private static (DeviceTensor Tensor, NativeHandle Memory) OwnedFake(params long[] shape)
-    {
-        var memory = new NativeHandle((nint)Interlocked.Add(ref s_next, 1L << 32), NativeHandleKind.None, device: -1);
-        return (DeviceTensor.Adopt(memory, DType.Float32, shape), memory);
-    }
+    private static (DeviceTensor Tensor, NativeHandle Memory) OwnedFake(params long[] shape) => FakeTensors.Owned(DType.Float32, shape);
 
     [TearDown]
     public void ClearHook() => CallLease.t_afterTensorTaken = null;
@@ -83,15 +77,7 @@ public class CallLifetimeTests
     public void Capture_holds_tensor_memory_until_the_graph_releases_it()
     {
         (DeviceTensor tensor, NativeHandle memory) = OwnedFake(8);
-        CaptureRecorder recorder = CaptureRecorder.Begin();
-        try
-        {
-            using (var lease = new CallLease()) _ = lease.Pointer(tensor.Reshape(2, 4));
-        }
-        finally
-        {
-            recorder.Detach();
-        }
+        CaptureRecorder recorder = FakeCapture.OneCallOn(tensor.Reshape(2, 4));
 
         tensor.Dispose();
         Assert.That(recorder.Count, Is.EqualTo(1));
@@ -111,5 +97,89 @@ public class CallLifetimeTests
         tensor.Dispose();
         Assert.That(memory.IsReleased, Is.True);
         recorder.Dispose();
+    }
+
+    [Test]
+    public void Moe_kernel_input_disposed_on_another_thread_is_freed_only_after_the_launch()
+    {
+        (DeviceTensor source, NativeHandle memory) = OwnedFake(4, 8);
+        DeviceTensor destination = FakeTensors.Make(DType.Float16, 32);
+        Func<bool?> releasedDuringCall = DisposeFromAnotherThreadWhenTaken(source, memory);
+
+        Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.Convert(source, destination));
+
+        Assert.That(releasedDuringCall(), Is.False, "the kernel would read freed memory");
+        Assert.That(memory.IsReleased, Is.True);
+    }
+
+    [Test]
+    public void Captured_moe_kernel_holds_its_tensors_until_the_graph_releases_them()
+    {
+        (DeviceTensor source, NativeHandle sourceMemory) = OwnedFake(16);
+        (DeviceTensor destination, NativeHandle destinationMemory) = OwnedFake(16);
+        // Stop at the last tensor taken, before the device is entered: no native code runs.
+        CallLease.t_afterTensorTaken = taken =>
+        {
+            if (ReferenceEquals(taken, destination)) throw new StopBeforeNativeCall();
+        };
+        CaptureRecorder recorder = CaptureRecorder.Begin();
+        try
+        {
+            Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.Convert(source, destination));
+        }
+        finally
+        {
+            recorder.Detach();
+        }
+
+        source.Dispose();
+        destination.Dispose();
+        Assert.That(recorder.Count, Is.EqualTo(2));
+        Assert.That(sourceMemory.IsReleased || destinationMemory.IsReleased, Is.False, "a replay of the kernel uses both");
+        recorder.Dispose();
+        Assert.That(sourceMemory.IsReleased && destinationMemory.IsReleased, Is.True);
+    }
+
+    [Test]
+    public void Moe_backward_kernel_input_disposed_on_another_thread_is_freed_only_after_the_launch()
+    {
+        // The backward kernels once kept their tensors with GC.KeepAlive after the call, which does not stop a
+        // Dispose on another thread from freeing them under the launch; they now hold them through the call's lease.
+        (DeviceTensor outputGradient, NativeHandle memory) = OwnedFake(6, 8);
+        DeviceTensor counts = FakeTensors.Make(DType.Int64, 3);
+        DeviceTensor biasGradient = FakeTensors.Make(DType.Float32, 3, 8);
+        Func<bool?> releasedDuringCall = DisposeFromAnotherThreadWhenTaken(outputGradient, memory);
+
+        Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.BiasGradient(outputGradient, counts, biasGradient));
+
+        Assert.That(releasedDuringCall(), Is.False, "the kernel would read freed memory");
+        Assert.That(memory.IsReleased, Is.True);
+    }
+
+    [Test]
+    public void Captured_moe_backward_kernel_holds_its_tensors_until_the_graph_releases_them()
+    {
+        (DeviceTensor outputGradient, NativeHandle gradientMemory) = OwnedFake(6, 8);
+        (DeviceTensor biasGradient, NativeHandle biasMemory) = OwnedFake(3, 8);
+        DeviceTensor counts = FakeTensors.Make(DType.Int64, 3);
+        CallLease.t_afterTensorTaken = taken =>
+        {
+            if (ReferenceEquals(taken, biasGradient)) throw new StopBeforeNativeCall();
+        };
+        CaptureRecorder recorder = CaptureRecorder.Begin();
+        try
+        {
+            Assert.Throws<StopBeforeNativeCall>(() => MoeKernels.BiasGradient(outputGradient, counts, biasGradient));
+        }
+        finally
+        {
+            recorder.Detach();
+        }
+
+        outputGradient.Dispose();
+        biasGradient.Dispose();
+        Assert.That(gradientMemory.IsReleased || biasMemory.IsReleased, Is.False, "a replay of the kernel uses both");
+        recorder.Dispose();
+        Assert.That(gradientMemory.IsReleased && biasMemory.IsReleased, Is.True);
     }
 }

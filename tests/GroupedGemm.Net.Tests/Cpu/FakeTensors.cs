@@ -1,3 +1,5 @@
+using GroupedGemm.Interop;
+
 namespace GroupedGemm.Tests.Cpu;
 
 /// <summary>
@@ -23,5 +25,18 @@ internal static class FakeTensors
     {
         nint address = (nint)Interlocked.Add(ref s_next, 1L << 36);
         return DeviceTensor.Wrap(address, dtype, shape, device);
+    }
+
+    /// <summary>
+    /// A tensor that owns a handle which releases nothing, at a fresh fake address:
+    /// <c>memory.IsReleased</c> says when the tensor's memory would have been freed.
+    /// </summary>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents.</param>
+    /// <returns>The tensor and its memory handle.</returns>
+    internal static (DeviceTensor Tensor, NativeHandle Memory) Owned(DType dtype, params long[] shape)
+    {
+        var memory = new NativeHandle((nint)Interlocked.Add(ref s_next, 1L << 36), NativeHandleKind.None, device: -1);
+        return (DeviceTensor.Adopt(memory, dtype, shape), memory);
     }
 }

@@ -174,7 +174,7 @@ public class GmmValidationTests
     {
         DeviceTensor x = FakeTensors.Make(DType.BFloat16, 1024, 64);
         DeviceTensor w = FakeTensors.Make(DType.BFloat16, 4, 64, 128);
-        var e = Assert.Throws<ArgumentException>(() => Ops.Gmm(x, w, [250L, 250, 250, 250]));
+        var e = Assert.Throws<ArgumentException>(() => Ops.Gmm(x, w, new long[] { 250, 250, 250, 250 }));
         Assert.That(e!.ParamName, Is.EqualTo("tokensPerExpert"));
         Assert.That(e.Message, Does.Contain("tokensPerExpert sums to 1000 but x has 1024 rows"));
         e = Assert.Throws<ArgumentException>(() => Ops.Gmm(x, FakeTensors.Make(DType.BFloat16, 4, 32, 128), new long[] { 256, 256, 256, 256 }));

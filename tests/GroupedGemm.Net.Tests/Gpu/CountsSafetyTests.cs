@@ -85,7 +85,7 @@ public class CountsSafetyTests : GpuFixture
                     var e = Assert.Throws<ArgumentException>(() => DeviceTensor.Wrap((nint)host, DType.BFloat16, [64, 32]));
                     Assert.That(e!.Message, Does.Contain("host memory"));
                     DeviceTensor lie = DeviceTensor.Wrap((nint)host, DType.BFloat16, [64, 32], device: 0);
-                    var native = Assert.Throws<GroupedGemmException>(() => Context.GmmInto(lie, b, [32L, 32], c));
+                    var native = Assert.Throws<GroupedGemmException>(() => Context.GmmInto(lie, b, new long[] { 32, 32 }, c));
                     TestContext.Out.WriteLine(native!.Message);
                 }
                 finally
@@ -99,9 +99,9 @@ public class CountsSafetyTests : GpuFixture
 
             if (CudaDevice.Count < 2) return;
             using DeviceTensor other = DeviceTensor.Allocate(1, DType.BFloat16, 64, 32);
-            Assert.Throws<ArgumentException>(() => Context.GmmInto(other, b, [32L, 32], c));
+            Assert.Throws<ArgumentException>(() => Context.GmmInto(other, b, new long[] { 32, 32 }, c));
             DeviceTensor misdeclared = DeviceTensor.Wrap(other.Pointer, DType.BFloat16, [64, 32], device: 0);
-            var wrong = Assert.Throws<GroupedGemmException>(() => Context.GmmInto(misdeclared, b, [32L, 32], c));
+            var wrong = Assert.Throws<GroupedGemmException>(() => Context.GmmInto(misdeclared, b, new long[] { 32, 32 }, c));
             Assert.That(wrong!.Status, Is.EqualTo(GroupedGemmStatus.WrongDevice));
         }
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using GroupedGemm.Tests.Support;
 using NUnit.Framework;
 
 namespace GroupedGemm.Tests.Interop;
@@ -41,7 +42,7 @@ internal sealed class NativeAbiProbe
     /// <returns>The facts, or a probe with <see cref="SkipReason"/> set.</returns>
     internal static NativeAbiProbe Run()
     {
-        string? root = FindRepoRoot(TestContext.CurrentContext.TestDirectory);
+        string? root = Checkout.Root();
         string? includeDir = root is null ? null : Path.Combine(root, "native", "include");
         if (includeDir is null || !File.Exists(Path.Combine(includeDir, "groupedgemm", "groupedgemm.h")))
         {
@@ -137,17 +138,4 @@ internal sealed class NativeAbiProbe
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .SelectMany(dir => new[] { Path.Combine(dir, program), Path.Combine(dir, program + ".exe") })
             .FirstOrDefault(File.Exists);
-
-    private static string? FindRepoRoot(string start)
-    {
-        for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GroupedGemm.Net.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
-    }
 }

@@ -8,28 +8,18 @@ namespace GroupedGemm.Tests.Readme;
 [TestFixture]
 public sealed class ReadmeExampleTests
 {
-    private static string RepoFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GroupedGemm.Net.sln"))) return Path.Combine(dir.FullName, relative);
-        }
-        Assert.Ignore("not running inside the repository (published bundle): the README comparison runs in the source tree");
-        return "";
-    }
-
     private static string[] Normalise(IEnumerable<string> lines) =>
         lines.Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
 
     [Test]
     public void Readme_usage_block_is_the_compiled_example()
     {
-        string readme = File.ReadAllText(RepoFile("README.md"));
+        string readme = File.ReadAllText(Checkout.PathOf("README.md"));
         Match block = Regex.Match(readme, @"## Usage\s+```csharp\n(?<code>.*?)```", RegexOptions.Singleline);
         Assert.That(block.Success, Is.True, "README.md has no ```csharp block under '## Usage'");
         string[] readmeLines = Normalise(block.Groups["code"].Value.Split('\n').Where(l => !Regex.IsMatch(l, @"^using [\w.]+;\s*$")));
 
-        string source = File.ReadAllText(RepoFile("tests/GroupedGemm.Net.Tests/Readme/ReadmeExample.cs"));
+        string source = File.ReadAllText(Checkout.PathOf("tests/GroupedGemm.Net.Tests/Readme/ReadmeExample.cs"));
         Match marked = Regex.Match(source, @"// README-BEGIN\n(?<code>.*?)\s*// README-END", RegexOptions.Singleline);
         Assert.That(marked.Success, Is.True, "ReadmeExample.cs lost its README markers");
         string[] exampleLines = Normalise(marked.Groups["code"].Value.Split('\n'));

@@ -1,0 +1,231 @@
+// Builds the per-group arrays of group_arrays.cuh on the device: workspace layout, offsets upload or
+// computation, and the fill kernel. Included only by the two backend dispatch TUs (backend_sm80.cu,
+// backend_sm90.cu), not by the kernel TUs, so the small kernel is compiled once per backend.
+#pragma once
+
+#include "backends/counts_scan.cuh"
+#include "cutlass_common/group_arrays.cuh"
+
+namespace gg::cutlass_grouped {
+
+// Writes the arrays of expert e, whose rows are [begin, begin + rows).
+__device__ __forceinline__ void write_group(int64_t e, int64_t begin, int64_t rows, const GroupRule& rule,
+                                            const char* a, const char* b, char* c, int32_t element_bytes,
+                                            const GroupArrays& out) {
+    const GroupDesc g = describe_group(rule, e, begin, rows);
+    out.problem_sizes[3 * e + 0] = g.m;
+    out.problem_sizes[3 * e + 1] = g.n;
+    out.problem_sizes[3 * e + 2] = g.k;
+    const int64_t es = element_bytes;
+    out.ptr_a[e] = g.zero_operands ? out.zeros : const_cast<char*>(a) + g.a_offset * es;
+    out.ptr_b[e] = g.zero_operands ? out.zeros : const_cast<char*>(b) + g.b_offset * es;
+    out.ptr_c[e] = c + g.c_offset * es;
+    out.lda[e] = g.lda;
+    out.ldb[e] = g.ldb;
+    out.ldc[e] = g.ldc;
+}
+
+// Clears the call's scratch: the zero operand, 16-byte words first, first + step, ..., and (thread 0) the claim
+// counter of cutlass-sm90's tile walk, which the GEMM after this kernel reads only once this grid is complete.
+__device__ __forceinline__ void clear_scratch(int64_t first, int64_t step, const GroupArrays& out) {
+    if (first == 0 && out.tile_claims != nullptr) *out.tile_claims = 0;
+    const int64_t zero_words = static_cast<int64_t>(out.zero_bytes / sizeof(uint4));
+    for (int64_t i = first; i < zero_words; i += step) {
+        static_cast<uint4*>(out.zeros)[i] = make_uint4(0, 0, 0, 0);
+    }
+}
+
+// Writes the arrays of experts first, first + step, ... from the offsets already in out.offsets.
+__device__ __forceinline__ void fill_group_arrays_range(int64_t first, int64_t step, const GroupRule& rule,
+                                                        int32_t experts, const char* a, const char* b, char* c,
+                                                        int32_t element_bytes, const GroupArrays& out) {
+    clear_scratch(first, step, out);
+    for (int64_t e = first; e < experts; e += step) {
+        const int64_t begin = out.offsets[e];
+        // block_scan_counts reads the device counts twice; if the caller changed them in between, one expert's end
+        // could come before its start. Such a group is empty rather than negative (offsets stay within [0, m]).
+        const int64_t end = out.offsets[e + 1];
+        write_group(e, begin, end > begin ? end - begin : 0, rule, a, b, c, element_bytes, out);
+    }
+}
+
+// Offsets already on the device (host counts): thread per expert writes the arrays.
+// `static`: each backend TU gets its own copy, so neither backend folder links against the other.
+static __global__ void fill_group_arrays(GroupRule rule, int32_t experts, const char* a, const char* b, char* c,
+                                         int32_t element_bytes, GroupArrays out) {
+    fill_group_arrays_range(static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x,
+                            static_cast<int64_t>(gridDim.x) * blockDim.x, rule, experts, a, b, c, element_bytes, out);
+}
+
+// Device counts, any number of experts: one block scans them into the offsets (block_scan_counts) and then
+// writes the arrays.
+static __global__ void __launch_bounds__(kCountsScanThreads)
+scan_counts_and_fill_group_arrays(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
+                                  int32_t experts, const char* a, const char* b, char* c, int32_t element_bytes,
+                                  GroupArrays out) {
+    block_scan_counts(counts, experts, m, out.offsets, check_flag, nullptr);
+    __syncthreads();  // the offsets other threads of this block wrote
+    fill_group_arrays_range(threadIdx.x, blockDim.x, rule, experts, a, b, c, element_bytes, out);
+}
+
+// Device counts, at most kSmallScanMaxExperts experts (every MoE model we know): one thread per expert, a
+// warp-shuffle scan, and each thread writes its own expert's arrays from registers. The GEMM waits for this
+// kernel, so its few microseconds are on the critical path of every call; this is the short version of
+// block_scan_counts with the same semantics (negatives count as 0, sums saturate, offsets clamp to m, and
+// a negative count or a sum other than m raises the check flag).
+constexpr int kSmallScanMaxExperts = 1024;
+
+__device__ __forceinline__ int64_t warp_inclusive_scan(int64_t v, int lane) {
+    for (int d = 1; d < 32; d <<= 1) {
+        const int64_t up = __shfl_up_sync(0xffffffffu, v, d);
+        if (lane >= d) v = scan_saturating_add(v, up);
+    }
+    return v;
+}
+
+static __global__ void __launch_bounds__(kSmallScanMaxExperts)
+scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
+                                        int32_t experts, const char* a, const char* b, char* c,
+                                        int32_t element_bytes, GroupArrays out) {
+    __shared__ int64_t warp_totals[32];
+    __shared__ int negative_seen;
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
+    if (t == 0) negative_seen = 0;
+
+    const int64_t raw = t < experts ? counts[t] : 0;
+    const int64_t count = raw > 0 ? raw : 0;
+    const int64_t inclusive_in_warp = warp_inclusive_scan(count, lane);
+    const int64_t shifted = __shfl_up_sync(0xffffffffu, inclusive_in_warp, 1);  // every lane must take part
+    const int64_t before_in_warp = lane == 0 ? 0 : shifted;
+    if (lane == 31) warp_totals[warp] = inclusive_in_warp;
+    __syncthreads();
+    if (warp == 0) {
+        const int64_t total_of_warp = lane < warps ? warp_totals[lane] : 0;
+        const int64_t inclusive = warp_inclusive_scan(total_of_warp, lane);
+        __syncwarp();
+        warp_totals[lane] = inclusive;
+    }
+    __syncthreads();
+    const int64_t before_warp = warp == 0 ? 0 : warp_totals[warp - 1];
+    const int64_t total = warp_totals[warps - 1];
+
+    clear_scratch(t, blockDim.x, out);
+    if (t < experts) {
+        if (raw < 0) atomicOr(&negative_seen, 1);
+        // Clamping each prefix to m clamps each group so that none runs past row m.
+        const int64_t begin = scan_min64(scan_saturating_add(before_in_warp, before_warp), m);
+        const int64_t end = scan_min64(scan_saturating_add(inclusive_in_warp, before_warp), m);
+        out.offsets[t] = begin;
+        if (t == experts - 1) out.offsets[experts] = end;
+        write_group(t, begin, end - begin, rule, a, b, c, element_bytes, out);
+    }
+    if (check_flag != nullptr) {
+        __syncthreads();
+        if (t == 0 && (negative_seen != 0 || total != m)) *check_flag = GG_STATUS_INVALID_COUNTS;
+    }
+}
+
+// Byte layout of the workspace block: each array on its own 256-byte boundary.
+struct WorkspacePlan {
+    static constexpr size_t kAlign = 256;
+    size_t offsets = 0, problem_sizes = 0, ptr_a = 0, ptr_b = 0, ptr_c = 0, lda = 0, ldb = 0, ldc = 0;
+    size_t zeros = 0, kernel_workspace = 0, tile_claims = 0, total = 0;
+
+    static size_t round_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+    WorkspacePlan(int64_t experts, size_t zero_bytes, size_t kernel_workspace_bytes) {
+        const size_t e = static_cast<size_t>(experts);
+        size_t at = 0;
+        auto take = [&at](size_t bytes) {
+            const size_t here = at;
+            at = round_up(at + bytes);
+            return here;
+        };
+        offsets = take((e + 1) * sizeof(int64_t));
+        problem_sizes = take(e * 3 * sizeof(int32_t));
+        ptr_a = take(e * sizeof(void*));
+        ptr_b = take(e * sizeof(void*));
+        ptr_c = take(e * sizeof(void*));
+        lda = take(e * sizeof(int64_t));
+        ldb = take(e * sizeof(int64_t));
+        ldc = take(e * sizeof(int64_t));
+        zeros = take(zero_bytes);
+        kernel_workspace = take(kernel_workspace_bytes);
+        tile_claims = take(sizeof(uint32_t));
+        total = at;
+    }
+};
+
+// Bytes of zero operand a call needs: one A column (k elements) and one B row (n elements) share it.
+inline size_t zero_operand_bytes(const GmmProblem& p, const GroupRule& rule) {
+    if (!rule.zero_operand_for_empty) return 0;
+    const size_t elements = static_cast<size_t>(p.k > p.n ? p.k : p.n);
+    return (elements * dtype_size(p.dtype) + 15) / 16 * 16;
+}
+
+// Acquires the workspace, brings the offsets to the device and fills the per-group arrays on `p.stream`.
+// Everything, the CUTLASS kernel's own `kernel_workspace_bytes` included, lives in one block acquired once
+// per call: acquiring twice could reallocate the block under work already enqueued.
+inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
+                                      size_t kernel_workspace_bytes, GroupArrays& out) {
+    if (ctx.workspace == nullptr) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: the handle has no workspace");
+    }
+    const size_t zero_bytes = zero_operand_bytes(p, rule);
+    const WorkspacePlan plan(p.num_experts, zero_bytes, kernel_workspace_bytes);
+    void* block = nullptr;
+    GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p, &block));
+    char* base = static_cast<char*>(block);
+
+    out = GroupArrays{};
+    out.offsets = reinterpret_cast<int64_t*>(base + plan.offsets);
+    out.problem_sizes = reinterpret_cast<int32_t*>(base + plan.problem_sizes);
+    out.ptr_a = reinterpret_cast<void**>(base + plan.ptr_a);
+    out.ptr_b = reinterpret_cast<void**>(base + plan.ptr_b);
+    out.ptr_c = reinterpret_cast<void**>(base + plan.ptr_c);
+    out.lda = reinterpret_cast<int64_t*>(base + plan.lda);
+    out.ldb = reinterpret_cast<int64_t*>(base + plan.ldb);
+    out.ldc = reinterpret_cast<int64_t*>(base + plan.ldc);
+    out.zeros = zero_bytes ? base + plan.zeros : nullptr;
+    out.zero_bytes = zero_bytes;
+    out.kernel_workspace = kernel_workspace_bytes ? base + plan.kernel_workspace : nullptr;
+    out.kernel_workspace_bytes = kernel_workspace_bytes;
+    out.tile_claims = reinterpret_cast<uint32_t*>(base + plan.tile_claims);
+
+    const char* a = static_cast<const char*>(p.a);
+    const char* b = static_cast<const char*>(p.b);
+    char* c = static_cast<char*>(p.c);
+    const int32_t element_bytes = static_cast<int32_t>(dtype_size(p.dtype));
+    const int32_t experts = static_cast<int32_t>(p.num_experts);
+    if (!host.available) {
+        int32_t* check_flag = p.check_counts ? ctx.device_check_flag : nullptr;
+        if (experts <= kSmallScanMaxExperts) {
+            const unsigned threads = static_cast<unsigned>((experts + 31) / 32 * 32);
+            scan_counts_and_fill_group_arrays_small<<<1, threads, 0, p.stream>>>(p.batch_sizes, p.m, check_flag, rule,
+                                                                                experts, a, b, c, element_bytes, out);
+            GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays_small");
+        } else {
+            scan_counts_and_fill_group_arrays<<<1, kCountsScanThreads, 0, p.stream>>>(
+                p.batch_sizes, p.m, check_flag, rule, experts, a, b, c, element_bytes, out);
+            GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays");
+        }
+        return GG_STATUS_SUCCESS;
+    }
+
+    // A pageable source is fine: cudaMemcpyAsync returns once it has staged the data, so `host` may go.
+    const size_t offset_bytes = (static_cast<size_t>(p.num_experts) + 1) * sizeof(int64_t);
+    GG_CUDA_CHECK(cudaMemcpyAsync(out.offsets, host.offsets.data(), offset_bytes, cudaMemcpyHostToDevice, p.stream));
+
+    constexpr int kThreads = 256;
+    const int64_t zero_words = static_cast<int64_t>(zero_bytes / sizeof(uint4));
+    const int64_t work = p.num_experts > zero_words ? p.num_experts : zero_words;
+    int64_t blocks = (work + kThreads - 1) / kThreads;
+    if (blocks > 1024) blocks = 1024;  // grid-stride loops cover the rest
+    if (blocks < 1) blocks = 1;
+    fill_group_arrays<<<static_cast<unsigned>(blocks), kThreads, 0, p.stream>>>(rule, experts, a, b, c,
+                                                                                 element_bytes, out);
+    GG_LAUNCH_CHECK("fill_group_arrays");
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace gg::cutlass_grouped

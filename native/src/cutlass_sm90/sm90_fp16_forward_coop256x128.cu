@@ -1,4 +1,0 @@
-// cutlass-sm90 grouped GEMM, float16, forward: A row-major, B row-major; cooperative 256x128x64, no cluster; source (C) epilogue.
-#include "cutlass_sm90/grouped_gemm_sm90.cuh"
-
-GG_SM90_INSTANTIATE(GG_DTYPE_FLOAT16, kForward, kCooperative256x128, kSource)

@@ -1,4 +1,0 @@
-// cutlass-sm90 grouped GEMM, float16, trans_b: A row-major, B column-major; cooperative 128x256x32, cluster 2x1x1; store-only epilogue.
-#include "cutlass_sm90/grouped_gemm_sm90.cuh"
-
-GG_SM90_INSTANTIATE(GG_DTYPE_FLOAT16, kTransB, kCooperative128x256K32, kStoreOnly)

@@ -1,4 +1,0 @@
-// cutlass-sm90 grouped GEMM, float16, trans_b: A row-major, B column-major; cooperative 256x128x64, no cluster; store-only epilogue.
-#include "cutlass_sm90/grouped_gemm_sm90.cuh"
-
-GG_SM90_INSTANTIATE(GG_DTYPE_FLOAT16, kTransB, kCooperative256x128, kStoreOnly)

@@ -1,0 +1,56 @@
+// The sm90 tiles and epilogues as C++ sees them, derived from the one table sm90_tiles.def. Light on purpose: no
+// CUTLASS, no policy (tile_choice.h), no environment (tuning_knobs.h).
+#pragma once
+
+#include <cstring>
+
+namespace gg::cutlass_sm90 {
+
+// The tile configurations, in sm90_tiles.def's order (each described there).
+enum class Sm90Tile : int {
+#define GG_SM90_TILE(Enum, name, forward, transb, transa) Enum,
+#define GG_SM90_OWN_TILE(Enum, name) Enum,
+#include "cutlass_sm90/sm90_tiles.def"
+};
+
+// The epilogue of a configuration. Every CUTLASS tile exists with both.
+enum class Sm90Epilogue : int {
+    // Reads C (D = alpha * acc + beta * C): accumulating calls. CUTLASS's subtile (128x32 cooperative, 64x32
+    // ping-pong) and C buffers that D reuses.
+    kSource = 0,
+    // Writes D only, in 64-column subtiles: half the subtiles, so half the named-barrier rounds and fences per
+    // output tile, and no C buffers or C pipeline. 0.5-9% faster on the rows measured, most on weight
+    // gradients with short reductions (docs/perf-notes.md v8). beta must be 0.
+    kStoreOnly = 1,
+};
+
+// Each tile's short name: what GG_SM90_TILE takes, the <tile> of the kernels' names, and what messages say.
+struct Sm90TileName {
+    const char* name;
+    Sm90Tile tile;
+};
+inline constexpr Sm90TileName kSm90TileNames[] = {
+#define GG_SM90_TILE(Enum, name, forward, transb, transa) {#name, Sm90Tile::Enum},
+#define GG_SM90_OWN_TILE(Enum, name) {#name, Sm90Tile::Enum},
+#include "cutlass_sm90/sm90_tiles.def"
+};
+
+inline const char* tile_name(Sm90Tile tile) {
+    for (const auto& n : kSm90TileNames) {
+        if (n.tile == tile) return n.name;
+    }
+    return "unknown";
+}
+
+// The tile named `name` (kSm90TileNames), if there is one.
+inline bool tile_from_name(const char* name, Sm90Tile* tile) {
+    for (const auto& n : kSm90TileNames) {
+        if (std::strcmp(name, n.name) == 0) {
+            *tile = n.tile;
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace gg::cutlass_sm90

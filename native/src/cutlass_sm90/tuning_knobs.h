@@ -1,0 +1,65 @@
+// The cutlass-sm90 tuning knobs: environment variables that force one part of tile_choice.h's policy, so that it can
+// be tuned from measurements (bench/tune_sm90.py, native/tests/gmm_parity.py --sm90-tiles). Only tuning and
+// experiment builds read them, once per call (those scripts change them between calls in one process); a release
+// build reads no environment and runs Auto's policy (backend_sm90.cu, GG_SM90_TUNING_KNOBS).
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include "cutlass_sm90/sm90_tiles.h"
+
+namespace gg::cutlass_sm90 {
+
+// One call's knobs; each unset (the policy decides) unless its variable holds a valid value.
+struct Sm90Knobs {
+    // GG_SM90_TILE=<name of kSm90TileNames>: the configuration.
+    std::optional<Sm90Tile> tile;
+    // GG_SM90_EPILOGUE=source runs the source epilogue for non-accumulating calls too (the configurations before
+    // docs/perf-notes.md v8), =store the store-only one wherever it can (accumulating calls excepted).
+    std::optional<Sm90Epilogue> epilogue;
+    // GG_SM90_RASTER=n|m: one tile order, along N or along M, for every tile.
+    std::optional<bool> raster_along_n;
+    // GG_SM90_RUN_ROWS=<rows> (0 to 1048576): the run length of the tile deal (tile_run_rows).
+    std::optional<int32_t> run_rows;
+    // GG_SM90_CLAIM=<tiles ahead> (0 to 7): claims, or the static deal (tile_claim_ahead).
+    std::optional<int32_t> claim_ahead;
+    // GG_SM90_BAND=<units> (0 to 65536): the band width of the tile walk (tile_band).
+    std::optional<int32_t> band;
+    // GG_SM90_GRID=<f> (1 to 16): f persistent CTAs per SM instead of one, so that the hardware hands later CTAs to the
+    // SMs that finish first (a check on the static schedule's imbalance).
+    int32_t grid_factor = 1;
+};
+
+// A knob's integer value, when the variable is set to an integer in [lo, hi]; else unset.
+inline std::optional<int32_t> int_knob(const char* name, long lo, long hi) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    char* end = nullptr;
+    const long r = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || r < lo || r > hi) return std::nullopt;
+    return static_cast<int32_t>(r);
+}
+
+// The knobs as the environment sets them now.
+inline Sm90Knobs read_sm90_knobs() {
+    Sm90Knobs k;
+    Sm90Tile tile;
+    const char* v = std::getenv("GG_SM90_TILE");
+    if (v != nullptr && tile_from_name(v, &tile)) k.tile = tile;
+    v = std::getenv("GG_SM90_EPILOGUE");
+    if (v != nullptr && std::strcmp(v, "source") == 0) k.epilogue = Sm90Epilogue::kSource;
+    if (v != nullptr && std::strcmp(v, "store") == 0) k.epilogue = Sm90Epilogue::kStoreOnly;
+    v = std::getenv("GG_SM90_RASTER");
+    if (v != nullptr && std::strcmp(v, "n") == 0) k.raster_along_n = true;
+    if (v != nullptr && std::strcmp(v, "m") == 0) k.raster_along_n = false;
+    k.run_rows = int_knob("GG_SM90_RUN_ROWS", 0, 1 << 20);
+    k.claim_ahead = int_knob("GG_SM90_CLAIM", 0, 7);
+    k.band = int_knob("GG_SM90_BAND", 0, 1 << 16);
+    k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);
+    return k;
+}
+
+}  // namespace gg::cutlass_sm90

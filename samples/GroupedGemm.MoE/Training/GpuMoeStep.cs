@@ -1,0 +1,224 @@
+namespace GroupedGemm.MoE.Training;
+
+/// <summary>
+/// The forward of <see cref="GpuMoeLayer"/> over batches of <see cref="Tokens"/> tokens and its backward, reusable:
+/// <see cref="Forward(DeviceTensor)"/> rewinds the step's <see cref="DeviceScratch"/>, so from the second step on
+/// nothing is allocated, and with a bf16 or fp16 layer nothing is read back to the host (see
+/// <see cref="GpuMoeLayer.DeviceCounts"/>). The shared experts run as one grouped GEMM over S copies of the tokens (row
+/// j·T + t is token t, counts T each), and their outputs are added to the combine's output by the gather's backward
+/// over the slot map slot t·S + j → row j·T + t, which is exactly Σ_j yS[j·T + t].
+/// </summary>
+internal sealed class GpuMoeStep : IDisposable
+{
+    private readonly GpuMoeLayer _layer;
+    private readonly DeviceScratch _scratch;
+    private readonly long[] _routerCounts, _counts, _sharedCounts;
+    private readonly DeviceTensor _routerCountsDevice, _identity, _sortWorkspace;
+    private readonly DeviceTensor? _sharedIndex, _sharedSlotRows, _sharedCountsDevice;
+    private DeviceTensor _x = null!, _logits = null!, _weights = null!, _experts = null!, _countsDevice = null!, _slotRows = null!;
+    private DeviceTensor _auxLoss = null!;
+    private GpuExperts.Activations _routed = null!;
+    private GpuExperts.Activations? _shared;
+
+    /// <summary>A step of <paramref name="layer"/> over <paramref name="tokens"/> tokens; <paramref name="poison"/>: see <see cref="DeviceScratch.Poison"/>.</summary>
+    internal GpuMoeStep(GpuMoeLayer layer, int tokens, bool poison = true)
+    {
+        ReferenceMoeConfig c = layer.Config;
+        if (tokens < 1) throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "A step needs at least one token.");
+        _layer = layer;
+        Tokens = tokens;
+        _scratch = new DeviceScratch(poison);
+        int t = tokens, s = c.NumShared;
+        try
+        {
+            _routerCounts = [t];
+            _routerCountsDevice = _scratch.Upload(_routerCounts);
+            _counts = new long[c.NumExperts];
+            _identity = _scratch.Upload(Enumerable.Range(0, t).ToArray());
+            _sortWorkspace = _scratch.Own(MoeKernels.AllocateSortWorkspace((long)t * c.TopK, c.NumExperts));
+            _sharedCounts = Enumerable.Repeat((long)t, s).ToArray();
+            if (s > 0)
+            {
+                _sharedIndex = _scratch.Upload(Enumerable.Range(0, s * t).Select(r => r % t).ToArray());
+                _sharedSlotRows = _scratch.Upload(Enumerable.Range(0, t * s).Select(slot => slot % s * t + slot / s).ToArray());
+                _sharedCountsDevice = _scratch.Upload(_sharedCounts);
+            }
+        }
+        catch
+        {
+            _scratch.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Tokens of the batch.</summary>
+    public int Tokens { get; }
+
+    /// <summary>The layer's output [T, D] on the device (of the layer's type), valid until the next forward.</summary>
+    public DeviceTensor Output { get; private set; } = null!;
+
+    /// <summary>The unweighted load-balancing loss E · Σ_e f_e · P_e (one float32 element on the device).</summary>
+    public DeviceTensor AuxLossTensor => _auxLoss;
+
+    /// <summary>The load-balancing loss (as <see cref="MoeForwardState.AuxLoss"/>), read back from the device.</summary>
+    public double AuxLoss => _auxLoss.ToArray<float>()[0];
+
+    /// <summary>The step's scratch (its allocation count, for the tests and the benchmark).</summary>
+    public DeviceScratch Scratch => _scratch;
+
+    /// <summary>
+    /// Runs a new step's forward of <paramref name="layer"/> over x [tokens, D] given on the host (uploaded as the
+    /// layer's type); dispose the step after its backward.
+    /// </summary>
+    public static GpuMoeStep Run(GpuMoeLayer layer, double[] x, int tokens)
+    {
+        ReferenceMoeConfig c = layer.Config;
+        if (tokens < 1 || x.LongLength != (long)tokens * c.EmbedDim)
+            throw new ArgumentException($"x has {x.LongLength} values; {tokens} tokens × D {c.EmbedDim} expected.", nameof(x));
+        var step = new GpuMoeStep(layer, tokens);
+        try
+        {
+            step.Forward(step._scratch.Upload(x, layer.DType, tokens, c.EmbedDim));
+            return step;
+        }
+        catch
+        {
+            step.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The forward over <paramref name="x"/> [T, D] (the layer's type; kept by reference until the backward, so do not
+    /// change it in between). Starts a new step: the previous step's tensors are reused.
+    /// </summary>
+    public void Forward(DeviceTensor x)
+    {
+        ReferenceMoeConfig c = _layer.Config;
+        GroupedGemmContext context = _layer.Context;
+        DType dt = _layer.DType;
+        int t = Tokens, d = c.EmbedDim, e = c.NumExperts, k = c.TopK, s = c.NumShared, slots = t * k;
+        if (x.DType != dt || x.Rank != 2 || x.Shape[0] != t || x.Shape[1] != d)
+            throw new ArgumentException($"x is {x}; {dt} [{t}, {d}] expected.", nameof(x));
+        DeviceScratch g = _scratch;
+        g.Rewind();
+
+        _x = x;
+        _logits = g.New(dt, t, e);
+        context.GmmInto(_x, _layer.Router, RouterCounts, _logits);
+        // The Zipf bias has one row per token: a padded bias-add in which every token is an "expert" of one row (as Router).
+        if (_layer.LogitBias is { } bias) MoeKernels.BiasActivationPadded(_logits.Reshape(t, 1, e), bias, Activation.None);
+
+        _weights = g.New(DType.Float32, t, k);
+        _experts = g.New(DType.Int32, t, k);
+        MoeKernels.TopKSoftmax(_logits, _weights, _experts, c.Renormalize);
+        _countsDevice = g.New(DType.Int64, e);
+        DeviceTensor sortedSlots = g.New(DType.Int32, slots);
+        _slotRows = g.New(DType.Int32, slots);
+        MoeKernels.SortByExpert(_experts, _countsDevice, sortedSlots, _slotRows, _sortWorkspace);
+        if (!_layer.DeviceCounts) _countsDevice.CopyTo<long>(_counts); // float32 only: host counts for the GEMMs
+        DeviceTensor xs = g.New(dt, slots, d);
+        MoeKernels.GatherRows(_x, sortedSlots, k, xs);
+        _routed = _layer.Routed.Forward(context, g, xs, Counts, _countsDevice);
+        Output = g.New(dt, t, d);
+        MoeKernels.Combine(_routed.Output, _slotRows, _weights, null, Output);
+
+        if (s > 0)
+        {
+            DeviceTensor xShared = g.New(dt, (long)s * t, d);
+            MoeKernels.GatherRows(_x, _sharedIndex!, 1, xShared);
+            _shared = _layer.Shared!.Forward(context, g, xShared, SharedCounts, _sharedCountsDevice!);
+            MoeKernels.GatherRowsBackward(_shared.Output, _sharedSlotRows!, s, Output, accumulate: true); // Output[t] += Σ_j yS[j·T + t]
+        }
+
+        _auxLoss = g.New(DType.Float32, 1);
+        MoeKernels.LoadBalancingLoss(_logits, _countsDevice, k, 1f, _auxLoss, null);
+    }
+
+    /// <summary>
+    /// Backward of the loss Σ dOutput ⊙ output + <paramref name="auxCoefficient"/> · AuxLoss on the device, given
+    /// <paramref name="dOutput"/> [T, D] of the layer's type: every parameter's gradient and x's gradient, in this
+    /// step's buffers (valid until the next forward).
+    /// </summary>
+    public GpuMoeGradients Backward(DeviceTensor dOutput, double auxCoefficient)
+    {
+        ReferenceMoeConfig c = _layer.Config;
+        GroupedGemmContext context = _layer.Context;
+        DType dt = _layer.DType;
+        int t = Tokens, d = c.EmbedDim, e = c.NumExperts, k = c.TopK, s = c.NumShared;
+        if (dOutput.DType != dt || dOutput.Rank != 2 || dOutput.Shape[0] != t || dOutput.Shape[1] != d)
+            throw new ArgumentException($"dOutput is {dOutput}; {dt} [{t}, {d}] expected.", nameof(dOutput));
+        DeviceScratch g = _scratch;
+
+        DeviceTensor dY = g.New(dt, (long)t * k, d), dWeights = g.New(DType.Float32, t, k);
+        MoeKernels.CombineBackward(dOutput, _routed.Output, _slotRows, _weights, dY, dWeights);
+        GpuExperts.Gradients routed = _layer.Routed.Backward(context, g, _routed, dY, Counts, _countsDevice);
+        DeviceTensor dx = g.New(dt, t, d);
+        MoeKernels.GatherRowsBackward(routed.Rows, _slotRows, k, dx);
+
+        GpuExperts.Gradients? shared = null;
+        if (s > 0)
+        {
+            DeviceTensor dYShared = g.New(dt, (long)s * t, d);
+            MoeKernels.GatherRows(dOutput, _sharedIndex!, 1, dYShared);
+            shared = _layer.Shared!.Backward(context, g, _shared!, dYShared, SharedCounts, _sharedCountsDevice!);
+            MoeKernels.GatherRowsBackward(shared.Rows, _sharedSlotRows!, s, dx, accumulate: true);
+        }
+
+        // Router: the weights' gradient through the top-k softmax, plus the load-balancing loss, to the logits; then
+        // the router GEMM's backward to Wr and x.
+        DeviceTensor dLogits = g.New(dt, t, e);
+        MoeKernels.TopKSoftmaxBackward(_logits, _weights, _experts, dWeights, c.Renormalize, dLogits);
+        if (auxCoefficient != 0)
+            MoeKernels.LoadBalancingLoss(_logits, _countsDevice, k, (float)auxCoefficient, null, dLogits, accumulate: true);
+        DeviceTensor dxRouter = g.New(dt, t, d);
+        context.GmmInto(dLogits, _layer.Router, RouterCounts, dxRouter, transB: true); // dLogits · Wrᵀ
+        DeviceTensor dRouter = g.New(dt, 1, d, e);
+        context.GmmInto(_x, dLogits, RouterCounts, dRouter, transA: true); // xᵀ · dLogits
+        MoeKernels.GatherRowsBackward(dxRouter, _identity, 1, dx, accumulate: true); // dx += the router's part
+        return new GpuMoeGradients(dRouter, routed, shared, dx);
+    }
+
+    /// <summary>
+    /// Backward given dOutput on the host (uploaded as the layer's type): every parameter's gradient (downloaded, in
+    /// <see cref="MoeParameters"/>' layout) and x's gradient, as float64.
+    /// </summary>
+    public (MoeParameters Gradients, double[] Dx) Backward(double[] dOutput, double auxCoefficient)
+    {
+        ReferenceMoeConfig c = _layer.Config;
+        if (dOutput.LongLength != (long)Tokens * c.EmbedDim)
+            throw new ArgumentException($"dOutput has {dOutput.LongLength} values; {(long)Tokens * c.EmbedDim} expected.", nameof(dOutput));
+        DeviceTensor dOut = _scratch.Upload(dOutput, _layer.DType, Tokens, c.EmbedDim);
+        GpuMoeGradients device = Backward(dOut, auxCoefficient);
+        var grads = new MoeParameters(c);
+        DeviceScratch.Download(device.Router, grads.Router);
+        device.Routed.Download(grads.Routed);
+        device.Shared?.Download(grads.Shared!);
+        return (grads, DeviceScratch.Download(device.Dx));
+    }
+
+    /// <summary>Frees the step's device tensors.</summary>
+    public void Dispose() => _scratch.Dispose();
+
+    private BatchSizes RouterCounts => _layer.DeviceCounts ? _routerCountsDevice : _routerCounts;
+
+    private BatchSizes Counts => _layer.DeviceCounts ? _countsDevice : _counts;
+
+    private BatchSizes SharedCounts => _layer.DeviceCounts ? _sharedCountsDevice : _sharedCounts;
+}
+
+/// <summary>
+/// The gradients of one <see cref="GpuMoeStep"/> on the device: the router's [1, D, E] and the experts' weights in the
+/// layer's type, the biases' in float32, x's [T, D] in the layer's type.
+/// </summary>
+internal sealed record GpuMoeGradients(DeviceTensor Router, GpuExperts.Gradients Routed, GpuExperts.Gradients? Shared, DeviceTensor Dx)
+{
+    /// <summary>The parameter gradients in <see cref="MoeParameters.Tensors"/>' order (that of <see cref="GpuMoeLayer.Tensors"/>).</summary>
+    public IReadOnlyList<DeviceTensor> Tensors()
+    {
+        var list = new List<DeviceTensor> { Router };
+        list.AddRange(Routed.Tensors());
+        if (Shared is not null) list.AddRange(Shared.Tensors());
+        return list;
+    }
+}
