@@ -18,7 +18,7 @@ public sealed unsafe class TensorMemoryTests : TorchFixture
         nint rowsPointer = TorchTensorMemory.DataPointer(rows);
 
         Assert.That(rows.storage_offset(), Is.EqualTo(8));
-        Assert.That(rowsPointer - basePointer, Is.EqualTo(8 * sizeof(float)));
+        Assert.That((long)(rowsPointer - basePointer), Is.EqualTo(8L * sizeof(float)));
         Assert.That(((float*)rowsPointer)[0], Is.EqualTo(8f));
     }
 
