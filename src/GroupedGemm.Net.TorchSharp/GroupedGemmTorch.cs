@@ -57,4 +57,17 @@ public static class GroupedGemmTorch
             ? GmmFunction.apply(a, b, batchSizes, transA, transB)
             : GmmKernels.Compute(a, b, batchSizes, transA, transB);
     }
+
+    /// <summary>
+    /// Whether <see cref="gmm"/> runs on <paramref name="device"/>: always on the CPU; on CUDA when the native library
+    /// loads and runs a small product with device batch sizes (probed once per device).
+    /// </summary>
+    /// <param name="device">A torch device.</param>
+    /// <param name="reason">Why not, or null.</param>
+    /// <returns>True when grouped GEMM runs there.</returns>
+    public static bool IsAvailable(Device device, out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return GroupedGemmAvailability.IsAvailable(device, out reason);
+    }
 }

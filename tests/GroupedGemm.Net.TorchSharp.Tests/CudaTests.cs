@@ -64,5 +64,34 @@ public sealed class CudaTests : TorchFixture
             Throws.ArgumentException.With.Property("ParamName").EqualTo("a").And.Message.Contains("Float64"));
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Bf16_layer_with_grouped_gemm_matches_the_per_expert_loop(bool gated)
+    {
+        torch.manual_seed(5);
+        using Moe.MoeFeedForwardBase layer = gated
+            ? new Moe.VectorizedGatedMoeFeedForward(64, 128, 8, 2, 1, useGroupedGemm: true, dtype: ScalarType.BFloat16, device: CUDA)
+            : new Moe.VectorizedMoeFeedForward(64, 128, 8, 2, 1, useGroupedGemm: true, dtype: ScalarType.BFloat16, device: CUDA);
+        Assert.That(layer.Path, Is.EqualTo(Moe.MoeExpertPath.GroupedGemm), "grouped GEMM with device counts is available");
+        using Tensor x = randn(new long[] { 256, 64 }, ScalarType.BFloat16, CUDA);
+        using Tensor dy = randn(new long[] { 256, 64 }, ScalarType.BFloat16, CUDA);
+
+        (double[] y, double[] dw1) = Run(Moe.MoeExpertPath.GroupedGemm);
+        (double[] refY, double[] refDw1) = Run(Moe.MoeExpertPath.PerExpertLoop);
+
+        Assert.That(CpuReference.RelativeError(y, refY), Is.LessThan(2e-2));
+        Assert.That(CpuReference.RelativeError(dw1, refDw1), Is.LessThan(2e-2));
+
+        (double[], double[]) Run(Moe.MoeExpertPath path)
+        {
+            layer.Path = path;
+            layer.zero_grad();
+            using Tensor output = layer.forward(x);
+            output.backward([dy]);
+            Tensor w1 = layer.named_parameters().First(p => p.name == "w1").parameter;
+            return (Host(output), Host(w1.grad!));
+        }
+    }
+
     private static double[] Host(Tensor t) => TorchCases.Values(t.cpu().to_type(ScalarType.Float64));
 }
