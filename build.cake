@@ -285,7 +285,7 @@ Task("Pack")
 // ---------------------------------------------------------------- GPU host
 
 Task("GpuBundle")
-    .Description("Self-contained linux-x64 publish of the test runner, the MoE sample and the benchmark, plus the scripts that run them on a GPU host without .NET (into .gpu/)")
+    .Description("Self-contained linux-x64 publish of the test runners, the MoE samples (the TorchSharp one without libtorch) and the benchmark, plus the scripts that run them on a GPU host without .NET (into .gpu/)")
     .Does(() =>
     {
         var bundle = $"{root}/.gpu";
@@ -299,6 +299,18 @@ Task("GpuBundle")
         {
             RunOrThrow("dotnet", $"publish {project} -c {configuration} -r linux-x64 --self-contained -p:PublishTrimmed=false -p:DebugType=none -o \"{bundle}\"");
         }
+        // The TorchSharp adapter's tests and MoE sample, in the same folder (shared runtime files), without libtorch:
+        // on the GPU host they load PyTorch's CUDA libtorch from LD_LIBRARY_PATH (scripts/gpu-host.sh torchsharp);
+        // TorchSharp's own libLibTorchSharp.so comes with the TorchSharp package.
+        foreach (var project in new[] {
+            "tests/GroupedGemm.Net.TorchSharp.Tests/GroupedGemm.Net.TorchSharp.Tests.csproj",
+            "samples/GroupedGemm.TorchSharp.MoE/GroupedGemm.TorchSharp.MoE.csproj" })
+        {
+            RunOrThrow("dotnet", $"publish {project} -c {configuration} -r linux-x64 --self-contained -p:PublishTrimmed=false -p:DebugType=none -p:GgNoLibTorch=true -o \"{bundle}\"");
+        }
+        if (!FileExists($"{bundle}/libLibTorchSharp.so")) throw new Exception("the GPU bundle lacks TorchSharp's libLibTorchSharp.so");
+        if (GetFiles($"{bundle}/libtorch*.so").Count > 0 || FileExists($"{bundle}/libc10.so"))
+            throw new Exception("the GPU bundle carries a libtorch; the GPU host's own must be used");
         // The release check's consumer: the package (of --native-lib, or the local build) restored into a fresh
         // project and published self-contained, as a user ships it (scripts/gpu-host.sh release-check runs it).
         if (FileExists(NativeLibraryToPack()))

@@ -13,7 +13,14 @@ public sealed class CudaTests : TorchFixture
     [SetUp]
     public void RequireCuda()
     {
-        if (!TorchGuard.CudaAvailable) Assert.Ignore("CUDA test skipped: torch.cuda.is_available() is false.");
+        if (!TorchGuard.CudaAvailable)
+        {
+            // The GPU host sets GG_REQUIRE_TORCH_CUDA=1: there a libtorch without CUDA is a failure, not a skip.
+            const string Reason = "torch.cuda.is_available() is false.";
+            if (Environment.GetEnvironmentVariable("GG_REQUIRE_TORCH_CUDA") == "1") Assert.Fail($"CUDA test: {Reason}");
+            Assert.Ignore($"CUDA test skipped: {Reason}");
+        }
+
         if (CudaDevice.UnavailableReason is string reason) Assert.Ignore($"CUDA test skipped: {reason}");
     }
 
