@@ -59,15 +59,17 @@ public static class GroupedGemmTorch
     }
 
     /// <summary>
-    /// Whether <see cref="gmm"/> runs on <paramref name="device"/>: always on the CPU; on CUDA when the native library
-    /// loads and runs a small product with device batch sizes (probed once per device).
+    /// Whether <see cref="gmm"/> runs on <paramref name="device"/> for <paramref name="dtype"/>: always on the CPU; on
+    /// CUDA when the native library loads and runs a small product, with batch sizes on the device for bf16 and fp16
+    /// (the CUTLASS backends) and on the host for fp32 (cuBLAS only); probed once per device and dtype.
     /// </summary>
     /// <param name="device">A torch device.</param>
+    /// <param name="dtype">The operands' dtype.</param>
     /// <param name="reason">Why not, or null.</param>
     /// <returns>True when grouped GEMM runs there.</returns>
-    public static bool IsAvailable(Device device, out string? reason)
+    public static bool IsAvailable(Device device, ScalarType dtype, out string? reason)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return GroupedGemmAvailability.IsAvailable(device, out reason);
+        return GroupedGemmAvailability.IsAvailable(device, dtype, out reason);
     }
 }

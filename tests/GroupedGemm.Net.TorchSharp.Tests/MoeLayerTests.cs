@@ -62,7 +62,7 @@ public sealed class MoeLayerTests : TorchFixture
 
         Assert.That(grouped.Path, Is.EqualTo(MoeExpertPath.GroupedGemm));
         Assert.That(padded.Path, Is.EqualTo(MoeExpertPath.PaddedBmm));
-        Assert.That(GroupedGemmTorch.IsAvailable(CPU, out string? reason), Is.True);
+        Assert.That(GroupedGemmTorch.IsAvailable(CPU, ScalarType.Float64, out string? reason), Is.True);
         Assert.That(reason, Is.Null);
     }
 

@@ -88,7 +88,7 @@ public abstract class MoeFeedForwardBase : nn.Module<Tensor, Tensor>
         }
 
         RegisterComponents();
-        Path = ChoosePath(useGroupedGemm, device);
+        Path = ChoosePath(useGroupedGemm, device, dtype);
     }
 
     /// <summary>How the routed experts are computed; settable (benchmarks and parity checks switch it).</summary>
@@ -153,7 +153,9 @@ public abstract class MoeFeedForwardBase : nn.Module<Tensor, Tensor>
 
     private Tensor GroupedExperts(Tensor xs, Tensor expertOfRow, Tensor counts)
     {
-        // Batch sizes stay where the routing computed them (on the GPU: no synchronisation).
+        // Batch sizes stay where the routing computed them (on the GPU: no synchronisation), except for float32 on
+        // CUDA, whose backends (cuBLAS) take host counts: one copy to the host, a synchronisation.
+        if (xs.device_type == DeviceType.CUDA && GroupedGemmAvailability.NeedsHostCounts(xs.dtype)) counts = counts.cpu();
         Tensor first = GroupedGemmTorch.gmm(xs, w1, counts);
         if (b1 is not null) first = first + b1.index_select(0, expertOfRow);
         Tensor y = GroupedGemmTorch.gmm(Hidden(first), w2, counts);
@@ -198,10 +200,10 @@ public abstract class MoeFeedForwardBase : nn.Module<Tensor, Tensor>
     private Tensor Hidden(Tensor first) =>
         _gated ? _activation(first.narrow(-1, 0, _hidden)) * first.narrow(-1, _hidden, _hidden) : _activation(first);
 
-    private static MoeExpertPath ChoosePath(bool useGroupedGemm, Device device)
+    private static MoeExpertPath ChoosePath(bool useGroupedGemm, Device device, ScalarType dtype)
     {
         if (!useGroupedGemm) return MoeExpertPath.PaddedBmm;
-        if (GroupedGemmTorch.IsAvailable(device, out string? reason)) return MoeExpertPath.GroupedGemm;
+        if (GroupedGemmTorch.IsAvailable(device, dtype, out string? reason)) return MoeExpertPath.GroupedGemm;
         lock (s_warnLock)
         {
             if (!s_warned)
