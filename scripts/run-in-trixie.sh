@@ -4,6 +4,7 @@
 # In a private mount namespace (the mounts vanish with the command) it bind-mounts the .NET installation and this
 # repository at their own paths, plus /proc and /dev, then runs COMMAND with USERLAND as root and WORKDIR as its
 # working directory, without ICU. Needs root (mount, chroot), as CI and this project's machines have.
+# env TRIXIE_BINDS: more host folders (colon-separated, absolute, existing) mounted at their own paths.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 userland=$(cd "$1" && pwd)
@@ -11,7 +12,9 @@ workdir=$2
 shift 2
 dotnet_root=${DOTNET_ROOT:-$(dirname "$(readlink -f "$(command -v dotnet)")")}
 mounts=""
-for path in "$dotnet_root" "$root"; do
+IFS=: read -r -a extra <<< "${TRIXIE_BINDS:-}"
+for path in "$dotnet_root" "$root" "${extra[@]}"; do
+  [[ -n $path ]] || continue
   mounts+="mkdir -p '$userland$path' && mount --rbind '$path' '$userland$path' && "
 done
 exec unshare --mount --propagation private sh -c "$mounts

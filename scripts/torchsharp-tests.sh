@@ -8,7 +8,8 @@
 # env GG_TRIXIE_DIR: the userland's folder (default .trixie/); TRIXIE_MIRROR: the Debian mirror (scripts/trixie-userland.sh)
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-results=$1
+mkdir -p "$1"
+results=$(cd "$1" && pwd)
 configuration=${2:-Release}
 out=$root/tests/GroupedGemm.Net.TorchSharp.Tests/bin/$configuration/net10.0
 dll=$out/GroupedGemm.Net.TorchSharp.Tests.dll
@@ -26,7 +27,7 @@ fi
 started=$SECONDS
 if reason=$(bash "$root/scripts/trixie-userland.sh" "$userland" 2>&1 >/dev/null | tail -n 1); then
   echo "torchsharp tests: in the trixie userland $userland (ready after $((SECONDS - started)) s)"
-  GG_REQUIRE_TORCH=1 bash "$root/scripts/run-in-trixie.sh" "$userland" "$out" "$dotnet" "${args[@]}"
+  GG_REQUIRE_TORCH=1 TRIXIE_BINDS=$results bash "$root/scripts/run-in-trixie.sh" "$userland" "$out" "$dotnet" "${args[@]}"
   exit $?
 fi
 echo "torchsharp tests: no trixie userland ($reason); running here, where they are skipped" >&2
