@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace GroupedGemm;
 
 /// <summary>
-/// The contexts behind <see cref="Ops.Gmm(DeviceTensor, DeviceTensor, BatchSizes, bool)"/>: handed out per call and
+/// The contexts behind <see cref="Ops.Gmm(DeviceTensor, DeviceTensor, BatchSizes, bool, GmmOptions?)"/>: handed out per call and
 /// taken back after it, so that the number of contexts follows the number of calls running at once, not the
 /// number of threads that ever called (a context holds a cuBLAS handle, 32 MiB of cuBLAS workspace and about
 /// 5 MiB of its own). At most <see cref="MaxIdlePerDevice"/> idle contexts are kept per device; a context

@@ -12,6 +12,9 @@ public sealed unsafe class CudaEvent : IDisposable
     /// <summary>The <c>cudaEvent_t</c> value.</summary>
     public nint Handle => _handle.DangerousGetHandle();
 
+    /// <summary>The device the event was created on.</summary>
+    public int Device => _handle.Device;
+
     /// <summary>Creates an event on the calling thread's current device.</summary>
     /// <returns>The new event.</returns>
     public static CudaEvent Create()
@@ -21,13 +24,39 @@ public sealed unsafe class CudaEvent : IDisposable
         return new CudaEvent(new NativeHandle(ev, NativeHandleKind.Event, device));
     }
 
+    /// <summary>Creates an event on <paramref name="device"/>.</summary>
+    /// <param name="device">The CUDA device ordinal.</param>
+    /// <returns>The new event.</returns>
+    public static CudaEvent Create(int device)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(device);
+        using var scope = DeviceScope.Enter(device);
+        return Create();
+    }
+
+    /// <summary>Whether the work before the last <see cref="Record"/> has finished; does not wait.</summary>
+    /// <returns>True when it has (or the event was never recorded).</returns>
+    public bool IsCompleted()
+    {
+        using var lease = new CallLease();
+        return CudaDriver.EventQuery(Take(lease), Device);
+    }
+
+    /// <summary>
+    /// Completes when the work before the last <see cref="Record"/> has finished, without holding a thread while it
+    /// runs: the event is polled, with a sleep between polls that grows to 1 ms. Then reports asynchronous errors as
+    /// <see cref="Synchronize"/> does (which returns at once by then).
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting (the GPU work goes on).</param>
+    /// <returns>The task.</returns>
+    public Task WaitAsync(CancellationToken cancellationToken = default) => EventPolling.WaitAsync(this, cancellationToken);
+
     /// <summary>Records the event on <paramref name="stream"/>.</summary>
-    /// <param name="stream">The stream; null for the legacy default stream.</param>
+    /// <param name="stream">The stream; null for the ambient stream of the event's device (<see cref="CudaStream.Current"/>).</param>
     public void Record(CudaStream? stream = null)
     {
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         using var lease = new CallLease();
-        NativeStatus.Check(NativeMethods.gg_event_record((void*)lease.Handle(_handle, this), (void*)lease.Stream(stream)));
+        NativeStatus.Check(NativeMethods.gg_event_record((void*)Take(lease), (void*)lease.Stream(stream, Device)));
     }
 
     /// <summary>Waits until the work before the recorded event has finished.</summary>
@@ -52,6 +81,15 @@ public sealed unsafe class CudaEvent : IDisposable
         NativeStatus.Check(NativeMethods.gg_event_elapsed_ms((void*)lease.Handle(start._handle, start),
             (void*)lease.Handle(end._handle, end), out float ms));
         return ms;
+    }
+
+    /// <summary>Takes the event for one native call.</summary>
+    /// <param name="lease">The call's lease.</param>
+    /// <returns>The <c>cudaEvent_t</c> value.</returns>
+    internal nint Take(CallLease lease)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        return lease.Handle(_handle, this);
     }
 
     /// <summary>Destroys the event.</summary>

@@ -97,13 +97,13 @@ public sealed unsafe class CudaGraph : IDisposable
     }
 
     /// <summary>Queues one replay of the graph on <paramref name="stream"/>.</summary>
-    /// <param name="stream">The stream; null for the legacy default stream.</param>
+    /// <param name="stream">The stream; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ObjectDisposedException">The graph or the stream has been disposed.</exception>
     public void Launch(CudaStream? stream = null)
     {
         ObjectDisposedException.ThrowIf(_exec.IsClosed, this);
         using var lease = new CallLease();
-        void* s = (void*)lease.Stream(stream);
+        void* s = (void*)lease.Stream(stream, _exec.Device);
         NativeStatus.Check(NativeMethods.gg_graph_launch((void*)lease.Handle(_exec, this), s));
     }
 

@@ -17,6 +17,12 @@ public enum DType
 
     /// <summary>64-bit signed integer (<see cref="long"/>), the type of batch sizes.</summary>
     Int64 = 4,
+
+    /// <summary>OCP FP8 E4M3 (finite, largest 448): the operands of the scaled grouped GEMM; host copies use <see cref="byte"/> (raw bits).</summary>
+    Float8E4M3 = 5,
+
+    /// <summary>OCP FP8 E5M2 (largest finite 57344, with infinities): gradients; host copies use <see cref="byte"/> (raw bits).</summary>
+    Float8E5M2 = 6,
 }
 
 /// <summary>Facts about <see cref="DType"/> values.</summary>
@@ -24,7 +30,7 @@ public static class DTypeExtensions
 {
     /// <summary>Size of one element in bytes.</summary>
     /// <param name="dtype">The element type.</param>
-    /// <returns>2, 4 or 8.</returns>
+    /// <returns>1, 2, 4 or 8.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not a defined value.</exception>
     public static int ElementSize(this DType dtype) => dtype switch
     {
@@ -33,6 +39,8 @@ public static class DTypeExtensions
         DType.BFloat16 => 2,
         DType.Int32 => 4,
         DType.Int64 => 8,
+        DType.Float8E4M3 => 1,
+        DType.Float8E5M2 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown element type."),
     };
 
@@ -41,6 +49,11 @@ public static class DTypeExtensions
     /// <returns><see langword="true"/> for <see cref="DType.Float32"/>, <see cref="DType.Float16"/> and <see cref="DType.BFloat16"/>.</returns>
     public static bool IsFloatingPoint(this DType dtype) =>
         dtype is DType.Float32 or DType.Float16 or DType.BFloat16;
+
+    /// <summary>Whether the type is one of the 8-bit floating-point types of the scaled grouped GEMM.</summary>
+    /// <param name="dtype">The element type.</param>
+    /// <returns><see langword="true"/> for <see cref="DType.Float8E4M3"/> and <see cref="DType.Float8E5M2"/>.</returns>
+    public static bool IsFloat8(this DType dtype) => dtype is DType.Float8E4M3 or DType.Float8E5M2;
 
     /// <summary>The element type that stores values of the host type <typeparamref name="T"/>.</summary>
     /// <typeparam name="T"><see cref="float"/>, <see cref="Half"/>, <see cref="GroupedGemm.BFloat16"/>, <see cref="int"/> or <see cref="long"/>.</typeparam>

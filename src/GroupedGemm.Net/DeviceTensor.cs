@@ -17,16 +17,19 @@ namespace GroupedGemm;
 /// it only afterwards. A <see cref="CudaGraph"/> holds the memory its captured calls use until the graph is
 /// disposed. Wrapped memory is not held, but the owner object given to <c>Wrap</c>, if any, is kept reachable the
 /// same way (by the tensor and its views until disposed, by each call, by each graph). Work queued on a stream is
-/// not a call in flight: synchronise before disposing memory it uses.
+/// not a call in flight, but disposing memory it uses is safe: owned memory goes back to its
+/// <see cref="IDeviceAllocator"/>, which reuses it only behind that work (on the stream it was allocated for; memory
+/// that calls also used on other streams goes to <c>cudaFree</c>, which waits for the device).
 /// </para>
 /// <para>
 /// Sizes are 64-bit throughout: a tensor may hold more than 2^31 elements. Host copies take spans, so one copy
 /// moves at most <see cref="int.MaxValue"/> elements; use the element offset to copy larger tensors in parts.
-/// Copies without a stream run on the legacy default stream, which does not wait for work on streams made by
+/// Copies without a stream run on the ambient stream (<see cref="CudaStream.Current"/>: the legacy default stream unless
+/// <see cref="CudaStream.AsCurrent"/> set another), and the legacy default stream does not wait for work on streams made by
 /// <see cref="CudaStream.Create()"/>: synchronise such a stream (or pass it) before reading results.
 /// </para>
 /// </remarks>
-public sealed unsafe class DeviceTensor : IDisposable
+public sealed unsafe partial class DeviceTensor : IDisposable
 {
     /// <summary>Largest single host transfer; bigger copies go in pieces of this size.</summary>
     internal const long CopyChunkBytes = 1L << 30;
@@ -36,6 +39,7 @@ public sealed unsafe class DeviceTensor : IDisposable
     private readonly DeviceTensor? _base;
     private readonly long[] _shape;
     private volatile bool _disposed;
+    private TensorScope? _scope;
 
     private DeviceTensor(
         nint pointer, DType dtype, long[] shape, int device, NativeHandle? memory, DeviceTensor? baseTensor, KeepAliveHandle? owner = null)
@@ -91,16 +95,36 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The extents; none for a scalar.</param>
     /// <returns>The new tensor, which owns its memory.</returns>
-    public static DeviceTensor Allocate(int device, DType dtype, params long[] shape)
+    public static DeviceTensor Allocate(int device, DType dtype, params long[] shape) => Allocate(device, dtype, shape, null, null);
+
+    /// <summary>
+    /// Allocates an uninitialised tensor from <paramref name="allocator"/> (or <see cref="DeviceAllocator.Default"/>) for
+    /// work on <paramref name="stream"/> (or the device's ambient stream, <see cref="CudaStream.Current"/>); adds it to the
+    /// innermost <see cref="TensorScope"/>.
+    /// </summary>
+    internal static DeviceTensor Allocate(int device, DType dtype, long[] shape, CudaStream? stream, IDeviceAllocator? allocator)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentOutOfRangeException.ThrowIfNegative(device);
         long[] copy = (long[])shape.Clone();
         long bytes = checked(TensorShape.ElementCount(copy, nameof(shape)) * dtype.ElementSize());
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_malloc(out nint p, (nuint)bytes));
-        var memory = new NativeHandle(p, NativeHandleKind.DeviceMemory, device);
-        return new DeviceTensor(p, dtype, copy, device, memory, null);
+        NativeHandle memory;
+        if (bytes == 0)
+        {
+            // Nothing to allocate: an owning tensor at address zero, as cudaMalloc gives for zero bytes.
+            memory = new NativeHandle(0, NativeHandleKind.DeviceMemory, device);
+        }
+        else
+        {
+            allocator ??= DeviceAllocator.Default;
+            nint s = (stream ?? AmbientStream.Find(device))?.Handle ?? 0;
+            nint p = allocator.Allocate(device, bytes, s);
+            memory = new NativeHandle(p, allocator, device, bytes, s);
+        }
+
+        var tensor = new DeviceTensor(memory.DangerousGetHandle(), dtype, copy, device, memory, null);
+        TensorScope.Register(tensor);
+        return tensor;
     }
 
     /// <summary>
@@ -218,7 +242,7 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// </typeparam>
     /// <param name="source">The values.</param>
     /// <param name="elementOffset">First element of the tensor to write.</param>
-    /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    /// <param name="stream">Stream to order the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> is the host type of another element type (a
     /// <see cref="Half"/> span for a <see cref="DType.BFloat16"/> tensor), or its size differs from the element's.</exception>
     public void CopyFrom<T>(ReadOnlySpan<T> source, long elementOffset = 0, CudaStream? stream = null)
@@ -226,7 +250,7 @@ public sealed unsafe class DeviceTensor : IDisposable
     {
         CheckHostRange<T>(source.Length, elementOffset, nameof(source));
         using var lease = new CallLease();
-        void* s = (void*)lease.Stream(stream);
+        void* s = (void*)lease.Stream(stream, Device);
         byte* device = (byte*)lease.Pointer(this);
         fixed (T* host = source)
         {
@@ -241,7 +265,7 @@ public sealed unsafe class DeviceTensor : IDisposable
     /// </typeparam>
     /// <param name="destination">Where to write; its length is the number of elements copied.</param>
     /// <param name="elementOffset">First element of the tensor to read.</param>
-    /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    /// <param name="stream">Stream to order the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> is the host type of another element type, or its
     /// size differs from the element's.</exception>
     public void CopyTo<T>(Span<T> destination, long elementOffset = 0, CudaStream? stream = null)
@@ -249,7 +273,7 @@ public sealed unsafe class DeviceTensor : IDisposable
     {
         CheckHostRange<T>(destination.Length, elementOffset, nameof(destination));
         using var lease = new CallLease();
-        void* s = (void*)lease.Stream(stream);
+        void* s = (void*)lease.Stream(stream, Device);
         byte* device = (byte*)lease.Pointer(this);
         fixed (T* host = destination)
         {
@@ -257,9 +281,50 @@ public sealed unsafe class DeviceTensor : IDisposable
         }
     }
 
+    /// <summary>
+    /// Queues a copy of the whole pinned buffer into the tensor, from element <paramref name="elementOffset"/> on, and
+    /// returns without waiting: the buffer must not change until the stream has passed the copy.
+    /// </summary>
+    /// <typeparam name="T">The host type of the tensor's <see cref="DType"/>, or an unmanaged type of the element's size.</typeparam>
+    /// <param name="source">The pinned buffer; all its elements are copied.</param>
+    /// <param name="elementOffset">First element of the tensor to write.</param>
+    /// <param name="stream">Stream to queue the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not fit the element type.</exception>
+    public void CopyFrom<T>(PinnedHostBuffer<T> source, long elementOffset = 0, CudaStream? stream = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckElementRange<T>(source.Length, elementOffset, nameof(source));
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream, Device);
+        byte* device = (byte*)lease.Pointer(this);
+        CopyChunked(device + (elementOffset * DType.ElementSize()), (byte*)source.Take(lease), source.ByteCount, s);
+    }
+
+    /// <summary>
+    /// Queues a copy of tensor elements, from <paramref name="elementOffset"/> on, into the whole pinned buffer and
+    /// returns without waiting: synchronise the stream (or await <see cref="CudaStream.SynchronizeAsync"/>) before
+    /// reading the buffer.
+    /// </summary>
+    /// <typeparam name="T">The host type of the tensor's <see cref="DType"/>, or an unmanaged type of the element's size.</typeparam>
+    /// <param name="destination">The pinned buffer; its length is the number of elements copied.</param>
+    /// <param name="elementOffset">First element of the tensor to read.</param>
+    /// <param name="stream">Stream to queue the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not fit the element type.</exception>
+    public void CopyTo<T>(PinnedHostBuffer<T> destination, long elementOffset = 0, CudaStream? stream = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckElementRange<T>(destination.Length, elementOffset, nameof(destination));
+        using var lease = new CallLease();
+        void* s = (void*)lease.Stream(stream, Device);
+        byte* device = (byte*)lease.Pointer(this);
+        CopyChunked((byte*)destination.Take(lease), device + (elementOffset * DType.ElementSize()), destination.ByteCount, s);
+    }
+
     /// <summary>Copies all elements of another tensor of the same element type and count into this one.</summary>
     /// <param name="source">The tensor to copy from (any shape with the same element count).</param>
-    /// <param name="stream">Stream to order the copy on; null for the legacy default stream.</param>
+    /// <param name="stream">Stream to order the copy on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     public void CopyFrom(DeviceTensor source, CudaStream? stream = null)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -273,7 +338,7 @@ public sealed unsafe class DeviceTensor : IDisposable
         }
 
         using var lease = new CallLease();
-        void* s = (void*)lease.Stream(stream);
+        void* s = (void*)lease.Stream(stream, Device);
         void* destination = (void*)lease.Pointer(this);
         void* from = (void*)lease.Pointer(source);
         if (ByteCount == 0) return;
@@ -307,19 +372,19 @@ public sealed unsafe class DeviceTensor : IDisposable
 
     /// <summary>Sets every byte of the tensor to <paramref name="value"/>.</summary>
     /// <param name="value">The byte value.</param>
-    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
+    /// <param name="stream">Stream to order the fill on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     public void Fill(byte value, CudaStream? stream = null)
     {
         ThrowIfDisposed();
         using var lease = new CallLease();
-        void* s = (void*)lease.Stream(stream);
+        void* s = (void*)lease.Stream(stream, Device);
         void* p = (void*)lease.Pointer(this);
         if (ByteCount == 0) return;
         NativeStatus.Check(NativeMethods.gg_memset(p, value, (nuint)ByteCount, s));
     }
 
     /// <summary>Sets every element to zero.</summary>
-    /// <param name="stream">Stream to order the fill on; null for the legacy default stream.</param>
+    /// <param name="stream">Stream to order the fill on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     public void Zero(CudaStream? stream = null) => Fill(0, stream);
 
     /// <summary>A view of the same memory with another shape of the same element count.</summary>
@@ -379,11 +444,59 @@ public sealed unsafe class DeviceTensor : IDisposable
         return new DeviceTensor(pointer, DType, shape, Device, null, Root);
     }
 
+    /// <summary>
+    /// Tells the allocator that work outside this library's calls (a framework's kernels reading <see cref="Pointer"/>)
+    /// uses the memory on <paramref name="stream"/>, as PyTorch's <c>record_stream</c> does: if that is not the stream the
+    /// memory was allocated for, it is not reused from the cache at once after <see cref="Dispose"/> (calls of this
+    /// library note their streams themselves). Does nothing for wrapped memory.
+    /// </summary>
+    /// <param name="stream">The stream the memory is used on.</param>
+    /// <exception cref="ObjectDisposedException">The tensor has been disposed.</exception>
+    public void RecordStream(CudaStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ThrowIfDisposed();
+        Memory?.NoteStream(stream.Handle);
+    }
+
+    /// <summary>
+    /// Takes the tensor out of the <see cref="TensorScope"/> it was allocated in, so that the scope's end does not
+    /// dispose it (the caller does). Does nothing for a tensor in no scope.
+    /// </summary>
+    /// <returns>This tensor.</returns>
+    public DeviceTensor DetachFromScope()
+    {
+        Volatile.Read(ref _scope)?.Remove(this);
+        return this;
+    }
+
+    /// <summary>
+    /// Moves the tensor from its <see cref="TensorScope"/> to the scope around it, which disposes it instead (a result
+    /// handed out of a nested block); detaches it when there is no outer scope. Does nothing for a tensor in no scope.
+    /// </summary>
+    /// <returns>This tensor.</returns>
+    public DeviceTensor MoveToOuterScope()
+    {
+        if (Volatile.Read(ref _scope) is not TensorScope scope) return this;
+        scope.Remove(this);
+        for (TensorScope? outer = scope.Outer; outer is not null; outer = outer.Outer)
+        {
+            if (outer.Add(this)) break;
+        }
+
+        return this;
+    }
+
     /// <summary>Frees owned memory (after which the tensor and its views are unusable); does nothing for wrapped memory.</summary>
+    /// <remarks>
+    /// Owned memory goes back to the allocator that made it (<see cref="IDeviceAllocator"/>); with the default caching
+    /// allocator it is reused for later allocations on the same stream, behind the work already queued there.
+    /// </remarks>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        Volatile.Read(ref _scope)?.Remove(this);
         _memory?.Dispose();
         _owner?.Dispose();
     }
@@ -465,6 +578,13 @@ public sealed unsafe class DeviceTensor : IDisposable
     internal static DeviceTensor Adopt(NativeHandle memory, DType dtype, params long[] shape) =>
         new(memory.DangerousGetHandle(), dtype, (long[])shape.Clone(), 0, memory, null);
 
+    /// <summary>The <see cref="TensorScope"/> that will dispose this tensor, or null.</summary>
+    internal TensorScope? Scope
+    {
+        get => Volatile.Read(ref _scope);
+        set => Volatile.Write(ref _scope, value);
+    }
+
     /// <summary>The owned memory this tensor uses (its own or its base's); null for wrapped memory.</summary>
     internal NativeHandle? Memory => Root._memory;
 
@@ -474,6 +594,9 @@ public sealed unsafe class DeviceTensor : IDisposable
     private DeviceTensor Root => _base ?? this;
 
     private void CheckHostRange<T>(int length, long elementOffset, string paramName)
+        where T : unmanaged => CheckElementRange<T>(length, elementOffset, paramName);
+
+    private void CheckElementRange<T>(long length, long elementOffset, string paramName)
         where T : unmanaged
     {
         ThrowIfDisposed();

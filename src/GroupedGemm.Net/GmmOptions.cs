@@ -6,7 +6,7 @@ public sealed record GmmOptions
     /// <summary>The backend for this call; <see cref="GemmBackend.Auto"/> (the default) defers to the context's <see cref="GroupedGemmContext.Backend"/>.</summary>
     public GemmBackend Backend { get; init; } = GemmBackend.Auto;
 
-    /// <summary>The stream to run on; null for the legacy default stream.</summary>
+    /// <summary>The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</summary>
     public CudaStream? Stream { get; init; }
 
     /// <summary>

@@ -5,15 +5,12 @@ namespace GroupedGemm;
 /// <summary>The argument names a validation message uses (the public API's, or <see cref="Ops"/>' PyTorch-style ones).</summary>
 /// <param name="A">The left operand (a, x, dy).</param>
 /// <param name="B">The right operand (b, w, dy).</param>
-/// <param name="Counts">The batch sizes (batchSizes, tokensPerExpert).</param>
+/// <param name="Counts">The batch sizes (batchSizes).</param>
 /// <param name="C">The output.</param>
 internal readonly record struct GmmNames(string A, string B, string Counts, string C)
 {
     /// <summary>Names of <see cref="GroupedGemmContext"/>'s methods.</summary>
     internal static GmmNames Context { get; } = new("a", "b", "batchSizes", "c");
-
-    /// <summary>Names of <see cref="Ops"/>' methods.</summary>
-    internal static GmmNames Ops { get; } = new("x", "w", "tokensPerExpert", "c");
 }
 
 /// <summary>The sizes of one validated grouped GEMM.</summary>

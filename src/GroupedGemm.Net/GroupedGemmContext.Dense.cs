@@ -14,13 +14,13 @@ public sealed unsafe partial class GroupedGemmContext
     /// <param name="b">Right operand, 2-D or 3-D.</param>
     /// <param name="transA">a stored transposed.</param>
     /// <param name="transB">b stored transposed.</param>
-    /// <param name="stream">The stream; null for the legacy default stream.</param>
+    /// <param name="stream">The stream; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <returns>A new [M, N] (or [batch, M, N]) tensor.</returns>
     public DeviceTensor Gemm(DeviceTensor a, DeviceTensor b, bool transA = false, bool transB = false, CudaStream? stream = null)
     {
         GemmDims dims = GemmValidation.Validate(a, b, null, transA, transB, Device);
         using var outputs = new PendingOutputs();
-        DeviceTensor c = outputs.Allocate(Device, a.DType, dims.OutputShape());
+        DeviceTensor c = outputs.Allocate(Device, a.DType, dims.OutputShape(), stream, Allocator);
         RunGemm(a, b, c, dims, transA, transB, false, stream);
         return outputs.HandOver(c);
     }
@@ -32,7 +32,7 @@ public sealed unsafe partial class GroupedGemmContext
     /// <param name="transA">a stored transposed.</param>
     /// <param name="transB">b stored transposed.</param>
     /// <param name="accumulate">Add to c instead of overwriting it.</param>
-    /// <param name="stream">The stream; null for the legacy default stream.</param>
+    /// <param name="stream">The stream; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     public void GemmInto(DeviceTensor a, DeviceTensor b, DeviceTensor c, bool transA = false, bool transB = false,
         bool accumulate = false, CudaStream? stream = null)
     {
@@ -60,7 +60,7 @@ public sealed unsafe partial class GroupedGemmContext
             TransA = transA ? 1 : 0,
             TransB = transB ? 1 : 0,
             Accumulate = accumulate ? 1 : 0,
-            Stream = (void*)lease.Stream(stream),
+            Stream = (void*)lease.Stream(stream, Device),
         };
         NativeStatus.Check(NativeMethods.gg_gemm(lease.Handle(_handle, this), &args));
     }

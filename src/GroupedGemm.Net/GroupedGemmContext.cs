@@ -11,7 +11,10 @@ namespace GroupedGemm;
 /// A context must not be used by two threads at once, nor for two calls in flight on different streams: give
 /// each thread (or stream) its own context (<see cref="Ops"/> keeps one per thread and device). Every argument
 /// is checked before the native call; an <see cref="ArgumentException"/> names the argument and the numbers.
-/// Results are queued on the options' stream; synchronise it before reading them on the host.
+/// Results are queued on the options' stream, or on the ambient stream of the context's device
+/// (<see cref="CudaStream.Current"/>) when the options name none; synchronise it before reading them on the host.
+/// Outputs the methods allocate come from <see cref="Allocator"/> (or <see cref="DeviceAllocator.Default"/>), for that
+/// stream.
 /// Each call holds the context, its tensors and its stream until it returns, so a <see cref="Dispose"/> on another
 /// thread takes effect after the call; a <see cref="CudaGraph"/> that captured calls of this context holds it (and
 /// its workspace) until the graph is disposed.
@@ -36,6 +39,13 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
 
     /// <summary>The device this context runs on; every tensor passed must live there.</summary>
     public int Device { get; }
+
+    /// <summary>
+    /// Where the outputs this context allocates (<c>Gmm</c>, <c>GmmWeightGradient</c>, <c>GmmBackward</c>, <c>Gemm</c>)
+    /// come from; null (the default) for <see cref="DeviceAllocator.Default"/>. A framework sets its own allocator here
+    /// to keep all device memory in its pool.
+    /// </summary>
+    public IDeviceAllocator? Allocator { get; set; }
 
     /// <summary>The <c>gg_handle_t</c> value, for calling the C ABI directly.</summary>
     public nint Handle => _handle.DangerousGetHandle();
@@ -76,8 +86,11 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     /// <param name="transB">Whether <paramref name="b"/> is stored transposed.</param>
     /// <param name="options">Backend, stream, count checking; null for defaults.</param>
     /// <returns>A new [M, N] tensor of the operands' type (the caller disposes it).</returns>
-    public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null) =>
-        Gmm(a, b, batchSizes, transB, options, GmmNames.Context);
+    public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, false, transB, Device, GmmNames.Context);
+        return RunIntoNew(a, b, batchSizes, dims, false, transB, options);
+    }
 
     /// <summary>
     /// Grouped GEMM into an existing output, any of the three forms. With device batch sizes it can be captured in a
@@ -128,12 +141,42 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
         ValidateGradient(dy, dims);
         using var outputs = new PendingOutputs();
-        DeviceTensor dx = outputs.Allocate(Device, dims.DType, dims.M, dims.K);
-        DeviceTensor dw = outputs.Allocate(Device, dims.DType, [.. w.Shape]);
-        GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: false, options);
-        if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
-        else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: false, options);
+        DeviceTensor dx = outputs.Allocate(Device, dims.DType, [dims.M, dims.K], options?.Stream, Allocator);
+        DeviceTensor dw = outputs.Allocate(Device, dims.DType, [.. w.Shape], options?.Stream, Allocator);
+        GmmBackwardInto(x, w, dy, batchSizes, dx, dw, transB: transB, accumulate: false, options: options);
         return outputs.HandOver((dx, dw));
+    }
+
+    /// <summary>
+    /// The gradients of y = gmm(x, w, batchSizes, transB) into outputs of the caller's, only those asked for (tgale96's
+    /// formulas, as <see cref="GmmBackward"/>): a null <paramref name="dx"/> or <paramref name="dw"/> is not computed,
+    /// so a frozen weight or an input that needs no gradient costs nothing. With <paramref name="accumulate"/> the
+    /// gradients are added to the outputs (gradient accumulation over micro-batches; an expert with no rows leaves its
+    /// part of dW unchanged) instead of overwriting them. With device batch sizes it can be captured in a CUDA graph.
+    /// </summary>
+    /// <param name="x">The forward input [M, K].</param>
+    /// <param name="w">The forward weights [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
+    /// <param name="dy">The gradient of the forward output [M, N].</param>
+    /// <param name="batchSizes">Rows per expert, E values, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
+    /// <param name="dx">Where dX [M, K] goes; null to skip it.</param>
+    /// <param name="dw">Where dW (shaped like <paramref name="w"/>) goes; null to skip it.</param>
+    /// <param name="transB">Whether the forward call used transB.</param>
+    /// <param name="accumulate">Add to <paramref name="dx"/> and <paramref name="dw"/> instead of overwriting them.</param>
+    /// <param name="options">Backend, stream (null: the ambient stream), count checking; null for defaults.</param>
+    /// <exception cref="ArgumentException">A shape or element type does not fit, or both outputs are null.</exception>
+    public void GmmBackwardInto(DeviceTensor x, DeviceTensor w, DeviceTensor dy, BatchSizes batchSizes,
+        DeviceTensor? dx, DeviceTensor? dw, bool transB = false, bool accumulate = false, GmmOptions? options = null)
+    {
+        GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
+        ValidateGradient(dy, dims);
+        if (dx is null && dw is null)
+            throw new ArgumentException("Neither dx nor dw was given: there is nothing to compute.", nameof(dx));
+        ValidateOutput(dx, dims.DType, [dims.M, dims.K], nameof(dx));
+        ValidateOutput(dw, dims.DType, [.. w.Shape], nameof(dw));
+        if (dx is not null) GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: accumulate, options: options);
+        if (dw is null) return;
+        if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: accumulate, options: options);
+        else GmmInto(x, dy, batchSizes, dw, transA: true, transB: false, accumulate: accumulate, options: options);
     }
 
     /// <summary>
@@ -153,12 +196,6 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         }
     }
 
-    internal DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB, GmmOptions? options, GmmNames names)
-    {
-        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, false, transB, Device, names);
-        return RunIntoNew(a, b, batchSizes, dims, false, transB, options);
-    }
-
     private static void ValidateGradient(DeviceTensor? dy, GmmDims dims)
     {
         ArgumentNullException.ThrowIfNull(dy);
@@ -169,6 +206,17 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         {
             throw new ArgumentException(
                 $"dy has shape {TensorShape.Format(dy.Shape)} but the forward output is [{dims.M}, {dims.N}].", nameof(dy));
+        }
+    }
+
+    private static void ValidateOutput(DeviceTensor? output, DType dtype, long[] shape, string name)
+    {
+        if (output is null) return;
+        output.ThrowIfDisposed();
+        if (output.DType != dtype || !output.Shape.SequenceEqual(shape))
+        {
+            throw new ArgumentException(
+                $"{name} is {output.DType} {TensorShape.Format(output.Shape)} but the gradient is {dtype} {TensorShape.Format(shape)}.", name);
         }
     }
 
@@ -185,7 +233,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         GmmOptions? options)
     {
         using var outputs = new PendingOutputs();
-        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA));
+        DeviceTensor c = outputs.Allocate(Device, dims.DType, dims.OutputShape(transA), options?.Stream, Allocator);
         Run(a, b, c, counts, dims, transA, transB, false, options);
         return outputs.HandOver(c);
     }

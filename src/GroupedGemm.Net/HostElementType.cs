@@ -43,6 +43,7 @@ internal static class HostElementType
         DType.BFloat16 => "use BFloat16 (or ushort for the raw bits)",
         DType.Int32 => "use int",
         DType.Int64 => "use long",
+        DType.Float8E4M3 or DType.Float8E5M2 => "use byte (the raw bits)",
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown element type."),
     };
 }

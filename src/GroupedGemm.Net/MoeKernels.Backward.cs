@@ -28,7 +28,7 @@ public static unsafe partial class MoeKernels
     /// <param name="weights">The forward's routing weights <c>[tokens, topK]</c>, <see cref="DType.Float32"/>; may be null when <paramref name="expertOutputGradient"/> is.</param>
     /// <param name="expertOutputGradient">Output <c>[tokens · topK, cols]</c> of the element type of <paramref name="outputGradient"/>, or null; may be <paramref name="expertOutput"/> itself.</param>
     /// <param name="weightsGradient">Output <c>[tokens, topK]</c>, <see cref="DType.Float32"/>, or null.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit, or both outputs are null.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void CombineBackward(DeviceTensor outputGradient, DeviceTensor? expertOutput, DeviceTensor slotRows,
@@ -73,7 +73,7 @@ public static unsafe partial class MoeKernels
     /// <param name="topK">Slots per token.</param>
     /// <param name="sourceGradient">Output <c>[tokens, cols]</c>, the element type of <paramref name="rowsGradient"/>.</param>
     /// <param name="accumulate">Whether to add to <paramref name="sourceGradient"/> instead of overwriting it.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void GatherRowsBackward(DeviceTensor rowsGradient, DeviceTensor slotRows, int topK,
@@ -107,7 +107,7 @@ public static unsafe partial class MoeKernels
     /// <param name="activation">The forward's activation.</param>
     /// <param name="outputGradient">Gradient of the activation's output <c>[rows, cols]</c>.</param>
     /// <param name="inputGradient">Output <c>[rows, cols]</c>; may be <paramref name="x"/> or <paramref name="outputGradient"/> itself.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void BiasActivationBackward(DeviceTensor x, DeviceTensor? bias, DeviceTensor counts, Activation activation,
@@ -124,7 +124,7 @@ public static unsafe partial class MoeKernels
     /// <param name="activation">The forward's activation.</param>
     /// <param name="outputGradient">Gradient of the activation's output, the shape of <paramref name="x"/>.</param>
     /// <param name="inputGradient">Output, the shape of <paramref name="x"/>; may be <paramref name="x"/> or <paramref name="outputGradient"/> itself.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void BiasActivationBackwardPadded(DeviceTensor x, DeviceTensor? bias, Activation activation,
@@ -148,7 +148,7 @@ public static unsafe partial class MoeKernels
     /// <param name="activation">The activation applied to the gate.</param>
     /// <param name="outputGradient">Gradient of the forward's output <c>[rows, hidden]</c>.</param>
     /// <param name="gateUpGradient">Output <c>[rows, 2 · hidden]</c>; may be <paramref name="gateUp"/> itself.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void GatedActivationBackward(DeviceTensor gateUp, DeviceTensor? bias, DeviceTensor counts,
@@ -165,7 +165,7 @@ public static unsafe partial class MoeKernels
     /// <param name="activation">The activation applied to the gate.</param>
     /// <param name="outputGradient">Gradient of the forward's output <c>[numExperts, capacity, hidden]</c>.</param>
     /// <param name="gateUpGradient">Output, the shape of <paramref name="gateUp"/>; may be <paramref name="gateUp"/> itself.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void GatedActivationBackwardPadded(DeviceTensor gateUp, DeviceTensor? bias, Activation activation,
@@ -187,7 +187,7 @@ public static unsafe partial class MoeKernels
     /// <param name="counts">Rows per expert <c>[numExperts]</c>, <see cref="DType.Int64"/>, on the device.</param>
     /// <param name="biasGradient">Output <c>[numExperts, cols]</c>, <see cref="DType.Float32"/>.</param>
     /// <param name="accumulate">Whether to add to <paramref name="biasGradient"/> instead of overwriting it.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void BiasGradient(DeviceTensor outputGradient, DeviceTensor counts, DeviceTensor biasGradient,
@@ -203,7 +203,7 @@ public static unsafe partial class MoeKernels
     /// <param name="outputGradient">Gradient <c>[numExperts, capacity, cols]</c>, a float type.</param>
     /// <param name="biasGradient">Output <c>[numExperts, cols]</c>, <see cref="DType.Float32"/>.</param>
     /// <param name="accumulate">Whether to add to <paramref name="biasGradient"/> instead of overwriting it.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void BiasGradientPadded(DeviceTensor outputGradient, DeviceTensor biasGradient, bool accumulate = false,
@@ -231,7 +231,7 @@ public static unsafe partial class MoeKernels
     /// <param name="weightsGradient">Gradient of the weights <c>[tokens, topK]</c>, <see cref="DType.Float32"/> (from <see cref="CombineBackward"/>).</param>
     /// <param name="renormalize">Whether the forward renormalised the kept weights.</param>
     /// <param name="logitsGradient">Output <c>[tokens, numExperts]</c>, a float type (that of <paramref name="logits"/> when given).</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void TopKSoftmaxBackward(DeviceTensor? logits, DeviceTensor weights, DeviceTensor experts,
@@ -271,7 +271,7 @@ public static unsafe partial class MoeKernels
     /// <param name="loss">Output: one <see cref="DType.Float32"/> element, or null.</param>
     /// <param name="logitsGradient">Output <c>[tokens, numExperts]</c> of the element type of <paramref name="logits"/>, or null.</param>
     /// <param name="accumulate">Whether to add to <paramref name="logitsGradient"/> (e.g. after <see cref="TopKSoftmaxBackward"/>) instead of overwriting it.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit, or both outputs are null.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void LoadBalancingLoss(DeviceTensor logits, DeviceTensor counts, int topK, float coefficient,

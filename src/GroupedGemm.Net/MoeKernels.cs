@@ -15,7 +15,7 @@ namespace GroupedGemm;
 /// </para>
 /// <para>
 /// Every method checks shapes and element types on the host (an <see cref="ArgumentException"/> names the
-/// argument and the values), then queues its kernel on <c>stream</c> (null: the legacy default stream) and
+/// argument and the values), then queues its kernel on <c>stream</c> (null: the ambient stream, <see cref="CudaStream.Current"/>) and
 /// returns without waiting. No method reads device data back to the host, so all of them can be captured in a
 /// CUDA graph. Each call holds its tensors and stream until it returns, and a <see cref="CudaGraph"/> that captured
 /// it holds them until the graph is disposed, as for <see cref="GroupedGemmContext"/>'s calls. All tensors must live on one device; the kernels run there. Float inputs may be
@@ -32,7 +32,7 @@ public static unsafe partial class MoeKernels
     /// <param name="weights">Output <c>[tokens, topK]</c>, <see cref="DType.Float32"/>: the kept probabilities.</param>
     /// <param name="experts">Output <c>[tokens, topK]</c>, <see cref="DType.Int32"/>: the chosen expert ids.</param>
     /// <param name="renormalize">Whether to divide the kept probabilities by their sum.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void TopKSoftmax(DeviceTensor logits, DeviceTensor weights, DeviceTensor experts, bool renormalize,
@@ -92,7 +92,7 @@ public static unsafe partial class MoeKernels
     /// <param name="sortedSlots">Output, <see cref="DType.Int32"/>, as many elements as <paramref name="experts"/>: sorted row → slot.</param>
     /// <param name="slotRows">Output, <see cref="DType.Int32"/>, as many elements as <paramref name="experts"/>: slot → sorted row.</param>
     /// <param name="workspace">Device scratch of at least <see cref="SortWorkspaceBytes"/> bytes (any element type).</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape, element type or the workspace size does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void SortByExpert(DeviceTensor experts, DeviceTensor counts, DeviceTensor sortedSlots,
@@ -133,7 +133,7 @@ public static unsafe partial class MoeKernels
     /// <param name="index">Row indices, <see cref="DType.Int32"/>, one per destination row; must be below <c>sourceRows · indexDivisor</c>.</param>
     /// <param name="indexDivisor">Divides every index (1 for a plain permutation).</param>
     /// <param name="destination">Output <c>[index.ElementCount, cols]</c>, the element type of <paramref name="source"/>.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void GatherRows(DeviceTensor source, DeviceTensor index, int indexDivisor, DeviceTensor destination,
@@ -160,7 +160,7 @@ public static unsafe partial class MoeKernels
     /// <param name="bias"><c>[numExperts, cols]</c> of the element type of <paramref name="x"/>, or null for none.</param>
     /// <param name="counts"><c>[numExperts]</c>, <see cref="DType.Int64"/>, on the device.</param>
     /// <param name="activation">The activation.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void BiasActivation(DeviceTensor x, DeviceTensor? bias, DeviceTensor counts, Activation activation,
@@ -183,7 +183,7 @@ public static unsafe partial class MoeKernels
     /// <param name="x">Padded rows <c>[numExperts, capacity, cols]</c>, a float type; overwritten.</param>
     /// <param name="bias"><c>[numExperts, cols]</c> of the element type of <paramref name="x"/>, or null for none.</param>
     /// <param name="activation">The activation.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void BiasActivationPadded(DeviceTensor x, DeviceTensor? bias, Activation activation,
@@ -209,7 +209,7 @@ public static unsafe partial class MoeKernels
     /// <param name="counts"><c>[numExperts]</c>, <see cref="DType.Int64"/>, on the device.</param>
     /// <param name="activation">The activation applied to the gate.</param>
     /// <param name="output">Output <c>[rows, hidden]</c>, the element type of <paramref name="gateUp"/>.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void GatedActivation(DeviceTensor gateUp, DeviceTensor? bias, DeviceTensor counts,
@@ -235,7 +235,7 @@ public static unsafe partial class MoeKernels
     /// <param name="bias"><c>[numExperts, 2 · hidden]</c> (gate | up) of the element type of <paramref name="gateUp"/>, or null.</param>
     /// <param name="activation">The activation applied to the gate.</param>
     /// <param name="output">Output <c>[numExperts, capacity, hidden]</c>, the element type of <paramref name="gateUp"/>.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void GatedActivationPadded(DeviceTensor gateUp, DeviceTensor? bias, Activation activation,
@@ -264,7 +264,7 @@ public static unsafe partial class MoeKernels
     /// <param name="weights">Routing weights <c>[tokens, topK]</c>, <see cref="DType.Float32"/>.</param>
     /// <param name="residual"><c>[tokens, cols]</c> to add, of the element type of <paramref name="expertOutput"/>, or null.</param>
     /// <param name="output">Output <c>[tokens, cols]</c>, the element type of <paramref name="expertOutput"/>.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void Combine(DeviceTensor expertOutput, DeviceTensor slotRows, DeviceTensor weights,
@@ -299,7 +299,7 @@ public static unsafe partial class MoeKernels
     /// <param name="counts"><c>[numExperts]</c>, <see cref="DType.Int64"/>, on the device.</param>
     /// <param name="padded">Output <c>[numExperts, capacity, cols]</c>, the element type of <paramref name="sorted"/>.</param>
     /// <param name="dropped">One <see cref="DType.Int64"/> element for the number of dropped rows, or null.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void Pad(DeviceTensor sorted, DeviceTensor counts, DeviceTensor padded, DeviceTensor? dropped = null,
@@ -328,7 +328,7 @@ public static unsafe partial class MoeKernels
     /// <param name="padded">Padded rows <c>[numExperts, capacity, cols]</c>, a float type.</param>
     /// <param name="counts"><c>[numExperts]</c>, <see cref="DType.Int64"/>, on the device.</param>
     /// <param name="sorted">Output <c>[rows, cols]</c> (rows ≥ the sum of the counts), the element type of <paramref name="padded"/>.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void Unpad(DeviceTensor padded, DeviceTensor counts, DeviceTensor sorted, CudaStream? stream = null)
@@ -354,7 +354,7 @@ public static unsafe partial class MoeKernels
     /// <summary>The largest of the device <paramref name="counts"/> (at least 0), written to the device.</summary>
     /// <param name="counts"><c>[numExperts]</c>, <see cref="DType.Int64"/>.</param>
     /// <param name="maxCount">Output: one <see cref="DType.Int64"/> element.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A shape or element type does not fit.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void MaxCount(DeviceTensor counts, DeviceTensor maxCount, CudaStream? stream = null)
@@ -371,7 +371,7 @@ public static unsafe partial class MoeKernels
     /// <summary>Converts every element between float types (round to nearest even); shapes may differ, counts may not.</summary>
     /// <param name="source">The values, a float type.</param>
     /// <param name="destination">Output with as many elements, a float type (the same one copies).</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">An element type is not a float type, or the counts differ.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
     public static void Convert(DeviceTensor source, DeviceTensor destination, CudaStream? stream = null)

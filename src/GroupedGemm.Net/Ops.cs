@@ -1,8 +1,9 @@
 namespace GroupedGemm;
 
 /// <summary>
-/// tgale96's <c>grouped_gemm.ops.gmm</c> for .NET: one call, no context to manage. Calls run on the legacy
-/// default stream.
+/// tgale96's <c>grouped_gemm.ops.gmm</c> for .NET: one call, no context to manage. Calls run on the ambient stream of
+/// the tensors' device (<see cref="CudaStream.Current"/>; set it with <c>using (stream.AsCurrent())</c>), and their
+/// outputs come from <see cref="DeviceAllocator.Default"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -36,21 +37,23 @@ public static class Ops
     internal static int ThreadContextCount => Volatile.Read(ref s_threadContexts);
 
     /// <summary>
-    /// y = gmm(x, w, tokensPerExpert, transB): x [M, K] · w [E, K, N] (or [E, N, K]) → [M, N]. Device counts (an
-    /// Int64 tensor of E elements) never leave the device and the call does not synchronise.
+    /// c = gmm(a, b, batchSizes, transB): a [M, K] · b [E, K, N] (or [E, N, K]) → c [M, N], as tgale96's
+    /// <c>gmm(a, b, batch_sizes, trans_b=...)</c>. Device batch sizes (an Int64 tensor of E elements) never leave the
+    /// device and the call does not synchronise.
     /// </summary>
-    /// <param name="x">The routed tokens, grouped by expert: [M, K].</param>
-    /// <param name="w">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
-    /// <param name="tokensPerExpert">Rows per expert, E values, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
-    /// <param name="transB">Whether <paramref name="w"/> is stored transposed.</param>
-    /// <returns>A new [M, N] tensor on x's device.</returns>
-    public static DeviceTensor Gmm(DeviceTensor x, DeviceTensor w, BatchSizes tokensPerExpert, bool transB = false)
+    /// <param name="a">The routed tokens, grouped by expert: [M, K].</param>
+    /// <param name="b">The expert weights: [E, K, N], or [E, N, K] when <paramref name="transB"/>.</param>
+    /// <param name="batchSizes">Rows per expert, E values, summing to M: a <c>long[]</c> or an Int64 device tensor.</param>
+    /// <param name="transB">Whether <paramref name="b"/> is stored transposed.</param>
+    /// <param name="options">Backend, stream (null: the ambient stream), count checking; null for defaults.</param>
+    /// <returns>A new [M, N] tensor on a's device, from <see cref="DeviceAllocator.Default"/>.</returns>
+    public static DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(a);
         // Checked before a context is borrowed, so that a bad call creates none.
-        GmmValidation.Validate(x, w, null, tokensPerExpert, false, transB, x.Device, GmmNames.Ops);
-        using ContextPool.Leased lease = s_pool.Lease(x.Device);
-        return lease.Context.Gmm(x, w, tokensPerExpert, transB, null, GmmNames.Ops);
+        GmmValidation.Validate(a, b, null, batchSizes, false, transB, a.Device, GmmNames.Context);
+        using ContextPool.Leased lease = s_pool.Lease(a.Device);
+        return lease.Context.Gmm(a, b, batchSizes, transB, options);
     }
 
     /// <summary>

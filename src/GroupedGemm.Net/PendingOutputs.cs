@@ -18,8 +18,11 @@ internal sealed class PendingOutputs : IDisposable
     /// <param name="device">The CUDA device ordinal.</param>
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The extents.</param>
+    /// <param name="stream">The stream the tensor is for; null for the device's ambient stream.</param>
+    /// <param name="allocator">Where the memory comes from; null for <see cref="DeviceAllocator.Default"/>.</param>
     /// <returns>The new tensor.</returns>
-    internal DeviceTensor Allocate(int device, DType dtype, params long[] shape) => Track(DeviceTensor.Allocate(device, dtype, shape));
+    internal DeviceTensor Allocate(int device, DType dtype, long[] shape, CudaStream? stream = null, IDeviceAllocator? allocator = null) =>
+        Track(DeviceTensor.Allocate(device, dtype, shape, stream, allocator));
 
     /// <summary>Takes a tensor the method made itself, to be freed unless <see cref="HandOver{T}"/> runs.</summary>
     /// <param name="tensor">The tensor.</param>

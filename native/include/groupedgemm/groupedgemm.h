@@ -67,7 +67,7 @@ extern "C" {
 #define GG_VERSION_MINOR 2
 #define GG_VERSION_PATCH 0
 /** Bumped on every binary-incompatible change; the managed side refuses a library whose value differs. */
-#define GG_ABI_VERSION 2
+#define GG_ABI_VERSION 3
 
 /* ------------------------------------------------------------------------ */
 /* Status, versions, build information                                      */
@@ -111,7 +111,11 @@ typedef enum gg_dtype {
     GG_DTYPE_FLOAT16 = 1,
     GG_DTYPE_BFLOAT16 = 2,
     GG_DTYPE_INT32 = 3,
-    GG_DTYPE_INT64 = 4
+    GG_DTYPE_INT64 = 4,
+    /** OCP FP8 E4M3 (finite, max 448): the operands of gg_gmm_scaled and the output of the quantize kernels. */
+    GG_DTYPE_FLOAT8_E4M3 = 5,
+    /** OCP FP8 E5M2 (max 57344, with inf): gradients; operands of gg_gmm_scaled's portable kernel. */
+    GG_DTYPE_FLOAT8_E5M2 = 6
 } gg_dtype;
 
 /** Grouped GEMM implementations. */
@@ -368,6 +372,88 @@ GG_API gg_status gg_gmm_backend_supported(gg_handle_t handle, const gg_gmm_args*
 GG_API gg_status gg_gmm_select_backend(gg_handle_t handle, const gg_gmm_args* args, gg_backend* backend);
 
 /* ------------------------------------------------------------------------ */
+/* Scaled (FP8) grouped GEMM                                                */
+/* ------------------------------------------------------------------------ */
+
+/** How gg_gmm_scaled's scales map onto its operands. Scales are float32 device arrays; the dequantized value of an
+ *  element is its FP8 value times its scale (torch._scaled_grouped_mm and DeepGEMM semantics). */
+typedef enum gg_scale_mode {
+    /** a_scale[m]: one per row of a; b_scale[E, n]: one per expert and output column (torch._scaled_grouped_mm). */
+    GG_SCALE_ROWWISE = 0,
+    /** DeepGEMM block scales: a_scale[m, ceil(k/128)] (1x128 along K) and b_scale[E, ceil(n/128), ceil(k/128)]
+     *  (128x128 blocks of each expert's weight, indexed [n block, k block] for both layouts). Reserved: the
+     *  managed float64 reference implements it; gg_gmm_scaled returns GG_STATUS_NOT_SUPPORTED for now. */
+    GG_SCALE_BLOCKWISE = 1
+} gg_scale_mode;
+
+/** Which kernel runs gg_gmm_scaled. */
+typedef enum gg_scaled_kernel {
+    /** The fastest compiled kernel that takes the call on the handle's device. */
+    GG_SCALED_KERNEL_AUTO = 0,
+    /** A plain tiled CUDA kernel for compute capability 8.0 and newer (FP8 decoded in the kernel, fp32 math). */
+    GG_SCALED_KERNEL_PORTABLE = 1,
+    /** CUTLASS 3.x FP8 ptr-array grouped GEMM for sm_90a (e4m3 x e4m3, fp32 accumulation with promotion). */
+    GG_SCALED_KERNEL_CUTLASS_SM90 = 2
+} gg_scaled_kernel;
+
+/**
+ * One scaled grouped GEMM, torch._scaled_grouped_mm(x, w, scale_x, scale_w, offs, out_dtype=bfloat16) for
+ * GG_SCALE_ROWWISE. E = num_experts, batch_sizes[e] rows per expert (sum = m), rows of `a` grouped by expert.
+ *
+ * trans_b = 0:  a[m,k], b[E,k,n] -> c[m,n],  c[r,j] = a_scale[r] * b_scale[e,j] * sum_i a[r,i] * b[e,i,j]
+ * trans_b = 1:  a[m,k], b[E,n,k] -> c[m,n],  c[r,j] = a_scale[r] * b_scale[e,j] * sum_i a[r,i] * b[e,j,i]
+ * (e the expert of row r). Products and sums in fp32; c is rounded to bf16 once.
+ *
+ * Checked on the host, always: types, sizes, scale_mode, a_scale_count / b_scale_count against the mode's shape,
+ * null pointers (scales included), alignment, residency on the handle's device, c overlapping any input.
+ * Checked on the device only with check_scales = 1 (it synchronises the stream, so not during capture): every scale
+ * finite. Without it a non-finite scale makes the rows / columns it scales non-finite, and nothing else.
+ * Device counts are clamped, or checked with check_counts, exactly as in gg_gmm. No allocation after the handle's
+ * reserve, no host synchronisation without the checks: graph-capturable.
+ */
+typedef struct gg_scaled_gmm_args {
+    const void* a;
+    const void* b;
+    void* c;
+    /** float32 scales of a and b, device memory; shapes as scale_mode says. */
+    const float* a_scale;
+    const float* b_scale;
+    /** E int64 counts, in host or device memory as counts_location says. */
+    const int64_t* batch_sizes;
+    int64_t m;
+    int64_t k;
+    int64_t n;
+    int64_t num_experts;
+    /** Elements in a_scale and b_scale: must equal the scale_mode's shape (m and E*n for GG_SCALE_ROWWISE). */
+    int64_t a_scale_count;
+    int64_t b_scale_count;
+    /** GG_DTYPE_FLOAT8_E4M3 or GG_DTYPE_FLOAT8_E5M2 (the CUTLASS kernel: E4M3 only). */
+    gg_dtype a_dtype;
+    gg_dtype b_dtype;
+    /** GG_DTYPE_BFLOAT16 (the only output type for now). */
+    gg_dtype c_dtype;
+    gg_scale_mode scale_mode;
+    gg_counts_location counts_location;
+    int32_t trans_b;
+    /** Device counts only: as gg_gmm_args.check_counts. */
+    int32_t check_counts;
+    /** 1: check on the device that every scale is finite, wait for the result and fail with GG_STATUS_INVALID_ARGUMENT
+     *  naming the first bad one. Synchronises the stream (not for graph capture). */
+    int32_t check_scales;
+    gg_scaled_kernel kernel;
+    /** Reserved, zero. */
+    int32_t reserved;
+    /** cudaStream_t to run on. */
+    void* stream;
+} gg_scaled_gmm_args;
+
+/** Runs a scaled (FP8) grouped GEMM. */
+GG_API gg_status gg_gmm_scaled(gg_handle_t handle, const gg_scaled_gmm_args* args);
+
+/** Success if `kernel` can take `args` on the handle's device; otherwise the reason, as a status and message. */
+GG_API gg_status gg_gmm_scaled_supported(gg_handle_t handle, const gg_scaled_gmm_args* args, gg_scaled_kernel kernel);
+
+/* ------------------------------------------------------------------------ */
 /* Dense GEMM (cuBLAS), for routers, shared experts and padded batched paths */
 /* ------------------------------------------------------------------------ */
 
@@ -536,6 +622,29 @@ GG_API gg_status gg_moe_aux_loss(const void* logits, const int64_t* counts, int6
  *  the same size, but must not overlap it otherwise. */
 GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void* dst, gg_dtype dst_dtype, int64_t n,
                             void* stream);
+
+/* ---- FP8 quantization (MoE) ------------------------------------------------------------------------ */
+
+/** Quantizes x[rows, cols] (float32, float16 or bfloat16) to q[rows, cols] (`q_dtype`: FP8 E4M3 or E5M2) with one
+ *  float32 scale per row and block of `block_cols` columns (0: the whole row, torch._scaled_grouped_mm's row-wise
+ *  scales; 128: DeepGEMM's 1x128 activation blocks; any positive width is taken).
+ *  scales[rows, blocks], blocks = block_cols ? ceil(cols / block_cols) : 1, and scale_count must equal rows * blocks.
+ *  scale = amax(|block|) / max(q_dtype) (1 for an all-zero block), q = round-to-nearest(x / scale) saturated to the
+ *  type's finite range, so that q * scale reproduces x to FP8 precision. A non-finite x makes its block's scale
+ *  non-finite. When index is not NULL the rows are gathered first (the fused dispatch variant):
+ *  row i reads src row index[i] / index_divisor of x[src_rows, cols]; a negative index or one whose row is not below
+ *  src_rows gives a zero row (scale 1). Without index, src_rows must equal rows and index_divisor is not used. */
+GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_rows, const int32_t* index, int32_t index_divisor,
+                                          int64_t rows, int64_t cols, int64_t block_cols, gg_dtype x_dtype, void* q,
+                                          gg_dtype q_dtype, float* scales, int64_t scale_count, void* stream);
+
+/** Quantizes batch matrices w[batch, rows, cols] (float32, float16 or bfloat16; e.g. expert weights [E, k, n] or
+ *  [E, n, k]) to q (`q_dtype`) with one float32 scale per block of block x block elements (128: DeepGEMM's weight
+ *  blocks): scales[batch, ceil(rows/block), ceil(cols/block)], scale_count must equal that product. Scale and
+ *  rounding as in gg_moe_quantize_fp8_rows. */
+GG_API gg_status gg_moe_quantize_fp8_blocks(const void* w, int64_t batch, int64_t rows, int64_t cols, int64_t block,
+                                            gg_dtype w_dtype, void* q, gg_dtype q_dtype, float* scales,
+                                            int64_t scale_count, void* stream);
 
 /* ---- optimiser ------------------------------------------------------------------------------------ */
 

@@ -57,6 +57,8 @@ inline size_t dtype_size(gg_dtype t) {
         case GG_DTYPE_BFLOAT16: return 2;
         case GG_DTYPE_INT32: return 4;
         case GG_DTYPE_INT64: return 8;
+        case GG_DTYPE_FLOAT8_E4M3: return 1;
+        case GG_DTYPE_FLOAT8_E5M2: return 1;
     }
     return 0;
 }

@@ -59,6 +59,8 @@ gg_status check_host_counts(const int64_t* counts, int64_t num_experts, int64_t 
     return GG_STATUS_SUCCESS;
 }
 
+}  // namespace
+
 // Host counts are read once, into `copy`, and validated there (see GmmProblem::host_counts).
 gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQuery query,
                             std::shared_ptr<const std::vector<int64_t>>* copy) {
@@ -91,8 +93,6 @@ gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQ
     return GG_STATUS_SUCCESS;
 }
 
-}  // namespace
-
 const char* dtype_name(int32_t dtype) {
     switch (dtype) {
         case GG_DTYPE_FLOAT32: return "GG_DTYPE_FLOAT32";
@@ -100,6 +100,8 @@ const char* dtype_name(int32_t dtype) {
         case GG_DTYPE_BFLOAT16: return "GG_DTYPE_BFLOAT16";
         case GG_DTYPE_INT32: return "GG_DTYPE_INT32";
         case GG_DTYPE_INT64: return "GG_DTYPE_INT64";
+        case GG_DTYPE_FLOAT8_E4M3: return "GG_DTYPE_FLOAT8_E4M3";
+        case GG_DTYPE_FLOAT8_E5M2: return "GG_DTYPE_FLOAT8_E5M2";
         default: return "unknown";
     }
 }

@@ -39,6 +39,11 @@ gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery 
 gg_status gmm_extents(int64_t m, int64_t k, int64_t n, int64_t num_experts, bool trans_a, size_t element_size,
                       GmmExtents* out);
 
+// batch_sizes of a call (args.batch_sizes, counts_location, num_experts, m): location and alignment, and host counts'
+// values, read once into `copy` (null for device counts).
+gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQuery query,
+                            std::shared_ptr<const std::vector<int64_t>>* copy);
+
 // Text of a dtype for messages ("GG_DTYPE_BFLOAT16"), "unknown" when out of range.
 const char* dtype_name(int32_t dtype);
 

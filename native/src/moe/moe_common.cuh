@@ -68,6 +68,8 @@ inline const char* dtype_name(gg_dtype t) {
         case GG_DTYPE_BFLOAT16: return "bfloat16";
         case GG_DTYPE_INT32: return "int32";
         case GG_DTYPE_INT64: return "int64";
+        case GG_DTYPE_FLOAT8_E4M3: return "float8_e4m3";
+        case GG_DTYPE_FLOAT8_E5M2: return "float8_e5m2";
     }
     return "unknown";
 }

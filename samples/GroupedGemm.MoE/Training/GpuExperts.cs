@@ -90,16 +90,17 @@ internal sealed class GpuExperts : IDisposable
         long m = rows.Shape[0];
         DeviceTensor first = scratch.New(DType, m, p.FirstWidth);
         context.GmmInto(rows, W1, counts, first);
-        DeviceTensor pre = scratch.New(DType, m, p.FirstWidth);
-        pre.CopyFrom(first); // the plain epilogue works in place: backward needs the pre-activation
-        DeviceTensor hidden;
+        DeviceTensor pre, hidden;
         if (p.Gated)
         {
+            pre = first; // the gated activation writes its own output: first stays the pre-activation
             hidden = scratch.New(DType, m, p.HiddenDim);
             MoeKernels.GatedActivation(first, null, deviceCounts, Activation, hidden);
         }
         else
         {
+            pre = scratch.New(DType, m, p.FirstWidth);
+            pre.CopyFrom(first); // the plain epilogue works in place: backward needs the pre-activation
             MoeKernels.BiasActivation(first, B1, deviceCounts, Activation);
             hidden = first;
         }
@@ -110,7 +111,10 @@ internal sealed class GpuExperts : IDisposable
         return new Activations(rows, pre, hidden, y);
     }
 
-    /// <summary>Backward of <see cref="Forward"/> given the outputs' gradient <paramref name="dY"/> [M, D].</summary>
+    /// <summary>
+    /// Backward of <see cref="Forward"/> given the outputs' gradient <paramref name="dY"/> [M, D] (from
+    /// <paramref name="scratch"/>); releases dY and the activations it reads (not their output) after their last use.
+    /// </summary>
     public Gradients Backward(GroupedGemmContext context, DeviceScratch scratch, Activations a, DeviceTensor dY, BatchSizes counts,
         DeviceTensor deviceCounts)
     {
@@ -127,6 +131,8 @@ internal sealed class GpuExperts : IDisposable
         context.GmmInto(dY, W2, counts, dHidden, transB: true); // dHidden = dY · W2ᵀ
         DeviceTensor dW2 = scratch.New(DType, p.Experts, p.HiddenDim, p.EmbedDim);
         context.GmmInto(a.Hidden, dY, counts, dW2, transA: true); // dW2[e] = hidden_eᵀ · dY_e (zeros for empty experts)
+        scratch.Release(a.Hidden);
+        scratch.Release(dY);
         DeviceTensor dFirst = scratch.New(DType, m, p.FirstWidth);
         if (p.Gated)
         {
@@ -139,10 +145,16 @@ internal sealed class GpuExperts : IDisposable
             MoeKernels.BiasGradient(dFirst, deviceCounts, dB1);
         }
 
-        DeviceTensor dRows = scratch.New(DType, m, p.EmbedDim);
-        context.GmmInto(dFirst, W1, counts, dRows, transB: true); // dRows = dFirst · W1ᵀ
+        scratch.Release(dHidden);
+        scratch.Release(a.Pre);
+
+        // dW1 before dRows: the input rows are then released before dRows is requested, which can take their bytes.
         DeviceTensor dW1 = scratch.New(DType, p.Experts, p.EmbedDim, p.FirstWidth);
         context.GmmInto(a.Input, dFirst, counts, dW1, transA: true);
+        scratch.Release(a.Input);
+        DeviceTensor dRows = scratch.New(DType, m, p.EmbedDim);
+        context.GmmInto(dFirst, W1, counts, dRows, transB: true); // dRows = dFirst · W1ᵀ
+        scratch.Release(dFirst);
         return new Gradients(dW1, dB1, dW2, dB2, dRows);
     }
 

@@ -119,6 +119,7 @@ internal sealed class GpuMoeStep : IDisposable
         if (!_layer.DeviceCounts) _countsDevice.CopyTo<long>(_counts); // float32 only: host counts for the GEMMs
         DeviceTensor xs = g.New(dt, slots, d);
         MoeKernels.GatherRows(_x, sortedSlots, k, xs);
+        g.Release(sortedSlots);
         _routed = _layer.Routed.Forward(context, g, xs, Counts, _countsDevice);
         Output = g.New(dt, t, d);
         MoeKernels.Combine(_routed.Output, _slotRows, _weights, null, Output);
@@ -129,6 +130,7 @@ internal sealed class GpuMoeStep : IDisposable
             MoeKernels.GatherRows(_x, _sharedIndex!, 1, xShared);
             _shared = _layer.Shared!.Forward(context, g, xShared, SharedCounts, _sharedCountsDevice!);
             MoeKernels.GatherRowsBackward(_shared.Output, _sharedSlotRows!, s, Output, accumulate: true); // Output[t] += Σ_j yS[j·T + t]
+            g.Release(_shared.Output); // backward does not read the shared experts' output
         }
 
         _auxLoss = g.New(DType.Float32, 1);
@@ -150,32 +152,41 @@ internal sealed class GpuMoeStep : IDisposable
             throw new ArgumentException($"dOutput is {dOutput}; {dt} [{t}, {d}] expected.", nameof(dOutput));
         DeviceScratch g = _scratch;
 
-        DeviceTensor dY = g.New(dt, (long)t * k, d), dWeights = g.New(DType.Float32, t, k);
-        MoeKernels.CombineBackward(dOutput, _routed.Output, _slotRows, _weights, dY, dWeights);
-        GpuExperts.Gradients routed = _layer.Routed.Backward(context, g, _routed, dY, Counts, _countsDevice);
+        // The shared experts first: their activations are released before the routed experts' backward, whose weight
+        // gradients are the step's largest buffers (the peak is then lower by the shared experts' activations).
         DeviceTensor dx = g.New(dt, t, d);
-        MoeKernels.GatherRowsBackward(routed.Rows, _slotRows, k, dx);
-
         GpuExperts.Gradients? shared = null;
         if (s > 0)
         {
             DeviceTensor dYShared = g.New(dt, (long)s * t, d);
             MoeKernels.GatherRows(dOutput, _sharedIndex!, 1, dYShared);
             shared = _layer.Shared!.Backward(context, g, _shared!, dYShared, SharedCounts, _sharedCountsDevice!);
-            MoeKernels.GatherRowsBackward(shared.Rows, _sharedSlotRows!, s, dx, accumulate: true);
+            MoeKernels.GatherRowsBackward(shared.Rows, _sharedSlotRows!, s, dx);
+            g.Release(shared.Rows);
         }
+
+        DeviceTensor dY = g.New(dt, (long)t * k, d), dWeights = g.New(DType.Float32, t, k);
+        MoeKernels.CombineBackward(dOutput, _routed.Output, _slotRows, _weights, dY, dWeights);
+        g.Release(_routed.Output);
+        GpuExperts.Gradients routed = _layer.Routed.Backward(context, g, _routed, dY, Counts, _countsDevice);
+        MoeKernels.GatherRowsBackward(routed.Rows, _slotRows, k, dx, accumulate: s > 0);
+        g.Release(routed.Rows);
 
         // Router: the weights' gradient through the top-k softmax, plus the load-balancing loss, to the logits; then
         // the router GEMM's backward to Wr and x.
         DeviceTensor dLogits = g.New(dt, t, e);
         MoeKernels.TopKSoftmaxBackward(_logits, _weights, _experts, dWeights, c.Renormalize, dLogits);
+        g.Release(dWeights);
         if (auxCoefficient != 0)
             MoeKernels.LoadBalancingLoss(_logits, _countsDevice, k, (float)auxCoefficient, null, dLogits, accumulate: true);
         DeviceTensor dxRouter = g.New(dt, t, d);
         context.GmmInto(dLogits, _layer.Router, RouterCounts, dxRouter, transB: true); // dLogits · Wrᵀ
         DeviceTensor dRouter = g.New(dt, 1, d, e);
         context.GmmInto(_x, dLogits, RouterCounts, dRouter, transA: true); // xᵀ · dLogits
+        g.Release(dLogits);
         MoeKernels.GatherRowsBackward(dxRouter, _identity, 1, dx, accumulate: true); // dx += the router's part
+        g.Release(dxRouter);
+        g.Plan(); // the first step lays out the arena now, so that the second allocates nothing
         return new GpuMoeGradients(dRouter, routed, shared, dx);
     }
 

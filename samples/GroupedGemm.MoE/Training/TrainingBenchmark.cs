@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
@@ -65,7 +66,7 @@ internal static class TrainingBenchmark
                     table.AddRow(name, (string)row["routing"], (string)row["form"], F(row["fwd_ms"]), F(row["fwd_bwd_ms"]),
                         F(row["peak_activation_mib"], "F1"), F(row["mem_get_info_delta_mib"], "F1"));
                     AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{name,-6} {row["routing"],-8} {row["form"],-6} fwd {F(row["fwd_ms"])} ms  fwd+bwd {F(row["fwd_bwd_ms"])} ms  peak {F(row["peak_activation_mib"], "F1")} MiB"));
+                        $"{name,-6} {row["routing"],-8} {row["form"],-6} fwd {F(row["fwd_ms"])} ms (host {F(row["fwd_host_ms"])})  fwd+bwd {F(row["fwd_bwd_ms"])} ms (host {F(row["fwd_bwd_host_ms"])})  peak {F(row["peak_activation_mib"], "F1")} MiB"));
                 }
             }
         }
@@ -99,8 +100,8 @@ internal static class TrainingBenchmark
         long freeBefore = CudaDevice.GetMemoryInfo(0).Free;
 
         using GpuMoeStep step = layer.NewStep(t, poison: false);
-        double fwd = MedianMs(() => step.Forward(x), o.Warmup, o.Iterations);
-        double fwdBwd = MedianMs(() =>
+        (double fwd, double fwdHost) = MedianMs(() => step.Forward(x), o.Warmup, o.Iterations);
+        (double fwdBwd, double fwdBwdHost) = MedianMs(() =>
         {
             step.Forward(x);
             step.Backward(dy, auxCoefficient: 0);
@@ -117,6 +118,8 @@ internal static class TrainingBenchmark
             ["dtype"] = o.DType switch { DType.BFloat16 => "bfloat16", DType.Float16 => "float16", _ => "float32" },
             ["fwd_ms"] = fwd,
             ["fwd_bwd_ms"] = fwdBwd,
+            ["fwd_host_ms"] = fwdHost,
+            ["fwd_bwd_host_ms"] = fwdBwdHost,
             ["peak_activation_mib"] = step.Scratch.Bytes / MiB,
             ["mem_get_info_delta_mib"] = (freeBefore - freeAfter) / MiB,
             ["step_allocations"] = step.Scratch.Allocations,
@@ -131,22 +134,35 @@ internal static class TrainingBenchmark
     }
 
     // CUDA events around every call on the legacy default stream (where every call of the step runs).
-    private static double MedianMs(Action call, int warmup, int iterations)
+    /// <summary>
+    /// Medians of the device time (CUDA events around the call, waited for each time) and of the host time the call
+    /// takes to return (its launches); when the two are close, the step is bound by the host's launches, not the GPU.
+    /// </summary>
+    private static (double DeviceMs, double HostMs) MedianMs(Action call, int warmup, int iterations)
     {
         for (int i = 0; i < warmup; i++) call();
         using CudaEvent start = CudaEvent.Create(), end = CudaEvent.Create();
         var times = new double[iterations];
+        var host = new double[iterations];
         for (int i = 0; i < iterations; i++)
         {
             start.Record();
+            long began = Stopwatch.GetTimestamp();
             call();
+            host[i] = Stopwatch.GetElapsedTime(began).TotalMilliseconds;
             end.Record();
             end.Synchronize();
             times[i] = CudaEvent.ElapsedMilliseconds(start, end);
         }
 
-        Array.Sort(times);
-        return iterations % 2 == 1 ? times[iterations / 2] : (times[iterations / 2 - 1] + times[iterations / 2]) / 2;
+        return (Median(times), Median(host));
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        int n = values.Length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     private static float[] Normal(Random random, long count)

@@ -24,6 +24,9 @@ internal sealed class CallLease : IDisposable
 
     private readonly List<SafeHandle> _held = new(6);
     private List<MemoryHandle>? _pinned;
+    private int _device = -1;
+    private nint _stream;
+    private bool _streamTaken;
 
     /// <summary>Takes a reference on <paramref name="handle"/> for the duration of the call.</summary>
     /// <param name="handle">The handle; its owner must not be disposed.</param>
@@ -59,15 +62,28 @@ internal sealed class CallLease : IDisposable
     {
         if (tensor is null) return 0;
         nint pointer = tensor.Take(this);
+        if (_device < 0) _device = tensor.Device;
         t_afterTensorTaken?.Invoke(tensor);
         return pointer;
     }
 
-    /// <summary>The <c>cudaStream_t</c> of <paramref name="stream"/>, the stream held until the lease is disposed.</summary>
-    /// <param name="stream">The stream; null for the legacy default stream.</param>
+    /// <summary>
+    /// The <c>cudaStream_t</c> of <paramref name="stream"/>, the stream held until the lease is disposed. Null means the
+    /// ambient stream (<see cref="CudaStream.Current"/>) of <paramref name="device"/>, or else of the device of the first
+    /// tensor taken, or else of the calling thread's device: take the tensors first. Owned tensor memory taken by this
+    /// lease is noted as used on the stream (so that the allocator reuses it safely).
+    /// </summary>
+    /// <param name="stream">The stream; null for the ambient one (the legacy default stream when none is set).</param>
+    /// <param name="device">The device whose ambient stream null means; -1 to infer it.</param>
     /// <returns>The stream handle (zero for the legacy default stream).</returns>
     /// <exception cref="ObjectDisposedException">The stream is disposed.</exception>
-    internal nint Stream(CudaStream? stream) => stream is null ? 0 : stream.Take(this);
+    internal nint Stream(CudaStream? stream, int device = -1)
+    {
+        stream ??= AmbientStream.Find(device >= 0 ? device : _device);
+        _stream = stream is null ? 0 : stream.Take(this);
+        _streamTaken = true;
+        return _stream;
+    }
 
     /// <summary>Pins host memory that the native call reads (host batch sizes) until the lease is disposed.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -90,7 +106,12 @@ internal sealed class CallLease : IDisposable
             _pinned.Clear();
         }
 
-        for (int i = _held.Count - 1; i >= 0; i--) _held[i].DangerousRelease();
+        for (int i = _held.Count - 1; i >= 0; i--)
+        {
+            if (_streamTaken && _held[i] is NativeHandle memory) memory.NoteStream(_stream);
+            _held[i].DangerousRelease();
+        }
+
         _held.Clear();
     }
 }

@@ -20,6 +20,12 @@ internal enum NativeHandleKind
     /// <summary>A gg_handle_t from gg_handle_create.</summary>
     GemmHandle,
 
+    /// <summary>Page-locked host memory from gg_malloc_host.</summary>
+    HostMemory,
+
+    /// <summary>A block from an <see cref="IDeviceAllocator"/>, handed back to it.</summary>
+    AllocatorBlock,
+
     /// <summary>Nothing native to release: stands for device memory in tests that run without a device.</summary>
     None,
 }
@@ -33,7 +39,11 @@ internal sealed unsafe class NativeHandle : SafeHandle
 {
     private readonly NativeHandleKind _kind;
     private readonly int _device;
+    private readonly IDeviceAllocator? _allocator;
+    private readonly long _bytes;
+    private readonly nint _stream;
     private volatile bool _released;
+    private volatile bool _usedOnOtherStreams;
 
     /// <summary>Takes ownership of <paramref name="value"/>.</summary>
     /// <param name="value">The native pointer (zero means nothing to release).</param>
@@ -50,13 +60,51 @@ internal sealed unsafe class NativeHandle : SafeHandle
         SetHandle(value);
     }
 
+    /// <summary>
+    /// Takes ownership of a block from <paramref name="allocator"/>, handed back to it on release with the stream it was
+    /// allocated for and whether calls used it on other streams (<see cref="NoteStream"/>). The allocator is told the
+    /// device, so no device is made current here.
+    /// </summary>
+    /// <param name="value">The block's address (not zero).</param>
+    /// <param name="allocator">The allocator that made it.</param>
+    /// <param name="device">The device the block is on.</param>
+    /// <param name="bytes">The size asked of the allocator.</param>
+    /// <param name="stream">The <c>cudaStream_t</c> it was allocated for.</param>
+    internal NativeHandle(nint value, IDeviceAllocator allocator, int device, long bytes, nint stream)
+        : this(value, NativeHandleKind.AllocatorBlock, device: -1)
+    {
+        _allocator = allocator;
+        _bytes = bytes;
+        _stream = stream;
+        BlockDevice = device;
+    }
+
+    /// <summary>The device of an allocator block (-1 for other kinds).</summary>
+    internal int BlockDevice { get; } = -1;
+
+    /// <summary>The stream an allocator block was allocated for (zero for other kinds, or the legacy default stream).</summary>
+    internal nint BlockStream => _stream;
+
+    /// <summary>Whether a call used this allocator block on a stream other than its own.</summary>
+    internal bool UsedOnOtherStreams => _usedOnOtherStreams;
+
+    /// <summary>Notes that a call used the resource on <paramref name="stream"/> (matters for allocator blocks only).</summary>
+    /// <param name="stream">The call's <c>cudaStream_t</c>.</param>
+    internal void NoteStream(nint stream)
+    {
+        if (_allocator is not null && stream != _stream) _usedOnOtherStreams = true;
+    }
+
     /// <summary>The device the resource is released on; -1 when the native release chooses it (gg_handle_destroy).</summary>
     internal int Device => _device;
 
     /// <summary>Whether the native resource has been released (Dispose with no call in flight, the last lease, or the finalizer).</summary>
     internal bool IsReleased => _released;
 
-    /// <summary>The device that was current while the resource was released (-1 before, or if it could not be read).</summary>
+    /// <summary>
+    /// The device that was current while the resource was released (-1 before, or if it could not be read); for an
+    /// allocator block, the device it was handed back for (the allocator makes it current if it needs to).
+    /// </summary>
     internal int ReleasedOnDevice { get; private set; } = -1;
 
     /// <inheritdoc/>
@@ -76,6 +124,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
         try
         {
             if (_device >= 0 && NativeMethods.gg_get_device(out int during) == GgStatus.Success) ReleasedOnDevice = during;
+            if (_allocator is not null) ReleasedOnDevice = BlockDevice;
             return Release();
         }
         finally
@@ -95,9 +144,26 @@ internal sealed unsafe class NativeHandle : SafeHandle
             NativeHandleKind.Event => NativeMethods.gg_event_destroy(p),
             NativeHandleKind.GraphExec => NativeMethods.gg_graph_destroy(p),
             NativeHandleKind.GemmHandle => NativeMethods.gg_handle_destroy(handle),
+            NativeHandleKind.HostMemory => NativeMethods.gg_free_host(p),
+            NativeHandleKind.AllocatorBlock => FreeBlock(),
             NativeHandleKind.None => GgStatus.Success,
             _ => GgStatus.InternalError,
         };
         return status == GgStatus.Success;
+    }
+
+    private GgStatus FreeBlock()
+    {
+        try
+        {
+            _allocator!.Free(BlockDevice, handle, _bytes, _stream, _usedOnOtherStreams);
+            return GgStatus.Success;
+        }
+#pragma warning disable CA1031 // A release must not throw (it may run on the finalizer thread); the contract says Free does not.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return GgStatus.InternalError;
+        }
     }
 }

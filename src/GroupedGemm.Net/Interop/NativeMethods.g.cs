@@ -29,7 +29,7 @@ internal static unsafe partial class NativeMethods
 
     /// <summary>Bumped on every binary-incompatible change; the managed side refuses a library whose value differs.</summary>
     [NativeName("GG_ABI_VERSION")]
-    public const int GG_ABI_VERSION = 2;
+    public const int GG_ABI_VERSION = 3;
 
     /// <summary>Number of gg_backend values, GG_BACKEND_AUTO included.</summary>
     [NativeName("GG_BACKEND_COUNT")]
@@ -250,6 +250,16 @@ internal static unsafe partial class NativeMethods
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
     internal static partial GgStatus gg_gmm_select_backend(nint handle, GgGmmArgs* args, out GgBackend backend);
 
+    /// <summary>Runs a scaled (FP8) grouped GEMM.</summary>
+    [LibraryImport(LibraryName)]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    internal static partial GgStatus gg_gmm_scaled(nint handle, GgScaledGmmArgs* args);
+
+    /// <summary>Success if <c>kernel</c> can take <c>args</c> on the handle's device; otherwise the reason, as a status and message.</summary>
+    [LibraryImport(LibraryName)]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    internal static partial GgStatus gg_gmm_scaled_supported(nint handle, GgScaledGmmArgs* args, GgScaledKernel kernel);
+
     /// <summary>Runs a dense (strided-batched) GEMM through cuBLAS.</summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
@@ -420,6 +430,31 @@ internal static unsafe partial class NativeMethods
     internal static partial GgStatus gg_convert(void* src, GgDType src_dtype, void* dst, GgDType dst_dtype, long n, void* stream);
 
     /// <summary>
+    /// Quantizes x[rows, cols] (float32, float16 or bfloat16) to q[rows, cols] (<c>q_dtype</c>: FP8 E4M3 or E5M2) with one
+    /// float32 scale per row and block of <c>block_cols</c> columns (0: the whole row, torch._scaled_grouped_mm's row-wise
+    /// scales; 128: DeepGEMM's 1x128 activation blocks; any positive width is taken).
+    /// scales[rows, blocks], blocks = block_cols ? ceil(cols / block_cols) : 1, and scale_count must equal rows * blocks.
+    /// scale = amax(|block|) / max(q_dtype) (1 for an all-zero block), q = round-to-nearest(x / scale) saturated to the
+    /// type's finite range, so that q * scale reproduces x to FP8 precision. A non-finite x makes its block's scale
+    /// non-finite. When index is not NULL the rows are gathered first (the fused dispatch variant):
+    /// row i reads src row index[i] / index_divisor of x[src_rows, cols]; a negative index or one whose row is not below
+    /// src_rows gives a zero row (scale 1). Without index, src_rows must equal rows and index_divisor is not used.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    internal static partial GgStatus gg_moe_quantize_fp8_rows(void* x, long src_rows, int* index, int index_divisor, long rows, long cols, long block_cols, GgDType x_dtype, void* q, GgDType q_dtype, float* scales, long scale_count, void* stream);
+
+    /// <summary>
+    /// Quantizes batch matrices w[batch, rows, cols] (float32, float16 or bfloat16; e.g. expert weights [E, k, n] or
+    /// [E, n, k]) to q (<c>q_dtype</c>) with one float32 scale per block of block x block elements (128: DeepGEMM's weight
+    /// blocks): scales[batch, ceil(rows/block), ceil(cols/block)], scale_count must equal that product. Scale and
+    /// rounding as in gg_moe_quantize_fp8_rows.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
+    internal static partial GgStatus gg_moe_quantize_fp8_blocks(void* w, long batch, long rows, long cols, long block, GgDType w_dtype, void* q, GgDType q_dtype, float* scales, long scale_count, void* stream);
+
+    /// <summary>
     /// One AdamW step over n elements (PyTorch's torch.optim.AdamW update order), in fp32:
     /// param -= lr * weight_decay * param; exp_avg = beta1 * exp_avg + (1 - beta1) * g;
     /// exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g;
@@ -519,6 +554,14 @@ internal enum GgDType : int
 
     [NativeName("GG_DTYPE_INT64")]
     Int64 = 4,
+
+    /// <summary>OCP FP8 E4M3 (finite, max 448): the operands of gg_gmm_scaled and the output of the quantize kernels.</summary>
+    [NativeName("GG_DTYPE_FLOAT8_E4M3")]
+    Float8E4M3 = 5,
+
+    /// <summary>OCP FP8 E5M2 (max 57344, with inf): gradients; operands of gg_gmm_scaled's portable kernel.</summary>
+    [NativeName("GG_DTYPE_FLOAT8_E5M2")]
+    Float8E5M2 = 6,
 }
 
 /// <summary>Grouped GEMM implementations.</summary>
@@ -712,6 +755,147 @@ internal unsafe struct GgGmmArgs
     /// <summary>Backend for this call; GG_BACKEND_AUTO defers to the handle's choice.</summary>
     [NativeName("backend")]
     public GgBackend Backend;
+
+    /// <summary>Reserved, zero.</summary>
+    [NativeName("reserved")]
+    public int Reserved;
+
+    /// <summary>cudaStream_t to run on.</summary>
+    [NativeName("stream")]
+    public void* Stream;
+}
+
+/// <summary>
+/// How gg_gmm_scaled's scales map onto its operands. Scales are float32 device arrays; the dequantized value of an
+/// element is its FP8 value times its scale (torch._scaled_grouped_mm and DeepGEMM semantics).
+/// </summary>
+[GeneratedCode("GroupedGemm.Bindings", "1.0.0")]
+[NativeName("gg_scale_mode")]
+internal enum GgScaleMode : int
+{
+    /// <summary>a_scale[m]: one per row of a; b_scale[E, n]: one per expert and output column (torch._scaled_grouped_mm).</summary>
+    [NativeName("GG_SCALE_ROWWISE")]
+    Rowwise = 0,
+
+    /// <summary>
+    /// DeepGEMM block scales: a_scale[m, ceil(k/128)] (1x128 along K) and b_scale[E, ceil(n/128), ceil(k/128)]
+    /// (128x128 blocks of each expert's weight, indexed [n block, k block] for both layouts). Reserved: the
+    /// managed float64 reference implements it; gg_gmm_scaled returns GG_STATUS_NOT_SUPPORTED for now.
+    /// </summary>
+    [NativeName("GG_SCALE_BLOCKWISE")]
+    Blockwise = 1,
+}
+
+/// <summary>Which kernel runs gg_gmm_scaled.</summary>
+[GeneratedCode("GroupedGemm.Bindings", "1.0.0")]
+[NativeName("gg_scaled_kernel")]
+internal enum GgScaledKernel : int
+{
+    /// <summary>The fastest compiled kernel that takes the call on the handle's device.</summary>
+    [NativeName("GG_SCALED_KERNEL_AUTO")]
+    Auto = 0,
+
+    /// <summary>A plain tiled CUDA kernel for compute capability 8.0 and newer (FP8 decoded in the kernel, fp32 math).</summary>
+    [NativeName("GG_SCALED_KERNEL_PORTABLE")]
+    Portable = 1,
+
+    /// <summary>CUTLASS 3.x FP8 ptr-array grouped GEMM for sm_90a (e4m3 x e4m3, fp32 accumulation with promotion).</summary>
+    [NativeName("GG_SCALED_KERNEL_CUTLASS_SM90")]
+    CutlassSm90 = 2,
+}
+
+/// <summary>
+/// One scaled grouped GEMM, torch._scaled_grouped_mm(x, w, scale_x, scale_w, offs, out_dtype=bfloat16) for
+/// GG_SCALE_ROWWISE. E = num_experts, batch_sizes[e] rows per expert (sum = m), rows of <c>a</c> grouped by expert.
+///
+/// trans_b = 0:  a[m,k], b[E,k,n] -&gt; c[m,n],  c[r,j] = a_scale[r] * b_scale[e,j] * sum_i a[r,i] * b[e,i,j]
+/// trans_b = 1:  a[m,k], b[E,n,k] -&gt; c[m,n],  c[r,j] = a_scale[r] * b_scale[e,j] * sum_i a[r,i] * b[e,j,i]
+/// (e the expert of row r). Products and sums in fp32; c is rounded to bf16 once.
+///
+/// Checked on the host, always: types, sizes, scale_mode, a_scale_count / b_scale_count against the mode's shape,
+/// null pointers (scales included), alignment, residency on the handle's device, c overlapping any input.
+/// Checked on the device only with check_scales = 1 (it synchronises the stream, so not during capture): every scale
+/// finite. Without it a non-finite scale makes the rows / columns it scales non-finite, and nothing else.
+/// Device counts are clamped, or checked with check_counts, exactly as in gg_gmm. No allocation after the handle's
+/// reserve, no host synchronisation without the checks: graph-capturable.
+/// </summary>
+[GeneratedCode("GroupedGemm.Bindings", "1.0.0")]
+[NativeName("gg_scaled_gmm_args")]
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct GgScaledGmmArgs
+{
+    [NativeName("a")]
+    public void* A;
+
+    [NativeName("b")]
+    public void* B;
+
+    [NativeName("c")]
+    public void* C;
+
+    /// <summary>float32 scales of a and b, device memory; shapes as scale_mode says.</summary>
+    [NativeName("a_scale")]
+    public float* AScale;
+
+    [NativeName("b_scale")]
+    public float* BScale;
+
+    /// <summary>E int64 counts, in host or device memory as counts_location says.</summary>
+    [NativeName("batch_sizes")]
+    public long* BatchSizes;
+
+    [NativeName("m")]
+    public long M;
+
+    [NativeName("k")]
+    public long K;
+
+    [NativeName("n")]
+    public long N;
+
+    [NativeName("num_experts")]
+    public long NumExperts;
+
+    /// <summary>Elements in a_scale and b_scale: must equal the scale_mode's shape (m and E*n for GG_SCALE_ROWWISE).</summary>
+    [NativeName("a_scale_count")]
+    public long AScaleCount;
+
+    [NativeName("b_scale_count")]
+    public long BScaleCount;
+
+    /// <summary>GG_DTYPE_FLOAT8_E4M3 or GG_DTYPE_FLOAT8_E5M2 (the CUTLASS kernel: E4M3 only).</summary>
+    [NativeName("a_dtype")]
+    public GgDType ADtype;
+
+    [NativeName("b_dtype")]
+    public GgDType BDtype;
+
+    /// <summary>GG_DTYPE_BFLOAT16 (the only output type for now).</summary>
+    [NativeName("c_dtype")]
+    public GgDType CDtype;
+
+    [NativeName("scale_mode")]
+    public GgScaleMode ScaleMode;
+
+    [NativeName("counts_location")]
+    public GgCountsLocation CountsLocation;
+
+    [NativeName("trans_b")]
+    public int TransB;
+
+    /// <summary>Device counts only: as gg_gmm_args.check_counts.</summary>
+    [NativeName("check_counts")]
+    public int CheckCounts;
+
+    /// <summary>
+    /// 1: check on the device that every scale is finite, wait for the result and fail with GG_STATUS_INVALID_ARGUMENT
+    /// naming the first bad one. Synchronises the stream (not for graph capture).
+    /// </summary>
+    [NativeName("check_scales")]
+    public int CheckScales;
+
+    [NativeName("kernel")]
+    public GgScaledKernel Kernel;
 
     /// <summary>Reserved, zero.</summary>
     [NativeName("reserved")]

@@ -31,7 +31,7 @@ public static unsafe class AdamW
     /// <param name="epsilon">ε, finite and ≥ 0.</param>
     /// <param name="weightDecay">The decoupled weight decay λ, finite and ≥ 0.</param>
     /// <param name="parameterCopy">Optional output: the updated weights in any float type, as many elements.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A tensor's type or element count does not fit, or two tensors share memory.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A scalar is out of range.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>
@@ -62,7 +62,7 @@ public static unsafe class AdamW
     /// <param name="epsilon">ε, finite and ≥ 0.</param>
     /// <param name="weightDecay">λ, finite and ≥ 0.</param>
     /// <param name="parameterCopy">Optional output: the updated weights in any float type.</param>
-    /// <param name="stream">The stream to run on; null for the legacy default stream.</param>
+    /// <param name="stream">The stream to run on; null for the ambient stream (<see cref="CudaStream.Current"/>).</param>
     /// <exception cref="ArgumentException">A tensor's type or element count does not fit, or two tensors share memory.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A scalar is out of range.</exception>
     /// <exception cref="GroupedGemmException">The native call failed.</exception>

@@ -61,7 +61,7 @@ public class BatchSizesTests
         }
 
         var ops = Assert.Throws<ArgumentNullException>(() => Ops.Gmm(A, B, (DeviceTensor)null!));
-        Assert.That(ops!.ParamName, Is.EqualTo("tokensPerExpert"));
+        Assert.That(ops!.ParamName, Is.EqualTo("batchSizes"));
     }
 
     [Test]

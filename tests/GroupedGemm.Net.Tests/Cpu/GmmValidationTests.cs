@@ -170,17 +170,17 @@ public class GmmValidationTests
     }
 
     [Test]
-    public void Ops_messages_use_the_pytorch_names_before_touching_the_gpu()
+    public void Ops_messages_use_tgale96s_names_before_touching_the_gpu()
     {
         DeviceTensor x = FakeTensors.Make(DType.BFloat16, 1024, 64);
         DeviceTensor w = FakeTensors.Make(DType.BFloat16, 4, 64, 128);
         var e = Assert.Throws<ArgumentException>(() => Ops.Gmm(x, w, new long[] { 250, 250, 250, 250 }));
-        Assert.That(e!.ParamName, Is.EqualTo("tokensPerExpert"));
-        Assert.That(e.Message, Does.Contain("tokensPerExpert sums to 1000 but x has 1024 rows"));
+        Assert.That(e!.ParamName, Is.EqualTo("batchSizes"));
+        Assert.That(e.Message, Does.Contain("batchSizes sums to 1000 but a has 1024 rows"));
         e = Assert.Throws<ArgumentException>(() => Ops.Gmm(x, FakeTensors.Make(DType.BFloat16, 4, 32, 128), new long[] { 256, 256, 256, 256 }));
-        Assert.That(e!.Message, Does.Contain("x has K = 64 columns but w [E, K, N]"));
+        Assert.That(e!.Message, Does.Contain("a has K = 64 columns but b [E, K, N]"));
         e = Assert.Throws<ArgumentException>(() => Ops.Gmm(x, w, FakeTensors.Make(DType.Int32, 4)));
-        Assert.That(e!.Message, Does.Contain("tokensPerExpert must be an Int64 device tensor"));
+        Assert.That(e!.Message, Does.Contain("batchSizes must be an Int64 device tensor"));
         Assert.Throws<ArgumentNullException>(() => Ops.Gmm(x, w, (long[])null!));
     }
 

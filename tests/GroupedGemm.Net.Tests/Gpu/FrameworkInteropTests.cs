@@ -60,7 +60,7 @@ public class FrameworkInteropTests : GpuFixture
                 Assert.Ignore($"no compiled backend takes device counts here: {reason}");
 
             Context.Reserve(experts);
-            CudaGraph graph = CudaGraph.Capture(stream, () => Context.GmmInto(a, b, deviceCounts, c, false, false, false, options));
+            CudaGraph graph = CudaGraph.Capture(stream, () => Context.GmmInto(a, b, deviceCounts, c, options: options));
             c.Dispose();
             c = null!;
             Collect();

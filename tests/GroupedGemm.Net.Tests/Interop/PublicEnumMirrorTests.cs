@@ -15,6 +15,8 @@ public sealed class PublicEnumMirrorTests
     [TestCase(typeof(GemmBackend), typeof(GgBackend))]
     [TestCase(typeof(Activation), typeof(GgActivation))]
     [TestCase(typeof(GroupedGemmStatus), typeof(GgStatus))]
+    [TestCase(typeof(ScaleMode), typeof(GgScaleMode))]
+    [TestCase(typeof(ScaledGemmKernel), typeof(GgScaledKernel))]
     public void Public_enum_has_the_native_names_and_values(Type managed, Type native)
     {
         Assert.That(NamesToValues(managed), Is.EquivalentTo(NamesToValues(native)),

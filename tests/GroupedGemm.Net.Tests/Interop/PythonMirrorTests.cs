@@ -6,14 +6,16 @@ using NUnit.Framework;
 namespace GroupedGemm.Tests.Interop;
 
 /// <summary>
-/// bench/groupedgemm_ctypes.py mirrors parts of groupedgemm.h by hand (enum values, gg_gmm_args, gg_build_info). It
-/// is read as text and compared with the generated interop, which <see cref="AbiTests"/> checks against the C
+/// bench/groupedgemm_ctypes.py mirrors parts of groupedgemm.h by hand (enum values, gg_gmm_args, gg_build_info), and
+/// bench/fp8_bench.py those of the scaled grouped GEMM (gg_scaled_gmm_args, its dtype and scale-mode values). They
+/// are read as text and compared with the generated interop, which <see cref="AbiTests"/> checks against the C
 /// compiler's view of the header: so the Python binding cannot drift from the header unnoticed. No GPU, no Python.
 /// </summary>
 [TestFixture]
 public sealed class PythonMirrorTests
 {
     private const string MirrorPath = "bench/groupedgemm_ctypes.py";
+    private const string Fp8MirrorPath = "bench/fp8_bench.py";
 
     // ctypes types the mirror uses, with their sizes on the 64-bit platforms the library supports.
     private static readonly Dictionary<string, int> CtypesSizes = new(StringComparer.Ordinal)
@@ -24,47 +26,52 @@ public sealed class PythonMirrorTests
 
     /// <summary>Every module-level integer constant (DTYPE_*, COUNTS_*, BACKEND_*, STATUS_*) is the value of the
     /// enumerator GG_&lt;name&gt; of the header.</summary>
-    [Test]
-    public void Constants_are_the_header_enumerators()
+    /// <param name="mirrorPath">The Python file, from the repository root.</param>
+    [TestCase(MirrorPath)]
+    [TestCase(Fp8MirrorPath)]
+    public void Constants_are_the_header_enumerators(string mirrorPath)
     {
-        Dictionary<string, long> constants = Constants(File.ReadAllText(Checkout.PathOf(MirrorPath)));
+        Dictionary<string, long> constants = Constants(File.ReadAllText(Checkout.PathOf(mirrorPath)));
         Dictionary<string, long> enumerators = GeneratedInterop.Enums
             .SelectMany(e => GeneratedInterop.Members(e.Type))
             .ToDictionary(m => m.CName, m => m.Value, StringComparer.Ordinal);
-        Assert.That(constants, Is.Not.Empty, $"{MirrorPath} has no NAME = value constants: the parser lost them");
+        Assert.That(constants, Is.Not.Empty, $"{mirrorPath} has no NAME = value constants: the parser lost them");
         Assert.Multiple(() =>
         {
             foreach ((string name, long value) in constants)
             {
                 Assert.That(enumerators.TryGetValue("GG_" + name, out long native), Is.True,
-                    $"{MirrorPath}: {name} has no enumerator GG_{name} in groupedgemm.h");
-                Assert.That(value, Is.EqualTo(native), $"{MirrorPath}: {name} = {value}, but groupedgemm.h has GG_{name} = {native}");
+                    $"{mirrorPath}: {name} has no enumerator GG_{name} in groupedgemm.h");
+                Assert.That(value, Is.EqualTo(native), $"{mirrorPath}: {name} = {value}, but groupedgemm.h has GG_{name} = {native}");
             }
         });
     }
 
     /// <summary>Every ctypes Structure has the fields of the C struct its docstring names, in order, with the same sizes.</summary>
-    [Test]
-    public void Structures_have_the_header_fields_in_order_with_the_same_sizes()
+    /// <param name="mirrorPath">The Python file, from the repository root.</param>
+    /// <param name="required">The C structs it must mirror.</param>
+    [TestCase(MirrorPath, new[] { "gg_gmm_args", "gg_build_info" })]
+    [TestCase(Fp8MirrorPath, new[] { "gg_scaled_gmm_args" })]
+    public void Structures_have_the_header_fields_in_order_with_the_same_sizes(string mirrorPath, string[] required)
     {
         List<(string Class, string CStruct, List<(string Name, string Ctype)> Fields)> structures =
-            Structures(File.ReadAllText(Checkout.PathOf(MirrorPath)));
-        Assert.That(structures.Select(s => s.CStruct), Does.Contain("gg_gmm_args").And.Contain("gg_build_info"),
-            $"{MirrorPath}: the parser found no gg_gmm_args / gg_build_info mirror");
+            Structures(File.ReadAllText(Checkout.PathOf(mirrorPath)));
+        Assert.That(structures.Select(s => s.CStruct), Is.SupersetOf(required),
+            $"{mirrorPath}: the parser found no mirror of {string.Join(" / ", required)}");
         Dictionary<string, Type> generated = GeneratedInterop.Structs.ToDictionary(s => s.CName, s => s.Type, StringComparer.Ordinal);
         Assert.Multiple(() =>
         {
             foreach ((string cls, string cStruct, List<(string Name, string Ctype)> fields) in structures)
             {
-                Assert.That(generated.TryGetValue(cStruct, out Type? type), Is.True, $"{MirrorPath}: {cls} mirrors '{cStruct}', which groupedgemm.h does not declare");
+                Assert.That(generated.TryGetValue(cStruct, out Type? type), Is.True, $"{mirrorPath}: {cls} mirrors '{cStruct}', which groupedgemm.h does not declare");
                 if (type is null) continue;
                 var native = GeneratedInterop.Fields(type).Select(f => (f.CName, Size: SizeOf(f.Field.FieldType))).ToList();
                 Assert.That(fields.Select(f => f.Name), Is.EqualTo(native.Select(f => f.CName)),
-                    $"{MirrorPath}: {cls}._fields_ must name the fields of {cStruct}, in the header's order");
+                    $"{mirrorPath}: {cls}._fields_ must name the fields of {cStruct}, in the header's order");
                 foreach (((string name, string ctype), (string _, int size)) in fields.Zip(native))
                 {
-                    Assert.That(CtypesSizes.TryGetValue(ctype, out int pySize), Is.True, $"{MirrorPath}: {cls}.{name} uses C.{ctype}, unknown to this test");
-                    Assert.That(pySize, Is.EqualTo(size), $"{MirrorPath}: {cls}.{name} is C.{ctype} ({pySize} bytes), the header's field has {size}");
+                    Assert.That(CtypesSizes.TryGetValue(ctype, out int pySize), Is.True, $"{mirrorPath}: {cls}.{name} uses C.{ctype}, unknown to this test");
+                    Assert.That(pySize, Is.EqualTo(size), $"{mirrorPath}: {cls}.{name} is C.{ctype} ({pySize} bytes), the header's field has {size}");
                 }
             }
         });

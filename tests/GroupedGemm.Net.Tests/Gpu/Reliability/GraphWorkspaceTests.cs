@@ -37,7 +37,7 @@ public class GraphWorkspaceTests : GpuFixture
 
             using var context = new GroupedGemmContext(0);
             using CudaGraph graph = CudaGraph.Capture(stream,
-                () => context.GmmInto(a, b, deviceCounts, c.Inner, false, false, false, options));
+                () => context.GmmInto(a, b, deviceCounts, c.Inner, options: options));
 
             // Far beyond the 5 MiB reserved at creation: the shared block moves. An uncaptured call with many experts
             // grows it again, and writes its own arrays into the new block.
@@ -89,7 +89,7 @@ public class GraphWorkspaceTests : GpuFixture
 
             Context.Reserve(experts);
             using CudaGraph graph = CudaGraph.Capture(stream,
-                () => Context.GmmInto(a, b, deviceCounts, c.Inner, true, false, false, options));
+                () => Context.GmmInto(a, b, deviceCounts, c.Inner, transA: true, options: options));
             graph.Launch(stream);
             stream.Synchronize();
 

@@ -1,0 +1,94 @@
+// Argument checks of the FP8 quantize kernels; messages name the function, the argument and its value.
+#include "core/quantize_args.h"
+
+#include <cinttypes>
+
+#include "core/validate.h"
+
+namespace gg {
+namespace {
+
+bool is_float(gg_dtype t) { return t == GG_DTYPE_FLOAT32 || t == GG_DTYPE_FLOAT16 || t == GG_DTYPE_BFLOAT16; }
+bool is_fp8(gg_dtype t) { return t == GG_DTYPE_FLOAT8_E4M3 || t == GG_DTYPE_FLOAT8_E5M2; }
+
+gg_status check_types(const char* function, const char* in_name, gg_dtype in, gg_dtype q) {
+    if (!is_float(in)) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: %s = %d (%s) must be float32, float16 or bfloat16", function,
+                    in_name, static_cast<int>(in), dtype_name(in));
+    }
+    if (!is_fp8(q)) {
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: q_dtype = %d (%s) must be GG_DTYPE_FLOAT8_E4M3 or GG_DTYPE_FLOAT8_E5M2", function,
+                    static_cast<int>(q), dtype_name(q));
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index_divisor, int64_t rows, int64_t cols,
+                                 int64_t block_cols, gg_dtype x_dtype, gg_dtype q_dtype, int64_t scale_count,
+                                 int64_t* blocks) {
+    const char* f = "gg_moe_quantize_fp8_rows";
+    GG_TRY(check_types(f, "x_dtype", x_dtype, q_dtype));
+    if (rows < 0 || cols < 0 || src_rows < 0) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: rows = %" PRId64 ", cols = %" PRId64 " and src_rows = %" PRId64
+                    " must be >= 0", f, rows, cols, src_rows);
+    }
+    if (block_cols < 0) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: block_cols = %" PRId64 " must be 0 (whole rows) or positive", f,
+                    block_cols);
+    }
+    if (!has_index && src_rows != rows) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: index is NULL, so src_rows = %" PRId64 " must equal rows = %" PRId64,
+                    f, src_rows, rows);
+    }
+    if (has_index && index_divisor < 1) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: index_divisor = %d must be >= 1", f, index_divisor);
+    }
+    int64_t elements = 0;
+    if (__builtin_mul_overflow(rows, cols, &elements) || __builtin_mul_overflow(src_rows, cols, &elements)) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: rows * cols overflows 64 bits", f);
+    }
+    const int64_t per_row = block_cols == 0 ? 1 : (cols + block_cols - 1) / block_cols;
+    int64_t expected = 0;
+    if (__builtin_mul_overflow(rows, per_row, &expected)) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits", f);
+    }
+    if (scale_count != expected) {
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: scale_count = %" PRId64 " but scales[rows, blocks] holds %" PRId64 " * %" PRId64 " = %" PRId64
+                    " (cols = %" PRId64 ", block_cols = %" PRId64 ")",
+                    f, scale_count, rows, per_row, expected, cols, block_cols);
+    }
+    *blocks = per_row;
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status validate_quantize_blocks(int64_t batch, int64_t rows, int64_t cols, int64_t block, gg_dtype w_dtype,
+                                   gg_dtype q_dtype, int64_t scale_count) {
+    const char* f = "gg_moe_quantize_fp8_blocks";
+    GG_TRY(check_types(f, "w_dtype", w_dtype, q_dtype));
+    if (batch < 0 || rows < 0 || cols < 0) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: batch = %" PRId64 ", rows = %" PRId64 " and cols = %" PRId64
+                    " must be >= 0", f, batch, rows, cols);
+    }
+    if (block < 1) return fail(GG_STATUS_INVALID_ARGUMENT, "%s: block = %" PRId64 " must be >= 1", f, block);
+    int64_t elements = 0, expected = 0, plane = 0;
+    if (__builtin_mul_overflow(batch, rows, &elements) || __builtin_mul_overflow(elements, cols, &elements)) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: batch * rows * cols overflows 64 bits", f);
+    }
+    const int64_t rb = (rows + block - 1) / block, cb = (cols + block - 1) / block;
+    if (__builtin_mul_overflow(rb, cb, &plane) || __builtin_mul_overflow(batch, plane, &expected)) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits", f);
+    }
+    if (scale_count != expected) {
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: scale_count = %" PRId64 " but scales[batch, ceil(rows/block), ceil(cols/block)] holds %" PRId64
+                    " * %" PRId64 " * %" PRId64 " = %" PRId64,
+                    f, scale_count, batch, rb, cb, expected);
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace gg

@@ -1,0 +1,203 @@
+// gg_gmm_scaled's cutlass-sm90 kernels: support rule, tile choice, group arrays and launch. The configurations are
+// sm90_fp8_tiles.def's rows, each for both weight layouts; the switch in run_tile instantiates every one of them.
+#include <cinttypes>
+
+#include "backends/counts_scan.cuh"
+#include "cutlass_sm90/scaled_gemm_sm90.cuh"
+#include "cutlass_sm90/scaled_gemm_sm90.h"
+
+namespace gg::cutlass_sm90 {
+namespace {
+
+template <class Stride>
+__host__ __device__ Stride with_leading_dimension(int64_t ld) {
+    Stride s{};
+    if constexpr (std::is_same_v<std::remove_cv_t<std::remove_reference_t<decltype(cute::get<0>(s))>>, int64_t>) {
+        cute::get<0>(s) = ld;
+    } else {
+        cute::get<1>(s) = ld;
+    }
+    return s;
+}
+
+size_t round16(size_t bytes) { return (bytes + 15) / 16 * 16; }
+
+// The tile policy: 128x256 for wide outputs, 128x128 ping-pong otherwise (first cut; the benchmark decides).
+Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p) {
+    return p.n >= 512 ? Sm90Fp8Tile::kCooperative128x256 : Sm90Fp8Tile::kPingpong128x128;
+}
+
+template <class Config>
+gg_status run_config(Context& ctx, const ScaledGmmProblem& sp) {
+    using Gemm = typename Config::Gemm;
+    const GmmProblem& p = sp.base;
+    const int64_t e = p.num_experts;
+    const size_t ue = static_cast<size_t>(e);
+
+    // The arguments with null arrays size the kernel's workspace (it depends on the group and SM counts only).
+    cutlass::KernelHardwareInfo hw;
+    hw.device_id = ctx.device.ordinal;
+    hw.sm_count = ctx.device.sm_count;
+    typename Gemm::Arguments args;
+    args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
+    args.hw_info = hw;
+    args.problem_shape = typename Config::ProblemShape{static_cast<int>(e), nullptr, nullptr};
+    const size_t kernel_bytes = Gemm::get_workspace_size(args);
+
+    size_t at = 0;
+    auto take = [&](size_t bytes) { const size_t here = at; at += round16(bytes); return here; };
+    const size_t o_offsets = take((ue + 1) * sizeof(int64_t));
+    const size_t o_shapes = take(ue * sizeof(typename Config::UnderlyingShape));
+    const size_t o_ptrs = take(5 * ue * sizeof(void*));
+    const size_t o_sa = take(ue * sizeof(typename Config::StrideA));
+    const size_t o_sb = take(ue * sizeof(typename Config::StrideB));
+    const size_t o_sd = take(ue * sizeof(typename Config::StrideD));
+    const size_t o_kernel = take(kernel_bytes);
+    void* block = nullptr;
+    GG_TRY(workspace_acquire(*ctx.workspace, at, p, &block));
+    char* base = static_cast<char*>(block);
+
+    ScaledGroupArrays<Config> arr;
+    arr.offsets = reinterpret_cast<int64_t*>(base + o_offsets);
+    arr.shapes = reinterpret_cast<typename Config::UnderlyingShape*>(base + o_shapes);
+    // Five pointer arrays of E entries each, one after the other.
+    char* ptrs = base + o_ptrs;
+    const size_t array_bytes = ue * sizeof(void*);
+    arr.ptr_a = reinterpret_cast<const typename Config::ElementA**>(ptrs);
+    arr.ptr_b = reinterpret_cast<const typename Config::ElementB**>(ptrs + array_bytes);
+    arr.ptr_d = reinterpret_cast<typename Config::ElementD**>(ptrs + 2 * array_bytes);
+    arr.ptr_a_scale = reinterpret_cast<const float**>(ptrs + 3 * array_bytes);
+    arr.ptr_b_scale = reinterpret_cast<const float**>(ptrs + 4 * array_bytes);
+    arr.stride_a = reinterpret_cast<typename Config::StrideA*>(base + o_sa);
+    arr.stride_b = reinterpret_cast<typename Config::StrideB*>(base + o_sb);
+    arr.stride_d = reinterpret_cast<typename Config::StrideD*>(base + o_sd);
+
+    if (!p.counts_on_device) {
+        std::vector<int64_t> host(ue + 1, 0);
+        for (int64_t i = 0; i < e; ++i) host[i + 1] = host[i] + p.batch_sizes[i];
+        GG_CUDA_CHECK(cudaMemcpyAsync(arr.offsets, host.data(), (ue + 1) * sizeof(int64_t), cudaMemcpyHostToDevice,
+                                      p.stream));
+    }
+    fill_scaled_groups<Config, Config::kTransB><<<1, kCountsScanThreads, 0, p.stream>>>(
+        p.counts_on_device ? p.batch_sizes : nullptr, e, p.m, p.k, p.n, static_cast<const uint8_t*>(p.a),
+        static_cast<const uint8_t*>(p.b), static_cast<cutlass::bfloat16_t*>(p.c), sp.a_scale, sp.b_scale, arr);
+    GG_LAUNCH_CHECK("fill_scaled_groups");
+
+    args.problem_shape = typename Config::ProblemShape{static_cast<int>(e), arr.shapes, nullptr};
+    args.mainloop.ptr_A = arr.ptr_a;
+    args.mainloop.dA = arr.stride_a;
+    args.mainloop.ptr_B = arr.ptr_b;
+    args.mainloop.dB = arr.stride_b;
+    args.epilogue.ptr_C = nullptr;
+    args.epilogue.dC = reinterpret_cast<typename Config::StrideC*>(arr.stride_d);
+    args.epilogue.ptr_D = arr.ptr_d;
+    args.epilogue.dD = arr.stride_d;
+    // Visitor arguments, children first: {b_scale row broadcast, {a_scale column broadcast, acc, multiply}, multiply}.
+    auto& fusion = args.epilogue.thread;
+    fusion.op_0.ptr_row = arr.ptr_b_scale;
+    fusion.op_1.op_0.ptr_col = arr.ptr_a_scale;
+
+    const char* kName = "cutlass-sm90 (fp8)";
+    cutlass::Status status = Gemm::can_implement(args);
+    if (status != cutlass::Status::kSuccess) {
+        return fail(GG_STATUS_CUTLASS_ERROR, "%s %s: can_implement: %s", kName, Config::Traits::kName,
+                    cutlassGetStatusString(status));
+    }
+    Gemm gemm;
+    status = gemm.initialize(args, base + o_kernel, p.stream);
+    if (status != cutlass::Status::kSuccess) {
+        return fail(GG_STATUS_CUTLASS_ERROR, "%s %s: initialize: %s", kName, Config::Traits::kName,
+                    cutlassGetStatusString(status));
+    }
+    status = gemm.run(p.stream);
+    if (status != cutlass::Status::kSuccess) {
+        return fail(GG_STATUS_CUTLASS_ERROR, "%s %s: run: %s", kName, Config::Traits::kName,
+                    cutlassGetStatusString(status));
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+template <bool TransB>
+gg_status run_tile(Context& ctx, const ScaledGmmProblem& p, Sm90Fp8Tile tile) {
+    switch (tile) {
+#define GG_SM90_FP8_TILE(Enum, name, tm, tn, tk, cm, cn, pp) \
+    case Sm90Fp8Tile::Enum: return run_config<ScaledGemmConfig<Sm90Fp8Tile::Enum, TransB>>(ctx, p);
+#include "cutlass_sm90/sm90_fp8_tiles.def"
+    }
+    return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8): tile %d is not in sm90_fp8_tiles.def", static_cast<int>(tile));
+}
+
+}  // namespace
+
+template <class Config, bool TransB>
+__global__ void fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n,
+                                   const uint8_t* a, const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale,
+                                   const float* b_scale, ScaledGroupArrays<Config> arr) {
+    if (counts != nullptr) {
+        block_scan_counts(counts, num_experts, m, arr.offsets, nullptr, nullptr);
+        __syncthreads();
+    }
+    for (int64_t e = threadIdx.x; e < num_experts; e += blockDim.x) {
+        const int64_t row0 = arr.offsets[e], rows = arr.offsets[e + 1] - row0;
+        arr.shapes[e] = typename Config::UnderlyingShape(static_cast<int>(rows), static_cast<int>(n), static_cast<int>(k));
+        arr.ptr_a[e] = reinterpret_cast<const typename Config::ElementA*>(a + row0 * k);
+        arr.ptr_b[e] = reinterpret_cast<const typename Config::ElementB*>(b + e * k * n);
+        arr.ptr_d[e] = d + row0 * n;
+        arr.ptr_a_scale[e] = a_scale + row0;
+        arr.ptr_b_scale[e] = b_scale + e * n;
+        arr.stride_a[e] = with_leading_dimension<typename Config::StrideA>(k);
+        arr.stride_b[e] = with_leading_dimension<typename Config::StrideB>(TransB ? k : n);
+        arr.stride_d[e] = with_leading_dimension<typename Config::StrideD>(n);
+    }
+}
+
+}  // namespace gg::cutlass_sm90
+
+namespace gg {
+
+gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
+    const char* kName = "GG_SCALED_KERNEL_CUTLASS_SM90";
+    if (ctx.device.cc_major != 9 || ctx.device.cc_minor != 0) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s runs on compute capability 9.0 only; device %d is %d.%d", kName,
+                    ctx.device.ordinal, ctx.device.cc_major, ctx.device.cc_minor);
+    }
+    if (p.a_dtype != GG_DTYPE_FLOAT8_E4M3 || p.b_dtype != GG_DTYPE_FLOAT8_E4M3) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes E4M3 x E4M3 only (a_dtype = %d, b_dtype = %d)", kName,
+                    static_cast<int>(p.a_dtype), static_cast<int>(p.b_dtype));
+    }
+    if (p.scale_mode != GG_SCALE_ROWWISE) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes row-wise scales only for now", kName);
+    }
+    const GmmProblem& b = p.base;
+    if (!b.trans_b) {
+        return fail(GG_STATUS_NOT_SUPPORTED,
+                    "%s takes trans_b = 1 only (weights [E, N, K], K-major, as FP8 wgmma reads them; CUTLASS's grouped "
+                    "FP8 builder has no path for N-major weights): use GG_SCALED_KERNEL_PORTABLE or AUTO", kName);
+    }
+    if (b.k == 0) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: k = 0 (an empty reduction) is left to the portable kernel", kName);
+    }
+    if (b.k % 16 != 0 || b.n % 16 != 0) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s needs k and n multiples of 16 (16-byte TMA rows); k = %" PRId64
+                    ", n = %" PRId64, kName, b.k, b.n);
+    }
+    if (b.m > INT32_MAX || b.n > INT32_MAX || b.k > INT32_MAX) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: m, n and k must fit in int32", kName);
+    }
+    for (const void* ptr : {b.a, b.b, static_cast<const void*>(b.c)}) {
+        if (reinterpret_cast<uintptr_t>(ptr) % 16 != 0) {
+            return fail(GG_STATUS_NOT_SUPPORTED, "%s needs a, b and c 16-byte aligned (%p is not)", kName, ptr);
+        }
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status scaled_sm90_run(Context& ctx, const ScaledGmmProblem& p) {
+    using namespace cutlass_sm90;
+    const Sm90Fp8Tile tile = choose_fp8_tile(p.base);
+    // trans_b only (scaled_sm90_supports): FP8 wgmma reads both operands K-major, and CUTLASS's ptr-array grouped
+    // builder has no transposing (RS) path for an N-major FP8 B.
+    return run_tile<true>(ctx, p, tile);
+}
+
+}  // namespace gg

@@ -1,0 +1,79 @@
+// Which kernel runs a gg_gmm_scaled call, and the steps before it (counts and scale checks).
+#include <string>
+
+#include "core/counts_check.h"
+#include "core/driver_hints.h"
+#include "fp8/scaled_gmm.h"
+#if defined(GG_HAVE_CUTLASS_SM90)
+#include "cutlass_sm90/scaled_gemm_sm90.h"
+#endif
+
+namespace gg {
+namespace {
+
+// The CUTLASS sm90 FP8 kernels (cutlass_sm90/scaled_gemm_sm90.cu) exist in builds with the cutlass-sm90 backend.
+gg_status sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
+#if defined(GG_HAVE_CUTLASS_SM90)
+    return scaled_sm90_supports(ctx, p);
+#else
+    (void)ctx;
+    (void)p;
+    return fail(GG_STATUS_BACKEND_NOT_COMPILED,
+                "GG_SCALED_KERNEL_CUTLASS_SM90 is not compiled in: this build has no cutlass-sm90 backend (CUDA >= 12.3, "
+                "90a in the architectures and CUTLASS are needed); use GG_SCALED_KERNEL_PORTABLE or AUTO");
+#endif
+}
+
+gg_status supports(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel kernel) {
+    switch (kernel) {
+        case GG_SCALED_KERNEL_CUTLASS_SM90: return sm90_supports(ctx, p);
+        case GG_SCALED_KERNEL_PORTABLE: return scaled_portable_supports(ctx, p);
+        default: return fail(GG_STATUS_INVALID_ARGUMENT, "kernel = %d is not a scaled kernel", static_cast<int>(kernel));
+    }
+}
+
+}  // namespace
+
+gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel requested,
+                               gg_scaled_kernel* chosen) {
+    if (requested != GG_SCALED_KERNEL_AUTO) {
+        GG_TRY(supports(ctx, p, requested));
+        *chosen = requested;
+        return GG_STATUS_SUCCESS;
+    }
+    std::string reasons;
+    gg_status status = GG_STATUS_BACKEND_NOT_COMPILED;
+    bool have_status = false;
+    for (gg_scaled_kernel candidate : {GG_SCALED_KERNEL_CUTLASS_SM90, GG_SCALED_KERNEL_PORTABLE}) {
+        const gg_status s = supports(ctx, p, candidate);
+        if (s == GG_STATUS_SUCCESS) {
+            clear_error();
+            *chosen = candidate;
+            return GG_STATUS_SUCCESS;
+        }
+        if (!have_status && s != GG_STATUS_BACKEND_NOT_COMPILED) {
+            status = s;
+            have_status = true;
+        }
+        reasons += reasons.empty() ? "" : "; ";
+        reasons += last_error_message();
+    }
+    return fail(status, "no scaled kernel can take this call (%s)", reasons.c_str());
+}
+
+gg_status run_scaled_gmm(gg_handle& handle, const ScaledGmmProblem& p, gg_scaled_kernel kernel) {
+    if (p.base.counts_on_device && p.base.check_counts) GG_TRY(check_device_counts(handle, p.base));
+    if (p.check_scales) GG_TRY(check_device_scales(handle, p));
+    if (p.base.m == 0 || p.base.n == 0) return GG_STATUS_SUCCESS;  // c has no elements
+    Context ctx = handle.context();
+    switch (kernel) {
+        case GG_SCALED_KERNEL_PORTABLE: return scaled_portable_run(ctx, p);
+#if defined(GG_HAVE_CUTLASS_SM90)
+        case GG_SCALED_KERNEL_CUTLASS_SM90: return scaled_sm90_run(ctx, p);
+#endif
+        default:
+            return fail(GG_STATUS_INTERNAL_ERROR, "run_scaled_gmm: kernel %d was not resolved", static_cast<int>(kernel));
+    }
+}
+
+}  // namespace gg

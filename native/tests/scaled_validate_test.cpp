@@ -1,0 +1,133 @@
+// gg_gmm_scaled's and the FP8 quantize kernels' argument validation, order and messages, without a GPU (the fake
+// pointer query of fake_pointers.h: [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1).
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "core/driver_hints.h"
+#include "core/quantize_args.h"
+#include "core/scaled_validate.h"
+#include "fake_pointers.h"
+
+namespace {
+
+int failures = 0;
+using gg_test::dev0;
+using gg_test::dev1;
+using gg_test::fake_query;
+
+int64_t counts[3] = {4, 0, 4};
+
+// A valid row-wise call: a[8,16] e4m3, b[3,16,32] e4m3, c[8,32] bf16, a_scale[8], b_scale[3,32], host counts.
+gg_scaled_gmm_args valid() {
+    gg_scaled_gmm_args a{};
+    a.a = dev0(0);
+    a.b = dev0(0x100000);
+    a.c = dev0(0x200000);
+    a.a_scale = static_cast<const float*>(dev0(0x300000));
+    a.b_scale = static_cast<const float*>(dev0(0x400000));
+    a.batch_sizes = counts;
+    a.m = 8;
+    a.k = 16;
+    a.n = 32;
+    a.num_experts = 3;
+    a.a_scale_count = 8;
+    a.b_scale_count = 96;
+    a.a_dtype = GG_DTYPE_FLOAT8_E4M3;
+    a.b_dtype = GG_DTYPE_FLOAT8_E4M3;
+    a.c_dtype = GG_DTYPE_BFLOAT16;
+    a.scale_mode = GG_SCALE_ROWWISE;
+    a.counts_location = GG_COUNTS_HOST;
+    return a;
+}
+
+void report(const char* what, gg_status got, gg_status status, const char* message) {
+    const std::string text = gg::last_error_message();
+    if (got != status || (message != nullptr && text.find(message) == std::string::npos)) {
+        ++failures;
+        std::fprintf(stderr, "FAIL %s: status %d (want %d), message \"%s\" (want \"%s\")\n", what, got, status,
+                     text.c_str(), message ? message : "");
+    } else {
+        std::printf("ok   %s: %s\n", what, text.empty() ? "(valid)" : text.c_str());
+    }
+}
+
+void expect(const char* what, const gg_scaled_gmm_args& args, gg_status status, const char* message) {
+    gg::clear_error();
+    gg::ScaledGmmProblem p;
+    report(what, gg::validate_scaled_gmm(args, 0, fake_query, &p), status, message);
+}
+
+void expect_rows(const char* what, int64_t src_rows, bool index, int32_t divisor, int64_t rows, int64_t cols,
+                 int64_t block, gg_dtype x, gg_dtype q, int64_t scales, gg_status status, const char* message) {
+    gg::clear_error();
+    int64_t blocks = 0;
+    report(what, gg::validate_quantize_rows(src_rows, index, divisor, rows, cols, block, x, q, scales, &blocks), status,
+           message);
+}
+
+void expect_blocks(const char* what, int64_t batch, int64_t rows, int64_t cols, int64_t block, gg_dtype w, gg_dtype q,
+                   int64_t scales, gg_status status, const char* message) {
+    gg::clear_error();
+    report(what, gg::validate_quantize_blocks(batch, rows, cols, block, w, q, scales), status, message);
+}
+
+}  // namespace
+
+int main() {
+    const gg_status ok = GG_STATUS_SUCCESS, bad = GG_STATUS_INVALID_ARGUMENT;
+    expect("valid row-wise call", valid(), ok, nullptr);
+    { auto a = valid(); a.trans_b = 1; expect("valid trans_b", a, ok, nullptr); }
+    { auto a = valid(); a.a_dtype = GG_DTYPE_BFLOAT16; expect("bf16 a", a, bad, "a_dtype = 2 (GG_DTYPE_BFLOAT16)"); }
+    { auto a = valid(); a.b_dtype = GG_DTYPE_FLOAT32; expect("fp32 b", a, bad, "b_dtype = 0 (GG_DTYPE_FLOAT32)"); }
+    { auto a = valid(); a.b_dtype = GG_DTYPE_FLOAT8_E5M2; expect("e5m2 b", a, ok, nullptr); }
+    { auto a = valid(); a.c_dtype = GG_DTYPE_FLOAT16; expect("fp16 c", a, bad, "c_dtype = 1 (GG_DTYPE_FLOAT16)"); }
+    { auto a = valid(); a.scale_mode = static_cast<gg_scale_mode>(7); expect("scale mode", a, bad, "scale_mode = 7"); }
+    { auto a = valid(); a.kernel = static_cast<gg_scaled_kernel>(3); expect("kernel", a, bad, "kernel = 3"); }
+    { auto a = valid(); a.m = -1; expect("negative m", a, bad, "m = -1 is negative"); }
+    { auto a = valid(); a.num_experts = 0; expect("no experts", a, bad, "num_experts = 0"); }
+    { auto a = valid(); a.reserved = 1; expect("reserved", a, bad, "reserved = 1"); }
+    { auto a = valid(); a.a_scale = nullptr; expect("null a_scale", a, bad, "a_scale is NULL but the scale_mode needs 8 scales"); }
+    { auto a = valid(); a.b_scale = nullptr; expect("null b_scale", a, bad, "b_scale is NULL but the scale_mode needs 96 scales"); }
+    { auto a = valid(); a.a_scale_count = 7; expect("short a_scale", a, bad, "a_scale_count = 7 but a_scale must hold [m] = 8"); }
+    { auto a = valid(); a.b_scale_count = 32; expect("b_scale per column only", a, bad, "b_scale_count = 32 but b_scale must hold [num_experts, n] = 96"); }
+    {
+        auto a = valid(); a.scale_mode = GG_SCALE_BLOCKWISE; a.a_scale_count = 8; a.b_scale_count = 3;
+        expect("block scales shapes", a, ok, nullptr);
+        a.b_scale_count = 96;
+        expect("block scales wrong b", a, bad, "[num_experts, ceil(n/128), ceil(k/128)] = 3");
+    }
+    { auto a = valid(); a.a_scale = static_cast<const float*>(dev0(0x300002)); expect("misaligned a_scale", a, bad, "a_scale"); }
+    { auto a = valid(); a.b_scale = static_cast<const float*>(dev1(0)); expect("b_scale on device 1", a, GG_STATUS_WRONG_DEVICE, "b_scale"); }
+    { static float host[96]; auto a = valid(); a.b_scale = host; expect("host b_scale", a, bad, "b_scale"); }
+    { auto a = valid(); a.c = dev0(0x400000 - 64); expect("c overlaps b_scale", a, bad, "overlaps b_scale"); }
+    { auto a = valid(); a.c = dev0(0x100000); expect("c overlaps b", a, bad, "overlaps b"); }
+    { int64_t c[3] = {4, 1, 4}; auto a = valid(); a.batch_sizes = c; expect("counts sum", a, bad, "batch_sizes sum to 9 but m = 8"); }
+    {
+        auto a = valid(); a.m = 0; a.a = nullptr; a.c = nullptr; a.a_scale = nullptr; a.a_scale_count = 0;
+        int64_t zero[3] = {0, 0, 0}; a.batch_sizes = zero;
+        expect("m = 0 needs no a, c or a_scale", a, ok, nullptr);
+    }
+
+    const gg_dtype bf16 = GG_DTYPE_BFLOAT16, e4 = GG_DTYPE_FLOAT8_E4M3;
+    expect_rows("rows: row-wise", 8, false, 1, 8, 300, 0, bf16, e4, 8, ok, nullptr);
+    expect_rows("rows: 1x128", 8, false, 1, 8, 300, 128, bf16, e4, 24, ok, nullptr);
+    expect_rows("rows: 1x128 wrong count", 8, false, 1, 8, 300, 128, bf16, e4, 16, bad, "scale_count = 16 but scales[rows, blocks] holds 8 * 3 = 24");
+    expect_rows("rows: int input", 8, false, 1, 8, 300, 0, GG_DTYPE_INT32, e4, 8, bad, "x_dtype = 3");
+    expect_rows("rows: bf16 output", 8, false, 1, 8, 300, 0, bf16, bf16, 8, bad, "q_dtype = 2");
+    expect_rows("rows: src_rows without index", 9, false, 1, 8, 300, 0, bf16, e4, 8, bad, "src_rows = 9 must equal rows = 8");
+    expect_rows("rows: gathered", 4, true, 2, 8, 300, 0, bf16, e4, 8, ok, nullptr);
+    expect_rows("rows: divisor", 4, true, 0, 8, 300, 0, bf16, e4, 8, bad, "index_divisor = 0");
+    expect_rows("rows: negative block", 8, false, 1, 8, 300, -1, bf16, e4, 8, bad, "block_cols = -1");
+    expect_blocks("blocks: 128x128", 3, 300, 256, 128, bf16, e4, 18, ok, nullptr);
+    expect_blocks("blocks: wrong count", 3, 300, 256, 128, bf16, e4, 6, bad, "holds 3 * 3 * 2 = 18");
+    expect_blocks("blocks: block 0", 3, 300, 256, 0, bf16, e4, 18, bad, "block = 0 must be >= 1");
+
+    if (failures != 0) {
+        std::fprintf(stderr, "%d failure(s)\n", failures);
+        return 1;
+    }
+    std::printf("all scaled-gmm validation checks passed\n");
+    return 0;
+}

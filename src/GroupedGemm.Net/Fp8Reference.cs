@@ -1,0 +1,290 @@
+namespace GroupedGemm;
+
+/// <summary>
+/// FP8 on the CPU: encode and decode of OCP E4M3 / E5M2, the quantize kernels' steps (row-wise, 1×B and B×B scales),
+/// dequantization, and the scaled grouped GEMM in float64 over the dequantized operands. Meant for tests, the
+/// library's and its consumers'.
+/// </summary>
+/// <remarks>
+/// The quantize references take the kernels' float32 steps (amax, scale = amax / max, x / scale, one rounding to
+/// FP8 with saturation), so that a device result can be compared code for code.
+/// </remarks>
+public static class Fp8Reference
+{
+    /// <summary>Largest finite value of an FP8 type: 448 for E4M3, 57344 for E5M2.</summary>
+    /// <param name="dtype"><see cref="DType.Float8E4M3"/> or <see cref="DType.Float8E5M2"/>.</param>
+    /// <returns>The largest finite value.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not an FP8 type.</exception>
+    public static double MaxFinite(DType dtype) => Format(dtype).Max;
+
+    /// <summary>The value of an FP8 code (NaN for the NaN codes, ±infinity for E5M2's infinities).</summary>
+    /// <param name="bits">The code.</param>
+    /// <param name="dtype">The FP8 type.</param>
+    /// <returns>Its value.</returns>
+    public static double Decode(byte bits, DType dtype)
+    {
+        Fp8Format f = Format(dtype);
+        int sign = bits >> 7, exponent = (bits >> f.ManBits) & ((1 << f.ExpBits) - 1), mantissa = bits & ((1 << f.ManBits) - 1);
+        double value;
+        if (dtype == DType.Float8E4M3 && exponent == 15 && mantissa == 7) return double.NaN;
+        if (dtype == DType.Float8E5M2 && exponent == 31) value = mantissa == 0 ? double.PositiveInfinity : double.NaN;
+        else if (exponent == 0) value = Math.ScaleB(mantissa, 1 - f.Bias - f.ManBits);
+        else value = Math.ScaleB((1 << f.ManBits) + mantissa, exponent - f.Bias - f.ManBits);
+        return sign == 1 ? -value : value;
+    }
+
+    /// <summary>The FP8 code nearest to <paramref name="value"/> (ties to even), saturated to the finite range; NaN gives 0x7F.</summary>
+    /// <param name="value">The value.</param>
+    /// <param name="dtype">The FP8 type.</param>
+    /// <returns>The code.</returns>
+    public static byte Encode(double value, DType dtype)
+    {
+        Fp8Format f = Format(dtype);
+        if (double.IsNaN(value)) return 0x7F;
+        int sign = value < 0 || (value == 0 && double.IsNegative(value)) ? 0x80 : 0;
+        double a = Math.Abs(value);
+        if (a >= f.Max) return (byte)(sign | f.MaxCode);
+        int minExponent = 1 - f.Bias;  // of the normal numbers; subnormals share its quantum
+        int e = a == 0 ? minExponent : Math.Max(Math.ILogB(a), minExponent);
+        double quantum = Math.ScaleB(1.0, e - f.ManBits);
+        double r = Math.Round(a / quantum, MidpointRounding.ToEven) * quantum;
+        if (r >= f.Max) return (byte)(sign | f.MaxCode);
+        if (r == 0) return (byte)sign;
+        int re = Math.ILogB(r);
+        if (re < minExponent) return (byte)(sign | (int)(r / Math.ScaleB(1.0, minExponent - f.ManBits)));
+        int mantissa = (int)(r / Math.ScaleB(1.0, re - f.ManBits)) - (1 << f.ManBits);
+        return (byte)(sign | ((re + f.Bias) << f.ManBits) | mantissa);
+    }
+
+    /// <summary>
+    /// What <see cref="MoeKernels.QuantizeFp8Rows"/> computes: x [rows, cols] to FP8 with one scale per row and block of
+    /// <paramref name="blockCols"/> columns (0: whole rows); scale = amax / max (1 for an all-zero block).
+    /// </summary>
+    /// <param name="x">Row-major [rows, cols] (float32 values, e.g. from bf16).</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    /// <param name="blockCols">Columns per scale; 0 for one scale per row.</param>
+    /// <param name="dtype">The FP8 type.</param>
+    /// <param name="q">Output codes, rows · cols.</param>
+    /// <param name="scales">Output scales, rows · blocks.</param>
+    public static void QuantizeRows(ReadOnlySpan<float> x, int rows, int cols, int blockCols, DType dtype, Span<byte> q,
+        Span<float> scales)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
+        int width = blockCols == 0 ? Math.Max(cols, 1) : blockCols;
+        int blocks = blockCols == 0 ? 1 : (cols + blockCols - 1) / blockCols;
+        CheckLength(x.Length, (long)rows * cols, "[rows, cols]", nameof(x));
+        CheckLength(q.Length, (long)rows * cols, "[rows, cols]", nameof(q));
+        CheckLength(scales.Length, (long)rows * blocks, "[rows, blocks]", nameof(scales));
+        for (int r = 0; r < rows; r++)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                int c0 = b * width, c1 = Math.Min(cols, c0 + width);
+                var span = new Span2D(cols, r, r + 1, c0, c1);
+                scales[(r * blocks) + b] = QuantizeBlock(x, span, dtype, q);
+            }
+        }
+    }
+
+    /// <summary>What <see cref="MoeKernels.QuantizeFp8Blocks"/> computes: w [batch, rows, cols] with one scale per block × block block.</summary>
+    /// <param name="w">Row-major [batch, rows, cols].</param>
+    /// <param name="batch">Matrices.</param>
+    /// <param name="rows">Rows of each.</param>
+    /// <param name="cols">Columns of each.</param>
+    /// <param name="block">Block edge (128 for DeepGEMM's weights).</param>
+    /// <param name="dtype">The FP8 type.</param>
+    /// <param name="q">Output codes, batch · rows · cols.</param>
+    /// <param name="scales">Output scales [batch, ceil(rows/block), ceil(cols/block)].</param>
+    public static void QuantizeBlocks(ReadOnlySpan<float> w, int batch, int rows, int cols, int block, DType dtype,
+        Span<byte> q, Span<float> scales)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
+        int rb = (rows + block - 1) / block, cb = (cols + block - 1) / block;
+        long plane = (long)rows * cols;
+        CheckLength(w.Length, batch * plane, "[batch, rows, cols]", nameof(w));
+        CheckLength(q.Length, batch * plane, "[batch, rows, cols]", nameof(q));
+        CheckLength(scales.Length, (long)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        for (int m = 0; m < batch; m++)
+        {
+            ReadOnlySpan<float> wm = w.Slice((int)(m * plane), (int)plane);
+            Span<byte> qm = q.Slice((int)(m * plane), (int)plane);
+            for (int i = 0; i < rb; i++)
+            {
+                for (int j = 0; j < cb; j++)
+                {
+                    var span = new Span2D(cols, i * block, Math.Min(rows, (i + 1) * block), j * block, Math.Min(cols, (j + 1) * block));
+                    scales[(((m * rb) + i) * cb) + j] = QuantizeBlock(wm, span, dtype, qm);
+                }
+            }
+        }
+    }
+
+    /// <summary>Dequantizes row-wise or 1×B scaled codes: x[r, c] = decode(q[r, c]) · scales[r, c / blockCols].</summary>
+    /// <param name="q">Codes [rows, cols].</param>
+    /// <param name="scales">Scales [rows, blocks].</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="cols">Columns.</param>
+    /// <param name="blockCols">Columns per scale; 0 for one scale per row.</param>
+    /// <param name="dtype">The FP8 type.</param>
+    /// <returns>The values, float64 [rows, cols].</returns>
+    public static double[] DequantizeRows(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int rows, int cols,
+        int blockCols, DType dtype)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
+        int blocks = blockCols == 0 ? 1 : (cols + blockCols - 1) / blockCols;
+        CheckLength(q.Length, (long)rows * cols, "[rows, cols]", nameof(q));
+        CheckLength(scales.Length, (long)rows * blocks, "[rows, blocks]", nameof(scales));
+        double[] x = new double[(long)rows * cols];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+                x[((long)r * cols) + c] = Decode(q[(r * cols) + c], dtype) * scales[(r * blocks) + (blockCols == 0 ? 0 : c / blockCols)];
+        }
+
+        return x;
+    }
+
+    /// <summary>Dequantizes block-scaled codes [batch, rows, cols] with scales [batch, ceil(rows/block), ceil(cols/block)].</summary>
+    /// <param name="q">Codes.</param>
+    /// <param name="scales">Scales.</param>
+    /// <param name="batch">Matrices.</param>
+    /// <param name="rows">Rows of each.</param>
+    /// <param name="cols">Columns of each.</param>
+    /// <param name="block">Block edge.</param>
+    /// <param name="dtype">The FP8 type.</param>
+    /// <returns>The values, float64 [batch, rows, cols].</returns>
+    public static double[] DequantizeBlocks(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int batch, int rows, int cols,
+        int block, DType dtype)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
+        int rb = (rows + block - 1) / block, cb = (cols + block - 1) / block;
+        long plane = (long)rows * cols;
+        CheckLength(q.Length, batch * plane, "[batch, rows, cols]", nameof(q));
+        CheckLength(scales.Length, (long)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        double[] w = new double[batch * plane];
+        for (int m = 0; m < batch; m++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < cols; c++)
+                {
+                    long at = (m * plane) + ((long)r * cols) + c;
+                    w[at] = Decode(q[(int)at], dtype) * scales[(((m * rb) + (r / block)) * cb) + (c / block)];
+                }
+            }
+        }
+
+        return w;
+    }
+
+    /// <summary>
+    /// The scaled grouped GEMM in float64 over the dequantized operands: x [M, K] · w [E, K, N] (or [E, N, K] with
+    /// <paramref name="transB"/>) → [M, N]. Row-wise: xScale [M], wScale [E, N]. Block-wise (DeepGEMM): xScale
+    /// [M, ceil(K/128)], wScale [E, ceil(N/128), ceil(K/128)] indexed [n block, k block] in both layouts.
+    /// </summary>
+    /// <param name="x">Codes [M, K].</param>
+    /// <param name="xScale">Scales of x.</param>
+    /// <param name="w">Codes [E, K, N] or [E, N, K].</param>
+    /// <param name="wScale">Scales of w.</param>
+    /// <param name="batchSizes">Rows per expert.</param>
+    /// <param name="k">K.</param>
+    /// <param name="n">N.</param>
+    /// <param name="transB">Whether w is [E, N, K].</param>
+    /// <param name="mode">The scale mode.</param>
+    /// <param name="xType">FP8 type of x.</param>
+    /// <param name="wType">FP8 type of w.</param>
+    /// <returns>The product [M, N], float64.</returns>
+    public static double[] ScaledGmm(ReadOnlySpan<byte> x, ReadOnlySpan<float> xScale, ReadOnlySpan<byte> w,
+        ReadOnlySpan<float> wScale, ReadOnlySpan<long> batchSizes, int k, int n, bool transB, ScaleMode mode,
+        DType xType = DType.Float8E4M3, DType wType = DType.Float8E4M3)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        long m = 0;
+        foreach (long c in batchSizes) m += c;
+        int experts = batchSizes.Length;
+        (long xScales, long wScales) = ScaledGmmValidation.ScaleCounts(mode, m, k, n, experts);
+        (string xShape, string wShape) = ScaledGmmValidation.ScaleShapes(mode);
+        CheckLength(x.Length, m * k, "[M, K]", nameof(x));
+        CheckLength(w.Length, (long)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]", nameof(w));
+        CheckLength(xScale.Length, xScales, xShape, nameof(xScale));
+        CheckLength(wScale.Length, wScales, wShape, nameof(wScale));
+
+        const int B = (int)ScaledGmmValidation.ScaleBlock;
+        int kb = (k + B - 1) / B, nb = (n + B - 1) / B;
+        double[] xd = new double[m * k];
+        for (long r = 0; r < m; r++)
+        {
+            for (int i = 0; i < k; i++)
+            {
+                double s = mode == ScaleMode.Rowwise ? xScale[(int)r] : xScale[(int)((r * kb) + (i / B))];
+                xd[(r * k) + i] = Decode(x[(int)((r * k) + i)], xType) * s;
+            }
+        }
+
+        double[] wd = new double[(long)experts * k * n];
+        for (int e = 0; e < experts; e++)
+        {
+            for (int i = 0; i < k; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    long at = transB ? (((long)e * n) + j) * k + i : (((long)e * k) + i) * n + j;
+                    double s = mode == ScaleMode.Rowwise ? wScale[(e * n) + j] : wScale[(((e * nb) + (j / B)) * kb) + (i / B)];
+                    wd[at] = Decode(w[(int)at], wType) * s;
+                }
+            }
+        }
+
+        return CpuReference.Gmm(xd, wd, batchSizes, k, n, transA: false, transB: transB);
+    }
+
+    private static float QuantizeBlock(ReadOnlySpan<float> x, Span2D s, DType dtype, Span<byte> q)
+    {
+        float amax = 0f;
+        bool nan = false;
+        for (int r = s.R0; r < s.R1; r++)
+        {
+            for (int c = s.C0; c < s.C1; c++)
+            {
+                float v = x[(r * s.Cols) + c];
+                nan |= float.IsNaN(v);
+                amax = Math.Max(amax, Math.Abs(v));
+            }
+        }
+
+        if (nan) amax = float.NaN;
+        float scale = amax == 0f ? 1f : amax / (float)MaxFinite(dtype);
+        for (int r = s.R0; r < s.R1; r++)
+        {
+            for (int c = s.C0; c < s.C1; c++)
+                q[(r * s.Cols) + c] = Encode(x[(r * s.Cols) + c] / scale, dtype);
+        }
+
+        return scale;
+    }
+
+    private static void CheckLength(long actual, long expected, string shape, string name)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{name} has {actual} elements but {shape} needs {expected}.", name);
+    }
+
+    private static Fp8Format Format(DType dtype) => dtype switch
+    {
+        DType.Float8E4M3 => new Fp8Format(4, 3, 7, 448.0, 0x7E),
+        DType.Float8E5M2 => new Fp8Format(5, 2, 15, 57344.0, 0x7B),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Float8E4M3 or Float8E5M2 is required."),
+    };
+
+    private readonly record struct Fp8Format(int ExpBits, int ManBits, int Bias, double Max, int MaxCode);
+
+    /// <summary>A rectangle [R0, R1) × [C0, C1) of a row-major matrix with <c>Cols</c> columns.</summary>
+    private readonly record struct Span2D(int Cols, int R0, int R1, int C0, int C1);
+}

@@ -1,0 +1,236 @@
+using GroupedGemm.Interop;
+
+namespace GroupedGemm;
+
+/// <summary>
+/// The default device allocator: blocks freed by disposed tensors are kept and handed out again, so that a loop of
+/// calls (a training step, <c>Ops.Gmm</c> a thousand times) stops calling <c>cudaMalloc</c> and <c>cudaFree</c> (whose
+/// device-wide synchronisation would otherwise stall every free) after its first iterations.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Stream order: a cached block is handed out again only for the stream it was allocated for, so the new work is
+/// queued behind whatever may still be using it. A block that calls also used on other streams is given back to the
+/// backing allocator instead of being cached (<c>cudaFree</c> waits for the device).
+/// </para>
+/// <para>
+/// Sizes are rounded up: to a multiple of 512 bytes below 1 MiB, to a multiple of 2 MiB above. A request is served
+/// by the smallest cached block of its device and stream that is at least the rounded size and at most twice it
+/// (below 1 MiB) or a quarter more (above), so that a large block does not hide a small footprint.
+/// </para>
+/// <para>
+/// Out of memory: when the backing allocator throws <see cref="CudaOutOfMemoryException"/>, the allocator synchronises
+/// the device, gives every cached block of it back and tries once more; the second failure propagates.
+/// <see cref="EmptyCache"/> does the same for all devices on request (before handing the GPU to another library).
+/// All members are thread-safe; frees may come from the finalizer thread.
+/// </para>
+/// </remarks>
+public sealed class CachingDeviceAllocator : IDeviceAllocator
+{
+    private const long SmallLimit = 1L << 20;
+    private const long SmallRounding = 512;
+    private const long LargeRounding = 2L << 20;
+
+    private readonly IDeviceAllocator _backing;
+    private readonly Action<int> _synchronizeDevice;
+    private readonly object _lock = new();
+    private readonly Dictionary<(int Device, nint Stream), SortedSet<(long Size, nint Pointer)>> _cached = [];
+    private readonly Dictionary<nint, (int Device, long Size)> _inUse = [];
+    private long _backingAllocations, _backingFrees, _cacheHits, _oomRetries;
+    private long _reserved, _used, _peakReserved, _peakUsed;
+
+    /// <summary>A cache over <c>cudaMalloc</c> (<see cref="CudaMallocAllocator"/>).</summary>
+    public CachingDeviceAllocator()
+        : this(CudaMallocAllocator.Instance)
+    {
+    }
+
+    /// <summary>A cache over another allocator (a framework's raw allocations, for example).</summary>
+    /// <param name="backing">Where blocks come from and go back to.</param>
+    public CachingDeviceAllocator(IDeviceAllocator backing)
+        : this(backing, SynchronizeDevice)
+    {
+    }
+
+    /// <summary>A cache over <paramref name="backing"/> that waits for a device with <paramref name="synchronizeDevice"/> (tests pass a fake).</summary>
+    /// <param name="backing">Where blocks come from and go back to.</param>
+    /// <param name="synchronizeDevice">Waits until the given device has finished all queued work.</param>
+    internal CachingDeviceAllocator(IDeviceAllocator backing, Action<int> synchronizeDevice)
+    {
+        ArgumentNullException.ThrowIfNull(backing);
+        ArgumentNullException.ThrowIfNull(synchronizeDevice);
+        _backing = backing;
+        _synchronizeDevice = synchronizeDevice;
+    }
+
+    /// <summary>The process-wide cache over <c>cudaMalloc</c>, the initial <see cref="DeviceAllocator.Default"/>.</summary>
+    public static CachingDeviceAllocator Shared { get; } = new();
+
+    /// <summary>What the allocator has done so far, all devices together.</summary>
+    public DeviceAllocatorStatistics Statistics
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new DeviceAllocatorStatistics(_backingAllocations, _backingFrees, _cacheHits, _oomRetries,
+                    _reserved, _used, _peakReserved, _peakUsed);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public nint Allocate(int device, long bytes, nint stream)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(device);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        long size = RoundUp(bytes);
+        lock (_lock)
+        {
+            if (TryTakeCached(device, stream, size, out nint cached)) return cached;
+        }
+
+        nint pointer;
+        try
+        {
+            pointer = _backing.Allocate(device, size, stream);
+        }
+        catch (CudaOutOfMemoryException)
+        {
+            lock (_lock) _oomRetries++;
+            ReleaseCached(device);
+            pointer = _backing.Allocate(device, size, stream);
+        }
+
+        lock (_lock)
+        {
+            _backingAllocations++;
+            _reserved += size;
+            _peakReserved = Math.Max(_peakReserved, _reserved);
+            HandOut(pointer, device, size);
+        }
+
+        return pointer;
+    }
+
+    /// <inheritdoc/>
+    public void Free(int device, nint pointer, long bytes, nint stream, bool usedOnOtherStreams)
+    {
+        long size;
+        lock (_lock)
+        {
+            // A pointer this allocator did not hand out (or freed twice) is left alone: freeing it could hit a block
+            // someone else now holds.
+            if (!_inUse.Remove(pointer, out (int Device, long Size) block)) return;
+            size = block.Size;
+            _used -= size;
+            if (!usedOnOtherStreams)
+            {
+                if (!_cached.TryGetValue((device, stream), out SortedSet<(long, nint)>? set))
+                {
+                    set = [];
+                    _cached[(device, stream)] = set;
+                }
+
+                set.Add((size, pointer));
+                return;
+            }
+        }
+
+        GiveBack(device, pointer, size, stream, usedOnOtherStreams: true);
+    }
+
+    /// <summary>
+    /// Gives every cached block back to the backing allocator (<c>cudaFree</c>), after waiting for the devices that
+    /// hold them; blocks in use stay. For handing the GPU to another library, or for measuring memory.
+    /// </summary>
+    /// <returns>The bytes given back.</returns>
+    public long EmptyCache() => ReleaseCached(device: null);
+
+    /// <summary>Starts the peaks of <see cref="Statistics"/> again from the current values.</summary>
+    public void ResetPeaks()
+    {
+        lock (_lock)
+        {
+            _peakReserved = _reserved;
+            _peakUsed = _used;
+        }
+    }
+
+    /// <summary>The block size a request of <paramref name="bytes"/> gets.</summary>
+    /// <param name="bytes">The requested size, at least 1.</param>
+    /// <returns>The rounded size.</returns>
+    internal static long RoundUp(long bytes)
+    {
+        long unit = bytes <= SmallLimit ? SmallRounding : LargeRounding;
+        return checked((bytes + unit - 1) / unit * unit);
+    }
+
+    /// <summary>The largest cached block that may serve a request rounded to <paramref name="size"/>.</summary>
+    private static long LargestFit(long size) => size <= SmallLimit ? 2 * size : size + (size / 4);
+
+    /// <summary>Waits for <paramref name="device"/> through the native library (the default of the public constructors).</summary>
+    private static void SynchronizeDevice(int device)
+    {
+        using var scope = DeviceScope.Enter(device);
+        NativeStatus.Check(NativeMethods.gg_device_synchronize());
+    }
+
+    private bool TryTakeCached(int device, nint stream, long size, out nint pointer)
+    {
+        pointer = 0;
+        if (!_cached.TryGetValue((device, stream), out SortedSet<(long Size, nint Pointer)>? set) || set.Count == 0) return false;
+        SortedSet<(long Size, nint Pointer)> fits = set.GetViewBetween((size, nint.MinValue), (LargestFit(size), nint.MaxValue));
+        if (fits.Count == 0) return false;
+        (long blockSize, nint block) = fits.Min;
+        set.Remove((blockSize, block));
+        _cacheHits++;
+        HandOut(block, device, blockSize);
+        pointer = block;
+        return true;
+    }
+
+    private void HandOut(nint pointer, int device, long size)
+    {
+        _inUse[pointer] = (device, size);
+        _used += size;
+        _peakUsed = Math.Max(_peakUsed, _used);
+    }
+
+    /// <summary>Synchronises and gives back the cached blocks of <paramref name="device"/> (every device when null).</summary>
+    private long ReleaseCached(int? device)
+    {
+        var released = new List<(int Device, nint Stream, long Size, nint Pointer)>();
+        lock (_lock)
+        {
+            foreach (((int Device, nint Stream) key, SortedSet<(long Size, nint Pointer)> set) in _cached)
+            {
+                if (device is int only && key.Device != only) continue;
+                foreach ((long size, nint pointer) in set) released.Add((key.Device, key.Stream, size, pointer));
+                set.Clear();
+            }
+        }
+
+        if (released.Count == 0) return 0;
+        // A cached block may still be in use by work queued on its stream before it was freed.
+        foreach (int d in released.Select(b => b.Device).Distinct()) _synchronizeDevice(d);
+        long bytes = 0;
+        foreach ((int d, nint stream, long size, nint pointer) in released)
+        {
+            GiveBack(d, pointer, size, stream, usedOnOtherStreams: false);
+            bytes += size;
+        }
+
+        return bytes;
+    }
+
+    private void GiveBack(int device, nint pointer, long size, nint stream, bool usedOnOtherStreams)
+    {
+        _backing.Free(device, pointer, size, stream, usedOnOtherStreams);
+        lock (_lock)
+        {
+            _backingFrees++;
+            _reserved -= size;
+        }
+    }
+}

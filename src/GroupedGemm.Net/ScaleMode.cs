@@ -1,0 +1,31 @@
+namespace GroupedGemm;
+
+/// <summary>How the scales of a scaled (FP8) grouped GEMM map onto its operands; the values are those of the native <c>gg_scale_mode</c>.</summary>
+public enum ScaleMode
+{
+    /// <summary>
+    /// torch._scaled_grouped_mm's row-wise scales: one float per row of x ([M]) and one per expert and output column
+    /// of w ([E, N]).
+    /// </summary>
+    Rowwise = 0,
+
+    /// <summary>
+    /// DeepGEMM's block scales: x [M, ceil(K/128)] (1×128 along K) and w [E, ceil(N/128), ceil(K/128)] (128×128 blocks,
+    /// indexed [n block, k block] in both layouts). Implemented by <see cref="Fp8Reference"/> only for now; the
+    /// native call answers <see cref="GroupedGemmStatus.NotSupported"/>.
+    /// </summary>
+    Blockwise = 1,
+}
+
+/// <summary>The kernel that runs a scaled grouped GEMM; the values are those of the native <c>gg_scaled_kernel</c>.</summary>
+public enum ScaledGemmKernel
+{
+    /// <summary>The fastest compiled kernel that takes the call on the context's device.</summary>
+    Auto = 0,
+
+    /// <summary>A plain tiled CUDA kernel for compute capability 8.0 and newer (FP8 decoded in the kernel, fp32 math).</summary>
+    Portable = 1,
+
+    /// <summary>The CUTLASS FP8 grouped kernel for sm_90a (E4M3 × E4M3, fp32 accumulation with promotion).</summary>
+    CutlassSm90 = 2,
+}

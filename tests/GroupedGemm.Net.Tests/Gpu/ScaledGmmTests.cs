@@ -1,0 +1,212 @@
+using GroupedGemm.Tests.Support;
+using NUnit.Framework;
+
+namespace GroupedGemm.Tests.Gpu;
+
+/// <summary>
+/// The scaled (FP8) grouped GEMM against <see cref="Fp8Reference.ScaledGmm"/>, the float64 product of the dequantized
+/// inputs. Bound (row-wise scales): the products of two FP8 codes are exact in fp32 (4- and 3-bit significands), the
+/// fp32 sums over K ≤ 512 add at most K·2^-24 ≈ 3e-5 relative, the two scale multiplications 2^-23 each, so the one
+/// rounding of the output to bf16 (≈ 2^-9/√3 ≈ 1e-3 in the norm) dominates: the bf16 bound of
+/// <see cref="DeviceData.Tolerance"/> (1.5e-2) holds with a margin of about 10×.
+/// </summary>
+internal sealed class ScaledGmmTests : GpuFixture
+{
+    private static readonly long[] Counts = [0, 37, 5, 90];  // an empty expert, and experts that straddle 64-row tiles
+    // Multiples of 16 (the CUTLASS kernel's 16-byte TMA rows), but not of the portable kernel's 32-wide k step or 64-wide
+    // tile, nor of the CUTLASS tiles.
+    private const int K = 208;
+    private const int N = 80;
+
+    private sealed record Operands(DeviceTensor X, byte[] XCodes, DeviceTensor XScale, float[] XScales,
+        DeviceTensor W, byte[] WCodes, DeviceTensor WScale, float[] WScales) : IDisposable
+    {
+        public void Dispose()
+        {
+            X.Dispose();
+            XScale.Dispose();
+            W.Dispose();
+            WScale.Dispose();
+        }
+    }
+
+    [Test]
+    public void Row_wise_product_matches_the_dequantized_float64_reference(
+        [Values(false, true)] bool transB,
+        [Values(false, true)] bool deviceCounts,
+        [Values(ScaledGemmKernel.Auto, ScaledGemmKernel.Portable, ScaledGemmKernel.CutlassSm90)] ScaledGemmKernel kernel)
+    {
+        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB);
+        using DeviceTensor? counts = deviceCounts ? DeviceTensor.FromArray(Counts, Counts.Length) : null;
+        long m = Counts.Sum();
+        using DeviceTensor output = DeviceTensor.Allocate(DType.BFloat16, m, N);
+        var options = new ScaledGmmOptions { Kernel = kernel };
+        try
+        {
+            if (counts is null) Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, Counts, output, transB, options);
+            else Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, transB, options);
+        }
+        catch (GroupedGemmException e) when (kernel == ScaledGemmKernel.CutlassSm90 &&
+            e.Status is GroupedGemmStatus.BackendNotCompiled or GroupedGemmStatus.NotSupported)
+        {
+            Assert.Ignore($"CutlassSm90 does not take the call here: {e.NativeMessage}");
+        }
+
+        double[] expected = Fp8Reference.ScaledGmm(op.XCodes, op.XScales, op.WCodes, op.WScales, Counts, K, N, transB,
+            ScaleMode.Rowwise);
+        AssertClose(DeviceData.Download(output), expected, DType.BFloat16, $"{kernel} transB={transB} device counts={deviceCounts}");
+    }
+
+    [Test]
+    public void A_captured_call_replays_with_new_device_counts(
+        [Values(ScaledGemmKernel.Portable, ScaledGemmKernel.CutlassSm90)] ScaledGemmKernel kernel)
+    {
+        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB: true);
+        long[] second = [90, 0, 37, 5];
+        long m = Counts.Sum();
+        using CudaStream stream = CudaStream.Create();
+        using DeviceTensor counts = DeviceTensor.FromArray(Counts, Counts.Length);
+        using DeviceTensor output = DeviceTensor.Allocate(DType.BFloat16, m, N);
+        var options = new ScaledGmmOptions { Kernel = kernel, Stream = stream };
+        try
+        {
+            Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options);  // support check
+        }
+        catch (GroupedGemmException e) when (e.Status is GroupedGemmStatus.BackendNotCompiled or GroupedGemmStatus.NotSupported)
+        {
+            Assert.Ignore($"{kernel} does not take the call here: {e.NativeMessage}");
+        }
+
+        Context.Reserve(Counts.Length);
+        using CudaGraph graph = CudaGraph.Capture(stream,
+            () => Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options));
+        foreach (long[] current in new[] { Counts, second })
+        {
+            counts.CopyFrom<long>(current, stream: stream);
+            output.Poison(stream);
+            graph.Launch(stream);
+            stream.Synchronize();
+            double[] expected = Fp8Reference.ScaledGmm(op.XCodes, op.XScales, op.WCodes, op.WScales, current, K, N, true,
+                ScaleMode.Rowwise);
+            AssertClose(DeviceData.Download(output), expected, DType.BFloat16, $"{kernel} replay [{string.Join(", ", current)}]");
+        }
+    }
+
+    [Test]
+    public void Portable_kernel_takes_every_fp8_pair([Values(DType.Float8E4M3, DType.Float8E5M2)] DType xType,
+        [Values(DType.Float8E4M3, DType.Float8E5M2)] DType wType)
+    {
+        using Operands op = Make(TestRandom.Create(), xType, wType, transB: false);
+        using DeviceTensor output = Context.GmmScaled(op.X, op.XScale, op.W, op.WScale, Counts,
+            options: new ScaledGmmOptions { Kernel = ScaledGemmKernel.Portable });
+        double[] expected = Fp8Reference.ScaledGmm(op.XCodes, op.XScales, op.WCodes, op.WScales, Counts, K, N, false,
+            ScaleMode.Rowwise, xType, wType);
+        AssertClose(DeviceData.Download(output), expected, DType.BFloat16, $"{xType} x {wType}");
+    }
+
+    [Test]
+    public void A_non_finite_scale_is_named_with_check_scales_and_confined_without()
+    {
+        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB: false);
+        float[] bad = (float[])op.WScales.Clone();
+        bad[(2 * N) + 3] = float.NaN;  // expert 2, column 3
+        op.WScale.CopyFrom<float>(bad);
+        var e = Assert.Throws<GroupedGemmException>(() => Context.GmmScaled(op.X, op.XScale, op.W, op.WScale, Counts,
+            options: new ScaledGmmOptions { CheckScales = true }).Dispose());
+        Assert.That(e!.Status, Is.EqualTo(GroupedGemmStatus.InvalidArgument));
+        Assert.That(e.NativeMessage, Does.Contain($"b_scale[{(2 * N) + 3}]"));
+
+        using DeviceTensor output = Context.GmmScaled(op.X, op.XScale, op.W, op.WScale, Counts);
+        double[] c = DeviceData.Download(output);
+        long first = Counts[0] + Counts[1], last = first + Counts[2];  // expert 2's rows
+        for (long r = 0; r < Counts.Sum(); r++)
+        {
+            for (int j = 0; j < N; j++)
+            {
+                bool scaledByNan = r >= first && r < last && j == 3;
+                Assert.That(double.IsNaN(c[(r * N) + j]), Is.EqualTo(scaledByNan), $"row {r}, column {j}");
+            }
+        }
+    }
+
+    [Test]
+    public void Block_scales_are_refused_by_the_native_kernels_for_now()
+    {
+        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB: false);
+        using DeviceTensor xs = DeviceTensor.Allocate(DType.Float32, Counts.Sum(), 2);
+        using DeviceTensor ws = DeviceTensor.Allocate(DType.Float32, Counts.Length, 1, 2);
+        var e = Assert.Throws<GroupedGemmException>(() => Context.GmmScaled(op.X, xs, op.W, ws, Counts,
+            options: new ScaledGmmOptions { ScaleMode = ScaleMode.Blockwise }).Dispose());
+        Assert.That(e!.Status, Is.EqualTo(GroupedGemmStatus.NotSupported));
+    }
+
+    [Test]
+    public void Quantize_kernels_match_the_reference_code_for_code([Values(0, 128)] int blockCols)
+    {
+        const int Rows = 33, Cols = 300;
+        Random random = TestRandom.Create();
+        float[] x = Array.ConvertAll(TestRandom.Uniform(random, Rows * Cols), v => (float)(BFloat16)(float)(v * 10));
+        using DeviceTensor source = DeviceTensor.FromArray(Array.ConvertAll(x, v => (BFloat16)v), Rows, Cols);
+        using DeviceTensor q = DeviceTensor.Allocate(DType.Float8E4M3, Rows, Cols);
+        int blocks = blockCols == 0 ? 1 : (Cols + blockCols - 1) / blockCols;
+        using DeviceTensor scales = DeviceTensor.Allocate(DType.Float32, Rows * blocks);
+        MoeKernels.QuantizeFp8Rows(source, q, scales, blockCols);
+
+        byte[] expectedQ = new byte[Rows * Cols];
+        float[] expectedScales = new float[Rows * blocks];
+        Fp8Reference.QuantizeRows(x, Rows, Cols, blockCols, DType.Float8E4M3, expectedQ, expectedScales);
+        Assert.That(scales.ToArray<float>(), Is.EqualTo(expectedScales));
+        Assert.That(q.ToArray<byte>(), Is.EqualTo(expectedQ));
+
+        // Gathered: rows in reverse order through a divisor of 2, with one dropped slot (-1).
+        int[] index = Enumerable.Range(0, Rows).Select(i => i == 5 ? -1 : 2 * (Rows - 1 - i)).ToArray();
+        using DeviceTensor indexTensor = DeviceTensor.FromArray(index, Rows);
+        MoeKernels.GatherQuantizeFp8(source, indexTensor, 2, q, scales, blockCols);
+        byte[] gotQ = q.ToArray<byte>();
+        float[] gotScales = scales.ToArray<float>();
+        for (int i = 0; i < Rows; i++)
+        {
+            int src = index[i] < 0 ? -1 : index[i] / 2;
+            for (int b = 0; b < blocks; b++)
+                Assert.That(gotScales[(i * blocks) + b], Is.EqualTo(src < 0 ? 1f : expectedScales[(src * blocks) + b]), $"row {i}");
+            for (int c = 0; c < Cols; c++)
+                Assert.That(gotQ[(i * Cols) + c], Is.EqualTo(src < 0 ? (byte)0 : expectedQ[(src * Cols) + c]), $"row {i}, column {c}");
+        }
+    }
+
+    [Test]
+    public void Block_quantize_matches_the_reference_code_for_code()
+    {
+        const int Batch = 3, Rows = 200, Cols = 130, Block = 128;
+        Random random = TestRandom.Create();
+        float[] w = Array.ConvertAll(TestRandom.Uniform(random, Batch * Rows * Cols), v => (float)v);
+        using DeviceTensor source = DeviceTensor.FromArray(w, Batch, Rows, Cols);
+        using DeviceTensor q = DeviceTensor.Allocate(DType.Float8E4M3, Batch, Rows, Cols);
+        using DeviceTensor scales = DeviceTensor.Allocate(DType.Float32, Batch, 2, 2);
+        MoeKernels.QuantizeFp8Blocks(source, q, scales, Block);
+        byte[] expectedQ = new byte[w.Length];
+        float[] expectedScales = new float[Batch * 4];
+        Fp8Reference.QuantizeBlocks(w, Batch, Rows, Cols, Block, DType.Float8E4M3, expectedQ, expectedScales);
+        Assert.That(scales.ToArray<float>(), Is.EqualTo(expectedScales));
+        Assert.That(q.ToArray<byte>(), Is.EqualTo(expectedQ));
+    }
+
+    /// <summary>Random FP8 operands: codes of values in [-224, 224) and positive scales in [1e-3, 2e-3).</summary>
+    private static Operands Make(Random random, DType xType, DType wType, bool transB)
+    {
+        long m = Counts.Sum();
+        byte[] xCodes = Codes(random, m * K, xType);
+        byte[] wCodes = Codes(random, (long)Counts.Length * K * N, wType);
+        float[] xScales = Enumerable.Range(0, (int)m).Select(_ => (float)(1e-3 * (1 + random.NextDouble()))).ToArray();
+        float[] wScales = Enumerable.Range(0, Counts.Length * N).Select(_ => (float)(1e-3 * (1 + random.NextDouble()))).ToArray();
+        DeviceTensor x = DeviceTensor.Allocate(xType, m, K);
+        x.CopyFrom<byte>(xCodes);
+        DeviceTensor w = transB ? DeviceTensor.Allocate(wType, Counts.Length, N, K) : DeviceTensor.Allocate(wType, Counts.Length, K, N);
+        w.CopyFrom<byte>(wCodes);
+        return new Operands(x, xCodes, DeviceTensor.FromArray(xScales, m), xScales, w, wCodes,
+            DeviceTensor.FromArray(wScales, Counts.Length, N), wScales);
+    }
+
+    private static byte[] Codes(Random random, long count, DType dtype) =>
+        TestRandom.Uniform(random, count).Select(v => Fp8Reference.Encode(v * 224, dtype)).ToArray();
+}

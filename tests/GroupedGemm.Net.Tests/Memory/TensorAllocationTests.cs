@@ -1,0 +1,186 @@
+using GroupedGemm.Interop;
+using NUnit.Framework;
+
+namespace GroupedGemm.Tests.Memory;
+
+/// <summary>
+/// Issue 27: owned tensors come from an <see cref="IDeviceAllocator"/> for the stream they will be used on, go back to
+/// it with whether calls used them on other streams, and a <see cref="TensorScope"/> disposes those allocated in it.
+/// All on a fake backing allocator with made-up streams on device 0, so no GPU or native library is needed.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class TensorAllocationTests
+{
+    private FakeBackingAllocator _backing = null!;
+    private CachingDeviceAllocator _cache = null!;
+
+    [SetUp]
+    public void Create()
+    {
+        _backing = new FakeBackingAllocator();
+        _cache = new CachingDeviceAllocator(_backing, _ => { });
+    }
+
+    private DeviceTensor Allocate(long elements, CudaStream? stream = null) =>
+        DeviceTensor.Allocate(0, DType.Float32, [elements], stream, _cache);
+
+    [Test]
+    public void A_tensor_is_allocated_for_the_ambient_stream_and_its_memory_reused_there()
+    {
+        CudaStream s = CudaStream.Wrap(0x5000, device: 0);
+        nint first;
+        using (s.AsCurrent())
+        {
+            Assert.That(CudaStream.GetCurrent(0), Is.SameAs(s));
+            using DeviceTensor t = Allocate(1024);
+            first = t.Pointer;
+        }
+
+        Assert.That(CudaStream.GetCurrent(0), Is.SameAs(CudaStream.Default), "the scope restores the default");
+        using (DeviceTensor other = Allocate(1024))
+            Assert.That(other.Pointer, Is.Not.EqualTo(first), "the legacy default stream does not get stream 0x5000's block");
+        using (s.AsCurrent())
+        using (DeviceTensor again = Allocate(1024))
+            Assert.That(again.Pointer, Is.EqualTo(first));
+    }
+
+    [Test]
+    public void A_call_on_another_stream_makes_the_free_go_to_the_backing_allocator()
+    {
+        CudaStream own = CudaStream.Wrap(0x6000, device: 0), other = CudaStream.Wrap(0x7000, device: 0);
+        DeviceTensor t = Allocate(256, own);
+        using (var lease = new CallLease())
+        {
+            _ = lease.Pointer(t.Reshape(16, 16));
+            _ = lease.Stream(other);
+        }
+
+        t.Dispose();
+        Assert.That(_backing.Frees, Is.EqualTo(new[] { (t.Pointer, (nint)0x6000, true) }),
+            "work on stream 0x7000 may still read the block: it must not be reused on 0x6000 at once");
+    }
+
+    [Test]
+    public void RecordStream_marks_use_outside_the_library()
+    {
+        CudaStream own = CudaStream.Wrap(0x6000, device: 0), framework = CudaStream.Wrap(0x7000, device: 0);
+        DeviceTensor recordedOwn = Allocate(64, own), recordedOther = Allocate(64, own);
+        recordedOwn.RecordStream(own);
+        recordedOther.Slice(0, 32).RecordStream(framework);
+        recordedOwn.Dispose();
+        recordedOther.Dispose();
+        Assert.That(_backing.Frees, Is.EqualTo(new[] { (recordedOther.Pointer, (nint)0x6000, true) }));
+    }
+
+    [Test]
+    public void A_call_on_its_own_stream_leaves_the_block_to_the_cache()
+    {
+        CudaStream own = CudaStream.Wrap(0x6000, device: 0);
+        DeviceTensor t = Allocate(256, own);
+        using (own.AsCurrent())
+        using (var lease = new CallLease())
+        {
+            _ = lease.Pointer(t);
+            _ = lease.Stream(null);
+        }
+
+        t.Dispose();
+        Assert.That(_backing.Frees, Is.Empty);
+        Assert.That(_cache.Statistics.BytesCached, Is.EqualTo(1024));
+    }
+
+    [Test]
+    public void Ambient_streams_are_per_device_and_do_not_leak_out_of_a_task()
+    {
+        CudaStream onZero = CudaStream.Wrap(0x8000, device: 0), onOne = CudaStream.Wrap(0x9000, device: 1);
+        using (onZero.AsCurrent())
+        {
+            using (onOne.AsCurrent())
+            {
+                Assert.That(CudaStream.GetCurrent(0), Is.SameAs(onZero));
+                Assert.That(CudaStream.GetCurrent(1), Is.SameAs(onOne));
+            }
+
+            Assert.That(CudaStream.GetCurrent(1), Is.SameAs(CudaStream.Default));
+            Task.Run(() =>
+            {
+                Assert.That(CudaStream.GetCurrent(0), Is.SameAs(onZero), "the ambient stream flows into tasks");
+                _ = CudaStream.Wrap(0xA000, device: 0).AsCurrent();
+            }).Wait();
+            Assert.That(CudaStream.GetCurrent(0), Is.SameAs(onZero), "a task's scope does not leak back");
+        }
+    }
+
+    [Test]
+    public void A_scope_disposes_what_was_allocated_in_it_except_what_left()
+    {
+        DeviceTensor before = Allocate(16), inside, detached, moved, disposedEarly;
+        TensorScope outer = TensorScope.Begin();
+        using (TensorScope inner = TensorScope.Begin())
+        {
+            Assert.That(TensorScope.Current, Is.SameAs(inner));
+            inside = Allocate(16);
+            detached = Allocate(16).DetachFromScope();
+            moved = Allocate(16).MoveToOuterScope();
+            disposedEarly = Allocate(16);
+            disposedEarly.Dispose();
+            Assert.That(inner.Count, Is.EqualTo(1));
+        }
+
+        Assert.That(TensorScope.Current, Is.SameAs(outer));
+        Assert.That(inside.IsDisposed, Is.True);
+        Assert.That(moved.IsDisposed || detached.IsDisposed || before.IsDisposed, Is.False);
+        outer.Dispose();
+        Assert.That(moved.IsDisposed, Is.True, "the outer scope took it");
+        Assert.That(detached.IsDisposed || before.IsDisposed, Is.False);
+        Assert.That(TensorScope.Current, Is.Null);
+        detached.Dispose();
+        before.Dispose();
+        Assert.That(_cache.Statistics.BytesInUse, Is.Zero);
+    }
+
+    [Test]
+    public void A_scope_takes_tensors_allocated_by_tasks_of_its_flow()
+    {
+        var tensors = new DeviceTensor[64];
+        using (TensorScope.Begin())
+        {
+            Parallel.For(0, tensors.Length, i => tensors[i] = Allocate(16));
+        }
+
+        Assert.That(tensors.All(t => t.IsDisposed), Is.True);
+        Assert.That(_cache.Statistics.BytesInUse, Is.Zero);
+    }
+
+    [Test]
+    public void A_loop_body_in_a_scope_allocates_only_on_its_first_pass()
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            using var scope = TensorScope.Begin();
+            _ = Allocate(1000);
+            _ = Allocate(300_000);
+        }
+
+        Assert.That(_backing.Allocations, Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public void A_context_allocator_and_the_default_are_replaceable()
+    {
+        IDeviceAllocator before = DeviceAllocator.Default;
+        try
+        {
+            Assert.That(before, Is.SameAs(CachingDeviceAllocator.Shared));
+            DeviceAllocator.Default = _cache;
+            using (DeviceTensor t = DeviceTensor.Allocate(0, DType.Int64, 8))
+                Assert.That(_backing.Allocations, Has.Count.EqualTo(1));
+            Assert.Throws<ArgumentNullException>(() => DeviceAllocator.Default = null!);
+        }
+        finally
+        {
+            DeviceAllocator.Default = before;
+        }
+    }
+}
