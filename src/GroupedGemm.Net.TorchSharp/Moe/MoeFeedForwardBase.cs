@@ -12,6 +12,13 @@ namespace GroupedGemm.TorchSharp.Moe;
 /// gated experts: W1 is [E, D, 2H] and hidden = act(gate)·up (SiLU), no biases. The same layer as the sample's and as
 /// bench/moe_training/moe_layer_torch.py.
 /// </summary>
+/// <remarks>
+/// Constructor parameters: embedDim D, hiddenDim H, numExperts E, topK experts per token, numSharedExperts dense
+/// experts; useGroupedGemm computes the experts with grouped GEMM (where it is not available on the device, the
+/// seed's warning is printed once and the padded bmm path is used); activation (default GELU plain, SiLU gated);
+/// renormalize the top-k probabilities; the parameters' dtype and device (default CPU). Parameters are drawn from
+/// ±1/√fan_in with torch's global generator.
+/// </remarks>
 public abstract class MoeFeedForwardBase : nn.Module<Tensor, Tensor>
 {
     private static readonly object s_warnLock = new();
