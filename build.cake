@@ -152,8 +152,26 @@ Task("Test")
     {
         var results = $"{artifacts}/test-results";
         CleanDirectory(results);
-        var exit = Run("dotnet", $"test --solution \"{solution}\" -c {configuration} --results-directory \"{results}\" --report-trx");
+        // The TorchSharp adapter's tests are built with the solution but run on their own (GG_TORCH_TESTS_SEPARATELY):
+        // libtorch needs a newer libstdc++ than Debian 12's, so scripts/torchsharp-tests.sh runs them in a Debian 13
+        // userland, or skips each with the reason where that userland cannot be made. Their TRX lands in results too.
+        var separately = new Dictionary<string, string> { ["GG_TORCH_TESTS_SEPARATELY"] = "1" };
+        Information($"$ GG_TORCH_TESTS_SEPARATELY=1 dotnet test --solution {solution} ...");
+        var exit = StartProcess("dotnet", new ProcessSettings {
+            Arguments = $"test --solution \"{solution}\" -c {configuration} --results-directory \"{results}\" --report-trx",
+            WorkingDirectory = root, EnvironmentVariables = separately });
+        // dotnet test builds test projects only, so this one is built here (with the same properties).
+        var torchResults = $"{results}/torchsharp";
+        var torchProject = $"{root}/tests/GroupedGemm.Net.TorchSharp.Tests/GroupedGemm.Net.TorchSharp.Tests.csproj";
+        Information($"$ GG_TORCH_TESTS_SEPARATELY=1 dotnet build {torchProject} -c {configuration}");
+        var torchExit = StartProcess("dotnet", new ProcessSettings {
+            Arguments = $"build \"{torchProject}\" -c {configuration}", WorkingDirectory = root, EnvironmentVariables = separately });
+        // The TorchSharp MoE sample too: no test project references it, so nothing else would compile it here.
+        if (torchExit == 0) torchExit = Run("dotnet", $"build \"{root}/samples/GroupedGemm.TorchSharp.MoE/GroupedGemm.TorchSharp.MoE.csproj\" -c {configuration}");
+        if (torchExit == 0) torchExit = Run("bash", $"\"{root}/scripts/torchsharp-tests.sh\" \"{torchResults}\" {configuration}");
         var (passed, failed, skipped) = SummariseTrx(results);
+        // A failed build, or a run that wrote no TRX: count it. Exit 8 is "no test ran" (all skipped).
+        if (torchExit != 0 && torchExit != 8 && SummariseTrx(torchResults).failed == 0) failed++;
         // The native tests (C smoke test, no-driver test, validation, tile choice): ctest over the native build.
         if (DirectoryExists($"{root}/build/native"))
         {
@@ -276,7 +294,7 @@ Task("Pack")
 // ---------------------------------------------------------------- GPU host
 
 Task("GpuBundle")
-    .Description("Self-contained linux-x64 publish of the test runner, the MoE sample and the benchmark, plus the scripts that run them on a GPU host without .NET (into .gpu/)")
+    .Description("Self-contained linux-x64 publish of the test runners, the MoE samples (the TorchSharp one without libtorch) and the benchmark, plus the scripts that run them on a GPU host without .NET (into .gpu/)")
     .Does(() =>
     {
         var bundle = $"{root}/.gpu";
@@ -290,6 +308,18 @@ Task("GpuBundle")
         {
             RunOrThrow("dotnet", $"publish {project} -c {configuration} -r linux-x64 --self-contained -p:PublishTrimmed=false -p:DebugType=none -o \"{bundle}\"");
         }
+        // The TorchSharp adapter's tests and MoE sample, in the same folder (shared runtime files), without libtorch:
+        // on the GPU host they load PyTorch's CUDA libtorch from LD_LIBRARY_PATH (scripts/gpu-host.sh torchsharp);
+        // TorchSharp's own libLibTorchSharp.so comes with the TorchSharp package.
+        foreach (var project in new[] {
+            "tests/GroupedGemm.Net.TorchSharp.Tests/GroupedGemm.Net.TorchSharp.Tests.csproj",
+            "samples/GroupedGemm.TorchSharp.MoE/GroupedGemm.TorchSharp.MoE.csproj" })
+        {
+            RunOrThrow("dotnet", $"publish {project} -c {configuration} -r linux-x64 --self-contained -p:PublishTrimmed=false -p:DebugType=none -p:GgNoLibTorch=true -o \"{bundle}\"");
+        }
+        if (!FileExists($"{bundle}/libLibTorchSharp.so")) throw new Exception("the GPU bundle lacks TorchSharp's libLibTorchSharp.so");
+        if (GetFiles($"{bundle}/libtorch*.so").Count > 0 || FileExists($"{bundle}/libc10.so"))
+            throw new Exception("the GPU bundle carries a libtorch; the GPU host's own must be used");
         // The release check's consumer: the package (of --native-lib, or the local build) restored into a fresh
         // project and published self-contained, as a user ships it (scripts/gpu-host.sh release-check runs it).
         if (FileExists(NativeLibraryToPack()))

@@ -3,7 +3,7 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
@@ -18,6 +18,10 @@
 #   bench-train    the trainable MoE layer (GroupedGemm.MoE --bench-train, bf16) and the PyTorch eager layer
 #                  (bench/moe_training/moe_layer_torch.py) timed in one run, then bench/moe_training/merge_bench.py's
 #                  ratio .NET / PyTorch per row (moe-bench-net.json, moe-bench-torch.json, moe-bench-ratio.txt)
+#   torchsharp     the TorchSharp adapter on PyTorch's CUDA libtorch (torch/lib on LD_LIBRARY_PATH; needs python3 with
+#                  torch): its tests (CUDA category included; torchsharp-tests.trx/.log), the sample's --parity (float32 and
+#                  bf16, gmm and the layers), its AdamW teacher training on cuda (plain and gated) and --bench at the seed
+#                  shape (torchsharp-bench.json); builds the native library first if it is missing
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
@@ -188,6 +192,27 @@ step_bench_train() {
   return $rc
 }
 
+step_torchsharp() {
+  local rc=0 torchlib gated
+  torchlib=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__)+"/lib")') ||
+    { echo "torchsharp: python3 cannot import torch (its torch/lib is the libtorch TorchSharp loads here)" >&2; return 2; }
+  [[ -f $GROUPEDGEMM_NATIVE_PATH ]] || step_native || return 1
+  export LD_LIBRARY_PATH=$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  echo "torchsharp: libtorch from $torchlib (torch $(python3 -c 'import torch;print(torch.__version__)'))" | tee "$out/torchsharp.log"
+  # GG_REQUIRE_TORCH(_CUDA)=1: a libtorch that does not load, or has no CUDA, fails the tests instead of skipping them.
+  GG_REQUIRE_TORCH=1 GG_REQUIRE_TORCH_CUDA=1 .gpu/GroupedGemm.Net.TorchSharp.Tests --results-directory "$out" --report-trx \
+    --report-trx-filename torchsharp-tests.trx 2>&1 | tee "$out/torchsharp-tests.log" || rc=1
+  .gpu/GroupedGemm.TorchSharp.MoE --parity --device cuda 2>&1 | tee -a "$out/torchsharp.log" || rc=1
+  .gpu/GroupedGemm.TorchSharp.MoE --parity --device cuda --tokens 2048 --embed 512 --hidden 2048 --experts 80 --top-k 8 \
+    2>&1 | tee -a "$out/torchsharp.log" || rc=1
+  for gated in "" "--gated"; do
+    .gpu/GroupedGemm.TorchSharp.MoE --device cuda $gated --steps 300 --log-every 25 2>&1 | tee -a "$out/torchsharp.log" || rc=1
+  done
+  .gpu/GroupedGemm.TorchSharp.MoE --bench --device cuda --json "$out/torchsharp-bench.json" "$@" 2>&1 \
+    | tee -a "$out/torchsharp.log" || rc=1
+  return $rc
+}
+
 step_bench() {
   bash bench/run_gpu.sh --bench-exe .gpu/GroupedGemm.Bench --out "$out" "$@" 2>&1 | tee "$out/bench.log"
   return "${PIPESTATUS[0]}"
@@ -205,6 +230,7 @@ case "$step" in
   memcheck) step_memcheck ;;
   moe-train) step_moe_train ;;
   bench-train) step_bench_train "$@" ;;
+  torchsharp) step_torchsharp "$@" ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp" >&2; exit 2 ;;
 esac
