@@ -208,6 +208,36 @@ internal sealed class GpuMoeStep : IDisposable
         return (grads, DeviceScratch.Download(device.Dx));
     }
 
+    /// <summary>
+    /// Captures one forward over <paramref name="x"/> and backward of <paramref name="dOutput"/> (the layer's type,
+    /// kept by reference) on <paramref name="stream"/> into a CUDA graph: each launch of the graph is a whole step,
+    /// with the forward's <see cref="Output"/> and the returned gradients rewritten in place. Two eager steps run on the
+    /// stream first, so that the arena is laid out and nothing is allocated during the capture. Only layers with device
+    /// counts (bf16, fp16) can be captured: a float32 layer reads the counts on the host every step.
+    /// </summary>
+    public (CudaGraph Graph, GpuMoeGradients Gradients) Capture(DeviceTensor x, DeviceTensor dOutput, double auxCoefficient,
+        CudaStream stream)
+    {
+        if (!_layer.DeviceCounts)
+            throw new InvalidOperationException($"A {_layer.DType} layer reads the expert counts on the host every step, which a graph cannot capture; use bf16 or fp16.");
+        using (stream.AsCurrent())
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                Forward(x);
+                Backward(dOutput, auxCoefficient);
+            }
+
+            GpuMoeGradients? gradients = null;
+            CudaGraph graph = CudaGraph.Capture(stream, () =>
+            {
+                Forward(x);
+                gradients = Backward(dOutput, auxCoefficient);
+            });
+            return (graph, gradients!);
+        }
+    }
+
     /// <summary>Frees the step's device tensors.</summary>
     public void Dispose() => _scratch.Dispose();
 

@@ -66,7 +66,7 @@ internal static class TrainingBenchmark
                     table.AddRow(name, (string)row["routing"], (string)row["form"], F(row["fwd_ms"]), F(row["fwd_bwd_ms"]),
                         F(row["peak_activation_mib"], "F1"), F(row["mem_get_info_delta_mib"], "F1"));
                     AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{name,-6} {row["routing"],-8} {row["form"],-6} fwd {F(row["fwd_ms"])} ms (host {F(row["fwd_host_ms"])})  fwd+bwd {F(row["fwd_bwd_ms"])} ms (host {F(row["fwd_bwd_host_ms"])})  peak {F(row["peak_activation_mib"], "F1")} MiB"));
+                        $"{name,-6} {row["routing"],-8} {row["form"],-6} fwd {F(row["fwd_ms"])} ms (host {F(row["fwd_host_ms"])})  fwd+bwd {F(row["fwd_bwd_ms"])} ms (host {F(row["fwd_bwd_host_ms"])}, graph {F(row["fwd_bwd_graph_ms"])})  peak {F(row["peak_activation_mib"], "F1")} MiB"));
                 }
             }
         }
@@ -106,6 +106,7 @@ internal static class TrainingBenchmark
             step.Forward(x);
             step.Backward(dy, auxCoefficient: 0);
         }, o.Warmup, o.Iterations);
+        double? graphMs = layer.DeviceCounts ? GraphMs(step, x, dy, o) : null;
         CudaDevice.Synchronize();
         long freeAfter = CudaDevice.GetMemoryInfo(0).Free;
         const double MiB = 1 << 20;
@@ -118,6 +119,7 @@ internal static class TrainingBenchmark
             ["dtype"] = o.DType switch { DType.BFloat16 => "bfloat16", DType.Float16 => "float16", _ => "float32" },
             ["fwd_ms"] = fwd,
             ["fwd_bwd_ms"] = fwdBwd,
+            ["fwd_bwd_graph_ms"] = graphMs ?? double.NaN,
             ["fwd_host_ms"] = fwdHost,
             ["fwd_bwd_host_ms"] = fwdBwdHost,
             ["peak_activation_mib"] = step.Scratch.Bytes / MiB,
@@ -134,6 +136,20 @@ internal static class TrainingBenchmark
     }
 
     // CUDA events around every call on the legacy default stream (where every call of the step runs).
+    /// <summary>
+    /// The median time of the same forward + backward captured once as a CUDA graph and launched (on a stream of its
+    /// own, which the capture needs): the step without the host's launches and the gaps between its short kernels.
+    /// </summary>
+    private static double GraphMs(GpuMoeStep step, DeviceTensor x, DeviceTensor dy, MoeOptions o)
+    {
+        CudaDevice.Synchronize(); // x and dy were written on the legacy stream
+        using CudaStream stream = CudaStream.Create();
+        (CudaGraph graph, _) = step.Capture(x, dy, auxCoefficient: 0, stream);
+        using (graph)
+        using (stream.AsCurrent())
+            return MedianMs(() => graph.Launch(stream), o.Warmup, o.Iterations).DeviceMs;
+    }
+
     /// <summary>
     /// Medians of the device time (CUDA events around the call, waited for each time) and of the host time the call
     /// takes to return (its launches); when the two are close, the step is bound by the host's launches, not the GPU.

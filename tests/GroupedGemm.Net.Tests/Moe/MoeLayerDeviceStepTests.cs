@@ -87,6 +87,48 @@ internal sealed class MoeLayerDeviceStepTests : GpuFixture
         for (int i = 0; i < grads1.Length; i++) MoeTestData.AssertExact(grads2[i], grads1[i], $"{dtype}: gradient {i} of the second step");
     }
 
+    [Test]
+    public void A_captured_step_replays_the_eager_step_bit_for_bit([Values(0, 1)] int configIndex)
+    {
+        ReferenceMoeConfig config = Configs[configIndex];
+        TrainingCase c = Draw(config);
+        using var layer = new GpuMoeLayer(Context, c.Layer.Parameters, DType.BFloat16);
+        using GpuMoeStep step = layer.NewStep(Tokens); // poisons every buffer it hands out, also in the graph
+        using DeviceTensor x = DeviceTensor.Allocate(DType.BFloat16, Tokens, config.EmbedDim);
+        using DeviceTensor dOut = DeviceTensor.Allocate(DType.BFloat16, Tokens, config.EmbedDim);
+        DeviceScratch.Load(x, c.X);
+        DeviceScratch.Load(dOut, c.OutputWeights);
+        CudaDevice.Synchronize();
+
+        step.Forward(x);
+        double[] eagerOutput = DeviceScratch.Download(step.Output);
+        double[][] eager = step.Backward(dOut, AuxCoefficient).Tensors().Select(DeviceScratch.Download).ToArray();
+
+        using var stream = CudaStream.Create();
+        (CudaGraph graph, GpuMoeGradients gradients) = step.Capture(x, dOut, AuxCoefficient, stream);
+        using (graph)
+        {
+            long allocations = step.Scratch.Allocations;
+            for (int launch = 0; launch < 3; launch++) graph.Launch(stream);
+            stream.Synchronize();
+            Assert.That(step.Scratch.Allocations, Is.EqualTo(allocations), "a launch allocated device memory");
+            MoeTestData.AssertExact(DeviceScratch.Download(step.Output), eagerOutput, $"{config}: output after replay");
+            double[][] replayed = gradients.Tensors().Select(DeviceScratch.Download).ToArray();
+            for (int i = 0; i < eager.Length; i++) MoeTestData.AssertExact(replayed[i], eager[i], $"{config}: gradient {i} after replay");
+        }
+    }
+
+    [Test]
+    public void A_float32_step_cannot_be_captured()
+    {
+        TrainingCase c = Draw(Configs[0]);
+        using var layer = new GpuMoeLayer(Context, c.Layer.Parameters, DType.Float32);
+        using GpuMoeStep step = layer.NewStep(Tokens);
+        using DeviceTensor x = DeviceTensor.Allocate(DType.Float32, Tokens, Configs[0].EmbedDim);
+        using var stream = CudaStream.Create();
+        Assert.Throws<InvalidOperationException>(() => step.Capture(x, x, AuxCoefficient, stream));
+    }
+
     private static double Bound(DType dtype) => dtype == DType.BFloat16 ? 5e-2 : dtype == DType.Float16 ? 1e-2 : 5e-4;
 
     // The first TrainingCase draw from seed 2024 on whose top-k gap is at least RoutingGap for every token.
