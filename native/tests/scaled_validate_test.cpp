@@ -8,6 +8,7 @@
 #include "core/driver_hints.h"
 #include "core/quantize_args.h"
 #include "core/scaled_validate.h"
+#include "cutlass_sm90/scaled_sm90_workspace.h"
 #include "fake_pointers.h"
 
 namespace {
@@ -73,6 +74,33 @@ void expect_blocks(const char* what, int64_t batch, int64_t rows, int64_t cols, 
     report(what, gg::validate_quantize_blocks(batch, rows, cols, block, w, q, scales), status, message);
 }
 
+// The cutlass-sm90 FP8 workspace layout: every piece 256-byte aligned (the kernel's TMA descriptors need 64), in order,
+// none overlapping the next, for the type sizes of scaled_gemm_sm90.cuh (Shape<int,int,int>: 12 bytes; each stride one
+// int64) and any expert count. The layout before this check put the kernel's piece at 16-byte steps: 352 bytes in
+// for 4 experts, which is not 64-byte aligned.
+void check_sm90_workspace_plan() {
+    int bad = 0;
+    for (int64_t experts : {1, 2, 3, 4, 5, 7, 8, 31, 64, 100, 127, 128, 129, 1000, 1023, 1024, 4097}) {
+        for (size_t kernel_bytes : {size_t(0), size_t(128), size_t(132 * 128 * 2), size_t(12345)}) {
+            const gg::cutlass_sm90::ScaledWorkspacePlan plan(experts, 12, 8, 8, 8, kernel_bytes);
+            const size_t e = static_cast<size_t>(experts);
+            const size_t starts[] = {plan.offsets, plan.shapes, plan.ptrs, plan.stride_a, plan.stride_b, plan.stride_d,
+                                     plan.kernel, plan.total};
+            const size_t sizes[] = {(e + 1) * 8, e * 12, 5 * e * sizeof(void*), e * 8, e * 8, e * 8, kernel_bytes};
+            for (size_t i = 0; i < 7; ++i) {
+                if (starts[i] % 256 != 0 || starts[i] + sizes[i] > starts[i + 1]) {
+                    ++bad;
+                    std::fprintf(stderr, "FAIL sm90 workspace plan: experts %lld, kernel %zu bytes: piece %zu at %zu "
+                                 "(+%zu), next at %zu\n", static_cast<long long>(experts), kernel_bytes, i, starts[i],
+                                 sizes[i], starts[i + 1]);
+                }
+            }
+        }
+    }
+    failures += bad;
+    if (bad == 0) std::printf("ok   sm90 fp8 workspace plan: every piece 256-byte aligned and disjoint\n");
+}
+
 }  // namespace
 
 int main() {
@@ -123,6 +151,8 @@ int main() {
     expect_blocks("blocks: 128x128", 3, 300, 256, 128, bf16, e4, 18, ok, nullptr);
     expect_blocks("blocks: wrong count", 3, 300, 256, 128, bf16, e4, 6, bad, "holds 3 * 3 * 2 = 18");
     expect_blocks("blocks: block 0", 3, 300, 256, 0, bf16, e4, 18, bad, "block = 0 must be >= 1");
+
+    check_sm90_workspace_plan();
 
     if (failures != 0) {
         std::fprintf(stderr, "%d failure(s)\n", failures);
