@@ -9,6 +9,7 @@
 #include "core/quantize_args.h"
 #include "core/scaled_validate.h"
 #include "cutlass_sm90/scaled_sm90_workspace.h"
+#include "fp8/scaled_gmm.h"
 #include "fake_pointers.h"
 
 namespace {
@@ -72,6 +73,29 @@ void expect_blocks(const char* what, int64_t batch, int64_t rows, int64_t cols, 
                    int64_t scales, gg_status status, const char* message) {
     gg::clear_error();
     report(what, gg::validate_quantize_blocks(batch, rows, cols, block, w, q, scales), status, message);
+}
+
+// The kernel choice of a valid call on a compute capability 8.0 device (the portable kernel's), with host or device
+// counts, while its stream is or is not being captured.
+void expect_select(const char* what, bool device_counts, bool capturing, gg_scaled_kernel kernel, gg_status status,
+                   const char* message) {
+    gg::clear_error();
+    auto args = valid();
+    if (device_counts) {
+        args.counts_location = GG_COUNTS_DEVICE;
+        args.batch_sizes = static_cast<const int64_t*>(dev0(0x500000));
+    }
+    gg::ScaledGmmProblem p;
+    if (gg::validate_scaled_gmm(args, 0, fake_query, &p) != GG_STATUS_SUCCESS) {
+        report(what, GG_STATUS_INTERNAL_ERROR, GG_STATUS_SUCCESS, "(the call should have been valid)");
+        return;
+    }
+    p.base.capturing = capturing;
+    gg::Context ctx;
+    ctx.device.cc_major = 8;
+    ctx.device.cc_minor = 0;
+    gg_scaled_kernel chosen = GG_SCALED_KERNEL_AUTO;
+    report(what, gg::select_scaled_kernel(ctx, p, kernel, &chosen), status, message);
 }
 
 // The cutlass-sm90 FP8 workspace layout: every piece 256-byte aligned (the kernel's TMA descriptors need 64), in order,
@@ -152,6 +176,14 @@ int main() {
     expect_blocks("blocks: wrong count", 3, 300, 256, 128, bf16, e4, 6, bad, "holds 3 * 3 * 2 = 18");
     expect_blocks("blocks: block 0", 3, 300, 256, 0, bf16, e4, 18, bad, "block = 0 must be >= 1");
 
+    // Host counts are uploaded from pageable memory, which a stream capture refuses (and is invalidated by).
+    const gg_status unsupported = GG_STATUS_NOT_SUPPORTED;
+    expect_select("select: host counts", false, false, GG_SCALED_KERNEL_AUTO, ok, nullptr);
+    expect_select("select: host counts while capturing", false, true, GG_SCALED_KERNEL_AUTO, unsupported,
+                  "host batch sizes (counts_location = GG_COUNTS_HOST) cannot be used while the stream is being captured");
+    expect_select("select: host counts while capturing, portable", false, true, GG_SCALED_KERNEL_PORTABLE, unsupported,
+                  "pass device batch sizes");
+    expect_select("select: device counts while capturing", true, true, GG_SCALED_KERNEL_PORTABLE, ok, nullptr);
     check_sm90_workspace_plan();
 
     if (failures != 0) {
