@@ -172,6 +172,16 @@ int main() {
     expect_rows("rows: gathered", 4, true, 2, 8, 300, 0, bf16, e4, 8, ok, nullptr);
     expect_rows("rows: divisor", 4, true, 0, 8, 300, 0, bf16, e4, 8, bad, "index_divisor = 0");
     expect_rows("rows: negative block", 8, false, 1, 8, 300, -1, bf16, e4, 8, bad, "block_cols = -1");
+    // The entry point itself on calls that fail or return before any CUDA call: rows with no columns and column blocks
+    // have no scales and no codes, so nothing needs a pointer; one scale per row still does.
+    gg::clear_error();
+    report("rows: no columns, column blocks, no pointers",
+           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 128, bf16, nullptr, e4, nullptr, 0, nullptr), ok,
+           nullptr);
+    gg::clear_error();
+    report("rows: no columns, one scale per row, no scales",
+           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 0, bf16, nullptr, e4, nullptr, 4, nullptr), bad,
+           "must not be NULL");
     expect_blocks("blocks: 128x128", 3, 300, 256, 128, bf16, e4, 18, ok, nullptr);
     expect_blocks("blocks: wrong count", 3, 300, 256, 128, bf16, e4, 6, bad, "holds 3 * 3 * 2 = 18");
     expect_blocks("blocks: block 0", 3, 300, 256, 0, bf16, e4, 18, bad, "block = 0 must be >= 1");

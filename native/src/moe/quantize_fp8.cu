@@ -113,7 +113,8 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_
         int64_t blocks = 0;
         GG_TRY(gg::validate_quantize_rows(src_rows, index != nullptr, index_divisor, rows, cols, block_cols, x_dtype,
                                           q_dtype, scale_count, &blocks));
-        if (rows == 0) return GG_STATUS_SUCCESS;
+        // No scales means no rows, or cols = 0 with column blocks: nothing to write (q has no elements either).
+        if (scale_count == 0) return GG_STATUS_SUCCESS;
         if ((x == nullptr && src_rows * cols > 0) || (q == nullptr && cols > 0) || scales == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: x (%p), q (%p) and scales (%p) must not be NULL", f, x, q,
                             static_cast<void*>(scales));
