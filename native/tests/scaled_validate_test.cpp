@@ -1,5 +1,6 @@
 // gg_gmm_scaled's and the FP8 quantize kernels' argument validation, order and messages, without a GPU (the fake
 // pointer query of fake_pointers.h: [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1).
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -182,6 +183,11 @@ int main() {
     report("rows: no columns, one scale per row, no scales",
            gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 0, bf16, nullptr, e4, nullptr, 4, nullptr), bad,
            "must not be NULL");
+    // Blocks wider than everything: one block per row (matrix), counted without overflowing cols + block - 1.
+    expect_rows("rows: block_cols = INT64_MAX", 8, false, 1, 8, 2, INT64_MAX, bf16, e4, 8, ok, nullptr);
+    expect_rows("rows: block_cols = INT64_MAX, negative count", 8, false, 1, 8, 2, INT64_MAX, bf16, e4, -8, bad,
+                "scale_count = -8 but scales[rows, blocks] holds 8 * 1 = 8");
+    expect_blocks("blocks: block = INT64_MAX", 2, 3, 5, INT64_MAX, bf16, e4, 2, ok, nullptr);
     expect_blocks("blocks: 128x128", 3, 300, 256, 128, bf16, e4, 18, ok, nullptr);
     expect_blocks("blocks: wrong count", 3, 300, 256, 128, bf16, e4, 6, bad, "holds 3 * 3 * 2 = 18");
     expect_blocks("blocks: block 0", 3, 300, 256, 0, bf16, e4, 18, bad, "block = 0 must be >= 1");
