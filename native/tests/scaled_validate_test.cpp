@@ -1,5 +1,6 @@
 // gg_gmm_scaled's and the FP8 quantize kernels' argument validation, order and messages, without a GPU (the fake
 // pointer query of fake_pointers.h: [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1).
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -8,6 +9,8 @@
 #include "core/driver_hints.h"
 #include "core/quantize_args.h"
 #include "core/scaled_validate.h"
+#include "cutlass_sm90/scaled_sm90_workspace.h"
+#include "fp8/scaled_gmm.h"
 #include "fake_pointers.h"
 
 namespace {
@@ -73,6 +76,56 @@ void expect_blocks(const char* what, int64_t batch, int64_t rows, int64_t cols, 
     report(what, gg::validate_quantize_blocks(batch, rows, cols, block, w, q, scales), status, message);
 }
 
+// The kernel choice of a valid call on a compute capability 8.0 device (the portable kernel's), with host or device
+// counts, while its stream is or is not being captured.
+void expect_select(const char* what, bool device_counts, bool capturing, gg_scaled_kernel kernel, gg_status status,
+                   const char* message) {
+    gg::clear_error();
+    auto args = valid();
+    if (device_counts) {
+        args.counts_location = GG_COUNTS_DEVICE;
+        args.batch_sizes = static_cast<const int64_t*>(dev0(0x500000));
+    }
+    gg::ScaledGmmProblem p;
+    if (gg::validate_scaled_gmm(args, 0, fake_query, &p) != GG_STATUS_SUCCESS) {
+        report(what, GG_STATUS_INTERNAL_ERROR, GG_STATUS_SUCCESS, "(the call should have been valid)");
+        return;
+    }
+    p.base.capturing = capturing;
+    gg::Context ctx;
+    ctx.device.cc_major = 8;
+    ctx.device.cc_minor = 0;
+    gg_scaled_kernel chosen = GG_SCALED_KERNEL_AUTO;
+    report(what, gg::select_scaled_kernel(ctx, p, kernel, &chosen), status, message);
+}
+
+// The cutlass-sm90 FP8 workspace layout: every piece 256-byte aligned (the kernel's TMA descriptors need 64), in order,
+// none overlapping the next, for the type sizes of scaled_gemm_sm90.cuh (Shape<int,int,int>: 12 bytes; each stride one
+// int64) and any expert count. The layout before this check put the kernel's piece at 16-byte steps: 352 bytes in
+// for 4 experts, which is not 64-byte aligned.
+void check_sm90_workspace_plan() {
+    int bad = 0;
+    for (int64_t experts : {1, 2, 3, 4, 5, 7, 8, 31, 64, 100, 127, 128, 129, 1000, 1023, 1024, 4097}) {
+        for (size_t kernel_bytes : {size_t(0), size_t(128), size_t(132 * 128 * 2), size_t(12345)}) {
+            const gg::cutlass_sm90::ScaledWorkspacePlan plan(experts, 12, 8, 8, 8, kernel_bytes);
+            const size_t e = static_cast<size_t>(experts);
+            const size_t starts[] = {plan.offsets, plan.shapes, plan.ptrs, plan.stride_a, plan.stride_b, plan.stride_d,
+                                     plan.kernel, plan.total};
+            const size_t sizes[] = {(e + 1) * 8, e * 12, 5 * e * sizeof(void*), e * 8, e * 8, e * 8, kernel_bytes};
+            for (size_t i = 0; i < 7; ++i) {
+                if (starts[i] % 256 != 0 || starts[i] + sizes[i] > starts[i + 1]) {
+                    ++bad;
+                    std::fprintf(stderr, "FAIL sm90 workspace plan: experts %lld, kernel %zu bytes: piece %zu at %zu "
+                                 "(+%zu), next at %zu\n", static_cast<long long>(experts), kernel_bytes, i, starts[i],
+                                 sizes[i], starts[i + 1]);
+                }
+            }
+        }
+    }
+    failures += bad;
+    if (bad == 0) std::printf("ok   sm90 fp8 workspace plan: every piece 256-byte aligned and disjoint\n");
+}
+
 }  // namespace
 
 int main() {
@@ -120,9 +173,34 @@ int main() {
     expect_rows("rows: gathered", 4, true, 2, 8, 300, 0, bf16, e4, 8, ok, nullptr);
     expect_rows("rows: divisor", 4, true, 0, 8, 300, 0, bf16, e4, 8, bad, "index_divisor = 0");
     expect_rows("rows: negative block", 8, false, 1, 8, 300, -1, bf16, e4, 8, bad, "block_cols = -1");
+    // The entry point itself on calls that fail or return before any CUDA call: rows with no columns and column blocks
+    // have no scales and no codes, so nothing needs a pointer; one scale per row still does.
+    gg::clear_error();
+    report("rows: no columns, column blocks, no pointers",
+           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 128, bf16, nullptr, e4, nullptr, 0, nullptr), ok,
+           nullptr);
+    gg::clear_error();
+    report("rows: no columns, one scale per row, no scales",
+           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 0, bf16, nullptr, e4, nullptr, 4, nullptr), bad,
+           "must not be NULL");
+    // Blocks wider than everything: one block per row (matrix), counted without overflowing cols + block - 1.
+    expect_rows("rows: block_cols = INT64_MAX", 8, false, 1, 8, 2, INT64_MAX, bf16, e4, 8, ok, nullptr);
+    expect_rows("rows: block_cols = INT64_MAX, negative count", 8, false, 1, 8, 2, INT64_MAX, bf16, e4, -8, bad,
+                "scale_count = -8 but scales[rows, blocks] holds 8 * 1 = 8");
+    expect_blocks("blocks: block = INT64_MAX", 2, 3, 5, INT64_MAX, bf16, e4, 2, ok, nullptr);
     expect_blocks("blocks: 128x128", 3, 300, 256, 128, bf16, e4, 18, ok, nullptr);
     expect_blocks("blocks: wrong count", 3, 300, 256, 128, bf16, e4, 6, bad, "holds 3 * 3 * 2 = 18");
     expect_blocks("blocks: block 0", 3, 300, 256, 0, bf16, e4, 18, bad, "block = 0 must be >= 1");
+
+    // Host counts are uploaded from pageable memory, which a stream capture refuses (and is invalidated by).
+    const gg_status unsupported = GG_STATUS_NOT_SUPPORTED;
+    expect_select("select: host counts", false, false, GG_SCALED_KERNEL_AUTO, ok, nullptr);
+    expect_select("select: host counts while capturing", false, true, GG_SCALED_KERNEL_AUTO, unsupported,
+                  "host batch sizes (counts_location = GG_COUNTS_HOST) cannot be used while the stream is being captured");
+    expect_select("select: host counts while capturing, portable", false, true, GG_SCALED_KERNEL_PORTABLE, unsupported,
+                  "pass device batch sizes");
+    expect_select("select: device counts while capturing", true, true, GG_SCALED_KERNEL_PORTABLE, ok, nullptr);
+    check_sm90_workspace_plan();
 
     if (failures != 0) {
         std::fprintf(stderr, "%d failure(s)\n", failures);

@@ -11,6 +11,9 @@ namespace {
 bool is_float(gg_dtype t) { return t == GG_DTYPE_FLOAT32 || t == GG_DTYPE_FLOAT16 || t == GG_DTYPE_BFLOAT16; }
 bool is_fp8(gg_dtype t) { return t == GG_DTYPE_FLOAT8_E4M3 || t == GG_DTYPE_FLOAT8_E5M2; }
 
+// ceil(extent / block) for extent >= 0, block >= 1, without the overflow of (extent + block - 1) for a huge block.
+int64_t ceil_div(int64_t extent, int64_t block) { return extent / block + (extent % block != 0 ? 1 : 0); }
+
 gg_status check_types(const char* function, const char* in_name, gg_dtype in, gg_dtype q) {
     if (!is_float(in)) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: %s = %d (%s) must be float32, float16 or bfloat16", function,
@@ -50,7 +53,7 @@ gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index
     if (__builtin_mul_overflow(rows, cols, &elements) || __builtin_mul_overflow(src_rows, cols, &elements)) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: rows * cols overflows 64 bits", f);
     }
-    const int64_t per_row = block_cols == 0 ? 1 : (cols + block_cols - 1) / block_cols;
+    const int64_t per_row = block_cols == 0 ? 1 : ceil_div(cols, block_cols);
     int64_t expected = 0;
     if (__builtin_mul_overflow(rows, per_row, &expected)) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits", f);
@@ -78,7 +81,7 @@ gg_status validate_quantize_blocks(int64_t batch, int64_t rows, int64_t cols, in
     if (__builtin_mul_overflow(batch, rows, &elements) || __builtin_mul_overflow(elements, cols, &elements)) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: batch * rows * cols overflows 64 bits", f);
     }
-    const int64_t rb = (rows + block - 1) / block, cb = (cols + block - 1) / block;
+    const int64_t rb = ceil_div(rows, block), cb = ceil_div(cols, block);
     if (__builtin_mul_overflow(rb, cb, &plane) || __builtin_mul_overflow(batch, plane, &expected)) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits", f);
     }

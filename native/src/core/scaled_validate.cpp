@@ -12,7 +12,8 @@ constexpr int64_t kScaleBlock = 128;  // DeepGEMM's block edge (1x128 activation
 
 bool is_fp8(int32_t t) { return t == GG_DTYPE_FLOAT8_E4M3 || t == GG_DTYPE_FLOAT8_E5M2; }
 
-int64_t blocks_of(int64_t extent) { return (extent + kScaleBlock - 1) / kScaleBlock; }
+// ceil(extent / 128) without the overflow of extent + 127 for extents near 2^63.
+int64_t blocks_of(int64_t extent) { return extent / kScaleBlock + (extent % kScaleBlock != 0 ? 1 : 0); }
 
 gg_status check_fp8(const char* name, gg_dtype dtype) {
     const int32_t t = static_cast<int32_t>(dtype);

@@ -1,10 +1,13 @@
 // gg_gmm_scaled's cutlass-sm90 kernels: support rule, tile choice, group arrays and launch. The configurations are
 // sm90_fp8_tiles.def's rows, each for both weight layouts; the switch in run_tile instantiates every one of them.
 #include <cinttypes>
+#include <cstdio>
 
 #include "backends/counts_scan.cuh"
+#include "cutlass_common/group_arrays.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.h"
+#include "cutlass_sm90/scaled_sm90_workspace.h"
 
 namespace gg::cutlass_sm90 {
 namespace {
@@ -19,8 +22,6 @@ __host__ __device__ Stride with_leading_dimension(int64_t ld) {
     }
     return s;
 }
-
-size_t round16(size_t bytes) { return (bytes + 15) / 16 * 16; }
 
 // The tile policy: 128x256 for wide outputs, 128x128 ping-pong otherwise (first cut; the benchmark decides).
 Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p) {
@@ -44,33 +45,27 @@ gg_status run_config(Context& ctx, const ScaledGmmProblem& sp) {
     args.problem_shape = typename Config::ProblemShape{static_cast<int>(e), nullptr, nullptr};
     const size_t kernel_bytes = Gemm::get_workspace_size(args);
 
-    size_t at = 0;
-    auto take = [&](size_t bytes) { const size_t here = at; at += round16(bytes); return here; };
-    const size_t o_offsets = take((ue + 1) * sizeof(int64_t));
-    const size_t o_shapes = take(ue * sizeof(typename Config::UnderlyingShape));
-    const size_t o_ptrs = take(5 * ue * sizeof(void*));
-    const size_t o_sa = take(ue * sizeof(typename Config::StrideA));
-    const size_t o_sb = take(ue * sizeof(typename Config::StrideB));
-    const size_t o_sd = take(ue * sizeof(typename Config::StrideD));
-    const size_t o_kernel = take(kernel_bytes);
+    // Each piece on a 256-byte boundary: the kernel's TMA descriptors must be 64-byte aligned (scaled_sm90_workspace.h).
+    const ScaledWorkspacePlan plan(e, sizeof(typename Config::UnderlyingShape), sizeof(typename Config::StrideA),
+                                   sizeof(typename Config::StrideB), sizeof(typename Config::StrideD), kernel_bytes);
     void* block = nullptr;
-    GG_TRY(workspace_acquire(*ctx.workspace, at, p, &block));
+    GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p, &block));
     char* base = static_cast<char*>(block);
 
     ScaledGroupArrays<Config> arr;
-    arr.offsets = reinterpret_cast<int64_t*>(base + o_offsets);
-    arr.shapes = reinterpret_cast<typename Config::UnderlyingShape*>(base + o_shapes);
+    arr.offsets = reinterpret_cast<int64_t*>(base + plan.offsets);
+    arr.shapes = reinterpret_cast<typename Config::UnderlyingShape*>(base + plan.shapes);
     // Five pointer arrays of E entries each, one after the other.
-    char* ptrs = base + o_ptrs;
+    char* ptrs = base + plan.ptrs;
     const size_t array_bytes = ue * sizeof(void*);
     arr.ptr_a = reinterpret_cast<const typename Config::ElementA**>(ptrs);
     arr.ptr_b = reinterpret_cast<const typename Config::ElementB**>(ptrs + array_bytes);
     arr.ptr_d = reinterpret_cast<typename Config::ElementD**>(ptrs + 2 * array_bytes);
     arr.ptr_a_scale = reinterpret_cast<const float**>(ptrs + 3 * array_bytes);
     arr.ptr_b_scale = reinterpret_cast<const float**>(ptrs + 4 * array_bytes);
-    arr.stride_a = reinterpret_cast<typename Config::StrideA*>(base + o_sa);
-    arr.stride_b = reinterpret_cast<typename Config::StrideB*>(base + o_sb);
-    arr.stride_d = reinterpret_cast<typename Config::StrideD*>(base + o_sd);
+    arr.stride_a = reinterpret_cast<typename Config::StrideA*>(base + plan.stride_a);
+    arr.stride_b = reinterpret_cast<typename Config::StrideB*>(base + plan.stride_b);
+    arr.stride_d = reinterpret_cast<typename Config::StrideD*>(base + plan.stride_d);
 
     if (!p.counts_on_device) {
         std::vector<int64_t> host(ue + 1, 0);
@@ -97,22 +92,30 @@ gg_status run_config(Context& ctx, const ScaledGmmProblem& sp) {
     fusion.op_0.ptr_row = arr.ptr_b_scale;
     fusion.op_1.op_0.ptr_col = arr.ptr_a_scale;
 
+    // CUTLASS returns kErrorInternal for a failed CUDA call without clearing it: cutlass_failure takes (and clears)
+    // that error into the message, so that it is not reported again by the next launch check of another call.
     const char* kName = "cutlass-sm90 (fp8)";
+    char what[96];
+    const size_t need = Gemm::get_workspace_size(args);
+    if (need > kernel_bytes) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "%s %s: kernel workspace of %zu bytes reserved, %zu needed", kName,
+                    Config::Traits::kName, kernel_bytes, need);
+    }
     cutlass::Status status = Gemm::can_implement(args);
     if (status != cutlass::Status::kSuccess) {
-        return fail(GG_STATUS_CUTLASS_ERROR, "%s %s: can_implement: %s", kName, Config::Traits::kName,
-                    cutlassGetStatusString(status));
+        std::snprintf(what, sizeof what, "%s can_implement", Config::Traits::kName);
+        return cutlass_grouped::cutlass_failure(kName, what, cutlassGetStatusString(status));
     }
     Gemm gemm;
-    status = gemm.initialize(args, base + o_kernel, p.stream);
+    status = gemm.initialize(args, base + plan.kernel, p.stream);
     if (status != cutlass::Status::kSuccess) {
-        return fail(GG_STATUS_CUTLASS_ERROR, "%s %s: initialize: %s", kName, Config::Traits::kName,
-                    cutlassGetStatusString(status));
+        std::snprintf(what, sizeof what, "%s initialize", Config::Traits::kName);
+        return cutlass_grouped::cutlass_failure(kName, what, cutlassGetStatusString(status));
     }
     status = gemm.run(p.stream);
     if (status != cutlass::Status::kSuccess) {
-        return fail(GG_STATUS_CUTLASS_ERROR, "%s %s: run: %s", kName, Config::Traits::kName,
-                    cutlassGetStatusString(status));
+        std::snprintf(what, sizeof what, "%s run", Config::Traits::kName);
+        return cutlass_grouped::cutlass_failure(kName, what, cutlassGetStatusString(status));
     }
     return GG_STATUS_SUCCESS;
 }
@@ -130,15 +133,18 @@ gg_status run_tile(Context& ctx, const ScaledGmmProblem& p, Sm90Fp8Tile tile) {
 }  // namespace
 
 template <class Config, bool TransB>
-__global__ void fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n,
-                                   const uint8_t* a, const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale,
-                                   const float* b_scale, ScaledGroupArrays<Config> arr) {
+__global__ void __launch_bounds__(kCountsScanThreads)
+fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n, const uint8_t* a,
+                   const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale, const float* b_scale,
+                   ScaledGroupArrays<Config> arr) {
     if (counts != nullptr) {
         block_scan_counts(counts, num_experts, m, arr.offsets, nullptr, nullptr);
         __syncthreads();
     }
     for (int64_t e = threadIdx.x; e < num_experts; e += blockDim.x) {
-        const int64_t row0 = arr.offsets[e], rows = arr.offsets[e + 1] - row0;
+        // block_scan_counts reads the device counts twice; if the caller changed them in between, an expert's end could
+        // come before its start. Such a group is empty, never negative (offsets stay within [0, m]).
+        const int64_t row0 = arr.offsets[e], end = arr.offsets[e + 1], rows = end > row0 ? end - row0 : 0;
         arr.shapes[e] = typename Config::UnderlyingShape(static_cast<int>(rows), static_cast<int>(n), static_cast<int>(k));
         arr.ptr_a[e] = reinterpret_cast<const typename Config::ElementA*>(a + row0 * k);
         arr.ptr_b[e] = reinterpret_cast<const typename Config::ElementB*>(b + e * k * n);
@@ -181,9 +187,8 @@ gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
         return fail(GG_STATUS_NOT_SUPPORTED, "%s needs k and n multiples of 16 (16-byte TMA rows); k = %" PRId64
                     ", n = %" PRId64, kName, b.k, b.n);
     }
-    if (b.m > INT32_MAX || b.n > INT32_MAX || b.k > INT32_MAX) {
-        return fail(GG_STATUS_NOT_SUPPORTED, "%s: m, n and k must fit in int32", kName);
-    }
+    // m, n, k and the group count are int in CUTLASS's problem shapes, and so is its scheduler's tile count.
+    GG_TRY(cutlass_grouped::check_int_sizes(b, kName));
     for (const void* ptr : {b.a, b.b, static_cast<const void*>(b.c)}) {
         if (reinterpret_cast<uintptr_t>(ptr) % 16 != 0) {
             return fail(GG_STATUS_NOT_SUPPORTED, "%s needs a, b and c 16-byte aligned (%p is not)", kName, ptr);

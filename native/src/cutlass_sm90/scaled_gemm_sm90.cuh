@@ -21,6 +21,7 @@
 #include "cutlass/gemm/kernel/gemm_universal.hpp"
 #include "cutlass/kernel_hardware_info.h"
 
+#include "backends/counts_scan.cuh"
 #include "core/scaled_validate.h"
 
 #if !defined(CUTLASS_ARCH_MMA_MODIFIABLE_TMA_SM90_SUPPORTED)
@@ -122,10 +123,11 @@ struct ScaledGroupArrays {
 };
 
 // Fills every group's entry from the offsets (scanned here from device counts when `counts` is set; already there
-// for host counts). One block of kCountsScanThreads threads.
+// for host counts). One block of kCountsScanThreads threads, which the launch bounds guarantee can start.
 template <class Config, bool TransB>
-__global__ void fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n,
-                                   const uint8_t* a, const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale,
-                                   const float* b_scale, ScaledGroupArrays<Config> arr);
+__global__ void __launch_bounds__(kCountsScanThreads)
+fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n, const uint8_t* a,
+                   const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale, const float* b_scale,
+                   ScaledGroupArrays<Config> arr);
 
 }  // namespace gg::cutlass_sm90

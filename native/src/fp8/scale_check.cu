@@ -52,8 +52,11 @@ gg_status check_device_scales(gg_handle& handle, const ScaledGmmProblem& p) {
     const float* ptrs[2] = {p.a_scale, p.b_scale};
     for (int i = 0; i < 2; ++i) {
         if (host[i] == kNone) continue;
+        // On the call's stream, not cudaMemcpy's legacy default stream (which would wait for every other stream of the
+        // device, and is refused while another thread captures in global mode).
         float value = 0.0f;
-        GG_CUDA_CHECK(cudaMemcpy(&value, ptrs[i] + host[i], sizeof value, cudaMemcpyDeviceToHost));
+        GG_CUDA_CHECK(cudaMemcpyAsync(&value, ptrs[i] + host[i], sizeof value, cudaMemcpyDeviceToHost, s));
+        GG_CUDA_CHECK(cudaStreamSynchronize(s));
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s[%llu] = %g is not finite (check_scales = 1)", names[i], host[i],
                     static_cast<double>(value));
     }

@@ -32,10 +32,21 @@ gg_status supports(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kern
     }
 }
 
+// Both kernels upload host counts' offsets with cudaMemcpyAsync from pageable memory, which a stream capture refuses
+// (and the refusal invalidates the caller's capture): host counts are for calls outside a capture, as in gg_gmm's
+// CUTLASS backends (cutlass_common/group_arrays.cuh, check_capture).
+gg_status check_host_counts_capture(const ScaledGmmProblem& p) {
+    if (p.base.counts_on_device || !p.base.capturing) return GG_STATUS_SUCCESS;
+    return fail(GG_STATUS_NOT_SUPPORTED,
+                "gg_gmm_scaled: host batch sizes (counts_location = GG_COUNTS_HOST) cannot be used while the stream is "
+                "being captured; pass device batch sizes (GG_COUNTS_DEVICE)");
+}
+
 }  // namespace
 
 gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel requested,
                                gg_scaled_kernel* chosen) {
+    GG_TRY(check_host_counts_capture(p));
     if (requested != GG_SCALED_KERNEL_AUTO) {
         GG_TRY(supports(ctx, p, requested));
         *chosen = requested;

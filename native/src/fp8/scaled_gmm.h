@@ -15,7 +15,7 @@ gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& p);
 gg_status check_device_scales(gg_handle& handle, const ScaledGmmProblem& p);
 
 // The kernel `requested` names, or for GG_SCALED_KERNEL_AUTO the first that takes the call (CUTLASS sm90, then the
-// portable one); the reason as status + message when none does.
+// portable one); the reason as status + message when none does. Host counts during a stream capture: none does.
 gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel requested,
                                gg_scaled_kernel* chosen);
 

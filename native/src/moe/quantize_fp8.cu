@@ -52,15 +52,14 @@ quantize_rows_kernel(const T* __restrict__ x, int64_t src_rows, const int32_t* _
     }
 }
 
-// One block per (matrix, row block, column block) of a [batch, rows, cols] tensor.
+// One block per (matrix, row block, column block) of a [batch, rows, cols] tensor: rb x cb blocks a matrix, `units`
+// (the validated scale count) in all, counted on the host.
 template <typename T, gg_dtype Q>
 __global__ void __launch_bounds__(kThreads)
-quantize_blocks_kernel(const T* __restrict__ w, int64_t batch, int64_t rows, int64_t cols, int64_t block, float max_q,
-                       uint8_t* __restrict__ q, float* __restrict__ scales) {
+quantize_blocks_kernel(const T* __restrict__ w, int64_t rows, int64_t cols, int64_t block, int64_t rb, int64_t cb,
+                       int64_t units, float max_q, uint8_t* __restrict__ q, float* __restrict__ scales) {
     __shared__ float warp_amax[kWarpsPerBlock];
     __shared__ bool any_nan;
-    const int64_t rb = (rows + block - 1) / block, cb = (cols + block - 1) / block;
-    const int64_t units = batch * rb * cb;
     for (int64_t u = blockIdx.x; u < units; u += gridDim.x) {
         const int64_t mat = u / (rb * cb), br = (u / cb) % rb, bc = u % cb;
         const int64_t r0 = br * block, c0 = bc * block;
@@ -113,7 +112,8 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_
         int64_t blocks = 0;
         GG_TRY(gg::validate_quantize_rows(src_rows, index != nullptr, index_divisor, rows, cols, block_cols, x_dtype,
                                           q_dtype, scale_count, &blocks));
-        if (rows == 0) return GG_STATUS_SUCCESS;
+        // No scales means no rows, or cols = 0 with column blocks: nothing to write (q has no elements either).
+        if (scale_count == 0) return GG_STATUS_SUCCESS;
         if ((x == nullptr && src_rows * cols > 0) || (q == nullptr && cols > 0) || scales == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: x (%p), q (%p) and scales (%p) must not be NULL", f, x, q,
                             static_cast<void*>(scales));
@@ -163,13 +163,17 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_blocks(const void* w, int64_t ba
         GG_TRY(gg::check_no_overlap(f, s_op, q_op));
         unsigned grid = 0;
         GG_TRY(item_blocks(scale_count, 1, &grid));
+        // Validated: scale_count = batch * row_blocks * col_blocks, each block within its matrix.
+        const int64_t row_blocks = rows / block + (rows % block != 0 ? 1 : 0);
+        const int64_t col_blocks = cols / block + (cols % block != 0 ? 1 : 0);
         auto s = static_cast<cudaStream_t>(stream);
         const float max_q = gg::fp8::max_finite(q_dtype);
         return dispatch_float(w_dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;
             return dispatch_fp8(q_dtype, [&](auto qtag) -> gg_status {
                 quantize_blocks_kernel<T, decltype(qtag)::value><<<grid, kThreads, 0, s>>>(
-                    static_cast<const T*>(w), batch, rows, cols, block, max_q, static_cast<uint8_t*>(q), scales);
+                    static_cast<const T*>(w), rows, cols, block, row_blocks, col_blocks, scale_count, max_q,
+                    static_cast<uint8_t*>(q), scales);
                 GG_CUDA_CHECK(cudaGetLastError());
                 return GG_STATUS_SUCCESS;
             });

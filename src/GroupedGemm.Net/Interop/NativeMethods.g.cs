@@ -817,7 +817,8 @@ internal enum GgScaledKernel : int
 /// Checked on the device only with check_scales = 1 (it synchronises the stream, so not during capture): every scale
 /// finite. Without it a non-finite scale makes the rows / columns it scales non-finite, and nothing else.
 /// Device counts are clamped, or checked with check_counts, exactly as in gg_gmm. No allocation after the handle's
-/// reserve, no host synchronisation without the checks: graph-capturable.
+/// reserve, no host synchronisation without the checks: graph-capturable with device counts (host counts are refused
+/// with GG_STATUS_NOT_SUPPORTED while the stream is being captured).
 /// </summary>
 [GeneratedCode("GroupedGemm.Bindings", "1.0.0")]
 [NativeName("gg_scaled_gmm_args")]

@@ -18,25 +18,13 @@ internal sealed class ScaledGmmTests : GpuFixture
     private const int K = 208;
     private const int N = 80;
 
-    private sealed record Operands(DeviceTensor X, byte[] XCodes, DeviceTensor XScale, float[] XScales,
-        DeviceTensor W, byte[] WCodes, DeviceTensor WScale, float[] WScales) : IDisposable
-    {
-        public void Dispose()
-        {
-            X.Dispose();
-            XScale.Dispose();
-            W.Dispose();
-            WScale.Dispose();
-        }
-    }
-
     [Test]
     public void Row_wise_product_matches_the_dequantized_float64_reference(
         [Values(false, true)] bool transB,
         [Values(false, true)] bool deviceCounts,
         [Values(ScaledGemmKernel.Auto, ScaledGemmKernel.Portable, ScaledGemmKernel.CutlassSm90)] ScaledGemmKernel kernel)
     {
-        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB);
+        using ScaledOperands op = ScaledOperands.Make(TestRandom.Create(), Counts, K, N, transB);
         using DeviceTensor? counts = deviceCounts ? DeviceTensor.FromArray(Counts, Counts.Length) : null;
         long m = Counts.Sum();
         using DeviceTensor output = DeviceTensor.Allocate(DType.BFloat16, m, N);
@@ -61,7 +49,7 @@ internal sealed class ScaledGmmTests : GpuFixture
     public void A_captured_call_replays_with_new_device_counts(
         [Values(ScaledGemmKernel.Portable, ScaledGemmKernel.CutlassSm90)] ScaledGemmKernel kernel)
     {
-        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB: true);
+        using ScaledOperands op = ScaledOperands.Make(TestRandom.Create(), Counts, K, N, transB: true);
         long[] second = [90, 0, 37, 5];
         long m = Counts.Sum();
         using CudaStream stream = CudaStream.Create();
@@ -96,7 +84,7 @@ internal sealed class ScaledGmmTests : GpuFixture
     public void Portable_kernel_takes_every_fp8_pair([Values(DType.Float8E4M3, DType.Float8E5M2)] DType xType,
         [Values(DType.Float8E4M3, DType.Float8E5M2)] DType wType)
     {
-        using Operands op = Make(TestRandom.Create(), xType, wType, transB: false);
+        using ScaledOperands op = ScaledOperands.Make(TestRandom.Create(), Counts, K, N, transB: false, xType, wType);
         using DeviceTensor output = Context.GmmScaled(op.X, op.XScale, op.W, op.WScale, Counts,
             options: new ScaledGmmOptions { Kernel = ScaledGemmKernel.Portable });
         double[] expected = Fp8Reference.ScaledGmm(op.XCodes, op.XScales, op.WCodes, op.WScales, Counts, K, N, false,
@@ -107,7 +95,7 @@ internal sealed class ScaledGmmTests : GpuFixture
     [Test]
     public void A_non_finite_scale_is_named_with_check_scales_and_confined_without()
     {
-        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB: false);
+        using ScaledOperands op = ScaledOperands.Make(TestRandom.Create(), Counts, K, N, transB: false);
         float[] bad = (float[])op.WScales.Clone();
         bad[(2 * N) + 3] = float.NaN;  // expert 2, column 3
         op.WScale.CopyFrom<float>(bad);
@@ -132,7 +120,7 @@ internal sealed class ScaledGmmTests : GpuFixture
     [Test]
     public void Block_scales_are_refused_by_the_native_kernels_for_now()
     {
-        using Operands op = Make(TestRandom.Create(), DType.Float8E4M3, DType.Float8E4M3, transB: false);
+        using ScaledOperands op = ScaledOperands.Make(TestRandom.Create(), Counts, K, N, transB: false);
         using DeviceTensor xs = DeviceTensor.Allocate(DType.Float32, Counts.Sum(), 2);
         using DeviceTensor ws = DeviceTensor.Allocate(DType.Float32, Counts.Length, 1, 2);
         var e = Assert.Throws<GroupedGemmException>(() => Context.GmmScaled(op.X, xs, op.W, ws, Counts,
@@ -190,23 +178,4 @@ internal sealed class ScaledGmmTests : GpuFixture
         Assert.That(scales.ToArray<float>(), Is.EqualTo(expectedScales));
         Assert.That(q.ToArray<byte>(), Is.EqualTo(expectedQ));
     }
-
-    /// <summary>Random FP8 operands: codes of values in [-224, 224) and positive scales in [1e-3, 2e-3).</summary>
-    private static Operands Make(Random random, DType xType, DType wType, bool transB)
-    {
-        long m = Counts.Sum();
-        byte[] xCodes = Codes(random, m * K, xType);
-        byte[] wCodes = Codes(random, (long)Counts.Length * K * N, wType);
-        float[] xScales = Enumerable.Range(0, (int)m).Select(_ => (float)(1e-3 * (1 + random.NextDouble()))).ToArray();
-        float[] wScales = Enumerable.Range(0, Counts.Length * N).Select(_ => (float)(1e-3 * (1 + random.NextDouble()))).ToArray();
-        DeviceTensor x = DeviceTensor.Allocate(xType, m, K);
-        x.CopyFrom<byte>(xCodes);
-        DeviceTensor w = transB ? DeviceTensor.Allocate(wType, Counts.Length, N, K) : DeviceTensor.Allocate(wType, Counts.Length, K, N);
-        w.CopyFrom<byte>(wCodes);
-        return new Operands(x, xCodes, DeviceTensor.FromArray(xScales, m), xScales, w, wCodes,
-            DeviceTensor.FromArray(wScales, Counts.Length, N), wScales);
-    }
-
-    private static byte[] Codes(Random random, long count, DType dtype) =>
-        TestRandom.Uniform(random, count).Select(v => Fp8Reference.Encode(v * 224, dtype)).ToArray();
 }
