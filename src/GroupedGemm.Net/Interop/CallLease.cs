@@ -22,6 +22,10 @@ internal sealed class CallLease : IDisposable
     [ThreadStatic]
     internal static Action<DeviceTensor>? t_afterTensorTaken;
 
+    /// <summary>Tests only: stands for the device synchronisation of <see cref="SynchronizeDevice"/> on this thread.</summary>
+    [ThreadStatic]
+    internal static Action<int>? t_synchronizeDevice;
+
     private readonly List<SafeHandle> _held = new(6);
     private List<MemoryHandle>? _pinned;
     private int _device = -1;
@@ -63,6 +67,7 @@ internal sealed class CallLease : IDisposable
         if (tensor is null) return 0;
         nint pointer = tensor.Take(this);
         if (_device < 0) _device = tensor.Device;
+        if (_streamTaken && tensor.Memory is NativeHandle memory) OrderFirstUse(memory, _stream);
         t_afterTensorTaken?.Invoke(tensor);
         return pointer;
     }
@@ -82,7 +87,41 @@ internal sealed class CallLease : IDisposable
         stream ??= AmbientStream.Find(device >= 0 ? device : _device);
         _stream = stream is null ? 0 : stream.Take(this);
         _streamTaken = true;
+        foreach (SafeHandle handle in _held)
+        {
+            if (handle is NativeHandle memory) OrderFirstUse(memory, _stream);
+        }
+
         return _stream;
+    }
+
+    /// <summary>
+    /// Orders the first use of an allocator block on <paramref name="stream"/> after the work that may still use it: a
+    /// block the allocator reused from its cache is safe only on the stream it was allocated for (work queued there
+    /// before its free runs first), so a first use on any other stream waits for the device, as <c>cudaFree</c> did
+    /// before the block was cached. During a graph capture nothing may synchronise: <see cref="CudaGraph.Capture"/>
+    /// waits once the capture has ended, before the graph can be launched.
+    /// </summary>
+    /// <param name="memory">The block (other handles are ignored).</param>
+    /// <param name="stream">The stream of the call that uses it.</param>
+    internal static void OrderFirstUse(NativeHandle memory, nint stream)
+    {
+        if (!memory.FirstUsePending || CaptureRecorder.IsCapturing || !memory.TakeFirstUse()) return;
+        if (stream != memory.BlockStream) SynchronizeDevice(memory.BlockDevice);
+    }
+
+    /// <summary>Waits until <paramref name="device"/> has finished all queued work (tests substitute <see cref="t_synchronizeDevice"/>).</summary>
+    /// <param name="device">The CUDA device ordinal.</param>
+    internal static void SynchronizeDevice(int device)
+    {
+        if (t_synchronizeDevice is Action<int> substitute)
+        {
+            substitute(device);
+            return;
+        }
+
+        using var scope = DeviceScope.Enter(device);
+        NativeStatus.Check(NativeMethods.gg_device_synchronize());
     }
 
     /// <summary>Pins host memory that the native call reads (host batch sizes) until the lease is disposed.</summary>

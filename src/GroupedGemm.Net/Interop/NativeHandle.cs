@@ -44,6 +44,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
     private readonly nint _stream;
     private volatile bool _released;
     private volatile bool _usedOnOtherStreams;
+    private int _firstUsePending;
 
     /// <summary>Takes ownership of <paramref name="value"/>.</summary>
     /// <param name="value">The native pointer (zero means nothing to release).</param>
@@ -70,12 +71,17 @@ internal sealed unsafe class NativeHandle : SafeHandle
     /// <param name="device">The device the block is on.</param>
     /// <param name="bytes">The size asked of the allocator.</param>
     /// <param name="stream">The <c>cudaStream_t</c> it was allocated for.</param>
-    internal NativeHandle(nint value, IDeviceAllocator allocator, int device, long bytes, nint stream)
+    /// <param name="mayBeInUse">
+    /// Whether work queued before the allocation may still use the block (one reused from a cache, safe only on
+    /// <paramref name="stream"/>); its first use on another stream then waits for the device (<see cref="TakeFirstUse"/>).
+    /// </param>
+    internal NativeHandle(nint value, IDeviceAllocator allocator, int device, long bytes, nint stream, bool mayBeInUse)
         : this(value, NativeHandleKind.AllocatorBlock, device: -1)
     {
         _allocator = allocator;
         _bytes = bytes;
         _stream = stream;
+        _firstUsePending = mayBeInUse ? 1 : 0;
         BlockDevice = device;
     }
 
@@ -87,6 +93,13 @@ internal sealed unsafe class NativeHandle : SafeHandle
 
     /// <summary>Whether a call used this allocator block on a stream other than its own.</summary>
     internal bool UsedOnOtherStreams => _usedOnOtherStreams;
+
+    /// <summary>Whether the block may still be in use by work queued before it was handed out, and no call has used it yet.</summary>
+    internal bool FirstUsePending => Volatile.Read(ref _firstUsePending) != 0;
+
+    /// <summary>Claims the block's first use: true for exactly one caller while <see cref="FirstUsePending"/>.</summary>
+    /// <returns>Whether this caller must order the first use after the block's earlier work.</returns>
+    internal bool TakeFirstUse() => Interlocked.Exchange(ref _firstUsePending, 0) != 0;
 
     /// <summary>Notes that a call used the resource on <paramref name="stream"/> (matters for allocator blocks only).</summary>
     /// <param name="stream">The call's <c>cudaStream_t</c>.</param>

@@ -48,7 +48,7 @@ public sealed class CachingDeviceAllocator : IDeviceAllocator
     /// <summary>A cache over another allocator (a framework's raw allocations, for example).</summary>
     /// <param name="backing">Where blocks come from and go back to.</param>
     public CachingDeviceAllocator(IDeviceAllocator backing)
-        : this(backing, SynchronizeDevice)
+        : this(backing, CallLease.SynchronizeDevice)
     {
     }
 
@@ -80,14 +80,26 @@ public sealed class CachingDeviceAllocator : IDeviceAllocator
     }
 
     /// <inheritdoc/>
-    public nint Allocate(int device, long bytes, nint stream)
+    public nint Allocate(int device, long bytes, nint stream) => Allocate(device, bytes, stream, out _);
+
+    /// <summary>As <see cref="Allocate(int, long, nint)"/>, and says whether the block came from the cache.</summary>
+    /// <param name="device">The CUDA device ordinal.</param>
+    /// <param name="bytes">The size, at least 1.</param>
+    /// <param name="stream">The stream the block is for.</param>
+    /// <param name="fromCache">
+    /// True for a cached block: work queued on <paramref name="stream"/> before its free may still use it, so it is
+    /// safe on that stream only. False for a new block from the backing allocator.
+    /// </param>
+    /// <returns>The device address.</returns>
+    internal nint Allocate(int device, long bytes, nint stream, out bool fromCache)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(device);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
         long size = RoundUp(bytes);
         lock (_lock)
         {
-            if (TryTakeCached(device, stream, size, out nint cached)) return cached;
+            fromCache = TryTakeCached(device, stream, size, out nint cached);
+            if (fromCache) return cached;
         }
 
         nint pointer;
@@ -168,13 +180,6 @@ public sealed class CachingDeviceAllocator : IDeviceAllocator
 
     /// <summary>The largest cached block that may serve a request rounded to <paramref name="size"/>.</summary>
     private static long LargestFit(long size) => size <= SmallLimit ? 2 * size : size + (size / 4);
-
-    /// <summary>Waits for <paramref name="device"/> through the native library (the default of the public constructors).</summary>
-    private static void SynchronizeDevice(int device)
-    {
-        using var scope = DeviceScope.Enter(device);
-        NativeStatus.Check(NativeMethods.gg_device_synchronize());
-    }
 
     private bool TryTakeCached(int device, nint stream, long size, out nint pointer)
     {
