@@ -153,7 +153,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
         GgStatus status = _kind switch
         {
             NativeHandleKind.DeviceMemory => NativeMethods.gg_free(p),
-            NativeHandleKind.Stream => NativeMethods.gg_stream_destroy(p),
+            NativeHandleKind.Stream => DestroyStream(p),
             NativeHandleKind.Event => NativeMethods.gg_event_destroy(p),
             NativeHandleKind.GraphExec => NativeMethods.gg_graph_destroy(p),
             NativeHandleKind.GemmHandle => NativeMethods.gg_handle_destroy(handle),
@@ -163,6 +163,22 @@ internal sealed unsafe class NativeHandle : SafeHandle
             _ => GgStatus.InternalError,
         };
         return status == GgStatus.Success;
+    }
+
+    /// <summary>Destroys a stream after the caching allocators have stopped caching blocks for its handle (CUDA may reuse it).</summary>
+    private GgStatus DestroyStream(void* stream)
+    {
+        try
+        {
+            CachingDeviceAllocator.StreamDestroyed(_device, handle);
+        }
+#pragma warning disable CA1031 // A release must not throw (it may run on the finalizer thread); the stream is destroyed regardless.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        return NativeMethods.gg_stream_destroy(stream);
     }
 
     private GgStatus FreeBlock()
