@@ -287,6 +287,45 @@ public class TensorAllocationTests
     }
 
     [Test]
+    public void Stream_scopes_disposed_out_of_order_keep_the_open_one_and_do_not_bring_back_an_ended_one()
+    {
+        CudaStream outer = CudaStream.Wrap(0xB000, device: 0), inner = CudaStream.Wrap(0xC000, device: 0);
+        CurrentStreamScope outerScope = outer.AsCurrent();
+        CurrentStreamScope innerScope = inner.AsCurrent();
+
+        outerScope.Dispose();
+        Assert.That(CudaStream.GetCurrent(0), Is.SameAs(inner), "the inner scope is still open");
+        innerScope.Dispose();
+        Assert.That(CudaStream.GetCurrent(0), Is.SameAs(CudaStream.Default), "the outer scope was disposed first: it stays ended");
+
+        using (outer.AsCurrent())
+        {
+            CurrentStreamScope third = inner.AsCurrent();
+            Task.Run(third.Dispose).Wait();
+            Assert.That(CudaStream.GetCurrent(0), Is.SameAs(outer), "a scope ended on another flow is skipped here too");
+        }
+
+        Assert.That(CudaStream.GetCurrent(0), Is.SameAs(CudaStream.Default));
+    }
+
+    [Test]
+    public void Tensor_scopes_disposed_out_of_order_leave_the_open_outer_one_current()
+    {
+        TensorScope outermost = TensorScope.Begin();
+        TensorScope middle = TensorScope.Begin();
+        TensorScope inner = TensorScope.Begin();
+        middle.Dispose();
+        inner.Dispose();
+        Assert.That(TensorScope.Current, Is.SameAs(outermost));
+
+        DeviceTensor t = Allocate(16);
+        Assert.That(t.Scope, Is.SameAs(outermost));
+        outermost.Dispose();
+        Assert.That(t.IsDisposed, Is.True);
+        Assert.That(TensorScope.Current, Is.Null);
+    }
+
+    [Test]
     public void A_scope_takes_tensors_allocated_by_tasks_of_its_flow()
     {
         var tensors = new DeviceTensor[64];
