@@ -27,10 +27,25 @@ internal sealed class CallLease : IDisposable
     internal static Action<int>? t_synchronizeDevice;
 
     private readonly List<SafeHandle> _held = new(6);
+    private readonly bool _queuesWork;
     private List<MemoryHandle>? _pinned;
     private int _device = -1;
     private nint _stream;
     private bool _streamTaken;
+
+    /// <summary>A lease for a call that queues work on its stream (every call but a query).</summary>
+    public CallLease()
+        : this(queuesWork: true)
+    {
+    }
+
+    /// <summary>A lease; <paramref name="queuesWork"/> says whether the call queues GPU work on its stream.</summary>
+    /// <param name="queuesWork">
+    /// False for a query that only looks at its arguments (backend selection): its stream is then not noted on the
+    /// memory it takes, and it does not count as a block's first use (<see cref="OrderFirstUse"/>), since no work of
+    /// it is queued for later work to be ordered behind.
+    /// </param>
+    internal CallLease(bool queuesWork) => _queuesWork = queuesWork;
 
     /// <summary>Takes a reference on <paramref name="handle"/> for the duration of the call.</summary>
     /// <param name="handle">The handle; its owner must not be disposed.</param>
@@ -67,7 +82,7 @@ internal sealed class CallLease : IDisposable
         if (tensor is null) return 0;
         nint pointer = tensor.Take(this);
         if (_device < 0) _device = tensor.Device;
-        if (_streamTaken && tensor.Memory is NativeHandle memory) OrderFirstUse(memory, _stream);
+        if (_queuesWork && _streamTaken && tensor.Memory is NativeHandle memory) OrderFirstUse(memory, _stream);
         t_afterTensorTaken?.Invoke(tensor);
         return pointer;
     }
@@ -87,6 +102,7 @@ internal sealed class CallLease : IDisposable
         stream ??= AmbientStream.Find(device >= 0 ? device : _device);
         _stream = stream is null ? 0 : stream.Take(this);
         _streamTaken = true;
+        if (!_queuesWork) return _stream;
         foreach (SafeHandle handle in _held)
         {
             if (handle is NativeHandle memory) OrderFirstUse(memory, _stream);
@@ -147,7 +163,7 @@ internal sealed class CallLease : IDisposable
 
         for (int i = _held.Count - 1; i >= 0; i--)
         {
-            if (_streamTaken && _held[i] is NativeHandle memory) memory.NoteStream(_stream);
+            if (_queuesWork && _streamTaken && _held[i] is NativeHandle memory) memory.NoteStream(_stream);
             _held[i].DangerousRelease();
         }
 

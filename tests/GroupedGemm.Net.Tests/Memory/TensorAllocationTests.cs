@@ -170,6 +170,31 @@ public class TensorAllocationTests
     }
 
     [Test]
+    public void A_query_on_the_blocks_own_stream_is_not_its_first_use_and_notes_no_stream()
+    {
+        CudaStream own = CudaStream.Wrap(0x6000, device: 0), other = CudaStream.Wrap(0x7000, device: 0);
+        DeviceTensor reused = AllocateReused(256, own);
+        foreach (CudaStream queried in new[] { own, other })
+        {
+            // Backend selection takes the call's arguments and stream but queues no work behind which later work would wait.
+            using var query = new CallLease(queuesWork: false);
+            _ = query.Pointer(reused);
+            _ = query.Stream(queried);
+        }
+
+        Assert.That(_synchronized, Is.Empty);
+        Assert.That(reused.Memory!.UsedOnOtherStreams, Is.False, "a query does not use the memory on its stream");
+        using (var call = new CallLease())
+        {
+            _ = call.Pointer(reused);
+            _ = call.Stream(other);
+        }
+
+        Assert.That(_synchronized, Is.EqualTo(new[] { 0 }), "the call on 0x7000 is the first use, and 0x6000's old work may still run");
+        reused.Dispose();
+    }
+
+    [Test]
     public void RecordStream_orders_the_first_use_of_a_reused_block_on_a_framework_stream()
     {
         CudaStream own = CudaStream.Wrap(0x6000, device: 0), framework = CudaStream.Wrap(0x7000, device: 0);
