@@ -12,7 +12,11 @@ namespace GroupedGemm;
 /// <para>
 /// Stream order: a cached block is handed out again only for the stream it was allocated for, so the new work is
 /// queued behind whatever may still be using it. A block that calls also used on other streams is given back to the
-/// backing allocator instead of being cached (<c>cudaFree</c> waits for the device).
+/// backing allocator instead of being cached (<c>cudaFree</c> waits for the device). A cached block whose first use is
+/// on another stream than its own (a tensor allocated for the legacy default stream and written by a call on a
+/// stream of its own) waits for the device first (the library's calls, <see cref="DeviceTensor.RecordStream"/>, and
+/// <see cref="CudaGraph.Capture"/> once the capture has ended do it); a graph launch notes its stream on the blocks the
+/// graph holds.
 /// </para>
 /// <para>
 /// Sizes are rounded up: to a multiple of 512 bytes below 1 MiB, to a multiple of 2 MiB above. A request is served
