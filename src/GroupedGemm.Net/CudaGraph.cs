@@ -32,10 +32,11 @@ public sealed unsafe class CudaGraph : IDisposable
     {
         _exec = exec;
         _captured = captured;
+        // What the capture holds is released with the executable graph, so that a Dispose on one thread while a Launch
+        // on another is queuing the replay frees nothing under it (the launch's lease defers the release); the handle's
+        // finalizer does the same for a graph never disposed.
+        exec.ReleaseAfter(captured);
     }
-
-    /// <summary>Releases what the capture holds if the graph was never disposed.</summary>
-    ~CudaGraph() => _captured.Dispose();
 
     /// <summary>The <c>cudaGraphExec_t</c> value.</summary>
     public nint Handle => _exec.DangerousGetHandle();
@@ -125,11 +126,9 @@ public sealed unsafe class CudaGraph : IDisposable
         NativeStatus.Check(NativeMethods.gg_graph_launch(exec, s));
     }
 
-    /// <summary>Destroys the executable graph, then releases what the capture held (freeing memory whose owners were disposed).</summary>
-    public void Dispose()
-    {
-        _exec.Dispose();
-        _captured.Dispose();
-        GC.SuppressFinalize(this);
-    }
+    /// <summary>
+    /// Destroys the executable graph, then releases what the capture held (freeing memory whose owners were disposed);
+    /// both wait for a <see cref="Launch"/> in flight on another thread to return.
+    /// </summary>
+    public void Dispose() => _exec.Dispose();
 }

@@ -45,6 +45,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
     private volatile bool _released;
     private volatile bool _usedOnOtherStreams;
     private int _firstUsePending;
+    private IDisposable? _releaseAfter;
 
     /// <summary>Takes ownership of <paramref name="value"/>.</summary>
     /// <param name="value">The native pointer (zero means nothing to release).</param>
@@ -108,6 +109,13 @@ internal sealed unsafe class NativeHandle : SafeHandle
         if (_allocator is not null && stream != _stream) _usedOnOtherStreams = true;
     }
 
+    /// <summary>
+    /// Disposes <paramref name="dependent"/> right after this resource is released (by Dispose with no call in flight,
+    /// by the last lease, or by the finalizer): a graph's captured references outlive a launch in flight on another thread.
+    /// </summary>
+    /// <param name="dependent">What must stay alive as long as this resource (its Dispose must not throw).</param>
+    internal void ReleaseAfter(IDisposable dependent) => _releaseAfter = dependent;
+
     /// <summary>The device the resource is released on; -1 when the native release chooses it (gg_handle_destroy).</summary>
     internal int Device => _device;
 
@@ -144,6 +152,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
         {
             _released = true;
             if (previous >= 0) _ = NativeMethods.gg_set_device(previous);
+            _releaseAfter?.Dispose();
         }
     }
 
