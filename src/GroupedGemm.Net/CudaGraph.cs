@@ -32,10 +32,11 @@ public sealed unsafe class CudaGraph : IDisposable
     {
         _exec = exec;
         _captured = captured;
+        // What the capture holds is released with the executable graph, so that a Dispose on one thread while a Launch
+        // on another is queuing the replay frees nothing under it (the launch's lease defers the release); the handle's
+        // finalizer does the same for a graph never disposed.
+        exec.ReleaseAfter(captured);
     }
-
-    /// <summary>Releases what the capture holds if the graph was never disposed.</summary>
-    ~CudaGraph() => _captured.Dispose();
 
     /// <summary>The <c>cudaGraphExec_t</c> value.</summary>
     public nint Handle => _exec.DangerousGetHandle();
@@ -87,13 +88,27 @@ public sealed unsafe class CudaGraph : IDisposable
         try
         {
             NativeStatus.Check(NativeMethods.gg_stream_end_capture(s, out exec));
-            return new CudaGraph(new NativeHandle(exec, NativeHandleKind.GraphExec, device), captured);
         }
         catch
         {
             captured.Dispose();
             throw;
         }
+
+        var graph = new CudaGraph(new NativeHandle(exec, NativeHandleKind.GraphExec, device), captured);
+        try
+        {
+            // Blocks reused from the allocator's cache may still be in use by work queued before the capture (on their
+            // own stream, which a replay on another stream would not wait for): wait for it before the graph can run.
+            foreach (int blockDevice in captured.TakePendingFirstUses()) CallLease.SynchronizeDevice(blockDevice);
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
+        }
+
+        return graph;
     }
 
     /// <summary>Queues one replay of the graph on <paramref name="stream"/>.</summary>
@@ -104,14 +119,16 @@ public sealed unsafe class CudaGraph : IDisposable
         ObjectDisposedException.ThrowIf(_exec.IsClosed, this);
         using var lease = new CallLease();
         void* s = (void*)lease.Stream(stream, _exec.Device);
-        NativeStatus.Check(NativeMethods.gg_graph_launch((void*)lease.Handle(_exec, this), s));
+        void* exec = (void*)lease.Handle(_exec, this);
+        // The replay uses the captured memory on this stream: a block allocated for another stream must not be cached
+        // for reuse there when the graph is disposed (it goes to cudaFree, which waits for the replay, instead).
+        _captured.NoteStream((nint)s);
+        NativeStatus.Check(NativeMethods.gg_graph_launch(exec, s));
     }
 
-    /// <summary>Destroys the executable graph, then releases what the capture held (freeing memory whose owners were disposed).</summary>
-    public void Dispose()
-    {
-        _exec.Dispose();
-        _captured.Dispose();
-        GC.SuppressFinalize(this);
-    }
+    /// <summary>
+    /// Destroys the executable graph, then releases what the capture held (freeing memory whose owners were disposed);
+    /// both wait for a <see cref="Launch"/> in flight on another thread to return.
+    /// </summary>
+    public void Dispose() => _exec.Dispose();
 }

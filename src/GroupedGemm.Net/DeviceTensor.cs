@@ -118,8 +118,22 @@ public sealed unsafe partial class DeviceTensor : IDisposable
         {
             allocator ??= DeviceAllocator.Default;
             nint s = (stream ?? AmbientStream.Find(device))?.Handle ?? 0;
-            nint p = allocator.Allocate(device, bytes, s);
-            memory = new NativeHandle(p, allocator, device, bytes, s);
+            // Whether work queued before may still use the block: a cache hit may be (it is safe on s only); cudaMalloc
+            // memory is not (cudaFree waited for the device); another allocator's block is assumed to be.
+            bool mayBeInUse;
+            nint p;
+            switch (allocator)
+            {
+                case CachingDeviceAllocator caching:
+                    p = caching.Allocate(device, bytes, s, out mayBeInUse);
+                    break;
+                default:
+                    p = allocator.Allocate(device, bytes, s);
+                    mayBeInUse = allocator is not CudaMallocAllocator;
+                    break;
+            }
+
+            memory = new NativeHandle(p, allocator, device, bytes, s, mayBeInUse);
         }
 
         var tensor = new DeviceTensor(memory.DangerousGetHandle(), dtype, copy, device, memory, null);
@@ -448,7 +462,9 @@ public sealed unsafe partial class DeviceTensor : IDisposable
     /// Tells the allocator that work outside this library's calls (a framework's kernels reading <see cref="Pointer"/>)
     /// uses the memory on <paramref name="stream"/>, as PyTorch's <c>record_stream</c> does: if that is not the stream the
     /// memory was allocated for, it is not reused from the cache at once after <see cref="Dispose"/> (calls of this
-    /// library note their streams themselves). Does nothing for wrapped memory.
+    /// library note their streams themselves). Call it before queuing that work: memory the allocator reused for another
+    /// stream may still be in use by work queued there before, and its first use on this stream then waits for the
+    /// device first (as the library's own calls do). Does nothing for wrapped memory.
     /// </summary>
     /// <param name="stream">The stream the memory is used on.</param>
     /// <exception cref="ObjectDisposedException">The tensor has been disposed.</exception>
@@ -456,7 +472,10 @@ public sealed unsafe partial class DeviceTensor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         ThrowIfDisposed();
-        Memory?.NoteStream(stream.Handle);
+        nint handle = stream.Handle;
+        if (Memory is not NativeHandle memory) return;
+        memory.NoteStream(handle);
+        CallLease.OrderFirstUse(memory, handle);
     }
 
     /// <summary>

@@ -22,11 +22,30 @@ internal sealed class CallLease : IDisposable
     [ThreadStatic]
     internal static Action<DeviceTensor>? t_afterTensorTaken;
 
+    /// <summary>Tests only: stands for the device synchronisation of <see cref="SynchronizeDevice"/> on this thread.</summary>
+    [ThreadStatic]
+    internal static Action<int>? t_synchronizeDevice;
+
     private readonly List<SafeHandle> _held = new(6);
+    private readonly bool _queuesWork;
     private List<MemoryHandle>? _pinned;
     private int _device = -1;
     private nint _stream;
     private bool _streamTaken;
+
+    /// <summary>A lease for a call that queues work on its stream (every call but a query).</summary>
+    public CallLease()
+        : this(queuesWork: true)
+    {
+    }
+
+    /// <summary>A lease; <paramref name="queuesWork"/> says whether the call queues GPU work on its stream.</summary>
+    /// <param name="queuesWork">
+    /// False for a query that only looks at its arguments (backend selection): its stream is then not noted on the
+    /// memory it takes, and it does not count as a block's first use (<see cref="OrderFirstUse"/>), since no work of
+    /// it is queued for later work to be ordered behind.
+    /// </param>
+    internal CallLease(bool queuesWork) => _queuesWork = queuesWork;
 
     /// <summary>Takes a reference on <paramref name="handle"/> for the duration of the call.</summary>
     /// <param name="handle">The handle; its owner must not be disposed.</param>
@@ -63,6 +82,7 @@ internal sealed class CallLease : IDisposable
         if (tensor is null) return 0;
         nint pointer = tensor.Take(this);
         if (_device < 0) _device = tensor.Device;
+        if (_queuesWork && _streamTaken && tensor.Memory is NativeHandle memory) OrderFirstUse(memory, _stream);
         t_afterTensorTaken?.Invoke(tensor);
         return pointer;
     }
@@ -82,7 +102,42 @@ internal sealed class CallLease : IDisposable
         stream ??= AmbientStream.Find(device >= 0 ? device : _device);
         _stream = stream is null ? 0 : stream.Take(this);
         _streamTaken = true;
+        if (!_queuesWork) return _stream;
+        foreach (SafeHandle handle in _held)
+        {
+            if (handle is NativeHandle memory) OrderFirstUse(memory, _stream);
+        }
+
         return _stream;
+    }
+
+    /// <summary>
+    /// Orders the first use of an allocator block on <paramref name="stream"/> after the work that may still use it: a
+    /// block the allocator reused from its cache is safe only on the stream it was allocated for (work queued there
+    /// before its free runs first), so a first use on any other stream waits for the device, as <c>cudaFree</c> did
+    /// before the block was cached. During a graph capture nothing may synchronise: <see cref="CudaGraph.Capture"/>
+    /// waits once the capture has ended, before the graph can be launched.
+    /// </summary>
+    /// <param name="memory">The block (other handles are ignored).</param>
+    /// <param name="stream">The stream of the call that uses it.</param>
+    internal static void OrderFirstUse(NativeHandle memory, nint stream)
+    {
+        if (!memory.FirstUsePending || CaptureRecorder.IsCapturing || !memory.TakeFirstUse()) return;
+        if (stream != memory.BlockStream) SynchronizeDevice(memory.BlockDevice);
+    }
+
+    /// <summary>Waits until <paramref name="device"/> has finished all queued work (tests substitute <see cref="t_synchronizeDevice"/>).</summary>
+    /// <param name="device">The CUDA device ordinal.</param>
+    internal static void SynchronizeDevice(int device)
+    {
+        if (t_synchronizeDevice is Action<int> substitute)
+        {
+            substitute(device);
+            return;
+        }
+
+        using var scope = DeviceScope.Enter(device);
+        NativeStatus.Check(NativeMethods.gg_device_synchronize());
     }
 
     /// <summary>Pins host memory that the native call reads (host batch sizes) until the lease is disposed.</summary>
@@ -108,7 +163,7 @@ internal sealed class CallLease : IDisposable
 
         for (int i = _held.Count - 1; i >= 0; i--)
         {
-            if (_streamTaken && _held[i] is NativeHandle memory) memory.NoteStream(_stream);
+            if (_queuesWork && _streamTaken && _held[i] is NativeHandle memory) memory.NoteStream(_stream);
             _held[i].DangerousRelease();
         }
 

@@ -46,6 +46,25 @@ internal sealed class CaptureRecorder : IDisposable
         }
     }
 
+    /// <summary>Whether a capture is recording on the calling thread (nothing may synchronise then).</summary>
+    internal static bool IsCapturing => t_active is not null;
+
+    /// <summary>
+    /// The devices of the recorded allocator blocks whose first use (in the capture) was not ordered after the work that
+    /// may still use them (see <see cref="CallLease.OrderFirstUse"/>); claims those first uses.
+    /// </summary>
+    /// <returns>The devices to synchronise before the graph may be launched.</returns>
+    internal HashSet<int> TakePendingFirstUses()
+    {
+        var devices = new HashSet<int>();
+        foreach (SafeHandle handle in _recorded)
+        {
+            if (handle is NativeHandle memory && memory.TakeFirstUse()) devices.Add(memory.BlockDevice);
+        }
+
+        return devices;
+    }
+
     /// <summary>How many distinct handles the capture holds.</summary>
     internal int Count => _recorded.Count;
 
@@ -57,11 +76,32 @@ internal sealed class CaptureRecorder : IDisposable
         while (t_active is { _closed: true } closed) t_active = closed._outer;
     }
 
+    /// <summary>
+    /// Notes that a replay of the graph runs on <paramref name="stream"/>: every allocator block the graph holds is then
+    /// treated as used on that stream (<see cref="NativeHandle.NoteStream"/>), so that when the graph is disposed a
+    /// block allocated for the capture stream is not cached for reuse there while a replay on another stream may still
+    /// read or write it.
+    /// </summary>
+    /// <param name="stream">The launch stream.</param>
+    internal void NoteStream(nint stream)
+    {
+        lock (_recorded)
+        {
+            foreach (SafeHandle handle in _recorded)
+            {
+                if (handle is NativeHandle memory) memory.NoteStream(stream);
+            }
+        }
+    }
+
     /// <summary>Releases every recorded reference (memory whose owner was disposed is freed now).</summary>
     public void Dispose()
     {
         Detach();
-        foreach (SafeHandle handle in _recorded) handle.DangerousRelease();
-        _recorded.Clear();
+        lock (_recorded)
+        {
+            foreach (SafeHandle handle in _recorded) handle.DangerousRelease();
+            _recorded.Clear();
+        }
     }
 }

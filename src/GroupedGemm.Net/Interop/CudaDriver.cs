@@ -26,7 +26,18 @@ internal static unsafe partial class CudaDriver
     internal static void StreamWaitEvent(nint stream, nint cudaEvent, int device)
     {
         int result;
-        using (OnDevice(device)) result = cuStreamWaitEvent(stream, cudaEvent, 0);
+        using (OnDevice(device))
+        {
+            try
+            {
+                result = cuStreamWaitEvent(stream, cudaEvent, 0);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                throw Unavailable("cuStreamWaitEvent", e);
+            }
+        }
+
         Check(result, "cuStreamWaitEvent");
     }
 
@@ -37,7 +48,18 @@ internal static unsafe partial class CudaDriver
     internal static bool EventQuery(nint cudaEvent, int device)
     {
         int result;
-        using (OnDevice(device)) result = cuEventQuery(cudaEvent);
+        using (OnDevice(device))
+        {
+            try
+            {
+                result = cuEventQuery(cudaEvent);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                throw Unavailable("cuEventQuery", e);
+            }
+        }
+
         if (result == NotReady) return false;
         Check(result, "cuEventQuery");
         return true;
@@ -63,6 +85,18 @@ internal static unsafe partial class CudaDriver
             if (previous >= 0) _ = NativeMethods.gg_set_device(previous);
         }
     }
+
+    /// <summary>
+    /// The error for a driver library that cannot be loaded or lacks <paramref name="function"/> (the runtime loaded it
+    /// for the native library, so this means an unusual install: a driver without <c>libcuda.so.1</c> on the loader's path).
+    /// </summary>
+    /// <param name="function">The driver function called.</param>
+    /// <param name="cause">The loader's exception.</param>
+    /// <returns>The exception to throw.</returns>
+    internal static CudaUnavailableException Unavailable(string function, Exception cause) =>
+        new($"{function} needs the CUDA driver library {Library}, which could not be loaded or lacks it ({cause.Message}); " +
+            "install the NVIDIA driver, or put the folder holding its libcuda.so.1 on LD_LIBRARY_PATH.",
+            GroupedGemmStatus.NoDriver, Library, cause);
 
     private static void Check(int result, string function)
     {

@@ -44,6 +44,8 @@ internal sealed unsafe class NativeHandle : SafeHandle
     private readonly nint _stream;
     private volatile bool _released;
     private volatile bool _usedOnOtherStreams;
+    private int _firstUsePending;
+    private IDisposable? _releaseAfter;
 
     /// <summary>Takes ownership of <paramref name="value"/>.</summary>
     /// <param name="value">The native pointer (zero means nothing to release).</param>
@@ -70,12 +72,17 @@ internal sealed unsafe class NativeHandle : SafeHandle
     /// <param name="device">The device the block is on.</param>
     /// <param name="bytes">The size asked of the allocator.</param>
     /// <param name="stream">The <c>cudaStream_t</c> it was allocated for.</param>
-    internal NativeHandle(nint value, IDeviceAllocator allocator, int device, long bytes, nint stream)
+    /// <param name="mayBeInUse">
+    /// Whether work queued before the allocation may still use the block (one reused from a cache, safe only on
+    /// <paramref name="stream"/>); its first use on another stream then waits for the device (<see cref="TakeFirstUse"/>).
+    /// </param>
+    internal NativeHandle(nint value, IDeviceAllocator allocator, int device, long bytes, nint stream, bool mayBeInUse)
         : this(value, NativeHandleKind.AllocatorBlock, device: -1)
     {
         _allocator = allocator;
         _bytes = bytes;
         _stream = stream;
+        _firstUsePending = mayBeInUse ? 1 : 0;
         BlockDevice = device;
     }
 
@@ -88,12 +95,26 @@ internal sealed unsafe class NativeHandle : SafeHandle
     /// <summary>Whether a call used this allocator block on a stream other than its own.</summary>
     internal bool UsedOnOtherStreams => _usedOnOtherStreams;
 
+    /// <summary>Whether the block may still be in use by work queued before it was handed out, and no call has used it yet.</summary>
+    internal bool FirstUsePending => Volatile.Read(ref _firstUsePending) != 0;
+
+    /// <summary>Claims the block's first use: true for exactly one caller while <see cref="FirstUsePending"/>.</summary>
+    /// <returns>Whether this caller must order the first use after the block's earlier work.</returns>
+    internal bool TakeFirstUse() => Interlocked.Exchange(ref _firstUsePending, 0) != 0;
+
     /// <summary>Notes that a call used the resource on <paramref name="stream"/> (matters for allocator blocks only).</summary>
     /// <param name="stream">The call's <c>cudaStream_t</c>.</param>
     internal void NoteStream(nint stream)
     {
         if (_allocator is not null && stream != _stream) _usedOnOtherStreams = true;
     }
+
+    /// <summary>
+    /// Disposes <paramref name="dependent"/> right after this resource is released (by Dispose with no call in flight,
+    /// by the last lease, or by the finalizer): a graph's captured references outlive a launch in flight on another thread.
+    /// </summary>
+    /// <param name="dependent">What must stay alive as long as this resource (its Dispose must not throw).</param>
+    internal void ReleaseAfter(IDisposable dependent) => _releaseAfter = dependent;
 
     /// <summary>The device the resource is released on; -1 when the native release chooses it (gg_handle_destroy).</summary>
     internal int Device => _device;
@@ -131,6 +152,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
         {
             _released = true;
             if (previous >= 0) _ = NativeMethods.gg_set_device(previous);
+            _releaseAfter?.Dispose();
         }
     }
 
@@ -140,7 +162,7 @@ internal sealed unsafe class NativeHandle : SafeHandle
         GgStatus status = _kind switch
         {
             NativeHandleKind.DeviceMemory => NativeMethods.gg_free(p),
-            NativeHandleKind.Stream => NativeMethods.gg_stream_destroy(p),
+            NativeHandleKind.Stream => DestroyStream(p),
             NativeHandleKind.Event => NativeMethods.gg_event_destroy(p),
             NativeHandleKind.GraphExec => NativeMethods.gg_graph_destroy(p),
             NativeHandleKind.GemmHandle => NativeMethods.gg_handle_destroy(handle),
@@ -150,6 +172,22 @@ internal sealed unsafe class NativeHandle : SafeHandle
             _ => GgStatus.InternalError,
         };
         return status == GgStatus.Success;
+    }
+
+    /// <summary>Destroys a stream after the caching allocators have stopped caching blocks for its handle (CUDA may reuse it).</summary>
+    private GgStatus DestroyStream(void* stream)
+    {
+        try
+        {
+            CachingDeviceAllocator.StreamDestroyed(_device, handle);
+        }
+#pragma warning disable CA1031 // A release must not throw (it may run on the finalizer thread); the stream is destroyed regardless.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        return NativeMethods.gg_stream_destroy(stream);
     }
 
     private GgStatus FreeBlock()

@@ -13,7 +13,10 @@ namespace GroupedGemm;
 /// using it, so an implementation may hand it out again at once only for the same stream (whose order makes the
 /// new work wait for the old); for another stream only after that work is known to be done (an event, a
 /// synchronisation). <c>usedOnOtherStreams</c> says that calls used the block on streams other than its own as well;
-/// such a block must not be reused before the device has finished the work queued before the free.
+/// such a block must not be reused before the device has finished the work queued before the free. Since a block
+/// handed out may be in use by earlier work on its stream, the library waits for the device before a block's first use
+/// on another stream, unless the allocator is <see cref="CudaMallocAllocator"/> or a cache miss of
+/// <see cref="CachingDeviceAllocator"/> (new memory).
 /// </para>
 /// <para>
 /// Threads: both methods may be called from any thread at once, and <see cref="Free"/> also from the finalizer thread

@@ -67,7 +67,7 @@ public sealed class TensorScope : IDisposable
             _tensors.Clear();
         }
 
-        if (ReferenceEquals(s_current.Value, this)) s_current.Value = Outer;
+        if (ReferenceEquals(s_current.Value, this)) s_current.Value = InnermostOpen(Outer);
         foreach (DeviceTensor tensor in tensors) tensor.Dispose();
     }
 
@@ -75,7 +75,18 @@ public sealed class TensorScope : IDisposable
     /// <param name="tensor">A tensor that owns its memory.</param>
     internal static void Register(DeviceTensor tensor)
     {
-        if (s_current.Value is TensorScope scope) scope.Add(tensor);
+        // A scope disposed out of order (or on another flow) may still be linked in: the tensor goes to the innermost open one.
+        for (TensorScope? scope = s_current.Value; scope is not null; scope = scope.Outer)
+        {
+            if (scope.Add(tensor)) return;
+        }
+    }
+
+    /// <summary><paramref name="scope"/> or the first scope outside it that is not disposed; null when none is.</summary>
+    private static TensorScope? InnermostOpen(TensorScope? scope)
+    {
+        while (scope is not null && Volatile.Read(ref scope._disposed)) scope = scope.Outer;
+        return scope;
     }
 
     /// <summary>Adds <paramref name="tensor"/>; false when the scope is already disposed (the tensor then stays unscoped).</summary>

@@ -74,6 +74,26 @@ public class CallLifetimeTests
     }
 
     [Test]
+    public void A_graph_disposed_during_a_launch_on_another_thread_keeps_the_captured_memory_until_the_launch_returns()
+    {
+        (DeviceTensor tensor, NativeHandle memory) = OwnedFake(8);
+        CaptureRecorder captured = FakeCapture.OneCallOn(tensor);
+        var exec = new NativeHandle(0x1234, NativeHandleKind.None, device: -1);
+        exec.ReleaseAfter(captured); // what CudaGraph's constructor does
+        tensor.Dispose();
+
+        using (var launch = new CallLease())
+        {
+            _ = launch.Handle(exec, exec);
+            Task.Run(exec.Dispose).Wait(); // CudaGraph.Dispose on another thread
+            Assert.That(memory.IsReleased, Is.False, "the launch in flight still queues the replay that uses the memory");
+        }
+
+        Assert.That(exec.IsReleased, Is.True);
+        Assert.That(memory.IsReleased, Is.True, "released with the graph once the launch returned");
+    }
+
+    [Test]
     public void Capture_holds_tensor_memory_until_the_graph_releases_it()
     {
         (DeviceTensor tensor, NativeHandle memory) = OwnedFake(8);

@@ -203,6 +203,35 @@ public class CachingDeviceAllocatorTests
         Assert.That(_backing.Held, Is.Zero);
     }
 
+    [Test]
+    public void A_destroyed_stream_gives_back_its_cached_blocks_and_its_handle_starts_afresh([Values] bool throughTheRegistry)
+    {
+        nint cached = _cache.Allocate(0, 1000, StreamA);
+        nint inUse = _cache.Allocate(0, 1000, StreamA);
+        nint otherStream = _cache.Allocate(0, 1000, StreamB);
+        _cache.Free(0, cached, 1000, StreamA, usedOnOtherStreams: false);
+        _cache.Free(0, otherStream, 1000, StreamB, usedOnOtherStreams: false);
+
+        // What the release of an owned CudaStream does before cudaStreamDestroy.
+        if (throughTheRegistry) CachingDeviceAllocator.StreamDestroyed(0, StreamA);
+        else Assert.That(_cache.RetireStream(0, StreamA), Is.EqualTo(1024));
+
+        Assert.That(_backing.Frees, Is.EqualTo(new[] { (cached, StreamA, true) }),
+            "a new stream may get handle StreamA and would not wait for the old stream's work on the block");
+        nint onNewStream = _cache.Allocate(0, 1000, StreamA);
+        Assert.That(onNewStream, Is.Not.EqualTo(cached));
+
+        _cache.Free(0, inUse, 1000, StreamA, usedOnOtherStreams: false);
+        Assert.That(_backing.Frees[^1], Is.EqualTo((inUse, StreamA, true)), "freed after its stream was destroyed: not cached");
+
+        _cache.Free(0, onNewStream, 1000, StreamA, usedOnOtherStreams: false);
+        Assert.That(_cache.Allocate(0, 1000, StreamA), Is.EqualTo(onNewStream), "the new stream's own blocks are cached again");
+        Assert.That(_cache.Allocate(0, 1000, StreamB), Is.EqualTo(otherStream), "other streams are untouched");
+        DeviceAllocatorStatistics stats = _cache.Statistics;
+        Assert.That(stats.BytesReserved, Is.EqualTo(_backing.Held));
+        Assert.That(stats.BytesInUse, Is.EqualTo(2048));
+    }
+
     [TestCase(1, 512)]
     [TestCase(512, 512)]
     [TestCase(513, 1024)]
