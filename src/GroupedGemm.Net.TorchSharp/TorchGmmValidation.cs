@@ -19,9 +19,9 @@ internal readonly record struct TorchGmmDims(long M, long K, long N, long Expert
 }
 
 /// <summary>
-/// The checks <see cref="GroupedGemmTorch.gmm"/> makes on torch tensors before any work. The shape and count rules
-/// are those of GroupedGemm.Net's own validation (GmmValidation, internal to that assembly), stated on torch shapes
-/// so they also hold for CPU tensors; on CUDA the core library checks the wrapped tensors again.
+/// The checks <see cref="GroupedGemmTorch.gmm"/> makes on torch tensors before any work: liveness, devices, dtypes and
+/// contiguity here, then the form, shape and batch-size rules of GroupedGemm.Net itself (<see cref="GmmShapeRules"/>,
+/// on torch's extents, so they hold for CPU tensors too); on CUDA the core library checks the wrapped tensors again.
 /// </summary>
 internal static class TorchGmmValidation
 {
@@ -41,27 +41,21 @@ internal static class TorchGmmValidation
         CheckLive(a, nameof(a));
         CheckLive(b, nameof(b));
         CheckLive(batchSizes, nameof(batchSizes));
-        if (transA && transB)
-        {
-            throw new ArgumentException(
-                "transA and transB cannot both be set: the weight-gradient form (transA) takes b as [M, N] rows.",
-                nameof(transB));
-        }
-
         CheckDevices(a, b, batchSizes);
         CheckDTypes(a, b);
         CheckContiguous(a, nameof(a));
         CheckContiguous(b, nameof(b));
-        long experts = CheckBatchSizesTensor(batchSizes);
-        (long m, long k, long n) = CheckShapes(a, b, batchSizes, transA, transB);
+        CheckBatchSizesTensor(batchSizes);
+        // The form, the shapes and the batch sizes: the core package's own rules and messages (GmmShapeRules).
+        GmmShape shape = GmmShapeRules.Check(a.shape, b.shape, batchSizes.shape[0], transA, transB);
         long[]? host = null;
         if (batchSizes.device_type == DeviceType.CPU)
         {
             host = batchSizes.data<long>().ToArray();
-            CheckCountValues(host, m);
+            GmmShapeRules.CheckBatchSizes(host, shape.M);
         }
 
-        return new TorchGmmDims(m, k, n, experts, host);
+        return new TorchGmmDims(shape.M, shape.K, shape.N, shape.Experts, host);
     }
 
     private static void CheckLive(Tensor? tensor, string name)
@@ -114,7 +108,7 @@ internal static class TorchGmmValidation
         }
     }
 
-    private static long CheckBatchSizesTensor(Tensor batchSizes)
+    private static void CheckBatchSizesTensor(Tensor batchSizes)
     {
         if (batchSizes.dtype != ScalarType.Int64)
             throw new ArgumentException($"batchSizes must be an int64 tensor but is {batchSizes.dtype}.", nameof(batchSizes));
@@ -125,72 +119,6 @@ internal static class TorchGmmValidation
         }
 
         CheckContiguous(batchSizes, nameof(batchSizes));
-        long experts = batchSizes.shape[0];
-        if (experts < 1)
-            throw new ArgumentException("batchSizes is empty; a grouped GEMM needs at least one expert.", nameof(batchSizes));
-        return experts;
-    }
-
-    private static (long M, long K, long N) CheckShapes(Tensor a, Tensor b, Tensor batchSizes, bool transA, bool transB)
-    {
-        long experts = batchSizes.shape[0];
-        CheckRank(a, 2, "[M, K]", nameof(a));
-        long m = a.shape[0];
-        long k = a.shape[1];
-        if (transA)
-        {
-            CheckRank(b, 2, "[M, N] (transA: one row per row of a)", nameof(b));
-            if (b.shape[0] != m)
-            {
-                throw new ArgumentException(
-                    $"a has {m} rows but b has {b.shape[0]} rows; with transA both hold the same M rows.", nameof(b));
-            }
-
-            return (m, k, b.shape[1]);
-        }
-
-        CheckRank(b, 3, transB ? "[E, N, K] (transB)" : "[E, K, N]", nameof(b));
-        if (b.shape[0] != experts)
-        {
-            throw new ArgumentException(
-                $"b has {b.shape[0]} experts (b.shape[0]) but batchSizes has {experts} entries.", nameof(batchSizes));
-        }
-
-        long bk = transB ? b.shape[2] : b.shape[1];
-        if (bk != k)
-        {
-            string layout = transB ? "[E, N, K] = " : "[E, K, N] = ";
-            throw new ArgumentException($"a has K = {k} columns but b {layout}{Format(b.shape)} has K = {bk}.", nameof(b));
-        }
-
-        return (m, k, transB ? b.shape[1] : b.shape[2]);
-    }
-
-    private static void CheckRank(Tensor tensor, int rank, string layout, string name)
-    {
-        if (tensor.dim() != rank)
-            throw new ArgumentException($"{name} must be {rank}-D {layout} but has shape {Format(tensor.shape)}.", name);
-    }
-
-    private static void CheckCountValues(long[] batchSizes, long m)
-    {
-        Int128 sum = 0;
-        for (int e = 0; e < batchSizes.Length; e++)
-        {
-            if (batchSizes[e] < 0)
-            {
-                throw new ArgumentOutOfRangeException(nameof(batchSizes), batchSizes[e],
-                    $"batchSizes[{e}] is {batchSizes[e]}; batch sizes must be non-negative.");
-            }
-
-            sum += batchSizes[e];
-        }
-
-        if (sum != m)
-        {
-            throw new ArgumentException(
-                $"batchSizes sums to {sum.ToString(CultureInfo.InvariantCulture)} but a has {m} rows.", nameof(batchSizes));
-        }
     }
 
     private static string Describe(Tensor tensor) =>

@@ -126,12 +126,7 @@ internal static class GmmValidation
         ArgumentNullException.ThrowIfNull(b, names.B);
         a.ThrowIfDisposed();
         b.ThrowIfDisposed();
-        if (transA && transB)
-        {
-            throw new ArgumentException(
-                "transA and transB cannot both be set: the weight-gradient form (transA) takes b as [M, N] rows.",
-                nameof(transB));
-        }
+        GmmShapeRules.CheckForm(transA, transB); // before the types, as the shape rules' own order has it
 
         CheckFloatType(a, names.A);
         CheckFloatType(b, names.B);
@@ -142,74 +137,16 @@ internal static class GmmValidation
                 names.B);
         }
 
-        CheckRank(a, 2, $"[M, K]", names.A);
-        if (experts < 1)
-        {
-            throw new ArgumentException(
-                $"{names.Counts} is empty; a grouped GEMM needs at least one expert.", names.Counts);
-        }
-
-        long m = a.Shape[0];
-        long k = a.Shape[1];
-        if (transA)
-        {
-            CheckRank(b, 2, "[M, N] (transA: one row per row of " + names.A + ")", names.B);
-            if (b.Shape[0] != m)
-            {
-                throw new ArgumentException(
-                    $"{names.A} has {m} rows but {names.B} has {b.Shape[0]} rows; with transA both hold the same M rows.",
-                    names.B);
-            }
-
-            return new GmmDims(m, k, b.Shape[1], experts, a.DType);
-        }
-
-        CheckRank(b, 3, transB ? "[E, N, K] (transB)" : "[E, K, N]", names.B);
-        if (b.Shape[0] != experts)
-        {
-            throw new ArgumentException(
-                $"{names.B} has {b.Shape[0]} experts ({names.B}.Shape[0]) but {names.Counts} has {experts} entries.",
-                names.Counts);
-        }
-
-        long bk = transB ? b.Shape[2] : b.Shape[1];
-        long n = transB ? b.Shape[1] : b.Shape[2];
-        if (bk != k)
-        {
-            string layout = transB ? "[E, N, K] = " : "[E, K, N] = ";
-            throw new ArgumentException(
-                $"{names.A} has K = {k} columns but {names.B} {layout}{TensorShape.Format(b.Shape)} has K = {bk}.",
-                names.B);
-        }
-
-        return new GmmDims(m, k, n, experts, a.DType);
+        GmmShape shape = GmmShapeRules.Check(a.Shape, b.Shape, experts, transA, transB, names);
+        return new GmmDims(shape.M, shape.K, shape.N, shape.Experts, a.DType);
     }
 
     /// <summary>Checks that host counts are non-negative and sum to <paramref name="m"/>.</summary>
     /// <param name="counts">The batch sizes.</param>
     /// <param name="m">Rows of the left operand.</param>
     /// <param name="names">Argument names for messages.</param>
-    internal static void CheckCountValues(ReadOnlySpan<long> counts, long m, GmmNames names)
-    {
-        Int128 sum = 0;
-        for (int e = 0; e < counts.Length; e++)
-        {
-            if (counts[e] < 0)
-            {
-                throw new ArgumentOutOfRangeException(names.Counts, counts[e],
-                    $"{names.Counts}[{e}] is {counts[e]}; batch sizes must be non-negative.");
-            }
-
-            sum += counts[e];
-        }
-
-        if (sum != m)
-        {
-            throw new ArgumentException(
-                $"{names.Counts} sums to {sum.ToString(CultureInfo.InvariantCulture)} but {names.A} has {m} rows.",
-                names.Counts);
-        }
-    }
+    internal static void CheckCountValues(ReadOnlySpan<long> counts, long m, GmmNames names) =>
+        GmmShapeRules.CheckBatchSizes(counts, m, names);
 
     /// <summary>Checks that <paramref name="tensor"/> lives on <paramref name="device"/>.</summary>
     /// <param name="tensor">The tensor.</param>
@@ -241,14 +178,8 @@ internal static class GmmValidation
     /// <param name="rank">The rank required.</param>
     /// <param name="layout">The expected layout, for the message.</param>
     /// <param name="name">Its argument name.</param>
-    internal static void CheckRank(DeviceTensor tensor, int rank, string layout, string name)
-    {
-        if (tensor.Rank != rank)
-        {
-            throw new ArgumentException(
-                $"{name} must be {rank}-D {layout} but has shape {TensorShape.Format(tensor.Shape)}.", name);
-        }
-    }
+    internal static void CheckRank(DeviceTensor tensor, int rank, string layout, string name) =>
+        GmmShapeRules.CheckRank(tensor.Shape, rank, layout, name);
 
     /// <summary>Whether two tensors' byte ranges overlap (empty tensors overlap nothing).</summary>
     /// <param name="x">One tensor.</param>
