@@ -4,35 +4,17 @@ using NUnit.Framework;
 namespace GroupedGemm.Tests.Gpu.Memory;
 
 /// <summary>
-/// Issue 27's bar: with the default caching allocator, <c>Ops.Gmm</c> in a loop stops calling <c>cudaMalloc</c> after
+/// Issue 27's bar: with the caching allocator as the default, <c>Ops.Gmm</c> in a loop stops calling <c>cudaMalloc</c> after
 /// its first iterations, with host and with device counts, on the legacy default stream and on an ambient stream, and
 /// the results stay right while memory is reused.
 /// </summary>
 [TestFixture]
 [Category("Gpu")]
 [NonParallelizable]
-public class CachingAllocatorGpuTests : GpuFixture
+public class CachingAllocatorGpuTests : CachingAllocatorFixture
 {
     private const int M = 96, K = 64, N = 48, Experts = 3, Calls = 1000, Warmup = 3;
     private static readonly long[] Counts = [40, 0, 56];
-
-    private IDeviceAllocator _before = null!;
-    private CachingDeviceAllocator _cache = null!;
-
-    [SetUp]
-    public void UseAFreshCache()
-    {
-        _before = DeviceAllocator.Default;
-        _cache = new CachingDeviceAllocator();
-        DeviceAllocator.Default = _cache;
-    }
-
-    [TearDown]
-    public void RestoreTheDefault()
-    {
-        DeviceAllocator.Default = _before;
-        _cache.EmptyCache();
-    }
 
     [Test]
     public void Ops_gmm_in_a_loop_of_1000_calls_makes_no_cudaMalloc_after_the_first_few([Values] bool deviceCounts)
@@ -49,11 +31,11 @@ public class CachingAllocatorGpuTests : GpuFixture
             for (int i = 0; i < Calls; i++)
             {
                 using DeviceTensor y = Ops.Gmm(x, w, batchSizes);
-                if (i == Warmup - 1) afterWarmup = _cache.Statistics.BackingAllocations;
+                if (i == Warmup - 1) afterWarmup = Cache.Statistics.BackingAllocations;
                 if (i == Calls - 1) last = DeviceData.Download(y);
             }
 
-            DeviceAllocatorStatistics stats = _cache.Statistics;
+            DeviceAllocatorStatistics stats = Cache.Statistics;
             TestContext.Out.WriteLine($"after {Calls} calls: {stats}");
             Assert.That(stats.BackingAllocations, Is.EqualTo(afterWarmup), "cudaMalloc calls after the first iterations");
             Assert.That(stats.CacheHits, Is.GreaterThanOrEqualTo(Calls - Warmup));
@@ -86,11 +68,11 @@ public class CachingAllocatorGpuTests : GpuFixture
                 Assert.That(h.Scope, Is.SameAs(scope));
                 using DeviceTensor copy = DeviceTensor.Allocate(DType.BFloat16, M, N);
                 copy.CopyFrom(h);
-                if (i == Warmup - 1) afterWarmup = _cache.Statistics.BackingAllocations;
+                if (i == Warmup - 1) afterWarmup = Cache.Statistics.BackingAllocations;
                 if (i == 199)
                 {
                     // A third live block: the only allocation of the loop that the cache cannot serve.
-                    beforeKept = _cache.Statistics.BackingAllocations;
+                    beforeKept = Cache.Statistics.BackingAllocations;
                     kept = DeviceTensor.Allocate(DType.BFloat16, M, N).DetachFromScope();
                     kept.CopyFrom(copy);
                 }
@@ -112,16 +94,16 @@ public class CachingAllocatorGpuTests : GpuFixture
         const long bytes = 256L << 20;
         GpuGuard.RequireFreeMemory(2 * bytes);
         DeviceTensor.Allocate(DType.Float32, bytes / 4).Dispose();
-        Assert.That(_cache.Statistics.BytesCached, Is.EqualTo(bytes));
+        Assert.That(Cache.Statistics.BytesCached, Is.EqualTo(bytes));
         (long freeBefore, _) = CudaDevice.GetMemoryInfo(0);
-        Assert.That(_cache.EmptyCache(), Is.EqualTo(bytes));
+        Assert.That(Cache.EmptyCache(), Is.EqualTo(bytes));
         (long freeAfter, _) = CudaDevice.GetMemoryInfo(0);
         Assert.That(freeAfter - freeBefore, Is.GreaterThanOrEqualTo(bytes - (4L << 20)));
-        Assert.That(_cache.Statistics.BytesReserved, Is.Zero);
+        Assert.That(Cache.Statistics.BytesReserved, Is.Zero);
     }
 
     [Test]
-    public void An_allocation_larger_than_what_is_free_beside_the_cache_empties_it_and_succeeds()
+    public void An_allocation_larger_than_what_is_free_beside_theCache_empties_it_and_succeeds()
     {
         GpuGuard.RequireFreeMemory(1L << 30);
         (long free, _) = CudaDevice.GetMemoryInfo(0);
@@ -129,7 +111,7 @@ public class CachingAllocatorGpuTests : GpuFixture
         long block = free / 10 * 6 / (2L << 20) * (2L << 20);
         DeviceTensor.Allocate(DType.Float32, block / 4).Dispose();
         using DeviceTensor big = DeviceTensor.Allocate(DType.Float32, (block + (4L << 20)) / 4);
-        DeviceAllocatorStatistics stats = _cache.Statistics;
+        DeviceAllocatorStatistics stats = Cache.Statistics;
         TestContext.Out.WriteLine(stats.ToString());
         Assert.That(stats.OutOfMemoryRetries, Is.EqualTo(1));
         Assert.That(stats.BackingFrees, Is.EqualTo(1));

@@ -12,26 +12,8 @@ namespace GroupedGemm.Tests.Gpu.Memory;
 [TestFixture]
 [Category("Gpu")]
 [NonParallelizable]
-public class CachingAllocatorStreamSafetyGpuTests : GpuFixture
+public class CachingAllocatorStreamSafetyGpuTests : CachingAllocatorFixture
 {
-    private IDeviceAllocator _before = null!;
-    private CachingDeviceAllocator _cache = null!;
-
-    [SetUp]
-    public void UseAFreshCache()
-    {
-        _before = DeviceAllocator.Default;
-        _cache = new CachingDeviceAllocator();
-        DeviceAllocator.Default = _cache;
-    }
-
-    [TearDown]
-    public void RestoreTheDefault()
-    {
-        DeviceAllocator.Default = _before;
-        _cache.EmptyCache();
-    }
-
     [Test]
     public void A_reused_block_first_written_on_another_stream_is_not_overwritten_by_its_old_work()
     {
@@ -66,7 +48,7 @@ public class CachingAllocatorStreamSafetyGpuTests : GpuFixture
     }
 
     [Test]
-    public void A_graph_replayed_on_another_stream_keeps_its_output_out_of_the_capture_streams_cache()
+    public void A_graph_replayed_on_another_stream_keeps_its_output_out_of_the_capture_streamsCache()
     {
         const int m = 96, k = 64, n = 48, experts = 3;
         long[] counts = [40, 0, 56];
@@ -87,21 +69,21 @@ public class CachingAllocatorStreamSafetyGpuTests : GpuFixture
             replay.Synchronize();
             AssertClose(DeviceData.Download(c), CpuReference.Gmm(xs, ws, counts, k, n), DType.BFloat16, "the replay on another stream");
 
-            long freesBefore = _cache.Statistics.BackingFrees;
+            long freesBefore = Cache.Statistics.BackingFrees;
             c.Dispose();
-            Assert.That(_cache.Statistics.BackingFrees, Is.EqualTo(freesBefore), "the graph still holds the output");
+            Assert.That(Cache.Statistics.BackingFrees, Is.EqualTo(freesBefore), "the graph still holds the output");
             graph.Dispose();
-            Assert.That(_cache.Statistics.BackingFrees, Is.EqualTo(freesBefore + 1),
+            Assert.That(Cache.Statistics.BackingFrees, Is.EqualTo(freesBefore + 1),
                 "replayed on another stream, the output goes to cudaFree, not to the capture stream's cache");
-            long hits = _cache.Statistics.CacheHits;
+            long hits = Cache.Statistics.CacheHits;
             using (capture.AsCurrent())
             using (DeviceTensor next = DeviceTensor.Allocate(DType.BFloat16, m, n))
-                Assert.That(_cache.Statistics.CacheHits, Is.EqualTo(hits), "nothing of that size is cached for the capture stream");
+                Assert.That(Cache.Statistics.CacheHits, Is.EqualTo(hits), "nothing of that size is cached for the capture stream");
         }
     }
 
     [Test]
-    public void Destroying_a_stream_gives_back_the_blocks_cached_for_it()
+    public void Destroying_a_stream_gives_back_the_blocksCached_for_it()
     {
         const long bytes = 4L << 20;
         var stream = CudaStream.Create(0);
@@ -113,9 +95,9 @@ public class CachingAllocatorStreamSafetyGpuTests : GpuFixture
         }
 
         t.Dispose();
-        Assert.That(_cache.Statistics.BytesCached, Is.EqualTo(bytes));
+        Assert.That(Cache.Statistics.BytesCached, Is.EqualTo(bytes));
         stream.Dispose();
-        DeviceAllocatorStatistics stats = _cache.Statistics;
+        DeviceAllocatorStatistics stats = Cache.Statistics;
         Assert.That(stats.BytesCached, Is.Zero, "CUDA may give the destroyed stream's handle to a new stream");
         Assert.That(stats.BackingFrees, Is.EqualTo(1));
     }
