@@ -68,7 +68,7 @@ internal static class GmmValidation
         bool transA, bool transB, int device, GmmNames names)
     {
         GmmDims dims = ValidateOperands(a, b, counts.Length, transA, transB, names);
-        CheckCountValues(counts, dims.M, names);
+        GmmShapeRules.CheckBatchSizes(counts, dims.M, names);
         ValidateOutputAndDevices(a!, b!, c, dims, transA, device, names);
         return dims;
     }
@@ -141,13 +141,6 @@ internal static class GmmValidation
         return new GmmDims(shape.M, shape.K, shape.N, shape.Experts, a.DType);
     }
 
-    /// <summary>Checks that host counts are non-negative and sum to <paramref name="m"/>.</summary>
-    /// <param name="counts">The batch sizes.</param>
-    /// <param name="m">Rows of the left operand.</param>
-    /// <param name="names">Argument names for messages.</param>
-    internal static void CheckCountValues(ReadOnlySpan<long> counts, long m, GmmNames names) =>
-        GmmShapeRules.CheckBatchSizes(counts, m, names);
-
     /// <summary>Checks that <paramref name="tensor"/> lives on <paramref name="device"/>.</summary>
     /// <param name="tensor">The tensor.</param>
     /// <param name="device">The expected device.</param>
@@ -172,14 +165,6 @@ internal static class GmmValidation
                 $"{name} is {tensor.DType}; grouped GEMM needs Float32, Float16 or BFloat16.", name);
         }
     }
-
-    /// <summary>Checks a tensor's rank.</summary>
-    /// <param name="tensor">The tensor.</param>
-    /// <param name="rank">The rank required.</param>
-    /// <param name="layout">The expected layout, for the message.</param>
-    /// <param name="name">Its argument name.</param>
-    internal static void CheckRank(DeviceTensor tensor, int rank, string layout, string name) =>
-        GmmShapeRules.CheckRank(tensor.Shape, rank, layout, name);
 
     /// <summary>Whether two tensors' byte ranges overlap (empty tensors overlap nothing).</summary>
     /// <param name="x">One tensor.</param>

@@ -97,7 +97,7 @@ internal static class ScaledGmmValidation
         t.ThrowIfDisposed();
         if (!t.DType.IsFloat8())
             throw new ArgumentException($"{name} is {t.DType}; the scaled grouped GEMM needs Float8E4M3 or Float8E5M2.", name);
-        GmmValidation.CheckRank(t, rank, layout, name);
+        GmmShapeRules.CheckRank(t.Shape, rank, layout, name);
     }
 
     private static void RequireScale(DeviceTensor? t, long count, string shape, string sizes, string name)
@@ -136,6 +136,6 @@ internal static class ScaledGmmValidation
         ReadOnlySpan<long> host = counts.HostCounts.Span;
         if (host.Length != experts)
             throw new ArgumentException($"batchSizes has {host.Length} counts but w has {experts} experts.", Names.Counts);
-        GmmValidation.CheckCountValues(host, m, Names);
+        GmmShapeRules.CheckBatchSizes(host, m, Names);
     }
 }
