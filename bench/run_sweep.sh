@@ -2,7 +2,7 @@
 # One part of the real-model sweep on a GPU host (no .NET SDK needed), or the list of parts, or the report.
 #
 #   bash bench/run_sweep.sh --list-parts [--bench-exe PATH]
-#   bash bench/run_sweep.sh --part NAME|INDEX --out DIR [--bench-exe PATH] [--no-verify]
+#   bash bench/run_sweep.sh --part NAME|INDEX --out DIR [--bench-exe PATH] [--no-verify] [--only FOCUS_JSON]
 #   bash bench/run_sweep.sh --report --out DIR --in DIR [--in DIR ...] [--font FILE]
 #
 #   --part       a part name or index from --list-parts; its files go to DIR/<part name, '/' as '__'>/:
@@ -12,6 +12,7 @@
 #   --report     merges every part folder under the --in folders into DIR/sweep.md, sweep-results.json and
 #                sweep-distribution.png (no GPU needed)
 #   --bench-exe  the published GroupedGemm.Bench (default .gpu/GroupedGemm.Bench)
+#   --only       time only the part's groups a focus file lists (bench/sweep/focus.json; bench/sweep/focus.sh)
 #
 # env GROUPEDGEMM_NATIVE_PATH  libgroupedgemm.so (required for a part: ours is timed in PyTorch's loop through it);
 #     PYTHON (default python3)
@@ -27,6 +28,7 @@ mode=part
 verify=1
 font=""
 inputs=()
+only=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bench-exe) exe=$2; shift 2 ;;
@@ -37,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --in) inputs+=(--in "$2"); shift 2 ;;
     --font) font=$2; shift 2 ;;
     --no-verify) verify=0; shift ;;
+    --only) only=(--only "$2"); shift 2 ;;
     *) echo "run_sweep.sh: unknown argument '$1' (see the comment at the top of bench/run_sweep.sh)" >&2; exit 2 ;;
   esac
 done
@@ -65,7 +68,7 @@ status=0
   stamp "plan $name -> $dir"
   "$exe" sweep plan --part "$name" --out "$dir" || exit $?
   stamp "timing (ours, torch._grouped_mm, dense in one loop)"
-  "$python" bench/sweep/sweep_part.py --dir "$dir" --ours-lib "$GROUPEDGEMM_NATIVE_PATH"
+  "$python" bench/sweep/sweep_part.py --dir "$dir" --ours-lib "$GROUPEDGEMM_NATIVE_PATH" "${only[@]}"
   rc=$?; [[ $rc -eq 0 ]] || { echo "run_sweep.sh: sweep_part.py exited with $rc" >&2; status=$rc; }
   if [[ $verify -eq 1 ]]; then
     stamp "float64 sample ($((SECONDS - started)) s so far)"

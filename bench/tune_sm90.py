@@ -20,7 +20,8 @@ GG_SM90_GRID=F (F persistent CTAs per SM) and/or @source or @store for GG_SM90_E
 store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @runR for GG_SM90_RUN_ROWS=R
 (tiles dealt to a cluster in runs of about R rows' work; @run0: one by one), @claimL for GG_SM90_CLAIM=L (clusters
 of one CTA claim each next run from a counter, at most L tiles ahead; @claim0: the static deal), @bandB for
-GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: no bands).
+GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: no bands), @splitS for GG_SM90_SPLIT=S
+(weight gradients: split-K of the largest expert in S chunks when it dominates; @split0: none; device counts only).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import problems as pf  # noqa: E402
 import torch_baseline as tb  # noqa: E402
 
 TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32", "coop128x256k32c1x1",
-         "pingpong128x128c1x2", "contig256x128")
+         "pingpong128x128c1x2", "coop128x192", "contig256x128")
 
 
 def variant(text: str) -> tuple[str, dict]:
@@ -57,10 +58,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_CLAIM"] = option[5:]
         elif option.startswith("band") and option[4:].isdigit():
             env["GG_SM90_BAND"] = option[4:]
+        elif option.startswith("split") and option[5:].isdigit():
+            env["GG_SM90_SPLIT"] = option[5:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS)")
     return text, env
 
 

@@ -6,7 +6,7 @@ copy bandwidth once, then runs torch_baseline.run on the plan's groups only: tor
 equal FLOPs) and ours (gg_gmm through ctypes, Auto, int64 counts in device memory) round-robin in one loop, CUDA
 events, medians of the plan's iterations; no padded bmm. Writes torch.json into the same folder.
 
-  python3 bench/sweep/sweep_part.py --dir PART_DIR --ours-lib artifacts/native/libgroupedgemm.so
+  python3 bench/sweep/sweep_part.py --dir PART_DIR --ours-lib artifacts/native/libgroupedgemm.so [--only FOCUS_JSON]
 
 Copy bandwidth: a COPY_BYTES buffer copied into another (dst.copy_(src)), COPY_ITERS timed copies after COPY_WARMUP,
 CUDA events; bandwidth = 2 * COPY_BYTES / median time (every byte is read once and written once), in GB/s (1e9).
@@ -59,6 +59,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--ours-lib", default=os.environ.get("GROUPEDGEMM_NATIVE_PATH") or None,
                     help="libgroupedgemm.so (default $GROUPEDGEMM_NATIVE_PATH); without it there is no same-loop ratio")
     ap.add_argument("--seed", type=int, default=20261126, help="seed of the random operands")
+    ap.add_argument("--only", default=None,
+                    help="a focus file (bench/sweep/focus.json): time only the plan's groups it lists (bench/sweep/focus.sh)")
     args = ap.parse_args(argv)
     with open(os.path.join(args.dir, "plan.json"), encoding="utf-8") as f:
         plan = json.load(f)
@@ -75,6 +77,11 @@ def main(argv: list[str]) -> int:
                                   ours_lib=args.ours_lib, no_ours=False, dtype=",".join(plan["dtypes"]),
                                   forms=",".join(plan["forms"]))
     runs = [(r["problem"], r["dtype"], r["form"]) for r in plan["runs"]]
+    if args.only:
+        with open(args.only, encoding="utf-8") as f:
+            wanted = {(r["problem"], r["dtype"], r["form"]) for r in json.load(f)["rows"]}
+        runs = [r for r in runs if r in wanted]
+        tb.log(f"--only {args.only}: {len(runs)} of the part's groups")
     tb.log(f"part {plan['part']}: {len(runs)} groups, {len(plan['skipped'])} skipped before timing, "
            f"iters {plan['iters']} (warm-up {plan['warmup']}), estimated {plan['estimated_seconds'] / 60:.1f} min")
     results = tb.run(run_args, data, plan=runs, env_extra=copy_bandwidth)

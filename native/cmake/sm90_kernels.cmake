@@ -1,10 +1,11 @@
 # The cutlass-sm90 kernels, from the one table src/cutlass_sm90/sm90_tiles.def: which ones a build compiles, and their
 # translation units, written into the build folder (one GG_SM90_INSTANTIATE line each, so that they compile in
-# parallel). A full build compiles 84 kernels (about six minutes on a 16-core GPU host), a release build those Auto
+# parallel). A full build compiles 102 kernels (about seven minutes on a 16-core GPU host), a release build those Auto
 # can choose, an experiment that measures one tile two. The backend learns which ones were kept from a generated
 # X-macro list, so that a call needing a kernel left out fails with a status instead of a link error.
 #
-# Kernel names: <dtype>_<operands>_<tile>[_store], e.g. bf16_transa_coop256x128_store (what GG_SM90_KERNELS matches).
+# Kernel names: <dtype>_<operands>_<tile>[_store], e.g. bf16_transa_coop256x128_store (what GG_SM90_KERNELS matches),
+# and split-K's fp32 partial kernels <dtype>_<operands>_<tile>_partial.
 if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
   cmake_minimum_required(VERSION 3.20)  # script mode (end of this file): the policies of the functions below
 endif()
@@ -64,6 +65,35 @@ function(gg_sm90_kernel_table)
     if(error)
       break()
     endif()
+  endforeach()
+  # Split-K's fp32 partial kernels (GG_SM90_SPLIT_TILE(Enum, name)): the three operand forms and both dtypes, in every
+  # build (a release build too: Auto's split-K runs them).
+  file(STRINGS "${arg_DEF}" split_lines REGEX "^GG_SM90_SPLIT_TILE\\(")
+  set(split_dtype_names bf16 fp16)
+  set(split_dtype_enums GG_DTYPE_BFLOAT16 GG_DTYPE_FLOAT16)
+  set(split_form_names forward transb transa)
+  set(split_form_enums kForward kTransB kTransA)
+  foreach(line IN LISTS split_lines)
+    if(error)
+      break()
+    endif()
+    if(NOT line MATCHES "^GG_SM90_SPLIT_TILE\\(([A-Za-z0-9_]+), *([a-z0-9]+)\\)$")
+      set(error "${arg_DEF}: cannot read '${line}' (GG_SM90_SPLIT_TILE(Enum, name) on one line)")
+      break()
+    endif()
+    set(enum "${CMAKE_MATCH_1}")
+    set(tile "${CMAKE_MATCH_2}")
+    if(NOT lines MATCHES "GG_SM90_TILE\\(${enum}, *${tile},")
+      set(error "${arg_DEF}: GG_SM90_SPLIT_TILE(${enum}, ${tile}) names no GG_SM90_TILE of that enum and name")
+      break()
+    endif()
+    foreach(dtype_name dtype_enum IN ZIP_LISTS split_dtype_names split_dtype_enums)
+      foreach(form_name form_enum IN ZIP_LISTS split_form_names split_form_enums)
+        set(name "${dtype_name}_${form_name}_${tile}_partial")
+        list(APPEND entries "${name}=${dtype_enum}|${form_enum}|${enum}|kPartialF32")
+        list(APPEND release "${name}")
+      endforeach()
+    endforeach()
   endforeach()
   if(NOT error AND NOT entries)
     set(error "${arg_DEF} has no GG_SM90_TILE(...) line")

@@ -148,7 +148,20 @@ def main():
               (0, 64, 64, 4, "uniform"), (4096, 64, 64, 4096, "uniform"), (2048, 64, 64, 1024, "zipf"),
               (2048, 64, 64, 1025, "zipf"), (777, 64, 64, 33, "uniform"), (2048, 512, 1024, 64, "zipf"),
               # one expert far above the mean (weight gradients: one long reduction among short ones)
-              (3000, 128, 256, 8, "one"), (6000, 64, 136, 16, "zipf")]
+              (3000, 128, 256, 8, "one"), (6000, 64, 136, 16, "zipf"),
+              # n a multiple of 192 but not of 256 (gpt-oss's 2880 and 5760, shrunk as the sweep's float64 sample does):
+              # Auto's cutlass-sm90 128x192 tile for weight gradients (576) and forwards of 256-1023 rows per expert
+              # with n a multiple of 128 (384); k = 320 leaves a partial 128-row tile of dW
+              (2048, 320, 576, 16, "zipf"), (8192, 320, 384, 16, "uniform"),
+              # decode weight gradients with nearly every expert empty: cutlass-sm90 writes their zeros apart
+              # (zero_empty_experts.cuh) over c filled with NaN; "one": every expert but one empty
+              (4, 320, 576, 128, "uniform"), (64, 256, 512, 64, "zipf"), (2048, 320, 576, 64, "one"),
+              # split-K of the largest expert (cutlass-sm90 weight gradients with device counts, >= 150 GFLOP, 64 tiles
+              # of dW per expert): all rows in one expert, and zipf over 4 (the largest holds ~48%), odd chunk bounds
+              (36864, 2048, 1024, 4, "one"), (36871, 2048, 1024, 4, "zipf"),
+              # split-K of decode forwards (at most 32 rows, k >= 1024): every expert's k in chunks of whole 64-deep
+              # steps; k = 1096 leaves a 136-deep last chunk; one live expert of 8
+              (8, 1024, 512, 16, "uniform"), (13, 1096, 264, 4, "zipf"), (32, 2048, 1024, 8, "one")]
     rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
     print(f"parity: {rows} checks, {len(failures)} failures")
     for f in failures[:60]:

@@ -7,7 +7,10 @@ include("${GG_NATIVE_DIR}/cmake/sm90_kernels.cmake")
 set(table "${GG_NATIVE_DIR}/src/cutlass_sm90/sm90_tiles.def")
 file(STRINGS "${table}" tile_lines REGEX "^GG_SM90_TILE\\(")
 list(LENGTH tile_lines n_tiles)
-math(EXPR n_kernels "${n_tiles} * 12")  # 2 dtypes x 3 operand forms x 2 epilogues
+file(STRINGS "${table}" split_lines REGEX "^GG_SM90_SPLIT_TILE\\(")
+list(LENGTH split_lines n_split_tiles)
+# 2 dtypes x 3 operand forms x 2 epilogues a tile, and split-K's 2 dtypes x 3 operand forms of fp32 partials
+math(EXPR n_kernels "${n_tiles} * 12 + ${n_split_tiles} * 6")
 set(failures 0)
 
 macro(expect what got want)
@@ -40,6 +43,23 @@ expect("table: arguments of a name" "${item}" "GG_DTYPE_BFLOAT16|kTransA|kCooper
 list(FIND names "fp16_transb_pingpong128x128c1x2" index)
 list(GET args ${index} item)
 expect("table: arguments of another" "${item}" "GG_DTYPE_FLOAT16|kTransB|kPingpong128x128Cluster1x2|kSource")
+# Split-K's partial kernels: a name and arguments of their own, always release.
+list(FIND names "fp16_transa_coop128x256c1x1_partial" index)
+list(GET args ${index} item)
+expect("table: a split-K partial kernel" "${item}" "GG_DTYPE_FLOAT16|kTransA|kCooperative128x256Cluster1x1|kPartialF32")
+set(partial_release "${release}")
+list(FILTER partial_release INCLUDE REGEX "_partial$")
+expect("table: split-K partial kernels released" "${partial_release}"
+  "bf16_forward_coop128x256c1x1_partial;bf16_transa_coop128x256c1x1_partial;bf16_transb_coop128x256c1x1_partial;fp16_forward_coop128x256c1x1_partial;fp16_transa_coop128x256c1x1_partial;fp16_transb_coop128x256c1x1_partial")
+# A split line must name a tile of the table.
+set(bad_split "${GG_WORK_DIR}/bad_split.def")
+file(WRITE "${bad_split}" "GG_SM90_TILE(kX, x1, both, both, both)\nGG_SM90_SPLIT_TILE(kY, y1)\n")
+gg_sm90_kernel_table(DEF "${bad_split}" OUT_NAMES unused OUT_ARGS unused OUT_RELEASE unused OUT_ERROR error)
+if(NOT error MATCHES "GG_SM90_SPLIT_TILE\\(kY, y1\\) names no GG_SM90_TILE")
+  message(SEND_ERROR "FAIL bad split tile: error '${error}'")
+  math(EXPR failures "${failures} + 1")
+endif()
+
 # The release marks of one tile (sm90_tiles.def: pingpong128x128 is both, both, source).
 set(pingpong_release "${release}")
 list(FILTER pingpong_release INCLUDE REGEX "_pingpong128x128(_store)?$")
@@ -76,10 +96,11 @@ gg_sm90_kernels_of(KEEP ${kept} NAMES ${names} ARGS ${args} OUT_LIST x_list)
 expect("two kernels: list" "${x_list}"
   " X(GG_DTYPE_BFLOAT16, kTransB, kPingpong128x128Cluster1x2, kSource) X(GG_DTYPE_FLOAT16, kForward, kCooperative256x128, kStoreOnly)")
 
-# The scripts' and docs' example: one tile of every form and epilogue in bf16.
+# The scripts' and docs' example: one tile of every form and epilogue in bf16 (with split-K's partial kernel, on that
+# tile).
 gg_sm90_select_kernels(NAMES ${names} PATTERNS "bf16_.*_coop128x256c1x1" OUT_KEPT kept OUT_ERROR error)
 list(LENGTH kept n_kept)
-expect("bf16_.*_coop128x256c1x1: kept" "${n_kept}" "6")
+expect("bf16_.*_coop128x256c1x1: kept" "${n_kept}" "9")
 
 # A pattern that matches nothing is an error, even beside one that matches.
 gg_sm90_select_kernels(NAMES ${names} PATTERNS "bf16_forward_coop256x128" "bf16_forward_nosuchtile" OUT_KEPT kept

@@ -1,8 +1,8 @@
 // cutlass-sm90's tile choice (native/src/cutlass_sm90/tile_choice.h) without a GPU: which configuration each
 // benchmark shape and a few edge shapes get, which epilogue a call gets, the tuning knobs' parsing
 // (tuning_knobs.h: read_sm90_knobs) and effect, and the kernel table (sm90_tiles.def) against the release set CMake
-// derives from it. The choices are the measured ones of docs/perf-notes.md; a change of policy should change this file
-// in the same commit.
+// derives from it, and how the group rule treats empty experts (cutlass_common/group_arrays.cuh). The choices are the
+// measured ones of docs/perf-notes.md; a change of policy should change this file in the same commit.
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
@@ -132,6 +132,39 @@ void edge_shapes() {
            Sm90Tile::kCooperative256x128);
     expect("deepseek-like forward, H100", problem(524288, 7168, 2048, 256, false), nullptr,
            Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
+    // n a multiple of 192 but not of 256 (gpt-oss, H100 sweep): weight gradients on the 128x192 tile whatever the rows;
+    // forwards of n = 5760 from 256 to 1023 rows per expert; n = 2880 forwards keep the 128x256 tile, smaller experts
+    // the ping-pong tile, larger ones the 256-row tiles, accumulating forwards the tile they had.
+    expect("gpt-oss down weight gradient, 65536 tokens", problem(262144, 2880, 2880, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up weight gradient, 16384 tokens", problem(65536, 2880, 5760, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up weight gradient, 65536 tokens", problem(262144, 2880, 5760, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss down weight gradient, one token", problem(4, 2880, 2880, 128, true), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 512 rows", problem(65536, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 256 rows", problem(32768, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kCooperative128x192, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 255 rows", problem(128 * 255, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kPingpong128x128, kH100DramBytesPerS);
+    expect("gpt-oss up forward, 2048 rows", problem(262144, 2880, 5760, 128, false), nullptr,
+           Sm90Tile::kContiguous256x128, kH100DramBytesPerS);
+    expect("gpt-oss down forward, 512 rows", problem(65536, 2880, 2880, 128, false), nullptr,
+           Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
+    gg::GmmProblem gpt_oss_accumulate = problem(65536, 2880, 5760, 128, false);
+    gpt_oss_accumulate.accumulate = true;
+    expect("gpt-oss up forward, 512 rows, accumulate", gpt_oss_accumulate, nullptr, Sm90Tile::kPingpong128x128,
+           kH100DramBytesPerS);
+    // Device counts at 1-8 tokens: at most m experts have rows, so few tiles and the ping-pong tile (gpt-oss and
+    // qwen3-30b-a3b one-token forwards); 16 tokens of gpt-oss (64 rows) keep the 128x256 tile.
+    expect("gpt-oss forward, one token", problem(4, 2880, 2880, 128, false), nullptr, Sm90Tile::kPingpong128x128,
+           kH100DramBytesPerS);
+    expect("qwen3-30b-a3b up forward, one token", problem(8, 2048, 1536, 128, false), nullptr,
+           Sm90Tile::kPingpong128x128, kH100DramBytesPerS);
+    expect("gpt-oss forward, 16 tokens", problem(64, 2880, 2880, 128, false), nullptr,
+           Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
     // Host counts are used for the tile count: 132 experts with one row each make few tiles.
     static int32_t sizes[3 * 4];
     for (int e = 0; e < 4; ++e) {
@@ -219,6 +252,8 @@ void scheduler_order() {
         {nullptr, &seed_grad, Sm90Tile::kCooperative128x256K32, "weight gradient, 2x1 cluster", 0},
         {nullptr, &qwen_grad, Sm90Tile::kCooperative256x128, "qwen-like weight gradient", 4},
         {nullptr, &qwen_grad, Sm90Tile::kPingpong128x128, "weight gradient, ping-pong", 0},
+        {nullptr, &qwen_grad, Sm90Tile::kCooperative128x192, "weight gradient, coop128x192", 4},
+        {nullptr, &qwen_forward, Sm90Tile::kCooperative128x192, "forward, coop128x192", 0},
         {nullptr, &qwen_forward, Sm90Tile::kCooperative256x128, "qwen-like forward", 0},
         {nullptr, &qwen_forward, Sm90Tile::kContiguous256x128, "qwen-like forward, contiguous kernel", 1},
         {"0", &qwen_forward, Sm90Tile::kContiguous256x128, "qwen-like forward, contiguous kernel", 0},
@@ -425,6 +460,13 @@ void kernel_table() {
     mark(Sm90Tile::Enum, Operands::kForward, forward);      \
     mark(Sm90Tile::Enum, Operands::kTransB, transb);        \
     mark(Sm90Tile::Enum, Operands::kTransA, transa);
+    // Split-K's partial kernels: every operand form, both dtypes, always release.
+#define GG_SM90_SPLIT_TILE(Enum, name)                                                          \
+    for (const gg_dtype d : {GG_DTYPE_BFLOAT16, GG_DTYPE_FLOAT16}) {                            \
+        for (const Operands o : {Operands::kForward, Operands::kTransB, Operands::kTransA}) {   \
+            marked.push_back({d, o, Sm90Tile::Enum, Sm90Epilogue::kPartialF32});                \
+        }                                                                                       \
+    }
 #include "cutlass_sm90/sm90_tiles.def"
 #define GG_RELEASE_ENTRY(DTYPE, OPS, TILE, EPILOGUE) \
     Kernel{DTYPE, Operands::OPS, Sm90Tile::TILE, Sm90Epilogue::EPILOGUE},
@@ -445,6 +487,117 @@ void kernel_table() {
 
 }  // namespace
 
+// Split-K of the largest expert (tile_choice.h: split_k_chunks): weight gradients with device counts, at least 150
+// GFLOP, and fewer 128x256 tiles of one expert's dW than SMs; the chunk count that minimises the waves per chunk.
+void split_k() {
+    struct Case {
+        const char* what;
+        int64_t m, k, n, e;
+        bool trans_a, on_device;
+        const char* knob;
+        int want;
+    } cases[] = {
+        {"qwen3-30b-a3b up, 4096 tokens (96 tiles)", 32768, 2048, 1536, 128, true, true, nullptr, 4},
+        {"qwen3-30b-a3b down, 65536 tokens (48 tiles)", 524288, 768, 2048, 128, true, true, nullptr, 8},
+        {"host counts", 32768, 2048, 1536, 128, true, false, nullptr, 0},
+        {"forward", 32768, 2048, 1536, 128, false, true, nullptr, 0},
+        {"below 150 GFLOP", 23840, 2048, 1536, 128, true, true, nullptr, 0},
+        {"150 GFLOP", 23842, 2048, 1536, 128, true, true, nullptr, 4},
+        {"small-experts (103 GFLOP)", 32768, 2048, 768, 128, true, true, nullptr, 0},
+        {"seed-300M (34 GFLOP)", 16384, 512, 2048, 80, true, true, nullptr, 0},
+        {"32 tiles", 262144, 512, 2048, 80, true, true, nullptr, 4},
+        {"deepseek-v3 down (448 tiles)", 131072, 2048, 7168, 256, true, true, nullptr, 0},
+        {"gpt-oss down (276 tiles)", 262144, 2880, 2880, 128, true, true, nullptr, 0},
+        {"forced 3", 32768, 2048, 7168, 128, true, true, "3", 3},
+        {"forced 1: none", 32768, 2048, 1536, 128, true, true, "1", 0},
+        {"forced 0: none", 32768, 2048, 1536, 128, true, true, "0", 0},
+        {"forced 17: not a value", 32768, 2048, 1536, 128, true, true, "17", 4},
+        {"forced, host counts", 32768, 2048, 1536, 128, true, false, "3", 0},
+    };
+    for (const Case& c : cases) {
+        gg::GmmProblem p = problem(c.m, c.k, c.n, c.e, c.trans_a);
+        p.counts_on_device = c.on_device;
+        set_knob("GG_SM90_SPLIT", c.knob);
+        expect_knob("GG_SM90_SPLIT", c.knob, c.what, gg::cutlass_sm90::split_k_chunks(p, kSms, read_sm90_knobs()),
+                    c.want);
+    }
+    unsetenv("GG_SM90_SPLIT");
+    // Decode forwards (forward_split_chunks): at most 32 rows, k of 1024 and more, chunks for one expert's tiles to fill
+    // 132 SMs, at least 4 k steps deep, at most 16, and min(E, m) x chunks groups at most 2048.
+    struct ForwardCase {
+        const char* what;
+        int64_t m, k, n, e;
+        bool trans_a;
+        const char* knob;
+        int want;
+    } forwards[] = {
+        {"mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, nullptr, 8},
+        {"gpt-oss down, one token", 4, 2880, 2880, 128, false, nullptr, 11},
+        {"qwen3-30b-a3b up, one token", 8, 2048, 1536, 128, false, nullptr, 8},
+        {"deepseek-v3 up, one token (256 experts)", 8, 7168, 4096, 256, false, nullptr, 8},
+        {"mixtral-8x7b down, 16 tokens", 32, 14336, 4096, 8, false, nullptr, 8},
+        {"gpt-oss down, 16 tokens (64 rows)", 64, 2880, 2880, 128, false, nullptr, 0},
+        {"qwen3-30b-a3b down, one token (k = 768)", 8, 768, 2048, 128, false, nullptr, 0},
+        {"weight gradient", 8, 14336, 4096, 8, true, nullptr, 0},
+        {"forced 3", 8, 768, 2048, 128, false, "3", 3},
+        {"forced 16, 12 k steps", 8, 768, 2048, 128, false, "16", 12},
+        {"forced 3, 64 rows", 64, 2880, 2880, 128, false, "3", 0},
+        {"forced 1", 2, 14336, 4096, 8, false, "1", 0},
+    };
+    for (const ForwardCase& c : forwards) {
+        gg::GmmProblem p = problem(c.m, c.k, c.n, c.e, c.trans_a);
+        set_knob("GG_SM90_SPLIT", c.knob);
+        expect_knob("GG_SM90_SPLIT", c.knob, c.what,
+                    gg::cutlass_sm90::forward_split_chunks(p, kSms, read_sm90_knobs()), c.want);
+    }
+    unsetenv("GG_SM90_SPLIT");
+    // A forced tile is a measurement of that tile alone: no split unless GG_SM90_SPLIT asks for one.
+    gg::GmmProblem p = problem(32768, 2048, 1536, 128, true);
+    p.counts_on_device = true;
+    setenv("GG_SM90_TILE", "coop256x128", 1);
+    expect_knob("GG_SM90_TILE", "coop256x128", "split-K", gg::cutlass_sm90::split_k_chunks(p, kSms, read_sm90_knobs()),
+                0);
+    unsetenv("GG_SM90_TILE");
+}
+
+// Empty experts of weight gradients (group_arrays.cuh: make_group_rule, describe_group): cutlass-sm90 gives them no
+// tiles and writes their zeros apart (zero_empty_experts.cuh); cutlass-sm80 keeps K = 1 groups on the zero operand;
+// accumulating calls leave them alone either way; forwards are unaffected.
+void empty_expert_rules() {
+    using gg::cutlass_grouped::EmptyExperts;
+    using gg::cutlass_grouped::describe_group;
+    using gg::cutlass_grouped::make_group_rule;
+    struct Case {
+        const char* what;
+        bool trans_a, accumulate;
+        EmptyExperts empty;
+        bool filled_apart, zero_operand;
+        int32_t m, k;  // the empty group's
+    } cases[] = {
+        {"sm90 weight gradient", true, false, EmptyExperts::kFilledApart, true, false, 0, 0},
+        {"sm90 weight gradient, accumulate", true, true, EmptyExperts::kFilledApart, false, false, 0, 0},
+        {"sm80 weight gradient", true, false, EmptyExperts::kZeroOperand, false, true, 2880, 1},
+        {"sm80 weight gradient, accumulate", true, true, EmptyExperts::kZeroOperand, false, false, 0, 0},
+        {"sm90 forward", false, false, EmptyExperts::kFilledApart, false, false, 0, 2880},
+    };
+    for (const Case& c : cases) {
+        gg::GmmProblem p = problem(64, 2880, 5760, 4, c.trans_a);
+        p.accumulate = c.accumulate;
+        const auto rule = make_group_rule(p, c.empty);
+        const auto empty = describe_group(rule, 2, 64, 0);
+        const auto full = describe_group(rule, 1, 0, 64);
+        const bool ok = rule.empty_filled_apart == c.filled_apart && rule.zero_operand_for_empty == c.zero_operand &&
+                        empty.m == c.m && empty.k == c.k && empty.zero_operands == c.zero_operand &&
+                        full.m == (c.trans_a ? 2880 : 64) && full.k == (c.trans_a ? 64 : 2880) && !full.zero_operands;
+        if (!ok) {
+            std::printf("FAIL empty experts, %s: filled apart %d zero operand %d, empty group m=%d k=%d, full group "
+                        "m=%d k=%d\n", c.what, rule.empty_filled_apart ? 1 : 0, rule.zero_operand_for_empty ? 1 : 0,
+                        empty.m, empty.k, full.m, full.k);
+            ++failures;
+        }
+    }
+}
+
 int main() {
     unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
     unsetenv("GG_SM90_GRID");
@@ -453,6 +606,7 @@ int main() {
     unsetenv("GG_SM90_RUN_ROWS");
     unsetenv("GG_SM90_CLAIM");
     unsetenv("GG_SM90_BAND");
+    unsetenv("GG_SM90_SPLIT");
     benchmark_shapes();
     edge_shapes();
     epilogues();
@@ -460,6 +614,8 @@ int main() {
     scheduler_order();
     release_kernels_cover_auto();
     kernel_table();
+    empty_expert_rules();
+    split_k();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;

@@ -53,6 +53,10 @@ struct GroupRule {
     // kernels leave their accumulators uninitialised; the sm80 multistage mainloop reads a k-tile past A), so
     // such a group runs K = 1 on a zero A column and zero B row instead (the epilogue then writes exact zeros).
     bool zero_operand_for_empty = false;
+    // trans_a, expert with no rows, !accumulate: the group gets no tiles (M = 0) and its zeros are written apart, by a
+    // memset-like kernel (cutlass_common/zero_empty_experts.cuh, cutlass-sm90), which does it near copy bandwidth where
+    // the GEMM's K = 1 groups did not. Never set together with zero_operand_for_empty (make_group_rule).
+    bool empty_filled_apart = false;
 };
 
 // The tgale96 gmm semantics, for expert e with rows [row_begin, row_begin + rows).
@@ -83,8 +87,8 @@ __host__ __device__ inline GroupDesc describe_group(const GroupRule& r, int64_t 
     g.ldb = r.n;
     g.ldc = r.n;
     if (rows == 0) {
-        if (r.accumulate) {
-            g.m = 0;  // c[e] += 0: nothing to do, give the group no tiles.
+        if (r.accumulate || r.empty_filled_apart) {
+            g.m = 0;  // c[e] += 0: nothing to do, or c[e] = 0 written apart: give the group no tiles.
         } else if (r.zero_operand_for_empty) {
             g.k = 1;  // c[e] = 0 . 0 (see GroupRule::zero_operand_for_empty)
             g.zero_operands = true;
@@ -145,14 +149,22 @@ struct HostGroups {
     std::vector<int32_t> problem_sizes;  // [E][3]
 };
 
-inline GroupRule make_group_rule(const GmmProblem& p, bool zero_operand_for_empty) {
+// How a backend writes the zeros of empty experts in non-accumulating weight gradients (GroupRule).
+enum class EmptyExperts : int {
+    kZeroOperand = 0,  // K = 1 groups on a zero operand (cutlass-sm80)
+    kFilledApart = 1,  // no tiles; the backend launches zero_empty_experts (cutlass-sm90)
+};
+
+inline GroupRule make_group_rule(const GmmProblem& p, EmptyExperts empty) {
     GroupRule r;
     r.k = p.k;
     r.n = p.n;
     r.trans_a = p.trans_a;
     r.trans_b = p.trans_b;
     r.accumulate = p.accumulate;
-    r.zero_operand_for_empty = zero_operand_for_empty && p.trans_a && !p.accumulate;
+    const bool empty_writes_zeros = p.trans_a && !p.accumulate;
+    r.zero_operand_for_empty = empty == EmptyExperts::kZeroOperand && empty_writes_zeros;
+    r.empty_filled_apart = empty == EmptyExperts::kFilledApart && empty_writes_zeros;
     return r;
 }
 

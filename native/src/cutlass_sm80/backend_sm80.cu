@@ -80,7 +80,8 @@ gg_status cutlass_sm80_run(Context& ctx, const GmmProblem& p) {
     // Empty trans_a experts get a zero operand (K = 1), never a K == 0 group: CUTLASS's multistage prologue clears the
     // operand masks only while gemm_k_iterations == 0 and re-enables them at the first tile advance, so a K == 0 group
     // read a k-tile past its A (compute-sanitizer: 16-byte reads 4 KiB past a, all-in-one-expert weight gradient).
-    const cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, /*zero_operand_for_empty=*/true);
+    const cutlass_grouped::GroupRule rule =
+        cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kZeroOperand);
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
 

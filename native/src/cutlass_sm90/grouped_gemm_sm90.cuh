@@ -72,6 +72,8 @@ template <>
 struct TileTraits<Sm90Tile::kCooperative128x256K32> : TileTraitsOf<128, 256, 2, 1, false, 32> {};
 template <>
 struct TileTraits<Sm90Tile::kCooperative128x256K32Cluster1x1> : TileTraitsOf<128, 256, 1, 1, false, 32> {};
+template <>
+struct TileTraits<Sm90Tile::kCooperative128x192> : TileTraitsOf<128, 192, 1, 1, false> {};
 
 // One kernel configuration.
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
@@ -84,6 +86,8 @@ struct GroupedGemmConfig {
     // Without a source (C `void`), CUTLASS drops the C buffers and the C load pipeline; such a kernel takes beta = 0
     // only, which run() checks.
     using ElementC = std::conditional_t<kSource, Element, void>;
+    // Split-K's partial kernels write fp32 sums (split_k.cuh adds them into the output); the others the element type.
+    using ElementD = std::conditional_t<Epi == Sm90Epilogue::kPartialF32, float, Element>;
     using EpilogueTile = std::conditional_t<kSource, cutlass::epilogue::collective::EpilogueTileAuto,
                                             typename TileTraits<Tile>::StoreOnlyEpilogueTile>;
 
@@ -93,6 +97,7 @@ struct GroupedGemmConfig {
     using LayoutC = cutlass::layout::RowMajor;
     // TMA moves 16-byte aligned rows.
     static constexpr int kAlignment = 128 / cutlass::sizeof_bits<Element>::value;
+    static constexpr int kAlignmentD = 128 / cutlass::sizeof_bits<ElementD>::value;
 
     using TileShape = typename TileTraits<Tile>::TileShape;
     using ClusterShape = typename TileTraits<Tile>::ClusterShape;
@@ -105,9 +110,9 @@ struct GroupedGemmConfig {
         EpilogueTile,
         ElementAccumulator, ElementAccumulator,
         ElementC, LayoutC*, kAlignment,  // C (read only when beta != 0)
-        Element, LayoutC*, kAlignment,  // D
+        ElementD, LayoutC*, kAlignmentD,  // D
         typename TileTraits<Tile>::EpilogueSchedule,
-        cutlass::epilogue::fusion::LinearCombination<Element, ElementAccumulator>>::CollectiveOp;
+        cutlass::epilogue::fusion::LinearCombination<ElementD, ElementAccumulator>>::CollectiveOp;
 
     using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
         cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp,
@@ -199,7 +204,7 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     using PtrC = decltype(args.epilogue.ptr_C);  // Element const** with a source, void const** without
     args.epilogue.ptr_C = Config::kSource ? reinterpret_cast<PtrC>(reinterpret_cast<uintptr_t>(arr.ptr_c)) : nullptr;
     args.epilogue.dC = reinterpret_cast<typename Config::StrideC*>(arr.ldc);
-    args.epilogue.ptr_D = reinterpret_cast<Element**>(arr.ptr_c);
+    args.epilogue.ptr_D = reinterpret_cast<typename Config::ElementD**>(arr.ptr_c);
     args.epilogue.dD = reinterpret_cast<typename Config::StrideD*>(arr.ldc);
     // One alpha and beta for every group.
     args.epilogue.thread.alpha = launch.alpha;

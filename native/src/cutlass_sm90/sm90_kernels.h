@@ -39,6 +39,13 @@ struct GroupedKernel {
 #define GG_SM90_DECLARE(DTYPE, OPS, TILE, EPILOGUE) \
     extern template struct GroupedKernel<DTYPE, Operands::OPS, Sm90Tile::TILE, Sm90Epilogue::EPILOGUE>;
 #define GG_SM90_TILE(Enum, name, forward, transb, transa) GG_SM90_KERNELS_OF_TILE(GG_SM90_DECLARE, Enum)
+#define GG_SM90_SPLIT_TILE(Enum, name)                                                                            \
+    GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, kForward, Enum, kPartialF32)                                            \
+    GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, kTransB, Enum, kPartialF32)                                             \
+    GG_SM90_DECLARE(GG_DTYPE_BFLOAT16, kTransA, Enum, kPartialF32)                                             \
+    GG_SM90_DECLARE(GG_DTYPE_FLOAT16, kForward, Enum, kPartialF32)                                             \
+    GG_SM90_DECLARE(GG_DTYPE_FLOAT16, kTransB, Enum, kPartialF32)                                              \
+    GG_SM90_DECLARE(GG_DTYPE_FLOAT16, kTransA, Enum, kPartialF32)
 #include "cutlass_sm90/sm90_tiles.def"
 #undef GG_SM90_DECLARE
 

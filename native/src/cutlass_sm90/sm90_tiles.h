@@ -13,7 +13,7 @@ enum class Sm90Tile : int {
 #include "cutlass_sm90/sm90_tiles.def"
 };
 
-// The epilogue of a configuration. Every CUTLASS tile exists with both.
+// The epilogue of a configuration. Every CUTLASS tile exists with the first two.
 enum class Sm90Epilogue : int {
     // Reads C (D = alpha * acc + beta * C): accumulating calls. CUTLASS's subtile (128x32 cooperative, 64x32
     // ping-pong) and C buffers that D reuses.
@@ -22,7 +22,16 @@ enum class Sm90Epilogue : int {
     // output tile, and no C buffers or C pipeline. 0.5-9% faster on the rows measured, most on weight
     // gradients with short reductions (docs/perf-notes.md v8). beta must be 0.
     kStoreOnly = 1,
+    // Writes D only, in fp32: split-K's partial sums (split_k.cuh), which a reduction kernel adds into the output. The
+    // GG_SM90_SPLIT_TILE tile only; beta must be 0.
+    kPartialF32 = 2,
 };
+
+// The tile of split-K's fp32 partial kernels (sm90_tiles.def: GG_SM90_SPLIT_TILE, exactly one line).
+inline constexpr Sm90Tile kSm90SplitTile = [] {
+#define GG_SM90_SPLIT_TILE(Enum, name) return Sm90Tile::Enum;
+#include "cutlass_sm90/sm90_tiles.def"
+}();
 
 // Each tile's short name: what GG_SM90_TILE takes, the <tile> of the kernels' names, and what messages say.
 struct Sm90TileName {

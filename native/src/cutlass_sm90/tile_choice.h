@@ -75,6 +75,9 @@ struct Sm90TilePolicy {
     // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
     int64_t min_rows_per_expert_256_rows = 1024;
+    // Forward with n a multiple of 192 and of 128 but not of 256 (gpt-oss: 5760) takes the 128x192 tile from this many
+    // rows per expert up to min_rows_per_expert_256_rows (n_in_192_tiles).
+    int64_t min_rows_per_expert_forward_192 = 256;
     // Weight gradient with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536, reductions as long as deepseek-like's), else the 128x128 ping-pong tile.
     int64_t min_rows_per_expert_transa_256_rows = 1024;
@@ -84,6 +87,27 @@ struct Sm90TilePolicy {
     int32_t transa_run_rows = 2048;
     // Forwards of large experts walk each expert's tiles in bands this many tile rows wide (tile_band).
     int32_t forward_band = 16;
+    // Split-K (split_k_chunks): weight gradients of at least this many flops (2 m k n) whose one expert's output makes
+    // fewer 128x256 tiles than SMs, in 2 to max_split_chunks chunks whose fp32 partial sums take at most
+    // max_split_workspace_bytes; the device splits the largest expert when it holds at least 1 / split_min_share_inverse
+    // of the rows (split_k.cuh). qwen3-30b-a3b's up-projection at 4096 tokens with one dominant expert (206 GFLOP, 96
+    // tiles of dW per expert on 132 SMs) measured 0.42x torch without it (H100 sweep). A call that may split pays for
+    // three more launches even when the device does not split (about 10 us, not measured): the flop bound keeps that
+    // below ~3% of such a call, and keeps seed-300M's and small-experts' weight gradients (34 and 103 GFLOP) out.
+    double min_flops_split = 150e9;
+    int32_t max_split_chunks = 8;
+    // The partials live in the call's workspace: the handle's shared block grows to hold them, and a captured call
+    // keeps its own slice of that size for its graph's life (qwen3-30b-a3b: 50 MB in 4 or 8 chunks).
+    int64_t max_split_workspace_bytes = int64_t(64) << 20;
+    int32_t split_min_share_inverse = 4;
+    // Split-K of decode forwards (forward_split_chunks): calls of at most this many rows (1-8 tokens at top-4; mixtral's
+    // 16 tokens at top-2), k at least min_k_split_forward deep, chunks of at least 4 k steps (256), at most
+    // max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads every group's shape),
+    // fp32 partials of at most max_split_workspace_bytes.
+    int64_t max_rows_split_forward = 32;
+    int64_t min_k_split_forward = 1024;
+    int32_t max_split_chunks_forward = 16;
+    int64_t max_split_groups_forward = 2048;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -111,7 +135,7 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Kn
     if (knobs.claim_ahead) return *knobs.claim_ahead;
     const bool cooperative_one_cta = tile == Sm90Tile::kCooperative128x256Cluster1x1 ||
                                      tile == Sm90Tile::kCooperative128x256K32Cluster1x1 ||
-                                     tile == Sm90Tile::kCooperative256x128;
+                                     tile == Sm90Tile::kCooperative256x128 || tile == Sm90Tile::kCooperative128x192;
     // Our contiguous kernel claims one tile at a time (it has no lookahead to set): its tail tiles cost less than
     // whole ones, which a static deal cannot turn into time.
     if (tile == Sm90Tile::kContiguous256x128) return 1;
@@ -138,7 +162,9 @@ inline int32_t tile_band(const GmmProblem& p, Sm90Tile tile, const Sm90Knobs& kn
 }
 
 // Output tiles of M x N size the call makes: exact when the host knows the group sizes, else estimated
-// (device counts: on average half a tile of M is wasted per expert).
+// (device counts: on average half a tile of M is wasted per expert, and at most m experts have rows: at 1-8 tokens the
+// estimate counted 64 experts' tiles where 4-8 have rows, so gpt-oss's and qwen3-30b-a3b's one-token forwards ran 12-48
+// CTAs of the 128x256 tile, 0.47-0.94x torch in the H100 sweep, instead of the ping-pong tile's twice as many).
 inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_problem_sizes, int64_t tile_m,
                                      int64_t tile_n) {
     const int64_t tiles_n = (p.n + tile_n - 1) / tile_n;
@@ -150,8 +176,15 @@ inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_pr
         return tiles * tiles_n;
     }
     if (p.trans_a) return p.num_experts * ((p.k + tile_m - 1) / tile_m) * tiles_n;
-    return (p.m / tile_m + (p.num_experts + 1) / 2) * tiles_n;
+    const int64_t half_the_experts = (p.num_experts + 1) / 2;
+    return (p.m / tile_m + (p.m < half_the_experts ? p.m : half_the_experts)) * tiles_n;
 }
+
+// Whether n is cut exactly by the 192-wide tile and not by the 256-wide ones (gpt-oss: 2880 and 5760; 1408 is not).
+// There the 256-wide tiles end in a partial column of tiles, and the 128-wide ping-pong tile that served 2880 (not a
+// multiple of 128) and small experts' 5760 measured 0.42-0.80x torch in weight gradients and 0.60-0.78x in forwards of
+// ~512 rows per expert (H100 sweep, docs/h100/sweep.md).
+inline bool n_in_192_tiles(const GmmProblem& p) { return p.n % 192 == 0 && p.n % 256 != 0; }
 
 // `dram_bytes_per_s`: the card's peak DRAM bandwidth (DeviceInfo); 0 when unknown. Knob: GG_SM90_TILE.
 inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_sizes, int sm_count,
@@ -166,7 +199,9 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     const int64_t rows_per_expert = mean_rows_per_expert(p);
     const bool n_in_256_tiles = p.n % 256 == 0;
     if (p.trans_a) {
-        // Output tiles are K x N per expert, reduced over the expert's rows.
+        // Output tiles are K x N per expert, reduced over the expert's rows. n = 2880 or 5760: the cluster-free 128x192
+        // tile, claimed, whatever the experts' rows (the 256x128 tile cuts 2880 rows of output into 11.25 tile rows).
+        if (n_in_192_tiles(p)) return Sm90Tile::kCooperative128x192;
         if (!n_in_256_tiles) {
             // n = 1408 (qwen-like, 1536 rows): the cluster-free 256x128 tile, claimed and walked along N, 1.10-1.11x
             // torch uniform and 1.16-1.17x zipf against 1.02-1.05x for the ping-pong tile (H200, docs/perf-notes.md
@@ -180,6 +215,16 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
         // 1.01x against 0.94-0.99x for the 1x2 ping-pong tile, H200, docs/perf-notes.md v11) the 64-deep one.
         if (rows_per_expert < policy.max_rows_per_expert_transa_k32) return Sm90Tile::kCooperative128x256K32Cluster1x1;
         return Sm90Tile::kCooperative128x256Cluster1x1;
+    }
+    // n = 5760 (gpt-oss up-projection) at ~512 rows per expert: the 128x192 tile, where the ping-pong tile measured
+    // 0.60-0.78x torch. Smaller experts keep the ping-pong tile (1.02-1.16x at 32 and 128 rows), larger ones the
+    // 256-row tiles below (1.00-1.07x at 2048 rows), and n = 2880 the 128x256 tile at the end (0.95-1.29x from 4096
+    // tokens), all H100 sweep rows. Not for accumulating forwards: the release build carries no source epilogue of
+    // this tile for forwards (sm90_tiles.def).
+    if (n_in_192_tiles(p) && p.n % 128 == 0 && !p.accumulate &&
+        rows_per_expert >= policy.min_rows_per_expert_forward_192 &&
+        rows_per_expert < policy.min_rows_per_expert_256_rows) {
+        return Sm90Tile::kCooperative128x192;
     }
     if (!n_in_256_tiles && p.n % 128 == 0) {
         // n = 1408: 1.05-1.07x against 1.01x, where experts fill 256-row tiles; small experts keep 128 rows. Our
@@ -195,6 +240,65 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     }
     // seed-300M zipf 1.16x (the 2x1 cluster: 0.99x), small-experts 1.08-1.12x, deepseek-like 1.05-1.06x.
     return Sm90Tile::kCooperative128x256Cluster1x1;
+}
+
+// Split-K of a weight gradient's largest expert (split_k.cuh): how many chunks its rows are cut into, or 0 for none.
+// Only with device counts (the device finds the largest expert and splits it when it holds at least
+// 1 / split_min_share_inverse of the rows; host counts give the scheduler host tile counts that must match the device's)
+// and without a forced tile. The chunk count minimises the waves of S x (tiles of one expert) on the SMs per chunk,
+// ceil(S x T / SMs) / S, the smallest S on ties, within the workspace bound. Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
+inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
+                              const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (!p.trans_a || !p.counts_on_device || p.num_experts < 1) return 0;
+    const int64_t partial_bytes = p.k * p.n * static_cast<int64_t>(sizeof(float));
+    if (knobs.split_chunks) {
+        const int32_t forced = *knobs.split_chunks;
+        return forced >= 2 ? forced : 0;
+    }
+    if (knobs.tile || 2.0 * static_cast<double>(p.m) * p.k * p.n < policy.min_flops_split) return 0;
+    const int64_t sms = sm_count > 0 ? sm_count : 1;
+    const int64_t tiles = ((p.k + 127) / 128) * ((p.n + 255) / 256);
+    if (tiles >= sms) return 0;
+    int32_t best = 0;
+    double best_cost = 1.0;  // one wave of the unsplit expert's tiles
+    for (int32_t s = 2; s <= policy.max_split_chunks; ++s) {
+        if (s * partial_bytes > policy.max_split_workspace_bytes) break;
+        const double cost = static_cast<double>((s * tiles + sms - 1) / sms) / s;
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = s;
+        }
+    }
+    return best;
+}
+
+// Split-K of a decode forward (split_k.cuh: fill_forward_split): how many chunks every expert's k is cut into, or 0.
+// A few rows per live expert make the call a stream of B, which n / 256 CTAs per expert read at a fraction of the card's
+// bandwidth (mixtral-8x7b's down-projection at one token: 2 experts x 16 tiles over k = 14336, 0.65-0.79x torch; gpt-oss
+// at one token with one live expert: 12 tiles, 0.47x, H100 sweep). Chunks enough for one expert's tiles to fill the SMs
+// once (groups of experts without rows cost no tiles), each at least 4 k steps deep. Knob: GG_SM90_SPLIT=<chunks>
+// (0 and 1: none), forwards of at most max_rows_split_forward rows.
+inline int32_t forward_split_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
+                                    const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (p.trans_a || p.num_experts < 1 || p.m > policy.max_rows_split_forward) return 0;
+    const int64_t steps = (p.k + 63) / 64;
+    int64_t chunks = 0;
+    if (knobs.split_chunks) {
+        chunks = *knobs.split_chunks;
+    } else {
+        if (knobs.tile || p.k < policy.min_k_split_forward) return 0;
+        const int64_t sms = sm_count > 0 ? sm_count : 1;
+        chunks = sms / ((p.n + 255) / 256);
+        if (chunks > steps / 4) chunks = steps / 4;
+        if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
+        // Groups: the experts that can have rows (min(E, m)) times the chunks (split_k.cuh: fill_forward_split).
+        const int64_t by_groups = policy.max_split_groups_forward / (p.m < p.num_experts ? p.m : p.num_experts);
+        if (chunks > by_groups) chunks = by_groups;
+        const int64_t by_bytes = policy.max_split_workspace_bytes / (p.m * p.n * static_cast<int64_t>(sizeof(float)));
+        if (chunks > by_bytes) chunks = by_bytes;
+    }
+    if (chunks > steps) chunks = steps;  // every chunk at least one k step
+    return chunks >= 2 ? static_cast<int32_t>(chunks) : 0;
 }
 
 }  // namespace gg::cutlass_sm90

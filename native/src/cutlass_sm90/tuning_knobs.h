@@ -31,6 +31,10 @@ struct Sm90Knobs {
     // GG_SM90_GRID=<f> (1 to 16): f persistent CTAs per SM instead of one, so that the hardware hands later CTAs to the
     // SMs that finish first (a check on the static schedule's imbalance).
     int32_t grid_factor = 1;
+    // GG_SM90_SPLIT=<chunks> (0 to 16; 0 and 1: none): split-K of the largest expert of weight gradients with device
+    // counts (tile_choice.h: split_k_chunks; the device still splits only a dominant expert), and of every expert's k in
+    // forwards of at most 32 rows (forward_split_chunks), whatever the shape.
+    std::optional<int32_t> split_chunks;
 };
 
 // A knob's integer value, when the variable is set to an integer in [lo, hi]; else unset.
@@ -59,6 +63,7 @@ inline Sm90Knobs read_sm90_knobs() {
     k.claim_ahead = int_knob("GG_SM90_CLAIM", 0, 7);
     k.band = int_knob("GG_SM90_BAND", 0, 1 << 16);
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);
+    k.split_chunks = int_knob("GG_SM90_SPLIT", 0, 16);
     return k;
 }
 

@@ -1,0 +1,76 @@
+// gg_sm90_choice: which cutlass-sm90 kernel Auto's policy (native/src/cutlass_sm90/tile_choice.h) picks for a shape,
+// with batch sizes in device memory (as the sweep calls it), without a GPU. bench/sweep/focus.py prints it next to
+// each measured row, so that a row's ratio can be read against the kernel that ran it; it reads the same header the
+// library does, so there is no second list of kernels to keep in step.
+//
+//   gg_sm90_choice [--sms N] [--dram BYTES_PER_S] < lines
+//     each input line: m k n experts form accumulate   (form: forward, forward-transb or weight-grad; accumulate 0|1)
+//     each output line: <tile>[_store] <claim ahead> <run rows> <band> <raster m|n> split=<chunks>, or "error: ..."
+//     for a bad line. split: weight gradients, split-K of the largest expert (tile_choice.h: split_k_chunks; the device
+//     splits only a dominant one); forwards, every expert's k in that many chunks on the split tile's partial kernel
+//     (forward_split_chunks), in place of the tile printed; 0: none
+//   --sms   the card's SM count (default 132: H100 SXM, H200)
+//   --dram  the card's peak DRAM bytes per second as the library computes it (2 x memory clock x bus width; default
+//           3.35e12, an H100 SXM; an H200 is 4.8e12)
+// Tuning knobs (GG_SM90_*) are read as a tuning build reads them, so a forced tile shows as forced.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "cutlass_sm90/tile_choice.h"
+
+int main(int argc, char** argv) {
+    int sms = 132;
+    double dram = 3.35e12;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--sms") == 0 && i + 1 < argc) {
+            sms = std::atoi(argv[++i]);
+        } else if (std::strcmp(argv[i], "--dram") == 0 && i + 1 < argc) {
+            dram = std::atof(argv[++i]);
+        } else {
+            std::fprintf(stderr, "gg_sm90_choice: unknown argument '%s' (see native/tests/sm90_choice.cpp)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (sms <= 0 || dram < 0) {
+        std::fprintf(stderr, "gg_sm90_choice: --sms %d and --dram %g must be positive\n", sms, dram);
+        return 2;
+    }
+    const auto knobs = gg::cutlass_sm90::read_sm90_knobs();
+    char line[512];
+    while (std::fgets(line, sizeof line, stdin) != nullptr) {
+        long long m = 0, k = 0, n = 0, experts = 0;
+        char form[32] = {};
+        int accumulate = 0;
+        if (std::sscanf(line, "%lld %lld %lld %lld %31s %d", &m, &k, &n, &experts, form, &accumulate) != 6 ||
+            m < 0 || k <= 0 || n <= 0 || experts <= 0) {
+            std::printf("error: cannot read '%.*s' (m k n experts form accumulate)\n",
+                        static_cast<int>(std::strcspn(line, "\n")), line);
+            continue;
+        }
+        const std::string f = form;
+        if (f != "forward" && f != "forward-transb" && f != "weight-grad") {
+            std::printf("error: form '%s' is not forward, forward-transb or weight-grad\n", form);
+            continue;
+        }
+        gg::GmmProblem p{};
+        p.m = m;
+        p.k = k;
+        p.n = n;
+        p.num_experts = experts;
+        p.trans_a = f == "weight-grad";
+        p.trans_b = f == "forward-transb";
+        p.accumulate = accumulate != 0;
+        p.counts_on_device = true;
+        using namespace gg::cutlass_sm90;
+        const Sm90Tile tile = choose_tile(p, nullptr, sms, dram, knobs);
+        const bool own = tile == Sm90Tile::kContiguous256x128;
+        const bool store = !own && choose_epilogue(p, tile, knobs) == Sm90Epilogue::kStoreOnly;
+        std::printf("%s%s %d %d %d %s split=%d\n", tile_name(tile), store ? "_store" : "",
+                    tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
+                    own ? 0 : tile_band(p, tile, knobs), raster_along_n(tile, p.trans_a, knobs) ? "n" : "m",
+                    p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, sms, knobs));
+    }
+    return 0;
+}
