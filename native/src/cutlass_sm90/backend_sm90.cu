@@ -130,6 +130,23 @@ gg_status partial_not_compiled(const GmmProblem& p) {
                 GG_SM90_KERNEL_SET);
 }
 
+// The launch of split-K's partial GEMM (the table's split tile): `groups` groups of split's arrays into its fp32
+// partials, stored as they are (alpha 1, beta 0); the tile order is the weight gradient's or the forward's.
+GroupedLaunch split_partial_launch(const Context& ctx, const GmmProblem& p, const cutlass_sm90::SplitArrays& split,
+                                   int32_t groups, int sm_count, const Sm90Knobs& knobs, bool weight_gradient) {
+    GroupedLaunch part;
+    part.arrays = split.arrays;
+    part.problem_count = groups;
+    part.alpha = 1.0f;
+    part.beta = 0.0f;
+    part.device = ctx.device.ordinal;
+    part.sm_count = sm_count;
+    part.stream = p.stream;
+    part.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, cutlass_sm90::kSm90SplitTile, knobs);
+    part.raster_along_n = cutlass_sm90::raster_along_n(cutlass_sm90::kSm90SplitTile, weight_gradient, knobs);
+    return part;
+}
+
 // A decode forward with every expert's k in `chunks` chunks (split_k.cuh): the group-array fill (for the offsets),
 // fill_forward_split, the partial GEMM over min(E, m) x chunks groups into fp32 partials, reduce_forward_split into c.
 gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
@@ -152,17 +169,9 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
     const int64_t chunk_k = (steps + chunks - 1) / chunks * 64;
     const int32_t used = static_cast<int32_t>((p.k + chunk_k - 1) / chunk_k);
     GG_TRY(cutlass_sm90::launch_fill_forward_split(p, used, chunk_k, arrays.offsets, split));
-    GroupedLaunch part;
-    part.arrays = split.arrays;
-    part.problem_count = static_cast<int32_t>(cutlass_sm90::forward_split_slots(p) * used);
-    part.alpha = 1.0f;
-    part.beta = 0.0f;
-    part.device = ctx.device.ordinal;
-    part.sm_count = sm_count;
-    part.stream = p.stream;
-    part.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, cutlass_sm90::kSm90SplitTile, knobs);
-    part.raster_along_n = cutlass_sm90::raster_along_n(cutlass_sm90::kSm90SplitTile, false, knobs);
-    GG_TRY(partial.run(part));
+    GG_TRY(partial.run(split_partial_launch(ctx, p, split,
+                                            static_cast<int32_t>(cutlass_sm90::forward_split_slots(p) * used), sm_count,
+                                            knobs, /*weight_gradient=*/false)));
     return cutlass_sm90::launch_reduce_forward_split(p, used, ctx.device.sm_count, arrays.offsets, split);
 }
 
@@ -279,17 +288,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     if (chunks >= 2) {
         // The chunks of the split expert as a second grouped GEMM into the fp32 partials (no tiles when plan_split_k did
         // not split), then their sum into c; the zero fill below skips that expert, which has rows.
-        GroupedLaunch part;
-        part.arrays = split.arrays;
-        part.problem_count = chunks;
-        part.alpha = 1.0f;
-        part.beta = 0.0f;
-        part.device = ctx.device.ordinal;
-        part.sm_count = sm_count;
-        part.stream = p.stream;
-        part.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, cutlass_sm90::kSm90SplitTile, knobs);
-        part.raster_along_n = cutlass_sm90::raster_along_n(cutlass_sm90::kSm90SplitTile, true, knobs);
-        GG_TRY(partial.run(part));
+        GG_TRY(partial.run(split_partial_launch(ctx, p, split, chunks, sm_count, knobs, /*weight_gradient=*/true)));
         GG_TRY(cutlass_sm90::launch_reduce_split_k(p, chunks, ctx.device.sm_count, split));
     }
     if (!rule.empty_filled_apart) return GG_STATUS_SUCCESS;

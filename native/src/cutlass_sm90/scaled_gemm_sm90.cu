@@ -161,10 +161,13 @@ fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_
 
 namespace gg {
 
-// Off until it passes the float64 parity: its first GPU run (H100, CUDA 13.0, 2026-12-05) returned success and wrote
-// nothing into c, in every shape of native/tests/fp8_parity.py and Gpu/ScaledGmm*Tests.cs. While off, the explicit
-// request is refused and AUTO takes the portable kernel, which passed the same checks; the kernel is still compiled
-// so that the fix is a rebuild, not a rewrite (issue 25).
+// Off until it passes the float64 parity: on its first GPU run (H100, CUDA 13.0, 2026-12-05) it returned success but
+// wrote only row 0 of each group, every element of it equal to the correct c[0][0], and left the other rows as they
+// were, in every shape of native/tests/fp8_parity.py and Gpu/ScaledGmm*Tests.cs (unit scales too, so not the epilogue's
+// broadcasts). That is what A, B and D would give with a leading-dimension stride of 0 in their TMA descriptors after
+// the device-side update: look at the stride arrays and the descriptor update first. While off, the explicit request
+// is refused and AUTO takes the portable kernel, which passed the same checks; the kernel is still compiled so that
+// the fix is a rebuild, not a rewrite (issue 25).
 constexpr bool kScaledSm90Enabled = false;
 
 gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
