@@ -202,8 +202,8 @@ step_torchsharp() {
   # GG_REQUIRE_TORCH(_CUDA)=1: a libtorch that does not load, or has no CUDA, fails the tests instead of skipping them.
   GG_REQUIRE_TORCH=1 GG_REQUIRE_TORCH_CUDA=1 .gpu/GroupedGemm.Net.TorchSharp.Tests --results-directory "$out" --report-trx \
     --report-trx-filename torchsharp-tests.trx 2>&1 | tee "$out/torchsharp-tests.log" || rc=1
-  .gpu/GroupedGemm.TorchSharp.MoE --parity --device cuda 2>&1 | tee -a "$out/torchsharp.log" || rc=1
-  .gpu/GroupedGemm.TorchSharp.MoE --parity --device cuda --tokens 2048 --embed 512 --hidden 2048 --experts 80 --top-k 8 \
+  .gpu/GroupedGemm.TorchSharp.MoE --parity --device cuda --norms 2>&1 | tee -a "$out/torchsharp.log" || rc=1
+  .gpu/GroupedGemm.TorchSharp.MoE --parity --device cuda --norms --tokens 2048 --embed 512 --hidden 2048 --experts 80 --top-k 8 \
     2>&1 | tee -a "$out/torchsharp.log" || rc=1
   for gated in "" "--gated"; do
     .gpu/GroupedGemm.TorchSharp.MoE --device cuda $gated --steps 300 --log-every 25 2>&1 | tee -a "$out/torchsharp.log" || rc=1

@@ -9,7 +9,8 @@
 # Exit 0 and the folder on success; non-zero with the reason on stderr otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dir=${1:-$root/.trixie}
+# Absolute: apt runs in the download folder below, where a relative path would point elsewhere.
+dir=$(realpath -m -- "${1:-$root/.trixie}")
 mirror=${TRIXIE_MIRROR:-http://deb.debian.org/debian}
 packages=(libc6 libgcc-s1 libstdc++6)
 

@@ -14,6 +14,7 @@ try
               --bench    fwd and fwd+bwd ms (median) of grouped GEMM / per-expert loop / padded bmm, seed shape, bf16
                          --routings uniform,zipf --forms plain,gated --paths grouped,loop,bmm --iters 50 --warmup 10 --json FILE
               --parity   gmm and the layer against torch's per-expert matmuls in float32 and bfloat16; PASS/FAIL, exit 1 on FAIL
+                         (an all-zero reference is a FAIL; the PerExpertLoop rows: the reference against itself) --dtypes float32,bfloat16 --norms (each reference's norm too)
             common: --device cpu|cuda (default cuda if available) --gated --renormalize
                     --tokens --embed --hidden --experts --top-k --shared (defaults: small for train/parity, the seed's for --bench)
             """);

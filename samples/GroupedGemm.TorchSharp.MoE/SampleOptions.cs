@@ -9,7 +9,7 @@ internal sealed class SampleOptions
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
 
-    private static readonly string[] s_flags = ["--bench", "--parity", "--gated", "--help", "--renormalize"];
+    private static readonly string[] s_flags = ["--bench", "--parity", "--gated", "--help", "--renormalize", "--norms"];
 
     private SampleOptions()
     {
