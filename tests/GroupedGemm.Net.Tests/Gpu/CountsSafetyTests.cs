@@ -8,18 +8,11 @@ namespace GroupedGemm.Tests.Gpu;
 [Category("Gpu")]
 public class CountsSafetyTests : GpuFixture
 {
-    private const int Experts = 4, M = 256, K = 64, N = 64, Guard = 32;
-
-    private static IEnumerable<long[]> BadCounts()
-    {
-        yield return [M, M, M, M];          // sums to 4·M
-        yield return [M, -5, 5, 0];         // a negative count
-        yield return [10, 10, 10, 10];      // sums to less than M
-        yield return [long.MaxValue / 2, long.MaxValue / 2, 0, 1]; // overflowing sums
-    }
+    private const int Experts = BadBatchSizes.Experts, M = BadBatchSizes.Rows, K = 64, N = 64, Guard = 32;
 
     [Test]
-    public void CheckCounts_reports_invalid_counts([ValueSource(nameof(BadCounts))] long[] bad, [Values] GmmForm form)
+    public void CheckCounts_reports_invalid_counts(
+        [ValueSource(typeof(BadBatchSizes), nameof(BadBatchSizes.Cases))] long[] bad, [Values] GmmForm form)
     {
         Random random = TestRandom.Create();
         (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, M, K);
@@ -41,7 +34,8 @@ public class CountsSafetyTests : GpuFixture
     }
 
     [Test]
-    public void Without_CheckCounts_nothing_is_written_outside_c([ValueSource(nameof(BadCounts))] long[] bad, [Values] GmmForm form)
+    public void Without_CheckCounts_nothing_is_written_outside_c(
+        [ValueSource(typeof(BadBatchSizes), nameof(BadBatchSizes.Cases))] long[] bad, [Values] GmmForm form)
     {
         Random random = TestRandom.Create();
         (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, M, K);

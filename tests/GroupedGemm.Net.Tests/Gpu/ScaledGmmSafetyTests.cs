@@ -11,20 +11,13 @@ namespace GroupedGemm.Tests.Gpu;
 /// </summary>
 internal sealed class ScaledGmmSafetyTests : GpuFixture
 {
-    private const int Experts = 4, M = 256, K = 64, N = 64, Guard = 32;
-
-    private static IEnumerable<long[]> BadCounts()
-    {
-        yield return [M, M, M, M];                                  // sums to 4·M
-        yield return [M, -5, 5, 0];                                 // a negative count
-        yield return [10, 10, 10, 10];                              // sums to less than M
-        yield return [long.MaxValue / 2, long.MaxValue / 2, 0, 1];  // overflowing sums
-    }
+    private const int Experts = BadBatchSizes.Experts, M = BadBatchSizes.Rows, K = 64, N = 64, Guard = 32;
 
     private static readonly ScaledGemmKernel[] Kernels = [ScaledGemmKernel.Portable, ScaledGemmKernel.CutlassSm90];
 
     [Test]
-    public void Bad_device_counts_write_nothing_outside_the_output([ValueSource(nameof(BadCounts))] long[] bad,
+    public void Bad_device_counts_write_nothing_outside_the_output(
+        [ValueSource(typeof(BadBatchSizes), nameof(BadBatchSizes.Cases))] long[] bad,
         [ValueSource(nameof(Kernels))] ScaledGemmKernel kernel)
     {
         long[] good = [M, 0, 0, 0];
