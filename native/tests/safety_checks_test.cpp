@@ -13,6 +13,7 @@
 #include "core/optim_args.h"
 #include "core/pointer_checks.h"
 #include "core/validate.h"
+#include "expect_status.h"
 #include "fake_pointers.h"
 
 namespace {
@@ -28,14 +29,7 @@ template <class Check>
 void expect(const char* what, Check&& check, gg_status status, const char* message) {
     gg::clear_error();
     const gg_status got = check();
-    const std::string text = gg::last_error_message();
-    if (got != status || (message != nullptr && text.find(message) == std::string::npos)) {
-        ++failures;
-        std::fprintf(stderr, "FAIL %s: status %d (want %d), message \"%s\" (want \"%s\")\n", what, got, status,
-                     text.c_str(), message ? message : "");
-    } else {
-        std::printf("ok   %s: %s\n", what, text.empty() ? "(valid)" : text.c_str());
-    }
+    if (!gg_test::status_is(what, got, status, message)) ++failures;
 }
 
 using gg_test::valid_gmm;

@@ -11,6 +11,7 @@
 #include "core/scaled_validate.h"
 #include "cutlass_sm90/scaled_sm90_workspace.h"
 #include "fp8/scaled_gmm.h"
+#include "expect_status.h"
 #include "fake_pointers.h"
 
 namespace {
@@ -46,14 +47,7 @@ gg_scaled_gmm_args valid() {
 }
 
 void report(const char* what, gg_status got, gg_status status, const char* message) {
-    const std::string text = gg::last_error_message();
-    if (got != status || (message != nullptr && text.find(message) == std::string::npos)) {
-        ++failures;
-        std::fprintf(stderr, "FAIL %s: status %d (want %d), message \"%s\" (want \"%s\")\n", what, got, status,
-                     text.c_str(), message ? message : "");
-    } else {
-        std::printf("ok   %s: %s\n", what, text.empty() ? "(valid)" : text.c_str());
-    }
+    if (!gg_test::status_is(what, got, status, message)) ++failures;
 }
 
 void expect(const char* what, const gg_scaled_gmm_args& args, gg_status status, const char* message) {

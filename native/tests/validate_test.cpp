@@ -8,6 +8,7 @@
 
 #include "core/driver_hints.h"
 #include "core/validate.h"
+#include "expect_status.h"
 #include "fake_pointers.h"
 
 namespace {
@@ -24,14 +25,7 @@ void expect(const char* what, const gg_gmm_args& args, gg_status status, const c
     gg::clear_error();
     gg::GmmProblem p;
     const gg_status got = gg::validate_gmm(args, 0, fake_query, &p);
-    const std::string text = gg::last_error_message();
-    if (got != status || (message != nullptr && text.find(message) == std::string::npos)) {
-        ++failures;
-        std::fprintf(stderr, "FAIL %s: status %d (want %d), message \"%s\" (want \"%s\")\n", what, got, status,
-                     text.c_str(), message ? message : "");
-    } else {
-        std::printf("ok   %s: %s\n", what, text.empty() ? "(valid)" : text.c_str());
-    }
+    if (!gg_test::status_is(what, got, status, message)) ++failures;
 }
 
 }  // namespace
