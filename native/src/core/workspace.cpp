@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdint>
 
+#include "core/aligned_layout.h"
 #include "core/capture.h"
 #include "core/driver_hints.h"
 #include "core/handle.h"
@@ -12,7 +13,8 @@ namespace gg {
 namespace {
 
 constexpr size_t kGranularity = size_t(1) << 20;
-constexpr size_t kSliceAlign = 256;
+// Every slice starts where the layouts carved inside it assume a block starts.
+constexpr size_t kSliceAlign = AlignedLayout::kAlign;
 // Graph slices are cut from chunks of at least this size, so that many small captured calls share one cudaMalloc.
 constexpr size_t kGraphChunkBytes = size_t(4) << 20;
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "backends/counts_scan.cuh"
+#include "core/aligned_layout.h"
 #include "cutlass_common/group_arrays.cuh"
 
 namespace gg::cutlass_grouped {
@@ -125,34 +126,26 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
     }
 }
 
-// Byte layout of the workspace block: each array on its own 256-byte boundary.
+// Byte layout of the workspace block: each array on its own 256-byte boundary (core/aligned_layout.h).
 struct WorkspacePlan {
-    static constexpr size_t kAlign = 256;
     size_t offsets = 0, problem_sizes = 0, ptr_a = 0, ptr_b = 0, ptr_c = 0, lda = 0, ldb = 0, ldc = 0;
     size_t zeros = 0, kernel_workspace = 0, tile_claims = 0, total = 0;
 
-    static size_t round_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
-
     WorkspacePlan(int64_t experts, size_t zero_bytes, size_t kernel_workspace_bytes) {
         const size_t e = static_cast<size_t>(experts);
-        size_t at = 0;
-        auto take = [&at](size_t bytes) {
-            const size_t here = at;
-            at = round_up(at + bytes);
-            return here;
-        };
-        offsets = take((e + 1) * sizeof(int64_t));
-        problem_sizes = take(e * 3 * sizeof(int32_t));
-        ptr_a = take(e * sizeof(void*));
-        ptr_b = take(e * sizeof(void*));
-        ptr_c = take(e * sizeof(void*));
-        lda = take(e * sizeof(int64_t));
-        ldb = take(e * sizeof(int64_t));
-        ldc = take(e * sizeof(int64_t));
-        zeros = take(zero_bytes);
-        kernel_workspace = take(kernel_workspace_bytes);
-        tile_claims = take(sizeof(uint32_t));
-        total = at;
+        AlignedLayout block;
+        offsets = block.take((e + 1) * sizeof(int64_t));
+        problem_sizes = block.take(e * 3 * sizeof(int32_t));
+        ptr_a = block.take(e * sizeof(void*));
+        ptr_b = block.take(e * sizeof(void*));
+        ptr_c = block.take(e * sizeof(void*));
+        lda = block.take(e * sizeof(int64_t));
+        ldb = block.take(e * sizeof(int64_t));
+        ldc = block.take(e * sizeof(int64_t));
+        zeros = block.take(zero_bytes);
+        kernel_workspace = block.take(kernel_workspace_bytes);
+        tile_claims = block.take(sizeof(uint32_t));
+        total = block.total();
     }
 };
 

@@ -249,8 +249,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const int32_t chunks = cutlass_sm90::split_k_chunks(p, sm_count, knobs);
     KernelEntry partial{nullptr, nullptr};
     size_t partial_workspace = 0, split_bytes = 0;
-    const size_t main_workspace = (kernel_workspace + cutlass_sm90::SplitLayout::kAlign - 1) /
-                                  cutlass_sm90::SplitLayout::kAlign * cutlass_sm90::SplitLayout::kAlign;
+    const size_t main_workspace = AlignedLayout::round_up(kernel_workspace);
     if (chunks >= 2) {
         partial = pick_partial_kernel(p.dtype, Operands::kTransA);
         if (partial.run == nullptr) return partial_not_compiled(p);

@@ -23,6 +23,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "core/aligned_layout.h"
 #include "cutlass_common/group_arrays.cuh"
 
 namespace gg::cutlass_sm90 {
@@ -30,31 +31,26 @@ namespace gg::cutlass_sm90 {
 // The split's own arrays and scratch, after the main GEMM's CUTLASS workspace in the call's workspace block: the same
 // per-group arrays as GroupArrays (S groups), the decision, the partial GEMM's CUTLASS workspace and the fp32 partials.
 struct SplitLayout {
-    static constexpr size_t kAlign = 256;
     size_t problem_sizes = 0, ptr_a = 0, ptr_b = 0, ptr_d = 0, lda = 0, ldb = 0, ldd = 0, claims = 0, decision = 0;
     size_t kernel_workspace = 0, partials = 0, total = 0;
 
-    // `groups` groups of the partial GEMM, `partial_floats` fp32 partial sums.
+    // `groups` groups of the partial GEMM, `partial_floats` fp32 partial sums; each piece on a 256-byte boundary
+    // (core/aligned_layout.h).
     SplitLayout(int64_t groups, int64_t partial_floats, size_t kernel_workspace_bytes) {
         const size_t s = static_cast<size_t>(groups);
-        size_t at = 0;
-        auto take = [&at](size_t bytes) {
-            const size_t here = at;
-            at = (at + bytes + kAlign - 1) / kAlign * kAlign;
-            return here;
-        };
-        problem_sizes = take(s * 3 * sizeof(int32_t));
-        ptr_a = take(s * sizeof(void*));
-        ptr_b = take(s * sizeof(void*));
-        ptr_d = take(s * sizeof(void*));
-        lda = take(s * sizeof(int64_t));
-        ldb = take(s * sizeof(int64_t));
-        ldd = take(s * sizeof(int64_t));
-        claims = take(sizeof(uint32_t));
-        decision = take(2 * sizeof(int32_t));
-        kernel_workspace = take(kernel_workspace_bytes);
-        partials = take(static_cast<size_t>(partial_floats) * sizeof(float));
-        total = at;
+        AlignedLayout block;
+        problem_sizes = block.take(s * 3 * sizeof(int32_t));
+        ptr_a = block.take(s * sizeof(void*));
+        ptr_b = block.take(s * sizeof(void*));
+        ptr_d = block.take(s * sizeof(void*));
+        lda = block.take(s * sizeof(int64_t));
+        ldb = block.take(s * sizeof(int64_t));
+        ldd = block.take(s * sizeof(int64_t));
+        claims = block.take(sizeof(uint32_t));
+        decision = block.take(2 * sizeof(int32_t));
+        kernel_workspace = block.take(kernel_workspace_bytes);
+        partials = block.take(static_cast<size_t>(partial_floats) * sizeof(float));
+        total = block.total();
     }
 };
 
