@@ -25,6 +25,7 @@
 #include "core/backend_table.h"
 #include "cutlass_common/cutlass_element.cuh"
 #include "cutlass_sm90/group_tile_order.cuh"
+#include "cutlass_sm90/leading_dimension.cuh"
 #include "cutlass_sm90/sm90_kernels.h"
 
 #if !defined(CUTLASS_ARCH_MMA_MODIFIABLE_TMA_SM90_SUPPORTED)
@@ -139,20 +140,6 @@ struct GroupedGemmConfig {
                   "each grouped stride must hold exactly one int64 (the leading dimension)");
     static_assert(sizeof(UnderlyingShape) == 3 * sizeof(int32_t), "problem shapes must be three ints");
 };
-
-// The stride whose one dynamic mode is `ld` (the int64 mode; the others are static 1 and 0).
-template <class Stride>
-Stride stride_with_leading_dimension(int64_t ld) {
-    Stride s{};
-    if constexpr (std::is_same_v<std::remove_cv_t<std::remove_reference_t<decltype(cute::get<0>(s))>>, int64_t>) {
-        cute::get<0>(s) = ld;
-    } else {
-        static_assert(std::is_same_v<std::remove_cv_t<std::remove_reference_t<decltype(cute::get<1>(s))>>, int64_t>,
-                      "expected the leading dimension in mode 0 or 1");
-        cute::get<1>(s) = ld;
-    }
-    return s;
-}
 
 // The byte layouts the static_asserts cannot see (member order): checked once on the host.
 template <class Config>

@@ -5,23 +5,13 @@
 
 #include "backends/counts_scan.cuh"
 #include "cutlass_common/group_arrays.cuh"
+#include "cutlass_sm90/leading_dimension.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.h"
 #include "cutlass_sm90/scaled_sm90_workspace.h"
 
 namespace gg::cutlass_sm90 {
 namespace {
-
-template <class Stride>
-__host__ __device__ Stride with_leading_dimension(int64_t ld) {
-    Stride s{};
-    if constexpr (std::is_same_v<std::remove_cv_t<std::remove_reference_t<decltype(cute::get<0>(s))>>, int64_t>) {
-        cute::get<0>(s) = ld;
-    } else {
-        cute::get<1>(s) = ld;
-    }
-    return s;
-}
 
 // The tile policy: 128x256 for wide outputs, 128x128 ping-pong otherwise (first cut; the benchmark decides).
 Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p) {
@@ -151,9 +141,9 @@ fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_
         arr.ptr_d[e] = d + row0 * n;
         arr.ptr_a_scale[e] = a_scale + row0;
         arr.ptr_b_scale[e] = b_scale + e * n;
-        arr.stride_a[e] = with_leading_dimension<typename Config::StrideA>(k);
-        arr.stride_b[e] = with_leading_dimension<typename Config::StrideB>(TransB ? k : n);
-        arr.stride_d[e] = with_leading_dimension<typename Config::StrideD>(n);
+        arr.stride_a[e] = stride_with_leading_dimension<typename Config::StrideA>(k);
+        arr.stride_b[e] = stride_with_leading_dimension<typename Config::StrideB>(TransB ? k : n);
+        arr.stride_d[e] = stride_with_leading_dimension<typename Config::StrideD>(n);
     }
 }
 
