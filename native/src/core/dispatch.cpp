@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/backend_table.h"
+#include "core/candidate_search.h"
 #include "core/counts_check.h"
 #include "core/driver_hints.h"
 
@@ -96,11 +97,6 @@ gg_status select_backend(const Context& ctx, const GmmProblem& problem, gg_backe
         *chosen = requested;
         return GG_STATUS_SUCCESS;
     }
-    // Nothing fits: report every backend's reason. The status is the first that is not "not compiled",
-    // since that one says what the caller could change.
-    std::string reasons;
-    gg_status status = GG_STATUS_BACKEND_NOT_COMPILED;
-    bool have_status = false;
     // Host counts and large per-expert products: one cuBLAS GEMM per expert beat every grouped kernel and
     // torch._grouped_mm on an H200 (qwen/deepseek/mixtral-like forward: 0.99-1.10x torch against 0.96-1.04x for
     // cutlass-sm90; docs/perf-notes.md), since each expert is a full-size GEMM and cuBLAS picks its kernel per shape.
@@ -109,24 +105,14 @@ gg_status select_backend(const Context& ctx, const GmmProblem& problem, gg_backe
         *chosen = GG_BACKEND_CUBLAS_LOOP;
         return GG_STATUS_SUCCESS;
     }
+    CandidateSearch search;  // nothing fits: every backend's reason
     for (const BackendEntry& entry : backends()) {
-        const gg_backend candidate = entry.id;
-        const gg_status s = backend_supports(ctx, problem, candidate);
-        if (s == GG_STATUS_SUCCESS) {
-            clear_error();
-            *chosen = candidate;
+        if (search.accepts(backend_supports(ctx, problem, entry.id), entry.name)) {
+            *chosen = entry.id;
             return GG_STATUS_SUCCESS;
         }
-        if (!have_status && s != GG_STATUS_BACKEND_NOT_COMPILED) {
-            status = s;
-            have_status = true;
-        }
-        reasons += reasons.empty() ? "" : "; ";
-        reasons += entry.name;
-        reasons += ": ";
-        reasons += last_error_message();
     }
-    return fail(status, "no backend can take this call (%s)", reasons.c_str());
+    return search.refused_by_all("no backend can take this call");
 }
 
 gg_status run_gmm(gg_handle& handle, const GmmProblem& p, gg_backend backend) {

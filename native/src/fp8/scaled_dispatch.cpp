@@ -1,6 +1,5 @@
 // Which kernel runs a gg_gmm_scaled call, and the steps before it (counts and scale checks).
-#include <string>
-
+#include "core/candidate_search.h"
 #include "core/counts_check.h"
 #include "core/driver_hints.h"
 #include "fp8/scaled_gmm.h"
@@ -52,24 +51,14 @@ gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg
         *chosen = requested;
         return GG_STATUS_SUCCESS;
     }
-    std::string reasons;
-    gg_status status = GG_STATUS_BACKEND_NOT_COMPILED;
-    bool have_status = false;
+    CandidateSearch search;  // each kernel's message names the kernel
     for (gg_scaled_kernel candidate : {GG_SCALED_KERNEL_CUTLASS_SM90, GG_SCALED_KERNEL_PORTABLE}) {
-        const gg_status s = supports(ctx, p, candidate);
-        if (s == GG_STATUS_SUCCESS) {
-            clear_error();
+        if (search.accepts(supports(ctx, p, candidate))) {
             *chosen = candidate;
             return GG_STATUS_SUCCESS;
         }
-        if (!have_status && s != GG_STATUS_BACKEND_NOT_COMPILED) {
-            status = s;
-            have_status = true;
-        }
-        reasons += reasons.empty() ? "" : "; ";
-        reasons += last_error_message();
     }
-    return fail(status, "no scaled kernel can take this call (%s)", reasons.c_str());
+    return search.refused_by_all("no scaled kernel can take this call");
 }
 
 gg_status run_scaled_gmm(gg_handle& handle, const ScaledGmmProblem& p, gg_scaled_kernel kernel) {
