@@ -158,6 +158,98 @@ internal sealed class GpuExperts : IDisposable
         return new Gradients(dW1, dB1, dW2, dB2, dRows);
     }
 
+    /// <summary>
+    /// Forward of the shared experts: every one of the E experts over all T <paramref name="rows"/> [T, D], their outputs
+    /// (and second biases) added into <paramref name="output"/> [T, D]. Dense GEMMs (<see
+    /// cref="GroupedGemmContext.GemmInto(DeviceTensor, DeviceTensor, DeviceTensor, bool, bool, bool, CudaStream?)"/>):
+    /// every expert sees the same rows, so no copies of the rows are gathered and the second GEMM accumulates straight
+    /// into the output. <paramref name="copyCounts"/> holds T for each of the E experts (the epilogues' layout: row
+    /// j·T + t of the [E·T, ·] activations is token t of expert j), <paramref name="rowCount"/> holds T once.
+    /// </summary>
+    public Activations ForwardShared(GroupedGemmContext context, DeviceScratch scratch, DeviceTensor rows, DeviceTensor copyCounts,
+        DeviceTensor rowCount, DeviceTensor output)
+    {
+        ExpertShape p = Shape;
+        long t = rows.Shape[0];
+        int e = p.Experts;
+        DeviceTensor first = scratch.New(DType, e, t, p.FirstWidth);
+        context.GemmInto(rows, W1, first); // first[j] = rows · W1[j]: one batched GEMM, rows shared by every expert
+        DeviceTensor firstRows = first.Reshape(e * t, p.FirstWidth);
+        DeviceTensor pre, hidden;
+        if (p.Gated)
+        {
+            pre = first;
+            hidden = scratch.New(DType, e, t, p.HiddenDim);
+            MoeKernels.GatedActivation(firstRows, null, copyCounts, Activation, hidden.Reshape(e * t, p.HiddenDim));
+        }
+        else
+        {
+            pre = scratch.New(DType, e, t, p.FirstWidth);
+            pre.CopyFrom(first);
+            MoeKernels.BiasActivation(firstRows, B1, copyCounts, Activation);
+            hidden = first;
+        }
+
+        for (int j = 0; j < e; j++)
+        {
+            context.GemmInto(Expert(hidden, j), Expert(W2, j), output, accumulate: true); // output += hidden_j · W2[j]
+            if (B2 is not null) MoeKernels.BiasActivation(output, B2.Slice(j, 1), rowCount, Activation.None);
+        }
+
+        return new Activations(rows, pre, hidden, output);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="ForwardShared"/> given the layer output's gradient <paramref name="dOutput"/> [T, D]: the
+    /// parameter gradients, and the rows' gradient written into <paramref name="dRows"/> [T, D] (added to it with
+    /// <paramref name="accumulate"/>), which the returned <see cref="Gradients.Rows"/> is. Releases the activations
+    /// from <paramref name="scratch"/> after their last use (not the rows, which the caller owns).
+    /// </summary>
+    public Gradients BackwardShared(GroupedGemmContext context, DeviceScratch scratch, Activations a, DeviceTensor dOutput,
+        DeviceTensor copyCounts, DeviceTensor rowCount, DeviceTensor dRows, bool accumulate)
+    {
+        ExpertShape p = Shape;
+        long t = dOutput.Shape[0];
+        int e = p.Experts;
+        DeviceTensor? dB1 = null, dB2 = null;
+        if (B2 is not null)
+        {
+            dB2 = scratch.New(DType.Float32, e, p.EmbedDim);
+            for (int j = 0; j < e; j++) MoeKernels.BiasGradient(dOutput, rowCount, dB2.Slice(j, 1));
+        }
+
+        DeviceTensor dHidden = scratch.New(DType, e, t, p.HiddenDim);
+        context.GemmInto(dOutput, W2, dHidden, transB: true); // dHidden[j] = dOutput · W2[j]ᵀ
+        DeviceTensor dW2 = scratch.New(DType, e, p.HiddenDim, p.EmbedDim);
+        context.GemmInto(a.Hidden, dOutput, dW2, transA: true); // dW2[j] = hidden_jᵀ · dOutput
+        scratch.Release(a.Hidden);
+        DeviceTensor dFirst = scratch.New(DType, e, t, p.FirstWidth);
+        DeviceTensor preRows = a.Pre.Reshape(e * t, p.FirstWidth), dFirstRows = dFirst.Reshape(e * t, p.FirstWidth);
+        DeviceTensor dHiddenRows = dHidden.Reshape(e * t, p.HiddenDim);
+        if (p.Gated)
+        {
+            MoeKernels.GatedActivationBackward(preRows, null, copyCounts, Activation, dHiddenRows, dFirstRows);
+        }
+        else
+        {
+            MoeKernels.BiasActivationBackward(preRows, B1, copyCounts, Activation, dHiddenRows, dFirstRows);
+            dB1 = scratch.New(DType.Float32, e, p.FirstWidth);
+            MoeKernels.BiasGradient(dFirstRows, copyCounts, dB1);
+        }
+
+        scratch.Release(dHidden);
+        scratch.Release(a.Pre);
+        DeviceTensor dW1 = scratch.New(DType, e, p.EmbedDim, p.FirstWidth);
+        context.GemmInto(a.Input, dFirst, dW1, transA: true); // dW1[j] = rowsᵀ · dFirst_j
+        for (int j = 0; j < e; j++) // dRows (+)= Σ_j dFirst_j · W1[j]ᵀ
+            context.GemmInto(Expert(dFirst, j), Expert(W1, j), dRows, transB: true, accumulate: accumulate || j > 0);
+        scratch.Release(dFirst);
+        return new Gradients(dW1, dB1, dW2, dB2, dRows);
+    }
+
+    // Expert j's [rows, cols] matrix of an [E, rows, cols] tensor.
+    private static DeviceTensor Expert(DeviceTensor perExpert, int j) => perExpert.Slice(j, 1).Reshape(perExpert.Shape[1], perExpert.Shape[2]);
+
     /// <summary>Frees the device parameters.</summary>
     public void Dispose()
     {

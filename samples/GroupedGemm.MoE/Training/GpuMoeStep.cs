@@ -4,17 +4,17 @@ namespace GroupedGemm.MoE.Training;
 /// The forward of <see cref="GpuMoeLayer"/> over batches of <see cref="Tokens"/> tokens and its backward, reusable:
 /// <see cref="Forward(DeviceTensor)"/> rewinds the step's <see cref="DeviceScratch"/>, so from the second step on
 /// nothing is allocated, and with a bf16 or fp16 layer nothing is read back to the host (see
-/// <see cref="GpuMoeLayer.DeviceCounts"/>). The shared experts run as one grouped GEMM over S copies of the tokens (row
-/// j·T + t is token t, counts T each), and their outputs are added to the combine's output by the gather's backward
-/// over the slot map slot t·S + j → row j·T + t, which is exactly Σ_j yS[j·T + t].
+/// <see cref="GpuMoeLayer.DeviceCounts"/>). The router and the shared experts, which see every token, run as dense GEMMs
+/// (<see cref="GpuExperts.ForwardShared"/>): their outputs and x's gradient are accumulated by the GEMMs themselves,
+/// with no gathered copies of the tokens and no separate additions.
 /// </summary>
 internal sealed class GpuMoeStep : IDisposable
 {
     private readonly GpuMoeLayer _layer;
     private readonly DeviceScratch _scratch;
-    private readonly long[] _routerCounts, _counts, _sharedCounts;
-    private readonly DeviceTensor _routerCountsDevice, _identity, _sortWorkspace;
-    private readonly DeviceTensor? _sharedIndex, _sharedSlotRows, _sharedCountsDevice;
+    private readonly long[] _counts;
+    private readonly DeviceTensor _tokenCount, _sortWorkspace;
+    private readonly DeviceTensor? _sharedCounts;
     private DeviceTensor _x = null!, _logits = null!, _weights = null!, _experts = null!, _countsDevice = null!, _slotRows = null!;
     private DeviceTensor _auxLoss = null!;
     private GpuExperts.Activations _routed = null!;
@@ -31,18 +31,10 @@ internal sealed class GpuMoeStep : IDisposable
         int t = tokens, s = c.NumShared;
         try
         {
-            _routerCounts = [t];
-            _routerCountsDevice = _scratch.Upload(_routerCounts);
+            _tokenCount = _scratch.Upload(new long[] { t }); // the epilogues' counts for one matrix of T rows
             _counts = new long[c.NumExperts];
-            _identity = _scratch.Upload(Enumerable.Range(0, t).ToArray());
             _sortWorkspace = _scratch.Own(MoeKernels.AllocateSortWorkspace((long)t * c.TopK, c.NumExperts));
-            _sharedCounts = Enumerable.Repeat((long)t, s).ToArray();
-            if (s > 0)
-            {
-                _sharedIndex = _scratch.Upload(Enumerable.Range(0, s * t).Select(r => r % t).ToArray());
-                _sharedSlotRows = _scratch.Upload(Enumerable.Range(0, t * s).Select(slot => slot % s * t + slot / s).ToArray());
-                _sharedCountsDevice = _scratch.Upload(_sharedCounts);
-            }
+            if (s > 0) _sharedCounts = _scratch.Upload(Enumerable.Repeat((long)t, s).ToArray()); // T rows for each shared expert
         }
         catch
         {
@@ -105,7 +97,7 @@ internal sealed class GpuMoeStep : IDisposable
 
         _x = x;
         _logits = g.New(dt, t, e);
-        context.GmmInto(_x, _layer.Router, RouterCounts, _logits);
+        context.GemmInto(_x, RouterMatrix, _logits);
         // The Zipf bias has one row per token: a padded bias-add in which every token is an "expert" of one row (as Router).
         if (_layer.LogitBias is { } bias) MoeKernels.BiasActivationPadded(_logits.Reshape(t, 1, e), bias, Activation.None);
 
@@ -124,14 +116,7 @@ internal sealed class GpuMoeStep : IDisposable
         Output = g.New(dt, t, d);
         MoeKernels.Combine(_routed.Output, _slotRows, _weights, null, Output);
 
-        if (s > 0)
-        {
-            DeviceTensor xShared = g.New(dt, (long)s * t, d);
-            MoeKernels.GatherRows(_x, _sharedIndex!, 1, xShared);
-            _shared = _layer.Shared!.Forward(context, g, xShared, SharedCounts, _sharedCountsDevice!);
-            MoeKernels.GatherRowsBackward(_shared.Output, _sharedSlotRows!, s, Output, accumulate: true); // Output[t] += Σ_j yS[j·T + t]
-            g.Release(_shared.Output); // backward does not read the shared experts' output
-        }
+        if (s > 0) _shared = _layer.Shared!.ForwardShared(context, g, _x, _sharedCounts!, _tokenCount, Output); // Output += Σ_j yS_j
 
         _auxLoss = g.New(DType.Float32, 1);
         MoeKernels.LoadBalancingLoss(_logits, _countsDevice, k, 1f, _auxLoss, null);
@@ -156,14 +141,7 @@ internal sealed class GpuMoeStep : IDisposable
         // gradients are the step's largest buffers (the peak is then lower by the shared experts' activations).
         DeviceTensor dx = g.New(dt, t, d);
         GpuExperts.Gradients? shared = null;
-        if (s > 0)
-        {
-            DeviceTensor dYShared = g.New(dt, (long)s * t, d);
-            MoeKernels.GatherRows(dOutput, _sharedIndex!, 1, dYShared);
-            shared = _layer.Shared!.Backward(context, g, _shared!, dYShared, SharedCounts, _sharedCountsDevice!);
-            MoeKernels.GatherRowsBackward(shared.Rows, _sharedSlotRows!, s, dx);
-            g.Release(shared.Rows);
-        }
+        if (s > 0) shared = _layer.Shared!.BackwardShared(context, g, _shared!, dOutput, _sharedCounts!, _tokenCount, dx, accumulate: false);
 
         DeviceTensor dY = g.New(dt, (long)t * k, d), dWeights = g.New(DType.Float32, t, k);
         MoeKernels.CombineBackward(dOutput, _routed.Output, _slotRows, _weights, dY, dWeights);
@@ -179,13 +157,10 @@ internal sealed class GpuMoeStep : IDisposable
         g.Release(dWeights);
         if (auxCoefficient != 0)
             MoeKernels.LoadBalancingLoss(_logits, _countsDevice, k, (float)auxCoefficient, null, dLogits, accumulate: true);
-        DeviceTensor dxRouter = g.New(dt, t, d);
-        context.GmmInto(dLogits, _layer.Router, RouterCounts, dxRouter, transB: true); // dLogits · Wrᵀ
+        context.GemmInto(dLogits, RouterMatrix, dx, transB: true, accumulate: true); // dx += dLogits · Wrᵀ
         DeviceTensor dRouter = g.New(dt, 1, d, e);
-        context.GmmInto(_x, dLogits, RouterCounts, dRouter, transA: true); // xᵀ · dLogits
+        context.GemmInto(_x, dLogits, dRouter.Reshape(d, e), transA: true); // xᵀ · dLogits
         g.Release(dLogits);
-        MoeKernels.GatherRowsBackward(dxRouter, _identity, 1, dx, accumulate: true); // dx += the router's part
-        g.Release(dxRouter);
         g.Plan(); // the first step lays out the arena now, so that the second allocates nothing
         return new GpuMoeGradients(dRouter, routed, shared, dx);
     }
@@ -241,11 +216,10 @@ internal sealed class GpuMoeStep : IDisposable
     /// <summary>Frees the step's device tensors.</summary>
     public void Dispose() => _scratch.Dispose();
 
-    private BatchSizes RouterCounts => _layer.DeviceCounts ? _routerCountsDevice : _routerCounts;
+    // Wr [D, E], the router's [1, D, E] parameter as the dense GEMMs take it.
+    private DeviceTensor RouterMatrix => _layer.Router.Reshape(_layer.Config.EmbedDim, _layer.Config.NumExperts);
 
     private BatchSizes Counts => _layer.DeviceCounts ? _countsDevice : _counts;
-
-    private BatchSizes SharedCounts => _layer.DeviceCounts ? _sharedCountsDevice : _sharedCounts;
 }
 
 /// <summary>
