@@ -99,7 +99,9 @@ internal static class TrainingBenchmark
         CudaDevice.Synchronize();
         long freeBefore = CudaDevice.GetMemoryInfo(0).Free;
 
+        // No load-balancing loss, in the forward or the backward: the PyTorch layer has none.
         using GpuMoeStep step = layer.NewStep(t, poison: false);
+        step.ComputesAuxLoss = false;
         (double fwd, double fwdHost) = MedianMs(() => step.Forward(x), o.Warmup, o.Iterations);
         (double fwdBwd, double fwdBwdHost) = MedianMs(() =>
         {

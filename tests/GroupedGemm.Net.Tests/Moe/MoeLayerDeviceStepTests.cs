@@ -119,6 +119,33 @@ internal sealed class MoeLayerDeviceStepTests : GpuFixture
     }
 
     [Test]
+    public void A_step_without_the_aux_loss_value_gives_the_same_output_and_gradients([Values(0, 1)] int configIndex)
+    {
+        ReferenceMoeConfig config = Configs[configIndex];
+        TrainingCase c = Draw(config);
+        using var layer = new GpuMoeLayer(Context, c.Layer.Parameters, DType.BFloat16);
+        using GpuMoeStep with = layer.NewStep(Tokens), without = layer.NewStep(Tokens);
+        without.ComputesAuxLoss = false;
+        using DeviceTensor x = DeviceTensor.Allocate(DType.BFloat16, Tokens, config.EmbedDim);
+        using DeviceTensor dOut = DeviceTensor.Allocate(DType.BFloat16, Tokens, config.EmbedDim);
+        DeviceScratch.Load(x, c.X);
+        DeviceScratch.Load(dOut, c.OutputWeights);
+
+        double[][] Run(GpuMoeStep step)
+        {
+            step.Forward(x);
+            double[] output = DeviceScratch.Download(step.Output);
+            return step.Backward(dOut, AuxCoefficient).Tensors().Select(DeviceScratch.Download).Prepend(output).ToArray();
+        }
+
+        double[][] expected = Run(with), actual = Run(without);
+        Assert.That(with.AuxLoss, Is.GreaterThan(0), "the default step computes the loss's value");
+        var e = Assert.Throws<InvalidOperationException>(() => _ = without.AuxLoss);
+        Assert.That(e!.Message, Does.Contain(nameof(GpuMoeStep.ComputesAuxLoss)));
+        for (int i = 0; i < expected.Length; i++) MoeTestData.AssertExact(actual[i], expected[i], $"{config}: tensor {i} (0: output)");
+    }
+
+    [Test]
     public void A_float32_step_cannot_be_captured()
     {
         TrainingCase c = Draw(Configs[0]);
