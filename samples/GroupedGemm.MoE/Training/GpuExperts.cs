@@ -90,21 +90,7 @@ internal sealed class GpuExperts : IDisposable
         long m = rows.Shape[0];
         DeviceTensor first = scratch.New(DType, m, p.FirstWidth);
         context.GmmInto(rows, W1, counts, first);
-        DeviceTensor pre, hidden;
-        if (p.Gated)
-        {
-            pre = first; // the gated activation writes its own output: first stays the pre-activation
-            hidden = scratch.New(DType, m, p.HiddenDim);
-            MoeKernels.GatedActivation(first, null, deviceCounts, Activation, hidden);
-        }
-        else
-        {
-            pre = scratch.New(DType, m, p.FirstWidth);
-            pre.CopyFrom(first); // the plain epilogue works in place: backward needs the pre-activation
-            MoeKernels.BiasActivation(first, B1, deviceCounts, Activation);
-            hidden = first;
-        }
-
+        (DeviceTensor pre, DeviceTensor hidden) = Activate(scratch, first, deviceCounts);
         DeviceTensor y = scratch.New(DType, m, p.EmbedDim);
         context.GmmInto(hidden, W2, counts, y);
         if (B2 is not null) MoeKernels.BiasActivation(y, B2, deviceCounts, Activation.None);
@@ -120,7 +106,7 @@ internal sealed class GpuExperts : IDisposable
     {
         ExpertShape p = Shape;
         long m = dY.Shape[0];
-        DeviceTensor? dB1 = null, dB2 = null;
+        DeviceTensor? dB2 = null;
         if (B2 is not null)
         {
             dB2 = scratch.New(DType.Float32, p.Experts, p.EmbedDim);
@@ -134,17 +120,7 @@ internal sealed class GpuExperts : IDisposable
         scratch.Release(a.Hidden);
         scratch.Release(dY);
         DeviceTensor dFirst = scratch.New(DType, m, p.FirstWidth);
-        if (p.Gated)
-        {
-            MoeKernels.GatedActivationBackward(a.Pre, null, deviceCounts, Activation, dHidden, dFirst);
-        }
-        else
-        {
-            MoeKernels.BiasActivationBackward(a.Pre, B1, deviceCounts, Activation, dHidden, dFirst);
-            dB1 = scratch.New(DType.Float32, p.Experts, p.FirstWidth);
-            MoeKernels.BiasGradient(dFirst, deviceCounts, dB1);
-        }
-
+        DeviceTensor? dB1 = ActivationBackward(scratch, a.Pre, dHidden, dFirst, deviceCounts);
         scratch.Release(dHidden);
         scratch.Release(a.Pre);
 
@@ -163,8 +139,9 @@ internal sealed class GpuExperts : IDisposable
     /// (and second biases) added into <paramref name="output"/> [T, D]. Dense GEMMs (<see
     /// cref="GroupedGemmContext.GemmInto(DeviceTensor, DeviceTensor, DeviceTensor, bool, bool, bool, CudaStream?)"/>):
     /// every expert sees the same rows, so no copies of the rows are gathered and the second GEMM accumulates straight
-    /// into the output. <paramref name="copyCounts"/> holds T for each of the E experts (the epilogues' layout: row
-    /// j·T + t of the [E·T, ·] activations is token t of expert j), <paramref name="rowCount"/> holds T once.
+    /// into the output. The activations are [E·T, ·], row j·T + t being token t of expert j: the layout of
+    /// <see cref="Forward"/>'s rows grouped by <paramref name="copyCounts"/>, which holds T for each of the E experts;
+    /// <paramref name="rowCount"/> holds T once.
     /// </summary>
     public Activations ForwardShared(GroupedGemmContext context, DeviceScratch scratch, DeviceTensor rows, DeviceTensor copyCounts,
         DeviceTensor rowCount, DeviceTensor output)
@@ -172,27 +149,12 @@ internal sealed class GpuExperts : IDisposable
         ExpertShape p = Shape;
         long t = rows.Shape[0];
         int e = p.Experts;
-        DeviceTensor first = scratch.New(DType, e, t, p.FirstWidth);
-        context.GemmInto(rows, W1, first); // first[j] = rows · W1[j]: one batched GEMM, rows shared by every expert
-        DeviceTensor firstRows = first.Reshape(e * t, p.FirstWidth);
-        DeviceTensor pre, hidden;
-        if (p.Gated)
-        {
-            pre = first;
-            hidden = scratch.New(DType, e, t, p.HiddenDim);
-            MoeKernels.GatedActivation(firstRows, null, copyCounts, Activation, hidden.Reshape(e * t, p.HiddenDim));
-        }
-        else
-        {
-            pre = scratch.New(DType, e, t, p.FirstWidth);
-            pre.CopyFrom(first);
-            MoeKernels.BiasActivation(firstRows, B1, copyCounts, Activation);
-            hidden = first;
-        }
-
+        DeviceTensor first = scratch.New(DType, e * t, p.FirstWidth);
+        context.GemmInto(rows, W1, first.Reshape(e, t, p.FirstWidth)); // first_j = rows · W1[j]: one batched GEMM, rows shared
+        (DeviceTensor pre, DeviceTensor hidden) = Activate(scratch, first, copyCounts);
         for (int j = 0; j < e; j++)
         {
-            context.GemmInto(Expert(hidden, j), Expert(W2, j), output, accumulate: true); // output += hidden_j · W2[j]
+            context.GemmInto(hidden.Slice(j * t, t), Expert(W2, j), output, accumulate: true); // output += hidden_j · W2[j]
             if (B2 is not null) MoeKernels.BiasActivation(output, B2.Slice(j, 1), rowCount, Activation.None);
         }
 
@@ -211,44 +173,68 @@ internal sealed class GpuExperts : IDisposable
         ExpertShape p = Shape;
         long t = dOutput.Shape[0];
         int e = p.Experts;
-        DeviceTensor? dB1 = null, dB2 = null;
+        DeviceTensor? dB2 = null;
         if (B2 is not null)
         {
             dB2 = scratch.New(DType.Float32, e, p.EmbedDim);
             for (int j = 0; j < e; j++) MoeKernels.BiasGradient(dOutput, rowCount, dB2.Slice(j, 1));
         }
 
-        DeviceTensor dHidden = scratch.New(DType, e, t, p.HiddenDim);
-        context.GemmInto(dOutput, W2, dHidden, transB: true); // dHidden[j] = dOutput · W2[j]ᵀ
+        DeviceTensor dHidden = scratch.New(DType, e * t, p.HiddenDim);
+        context.GemmInto(dOutput, W2, dHidden.Reshape(e, t, p.HiddenDim), transB: true); // dHidden_j = dOutput · W2[j]ᵀ
         DeviceTensor dW2 = scratch.New(DType, e, p.HiddenDim, p.EmbedDim);
-        context.GemmInto(a.Hidden, dOutput, dW2, transA: true); // dW2[j] = hidden_jᵀ · dOutput
+        context.GemmInto(a.Hidden.Reshape(e, t, p.HiddenDim), dOutput, dW2, transA: true); // dW2[j] = hidden_jᵀ · dOutput
         scratch.Release(a.Hidden);
-        DeviceTensor dFirst = scratch.New(DType, e, t, p.FirstWidth);
-        DeviceTensor preRows = a.Pre.Reshape(e * t, p.FirstWidth), dFirstRows = dFirst.Reshape(e * t, p.FirstWidth);
-        DeviceTensor dHiddenRows = dHidden.Reshape(e * t, p.HiddenDim);
-        if (p.Gated)
-        {
-            MoeKernels.GatedActivationBackward(preRows, null, copyCounts, Activation, dHiddenRows, dFirstRows);
-        }
-        else
-        {
-            MoeKernels.BiasActivationBackward(preRows, B1, copyCounts, Activation, dHiddenRows, dFirstRows);
-            dB1 = scratch.New(DType.Float32, e, p.FirstWidth);
-            MoeKernels.BiasGradient(dFirstRows, copyCounts, dB1);
-        }
-
+        DeviceTensor dFirst = scratch.New(DType, e * t, p.FirstWidth);
+        DeviceTensor? dB1 = ActivationBackward(scratch, a.Pre, dHidden, dFirst, copyCounts);
         scratch.Release(dHidden);
         scratch.Release(a.Pre);
         DeviceTensor dW1 = scratch.New(DType, e, p.EmbedDim, p.FirstWidth);
-        context.GemmInto(a.Input, dFirst, dW1, transA: true); // dW1[j] = rowsᵀ · dFirst_j
+        context.GemmInto(a.Input, dFirst.Reshape(e, t, p.FirstWidth), dW1, transA: true); // dW1[j] = rowsᵀ · dFirst_j
         for (int j = 0; j < e; j++) // dRows (+)= Σ_j dFirst_j · W1[j]ᵀ
-            context.GemmInto(Expert(dFirst, j), Expert(W1, j), dRows, transB: true, accumulate: accumulate || j > 0);
+            context.GemmInto(dFirst.Slice(j * t, t), Expert(W1, j), dRows, transB: true, accumulate: accumulate || j > 0);
         scratch.Release(dFirst);
         return new Gradients(dW1, dB1, dW2, dB2, dRows);
     }
 
-    // Expert j's [rows, cols] matrix of an [E, rows, cols] tensor.
-    private static DeviceTensor Expert(DeviceTensor perExpert, int j) => perExpert.Slice(j, 1).Reshape(perExpert.Shape[1], perExpert.Shape[2]);
+    // Expert j's [rows, cols] matrix of an [E, rows, cols] weight.
+    private static DeviceTensor Expert(DeviceTensor weight, int j) => weight.Slice(j, 1).Reshape(weight.Shape[1], weight.Shape[2]);
+
+    // The first GEMM's epilogue over its output rows `first` [M, F] (from the scratch), grouped by `counts`: the
+    // pre-activation backward reads, and the hidden rows [M, H]. The gated activation writes its own output, so `first`
+    // stays the pre-activation; the plain one works in place, so the pre-activation is copied first.
+    private (DeviceTensor Pre, DeviceTensor Hidden) Activate(DeviceScratch scratch, DeviceTensor first, DeviceTensor counts)
+    {
+        long m = first.Shape[0];
+        if (Shape.Gated)
+        {
+            DeviceTensor hidden = scratch.New(DType, m, Shape.HiddenDim);
+            MoeKernels.GatedActivation(first, null, counts, Activation, hidden);
+            return (first, hidden);
+        }
+
+        DeviceTensor pre = scratch.New(DType, m, Shape.FirstWidth);
+        pre.CopyFrom(first);
+        MoeKernels.BiasActivation(first, B1, counts, Activation);
+        return (pre, first);
+    }
+
+    // Backward of Activate: dFirst [M, F] from the pre-activation and dHidden; returns the first bias's gradient
+    // (float32 [E, F]) for plain experts, null for gated ones (no biases).
+    private DeviceTensor? ActivationBackward(DeviceScratch scratch, DeviceTensor pre, DeviceTensor dHidden, DeviceTensor dFirst,
+        DeviceTensor counts)
+    {
+        if (Shape.Gated)
+        {
+            MoeKernels.GatedActivationBackward(pre, null, counts, Activation, dHidden, dFirst);
+            return null;
+        }
+
+        MoeKernels.BiasActivationBackward(pre, B1, counts, Activation, dHidden, dFirst);
+        DeviceTensor dB1 = scratch.New(DType.Float32, Shape.Experts, Shape.FirstWidth);
+        MoeKernels.BiasGradient(dFirst, counts, dB1);
+        return dB1;
+    }
 
     /// <summary>Frees the device parameters.</summary>
     public void Dispose()

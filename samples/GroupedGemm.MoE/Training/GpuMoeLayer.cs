@@ -58,7 +58,7 @@ internal sealed class GpuMoeLayer : IDisposable
     /// <summary>The shared experts, null when there are none.</summary>
     public GpuExperts? Shared { get; }
 
-    /// <summary>The router Wr [D, E] as the weight of a grouped GEMM of one group: [1, D, E].</summary>
+    /// <summary>The router Wr, stored [1, D, E] as <see cref="MoeParameters"/> holds it (the step's dense GEMMs view it as [D, E]).</summary>
     public DeviceTensor Router => _router;
 
     /// <summary>
