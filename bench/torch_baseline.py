@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import os
 import platform
 import random
@@ -194,14 +195,32 @@ def probe(torch, case: Case) -> None:
         torch.cuda.empty_cache()
 
 
-def time_round_robin(torch, cases: list[Case], warmup: int, iters: int) -> None:
+def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: dict | None = None) -> tuple[int, int]:
     """Interleaves the runnable cases: each iteration times one call of each, in a fresh random order (seeded).
     A fixed cyclic order would always run the same case right after padded bmm, whose low, memory-bound power
-    lets the clocks recover: the case after it gained up to 10% (docs/perf-notes.md)."""
+    lets the clocks recover: the case after it gained up to 10% (docs/perf-notes.md).
+
+    `budget` (the sweep's, bench/sweep/sweep_part.py) caps the rounds of a slow group: the first warm-up round is timed,
+    and with t its slowest call, the group runs min(warmup, 1 + ceil(warmup_ms / t)) warm-up rounds and
+    min(iters, max(min_iters, ceil(series_ms / t))) timed ones. Fewer iterations, never fewer problems: a 50 ms call
+    gets 3 and 10 where the plan says 5 and 30. Returns the (warm-up, timed) rounds run."""
     live = [c for c in cases if c.status == "ok"]
     if not live:
-        return
-    for w in range(warmup):
+        return 0, 0
+    done = 0
+    if budget is not None and warmup > 0:
+        first = {id(c): (torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for c in live}
+        for c in live:
+            start, end = first[id(c)]
+            start.record()
+            c.call(0)
+            end.record()
+        torch.cuda.synchronize()
+        slowest = max(max(s.elapsed_time(e) for s, e in first.values()), 1e-3)
+        warmup = min(warmup, 1 + math.ceil(budget["warmup_ms"] / slowest))
+        iters = min(iters, max(budget["min_iters"], math.ceil(budget["series_ms"] / slowest)))
+        done = 1
+    for w in range(done, warmup):
         for c in live:
             c.call(w)
     torch.cuda.synchronize()
@@ -217,6 +236,7 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int) -> None:
     torch.cuda.synchronize()
     for c in live:
         c.times_ms = [s.elapsed_time(e) for s, e in events[id(c)]]
+    return warmup, iters
 
 
 def scatter_to_padded(torch, rows, counts_dev, starts_dev, experts: int, capacity: int):
@@ -434,14 +454,16 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict
         plan = [(q["id"], d, f) for q in data["problems"] for d in split(args.dtype) for f in split(args.forms)]
     by_id = {q["id"]: q for q in data["problems"]}
     groups = []
+    budget = getattr(args, "round_budget", None)
     began = time.time()
     for problem_id, dtype_name, form in plan:
         problem = by_id[problem_id]
         cases, sets = build_cases(torch, problem, data["rotation"], torch_dtypes[dtype_name], form,
                                   not args.no_padded, ours)
+        rounds = (args.warmup, args.iters)
         try:
             try:
-                time_round_robin(torch, cases, args.warmup, args.iters)
+                rounds = time_round_robin(torch, cases, args.warmup, args.iters, budget)
             except gg.GroupedGemmError as error:
                 # Ours failed inside the loop (the probe passed): drop it and time the others again.
                 torch.cuda.synchronize()
@@ -450,15 +472,18 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict
                         c.status, c.note = failure_status(torch, error)
                         c.note = f"failed while timed: {c.note}"
                         c.call = None
-                time_round_robin(torch, cases, args.warmup, args.iters)
+                rounds = time_round_robin(torch, cases, args.warmup, args.iters, budget)
         except torch.OutOfMemoryError as error:
             for c in cases:
                 if not c.times_ms:
                     c.status, c.note = failure_status(torch, error)
         check_ours(torch, cases)
         flop = pf.flops(problem)
-        groups.append({"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
-                       "buffer_sets": sets, "series": [c.result(flop) for c in cases]})
+        group = {"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
+                 "buffer_sets": sets, "series": [c.result(flop) for c in cases]}
+        if budget is not None:
+            group["warmup"], group["iters"] = rounds
+        groups.append(group)
         summary = ", ".join(f"{c.name.split(' ')[0]} {c.result(flop).get('tflops', c.status)}" for c in cases)
         log(f"{problem['id']} {dtype_name} {form}: {summary} [{time.time() - began:.0f} s]")
         del cases
@@ -467,7 +492,11 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict
             "settings": {"warmup": args.warmup, "iters": args.iters, "seed": data["seed"],
                          "timing": "CUDA events around each call; series round-robin, a fresh random order every iteration"
                                    + ("; ours (gg_gmm via ctypes) in the same loop"
-                                      if isinstance(ours, gg.GroupedGemm) else "")},
+                                      if isinstance(ours, gg.GroupedGemm) else "")
+                                   + (f"; rounds capped per group: warm-up min(warmup, 1 + ceil({budget['warmup_ms']} ms / t)), "
+                                      f"timed min(iters, max({budget['min_iters']}, ceil({budget['series_ms']} ms / t))), t = the "
+                                      "slowest call of the first warm-up round; each group's rounds in its 'warmup' and 'iters'"
+                                      if budget is not None else "")},
             "groups": groups}
 
 

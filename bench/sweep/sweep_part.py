@@ -10,6 +10,9 @@ events, medians of the plan's iterations; no padded bmm. Writes torch.json into 
 
 Copy bandwidth: a COPY_BYTES buffer copied into another (dst.copy_(src)), COPY_ITERS timed copies after COPY_WARMUP,
 CUDA events; bandwidth = 2 * COPY_BYTES / median time (every byte is read once and written once), in GB/s (1e9).
+
+A group whose calls are slow runs fewer rounds than the plan (ROUND_BUDGET, torch_baseline.time_round_robin): fewer
+iterations, never fewer problems; each group's rounds are in torch.json.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ PLAN_SCHEMA = "groupedgemm-sweep-plan/1"
 COPY_BYTES = 2 << 30  # 2 GiB: 40x the 50 MB L2 of an H100/H200, so the copy runs at HBM speed
 COPY_WARMUP = 3
 COPY_ITERS = 20
+# Rounds of a slow group (torch_baseline.time_round_robin): the training-size groups are 90% of the sweep's device time,
+# and a call of 10-100 ms is long next to the timer and launch jitter that 30 rounds average out for microsecond calls;
+# the decode groups keep the plan's rounds. The rounds each group ran are in torch.json ("warmup", "iters").
+ROUND_BUDGET = {"series_ms": 300, "min_iters": 10, "warmup_ms": 100}
 
 
 def copy_bandwidth(torch) -> dict:
@@ -75,7 +82,7 @@ def main(argv: list[str]) -> int:
     # torch_baseline's own options, with the plan's iteration counts; padded bmm is not part of the sweep.
     run_args = argparse.Namespace(iters=plan["iters"], warmup=plan["warmup"], seed=args.seed, no_padded=True,
                                   ours_lib=args.ours_lib, no_ours=False, dtype=",".join(plan["dtypes"]),
-                                  forms=",".join(plan["forms"]))
+                                  forms=",".join(plan["forms"]), round_budget=ROUND_BUDGET)
     runs = [(r["problem"], r["dtype"], r["form"]) for r in plan["runs"]]
     if args.only:
         with open(args.only, encoding="utf-8") as f:

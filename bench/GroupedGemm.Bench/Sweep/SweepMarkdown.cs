@@ -102,7 +102,7 @@ internal static class SweepMarkdown
         foreach (SweepPartRun p in results.Parts)
         {
             Line(string.Create(inv,
-                $"| {p.Part} | {Format.Cell(p.Card)} | {p.Iters} ({p.Warmup}) | {p.EstimatedSeconds:F0} | {(p.CopyBandwidthGbs is double b ? $"{b:F0} GB/s" : "—")} | {Format.Cell(p.Torch ?? "—")} | {Format.Cell(p.Library ?? "—")} |"));
+                $"| {p.Part} | {Format.Cell(p.Card)} | {(p.FewestIters is int f && f < p.Iters ? $"{f}-{p.Iters}" : $"{p.Iters}")} ({p.Warmup}) | {p.EstimatedSeconds:F0} | {(p.CopyBandwidthGbs is double b ? $"{b:F0} GB/s" : "—")} | {Format.Cell(p.Torch ?? "—")} | {Format.Cell(p.Library ?? "—")} |"));
         }
 
         return md.ToString();

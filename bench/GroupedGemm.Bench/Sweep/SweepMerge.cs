@@ -57,7 +57,11 @@ internal static class SweepMerge
             double? bandwidth = Number(torch?.Environment, "copy_bandwidth_gbs");
             parts.Add(new SweepPartRun(plan.Part, card, torch?.Settings.Iters ?? plan.Iters, torch?.Settings.Warmup ?? plan.Warmup,
                 plan.EstimatedSeconds, bandwidth, Format.Env(torch?.Environment, "torch", "—"),
-                Format.Env(torch?.Environment, "groupedgemm_inprocess", "—")));
+                Format.Env(torch?.Environment, "groupedgemm_inprocess", "—"))
+            {
+                FewestIters = torch?.Groups.SelectMany(g => g.Series).Where(s => s.TimesMs is { Count: > 0 })
+                    .Select(s => (int?)s.TimesMs.Count).Min(),
+            });
             foreach (VerifyResult v in verify?.Verification ?? [])
             {
                 checks.Add(v);
@@ -118,7 +122,7 @@ internal static class SweepMerge
         return new SweepRow(p.Model ?? p.Config, p.Id, p.Projection ?? "", p.Tokens, p.Routing, form, dtype, card, part, p.M, p.K, p.N,
             p.Experts, SweepProblems.NonEmptyExperts(p), status, note, oursMs, torchMs, denseMs,
             Ratio(torchMs, oursMs), Ratio(denseMs, oursMs), decode, bytes, decode ? bandwidth : null, floor,
-            ours?.ResolvedBackend, ours?.CheckedRelError, iters);
+            ours?.ResolvedBackend, ours?.CheckedRelError, ours?.TimesMs is { Count: > 0 } timed ? timed.Count : iters);
     }
 
     private static SweepRow Blank(Problem p, string dtype, string form, string card, string part, string status, string note) =>

@@ -28,7 +28,14 @@ internal sealed record SweepCardSummary(
 
 /// <summary>A part as it ran: its card, its iteration counts and the copy bandwidth it measured.</summary>
 internal sealed record SweepPartRun(string Part, string Card, int Iters, int Warmup, double EstimatedSeconds, double? CopyBandwidthGbs,
-    string? Torch, string? Library);
+    string? Torch, string? Library)
+{
+    /// <summary>
+    /// The fewest timed calls of any series in the part: below <see cref="Iters"/> where slow groups ran fewer rounds
+    /// (bench/sweep/sweep_part.py's ROUND_BUDGET); null when nothing was timed.
+    /// </summary>
+    public int? FewestIters { get; init; }
+}
 
 /// <summary>docs/sweep-results.json.</summary>
 internal sealed record SweepResultsFile(

@@ -61,6 +61,21 @@ public class SweepReportTests
     }
 
     [Test]
+    public void Rows_and_parts_give_the_timed_calls_that_ran_not_the_plans_iterations()
+    {
+        // The synthetic series hold three timings, fewer than any plan's iterations: a group whose rounds were capped.
+        foreach (SweepRow r in _results.Rows.Where(r => r.OursMs is not null)) Assert.That(r.Iters, Is.EqualTo(3), r.Problem);
+        foreach (SweepPartRun p in _results.Parts)
+        {
+            Assert.That(p.FewestIters, Is.EqualTo(3), p.Part);
+            Assert.That(p.Iters, Is.GreaterThan(3), p.Part);
+        }
+
+        string md = File.ReadAllText(Path.Combine(_root, "out", "sweep.md"));
+        Assert.That(md, Does.Contain($"| 3-{_results.Parts[0].Iters} ({_results.Parts[0].Warmup}) |"));
+    }
+
+    [Test]
     public void Decode_rows_carry_bytes_moved_and_the_fraction_of_the_hbm_floor()
     {
         var decode = _results.Rows.Where(r => r.Decode && r.OursMs is not null).ToList();
