@@ -41,6 +41,13 @@ internal static class SweepMarkdown
                 $"{c.Skipped} | {c.WithoutFigure} | {(c.CopyBandwidthGbs is double b ? $"{b:F0} GB/s" : "—")} | {(c.MeetsBars ? "pass" : "**FAIL**")} |"));
         }
 
+        foreach (SweepCardSummary c in results.Cards.Where(c => c.PartsNotRun.Count > 0))
+        {
+            Line();
+            Line($"**{Format.Cell(c.Card)}: {c.PartsNotRun.Count} of the sweep's parts not run** (the bars need every part): " +
+                 string.Join(", ", c.PartsNotRun.Select(n => $"`{n}`")) + ".");
+        }
+
         Line();
         Line($"![distribution of ours ÷ torch._grouped_mm per card]({plotName})");
         Line();

@@ -41,6 +41,8 @@ internal static class SweepMerge
     /// <summary>Reads and merges the parts.</summary>
     public static SweepResultsFile Merge(IReadOnlyList<string> partFolders)
     {
+        // The whole sweep's parts, from the same embedded models the planner splits: a card that lacks one fails the bars.
+        var allParts = SweepPlanner.Parts(SweepModelFile.LoadEmbedded()).Select(p => p.Name).ToList();
         var rows = new List<SweepRow>();
         var parts = new List<SweepPartRun>();
         var checks = new List<VerifyResult>();
@@ -73,7 +75,7 @@ internal static class SweepMerge
 
         var cards = rows.Select(r => r.Card).Distinct().Order(StringComparer.Ordinal)
             .Select(c => Summarise(c, rows.Where(r => r.Card == c).ToList(),
-                checks.Where((_, i) => verifyCards[i] == c).ToList(), parts.Where(p => p.Card == c).ToList()))
+                checks.Where((_, i) => verifyCards[i] == c).ToList(), parts.Where(p => p.Card == c).ToList(), allParts))
             .ToList();
         string bars = string.Create(CultureInfo.InvariantCulture,
             $"ours ÷ torch._grouped_mm (same loop) ≥ 1.0 on ≥ {MinShareAtLeastTorch:P0} of rows, no row below {FloorRatio}, " +
@@ -132,8 +134,9 @@ internal static class SweepMerge
 
     /// <summary>The verdicts of one card.</summary>
     public static SweepCardSummary Summarise(string card, IReadOnlyList<SweepRow> rows, IReadOnlyList<VerifyResult> checks,
-        IReadOnlyList<SweepPartRun> parts)
+        IReadOnlyList<SweepPartRun> parts, IReadOnlyList<string>? allParts = null)
     {
+        var notRun = (allParts ?? []).Except(parts.Select(p => p.Part)).ToList();
         var ratios = rows.Where(r => r.OursOverTorch is not null).Select(r => r.OursOverTorch!.Value).ToList();
         int atLeast = ratios.Count(r => r >= 1.0);
         int below = ratios.Count(r => r < FloorRatio);
@@ -146,9 +149,9 @@ internal static class SweepMerge
         var bandwidths = parts.Where(p => p.CopyBandwidthGbs is not null).Select(p => p.CopyBandwidthGbs!.Value).ToList();
         double? bandwidth = bandwidths.Count > 0 ? Math.Round(TimedCaseMedian(bandwidths), 1) : null;
         bool meets = ratios.Count > 0 && without == 0 && share >= MinShareAtLeastTorch && below == 0 && geomean >= MinGeometricMean
-                     && atFloor == large.Count && checks.All(c => c.Passed);
+                     && atFloor == large.Count && checks.All(c => c.Passed) && notRun.Count == 0;
         return new SweepCardSummary(card, rows.Count, ratios.Count, atLeast, share, below, geomean, large.Count, atFloor, skipped,
-            without, checks.Count, checks.Count(c => !c.Passed), bandwidth, meets);
+            without, checks.Count, checks.Count(c => !c.Passed), bandwidth, meets) { PartsNotRun = notRun };
     }
 
     private static double TimedCaseMedian(List<double> values) => Running.TimedCase.Median(values);

@@ -24,7 +24,11 @@ internal sealed record SweepRow(
 internal sealed record SweepCardSummary(
     string Card, int Rows, int Compared, int AtLeastTorch, double? ShareAtLeastTorch, int BelowNinety, double? GeometricMean,
     int DecodeLarge, int DecodeLargeAtFloor, int Skipped, int WithoutFigure, int VerifyChecks, int VerifyFailed,
-    double? CopyBandwidthGbs, bool MeetsBars);
+    double? CopyBandwidthGbs, bool MeetsBars)
+{
+    /// <summary>The sweep's parts (bench/sweep/README.md) that this card has no folder for; the bars need none missing.</summary>
+    public IReadOnlyList<string> PartsNotRun { get; init; } = [];
+}
 
 /// <summary>A part as it ran: its card, its iteration counts and the copy bandwidth it measured.</summary>
 internal sealed record SweepPartRun(string Part, string Card, int Iters, int Warmup, double EstimatedSeconds, double? CopyBandwidthGbs,

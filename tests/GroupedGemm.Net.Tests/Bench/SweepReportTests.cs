@@ -76,6 +76,17 @@ public class SweepReportTests
     }
 
     [Test]
+    public void The_report_names_the_sweeps_parts_that_did_not_run()
+    {
+        int total = SweepPlanner.Parts(SweepModelFile.LoadEmbedded()).Count;
+        SweepCardSummary c = _results.Cards.Single();
+        Assert.That(c.PartsNotRun, Has.Count.EqualTo(total - _parts.Count));
+        Assert.That(c.PartsNotRun, Does.Not.Contain(_parts[0].Name).And.Not.Contain(_parts[1].Name));
+        string md = File.ReadAllText(Path.Combine(_root, "out", "sweep.md"));
+        Assert.That(md, Does.Contain($"{total - _parts.Count} of the sweep's parts not run"));
+    }
+
+    [Test]
     public void Decode_rows_carry_bytes_moved_and_the_fraction_of_the_hbm_floor()
     {
         var decode = _results.Rows.Where(r => r.Decode && r.OursMs is not null).ToList();
@@ -118,6 +129,11 @@ public class SweepReportTests
         Assert.That(SweepMerge.Summarise("card", slow, [], []).MeetsBars, Is.False, "geometric mean under 1.10");
         var check = new VerifyResult("p", "bf16", "forward", "auto", 1, 0.02, false);
         Assert.That(SweepMerge.Summarise("card", good, [check], []).MeetsBars, Is.False, "a failed float64 check");
+        var ran = new SweepPartRun("m", "card", 30, 5, 100, 3000, "torch", "ours");
+        Assert.That(SweepMerge.Summarise("card", good, [], [ran], ["m"]).MeetsBars, Is.True, "every part ran");
+        SweepCardSummary partial = SweepMerge.Summarise("card", good, [], [ran], ["m", "n"]);
+        Assert.That(partial.MeetsBars, Is.False, "a part of the sweep did not run");
+        Assert.That(partial.PartsNotRun, Is.EqualTo(new[] { "n" }));
     }
 
     [Test]
