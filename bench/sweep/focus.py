@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the focus rows (bench/sweep/focus.json) that bench/sweep/focus.sh timed: per row its class, ours and
-torch._grouped_mm's medians from the same loop, ours / torch now, the first H100 sweep's ours / torch (the library of
-01910c6, docs/h100/sweep-results.json), the backend Auto chose and, for cutlass-sm90, the kernel Auto's policy picks
+torch._grouped_mm's medians from the same loop, ours / torch now, ours / torch in the sweep the focus file was taken
+from (focus.json: the first H100 sweep, the library of 01910c6; make_focus.py's files say theirs), the backend Auto chose and, for cutlass-sm90, the kernel Auto's policy picks
 (native/tests/sm90_choice.cpp: the library's own tile_choice.h, so no second list of kernels); then per class the
 geometric mean and the rows below 0.9x and 1.0x.
 

@@ -3,8 +3,10 @@
 # torch, and rows that passed as a regression check) with the sweep's own harness, then prints ours / torch per row,
 # the first sweep's figure and the kernel Auto chose (bench/sweep/focus.py). About 2-3 minutes on an H100.
 #
-#   bash bench/sweep/focus.sh --out DIR [--bench-exe PATH] [--choice-exe PATH] [--sms N --dram BYTES_PER_S]
+#   bash bench/sweep/focus.sh --out DIR [--focus FILE] [--bench-exe PATH] [--choice-exe PATH] [--sms N --dram BYTES_PER_S]
 #
+#   --focus       the rows to time (default bench/sweep/focus.json; bench/sweep/make_focus.py writes one from a later
+#                 sweep report)
 #   --out         folder for the part folders (run_sweep.sh --part ... --only focus.json --no-verify: plan.json,
 #                 problems.json, torch.json, part.log) and focus.txt, the printed table
 #   --bench-exe   the published GroupedGemm.Bench (default: run_sweep.sh's, .gpu/GroupedGemm.Bench)
@@ -19,12 +21,14 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
 out=""
+focus=bench/sweep/focus.json
 bench=()
 choice=build/native-gpu/native/tests/gg_sm90_choice
 card=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
+    --focus) focus=$2; shift 2 ;;
     --bench-exe) bench=(--bench-exe "$2"); shift 2 ;;
     --choice-exe) choice=$2; shift 2 ;;
     --sms|--dram) card+=("$1" "$2"); shift 2 ;;
@@ -33,7 +37,6 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n "$out" ]] || { echo "focus.sh: give --out DIR" >&2; exit 2; }
 python=${PYTHON:-python3}
-focus=bench/sweep/focus.json
 mkdir -p "$out"
 
 status=0
