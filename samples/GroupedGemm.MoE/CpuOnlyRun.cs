@@ -13,7 +13,9 @@ internal static class CpuOnlyRun
     {
         AnsiConsole.MarkupLine("[yellow]The GPU paths cannot run here:[/]");
         AnsiConsole.WriteLine(reason);
-        MoeOptions o = requested.SmallCpuConfiguration();
+        if (requested.Fp8Experts)
+            AnsiConsole.MarkupLine("[yellow]--dtype float8: the FP8 experts run on the GPU only; the reference below is the bf16 layer's.[/]");
+        MoeOptions o = requested.SmallCpuConfiguration() with { Fp8Experts = false };
         AnsiConsole.MarkupLine($"Running the float64 CPU reference instead, on a small configuration:\n[bold]{Markup.Escape(o.Describe())}[/]");
 
         var watch = Stopwatch.StartNew();

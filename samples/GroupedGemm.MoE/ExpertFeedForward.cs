@@ -69,6 +69,29 @@ internal abstract class ExpertFeedForward : IDisposable
         return output;
     }
 
+    /// <summary>The expert weights in FP8 for <see cref="ForwardGroupedFp8"/> (the caller disposes them).</summary>
+    public Fp8ExpertWeights QuantizeToFp8() => new(_w1, _w2, Experts, EmbedDim, HiddenDim, FirstWidth);
+
+    /// <summary>
+    /// Grouped form with FP8 experts (<c>--dtype float8</c>): as <see cref="ForwardGrouped"/>, but each grouped GEMM is
+    /// the scaled one, its input rows quantized to E4M3 with one scale per row just before it (the sorted rows, then the
+    /// hidden activations) and the weights from <paramref name="fp8"/>; biases, activation and outputs stay bf16.
+    /// </summary>
+    public DeviceTensor ForwardGroupedFp8(GroupedGemmContext context, DeviceTensor xs, DeviceTensor counts, Fp8ExpertWeights fp8,
+        DevicePool pool, CudaStream stream)
+    {
+        var options = new ScaledGmmOptions { Stream = stream };
+        long rows = xs.Shape[0];
+        DeviceTensor first = pool.Rent(DType.BFloat16, rows, FirstWidth);
+        ScaledGemm(context, xs, fp8.W1, fp8.W1Scale, counts, first, options, pool, stream);
+        DeviceTensor hidden = HiddenGrouped(first, counts, pool, stream);
+        DeviceTensor output = pool.Rent(DType.BFloat16, rows, EmbedDim);
+        ScaledGemm(context, hidden, fp8.W2, fp8.W2Scale, counts, output, options, pool, stream);
+        pool.Return(hidden);
+        if (B2 is not null) MoeKernels.BiasActivation(output, B2, counts, Activation.None, stream);
+        return output;
+    }
+
     /// <summary>
     /// Padded form: x [E, capacity, D] (or a 2-D [capacity, D] shared by every expert, for dense shared experts) →
     /// [E, capacity, D] (rented from the pool), by strided-batched GEMMs.
@@ -96,6 +119,18 @@ internal abstract class ExpertFeedForward : IDisposable
         var y = new double[EmbedDim];
         ReferenceMath.RowTimesMatrix(hidden, _w2, (long)expert * HiddenDim * EmbedDim, EmbedDim, _b2, (long)expert * EmbedDim, y);
         for (int d = 0; d < EmbedDim; d++) output[d] += weight * y[d];
+    }
+
+    // output = rows · wᵀ with rows quantized to E4M3 per row (scaled grouped GEMM, w [E, N, K]).
+    private static void ScaledGemm(GroupedGemmContext context, DeviceTensor rows, DeviceTensor w, DeviceTensor wScale,
+        DeviceTensor counts, DeviceTensor output, ScaledGmmOptions options, DevicePool pool, CudaStream stream)
+    {
+        DeviceTensor q = pool.Rent(DType.Float8E4M3, rows.Shape[0], rows.Shape[1]);
+        DeviceTensor scales = pool.Rent(DType.Float32, rows.Shape[0]);
+        MoeKernels.QuantizeFp8Rows(rows, q, scales, stream: stream);
+        context.GmmScaledInto(q, scales, w, wScale, counts, output, transB: true, options);
+        pool.Return(q);
+        pool.Return(scales);
     }
 
     /// <summary>Frees the device weights.</summary>

@@ -10,6 +10,7 @@ internal sealed class MoeLayer : IDisposable
     private readonly Router _router;
     private readonly ExpertFeedForward _routed;
     private readonly ExpertFeedForward? _shared;
+    private readonly Fp8ExpertWeights? _routedFp8;
     private readonly DeviceTensor? _sharedRows;
     private readonly DeviceTensor? _sharedWeights;
     private readonly long _sortWorkspaceBytes;
@@ -22,6 +23,7 @@ internal sealed class MoeLayer : IDisposable
         _routed = NewExperts(options.NumExperts, random, onDevice);
         if (options.NumShared > 0) _shared = NewExperts(options.NumShared, random, onDevice);
         if (!onDevice) return;
+        if (options.Fp8Experts) _routedFp8 = _routed.QuantizeToFp8();
 
         long slots = (long)options.Tokens * options.TopK;
         _sortWorkspaceBytes = MoeKernels.SortWorkspaceBytes(slots, options.NumExperts);
@@ -48,6 +50,20 @@ internal sealed class MoeLayer : IDisposable
     {
         Dispatched d = Dispatch(context, x, pool, stream);
         DeviceTensor expertOut = _routed.ForwardGrouped(context, d.SortedRows, d.Counts, pool, stream);
+        pool.Return(d.SortedRows);
+        return CombineAndShare(context, x, d, expertOut, pool, stream);
+    }
+
+    /// <summary>
+    /// <see cref="ForwardGrouped"/> with the routed experts in FP8 (<see cref="MoeOptions.Fp8Experts"/>): the same
+    /// routing, dispatch and combine in bf16, each expert GEMM the scaled grouped GEMM on E4M3 operands with row-wise
+    /// scales (<see cref="ExpertFeedForward.ForwardGroupedFp8"/>). The shared experts stay bf16.
+    /// </summary>
+    public DeviceTensor ForwardGroupedFp8(GroupedGemmContext context, DeviceTensor x, DevicePool pool, CudaStream stream)
+    {
+        if (_routedFp8 is null) throw new InvalidOperationException("The layer was built without FP8 experts (MoeOptions.Fp8Experts).");
+        Dispatched d = Dispatch(context, x, pool, stream);
+        DeviceTensor expertOut = _routed.ForwardGroupedFp8(context, d.SortedRows, d.Counts, _routedFp8, pool, stream);
         pool.Return(d.SortedRows);
         return CombineAndShare(context, x, d, expertOut, pool, stream);
     }
@@ -110,6 +126,7 @@ internal sealed class MoeLayer : IDisposable
     {
         _router.Dispose();
         _routed.Dispose();
+        _routedFp8?.Dispose();
         _shared?.Dispose();
         _sharedRows?.Dispose();
         _sharedWeights?.Dispose();

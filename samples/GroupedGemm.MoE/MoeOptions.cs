@@ -32,6 +32,12 @@ internal sealed record MoeOptions(
     int Seed,
     int ReferenceTokens)
 {
+    /// <summary>
+    /// <c>--dtype float8</c>: the layer is bf16 (<see cref="DType"/>), and its routed experts also run in FP8 (E4M3 with
+    /// row-wise scales, the scaled grouped GEMM) as a third path compared with the bf16 ones.
+    /// </summary>
+    public bool Fp8Experts { get; init; }
+
     /// <summary>Tokens per forward: batch size × sequence length.</summary>
     public int Tokens => BatchSize * SeqLen;
 
@@ -53,6 +59,7 @@ internal sealed record MoeOptions(
     /// <summary>One line describing the layer.</summary>
     public string Describe() =>
         $"{(Gated ? "gated " : "")}MoE: tokens {Tokens} ({BatchSize}×{SeqLen}), D {EmbedDim}, H {HiddenDim}, E {NumExperts}, " +
-        $"top-k {TopK}, shared {NumShared}, {DType}, {Activation}, routing {Routing.ToString().ToLowerInvariant()}" +
+        $"top-k {TopK}, shared {NumShared}, {DType}{(Fp8Experts ? " (routed experts also in FP8: E4M3, row-wise scales)" : "")}, " +
+        $"{Activation}, routing {Routing.ToString().ToLowerInvariant()}" +
         $"{(Renormalize ? ", renormalised" : "")}, seed {Seed}";
 }

@@ -1,0 +1,58 @@
+namespace GroupedGemm.MoE;
+
+/// <summary>
+/// The routed experts' two weight matrices for <c>--dtype float8</c>: each transposed to [E, N, K] (the inference
+/// layout, the one the Hopper FP8 kernel reads) and quantized on the device to E4M3 with one Float32 scale per (expert,
+/// output column), torch._scaled_grouped_mm's row-wise weight scales. Made from the same bf16-rounded values as the bf16
+/// layer's weights, so that the two layers differ only by the FP8 quantization.
+/// </summary>
+internal sealed class Fp8ExpertWeights : IDisposable
+{
+    /// <summary>Quantizes w1 [E, D, FW] and w2 [E, H, D] (host values, row-major).</summary>
+    public Fp8ExpertWeights(float[] w1, float[] w2, int experts, int embedDim, int hiddenDim, int firstWidth)
+    {
+        (W1, W1Scale) = Quantize(w1, experts, embedDim, firstWidth);
+        (W2, W2Scale) = Quantize(w2, experts, hiddenDim, embedDim);
+    }
+
+    /// <summary>W1ᵀ [E, FW, D], E4M3.</summary>
+    public DeviceTensor W1 { get; }
+
+    /// <summary>Scales of W1: [E, FW], Float32.</summary>
+    public DeviceTensor W1Scale { get; }
+
+    /// <summary>W2ᵀ [E, D, H], E4M3.</summary>
+    public DeviceTensor W2 { get; }
+
+    /// <summary>Scales of W2: [E, D], Float32.</summary>
+    public DeviceTensor W2Scale { get; }
+
+    /// <summary>Frees the device weights and scales.</summary>
+    public void Dispose()
+    {
+        W1.Dispose();
+        W1Scale.Dispose();
+        W2.Dispose();
+        W2Scale.Dispose();
+    }
+
+    // w [E, K, N] on the host -> (q [E, N, K] E4M3, scales [E, N]) on the device.
+    private static (DeviceTensor Q, DeviceTensor Scales) Quantize(float[] w, int experts, int k, int n)
+    {
+        var transposed = new float[w.LongLength];
+        for (long e = 0; e < experts; e++)
+        {
+            for (long r = 0; r < k; r++)
+            {
+                for (long c = 0; c < n; c++) transposed[((e * n) + c) * k + r] = w[((e * k) + r) * n + c];
+            }
+        }
+
+        using DeviceTensor rows = HostValues.Upload(transposed, DType.BFloat16, (long)experts * n, k);
+        DeviceTensor q = DeviceTensor.Allocate(DType.Float8E4M3, experts, n, k);
+        DeviceTensor scales = DeviceTensor.Allocate(DType.Float32, experts, n);
+        MoeKernels.QuantizeFp8Rows(rows, q.Reshape((long)experts * n, k), scales.Reshape((long)experts * n), stream: CudaStream.Default);
+        CudaStream.Default.Synchronize();
+        return (q, scales);
+    }
+}
