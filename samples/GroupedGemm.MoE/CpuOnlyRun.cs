@@ -14,8 +14,12 @@ internal static class CpuOnlyRun
         AnsiConsole.MarkupLine("[yellow]The GPU paths cannot run here:[/]");
         AnsiConsole.WriteLine(reason);
         if (requested.Fp8Experts)
-            AnsiConsole.MarkupLine("[yellow]--dtype float8: the FP8 experts run on the GPU only; the reference below is the bf16 layer's.[/]");
-        MoeOptions o = requested.SmallCpuConfiguration() with { Fp8Experts = false };
+        {
+            AnsiConsole.MarkupLine("[yellow]--dtype float8: the FP8 experts run on the GPU only; below, the bf16 layer's float64 reference " +
+                                   "and the float64 emulation of its FP8 experts.[/]");
+        }
+
+        MoeOptions o = requested.SmallCpuConfiguration();
         AnsiConsole.MarkupLine($"Running the float64 CPU reference instead, on a small configuration:\n[bold]{Markup.Escape(o.Describe())}[/]");
 
         var watch = Stopwatch.StartNew();
@@ -30,6 +34,19 @@ internal static class CpuOnlyRun
             foreach (int e in experts) Interlocked.Increment(ref load[e]);
         });
         watch.Stop();
+        double? fp8Cost = null;
+        if (o.Fp8Experts)
+        {
+            // The same tokens through the float64 emulation of the FP8-expert path (the same routing).
+            var emulated = new double[o.Tokens][];
+            Parallel.For(0, o.Tokens, t =>
+            {
+                double[] row = x.AsSpan(t * o.EmbedDim, o.EmbedDim).ToArray().Select(v => (double)v).ToArray();
+                (_, _, int[] experts) = layer.Reference(row, t, ReadOnlySpan<int>.Empty);
+                (emulated[t], _, _) = layer.Reference(row, t, experts, fp8Experts: true);
+            });
+            fp8Cost = ReferenceMath.RelativeError(emulated.SelectMany(r => r).ToArray(), outputs.SelectMany(r => r).ToArray());
+        }
 
         double sumSquares = outputs.Sum(r => r.Sum(v => v * v));
         var table = new Table().Title("float64 reference MoE layer (CPU)").Border(TableBorder.Rounded);
@@ -40,6 +57,7 @@ internal static class CpuOnlyRun
         table.AddRow(Markup.Escape("output[0, 0..3]"), string.Join(", ", outputs[0].Take(4).Select(v => v.ToString("F6", System.Globalization.CultureInfo.InvariantCulture))));
         table.AddRow("tokens per expert", string.Join(" ", load));
         table.AddRow("time (parameters + forward)", $"{watch.Elapsed.TotalMilliseconds:F0} ms");
+        if (fp8Cost is double cost) table.AddRow("FP8 experts (float64 emulation) vs this layer", $"{cost:E2} relative");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("Time, memory and the grouped-vs-padded comparison need a CUDA GPU and the native library.");
         return 0;

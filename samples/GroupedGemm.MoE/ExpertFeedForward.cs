@@ -10,6 +10,7 @@ internal abstract class ExpertFeedForward : IDisposable
 {
     private readonly float[] _w1, _w2;
     private readonly float[]? _b1, _b2;
+    private readonly Lazy<(float[] W1, float[] W2)> _fp8Weights;
 
     /// <summary>Initialises the weights uniformly in ±1/sqrt(fan_in) from <paramref name="random"/>.</summary>
     protected ExpertFeedForward(int experts, int embedDim, int hiddenDim, int firstWidth, bool withBias, DType dtype,
@@ -26,6 +27,8 @@ internal abstract class ExpertFeedForward : IDisposable
         _b1 = withBias ? HostValues.Uniform(random, (long)experts * firstWidth, bound1, dtype) : null;
         _w2 = HostValues.Uniform(random, (long)experts * hiddenDim * embedDim, bound2, dtype);
         _b2 = withBias ? HostValues.Uniform(random, (long)experts * embedDim, bound2, dtype) : null;
+        _fp8Weights = new Lazy<(float[], float[])>(() => (
+            DequantizedFp8(_w1, experts, embedDim, firstWidth), DequantizedFp8(_w2, experts, hiddenDim, embedDim)));
         if (!onDevice) return;
         W1 = HostValues.Upload(_w1, dtype, experts, embedDim, firstWidth);
         B1 = _b1 is null ? null : HostValues.Upload(_b1, dtype, experts, firstWidth);
@@ -131,6 +134,55 @@ internal abstract class ExpertFeedForward : IDisposable
         context.GmmScaledInto(q, scales, w, wScale, counts, output, transB: true, options);
         pool.Return(q);
         pool.Return(scales);
+    }
+
+    /// <summary>
+    /// Float64 emulation of <see cref="ForwardGroupedFp8"/> for one row: output += weight · expert_e(x), with x and the
+    /// hidden row quantized to E4M3 per row and the weights as <see cref="Fp8ExpertWeights"/> quantizes them
+    /// (<see cref="Fp8Reference"/>), everything else in float64. The FP8 path's own error is its distance from this;
+    /// this one's distance from <see cref="ReferenceAccumulate"/> is what FP8 costs the layer.
+    /// </summary>
+    public void ReferenceAccumulateFp8(int expert, ReadOnlySpan<double> x, double weight, Span<double> output)
+    {
+        (float[] w1, float[] w2) = _fp8Weights.Value;
+        var first = new double[FirstWidth];
+        ReferenceMath.RowTimesMatrix(QuantizedFp8(x), w1, (long)expert * EmbedDim * FirstWidth, FirstWidth, _b1, (long)expert * FirstWidth, first);
+        var hidden = new double[HiddenDim];
+        HiddenReference(first, hidden);
+        var y = new double[EmbedDim];
+        ReferenceMath.RowTimesMatrix(QuantizedFp8(hidden), w2, (long)expert * HiddenDim * EmbedDim, EmbedDim, _b2, (long)expert * EmbedDim, y);
+        for (int d = 0; d < EmbedDim; d++) output[d] += weight * y[d];
+    }
+
+    // One row quantized to E4M3 with one scale and back (what QuantizeFp8Rows does to each row on the device).
+    private static double[] QuantizedFp8(ReadOnlySpan<double> row)
+    {
+        float[] values = new float[row.Length];
+        for (int i = 0; i < row.Length; i++) values[i] = (float)row[i];
+        byte[] q = new byte[row.Length];
+        float[] scale = new float[1];
+        Fp8Reference.QuantizeRows(values, 1, row.Length, 0, DType.Float8E4M3, q, scale);
+        return Fp8Reference.DequantizeRows(q, scale, 1, row.Length, 0, DType.Float8E4M3);
+    }
+
+    // w [E, K, N] with each (expert, column) quantized to E4M3 over its K values and back, as Fp8ExpertWeights does on the
+    // device to w transposed to [E, N, K]; returned in w's own layout, as float (code × scale rounded once to float32,
+    // 6e-8 of itself: nothing next to E4M3's 2^-4).
+    private static float[] DequantizedFp8(float[] w, int experts, int k, int n)
+    {
+        var result = new float[w.LongLength];
+        var column = new double[k];
+        for (long e = 0; e < experts; e++)
+        {
+            for (long c = 0; c < n; c++)
+            {
+                for (long r = 0; r < k; r++) column[r] = w[((e * k) + r) * n + c];
+                double[] back = QuantizedFp8(column);
+                for (long r = 0; r < k; r++) result[((e * k) + r) * n + c] = (float)back[r];
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Frees the device weights.</summary>

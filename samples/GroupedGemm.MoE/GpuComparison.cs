@@ -58,8 +58,9 @@ internal static class GpuComparison
                 });
 
             int[] routing = layer.DeviceRouting(context, xDevice, pool, stream);
-            Reference reference = ComputeReference(layer, x, routing, o);
-            Report(o, results, reference);
+            Reference reference = ComputeReference(layer, x, routing, o, fp8Experts: false);
+            Reference? fp8Reference = o.Fp8Experts ? ComputeReference(layer, x, routing, o, fp8Experts: true) : null;
+            Report(o, results, reference, fp8Reference);
         }
 
         return 0;
@@ -105,20 +106,21 @@ internal static class GpuComparison
     /// <summary>The float64 reference on an evenly spaced sub-sample of tokens, with the device's routing.</summary>
     private sealed record Reference(int[] Tokens, double[][] Outputs, int RoutingDisagreements, double Seconds);
 
-    private static Reference ComputeReference(MoeLayer layer, float[] x, int[] routing, MoeOptions o)
+    private static Reference ComputeReference(MoeLayer layer, float[] x, int[] routing, MoeOptions o, bool fp8Experts)
     {
         int count = Math.Min(o.Tokens, Math.Max(1, o.ReferenceTokens));
         int[] tokens = Enumerable.Range(0, count).Select(i => (int)((long)i * o.Tokens / count)).ToArray();
         var outputs = new double[count][];
         int disagreements = 0;
         var watch = Stopwatch.StartNew();
-        AnsiConsole.Status().Start($"float64 reference on {count} of {o.Tokens} tokens...", status =>
+        string what = fp8Experts ? "float64 emulation of the FP8 experts" : "float64 reference";
+        AnsiConsole.Status().Start($"{what} on {count} of {o.Tokens} tokens...", status =>
         {
             Parallel.For(0, count, i =>
             {
                 int t = tokens[i];
                 double[] row = x.AsSpan(t * o.EmbedDim, o.EmbedDim).ToArray().Select(v => (double)v).ToArray();
-                (double[] output, bool agrees, _) = layer.Reference(row, t, routing.AsSpan(t * o.TopK, o.TopK));
+                (double[] output, bool agrees, _) = layer.Reference(row, t, routing.AsSpan(t * o.TopK, o.TopK), fp8Experts);
                 outputs[i] = output;
                 if (!agrees) Interlocked.Increment(ref disagreements);
             });
@@ -151,13 +153,15 @@ internal static class GpuComparison
     private const string Fp8PathName = "grouped GEMM, FP8 experts";
 
     /// <summary>
-    /// Acceptable ‖gpu − ref‖/‖ref‖ for the FP8-expert path: E4M3 keeps 3 mantissa bits, so rounding a value moves it by
-    /// up to 2⁻⁴ of itself (about 2.5% RMS for spread values); the path rounds four operands (rows and weights of both
-    /// GEMMs), each error entering the output once, on top of the bf16 layer's own 3e-2. Not calibrated on a GPU yet.
+    /// Acceptable ‖gpu − ref‖/‖ref‖ of the FP8-expert path against the unquantized float64 layer. Its float64 emulation
+    /// (<see cref="MoeLayer.Reference(ReadOnlySpan{double}, int, ReadOnlySpan{int}, bool)"/>: E4M3 rounding of the routed
+    /// experts' rows and weights, nothing else) is 1.1-1.5e-2 from the float64 layer by itself (Fp8ExpertEmulationTests:
+    /// plain and gated, D 64 and 512); the path adds the bf16 roundings of a bf16 layer. The path's own error is its
+    /// distance from the emulation, held to the bf16 bound.
     /// </summary>
-    private const double Fp8Tolerance = 1e-1;
+    private const double Fp8Tolerance = 5e-2;
 
-    private static void Report(MoeOptions o, List<PathResult> results, Reference reference)
+    private static void Report(MoeOptions o, List<PathResult> results, Reference reference, Reference? fp8Reference)
     {
         double bound = Tolerance(o.DType);
         var table = new Table().Title("MoE forward: grouped GEMM vs padded BMM").Border(TableBorder.Rounded);
@@ -178,6 +182,16 @@ internal static class GpuComparison
                                $"float64 top-k differs on {reference.RoutingDisagreements} of {reference.Tokens.Length} tokens (near-ties).");
         AnsiConsole.MarkupLine("Peak memory: the sample's tracked allocator (bytes of activation buffers live at once during one " +
                                "forward; parameters and the input excluded; no cudaMalloc inside timed forwards).");
+
+        if (results.FirstOrDefault(r => r.Name == Fp8PathName) is { } emulated && fp8Reference is not null)
+        {
+            double parity = ErrorVsReference(emulated, fp8Reference, o.EmbedDim);
+            var cost = ReferenceMath.RelativeError(fp8Reference.Outputs.SelectMany(v => v).ToArray(), reference.Outputs.SelectMany(v => v).ToArray());
+            string verdict = parity < bound ? "[green]ok[/]" : "[red]too large[/]";
+            AnsiConsole.MarkupLine($"FP8 experts against their float64 emulation (the same E4M3 rounding of rows and weights): " +
+                                   $"{parity:E2} {verdict} (bound {bound:E0}); the emulation against the float64 layer: {cost:E2}, what " +
+                                   "E4M3 itself costs.");
+        }
 
         if (results.FirstOrDefault(r => r.Name == Fp8PathName) is { } fp8 && results[0].Name != "padded BMM")
         {

@@ -109,7 +109,15 @@ internal sealed class MoeLayer : IDisposable
     /// uses that routing, so that a near-tie resolved differently in low precision does not count as an output error;
     /// <c>Agrees</c> says whether the float64 top-k picks the same experts; <c>Experts</c> are the experts used.
     /// </summary>
-    public (double[] Output, bool Agrees, int[] Experts) Reference(ReadOnlySpan<double> x, int token, ReadOnlySpan<int> chosen)
+    public (double[] Output, bool Agrees, int[] Experts) Reference(ReadOnlySpan<double> x, int token, ReadOnlySpan<int> chosen) =>
+        Reference(x, token, chosen, fp8Experts: false);
+
+    /// <summary>
+    /// <see cref="Reference(ReadOnlySpan{double}, int, ReadOnlySpan{int})"/>, or with <paramref name="fp8Experts"/> the float64 emulation of
+    /// <see cref="ForwardGroupedFp8"/>: the routed experts' inputs and weights quantized to E4M3 as that path does
+    /// (<see cref="ExpertFeedForward.ReferenceAccumulateFp8"/>), router and shared experts as in the plain reference.
+    /// </summary>
+    public (double[] Output, bool Agrees, int[] Experts) Reference(ReadOnlySpan<double> x, int token, ReadOnlySpan<int> chosen, bool fp8Experts)
     {
         double[] p = _router.ReferenceProbabilities(x, token);
         int[] own = _router.ReferenceTopK(p);
@@ -117,7 +125,12 @@ internal sealed class MoeLayer : IDisposable
         ReadOnlySpan<int> used = chosen.IsEmpty ? own : chosen;
         double[] w = _router.ReferenceWeights(p, used);
         var output = new double[_o.EmbedDim];
-        for (int j = 0; j < used.Length; j++) _routed.ReferenceAccumulate(used[j], x, w[j], output);
+        for (int j = 0; j < used.Length; j++)
+        {
+            if (fp8Experts) _routed.ReferenceAccumulateFp8(used[j], x, w[j], output);
+            else _routed.ReferenceAccumulate(used[j], x, w[j], output);
+        }
+
         for (int s = 0; s < _o.NumShared; s++) _shared!.ReferenceAccumulate(s, x, 1, output);
         return (output, agrees, used.ToArray());
     }
