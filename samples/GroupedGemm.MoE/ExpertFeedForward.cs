@@ -77,16 +77,17 @@ internal abstract class ExpertFeedForward : IDisposable
 
     /// <summary>
     /// Grouped form with FP8 experts (<c>--dtype float8</c>): as <see cref="ForwardGrouped"/>, but each grouped GEMM is
-    /// the scaled one, its input rows quantized to E4M3 with one scale per row just before it (the sorted rows, then the
-    /// hidden activations) and the weights from <paramref name="fp8"/>; biases, activation and outputs stay bf16.
+    /// the scaled one with the weights from <paramref name="fp8"/>: the first on the sorted rows already in E4M3
+    /// (<paramref name="xq"/>, one scale per row in <paramref name="xScales"/>, from the fused gather), the second on the
+    /// hidden activations quantized per row just before it; biases, activation and outputs stay bf16.
     /// </summary>
-    public DeviceTensor ForwardGroupedFp8(GroupedGemmContext context, DeviceTensor xs, DeviceTensor counts, Fp8ExpertWeights fp8,
-        DevicePool pool, CudaStream stream)
+    public DeviceTensor ForwardGroupedFp8(GroupedGemmContext context, DeviceTensor xq, DeviceTensor xScales, DeviceTensor counts,
+        Fp8ExpertWeights fp8, DevicePool pool, CudaStream stream)
     {
         var options = new ScaledGmmOptions { Stream = stream };
-        long rows = xs.Shape[0];
+        long rows = xq.Shape[0];
         DeviceTensor first = pool.Rent(DType.BFloat16, rows, FirstWidth);
-        ScaledGemm(context, xs, fp8.W1, fp8.W1Scale, counts, first, options, pool, stream);
+        context.GmmScaledInto(xq, xScales, fp8.W1, fp8.W1Scale, counts, first, transB: true, options);
         DeviceTensor hidden = HiddenGrouped(first, counts, pool, stream);
         DeviceTensor output = pool.Rent(DType.BFloat16, rows, EmbedDim);
         ScaledGemm(context, hidden, fp8.W2, fp8.W2Scale, counts, output, options, pool, stream);

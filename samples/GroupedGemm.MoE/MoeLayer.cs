@@ -56,15 +56,17 @@ internal sealed class MoeLayer : IDisposable
 
     /// <summary>
     /// <see cref="ForwardGrouped"/> with the routed experts in FP8 (<see cref="MoeOptions.Fp8Experts"/>): the same
-    /// routing, dispatch and combine in bf16, each expert GEMM the scaled grouped GEMM on E4M3 operands with row-wise
-    /// scales (<see cref="ExpertFeedForward.ForwardGroupedFp8"/>). The shared experts stay bf16.
+    /// routing and combine in bf16, the dispatch gather fused with the rows' E4M3 quantization, each expert GEMM the
+    /// scaled grouped GEMM with row-wise scales (<see cref="ExpertFeedForward.ForwardGroupedFp8"/>). The shared experts
+    /// stay bf16.
     /// </summary>
     public DeviceTensor ForwardGroupedFp8(GroupedGemmContext context, DeviceTensor x, DevicePool pool, CudaStream stream)
     {
         if (_routedFp8 is null) throw new InvalidOperationException("The layer was built without FP8 experts (MoeOptions.Fp8Experts).");
-        Dispatched d = Dispatch(context, x, pool, stream);
-        DeviceTensor expertOut = _routed.ForwardGroupedFp8(context, d.SortedRows, d.Counts, _routedFp8, pool, stream);
+        Dispatched d = Dispatch(context, x, pool, stream, quantize: true);
+        DeviceTensor expertOut = _routed.ForwardGroupedFp8(context, d.SortedRows, d.RowScales!, d.Counts, _routedFp8, pool, stream);
         pool.Return(d.SortedRows);
+        pool.Return(d.RowScales!);
         return CombineAndShare(context, x, d, expertOut, pool, stream);
     }
 
@@ -149,7 +151,9 @@ internal sealed class MoeLayer : IDisposable
         ? new GatedMoeFeedForward(count, _o.EmbedDim, _o.HiddenDim, _o.DType, _o.Activation, random, onDevice)
         : new MoeFeedForward(count, _o.EmbedDim, _o.HiddenDim, _o.DType, _o.Activation, random, onDevice);
 
-    private Dispatched Dispatch(GroupedGemmContext context, DeviceTensor x, DevicePool pool, CudaStream stream)
+    // Route, sort by expert, and gather each slot's token row in expert order: as the layer's type, or with
+    // `quantize` straight to E4M3 with one scale per row (the gather fused with the quantization, GatherQuantizeFp8).
+    private Dispatched Dispatch(GroupedGemmContext context, DeviceTensor x, DevicePool pool, CudaStream stream, bool quantize = false)
     {
         (DeviceTensor weights, DeviceTensor experts) = _router.Route(context, x, pool, stream);
         long slots = experts.ElementCount;
@@ -160,10 +164,20 @@ internal sealed class MoeLayer : IDisposable
         MoeKernels.SortByExpert(experts, counts, sortedSlots, slotRows, workspace, stream);
         pool.Return(workspace);
         pool.Return(experts);
-        DeviceTensor sortedRows = pool.Rent(_o.DType, slots, _o.EmbedDim);
-        MoeKernels.GatherRows(x, sortedSlots, _o.TopK, sortedRows, stream);
+        DeviceTensor sortedRows = pool.Rent(quantize ? DType.Float8E4M3 : _o.DType, slots, _o.EmbedDim);
+        DeviceTensor? rowScales = null;
+        if (quantize)
+        {
+            rowScales = pool.Rent(DType.Float32, slots);
+            MoeKernels.GatherQuantizeFp8(x, sortedSlots, _o.TopK, sortedRows, rowScales, stream: stream);
+        }
+        else
+        {
+            MoeKernels.GatherRows(x, sortedSlots, _o.TopK, sortedRows, stream);
+        }
+
         pool.Return(sortedSlots);
-        return new Dispatched(weights, counts, slotRows, sortedRows);
+        return new Dispatched(weights, counts, slotRows, sortedRows, rowScales);
     }
 
     private DeviceTensor CombineAndShare(GroupedGemmContext context, DeviceTensor x, Dispatched d, DeviceTensor expertOut,
@@ -186,6 +200,10 @@ internal sealed class MoeLayer : IDisposable
         return output;
     }
 
-    /// <summary>What routing and dispatch leave for the expert computation and the combine.</summary>
-    private readonly record struct Dispatched(DeviceTensor Weights, DeviceTensor Counts, DeviceTensor SlotRows, DeviceTensor SortedRows);
+    /// <summary>
+    /// What routing and dispatch leave for the expert computation and the combine. SortedRows: the layer's type, or E4M3
+    /// codes whose per-row scales are RowScales.
+    /// </summary>
+    private readonly record struct Dispatched(DeviceTensor Weights, DeviceTensor Counts, DeviceTensor SlotRows, DeviceTensor SortedRows,
+        DeviceTensor? RowScales = null);
 }
