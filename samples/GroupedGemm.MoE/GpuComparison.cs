@@ -183,17 +183,19 @@ internal static class GpuComparison
         AnsiConsole.MarkupLine("Peak memory: the sample's tracked allocator (bytes of activation buffers live at once during one " +
                                "forward; parameters and the input excluded; no cudaMalloc inside timed forwards).");
 
-        if (results.FirstOrDefault(r => r.Name == Fp8PathName) is { } emulated && fp8Reference is not null)
+        PathResult? fp8 = results.FirstOrDefault(r => r.Name == Fp8PathName);
+        if (fp8 is not null && fp8Reference is not null)
         {
-            double parity = ErrorVsReference(emulated, fp8Reference, o.EmbedDim);
-            var cost = ReferenceMath.RelativeError(fp8Reference.Outputs.SelectMany(v => v).ToArray(), reference.Outputs.SelectMany(v => v).ToArray());
+            double parity = ErrorVsReference(fp8, fp8Reference, o.EmbedDim);
+            double cost = ReferenceMath.RelativeError(fp8Reference.Outputs.SelectMany(v => v).ToArray(),
+                reference.Outputs.SelectMany(v => v).ToArray());
             string verdict = parity < bound ? "[green]ok[/]" : "[red]too large[/]";
             AnsiConsole.MarkupLine($"FP8 experts against their float64 emulation (the same E4M3 rounding of rows and weights): " +
                                    $"{parity:E2} {verdict} (bound {bound:E0}); the emulation against the float64 layer: {cost:E2}, what " +
                                    "E4M3 itself costs.");
         }
 
-        if (results.FirstOrDefault(r => r.Name == Fp8PathName) is { } fp8 && results[0].Name != "padded BMM")
+        if (fp8 is not null && results[0].Name != "padded BMM")
         {
             double vsBf16 = ReferenceMath.RelativeError(fp8.Output.Select(v => (double)v).ToArray(),
                 results[0].Output.Select(v => (double)v).ToArray());
