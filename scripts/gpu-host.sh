@@ -3,7 +3,7 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
@@ -22,6 +22,12 @@
 #                  torch): its tests (CUDA category included; torchsharp-tests.trx/.log), the sample's --parity (float32 and
 #                  bf16, gmm and the layers), its AdamW teacher training on cuda (plain and gated) and --bench at the seed
 #                  shape (torchsharp-bench.json); builds the native library first if it is missing
+#   sweep          the real-model sweep's parts (bench/run_sweep.sh) named as arguments (indices or names; none: all
+#                  27), one after another into $OUT/sweep, starting a part only while GG_SWEEP_SECONDS (default 540) less
+#                  GG_SWEEP_PART_SECONDS (default 170, a slow part's time on an H100) remain, so that one call of limited
+#                  length ends with whole parts; prints the parts it left for the next call
+#   focus          bench/sweep/focus.sh on the focus file given (default bench/sweep/focus.json) into $OUT/focus, then
+#                  bench/sweep/decode_overhead.py on its decode rows ($OUT/focus/decode-overhead.json)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
 #   env GG_ARCHS   architectures of the native build (default: 90a on Hopper, else 80)
 #   env GG_SM90_KERNELS  native step, experiments only: build just these cutlass-sm90 kernels (scripts/build-native.sh)
@@ -218,6 +224,27 @@ step_bench() {
   return "${PIPESTATUS[0]}"
 }
 
+step_sweep() {
+  local budget=${GG_SWEEP_SECONDS:-540} part_s=${GG_SWEEP_PART_SECONDS:-170} started=$SECONDS rc=0 parts=("$@") left=()
+  [[ ${#parts[@]} -gt 0 ]] || mapfile -t parts < <(.gpu/GroupedGemm.Bench sweep list-parts --names)
+  mkdir -p "$out/sweep"
+  for part in "${parts[@]}"; do
+    if (( budget - (SECONDS - started) < part_s )); then left+=("$part"); continue; fi
+    bash bench/run_sweep.sh --part "$part" --out "$out/sweep" > "$out/sweep/part-${part//\//__}.out" 2>&1 || rc=1
+    echo "sweep: part $part: $(tail -n 1 "$out/sweep/part-${part//\//__}.out")" | tee -a "$out/sweep.txt"
+  done
+  [[ ${#left[@]} -eq 0 ]] || echo "sweep: not started (time): ${left[*]}" | tee -a "$out/sweep.txt"
+  return $rc
+}
+
+step_focus() {
+  local focus=${1:-bench/sweep/focus.json} rc=0
+  bash bench/sweep/focus.sh --out "$out/focus" --focus "$focus" || rc=1
+  python3 bench/sweep/decode_overhead.py --focus "$focus" --dir "$out/focus" --json "$out/focus/decode-overhead.json" \
+    2>&1 | tee "$out/focus/decode-overhead.txt" || rc=1
+  return $rc
+}
+
 step=${1:-all}; shift || true
 nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv,noheader | tee "$out/card.txt"
 case "$step" in
@@ -231,6 +258,8 @@ case "$step" in
   moe-train) step_moe_train ;;
   bench-train) step_bench_train "$@" ;;
   torchsharp) step_torchsharp "$@" ;;
+  sweep)  step_sweep "$@" ;;
+  focus)  step_focus "$@" ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus" >&2; exit 2 ;;
 esac
