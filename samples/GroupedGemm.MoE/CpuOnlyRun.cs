@@ -26,12 +26,12 @@ internal static class CpuOnlyRun
         using var layer = new MoeLayer(o, onDevice: false);
         float[] x = HostValues.Uniform(new Random(unchecked(o.Seed + 1)), (long)o.Tokens * o.EmbedDim, 1, o.DType);
         var outputs = new double[o.Tokens][];
+        var chosen = new int[o.Tokens][];
         var load = new long[o.NumExperts];
         Parallel.For(0, o.Tokens, t =>
         {
-            double[] row = x.AsSpan(t * o.EmbedDim, o.EmbedDim).ToArray().Select(v => (double)v).ToArray();
-            (outputs[t], _, int[] experts) = layer.Reference(row, t, ReadOnlySpan<int>.Empty);
-            foreach (int e in experts) Interlocked.Increment(ref load[e]);
+            (outputs[t], _, chosen[t]) = layer.Reference(Row(x, t, o.EmbedDim), t, ReadOnlySpan<int>.Empty);
+            foreach (int e in chosen[t]) Interlocked.Increment(ref load[e]);
         });
         watch.Stop();
         double? fp8Cost = null;
@@ -39,12 +39,7 @@ internal static class CpuOnlyRun
         {
             // The same tokens through the float64 emulation of the FP8-expert path (the same routing).
             var emulated = new double[o.Tokens][];
-            Parallel.For(0, o.Tokens, t =>
-            {
-                double[] row = x.AsSpan(t * o.EmbedDim, o.EmbedDim).ToArray().Select(v => (double)v).ToArray();
-                (_, _, int[] experts) = layer.Reference(row, t, ReadOnlySpan<int>.Empty);
-                (emulated[t], _, _) = layer.Reference(row, t, experts, fp8Experts: true);
-            });
+            Parallel.For(0, o.Tokens, t => (emulated[t], _, _) = layer.Reference(Row(x, t, o.EmbedDim), t, chosen[t], fp8Experts: true));
             fp8Cost = ReferenceMath.RelativeError(emulated.SelectMany(r => r).ToArray(), outputs.SelectMany(r => r).ToArray());
         }
 
@@ -62,4 +57,7 @@ internal static class CpuOnlyRun
         AnsiConsole.MarkupLine("Time, memory and the grouped-vs-padded comparison need a CUDA GPU and the native library.");
         return 0;
     }
+
+    private static double[] Row(float[] x, int token, int embedDim) =>
+        x.AsSpan(token * embedDim, embedDim).ToArray().Select(v => (double)v).ToArray();
 }

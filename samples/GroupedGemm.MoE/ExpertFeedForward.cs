@@ -171,19 +171,13 @@ internal abstract class ExpertFeedForward : IDisposable
     // 6e-8 of itself: nothing next to E4M3's 2^-4).
     private static float[] DequantizedFp8(float[] w, int experts, int k, int n)
     {
-        var result = new float[w.LongLength];
-        var column = new double[k];
-        for (long e = 0; e < experts; e++)
-        {
-            for (long c = 0; c < n; c++)
-            {
-                for (long r = 0; r < k; r++) column[r] = w[((e * k) + r) * n + c];
-                double[] back = QuantizedFp8(column);
-                for (long r = 0; r < k; r++) result[((e * k) + r) * n + c] = (float)back[r];
-            }
-        }
-
-        return result;
+        int rows = checked(experts * n);
+        float[] transposed = HostValues.TransposeExperts(w, experts, k, n);
+        byte[] q = new byte[transposed.LongLength];
+        float[] scales = new float[rows];
+        Fp8Reference.QuantizeRows(transposed, rows, k, 0, DType.Float8E4M3, q, scales);
+        float[] back = Array.ConvertAll(Fp8Reference.DequantizeRows(q, scales, rows, k, 0, DType.Float8E4M3), v => (float)v);
+        return HostValues.TransposeExperts(back, experts, n, k);
     }
 
     /// <summary>Frees the device weights.</summary>

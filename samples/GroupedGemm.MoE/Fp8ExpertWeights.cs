@@ -39,16 +39,7 @@ internal sealed class Fp8ExpertWeights : IDisposable
     // w [E, K, N] on the host -> (q [E, N, K] E4M3, scales [E, N]) on the device.
     private static (DeviceTensor Q, DeviceTensor Scales) Quantize(float[] w, int experts, int k, int n)
     {
-        var transposed = new float[w.LongLength];
-        for (long e = 0; e < experts; e++)
-        {
-            for (long r = 0; r < k; r++)
-            {
-                for (long c = 0; c < n; c++) transposed[((e * n) + c) * k + r] = w[((e * k) + r) * n + c];
-            }
-        }
-
-        using DeviceTensor rows = HostValues.Upload(transposed, DType.BFloat16, (long)experts * n, k);
+        using DeviceTensor rows = HostValues.Upload(HostValues.TransposeExperts(w, experts, k, n), DType.BFloat16, (long)experts * n, k);
         DeviceTensor q = DeviceTensor.Allocate(DType.Float8E4M3, experts, n, k);
         DeviceTensor scales = DeviceTensor.Allocate(DType.Float32, experts, n);
         MoeKernels.QuantizeFp8Rows(rows, q.Reshape((long)experts * n, k), scales.Reshape((long)experts * n), stream: CudaStream.Default);

@@ -27,6 +27,21 @@ internal static class HostValues
         return values;
     }
 
+    /// <summary>Per expert, the transpose of a row-major [E, rows, cols] array: [E, cols, rows].</summary>
+    public static float[] TransposeExperts(float[] w, int experts, int rows, int cols)
+    {
+        var transposed = new float[w.LongLength];
+        for (long e = 0; e < experts; e++)
+        {
+            for (long r = 0; r < rows; r++)
+            {
+                for (long c = 0; c < cols; c++) transposed[((e * cols) + c) * rows + r] = w[((e * rows) + r) * cols + c];
+            }
+        }
+
+        return transposed;
+    }
+
     /// <summary>Copies float values to a new device tensor of <paramref name="dtype"/> (converted on the device).</summary>
     public static DeviceTensor Upload(float[] values, DType dtype, params long[] shape)
     {
