@@ -488,7 +488,7 @@ void kernel_table() {
 }  // namespace
 
 // Split-K of the largest expert (tile_choice.h: split_k_chunks): weight gradients with device counts, at least 150
-// GFLOP, and fewer 128x256 tiles of one expert's dW than SMs; the chunk count that minimises the waves per chunk.
+// GFLOP; the chunk count that minimises the waves per chunk, when that is at most 0.9 of the unsplit expert's waves.
 void split_k() {
     struct Case {
         const char* what;
@@ -506,8 +506,13 @@ void split_k() {
         {"small-experts (103 GFLOP)", 32768, 2048, 768, 128, true, true, nullptr, 0},
         {"seed-300M (34 GFLOP)", 16384, 512, 2048, 80, true, true, nullptr, 0},
         {"32 tiles", 262144, 512, 2048, 80, true, true, nullptr, 4},
-        {"deepseek-v3 down (448 tiles)", 131072, 2048, 7168, 256, true, true, nullptr, 0},
-        {"gpt-oss down (276 tiles)", 262144, 2880, 2880, 128, true, true, nullptr, 0},
+        // As many tiles as SMs or more: split when the last wave is empty enough (4 waves for 3.4 waves' work -> 3.5).
+        {"deepseek-v3 down (448 tiles, 59 MB a chunk)", 131072, 2048, 7168, 256, true, true, nullptr, 2},
+        {"gpt-oss down (276 tiles: 3 waves -> 2.25)", 262144, 2880, 2880, 128, true, true, nullptr, 4},
+        {"deepseek-v2-lite up (176 tiles: 2 waves -> 1.33)", 24576, 2048, 2816, 64, true, true, nullptr, 3},
+        {"qwen2-57b-a14b down (280 tiles)", 32768, 2560, 3584, 64, true, true, nullptr, 3},
+        {"deepseek-v3 up (896 tiles: 6.8 of 7 waves)", 131072, 7168, 4096, 256, true, true, nullptr, 0},
+        {"mixtral-8x7b up (3584 tiles: 27.2 of 28 waves)", 131072, 4096, 28672, 8, true, true, nullptr, 0},
         {"forced 3", 32768, 2048, 7168, 128, true, true, "3", 3},
         {"forced 1: none", 32768, 2048, 1536, 128, true, true, "1", 0},
         {"forced 0: none", 32768, 2048, 1536, 128, true, true, "0", 0},

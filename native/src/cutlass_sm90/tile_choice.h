@@ -87,18 +87,28 @@ struct Sm90TilePolicy {
     int32_t transa_run_rows = 2048;
     // Forwards of large experts walk each expert's tiles in bands this many tile rows wide (tile_band).
     int32_t forward_band = 16;
-    // Split-K (split_k_chunks): weight gradients of at least this many flops (2 m k n) whose one expert's output makes
-    // fewer 128x256 tiles than SMs, in 2 to max_split_chunks chunks whose fp32 partial sums take at most
-    // max_split_workspace_bytes; the device splits the largest expert when it holds at least 1 / split_min_share_inverse
-    // of the rows (split_k.cuh). qwen3-30b-a3b's up-projection at 4096 tokens with one dominant expert (206 GFLOP, 96
-    // tiles of dW per expert on 132 SMs) measured 0.42x torch without it (H100 sweep). A call that may split pays for
-    // three more launches even when the device does not split (about 10 us, not measured): the flop bound keeps that
-    // below ~3% of such a call, and keeps seed-300M's and small-experts' weight gradients (34 and 103 GFLOP) out.
+    // Split-K (split_k_chunks): weight gradients of at least this many flops (2 m k n) whose one expert's output, in
+    // 128x256 tiles, leaves the last of its waves on the SMs partly empty, in 2 to max_split_chunks chunks whose fp32
+    // partial sums take at most max_split_workspace_bytes, when the chunks' waves per chunk come to at most
+    // split_max_wave_ratio of the unsplit expert's waves; the device splits the largest expert when it holds at least
+    // 1 / split_min_share_inverse of the rows (split_k.cuh). qwen3-30b-a3b's up-projection at 4096 tokens with one
+    // dominant expert (206 GFLOP, 96 tiles of dW per expert on 132 SMs) measured 0.42x torch without it (H100 sweep).
+    // A call that may split pays for three more launches even when the device does not split (about 10 us, not
+    // measured): the flop bound keeps that below ~3% of such a call, and keeps seed-300M's and small-experts' weight
+    // gradients (34 and 103 GFLOP) out.
     double min_flops_split = 150e9;
     int32_t max_split_chunks = 8;
+    // Experts with as many tiles as SMs or more split too: the 0.3.0 H100 sweep's dominant experts of deepseek-v2-lite's
+    // up-projection (176 tiles: 2 waves for 1.33 waves' work), qwen2-57b-a14b's down-projection (280 tiles) and
+    // deepseek-v3's down-projection (448 tiles). Their focus rows, same loop on an H100 (docs/perf-notes.md, "Split-K
+    // by waves"): deepseek-v2-lite up 4096 0.76 -> 1.03x torch, deepseek-v3 down 16384 0.76 -> 1.16x and 4096 0.82 ->
+    // 1.08x, qwen2 down 4096 0.84 -> 1.13x, qwen1.5 up 4096 0.87 -> 1.10x. The 10% margin pays for the partials' traffic
+    // and the second GEMM's own tail.
+    double split_max_wave_ratio = 0.9;
     // The partials live in the call's workspace: the handle's shared block grows to hold them, and a captured call
-    // keeps its own slice of that size for its graph's life (qwen3-30b-a3b: 50 MB in 4 or 8 chunks).
-    int64_t max_split_workspace_bytes = int64_t(64) << 20;
+    // keeps its own slice of that size for its graph's life (qwen3-30b-a3b: 50 MB in 4 or 8 chunks; deepseek-v3's
+    // down-projection, 59 MB a chunk, needs 117 MB for two).
+    int64_t max_split_workspace_bytes = int64_t(128) << 20;
     int32_t split_min_share_inverse = 4;
     // Split-K of decode forwards (forward_split_chunks): calls of at most this many rows (1-8 tokens at top-4; mixtral's
     // 16 tokens at top-2), k at least min_k_split_forward deep, chunks of at least 4 k steps (256), at most
@@ -246,7 +256,8 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
 // Only with device counts (the device finds the largest expert and splits it when it holds at least
 // 1 / split_min_share_inverse of the rows; host counts give the scheduler host tile counts that must match the device's)
 // and without a forced tile. The chunk count minimises the waves of S x (tiles of one expert) on the SMs per chunk,
-// ceil(S x T / SMs) / S, the smallest S on ties, within the workspace bound. Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
+// ceil(S x T / SMs) / S, the smallest S on ties, within the workspace bound, and splits only when that comes to at
+// most split_max_wave_ratio of the unsplit expert's ceil(T / SMs) waves. Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
 inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
                               const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (!p.trans_a || !p.counts_on_device || p.num_experts < 1) return 0;
@@ -258,9 +269,9 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
     if (knobs.tile || 2.0 * static_cast<double>(p.m) * p.k * p.n < policy.min_flops_split) return 0;
     const int64_t sms = sm_count > 0 ? sm_count : 1;
     const int64_t tiles = ((p.k + 127) / 128) * ((p.n + 255) / 256);
-    if (tiles >= sms) return 0;
+    const double unsplit = static_cast<double>((tiles + sms - 1) / sms);  // waves of the unsplit expert's tiles
     int32_t best = 0;
-    double best_cost = 1.0;  // one wave of the unsplit expert's tiles
+    double best_cost = unsplit;
     for (int32_t s = 2; s <= policy.max_split_chunks; ++s) {
         if (s * partial_bytes > policy.max_split_workspace_bytes) break;
         const double cost = static_cast<double>((s * tiles + sms - 1) / sms) / s;
@@ -269,7 +280,7 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
             best = s;
         }
     }
-    return best;
+    return best_cost <= policy.split_max_wave_ratio * unsplit ? best : 0;
 }
 
 // Split-K of a decode forward (split_k.cuh: fill_forward_split): how many chunks every expert's k is cut into, or 0.
