@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Parity of gg_gmm_scaled (FP8 grouped GEMM, row-wise scales) from PyTorch on a GPU host (no .NET needed).
+"""Parity of gg_gmm_scaled (FP8 grouped GEMM) from PyTorch on a GPU host (no .NET needed).
 
-For every shape x layout x counts location x kernel (auto, portable, cutlass-sm90 where it takes the call), compares
-the bf16 output with the float64 product of the dequantized inputs (bound 1.5e-2 relative, the output's one bf16
-rounding dominating) and, where torch has it, with torch._scaled_grouped_mm on the same codes and scales.
+For every shape x scale mode x layout x counts location x kernel (auto, portable, cutlass-sm90 where it takes the call),
+compares the bf16 output with the float64 product of the dequantized inputs (bound 1.5e-2 relative, the output's one
+bf16 rounding dominating) and, for row-wise scales where torch has it, with torch._scaled_grouped_mm on the same codes
+and scales. Scale modes: row-wise (one scale per row of x and per expert and column of w) and block (DeepGEMM's: one
+per row and 128-deep block of K for x, [M, ceil(K/128)]; one per expert and 128x128 block of (N, K) for w,
+[E, ceil(N/128), ceil(K/128)], whichever layout w is stored in).
 
 usage: python3 native/tests/fp8_parity.py [--lib artifacts/native/libgroupedgemm.so]
 """
@@ -17,22 +20,40 @@ import torch
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 import groupedgemm_ctypes as ggc  # noqa: E402
-from fp8_bench import DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3, KERNELS, SCALE_ROWWISE, ScaledGmmArgs, quantize_rows  # noqa: E402
+from fp8_bench import (DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3, E4M3_MAX, KERNELS, SCALE_ROWWISE, ScaledGmmArgs,  # noqa: E402
+                       quantize_rows)
 
 BOUND = 1.5e-2
+SCALE_BLOCKWISE = 1  # gg_scale_mode
+BLOCK = 128          # core/scaled_validate.cpp kScaleBlock
 # (counts, k, n): an empty expert, rows that straddle tiles, K and N that are and are not multiples of 16.
 SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), ([7, 9], 40, 24),
           ([300] * 8, 2048, 1408)]
 
 
-def run(gg, x, xs, w, ws, counts, trans_b, kernel, on_device):
+def quantize_blocks(t, rows_block, cols_block):
+    """E4M3 codes of t [..., R, C] with one scale per rows_block x cols_block block: (codes [..., R, C], float32 scales
+    [..., ceil(R / rows_block), ceil(C / cols_block)], the dequantized values in float64)."""
+    *lead, rows, cols = t.shape
+    rp, cp = -(-rows // rows_block) * rows_block, -(-cols // cols_block) * cols_block
+    padded = torch.zeros(*lead, rp, cp, dtype=torch.float32, device=t.device)
+    padded[..., :rows, :cols] = t.float()
+    blocks = padded.reshape(*lead, rp // rows_block, rows_block, cp // cols_block, cols_block)
+    amax = blocks.abs().amax(dim=(-3, -1))
+    scale = torch.where(amax == 0, torch.ones_like(amax), amax / E4M3_MAX)
+    q = (blocks / scale[..., :, None, :, None]).clamp(-E4M3_MAX, E4M3_MAX).to(torch.float8_e4m3fn)
+    deq = (q.double() * scale.double()[..., :, None, :, None]).reshape(*lead, rp, cp)[..., :rows, :cols]
+    return q.reshape(*lead, rp, cp)[..., :rows, :cols].contiguous(), scale.contiguous(), deq
+
+
+def run(gg, x, xs, w, ws, counts, trans_b, kernel, on_device, mode=SCALE_ROWWISE):
     m, k = x.shape
     e = len(counts)
     n = w.shape[1] if trans_b else w.shape[2]
     out = torch.full((m, n), float("nan"), dtype=torch.bfloat16, device="cuda")
     c = torch.tensor(counts, dtype=torch.int64, device="cuda" if on_device else "cpu")
     args = ScaledGmmArgs(x.data_ptr(), w.data_ptr(), out.data_ptr(), xs.data_ptr(), ws.data_ptr(), c.data_ptr(), m, k,
-                         n, e, m, e * n, DTYPE_FLOAT8_E4M3, DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, SCALE_ROWWISE,
+                         n, e, xs.numel(), ws.numel(), DTYPE_FLOAT8_E4M3, DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, mode,
                          ggc.COUNTS_DEVICE if on_device else ggc.COUNTS_HOST, int(trans_b), 0, 0, KERNELS[kernel], 0,
                          torch.cuda.current_stream().cuda_stream)
     status = gg.lib.gg_gmm_scaled(gg.handle, C.byref(args))
@@ -73,23 +94,35 @@ def main() -> int:
                                                  out_dtype=torch.bfloat16)
         except Exception as ex:  # shapes torch refuses (K or N not multiples of 16, ...)
             print(f"  torch._scaled_grouped_mm {counts} k={k} n={n}: {str(ex).splitlines()[0]}")
-        for trans_b in (False, True):
-            w_in = wq_nk if trans_b else wq_nk.transpose(1, 2).contiguous()  # [E, N, K] or [E, K, N], same values
-            for on_device in (False, True):
-                for kernel in KERNELS:
-                    out, why = run(gg, xq, xs, w_in, ws, counts, trans_b, kernel, on_device)
-                    what = f"{kernel:<13} counts={counts} k={k} n={n} trans_b={int(trans_b)} device={int(on_device)}"
-                    if out is None:
-                        print(f"skip {what}: {why}")
-                        continue
-                    checked += 1
-                    err = float((out.double() - ref).norm() / ref.norm())
-                    vs_torch = ("" if torch_out is None else
-                                f", vs torch {float((out.double() - torch_out.double()).norm() / ref.norm()):.2e}")
-                    ok = err <= BOUND
-                    print(f"{'ok  ' if ok else 'FAIL'} {what}: rel.err {err:.2e}{vs_torch}")
-                    if not ok:
-                        failures.append(what)
+        # Block scales: x per row and 128 of K, w per 128x128 block of its [E, N, K] codes.
+        bxq, bxs, bx64 = quantize_blocks(x, 1, BLOCK)
+        bwq_nk, bws, bw64 = quantize_blocks(w, BLOCK, BLOCK)
+        bref = torch.empty(m, n, dtype=torch.float64, device="cuda")
+        row = 0
+        for i, c in enumerate(counts):
+            bref[row:row + c] = bx64[row:row + c] @ bw64[i].t()
+            row += c
+        modes = (("row-wise", SCALE_ROWWISE, xq, xs, wq_nk, ws, ref, torch_out),
+                 ("block", SCALE_BLOCKWISE, bxq, bxs, bwq_nk, bws, bref, None))
+        for mode_name, mode, xq_m, xs_m, wq_m, ws_m, ref_m, torch_m in modes:
+            for trans_b in (False, True):
+                w_in = wq_m if trans_b else wq_m.transpose(1, 2).contiguous()  # [E, N, K] or [E, K, N], same values
+                for on_device in (False, True):
+                    for kernel in KERNELS:
+                        out, why = run(gg, xq_m, xs_m, w_in, ws_m, counts, trans_b, kernel, on_device, mode)
+                        what = (f"{kernel:<13} {mode_name:<8} counts={counts} k={k} n={n} trans_b={int(trans_b)} "
+                                f"device={int(on_device)}")
+                        if out is None:
+                            print(f"skip {what}: {why}")
+                            continue
+                        checked += 1
+                        err = float((out.double() - ref_m).norm() / ref_m.norm())
+                        vs_torch = ("" if torch_m is None else
+                                    f", vs torch {float((out.double() - torch_m.double()).norm() / ref_m.norm()):.2e}")
+                        ok = err <= BOUND
+                        print(f"{'ok  ' if ok else 'FAIL'} {what}: rel.err {err:.2e}{vs_torch}")
+                        if not ok:
+                            failures.append(what)
     gg.close()
     print(f"{checked} checked, {len(failures)} failed")
     return 1 if failures or checked == 0 else 0

@@ -11,8 +11,9 @@ public enum ScaleMode
 
     /// <summary>
     /// DeepGEMM's block scales: x [M, ceil(K/128)] (1×128 along K) and w [E, ceil(N/128), ceil(K/128)] (128×128 blocks,
-    /// indexed [n block, k block] in both layouts). Implemented by <see cref="Fp8Reference"/> only for now; the
-    /// native call answers <see cref="GroupedGemmStatus.NotSupported"/>.
+    /// indexed [n block, k block] in both layouts): each 128-deep block of K is summed in fp32, scaled by its two
+    /// scales and added to the output's fp32 sum. <see cref="ScaledGemmKernel.Portable"/> (and so Auto) runs it;
+    /// <see cref="ScaledGemmKernel.CutlassSm90"/> answers <see cref="GroupedGemmStatus.NotSupported"/>.
     /// </summary>
     Blockwise = 1,
 }

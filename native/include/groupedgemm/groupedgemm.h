@@ -381,8 +381,9 @@ typedef enum gg_scale_mode {
     /** a_scale[m]: one per row of a; b_scale[E, n]: one per expert and output column (torch._scaled_grouped_mm). */
     GG_SCALE_ROWWISE = 0,
     /** DeepGEMM block scales: a_scale[m, ceil(k/128)] (1x128 along K) and b_scale[E, ceil(n/128), ceil(k/128)]
-     *  (128x128 blocks of each expert's weight, indexed [n block, k block] for both layouts). Reserved: the
-     *  managed float64 reference implements it; gg_gmm_scaled returns GG_STATUS_NOT_SUPPORTED for now. */
+     *  (128x128 blocks of each expert's weight, indexed [n block, k block] for both layouts). Each 128-deep block
+     *  of K is summed in fp32, scaled by its two scales and added to the fp32 output sum. The portable kernel (and
+     *  so GG_SCALED_KERNEL_AUTO) takes it; the CUTLASS sm90 kernel returns GG_STATUS_NOT_SUPPORTED. */
     GG_SCALE_BLOCKWISE = 1
 } gg_scale_mode;
 

@@ -6,6 +6,11 @@
 // expert segment it holds, with the rows of other experts loaded as zero, and adds each segment's result scaled by
 // that expert's column scales to its own rows only (so a non-finite scale of one expert reaches no other expert's
 // rows). Rows past the clamped sum of the counts (bad device counts) are written as zeros.
+//
+// Block scales (GG_SCALE_BLOCKWISE, DeepGEMM's semantics: a_scale [M, ceil(K/128)] per row and 128-deep block of K,
+// b_scale [E, ceil(N/128), ceil(K/128)] per expert and 128x128 block of (N, K) in either weight layout): the fp32 sum of
+// each 128-deep block of K is scaled by its two scales and added to the output's fp32 sum, as FP8 wgmma kernels promote
+// their accumulators per block. Four 32-deep k steps make one block.
 #include <vector>
 
 #include "backends/counts_scan.cuh"
@@ -21,6 +26,8 @@ constexpr int kTileK = 32;
 constexpr int kThreadsX = 16;  // threads along n; each owns columns tx + 16 j
 constexpr int kThreadsY = 16;  // threads along m; each owns rows ty + 16 i
 constexpr int kPer = 4;
+constexpr int kScaleBlock = 128;  // core/scaled_validate.cpp's kScaleBlock
+static_assert(kScaleBlock % kTileK == 0, "a scale block is whole k steps");
 constexpr int kThreads = kThreadsX * kThreadsY;
 static_assert(kTileM == kThreadsY * kPer && kTileN == kThreadsX * kPer, "tile = threads x outputs per thread");
 
@@ -33,6 +40,7 @@ struct PortableArgs {
     const int64_t* offsets;  // [E + 1], clamped to m
     int64_t m, k, n, num_experts;
     bool trans_b;
+    int64_t k_blocks, n_blocks;  // block scales: ceil(k / 128), ceil(n / 128)
 };
 
 __global__ void __launch_bounds__(kCountsScanThreads)
@@ -51,7 +59,7 @@ __device__ int64_t expert_after(const int64_t* offsets, int64_t num_experts, int
     return lo;
 }
 
-template <gg_dtype TA, gg_dtype TB>
+template <gg_dtype TA, gg_dtype TB, bool Blockwise>
 __global__ void __launch_bounds__(kThreads) scaled_gmm_portable_kernel(PortableArgs p) {
     __shared__ float as[kTileM][kTileK + 1];
     __shared__ float bs[kTileK][kTileN + 1];
@@ -67,6 +75,7 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_portable_kernel(PortableA
         if (seg0 >= seg1) continue;  // an empty expert
         const uint8_t* b = p.b + e * p.k * p.n;
         float acc[kPer][kPer] = {};
+        float scaled[kPer][kPer] = {};  // block scales: the sum of the finished 128-deep blocks, scaled
         for (int64_t k0 = 0; k0 < p.k; k0 += kTileK) {
             for (int i = tid; i < kTileM * kTileK; i += kThreads) {
                 const int r = i / kTileK, kk = i % kTileK;
@@ -97,16 +106,39 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_portable_kernel(PortableA
                     for (int j = 0; j < kPer; ++j) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
             }
             __syncthreads();
+            if constexpr (Blockwise) {
+                // The last k step of a 128-deep block (or of K): scale the block's sum into `scaled`, start the next.
+                if ((k0 + kTileK) % kScaleBlock == 0 || k0 + kTileK >= p.k) {
+                    const int64_t kb = k0 / kScaleBlock;
+#pragma unroll
+                    for (int i = 0; i < kPer; ++i) {
+                        const int64_t row = row0 + ty + kThreadsY * i;
+                        const bool live = row >= seg0 && row < seg1;
+                        const float sa = live ? p.a_scale[row * p.k_blocks + kb] : 0.0f;
+#pragma unroll
+                        for (int j = 0; j < kPer; ++j) {
+                            const int64_t col = col0 + tx + kThreadsX * j;
+                            if (live && col < p.n) {
+                                const float sb = p.b_scale[(e * p.n_blocks + col / kScaleBlock) * p.k_blocks + kb];
+                                scaled[i][j] = fmaf(acc[i][j], sa * sb, scaled[i][j]);
+                            }
+                            acc[i][j] = 0.0f;
+                        }
+                    }
+                }
+            }
         }
 #pragma unroll
         for (int i = 0; i < kPer; ++i) {
             const int64_t row = row0 + ty + kThreadsY * i;
             if (row < seg0 || row >= seg1) continue;
-            const float sa = p.a_scale[row];
+            const float sa = Blockwise ? 1.0f : p.a_scale[row];
 #pragma unroll
             for (int j = 0; j < kPer; ++j) {
                 const int64_t col = col0 + tx + kThreadsX * j;
-                if (col < p.n) out[i][j] = acc[i][j] * (sa * p.b_scale[e * p.n + col]);
+                if (col >= p.n) continue;
+                if constexpr (Blockwise) out[i][j] = scaled[i][j];
+                else out[i][j] = acc[i][j] * (sa * p.b_scale[e * p.n + col]);
             }
         }
     }
@@ -122,13 +154,19 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_portable_kernel(PortableA
     }
 }
 
-template <gg_dtype TA>
+template <gg_dtype TA, bool Blockwise>
 gg_status launch_for_b(gg_dtype tb, const PortableArgs& args, dim3 grid, cudaStream_t s) {
     const dim3 block(kThreadsX, kThreadsY);
-    if (tb == GG_DTYPE_FLOAT8_E4M3) scaled_gmm_portable_kernel<TA, GG_DTYPE_FLOAT8_E4M3><<<grid, block, 0, s>>>(args);
-    else scaled_gmm_portable_kernel<TA, GG_DTYPE_FLOAT8_E5M2><<<grid, block, 0, s>>>(args);
+    if (tb == GG_DTYPE_FLOAT8_E4M3) scaled_gmm_portable_kernel<TA, GG_DTYPE_FLOAT8_E4M3, Blockwise><<<grid, block, 0, s>>>(args);
+    else scaled_gmm_portable_kernel<TA, GG_DTYPE_FLOAT8_E5M2, Blockwise><<<grid, block, 0, s>>>(args);
     GG_LAUNCH_CHECK("scaled_gmm_portable_kernel");
     return GG_STATUS_SUCCESS;
+}
+
+template <bool Blockwise>
+gg_status launch_for_a(gg_dtype ta, gg_dtype tb, const PortableArgs& args, dim3 grid, cudaStream_t s) {
+    if (ta == GG_DTYPE_FLOAT8_E4M3) return launch_for_b<GG_DTYPE_FLOAT8_E4M3, Blockwise>(tb, args, grid, s);
+    return launch_for_b<GG_DTYPE_FLOAT8_E5M2, Blockwise>(tb, args, grid, s);
 }
 
 }  // namespace
@@ -137,10 +175,6 @@ gg_status scaled_portable_supports(const Context& ctx, const ScaledGmmProblem& p
     if (ctx.device.cc_major < 8) {
         return fail(GG_STATUS_NOT_SUPPORTED, "GG_SCALED_KERNEL_PORTABLE needs compute capability 8.0 or newer; device %d is %d.%d",
                     ctx.device.ordinal, ctx.device.cc_major, ctx.device.cc_minor);
-    }
-    if (p.scale_mode != GG_SCALE_ROWWISE) {
-        return fail(GG_STATUS_NOT_SUPPORTED,
-                    "scale_mode = GG_SCALE_BLOCKWISE is not implemented by GG_SCALED_KERNEL_PORTABLE yet (row-wise only)");
     }
     const int64_t col_tiles = (p.base.n + kTileN - 1) / kTileN;
     const int64_t row_tiles = (p.base.m + kTileM - 1) / kTileM;
@@ -169,10 +203,10 @@ gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& sp) {
     }
     PortableArgs args{static_cast<const uint8_t*>(p.a), static_cast<const uint8_t*>(p.b),
                       static_cast<__nv_bfloat16*>(p.c), sp.a_scale, sp.b_scale, offsets, p.m, p.k, p.n,
-                      p.num_experts, p.trans_b};
+                      p.num_experts, p.trans_b, (p.k + kScaleBlock - 1) / kScaleBlock, (p.n + kScaleBlock - 1) / kScaleBlock};
     const dim3 grid(static_cast<unsigned>((p.m + kTileM - 1) / kTileM), static_cast<unsigned>((p.n + kTileN - 1) / kTileN));
-    if (sp.a_dtype == GG_DTYPE_FLOAT8_E4M3) return launch_for_b<GG_DTYPE_FLOAT8_E4M3>(sp.b_dtype, args, grid, p.stream);
-    return launch_for_b<GG_DTYPE_FLOAT8_E5M2>(sp.b_dtype, args, grid, p.stream);
+    if (sp.scale_mode == GG_SCALE_BLOCKWISE) return launch_for_a<true>(sp.a_dtype, sp.b_dtype, args, grid, p.stream);
+    return launch_for_a<false>(sp.a_dtype, sp.b_dtype, args, grid, p.stream);
 }
 
 }  // namespace gg

@@ -779,8 +779,9 @@ internal enum GgScaleMode : int
 
     /// <summary>
     /// DeepGEMM block scales: a_scale[m, ceil(k/128)] (1x128 along K) and b_scale[E, ceil(n/128), ceil(k/128)]
-    /// (128x128 blocks of each expert's weight, indexed [n block, k block] for both layouts). Reserved: the
-    /// managed float64 reference implements it; gg_gmm_scaled returns GG_STATUS_NOT_SUPPORTED for now.
+    /// (128x128 blocks of each expert's weight, indexed [n block, k block] for both layouts). Each 128-deep block
+    /// of K is summed in fp32, scaled by its two scales and added to the fp32 output sum. The portable kernel (and
+    /// so GG_SCALED_KERNEL_AUTO) takes it; the CUTLASS sm90 kernel returns GG_STATUS_NOT_SUPPORTED.
     /// </summary>
     [NativeName("GG_SCALE_BLOCKWISE")]
     Blockwise = 1,
