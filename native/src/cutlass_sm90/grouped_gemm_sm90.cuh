@@ -132,36 +132,10 @@ struct GroupedGemmConfig {
     using StrideB = typename GemmKernel::InternalStrideB;
     using StrideC = typename GemmKernel::InternalStrideC;
     using StrideD = typename GemmKernel::InternalStrideD;
+    // GroupArrays holds int64 leading dimensions and int[3] shapes: run() checks these types are those bytes
+    // (leading_dimension.cuh: array_layouts_match).
     using UnderlyingShape = typename ProblemShape::UnderlyingProblemShape;
-
-    // GroupArrays holds int64 leading dimensions and int[3] shapes; these types must be those bytes.
-    static_assert(sizeof(StrideA) == sizeof(int64_t) && sizeof(StrideB) == sizeof(int64_t) &&
-                      sizeof(StrideC) == sizeof(int64_t) && sizeof(StrideD) == sizeof(int64_t),
-                  "each grouped stride must hold exactly one int64 (the leading dimension)");
-    static_assert(sizeof(UnderlyingShape) == 3 * sizeof(int32_t), "problem shapes must be three ints");
 };
-
-// The byte layouts the static_asserts cannot see (member order): checked once on the host.
-template <class Config>
-bool array_layouts_match() {
-    static const bool ok = [] {
-        const typename Config::UnderlyingShape shape{11, 22, 33};
-        int32_t ints[3] = {};
-        std::memcpy(ints, &shape, sizeof(ints));
-        bool good = ints[0] == 11 && ints[1] == 22 && ints[2] == 33;
-        auto holds = [](auto stride) {
-            int64_t value = 0;
-            std::memcpy(&value, &stride, sizeof(value));
-            return value == 1234567;
-        };
-        good = good && holds(stride_with_leading_dimension<typename Config::StrideA>(1234567));
-        good = good && holds(stride_with_leading_dimension<typename Config::StrideB>(1234567));
-        good = good && holds(stride_with_leading_dimension<typename Config::StrideC>(1234567));
-        good = good && holds(stride_with_leading_dimension<typename Config::StrideD>(1234567));
-        return good;
-    }();
-    return ok;
-}
 
 // Arguments as in example 57, with every array on the device. `host_problem_sizes` (counts on the host)
 // lets the scheduler launch no more CTAs than tiles; without it the grid is one CTA per SM.

@@ -117,9 +117,11 @@ struct ScaledGroupArrays {
     typename Config::ElementD** ptr_d = nullptr;
     const float** ptr_a_scale = nullptr;
     const float** ptr_b_scale = nullptr;
-    typename Config::StrideA* stride_a = nullptr;
-    typename Config::StrideB* stride_b = nullptr;
-    typename Config::StrideD* stride_d = nullptr;
+    // Leading dimensions, the one int64 of each group's CUTLASS stride (leading_dimension.cuh says why not the stride
+    // objects themselves).
+    int64_t* stride_a = nullptr;
+    int64_t* stride_b = nullptr;
+    int64_t* stride_d = nullptr;
 };
 
 // Fills every group's entry from the offsets (scanned here from device counts when `counts` is set; already there
