@@ -12,6 +12,9 @@ Per focus row (bench/sweep/focus*.json; by default its decode classes only), on 
           --iters, divided by --graph-calls: the device time alone, with no host in between
 Where ours' graph time is near torch's but its eager time is not, the difference is on the host (or in launches the
 graph keeps but a stream does not overlap); where the graph times differ, it is on the device.
+With --kernels, each row also lists the device activities (kernels, memsets, copies) of --kernel-calls calls of each,
+from torch.profiler (CUPTI traces every kernel of the process, ours through ctypes too): name, launches per call, us
+per launch. Their sum next to the graph time says how much of a call is kernels and how much the gaps between them.
 
   python3 bench/sweep/decode_overhead.py --focus bench/sweep/focus-h100-0.3.0.json --dir FOCUS_OUT \\
       --ours-lib artifacts/native/libgroupedgemm.so [--all-classes] [--json OUT.json]
@@ -75,6 +78,27 @@ def graph_ms_per_call(torch, make_fn, calls: int, iters: int) -> float:
     return event_median_ms(torch, graph.replay, iters) / calls
 
 
+def kernel_breakdown(torch, fn, calls: int) -> list[dict]:
+    """Per device activity of `calls` calls of fn: name, launches per call, mean us per launch (torch.profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(calls):
+            fn()
+        torch.cuda.synchronize()
+    rows = []
+    for avg in prof.key_averages():
+        total = getattr(avg, "device_time_total", None)
+        if total is None:
+            total = getattr(avg, "cuda_time_total", 0)
+        if total <= 0 or avg.count <= 0:
+            continue
+        rows.append({"name": avg.key, "per_call": avg.count / calls, "us": total / avg.count})
+    rows.sort(key=lambda r: -r["per_call"] * r["us"])
+    return rows
+
+
 def operands(torch, problem: dict, form: str, dtype):
     m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
     x = torch.randn(m, k, dtype=dtype, device="cuda")
@@ -101,6 +125,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--all-classes", action="store_true", help="every row of the focus file, not only decode rows")
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--graph-calls", type=int, default=20, help="calls captured in one graph")
+    ap.add_argument("--kernels", action="store_true", help="also list each call's device activities (torch.profiler)")
+    ap.add_argument("--kernel-calls", type=int, default=20, help="calls profiled per row with --kernels")
     ap.add_argument("--json", default=None, help="write the rows here as well")
     args = ap.parse_args(argv)
     import torch
@@ -138,6 +164,13 @@ def main(argv: list[str]) -> int:
             return lambda: ours.gmm_args(prepared)
 
         row = {"problem": r["problem"], "form": r["form"], "dtype": r["dtype"]}
+        try:
+            ours_fn()()
+            torch.cuda.synchronize()
+        except Exception as error:  # a kernel this build lacks (experiment builds), or a failed call: say so, go on
+            print(f"{r['problem']:<42} {r['form']:<14} {r['dtype']:<5} ours failed: {str(error).strip()[:160]}")
+            del x, b, out, counts
+            continue
         for name, make in (("ours", ours_fn), ("torch", lambda: torch_call)):
             fn = make()
             for _ in range(5):
@@ -156,6 +189,13 @@ def main(argv: list[str]) -> int:
         print(f"{r['problem']:<42} {r['form']:<14} {r['dtype']:<5} {row['ours_eager_us']:>10.1f} {cell(row['ours_host_us'])} "
               f"{cell(row['ours_graph_us'])} {row['torch_eager_us']:>11.1f} {cell(row['torch_host_us'])} "
               f"{cell(row['torch_graph_us'])}")
+        if args.kernels:
+            for name, make in (("ours", ours_fn), ("torch", lambda: torch_call)):
+                row[f"{name}_kernels"] = kernel_breakdown(torch, make(), args.kernel_calls)
+                total = sum(k["per_call"] * k["us"] for k in row[f"{name}_kernels"])
+                print(f"    {name}: device activities {total:.1f} us per call")
+                for k in row[f"{name}_kernels"]:
+                    print(f"      {k['per_call']:4.1f} x {k['us']:7.2f} us  {k['name'][:110]}")
         del x, b, out, counts
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
