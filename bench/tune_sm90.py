@@ -38,8 +38,22 @@ import groupedgemm_ctypes as gg  # noqa: E402
 import problems as pf  # noqa: E402
 import torch_baseline as tb  # noqa: E402
 
-TILES = ("coop128x256", "pingpong128x128", "coop128x256c1x1", "coop256x128", "coop128x256k32", "coop128x256k32c1x1",
-         "pingpong128x128c1x2", "coop128x192", "contig256x128")
+SM90_TILES_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "native", "src", "cutlass_sm90",
+                              "sm90_tiles.def")
+
+
+def table_tiles(path: str = SM90_TILES_DEF) -> tuple[str, ...]:
+    """Every tile name of sm90_tiles.def (its GG_SM90_TILE( and GG_SM90_OWN_TILE( lines, second argument), in its
+    order: the one table of the configurations, read here as CMake reads it, so that no second list drifts."""
+    names = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(("GG_SM90_TILE(", "GG_SM90_OWN_TILE(")):
+                names.append(line.split("(", 1)[1].split(",")[1].strip().rstrip(")"))
+    return tuple(names)
+
+
+TILES = table_tiles()
 
 
 def variant(text: str) -> tuple[str, dict]:
