@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GroupedGemm.Bench.Cli;
 using GroupedGemm.Bench.Model;
+using GroupedGemm.Bench.Reporting;
 using GroupedGemm.Bench.Sweep;
 using NUnit.Framework;
 
@@ -113,6 +114,25 @@ public class SweepReportTests
         Assert.That(c.WithoutFigure, Is.EqualTo(2), "the dropped group and the failed one");
         Assert.That(c.VerifyFailed, Is.EqualTo(1));
         Assert.That(c.MeetsBars, Is.False);
+    }
+
+    [Test]
+    public void The_report_breaks_the_rows_down_by_element_type_size_and_form()
+    {
+        string md = File.ReadAllText(Path.Combine(_root, "out", "sweep.md"));
+        var compared = _results.Rows.Where(r => r.OursOverTorch is not null).ToList();
+        var classes = compared.GroupBy(r => (r.Dtype, Size: SweepMarkdown.SizeClass(r), r.Form)).ToList();
+        Assert.That(classes.Select(g => g.Key.Size).Distinct(), Is.EquivalentTo(new[] { "decode", "training" }));
+        foreach (var g in classes)
+        {
+            var ratios = g.Select(r => r.OursOverTorch!.Value).ToList();
+            string row = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {g.Key.Dtype} | {g.Key.Size} | {g.Key.Form} | {ratios.Count} | {ratios.Count(x => x >= 1.0)} | " +
+                $"{ratios.Count(x => x < 0.9)} | {Format.Ratio(Math.Exp(ratios.Average(Math.Log)))} | {Format.Ratio(ratios.Min())} |");
+            Assert.That(md, Does.Contain(row), g.Key.ToString());
+        }
+
+        Assert.That(classes.Sum(g => g.Count()), Is.EqualTo(compared.Count));
     }
 
     [Test]
