@@ -19,6 +19,7 @@
 #include "cutlass_sm90/scaled_gemm_sm90.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.h"
 #include "cutlass_sm90/scaled_sm90_workspace.h"
+#include "cutlass_sm90/tile_choice.h"
 
 namespace gg::cutlass_sm90 {
 namespace {
@@ -40,9 +41,8 @@ Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p) {
 #include "cutlass_sm90/sm90_fp8_tiles.def"
     }
 #endif
-    const int64_t rows_per_expert = p.m / (p.num_experts > 0 ? p.num_experts : 1);
-    return rows_per_expert >= kFp8ClusterMinRowsPerExpert ? Sm90Fp8Tile::kCooperative128x128Cluster2x1
-                                                           : Sm90Fp8Tile::kCooperative128x128;
+    return mean_rows_per_expert(p) >= kFp8ClusterMinRowsPerExpert ? Sm90Fp8Tile::kCooperative128x128Cluster2x1
+                                                                   : Sm90Fp8Tile::kCooperative128x128;
 }
 
 template <class Config>
