@@ -8,12 +8,7 @@
 namespace gg {
 namespace {
 
-constexpr int64_t kScaleBlock = 128;  // DeepGEMM's block edge (1x128 activations, 128x128 weights)
-
 bool is_fp8(int32_t t) { return t == GG_DTYPE_FLOAT8_E4M3 || t == GG_DTYPE_FLOAT8_E5M2; }
-
-// ceil(extent / 128) without the overflow of extent + 127 for extents near 2^63.
-int64_t blocks_of(int64_t extent) { return extent / kScaleBlock + (extent % kScaleBlock != 0 ? 1 : 0); }
 
 gg_status check_fp8(const char* name, gg_dtype dtype) {
     const int32_t t = static_cast<int32_t>(dtype);
@@ -29,9 +24,9 @@ gg_status scaled_gmm_scale_extents(gg_scale_mode mode, int64_t m, int64_t k, int
                                    int64_t* a_scales, int64_t* b_scales) {
     int64_t a = 0, b = 0;
     const bool rowwise = mode == GG_SCALE_ROWWISE;
-    const int64_t a_cols = rowwise ? 1 : blocks_of(k);
-    const int64_t b_per_expert_rows = rowwise ? n : blocks_of(n);
-    const int64_t b_per_expert_cols = rowwise ? 1 : blocks_of(k);
+    const int64_t a_cols = rowwise ? 1 : scale_blocks_of(k);
+    const int64_t b_per_expert_rows = rowwise ? n : scale_blocks_of(n);
+    const int64_t b_per_expert_cols = rowwise ? 1 : scale_blocks_of(k);
     int64_t b_rows = 0;
     if (__builtin_mul_overflow(m, a_cols, &a) || __builtin_mul_overflow(num_experts, b_per_expert_rows, &b_rows) ||
         __builtin_mul_overflow(b_rows, b_per_expert_cols, &b)) {

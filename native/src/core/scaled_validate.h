@@ -21,6 +21,13 @@ struct ScaledGmmProblem {
     gg_scaled_kernel kernel = GG_SCALED_KERNEL_AUTO;
 };
 
+// DeepGEMM's block edge for GG_SCALE_BLOCKWISE (1x128 activations, 128x128 weights): the validation's extents and the
+// portable kernel's blocks both use it.
+inline constexpr int64_t kScaleBlock = 128;
+
+// ceil(extent / kScaleBlock) without the overflow of extent + 127 for extents near 2^63.
+inline int64_t scale_blocks_of(int64_t extent) { return extent / kScaleBlock + (extent % kScaleBlock != 0 ? 1 : 0); }
+
 // The scale extents a mode needs for a product of this shape: GG_SCALE_ROWWISE m and E*n; GG_SCALE_BLOCKWISE
 // m*ceil(k/128) and E*ceil(n/128)*ceil(k/128). Fails on overflow.
 gg_status scaled_gmm_scale_extents(gg_scale_mode mode, int64_t m, int64_t k, int64_t n, int64_t num_experts,

@@ -26,7 +26,6 @@ constexpr int kTileK = 32;
 constexpr int kThreadsX = 16;  // threads along n; each owns columns tx + 16 j
 constexpr int kThreadsY = 16;  // threads along m; each owns rows ty + 16 i
 constexpr int kPer = 4;
-constexpr int kScaleBlock = 128;  // core/scaled_validate.cpp's kScaleBlock
 static_assert(kScaleBlock % kTileK == 0, "a scale block is whole k steps");
 constexpr int kThreads = kThreadsX * kThreadsY;
 static_assert(kTileM == kThreadsY * kPer && kTileN == kThreadsX * kPer, "tile = threads x outputs per thread");
@@ -203,7 +202,7 @@ gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& sp) {
     }
     PortableArgs args{static_cast<const uint8_t*>(p.a), static_cast<const uint8_t*>(p.b),
                       static_cast<__nv_bfloat16*>(p.c), sp.a_scale, sp.b_scale, offsets, p.m, p.k, p.n,
-                      p.num_experts, p.trans_b, (p.k + kScaleBlock - 1) / kScaleBlock, (p.n + kScaleBlock - 1) / kScaleBlock};
+                      p.num_experts, p.trans_b, scale_blocks_of(p.k), scale_blocks_of(p.n)};
     const dim3 grid(static_cast<unsigned>((p.m + kTileM - 1) / kTileM), static_cast<unsigned>((p.n + kTileN - 1) / kTileN));
     if (sp.scale_mode == GG_SCALE_BLOCKWISE) return launch_for_a<true>(sp.a_dtype, sp.b_dtype, args, grid, p.stream);
     return launch_for_a<false>(sp.a_dtype, sp.b_dtype, args, grid, p.stream);
