@@ -157,14 +157,21 @@ void edge_shapes() {
     gpt_oss_accumulate.accumulate = true;
     expect("gpt-oss up forward, 512 rows, accumulate", gpt_oss_accumulate, nullptr, Sm90Tile::kPingpong128x128,
            kH100DramBytesPerS);
-    // Device counts at 1-8 tokens: at most m experts have rows, so few tiles and the ping-pong tile (gpt-oss and
-    // qwen3-30b-a3b one-token forwards); 16 tokens of gpt-oss (64 rows) keep the 128x256 tile.
-    expect("gpt-oss forward, one token", problem(4, 2880, 2880, 128, false), nullptr, Sm90Tile::kPingpong128x128,
+    // Decode-size forwards (small_forward: at most 2048 rows, fewer than 64 per expert) take the 64x128x128 ping-pong
+    // tile: gpt-oss and qwen3-30b-a3b at one token, gpt-oss at 16 tokens (64 rows over 128 experts), granite at 256
+    // tokens (2048 rows over 40 experts). mixtral-8x22b at 256 tokens (512 rows, 64 per expert) does not.
+    expect("gpt-oss forward, one token", problem(4, 2880, 2880, 128, false), nullptr, Sm90Tile::kPingpong64x128K128,
            kH100DramBytesPerS);
     expect("qwen3-30b-a3b up forward, one token", problem(8, 2048, 1536, 128, false), nullptr,
-           Sm90Tile::kPingpong128x128, kH100DramBytesPerS);
+           Sm90Tile::kPingpong64x128K128, kH100DramBytesPerS);
     expect("gpt-oss forward, 16 tokens", problem(64, 2880, 2880, 128, false), nullptr,
+           Sm90Tile::kPingpong64x128K128, kH100DramBytesPerS);
+    expect("granite up forward, 256 tokens", problem(2048, 1536, 1024, 40, false), nullptr,
+           Sm90Tile::kPingpong64x128K128, kH100DramBytesPerS);
+    expect("mixtral-8x22b up forward, 256 tokens", problem(512, 6144, 32768, 8, false), nullptr,
            Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
+    expect("weight gradient, one token", problem(8, 2048, 1536, 128, true), nullptr,
+           Sm90Tile::kCooperative128x256K32Cluster1x1, kH100DramBytesPerS);
     // Host counts are used for the tile count: 132 experts with one row each make few tiles.
     static int32_t sizes[3 * 4];
     for (int e = 0; e < 4; ++e) {
@@ -172,7 +179,7 @@ void edge_shapes() {
         sizes[3 * e + 1] = 4096;
         sizes[3 * e + 2] = 4096;
     }
-    expect("host counts, tiny experts", problem(4, 4096, 4096, 4, false), sizes, Sm90Tile::kPingpong128x128);
+    expect("host counts, tiny experts", problem(4, 4096, 4096, 4, false), sizes, Sm90Tile::kPingpong64x128K128);
 }
 
 void knobs() {
@@ -527,8 +534,8 @@ void split_k() {
                     c.want);
     }
     unsetenv("GG_SM90_SPLIT");
-    // Decode forwards (forward_split_chunks): at most 32 rows, k of 1024 and more, chunks for one expert's tiles to fill
-    // 132 SMs, at least 4 k steps deep, at most 16, and min(E, m) x chunks groups at most 2048.
+    // Decode forwards (forward_split_chunks): only when GG_SM90_SPLIT asks, since the 64x128x128 tile runs every
+    // forward of at most 32 rows whole (small_forward); then at most 32 rows, at least one k step a chunk.
     struct ForwardCase {
         const char* what;
         int64_t m, k, n, e;
@@ -536,11 +543,12 @@ void split_k() {
         const char* knob;
         int want;
     } forwards[] = {
-        {"mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, nullptr, 8},
-        {"gpt-oss down, one token", 4, 2880, 2880, 128, false, nullptr, 11},
-        {"qwen3-30b-a3b up, one token", 8, 2048, 1536, 128, false, nullptr, 8},
-        {"deepseek-v3 up, one token (256 experts)", 8, 7168, 4096, 256, false, nullptr, 8},
-        {"mixtral-8x7b down, 16 tokens", 32, 14336, 4096, 8, false, nullptr, 8},
+        {"mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, nullptr, 0},
+        {"gpt-oss down, one token", 4, 2880, 2880, 128, false, nullptr, 0},
+        {"qwen3-30b-a3b up, one token", 8, 2048, 1536, 128, false, nullptr, 0},
+        {"deepseek-v3 up, one token (256 experts)", 8, 7168, 4096, 256, false, nullptr, 0},
+        {"mixtral-8x7b down, 16 tokens", 32, 14336, 4096, 8, false, nullptr, 0},
+        {"forced 8, mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, "8", 8},
         {"gpt-oss down, 16 tokens (64 rows)", 64, 2880, 2880, 128, false, nullptr, 0},
         {"qwen3-30b-a3b down, one token (k = 768)", 8, 768, 2048, 128, false, nullptr, 0},
         {"weight gradient", 8, 14336, 4096, 8, true, nullptr, 0},

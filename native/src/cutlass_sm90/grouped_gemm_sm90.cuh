@@ -75,6 +75,8 @@ template <>
 struct TileTraits<Sm90Tile::kCooperative128x256K32Cluster1x1> : TileTraitsOf<128, 256, 1, 1, false, 32> {};
 template <>
 struct TileTraits<Sm90Tile::kCooperative128x192> : TileTraitsOf<128, 192, 1, 1, false> {};
+template <>
+struct TileTraits<Sm90Tile::kPingpong64x128K128> : TileTraitsOf<64, 128, 1, 1, true, 128> {};
 
 // One kernel configuration.
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>

@@ -115,6 +115,9 @@ struct Sm90TilePolicy {
     // max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads every group's shape),
     // fp32 partials of at most max_split_workspace_bytes.
     int64_t max_rows_split_forward = 32;
+    // Forwards of at most this many rows and fewer rows per expert than this take the 64x128x128 ping-pong tile.
+    int64_t max_rows_small_forward = 2048;
+    int64_t max_rows_per_expert_small_forward = 64;
     int64_t min_k_split_forward = 1024;
     int32_t max_split_chunks_forward = 16;
     int64_t max_split_groups_forward = 2048;
@@ -196,11 +199,20 @@ inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_pr
 // ~512 rows per expert (H100 sweep, docs/h100/sweep.md).
 inline bool n_in_192_tiles(const GmmProblem& p) { return p.n % 192 == 0 && p.n % 256 != 0; }
 
+// Forwards of decode size: few rows per expert on average (1-8 tokens at any top-k, up to 256 tokens over many
+// experts), which the 64x128x128 ping-pong tile streams without split-K (docs/perf-notes.md, "Decode forwards, taken
+// apart": 4-2048 rows, 1-51 rows per expert measured).
+inline bool small_forward(const GmmProblem& p, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    return !p.trans_a && p.m <= policy.max_rows_small_forward &&
+           mean_rows_per_expert(p) < policy.max_rows_per_expert_small_forward;
+}
+
 // `dram_bytes_per_s`: the card's peak DRAM bandwidth (DeviceInfo); 0 when unknown. Knob: GG_SM90_TILE.
 inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_sizes, int sm_count,
                             double dram_bytes_per_s, const Sm90Knobs& knobs = {},
                             const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (knobs.tile) return *knobs.tile;
+    if (small_forward(p, policy)) return Sm90Tile::kPingpong64x128K128;
     if (p.n < policy.min_n_for_large) return Sm90Tile::kPingpong128x128;
     const int64_t large_tiles = estimate_output_tiles(p, host_problem_sizes, 128, 256);
     if (static_cast<double>(large_tiles) < policy.min_large_tiles_per_sm * (sm_count > 0 ? sm_count : 1)) {
@@ -292,6 +304,9 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
 inline int32_t forward_split_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
                                     const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (p.trans_a || p.num_experts < 1 || p.m > policy.max_rows_split_forward) return 0;
+    // The small tile runs them whole: with it the split path's two extra kernels (5-7 us) bought nothing on the H100's
+    // decode rows but mixtral-8x7b's down-projection at 16 tokens (0.88-0.91x against 0.86-0.87x).
+    if (!knobs.split_chunks && small_forward(p, policy)) return 0;
     const int64_t steps = (p.k + 63) / 64;
     int64_t chunks = 0;
     if (knobs.split_chunks) {
