@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__ on the GPU host and here
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -156,6 +157,10 @@ class Case:
         self.name, self.kind, self.call, self.status, self.note = name, kind, call, status, note
         self.extra = extra or {}  # further result fields (ours: backend, resolved_backend, counts)
         self.times_ms: list[float] = []
+        # For graph timing (time_round_robin's graph_calls): a function returning a call bound to the stream current
+        # when it is called (the capture's). None: `call` itself uses whatever stream is current (torch's calls do;
+        # ours' prepared arguments name a stream, so ours sets it).
+        self.rebind = None
 
     def result(self, flop: int) -> dict:
         out = {"name": self.name, "kind": self.kind, "status": self.status, "note": self.note,
@@ -195,7 +200,34 @@ def probe(torch, case: Case) -> None:
         torch.cuda.empty_cache()
 
 
-def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: dict | None = None) -> tuple[int, int]:
+def capture_graph(torch, case: Case, calls: int):
+    """A CUDA graph of `calls` calls of the case (input sets rotated as in the loop), captured in relaxed mode: a
+    captured call of ours may allocate its own scratch slice (groupedgemm.h, "Graphs"), which the default mode refuses.
+    The call is warmed on a side stream first, so that workspaces have grown before the capture."""
+    graph = torch.cuda.CUDAGraph()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        (case.rebind() if case.rebind is not None else case.call)(0)
+    torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    # An empty graph (torch warns, it does not raise) would replay in no time and flatter the other side: a call that
+    # ran outside the capture stream (torch's fp16 _grouped_mm fallback on an H100 did, docs/perf-notes.md) is a failure.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with torch.cuda.graph(graph, capture_error_mode="relaxed"):
+            call = case.rebind() if case.rebind is not None else case.call
+            for j in range(calls):
+                call(j)
+    empty = [w for w in caught if "empty" in str(w.message).lower()]
+    if empty:
+        raise RuntimeError(f"{case.name}: {str(empty[0].message).splitlines()[0]}")
+    graph.keep_alive = call  # a rebound call's arguments must outlive the graph
+    return graph
+
+
+def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: dict | None = None,
+                     graph_calls: int = 0) -> tuple[int, int, str]:
     """Interleaves the runnable cases: each iteration times one call of each, in a fresh random order (seeded).
     A fixed cyclic order would always run the same case right after padded bmm, whose low, memory-bound power
     lets the clocks recover: the case after it gained up to 10% (docs/perf-notes.md).
@@ -203,10 +235,18 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
     `budget` (the sweep's, bench/sweep/sweep_part.py) caps the rounds of a slow group: the first warm-up round is timed,
     and with t its slowest call, the group runs min(warmup, 1 + ceil(warmup_ms / t)) warm-up rounds and
     min(iters, max(min_iters, ceil(series_ms / t))) timed ones. Fewer iterations, never fewer problems: a 50 ms call
-    gets 3 and 10 where the plan says 5 and 30. Returns the (warm-up, timed) rounds run."""
+    gets 3 and 10 where the plan says 5 and 30.
+
+    `graph_calls` > 0 (the sweep's decode groups): after the warm-up each series' `graph_calls` calls are captured in
+    one CUDA graph, and each timed round replays every series' graph between its own pair of events, in the same
+    random order; a time is the replay's over graph_calls. At 20-50 us a call, one eager call between two events also
+    holds the host's enqueue time whenever the device waits for it (ours through ctypes and torch alike), which moved
+    such rows by up to 10 us between runs where their replays held within 1-2 us (docs/perf-notes.md). A series that
+    cannot be captured sends the whole group back to eager timing, so that its series are timed alike.
+    Returns the (warm-up, timed) rounds run and how: "eager" or "graph xN" (or "eager (capture failed: ...)")."""
     live = [c for c in cases if c.status == "ok"]
     if not live:
-        return 0, 0
+        return 0, 0, "eager"
     done = 0
     if budget is not None and warmup > 0:
         first = {id(c): (torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for c in live}
@@ -224,6 +264,17 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
         for c in live:
             c.call(w)
     torch.cuda.synchronize()
+    timing, graphs = "eager", {}
+    if graph_calls > 0:
+        try:
+            for c in live:
+                graphs[id(c)] = capture_graph(torch, c, graph_calls)
+            timing = f"graph x{graph_calls}"
+        except (RuntimeError, gg.GroupedGemmError) as error:  # capture refused: the group is timed eagerly
+            graphs = {}
+            torch.cuda.synchronize()
+            text = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+            timing = f"eager (capture failed: {text[:160]})"
     events = {id(c): [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
                       for _ in range(iters)] for c in live}
     order = random.Random(ORDER_SEED)
@@ -231,12 +282,17 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
         for c in order.sample(live, len(live)):
             start, end = events[id(c)][i]
             start.record()
-            c.call(i)
+            if graphs:
+                graphs[id(c)].replay()
+            else:
+                c.call(i)
             end.record()
     torch.cuda.synchronize()
+    per = graph_calls if graphs else 1
     for c in live:
-        c.times_ms = [s.elapsed_time(e) for s, e in events[id(c)]]
-    return warmup, iters
+        c.times_ms = [s.elapsed_time(e) / per for s, e in events[id(c)]]
+    del graphs
+    return warmup, iters, timing
 
 
 def scatter_to_padded(torch, rows, counts_dev, starts_dev, experts: int, capacity: int):
@@ -332,17 +388,31 @@ def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev,
         torch.cuda.empty_cache()
         return Case(name, kind, status=status, note=note, extra=extra)
 
-    def call(i):
-        ours.gmm_args(args[i % sets])
+    def bound_to(arguments):
+        """A call over these prepared arguments (one per input set)."""
+        if not env:
+            return lambda i: ours.gmm_args(arguments[i % sets])
 
-    if env:  # a tuning variant: its variables hold for its own calls only
-        def call(i):  # noqa: F811
+        def with_env(i):  # a tuning variant: its variables hold for its own calls only
             os.environ.update(env)
             try:
-                ours.gmm_args(args[i % sets])
+                ours.gmm_args(arguments[i % sets])
             finally:
                 for key in env:
                     del os.environ[key]
+        return with_env
+
+    def call(i):
+        bound(i)
+
+    bound = bound_to(args)
+
+    def rebind():
+        """The same call with arguments naming the current stream (a graph capture's), built on it."""
+        again = [ours.args(xs[s], bs[s], out, counts_dev, trans_a, trans_b, backend) for s in range(sets)]
+        fn = bound_to(again)
+        fn.keep_alive = again
+        return fn
 
     # The arguments hold raw device pointers: every tensor they point into must outlive the series. counts_dev is in
     # no other closure, and once freed the allocator handed its block to the next small tensor, whose values ours
@@ -353,6 +423,7 @@ def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev,
     case = Case(name, kind, call, extra=extra,
                 note=f"{chose}; gg_gmm through ctypes in the PyTorch process, timed in the same round-robin as "
                      "torch._grouped_mm")
+    case.rebind = rebind
     probe(torch, case)
     return case
 
@@ -434,10 +505,11 @@ def build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, s
     return case
 
 
-def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict:
+def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None, graph_calls_for=None) -> dict:
     """Times every (problem, dtype, form) of the problem file, or only those of `plan` (a list of (problem id, dtype,
     form), bench/sweep/sweep_part.py). `env_extra(torch)` may add strings to the environment (the sweep's copy
-    bandwidth), measured after CUDA is set up and before any group."""
+    bandwidth), measured after CUDA is set up and before any group. `graph_calls_for(problem)` gives a group's
+    graph_calls (time_round_robin; the sweep's decode groups), 0 or None: eager."""
     import torch  # imported here so --problems-only works without torch
 
     if not torch.cuda.is_available():
@@ -460,10 +532,11 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict
         problem = by_id[problem_id]
         cases, sets = build_cases(torch, problem, data["rotation"], torch_dtypes[dtype_name], form,
                                   not args.no_padded, ours)
-        rounds = (args.warmup, args.iters)
+        graph_calls = (graph_calls_for(problem) or 0) if graph_calls_for is not None else 0
+        rounds = (args.warmup, args.iters, "eager")
         try:
             try:
-                rounds = time_round_robin(torch, cases, args.warmup, args.iters, budget)
+                rounds = time_round_robin(torch, cases, args.warmup, args.iters, budget, graph_calls)
             except gg.GroupedGemmError as error:
                 # Ours failed inside the loop (the probe passed): drop it and time the others again.
                 torch.cuda.synchronize()
@@ -472,7 +545,7 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict
                         c.status, c.note = failure_status(torch, error)
                         c.note = f"failed while timed: {c.note}"
                         c.call = None
-                rounds = time_round_robin(torch, cases, args.warmup, args.iters, budget)
+                rounds = time_round_robin(torch, cases, args.warmup, args.iters, budget, graph_calls)
         except torch.OutOfMemoryError as error:
             for c in cases:
                 if not c.times_ms:
@@ -482,7 +555,9 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict
         group = {"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
                  "buffer_sets": sets, "series": [c.result(flop) for c in cases]}
         if budget is not None:
-            group["warmup"], group["iters"] = rounds
+            group["warmup"], group["iters"] = rounds[0], rounds[1]
+        if graph_calls_for is not None:
+            group["timing"] = rounds[2]
         groups.append(group)
         summary = ", ".join(f"{c.name.split(' ')[0]} {c.result(flop).get('tflops', c.status)}" for c in cases)
         log(f"{problem['id']} {dtype_name} {form}: {summary} [{time.time() - began:.0f} s]")
@@ -496,7 +571,10 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None) -> dict
                                    + (f"; rounds capped per group: warm-up min(warmup, 1 + ceil({budget['warmup_ms']} ms / t)), "
                                       f"timed min(iters, max({budget['min_iters']}, ceil({budget['series_ms']} ms / t))), t = the "
                                       "slowest call of the first warm-up round; each group's rounds in its 'warmup' and 'iters'"
-                                      if budget is not None else "")},
+                                      if budget is not None else "")
+                                   + ("; groups with a 'timing' of 'graph xN': each series' N calls captured in one CUDA "
+                                      "graph, every round replaying each graph between its own events, time / N"
+                                      if graph_calls_for is not None else "")},
             "groups": groups}
 
 

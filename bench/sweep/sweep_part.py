@@ -12,7 +12,8 @@ Copy bandwidth: a COPY_BYTES buffer copied into another (dst.copy_(src)), COPY_I
 CUDA events; bandwidth = 2 * COPY_BYTES / median time (every byte is read once and written once), in GB/s (1e9).
 
 A group whose calls are slow runs fewer rounds than the plan (ROUND_BUDGET, torch_baseline.time_round_robin): fewer
-iterations, never fewer problems; each group's rounds are in torch.json.
+iterations, never fewer problems; each group's rounds are in torch.json. Decode groups (<= DECODE_TOKENS tokens) are
+timed from CUDA graphs of GRAPH_CALLS calls per series unless --eager; each group's "timing" says how it ran.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ COPY_ITERS = 20
 # and a call of 10-100 ms is long next to the timer and launch jitter that 30 rounds average out for microsecond calls;
 # the decode groups keep the plan's rounds. The rounds each group ran are in torch.json ("warmup", "iters").
 ROUND_BUDGET = {"series_ms": 300, "min_iters": 10, "warmup_ms": 100}
+# Decode groups (at most DECODE_TOKENS tokens, SweepProblems.IsDecode) are timed from CUDA graphs of GRAPH_CALLS calls
+# per series (torch_baseline.time_round_robin): one eager call of 20-50 us between two events also holds the host's
+# enqueue time, which moved such rows by up to 10 us between runs (docs/perf-notes.md, "Eager against graph").
+DECODE_TOKENS = 256
+GRAPH_CALLS = 10
 
 
 def copy_bandwidth(torch) -> dict:
@@ -66,6 +72,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--ours-lib", default=os.environ.get("GROUPEDGEMM_NATIVE_PATH") or None,
                     help="libgroupedgemm.so (default $GROUPEDGEMM_NATIVE_PATH); without it there is no same-loop ratio")
     ap.add_argument("--seed", type=int, default=20261126, help="seed of the random operands")
+    ap.add_argument("--eager", action="store_true",
+                    help="time decode groups call by call as well, not from CUDA graphs (the sweeps before graph timing)")
     ap.add_argument("--only", default=None,
                     help="a focus file (bench/sweep/focus.json): time only the plan's groups it lists (bench/sweep/focus.sh)")
     args = ap.parse_args(argv)
@@ -91,7 +99,9 @@ def main(argv: list[str]) -> int:
         tb.log(f"--only {args.only}: {len(runs)} of the part's groups")
     tb.log(f"part {plan['part']}: {len(runs)} groups, {len(plan['skipped'])} skipped before timing, "
            f"iters {plan['iters']} (warm-up {plan['warmup']}), estimated {plan['estimated_seconds'] / 60:.1f} min")
-    results = tb.run(run_args, data, plan=runs, env_extra=copy_bandwidth)
+    graph_calls_for = (lambda problem: 0) if args.eager else (
+        lambda problem: GRAPH_CALLS if problem["tokens"] <= DECODE_TOKENS else 0)
+    results = tb.run(run_args, data, plan=runs, env_extra=copy_bandwidth, graph_calls_for=graph_calls_for)
     results["tool"] = f"torch_baseline (sweep part {plan['part']})"
     pf.save_json(results, os.path.join(args.dir, "torch.json"))
     tb.log(f"results: {os.path.join(args.dir, 'torch.json')}")

@@ -33,7 +33,15 @@ internal sealed record RunSettings(int Warmup, int Iters, long Seed, string Timi
 
 /// <summary>The series timed together for one problem, element type and form.</summary>
 internal sealed record ResultGroup(
-    string Problem, string Dtype, string Form, double Flops, int BufferSets, IReadOnlyList<SeriesResult> Series);
+    string Problem, string Dtype, string Form, double Flops, int BufferSets, IReadOnlyList<SeriesResult> Series)
+{
+    /// <summary>
+    /// The sweep's groups (torch_baseline.py time_round_robin): "eager" (a call between two events), "graph xN" (N
+    /// calls captured in a CUDA graph, a replay between two events, time / N), or "eager (capture failed: ...)";
+    /// absent in files written before the sweep timed decode groups from graphs, which were eager.
+    /// </summary>
+    public string? Timing { get; init; }
+}
 
 /// <summary>One series: its raw timings, or why it did not run.</summary>
 /// <param name="Name">Display name.</param>

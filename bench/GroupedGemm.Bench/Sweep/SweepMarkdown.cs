@@ -48,6 +48,16 @@ internal static class SweepMarkdown
                  string.Join(", ", c.PartsNotRun.Select(n => $"`{n}`")) + ".");
         }
 
+        foreach (SweepCardSummary c in results.Cards)
+        {
+            var decode = results.Rows.Where(r => r.Card == c.Card && r.Decode && r.OursOverTorch is not null).ToList();
+            if (decode.Count == 0) continue;
+            Line();
+            Line($"{Format.Cell(c.Card)}: {decode.Count(r => r.GraphTimed)} of {decode.Count} decode rows timed from CUDA graph " +
+                 "replays (each series' calls captured once, a replay between two events), the others call by call: at " +
+                 "20-50 µs a call, one call between two events also holds the host's enqueue time.");
+        }
+
         Line();
         Line($"![distribution of ours ÷ torch._grouped_mm per card]({plotName})");
         Line();

@@ -124,7 +124,10 @@ internal static class SweepMerge
         return new SweepRow(p.Model ?? p.Config, p.Id, p.Projection ?? "", p.Tokens, p.Routing, form, dtype, card, part, p.M, p.K, p.N,
             p.Experts, SweepProblems.NonEmptyExperts(p), status, note, oursMs, torchMs, denseMs,
             Ratio(torchMs, oursMs), Ratio(denseMs, oursMs), decode, bytes, decode ? bandwidth : null, floor,
-            ours?.ResolvedBackend, ours?.CheckedRelError, ours?.TimesMs is { Count: > 0 } timed ? timed.Count : iters);
+            ours?.ResolvedBackend, ours?.CheckedRelError, ours?.TimesMs is { Count: > 0 } timed ? timed.Count : iters)
+        {
+            Timing = g.Timing ?? "eager",
+        };
     }
 
     private static SweepRow Blank(Problem p, string dtype, string form, string card, string part, string status, string note) =>

@@ -18,7 +18,16 @@ internal sealed record SweepRow(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? BytesMoved,
     double? CopyBandwidthGbs,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? HbmFloorFraction,
-    string? ResolvedBackend, double? CheckedRelError, int? Iters);
+    string? ResolvedBackend, double? CheckedRelError, int? Iters)
+{
+    /// <summary>How the row's series were timed (<see cref="ResultGroup.Timing"/>; "eager" for files without it); null
+    /// without a timing.</summary>
+    public string? Timing { get; init; }
+
+    /// <summary>Whether the row's series were timed from CUDA graph replays.</summary>
+    [JsonIgnore]
+    public bool GraphTimed => Timing is not null && Timing.StartsWith("graph", StringComparison.Ordinal);
+}
 
 /// <summary>The bars of issue 22, judged per card.</summary>
 internal sealed record SweepCardSummary(

@@ -25,7 +25,7 @@ public class SweepReportTests
         _parts = [all.First(p => p.Model == "qwen3-30b-a3b"), all.First(p => p.Model == "gpt-oss-20b")];
         _dropped = _parts[0].Runs[5];
         _failed = _parts[1].Runs[7];
-        SyntheticSweep.Write(_parts[0], Path.Combine(_root, "parts", "a"), 1, dropGroup: _dropped);
+        SyntheticSweep.Write(_parts[0], Path.Combine(_root, "parts", "a"), 1, dropGroup: _dropped, graphTimedDecode: true);
         SyntheticSweep.Write(_parts[1], Path.Combine(_root, "parts", "b"), 2, failGroup: _failed, failCheck: true);
         _results = SweepCommand.Write(SweepMerge.FindParts([Path.Combine(_root, "parts")]), Path.Combine(_root, "out"));
     }
@@ -133,6 +133,23 @@ public class SweepReportTests
         }
 
         Assert.That(classes.Sum(g => g.Count()), Is.EqualTo(compared.Count));
+    }
+
+    [Test]
+    public void Rows_say_how_they_were_timed_and_the_report_counts_the_graph_timed_decode_rows()
+    {
+        var timed = _results.Rows.Where(r => r.OursOverTorch is not null).ToList();
+        // Part a wrote a timing per group (decode groups from graphs); part b wrote none, as files before graph timing.
+        Assert.That(timed.Where(r => r.Part == _parts[0].Name && r.Decode).All(r => r.Timing == "graph x10" && r.GraphTimed));
+        Assert.That(timed.Where(r => r.Part == _parts[0].Name && !r.Decode).All(r => r.Timing == "eager" && !r.GraphTimed));
+        Assert.That(timed.Where(r => r.Part == _parts[1].Name).All(r => r.Timing == "eager" && !r.GraphTimed));
+        var decode = timed.Where(r => r.Decode).ToList();
+        int graph = decode.Count(r => r.Part == _parts[0].Name);
+        Assert.That(graph, Is.GreaterThan(0).And.LessThan(decode.Count));
+        string md = File.ReadAllText(Path.Combine(_root, "out", "sweep.md"));
+        Assert.That(md, Does.Contain($"{graph} of {decode.Count} decode rows timed from CUDA graph replays"));
+        string json = File.ReadAllText(Path.Combine(_root, "out", "sweep-results.json"));
+        Assert.That(json, Does.Contain("\"timing\": \"graph x10\""));
     }
 
     [Test]

@@ -22,7 +22,7 @@ internal static class SyntheticSweep
     /// <paramref name="failGroup"/> has ours in status error. One float64 check fails when <paramref name="failCheck"/>.
     /// </summary>
     public static void Write(SweepPart part, string folder, int seed, PlannedRun? dropGroup = null, PlannedRun? failGroup = null,
-        bool failCheck = false)
+        bool failCheck = false, bool graphTimedDecode = false)
     {
         Directory.CreateDirectory(folder);
         var problems = new ProblemFile(ProblemFile.SchemaName, SweepProblems.Seed, new RotationRule(2, 1L << 30), part.Problems);
@@ -50,7 +50,10 @@ internal static class SyntheticSweep
                         Backend = "auto", ResolvedBackend = "cutlass-sm90", Counts = "device", CheckedRelError = 0.002,
                     },
             };
-            groups.Add(new ResultGroup(run.Problem, run.Dtype, run.Form, flops, 2, series));
+            // As sweep_part.py writes them: decode groups "graph x10" when graph timing is on, others "eager"; without
+            // it, no field (the files before graph timing).
+            string? timing = graphTimedDecode ? (SweepProblems.IsDecode(p) ? "graph x10" : "eager") : null;
+            groups.Add(new ResultGroup(run.Problem, run.Dtype, run.Form, flops, 2, series) { Timing = timing });
         }
 
         var env = new Dictionary<string, string>
