@@ -7,8 +7,12 @@ namespace GroupedGemm.Bench.Running;
 /// </summary>
 internal static class DeviceFill
 {
-    /// <summary>Elements generated on the host per tensor (4 MiB of bf16/fp16), far larger than any tile.</summary>
-    private const int BlockElements = 1 << 21;
+    /// <summary>
+    /// Elements generated on the host per tensor (4 MiB of bf16/fp16), far larger than any tile. Odd, so that the
+    /// tensor's period aligns with no power-of-two stride: with 2^21, an expert's 256 x 256 weights (the float64
+    /// sample's shrunk K and N) repeated every 32 experts, and a kernel that read the expert 32 away would have passed.
+    /// </summary>
+    private const int BlockElements = (1 << 21) - 1;
 
     /// <summary>Fills <paramref name="tensor"/> (bf16, fp16 or fp32) with N(0, 1) values.</summary>
     public static void Normal(DeviceTensor tensor, Random rng, CudaStream stream)
