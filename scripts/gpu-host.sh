@@ -10,7 +10,7 @@
 #   release-check  on a GPU host, with .gpu/consumer (the package consumer published by `dotnet cake --target=GpuBundle
 #                  --native-lib=<release library>`): runs the consumer against the library inside the package, the
 #                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
-#   memcheck       compute-sanitizer memcheck over the whole .NET test suite and gmm_parity.py, split into processes
+#   memcheck       compute-sanitizer memcheck over the whole .NET test suite, gmm_parity.py and fp8_parity.py, split into processes
 #                  that run side by side (a sanitized run is 10-50x slower); prints each part's ERROR SUMMARY
 #                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540)
 #   moe-train      the MoE sample's --train run (plain and gated, CPU float64 and GPU), exported and repeated in
@@ -120,6 +120,17 @@ step_release_check() {
   return $rc
 }
 
+# One memcheck process's line in memcheck.txt: its exit status, the sanitizer's ERROR SUMMARY and the tests' counts.
+# Returns 1 when the process failed.
+memcheck_report() {
+  local name=$1 status=$2 summary tests
+  summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-$name.log" 2>/dev/null | tail -n 1)
+  tests=$(grep -hE "total:|failed:|succeeded:|skipped:|parity:| checked, " "$out/memcheck-$name.out" 2>/dev/null \
+    | tr -s ' ' | tr '\n' ' ')
+  echo "memcheck $name: exit $status; ${summary:-no ERROR SUMMARY (timed out?)}; $tests" | tee -a "$out/memcheck.txt"
+  [[ $status -eq 0 ]]
+}
+
 step_memcheck() {
   command -v compute-sanitizer >/dev/null || { echo "memcheck: compute-sanitizer is not on PATH" >&2; return 2; }
   local lib=${GROUPEDGEMM_NATIVE_PATH} limit=${GG_MEMCHECK_TIMEOUT:-540} rc=0 pids=() names=()
@@ -133,22 +144,23 @@ step_memcheck() {
   local control_summary; control_summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-control.log" | tail -n 1)
   echo "memcheck control (one write past the end): ${control_summary:-no ERROR SUMMARY}" | tee -a "$out/memcheck.txt"
   [[ $control_summary =~ SUMMARY:\ [1-9] ]] || { echo "memcheck: the sanitizer missed the control's error" >&2; return 1; }
-  # The suite in parts of similar sanitized length; the last part is everything the others leave out, so that the
-  # parts together are the whole suite.
-  local oom_test=An_allocation_beyond_device_memory_throws_CudaOutOfMemoryException
+  # The suite in parts of similar sanitized length; the parts together are the whole suite ("rest" is everything the
+  # others leave out). They run side by side, except the out-of-memory part: its tests fail a cudaMalloc on purpose
+  # (the out-of-memory exception; the caching allocator's empty-and-retry, which first fills what is free), and beside
+  # it the other processes' own allocations failed (gmm_parity.py's shards ran out of memory on an H100, 2026-12-06).
+  local oom_tests=(An_allocation_beyond_device_memory_throws_CudaOutOfMemoryException
+                   An_allocation_larger_than_what_is_free_beside_theCache_empties_it_and_succeeds)
+  local oom_any="" oom_none=""
+  for t in "${oom_tests[@]}"; do oom_any+="${oom_any:+|}FullyQualifiedName~$t"; oom_none+="&FullyQualifiedName!~$t"; done
   local parts=(
     "shapes|FullyQualifiedName~GmmShapeTests|FullyQualifiedName~GmmBackendMatrixTests"
     "large|FullyQualifiedName~LargeTensorTests"
     "moe|FullyQualifiedName~GroupedGemm.Tests.Moe."
-    "rest|FullyQualifiedName!~GmmShapeTests&FullyQualifiedName!~GmmBackendMatrixTests&FullyQualifiedName!~LargeTensorTests&FullyQualifiedName!~GroupedGemm.Tests.Moe.&FullyQualifiedName!~$oom_test"
-    "oom|FullyQualifiedName~$oom_test"
+    "rest|FullyQualifiedName!~GmmShapeTests&FullyQualifiedName!~GmmBackendMatrixTests&FullyQualifiedName!~LargeTensorTests&FullyQualifiedName!~GroupedGemm.Tests.Moe.$oom_none"
   )
   for part in "${parts[@]}"; do
-    local name=suite-${part%%|*} filter=${part#*|} api_errors=()
-    # The out-of-memory test fails a cudaMalloc on purpose; the sanitizer would count that API error as one of its
-    # errors, so that part alone runs without API-error reports (its memory accesses are still checked).
-    [[ $name == suite-oom ]] && api_errors=(--report-api-errors no)
-    timeout "$limit" "${sanitize[@]}" "${api_errors[@]}" --log-file "$out/memcheck-$name.log" .gpu/GroupedGemm.Net.Tests \
+    local name=suite-${part%%|*} filter=${part#*|}
+    timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" .gpu/GroupedGemm.Net.Tests \
       --filter "$filter" > "$out/memcheck-$name.out" 2>&1 &
     pids+=($!); names+=("$name")
   done
@@ -158,14 +170,19 @@ step_memcheck() {
       python3 native/tests/gmm_parity.py --lib "$lib" --shard "$shard/2" > "$out/memcheck-$name.out" 2>&1 &
     pids+=($!); names+=("$name")
   done
+  # The FP8 scaled kernels (portable and cutlass-sm90, row-wise and block scales) through their parity script.
+  timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-fp8-parity.log" \
+    python3 native/tests/fp8_parity.py --lib "$lib" > "$out/memcheck-fp8-parity.out" 2>&1 &
+  pids+=($!); names+=("fp8-parity")
   for i in "${!pids[@]}"; do
-    wait "${pids[$i]}"; local status=$? name=${names[$i]}
-    [[ $status -eq 0 ]] || rc=1
-    local summary; summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-$name.log" 2>/dev/null | tail -n 1)
-    local tests; tests=$(grep -hE "total:|failed:|succeeded:|skipped:|parity:" "$out/memcheck-$name.out" 2>/dev/null \
-      | tr -s ' ' | tr '\n' ' ')
-    echo "memcheck $name: exit $status; ${summary:-no ERROR SUMMARY (timed out?)}; $tests" | tee -a "$out/memcheck.txt"
+    wait "${pids[$i]}"
+    memcheck_report "${names[$i]}" $? || rc=1
   done
+  # Alone, and without API-error reports: the sanitizer would count the failed cudaMalloc calls as its own errors (the
+  # memory accesses are still checked).
+  timeout "$limit" "${sanitize[@]}" --report-api-errors no --log-file "$out/memcheck-suite-oom.log" \
+    .gpu/GroupedGemm.Net.Tests --filter "$oom_any" > "$out/memcheck-suite-oom.out" 2>&1
+  memcheck_report suite-oom $? || rc=1
   return $rc
 }
 
