@@ -186,9 +186,11 @@ def main() -> int:
     lib.gg_gmm_scaled.restype = C.c_int32
     gg = ggc.GroupedGemm(lib)
     results = []
-    # What ran: the card, torch, the library and a forced FP8 tile (experiment builds only), in the JSON as well.
+    # What ran: the card, torch, the library and the forced FP8 knobs (experiment builds only), in the JSON as well.
     run_info = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "library": gg.version(),
-                "routing": args.routing, "forced_fp8_tile": os.environ.get("GG_SM90_FP8_TILE")}
+                "routing": args.routing, "forced_fp8_tile": os.environ.get("GG_SM90_FP8_TILE"),
+                "forced_fp8_raster": os.environ.get("GG_SM90_FP8_RASTER"),
+                "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE")}
     print(", ".join(f"{k}: {v}" for k, v in run_info.items()))
     print(f"{'config':<16} {'ours-fp8':>9} {'torch-fp8':>9} {'dense-fp8':>9} {'ours-bf16':>9}  "
           f"{'x torch':>7} {'x dense':>7} {'x bf16':>7}  rel.err ours/torch (TFLOP/s, {args.kernel})")

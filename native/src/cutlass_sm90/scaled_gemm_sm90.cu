@@ -112,6 +112,25 @@ gg_status run_config(Context& ctx, const ScaledGmmProblem& sp) {
     auto& fusion = args.epilogue.thread;
     fusion.op_0.ptr_row = arr.ptr_b_scale;
     fusion.op_1.op_0.ptr_col = arr.ptr_a_scale;
+    // The tile walk of the 2x1-cluster tile: along N, unswizzled. CUTLASS's group scheduler walks each group's tiles
+    // along M by default, so a group whose A outgrows L2 (a dominant expert: deepseek-like under zipf holds ~86k rows,
+    // 616 MB of A) reads A from DRAM once per column of tiles. On an H100 (bench/fp8_bench.py, docs/perf-notes.md "FP8
+    // on Hopper"), along N against along M, TFLOP/s: deepseek-like zipf 1016 against 729 (torch 911), uniform 987
+    // against 964; mixtral-like zipf 1038 against 965, uniform 1043 against 1006; qwen-like zipf 927 against 881,
+    // uniform 922 against 952 (the one loss, 3%). Stripes of 4 or 8 tiles (max_swizzle_size) lost 5-50% either way.
+    // The cluster-free tile (smaller experts) was not measured along N and keeps CUTLASS's order.
+    if constexpr (Config::Traits::kClusterM > 1) {
+        args.scheduler.raster_order = cutlass::gemm::kernel::detail::RasterOrderOptions::AlongN;
+    }
+#if GG_SM90_TUNING_KNOBS
+    // Experiments: GG_SM90_FP8_RASTER=m|n, GG_SM90_FP8_SWIZZLE=1|2|4|8 (stripes that many tiles wide).
+    using RasterOptions = cutlass::gemm::kernel::detail::RasterOrderOptions;
+    if (const char* raster = std::getenv("GG_SM90_FP8_RASTER")) {
+        if (std::strcmp(raster, "n") == 0) args.scheduler.raster_order = RasterOptions::AlongN;
+        if (std::strcmp(raster, "m") == 0) args.scheduler.raster_order = RasterOptions::AlongM;
+    }
+    if (const char* swizzle = std::getenv("GG_SM90_FP8_SWIZZLE")) args.scheduler.max_swizzle_size = std::atoi(swizzle);
+#endif
 
     // CUTLASS returns kErrorInternal for a failed CUDA call without clearing it: cutlass_failure takes (and clears)
     // that error into the message, so that it is not reported again by the next launch check of another call.

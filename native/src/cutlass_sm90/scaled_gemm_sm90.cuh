@@ -43,6 +43,7 @@ struct Fp8TileTraits;
         using TileShape = cute::Shape<cute::Int<tm>, cute::Int<tn>, cute::Int<tk>>;                             \
         using ClusterShape = cute::Shape<cute::Int<cm>, cute::Int<cn>, cute::_1>;                               \
         static constexpr bool kPingpong = pp;                                                                    \
+        static constexpr int kClusterM = cm;                                                                     \
         static constexpr const char* kName = #name;                                                              \
     };
 #include "cutlass_sm90/sm90_fp8_tiles.def"
