@@ -8,6 +8,13 @@ were quantized from (the quantization error). Needs torch with CUDA (2.11 has _s
 libgroupedgemm.so of ABI 3 or newer.
 
     python bench/fp8_bench.py --lib .gpu/native/libgroupedgemm.so [--configs all] [--kernel auto] [--json out.json]
+
+Sweep subset: --problems takes the problems of real-model sweep parts instead (problems.json of `GroupedGemm.Bench
+sweep plan`, their counts as drawn there), filtered by --min-tokens / --max-tokens / --routings / --max-problems, and
+ends with a summary against the issue's bars (bench/fp8_sweep.sh runs a fixed subset of parts):
+
+    python bench/fp8_bench.py --lib LIB --problems DIR1/problems.json,DIR2/problems.json --max-tokens 16384 \
+        --routings uniform,zipf --json fp8-sweep.json
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ctypes as C
 import json
+import math
 import os
 import sys
 
@@ -27,6 +35,15 @@ DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3 = 2, 5
 SCALE_ROWWISE = 0
 KERNELS = {"auto": 0, "portable": 1, "cutlass-sm90": 2}
 E4M3_MAX = 448.0
+QUANTIZE_CHUNK_ROWS = 1 << 15
+
+# The issue's bars: ours >= 1.0x torch._scaled_grouped_mm on every row where torch runs; on rows with
+# M*N*K >= 2^36 (large enough to be compute-bound), ours >= 0.8x dense FP8 and >= 1.5x our own bf16.
+LARGE_VOLUME = 2 ** 36
+BARS = {"torch-scaled-grouped": 1.0, "dense-fp8": 0.8, "ours-bf16": 1.5}
+# A problem runs only when its estimated bytes are at most this share of the free device memory (the rest is left
+# for cuBLAS/CUTLASS workspaces, torch's own scratch and fragmentation), the rule of torch_baseline.py's padded bmm.
+FREE_MEMORY_SHARE = 0.9
 
 
 class ScaledGmmArgs(C.Structure):
@@ -41,7 +58,7 @@ class ScaledGmmArgs(C.Structure):
                 ("reserved", C.c_int32), ("stream", C.c_void_p)]
 
 
-def quantize_rows(torch, t, chunk_rows: int = 1 << 15):
+def quantize_rows(torch, t, chunk_rows: int = QUANTIZE_CHUNK_ROWS):
     """Row-wise e4m3 quantization over the last dimension: (codes, float32 scales), t ~ codes * scales[..., None].
     In chunks of rows, so that the fp32 temporaries of the largest configurations stay small."""
     flat = t.reshape(-1, t.shape[-1])
@@ -76,9 +93,20 @@ def sampled_reference(torch, rows, counts, x64, w64_of):
     return out
 
 
+def empty_row(head: dict, m: int, k: int, n: int, experts: int, args, skipped: dict) -> dict:
+    """A result row without figures yet: `head` names it (config, or the sweep problem's id and axes)."""
+    return {**head, "m": m, "k": k, "n": n, "experts": experts, "kernel": args.kernel, "skipped": skipped,
+            "tflops": {}, "ms": {}, "rel_error": {}, "rel_error_vs_bf16_inputs": {}}
+
+
 def run_config(torch, gg, config, args) -> dict:
+    """One configuration of bench/problems.py, with counts drawn for --routing."""
     counts = problems.draw_counts(config, args.routing, args.seed)
-    m, k, n, experts = config.rows, config.k, config.n, config.experts
+    return run_shape(torch, gg, {"config": config.name}, counts, config.rows, config.k, config.n, config.experts, args)
+
+
+def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, experts: int, args) -> dict:
+    """Times the four paths round-robin on one grouped GEMM and checks them on sampled rows."""
     dev = torch.device("cuda")
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     x = torch.randn(m, k, device=dev, generator=gen).to(torch.bfloat16)
@@ -138,8 +166,7 @@ def run_config(torch, gg, config, args) -> dict:
             end.record()
     torch.cuda.synchronize()
     flop = 2.0 * m * k * n
-    result = {"config": config.name, "m": m, "k": k, "n": n, "experts": experts, "kernel": args.kernel,
-              "skipped": skipped, "tflops": {}, "ms": {}, "rel_error": {}, "rel_error_vs_bf16_inputs": {}}
+    result = empty_row(head, m, k, n, experts, args, skipped)
     for name in cases:
         times = sorted(s.elapsed_time(e) for s, e in events[name])
         median = times[len(times) // 2]
@@ -164,18 +191,157 @@ def run_config(torch, gg, config, args) -> dict:
     return result
 
 
+def select_problems(paths: list[str], min_tokens: int | None = None, max_tokens: int | None = None,
+                    routings: list[str] | None = None, max_problems: int | None = None) -> list[dict]:
+    """The problems of sweep problem files (problems.load_problem_file), with the counts drawn there, in file order and
+    each id once (a model split by form into several parts holds the same problems in each part's file); those
+    with min_tokens <= tokens <= max_tokens and a routing of `routings` (None: all); then, if more than max_problems
+    are left, every k-th, k = (how many) / max_problems (pick i is index floor(i * k)), so that exactly max_problems
+    remain, spread over the whole list and the same on every run. The files list routings innermost, so a k of
+    exactly 2 over two routings keeps only one of them: narrow with the other filters first."""
+    if max_problems is not None and max_problems < 1:
+        raise ValueError(f"--max-problems must be at least 1, got {max_problems}")
+    chosen, seen, present = [], set(), set()
+    for path in paths:
+        for problem in problems.load_problem_file(path)["problems"]:
+            present.add(problem["routing"])
+            if problem["id"] in seen:
+                continue
+            seen.add(problem["id"])
+            if ((min_tokens is None or problem["tokens"] >= min_tokens)
+                    and (max_tokens is None or problem["tokens"] <= max_tokens)
+                    and (routings is None or problem["routing"] in routings)):
+                chosen.append(problem)
+    unknown = [r for r in routings or [] if r not in present]
+    if unknown:  # a misspelt routing would otherwise just select nothing of its kind
+        raise ValueError(f"--routings: {', '.join(unknown)} in none of the files "
+                         f"(they hold {', '.join(sorted(present))})")
+    if max_problems is not None and len(chosen) > max_problems:
+        chosen = [chosen[i * len(chosen) // max_problems] for i in range(max_problems)]
+    return chosen
+
+
+def estimated_bytes(m: int, k: int, n: int, experts: int) -> int:
+    """Peak device bytes of run_shape, from above: x and w in bf16 and as e4m3 codes with their float32 scales; five
+    [M, N] bf16 outputs (ours FP8 and bf16, the first torch and dense outputs kept for the check, one transient in the
+    loop); and the larger of the set-up transients (w drawn in float32; quantize_rows' float32 chunk, its absolute
+    value and its quotient) and the check's two float64 copies of one expert's [N, K] weights."""
+    inputs = 3 * m * k + 3 * experts * n * k + 4 * (m + experts * n)
+    outputs = 5 * 2 * m * n
+    setup = max(4 * experts * n * k, 3 * 4 * min(max(m, experts * n), QUANTIZE_CHUNK_ROWS) * k)
+    check = 2 * 8 * n * k
+    return inputs + outputs + max(setup, check)
+
+
+def run_problem(torch, gg, problem: dict, args) -> dict:
+    """One sweep problem, with the counts its file holds. One that cannot fit the card is skipped with the reason in
+    its row (skipped["problem"]), so that a run over many problems ends with every row accounted for."""
+    head = {key: problem.get(key) for key in ("id", "model", "projection", "tokens", "routing")}
+    shape = (problem["m"], problem["k"], problem["n"], problem["experts"])
+    torch.cuda.empty_cache()  # the blocks torch still caches from the previous problem are free for this one
+    free, _ = torch.cuda.mem_get_info()
+    need = estimated_bytes(*shape)
+    if need > FREE_MEMORY_SHARE * free:
+        why = (f"out of memory: needs about {need / 2**30:.1f} GiB by estimated_bytes, more than "
+               f"{FREE_MEMORY_SHARE:.0%} of the {free / 2**30:.1f} GiB free")
+    else:
+        try:
+            return run_shape(torch, gg, head, problem["counts"], *shape, args)
+        except torch.OutOfMemoryError as error:  # the estimate fell short: this row is lost, not the run
+            why = f"out of memory: {str(error).splitlines()[0][:300]}"
+    return empty_row(head, *shape, args, {"problem": why})
+
+
+def ratio_stats(pairs: list[tuple[str, float | None]], bar: float) -> dict:
+    """pairs: (problem id, ours / the other path, None when ours has no figure) over the rows where the other path
+    ran. The bar holds when every such row has ours at bar or above (a row without ours fails it); None: no rows."""
+    ratios = [(pid, x) for pid, x in pairs if x is not None]
+    above = sum(1 for _, x in ratios if x >= bar)
+    stats = {"rows": len(pairs), "bar": bar, "at_or_above_bar": above, "without_ours": len(pairs) - len(ratios),
+             "geomean": None, "lowest": None, "pass": above == len(pairs) if pairs else None}
+    if ratios:
+        stats["geomean"] = math.exp(sum(math.log(x) for _, x in ratios) / len(ratios))
+        pid, x = min(ratios, key=lambda p: p[1])
+        stats["lowest"] = {"id": pid, "ratio": x}
+    return stats
+
+
+def summarize(results: list[dict]) -> dict:
+    """The sweep subset against the issue's bars (BARS): ours / torch._scaled_grouped_mm on every row where torch ran;
+    ours / dense FP8 and ours / our bf16 on the rows with M*N*K >= LARGE_VOLUME. Ratios of TFLOP/s, as in the table."""
+    def pairs(rows, other):
+        return [(r.get("id"), r["tflops"]["ours-fp8"] / r["tflops"][other] if "ours-fp8" in r["tflops"] else None)
+                for r in rows if other in r["tflops"]]
+
+    large = [r for r in results if problems.flops(r) // 2 >= LARGE_VOLUME]
+    return {"rows": len(results), "skipped": sum(1 for r in results if "problem" in r["skipped"]),
+            "vs_torch": ratio_stats(pairs(results, "torch-scaled-grouped"), BARS["torch-scaled-grouped"]),
+            "large_min_volume": LARGE_VOLUME, "large_rows": len(large),
+            "large_vs_dense": ratio_stats(pairs(large, "dense-fp8"), BARS["dense-fp8"]),
+            "large_vs_bf16": ratio_stats(pairs(large, "ours-bf16"), BARS["ours-bf16"])}
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The summary as printed at the end of a --problems run."""
+    def line(name, st):
+        if not st["rows"]:
+            return f"{name}: no rows"
+        text = f"{name} on {st['rows']} rows: {st['at_or_above_bar']} at >= {st['bar']:.1f}x"
+        if st["lowest"] is not None:
+            text += (f", geometric mean {st['geomean']:.2f}x, lowest {st['lowest']['ratio']:.2f}x "
+                     f"({st['lowest']['id']})")
+        if st["without_ours"]:
+            text += f", {st['without_ours']} without ours"
+        return text + ("; bar met" if st["pass"] else "; bar NOT met")
+
+    return [f"summary: {summary['rows']} rows, {summary['skipped']} skipped",
+            "  " + line("ours / torch._scaled_grouped_mm", summary["vs_torch"]),
+            f"  {summary['large_rows']} rows with M*N*K >= 2^{summary['large_min_volume'].bit_length() - 1}:",
+            "    " + line("ours / dense fp8", summary["large_vs_dense"]),
+            "    " + line("ours / our bf16", summary["large_vs_bf16"])]
+
+
+def comma_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lib", default=".gpu/native/libgroupedgemm.so")
-    parser.add_argument("--configs", default="all", help="comma-separated names of bench/problems.py, or all")
-    parser.add_argument("--routing", default="uniform", choices=problems.ROUTINGS)
+    parser.add_argument("--configs", help="comma-separated names of bench/problems.py, or all (the default; not with "
+                                          "--problems)")
+    parser.add_argument("--routing", default="uniform", choices=problems.ROUTINGS, help="the configurations' routing")
     parser.add_argument("--kernel", default="auto", choices=sorted(KERNELS))
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--sample-rows", type=int, default=256)
     parser.add_argument("--json", help="write the results here")
+    sweep = parser.add_argument_group("sweep subset", "the problems of real-model sweep parts instead of --configs")
+    sweep.add_argument("--problems", help="comma list of problems.json files (GroupedGemm.Bench sweep plan); their "
+                                          "problems are timed with the counts the files hold")
+    sweep.add_argument("--min-tokens", type=int, help="only problems of at least this many tokens")
+    sweep.add_argument("--max-tokens", type=int, help="only problems of at most this many tokens")
+    sweep.add_argument("--routings", help="comma list of routings to keep (default: all)")
+    sweep.add_argument("--max-problems", type=int, help="keep every k-th problem, k = selected / N, so that N remain")
     args = parser.parse_args()
+    filters = (args.min_tokens, args.max_tokens, args.routings, args.max_problems)
+    if args.problems is None and any(f is not None for f in filters):
+        parser.error("--min-tokens, --max-tokens, --routings and --max-problems filter --problems; give --problems")
+    if args.problems is not None and args.configs is not None:
+        parser.error("--configs and --problems exclude each other")
+    sweep_mode, chosen = args.problems is not None, []
+    routings = comma_list(args.routings) if args.routings else None
+    if sweep_mode:  # before torch and the library load: a bad file or filter fails at once
+        try:
+            chosen = select_problems(comma_list(args.problems), args.min_tokens, args.max_tokens, routings,
+                                     args.max_problems)
+        except (OSError, ValueError) as error:
+            parser.error(str(error))
+        except KeyError as error:
+            parser.error(f"--problems: a problem lacks the field {error}")
+        if not chosen:
+            parser.error("--problems: no problem passes the filters")
 
     import torch
 
@@ -187,15 +353,27 @@ def main() -> int:
     gg = ggc.GroupedGemm(lib)
     results = []
     # What ran: the card, torch, the library and the forced FP8 knobs (experiment builds only), in the JSON as well.
-    run_info = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "library": gg.version(),
-                "routing": args.routing, "forced_fp8_tile": os.environ.get("GG_SM90_FP8_TILE"),
-                "forced_fp8_raster": os.environ.get("GG_SM90_FP8_RASTER"),
-                "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE")}
+    run_info = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "library": gg.version()}
+    if sweep_mode:
+        run_info["problems"] = comma_list(args.problems)
+        run_info["selection"] = {"min_tokens": args.min_tokens, "max_tokens": args.max_tokens,
+                                 "routings": routings, "max_problems": args.max_problems,
+                                 "selected": len(chosen)}
+        label, width = "problem", max(len(p["id"]) for p in chosen)
+        jobs = [(p["id"], lambda p=p: run_problem(torch, gg, p, args)) for p in chosen]
+    else:
+        run_info["routing"] = args.routing
+        label, width = "config", 16
+        jobs = [(c.name, lambda c=c: run_config(torch, gg, c, args))
+                for c in problems.select_configs(args.configs or "all", [])]
+    run_info.update({"forced_fp8_tile": os.environ.get("GG_SM90_FP8_TILE"),
+                     "forced_fp8_raster": os.environ.get("GG_SM90_FP8_RASTER"),
+                     "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE")})
     print(", ".join(f"{k}: {v}" for k, v in run_info.items()))
-    print(f"{'config':<16} {'ours-fp8':>9} {'torch-fp8':>9} {'dense-fp8':>9} {'ours-bf16':>9}  "
+    print(f"{label:<{width}} {'ours-fp8':>9} {'torch-fp8':>9} {'dense-fp8':>9} {'ours-bf16':>9}  "
           f"{'x torch':>7} {'x dense':>7} {'x bf16':>7}  rel.err ours/torch (TFLOP/s, {args.kernel})")
-    for config in problems.select_configs(args.configs, []):
-        r = run_config(torch, gg, config, args)
+    for row_name, job in jobs:
+        r = job()
         results.append(r)
         t = r["tflops"]
 
@@ -206,16 +384,20 @@ def main() -> int:
             return f"{t[name]:9.0f}" if name in t else "        -"
 
         err = r["rel_error"]
-        print(f"{config.name:<16} {cell('ours-fp8')} {cell('torch-scaled-grouped')} {cell('dense-fp8')} "
+        print(f"{row_name:<{width}} {cell('ours-fp8')} {cell('torch-scaled-grouped')} {cell('dense-fp8')} "
               f"{cell('ours-bf16')}  {ratio('ours-fp8', 'torch-scaled-grouped')} {ratio('ours-fp8', 'dense-fp8')} "
               f"{ratio('ours-fp8', 'ours-bf16')}  {err.get('ours-fp8', float('nan')):.2e}/"
               f"{err.get('torch-scaled-grouped', float('nan')):.2e}")
         for name, why in r["skipped"].items():
             print(f"    {name} skipped: {why}")
     gg.close()
+    output = {**run_info, "results": results}
+    if sweep_mode:
+        output["summary"] = summarize(results)
+        print("\n".join(summary_lines(output["summary"])))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({**run_info, "results": results}, f, indent=2)
+            json.dump(output, f, indent=2)
     return 0
 
 
