@@ -94,6 +94,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+# The sweep's decode problems: at most DECODE_TOKENS tokens (bench/GroupedGemm.Bench/Sweep/SweepProblems.cs, IsDecode),
+# timed from CUDA graphs of GRAPH_CALLS calls per series (time_round_robin's graph_calls): one eager call of 20-50 us
+# between two events also holds the host's enqueue time, which moved such rows by up to 10 us between runs
+# (docs/perf-notes.md, "Eager against graph"). bench/sweep/sweep_part.py and bench/tune_sm90.py time them so.
+DECODE_TOKENS = 256
+GRAPH_CALLS = 10
+# Rounds of a slow sweep group (time_round_robin's budget; bench/sweep/sweep_part.py, bench/tune_sm90.py --problems): the training-size groups are 90% of the sweep's device time,
+# and a call of 10-100 ms is long next to the timer and launch jitter that 30 rounds average out for microsecond calls;
+# the decode groups keep the plan's rounds. The rounds each group ran are in torch.json ("warmup", "iters").
+SWEEP_ROUND_BUDGET = {"series_ms": 300, "min_iters": 10, "warmup_ms": 100}
+
+
+def decode_graph_calls(problem: dict) -> int:
+    """time_round_robin's graph_calls for a sweep problem: GRAPH_CALLS for decode, 0 (eager) otherwise."""
+    return GRAPH_CALLS if problem.get("tokens", DECODE_TOKENS + 1) <= DECODE_TOKENS else 0
+
+
 def split(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 

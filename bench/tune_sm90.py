@@ -15,6 +15,12 @@ BACKEND_NOT_COMPILED.
 Usage:
   python3 bench/tune_sm90.py --lib artifacts/native/libgroupedgemm.so --problems-out out/problems.json \
       --out out/tune.json [--configs seed-300M,...] [--forms forward,...] [--variants coop128x256,coop128x256@g4]
+  python3 bench/tune_sm90.py --lib ... --problems PART/problems.json[,...] [--routings zipf] [--tokens 1,4096] \
+      --out out/tune.json
+With --problems the problems are a real-model sweep part's (`GroupedGemm.Bench sweep plan`, bench/sweep/README.md)
+instead of the benchmark's configurations, filtered by routing and tokens, and decode problems (torch_baseline's
+DECODE_TOKENS) are timed from CUDA graphs, as the sweep times them; every row then carries its shape (m, k, n,
+experts, tokens, routing), which is what bench/sweep/make_tile_table.py reads to build Auto's measured tile table.
 A variant is a GG_SM90_TILE name (or `auto`: the policy's own tile), optionally followed by @gF for
 GG_SM90_GRID=F (F persistent CTAs per SM) and/or @source or @store for GG_SM90_EPILOGUE (force the source or the
 store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @runR for GG_SM90_RUN_ROWS=R
@@ -42,18 +48,47 @@ SM90_TILES_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", 
                               "sm90_tiles.def")
 
 
-def table_tiles(path: str = SM90_TILES_DEF) -> tuple[str, ...]:
-    """Every tile name of sm90_tiles.def (its GG_SM90_TILE( and GG_SM90_OWN_TILE( lines, second argument), in its
-    order: the one table of the configurations, read here as CMake reads it, so that no second list drifts."""
-    names = []
+def table_entries(path: str = SM90_TILES_DEF) -> dict:
+    """sm90_tiles.def's tiles in its order, by name: (Sm90Tile enumerator, release marks by form). GG_SM90_TILE( lines
+    carry their marks (both, source, store or tuning) for forward, forward-transb and weight-grad; our own tiles
+    (GG_SM90_OWN_TILE() are always built. The one table of the configurations, read here as CMake reads it (one entry a
+    line), so that no second list drifts."""
+    entries = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.startswith(("GG_SM90_TILE(", "GG_SM90_OWN_TILE(")):
-                names.append(line.split("(", 1)[1].split(",")[1].strip().rstrip(")"))
-    return tuple(names)
+                args = [a.strip() for a in line.split("(", 1)[1].rsplit(")", 1)[0].split(",")]
+                marks = args[2:5] if line.startswith("GG_SM90_TILE(") else ["both"] * 3
+                entries[args[1]] = (args[0], dict(zip(pf.FORMS, marks)))
+    return entries
+
+
+def table_tiles(path: str = SM90_TILES_DEF) -> tuple[str, ...]:
+    """Every tile name of sm90_tiles.def, in its order."""
+    return tuple(table_entries(path))
 
 
 TILES = table_tiles()
+
+
+# What a row carries of its problem, for bench/sweep/make_tile_table.py.
+SHAPE_KEYS = ("m", "k", "n", "experts", "tokens", "routing", "model", "projection")
+
+
+def sweep_problems(paths: list[str], routings: list[str], tokens: str | None) -> dict:
+    """The problems of sweep parts' problem files, those of the given routings (and token counts), in one problem
+    file; the first file's rotation."""
+    wanted_tokens = {int(t) for t in tb.split(tokens)} if tokens else None
+    merged = None
+    for path in paths:
+        data = pf.load_problem_file(path)
+        kept = [q for q in data["problems"] if q.get("routing") in routings
+                and (wanted_tokens is None or q.get("tokens") in wanted_tokens)]
+        if merged is None:
+            merged = dict(data, problems=kept)
+        else:
+            merged["problems"].extend(kept)
+    return merged
 
 
 def variant(text: str) -> tuple[str, dict]:
@@ -93,7 +128,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=20261126, help="the benchmark's seed: the same counts")
     p.add_argument("--no-padded", action="store_true", help="leave the padded bmm series out of the loop")
-    p.add_argument("--problems-out", required=True)
+    p.add_argument("--problems-out", default=None, help="where to write the configurations' problem file")
+    p.add_argument("--problems", default=None,
+                   help="comma list of sweep parts' problems.json to time instead of --configs")
+    p.add_argument("--tokens", default=None, help="with --problems: only these token counts (comma list)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
 
@@ -101,8 +139,13 @@ def main(argv: list[str]) -> int:
 
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.manual_seed(a.seed)
-    data = pf.make_problem_file(pf.select_configs(a.configs, []), tb.split(a.routings), a.seed)
-    pf.save_json(data, a.problems_out)
+    if a.problems:
+        data = sweep_problems(tb.split(a.problems), tb.split(a.routings), a.tokens)
+    else:
+        if not a.problems_out:
+            p.error("--problems-out is required without --problems")
+        data = pf.make_problem_file(pf.select_configs(a.configs, []), tb.split(a.routings), a.seed)
+        pf.save_json(data, a.problems_out)
     gg.require_tuning_knobs(a.lib, "bench/tune_sm90.py")
     ours = gg.GroupedGemm(a.lib)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[a.dtype]
@@ -117,7 +160,10 @@ def main(argv: list[str]) -> int:
             cases, _ = tb.build_cases(torch, problem, data["rotation"], dtype, form, not a.no_padded, ours,
                                       variants)
             auto = next(c for c in cases if c.kind == tb.OURS_KIND)
-            tb.time_round_robin(torch, cases, a.warmup, a.iters)
+            # Sweep problems: the sweep's own round budget for slow groups and graph timing for decode groups.
+            _, _, timing = tb.time_round_robin(torch, cases, a.warmup, a.iters,
+                                               tb.SWEEP_ROUND_BUDGET if a.problems else None,
+                                               tb.decode_graph_calls(problem) if a.problems else 0)
             tb.check_ours(torch, cases)  # a variant with a wrong answer keeps no timing
             flop = pf.flops(problem)
             med = {c.name: statistics.median(c.times_ms) if c.times_ms else None for c in cases}
@@ -134,11 +180,13 @@ def main(argv: list[str]) -> int:
                   f"{tflops[cases[1].name] or 0:>7.0f}{cell(tb.OURS_NAME, 14)}"
                   + "".join(cell(name, 22) for name, _ in variants), flush=True)
             rows.append({"problem": problem["id"], "form": form, "flops": flop, "median_ms": med,
-                         "auto": auto.extra.get("resolved_backend")})
+                         "auto": auto.extra.get("resolved_backend"), "timing": timing,
+                         **{key: problem[key] for key in SHAPE_KEYS if key in problem}})
             del cases
             torch.cuda.empty_cache()
     with open(a.out, "w") as f:
-        json.dump({"device": torch.cuda.get_device_name(0), "dtype": a.dtype, "rows": rows}, f, indent=1)
+        json.dump({"device": torch.cuda.get_device_name(0), "dtype": a.dtype, "library": ours.version(),
+                   "variants": [name for name, _ in variants], "rows": rows}, f, indent=1)
     return 0
 
 

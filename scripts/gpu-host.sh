@@ -3,7 +3,7 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus|tile-sweep [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
@@ -26,6 +26,10 @@
 #                  27), one after another into $OUT/sweep, starting a part only while GG_SWEEP_SECONDS (default 540) less
 #                  GG_SWEEP_PART_SECONDS (default 170, a slow part's time on an H100) remain, so that one call of limited
 #                  length ends with whole parts; prints the parts it left for the next call
+#   tile-sweep     bench/sweep/tile_sweep.sh into $OUT/tile-measurements (arguments: its options and parts): every
+#                  cutlass-sm90 tile on the sweep's shapes, for Auto's measured tile table (bench/sweep/make_tile_table.py);
+#                  needs a tuning build (GG_SM90_TUNING=1 with the native step) at GROUPEDGEMM_NATIVE_PATH; parts start
+#                  only while GG_SWEEP_SECONDS (default 540) remain
 #   focus          bench/sweep/focus.sh on the focus file given (default bench/sweep/focus.json) into $OUT/focus, then
 #                  bench/sweep/decode_overhead.py on its decode rows ($OUT/focus/decode-overhead.json)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
@@ -254,6 +258,12 @@ step_sweep() {
   return $rc
 }
 
+step_tile_sweep() {
+  GG_SWEEP_SECONDS=${GG_SWEEP_SECONDS:-540} bash bench/sweep/tile_sweep.sh --out "$out/tile-measurements" "$@" 2>&1 \
+    | tee "$out/tile-sweep.log"
+  return "${PIPESTATUS[0]}"
+}
+
 step_focus() {
   local focus=${1:-bench/sweep/focus.json} rc=0
   bash bench/sweep/focus.sh --out "$out/focus" --focus "$focus" || rc=1
@@ -277,6 +287,7 @@ case "$step" in
   torchsharp) step_torchsharp "$@" ;;
   sweep)  step_sweep "$@" ;;
   focus)  step_focus "$@" ;;
+  tile-sweep) step_tile_sweep "$@" ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus|tile-sweep" >&2; exit 2 ;;
 esac

@@ -11,9 +11,10 @@ events, medians of the plan's iterations; no padded bmm. Writes torch.json into 
 Copy bandwidth: a COPY_BYTES buffer copied into another (dst.copy_(src)), COPY_ITERS timed copies after COPY_WARMUP,
 CUDA events; bandwidth = 2 * COPY_BYTES / median time (every byte is read once and written once), in GB/s (1e9).
 
-A group whose calls are slow runs fewer rounds than the plan (ROUND_BUDGET, torch_baseline.time_round_robin): fewer
-iterations, never fewer problems; each group's rounds are in torch.json. Decode groups (<= DECODE_TOKENS tokens) are
-timed from CUDA graphs of GRAPH_CALLS calls per series unless --eager; each group's "timing" says how it ran.
+A group whose calls are slow runs fewer rounds than the plan (torch_baseline.SWEEP_ROUND_BUDGET): fewer
+iterations, never fewer problems; each group's rounds are in torch.json. Decode groups (torch_baseline.DECODE_TOKENS)
+are timed from CUDA graphs of torch_baseline.GRAPH_CALLS calls per series unless --eager; each group's "timing" says
+how it ran.
 """
 
 from __future__ import annotations
@@ -33,15 +34,6 @@ PLAN_SCHEMA = "groupedgemm-sweep-plan/1"
 COPY_BYTES = 2 << 30  # 2 GiB: 40x the 50 MB L2 of an H100/H200, so the copy runs at HBM speed
 COPY_WARMUP = 3
 COPY_ITERS = 20
-# Rounds of a slow group (torch_baseline.time_round_robin): the training-size groups are 90% of the sweep's device time,
-# and a call of 10-100 ms is long next to the timer and launch jitter that 30 rounds average out for microsecond calls;
-# the decode groups keep the plan's rounds. The rounds each group ran are in torch.json ("warmup", "iters").
-ROUND_BUDGET = {"series_ms": 300, "min_iters": 10, "warmup_ms": 100}
-# Decode groups (at most DECODE_TOKENS tokens, SweepProblems.IsDecode) are timed from CUDA graphs of GRAPH_CALLS calls
-# per series (torch_baseline.time_round_robin): one eager call of 20-50 us between two events also holds the host's
-# enqueue time, which moved such rows by up to 10 us between runs (docs/perf-notes.md, "Eager against graph").
-DECODE_TOKENS = 256
-GRAPH_CALLS = 10
 
 
 def copy_bandwidth(torch) -> dict:
@@ -90,7 +82,7 @@ def main(argv: list[str]) -> int:
     # torch_baseline's own options, with the plan's iteration counts; padded bmm is not part of the sweep.
     run_args = argparse.Namespace(iters=plan["iters"], warmup=plan["warmup"], seed=args.seed, no_padded=True,
                                   ours_lib=args.ours_lib, no_ours=False, dtype=",".join(plan["dtypes"]),
-                                  forms=",".join(plan["forms"]), round_budget=ROUND_BUDGET)
+                                  forms=",".join(plan["forms"]), round_budget=tb.SWEEP_ROUND_BUDGET)
     runs = [(r["problem"], r["dtype"], r["form"]) for r in plan["runs"]]
     if args.only:
         with open(args.only, encoding="utf-8") as f:
@@ -99,8 +91,7 @@ def main(argv: list[str]) -> int:
         tb.log(f"--only {args.only}: {len(runs)} of the part's groups")
     tb.log(f"part {plan['part']}: {len(runs)} groups, {len(plan['skipped'])} skipped before timing, "
            f"iters {plan['iters']} (warm-up {plan['warmup']}), estimated {plan['estimated_seconds'] / 60:.1f} min")
-    graph_calls_for = (lambda problem: 0) if args.eager else (
-        lambda problem: GRAPH_CALLS if problem["tokens"] <= DECODE_TOKENS else 0)
+    graph_calls_for = (lambda problem: 0) if args.eager else tb.decode_graph_calls
     results = tb.run(run_args, data, plan=runs, env_extra=copy_bandwidth, graph_calls_for=graph_calls_for)
     results["tool"] = f"torch_baseline (sweep part {plan['part']})"
     pf.save_json(results, os.path.join(args.dir, "torch.json"))

@@ -9,6 +9,8 @@
 //     for a bad line. split: weight gradients, split-K of the largest expert (tile_choice.h: split_k_chunks; the device
 //     splits only a dominant one); forwards, every expert's k in that many chunks on the split tile's partial kernel
 //     (forward_split_chunks), in place of the tile printed; 0: none
+//   --class instead, each line's shape class (shape_class.h): its key, then its enumerators as a row of the measured
+//           tile table takes them (bench/sweep/make_tile_table.py classifies its measured rows with this)
 //   --sms   the card's SM count (default 132: H100 SXM, H200)
 //   --dram  the card's peak DRAM bytes per second as the library computes it (2 x memory clock x bus width; default
 //           3.35e12, an H100 SXM; an H200 is 4.8e12)
@@ -23,8 +25,11 @@
 int main(int argc, char** argv) {
     int sms = 132;
     double dram = 3.35e12;
+    bool print_class = false;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--sms") == 0 && i + 1 < argc) {
+        if (std::strcmp(argv[i], "--class") == 0) {
+            print_class = true;
+        } else if (std::strcmp(argv[i], "--sms") == 0 && i + 1 < argc) {
             sms = std::atoi(argv[++i]);
         } else if (std::strcmp(argv[i], "--dram") == 0 && i + 1 < argc) {
             dram = std::atof(argv[++i]);
@@ -64,6 +69,12 @@ int main(int argc, char** argv) {
         p.accumulate = accumulate != 0;
         p.counts_on_device = true;
         using namespace gg::cutlass_sm90;
+        if (print_class) {
+            char key[96], enumerators[128];
+            const ShapeClass c = classify(p, dram);
+            std::printf("%s %s\n", class_key(c, key, sizeof key), class_enumerators(c, enumerators, sizeof enumerators));
+            continue;
+        }
         const Sm90Tile tile = choose_tile(p, nullptr, sms, dram, knobs);
         const bool own = tile == Sm90Tile::kContiguous256x128;
         const bool store = !own && choose_epilogue(p, tile, knobs) == Sm90Epilogue::kStoreOnly;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -611,6 +612,87 @@ void empty_expert_rules() {
     }
 }
 
+// The measured tile table's shape classes (shape_class.h) at their bounds, and its lookup (tile_choice.h: table_tile)
+// with a table of our own: a named class takes its row's tile, other classes and accumulating calls none, and the
+// class follows the card's DRAM bandwidth.
+void tile_table() {
+    using namespace gg::cutlass_sm90;
+    char key[96];
+    struct ClassCase {
+        int64_t m, k, n, experts;
+        int form;  // 0 forward, 1 trans_b, 2 weight gradient
+        double dram;
+        const char* want;
+    };
+    const ClassCase cases[] = {
+        {8, 2048, 1536, 128, 1, kH100DramBytesPerS, "forward-transb.r0-16.n256.k1k-4k.dram-4.5T"},
+        {15 * 4, 1024, 512, 4, 0, kH100DramBytesPerS, "forward.r0-16.n256.k1k-4k.dram-4.5T"},
+        {16 * 4, 1023, 512, 4, 0, kH100DramBytesPerS, "forward.r16-64.n256.k0-1k.dram-4.5T"},
+        {256 * 8, 4096, 5760, 8, 0, kH200DramBytesPerS, "forward.r256-1k.n192.k4k+.dram4.5T+"},
+        {1023 * 8, 4095, 1408, 8, 2, kH100DramBytesPerS, "weight-grad.r256-1k.n128.k1k-4k.dram-4.5T"},
+        {1024 * 8, 2880, 2880, 8, 2, kH100DramBytesPerS, "weight-grad.r1k-4k.n192.k1k-4k.dram-4.5T"},
+        {4096, 512, 1000, 1, 0, 0.0, "forward.r4k+.nother.k0-1k.dram-4.5T"},
+        {100, 64, 64, 0, 0, 4.5e12, "forward.r64-256.nother.k0-1k.dram4.5T+"},  // no experts: counted as one
+    };
+    for (const ClassCase& c : cases) {
+        gg::GmmProblem p = problem(c.m, c.k, c.n, c.experts, c.form == 2);
+        p.trans_b = c.form == 1;
+        class_key(classify(p, c.dram), key, sizeof key);
+        if (std::strcmp(key, c.want) != 0) {
+            std::printf("FAIL shape class m=%lld k=%lld n=%lld E=%lld form=%d: %s, want %s\n",
+                        static_cast<long long>(c.m), static_cast<long long>(c.k), static_cast<long long>(c.n),
+                        static_cast<long long>(c.experts), c.form, key, c.want);
+            ++failures;
+        }
+    }
+    const TileTableRow table[] = {
+        {{FormClass::kForward, RowsClass::kBelow16, NClass::k256, KClass::kFrom4096, CardClass::kBelow4500GBs},
+         Sm90Tile::kPingpong128x128},
+        {{FormClass::kWeightGrad, RowsClass::kBelow1024, NClass::k192, KClass::kBelow4096, CardClass::kFrom4500GBs},
+         Sm90Tile::kCooperative256x128},
+    };
+    auto lookup = [&](const gg::GmmProblem& p, double dram) {
+        const auto t = table_tile(p, dram, table, 2);
+        return t ? static_cast<int>(*t) : -1;
+    };
+    gg::GmmProblem decode = problem(8, 7168, 4096, 256, false);  // deepseek-v3's up-projection at one token, top-8
+    expect_knob("table", nullptr, "decode forward, H100", lookup(decode, kH100DramBytesPerS),
+                static_cast<int>(Sm90Tile::kPingpong128x128));
+    expect_knob("table", nullptr, "decode forward, H200 (another class)", lookup(decode, kH200DramBytesPerS), -1);
+    decode.trans_b = true;
+    expect_knob("table", nullptr, "decode trans_b (another class)", lookup(decode, kH100DramBytesPerS), -1);
+    decode.trans_b = false;
+    decode.accumulate = true;
+    expect_knob("table", nullptr, "accumulating forward", lookup(decode, kH100DramBytesPerS), -1);
+    gg::GmmProblem wgrad = problem(512 * 32, 2880, 5760, 32, true);
+    expect_knob("table", nullptr, "weight gradient, H200", lookup(wgrad, kH200DramBytesPerS),
+                static_cast<int>(Sm90Tile::kCooperative256x128));
+    wgrad.accumulate = true;
+    expect_knob("table", nullptr, "accumulating weight gradient", lookup(wgrad, kH200DramBytesPerS), -1);
+    // The generator's output compiles into a table and means what it says: tile_table_fixture.inc is what
+    // bench/sweep/make_tile_table.py writes from tile_table_fixture.json (the gg_tile_table_generator ctest checks
+    // that), one row: decode forwards of 1k-4k deep k and n a multiple of 256 on the H100 take pingpong128x128.
+    const TileTableRow generated[] = {
+#define GG_SM90_TILE_TABLE_ROW(form, rows, n, k, card, tile) \
+    {{FormClass::form, RowsClass::rows, NClass::n, KClass::k, CardClass::card}, Sm90Tile::tile},
+#include "tile_table_fixture.inc"
+#undef GG_SM90_TILE_TABLE_ROW
+    };
+    const gg::GmmProblem one_token = problem(8, 2048, 1536, 64, false);  // the fixture's first row
+    const auto from_fixture = table_tile(one_token, kH100DramBytesPerS, generated, 1);
+    expect_knob("table", nullptr, "generated fixture row", from_fixture ? static_cast<int>(*from_fixture) : -1,
+                static_cast<int>(Sm90Tile::kPingpong128x128));
+    // The library's own table: every row's tile is a tile of sm90_tiles.def (release coverage is
+    // release_kernels_cover_auto's, whose grid reaches every class).
+    for (size_t i = 0; i < kSm90TileTableRows; ++i) {
+        if (tile_name(kSm90TileTable[i].tile) == nullptr) {
+            std::printf("FAIL sm90_tile_table.inc row %zu: tile %d has no name\n", i,
+                        static_cast<int>(kSm90TileTable[i].tile));
+            ++failures;
+        }
+    }
+}
+
 int main() {
     unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
     unsetenv("GG_SM90_GRID");
@@ -629,6 +711,7 @@ int main() {
     kernel_table();
     empty_expert_rules();
     split_k();
+    tile_table();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;
