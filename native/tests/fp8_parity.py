@@ -25,7 +25,7 @@ from fp8_bench import (DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3, E4M3_MAX, KERNELS, SCA
 
 BOUND = 1.5e-2
 SCALE_BLOCKWISE = 1  # gg_scale_mode
-BLOCK = 128          # core/scaled_validate.cpp kScaleBlock
+BLOCK = 128          # native/src/core/scaled_validate.h kScaleBlock
 # (counts, k, n): an empty expert, rows that straddle tiles, K and N that are and are not multiples of 16.
 SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), ([7, 9], 40, 24),
           ([300] * 8, 2048, 1408)]
