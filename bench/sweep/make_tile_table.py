@@ -12,8 +12,9 @@ the enumerators a table row takes, so the class bounds live in C++ only. The car
 CARD_DRAM below, by the device name a file records (--dram NAME=BYTES_PER_S adds one).
 
 A class gets a row when, over its measured rows (at least MIN_ROWS, from at least MIN_PROBLEMS model projections):
-- one tile's geometric mean of torch / tile beats the measured Auto's by MIN_GAIN or more, and
-- on no row is that tile slower than Auto by more than MAX_ROW_LOSS,
+- one tile's geometric mean of torch / tile beats that of the rules' own tile (gg_sm90_choice --rules, timed as a
+  forced variant; the measured Auto where it was not) by MIN_GAIN or more, and
+- on no row is that tile slower than the measured Auto by more than MAX_ROW_LOSS,
 - and the tile has release kernels for the class's form (sm90_tiles.def's marks); a better tile without them is only
   reported, for a person to mark in sm90_tiles.def.
 Otherwise tile_choice.h's rules keep the class. A tile measured on only some of a class's rows is not a candidate.
@@ -22,7 +23,7 @@ Otherwise tile_choice.h's rules keep the class. A tile measured on only some of 
     --in          measurement files or folders of them (default bench/sweep/tile-measurements/)
     --choice-exe  gg_sm90_choice (default build/native/native/tests/gg_sm90_choice)
     --out         the table to write (default native/src/cutlass_sm90/sm90_tile_table.inc)
-    --report      also write a Markdown table of every class: rows, Auto's and the best tile's geometric means, verdict
+    --report      also write a Markdown table of every class: rows, the rules' and the best tile's geometric means, verdict
     --check       write nothing: exit 1 when --out differs from what the measurements give (the gg_tile_table ctest)
 """
 
@@ -89,33 +90,51 @@ def load(paths: list[str]) -> list[dict]:
     return rows
 
 
-def classify(rows: list[dict], exe: str, extra_dram: dict) -> list[tuple[str, str]]:
-    """(class key, table enumerators) of each row, from gg_sm90_choice --class, one call per card."""
-    out = [("", "")] * len(rows)
+def ask_choice(rows: list[dict], exe: str, extra_dram: dict, flag: str) -> list[str]:
+    """gg_sm90_choice's answer line for each row (device counts, no accumulation), one call per card."""
+    out = [""] * len(rows)
     by_dram = defaultdict(list)
     for i, row in enumerate(rows):
         by_dram[card_dram(row["device"], extra_dram)].append(i)
     for dram, indices in by_dram.items():
         lines = "".join(f"{rows[i]['m']} {rows[i]['k']} {rows[i]['n']} {rows[i]['experts']} {rows[i]['form']} 0\n"
                         for i in indices)
-        done = subprocess.run([exe, "--class", "--dram", repr(dram)], input=lines, capture_output=True, text=True,
+        done = subprocess.run([exe, flag, "--dram", repr(dram)], input=lines, capture_output=True, text=True,
                               check=False)
         answers = done.stdout.splitlines()
         if done.returncode != 0 or len(answers) != len(indices) or any(a.startswith("error") for a in answers):
-            raise SystemExit(f"make_tile_table: {exe} --class failed: {done.stderr.strip() or answers[:3]}")
+            raise SystemExit(f"make_tile_table: {exe} {flag} failed: {done.stderr.strip() or answers[:3]}")
         for i, answer in zip(indices, answers):
-            key, enumerators = answer.split(" ", 1)
-            out[i] = (key, enumerators)
+            out[i] = answer
     return out
+
+
+def classify(rows: list[dict], exe: str, extra_dram: dict) -> list[tuple[str, str]]:
+    """(class key, table enumerators) of each row: gg_sm90_choice --class."""
+    return [tuple(answer.split(" ", 1)) for answer in ask_choice(rows, exe, extra_dram, "--class")]
+
+
+def rules_tiles(rows: list[dict], exe: str, extra_dram: dict) -> list[str]:
+    """The tile tile_choice.h's rules alone give each row (gg_sm90_choice --rules: no table), without the epilogue."""
+    return [answer.split(" ", 1)[0].removesuffix("_store") for answer in ask_choice(rows, exe, extra_dram, "--rules")]
 
 
 def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def baseline_ms(row: dict) -> float:
+    """What a candidate must beat on a row: the rules' own tile, timed as a forced variant, when it was; else the
+    measured Auto. Against the rules and not Auto, so that timings taken with a table already in the library (Auto then
+    runs the table's tile) give the same table again."""
+    rules = row["median_ms"].get(row.get("rules_tile"))
+    return rules if rules and rules > 0 else row["median_ms"][AUTO]
+
+
 def decide(rows: list[dict], classes: list[tuple[str, str]], tiles: dict) -> list[dict]:
-    """One verdict per class: its rows, Auto's and each candidate's geometric mean of torch / series, the chosen tile
-    (or None) and why."""
+    """One verdict per class: its rows, the baseline's (baseline_ms) and each candidate's geometric mean of torch /
+    series, the chosen tile (or None) and why. A chosen tile must also lose no more than MAX_ROW_LOSS to the measured
+    Auto on any row (Auto may split-K, which a forced tile does not)."""
     members = defaultdict(list)
     for row, (key, enumerators) in zip(rows, classes):
         members[(key, enumerators)].append(row)
@@ -128,7 +147,7 @@ def decide(rows: list[dict], classes: list[tuple[str, str]], tiles: dict) -> lis
         if not usable:
             verdicts.append(dict(verdict, why="no row with both torch and Auto timed"))
             continue
-        verdict["auto"] = geomean([r["median_ms"][TORCH] / r["median_ms"][AUTO] for r in usable])
+        verdict["auto"] = geomean([r["median_ms"][TORCH] / baseline_ms(r) for r in usable])
         candidates = []
         for name in tiles:
             times = [r["median_ms"].get(name) for r in usable]
@@ -154,7 +173,7 @@ def decide(rows: list[dict], classes: list[tuple[str, str]], tiles: dict) -> lis
         elif verdict["problems"] < MIN_PROBLEMS:
             why = f"one model projection's rows only (at least {MIN_PROBLEMS})"
         elif score < verdict["auto"] * (1 + MIN_GAIN):
-            why = f"best release tile {name} within {MIN_GAIN:.0%} of Auto"
+            why = f"best release tile {name} within {MIN_GAIN:.0%} of the rules' choice"
         elif worst < 1 - MAX_ROW_LOSS:
             why = f"{name} loses {1 - worst:.0%} against Auto on a row"
         else:
@@ -172,14 +191,14 @@ def table_text(verdicts: list[dict], tiles: dict) -> str:
         return HEADER + "// No class measured faster than the rules: no rows; the rules decide every call.\n"
     lines = [HEADER]
     for v in chosen:
-        lines.append(f"// {v['class']}: {v['rows']} rows of {v['problems']} model projections, Auto {v['auto']:.2f}x "
+        lines.append(f"// {v['class']}: {v['rows']} rows of {v['problems']} model projections, rules {v['auto']:.2f}x "
                      f"torch -> {v['release_score']:.2f}x, worst row {v['release_worst']:.2f}x of Auto\n")
         lines.append(f"GG_SM90_TILE_TABLE_ROW({v['enumerators']}, {tiles[v['tile']][0]})\n")
     return "".join(lines)
 
 
 def report_text(verdicts: list[dict]) -> str:
-    out = ["| class | rows | model projections | Auto ÷ torch | best tile (÷ torch) | best release tile (÷ torch, worst row ÷ Auto) | verdict |\n",
+    out = ["| class | rows | model projections | rules ÷ torch | best tile (÷ torch) | best release tile (÷ torch, worst row ÷ Auto) | verdict |\n",
            "| --- | ---: | ---: | ---: | --- | --- | --- |\n"]
     for v in verdicts:
         auto = f"{v['auto']:.2f}×" if "auto" in v else "—"
@@ -205,6 +224,9 @@ def main(argv: list[str]) -> int:
         extra[name] = float(value)
     tiles = tune_sm90.table_entries()
     rows = load(args.inputs or [MEASUREMENTS])
+    if rows:
+        for row, tile in zip(rows, rules_tiles(rows, args.choice_exe, extra)):
+            row["rules_tile"] = tile
     verdicts = decide(rows, classify(rows, args.choice_exe, extra), tiles) if rows else []
     text = table_text(verdicts, tiles)
     if args.report:

@@ -11,6 +11,7 @@
 //     (forward_split_chunks), in place of the tile printed; 0: none
 //   --class instead, each line's shape class (shape_class.h): its key, then its enumerators as a row of the measured
 //           tile table takes them (bench/sweep/make_tile_table.py classifies its measured rows with this)
+//   --rules the tile of tile_choice.h's rules alone, without the measured tile table (sm90_tile_table.inc)
 //   --sms   the card's SM count (default 132: H100 SXM, H200)
 //   --dram  the card's peak DRAM bytes per second as the library computes it (2 x memory clock x bus width; default
 //           3.35e12, an H100 SXM; an H200 is 4.8e12)
@@ -26,9 +27,12 @@ int main(int argc, char** argv) {
     int sms = 132;
     double dram = 3.35e12;
     bool print_class = false;
+    gg::cutlass_sm90::Sm90TilePolicy policy = gg::cutlass_sm90::kSm90TilePolicy;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--class") == 0) {
             print_class = true;
+        } else if (std::strcmp(argv[i], "--rules") == 0) {
+            policy.use_tile_table = false;
         } else if (std::strcmp(argv[i], "--sms") == 0 && i + 1 < argc) {
             sms = std::atoi(argv[++i]);
         } else if (std::strcmp(argv[i], "--dram") == 0 && i + 1 < argc) {
@@ -75,7 +79,7 @@ int main(int argc, char** argv) {
             std::printf("%s %s\n", class_key(c, key, sizeof key), class_enumerators(c, enumerators, sizeof enumerators));
             continue;
         }
-        const Sm90Tile tile = choose_tile(p, nullptr, sms, dram, knobs);
+        const Sm90Tile tile = choose_tile(p, nullptr, sms, dram, knobs, policy);
         const bool own = tile == Sm90Tile::kContiguous256x128;
         const bool store = !own && choose_epilogue(p, tile, knobs) == Sm90Epilogue::kStoreOnly;
         std::printf("%s%s %d %d %d %s split=%d\n", tile_name(tile), store ? "_store" : "",

@@ -671,17 +671,31 @@ void tile_table() {
     expect_knob("table", nullptr, "accumulating weight gradient", lookup(wgrad, kH200DramBytesPerS), -1);
     // The generator's output compiles into a table and means what it says: tile_table_fixture.inc is what
     // bench/sweep/make_tile_table.py writes from tile_table_fixture.json (the gg_tile_table_generator ctest checks
-    // that), one row: decode forwards of 1k-4k deep k and n a multiple of 256 on the H100 take pingpong128x128.
+    // that): decode forwards of 1k-4k deep k and n a multiple of 256 on the H100 take pingpong128x128, and forwards of
+    // 1k-4k rows per expert, k from 4096 and n a multiple of 256 coop256x128 (the class whose timings were taken with
+    // that row already in the library: the generator gives it again).
     const TileTableRow generated[] = {
 #define GG_SM90_TILE_TABLE_ROW(form, rows, n, k, card, tile) \
     {{FormClass::form, RowsClass::rows, NClass::n, KClass::k, CardClass::card}, Sm90Tile::tile},
 #include "tile_table_fixture.inc"
 #undef GG_SM90_TILE_TABLE_ROW
     };
-    const gg::GmmProblem one_token = problem(8, 2048, 1536, 64, false);  // the fixture's first row
-    const auto from_fixture = table_tile(one_token, kH100DramBytesPerS, generated, 1);
-    expect_knob("table", nullptr, "generated fixture row", from_fixture ? static_cast<int>(*from_fixture) : -1,
+    const size_t generated_rows = sizeof(generated) / sizeof(generated[0]);
+    auto from_fixture = [&](const gg::GmmProblem& p) {
+        const auto t = table_tile(p, kH100DramBytesPerS, generated, generated_rows);
+        return t ? static_cast<int>(*t) : -1;
+    };
+    expect_knob("table", nullptr, "generated fixture: decode forward", from_fixture(problem(8, 2048, 1536, 64, false)),
                 static_cast<int>(Sm90Tile::kPingpong128x128));
+    expect_knob("table", nullptr, "generated fixture: large forward", from_fixture(problem(16384, 4096, 14336, 8, false)),
+                static_cast<int>(Sm90Tile::kCooperative256x128));
+    expect_knob("table", nullptr, "generated fixture: a class without a row",
+                from_fixture(problem(65536, 2880, 5760, 128, false)), -1);
+    // --rules (gg_sm90_choice) turns the library's table off: the rules' own tile for a decode forward.
+    Sm90TilePolicy rules_only = gg::cutlass_sm90::kSm90TilePolicy;
+    rules_only.use_tile_table = false;
+    expect_knob("table", nullptr, "rules only", static_cast<int>(choose_tile(problem(8, 2048, 1536, 64, false), nullptr,
+                kSms, kH100DramBytesPerS, {}, rules_only)), static_cast<int>(Sm90Tile::kPingpong64x128K128));
     // The library's own table: every row's tile is a tile of sm90_tiles.def (release coverage is
     // release_kernels_cover_auto's, whose grid reaches every class).
     for (size_t i = 0; i < kSm90TileTableRows; ++i) {

@@ -124,6 +124,10 @@ struct Sm90TilePolicy {
     int64_t min_k_split_forward = 1024;
     int32_t max_split_chunks_forward = 16;
     int64_t max_split_groups_forward = 2048;
+    // Whether choose_tile consults the measured tile table (sm90_tile_table.inc) before the rules above; off: the rules
+    // alone (gg_sm90_choice --rules, which bench/sweep/make_tile_table.py measures a table's gain against, so that
+    // timings taken with a table already in the library give the same table again).
+    bool use_tile_table = true;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -248,7 +252,9 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
                             double dram_bytes_per_s, const Sm90Knobs& knobs = {},
                             const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (knobs.tile) return *knobs.tile;
-    if (const auto measured = table_tile(p, dram_bytes_per_s)) return *measured;
+    if (policy.use_tile_table) {
+        if (const auto measured = table_tile(p, dram_bytes_per_s)) return *measured;
+    }
     if (small_forward(p, policy)) return Sm90Tile::kPingpong64x128K128;
     if (p.n < policy.min_n_for_large) return Sm90Tile::kPingpong128x128;
     const int64_t large_tiles = estimate_output_tiles(p, host_problem_sizes, 128, 256);
