@@ -259,7 +259,8 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
     random order; a time is the replay's over graph_calls. At 20-50 us a call, one eager call between two events also
     holds the host's enqueue time whenever the device waits for it (ours through ctypes and torch alike), which moved
     such rows by up to 10 us between runs where their replays held within 1-2 us (docs/perf-notes.md). A series that
-    cannot be captured sends the whole group back to eager timing, so that its series are timed alike.
+    cannot be captured sends the whole group back to eager timing, so that its series are timed alike; ours is then
+    also replayed alone from a graph for the HBM floor (time_ours_alone_from_graph).
     Returns the (warm-up, timed) rounds run and how: "eager" or "graph xN" (or "eager (capture failed: ...)")."""
     live = [c for c in cases if c.status == "ok"]
     if not live:
@@ -309,7 +310,32 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
     for c in live:
         c.times_ms = [s.elapsed_time(e) / per for s, e in events[id(c)]]
     del graphs
+    if graph_calls > 0 and timing != f"graph x{graph_calls}":
+        time_ours_alone_from_graph(torch, live, graph_calls, iters)
     return warmup, iters, timing
+
+
+def time_ours_alone_from_graph(torch, live: list[Case], graph_calls: int, iters: int) -> None:
+    """A decode group timed eagerly because a series could not be captured (torch's fp16 grouped mm copies to the
+    host): ours is also replayed alone from a CUDA graph, `iters` times, into extra["graph_alone_median_ms"], the time the
+    sweep's HBM floor fraction is taken from (an eager call's enqueue time is not memory traffic). The ratio to torch
+    stays on the same loop's eager times. A capture of ours that fails leaves the field out."""
+    for c in live:
+        if c.kind != OURS_KIND:
+            continue
+        try:
+            graph = capture_graph(torch, c, graph_calls)
+        except (RuntimeError, gg.GroupedGemmError):
+            torch.cuda.synchronize()
+            continue
+        pairs = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(iters)]
+        for start, end in pairs:
+            start.record()
+            graph.replay()
+            end.record()
+        torch.cuda.synchronize()
+        c.extra["graph_alone_median_ms"] = round(statistics.median(s.elapsed_time(e) / graph_calls for s, e in pairs), 6)
+        del graph
 
 
 def scatter_to_padded(torch, rows, counts_dev, starts_dev, experts: int, capacity: int):

@@ -68,6 +68,14 @@ internal sealed record SeriesResult(
     /// </summary>
     public double? CheckedRelError { get; init; }
 
+    /// <summary>
+    /// Ours in PyTorch's loop, decode groups timed eagerly because another series could not be captured (torch's fp16
+    /// grouped mm copies to the host): ours alone, replayed from a CUDA graph, median per call. The sweep's HBM floor is
+    /// about ours' device time, which an eager call's enqueue time hides; the ratio to torch stays on the eager
+    /// timings of the same loop (bench/torch_baseline.py, time_round_robin).
+    /// </summary>
+    public double? GraphAloneMedianMs { get; init; }
+
     /// <summary>Whether the series has a timing.</summary>
     public bool HasTiming => Status == SeriesStatus.Ok && Tflops is > 0;
 }

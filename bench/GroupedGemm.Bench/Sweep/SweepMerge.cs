@@ -28,8 +28,10 @@ internal static class SweepMerge
     /// <summary>The formula, for the files.</summary>
     public const string BytesMovedFormula =
         "element bytes x (forward, trans_b: M*K + E_nonempty*K*N + M*N; weight gradient: M*K + M*N + E*K*N); " +
-        "hbm_floor_fraction = (bytes_moved / copy_bandwidth) / ours' median time, copy_bandwidth = 2 x bytes of a " +
-        "device-to-device copy / its median time (read + write), measured once per part; decode rows (tokens <= 256) only";
+        "hbm_floor_fraction = (bytes_moved / copy_bandwidth) / ours' median time (from a CUDA graph replay of ours alone " +
+        "where the row's series were timed eagerly because one could not be captured: hbm_floor_timing), copy_bandwidth = " +
+        "2 x bytes of a device-to-device copy / its median time (read + write), measured once per part; decode rows " +
+        "(tokens <= 256) only";
 
     /// <summary>The part folders under <paramref name="roots"/> (a folder holding plan.json, or any folder above some).</summary>
     public static List<string> FindParts(IEnumerable<string> roots) =>
@@ -114,8 +116,10 @@ internal static class SweepMerge
         double? oursMs = Ms(ours), torchMs = Ms(torch), denseMs = Ms(dense);
         bool decode = SweepProblems.IsDecode(p);
         long? bytes = decode ? SweepProblems.BytesMoved(p, form, dtype == "fp32" ? 4 : 2) : null;
-        double? floor = decode && oursMs is double om && bandwidth is double bw && bw > 0
-            ? Math.Round(bytes!.Value / (bw * 1e9) / (om * 1e-3), 4)
+        // The floor is about ours' device time: where the group fell back to eager timing, ours alone from a graph.
+        double? floorMs = ours?.GraphAloneMedianMs ?? oursMs;
+        double? floor = decode && floorMs is double fm && fm > 0 && bandwidth is double bw && bw > 0
+            ? Math.Round(bytes!.Value / (bw * 1e9) / (fm * 1e-3), 4)
             : null;
         string status = ours is null ? "missing" : ours.HasTiming ? SeriesStatus.Ok : ours.Status;
         string note = string.Join("; ", new[] { ours, torch, dense }
@@ -127,6 +131,7 @@ internal static class SweepMerge
             ours?.ResolvedBackend, ours?.CheckedRelError, ours?.TimesMs is { Count: > 0 } timed ? timed.Count : iters)
         {
             Timing = g.Timing ?? "eager",
+            HbmFloorTiming = floor is null ? null : ours?.GraphAloneMedianMs is not null ? "graph (ours alone)" : g.Timing ?? "eager",
         };
     }
 

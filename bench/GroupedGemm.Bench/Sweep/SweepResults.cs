@@ -24,6 +24,11 @@ internal sealed record SweepRow(
     /// without a timing.</summary>
     public string? Timing { get; init; }
 
+    /// <summary>Which of ours' timings <see cref="HbmFloorFraction"/> is computed from: the row's own
+    /// (<see cref="Timing"/>), or "graph (ours alone)" (<see cref="SeriesResult.GraphAloneMedianMs"/>); null without a
+    /// floor fraction.</summary>
+    public string? HbmFloorTiming { get; init; }
+
     /// <summary>Whether the row's series were timed from CUDA graph replays.</summary>
     [JsonIgnore]
     public bool GraphTimed => Timing is not null && Timing.StartsWith("graph", StringComparison.Ordinal);

@@ -153,6 +153,30 @@ public class SweepReportTests
     }
 
     [Test]
+    public void Rows_timed_eagerly_because_a_capture_failed_take_the_hbm_floor_from_ours_alone_from_a_graph()
+    {
+        string root = Path.Combine(_root, "capture-fails");
+        SyntheticSweep.Write(_parts[0], Path.Combine(root, "parts", "a"), 3, graphTimedDecode: true, fp16CaptureFails: true);
+        SweepResultsFile results = SweepCommand.Write(SweepMerge.FindParts([Path.Combine(root, "parts")]), Path.Combine(root, "out"));
+        var fp16Decode = results.Rows.Where(r => r.Decode && r.Dtype == "fp16" && r.OursMs is not null).ToList();
+        Assert.That(fp16Decode, Is.Not.Empty);
+        foreach (SweepRow r in fp16Decode)
+        {
+            Assert.That(r.Timing, Does.StartWith("eager (capture failed"), r.Problem);
+            Assert.That(r.HbmFloorTiming, Is.EqualTo("graph (ours alone)"), r.Problem);
+            // The floor from the graph time (0.8 of the eager median); the ratio to torch from the same loop's eager times.
+            double expected = r.BytesMoved!.Value / (SyntheticSweep.CopyBandwidthGbs * 1e9) / (r.OursMs!.Value * 0.8 * 1e-3);
+            Assert.That(r.HbmFloorFraction, Is.EqualTo(expected).Within(1e-4), r.Problem);
+            Assert.That(r.OursOverTorch, Is.EqualTo(r.TorchMs!.Value / r.OursMs.Value).Within(1e-3), r.Problem);
+        }
+
+        Assert.That(results.Rows.Where(r => r.Decode && r.Dtype == "bf16" && r.HbmFloorFraction is not null)
+            .All(r => r.HbmFloorTiming == "graph x10"));
+        Assert.That(File.ReadAllText(Path.Combine(root, "out", "sweep-results.json")),
+            Does.Contain("\"hbm_floor_timing\": \"graph (ours alone)\""));
+    }
+
+    [Test]
     public void Bars_pass_only_when_every_bar_holds()
     {
         SweepRow Row(double ratio, bool decode = false, double? floor = null) => new(
