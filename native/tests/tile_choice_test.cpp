@@ -669,6 +669,19 @@ void tile_table() {
                 static_cast<int>(Sm90Tile::kCooperative256x128));
     wgrad.accumulate = true;
     expect_knob("table", nullptr, "accumulating weight gradient", lookup(wgrad, kH200DramBytesPerS), -1);
+    // A row naming our contiguous kernel: calls of its class that the kernel cannot take (more experts than it keeps
+    // in shared memory) keep the rules.
+    const TileTableRow contiguous[] = {
+        {{FormClass::kForward, RowsClass::kBelow16, NClass::k128, KClass::kBelow4096, CardClass::kBelow4500GBs},
+         Sm90Tile::kContiguous256x128},
+    };
+    auto contiguous_lookup = [&](int64_t experts) {
+        const auto t = table_tile(problem(4 * experts, 2048, 1408, experts, false), kH100DramBytesPerS, contiguous, 1);
+        return t ? static_cast<int>(*t) : -1;
+    };
+    expect_knob("table", nullptr, "contiguous row, 64 experts", contiguous_lookup(64),
+                static_cast<int>(Sm90Tile::kContiguous256x128));
+    expect_knob("table", nullptr, "contiguous row, 2048 experts", contiguous_lookup(2048), -1);
     // The generator's output compiles into a table and means what it says: tile_table_fixture.inc is what
     // bench/sweep/make_tile_table.py writes from tile_table_fixture.json (the gg_tile_table_generator ctest checks
     // that): decode forwards of 1k-4k deep k and n a multiple of 256 on the H100 take pingpong128x128, and forwards of

@@ -242,7 +242,11 @@ inline std::optional<Sm90Tile> table_tile(const GmmProblem& p, double dram_bytes
     if (p.accumulate) return std::nullopt;
     const ShapeClass c = classify(p, dram_bytes_per_s);
     for (size_t i = 0; i < count; ++i) {
-        if (rows[i].shape == c) return rows[i].tile;
+        if (!(rows[i].shape == c)) continue;
+        // Our contiguous kernel takes only some calls of a class (at most kContiguousMaxExperts experts, no trans_a):
+        // the others keep the rules.
+        if (rows[i].tile == Sm90Tile::kContiguous256x128 && !contiguous_eligible(p)) return std::nullopt;
+        return rows[i].tile;
     }
     return std::nullopt;
 }
