@@ -191,36 +191,6 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     return result
 
 
-def select_problems(paths: list[str], min_tokens: int | None = None, max_tokens: int | None = None,
-                    routings: list[str] | None = None, max_problems: int | None = None) -> list[dict]:
-    """The problems of sweep problem files (problems.load_problem_file), with the counts drawn there, in file order and
-    each id once (a model split by form into several parts holds the same problems in each part's file); those
-    with min_tokens <= tokens <= max_tokens and a routing of `routings` (None: all); then, if more than max_problems
-    are left, every k-th, k = (how many) / max_problems (pick i is index floor(i * k)), so that exactly max_problems
-    remain, spread over the whole list and the same on every run. The files list routings innermost, so a k of
-    exactly 2 over two routings keeps only one of them: narrow with the other filters first."""
-    if max_problems is not None and max_problems < 1:
-        raise ValueError(f"--max-problems must be at least 1, got {max_problems}")
-    chosen, seen, present = [], set(), set()
-    for path in paths:
-        for problem in problems.load_problem_file(path)["problems"]:
-            present.add(problem["routing"])
-            if problem["id"] in seen:
-                continue
-            seen.add(problem["id"])
-            if ((min_tokens is None or problem["tokens"] >= min_tokens)
-                    and (max_tokens is None or problem["tokens"] <= max_tokens)
-                    and (routings is None or problem["routing"] in routings)):
-                chosen.append(problem)
-    unknown = [r for r in routings or [] if r not in present]
-    if unknown:  # a misspelt routing would otherwise just select nothing of its kind
-        raise ValueError(f"--routings: {', '.join(unknown)} in none of the files "
-                         f"(they hold {', '.join(sorted(present))})")
-    if max_problems is not None and len(chosen) > max_problems:
-        chosen = [chosen[i * len(chosen) // max_problems] for i in range(max_problems)]
-    return chosen
-
-
 def estimated_bytes(m: int, k: int, n: int, experts: int) -> int:
     """Peak device bytes of run_shape, from above: x and w in bf16 and as e4m3 codes with their float32 scales; five
     [M, N] bf16 outputs (ours FP8 and bf16, the first torch and dense outputs kept for the check, one transient in the
@@ -334,8 +304,8 @@ def main() -> int:
     routings = comma_list(args.routings) if args.routings else None
     if sweep_mode:  # before torch and the library load: a bad file or filter fails at once
         try:
-            chosen = select_problems(comma_list(args.problems), args.min_tokens, args.max_tokens, routings,
-                                     args.max_problems)
+            chosen = problems.select_sweep_problems(comma_list(args.problems), args.min_tokens, args.max_tokens,
+                                                    routings, args.max_problems)["problems"]
         except (OSError, ValueError) as error:
             parser.error(str(error))
         except KeyError as error:

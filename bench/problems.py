@@ -169,6 +169,42 @@ def load_problem_file(path: str) -> dict:
     return data
 
 
+def select_sweep_problems(paths: list[str], min_tokens: int | None = None, max_tokens: int | None = None,
+                          routings: list[str] | None = None, max_problems: int | None = None,
+                          tokens: set[int] | None = None) -> dict:
+    """One problem file (the first file's schema, seed and rotation) of the problems of sweep parts' problem files
+    (`GroupedGemm.Bench sweep plan`), with the counts drawn there, in file order and each id once (a model split by
+    form into several parts holds the same problems in each part's file); those with min_tokens <= tokens <=
+    max_tokens, tokens in `tokens` and a routing of `routings` (None: any); then, if more than max_problems are left,
+    every k-th, k = (how many) / max_problems (pick i is index floor(i * k)), so that exactly max_problems remain,
+    spread over the whole list and the same on every run. The files list routings innermost, so a k of exactly 2 over
+    two routings keeps only one of them: narrow with the other filters first. bench/fp8_bench.py and
+    bench/tune_sm90.py --problems select with it."""
+    if max_problems is not None and max_problems < 1:
+        raise ValueError(f"--max-problems must be at least 1, got {max_problems}")
+    merged, chosen, seen, present = None, [], set(), set()
+    for path in paths:
+        data = load_problem_file(path)
+        merged = merged or data
+        for problem in data["problems"]:
+            present.add(problem["routing"])
+            if problem["id"] in seen:
+                continue
+            seen.add(problem["id"])
+            if ((min_tokens is None or problem["tokens"] >= min_tokens)
+                    and (max_tokens is None or problem["tokens"] <= max_tokens)
+                    and (tokens is None or problem["tokens"] in tokens)
+                    and (routings is None or problem["routing"] in routings)):
+                chosen.append(problem)
+    unknown = [r for r in routings or [] if r not in present]
+    if unknown:  # a misspelt routing would otherwise just select nothing of its kind
+        raise ValueError(f"--routings: {', '.join(unknown)} in none of the files "
+                         f"(they hold {', '.join(sorted(present))})")
+    if max_problems is not None and len(chosen) > max_problems:
+        chosen = [chosen[i * len(chosen) // max_problems] for i in range(max_problems)]
+    return dict(merged or {"schema": SCHEMA}, problems=chosen)
+
+
 _NUMBER_LIST = re.compile(r"\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]")
 
 

@@ -75,22 +75,6 @@ TILES = table_tiles()
 SHAPE_KEYS = ("m", "k", "n", "experts", "tokens", "routing", "model", "projection")
 
 
-def sweep_problems(paths: list[str], routings: list[str], tokens: str | None) -> dict:
-    """The problems of sweep parts' problem files, those of the given routings (and token counts), in one problem
-    file; the first file's rotation."""
-    wanted_tokens = {int(t) for t in tb.split(tokens)} if tokens else None
-    merged = None
-    for path in paths:
-        data = pf.load_problem_file(path)
-        kept = [q for q in data["problems"] if q.get("routing") in routings
-                and (wanted_tokens is None or q.get("tokens") in wanted_tokens)]
-        if merged is None:
-            merged = dict(data, problems=kept)
-        else:
-            merged["problems"].extend(kept)
-    return merged
-
-
 def variant(text: str) -> tuple[str, dict]:
     """"coop128x256@g2@source" -> ("coop128x256@g2@source",
     {"GG_SM90_TILE": "coop128x256", "GG_SM90_GRID": "2", "GG_SM90_EPILOGUE": "source"})."""
@@ -140,7 +124,11 @@ def main(argv: list[str]) -> int:
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.manual_seed(a.seed)
     if a.problems:
-        data = sweep_problems(tb.split(a.problems), tb.split(a.routings), a.tokens)
+        try:
+            data = pf.select_sweep_problems(tb.split(a.problems), routings=tb.split(a.routings),
+                                            tokens={int(t) for t in tb.split(a.tokens)} if a.tokens else None)
+        except (OSError, ValueError) as error:
+            p.error(str(error))
     else:
         if not a.problems_out:
             p.error("--problems-out is required without --problems")
