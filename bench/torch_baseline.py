@@ -100,9 +100,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 # (docs/perf-notes.md, "Eager against graph"). bench/sweep/sweep_part.py and bench/tune_sm90.py time them so.
 DECODE_TOKENS = 256
 GRAPH_CALLS = 10
-# Rounds of a slow sweep group (time_round_robin's budget; bench/sweep/sweep_part.py, bench/tune_sm90.py --problems): the training-size groups are 90% of the sweep's device time,
-# and a call of 10-100 ms is long next to the timer and launch jitter that 30 rounds average out for microsecond calls;
-# the decode groups keep the plan's rounds. The rounds each group ran are in torch.json ("warmup", "iters").
+# Rounds of a slow sweep group (time_round_robin's budget; bench/sweep/sweep_part.py, bench/tune_sm90.py --problems):
+# the training-size groups are 90% of the sweep's device time, and a call of 10-100 ms is long next to the timer and
+# launch jitter that 30 rounds average out for microsecond calls; the decode groups keep the plan's rounds. The rounds
+# each group ran are in torch.json ("warmup", "iters").
 SWEEP_ROUND_BUDGET = {"series_ms": 300, "min_iters": 10, "warmup_ms": 100}
 
 
@@ -309,8 +310,9 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
     per = graph_calls if graphs else 1
     for c in live:
         c.times_ms = [s.elapsed_time(e) / per for s, e in events[id(c)]]
+    capture_failed = graph_calls > 0 and not graphs
     del graphs
-    if graph_calls > 0 and timing != f"graph x{graph_calls}":
+    if capture_failed:
         time_ours_alone_from_graph(torch, live, graph_calls, iters)
     return warmup, iters, timing
 

@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_baseline import DECODE_TOKENS  # noqa: E402  (the sweep's decode bound; torch itself is not imported)
+
 SCHEMA = "groupedgemm-sweep-focus/1"
-DECODE_TOKENS = 256  # bench/GroupedGemm.Bench/Sweep/SweepProblems.cs IsDecode
 
 
 def row_class(r: dict) -> str:

@@ -11,6 +11,10 @@
 
 namespace gg::cutlass_sm90 {
 
+// The policy's size measure: rows per expert on average (device counts give no more than that). tile_choice.h's rules
+// and the measured table's classes both size a call by it.
+inline int64_t mean_rows_per_expert(const GmmProblem& p) { return p.m / (p.num_experts > 0 ? p.num_experts : 1); }
+
 // The operand form: forward (weights [E, K, N]), trans_b (weights [E, N, K]) or weight gradient (trans_a).
 enum class FormClass : uint8_t { kForward, kTransB, kWeightGrad };
 // Mean rows per expert, the only size measure device counts give: below 16 (decode), 64, 256, 1024, 4096, and above.
@@ -37,7 +41,7 @@ struct ShapeClass {
 inline constexpr double kCardClassDramBytesPerS = 4.5e12;
 
 inline ShapeClass classify(const GmmProblem& p, double dram_bytes_per_s) {
-    const int64_t rows = p.m / (p.num_experts > 0 ? p.num_experts : 1);
+    const int64_t rows = mean_rows_per_expert(p);
     const RowsClass r = rows < 16     ? RowsClass::kBelow16
                         : rows < 64   ? RowsClass::kBelow64
                         : rows < 256  ? RowsClass::kBelow256

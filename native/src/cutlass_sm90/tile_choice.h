@@ -131,9 +131,6 @@ struct Sm90TilePolicy {
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
-// The policy's size measure: rows per expert on average (device counts give no more than that).
-inline int64_t mean_rows_per_expert(const GmmProblem& p) { return p.m / (p.num_experts > 0 ? p.num_experts : 1); }
-
 // The work, in rows reduced, of each run of consecutive output tiles of one expert that the round-robin deal hands
 // to a persistent cluster (group_tile_order.cuh): a run holds up to run_rows / (expert's rows + 256) tiles (the
 // largest divisor of the expert's tile count within that). Weight gradients of small experts take runs of ~2048
