@@ -202,6 +202,27 @@ void knobs() {
         expect_knob("GG_SM90_GRID", g.value, "", read_sm90_knobs().grid_factor, g.want);
     }
     unsetenv("GG_SM90_GRID");
+
+    // The FP8 kernel's knobs (scaled_gemm_sm90.cu reads them through Sm90Knobs): -1 unset.
+    const struct {
+        const char* knob;
+        const char* value;
+        int want;
+    } fp8[] = {{"GG_SM90_FP8_SWIZZLE", "4", 4}, {"GG_SM90_FP8_SWIZZLE", "8", 8}, {"GG_SM90_FP8_SWIZZLE", "9", -1},
+               {"GG_SM90_FP8_SWIZZLE", "0", -1}, {"GG_SM90_FP8_SWIZZLE", "x", -1}, {"GG_SM90_FP8_RASTER", "n", 1},
+               {"GG_SM90_FP8_RASTER", "m", 0}, {"GG_SM90_FP8_RASTER", "k", -1}};
+    for (const auto& f : fp8) {
+        set_knob(f.knob, f.value);
+        const auto k = read_sm90_knobs();
+        const bool swizzle = std::strcmp(f.knob, "GG_SM90_FP8_SWIZZLE") == 0;
+        const int got = swizzle ? k.fp8_swizzle.value_or(-1) : k.fp8_raster_along_n ? int(*k.fp8_raster_along_n) : -1;
+        expect_knob(f.knob, f.value, "", got, f.want);
+        unsetenv(f.knob);
+    }
+    set_knob("GG_SM90_FP8_TILE", "fp8coop128x128");
+    expect_knob("GG_SM90_FP8_TILE", "fp8coop128x128", "kept as text",
+                std::strcmp(read_sm90_knobs().fp8_tile, "fp8coop128x128") == 0, 1);
+    unsetenv("GG_SM90_FP8_TILE");
 }
 
 // One row of a per-tile knob's table: the knob's value (nullptr: unset), the call, the tile it runs, and the value
@@ -729,6 +750,9 @@ int main() {
     unsetenv("GG_SM90_CLAIM");
     unsetenv("GG_SM90_BAND");
     unsetenv("GG_SM90_SPLIT");
+    unsetenv("GG_SM90_FP8_TILE");
+    unsetenv("GG_SM90_FP8_RASTER");
+    unsetenv("GG_SM90_FP8_SWIZZLE");
     benchmark_shapes();
     edge_shapes();
     epilogues();

@@ -166,17 +166,6 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
     return cutlass_sm90::launch_reduce_forward_split(p, used, ctx.device.sm_count, arrays.offsets, split);
 }
 
-// The tuning knobs of this call (tuning_knobs.h): read on every call in tuning and experiment builds, where
-// bench/tune_sm90.py and gmm_parity.py --sm90-tiles change them between calls in one process; none in a release build,
-// which reads no environment.
-Sm90Knobs call_knobs() {
-#if GG_SM90_TUNING_KNOBS
-    return cutlass_sm90::read_sm90_knobs();
-#else
-    return {};
-#endif
-}
-
 }  // namespace
 
 // Calls without work, trans_a with trans_b, and devices other than compute capability 9.0 never get here: the
@@ -199,7 +188,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
         return GG_STATUS_SUCCESS;
     }
 
-    const Sm90Knobs knobs = call_knobs();
+    const Sm90Knobs knobs = cutlass_sm90::call_knobs();
     const Sm90Tile tile =
         cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count, ctx.device.dram_bytes_per_s, knobs);
     const int sm_count = ctx.device.sm_count * knobs.grid_factor;

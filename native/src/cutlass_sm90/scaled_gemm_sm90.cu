@@ -2,7 +2,6 @@
 // sm90_fp8_tiles.def's rows, each for both weight layouts; the switch in run_tile instantiates every one of them.
 #include <cinttypes>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 // Whether this build reads the tuning knobs.
@@ -24,24 +23,22 @@ namespace {
 // expert: 1003 against 954 TFLOP/s; deepseek-like 2048: 921 against 833; mixtral-like 8192: 975 against 929), the
 // cluster-free tile for small ones, where a 2x1 cluster's rounding of each expert's tile rows up to an even count costs
 // more than the multicast saves (small-experts, 256 rows: 620 against 541; seed-300M, 205 rows: 319 against 321). The
-// threshold lies between the 256 and 1536 rows measured; nothing in between was. Experiment builds
-// (GG_SM90_TUNING_KNOBS) take GG_SM90_FP8_TILE=<name of sm90_fp8_tiles.def> instead.
+// threshold lies between the 256 and 1536 rows measured; nothing in between was. Knob (tuning and experiment builds):
+// GG_SM90_FP8_TILE=<name of sm90_fp8_tiles.def>.
 constexpr int64_t kFp8ClusterMinRowsPerExpert = 768;
 
-Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p) {
-#if GG_SM90_TUNING_KNOBS
-    if (const char* forced = std::getenv("GG_SM90_FP8_TILE")) {
+Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p, const Sm90Knobs& knobs) {
+    if (knobs.fp8_tile != nullptr) {
 #define GG_SM90_FP8_TILE(Enum, name, tm, tn, tk, cm, cn, pp) \
-        if (std::strcmp(forced, #name) == 0) return Sm90Fp8Tile::Enum;
+        if (std::strcmp(knobs.fp8_tile, #name) == 0) return Sm90Fp8Tile::Enum;
 #include "cutlass_sm90/sm90_fp8_tiles.def"
     }
-#endif
     return mean_rows_per_expert(p) >= kFp8ClusterMinRowsPerExpert ? Sm90Fp8Tile::kCooperative128x128Cluster2x1
                                                                    : Sm90Fp8Tile::kCooperative128x128;
 }
 
 template <class Config>
-gg_status run_config(Context& ctx, const ScaledGmmProblem& sp) {
+gg_status run_config(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& knobs) {
     using Gemm = typename Config::Gemm;
     const GmmProblem& p = sp.base;
     const int64_t e = p.num_experts;
@@ -114,18 +111,11 @@ gg_status run_config(Context& ctx, const ScaledGmmProblem& sp) {
     // against 964; mixtral-like zipf 1038 against 965, uniform 1043 against 1006; qwen-like zipf 927 against 881,
     // uniform 922 against 952 (the one loss, 3%). Stripes of 4 or 8 tiles (max_swizzle_size) lost 5-50% either way.
     // The cluster-free tile (smaller experts) was not measured along N and keeps CUTLASS's order.
-    if constexpr (Config::Traits::kClusterM > 1) {
-        args.scheduler.raster_order = cutlass::gemm::kernel::detail::RasterOrderOptions::AlongN;
-    }
-#if GG_SM90_TUNING_KNOBS
-    // Experiments: GG_SM90_FP8_RASTER=m|n, GG_SM90_FP8_SWIZZLE=1|2|4|8 (stripes that many tiles wide).
+    // Knobs: GG_SM90_FP8_RASTER, GG_SM90_FP8_SWIZZLE.
     using RasterOptions = cutlass::gemm::kernel::detail::RasterOrderOptions;
-    if (const char* raster = std::getenv("GG_SM90_FP8_RASTER")) {
-        if (std::strcmp(raster, "n") == 0) args.scheduler.raster_order = RasterOptions::AlongN;
-        if (std::strcmp(raster, "m") == 0) args.scheduler.raster_order = RasterOptions::AlongM;
-    }
-    if (const char* swizzle = std::getenv("GG_SM90_FP8_SWIZZLE")) args.scheduler.max_swizzle_size = std::atoi(swizzle);
-#endif
+    const bool along_n = knobs.fp8_raster_along_n.value_or(Config::Traits::kClusterM > 1);
+    args.scheduler.raster_order = along_n ? RasterOptions::AlongN : RasterOptions::AlongM;
+    if (knobs.fp8_swizzle) args.scheduler.max_swizzle_size = *knobs.fp8_swizzle;
 
     // CUTLASS returns kErrorInternal for a failed CUDA call without clearing it: cutlass_failure takes (and clears)
     // that error into the message, so that it is not reported again by the next launch check of another call.
@@ -156,10 +146,10 @@ gg_status run_config(Context& ctx, const ScaledGmmProblem& sp) {
 }
 
 template <bool TransB>
-gg_status run_tile(Context& ctx, const ScaledGmmProblem& p, Sm90Fp8Tile tile) {
+gg_status run_tile(Context& ctx, const ScaledGmmProblem& p, Sm90Fp8Tile tile, const Sm90Knobs& knobs) {
     switch (tile) {
 #define GG_SM90_FP8_TILE(Enum, name, tm, tn, tk, cm, cn, pp) \
-    case Sm90Fp8Tile::Enum: return run_config<ScaledGemmConfig<Sm90Fp8Tile::Enum, TransB>>(ctx, p);
+    case Sm90Fp8Tile::Enum: return run_config<ScaledGemmConfig<Sm90Fp8Tile::Enum, TransB>>(ctx, p, knobs);
 #include "cutlass_sm90/sm90_fp8_tiles.def"
     }
     return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8): tile %d is not in sm90_fp8_tiles.def", static_cast<int>(tile));
@@ -234,10 +224,11 @@ gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
 
 gg_status scaled_sm90_run(Context& ctx, const ScaledGmmProblem& p) {
     using namespace cutlass_sm90;
-    const Sm90Fp8Tile tile = choose_fp8_tile(p.base);
+    const Sm90Knobs knobs = call_knobs();
+    const Sm90Fp8Tile tile = choose_fp8_tile(p.base, knobs);
     // trans_b only (scaled_sm90_supports): FP8 wgmma reads both operands K-major, and CUTLASS's ptr-array grouped
     // builder has no transposing (RS) path for an N-major FP8 B.
-    return run_tile<true>(ctx, p, tile);
+    return run_tile<true>(ctx, p, tile, knobs);
 }
 
 }  // namespace gg

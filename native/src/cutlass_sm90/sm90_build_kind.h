@@ -13,3 +13,20 @@
 #define GG_SM90_TUNING_KNOBS 1
 #define GG_SM90_KERNEL_LIST(X)
 #endif
+
+#include "cutlass_sm90/tuning_knobs.h"
+
+namespace gg::cutlass_sm90 {
+
+// The tuning knobs of this call (tuning_knobs.h): read on every call in tuning and experiment builds, where
+// bench/tune_sm90.py, gmm_parity.py --sm90-tiles and fp8_bench.py change them between calls in one process; none in a
+// release build, which reads no environment.
+inline Sm90Knobs call_knobs() {
+#if GG_SM90_TUNING_KNOBS
+    return read_sm90_knobs();
+#else
+    return {};
+#endif
+}
+
+}  // namespace gg::cutlass_sm90

@@ -35,6 +35,13 @@ struct Sm90Knobs {
     // counts (tile_choice.h: split_k_chunks; the device still splits only a dominant expert), and of every expert's k in
     // forwards of at most 32 rows (forward_split_chunks), whatever the shape.
     std::optional<int32_t> split_chunks;
+    // The FP8 kernel's (scaled_gemm_sm90.cu). GG_SM90_FP8_TILE=<name of sm90_fp8_tiles.def>: its configuration, kept
+    // as text (the FP8 tiles are that file's, matched where it is read).
+    const char* fp8_tile = nullptr;
+    // GG_SM90_FP8_RASTER=n|m: its tile walk along N or along M.
+    std::optional<bool> fp8_raster_along_n;
+    // GG_SM90_FP8_SWIZZLE=<tiles> (1 to 8): the walk in stripes that many tiles wide (CUTLASS's max_swizzle_size).
+    std::optional<int32_t> fp8_swizzle;
 };
 
 // A knob's integer value, when the variable is set to an integer in [lo, hi]; else unset.
@@ -64,6 +71,11 @@ inline Sm90Knobs read_sm90_knobs() {
     k.band = int_knob("GG_SM90_BAND", 0, 1 << 16);
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);
     k.split_chunks = int_knob("GG_SM90_SPLIT", 0, 16);
+    k.fp8_tile = std::getenv("GG_SM90_FP8_TILE");
+    v = std::getenv("GG_SM90_FP8_RASTER");
+    if (v != nullptr && std::strcmp(v, "n") == 0) k.fp8_raster_along_n = true;
+    if (v != nullptr && std::strcmp(v, "m") == 0) k.fp8_raster_along_n = false;
+    k.fp8_swizzle = int_knob("GG_SM90_FP8_SWIZZLE", 1, 8);
     return k;
 }
 
