@@ -147,7 +147,7 @@ def decide(rows: list[dict], classes: list[tuple[str, str]], tiles: dict) -> lis
         if not usable:
             verdicts.append(dict(verdict, why="no row with both torch and Auto timed"))
             continue
-        verdict["auto"] = geomean([r["median_ms"][TORCH] / baseline_ms(r) for r in usable])
+        verdict["rules"] = geomean([r["median_ms"][TORCH] / baseline_ms(r) for r in usable])
         candidates = []
         for name in tiles:
             times = [r["median_ms"].get(name) for r in usable]
@@ -172,7 +172,7 @@ def decide(rows: list[dict], classes: list[tuple[str, str]], tiles: dict) -> lis
             why = f"too few rows ({len(usable)}, at least {MIN_ROWS})"
         elif verdict["problems"] < MIN_PROBLEMS:
             why = f"one model projection's rows only (at least {MIN_PROBLEMS})"
-        elif score < verdict["auto"] * (1 + MIN_GAIN):
+        elif score < verdict["rules"] * (1 + MIN_GAIN):
             why = f"best release tile {name} within {MIN_GAIN:.0%} of the rules' choice"
         elif worst < 1 - MAX_ROW_LOSS:
             why = f"{name} loses {1 - worst:.0%} against Auto on a row"
@@ -191,7 +191,7 @@ def table_text(verdicts: list[dict], tiles: dict) -> str:
         return HEADER + "// No class measured faster than the rules: no rows; the rules decide every call.\n"
     lines = [HEADER]
     for v in chosen:
-        lines.append(f"// {v['class']}: {v['rows']} rows of {v['problems']} model projections, rules {v['auto']:.2f}x "
+        lines.append(f"// {v['class']}: {v['rows']} rows of {v['problems']} model projections, rules {v['rules']:.2f}x "
                      f"torch -> {v['release_score']:.2f}x, worst row {v['release_worst']:.2f}x of Auto\n")
         lines.append(f"GG_SM90_TILE_TABLE_ROW({v['enumerators']}, {tiles[v['tile']][0]})\n")
     return "".join(lines)
@@ -201,11 +201,11 @@ def report_text(verdicts: list[dict]) -> str:
     out = ["| class | rows | model projections | rules ÷ torch | best tile (÷ torch) | best release tile (÷ torch, worst row ÷ Auto) | verdict |\n",
            "| --- | ---: | ---: | ---: | --- | --- | --- |\n"]
     for v in verdicts:
-        auto = f"{v['auto']:.2f}×" if "auto" in v else "—"
+        rules = f"{v['rules']:.2f}×" if "rules" in v else "—"
         best = f"{v['best']} ({v['best_score']:.2f}×)" if "best" in v else "—"
         release = f"{v['release']} ({v['release_score']:.2f}×, {v['release_worst']:.2f}×)" if "release" in v else "—"
         verdict = f"**{v['tile']}**: {v['why']}" if v["tile"] else v["why"]
-        out.append(f"| {v['class']} | {v['rows']} | {v['problems']} | {auto} | {best} | {release} | {verdict} |\n")
+        out.append(f"| {v['class']} | {v['rows']} | {v['problems']} | {rules} | {best} | {release} | {verdict} |\n")
     return "".join(out)
 
 
