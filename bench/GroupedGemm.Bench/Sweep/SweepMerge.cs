@@ -116,6 +116,7 @@ internal static class SweepMerge
         double? oursMs = Ms(ours), torchMs = Ms(torch), denseMs = Ms(dense);
         bool decode = SweepProblems.IsDecode(p);
         long? bytes = decode ? SweepProblems.BytesMoved(p, form, dtype == "fp32" ? 4 : 2) : null;
+        string timing = g.Timing ?? "eager";  // files from before graph timing have none: they were timed eagerly
         // The floor is about ours' device time: where the group fell back to eager timing, ours alone from a graph.
         double? floorMs = ours?.GraphAloneMedianMs ?? oursMs;
         double? floor = decode && floorMs is double fm && fm > 0 && bandwidth is double bw && bw > 0
@@ -130,8 +131,8 @@ internal static class SweepMerge
             Ratio(torchMs, oursMs), Ratio(denseMs, oursMs), decode, bytes, decode ? bandwidth : null, floor,
             ours?.ResolvedBackend, ours?.CheckedRelError, ours?.TimesMs is { Count: > 0 } timed ? timed.Count : iters)
         {
-            Timing = g.Timing ?? "eager",
-            HbmFloorTiming = floor is null ? null : ours?.GraphAloneMedianMs is not null ? "graph (ours alone)" : g.Timing ?? "eager",
+            Timing = timing,
+            HbmFloorTiming = floor is null ? null : ours?.GraphAloneMedianMs is not null ? "graph (ours alone)" : timing,
         };
     }
 
