@@ -61,9 +61,18 @@ gg::GmmProblem problem(int64_t m, int64_t k, int64_t n, int64_t experts, bool tr
 constexpr double kH200DramBytesPerS = 4.8e12;
 constexpr double kH100DramBytesPerS = 3.35e12;
 
+// The rules alone (tile_choice.h), without the measured tile table: what the cases below describe. The table is data
+// refreshed from measurements (bench/sweep/make_tile_table.py, checked by the gg_tile_table ctest); tile_table()
+// below checks that choose_tile consults it first.
+gg::cutlass_sm90::Sm90TilePolicy rules_only_policy() {
+    gg::cutlass_sm90::Sm90TilePolicy rules = gg::cutlass_sm90::kSm90TilePolicy;
+    rules.use_tile_table = false;
+    return rules;
+}
+
 void expect(const char* what, const gg::GmmProblem& p, const int32_t* host_sizes, Sm90Tile want,
             double dram_bytes_per_s = kH200DramBytesPerS) {
-    const Sm90Tile got = choose_tile(p, host_sizes, kSms, dram_bytes_per_s, read_sm90_knobs());
+    const Sm90Tile got = choose_tile(p, host_sizes, kSms, dram_bytes_per_s, read_sm90_knobs(), rules_only_policy());
     if (got != want) {
         std::printf("FAIL %s: m=%lld k=%lld n=%lld E=%lld trans_a=%d: got %s, want %s\n", what,
                     static_cast<long long>(p.m), static_cast<long long>(p.k), static_cast<long long>(p.n),
@@ -726,10 +735,36 @@ void tile_table() {
     expect_knob("table", nullptr, "generated fixture: a class without a row",
                 from_fixture(problem(65536, 2880, 5760, 128, false)), -1);
     // --rules (gg_sm90_choice) turns the library's table off: the rules' own tile for a decode forward.
-    Sm90TilePolicy rules_only = gg::cutlass_sm90::kSm90TilePolicy;
-    rules_only.use_tile_table = false;
     expect_knob("table", nullptr, "rules only", static_cast<int>(choose_tile(problem(8, 2048, 1536, 64, false), nullptr,
-                kSms, kH100DramBytesPerS, {}, rules_only)), static_cast<int>(Sm90Tile::kPingpong64x128K128));
+                kSms, kH100DramBytesPerS, {}, rules_only_policy())), static_cast<int>(Sm90Tile::kPingpong64x128K128));
+    // Auto takes the library's table before its rules: over a grid of shapes on both cards, every call whose class has a
+    // row gets that row's tile, and a non-empty table is reached by some shape of the grid (its classes are real ones).
+    long table_hits = 0;
+    for (const int64_t rpe : {1, 8, 40, 200, 600, 2048, 8192})
+        for (const int64_t e : {8, 16, 40, 64, 128})
+            for (const int64_t k : {512, 1536, 2048, 2880, 4096, 7168})
+                for (const int64_t n : {768, 1024, 1408, 2880, 4096, 5760, 14336})
+                    for (int form = 0; form < 3; ++form)
+                        for (const double dram : {kH100DramBytesPerS, kH200DramBytesPerS}) {
+                            gg::GmmProblem p = problem(rpe * e, k, n, e, form == 2);
+                            p.trans_b = form == 1;
+                            const auto row = table_tile(p, dram);
+                            if (!row) continue;
+                            ++table_hits;
+                            const Sm90Tile got = choose_tile(p, nullptr, kSms, dram);
+                            if (got != *row) {
+                                std::printf("FAIL table consulted: m=%lld k=%lld n=%lld E=%lld form=%d: Auto %s, the "
+                                            "table's row %s\n", static_cast<long long>(p.m), static_cast<long long>(k),
+                                            static_cast<long long>(n), static_cast<long long>(e), form, tile_name(got),
+                                            tile_name(*row));
+                                ++failures;
+                            }
+                        }
+    if ((kSm90TileTableRows > 0) != (table_hits > 0)) {
+        std::printf("FAIL table consulted: %zu table rows, %ld shapes of the grid in their classes\n", kSm90TileTableRows,
+                    table_hits);
+        ++failures;
+    }
     // The library's own table: every row's tile is a tile of sm90_tiles.def (release coverage is
     // release_kernels_cover_auto's, whose grid reaches every class).
     for (size_t i = 0; i < kSm90TileTableRows; ++i) {
