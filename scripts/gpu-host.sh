@@ -115,7 +115,7 @@ step_release_check() {
   # loop as in the consumer (with the dense GEMM interleaved in the loop, qwen-like measured 0.88-1.02 consumer / bench).
   GROUPEDGEMM_NATIVE_PATH=$root/.gpu/consumer/libgroupedgemm.so .gpu/GroupedGemm.Bench run --problems "$problems" \
     --out "$out/release-bench.json" --routings uniform --dtype bf16 --forms forward --backends auto --counts device \
-    --no-dense --iters 50 --warmup 10 2>&1 | tail -n 20 | tee "$out/release-bench.log" || rc=1
+    --no-dense --iters 200 --warmup 20 2>&1 | tail -n 20 | tee "$out/release-bench.log" || rc=1
   python3 scripts/release_compare.py "$out/release-consumer.json" "$out/release-bench.json" 2>&1 \
     | tee "$out/release-compare.txt" || rc=1
   if [[ -x .gpu/GroupedGemm.Interop.Ilgpu ]]; then
