@@ -9,6 +9,9 @@ libgroupedgemm.so of ABI 3 or newer.
 
     python bench/fp8_bench.py --lib .gpu/native/libgroupedgemm.so [--configs all] [--kernel auto] [--json out.json]
 
+Timing: torch_baseline.time_round_robin, the bf16 benchmark's and the sweep's loop (seeded random order each round);
+sweep problems of at most 256 tokens from CUDA graphs of --graph-calls calls per path (each row's "timing" says how).
+
 Sweep subset: --problems takes the problems of real-model sweep parts instead (problems.json of `GroupedGemm.Bench
 sweep plan`, their counts as drawn there), filtered by --min-tokens / --max-tokens / --routings / --max-problems, and
 ends with a summary against the issue's bars (bench/fp8_sweep.sh runs a fixed subset of parts):
@@ -29,6 +32,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import groupedgemm_ctypes as ggc  # noqa: E402
 import problems  # noqa: E402
+import torch_baseline as tb  # noqa: E402  (the same round-robin timer as the bf16 benchmark and the sweep)
 
 # gg_dtype / gg_scale_mode / gg_scaled_kernel values of groupedgemm.h (ABI 3)
 DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3 = 2, 5
@@ -152,24 +156,34 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     outputs["ours-fp8"] = out_ours if "ours-fp8" in cases else None
     outputs["ours-bf16"] = out_bf16 if "ours-bf16" in cases else None
 
-    # Same loop: every case once per iteration, in rotation, each between its own pair of events.
-    for _ in range(args.warmup):
-        for fn in cases.values():
-            fn()
-    events = {name: [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
-                     for _ in range(args.iters)] for name in cases}
-    for i in range(args.iters):
-        for name, fn in cases.items():
-            start, end = events[name][i]
-            start.record()
-            fn()
-            end.record()
-    torch.cuda.synchronize()
+    def rebind_ours():
+        """ours-fp8 with its arguments naming the current stream (a graph capture's)."""
+        again = ScaledGmmArgs.from_buffer_copy(sargs)
+        again.stream = torch.cuda.current_stream().cuda_stream
+
+        def call(_i):
+            gg._check(gg.lib.gg_gmm_scaled(gg.handle, C.byref(again)), "gg_gmm_scaled")
+        call.keep_alive = again
+        return call
+
+    def rebind_bf16():
+        again = gg.args(x, w, out_bf16, counts_dev, trans_b=True)  # stream: the current one
+
+        def call(_i):
+            gg.gmm_args(again)
+        call.keep_alive = again
+        return call
+
+    tokens = head.get("tokens")
+    graph_calls = args.graph_calls if tokens is not None and tokens <= tb.DECODE_TOKENS else 0
+    timing, medians, alone = time_paths(torch, cases, {"ours-fp8": rebind_ours, "ours-bf16": rebind_bf16},
+                                        args.warmup, args.iters, graph_calls)
     flop = 2.0 * m * k * n
     result = empty_row(head, m, k, n, experts, args, skipped)
-    for name in cases:
-        times = sorted(s.elapsed_time(e) for s, e in events[name])
-        median = times[len(times) // 2]
+    result["timing"] = timing
+    if alone is not None:
+        result["graph_alone_ms"] = alone
+    for name, median in medians.items():
         result["ms"][name] = median
         result["tflops"][name] = flop / (median * 1e-3) / 1e12
 
@@ -189,6 +203,28 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
         ref_dense = xd @ (wq[0].double() * ws[0].double().unsqueeze(1)).t()
         result["rel_error"]["dense-fp8"] = rel_error(outputs["dense-fp8"][rows], ref_dense)
     return result
+
+
+def time_paths(torch, calls: dict, rebinds: dict, warmup: int, iters: int, graph_calls: int):
+    """Times the paths in one loop, as the bf16 benchmark and the sweep do (torch_baseline.time_round_robin): every path
+    once per round, in a fresh seeded random order, each call between its own pair of events. With graph_calls > 0 (the
+    sweep's decode problems) each path's graph_calls calls are captured in one CUDA graph and replayed, since one eager
+    call of tens of microseconds also holds the host's enqueue time; a path that cannot be captured sends them all back
+    to eager timing, and ours-fp8 is then also replayed alone from a graph. `rebinds`: for paths whose arguments name a
+    stream (ours), a function giving the same call on the current stream, for the capture.
+    Returns (timing, {path: median ms}, ours-fp8's graph-alone median ms or None)."""
+    series = []
+    for name, fn in calls.items():
+        case = tb.Case(name, tb.OURS_KIND if name == "ours-fp8" else name, lambda _i, fn=fn: fn())
+        case.rebind = rebinds.get(name)
+        series.append(case)
+    _, _, timing = tb.time_round_robin(torch, series, warmup, iters, graph_calls=graph_calls)
+    medians, alone = {}, None
+    for case in series:
+        times = sorted(case.times_ms)
+        medians[case.name] = times[len(times) // 2]
+        alone = case.extra.get("graph_alone_median_ms", alone)
+    return timing, medians, alone
 
 
 def estimated_bytes(m: int, k: int, n: int, experts: int) -> int:
@@ -244,7 +280,13 @@ def summarize(results: list[dict]) -> dict:
                 for r in rows if other in r["tflops"]]
 
     large = [r for r in results if problems.flops(r) // 2 >= LARGE_VOLUME]
+    timings: dict[str, int] = {}
+    for r in results:
+        if "timing" in r:
+            kind = "graph" if r["timing"].startswith("graph") else "eager"
+            timings[kind] = timings.get(kind, 0) + 1
     return {"rows": len(results), "skipped": sum(1 for r in results if "problem" in r["skipped"]),
+            "timing": timings,
             "vs_torch": ratio_stats(pairs(results, "torch-scaled-grouped"), BARS["torch-scaled-grouped"]),
             "large_min_volume": LARGE_VOLUME, "large_rows": len(large),
             "large_vs_dense": ratio_stats(pairs(large, "dense-fp8"), BARS["dense-fp8"]),
@@ -264,7 +306,8 @@ def summary_lines(summary: dict) -> list[str]:
             text += f", {st['without_ours']} without ours"
         return text + ("; bar met" if st["pass"] else "; bar NOT met")
 
-    return [f"summary: {summary['rows']} rows, {summary['skipped']} skipped",
+    timed = ", ".join(f"{n} {kind}-timed" for kind, n in sorted(summary.get("timing", {}).items()))
+    return [f"summary: {summary['rows']} rows, {summary['skipped']} skipped" + (f" ({timed})" if timed else ""),
             "  " + line("ours / torch._scaled_grouped_mm", summary["vs_torch"]),
             f"  {summary['large_rows']} rows with M*N*K >= 2^{summary['large_min_volume'].bit_length() - 1}:",
             "    " + line("ours / dense fp8", summary["large_vs_dense"]),
@@ -286,6 +329,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--sample-rows", type=int, default=256)
+    parser.add_argument("--graph-calls", type=int, default=tb.GRAPH_CALLS,
+                        help="sweep problems of at most %d tokens are timed from CUDA graphs of this many calls per "
+                             "series (0: every problem call by call)" % tb.DECODE_TOKENS)
     parser.add_argument("--json", help="write the results here")
     sweep = parser.add_argument_group("sweep subset", "the problems of real-model sweep parts instead of --configs")
     sweep.add_argument("--problems", help="comma list of problems.json files (GroupedGemm.Bench sweep plan); their "
