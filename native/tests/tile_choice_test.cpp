@@ -392,6 +392,29 @@ void epilogues() {
                 static_cast<int>(choose_epilogue(p, Sm90Tile::kPingpong128x128, read_sm90_knobs())), store);
 }
 
+// Calls f(problem, form, dram) for every call of the policy checks' grid: shapes (rows per expert, experts, k, n),
+// the three operand forms (0 forward, 1 trans_b, 2 trans_a), with and without accumulation, on an H100, an H200 and
+// an unknown card (0). f returns false to stop the walk.
+template <typename F>
+void for_each_policy_call(F&& f) {
+    const int64_t rows_per_expert[] = {0, 1, 8, 64, 200, 256, 511, 512, 1000, 1024, 1536, 2048, 4095, 4096, 8192, 32768};
+    const int64_t experts[] = {1, 2, 8, 16, 32, 60, 64, 80, 128, 256, 384, 1024, 1025, 4096};
+    const int64_t dims[] = {8, 64, 120, 128, 192, 256, 384, 704, 768, 1024, 1408, 1536, 2048, 2880, 4096, 5760, 7168, 14336};
+    const double cards[] = {kH100DramBytesPerS, kH200DramBytesPerS, 0.0};
+    for (const int64_t rpe : rows_per_expert)
+        for (const int64_t e : experts)
+            for (const int64_t k : dims)
+                for (const int64_t n : dims)
+                    for (int form = 0; form < 3; ++form)
+                        for (const bool accumulate : {false, true})
+                            for (const double dram : cards) {
+                                gg::GmmProblem p = problem(rpe * e, k, n, e, form == 2);
+                                p.trans_b = form == 1;
+                                p.accumulate = accumulate;
+                                if (!f(static_cast<const gg::GmmProblem&>(p), form, dram)) return;
+                            }
+}
+
 // Every (dtype, operands, tile, epilogue) that choose_tile and choose_epilogue pick, over a grid of shapes, routings,
 // cards and flags, is in the release list (sm90_tiles.def's release marks): a release build must carry every kernel
 // Auto can choose. Our contiguous kernel is not a CUTLASS kernel file and is always built.
@@ -417,39 +440,26 @@ void release_kernels_cover_auto() {
         }
         return false;
     };
-    const int64_t rows_per_expert[] = {0, 1, 8, 64, 200, 256, 511, 512, 1000, 1024, 1536, 2048, 4095, 4096, 8192, 32768};
-    const int64_t experts[] = {1, 2, 8, 16, 32, 60, 64, 80, 128, 256, 384, 1024, 1025, 4096};
-    const int64_t dims[] = {8, 64, 120, 128, 192, 256, 384, 704, 768, 1024, 1408, 1536, 2048, 2880, 4096, 5760, 7168, 14336};
-    const double cards[] = {kH100DramBytesPerS, kH200DramBytesPerS, 0.0};
     long checked = 0;
-    for (const int64_t rpe : rows_per_expert)
-        for (const int64_t e : experts)
-            for (const int64_t k : dims)
-                for (const int64_t n : dims)
-                    for (int form = 0; form < 3; ++form)
-                        for (int accumulate = 0; accumulate < 2; ++accumulate)
-                            for (const double dram : cards) {
-                                gg::GmmProblem p = problem(rpe * e, k, n, e, form == 2);
-                                p.trans_b = form == 1;
-                                p.accumulate = accumulate != 0;
-                                const Sm90Tile tile = choose_tile(p, nullptr, kSms, dram);
-                                if (tile == Sm90Tile::kContiguous256x128) continue;
-                                const Sm90Epilogue epi = choose_epilogue(p, tile);
-                                const Operands ops = gg::cutlass_grouped::operands_of(p);
-                                for (const gg_dtype d : {GG_DTYPE_BFLOAT16, GG_DTYPE_FLOAT16}) {
-                                    ++checked;
-                                    if (!in_release(d, ops, tile, epi)) {
-                                        std::printf("FAIL release kernels: m=%lld k=%lld n=%lld E=%lld form=%d "
-                                                    "accumulate=%d picks %s (epilogue %d), not in "
-                                                    "sm90_tiles.def's release marks\n",
-                                                    static_cast<long long>(p.m), static_cast<long long>(k),
-                                                    static_cast<long long>(n), static_cast<long long>(e), form,
-                                                    accumulate, tile_name(tile), static_cast<int>(epi));
-                                        ++failures;
-                                        return;
-                                    }
-                                }
-                            }
+    for_each_policy_call([&](const gg::GmmProblem& p, int form, double dram) {
+        const Sm90Tile tile = choose_tile(p, nullptr, kSms, dram);
+        if (tile == Sm90Tile::kContiguous256x128) return true;
+        const Sm90Epilogue epi = choose_epilogue(p, tile);
+        const Operands ops = gg::cutlass_grouped::operands_of(p);
+        for (const gg_dtype d : {GG_DTYPE_BFLOAT16, GG_DTYPE_FLOAT16}) {
+            ++checked;
+            if (!in_release(d, ops, tile, epi)) {
+                std::printf("FAIL release kernels: m=%lld k=%lld n=%lld E=%lld form=%d accumulate=%d picks %s "
+                            "(epilogue %d), not in sm90_tiles.def's release marks\n", static_cast<long long>(p.m),
+                            static_cast<long long>(p.k), static_cast<long long>(p.n),
+                            static_cast<long long>(p.num_experts), form, p.accumulate ? 1 : 0, tile_name(tile),
+                            static_cast<int>(epi));
+                ++failures;
+                return false;
+            }
+        }
+        return true;
+    });
     std::printf("release kernels: %ld choices checked against %zu release kernels\n", checked,
                 sizeof(release) / sizeof(release[0]));
 }
@@ -737,29 +747,21 @@ void tile_table() {
     // --rules (gg_sm90_choice) turns the library's table off: the rules' own tile for a decode forward.
     expect_knob("table", nullptr, "rules only", static_cast<int>(choose_tile(problem(8, 2048, 1536, 64, false), nullptr,
                 kSms, kH100DramBytesPerS, {}, rules_only_policy())), static_cast<int>(Sm90Tile::kPingpong64x128K128));
-    // Auto takes the library's table before its rules: over a grid of shapes on both cards, every call whose class has a
-    // row gets that row's tile, and a non-empty table is reached by some shape of the grid (its classes are real ones).
+    // Auto takes the library's table before its rules: over the policy checks' grid, every call whose class has a row
+    // gets that row's tile, and a non-empty table is reached by some call of the grid (its classes are real ones).
     long table_hits = 0;
-    for (const int64_t rpe : {1, 8, 40, 200, 600, 2048, 8192})
-        for (const int64_t e : {8, 16, 40, 64, 128})
-            for (const int64_t k : {512, 1536, 2048, 2880, 4096, 7168})
-                for (const int64_t n : {768, 1024, 1408, 2880, 4096, 5760, 14336})
-                    for (int form = 0; form < 3; ++form)
-                        for (const double dram : {kH100DramBytesPerS, kH200DramBytesPerS}) {
-                            gg::GmmProblem p = problem(rpe * e, k, n, e, form == 2);
-                            p.trans_b = form == 1;
-                            const auto row = table_tile(p, dram);
-                            if (!row) continue;
-                            ++table_hits;
-                            const Sm90Tile got = choose_tile(p, nullptr, kSms, dram);
-                            if (got != *row) {
-                                std::printf("FAIL table consulted: m=%lld k=%lld n=%lld E=%lld form=%d: Auto %s, the "
-                                            "table's row %s\n", static_cast<long long>(p.m), static_cast<long long>(k),
-                                            static_cast<long long>(n), static_cast<long long>(e), form, tile_name(got),
-                                            tile_name(*row));
-                                ++failures;
-                            }
-                        }
+    for_each_policy_call([&](const gg::GmmProblem& p, int form, double dram) {
+        const auto row = table_tile(p, dram);
+        if (!row) return true;
+        ++table_hits;
+        const Sm90Tile got = choose_tile(p, nullptr, kSms, dram);
+        if (got == *row) return true;
+        std::printf("FAIL table consulted: m=%lld k=%lld n=%lld E=%lld form=%d: Auto %s, the table's row %s\n",
+                    static_cast<long long>(p.m), static_cast<long long>(p.k), static_cast<long long>(p.n),
+                    static_cast<long long>(p.num_experts), form, tile_name(got), tile_name(*row));
+        ++failures;
+        return false;
+    });
     if ((kSm90TileTableRows > 0) != (table_hits > 0)) {
         std::printf("FAIL table consulted: %zu table rows, %ld shapes of the grid in their classes\n", kSm90TileTableRows,
                     table_hits);
