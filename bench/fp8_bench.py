@@ -121,20 +121,23 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     offs = torch.cumsum(counts_dev, 0).to(torch.int32)
     out_ours = torch.empty(m, n, dtype=torch.bfloat16, device=dev)
     out_bf16 = torch.empty(m, n, dtype=torch.bfloat16, device=dev)
-    stream = torch.cuda.current_stream().cuda_stream
-    sargs = ScaledGmmArgs(xq.data_ptr(), wq.data_ptr(), out_ours.data_ptr(), xs.data_ptr(), ws.data_ptr(),
-                          counts_dev.data_ptr(), m, k, n, experts, m, experts * n, DTYPE_FLOAT8_E4M3,
-                          DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, SCALE_ROWWISE, ggc.COUNTS_DEVICE, 1, 0, 0,
-                          KERNELS[args.kernel], 0, stream)
-    bargs = gg.args(x, w, out_bf16, counts_dev, trans_b=True)
     dense_a, dense_b = xq, wq[0].t()           # [M, K] . [K, N] column-major: equal FLOPs, one weight
     dense_sa, dense_sb = xs.unsqueeze(1), ws[0].unsqueeze(0)
 
-    def ours():
-        gg._check(gg.lib.gg_gmm_scaled(gg.handle, C.byref(sargs)), "gg_gmm_scaled")
+    # Our two calls, their arguments naming the stream current when built: torch's at first, a graph capture's when
+    # time_paths rebuilds them (a call's closure keeps its arguments alive, and a graph keeps its call).
+    def ours_on_current_stream():
+        a = ScaledGmmArgs(xq.data_ptr(), wq.data_ptr(), out_ours.data_ptr(), xs.data_ptr(), ws.data_ptr(),
+                          counts_dev.data_ptr(), m, k, n, experts, m, experts * n, DTYPE_FLOAT8_E4M3,
+                          DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, SCALE_ROWWISE, ggc.COUNTS_DEVICE, 1, 0, 0,
+                          KERNELS[args.kernel], 0, torch.cuda.current_stream().cuda_stream)
+        return lambda: gg._check(gg.lib.gg_gmm_scaled(gg.handle, C.byref(a)), "gg_gmm_scaled")
 
-    def ours_bf16():
-        gg.gmm_args(bargs)
+    def bf16_on_current_stream():
+        a = gg.args(x, w, out_bf16, counts_dev, trans_b=True)
+        return lambda: gg.gmm_args(a)
+
+    ours, ours_bf16 = ours_on_current_stream(), bf16_on_current_stream()
 
     def torch_fp8():
         return torch._scaled_grouped_mm(xq, wq.transpose(-2, -1), xs, ws, offs=offs, out_dtype=torch.bfloat16,
@@ -156,27 +159,10 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     outputs["ours-fp8"] = out_ours if "ours-fp8" in cases else None
     outputs["ours-bf16"] = out_bf16 if "ours-bf16" in cases else None
 
-    def rebind_ours():
-        """ours-fp8 with its arguments naming the current stream (a graph capture's)."""
-        again = ScaledGmmArgs.from_buffer_copy(sargs)
-        again.stream = torch.cuda.current_stream().cuda_stream
-
-        def call(_i):
-            gg._check(gg.lib.gg_gmm_scaled(gg.handle, C.byref(again)), "gg_gmm_scaled")
-        call.keep_alive = again
-        return call
-
-    def rebind_bf16():
-        again = gg.args(x, w, out_bf16, counts_dev, trans_b=True)  # stream: the current one
-
-        def call(_i):
-            gg.gmm_args(again)
-        call.keep_alive = again
-        return call
-
     tokens = head.get("tokens")
     graph_calls = args.graph_calls if tokens is not None and tokens <= tb.DECODE_TOKENS else 0
-    timing, medians, alone = time_paths(torch, cases, {"ours-fp8": rebind_ours, "ours-bf16": rebind_bf16},
+    timing, medians, alone = time_paths(torch, cases, {"ours-fp8": ours_on_current_stream,
+                                                       "ours-bf16": bf16_on_current_stream},
                                         args.warmup, args.iters, graph_calls)
     flop = 2.0 * m * k * n
     result = empty_row(head, m, k, n, experts, args, skipped)
@@ -210,13 +196,18 @@ def time_paths(torch, calls: dict, rebinds: dict, warmup: int, iters: int, graph
     once per round, in a fresh seeded random order, each call between its own pair of events. With graph_calls > 0 (the
     sweep's decode problems) each path's graph_calls calls are captured in one CUDA graph and replayed, since one eager
     call of tens of microseconds also holds the host's enqueue time; a path that cannot be captured sends them all back
-    to eager timing, and ours-fp8 is then also replayed alone from a graph. `rebinds`: for paths whose arguments name a
-    stream (ours), a function giving the same call on the current stream, for the capture.
+    to eager timing, and ours-fp8 is then also replayed alone from a graph. `calls`: path -> a call without arguments;
+    `rebinds`: for paths whose arguments name a stream (ours), path -> a function giving the same call on the current
+    stream, for the capture.
     Returns (timing, {path: median ms}, ours-fp8's graph-alone median ms or None)."""
+    def indexed(fn):  # a Case calls with the round's index, which these paths do not use
+        return lambda _i: fn()
+
     series = []
     for name, fn in calls.items():
-        case = tb.Case(name, tb.OURS_KIND if name == "ours-fp8" else name, lambda _i, fn=fn: fn())
-        case.rebind = rebinds.get(name)
+        case = tb.Case(name, tb.OURS_KIND if name == "ours-fp8" else name, indexed(fn))
+        if name in rebinds:
+            case.rebind = lambda rebind=rebinds[name]: indexed(rebind())
         series.append(case)
     _, _, timing = tb.time_round_robin(torch, series, warmup, iters, graph_calls=graph_calls)
     medians, alone = {}, None
