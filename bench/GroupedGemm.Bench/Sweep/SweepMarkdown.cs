@@ -48,6 +48,27 @@ internal static class SweepMarkdown
                  string.Join(", ", c.PartsNotRun.Select(n => $"`{n}`")) + ".");
         }
 
+        foreach (SweepCardSummary c in results.Cards.Where(c => c.Libraries.Count > 1))
+        {
+            Line();
+            Line($"**{Format.Cell(c.Card)}: its parts ran {c.Libraries.Count} libraries** (the bars need every part on one): " +
+                 string.Join(", ", c.Libraries.Select(l => $"{Format.Cell(LibraryName(l))} ({results.Parts.Count(p => p.Card == c.Card && (p.Library ?? "—") == l)} parts)")) +
+                 ". Per library:");
+            Line();
+            Line("| library | parts | rows | ≥ 1.0× | below 0.9× | geometric mean | lowest |");
+            Line("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (string library in c.Libraries)
+            {
+                var partNames = results.Parts.Where(p => p.Card == c.Card && (p.Library ?? "—") == library).Select(p => p.Part).ToHashSet();
+                var ratios = results.Rows.Where(r => r.Card == c.Card && partNames.Contains(r.Part) && r.OursOverTorch is not null)
+                    .Select(r => r.OursOverTorch!.Value).ToList();
+                if (ratios.Count == 0) continue;
+                Line(string.Create(inv,
+                    $"| {Format.Cell(LibraryName(library))} | {partNames.Count} | {ratios.Count} | {ratios.Count(x => x >= 1.0)} ({Share((double)ratios.Count(x => x >= 1.0) / ratios.Count)}) | " +
+                    $"{ratios.Count(x => x < SweepMerge.FloorRatio)} | {Format.Ratio(Math.Exp(ratios.Average(Math.Log)))} | {Format.Ratio(ratios.Min())} |"));
+            }
+        }
+
         foreach (SweepCardSummary c in results.Cards)
         {
             var decode = results.Rows.Where(r => r.Card == c.Card && r.Decode && r.OursOverTorch is not null).ToList();
@@ -140,6 +161,11 @@ internal static class SweepMarkdown
 
         return md.ToString();
     }
+
+    /// <summary>A part's library as the per-library table names it: the in-process library's line up to its build details
+    /// ("libgroupedgemm.so 0.5.0 (backends ...)" gives "libgroupedgemm.so 0.5.0").</summary>
+    internal static string LibraryName(string library) =>
+        library.IndexOf(" (", StringComparison.Ordinal) is int i and > 0 ? library[..i] : library;
 
     /// <summary>The size column of the per-class table: decode rows (SweepProblems.IsDecode) or training ones.</summary>
     internal static string SizeClass(SweepRow r) => r.Decode ? "decode" : "training";

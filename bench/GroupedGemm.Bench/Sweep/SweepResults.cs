@@ -42,6 +42,10 @@ internal sealed record SweepCardSummary(
 {
     /// <summary>The sweep's parts (bench/sweep/README.md) that this card has no folder for; the bars need none missing.</summary>
     public IReadOnlyList<string> PartsNotRun { get; init; } = [];
+
+    /// <summary>The libraries this card's parts ran (SweepPartRun.Library, in order of first use); the bars need one: a
+    /// verdict pooled over releases is nobody's package.</summary>
+    public IReadOnlyList<string> Libraries { get; init; } = [];
 }
 
 /// <summary>A part as it ran: its card, its iteration counts and the copy bandwidth it measured.</summary>

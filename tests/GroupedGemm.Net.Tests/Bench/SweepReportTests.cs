@@ -195,6 +195,12 @@ public class SweepReportTests
         SweepCardSummary partial = SweepMerge.Summarise("card", good, [], [ran], ["m", "n"]);
         Assert.That(partial.MeetsBars, Is.False, "a part of the sweep did not run");
         Assert.That(partial.PartsNotRun, Is.EqualTo(new[] { "n" }));
+        // Parts measured on two releases give no verdict: what users install is one library.
+        var other = new SweepPartRun("n", "card", 30, 5, 100, 3000, "torch", "older");
+        SweepCardSummary mixed = SweepMerge.Summarise("card", good, [], [ran, other], ["m", "n"]);
+        Assert.That(mixed.MeetsBars, Is.False, "parts on two libraries");
+        Assert.That(mixed.Libraries, Is.EqualTo(new[] { "ours", "older" }));
+        Assert.That(SweepMarkdown.LibraryName("libgroupedgemm.so 0.5.0 (backends auto; sm 80/90a)"), Is.EqualTo("libgroupedgemm.so 0.5.0"));
     }
 
     [Test]
