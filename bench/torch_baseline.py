@@ -102,7 +102,8 @@ DECODE_TOKENS = 256
 GRAPH_CALLS = 10
 # Rounds of a slow sweep group (time_round_robin's budget; bench/sweep/sweep_part.py, bench/tune_sm90.py --problems):
 # the training-size groups are 90% of the sweep's device time, and a call of 10-100 ms is long next to the timer and
-# launch jitter that 30 rounds average out for microsecond calls; the decode groups keep the plan's rounds. The rounds
+# launch jitter that 30 rounds average out for microsecond calls; decode groups keep the plan's rounds unless their graph
+# rounds (GRAPH_CALLS calls a series) are slow too (weight gradients that write a large dW of zeros). The rounds
 # each group ran are in torch.json ("warmup", "iters").
 SWEEP_ROUND_BUDGET = {"series_ms": 300, "min_iters": 10, "warmup_ms": 100}
 
@@ -252,7 +253,8 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
 
     `budget` (the sweep's, bench/sweep/sweep_part.py) caps the rounds of a slow group: the first warm-up round is timed,
     and with t its slowest call, the group runs min(warmup, 1 + ceil(warmup_ms / t)) warm-up rounds and
-    min(iters, max(min_iters, ceil(series_ms / t))) timed ones. Fewer iterations, never fewer problems: a 50 ms call
+    min(iters, max(min_iters, ceil(series_ms / (t x calls a round)))) timed ones, a round being graph_calls calls per
+    series when the group is timed from graphs, else one. Fewer iterations, never fewer problems: a 50 ms call
     gets 3 and 10 where the plan says 5 and 30.
 
     `graph_calls` > 0 (the sweep's decode groups): after the warm-up each series' `graph_calls` calls are captured in
@@ -277,7 +279,10 @@ def time_round_robin(torch, cases: list[Case], warmup: int, iters: int, budget: 
         torch.cuda.synchronize()
         slowest = max(max(s.elapsed_time(e) for s, e in first.values()), 1e-3)
         warmup = min(warmup, 1 + math.ceil(budget["warmup_ms"] / slowest))
-        iters = min(iters, max(budget["min_iters"], math.ceil(budget["series_ms"] / slowest)))
+        # A timed round of a graph-timed group replays graph_calls calls per series: the budget counts them all (a
+        # llama-4-maverick decode weight gradient, 6.6 ms a call, ran 15 rounds of 10 calls, ten times its 300 ms).
+        per_round = slowest * (graph_calls if graph_calls > 0 else 1)
+        iters = min(iters, max(budget["min_iters"], math.ceil(budget["series_ms"] / per_round)))
         done = 1
     for w in range(done, warmup):
         for c in live:
