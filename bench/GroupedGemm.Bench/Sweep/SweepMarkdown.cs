@@ -50,21 +50,22 @@ internal static class SweepMarkdown
 
         foreach (SweepCardSummary c in results.Cards.Where(c => c.Libraries.Count > 1))
         {
+            var byLibrary = c.Libraries.Select(l => (Library: l,
+                Parts: results.Parts.Where(p => p.Card == c.Card && p.LibraryKey == l).Select(p => p.Part).ToHashSet())).ToList();
             Line();
             Line($"**{Format.Cell(c.Card)}: its parts ran {c.Libraries.Count} libraries** (the bars need every part on one): " +
-                 string.Join(", ", c.Libraries.Select(l => $"{Format.Cell(LibraryName(l))} ({results.Parts.Count(p => p.Card == c.Card && (p.Library ?? "—") == l)} parts)")) +
-                 ". Per library:");
+                 string.Join(", ", byLibrary.Select(g => $"{Format.Cell(LibraryName(g.Library))} ({g.Parts.Count} parts)")) + ". Per library:");
             Line();
             Line("| library | parts | rows | ≥ 1.0× | below 0.9× | geometric mean | lowest |");
             Line("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-            foreach (string library in c.Libraries)
+            foreach (var (library, partNames) in byLibrary)
             {
-                var partNames = results.Parts.Where(p => p.Card == c.Card && (p.Library ?? "—") == library).Select(p => p.Part).ToHashSet();
                 var ratios = results.Rows.Where(r => r.Card == c.Card && partNames.Contains(r.Part) && r.OursOverTorch is not null)
                     .Select(r => r.OursOverTorch!.Value).ToList();
                 if (ratios.Count == 0) continue;
+                int atLeast = ratios.Count(x => x >= 1.0);
                 Line(string.Create(inv,
-                    $"| {Format.Cell(LibraryName(library))} | {partNames.Count} | {ratios.Count} | {ratios.Count(x => x >= 1.0)} ({Share((double)ratios.Count(x => x >= 1.0) / ratios.Count)}) | " +
+                    $"| {Format.Cell(LibraryName(library))} | {partNames.Count} | {ratios.Count} | {atLeast} ({Share((double)atLeast / ratios.Count)}) | " +
                     $"{ratios.Count(x => x < SweepMerge.FloorRatio)} | {Format.Ratio(Math.Exp(ratios.Average(Math.Log)))} | {Format.Ratio(ratios.Min())} |"));
             }
         }

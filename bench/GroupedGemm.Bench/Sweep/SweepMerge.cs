@@ -157,7 +157,7 @@ internal static class SweepMerge
         double? share = ratios.Count > 0 ? Math.Round((double)atLeast / ratios.Count, 4) : null;
         var bandwidths = parts.Where(p => p.CopyBandwidthGbs is not null).Select(p => p.CopyBandwidthGbs!.Value).ToList();
         double? bandwidth = bandwidths.Count > 0 ? Math.Round(TimedCaseMedian(bandwidths), 1) : null;
-        var libraries = parts.Select(p => p.Library ?? "—").Distinct().ToList();
+        var libraries = parts.Select(p => p.LibraryKey).Distinct().ToList();
         bool meets = ratios.Count > 0 && without == 0 && share >= MinShareAtLeastTorch && below == 0 && geomean >= MinGeometricMean
                      && atFloor == large.Count && checks.All(c => c.Passed) && notRun.Count == 0 && libraries.Count <= 1;
         return new SweepCardSummary(card, rows.Count, ratios.Count, atLeast, share, below, geomean, large.Count, atFloor, skipped,

@@ -57,6 +57,10 @@ internal sealed record SweepPartRun(string Part, string Card, int Iters, int War
     /// (bench/sweep/sweep_part.py's ROUND_BUDGET); null when nothing was timed.
     /// </summary>
     public int? FewestIters { get; init; }
+
+    /// <summary>The library a card's verdict groups this part by (<see cref="Library"/>, "—" when the part has none).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string LibraryKey => Library ?? "—";
 }
 
 /// <summary>docs/sweep-results.json.</summary>
