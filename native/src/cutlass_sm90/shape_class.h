@@ -38,6 +38,8 @@ struct ShapeClass {
     }
 };
 
+// The DRAM bandwidth that parts the two measured cards, the H100 SXM (3.35 TB/s) and the H200 (4.8 TB/s): the measured
+// tile table's card classes and tile_choice.h's one card rule (the ping-pong 1x2 forward tile) both split here.
 inline constexpr double kCardClassDramBytesPerS = 4.5e12;
 
 inline ShapeClass classify(const GmmProblem& p, double dram_bytes_per_s) {

@@ -63,8 +63,9 @@ struct Sm90TilePolicy {
     int64_t min_rows_per_expert_forward_large = 4096;
     // The ping-pong 1x2 tile needs at least this DRAM bandwidth. With bands of 16 it measured 1.05-1.10x torch on the
     // H200 (4.8 TB/s) against 1.01-1.06x for the cluster-free 128x256 tile, but 0.57-0.88x on the H100 (3.35 TB/s),
-    // where the cluster-free tile measured 0.97-1.14x (docs/perf-notes.md v13). Not measured in between.
-    double min_dram_bytes_per_s_forward_pingpong = 4.5e12;
+    // where the cluster-free tile measured 0.97-1.14x (docs/perf-notes.md v13). Not measured in between: the card
+    // classes' split (shape_class.h), so that this rule and the measured table's rows part the cards alike.
+    double min_dram_bytes_per_s_forward_pingpong = kCardClassDramBytesPerS;
     // Weight gradient with fewer rows per expert than this (seed-300M: 205, small-experts: 256): the 32-deep
     // k tile, 1.00-1.03x torch against 0.99-1.01x for the 64-deep one (every other tile 0.76-0.99x).
     int64_t max_rows_per_expert_transa_k32 = 512;
