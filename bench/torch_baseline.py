@@ -619,8 +619,10 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None, graph_c
                                    + ("; ours (gg_gmm via ctypes) in the same loop"
                                       if isinstance(ours, gg.GroupedGemm) else "")
                                    + (f"; rounds capped per group: warm-up min(warmup, 1 + ceil({budget['warmup_ms']} ms / t)), "
-                                      f"timed min(iters, max({budget['min_iters']}, ceil({budget['series_ms']} ms / t))), t = the "
-                                      "slowest call of the first warm-up round; each group's rounds in its 'warmup' and 'iters'"
+                                      f"timed min(iters, max({budget['min_iters']}, ceil({budget['series_ms']} ms / (t x N)))), t = the "
+                                      "slowest call of the first warm-up round, N the calls a round replays per series (1 "
+                                      "eager, the graph's N when timed from graphs); each group's rounds in its 'warmup' and "
+                                      "'iters'"
                                       if budget is not None else "")
                                    + ("; groups with a 'timing' of 'graph xN': each series' N calls captured in one CUDA "
                                       "graph, every round replaying each graph between its own events, time / N"
