@@ -13,7 +13,7 @@ build's GG_SM90_KERNELS); it refuses a release build. A forced tile that the lib
 BACKEND_NOT_COMPILED.
 
 Usage:
-  python3 bench/tune_sm90.py --lib artifacts/native/libgroupedgemm.so --problems-out out/problems.json \
+  python3 bench/tune_sm90.py --lib artifacts/native/libgroupedgemm.so [--problems-out out/problems.json] \
       --out out/tune.json [--configs seed-300M,...] [--forms forward,...] [--variants coop128x256,coop128x256@g4]
   python3 bench/tune_sm90.py --lib ... --problems PART/problems.json[,...] [--routings zipf] [--tokens 1,4096] \
       --out out/tune.json
@@ -112,7 +112,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=20261126, help="the benchmark's seed: the same counts")
     p.add_argument("--no-padded", action="store_true", help="leave the padded bmm series out of the loop")
-    p.add_argument("--problems-out", default=None, help="where to write the configurations' problem file")
+    p.add_argument("--problems-out", default=None,
+                   help="where to write the configurations' problem file (default: beside --out, <out>.problems.json)")
     p.add_argument("--problems", default=None,
                    help="comma list of sweep parts' problems.json to time instead of --configs")
     p.add_argument("--tokens", default=None, help="with --problems: only these token counts (comma list)")
@@ -131,7 +132,7 @@ def main(argv: list[str]) -> int:
             p.error(str(error))
     else:
         if not a.problems_out:
-            p.error("--problems-out is required without --problems")
+            a.problems_out = os.path.splitext(a.out)[0] + ".problems.json"
         data = pf.make_problem_file(pf.select_configs(a.configs, []), tb.split(a.routings), a.seed)
         pf.save_json(data, a.problems_out)
     gg.require_tuning_knobs(a.lib, "bench/tune_sm90.py")
