@@ -6,6 +6,7 @@
 #include "backends/counts_scan.cuh"
 #include "core/aligned_layout.h"
 #include "cutlass_common/group_arrays.cuh"
+#include "cutlass_common/largest_expert_split.cuh"
 
 namespace gg::cutlass_grouped {
 
@@ -59,14 +60,15 @@ static __global__ void fill_group_arrays(GroupRule rule, int32_t experts, const 
 }
 
 // Device counts, any number of experts: one block scans them into the offsets (block_scan_counts) and then
-// writes the arrays.
+// writes the arrays; then, for a call that may split its largest expert, the split's plan (largest_expert_split.cuh).
 static __global__ void __launch_bounds__(kCountsScanThreads)
 scan_counts_and_fill_group_arrays(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
                                   int32_t experts, const char* a, const char* b, char* c, int32_t element_bytes,
-                                  GroupArrays out) {
+                                  GroupArrays out, LargestExpertSplit plan) {
     block_scan_counts(counts, experts, m, out.offsets, check_flag, nullptr);
     __syncthreads();  // the offsets other threads of this block wrote
     fill_group_arrays_range(threadIdx.x, blockDim.x, rule, experts, a, b, c, element_bytes, out);
+    if (plan.chunks >= 2) plan_largest_expert_split(out.offsets, experts, m, a, b, element_bytes, out.problem_sizes, plan);
 }
 
 // Device counts, at most kSmallScanMaxExperts experts (every MoE model we know): one thread per expert, a
@@ -87,7 +89,7 @@ __device__ __forceinline__ int64_t warp_inclusive_scan(int64_t v, int lane) {
 static __global__ void __launch_bounds__(kSmallScanMaxExperts)
 scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
                                         int32_t experts, const char* a, const char* b, char* c,
-                                        int32_t element_bytes, GroupArrays out) {
+                                        int32_t element_bytes, GroupArrays out, LargestExpertSplit plan) {
     __shared__ int64_t warp_totals[32];
     __shared__ int negative_seen;
     const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
@@ -124,6 +126,8 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
         __syncthreads();
         if (t == 0 && (negative_seen != 0 || total != m)) *check_flag = GG_STATUS_INVALID_COUNTS;
     }
+    // `plan` is the same for every thread, so the whole block takes the branch (the plan synchronises it).
+    if (plan.chunks >= 2) plan_largest_expert_split(out.offsets, experts, m, a, b, element_bytes, out.problem_sizes, plan);
 }
 
 // Byte layout of the workspace block: each array on its own 256-byte boundary (core/aligned_layout.h).
@@ -158,9 +162,12 @@ inline size_t zero_operand_bytes(const GmmProblem& p, const GroupRule& rule) {
 
 // Acquires the workspace, brings the offsets to the device and fills the per-group arrays on `p.stream`.
 // Everything, the CUTLASS kernel's own `kernel_workspace_bytes` included, lives in one block acquired once
-// per call: acquiring twice could reallocate the block under work already enqueued.
+// per call: acquiring twice could reallocate the block under work already enqueued. `plan_split(out)`, called once the
+// arrays' places are known, gives the split plan the fill kernel runs after it (device counts only: host counts never
+// split, since the kernels' host tile counts would disagree with the device's); a plan of fewer than 2 chunks: none.
+template <typename PlanSplit>
 inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
-                                      size_t kernel_workspace_bytes, GroupArrays& out) {
+                                      size_t kernel_workspace_bytes, GroupArrays& out, PlanSplit&& plan_split) {
     if (ctx.workspace == nullptr) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: the handle has no workspace");
     }
@@ -190,16 +197,23 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     char* c = static_cast<char*>(p.c);
     const int32_t element_bytes = static_cast<int32_t>(dtype_size(p.dtype));
     const int32_t experts = static_cast<int32_t>(p.num_experts);
+    const LargestExpertSplit split_plan = plan_split(static_cast<const GroupArrays&>(out));
+    if (split_plan.chunks >= 2 && (host.available || split_plan.chunks > 32)) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: a split plan of %d chunks with %s counts (device counts and at "
+                    "most 32 chunks only)", split_plan.chunks, host.available ? "host" : "device");
+    }
     if (!host.available) {
         int32_t* check_flag = p.check_counts ? ctx.device_check_flag : nullptr;
         if (experts <= kSmallScanMaxExperts) {
+            // At least one warp: the plan's chunk threads (at most 32) and its warp reduction.
             const unsigned threads = static_cast<unsigned>((experts + 31) / 32 * 32);
             scan_counts_and_fill_group_arrays_small<<<1, threads, 0, p.stream>>>(p.batch_sizes, p.m, check_flag, rule,
-                                                                                experts, a, b, c, element_bytes, out);
+                                                                                experts, a, b, c, element_bytes, out,
+                                                                                split_plan);
             GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays_small");
         } else {
             scan_counts_and_fill_group_arrays<<<1, kCountsScanThreads, 0, p.stream>>>(
-                p.batch_sizes, p.m, check_flag, rule, experts, a, b, c, element_bytes, out);
+                p.batch_sizes, p.m, check_flag, rule, experts, a, b, c, element_bytes, out, split_plan);
             GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays");
         }
         return GG_STATUS_SUCCESS;
@@ -219,6 +233,13 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
                                                                                  element_bytes, out);
     GG_LAUNCH_CHECK("fill_group_arrays");
     return GG_STATUS_SUCCESS;
+}
+
+// The same, for a call that cannot split.
+inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
+                                      size_t kernel_workspace_bytes, GroupArrays& out) {
+    return prepare_group_arrays(ctx, p, rule, host, kernel_workspace_bytes, out,
+                                [](const GroupArrays&) { return LargestExpertSplit{}; });
 }
 
 }  // namespace gg::cutlass_grouped

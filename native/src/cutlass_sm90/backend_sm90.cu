@@ -238,19 +238,28 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     }
 
     GroupedLaunch launch;
-    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, chunks >= 2 ? main_workspace + split_bytes
-                                                                                 : kernel_workspace, launch.arrays));
     cutlass_sm90::SplitArrays split;
-    if (chunks >= 2) {
+    // The split's plan runs in the fill kernel itself, after the group arrays (it reads the offsets and clears the main
+    // group of the expert it splits), so that the main GEMM's programmatic launch overlaps that kernel alone.
+    auto plan_split = [&](const cutlass_grouped::GroupArrays& arrays) {
+        cutlass_grouped::LargestExpertSplit plan;
+        if (chunks < 2) return plan;
         const cutlass_sm90::SplitLayout layout(chunks, chunks * p.k * p.n, partial_workspace);
-        split = cutlass_sm90::split_arrays_at(static_cast<char*>(launch.arrays.kernel_workspace) + main_workspace,
-                                              layout, partial_workspace);
+        split = cutlass_sm90::split_arrays_at(static_cast<char*>(arrays.kernel_workspace) + main_workspace, layout,
+                                              partial_workspace);
+        plan.split = split;
+        plan.chunks = chunks;
+        plan.min_share_inverse = cutlass_sm90::kSm90TilePolicy.split_min_share_inverse;
+        plan.k = p.k;
+        plan.n = p.n;
+        return plan;
+    };
+    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host,
+                                                 chunks >= 2 ? main_workspace + split_bytes : kernel_workspace,
+                                                 launch.arrays, plan_split));
+    if (chunks >= 2) {
         launch.arrays.kernel_workspace = kernel_workspace ? launch.arrays.kernel_workspace : nullptr;
         launch.arrays.kernel_workspace_bytes = kernel_workspace;
-        // After the fill kernel (it reads the offsets and clears the main group of the expert it splits), before the
-        // main GEMM, whose programmatic launch then waits for this kernel instead.
-        GG_TRY(cutlass_sm90::launch_plan_split_k(p, cutlass_sm90::kSm90TilePolicy.split_min_share_inverse, chunks,
-                                                 launch.arrays, split));
     }
     launch.problem_count = groups;
     launch.host_problem_sizes = host_sizes;  // must outlive run(): the grid size is computed from it there
@@ -265,7 +274,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     launch.raster_along_n = cutlass_sm90::raster_along_n(tile, p.trans_a, knobs);
     GG_TRY(kernel.run(launch));
     if (chunks >= 2) {
-        // The chunks of the split expert as a second grouped GEMM into the fp32 partials (no tiles when plan_split_k did
+        // The chunks of the split expert as a second grouped GEMM into the fp32 partials (no tiles when the plan did
         // not split), then their sum into c; the zero fill below skips that expert, which has rows.
         GG_TRY(partial.run(split_partial_launch(ctx, p, split, chunks, sm_count, knobs, /*weight_gradient=*/true)));
         GG_TRY(cutlass_sm90::launch_reduce_split_k(p, chunks, ctx.device.sm_count, split));

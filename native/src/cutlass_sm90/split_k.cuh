@@ -4,13 +4,14 @@
 // tiles on 132 SMs, 0.42x torch in the H100 sweep). Here its rows are cut into S chunks that run as S groups of a second
 // grouped GEMM into fp32 partial sums, and one kernel adds them into dW[e]:
 //
-//   fill kernel (group arrays) -> plan_split_k -> main GEMM (the expert has no tiles when split) -> partial GEMM (S groups,
-//   fp32) -> reduce_split_k -> zero_empty_experts
+//   fill kernel (group arrays, then the split's plan) -> main GEMM (the expert has no tiles when split) -> partial GEMM
+//   (S groups, fp32) -> reduce_split_k -> zero_empty_experts
 //
-// plan_split_k finds the largest expert from the device offsets and decides on the device (it holds at least 1 /
-// min_share_inverse of the rows), so no call synchronises the host and every step can be captured in a CUDA graph; when
-// it does not split, the partial GEMM's groups have no tiles and reduce_split_k returns at once. How many chunks, and
-// whether a call may split at all, is tile_choice.h's split_k_chunks.
+// The plan (cutlass_common/largest_expert_split.cuh, run by the counts-scan kernel that fills the group arrays) finds the
+// largest expert from the device offsets and decides on the device (it holds at least 1 / min_share_inverse of the
+// rows), so no call synchronises the host and every step can be captured in a CUDA graph; when it does not split, the
+// partial GEMM's groups have no tiles and reduce_split_k, launched as a programmatic dependent of the partial GEMM,
+// returns at once. How many chunks, and whether a call may split at all, is tile_choice.h's split_k_chunks.
 //
 // Decode forwards (a few rows over long reductions, tile_choice.h: forward_split_chunks) split every expert's k instead:
 // fill kernel -> fill_forward_split -> partial GEMM (min(E, m) x S groups, fp32) -> reduce_forward_split; no main GEMM.
@@ -25,6 +26,7 @@
 
 #include "core/aligned_layout.h"
 #include "cutlass_common/group_arrays.cuh"
+#include "cutlass_common/largest_expert_split.cuh"
 
 namespace gg::cutlass_sm90 {
 
@@ -54,14 +56,9 @@ struct SplitLayout {
     }
 };
 
-// The split's arrays at `base` (a SplitLayout's block), as the partial GEMM reads them. decision[0]: the expert split,
-// decision[1]: 1 when it was split (else the S groups have no tiles).
-struct SplitArrays {
-    cutlass_grouped::GroupArrays arrays;  // problem_sizes, ptr_a, ptr_b, ptr_c (the partials), lda, ldb, ldc, claims
-    int32_t* decision = nullptr;
-    float* partials = nullptr;
-};
+using cutlass_grouped::SplitArrays;
 
+// The split's arrays at `base` (a SplitLayout's block), as the partial GEMM reads them.
 inline SplitArrays split_arrays_at(char* base, const SplitLayout& l, size_t kernel_workspace_bytes) {
     SplitArrays s;
     s.arrays.problem_sizes = reinterpret_cast<int32_t*>(base + l.problem_sizes);
@@ -77,77 +74,6 @@ inline SplitArrays split_arrays_at(char* base, const SplitLayout& l, size_t kern
     s.decision = reinterpret_cast<int32_t*>(base + l.decision);
     s.partials = reinterpret_cast<float*>(base + l.partials);
     return s;
-}
-
-constexpr int kPlanSplitThreads = 1024;
-
-// One block. Finds the expert with the most rows (the lowest index on ties), splits it when it holds at least
-// 1 / min_share_inverse of the m rows: its group in the main GEMM gets no tiles (main_problem_sizes, written by the fill
-// kernel before this one) and chunk s of its rows becomes group s of the partial GEMM, (K, N, rows of the chunk) into
-// partials[s]. Otherwise the partial GEMM's groups have no tiles. Zeroes the partial GEMM's claim counter either way.
-static __global__ void __launch_bounds__(kPlanSplitThreads)
-plan_split_k(const int64_t* offsets, int32_t experts, int64_t m, int32_t min_share_inverse, int32_t chunks, int64_t k,
-             int64_t n, const char* a, const char* b, int32_t element_bytes, int32_t* main_problem_sizes,
-             SplitArrays split) {
-    __shared__ int64_t warp_rows[kPlanSplitThreads / 32];
-    __shared__ int32_t warp_expert[kPlanSplitThreads / 32];
-    __shared__ int32_t chosen, active;
-    const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
-    int64_t rows = -1;
-    int32_t expert = 0;
-    for (int32_t e = t; e < experts; e += blockDim.x) {
-        const int64_t r = offsets[e + 1] - offsets[e];
-        if (r > rows) {  // e grows: the first of equal counts stays
-            rows = r;
-            expert = e;
-        }
-    }
-    // More rows wins, then the lower expert.
-    auto better = [](int64_t r1, int32_t e1, int64_t r2, int32_t e2) { return r1 > r2 || (r1 == r2 && e1 < e2); };
-    for (int d = 16; d > 0; d >>= 1) {
-        const int64_t r = __shfl_down_sync(0xffffffffu, rows, d);
-        const int32_t e = __shfl_down_sync(0xffffffffu, expert, d);
-        if (better(r, e, rows, expert)) {
-            rows = r;
-            expert = e;
-        }
-    }
-    if (lane == 0) {
-        warp_rows[warp] = rows;
-        warp_expert[warp] = expert;
-    }
-    __syncthreads();
-    if (t == 0) {
-        for (int w = 1; w < static_cast<int>(blockDim.x >> 5); ++w) {
-            if (better(warp_rows[w], warp_expert[w], rows, expert)) {
-                rows = warp_rows[w];
-                expert = warp_expert[w];
-            }
-        }
-        // Every chunk must hold rows: a K == 0 group is unsafe on these kernels (group_arrays.cuh).
-        const bool dominant = rows >= chunks && rows * min_share_inverse >= m;
-        chosen = expert;
-        active = dominant ? 1 : 0;
-        split.decision[0] = expert;
-        split.decision[1] = active;
-        *split.arrays.tile_claims = 0;
-        if (dominant) main_problem_sizes[3 * expert + 0] = 0;
-    }
-    __syncthreads();
-    if (t < chunks) {
-        const int64_t begin = offsets[chosen], all = offsets[chosen + 1] - begin;
-        const int64_t first = begin + all * t / chunks, last = begin + all * (t + 1) / chunks;
-        const int64_t es = element_bytes;
-        split.arrays.problem_sizes[3 * t + 0] = active ? static_cast<int32_t>(k) : 0;
-        split.arrays.problem_sizes[3 * t + 1] = static_cast<int32_t>(n);
-        split.arrays.problem_sizes[3 * t + 2] = active ? static_cast<int32_t>(last - first) : 1;
-        split.arrays.ptr_a[t] = const_cast<char*>(a) + first * k * es;
-        split.arrays.ptr_b[t] = const_cast<char*>(b) + first * n * es;
-        split.arrays.ptr_c[t] = split.partials + t * k * n;
-        split.arrays.lda[t] = k;
-        split.arrays.ldb[t] = n;
-        split.arrays.ldc[t] = n;
-    }
 }
 
 // Decode forwards (tile_choice.h: forward_split_chunks): every expert's k in `chunks` chunks of chunk_k (a multiple of
@@ -268,10 +194,13 @@ __device__ __forceinline__ void add_partials(const float4* partials, int32_t chu
 }
 
 // dW[expert] = sum of the chunks' fp32 partials (+ dW[expert] with accumulate), rounded once, four elements a thread
-// and step (k x n is a multiple of 64: k and n are multiples of 8). Returns at once when plan_split_k did not split.
+// and step (k x n is a multiple of 64: k and n are multiples of 8). Returns at once when the split plan did not split.
 template <gg_dtype DType>
 __global__ void __launch_bounds__(kReduceThreads)
 reduce_split_k(const int32_t* decision, const float4* partials, int32_t chunks, int64_t quads, void* c, bool accumulate) {
+    // Launched as a programmatic dependent of the partial GEMM (launch_reduce_split_k): its blocks may start before that
+    // grid ends, and wait here until it has ended and its partials are visible.
+    asm volatile("griddepcontrol.wait;" ::: "memory");
     if (decision[1] == 0) return;
     using T = typename SplitElement<DType>::type;
     T* out = static_cast<T*>(c) + static_cast<int64_t>(decision[0]) * quads * 4;
@@ -331,32 +260,34 @@ inline gg_status launch_reduce_forward_split(const GmmProblem& p, int32_t chunks
     return GG_STATUS_SUCCESS;
 }
 
-// Enqueues plan_split_k (after the fill kernel, before the main GEMM).
-inline gg_status launch_plan_split_k(const GmmProblem& p, int32_t min_share_inverse, int32_t chunks,
-                                     const cutlass_grouped::GroupArrays& main, const SplitArrays& split) {
-    plan_split_k<<<1, kPlanSplitThreads, 0, p.stream>>>(
-        main.offsets, static_cast<int32_t>(p.num_experts), p.m, min_share_inverse, chunks, p.k, p.n,
-        static_cast<const char*>(p.a), static_cast<const char*>(p.b), static_cast<int32_t>(dtype_size(p.dtype)),
-        main.problem_sizes, split);
-    GG_LAUNCH_CHECK("plan_split_k");
-    return GG_STATUS_SUCCESS;
-}
-
-// Enqueues reduce_split_k (after the partial GEMM), on enough blocks to cover k x n / 4 once, at most 8 per SM.
+// Enqueues reduce_split_k after the partial GEMM: the partials summed into dW of the expert split, when one was.
 inline gg_status launch_reduce_split_k(const GmmProblem& p, int32_t chunks, int sm_count, const SplitArrays& split) {
     const int64_t quads = p.k * p.n / 4;
     int64_t blocks = (quads + kReduceThreads - 1) / kReduceThreads;
     const int64_t cap = 8 * static_cast<int64_t>(sm_count > 0 ? sm_count : 1);
     if (blocks > cap) blocks = cap;
     const auto* partials = reinterpret_cast<const float4*>(split.partials);
+    // Programmatic dependent launch: the launch overlaps the partial GEMM, whose CTAs trigger it as they finish (at once
+    // when the device did not split), instead of starting only after that grid; the kernel waits for the grid itself.
+    cudaLaunchAttribute attribute;
+    attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(static_cast<unsigned>(blocks));
+    config.blockDim = dim3(kReduceThreads);
+    config.stream = p.stream;
+    config.attrs = &attribute;
+    config.numAttrs = 1;
+    const int32_t* decision = split.decision;
+    void* c = p.c;
+    const bool accumulate = p.accumulate;
     if (p.dtype == GG_DTYPE_BFLOAT16) {
-        reduce_split_k<GG_DTYPE_BFLOAT16><<<static_cast<unsigned>(blocks), kReduceThreads, 0, p.stream>>>(
-            split.decision, partials, chunks, quads, p.c, p.accumulate);
+        GG_CUDA_CHECK(cudaLaunchKernelEx(&config, &reduce_split_k<GG_DTYPE_BFLOAT16>, decision, partials, chunks, quads, c,
+                                         accumulate));
     } else {
-        reduce_split_k<GG_DTYPE_FLOAT16><<<static_cast<unsigned>(blocks), kReduceThreads, 0, p.stream>>>(
-            split.decision, partials, chunks, quads, p.c, p.accumulate);
+        GG_CUDA_CHECK(cudaLaunchKernelEx(&config, &reduce_split_k<GG_DTYPE_FLOAT16>, decision, partials, chunks, quads, c,
+                                         accumulate));
     }
-    GG_LAUNCH_CHECK("reduce_split_k");
     return GG_STATUS_SUCCESS;
 }
 
