@@ -155,8 +155,7 @@ def main(argv=None) -> int:
             print(f"  {j:>2} {gap:>10} {act['duration_us']:>9.1f}  {short(act['name'])}")
         out["series"].append({"name": case.name, "summary": s, "calls": chunks})
     if a.json:
-        with open(a.json, "w", encoding="utf-8") as f:
-            json.dump(out, f, indent=1)
+        pf.save_json(out, a.json)
     return 0
 
 

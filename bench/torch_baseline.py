@@ -580,8 +580,14 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None, graph_c
     began = time.time()
     for problem_id, dtype_name, form in plan:
         problem = by_id[problem_id]
+        # Host seconds per step of the group (operands, timing loop, check), in torch.json's "seconds": where a part's
+        # time goes, which the device time of a whole sweep depends on.
+        step_began = time.time()
         cases, sets = build_cases(torch, problem, data["rotation"], torch_dtypes[dtype_name], form,
                                   not args.no_padded, ours)
+        torch.cuda.synchronize()
+        seconds = {"build": time.time() - step_began}
+        step_began = time.time()
         graph_calls = (graph_calls_for(problem) or 0) if graph_calls_for is not None else 0
         rounds = (args.warmup, args.iters, "eager")
         try:
@@ -600,17 +606,22 @@ def run(args: argparse.Namespace, data: dict, plan=None, env_extra=None, graph_c
             for c in cases:
                 if not c.times_ms:
                     c.status, c.note = failure_status(torch, error)
+        seconds["time"] = time.time() - step_began
+        step_began = time.time()
         check_ours(torch, cases)
+        seconds["check"] = time.time() - step_began
         flop = pf.flops(problem)
         group = {"problem": problem["id"], "dtype": dtype_name, "form": form, "flops": flop,
-                 "buffer_sets": sets, "series": [c.result(flop) for c in cases]}
+                 "buffer_sets": sets, "series": [c.result(flop) for c in cases],
+                 "seconds": {key: round(value, 3) for key, value in seconds.items()}}
         if budget is not None:
             group["warmup"], group["iters"] = rounds[0], rounds[1]
         if graph_calls_for is not None:
             group["timing"] = rounds[2]
         groups.append(group)
         summary = ", ".join(f"{c.name.split(' ')[0]} {c.result(flop).get('tflops', c.status)}" for c in cases)
-        log(f"{problem['id']} {dtype_name} {form}: {summary} [{time.time() - began:.0f} s]")
+        log(f"{problem['id']} {dtype_name} {form}: {summary} [{time.time() - began:.0f} s; build "
+            f"{seconds['build']:.2f}, time {seconds['time']:.2f}, check {seconds['check']:.2f}]")
         del cases
         torch.cuda.empty_cache()
     return {"schema": RESULTS_SCHEMA, "tool": "torch_baseline", "environment": env,

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
         std::printf("%s%s %d %d %d %s split=%d\n", tile_name(tile), store ? "_store" : "",
                     tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
                     own ? 0 : tile_band(p, tile, knobs), raster_along_n(tile, p.trans_a, knobs) ? "n" : "m",
-                    p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, sms, knobs));
+                    p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, tile, sms, knobs));
     }
     return 0;
 }

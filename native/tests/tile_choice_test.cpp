@@ -575,8 +575,9 @@ void split_k() {
                     c.want);
     }
     unsetenv("GG_SM90_SPLIT");
-    // Decode forwards (forward_split_chunks): only when GG_SM90_SPLIT asks, since the 64x128x128 tile runs every
-    // forward of at most 32 rows whole (small_forward); then at most 32 rows, at least one k step a chunk.
+    // Decode forwards (forward_split_chunks) on the tile Auto chooses for them (H100): Auto splits only on the 64x128x128
+    // decode tile, when the experts that can have rows (min(E, m)) give it at most 64 CTAs, into enough chunks for the
+    // SMs; GG_SM90_SPLIT forces chunks on any tile, at most 32 rows, at least one k step a chunk.
     struct ForwardCase {
         const char* what;
         int64_t m, k, n, e;
@@ -584,9 +585,13 @@ void split_k() {
         const char* knob;
         int want;
     } forwards[] = {
-        {"mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, nullptr, 0},
-        {"gpt-oss down, one token", 4, 2880, 2880, 128, false, nullptr, 0},
-        {"qwen3-30b-a3b up, one token", 8, 2048, 1536, 128, false, nullptr, 0},
+        {"mixtral-8x7b down, one token (64 CTAs: 3 chunks)", 2, 14336, 4096, 8, false, nullptr, 3},
+        {"llama-4-maverick down, one token (40 CTAs: 4 chunks)", 1, 8192, 5120, 128, false, nullptr, 4},
+        {"jetmoe down, one token (32 CTAs: 5 chunks)", 2, 5632, 2048, 8, false, nullptr, 5},
+        {"gpt-oss down, one token (the table's contiguous tile)", 4, 2880, 2880, 128, false, nullptr, 0},
+        {"qwen3-30b-a3b up, one token (the table's contiguous tile)", 8, 2048, 1536, 128, false, nullptr, 0},
+        {"llama-4-maverick up, one token (128 CTAs)", 1, 5120, 16384, 128, false, nullptr, 0},
+        {"one live expert, k = 960 (below 1024)", 1, 960, 2048, 8, false, nullptr, 0},
         {"deepseek-v3 up, one token (256 experts)", 8, 7168, 4096, 256, false, nullptr, 0},
         {"mixtral-8x7b down, 16 tokens", 32, 14336, 4096, 8, false, nullptr, 0},
         {"forced 8, mixtral-8x7b down, one token", 2, 14336, 4096, 8, false, "8", 8},
@@ -601,8 +606,10 @@ void split_k() {
     for (const ForwardCase& c : forwards) {
         gg::GmmProblem p = problem(c.m, c.k, c.n, c.e, c.trans_a);
         set_knob("GG_SM90_SPLIT", c.knob);
-        expect_knob("GG_SM90_SPLIT", c.knob, c.what,
-                    gg::cutlass_sm90::forward_split_chunks(p, kSms, read_sm90_knobs()), c.want);
+        const gg::cutlass_sm90::Sm90Knobs knobs = read_sm90_knobs();
+        const Sm90Tile tile = gg::cutlass_sm90::choose_tile(p, nullptr, kSms, kH100DramBytesPerS, knobs);
+        expect_knob("GG_SM90_SPLIT", c.knob, c.what, gg::cutlass_sm90::forward_split_chunks(p, tile, kSms, knobs),
+                    c.want);
     }
     unsetenv("GG_SM90_SPLIT");
     // A forced tile is a measurement of that tile alone: no split unless GG_SM90_SPLIT asks for one.

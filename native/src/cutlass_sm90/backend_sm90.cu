@@ -96,35 +96,43 @@ KernelEntry pick_kernel(gg_dtype dtype, Operands ops, Sm90Tile tile, Sm90Epilogu
                                       : entry<GG_DTYPE_FLOAT16>(ops, tile, epi);
 }
 
-// Split-K's fp32 partial kernel (split_k.cuh) for `dtype` and `ops`, on the table's split tile; null when not compiled.
-template <gg_dtype DType>
+// Split-K's fp32 partial kernel (split_k.cuh) for `ops` on the split tile `Tile`; null when not compiled.
+template <gg_dtype DType, Sm90Tile Tile>
 KernelEntry partial_kernel_of(Operands ops) {
-    constexpr Sm90Tile kTile = cutlass_sm90::kSm90SplitTile;
     switch (ops) {
-        case Operands::kForward: return entry_of<DType, Operands::kForward, kTile, Sm90Epilogue::kPartialF32>();
-        case Operands::kTransB: return entry_of<DType, Operands::kTransB, kTile, Sm90Epilogue::kPartialF32>();
-        case Operands::kTransA: return entry_of<DType, Operands::kTransA, kTile, Sm90Epilogue::kPartialF32>();
+        case Operands::kForward: return entry_of<DType, Operands::kForward, Tile, Sm90Epilogue::kPartialF32>();
+        case Operands::kTransB: return entry_of<DType, Operands::kTransB, Tile, Sm90Epilogue::kPartialF32>();
+        case Operands::kTransA: return entry_of<DType, Operands::kTransA, Tile, Sm90Epilogue::kPartialF32>();
     }
     return {nullptr, nullptr};
 }
 
-KernelEntry pick_partial_kernel(gg_dtype dtype, Operands ops) {
-    return dtype == GG_DTYPE_BFLOAT16 ? partial_kernel_of<GG_DTYPE_BFLOAT16>(ops)
-                                      : partial_kernel_of<GG_DTYPE_FLOAT16>(ops);
+// The same for any split tile of the table (sm90_tiles.def: GG_SM90_SPLIT_TILE); null for a tile without a line.
+template <gg_dtype DType>
+KernelEntry partial_kernel_of(Operands ops, Sm90Tile tile) {
+#define GG_SM90_SPLIT_TILE(Enum, name) \
+    if (tile == Sm90Tile::Enum) return partial_kernel_of<DType, Sm90Tile::Enum>(ops);
+#include "cutlass_sm90/sm90_tiles.def"
+    return {nullptr, nullptr};
+}
+
+KernelEntry pick_partial_kernel(gg_dtype dtype, Operands ops, Sm90Tile tile) {
+    return dtype == GG_DTYPE_BFLOAT16 ? partial_kernel_of<GG_DTYPE_BFLOAT16>(ops, tile)
+                                      : partial_kernel_of<GG_DTYPE_FLOAT16>(ops, tile);
 }
 
 // A release build carries every partial kernel (sm90_tiles.def); an experiment build may not.
-gg_status partial_not_compiled(const GmmProblem& p) {
+gg_status partial_not_compiled(const GmmProblem& p, Sm90Tile tile) {
     return fail(GG_STATUS_BACKEND_NOT_COMPILED, "%s: split-K's kernel %s_%s_%s_partial is not compiled into this %s "
                 "build", kBackend, p.dtype == GG_DTYPE_BFLOAT16 ? "bf16" : "fp16",
-                operands_name(cutlass_grouped::operands_of(p)), cutlass_sm90::tile_name(cutlass_sm90::kSm90SplitTile),
-                GG_SM90_KERNEL_SET);
+                operands_name(cutlass_grouped::operands_of(p)), cutlass_sm90::tile_name(tile), GG_SM90_KERNEL_SET);
 }
 
-// The launch of split-K's partial GEMM (the table's split tile): `groups` groups of split's arrays into its fp32
-// partials, stored as they are (alpha 1, beta 0); the tile order is the weight gradient's or the forward's.
+// The launch of split-K's partial GEMM on `tile`: `groups` groups of split's arrays into its fp32 partials, stored as
+// they are (alpha 1, beta 0); the tile order is the weight gradient's or the forward's.
 GroupedLaunch split_partial_launch(const Context& ctx, const GmmProblem& p, const cutlass_sm90::SplitArrays& split,
-                                   int32_t groups, int sm_count, const Sm90Knobs& knobs, bool weight_gradient) {
+                                   Sm90Tile tile, int32_t groups, int sm_count, const Sm90Knobs& knobs,
+                                   bool weight_gradient) {
     GroupedLaunch part;
     part.arrays = split.arrays;
     part.problem_count = groups;
@@ -133,18 +141,19 @@ GroupedLaunch split_partial_launch(const Context& ctx, const GmmProblem& p, cons
     part.device = ctx.device.ordinal;
     part.sm_count = sm_count;
     part.stream = p.stream;
-    part.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, cutlass_sm90::kSm90SplitTile, knobs);
-    part.raster_along_n = cutlass_sm90::raster_along_n(cutlass_sm90::kSm90SplitTile, weight_gradient, knobs);
+    part.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile, knobs);
+    part.raster_along_n = cutlass_sm90::raster_along_n(tile, weight_gradient, knobs);
     return part;
 }
 
 // A decode forward with every expert's k in `chunks` chunks (split_k.cuh): the group-array fill (for the offsets),
 // fill_forward_split, the partial GEMM over min(E, m) x chunks groups into fp32 partials, reduce_forward_split into c.
 gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
-                            const cutlass_grouped::HostGroups& host, int32_t chunks, int sm_count,
+                            const cutlass_grouped::HostGroups& host, Sm90Tile tile, int32_t chunks, int sm_count,
                             const Sm90Knobs& knobs) {
-    const KernelEntry partial = pick_partial_kernel(p.dtype, cutlass_grouped::operands_of(p));
-    if (partial.run == nullptr) return partial_not_compiled(p);
+    const Sm90Tile split_tile = cutlass_sm90::split_tile_for(tile, /*weight_gradient=*/false);
+    const KernelEntry partial = pick_partial_kernel(p.dtype, cutlass_grouped::operands_of(p), split_tile);
+    if (partial.run == nullptr) return partial_not_compiled(p, split_tile);
     const int64_t groups = cutlass_sm90::forward_split_slots(p) * chunks;
     if (groups > 0x7fffffff) return fail(GG_STATUS_INTERNAL_ERROR, "%s: %lld split groups", kBackend,
                                          static_cast<long long>(groups));
@@ -160,7 +169,7 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
     const int64_t chunk_k = (steps + chunks - 1) / chunks * 64;
     const int32_t used = static_cast<int32_t>((p.k + chunk_k - 1) / chunk_k);
     GG_TRY(cutlass_sm90::launch_fill_forward_split(p, used, chunk_k, arrays.offsets, split));
-    GG_TRY(partial.run(split_partial_launch(ctx, p, split,
+    GG_TRY(partial.run(split_partial_launch(ctx, p, split, split_tile,
                                             static_cast<int32_t>(cutlass_sm90::forward_split_slots(p) * used), sm_count,
                                             knobs, /*weight_gradient=*/false)));
     return cutlass_sm90::launch_reduce_forward_split(p, used, ctx.device.sm_count, arrays.offsets, split);
@@ -192,8 +201,8 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const Sm90Tile tile =
         cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count, ctx.device.dram_bytes_per_s, knobs);
     const int sm_count = ctx.device.sm_count * knobs.grid_factor;
-    const int32_t forward_chunks = cutlass_sm90::forward_split_chunks(p, sm_count, knobs);
-    if (forward_chunks >= 2) return run_forward_split(ctx, p, rule, host, forward_chunks, sm_count, knobs);
+    const int32_t forward_chunks = cutlass_sm90::forward_split_chunks(p, tile, sm_count, knobs);
+    if (forward_chunks >= 2) return run_forward_split(ctx, p, rule, host, tile, forward_chunks, sm_count, knobs);
     if (tile == Sm90Tile::kContiguous256x128) {
         // Our own kernel reads the experts' sizes from the same preparation kernel's problem sizes, and needs no
         // workspace of its own.
@@ -231,8 +240,8 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     size_t partial_workspace = 0, split_bytes = 0;
     const size_t main_workspace = AlignedLayout::round_up(kernel_workspace);
     if (chunks >= 2) {
-        partial = pick_partial_kernel(p.dtype, Operands::kTransA);
-        if (partial.run == nullptr) return partial_not_compiled(p);
+        partial = pick_partial_kernel(p.dtype, Operands::kTransA, cutlass_sm90::kSm90SplitTile);
+        if (partial.run == nullptr) return partial_not_compiled(p, cutlass_sm90::kSm90SplitTile);
         GG_TRY(partial.workspace_bytes(chunks, ctx.device.ordinal, sm_count, &partial_workspace));
         split_bytes = cutlass_sm90::SplitLayout(chunks, chunks * p.k * p.n, partial_workspace).total;
     }
@@ -276,7 +285,8 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     if (chunks >= 2) {
         // The chunks of the split expert as a second grouped GEMM into the fp32 partials (no tiles when the plan did
         // not split), then their sum into c; the zero fill below skips that expert, which has rows.
-        GG_TRY(partial.run(split_partial_launch(ctx, p, split, chunks, sm_count, knobs, /*weight_gradient=*/true)));
+        GG_TRY(partial.run(split_partial_launch(ctx, p, split, cutlass_sm90::kSm90SplitTile, chunks, sm_count, knobs,
+                                                /*weight_gradient=*/true)));
         GG_TRY(cutlass_sm90::launch_reduce_split_k(p, chunks, ctx.device.sm_count, split));
     }
     if (!rule.empty_filled_apart) return GG_STATUS_SUCCESS;

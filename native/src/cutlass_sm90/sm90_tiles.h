@@ -23,15 +23,29 @@ enum class Sm90Epilogue : int {
     // gradients with short reductions (docs/perf-notes.md v8). beta must be 0.
     kStoreOnly = 1,
     // Writes D only, in fp32: split-K's partial sums (split_k.cuh), which a reduction kernel adds into the output. The
-    // GG_SM90_SPLIT_TILE tile only; beta must be 0.
+    // GG_SM90_SPLIT_TILE tiles only; beta must be 0.
     kPartialF32 = 2,
 };
 
-// The tile of split-K's fp32 partial kernels (sm90_tiles.def: GG_SM90_SPLIT_TILE, exactly one line).
-inline constexpr Sm90Tile kSm90SplitTile = [] {
-#define GG_SM90_SPLIT_TILE(Enum, name) return Sm90Tile::Enum;
+// The tiles with split-K's fp32 partial kernels (sm90_tiles.def: GG_SM90_SPLIT_TILE lines, in order).
+inline constexpr Sm90Tile kSm90SplitTiles[] = {
+#define GG_SM90_SPLIT_TILE(Enum, name) Sm90Tile::Enum,
 #include "cutlass_sm90/sm90_tiles.def"
-}();
+};
+// The first: weight gradients' split, and a forward's whose own tile has no partial kernels.
+inline constexpr Sm90Tile kSm90SplitTile = kSm90SplitTiles[0];
+
+inline constexpr bool is_split_tile(Sm90Tile tile) {
+    for (Sm90Tile t : kSm90SplitTiles) {
+        if (t == tile) return true;
+    }
+    return false;
+}
+
+// The tile a split call's partial GEMM runs on: a forward's own tile when it has partial kernels, else the first.
+inline constexpr Sm90Tile split_tile_for(Sm90Tile chosen, bool weight_gradient) {
+    return !weight_gradient && is_split_tile(chosen) ? chosen : kSm90SplitTile;
+}
 
 // Each tile's short name: what GG_SM90_TILE takes, the <tile> of the kernels' names, and what messages say.
 struct Sm90TileName {

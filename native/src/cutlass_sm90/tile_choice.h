@@ -122,6 +122,11 @@ struct Sm90TilePolicy {
     // Forwards of at most this many rows and fewer rows per expert than this take the 64x128x128 ping-pong tile.
     int64_t max_rows_small_forward = 2048;
     int64_t max_rows_per_expert_small_forward = 64;
+    // Such a forward whose experts that can have rows (min(E, m)) give that tile at most this many CTAs splits every
+    // expert's k on the tile's own partial kernels, into chunks enough for the SMs (forward_split_chunks): the H100
+    // sweep's bf16 decode forwards under 64 CTAs ran at a median 43% of the HBM floor and 0.86x torch, from 64 CTAs up
+    // at 71-96% and 1.12x; at 64 itself phi-3.5-moe's down-projection measured 0.87-0.90x (docs/perf-notes.md).
+    int64_t max_ctas_small_forward_unsplit = 64;
     int64_t min_k_split_forward = 1024;
     int32_t max_split_chunks_forward = 16;
     int64_t max_split_groups_forward = 2048;
@@ -340,30 +345,36 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
     return best_cost <= policy.split_max_wave_ratio * unsplit ? best : 0;
 }
 
-// Split-K of a decode forward (split_k.cuh: fill_forward_split): how many chunks every expert's k is cut into, or 0.
-// A few rows per live expert make the call a stream of B, which n / 256 CTAs per expert read at a fraction of the card's
-// bandwidth (mixtral-8x7b's down-projection at one token: 2 experts x 16 tiles over k = 14336, 0.65-0.79x torch; gpt-oss
-// at one token with one live expert: 12 tiles, 0.47x, H100 sweep). Chunks enough for one expert's tiles to fill the SMs
-// once (groups of experts without rows cost no tiles), each at least 4 k steps deep. Knob: GG_SM90_SPLIT=<chunks>
-// (0 and 1: none), forwards of at most max_rows_split_forward rows.
-inline int32_t forward_split_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
+// Split-K of a decode forward (split_k.cuh: fill_forward_split) on `tile`, the tile Auto chose for it: how many chunks
+// every expert's k is cut into, or 0. Auto splits only forwards on the 64x128x128 decode tile whose experts that can have
+// rows (min(E, m): the host knows m, not how many experts are live) give that tile at most max_ctas_small_forward_unsplit
+// CTAs: one or two live experts of a long K stream their weights on a third of the SMs or fewer (llama-4-maverick's
+// down-projection at one token: 40 CTAs over K = 8192, 0.79-0.81x torch; jetmoe's: 32 over 5632, 0.73-0.83x; H100
+// sweep, docs/perf-notes.md). Enough chunks for the SMs, each at least 4 k steps (256) deep, at most
+// max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads every group's shape), fp32
+// partials of at most max_split_workspace_bytes; on the tile's own partial kernels (sm90_tiles.h: split_tile_for). With
+// the 128x256 tile's partial kernels the split path's two extra kernels (5-7 us) bought nothing on the H100's decode
+// rows but mixtral-8x7b's down-projection at 16 tokens (0.88-0.91x against 0.86-0.87x, 0.4.0). Knob: GG_SM90_SPLIT=
+// <chunks> (0 and 1: none), forwards of at most max_rows_split_forward rows, on any tile.
+inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_count, const Sm90Knobs& knobs = {},
                                     const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (p.trans_a || p.num_experts < 1 || p.m > policy.max_rows_split_forward) return 0;
-    // The small tile runs them whole: with it the split path's two extra kernels (5-7 us) bought nothing on the H100's
-    // decode rows but mixtral-8x7b's down-projection at 16 tokens (0.88-0.91x against 0.86-0.87x).
-    if (!knobs.split_chunks && small_forward(p, policy)) return 0;
     const int64_t steps = (p.k + 63) / 64;
     int64_t chunks = 0;
     if (knobs.split_chunks) {
         chunks = *knobs.split_chunks;
     } else {
-        if (knobs.tile || p.k < policy.min_k_split_forward) return 0;
+        if (knobs.tile || tile != Sm90Tile::kPingpong64x128K128 || p.k < policy.min_k_split_forward) return 0;
+        const int64_t live = p.m < p.num_experts ? p.m : p.num_experts;  // experts that can have rows
+        const int64_t rows_each = (p.m + live - 1) / live;
+        const int64_t ctas = live * ((rows_each + 63) / 64) * ((p.n + 127) / 128);
+        if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
         const int64_t sms = sm_count > 0 ? sm_count : 1;
-        chunks = sms / ((p.n + 255) / 256);
+        chunks = (sms + ctas - 1) / ctas;
         if (chunks > steps / 4) chunks = steps / 4;
         if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
-        // Groups: the experts that can have rows (min(E, m)) times the chunks (split_k.cuh: fill_forward_split).
-        const int64_t by_groups = policy.max_split_groups_forward / (p.m < p.num_experts ? p.m : p.num_experts);
+        // Groups: the experts that can have rows times the chunks (split_k.cuh: fill_forward_split).
+        const int64_t by_groups = policy.max_split_groups_forward / live;
         if (chunks > by_groups) chunks = by_groups;
         const int64_t by_bytes = policy.max_split_workspace_bytes / (p.m * p.n * static_cast<int64_t>(sizeof(float)));
         if (chunks > by_bytes) chunks = by_bytes;
