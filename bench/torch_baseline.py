@@ -364,10 +364,11 @@ def padded_bytes(problem: dict, form: str, sets: int, element: int) -> int:
 
 
 def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_padded: bool,
-                ours=None, variants=()) -> tuple[list[Case], int]:
+                ours=None, variants=(), libraries=()) -> tuple[list[Case], int]:
     """Allocates fresh random operands and returns the series of one (problem, dtype, form); `ours` is a
     groupedgemm_ctypes.GroupedGemm (or the reason it could not be loaded, a string), None when not asked for.
-    `variants` (bench/tune_sm90.py) adds one series of ours per (name, environment) on the same buffers."""
+    `variants` (bench/tune_sm90.py) adds one series of ours per (name, environment) on the same buffers, and
+    `libraries` one series per (name, GroupedGemm of another build), Auto, so that two builds meet in one loop."""
     dev = torch.device("cuda")
     m, k, n, e = problem["m"], problem["k"], problem["n"], problem["experts"]
     element = torch.tensor([], dtype=dtype).element_size()
@@ -412,18 +413,21 @@ def build_cases(torch, problem: dict, rotation: dict, dtype, form: str, with_pad
     if ours is not None:  # before the padded case, so that its memory estimate sees our output buffer
         cases.append(build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev))
         cases += [build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev, v) for v in variants]
+        cases += [build_ours_case(torch, other, problem, form, dtype, sets, xs, bs, counts_dev, (name, {}), "auto")
+                  for name, other in libraries]
     if with_padded:
         cases.append(build_padded_case(torch, problem, form, sets, element, xs, bs, counts_dev, starts_dev))
     return cases, sets
 
 
-def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev, variant=None) -> Case:
+def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev, variant=None,
+                    variant_backend="cutlass-sm90") -> Case:
     """Our gg_gmm (Auto, int64 counts on the device) on the torch case's input buffers, into one preallocated
     output; the arguments of each buffer set are built once, outside the loop, as GmmInto does in C#.
-    `variant` = (name, environment): cutlass-sm90 instead of Auto, with those tuning variables set around each
-    call (GG_SM90_TILE, GG_SM90_GRID; bench/tune_sm90.py)."""
+    `variant` = (name, environment): `variant_backend` (cutlass-sm90 unless said) instead of Auto, with those tuning
+    variables set around each call (GG_SM90_TILE, GG_SM90_GRID; bench/tune_sm90.py)."""
     name, kind, env = (OURS_NAME, OURS_KIND, {}) if variant is None else (variant[0], VARIANT_KIND, variant[1])
-    backend = "auto" if variant is None else "cutlass-sm90"
+    backend = "auto" if variant is None else variant_backend
     extra = {"backend": backend, "counts": "device"}
     if isinstance(ours, str):
         return Case(name, kind, status="error", note=ours, extra=extra)

@@ -21,6 +21,8 @@ With --problems the problems are a real-model sweep part's (`GroupedGemm.Bench s
 instead of the benchmark's configurations, filtered by routing and tokens, and decode problems (torch_baseline's
 DECODE_TOKENS) are timed from CUDA graphs, as the sweep times them; every row then carries its shape (m, k, n,
 experts, tokens, routing), which is what bench/sweep/make_tile_table.py reads to build Auto's measured tile table.
+--lib-b PATH times a second build's Auto in the same loop (column and JSON key "lib-b"): an experiment build against
+the release library it would replace, on the same buffers.
 A variant is a GG_SM90_TILE name (or `auto`: the policy's own tile), optionally followed by @gF for
 GG_SM90_GRID=F (F persistent CTAs per SM) and/or @source or @store for GG_SM90_EPILOGUE (force the source or the
 store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M first), @runR for GG_SM90_RUN_ROWS=R
@@ -44,6 +46,7 @@ import groupedgemm_ctypes as gg  # noqa: E402
 import problems as pf  # noqa: E402
 import torch_baseline as tb  # noqa: E402
 
+LIB_B = "lib-b"  # the column of --lib-b's Auto
 SM90_TILES_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "native", "src", "cutlass_sm90",
                               "sm90_tiles.def")
 
@@ -103,6 +106,8 @@ def variant(text: str) -> tuple[str, dict]:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lib", required=True)
+    p.add_argument("--lib-b", default=None,
+                   help="a second build (a release library, say) timed with Auto in the same loop, as the column 'lib-b'")
     p.add_argument("--configs", default="all")
     p.add_argument("--routings", default="uniform,zipf")
     p.add_argument("--forms", default=",".join(pf.FORMS))
@@ -137,17 +142,27 @@ def main(argv: list[str]) -> int:
         pf.save_json(data, a.problems_out)
     gg.require_tuning_knobs(a.lib, "bench/tune_sm90.py")
     ours = gg.GroupedGemm(a.lib)
+    libraries = []
+    if a.lib_b:
+        other = gg.GroupedGemm(a.lib_b)
+        # Loaded by path, a second file is a second copy even with the same soname; the same file twice is not, and its
+        # column would be the first library's.
+        if os.path.realpath(a.lib_b) == os.path.realpath(a.lib) or other.lib._handle == ours.lib._handle:
+            p.error("--lib-b names the library --lib loaded")
+        libraries.append((LIB_B, other))
+        print(f"# lib-b: {a.lib_b}: {other.version()}, {other.build_info()}", flush=True)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[a.dtype]
     variants = [variant(v) for v in tb.split(a.variants)]
     print(f"# {torch.cuda.get_device_name(0)}, torch {torch.__version__}; TFLOP/s (ours / torch._grouped_mm)",
           flush=True)
     print(f"{'problem':<24}{'form':<16}{'torch':>7}{'dense':>7}{'auto':>14}"
-          + "".join(f"{name:>22}" for name, _ in variants), flush=True)
+          + "".join(f"{name:>22}" for name, _ in variants) + "".join(f"{name:>14}" for name, _ in libraries),
+          flush=True)
     rows = []
     for problem in data["problems"]:
         for form in tb.split(a.forms):
             cases, _ = tb.build_cases(torch, problem, data["rotation"], dtype, form, not a.no_padded, ours,
-                                      variants)
+                                      variants, libraries)
             auto = next(c for c in cases if c.kind == tb.OURS_KIND)
             # Sweep problems: the sweep's own round budget for slow groups and graph timing for decode groups.
             _, _, timing = tb.time_round_robin(torch, cases, a.warmup, a.iters,
@@ -167,7 +182,8 @@ def main(argv: list[str]) -> int:
 
             print(f"{problem['id']:<24}{form:<16}{tflops['torch._grouped_mm'] or 0:>7.0f}"
                   f"{tflops[cases[1].name] or 0:>7.0f}{cell(tb.OURS_NAME, 14)}"
-                  + "".join(cell(name, 22) for name, _ in variants), flush=True)
+                  + "".join(cell(name, 22) for name, _ in variants)
+                  + "".join(cell(name, 14) for name, _ in libraries), flush=True)
             rows.append({"problem": problem["id"], "form": form, "flops": flop, "median_ms": med,
                          "auto": auto.extra.get("resolved_backend"), "timing": timing,
                          **{key: problem[key] for key in SHAPE_KEYS if key in problem}})
@@ -175,7 +191,9 @@ def main(argv: list[str]) -> int:
             torch.cuda.empty_cache()
     with open(a.out, "w") as f:
         json.dump({"device": torch.cuda.get_device_name(0), "dtype": a.dtype, "library": ours.version(),
-                   "variants": [name for name, _ in variants], "rows": rows}, f, indent=1)
+                   "build": ours.build_info(), "variants": [name for name, _ in variants],
+                   **({LIB_B: {"version": other.version(), "build": other.build_info()}} if libraries else {}),
+                   "rows": rows}, f, indent=1)
     return 0
 
 
