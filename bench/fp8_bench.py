@@ -159,8 +159,7 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     outputs["ours-fp8"] = out_ours if "ours-fp8" in cases else None
     outputs["ours-bf16"] = out_bf16 if "ours-bf16" in cases else None
 
-    tokens = head.get("tokens")
-    graph_calls = args.graph_calls if tokens is not None and tokens <= tb.DECODE_TOKENS else 0
+    graph_calls = args.graph_calls if tb.is_decode(head) else 0
     timing, medians, alone = time_paths(torch, cases, {"ours-fp8": ours_on_current_stream,
                                                        "ours-bf16": bf16_on_current_stream},
                                         args.warmup, args.iters, graph_calls)
@@ -305,10 +304,6 @@ def summary_lines(summary: dict) -> list[str]:
             "    " + line("ours / our bf16", summary["large_vs_bf16"])]
 
 
-def comma_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lib", default=".gpu/native/libgroupedgemm.so")
@@ -338,10 +333,10 @@ def main() -> int:
     if args.problems is not None and args.configs is not None:
         parser.error("--configs and --problems exclude each other")
     sweep_mode, chosen = args.problems is not None, []
-    routings = comma_list(args.routings) if args.routings else None
+    routings = tb.split(args.routings) if args.routings else None
     if sweep_mode:  # before torch and the library load: a bad file or filter fails at once
         try:
-            chosen = problems.select_sweep_problems(comma_list(args.problems), args.min_tokens, args.max_tokens,
+            chosen = problems.select_sweep_problems(tb.split(args.problems), args.min_tokens, args.max_tokens,
                                                     routings, args.max_problems)["problems"]
         except (OSError, ValueError) as error:
             parser.error(str(error))
@@ -362,7 +357,7 @@ def main() -> int:
     # What ran: the card, torch, the library and the forced FP8 knobs (experiment builds only), in the JSON as well.
     run_info = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "library": gg.version()}
     if sweep_mode:
-        run_info["problems"] = comma_list(args.problems)
+        run_info["problems"] = tb.split(args.problems)
         run_info["selection"] = {"min_tokens": args.min_tokens, "max_tokens": args.max_tokens,
                                  "routings": routings, "max_problems": args.max_problems,
                                  "selected": len(chosen)}

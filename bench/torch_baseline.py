@@ -108,9 +108,15 @@ GRAPH_CALLS = 10
 SWEEP_ROUND_BUDGET = {"series_ms": 300, "min_iters": 10, "warmup_ms": 100}
 
 
+def is_decode(problem: dict) -> bool:
+    """Whether a sweep problem (or a row naming its tokens) is decode-sized; a configuration, without tokens, is not."""
+    tokens = problem.get("tokens")
+    return tokens is not None and tokens <= DECODE_TOKENS
+
+
 def decode_graph_calls(problem: dict) -> int:
     """time_round_robin's graph_calls for a sweep problem: GRAPH_CALLS for decode, 0 (eager) otherwise."""
-    return GRAPH_CALLS if problem.get("tokens", DECODE_TOKENS + 1) <= DECODE_TOKENS else 0
+    return GRAPH_CALLS if is_decode(problem) else 0
 
 
 def split(text: str) -> list[str]:

@@ -145,9 +145,9 @@ def main(argv: list[str]) -> int:
     libraries = []
     if a.lib_b:
         other = gg.GroupedGemm(a.lib_b)
-        # Loaded by path, a second file is a second copy even with the same soname; the same file twice is not, and its
-        # column would be the first library's.
-        if os.path.realpath(a.lib_b) == os.path.realpath(a.lib) or other.lib._handle == ours.lib._handle:
+        # Loaded by path, a second file is a second copy even with the same soname; the same file twice (or through a
+        # link) is the same loaded object, and its column would be the first library's.
+        if other.lib._handle == ours.lib._handle:
             p.error("--lib-b names the library --lib loaded")
         libraries.append((LIB_B, other))
         print(f"# lib-b: {a.lib_b}: {other.version()}, {other.build_info()}", flush=True)
@@ -192,7 +192,7 @@ def main(argv: list[str]) -> int:
     with open(a.out, "w") as f:
         json.dump({"device": torch.cuda.get_device_name(0), "dtype": a.dtype, "library": ours.version(),
                    "build": ours.build_info(), "variants": [name for name, _ in variants],
-                   **({LIB_B: {"version": other.version(), "build": other.build_info()}} if libraries else {}),
+                   **{name: {"version": lib.version(), "build": lib.build_info()} for name, lib in libraries},
                    "rows": rows}, f, indent=1)
     return 0
 

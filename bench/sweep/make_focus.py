@@ -26,13 +26,13 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from torch_baseline import DECODE_TOKENS  # noqa: E402  (the sweep's decode bound; torch itself is not imported)
+from torch_baseline import is_decode  # noqa: E402  (the sweep's decode bound; torch itself is not imported)
 
 SCHEMA = "groupedgemm-sweep-focus/1"
 
 
 def row_class(r: dict) -> str:
-    decode = r["tokens"] <= DECODE_TOKENS
+    decode = is_decode(r)
     if r["form"] == "weight-grad":
         if decode:
             return "decode-wgrad"
