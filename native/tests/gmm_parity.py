@@ -156,7 +156,7 @@ def main():
               # decode weight gradients with nearly every expert empty: cutlass-sm90 writes their zeros apart
               # (zero_empty_experts.cuh) over c filled with NaN; "one": every expert but one empty
               (4, 320, 576, 128, "uniform"), (64, 256, 512, 64, "zipf"), (2048, 320, 576, 64, "one"),
-              # split-K of the largest expert (cutlass-sm90 weight gradients with device counts, >= 150 GFLOP, 64 tiles
+              # split-K of the largest expert (cutlass-sm90 weight gradients with device counts, >= 120 GFLOP, 64 tiles
               # of dW per expert): all rows in one expert, and zipf over 4 (the largest holds ~48%), odd chunk bounds
               (36864, 2048, 1024, 4, "one"), (36871, 2048, 1024, 4, "zipf"),
               # split-K of decode forwards (at most 32 rows, k >= 1024): every expert's k in chunks of whole 64-deep

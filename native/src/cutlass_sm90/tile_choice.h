@@ -97,10 +97,13 @@ struct Sm90TilePolicy {
     // split_max_wave_ratio of the unsplit expert's waves; the device splits the largest expert when it holds at least
     // 1 / split_min_share_inverse of the rows (split_k.cuh). qwen3-30b-a3b's up-projection at 4096 tokens with one
     // dominant expert (206 GFLOP, 96 tiles of dW per expert on 132 SMs) measured 0.42x torch without it (H100 sweep).
-    // A call that may split pays for three more launches even when the device does not split (about 10 us, not
-    // measured): the flop bound keeps that below ~3% of such a call, and keeps seed-300M's and small-experts' weight
-    // gradients (34 and 103 GFLOP) out.
-    double min_flops_split = 150e9;
+    // A call that may split pays for the partial GEMM's and the sum's launches even when the device does not split:
+    // 7-12 us on an H100 (docs/perf-notes.md, "Split-K below 150 GFLOP"). The flop bound keeps that to a few percent of
+    // such a call and keeps seed-300M's and small-experts' weight gradients (34 and 103 GFLOP, five-configuration
+    // benchmark) out, but lets olmoe-1b-7b's and deepseek-v2-lite's down-projections at 4096 tokens in (137 and 142
+    // GFLOP): with one dominant expert they measured 0.66x and 0.81x torch unsplit, 1.34x and 0.99x split in two, and
+    // their uniform rows 0.98x -> 0.96x and 1.12x -> 1.09x with the split's launches (H100, same loop).
+    double min_flops_split = 120e9;
     int32_t max_split_chunks = 8;
     // Experts with as many tiles as SMs or more split too: the 0.3.0 H100 sweep's dominant experts of deepseek-v2-lite's
     // up-projection (176 tiles: 2 waves for 1.33 waves' work), qwen2-57b-a14b's down-projection (280 tiles) and
@@ -109,6 +112,11 @@ struct Sm90TilePolicy {
     // 1.08x, qwen2 down 4096 0.84 -> 1.13x, qwen1.5 up 4096 0.87 -> 1.10x. The 10% margin pays for the partials' traffic
     // and the second GEMM's own tail.
     double split_max_wave_ratio = 0.9;
+    // An expert whose tiles fit in one wave does not start them all at once: with the tiles of the other experts dealt
+    // and claimed around its own, its long tiles start late and the call ends with them. Its unsplit cost counts this
+    // many waves more, so that one wave of long tiles (olmoe-1b-7b's up-projection: 128 tiles on 132 SMs, where the
+    // waves alone find no gain) splits in two: 0.77x -> 1.00x torch at 4096 tokens with a dominant expert (H100).
+    double split_one_wave_late_start = 0.25;
     // The partials live in the call's workspace: the handle's shared block grows to hold them, and a captured call
     // keeps its own slice of that size for its graph's life (qwen3-30b-a3b: 50 MB in 4 or 8 chunks; deepseek-v3's
     // down-projection, 59 MB a chunk, needs 117 MB for two).
@@ -319,7 +327,8 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
 // 1 / split_min_share_inverse of the rows; host counts give the scheduler host tile counts that must match the device's)
 // and without a forced tile. The chunk count minimises the waves of S x (tiles of one expert) on the SMs per chunk,
 // ceil(S x T / SMs) / S, the smallest S on ties, within the workspace bound, and splits only when that comes to at
-// most split_max_wave_ratio of the unsplit expert's ceil(T / SMs) waves. Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
+// most split_max_wave_ratio of the unsplit expert's ceil(T / SMs) waves (plus split_one_wave_late_start when T fits in
+// one wave). Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
 inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
                               const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (!p.trans_a || !p.counts_on_device || p.num_experts < 1) return 0;
@@ -331,7 +340,9 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
     if (knobs.tile || 2.0 * static_cast<double>(p.m) * p.k * p.n < policy.min_flops_split) return 0;
     const int64_t sms = sm_count > 0 ? sm_count : 1;
     const int64_t tiles = ((p.k + 127) / 128) * ((p.n + 255) / 256);
-    const double unsplit = static_cast<double>((tiles + sms - 1) / sms);  // waves of the unsplit expert's tiles
+    // Waves of the unsplit expert's tiles, and its late start when they fit in one.
+    const double unsplit = static_cast<double>((tiles + sms - 1) / sms) +
+                           (tiles <= sms ? policy.split_one_wave_late_start : 0.0);
     int32_t best = 0;
     double best_cost = unsplit;
     for (int32_t s = 2; s <= policy.max_split_chunks; ++s) {
@@ -350,7 +361,7 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
 // rows (min(E, m): the host knows m, not how many experts are live) give that tile at most max_ctas_small_forward_unsplit
 // CTAs: one or two live experts of a long K stream their weights on a third of the SMs or fewer (llama-4-maverick's
 // down-projection at one token: 40 CTAs over K = 8192, 0.79-0.81x torch; jetmoe's: 32 over 5632, 0.73-0.83x; H100
-// sweep, docs/perf-notes.md). Enough chunks for the SMs, each at least 4 k steps (256) deep, at most
+// sweep, docs/perf-notes.md). As many chunks as fit the CTAs in one wave of the SMs, each at least 4 k steps (256) deep, at most
 // max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads every group's shape), fp32
 // partials of at most max_split_workspace_bytes; on the tile's own partial kernels (sm90_tiles.h: split_tile_for). With
 // the 128x256 tile's partial kernels the split path's two extra kernels (5-7 us) bought nothing on the H100's decode
@@ -370,7 +381,9 @@ inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_c
         const int64_t ctas = live * ((rows_each + 63) / 64) * ((p.n + 127) / 128);
         if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
         const int64_t sms = sm_count > 0 ? sm_count : 1;
-        chunks = (sms + ctas - 1) / ctas;
+        // As many chunks as fit the CTAs in one wave: a second, partly empty wave would cost a whole chunk's time
+        // (maverick's 40 CTAs in 4 chunks: 160 tiles on 132 SMs, 0.90-0.95x torch; phi-3.5-moe's 64 in 3: 0.82-0.87x).
+        chunks = sms / ctas;
         if (chunks > steps / 4) chunks = steps / 4;
         if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
         // Groups: the experts that can have rows times the chunks (split_k.cuh: fill_forward_split).
