@@ -589,7 +589,12 @@ void split_k() {
         const char* knob;
         int want;
     } forwards[] = {
-        {"mixtral-8x7b down, one token (64 CTAs: 2 chunks)", 2, 14336, 4096, 8, false, nullptr, 2},
+        {"mixtral-8x7b down, one token (k >= 8192: one live expert's 32 CTAs, 4 chunks)", 2, 14336, 4096, 8, false, nullptr, 4},
+        {"dbrx down, one token (k >= 8192: one live expert's 48 CTAs, 2 chunks)", 4, 10752, 6144, 16, false, nullptr, 2},
+        {"grok-1 down, one token (k >= 8192: 48 CTAs, 2 chunks)", 2, 32768, 6144, 8, false, nullptr, 2},
+        {"snowflake-arctic down, one token (k = 4864: two experts' 112 CTAs)", 2, 4864, 7168, 128, false, nullptr, 0},
+        {"phi-3.5-moe down, one token (k = 6400: two experts' 64 CTAs, 2 chunks)", 2, 6400, 4096, 16, false, nullptr, 2},
+        {"mixtral-8x22b down, 16 tokens (32 rows: eight experts' 384 CTAs)", 32, 16384, 6144, 8, false, nullptr, 0},
         {"llama-4-maverick down, one token (40 CTAs: 3 chunks)", 1, 8192, 5120, 128, false, nullptr, 3},
         {"jetmoe down, one token (32 CTAs: 4 chunks)", 2, 5632, 2048, 8, false, nullptr, 4},
         {"gpt-oss down, one token (the table's contiguous tile)", 4, 2880, 2880, 128, false, nullptr, 0},

@@ -136,6 +136,15 @@ struct Sm90TilePolicy {
     // at 71-96% and 1.12x; at 64 itself phi-3.5-moe's down-projection measured 0.87-0.90x (docs/perf-notes.md).
     int64_t max_ctas_small_forward_unsplit = 64;
     int64_t min_k_split_forward = 1024;
+    // Forwards of at most this many rows (one token at top-8) and k at least this deep split as if one expert held every
+    // row: the host knows m, not how many experts are live, and with a reduction this long the split's fixed costs are
+    // small beside each CTA's stream. H100, one token, chunks forced on the decode tile (same loop): one live expert
+    // (dominant routing) of dbrx's, grok-1's and mixtral-8x22b's down-projections 0.85x, 0.76x, 0.75x unsplit, 1.13x,
+    // 1.05x, 1.04x in two chunks; with every row's expert live 1.03x, 1.12x, 1.12x unsplit, 1.10x, 1.12x, 1.09x in two.
+    // Shorter k lost with every expert live (snowflake-arctic down, k = 4864: 1.15x -> 1.04x; deepseek-v3 up, k = 7168:
+    // 1.08x -> 1.03x), as did 32 rows (mixtral-8x7b down at 16 tokens, 1.14x -> 1.09x in four).
+    int64_t max_rows_split_one_live = 8;
+    int64_t min_k_split_one_live = 8192;
     int32_t max_split_chunks_forward = 16;
     int64_t max_split_groups_forward = 2048;
     // Whether choose_tile consults the measured tile table (sm90_tile_table.inc) before the rules above; off: the rules
@@ -376,7 +385,10 @@ inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_c
         chunks = *knobs.split_chunks;
     } else {
         if (knobs.tile || tile != Sm90Tile::kPingpong64x128K128 || p.k < policy.min_k_split_forward) return 0;
-        const int64_t live = p.m < p.num_experts ? p.m : p.num_experts;  // experts that can have rows
+        // Experts that can have rows; one, for the few rows and long k whose worst case Auto splits for.
+        const bool one_live = p.m <= policy.max_rows_split_one_live && p.k >= policy.min_k_split_one_live;
+        const int64_t slots = p.m < p.num_experts ? p.m : p.num_experts;
+        const int64_t live = one_live ? 1 : slots;
         const int64_t rows_each = (p.m + live - 1) / live;
         const int64_t ctas = live * ((rows_each + 63) / 64) * ((p.n + 127) / 128);
         if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
@@ -387,7 +399,7 @@ inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_c
         if (chunks > steps / 4) chunks = steps / 4;
         if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
         // Groups: the experts that can have rows times the chunks (split_k.cuh: fill_forward_split).
-        const int64_t by_groups = policy.max_split_groups_forward / live;
+        const int64_t by_groups = policy.max_split_groups_forward / slots;
         if (chunks > by_groups) chunks = by_groups;
         const int64_t by_bytes = policy.max_split_workspace_bytes / (p.m * p.n * static_cast<int64_t>(sizeof(float)));
         if (chunks > by_bytes) chunks = by_bytes;
