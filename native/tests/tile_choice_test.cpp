@@ -607,6 +607,8 @@ void split_k() {
         {"gpt-oss down, 16 tokens (64 rows)", 64, 2880, 2880, 128, false, nullptr, 0},
         {"qwen3-30b-a3b down, one token (k = 768)", 8, 768, 2048, 128, false, nullptr, 0},
         {"weight gradient", 8, 14336, 4096, 8, true, nullptr, 0},
+        {"no rows (k >= 8192)", 0, 8192, 5120, 8, false, nullptr, 0},
+        {"no rows", 0, 2048, 1024, 8, false, nullptr, 0},
         {"forced 3", 8, 768, 2048, 128, false, "3", 3},
         {"forced 16, 12 k steps", 8, 768, 2048, 128, false, "16", 12},
         {"forced 3, 64 rows", 64, 2880, 2880, 128, false, "3", 0},

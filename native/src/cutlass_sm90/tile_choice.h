@@ -378,7 +378,8 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
 // <chunks> (0 and 1: none), forwards of at most max_rows_split_forward rows, on any tile.
 inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_count, const Sm90Knobs& knobs = {},
                                     const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    if (p.trans_a || p.num_experts < 1 || p.m > policy.max_rows_split_forward) return 0;
+    // No rows: nothing to split (the library answers such calls before any backend; gg_sm90_choice does not).
+    if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.m > policy.max_rows_split_forward) return 0;
     const int64_t steps = (p.k + 63) / 64;
     int64_t chunks = 0;
     if (knobs.split_chunks) {
