@@ -131,9 +131,9 @@ struct Sm90TilePolicy {
     int64_t max_rows_small_forward = 2048;
     int64_t max_rows_per_expert_small_forward = 64;
     // Such a forward whose experts that can have rows (min(E, m)) give that tile at most this many CTAs splits every
-    // expert's k on the tile's own partial kernels, into chunks enough for the SMs (forward_split_chunks): the H100
-    // sweep's bf16 decode forwards under 64 CTAs ran at a median 43% of the HBM floor and 0.86x torch, from 64 CTAs up
-    // at 71-96% and 1.12x; at 64 itself phi-3.5-moe's down-projection measured 0.87-0.90x (docs/perf-notes.md).
+    // expert's k on the tile's own partial kernels, into as many chunks as fit them in one wave (forward_split_chunks):
+    // the H100 sweep's bf16 decode forwards under 64 CTAs ran at a median 43% of the HBM floor and 0.86x torch, from
+    // 64 CTAs up at 71-96% and 1.12x; at 64 itself phi-3.5-moe's down-projection measured 0.87-0.90x (docs/perf-notes.md).
     int64_t max_ctas_small_forward_unsplit = 64;
     int64_t min_k_split_forward = 1024;
     // Forwards of at most this many rows (one token at top-8) and k at least this deep split as if one expert held every
@@ -368,7 +368,8 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
 // Split-K of a decode forward (split_k.cuh: fill_forward_split) on `tile`, the tile Auto chose for it: how many chunks
 // every expert's k is cut into, or 0. Auto splits only forwards on the 64x128x128 decode tile whose experts that can have
 // rows (min(E, m): the host knows m, not how many experts are live) give that tile at most max_ctas_small_forward_unsplit
-// CTAs: one or two live experts of a long K stream their weights on a third of the SMs or fewer (llama-4-maverick's
+// CTAs (counted for one live expert at most max_rows_split_one_live rows and k >= min_k_split_one_live): one or two
+// live experts of a long K stream their weights on a third of the SMs or fewer (llama-4-maverick's
 // down-projection at one token: 40 CTAs over K = 8192, 0.79-0.81x torch; jetmoe's: 32 over 5632, 0.73-0.83x; H100
 // sweep, docs/perf-notes.md). As many chunks as fit the CTAs in one wave of the SMs, each at least 4 k steps (256) deep, at most
 // max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads every group's shape), fp32
