@@ -160,8 +160,10 @@ def main():
               # of dW per expert): all rows in one expert, and zipf over 4 (the largest holds ~48%), odd chunk bounds
               (36864, 2048, 1024, 4, "one"), (36871, 2048, 1024, 4, "zipf"),
               # split-K of decode forwards (at most 32 rows, k >= 1024): every expert's k in chunks of whole 64-deep
-              # steps; k = 1096 leaves a 136-deep last chunk; one live expert of 8
-              (8, 1024, 512, 16, "uniform"), (13, 1096, 264, 4, "zipf"), (32, 2048, 1024, 8, "one")]
+              # steps; k = 1096 leaves a 136-deep last chunk; one live expert of 8; at most 8 rows and k >= 8192,
+              # chunked as for one live expert (16 chunks) whether one or four experts hold the rows
+              (8, 1024, 512, 16, "uniform"), (13, 1096, 264, 4, "zipf"), (32, 2048, 1024, 8, "one"),
+              (4, 8192, 256, 16, "uniform"), (4, 8256, 264, 16, "one")]
     rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
     print(f"parity: {rows} checks, {len(failures)} failures")
     for f in failures[:60]:
