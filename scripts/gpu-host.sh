@@ -107,15 +107,19 @@ step_release() {
 step_release_check() {
   # The consumer loads the library inside its package, never one named by GROUPEDGEMM_NATIVE_PATH.
   local rc=0 problems=$out/release-problems.json
+  # Both programs time 20 warm-up calls and medians of 200: with 10 and 50, a 1.6 ms forward (qwen-moe-like) moved
+  # between 1.55 and 1.81 ms from one process to the next on an H100, in both programs, where runs of 200 held within
+  # 0.2% (docs/release.md, "The 0.5.0 run").
+  local warmup=20 iters=200
   python3 bench/torch_baseline.py --problems-only --problems-out "$problems" --configs seed-300M,qwen-moe-like \
     --routings uniform
   env -u GROUPEDGEMM_NATIVE_PATH .gpu/consumer/Consumer --problems "$problems" --json "$out/release-consumer.json" \
-    2>&1 | tee "$out/release-consumer.log" || rc=1
+    --warmup "$warmup" --iters "$iters" 2>&1 | tee "$out/release-consumer.log" || rc=1
   # The same forwards through the benchmark, with the library the consumer loaded (the package's), ours alone in the
   # loop as in the consumer (with the dense GEMM interleaved in the loop, qwen-like measured 0.88-1.02 consumer / bench).
   GROUPEDGEMM_NATIVE_PATH=$root/.gpu/consumer/libgroupedgemm.so .gpu/GroupedGemm.Bench run --problems "$problems" \
     --out "$out/release-bench.json" --routings uniform --dtype bf16 --forms forward --backends auto --counts device \
-    --no-dense --iters 200 --warmup 20 2>&1 | tail -n 20 | tee "$out/release-bench.log" || rc=1
+    --no-dense --iters "$iters" --warmup "$warmup" 2>&1 | tail -n 20 | tee "$out/release-bench.log" || rc=1
   python3 scripts/release_compare.py "$out/release-consumer.json" "$out/release-bench.json" 2>&1 \
     | tee "$out/release-compare.txt" || rc=1
   if [[ -x .gpu/GroupedGemm.Interop.Ilgpu ]]; then

@@ -4,17 +4,26 @@
 //  1. checks Ops.Gmm forward and trans_b and the weight gradient (bf16, device counts) against float64;
 //  2. reports the backend Auto chose for each, which must be cutlass-sm90 on a Hopper GPU;
 //  3. times the forwards of the problems in --problems (bench/problems.py's file) the way GroupedGemm.Bench does
-//     (same counts, CUDA events around each call, medians), for scripts/release_compare.py.
+//     (same counts, CUDA events around each call, medians of --iters calls after --warmup, which the release check
+//     passes to both programs), for scripts/release_compare.py.
 // Exit status 0 only when every check passed.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GroupedGemm;
 
 string? problemsPath = null, jsonPath = null;
+int? warmupArg = null, itersArg = null;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     if (args[i] == "--problems") problemsPath = args[i + 1];
     else if (args[i] == "--json") jsonPath = args[i + 1];
+    else if (args[i] == "--warmup") warmupArg = int.Parse(args[i + 1]);
+    else if (args[i] == "--iters") itersArg = int.Parse(args[i + 1]);
+}
+if (problemsPath is not null && (warmupArg is not >= 0 || itersArg is not >= 1))
+{
+    Console.WriteLine($"--problems needs --warmup (>= 0) and --iters (>= 1), the benchmark's: got --warmup {warmupArg?.ToString() ?? "none"}, --iters {itersArg?.ToString() ?? "none"}");
+    return 2;
 }
 
 var report = new JsonObject();
@@ -91,10 +100,7 @@ var timings = new JsonArray();
 if (problemsPath is not null)
 {
     JsonNode problems = JsonNode.Parse(File.ReadAllText(problemsPath))!;
-    // 20 warm-up calls and medians of 200, as scripts/gpu-host.sh release-check asks of the benchmark: with 10 and 50, a
-    // 1.6 ms forward (qwen-moe-like) moved between 1.55 and 1.81 ms from one process to the next on an H100, in both
-    // programs, where runs of 200 held within 0.2% (docs/release.md, "The 0.5.0 run").
-    const int warmup = 20, iters = 200;
+    int warmup = warmupArg!.Value, iters = itersArg!.Value;
     foreach (JsonNode? problem in problems["problems"]!.AsArray())
     {
         string id = problem!["id"]!.GetValue<string>();
