@@ -163,7 +163,11 @@ def main():
               # steps; k = 1096 leaves a 136-deep last chunk; one live expert of 8; at most 8 rows and k >= 8192,
               # chunked as for one live expert (16 chunks) whether one or four experts hold the rows
               (8, 1024, 512, 16, "uniform"), (13, 1096, 264, 4, "zipf"), (32, 2048, 1024, 8, "one"),
-              (4, 8192, 256, 16, "uniform"), (4, 8256, 264, 16, "one")]
+              (4, 8192, 256, 16, "uniform"), (4, 8256, 264, 16, "one"),
+              # the contiguous kernel's tiling, decided on the device (contiguous_tiling.h; Auto's tile for decode
+              # classes, forced with --sm90-tiles contig256x128): 300 rows of one expert in 64-row tiles, 8 k chunks;
+              # 10000 rows of one expert in 128-row tiles; jetmoe-like 512 rows of one expert in 64-row tiles
+              (300, 2048, 264, 4, "one"), (10000, 256, 128, 2, "one"), (512, 5632, 2048, 8, "one")]
     rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
     print(f"parity: {rows} checks, {len(failures)} failures")
     for f in failures[:60]:

@@ -116,6 +116,8 @@ struct GroupArrays {
     void* kernel_workspace = nullptr;  // the CUTLASS kernel's own workspace (kernel_workspace_bytes), or null
     size_t kernel_workspace_bytes = 0;
     uint32_t* tile_claims = nullptr;   // cutlass-sm90's claimed-run counter, zeroed by the fill kernel
+    int64_t claim_words = 1;           // counters at tile_claims, all zeroed by the fill kernel (the contiguous
+                                       // kernel's split-K counts its chunks after the claim counter)
 };
 
 // Everything a kernel configuration needs to launch.

@@ -27,10 +27,12 @@ __device__ __forceinline__ void write_group(int64_t e, int64_t begin, int64_t ro
     out.ldc[e] = g.ldc;
 }
 
-// Clears the call's scratch: the zero operand, 16-byte words first, first + step, ..., and (thread 0) the claim
-// counter of cutlass-sm90's tile walk, which the GEMM after this kernel reads only once this grid is complete.
+// Clears the call's scratch: the zero operand, 16-byte words first, first + step, ..., and the claim counters of
+// cutlass-sm90's tile walks, which the GEMM after this kernel reads only once this grid is complete.
 __device__ __forceinline__ void clear_scratch(int64_t first, int64_t step, const GroupArrays& out) {
-    if (first == 0 && out.tile_claims != nullptr) *out.tile_claims = 0;
+    if (out.tile_claims != nullptr) {
+        for (int64_t i = first; i < out.claim_words; i += step) out.tile_claims[i] = 0;
+    }
     const int64_t zero_words = static_cast<int64_t>(out.zero_bytes / sizeof(uint4));
     for (int64_t i = first; i < zero_words; i += step) {
         static_cast<uint4*>(out.zeros)[i] = make_uint4(0, 0, 0, 0);
@@ -135,7 +137,7 @@ struct WorkspacePlan {
     size_t offsets = 0, problem_sizes = 0, ptr_a = 0, ptr_b = 0, ptr_c = 0, lda = 0, ldb = 0, ldc = 0;
     size_t zeros = 0, kernel_workspace = 0, tile_claims = 0, total = 0;
 
-    WorkspacePlan(int64_t experts, size_t zero_bytes, size_t kernel_workspace_bytes) {
+    WorkspacePlan(int64_t experts, size_t zero_bytes, size_t kernel_workspace_bytes, int64_t claim_words) {
         const size_t e = static_cast<size_t>(experts);
         AlignedLayout block;
         offsets = block.take((e + 1) * sizeof(int64_t));
@@ -148,7 +150,7 @@ struct WorkspacePlan {
         ldc = block.take(e * sizeof(int64_t));
         zeros = block.take(zero_bytes);
         kernel_workspace = block.take(kernel_workspace_bytes);
-        tile_claims = block.take(sizeof(uint32_t));
+        tile_claims = block.take(static_cast<size_t>(claim_words) * sizeof(uint32_t));
         total = block.total();
     }
 };
@@ -165,14 +167,17 @@ inline size_t zero_operand_bytes(const GmmProblem& p, const GroupRule& rule) {
 // per call: acquiring twice could reallocate the block under work already enqueued. `plan_split(out)`, called once the
 // arrays' places are known, gives the split plan the fill kernel runs after it (device counts only: host counts never
 // split, since the kernels' host tile counts would disagree with the device's); a plan of fewer than 2 chunks: none.
+// `claim_words`: counters at out.tile_claims (at least 1), zeroed with the rest.
 template <typename PlanSplit>
 inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
-                                      size_t kernel_workspace_bytes, GroupArrays& out, PlanSplit&& plan_split) {
+                                      size_t kernel_workspace_bytes, GroupArrays& out, PlanSplit&& plan_split,
+                                      int64_t claim_words = 1) {
     if (ctx.workspace == nullptr) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: the handle has no workspace");
     }
     const size_t zero_bytes = zero_operand_bytes(p, rule);
-    const WorkspacePlan plan(p.num_experts, zero_bytes, kernel_workspace_bytes);
+    if (claim_words < 1) claim_words = 1;
+    const WorkspacePlan plan(p.num_experts, zero_bytes, kernel_workspace_bytes, claim_words);
     void* block = nullptr;
     GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p, &block));
     char* base = static_cast<char*>(block);
@@ -191,6 +196,7 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     out.kernel_workspace = kernel_workspace_bytes ? base + plan.kernel_workspace : nullptr;
     out.kernel_workspace_bytes = kernel_workspace_bytes;
     out.tile_claims = reinterpret_cast<uint32_t*>(base + plan.tile_claims);
+    out.claim_words = claim_words;
 
     const char* a = static_cast<const char*>(p.a);
     const char* b = static_cast<const char*>(p.b);
@@ -235,11 +241,12 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     return GG_STATUS_SUCCESS;
 }
 
-// The same, for a call that cannot split.
+// The same, for a call that cannot split its largest expert.
 inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
-                                      size_t kernel_workspace_bytes, GroupArrays& out) {
-    return prepare_group_arrays(ctx, p, rule, host, kernel_workspace_bytes, out,
-                                [](const GroupArrays&) { return LargestExpertSplit{}; });
+                                      size_t kernel_workspace_bytes, GroupArrays& out, int64_t claim_words = 1) {
+    return prepare_group_arrays(
+        ctx, p, rule, host, kernel_workspace_bytes, out, [](const GroupArrays&) { return LargestExpertSplit{}; },
+        claim_words);
 }
 
 }  // namespace gg::cutlass_grouped

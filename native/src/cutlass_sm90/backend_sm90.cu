@@ -8,6 +8,7 @@
 #include "cutlass_common/group_arrays_fill.cuh"
 #include "cutlass_common/zero_empty_experts.cuh"
 #include "cutlass_sm90/contiguous_gemm.h"
+#include "cutlass_sm90/contiguous_tiling.h"
 #include "cutlass_sm90/sm90_kernels.h"
 #include "cutlass_sm90/split_k.cuh"
 #include "cutlass_sm90/tile_choice.h"
@@ -175,6 +176,43 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
     return cutlass_sm90::launch_reduce_forward_split(p, used, ctx.device.sm_count, arrays.offsets, split);
 }
 
+// Our own contiguous kernel (contiguous_gemm_sm90.cuh). It reads the experts' sizes from the preparation kernel's
+// problem sizes and decides its tiling on the device (contiguous_tiling.h); its workspace is the split-K partial sums
+// of the most chunks its rows allow, and the preparation kernel zeroes its claim and split counters.
+gg_status run_contiguous_call(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
+                              const cutlass_grouped::HostGroups& host, Sm90Tile tile, int sm_count,
+                              const Sm90Knobs& knobs) {
+    namespace contig = cutlass_sm90::contiguous;
+    const int64_t n_tiles = (p.n + 127) / 128, k_steps = (p.k + 63) / 64;
+    const int64_t card_sms = ctx.device.sm_count;
+    cutlass_sm90::ContiguousSplit split;
+    split.sms = static_cast<int>(card_sms);
+    split.max_chunks = contig::max_chunks_for(p.m, n_tiles, k_steps, card_sms);
+    const size_t partial_bytes =
+        split.max_chunks > 1 ? static_cast<size_t>(split.max_chunks) * p.m * p.n * sizeof(float) : 0;
+    cutlass_grouped::GroupArrays arrays;
+    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, partial_bytes, arrays,
+                                                 contig::claim_words_for(card_sms)));
+    split.partials = static_cast<float*>(arrays.kernel_workspace);
+    split.counters = arrays.tile_claims + 1;
+    int64_t grid = sm_count;
+    if (host.available) {
+        // The same tiling the kernel will choose, from the host's counts: no CTA without a tile.
+        contig::TileCounts counts;
+        for (int64_t e = 0; e < p.num_experts; ++e) {
+            const int64_t rows = host.problem_sizes[3 * e] > 0 ? host.problem_sizes[3 * e] : 0;  // as the kernel reads
+            counts.rows256 += (rows + 255) / 256 * n_tiles;
+            counts.rows128 += (rows + 127) / 128 * n_tiles;
+            counts.rows64 += (rows + 63) / 64 * n_tiles;
+        }
+        const contig::Tiling tiling = contig::choose_tiling(counts, k_steps, card_sms, split.max_chunks);
+        const int64_t tiles = tiling.output_tiles * tiling.chunks;
+        grid = tiles < grid ? tiles : grid;
+    }
+    uint32_t* claims = cutlass_sm90::tile_claim_ahead(p, tile, knobs) > 0 ? arrays.tile_claims : nullptr;
+    return cutlass_sm90::run_contiguous(p, arrays.problem_sizes, claims, split, static_cast<int>(grid > 0 ? grid : 1));
+}
+
 }  // namespace
 
 // Calls without work, trans_a with trans_b, and devices other than compute capability 9.0 never get here: the
@@ -203,19 +241,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const int sm_count = ctx.device.sm_count * knobs.grid_factor;
     const int32_t forward_chunks = cutlass_sm90::forward_split_chunks(p, tile, sm_count, knobs);
     if (forward_chunks >= 2) return run_forward_split(ctx, p, rule, host, tile, forward_chunks, sm_count, knobs);
-    if (tile == Sm90Tile::kContiguous256x128) {
-        // Our own kernel reads the experts' sizes from the same preparation kernel's problem sizes, and needs no
-        // workspace of its own.
-        cutlass_grouped::GroupArrays arrays;
-        GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, 0, arrays));
-        int64_t grid = sm_count;
-        if (host_sizes != nullptr) {
-            const int64_t tiles = cutlass_sm90::estimate_output_tiles(p, host_sizes, 256, 128);
-            grid = tiles < grid ? tiles : grid;
-        }
-        uint32_t* claims = cutlass_sm90::tile_claim_ahead(p, tile, knobs) > 0 ? arrays.tile_claims : nullptr;
-        return cutlass_sm90::run_contiguous(p, arrays.problem_sizes, claims, static_cast<int>(grid > 0 ? grid : 1));
-    }
+    if (tile == Sm90Tile::kContiguous256x128) return run_contiguous_call(ctx, p, rule, host, tile, sm_count, knobs);
     const Sm90Epilogue epilogue = cutlass_sm90::choose_epilogue(p, tile, knobs);
     const KernelEntry kernel = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile, epilogue);
     if (kernel.run == nullptr && GG_SM90_KERNEL_SUBSET) {

@@ -8,9 +8,21 @@
 
 namespace gg::cutlass_sm90 {
 
+// What the kernel's split-K needs (contiguous_tiling.h): the card's SM count its tiling fills, and for max_chunks > 1
+// the partial sums (max_chunks x m x n floats) and 1 + ... counters (contiguous::claim_words_for(sms) - 1 of them),
+// zeroed before the kernel by the preparation kernel. max_chunks 1: the kernel never splits (it may still choose
+// shorter tiles).
+struct ContiguousSplit {
+    float* partials = nullptr;
+    uint32_t* counters = nullptr;
+    int sms = 1;
+    int max_chunks = 1;
+};
+
 // Runs a forward or trans_b call (contiguous_eligible(p) in tile_choice.h) on p.stream, after the preparation
-// kernel that wrote `device_problem_sizes` ([E][3], m n k per expert) and zeroed `claims` on that stream (null
-// claims: tiles dealt round-robin). `grid`: CTAs to launch.
-gg_status run_contiguous(const GmmProblem& p, const int32_t* device_problem_sizes, uint32_t* claims, int grid);
+// kernel that wrote `device_problem_sizes` ([E][3], m n k per expert) and zeroed `claims` (and the split's counters) on
+// that stream (null claims: tiles dealt round-robin). `grid`: CTAs to launch.
+gg_status run_contiguous(const GmmProblem& p, const int32_t* device_problem_sizes, uint32_t* claims,
+                         const ContiguousSplit& split, int grid);
 
 }  // namespace gg::cutlass_sm90

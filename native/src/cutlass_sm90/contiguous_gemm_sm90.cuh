@@ -20,9 +20,16 @@
 //
 // The tile is 256x128x64 with four stages: one producer warp group (a single thread issues TMA and claims tiles),
 // two consumer warp groups, each owning 128 contiguous rows of the tile as two 64x128 wgmma atoms. The tiles are
-// numbered expert by expert (row blocks in order, the column tiles of a row block together); CTA c runs tile c
-// first, then the tiles it claims (or, without a counter, c + grid, c + 2 grid, ...). The producer hands each tile
-// number to the consumers through a small ring in shared memory.
+// numbered expert by expert (row blocks in order, the column tiles of a row block together, the k chunks of a column
+// tile together); CTA c runs tile c first, then the tiles it claims (or, without a counter, c + grid, c + 2 grid, ...).
+// The producer hands each tile number to the consumers through a small ring in shared memory.
+//
+// A call with few tiles (a decode step whose rows sit in one or two experts) would leave most SMs idle, so every CTA
+// first decides from the experts' row counts (contiguous_tiling.h: choose_tiling, the same on every CTA) how many of
+// an expert's rows a tile holds (256, 128 or 64: the rest of the tile's slabs are skipped as past the expert) and into
+// how many k chunks each output tile is split. A split tile stores its fp32 products in the call's partial sums and
+// counts itself done on its output tile's counter (zeroed by the preparation kernel); the warp group that finishes last
+// adds the chunks in order and writes the output, so the result does not depend on which chunk finished first.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +48,8 @@
 #include "cutlass/array.h"
 
 #include "core/internal.h"
+#include "cutlass_sm90/contiguous_gemm.h"
+#include "cutlass_sm90/contiguous_tiling.h"
 #include "cutlass_sm90/tile_choice.h"
 
 namespace gg::cutlass_sm90::contiguous {
@@ -53,6 +62,7 @@ constexpr int kThreads = 384;              // producer warp group + two consumer
 constexpr int kConsumerThreads = 256;
 constexpr int kRing = 4;                   // tile numbers the producer may publish ahead of the consumers
 constexpr int kMaxExperts = kContiguousMaxExperts;
+constexpr int kColumnChunks = kTileN / 8;  // 16-byte chunks of a tile row in the output
 
 template <class T, bool TransB>
 struct Config {
@@ -102,7 +112,12 @@ struct Config {
         int32_t const* problem_sizes;
         // Zero at launch (the preparation kernel clears it); null: the static round-robin deal.
         uint32_t* claims;
+        // Split-K: max_chunks x m x n fp32 partial sums (null when max_chunks is 1) and two counters an output tile,
+        // zero at launch (the preparation kernel clears them with the claim counter).
+        float* partials;
+        uint32_t* counters;
         int experts, m, n, k, n_tiles, k_tiles;
+        int sms, max_chunks;  // the card's SMs, which choose_tiling fills, and the partial sums' chunks
     };
 
     struct Shared {
@@ -118,28 +133,111 @@ struct Config {
         int32_t ring[kRing];
         int32_t tile_start[kMaxExperts + 1];
         int32_t row_start[kMaxExperts + 1];
+        int32_t tile_rows, chunks, chunk_steps;  // choose_tiling's answer for this call
+        int32_t split_last[2];                   // per consumer warp group: it finished its output tile's last chunk
     };
     static constexpr int kSharedBytes = int(sizeof(Shared)) + 1024;  // + room to align the base to 1024 bytes
     static_assert(kSharedBytes <= 227 * 1024, "the tile's stages must fit an sm90 SM's shared memory");
 };
 
 struct TileInfo {
-    int expert, row_block, col_block, row0, live;
+    int expert, row_block, col_block, chunk, row0, live;
+    int k_begin, k_steps;  // the chunk's 64-deep k steps
 };
 
 // Tile t of the numbering above, with `cursor` the expert of this CTA's previous tile (t only grows).
 template <class Shared>
-__device__ bool tile_at(Shared const& s, int experts, int n_tiles, int m, int32_t t, int& cursor, TileInfo& ti) {
+__device__ bool tile_at(Shared const& s, int experts, int n_tiles, int m, int k_tiles, int32_t t, int& cursor,
+                        TileInfo& ti) {
     if (t >= s.tile_start[experts]) return false;
     while (s.tile_start[cursor + 1] <= t) ++cursor;
     const int32_t local = t - s.tile_start[cursor];
+    const int32_t per_row_block = n_tiles * s.chunks;
     ti.expert = cursor;
-    ti.row_block = local / n_tiles;
-    ti.col_block = local - ti.row_block * n_tiles;
-    ti.row0 = s.row_start[cursor] + ti.row_block * kTileM;
+    ti.row_block = local / per_row_block;
+    const int32_t rest = local - ti.row_block * per_row_block;
+    ti.col_block = rest / s.chunks;
+    ti.chunk = rest - ti.col_block * s.chunks;
+    ti.row0 = s.row_start[cursor] + ti.row_block * s.tile_rows;
     const int32_t end = min(s.row_start[cursor + 1], m);
-    ti.live = min(end - ti.row0, kTileM);
+    ti.live = min(end - ti.row0, s.tile_rows);
+    ti.k_begin = ti.chunk * s.chunk_steps;
+    ti.k_steps = min(k_tiles - ti.k_begin, s.chunk_steps);
     return true;
+}
+
+// Warp-wide sum (every lane gets it).
+__device__ __forceinline__ int32_t warp_sum(int32_t v) { return __reduce_add_sync(0xffffffffu, v); }
+
+// The 128 threads of one consumer warp group (named barriers 1 and 2; 0 is __syncthreads).
+__device__ __forceinline__ void warp_group_sync(int half) {
+    asm volatile("bar.sync %0, 128;" ::"r"(1 + half) : "memory");
+}
+
+// A split tile's epilogue, for one consumer warp group (its rows half * 128 ...): its fp32 products go to the chunk's
+// partial sums, then the group counts itself done on the output tile's counter; the group that brings the count to
+// `chunks` adds every chunk's sums in chunk order and writes the output. Writers fence before counting and the last
+// reads through L2 (ld.global.cg), the other chunks having been written by other SMs.
+template <class P, class Shared, class Acc>
+__device__ __forceinline__ void split_epilogue(P const& p, Shared& s, Acc const& acc, int32_t output_tile,
+                                               TileInfo const& ti, int chunks, int col0, int half, int tid,
+                                               int warp_in_wg, int lane) {
+    using T = std::remove_pointer_t<decltype(p.out)>;
+    const int64_t n = p.n;
+    const int64_t chunk_stride = int64_t(p.m) * n;
+    float* part = p.partials + int64_t(ti.chunk) * chunk_stride + int64_t(ti.row0) * n + col0;
+    // Lane l of warp w holds, for atom a, rows a*64 + 16w + l/4 (+8) and columns 8j + 2(l%4) (+1) (wgmma's layout);
+    // rows past the expert are not stored (with one atom, the second atom's rows are all past it).
+    CUTLASS_PRAGMA_UNROLL
+    for (int atom = 0; atom < 2; ++atom) {
+        CUTLASS_PRAGMA_UNROLL
+        for (int h = 0; h < 2; ++h) {
+            const int r = half * 128 + atom * 64 + warp_in_wg * 16 + 8 * h + lane / 4;
+            if (r >= ti.live) continue;
+            CUTLASS_PRAGMA_UNROLL
+            for (int j = 0; j < kTileN / 8; ++j) {
+                const int col = j * 8 + 2 * (lane % 4);
+                const int i = atom * 64 + j * 4 + h * 2;
+                // n is a multiple of 8: a column pair is wholly inside or wholly past it.
+                if (col0 + col < p.n) {
+                    *reinterpret_cast<float2*>(part + int64_t(r) * n + col) = make_float2(acc(i), acc(i + 1));
+                }
+            }
+        }
+    }
+    __threadfence();
+    warp_group_sync(half);
+    if (tid == 0) {
+        const uint32_t before = atomicAdd(p.counters + 2 * output_tile + half, 1u);
+        s.split_last[half] = before == static_cast<uint32_t>(chunks - 1) ? 1 : 0;
+    }
+    warp_group_sync(half);
+    if (s.split_last[half] == 0) return;
+    __threadfence();
+    const int rows_here = min(ti.live - half * 128, 128);
+    const int64_t row0 = int64_t(ti.row0) + half * 128;
+    for (int q = tid; q < rows_here * kColumnChunks; q += kConsumerThreads / 2) {
+        const int r = q / kColumnChunks, cc = (q % kColumnChunks) * 8;
+        if (col0 + cc >= p.n) continue;
+        float sum[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+        const float* src = p.partials + (row0 + r) * n + col0 + cc;
+        for (int c = 0; c < chunks; ++c) {
+            const float4 lo = __ldcg(reinterpret_cast<const float4*>(src + c * chunk_stride));
+            const float4 hi = __ldcg(reinterpret_cast<const float4*>(src + c * chunk_stride) + 1);
+            sum[0] += lo.x;
+            sum[1] += lo.y;
+            sum[2] += lo.z;
+            sum[3] += lo.w;
+            sum[4] += hi.x;
+            sum[5] += hi.y;
+            sum[6] += hi.z;
+            sum[7] += hi.w;
+        }
+        cutlass::AlignedArray<T, 8> v;  // 16 bytes, one store
+        CUTLASS_PRAGMA_UNROLL
+        for (int i = 0; i < 8; ++i) v[i] = T(sum[i]);
+        *reinterpret_cast<cutlass::AlignedArray<T, 8>*>(p.out + (row0 + r) * n + col0 + cc) = v;
+    }
 }
 
 template <class C, class T>
@@ -170,13 +268,29 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
     // Launched with programmatic dependent launch: the preparation kernel that writes problem_sizes may still be
     // running until here.
     asm volatile("griddepcontrol.wait;" ::: "memory");
-    // Row and tile offsets of the experts, one warp scanning 32 experts at a time.
+    // The call's tiling (choose_tiling, from the tile counts of each row height), then the experts' row and tile
+    // offsets, one warp scanning 32 experts at a time.
     if (warp == 2) {
         int32_t rows = 0, tiles = 0;
+        TileCounts counts;
         for (int base = 0; base < p.experts; base += 32) {
             const int e = base + lane;
             const int32_t rows_e = e < p.experts ? max(p.problem_sizes[3 * e], 0) : 0;
-            const int32_t tiles_e = (rows_e + kTileM - 1) / kTileM * p.n_tiles;
+            counts.rows256 += warp_sum((rows_e + 255) / 256 * p.n_tiles);
+            counts.rows128 += warp_sum((rows_e + 127) / 128 * p.n_tiles);
+            counts.rows64 += warp_sum((rows_e + 63) / 64 * p.n_tiles);
+        }
+        const Tiling tiling = choose_tiling(counts, p.k_tiles, p.sms, p.max_chunks);
+        const int32_t tile_rows = tiling.tile_rows, chunks = tiling.chunks;
+        if (lane == 0) {
+            s.tile_rows = tile_rows;
+            s.chunks = chunks;
+            s.chunk_steps = tiling.chunk_steps;
+        }
+        for (int base = 0; base < p.experts; base += 32) {
+            const int e = base + lane;
+            const int32_t rows_e = e < p.experts ? max(p.problem_sizes[3 * e], 0) : 0;
+            const int32_t tiles_e = (rows_e + tile_rows - 1) / tile_rows * p.n_tiles * chunks;
             int32_t sum_rows = rows_e, sum_tiles = tiles_e;
             for (int o = 1; o < 32; o <<= 1) {
                 const int32_t r = __shfl_up_sync(0xffffffffu, sum_rows, o);
@@ -220,7 +334,7 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
                 ring_phase ^= 1;
             }
             TileInfo ti;
-            if (!tile_at(s, p.experts, p.n_tiles, p.m, t, cursor, ti)) break;
+            if (!tile_at(s, p.experts, p.n_tiles, p.m, p.k_tiles, t, cursor, ti)) break;
             // The tile's rows start anywhere in x: its slabs are addressed from that row, not from a 64-row grid.
             Tensor gA = local_tile(domain_offset(make_coord(ti.row0, 0), mA), Shape<Int<kSlabRows>, Int<kTileK>>{},
                                    make_coord(_, _));  // (64, TK, slabs, k tiles)
@@ -230,7 +344,7 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
             auto [tBgB, tBsB] = tma_partition(p.tma_b, group_modes<0, 2>(sB), group_modes<0, 2>(gB));
             const int slabs = (ti.live + kSlabRows - 1) / kSlabRows;
             const uint32_t bytes = uint32_t(slabs * kSlabRows * kTileK + kTileN * kTileK) * uint32_t(sizeof(T));
-            for (int k = 0; k < p.k_tiles; ++k) {
+            for (int k = ti.k_begin; k < ti.k_begin + ti.k_steps; ++k) {
                 cutlass::arch::ClusterBarrier::wait(&s.empty[stage], phase ^ 1);
                 cutlass::arch::ClusterTransactionBarrier::arrive_and_expect_tx(&s.full[stage], bytes);
                 for (int slab = 0; slab < slabs; ++slab) {
@@ -266,12 +380,13 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
     int stage = 0, cursor = 0, slot = 0;
     uint32_t phase = 0, ring_phase = 0;
 
-    // One tile's k loop with the first kAtoms 64-row atoms of this warp group (0: wait and release only).
-    auto mainloop = [&](auto atoms) {
+    // One tile's k loop (`steps` stages) with the first kAtoms 64-row atoms of this warp group (0: wait and release
+    // only).
+    auto mainloop = [&](auto atoms, int steps) {
         constexpr int kAtoms = decltype(atoms)::value;
         mma.accumulate_ = GMMA::ScaleOut::Zero;
         int previous = 0;
-        for (int k = 0; k < p.k_tiles; ++k) {
+        for (int k = 0; k < steps; ++k) {
             cutlass::arch::ClusterBarrier::wait(&s.full[stage], phase);
             if constexpr (kAtoms > 0) {
                 warpgroup_fence_operand(acc);
@@ -302,7 +417,7 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
         if constexpr (kAtoms > 0) {
             warpgroup_wait<0>();
             warpgroup_fence_operand(acc);
-            if (p.k_tiles > 0) cutlass::arch::ClusterBarrier::arrive(&s.empty[previous]);
+            if (steps > 0) cutlass::arch::ClusterBarrier::arrive(&s.empty[previous]);
         }
     };
 
@@ -315,21 +430,26 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
             ring_phase ^= 1;
         }
         TileInfo ti;
-        if (!tile_at(s, p.experts, p.n_tiles, p.m, t, cursor, ti)) break;
+        if (!tile_at(s, p.experts, p.n_tiles, p.m, p.k_tiles, t, cursor, ti)) break;
         const int live_here = ti.live - half * 128;
         if (live_here > 64) {
-            mainloop(Int<2>{});
+            mainloop(Int<2>{}, ti.k_steps);
         } else if (live_here > 0) {
-            mainloop(Int<1>{});
+            mainloop(Int<1>{}, ti.k_steps);
         } else {
-            mainloop(Int<0>{});
+            mainloop(Int<0>{}, ti.k_steps);
+            continue;
+        }
+        const int col0 = ti.col_block * kTileN;
+        const int chunks = s.chunks;
+        if (chunks > 1) {
+            split_epilogue(p, s, acc, t / chunks, ti, chunks, col0, half, tid, warp_in_wg, lane);
             continue;
         }
 
         // Epilogue. Lane l of warp w holds, for atom a, rows a*64 + 16w + l/4 (+8) and columns 8j + 2(l%4) (+1),
         // j = 0..15 (wgmma's accumulator layout). Eight rows at a time go through the warp's staging rows, then
         // out in 16-byte chunks: four chunks a lane, two whole rows a warp instruction.
-        const int col0 = ti.col_block * kTileN;
         CUTLASS_PRAGMA_UNROLL
         for (int atom = 0; atom < 2; ++atom) {
             CUTLASS_PRAGMA_UNROLL
@@ -365,7 +485,8 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
 // Launches the kernel for p (c = a @ b[e], or b[e]^T with trans_b) on p.stream, `grid` CTAs, with programmatic
 // dependent launch. The sizes fit int: the backend's check_int_sizes has passed.
 template <class T, bool TransB>
-gg_status launch(const GmmProblem& p, const int32_t* problem_sizes, uint32_t* claims, int grid) {
+gg_status launch(const GmmProblem& p, const int32_t* problem_sizes, uint32_t* claims, const ContiguousSplit& split,
+                 int grid) {
     using C = Config<T, TransB>;
     const int experts = static_cast<int>(p.num_experts), m = static_cast<int>(p.m), n = static_cast<int>(p.n),
               k = static_cast<int>(p.k);
@@ -374,12 +495,18 @@ gg_status launch(const GmmProblem& p, const int32_t* problem_sizes, uint32_t* cl
                               static_cast<T*>(p.c),
                               problem_sizes,
                               claims,
+                              split.max_chunks > 1 ? split.partials : nullptr,
+                              split.counters,
                               experts,
                               m,
                               n,
                               k,
                               (n + kTileN - 1) / kTileN,
-                              (k + kTileK - 1) / kTileK};
+                              (k + kTileK - 1) / kTileK,
+                              split.sms,
+                              split.max_chunks > 1 && split.partials != nullptr && split.counters != nullptr
+                                  ? split.max_chunks
+                                  : 1};
     auto* kernel = &contiguous_gemm_kernel<C, T>;
     // Every call, as CUTLASS's adapter does: the opt-in above 48 KB of shared memory holds for the current device.
     GG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSharedBytes));

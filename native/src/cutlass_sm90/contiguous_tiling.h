@@ -1,0 +1,91 @@
+// How the contiguous kernel (contiguous_gemm_sm90.cuh) cuts a call into tiles: the rows of an expert a tile holds (64,
+// 128 or 256) and how many chunks each output tile's k is split into. The kernel decides it on the device from the
+// experts' row counts (batch sizes in device memory: the host does not know them, and the same call may route every
+// row to one expert or spread them over all); with host counts the backend runs the same function to size the grid.
+// No CUTLASS and no CUDA headers here, so that host tests (tile_choice_test.cpp) check the rule the kernel runs.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define GG_CONTIG_HD __host__ __device__
+#else
+#define GG_CONTIG_HD
+#endif
+
+namespace gg::cutlass_sm90::contiguous {
+
+// Output tiles of each row height for a call: sum over experts of ceil(rows_e / R) x column tiles.
+struct TileCounts {
+    int64_t rows256 = 0, rows128 = 0, rows64 = 0;
+};
+
+struct Tiling {
+    int32_t tile_rows = 256;  // an expert's rows per tile: 256, 128 or 64
+    int32_t chunks = 1;       // k chunks per output tile (1: no split)
+    int32_t chunk_steps = 0;  // 64-deep k steps per chunk (the last chunk may have fewer)
+    int64_t output_tiles = 0;
+};
+
+// Split-K within the kernel stores each chunk's fp32 products and the last chunk to finish adds them (deterministic
+// order); at most this many chunks, each at least kMinChunkSteps k steps deep (a shallower chunk spends more on its
+// pipeline's fill and its partial sums than on its k loop).
+constexpr int32_t kMaxChunks = 16;
+constexpr int32_t kMinChunkSteps = 4;
+
+// The rule. Fewer output tiles than SMs leave SMs idle for the whole call, and then a tile's time is the call's:
+// - rows: the shortest row height whose tiles still fit in one wave (at most `sms` tiles), else 256. A 256-row tile of
+//   an expert with hundreds of rows is compute-bound on its SM (jetmoe's down-projection at 256 tokens with 2 of 8
+//   experts live: 32 tiles of 256 rows, 58 us, against torch's 32; H100 sweep), while 64-row tiles of the same rows
+//   use four times the SMs. Calls with at most 64 rows an expert get the same tiles at any height, so they run as
+//   before; calls whose 256-row tiles fill a wave keep them.
+// - chunks: when those tiles fill at most half the SMs, as many k chunks as fit them in one wave (floor(sms / tiles)),
+//   bounded by kMaxChunks, by `max_chunks` (the partial sums' workspace) and by chunks of kMinChunkSteps steps: one
+//   expert with all of a decode call's rows streams its weights on 12-40 SMs otherwise (qwen3-30b-a3b's up-projection
+//   at one token with a dominant expert: 12 tiles, 0.79x torch; H100 sweep).
+GG_CONTIG_HD inline Tiling choose_tiling(const TileCounts& t, int64_t k_steps, int64_t sms, int32_t max_chunks) {
+    Tiling out;
+    if (sms < 1) sms = 1;
+    if (t.rows64 <= sms) {
+        out.tile_rows = 64;
+        out.output_tiles = t.rows64;
+    } else if (t.rows128 <= sms) {
+        out.tile_rows = 128;
+        out.output_tiles = t.rows128;
+    } else {
+        out.tile_rows = 256;
+        out.output_tiles = t.rows256;
+    }
+    int64_t chunks = out.output_tiles > 0 ? sms / out.output_tiles : 1;
+    if (chunks > kMaxChunks) chunks = kMaxChunks;
+    if (chunks > max_chunks) chunks = max_chunks;
+    if (chunks > k_steps / kMinChunkSteps) chunks = k_steps / kMinChunkSteps;
+    if (chunks < 2) {
+        out.chunks = 1;
+        out.chunk_steps = static_cast<int32_t>(k_steps);
+        return out;
+    }
+    // Whole steps per chunk; the chunks that are left once k is covered would be empty, so they are not made.
+    const int64_t steps = (k_steps + chunks - 1) / chunks;
+    out.chunk_steps = static_cast<int32_t>(steps);
+    out.chunks = static_cast<int32_t>((k_steps + steps - 1) / steps);
+    return out;
+}
+
+// The chunks the host lets a call's kernel split into (the partial sums take max_chunks x m x n floats): a split needs
+// its tiles to fit half the SMs, and the fewest tiles m rows can make are ceil(m / 64) x column tiles (all in one
+// expert). 1: the call can never split and needs no partial sums.
+inline int32_t max_chunks_for(int64_t m, int64_t n_tiles, int64_t k_steps, int64_t sms) {
+    const int64_t fewest = (m + 63) / 64 * n_tiles;
+    if (fewest < 1 || sms < 1) return 1;
+    int64_t chunks = sms / fewest;
+    if (chunks > kMaxChunks) chunks = kMaxChunks;
+    if (chunks > k_steps / kMinChunkSteps) chunks = k_steps / kMinChunkSteps;
+    return chunks >= 2 ? static_cast<int32_t>(chunks) : 1;
+}
+
+// Counters of the split's output tiles, two a tile (one for each consumer warp group's rows): a call splits only when
+// its output tiles fit half the SMs, so 2 x (sms / 2) counters, plus the tile-claim counter before them.
+inline int64_t claim_words_for(int64_t sms) { return 1 + (sms > 0 ? sms : 1); }
+
+}  // namespace gg::cutlass_sm90::contiguous
