@@ -168,16 +168,22 @@ void edge_shapes() {
     gpt_oss_accumulate.accumulate = true;
     expect("gpt-oss up forward, 512 rows, accumulate", gpt_oss_accumulate, nullptr, Sm90Tile::kPingpong128x128,
            kH100DramBytesPerS);
-    // Decode-size forwards (small_forward: at most 2048 rows, fewer than 64 per expert) take the 64x128x128 ping-pong
-    // tile: gpt-oss and qwen3-30b-a3b at one token, gpt-oss at 16 tokens (64 rows over 128 experts), granite at 256
-    // tokens (2048 rows over 40 experts). mixtral-8x22b at 256 tokens (512 rows, 64 per expert) does not.
-    expect("gpt-oss forward, one token", problem(4, 2880, 2880, 128, false), nullptr, Sm90Tile::kPingpong64x128K128,
+    // Decode-size forwards (small_forward: at most 2048 rows, fewer than 64 per expert) take our contiguous kernel,
+    // which tiles them on the device from the experts' rows: gpt-oss and qwen3-30b-a3b at one token, gpt-oss at 16
+    // tokens (64 rows over 128 experts), granite at 256 tokens (2048 rows over 40 experts). mixtral-8x22b at 256
+    // tokens (512 rows, 64 per expert) does not; accumulating ones, which it does not take, keep the 64x128x128
+    // ping-pong tile.
+    expect("gpt-oss forward, one token", problem(4, 2880, 2880, 128, false), nullptr, Sm90Tile::kContiguous256x128,
            kH100DramBytesPerS);
     expect("qwen3-30b-a3b up forward, one token", problem(8, 2048, 1536, 128, false), nullptr,
-           Sm90Tile::kPingpong64x128K128, kH100DramBytesPerS);
+           Sm90Tile::kContiguous256x128, kH100DramBytesPerS);
     expect("gpt-oss forward, 16 tokens", problem(64, 2880, 2880, 128, false), nullptr,
-           Sm90Tile::kPingpong64x128K128, kH100DramBytesPerS);
+           Sm90Tile::kContiguous256x128, kH100DramBytesPerS);
     expect("granite up forward, 256 tokens", problem(2048, 1536, 1024, 40, false), nullptr,
+           Sm90Tile::kContiguous256x128, kH100DramBytesPerS);
+    gg::GmmProblem decode_accumulate = problem(8, 2048, 1536, 128, false);
+    decode_accumulate.accumulate = true;
+    expect("qwen3-30b-a3b up forward, one token, accumulate", decode_accumulate, nullptr,
            Sm90Tile::kPingpong64x128K128, kH100DramBytesPerS);
     expect("mixtral-8x22b up forward, 256 tokens", problem(512, 6144, 32768, 8, false), nullptr,
            Sm90Tile::kCooperative128x256Cluster1x1, kH100DramBytesPerS);
@@ -190,7 +196,7 @@ void edge_shapes() {
         sizes[3 * e + 1] = 4096;
         sizes[3 * e + 2] = 4096;
     }
-    expect("host counts, tiny experts", problem(4, 4096, 4096, 4, false), sizes, Sm90Tile::kPingpong64x128K128);
+    expect("host counts, tiny experts", problem(4, 4096, 4096, 4, false), sizes, Sm90Tile::kContiguous256x128);
 }
 
 void knobs() {
@@ -582,22 +588,32 @@ void split_k() {
     unsetenv("GG_SM90_SPLIT");
     // Decode forwards (forward_split_chunks) on the tile Auto chooses for them (H100): Auto splits only on the 64x128x128
     // decode tile, when the experts that can have rows (min(E, m)) give it at most 64 CTAs, into as many chunks as
-    // fit them in one wave of the SMs; GG_SM90_SPLIT forces chunks on any tile, at most 32 rows, at least one k step a chunk.
+    // fit them in one wave of the SMs; GG_SM90_SPLIT forces chunks on any tile, at most 32 rows, at least one k step a
+    // chunk. Most decode forwards now take the contiguous kernel, which splits on the device (contiguous_tiling());
+    // trans_b ones of at most 16 rows an expert and k >= 4096 keep the decode tile (the measured tile table).
     struct ForwardCase {
         const char* what;
         int64_t m, k, n, e;
         bool trans_a;
         const char* knob;
         int want;
+        bool trans_b = false;
     } forwards[] = {
-        {"mixtral-8x7b down, one token (k >= 8192: one live expert's 32 CTAs, 4 chunks)", 2, 14336, 4096, 8, false, nullptr, 4},
-        {"dbrx down, one token (k >= 8192: one live expert's 48 CTAs, 2 chunks)", 4, 10752, 6144, 16, false, nullptr, 2},
-        {"grok-1 down, one token (k >= 8192: 48 CTAs, 2 chunks)", 2, 32768, 6144, 8, false, nullptr, 2},
-        {"snowflake-arctic down, one token (k = 4864: two experts' 112 CTAs)", 2, 4864, 7168, 128, false, nullptr, 0},
-        {"phi-3.5-moe down, one token (k = 6400: two experts' 64 CTAs, 2 chunks)", 2, 6400, 4096, 16, false, nullptr, 2},
+        {"mixtral-8x7b down, one token (the contiguous kernel)", 2, 14336, 4096, 8, false, nullptr, 0},
+        {"mixtral-8x7b down trans_b, one token (k >= 8192: one live expert's 32 CTAs, 4 chunks)", 2, 14336, 4096, 8,
+         false, nullptr, 4, true},
+        {"dbrx down trans_b, one token (k >= 8192: one live expert's 48 CTAs, 2 chunks)", 4, 10752, 6144, 16, false,
+         nullptr, 2, true},
+        {"grok-1 down trans_b, one token (k >= 8192: 48 CTAs, 2 chunks)", 2, 32768, 6144, 8, false, nullptr, 2, true},
+        {"snowflake-arctic down trans_b, one token (k = 4864: two experts' 112 CTAs)", 2, 4864, 7168, 128, false,
+         nullptr, 0, true},
+        {"phi-3.5-moe down trans_b, one token (k = 6400: two experts' 64 CTAs, 2 chunks)", 2, 6400, 4096, 16, false,
+         nullptr, 2, true},
         {"mixtral-8x22b down, 16 tokens (32 rows: eight experts' 384 CTAs)", 32, 16384, 6144, 8, false, nullptr, 0},
-        {"llama-4-maverick down, one token (40 CTAs: 3 chunks)", 1, 8192, 5120, 128, false, nullptr, 3},
-        {"jetmoe down, one token (32 CTAs: 4 chunks)", 2, 5632, 2048, 8, false, nullptr, 4},
+        {"llama-4-maverick down trans_b, one token (40 CTAs: 3 chunks)", 1, 8192, 5120, 128, false, nullptr, 3,
+         true},
+        {"llama-4-maverick down, one token (the contiguous kernel)", 1, 8192, 5120, 128, false, nullptr, 0},
+        {"jetmoe down, one token (the contiguous kernel)", 2, 5632, 2048, 8, false, nullptr, 0},
         {"gpt-oss down, one token (the table's contiguous tile)", 4, 2880, 2880, 128, false, nullptr, 0},
         {"qwen3-30b-a3b up, one token (the table's contiguous tile)", 8, 2048, 1536, 128, false, nullptr, 0},
         {"llama-4-maverick up, one token (128 CTAs)", 1, 5120, 16384, 128, false, nullptr, 0},
@@ -617,6 +633,7 @@ void split_k() {
     };
     for (const ForwardCase& c : forwards) {
         gg::GmmProblem p = problem(c.m, c.k, c.n, c.e, c.trans_a);
+        p.trans_b = c.trans_b;
         set_knob("GG_SM90_SPLIT", c.knob);
         const gg::cutlass_sm90::Sm90Knobs knobs = read_sm90_knobs();
         const Sm90Tile tile = gg::cutlass_sm90::choose_tile(p, nullptr, kSms, kH100DramBytesPerS, knobs);
@@ -763,9 +780,18 @@ void tile_table() {
                 static_cast<int>(Sm90Tile::kCooperative256x128));
     expect_knob("table", nullptr, "generated fixture: a class without a row",
                 from_fixture(problem(65536, 2880, 5760, 128, false)), -1);
-    // --rules (gg_sm90_choice) turns the library's table off: the rules' own tile for a decode forward.
+    // --rules (gg_sm90_choice) turns the library's table off: the rules' own tile for a decode forward, and for a
+    // decode trans_b of k >= 4096, whose class the table gives the 64x128x128 ping-pong tile.
     expect_knob("table", nullptr, "rules only", static_cast<int>(choose_tile(problem(8, 2048, 1536, 64, false), nullptr,
-                kSms, kH100DramBytesPerS, {}, rules_only_policy())), static_cast<int>(Sm90Tile::kPingpong64x128K128));
+                kSms, kH100DramBytesPerS, {}, rules_only_policy())), static_cast<int>(Sm90Tile::kContiguous256x128));
+    gg::GmmProblem decode_trans_b = problem(4, 10752, 6144, 16, false);
+    decode_trans_b.trans_b = true;
+    expect_knob("table", nullptr, "rules only, trans_b, k >= 4096",
+                static_cast<int>(choose_tile(decode_trans_b, nullptr, kSms, kH100DramBytesPerS, {}, rules_only_policy())),
+                static_cast<int>(Sm90Tile::kContiguous256x128));
+    expect_knob("table", nullptr, "table, trans_b, k >= 4096",
+                static_cast<int>(choose_tile(decode_trans_b, nullptr, kSms, kH100DramBytesPerS)),
+                static_cast<int>(Sm90Tile::kPingpong64x128K128));
     // Auto takes the library's table before its rules: over the policy checks' grid, every call whose class has a row
     // gets that row's tile, and a non-empty table is reached by some call of the grid (its classes are real ones).
     long table_hits = 0;
@@ -832,6 +858,9 @@ void contiguous_tiling() {
         // 8 tiles: 16 chunks of 5 steps cover 66 steps in 14.
         {"66 steps, 8 tiles", {8}, 1024, 66 * 64, 64, 14, 5},
         {"no rows", {0, 0}, 1024, 4096, 64, 1, 64},
+        // k below 1024 (kMinSplitSteps): granite's down-projection at one token, one expert with all 8 rows.
+        {"granite down, one token, one expert (k = 512: 8 steps)", {8}, 1536, 512, 64, 1, 8},
+        {"k = 1024, one expert (16 steps: 4 chunks of 4)", {8}, 2048, 1024, 64, 4, 4},
     };
     for (const Case& c : cases) {
         int64_t m = 0;
@@ -865,7 +894,7 @@ void contiguous_tiling() {
                         int64_t(t.chunks - 1) * t.chunk_steps < k_steps && t.chunks <= max_chunks &&
                         (t.chunks == 1 || (t.output_tiles * t.chunks <= kSms &&
                                            2 * t.output_tiles <= contig::claim_words_for(kSms) - 1 &&
-                                           t.chunk_steps >= contig::kMinChunkSteps));
+                                           t.chunk_steps >= contig::kMinChunkSteps && k_steps >= contig::kMinSplitSteps));
         if (!ok) {
             std::printf("FAIL contiguous tiling bounds: m %lld, n %lld, k %lld, %lld experts: %d rows, %d chunks of %d "
                         "steps, %lld output tiles, max chunks %d\n", static_cast<long long>(m),

@@ -32,6 +32,12 @@ struct Tiling {
 // pipeline's fill and its partial sums than on its k loop).
 constexpr int32_t kMaxChunks = 16;
 constexpr int32_t kMinChunkSteps = 4;
+// And only calls at least this many steps deep (k >= 1024) split: below it the split's own costs (partial sums, the
+// count, the last group's reads) outweigh the k steps a chunk saves. H100, one token, one live expert, the contiguous
+// kernel forced (same loop): granite's down-projection (k = 512) 0.99x torch in 2 chunks against 1.21x unsplit on the
+// decode tile, qwen3-30b-a3b's (k = 768) 0.83x in 3 against 0.85x; from k = 1024 (olmoe, 1.08x against 1.09x) up every
+// split row gained or held (docs/perf-notes.md, "The contiguous kernel's own tiling").
+constexpr int64_t kMinSplitSteps = 16;
 
 // The rule. Fewer output tiles than SMs leave SMs idle for the whole call, and then a tile's time is the call's:
 // - rows: the shortest row height whose tiles still fit in one wave (at most `sms` tiles), else 256. A 256-row tile of
@@ -39,8 +45,9 @@ constexpr int32_t kMinChunkSteps = 4;
 //   experts live: 32 tiles of 256 rows, 58 us, against torch's 32; H100 sweep), while 64-row tiles of the same rows
 //   use four times the SMs. Calls with at most 64 rows an expert get the same tiles at any height, so they run as
 //   before; calls whose 256-row tiles fill a wave keep them.
-// - chunks: when those tiles fill at most half the SMs, as many k chunks as fit them in one wave (floor(sms / tiles)),
-//   bounded by kMaxChunks, by `max_chunks` (the partial sums' workspace) and by chunks of kMinChunkSteps steps: one
+// - chunks: when those tiles fill at most half the SMs and k is at least kMinSplitSteps steps deep, as many k chunks as
+//   fit them in one wave (floor(sms / tiles)), bounded by kMaxChunks, by `max_chunks` (the partial sums' workspace) and
+//   by chunks of kMinChunkSteps steps: one
 //   expert with all of a decode call's rows streams its weights on 12-40 SMs otherwise (qwen3-30b-a3b's up-projection
 //   at one token with a dominant expert: 12 tiles, 0.79x torch; H100 sweep).
 GG_CONTIG_HD inline Tiling choose_tiling(const TileCounts& t, int64_t k_steps, int64_t sms, int32_t max_chunks) {
@@ -56,7 +63,7 @@ GG_CONTIG_HD inline Tiling choose_tiling(const TileCounts& t, int64_t k_steps, i
         out.tile_rows = 256;
         out.output_tiles = t.rows256;
     }
-    int64_t chunks = out.output_tiles > 0 ? sms / out.output_tiles : 1;
+    int64_t chunks = out.output_tiles > 0 && k_steps >= kMinSplitSteps ? sms / out.output_tiles : 1;
     if (chunks > kMaxChunks) chunks = kMaxChunks;
     if (chunks > max_chunks) chunks = max_chunks;
     if (chunks > k_steps / kMinChunkSteps) chunks = k_steps / kMinChunkSteps;
@@ -77,7 +84,7 @@ GG_CONTIG_HD inline Tiling choose_tiling(const TileCounts& t, int64_t k_steps, i
 // expert). 1: the call can never split and needs no partial sums.
 inline int32_t max_chunks_for(int64_t m, int64_t n_tiles, int64_t k_steps, int64_t sms) {
     const int64_t fewest = (m + 63) / 64 * n_tiles;
-    if (fewest < 1 || sms < 1) return 1;
+    if (fewest < 1 || sms < 1 || k_steps < kMinSplitSteps) return 1;
     int64_t chunks = sms / fewest;
     if (chunks > kMaxChunks) chunks = kMaxChunks;
     if (chunks > k_steps / kMinChunkSteps) chunks = k_steps / kMinChunkSteps;

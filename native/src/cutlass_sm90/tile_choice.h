@@ -227,8 +227,10 @@ inline int64_t estimate_output_tiles(const GmmProblem& p, const int32_t* host_pr
 inline bool n_in_192_tiles(const GmmProblem& p) { return p.n % 192 == 0 && p.n % 256 != 0; }
 
 // Forwards of decode size: few rows per expert on average (1-8 tokens at any top-k, up to 256 tokens over many
-// experts), which the 64x128x128 ping-pong tile streams without split-K (docs/perf-notes.md, "Decode forwards, taken
-// apart": 4-2048 rows, 1-51 rows per expert measured).
+// experts). Our contiguous kernel takes them where it can: it picks its tile height and split-K on the device from the
+// experts' actual rows (contiguous_tiling.h), so one expert holding every row splits while rows spread over many
+// experts do not, where the host, which knows m and not the routing, had to choose for both. The 64x128x128 ping-pong
+// tile (docs/perf-notes.md, "Decode forwards, taken apart") keeps the calls the contiguous kernel does not take.
 inline bool small_forward(const GmmProblem& p, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     return !p.trans_a && p.m <= policy.max_rows_small_forward &&
            mean_rows_per_expert(p) < policy.max_rows_per_expert_small_forward;
@@ -279,7 +281,9 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     if (policy.use_tile_table) {
         if (const auto measured = table_tile(p, dram_bytes_per_s)) return *measured;
     }
-    if (small_forward(p, policy)) return Sm90Tile::kPingpong64x128K128;
+    if (small_forward(p, policy)) {
+        return contiguous_eligible(p) ? Sm90Tile::kContiguous256x128 : Sm90Tile::kPingpong64x128K128;
+    }
     if (p.n < policy.min_n_for_large) return Sm90Tile::kPingpong128x128;
     const int64_t large_tiles = estimate_output_tiles(p, host_problem_sizes, 128, 256);
     if (static_cast<double>(large_tiles) < policy.min_large_tiles_per_sm * (sm_count > 0 ? sm_count : 1)) {
