@@ -8,10 +8,10 @@
 
 namespace gg::cutlass_sm90 {
 
-// What the kernel's split-K needs (contiguous_tiling.h): the card's SM count its tiling fills, and for max_chunks > 1
-// the partial sums (max_chunks x m x n floats) and 1 + ... counters (contiguous::claim_words_for(sms) - 1 of them),
-// zeroed before the kernel by the preparation kernel. max_chunks 1: the kernel never splits (it may still choose
-// shorter tiles).
+// What the kernel's tiling needs (contiguous_tiling.h): the card's SM count it fills and, for split-K (max_chunks > 1),
+// the partial sums (max_chunks x m x n floats) and the output tiles' counters (contiguous::claim_words_for(sms) - 1 of
+// them, after the claim counter), which the preparation kernel zeroes. max_chunks 1: the kernel never splits (it may
+// still choose shorter tiles).
 struct ContiguousSplit {
     float* partials = nullptr;
     uint32_t* counters = nullptr;
