@@ -54,7 +54,7 @@ internal static class SweepMarkdown
                 Parts: results.Parts.Where(p => p.Card == c.Card && p.LibraryKey == l).Select(p => p.Part).ToHashSet())).ToList();
             Line();
             Line($"**{Format.Cell(c.Card)}: its parts ran {c.Libraries.Count} libraries** (the bars need every part on one): " +
-                 string.Join(", ", byLibrary.Select(g => $"{Format.Cell(LibraryName(g.Library))} ({g.Parts.Count} parts)")) + ". Per library:");
+                 string.Join(", ", byLibrary.Select(g => $"{Format.Cell(LibraryName(g.Library))} ({g.Parts.Count} part{(g.Parts.Count == 1 ? "" : "s")})")) + ". Per library:");
             Line();
             Line("| library | parts | rows | ≥ 1.0× | below 0.9× | geometric mean | lowest |");
             Line("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
