@@ -22,10 +22,11 @@
 #                  torch): its tests (CUDA category included; torchsharp-tests.trx/.log), the sample's --parity (float32 and
 #                  bf16, gmm and the layers), its AdamW teacher training on cuda (plain and gated) and --bench at the seed
 #                  shape (torchsharp-bench.json); builds the native library first if it is missing
-#   sweep          the real-model sweep's parts (bench/run_sweep.sh) named as arguments (indices or names; none: all
-#                  27), one after another into $OUT/sweep, starting a part only while GG_SWEEP_SECONDS (default 540) less
-#                  GG_SWEEP_PART_SECONDS (default 170, a slow part's time on an H100) remain, so that one call of limited
-#                  length ends with whole parts; prints the parts it left for the next call
+#   sweep          the real-model sweep's parts (bench/run_sweep.sh) named as arguments (indices or names; none:
+#                  all 27), one after another into $OUT/sweep, starting a part only while its measured time and a fifth
+#                  more (bench/sweep/part-seconds.tsv, by name; GG_SWEEP_PART_SECONDS, default 170, otherwise) fit what
+#                  is left of GG_SWEEP_SECONDS (default 540), so that one call of limited length ends with whole parts;
+#                  prints the parts it left for the next call
 #   tile-sweep     bench/sweep/tile_sweep.sh into $OUT/tile-measurements (arguments: its options and parts): every
 #                  cutlass-sm90 tile on the sweep's shapes, for Auto's measured tile table (bench/sweep/make_tile_table.py);
 #                  needs a tuning build (GG_SM90_TUNING=1 with the native step) at GROUPEDGEMM_NATIVE_PATH; parts start
@@ -249,12 +250,21 @@ step_bench() {
   return "${PIPESTATUS[0]}"
 }
 
+# A part's measured wall time on an H100 (bench/sweep/part-seconds.tsv) and a fifth more, or GG_SWEEP_PART_SECONDS
+# (default 170, a slow part's time on an H100) for a part without a line there.
+sweep_part_seconds() {
+  local seconds
+  seconds=$(awk -F'\t' -v part="$1" '$1 == part { print $2; exit }' bench/sweep/part-seconds.tsv 2>/dev/null)
+  if [[ $seconds =~ ^[0-9]+$ ]]; then echo $(( seconds * 6 / 5 )); else echo "${GG_SWEEP_PART_SECONDS:-170}"; fi
+}
+
 step_sweep() {
-  local budget=${GG_SWEEP_SECONDS:-540} part_s=${GG_SWEEP_PART_SECONDS:-170} started=$SECONDS rc=0 parts=("$@") left=()
+  local budget=${GG_SWEEP_SECONDS:-540} started=$SECONDS rc=0 parts=("$@") left=()
   [[ ${#parts[@]} -gt 0 ]] || mapfile -t parts < <(.gpu/GroupedGemm.Bench sweep list-parts --names)
   mkdir -p "$out/sweep"
   for part in "${parts[@]}"; do
-    if (( budget - (SECONDS - started) < part_s )); then left+=("$part"); continue; fi
+    # A part that does not fit what is left is passed over; a shorter one after it may still fit.
+    if (( budget - (SECONDS - started) < $(sweep_part_seconds "$part") )); then left+=("$part"); continue; fi
     bash bench/run_sweep.sh --part "$part" --out "$out/sweep" > "$out/sweep/part-${part//\//__}.out" 2>&1 || rc=1
     echo "sweep: part $part: $(tail -n 1 "$out/sweep/part-${part//\//__}.out")" | tee -a "$out/sweep.txt"
   done

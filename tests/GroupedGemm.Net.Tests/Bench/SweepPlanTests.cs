@@ -1,6 +1,7 @@
 using GroupedGemm.Bench.Model;
 using GroupedGemm.Bench.Reporting;
 using GroupedGemm.Bench.Sweep;
+using GroupedGemm.Tests.Support;
 using NUnit.Framework;
 
 namespace GroupedGemm.Tests.Bench;
@@ -84,5 +85,26 @@ public class SweepPlanTests
     {
         // If a model is added that does not fit, this test names it: the skip must then be listed in the report.
         Assert.That(Parts.SelectMany(p => p.Skipped).Select(s => $"{s.Problem} {s.Form} {s.Dtype}"), Is.Empty);
+    }
+
+    [Test]
+    public void Part_seconds_table_has_one_measured_line_for_every_part()
+    {
+        // scripts/gpu-host.sh sweep starts a part by its line here: a renamed part would silently fall back to the
+        // default, a part without a line likewise.
+        var lines = File.ReadAllLines(Checkout.PathOf("bench/sweep/part-seconds.tsv"))
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .Select(line => line.Split('\t'))
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            foreach (string[] fields in lines)
+            {
+                Assert.That(fields, Has.Length.EqualTo(4), string.Join(" | ", fields));
+                Assert.That(int.TryParse(fields[1], out int seconds) && seconds > 0 && seconds < 600, Is.True,
+                    $"{fields[0]}: '{fields[1]}' is not a whole number of seconds under ten minutes");
+            }
+        });
+        Assert.That(lines.Select(f => f[0]), Is.EquivalentTo(Parts.Select(p => p.Name)));
     }
 }
