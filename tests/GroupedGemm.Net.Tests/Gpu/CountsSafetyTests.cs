@@ -61,6 +61,66 @@ public class CountsSafetyTests : GpuFixture
         }
     }
 
+    /// <summary>Bad counts of a decode step's weight gradient: 8 rows over 4 experts, the size the cutlass-sm90
+    /// backend may write in one kernel that scans the counts itself instead of its fill kernel.</summary>
+    /// <returns>Counts that sum to more than 8, hold a negative count, sum to less than 8, or overflow when summed.</returns>
+    public static IEnumerable<long[]> DecodeCases()
+    {
+        yield return [DecodeRows, DecodeRows, DecodeRows, DecodeRows];
+        yield return [DecodeRows, -5, 5, 0];
+        yield return [1, 1, 1, 1];
+        yield return [long.MaxValue / 2, long.MaxValue / 2, 0, 1];
+    }
+
+    private const int DecodeRows = 8;
+
+    [Test]
+    public void CheckCounts_reports_invalid_counts_of_a_decode_weight_gradient(
+        [ValueSource(nameof(DecodeCases))] long[] bad, [Values(false, true)] bool accumulate)
+    {
+        Random random = TestRandom.Create();
+        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, K);
+        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, N);
+        using (a)
+        using (b)
+        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
+        using (DeviceTensor c = DeviceTensor.Allocate(DType.BFloat16, Experts, K, N))
+        {
+            if (!Supported(GemmBackend.Auto, a, b, [DecodeRows, 0, 0, 0], counts, c, GmmForm.TransA, out string reason))
+                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
+            var options = new GmmOptions { CheckCounts = true };
+            var e = Assert.Throws<GroupedGemmException>(
+                () => Context.GmmInto(a, b, counts, c, true, false, accumulate, options));
+            Assert.That(e!.Status, Is.EqualTo(GroupedGemmStatus.InvalidCounts), string.Join(", ", bad));
+        }
+    }
+
+    [Test]
+    public void Without_CheckCounts_a_decode_weight_gradient_writes_nothing_outside_c(
+        [ValueSource(nameof(DecodeCases))] long[] bad)
+    {
+        Random random = TestRandom.Create();
+        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, K);
+        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, N);
+        const long cElements = (long)Experts * K * N;
+        using (a)
+        using (b)
+        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
+        using (DeviceTensor buffer = DeviceTensor.Allocate(DType.BFloat16, Guard + cElements + Guard))
+        {
+            DeviceTensor c = buffer.Slice(Guard, cElements).Reshape([Experts, K, N]);
+            buffer.Poison();
+            if (!Supported(GemmBackend.Auto, a, b, [DecodeRows, 0, 0, 0], counts, c, GmmForm.TransA, out string reason))
+                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
+
+            Context.GmmInto(a, b, counts, c, true, false);
+            CudaDevice.Synchronize();
+            ushort[] all = buffer.ToArray<ushort>();
+            Assert.That(all.Take(Guard), Is.All.EqualTo((ushort)0xFFFF), "guard band before c");
+            Assert.That(all.Skip(Guard + (int)cElements), Is.All.EqualTo((ushort)0xFFFF), "guard band after c");
+        }
+    }
+
     [Test]
     public void Host_pointers_and_wrong_devices_are_refused()
     {
