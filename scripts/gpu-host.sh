@@ -3,7 +3,7 @@
 # Expects, beside the repository's sources: .gpu/ (from `dotnet cake --target=GpuBundle`, or .gpu.tar.xz)
 # and CUTLASS headers (CUTLASS_DIR, or .deps/cutlass, or .deps/cutlass.tar.xz).
 #
-# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus|tile-sweep [extra args for the step]
+# usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus|tile-sweep|experiment [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
 #                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
@@ -31,6 +31,11 @@
 #                  cutlass-sm90 tile on the sweep's shapes, for Auto's measured tile table (bench/sweep/make_tile_table.py);
 #                  needs a tuning build (GG_SM90_TUNING=1 with the native step) at GROUPEDGEMM_NATIVE_PATH; parts start
 #                  only while GG_SWEEP_SECONDS (default 540) remain
+#   experiment     PLAN: an experiment build (GG_SM90_KERNELS from bench/sweep/experiment-kernels.txt unless set),
+#                  gmm_parity.py on it, then one bench/tune_sm90.py run for each line of PLAN ("forms tokens routings
+#                  variants", '#' comments) on the sweep's problems (one part of each model, from the part archives in
+#                  docs/h100/), with the package's release library (.gpu/consumer) as --lib-b in the same loop:
+#                  $OUT/experiment-<line>.json, experiment-parity.log
 #   focus          bench/sweep/focus.sh on the focus file given (default bench/sweep/focus.json) into $OUT/focus, then
 #                  bench/sweep/decode_overhead.py on its decode rows ($OUT/focus/decode-overhead.json)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
@@ -278,6 +283,43 @@ step_tile_sweep() {
   return "${PIPESTATUS[0]}"
 }
 
+step_experiment() {
+  local plan=${1:-} rc=0
+  [[ -f $plan ]] || { echo "experiment: give a plan file (see the comment at the top of scripts/gpu-host.sh)" >&2; return 2; }
+  local release=$root/.gpu/consumer/libgroupedgemm.so
+  [[ -f $release ]] || { echo "experiment: no release library at $release (unpack .gpu.tar.xz from GpuBundle)" >&2; return 2; }
+  [[ -n "${CUTLASS_DIR:-}" ]] || { echo "experiment: CUTLASS headers are needed (.deps/cutlass.tar.xz)" >&2; return 2; }
+  if [[ -z "${GG_SM90_KERNELS:-}" ]]; then
+    GG_SM90_KERNELS=$(grep -v '^#' bench/sweep/experiment-kernels.txt | grep . | paste -sd, -)
+  fi
+  GG_SM90_KERNELS=$GG_SM90_KERNELS step_native || return 1
+  local built=$root/artifacts/native/libgroupedgemm.so  # where step_native puts it
+  # The experiment build has no fp16 kernels: those calls fail as not compiled, counted apart from wrong results.
+  timeout "${GG_PARITY_TIMEOUT:-400}" python3 native/tests/gmm_parity.py --lib "$built" > "$out/experiment-parity.log" 2>&1
+  tail -n 3 "$out/experiment-parity.log"
+  # One part folder of each model (a model split by form has the same problems in each of its parts).
+  local parts=$root/build/experiment-parts problems=() seen=" "
+  rm -rf "$parts" && mkdir -p "$parts"
+  for archive in docs/h100/*/parts.tar.xz; do tar -C "$parts" -xJf "$archive"; done
+  for dir in "$parts"/*/; do
+    local name; name=$(basename "$dir")
+    [[ $seen == *" ${name%%__*} "* ]] && continue
+    seen+="${name%%__*} "
+    problems+=("$dir/problems.json")
+  done
+  local line=0 forms tokens routings variants
+  while read -r forms tokens routings variants; do
+    [[ -z $forms || $forms == \#* ]] && continue
+    line=$((line + 1))
+    echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants"
+    python3 bench/tune_sm90.py --lib "$built" --lib-b "$release" --problems "$(IFS=,; echo "${problems[*]}")" \
+      --forms "$forms" --tokens "$tokens" --routings "$routings" --variants "$variants" --iters 10 --warmup 3 \
+      --no-padded --out "$out/experiment-$line.json" > "$out/experiment-$line.log" 2>&1 || rc=1
+    tail -n 2 "$out/experiment-$line.log"
+  done < "$plan"
+  return $rc
+}
+
 step_focus() {
   local focus=${1:-bench/sweep/focus.json} rc=0
   bash bench/sweep/focus.sh --out "$out/focus" --focus "$focus" || rc=1
@@ -301,7 +343,8 @@ case "$step" in
   torchsharp) step_torchsharp "$@" ;;
   sweep)  step_sweep "$@" ;;
   focus)  step_focus "$@" ;;
+  experiment) step_experiment "$@" ;;
   tile-sweep) step_tile_sweep "$@" ;;
   all)    step_native && { step_test; t=$?; step_moe; m=$?; step_bench; b=$?; exit $(( t || m || b )); } ;;
-  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus|tile-sweep" >&2; exit 2 ;;
+  *) echo "usage: $0 native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus|tile-sweep|experiment" >&2; exit 2 ;;
 esac
