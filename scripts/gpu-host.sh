@@ -35,7 +35,8 @@
 #                  gmm_parity.py on it, then one bench/tune_sm90.py run for each line of PLAN ("forms tokens routings
 #                  variants", '#' comments) on the sweep's problems (one part of each model, from the part archives in
 #                  docs/h100/), with the package's release library (.gpu/consumer) as --lib-b in the same loop:
-#                  $OUT/experiment-<line>.json, experiment-parity.log
+#                  $OUT/experiment-<line>.json, experiment-parity.log; env GG_EXPERIMENT_BUILT=1 on a warm machine:
+#                  keep the build and run only the plan
 #   focus          bench/sweep/focus.sh on the focus file given (default bench/sweep/focus.json) into $OUT/focus, then
 #                  bench/sweep/decode_overhead.py on its decode rows ($OUT/focus/decode-overhead.json)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
@@ -289,14 +290,19 @@ step_experiment() {
   local release=$root/.gpu/consumer/libgroupedgemm.so
   [[ -f $release ]] || { echo "experiment: no release library at $release (unpack .gpu.tar.xz from GpuBundle)" >&2; return 2; }
   [[ -n "${CUTLASS_DIR:-}" ]] || { echo "experiment: CUTLASS headers are needed (.deps/cutlass.tar.xz)" >&2; return 2; }
-  if [[ -z "${GG_SM90_KERNELS:-}" ]]; then
-    GG_SM90_KERNELS=$(grep -v '^#' bench/sweep/experiment-kernels.txt | grep . | paste -sd, -)
-  fi
-  GG_SM90_KERNELS=$GG_SM90_KERNELS step_native || return 1
   local built=$root/artifacts/native/libgroupedgemm.so  # where step_native puts it
-  # The experiment build has no fp16 kernels: those calls fail as not compiled, counted apart from wrong results.
-  timeout "${GG_PARITY_TIMEOUT:-400}" python3 native/tests/gmm_parity.py --lib "$built" > "$out/experiment-parity.log" 2>&1
-  tail -n 3 "$out/experiment-parity.log"
+  if [[ ${GG_EXPERIMENT_BUILT:-0} == 1 && -f $built ]]; then
+    # A later call on the same (warm) machine: the build and its parity run are done; more plan lines only.
+    echo "experiment: reusing $built"
+  else
+    if [[ -z "${GG_SM90_KERNELS:-}" ]]; then
+      GG_SM90_KERNELS=$(grep -v '^#' bench/sweep/experiment-kernels.txt | grep . | paste -sd, -)
+    fi
+    GG_SM90_KERNELS=$GG_SM90_KERNELS step_native || return 1
+    # The experiment build has no fp16 kernels: those calls fail as not compiled, counted apart from wrong results.
+    timeout "${GG_PARITY_TIMEOUT:-400}" python3 native/tests/gmm_parity.py --lib "$built" > "$out/experiment-parity.log" 2>&1
+    tail -n 3 "$out/experiment-parity.log"
+  fi
   # One part folder of each model (a model split by form has the same problems in each of its parts).
   local parts=$root/build/experiment-parts problems=() seen=" "
   rm -rf "$parts" && mkdir -p "$parts"
