@@ -33,7 +33,7 @@
 #                  only while GG_SWEEP_SECONDS (default 540) remain
 #   experiment     PLAN: an experiment build (GG_SM90_KERNELS from bench/sweep/experiment-kernels.txt unless set),
 #                  gmm_parity.py on it, then one bench/tune_sm90.py run for each line of PLAN ("forms tokens routings
-#                  variants", '#' comments) on the sweep's problems (one part of each model, from the part archives in
+#                  variants [models]", '#' comments) on the sweep's problems (one part of each model, from the part archives in
 #                  docs/h100/), with the package's release library (.gpu/consumer) as --lib-b in the same loop:
 #                  $OUT/experiment-<line>.json, experiment-parity.log; env GG_EXPERIMENT_BUILT=1 on a warm machine:
 #                  keep the build and run only the plan
@@ -313,12 +313,18 @@ step_experiment() {
     seen+="${name%%__*} "
     problems+=("$dir/problems.json")
   done
-  local line=0 forms tokens routings variants
-  while read -r forms tokens routings variants; do
+  local line=0 forms tokens routings variants models
+  while read -r forms tokens routings variants models; do
     [[ -z $forms || $forms == \#* ]] && continue
     line=$((line + 1))
-    echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants"
-    python3 bench/tune_sm90.py --lib "$built" --lib-b "$release" --problems "$(IFS=,; echo "${problems[*]}")" \
+    # An optional fifth field: only these models (comma list of part names before any "__").
+    local chosen=()
+    for file in "${problems[@]}"; do
+      local model; model=$(basename "$(dirname "$file")"); model=${model%%__*}
+      [[ -z $models || ",$models," == *",$model,"* ]] && chosen+=("$file")
+    done
+    echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants, ${#chosen[@]} models"
+    python3 bench/tune_sm90.py --lib "$built" --lib-b "$release" --problems "$(IFS=,; echo "${chosen[*]}")" \
       --forms "$forms" --tokens "$tokens" --routings "$routings" --variants "$variants" --iters 10 --warmup 3 \
       --no-padded --out "$out/experiment-$line.json" > "$out/experiment-$line.log" 2>&1 || rc=1
     tail -n 2 "$out/experiment-$line.log"
