@@ -12,54 +12,13 @@ public class CountsSafetyTests : GpuFixture
 
     [Test]
     public void CheckCounts_reports_invalid_counts(
-        [ValueSource(typeof(BadBatchSizes), nameof(BadBatchSizes.Cases))] long[] bad, [Values] GmmForm form)
-    {
-        Random random = TestRandom.Create();
-        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, M, K);
-        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, form.B(M, Experts, K, N));
-        using (a)
-        using (b)
-        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
-        using (DeviceTensor c = DeviceTensor.Allocate(DType.BFloat16, form.C(M, Experts, K, N)))
-        {
-            long[] good = [M, 0, 0, 0];
-            if (!Supported(GemmBackend.Auto, a, b, good, counts, c, form, out string reason))
-                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
-            var options = new GmmOptions { CheckCounts = true };
-            var e = Assert.Throws<GroupedGemmException>(
-                () => Context.GmmInto(a, b, counts, c, form == GmmForm.TransA, form == GmmForm.TransB, false, options));
-            Assert.That(e!.Status, Is.EqualTo(GroupedGemmStatus.InvalidCounts));
-            TestContext.Out.WriteLine(e.Message);
-        }
-    }
+        [ValueSource(typeof(BadBatchSizes), nameof(BadBatchSizes.Cases))] long[] bad, [Values] GmmForm form) =>
+        AssertCheckCountsReports(bad, M, form, accumulate: false);
 
     [Test]
     public void Without_CheckCounts_nothing_is_written_outside_c(
-        [ValueSource(typeof(BadBatchSizes), nameof(BadBatchSizes.Cases))] long[] bad, [Values] GmmForm form)
-    {
-        Random random = TestRandom.Create();
-        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, M, K);
-        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, form.B(M, Experts, K, N));
-        long[] cShape = form.C(M, Experts, K, N);
-        long cElements = cShape.Aggregate(1L, (x, y) => x * y);
-        using (a)
-        using (b)
-        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
-        using (DeviceTensor buffer = DeviceTensor.Allocate(DType.BFloat16, Guard + cElements + Guard))
-        {
-            // c sits between two guard bands of poison inside one allocation.
-            DeviceTensor c = buffer.Slice(Guard, cElements).Reshape(cShape);
-            buffer.Poison();
-            if (!Supported(GemmBackend.Auto, a, b, [M, 0, 0, 0], counts, c, form, out string reason))
-                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
-
-            Context.GmmInto(a, b, counts, c, form == GmmForm.TransA, form == GmmForm.TransB);
-            CudaDevice.Synchronize();
-            ushort[] all = buffer.ToArray<ushort>();
-            Assert.That(all.Take(Guard), Is.All.EqualTo((ushort)0xFFFF), "guard band before c");
-            Assert.That(all.Skip(Guard + (int)cElements), Is.All.EqualTo((ushort)0xFFFF), "guard band after c");
-        }
-    }
+        [ValueSource(typeof(BadBatchSizes), nameof(BadBatchSizes.Cases))] long[] bad, [Values] GmmForm form) =>
+        AssertNothingWrittenOutsideC(bad, M, form);
 
     /// <summary>Bad counts of a decode step's weight gradient: 8 rows over 4 experts, the size the cutlass-sm90
     /// backend may write in one kernel that scans the counts itself instead of its fill kernel.</summary>
@@ -76,44 +35,55 @@ public class CountsSafetyTests : GpuFixture
 
     [Test]
     public void CheckCounts_reports_invalid_counts_of_a_decode_weight_gradient(
-        [ValueSource(nameof(DecodeCases))] long[] bad, [Values(false, true)] bool accumulate)
-    {
-        Random random = TestRandom.Create();
-        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, K);
-        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, N);
-        using (a)
-        using (b)
-        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
-        using (DeviceTensor c = DeviceTensor.Allocate(DType.BFloat16, Experts, K, N))
-        {
-            if (!Supported(GemmBackend.Auto, a, b, [DecodeRows, 0, 0, 0], counts, c, GmmForm.TransA, out string reason))
-                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
-            var options = new GmmOptions { CheckCounts = true };
-            var e = Assert.Throws<GroupedGemmException>(
-                () => Context.GmmInto(a, b, counts, c, true, false, accumulate, options));
-            Assert.That(e!.Status, Is.EqualTo(GroupedGemmStatus.InvalidCounts), string.Join(", ", bad));
-        }
-    }
+        [ValueSource(nameof(DecodeCases))] long[] bad, [Values(false, true)] bool accumulate) =>
+        AssertCheckCountsReports(bad, DecodeRows, GmmForm.TransA, accumulate);
 
     [Test]
     public void Without_CheckCounts_a_decode_weight_gradient_writes_nothing_outside_c(
-        [ValueSource(nameof(DecodeCases))] long[] bad)
+        [ValueSource(nameof(DecodeCases))] long[] bad) =>
+        AssertNothingWrittenOutsideC(bad, DecodeRows, GmmForm.TransA);
+
+    // With CheckCounts, the call with counts `bad` over `rows` rows throws InvalidCounts.
+    private void AssertCheckCountsReports(long[] bad, int rows, GmmForm form, bool accumulate)
     {
         Random random = TestRandom.Create();
-        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, K);
-        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, DecodeRows, N);
-        const long cElements = (long)Experts * K * N;
+        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, rows, K);
+        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, form.B(rows, Experts, K, N));
+        using (a)
+        using (b)
+        using (DeviceTensor counts = DeviceTensor.FromArray(bad))
+        using (DeviceTensor c = DeviceTensor.Allocate(DType.BFloat16, form.C(rows, Experts, K, N)))
+        {
+            if (!Supported(GemmBackend.Auto, a, b, [rows, 0, 0, 0], counts, c, form, out string reason))
+                Assert.Ignore($"no compiled backend takes device counts here: {reason}");
+            var options = new GmmOptions { CheckCounts = true };
+            var e = Assert.Throws<GroupedGemmException>(
+                () => Context.GmmInto(a, b, counts, c, form == GmmForm.TransA, form == GmmForm.TransB, accumulate, options));
+            Assert.That(e!.Status, Is.EqualTo(GroupedGemmStatus.InvalidCounts), string.Join(", ", bad));
+            TestContext.Out.WriteLine(e.Message);
+        }
+    }
+
+    // Without CheckCounts, the call with counts `bad` over `rows` rows leaves the poison around c untouched.
+    private void AssertNothingWrittenOutsideC(long[] bad, int rows, GmmForm form)
+    {
+        Random random = TestRandom.Create();
+        (DeviceTensor a, _) = DeviceData.Random(random, DType.BFloat16, rows, K);
+        (DeviceTensor b, _) = DeviceData.Random(random, DType.BFloat16, form.B(rows, Experts, K, N));
+        long[] cShape = form.C(rows, Experts, K, N);
+        long cElements = cShape.Aggregate(1L, (x, y) => x * y);
         using (a)
         using (b)
         using (DeviceTensor counts = DeviceTensor.FromArray(bad))
         using (DeviceTensor buffer = DeviceTensor.Allocate(DType.BFloat16, Guard + cElements + Guard))
         {
-            DeviceTensor c = buffer.Slice(Guard, cElements).Reshape([Experts, K, N]);
+            // c sits between two guard bands of poison inside one allocation.
+            DeviceTensor c = buffer.Slice(Guard, cElements).Reshape(cShape);
             buffer.Poison();
-            if (!Supported(GemmBackend.Auto, a, b, [DecodeRows, 0, 0, 0], counts, c, GmmForm.TransA, out string reason))
+            if (!Supported(GemmBackend.Auto, a, b, [rows, 0, 0, 0], counts, c, form, out string reason))
                 Assert.Ignore($"no compiled backend takes device counts here: {reason}");
 
-            Context.GmmInto(a, b, counts, c, true, false);
+            Context.GmmInto(a, b, counts, c, form == GmmForm.TransA, form == GmmForm.TransB);
             CudaDevice.Synchronize();
             ushort[] all = buffer.ToArray<ushort>();
             Assert.That(all.Take(Guard), Is.All.EqualTo((ushort)0xFFFF), "guard band before c");
