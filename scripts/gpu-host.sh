@@ -303,25 +303,24 @@ step_experiment() {
     timeout "${GG_PARITY_TIMEOUT:-400}" python3 native/tests/gmm_parity.py --lib "$built" > "$out/experiment-parity.log" 2>&1
     tail -n 3 "$out/experiment-parity.log"
   fi
-  # One part folder of each model (a model split by form has the same problems in each of its parts).
-  local parts=$root/build/experiment-parts problems=() seen=" "
+  # One part folder of each model, by the model's name (a model split by form has the same problems in each part).
+  local parts=$root/build/experiment-parts dir name
+  local -A problems_of=()
   rm -rf "$parts" && mkdir -p "$parts"
   for archive in docs/h100/*/parts.tar.xz; do tar -C "$parts" -xJf "$archive"; done
   for dir in "$parts"/*/; do
-    local name; name=$(basename "$dir")
-    [[ $seen == *" ${name%%__*} "* ]] && continue
-    seen+="${name%%__*} "
-    problems+=("$dir/problems.json")
+    name=$(basename "$dir")
+    [[ -n ${problems_of[${name%%__*}]:-} ]] || problems_of[${name%%__*}]=${dir}problems.json
   done
-  local line=0 forms tokens routings variants models
+  local line=0 forms tokens routings variants models model
   while read -r forms tokens routings variants models; do
     [[ -z $forms || $forms == \#* ]] && continue
     line=$((line + 1))
-    # An optional fifth field: only these models (comma list of part names before any "__").
+    # An optional fifth field: only these models (comma list of model names).
     local chosen=()
-    for file in "${problems[@]}"; do
-      local model; model=$(basename "$(dirname "$file")"); model=${model%%__*}
-      [[ -z $models || ",$models," == *",$model,"* ]] && chosen+=("$file")
+    if [[ -z $models ]]; then chosen=("${problems_of[@]}"); fi
+    for model in ${models//,/ }; do
+      if [[ -n ${problems_of[$model]:-} ]]; then chosen+=("${problems_of[$model]}"); else echo "experiment: no part of $model" >&2; rc=1; fi
     done
     echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants, ${#chosen[@]} models"
     python3 bench/tune_sm90.py --lib "$built" --lib-b "$release" --problems "$(IFS=,; echo "${chosen[*]}")" \
