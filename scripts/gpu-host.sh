@@ -35,7 +35,8 @@
 #                  gmm_parity.py on it, then one bench/tune_sm90.py run for each line of PLAN ("forms tokens routings
 #                  variants [models]", '#' comments) on the sweep's problems (one part of each model, from the part archives in
 #                  docs/h100/), with the package's release library (.gpu/consumer) as --lib-b in the same loop:
-#                  $OUT/experiment-<line>.json, experiment-parity.log; env GG_EXPERIMENT_BUILT=1 on a warm machine:
+#                  $OUT/experiment-<line>.json, experiment-parity.log, experiment-summary.txt (bench/sweep/
+#                  experiment_summary.py over every line's JSON); env GG_EXPERIMENT_BUILT=1 on a warm machine:
 #                  keep the build and run only the plan
 #   focus          bench/sweep/focus.sh on the focus file given (default bench/sweep/focus.json) into $OUT/focus, then
 #                  bench/sweep/decode_overhead.py on its decode rows ($OUT/focus/decode-overhead.json)
@@ -328,6 +329,13 @@ step_experiment() {
       --no-padded --out "$out/experiment-$line.json" > "$out/experiment-$line.log" 2>&1 || rc=1
     tail -n 2 "$out/experiment-$line.log"
   done < "$plan"
+  # Every line's result in a few lines (each library against torch, the experiment over the release): what to read on
+  # a warm machine before its next call.
+  local results=("$out"/experiment-*.json)
+  if [[ -f ${results[0]} ]]; then
+    python3 bench/sweep/experiment_summary.py "${results[@]}" > "$out/experiment-summary.txt" 2>&1 || rc=1
+    cat "$out/experiment-summary.txt"
+  fi
   return $rc
 }
 
