@@ -29,7 +29,9 @@ store-only epilogue), @rn / @rm for GG_SM90_RASTER=n / m (tiles along N / M firs
 (tiles dealt to a cluster in runs of about R rows' work; @run0: one by one), @claimL for GG_SM90_CLAIM=L (clusters
 of one CTA claim each next run from a counter, at most L tiles ahead; @claim0: the static deal), @bandB for
 GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: no bands), @splitS for GG_SM90_SPLIT=S
-(weight gradients: split-K of the largest expert in S chunks when it dominates; @split0: none; device counts only).
+(weight gradients: split-K of the largest expert in S chunks when it dominates; @split0: none; device counts only),
+@longR for GG_SM90_LONG=R (nothing claimed ahead of a tile reducing over R rows or more; @long0: no limit), @first0 /
+@first1 for GG_SM90_FIRST (the experts' own group order / the largest expert's group first).
 """
 
 from __future__ import annotations
@@ -96,10 +98,14 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_BAND"] = option[4:]
         elif option.startswith("split") and option[5:].isdigit():
             env["GG_SM90_SPLIT"] = option[5:]
+        elif option.startswith("long") and option[4:].isdigit():
+            env["GG_SM90_LONG"] = option[4:]
+        elif option in ("first0", "first1"):
+            env["GG_SM90_FIRST"] = option[5]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1)")
     return text, env
 
 

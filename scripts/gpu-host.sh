@@ -34,7 +34,7 @@
 #   experiment     PLAN: an experiment build (GG_SM90_KERNELS from bench/sweep/experiment-kernels.txt unless set),
 #                  gmm_parity.py on it, then one bench/tune_sm90.py run for each line of PLAN ("forms tokens routings
 #                  variants [models]", '#' comments) on the sweep's problems (one part of each model, from the part archives in
-#                  docs/h100/), with the package's release library (.gpu/consumer) as --lib-b in the same loop:
+#                  docs/h100/), with the package's release library (.gpu/consumer, when there) as --lib-b in the same loop:
 #                  $OUT/experiment-<line>.json, experiment-parity.log, experiment-summary.txt (bench/sweep/
 #                  experiment_summary.py over every line's JSON); env GG_EXPERIMENT_BUILT=1 on a warm machine:
 #                  keep the build and run only the plan
@@ -288,8 +288,10 @@ step_tile_sweep() {
 step_experiment() {
   local plan=${1:-} rc=0
   [[ -f $plan ]] || { echo "experiment: give a plan file (see the comment at the top of scripts/gpu-host.sh)" >&2; return 2; }
-  local release=$root/.gpu/consumer/libgroupedgemm.so
-  [[ -f $release ]] || { echo "experiment: no release library at $release (unpack .gpu.tar.xz from GpuBundle)" >&2; return 2; }
+  # The release library as --lib-b when the package is here; without it the plan's variants are the comparison (the
+  # tuning knobs can set the policy a change replaced, in the same build).
+  local release=$root/.gpu/consumer/libgroupedgemm.so lib_b=()
+  if [[ -f $release ]]; then lib_b=(--lib-b "$release"); else echo "experiment: no release library at $release: no lib-b"; fi
   [[ -n "${CUTLASS_DIR:-}" ]] || { echo "experiment: CUTLASS headers are needed (.deps/cutlass.tar.xz)" >&2; return 2; }
   local built=$root/artifacts/native/libgroupedgemm.so  # where step_native puts it
   if [[ ${GG_EXPERIMENT_BUILT:-0} == 1 && -f $built ]]; then
@@ -324,7 +326,7 @@ step_experiment() {
       if [[ -n ${problems_of[$model]:-} ]]; then chosen+=("${problems_of[$model]}"); else echo "experiment: no part of $model" >&2; rc=1; fi
     done
     echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants, ${#chosen[@]} models"
-    python3 bench/tune_sm90.py --lib "$built" --lib-b "$release" --problems "$(IFS=,; echo "${chosen[*]}")" \
+    python3 bench/tune_sm90.py --lib "$built" "${lib_b[@]}" --problems "$(IFS=,; echo "${chosen[*]}")" \
       --forms "$forms" --tokens "$tokens" --routings "$routings" --variants "$variants" --iters 10 --warmup 3 \
       --no-padded --out "$out/experiment-$line.json" > "$out/experiment-$line.log" 2>&1 || rc=1
     tail -n 2 "$out/experiment-$line.log"

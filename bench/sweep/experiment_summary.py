@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A few lines per experiment file (scripts/gpu-host.sh experiment: bench/tune_sm90.py --lib-b JSON), short enough to
-read between two device calls: for the experiment build's Auto and the release library (lib-b), each against
-torch._grouped_mm in the same loop, the geometric mean and the rows below 0.9x and 1.0x; the experiment over the
-release; then the rows where the two differ most and the experiment's rows furthest below torch.
+read between two device calls: for the experiment build's Auto, the release library (lib-b) and the plan's variants,
+each against torch._grouped_mm in the same loop, the geometric mean and the rows below 0.9x and 1.0x; the experiment
+over each of the others, with the rows where they differ most; then the experiment's rows furthest below torch.
 
 Usage: python3 bench/sweep/experiment_summary.py FILE.json [FILE.json ...] [--worst N]
 """
@@ -31,24 +31,29 @@ def summarize(path, worst):
     rows = [r for r in data["rows"] if r["median_ms"].get(TORCH)]
     print(f"== {path}: {len(rows)} rows, {data.get('device', '?')}; ours {data.get('library', '?')}, "
           f"lib-b {data.get(LIB_B, {}).get('version', '-')}")
+    # The series each compared with torch: ours, the release library (lib-b) and the plan's variants (bench/tune_sm90.py:
+    # a variant of Auto with tuning knobs set, such as the policy a change replaced).
+    others = [("lib-b", LIB_B)] + [(v, v) for v in data.get("variants", []) if v != "auto"]
     series = {}
-    for name, key in (("ours", OURS), ("lib-b", LIB_B)):
+    for name, key in [("ours", OURS)] + others:
         ratios = [(r["median_ms"][TORCH] / r["median_ms"][key], r) for r in rows if r["median_ms"].get(key)]
         series[name] = {id(r): v for v, r in ratios}
         values = [v for v, _ in ratios]
         if values:
             print(f"  {name:<6} / torch: geomean {geomean(values):.3f}, below 1.0: {sum(v < 1.0 for v in values)}, "
                   f"below 0.9: {sum(v < 0.9 for v in values)}, min {min(values):.2f}")
-    both = [r for r in rows if id(r) in series["ours"] and id(r) in series.get("lib-b", {})]
-    if both:
-        # ours / lib-b as speeds: above 1 the experiment is faster.
-        gain = sorted(((series["ours"][id(r)] / series["lib-b"][id(r)], r) for r in both), key=lambda x: x[0])
-        print(f"  ours / lib-b: geomean {geomean([g for g, _ in gain]):.3f}, "
+    for name, _ in others:
+        both = [r for r in rows if id(r) in series["ours"] and id(r) in series.get(name, {})]
+        if not both:
+            continue
+        # ours / the other as speeds: above 1 the experiment's Auto is faster.
+        gain = sorted(((series["ours"][id(r)] / series[name][id(r)], r) for r in both), key=lambda x: x[0])
+        print(f"  ours / {name}: geomean {geomean([g for g, _ in gain]):.3f}, "
               f"slower by >5%: {sum(g < 0.95 for g, _ in gain)}, faster by >5%: {sum(g > 1.05 for g, _ in gain)}")
         for g, r in gain[:worst]:
-            print(f"    slower {label(r)} x{g:.2f} (ours {series['ours'][id(r)]:.2f}, lib-b {series['lib-b'][id(r)]:.2f})")
+            print(f"    slower {label(r)} x{g:.2f} (ours {series['ours'][id(r)]:.2f}, {name} {series[name][id(r)]:.2f})")
         for g, r in gain[::-1][:worst]:
-            print(f"    faster {label(r)} x{g:.2f} (ours {series['ours'][id(r)]:.2f}, lib-b {series['lib-b'][id(r)]:.2f})")
+            print(f"    faster {label(r)} x{g:.2f} (ours {series['ours'][id(r)]:.2f}, {name} {series[name][id(r)]:.2f})")
     low = sorted((v, r) for r in rows for v in [series["ours"].get(id(r))] if v is not None)[:worst]
     for v, r in low:
         print(f"    low    {label(r)} {v:.2f} x torch")

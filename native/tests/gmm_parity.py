@@ -33,6 +33,10 @@ def counts_for(m, e, routing, gen):
     elif routing == "zipf":
         p = 1.0 / torch.arange(1, e + 1, dtype=torch.float64)
         ids = torch.multinomial(p / p.sum(), m, replacement=True, generator=gen)
+    elif routing == "last":
+        # zipf with the largest expert last: cutlass-sm90's weight gradients move it to group 0 (group_slot)
+        p = 1.0 / torch.arange(e, 0, -1, dtype=torch.float64)
+        ids = torch.multinomial(p / p.sum(), m, replacement=True, generator=gen)
     elif routing == "one":
         ids = torch.full((m,), e // 2)
     else:
@@ -149,6 +153,9 @@ def main():
               (2048, 64, 64, 1025, "zipf"), (777, 64, 64, 33, "uniform"), (2048, 512, 1024, 64, "zipf"),
               # one expert far above the mean (weight gradients: one long reduction among short ones)
               (3000, 128, 256, 8, "one"), (6000, 64, 136, 16, "zipf"),
+              # the largest expert last, moved to group 0 by cutlass-sm90's weight gradients: with the one-block scan of
+              # more than 1024 experts, and with split-K of that expert (zipf over 4: it holds ~48%)
+              (3000, 64, 72, 1100, "last"), (36871, 2048, 1024, 4, "last"),
               # n a multiple of 192 but not of 256 (gpt-oss's 2880 and 5760, shrunk as the sweep's float64 sample does):
               # Auto's cutlass-sm90 128x192 tile for weight gradients (576) and forwards of 256-1023 rows per expert
               # with n a multiple of 128 (384); k = 320 leaves a partial 128-row tile of dW

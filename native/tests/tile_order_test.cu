@@ -258,9 +258,34 @@ int run_tile(const std::vector<Case>& cases, const char* tile_name, int sms, int
     return failures;
 }
 
+// How far the scheduler claims ahead (GroupTileShapes::claims_ahead_after), on the host: claim_ahead within
+// [1, stages - 1], and 1 after a tile of long_rows' reduction or more.
+int claims_ahead_checks() {
+    const struct {
+        int32_t claim_ahead, long_rows;
+        int64_t k;
+        int32_t stages, want;
+    } cases[] = {{4, 0, 100000, 8, 4},   {4, 4096, 4095, 8, 4}, {4, 4096, 4096, 8, 1}, {4, 4096, 0, 8, 4},
+                 {7, 0, 10, 4, 3},       {0, 0, 10, 4, 1},      {2, 1, 1, 4, 1},       {4, 4096, 1 << 30, 2, 1}};
+    int failures = 0;
+    for (const auto& c : cases) {
+        GroupTileShapes shapes;
+        shapes.claim_ahead = c.claim_ahead;
+        shapes.long_rows = c.long_rows;
+        const int32_t got = shapes.claims_ahead_after(c.k, c.stages);
+        if (got != c.want) {
+            std::printf("FAIL claims ahead: claim_ahead %d, long_rows %d, k %lld, stages %d: got %d, want %d\n",
+                        c.claim_ahead, c.long_rows, static_cast<long long>(c.k), c.stages, got, c.want);
+            ++failures;
+        }
+    }
+    return failures;
+}
+
 }  // namespace
 
 int main() {
+    if (claims_ahead_checks() != 0) return 1;
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
         std::printf("no CUDA device: skipped\n");

@@ -57,7 +57,23 @@ struct GroupRule {
     // memset-like kernel (cutlass_common/zero_empty_experts.cuh, cutlass-sm90), which does it near copy bandwidth where
     // the GEMM's K = 1 groups did not. Never set together with zero_operand_for_empty (make_group_rule).
     bool empty_filled_apart = false;
+    // The expert with the most rows takes group 0 and expert 0 its group (group_slot), so that a tile walk that deals
+    // groups in order starts the longest reductions first (weight gradients on cutlass-sm90: tile_choice.h,
+    // largest_expert_first). The groups' order is the kernels' only; offsets and outputs stay per expert.
+    bool largest_first = false;
 };
+
+// The group that expert e's arrays occupy when `largest` (an expert index, or -1: none) is moved to group 0: the
+// largest expert and expert 0 trade places, every other expert keeps its own.
+__host__ __device__ inline int64_t group_slot(int64_t e, int64_t largest) {
+    if (largest <= 0) return e;
+    return e == largest ? 0 : (e == 0 ? largest : e);
+}
+
+// The expert with more rows, the lower index on ties (both halves of the library pick the same one).
+__host__ __device__ inline bool more_rows(int64_t rows1, int64_t expert1, int64_t rows2, int64_t expert2) {
+    return rows1 > rows2 || (rows1 == rows2 && expert1 < expert2);
+}
 
 // The tgale96 gmm semantics, for expert e with rows [row_begin, row_begin + rows).
 // Offsets are 64-bit: a, b and c may each hold more than 2^31 elements.
@@ -137,6 +153,9 @@ struct GroupedLaunch {
     // cutlass-sm90 only, clusters of one CTA: > 0 lets each cluster claim its next run when it needs it, at most this
     // many tiles ahead (arrays.tile_claims); 0 keeps the static round-robin deal.
     int32_t tile_claim_ahead = 0;
+    // cutlass-sm90 only, with claims: tiles that reduce over at least this many rows are long, and nothing is claimed
+    // ahead of one (group_tile_order.cuh: GroupTileShapes::long_rows); 0: no limit.
+    int32_t tile_long_rows = 0;
     // cutlass-sm90 only: each group's tiles are walked in bands this many tile units wide (group_tile_order.cuh);
     // 0: no bands.
     int32_t tile_band = 0;
@@ -148,7 +167,8 @@ struct GroupedLaunch {
 struct HostGroups {
     bool available = false;              // counts were on the host
     std::vector<int64_t> offsets;        // [E + 1]
-    std::vector<int32_t> problem_sizes;  // [E][3]
+    std::vector<int32_t> problem_sizes;  // [E][3], in group order (group_slot)
+    int32_t largest = -1;                // the expert moved to group 0 (GroupRule::largest_first), or -1
 };
 
 // How a backend writes the zeros of empty experts in non-accumulating weight gradients (GroupRule).
@@ -178,13 +198,20 @@ inline gg_status build_host_groups(const GmmProblem& p, const GroupRule& rule, H
         const int64_t experts = p.num_experts;
         out.offsets.resize(static_cast<size_t>(experts) + 1);
         out.problem_sizes.resize(static_cast<size_t>(experts) * 3);
+        if (rule.largest_first) {
+            out.largest = 0;
+            for (int64_t e = 1; e < experts; ++e) {
+                if (more_rows(p.batch_sizes[e], e, p.batch_sizes[out.largest], out.largest)) out.largest = static_cast<int32_t>(e);
+            }
+        }
         int64_t row = 0;
         for (int64_t e = 0; e < experts; ++e) {
             out.offsets[e] = row;
             const GroupDesc g = describe_group(rule, e, row, p.batch_sizes[e]);
-            out.problem_sizes[3 * e + 0] = g.m;
-            out.problem_sizes[3 * e + 1] = g.n;
-            out.problem_sizes[3 * e + 2] = g.k;
+            const int64_t slot = group_slot(e, out.largest);
+            out.problem_sizes[3 * slot + 0] = g.m;
+            out.problem_sizes[3 * slot + 1] = g.n;
+            out.problem_sizes[3 * slot + 2] = g.k;
             row += p.batch_sizes[e];
         }
         out.offsets[experts] = row;

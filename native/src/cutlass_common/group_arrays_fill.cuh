@@ -5,26 +5,27 @@
 
 #include "backends/counts_scan.cuh"
 #include "core/aligned_layout.h"
+#include "cutlass_common/block_largest_expert.cuh"
 #include "cutlass_common/group_arrays.cuh"
 #include "cutlass_common/largest_expert_split.cuh"
 
 namespace gg::cutlass_grouped {
 
-// Writes the arrays of expert e, whose rows are [begin, begin + rows).
-__device__ __forceinline__ void write_group(int64_t e, int64_t begin, int64_t rows, const GroupRule& rule,
+// Writes the arrays of expert e, whose rows are [begin, begin + rows), into group `slot` (group_slot).
+__device__ __forceinline__ void write_group(int64_t e, int64_t slot, int64_t begin, int64_t rows, const GroupRule& rule,
                                             const char* a, const char* b, char* c, int32_t element_bytes,
                                             const GroupArrays& out) {
     const GroupDesc g = describe_group(rule, e, begin, rows);
-    out.problem_sizes[3 * e + 0] = g.m;
-    out.problem_sizes[3 * e + 1] = g.n;
-    out.problem_sizes[3 * e + 2] = g.k;
+    out.problem_sizes[3 * slot + 0] = g.m;
+    out.problem_sizes[3 * slot + 1] = g.n;
+    out.problem_sizes[3 * slot + 2] = g.k;
     const int64_t es = element_bytes;
-    out.ptr_a[e] = g.zero_operands ? out.zeros : const_cast<char*>(a) + g.a_offset * es;
-    out.ptr_b[e] = g.zero_operands ? out.zeros : const_cast<char*>(b) + g.b_offset * es;
-    out.ptr_c[e] = c + g.c_offset * es;
-    out.lda[e] = g.lda;
-    out.ldb[e] = g.ldb;
-    out.ldc[e] = g.ldc;
+    out.ptr_a[slot] = g.zero_operands ? out.zeros : const_cast<char*>(a) + g.a_offset * es;
+    out.ptr_b[slot] = g.zero_operands ? out.zeros : const_cast<char*>(b) + g.b_offset * es;
+    out.ptr_c[slot] = c + g.c_offset * es;
+    out.lda[slot] = g.lda;
+    out.ldb[slot] = g.ldb;
+    out.ldc[slot] = g.ldc;
 }
 
 // Clears the call's scratch: the zero operand, 16-byte words first, first + step, ..., and the claim counters of
@@ -39,26 +40,34 @@ __device__ __forceinline__ void clear_scratch(int64_t first, int64_t step, const
     }
 }
 
-// Writes the arrays of experts first, first + step, ... from the offsets already in out.offsets.
+// Writes the arrays of experts first, first + step, ... from the offsets already in out.offsets; `largest` (or -1)
+// takes group 0 (group_slot).
 __device__ __forceinline__ void fill_group_arrays_range(int64_t first, int64_t step, const GroupRule& rule,
-                                                        int32_t experts, const char* a, const char* b, char* c,
-                                                        int32_t element_bytes, const GroupArrays& out) {
+                                                        int32_t experts, int32_t largest, const char* a, const char* b,
+                                                        char* c, int32_t element_bytes, const GroupArrays& out) {
     clear_scratch(first, step, out);
     for (int64_t e = first; e < experts; e += step) {
         const int64_t begin = out.offsets[e];
         // block_scan_counts reads the device counts twice; if the caller changed them in between, one expert's end
         // could come before its start. Such a group is empty rather than negative (offsets stay within [0, m]).
         const int64_t end = out.offsets[e + 1];
-        write_group(e, begin, end > begin ? end - begin : 0, rule, a, b, c, element_bytes, out);
+        write_group(e, group_slot(e, largest), begin, end > begin ? end - begin : 0, rule, a, b, c, element_bytes, out);
     }
 }
 
-// Offsets already on the device (host counts): thread per expert writes the arrays.
+// Offsets already on the device (host counts): thread per expert writes the arrays; `largest`: the host's
+// (HostGroups::largest).
 // `static`: each backend TU gets its own copy, so neither backend folder links against the other.
-static __global__ void fill_group_arrays(GroupRule rule, int32_t experts, const char* a, const char* b, char* c,
-                                         int32_t element_bytes, GroupArrays out) {
+static __global__ void fill_group_arrays(GroupRule rule, int32_t experts, int32_t largest, const char* a, const char* b,
+                                         char* c, int32_t element_bytes, GroupArrays out) {
     fill_group_arrays_range(static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x,
-                            static_cast<int64_t>(gridDim.x) * blockDim.x, rule, experts, a, b, c, element_bytes, out);
+                            static_cast<int64_t>(gridDim.x) * blockDim.x, rule, experts, largest, a, b, c,
+                            element_bytes, out);
+}
+
+// Whether a device-counts fill kernel looks for the largest expert: to move it to group 0, or for the split's plan.
+__device__ __forceinline__ bool needs_largest_expert(const GroupRule& rule, const LargestExpertSplit& plan) {
+    return rule.largest_first || plan.chunks >= 2;
 }
 
 // Device counts, any number of experts: one block scans them into the offsets (block_scan_counts) and then
@@ -69,8 +78,14 @@ scan_counts_and_fill_group_arrays(const int64_t* counts, int64_t m, int32_t* che
                                   GroupArrays out, LargestExpertSplit plan) {
     block_scan_counts(counts, experts, m, out.offsets, check_flag, nullptr);
     __syncthreads();  // the offsets other threads of this block wrote
-    fill_group_arrays_range(threadIdx.x, blockDim.x, rule, experts, a, b, c, element_bytes, out);
-    if (plan.chunks >= 2) plan_largest_expert_split(out.offsets, experts, m, a, b, element_bytes, out.problem_sizes, plan);
+    // Kernel arguments: the whole block takes the same branches.
+    const int32_t largest = needs_largest_expert(rule, plan) ? block_largest_expert(out.offsets, experts) : 0;
+    const int32_t first = rule.largest_first ? largest : -1;
+    fill_group_arrays_range(threadIdx.x, blockDim.x, rule, experts, first, a, b, c, element_bytes, out);
+    if (plan.chunks >= 2) {
+        plan_largest_expert_split(out.offsets, largest, group_slot(largest, first), m, a, b, element_bytes,
+                                  out.problem_sizes, plan);
+    }
 }
 
 // Device counts, at most kSmallScanMaxExperts experts (every MoE model we know): one thread per expert, a
@@ -115,21 +130,27 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
     const int64_t total = warp_totals[warps - 1];
 
     clear_scratch(t, blockDim.x, out);
+    // Clamping each prefix to m clamps each group so that none runs past row m.
+    const int64_t begin = scan_min64(scan_saturating_add(before_in_warp, before_warp), m);
+    const int64_t end = scan_min64(scan_saturating_add(inclusive_in_warp, before_warp), m);
+    // Kernel arguments: the whole block takes the same branches.
+    const int32_t largest = needs_largest_expert(rule, plan) ? block_largest_expert(t < experts ? end - begin : -1, t) : 0;
+    const int32_t first = rule.largest_first ? largest : -1;
     if (t < experts) {
         if (raw < 0) atomicOr(&negative_seen, 1);
-        // Clamping each prefix to m clamps each group so that none runs past row m.
-        const int64_t begin = scan_min64(scan_saturating_add(before_in_warp, before_warp), m);
-        const int64_t end = scan_min64(scan_saturating_add(inclusive_in_warp, before_warp), m);
         out.offsets[t] = begin;
         if (t == experts - 1) out.offsets[experts] = end;
-        write_group(t, begin, end - begin, rule, a, b, c, element_bytes, out);
+        write_group(t, group_slot(t, first), begin, end - begin, rule, a, b, c, element_bytes, out);
     }
     if (check_flag != nullptr) {
         __syncthreads();
         if (t == 0 && (negative_seen != 0 || total != m)) *check_flag = GG_STATUS_INVALID_COUNTS;
     }
     // `plan` is the same for every thread, so the whole block takes the branch (the plan synchronises it).
-    if (plan.chunks >= 2) plan_largest_expert_split(out.offsets, experts, m, a, b, element_bytes, out.problem_sizes, plan);
+    if (plan.chunks >= 2) {
+        plan_largest_expert_split(out.offsets, largest, group_slot(largest, first), m, a, b, element_bytes,
+                                  out.problem_sizes, plan);
+    }
 }
 
 // Byte layout of the workspace block: each array on its own 256-byte boundary (core/aligned_layout.h).
@@ -235,7 +256,7 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     int64_t blocks = (work + kThreads - 1) / kThreads;
     if (blocks > 1024) blocks = 1024;  // grid-stride loops cover the rest
     if (blocks < 1) blocks = 1;
-    fill_group_arrays<<<static_cast<unsigned>(blocks), kThreads, 0, p.stream>>>(rule, experts, a, b, c,
+    fill_group_arrays<<<static_cast<unsigned>(blocks), kThreads, 0, p.stream>>>(rule, experts, host.largest, a, b, c,
                                                                                  element_bytes, out);
     GG_LAUNCH_CHECK("fill_group_arrays");
     return GG_STATUS_SUCCESS;

@@ -31,64 +31,32 @@ struct LargestExpertSplit {
 };
 
 // Every thread of the block calls it (it synchronises the block), after the block's writes of `offsets` and of the main
-// GEMM's problem sizes, with at least `chunks` threads and at most 1024. Finds the expert with the most rows (the lowest
-// index on ties); when it is split, its group in the main GEMM gets no tiles (main_problem_sizes) and chunk s of its rows
-// becomes group s of the partial GEMM, (K, N, rows of the chunk) into partials[s]; otherwise the partial GEMM's groups
-// have no tiles. Zeroes the partial GEMM's claim counter either way.
-__device__ __forceinline__ void plan_largest_expert_split(const int64_t* offsets, int32_t experts, int64_t m,
-                                                          const char* a, const char* b, int32_t element_bytes,
+// GEMM's problem sizes, with at least `chunks` threads and at most 1024. `largest`: the expert with the most rows
+// (block_largest_expert), whose arrays are the main GEMM's group `largest_group`. When it is split, that group gets no
+// tiles (main_problem_sizes) and chunk s of its rows becomes group s of the partial GEMM, (K, N, rows of the chunk) into
+// partials[s]; otherwise the partial GEMM's groups have no tiles. Zeroes the partial GEMM's claim counter either way.
+__device__ __forceinline__ void plan_largest_expert_split(const int64_t* offsets, int32_t largest, int64_t largest_group,
+                                                          int64_t m, const char* a, const char* b, int32_t element_bytes,
                                                           int32_t* main_problem_sizes, const LargestExpertSplit& plan) {
-    __shared__ int64_t warp_rows[32];
-    __shared__ int32_t warp_expert[32];
-    __shared__ int32_t chosen, active;
-    const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = static_cast<int>(blockDim.x >> 5);
+    __shared__ int32_t active;
+    const int t = threadIdx.x;
     __syncthreads();  // the block's writes of offsets and problem sizes (global memory: visible to the block after this)
-    int64_t rows = -1;
-    int32_t expert = 0;
-    for (int32_t e = t; e < experts; e += blockDim.x) {
-        const int64_t r = offsets[e + 1] - offsets[e];
-        if (r > rows) {  // e grows: the first of equal counts stays
-            rows = r;
-            expert = e;
-        }
-    }
-    // More rows wins, then the lower expert.
-    auto better = [](int64_t r1, int32_t e1, int64_t r2, int32_t e2) { return r1 > r2 || (r1 == r2 && e1 < e2); };
-    for (int d = 16; d > 0; d >>= 1) {
-        const int64_t r = __shfl_down_sync(0xffffffffu, rows, d);
-        const int32_t e = __shfl_down_sync(0xffffffffu, expert, d);
-        if (better(r, e, rows, expert)) {
-            rows = r;
-            expert = e;
-        }
-    }
-    if (lane == 0) {
-        warp_rows[warp] = rows;
-        warp_expert[warp] = expert;
-    }
-    __syncthreads();
+    const int64_t rows = offsets[largest + 1] - offsets[largest];
     const SplitArrays& split = plan.split;
     const int32_t chunks = plan.chunks;
     if (t == 0) {
-        for (int w = 1; w < warps; ++w) {
-            if (better(warp_rows[w], warp_expert[w], rows, expert)) {
-                rows = warp_rows[w];
-                expert = warp_expert[w];
-            }
-        }
         // Every chunk must hold rows: a K == 0 group is unsafe on these kernels (group_arrays.cuh).
         const bool dominant = rows >= chunks && rows * plan.min_share_inverse >= m;
-        chosen = expert;
         active = dominant ? 1 : 0;
-        split.decision[0] = expert;
+        split.decision[0] = largest;
         split.decision[1] = active;
         *split.arrays.tile_claims = 0;
-        if (dominant) main_problem_sizes[3 * expert + 0] = 0;
+        if (dominant) main_problem_sizes[3 * largest_group + 0] = 0;
     }
     __syncthreads();
     if (t < chunks) {
         const int64_t k = plan.k, n = plan.n;
-        const int64_t begin = offsets[chosen], all = offsets[chosen + 1] - begin;
+        const int64_t begin = offsets[largest], all = rows;
         const int64_t first = begin + all * t / chunks, last = begin + all * (t + 1) / chunks;
         const int64_t es = element_bytes;
         split.arrays.problem_sizes[3 * t + 0] = active ? static_cast<int32_t>(k) : 0;

@@ -143,6 +143,7 @@ GroupedLaunch split_partial_launch(const Context& ctx, const GmmProblem& p, cons
     part.sm_count = sm_count;
     part.stream = p.stream;
     part.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile, knobs);
+    part.tile_long_rows = cutlass_sm90::tile_long_rows(p, knobs);
     part.raster_along_n = cutlass_sm90::raster_along_n(tile, weight_gradient, knobs);
     return part;
 }
@@ -221,8 +222,9 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     assert(p.m > 0 && p.k > 0 && p.n > 0 && !(p.trans_a && p.trans_b));
     // These kernels do not clear their accumulators when K == 0: empty experts of non-accumulating weight gradients get
     // no tiles, and zero_empty_experts writes their zeros after the GEMM (cutlass_common/zero_empty_experts.cuh).
-    const cutlass_grouped::GroupRule rule =
-        cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
+    const Sm90Knobs knobs = cutlass_sm90::call_knobs();
+    cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
+    rule.largest_first = cutlass_sm90::largest_expert_first(p, knobs);
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
     const int32_t* host_sizes = host.available ? host.problem_sizes.data() : nullptr;
@@ -235,7 +237,6 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
         return GG_STATUS_SUCCESS;
     }
 
-    const Sm90Knobs knobs = cutlass_sm90::call_knobs();
     const Sm90Tile tile =
         cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count, ctx.device.dram_bytes_per_s, knobs);
     const int sm_count = ctx.device.sm_count * knobs.grid_factor;
@@ -305,6 +306,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     launch.stream = p.stream;
     launch.tile_run_rows = cutlass_sm90::tile_run_rows(p, knobs);
     launch.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile, knobs);
+    launch.tile_long_rows = cutlass_sm90::tile_long_rows(p, knobs);
     launch.tile_band = cutlass_sm90::tile_band(p, tile, knobs);
     launch.raster_along_n = cutlass_sm90::raster_along_n(tile, p.trans_a, knobs);
     GG_TRY(kernel.run(launch));

@@ -47,6 +47,12 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
     // whole width. A band keeps the operand blocks that a wave of CTAs shares few enough to stay in L2 while the walk
     // crosses the other direction (without one, an expert whose A outgrows L2 is read from DRAM once per tile column).
     int32_t band = 0;
+    // With claims, a tile that reduces over at least this many rows is long: the scheduler claims nothing ahead of it,
+    // only once its consumers have taken it (as with claim_ahead 1). A cluster that claimed runs several tiles ahead
+    // could queue long tiles behind a long tile while other clusters ran out of work: a weight gradient whose dominant
+    // expert's tiles came last ran 3.5x slower than with them first (granite-3.0's up-projection at 4096 tokens, H100,
+    // docs/perf-notes.md). 0: no limit.
+    int32_t long_rows = 0;
     // A tile's fixed cost (prologue, epilogue, expert change) in rows of its reduction: ~250 on H200
     // (docs/perf-notes.md v9's schedule model).
     static constexpr int32_t kTileOverheadRows = 256;
@@ -54,12 +60,21 @@ struct GroupTileShapes : cutlass::gemm::GroupProblemShape<cute::Shape<int, int, 
 
     GroupTileShapes() = default;
     GroupTileShapes(int32_t groups, UnderlyingProblemShape* device_shapes, UnderlyingProblemShape const* host_shapes,
-                    int32_t rows_per_run, uint32_t* claims = nullptr, int32_t ahead = 1, int32_t band_units = 0)
+                    int32_t rows_per_run, uint32_t* claims = nullptr, int32_t ahead = 1, int32_t band_units = 0,
+                    int32_t long_tile_rows = 0)
         : Base{groups, device_shapes, host_shapes},
           run_rows(rows_per_run > 0 ? rows_per_run : 0),
           claim_counter(claims),
           claim_ahead(ahead),
-          band(band_units > 0 ? band_units : 0) {}
+          band(band_units > 0 ? band_units : 0),
+          long_rows(long_tile_rows > 0 ? long_tile_rows : 0) {}
+
+    // How many tiles ahead of its consumers the scheduler may claim after a tile that reduces over k rows: claim_ahead
+    // clamped to [1, stages - 1], and 1 after a long tile (long_rows).
+    CUTLASS_HOST_DEVICE int32_t claims_ahead_after(int64_t k, int32_t stages) const {
+        const int32_t ahead = claim_ahead < 1 ? 1 : (claim_ahead >= stages ? stages - 1 : claim_ahead);
+        return long_rows > 0 && k >= long_rows ? 1 : ahead;
+    }
 
     // Units in each run of a group of `units` units that reduces over k rows: the largest divisor of `units` within
     // the run's work, so that every run of a group is equally long. Runs of unequal length repeat with a period
@@ -137,6 +152,11 @@ public:
         return current(shapes);
     }
 
+    // The reduction depth (K) of the current tile's group; 0 before the first group and past the last.
+    CUTLASS_DEVICE int64_t current_k(GroupTileShapes const& shapes) const {
+        return group_ >= 0 && group_ < shapes.groups() ? g_.k : 0;
+    }
+
     // Units of a group along M and N, as the walk counts them (host and device).
     CUTLASS_HOST_DEVICE static int64_t units_m(int64_t m) { return m > 0 ? ((m + TileM - 1) / TileM + ClusterM - 1) / ClusterM : 0; }
     CUTLASS_HOST_DEVICE static int64_t units_n(int64_t n) { return n > 0 ? ((n + TileN - 1) / TileN + ClusterN - 1) / ClusterN : 0; }
@@ -148,6 +168,7 @@ private:
         uint64_t band = 1;   // units per band along that direction (along: no bands)
         uint64_t run = 1;    // units per run
         uint64_t runs = 0;   // runs of the group
+        int64_t k = 0;       // the group's reduction depth
     };
 
     CUTLASS_DEVICE GroupRuns runs_of(GroupTileShapes const& shapes, int32_t group) const {
@@ -161,6 +182,7 @@ private:
         g.band = shapes.band > 0 && uint64_t(shapes.band) < g.along ? uint64_t(shapes.band) : g.along;
         g.run = static_cast<uint64_t>(shapes.run_length(cute::get<2>(shape), static_cast<int64_t>(g.units)));
         g.runs = (g.units + g.run - 1) / g.run;
+        g.k = cute::get<2>(shape);
         return g;
     }
 
@@ -207,6 +229,7 @@ private:
             g_.band = __shfl_sync(0xffffffffu, r.band, from);
             g_.run = __shfl_sync(0xffffffffu, r.run, from);
             g_.runs = __shfl_sync(0xffffffffu, r.runs, from);
+            g_.k = __shfl_sync(0xffffffffu, r.k, from);
             g_first_run_ = after_current + __shfl_sync(0xffffffffu, inclusive, from) - g_.runs;
             if (group_ >= groups) {
                 group_ = groups;
@@ -259,15 +282,16 @@ public:
 
     // Called by the scheduler warp: the next tile, handed to the other warps through the scheduler pipeline as
     // CUTLASS's group scheduler does.
-    // With claims, the warp first waits until the consumers have taken the tile claim_ahead places back, so that
-    // a run is claimed when its cluster is about to need it, not as soon as a pipeline slot is free (up to Stages
-    // tiles early, which would make the claims as static as the round-robin deal).
+    // With claims, the warp first waits until the consumers have taken the tile claim_ahead places back (the last one,
+    // after a long tile: GroupTileShapes::claims_ahead_after), so that a run is claimed when its cluster is about to
+    // need it, not as soon as a pipeline slot is free (up to Stages tiles early, which would make the claims as static
+    // as the round-robin deal).
     template <typename Pipeline, typename PipelineState>
     CUTLASS_DEVICE auto advance_to_next_work(Pipeline& pipeline, PipelineState state, uint32_t advance_count = 1) {
         auto const& shapes = this->scheduler_params.problem_shapes_;
         if (Walk::kClaims && shapes.claim_counter != nullptr) {
-            const int ahead = shapes.claim_ahead < 1 ? 1 : (shapes.claim_ahead >= int(Stages) ? int(Stages) - 1
-                                                                                               : shapes.claim_ahead);
+            // The walk is still at the tile handed on last, the one the claim would queue behind.
+            const int ahead = shapes.claims_ahead_after(walk_.current_k(shapes), int(Stages));
             // Tile j goes to state j - 1 (tile 0 is every warp's initial tile; state.count() tiles are handed on
             // already); tile j - ahead's slot is free again at state j - 1 + Stages - ahead.
             if (state.count() >= uint32_t(ahead)) {

@@ -159,7 +159,8 @@ typename Config::Gemm::Arguments make_arguments(const GroupedLaunch& launch) {
     args.problem_shape = GroupTileShapes(launch.problem_count, reinterpret_cast<Shape*>(arr.problem_sizes),
                                          reinterpret_cast<const Shape*>(launch.host_problem_sizes),
                                          launch.tile_run_rows, claims ? arr.tile_claims : nullptr,
-                                         claims ? launch.tile_claim_ahead : 1, launch.tile_band);
+                                         claims ? launch.tile_claim_ahead : 1, launch.tile_band,
+                                         launch.tile_long_rows);
     args.mainloop = {const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_a)),
                      reinterpret_cast<typename Config::StrideA*>(arr.lda),
                      const_cast<const Element**>(reinterpret_cast<Element**>(arr.ptr_b)),

@@ -76,6 +76,11 @@ struct Sm90TilePolicy {
     // (v12). Forwards lost up to 6% with claims (small-experts uniform) and keep the static deal, as does the
     // ping-pong weight gradient of smaller experts with n = 1408 (-2% on qwen-like's, v11).
     int32_t transa_claim_ahead = 4;
+    // ... except after a tile that reduces over this many rows or more, a long tile: nothing is claimed ahead of it
+    // (tile_long_rows). With its tiles last and claims 4 ahead, granite-3.0's dominant up-projection expert at 4096
+    // tokens (about 16000 rows) ran at 0.30-0.40x torch (H100). 4096 rows keep the claims ahead where a tile is short
+    // enough for the claim's latency to show (seed-300M, small-experts: 200-260 rows; qwen-like 1536).
+    int32_t transa_long_tile_rows = 4096;
     // Forward with n a multiple of 128 but not of 256 takes the 256x128 tile from this many rows per expert
     // (qwen-like: 1536), else the 128x128 ping-pong tile (a 256-row tile would be mostly padding).
     int64_t min_rows_per_expert_256_rows = 1024;
@@ -180,6 +185,25 @@ inline int32_t tile_claim_ahead(const GmmProblem& p, Sm90Tile tile, const Sm90Kn
     // whole ones, which a static deal cannot turn into time.
     if (tile == Sm90Tile::kContiguous256x128) return 1;
     return p.trans_a && cooperative_one_cta ? policy.transa_claim_ahead : 0;
+}
+
+// The reduction, in rows, from which a claimed tile counts as long: no tile is claimed ahead of one
+// (group_tile_order.cuh: GroupTileShapes::long_rows). Weight gradients only (forwards' claims are our contiguous
+// kernel's, one tile at a time). Knob: GG_SM90_LONG=<rows> (0: no limit).
+inline int32_t tile_long_rows(const GmmProblem& p, const Sm90Knobs& knobs = {},
+                              const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (knobs.long_rows) return *knobs.long_rows;
+    return p.trans_a ? policy.transa_long_tile_rows : 0;
+}
+
+// Whether the largest expert's arrays take group 0 (GroupRule::largest_first), so that the tile walk, which deals groups
+// in order, starts its tiles first. In a weight gradient its tiles are the longest (they reduce over its rows): dealt
+// in the first round they run beside the others' tiles, where in the experts' order a dominant expert near the end left
+// its tiles to the last clusters free (granite-3.0's up-projection at 4096 tokens, dominant: 0.40x torch, H100 sweep).
+// Forwards keep the experts' order (every tile reduces over the same k). Knob: GG_SM90_FIRST=0|1.
+inline bool largest_expert_first(const GmmProblem& p, const Sm90Knobs& knobs = {}) {
+    if (knobs.largest_first) return *knobs.largest_first;
+    return p.trans_a;
 }
 
 // The width, in tile units along the walk's fast direction, of the bands each group's tiles are walked in

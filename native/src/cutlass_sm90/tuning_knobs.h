@@ -26,6 +26,10 @@ struct Sm90Knobs {
     std::optional<int32_t> run_rows;
     // GG_SM90_CLAIM=<tiles ahead> (0 to 7): claims, or the static deal (tile_claim_ahead).
     std::optional<int32_t> claim_ahead;
+    // GG_SM90_LONG=<rows> (0 to 2^30): the reduction from which a claimed tile is long (tile_long_rows; 0: no limit).
+    std::optional<int32_t> long_rows;
+    // GG_SM90_FIRST=0|1: the largest expert's group first, or the experts' own order (largest_expert_first).
+    std::optional<bool> largest_first;
     // GG_SM90_BAND=<units> (0 to 65536): the band width of the tile walk (tile_band).
     std::optional<int32_t> band;
     // GG_SM90_GRID=<f> (1 to 16): f persistent CTAs per SM instead of one, so that the hardware hands later CTAs to the
@@ -69,6 +73,8 @@ inline Sm90Knobs read_sm90_knobs() {
     k.run_rows = int_knob("GG_SM90_RUN_ROWS", 0, 1 << 20);
     k.claim_ahead = int_knob("GG_SM90_CLAIM", 0, 7);
     k.band = int_knob("GG_SM90_BAND", 0, 1 << 16);
+    k.long_rows = int_knob("GG_SM90_LONG", 0, 1 << 30);
+    if (const auto first = int_knob("GG_SM90_FIRST", 0, 1)) k.largest_first = *first == 1;
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);
     k.split_chunks = int_knob("GG_SM90_SPLIT", 0, 16);
     k.fp8_tile = std::getenv("GG_SM90_FP8_TILE");
