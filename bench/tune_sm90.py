@@ -31,7 +31,8 @@ of one CTA claim each next run from a counter, at most L tiles ahead; @claim0: t
 GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: no bands), @splitS for GG_SM90_SPLIT=S
 (weight gradients: split-K of the largest expert in S chunks when it dominates; @split0: none; device counts only),
 @longR for GG_SM90_LONG=R (nothing claimed ahead of a tile reducing over R rows or more; @long0: no limit), @first0 /
-@first1 for GG_SM90_FIRST (the experts' own group order / the largest expert's group first).
+@first1 for GG_SM90_FIRST (the experts' own group order / the largest expert's group first), @dwgR for
+GG_SM90_DECODE_WGRAD=R (weight gradients of at most R rows on the decode weight-gradient kernel; @dwg0: never).
 """
 
 from __future__ import annotations
@@ -102,10 +103,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_LONG"] = option[4:]
         elif option in ("first0", "first1"):
             env["GG_SM90_FIRST"] = option[5]
+        elif option.startswith("dwg") and option[3:].isdigit():
+            env["GG_SM90_DECODE_WGRAD"] = option[3:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR)")
     return text, env
 
 

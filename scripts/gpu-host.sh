@@ -6,7 +6,8 @@
 # usage: scripts/gpu-host.sh native|test|moe|bench|all|release|release-check|memcheck|moe-train|bench-train|torchsharp|sweep|focus|tile-sweep|experiment [extra args for the step]
 #   release        builds the release library (every architecture the package carries, CUTLASS, the release sm90
 #                  kernels), runs the native tests and the parity script on it, and leaves in $OUT
-#                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary)
+#                  libgroupedgemm.so.xz with release-manifest.txt (size, build line, cuobjdump --list-elf summary;
+#                  env GG_RELEASE_SHA256: whether the file is byte for byte the one of that sha256)
 #   release-check  on a GPU host, with .gpu/consumer (the package consumer published by `dotnet cake --target=GpuBundle
 #                  --native-lib=<release library>`): runs the consumer against the library inside the package, the
 #                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
@@ -107,6 +108,17 @@ step_release() {
     cuobjdump --list-ptx "$lib" | sed -n 's/.*\.\(sm_[0-9a-z]*\)\..*/\1/p' | sort | uniq -c | sed 's/^/  /'
     echo "card: $(cat "$out/card.txt")"
   } > "$out/release-manifest.txt"
+  # A library does not outlive its session's machines and cannot be committed (it holds CUTLASS's code): a later run
+  # rebuilds the candidate's commit and names the sha256 it measured (docs/release.md), to learn whether the file is the
+  # same one before the package checks.
+  if [[ -n "${GG_RELEASE_SHA256:-}" ]]; then
+    local built_sha; built_sha=$(sha256sum "$lib" | cut -d' ' -f1)
+    if [[ $built_sha == "$GG_RELEASE_SHA256" ]]; then
+      echo "sha256: the same file as the candidate's ($GG_RELEASE_SHA256)" >> "$out/release-manifest.txt"
+    else
+      echo "sha256: DIFFERS from the candidate's $GG_RELEASE_SHA256 (this build: $built_sha)" >> "$out/release-manifest.txt"
+    fi
+  fi
   cat "$out/release-manifest.txt"
   xz -T0 -6 -c "$lib" > "$out/libgroupedgemm.so.xz"
   return $rc
@@ -306,7 +318,11 @@ step_experiment() {
     fi
     GG_SM90_KERNELS=$GG_SM90_KERNELS step_native || return 1
     # The experiment build has no fp16 kernels: those calls fail as not compiled, counted apart from wrong results.
-    timeout "${GG_PARITY_TIMEOUT:-400}" python3 native/tests/gmm_parity.py --lib "$built" > "$out/experiment-parity.log" 2>&1
+    # GG_EXPERIMENT_PARITY_ARGS: more gmm_parity.py options, such as --sm90-knobs for a kernel the policy does not
+    # choose yet.
+    # shellcheck disable=SC2086
+    timeout "${GG_PARITY_TIMEOUT:-400}" python3 native/tests/gmm_parity.py --lib "$built" ${GG_EXPERIMENT_PARITY_ARGS:-} \
+      > "$out/experiment-parity.log" 2>&1
     tail -n 3 "$out/experiment-parity.log"
   fi
   # One part folder of each model, by the model's name (a model split by form has the same problems in each part).

@@ -71,7 +71,7 @@ def reference(a, b, counts, trans_a, trans_b):
     return out
 
 
-def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1)):
+def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1), sm90_knobs=None):
     gen = torch.Generator().manual_seed(torch.seed() % (2**31))
     rows = 0
     unit = -1
@@ -102,6 +102,8 @@ def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1)):
                     runs = [(backend, {}) for backend in gg.backends]
                     runs += [("cutlass-sm90", {"GG_SM90_TILE": t}) for t in sm90_tiles
                              if t != CONTIGUOUS or contiguous_eligible(e, trans_a, accumulate)]
+                    if sm90_knobs:
+                        runs.append(("cutlass-sm90", dict(sm90_knobs)))
                     for backend, env in runs:
                         args = gg.args(a, b, c, counts_t, trans_a, trans_b, backend, accumulate)
                         st, why = gg.supported(args, backend)
@@ -137,6 +139,10 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lib", default="artifacts/native/libgroupedgemm.so")
     p.add_argument("--sm90-tiles", default="", help="comma list of GG_SM90_TILE names to check one by one as well")
+    p.add_argument("--sm90-knobs", default="",
+                   help="KEY=VALUE[,KEY=VALUE]: one more cutlass-sm90 run of every call with these tuning knobs set "
+                        "(GG_SM90_DECODE_WGRAD=4096: the decode weight-gradient kernel on every weight gradient with device "
+                        "counts); needs a tuning or experiment build")
     p.add_argument("--shard", default="0/1", help="I/N: check only every N-th (shape, dtype, form) starting at I")
     o = p.parse_args()
     shard = tuple(int(x) for x in o.shard.split("/"))
@@ -144,6 +150,14 @@ def main():
         p.error(f"--shard must be I/N with 0 <= I < N, got {o.shard}")
     if o.sm90_tiles:
         require_tuning_knobs(o.lib, "--sm90-tiles")
+    knobs = {}
+    for item in (x for x in o.sm90_knobs.split(",") if x):
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("GG_SM90_"):
+            p.error(f"--sm90-knobs: {item!r} is not GG_SM90_<NAME>=<value>")
+        knobs[key] = value
+    if knobs:
+        require_tuning_knobs(o.lib, "--sm90-knobs")
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
@@ -177,7 +191,7 @@ def main():
               # jetmoe-sized 512 x 5632 x 2048 in its place took 704 MB a float64 operand; under compute-sanitizer each
               # shard ran out of the card's memory there, with 77 GB held by PyTorch)
               (300, 2048, 264, 4, "one"), (10000, 256, 128, 2, "one"), (512, 1024, 1152, 8, "one")]
-    rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard)
+    rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard, knobs)
     # Wrong results first: a build without some kernels (an experiment build's GG_SM90_KERNELS) fails many calls with
     # BACKEND_NOT_COMPILED, which must not hide a wrong answer past the printed 60.
     not_compiled = [f for f in failures if "not compiled" in f]

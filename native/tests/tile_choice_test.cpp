@@ -397,6 +397,39 @@ void scheduler_order() {
                     gg::cutlass_sm90::largest_expert_first(*f.p, read_sm90_knobs()) ? 1 : 0, f.want);
     }
     unsetenv("GG_SM90_FIRST");
+    // The decode weight-gradient kernel: off by default; GG_SM90_DECODE_WGRAD=<rows> sends weight gradients with device
+    // counts of at most that many rows to it, never forwards, host counts, forced tiles or grids past 2^31 blocks.
+    gg::GmmProblem granite_t1 = problem(8, 512, 1536, 40, true);
+    granite_t1.counts_on_device = true;
+    gg::GmmProblem granite_t1_host = granite_t1;
+    granite_t1_host.counts_on_device = false;
+    gg::GmmProblem granite_t1_forward = granite_t1;
+    granite_t1_forward.trans_a = false;
+    gg::GmmProblem huge_grid = problem(8, 1 << 20, 1 << 20, 1 << 20, true);  // 2^20 x 2^14 x 2^12 blocks
+    huge_grid.counts_on_device = true;
+    const struct {
+        const char* value;
+        const char* tile;  // GG_SM90_TILE, or nullptr
+        const gg::GmmProblem* p;
+        const char* what;
+        int want;
+    } decode_grads[] = {{nullptr, nullptr, &granite_t1, "granite down at one token, policy", 0},
+                        {"8", nullptr, &granite_t1, "granite down at one token, 8 rows", 1},
+                        {"7", nullptr, &granite_t1, "granite down at one token, 7 rows", 0},
+                        {"0", nullptr, &granite_t1, "granite down at one token, 0 rows", 0},
+                        {"128", nullptr, &granite_t1_host, "host counts", 0},
+                        {"128", nullptr, &granite_t1_forward, "forward", 0},
+                        {"128", "coop128x256c1x1", &granite_t1, "forced tile", 0},
+                        {"128", nullptr, &huge_grid, "more than 2^31 blocks", 0},
+                        {"1048577", nullptr, &granite_t1, "out of range", 0}};
+    for (const auto& d : decode_grads) {
+        set_knob("GG_SM90_DECODE_WGRAD", d.value);
+        set_knob("GG_SM90_TILE", d.tile);
+        expect_knob("GG_SM90_DECODE_WGRAD", d.value, d.what,
+                    gg::cutlass_sm90::decode_weight_gradient(*d.p, read_sm90_knobs()) ? 1 : 0, d.want);
+    }
+    unsetenv("GG_SM90_DECODE_WGRAD");
+    unsetenv("GG_SM90_TILE");
 }
 
 void epilogues() {
@@ -950,6 +983,7 @@ int main() {
     unsetenv("GG_SM90_BAND");
     unsetenv("GG_SM90_LONG");
     unsetenv("GG_SM90_FIRST");
+    unsetenv("GG_SM90_DECODE_WGRAD");
     unsetenv("GG_SM90_SPLIT");
     unsetenv("GG_SM90_FP8_TILE");
     unsetenv("GG_SM90_FP8_RASTER");

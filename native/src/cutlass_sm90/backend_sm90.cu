@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/backend_table.h"
+#include "cutlass_common/decode_weight_gradient.cuh"
 #include "cutlass_common/group_arrays_fill.cuh"
 #include "cutlass_common/zero_empty_experts.cuh"
 #include "cutlass_sm90/contiguous_gemm.h"
@@ -225,6 +226,8 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const Sm90Knobs knobs = cutlass_sm90::call_knobs();
     cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
     rule.largest_first = cutlass_sm90::largest_expert_first(p, knobs);
+    // Decode-sized weight gradients: one kernel of our own, no preparation and no zero fill after it.
+    if (cutlass_sm90::decode_weight_gradient(p, knobs)) return cutlass_grouped::launch_decode_weight_gradient(p);
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
     const int32_t* host_sizes = host.available ? host.problem_sizes.data() : nullptr;

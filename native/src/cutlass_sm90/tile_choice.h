@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "cutlass_common/decode_weight_gradient_tiles.h"
 #include "cutlass_common/group_arrays.cuh"
 #include "cutlass_sm90/shape_class.h"
 #include "cutlass_sm90/sm90_tiles.h"
@@ -152,6 +153,11 @@ struct Sm90TilePolicy {
     int64_t min_k_split_one_live = 8192;
     int32_t max_split_chunks_forward = 16;
     int64_t max_split_groups_forward = 2048;
+    // Weight gradients with device counts of at most this many rows (m) run our decode weight-gradient kernel
+    // (cutlass_common/decode_weight_gradient.cuh: one launch, empty experts' zeros included) instead of the fill kernel,
+    // the grouped GEMM and zero_empty_experts (decode_weight_gradient). 0: never. Not measured yet: off until a same-loop
+    // run against the GEMM path sets it (knob GG_SM90_DECODE_WGRAD).
+    int64_t max_rows_decode_weight_gradient = 0;
     // Whether choose_tile consults the measured tile table (sm90_tile_table.inc) before the rules above; off: the rules
     // alone (gg_sm90_choice --rules, which bench/sweep/make_tile_table.py measures a table's gain against, so that
     // timings taken with a table already in the library give the same table again).
@@ -391,6 +397,20 @@ inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs
         }
     }
     return best_cost <= policy.split_max_wave_ratio * unsplit ? best : 0;
+}
+
+// Whether a weight gradient runs our decode weight-gradient kernel (cutlass_common/decode_weight_gradient.cuh) instead
+// of the grouped GEMM path: device counts (the kernel finds each expert's rows on the device; host counts keep the GEMM),
+// at most max_rows_decode_weight_gradient rows, no forced tile, and the kernel's blocks within a one-dimensional grid.
+// Each block reads its expert's rows one after another, so the bound keeps an expert that holds every row short.
+// Knob: GG_SM90_DECODE_WGRAD=<rows> (0: never).
+inline bool decode_weight_gradient(const GmmProblem& p, const Sm90Knobs& knobs = {},
+                                   const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (!p.trans_a || !p.counts_on_device || p.num_experts < 1 || p.m < 1 || knobs.tile) return false;
+    const int64_t bound = knobs.decode_wgrad_rows ? *knobs.decode_wgrad_rows : policy.max_rows_decode_weight_gradient;
+    if (p.m > bound) return false;
+    const int64_t blocks_per_expert = cutlass_grouped::decode_grad_tiles_i(p.k) * cutlass_grouped::decode_grad_tiles_j(p.n);
+    return p.num_experts <= 0x7fffffff / blocks_per_expert;
 }
 
 // Split-K of a decode forward (split_k.cuh: fill_forward_split) on `tile`, the tile Auto chose for it: how many chunks

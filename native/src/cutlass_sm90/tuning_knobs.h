@@ -30,6 +30,9 @@ struct Sm90Knobs {
     std::optional<int32_t> long_rows;
     // GG_SM90_FIRST=0|1: the largest expert's group first, or the experts' own order (largest_expert_first).
     std::optional<bool> largest_first;
+    // GG_SM90_DECODE_WGRAD=<rows> (0 to 2^20): weight gradients of at most this many rows run the decode weight-gradient
+    // kernel (tile_choice.h: decode_weight_gradient; 0: never).
+    std::optional<int64_t> decode_wgrad_rows;
     // GG_SM90_BAND=<units> (0 to 65536): the band width of the tile walk (tile_band).
     std::optional<int32_t> band;
     // GG_SM90_GRID=<f> (1 to 16): f persistent CTAs per SM instead of one, so that the hardware hands later CTAs to the
@@ -74,6 +77,7 @@ inline Sm90Knobs read_sm90_knobs() {
     k.claim_ahead = int_knob("GG_SM90_CLAIM", 0, 7);
     k.band = int_knob("GG_SM90_BAND", 0, 1 << 16);
     k.long_rows = int_knob("GG_SM90_LONG", 0, 1 << 30);
+    k.decode_wgrad_rows = int_knob("GG_SM90_DECODE_WGRAD", 0, 1 << 20);
     if (const auto first = int_knob("GG_SM90_FIRST", 0, 1)) k.largest_first = *first == 1;
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);
     k.split_chunks = int_knob("GG_SM90_SPLIT", 0, 16);
