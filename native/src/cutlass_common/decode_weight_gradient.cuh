@@ -68,11 +68,8 @@ __global__ void __launch_bounds__(kDecodeGradThreads)
 decode_weight_gradient(const int64_t* __restrict__ counts, int64_t m, const T* __restrict__ a,
                        const T* __restrict__ b, T* __restrict__ c, int64_t k, int64_t n, bool accumulate) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int64_t tiles_i = decode_grad_tiles_i(k), tiles_j = decode_grad_tiles_j(n);
-    const int64_t block = blockIdx.x;
-    const int64_t e = block / (tiles_i * tiles_j);
-    const int64_t in_expert = block - e * tiles_i * tiles_j;
-    const int64_t tile_i = in_expert / tiles_j, tile_j = in_expert - tile_i * tiles_j;
+    const DecodeGradPlace place = decode_grad_place(blockIdx.x, warp, lane, k, n);
+    const int64_t e = place.e, i0 = place.i0, j = place.j;
 
     // Every warp finds the expert's rows itself (a few loads a lane from L2), so the block never synchronises.
     int64_t before = 0;
@@ -86,10 +83,7 @@ decode_weight_gradient(const int64_t* __restrict__ counts, int64_t m, const T* _
     const int64_t end = scan_min64(own > 0 ? scan_saturating_add(before, own) : before, m);
     if (end <= begin && accumulate) return;  // c[e] += 0
 
-    const int64_t j = tile_j * kDecodeGradTileJ + static_cast<int64_t>(lane) * kDecodeGradVector;
-    const int64_t i0 = tile_i * kDecodeGradTileI + static_cast<int64_t>(warp) * kDecodeGradRowsPerWarp;
-    // n and k are multiples of 8: a vector starting inside the matrix ends inside it.
-    if (j >= n || i0 >= k) return;
+    if (!place.active) return;
 
     float acc[kDecodeGradRowsPerWarp][kDecodeGradVector];
 #pragma unroll
@@ -110,17 +104,20 @@ decode_weight_gradient(const int64_t* __restrict__ counts, int64_t m, const T* _
         }
     }
 
+    // Streaming (evict-first) accesses for dW, which is read and written once: E x k x n elements, 63 MB to 2 GB on the
+    // sweep's decode rows, would otherwise push the experts' rows of a and b, which every block of an expert reads, out
+    // of L2.
     T* out = c + e * k * n + i0 * n + j;
 #pragma unroll
     for (int ii = 0; ii < kDecodeGradRowsPerWarp; ++ii) {
         uint4* dst = reinterpret_cast<uint4*>(out + static_cast<int64_t>(ii) * n);
         if (accumulate) {
             float old[kDecodeGradVector];
-            unpack8<T>(*dst, old);
+            unpack8<T>(__ldcs(dst), old);
 #pragma unroll
             for (int jj = 0; jj < kDecodeGradVector; ++jj) acc[ii][jj] += old[jj];
         }
-        *dst = pack8<T>(acc[ii]);
+        __stcs(dst, pack8<T>(acc[ii]));
     }
 }
 
