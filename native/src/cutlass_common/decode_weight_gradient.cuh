@@ -17,13 +17,12 @@
 
 #include <cstdint>
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include "backends/counts_scan.cuh"
 #include "core/internal.h"
 #include "cutlass_common/decode_weight_gradient_tiles.h"
+#include "moe/moe_common.cuh"
 
 namespace gg::cutlass_grouped {
 
@@ -32,26 +31,26 @@ inline int64_t decode_grad_blocks(int64_t experts, int64_t k, int64_t n) {
     return experts * decode_grad_tiles_i(k) * decode_grad_tiles_j(n);
 }
 
-__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
-__device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
-template <typename T> __device__ __forceinline__ T from_float(float v);
-template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
-template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half(v); }
+// dW's 16-byte vectors as 8 floats, through streaming (evict-first) accesses: see the kernel's stores. The element
+// conversions and packs are the MoE kernels' (moe/moe_common.cuh).
+template <typename T>
+using DecodeGradPack = moe::Pack<T, kDecodeGradVector>;
 
-// 8 elements of a 16-byte vector as floats, and back.
 template <typename T>
-__device__ __forceinline__ void unpack8(const uint4& v, float (&out)[kDecodeGradVector]) {
-    const T* e = reinterpret_cast<const T*>(&v);
+__device__ __forceinline__ void load_floats_streaming(const T* p, float (&out)[kDecodeGradVector]) {
+    static_assert(sizeof(DecodeGradPack<T>) == sizeof(uint4), "a pack is one 16-byte vector");
+    const uint4 raw = __ldcs(reinterpret_cast<const uint4*>(p));
+    const DecodeGradPack<T>& pack = reinterpret_cast<const DecodeGradPack<T>&>(raw);
 #pragma unroll
-    for (int i = 0; i < kDecodeGradVector; ++i) out[i] = to_float(e[i]);
+    for (int i = 0; i < kDecodeGradVector; ++i) out[i] = moe::to_float(pack.v[i]);
 }
+
 template <typename T>
-__device__ __forceinline__ uint4 pack8(const float (&in)[kDecodeGradVector]) {
-    uint4 v;
-    T* e = reinterpret_cast<T*>(&v);
+__device__ __forceinline__ void store_floats_streaming(T* p, const float (&in)[kDecodeGradVector]) {
+    DecodeGradPack<T> pack;
 #pragma unroll
-    for (int i = 0; i < kDecodeGradVector; ++i) e[i] = from_float<T>(in[i]);
-    return v;
+    for (int i = 0; i < kDecodeGradVector; ++i) pack.v[i] = moe::from_float<T>(in[i]);
+    __stcs(reinterpret_cast<uint4*>(p), reinterpret_cast<const uint4&>(pack));
 }
 
 __device__ __forceinline__ int64_t warp_sum_saturating(int64_t v) {
@@ -95,8 +94,8 @@ decode_weight_gradient(const int64_t* __restrict__ counts, int64_t m, const T* _
 #pragma unroll 2
     for (int64_t r = begin; r < end; ++r) {
         float x[kDecodeGradVector], y[kDecodeGradVector];
-        unpack8<T>(*reinterpret_cast<const uint4*>(a + r * k + i0), x);
-        unpack8<T>(*reinterpret_cast<const uint4*>(b + r * n + j), y);
+        moe::load_floats<T, kDecodeGradVector>(a + r * k + i0, x);
+        moe::load_floats<T, kDecodeGradVector>(b + r * n + j, y);
 #pragma unroll
         for (int ii = 0; ii < kDecodeGradRowsPerWarp; ++ii) {
 #pragma unroll
@@ -110,14 +109,14 @@ decode_weight_gradient(const int64_t* __restrict__ counts, int64_t m, const T* _
     T* out = c + e * k * n + i0 * n + j;
 #pragma unroll
     for (int ii = 0; ii < kDecodeGradRowsPerWarp; ++ii) {
-        uint4* dst = reinterpret_cast<uint4*>(out + static_cast<int64_t>(ii) * n);
+        T* dst = out + static_cast<int64_t>(ii) * n;
         if (accumulate) {
             float old[kDecodeGradVector];
-            unpack8<T>(__ldcs(dst), old);
+            load_floats_streaming(dst, old);
 #pragma unroll
             for (int jj = 0; jj < kDecodeGradVector; ++jj) acc[ii][jj] += old[jj];
         }
-        __stcs(dst, pack8<T>(acc[ii]));
+        store_floats_streaming(dst, acc[ii]);
     }
 }
 
