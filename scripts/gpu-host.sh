@@ -13,7 +13,8 @@
 #                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
 #   memcheck       compute-sanitizer memcheck over the whole .NET test suite, gmm_parity.py and fp8_parity.py, split into processes
 #                  that run side by side (a sanitized run is 10-50x slower); prints each part's ERROR SUMMARY
-#                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540)
+#                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540; GG_MEMCHECK_PARTS: all (default), dotnet
+#                  or python, to run again only the parts a library has not passed yet)
 #   moe-train      the MoE sample's --train run (plain and gated, CPU float64 and GPU), exported and repeated in
 #                  PyTorch (bench/moe_training/train_torch.py): the loss curves must agree
 #   bench-train    the trainable MoE layer (GroupedGemm.MoE --bench-train, bf16) and the PyTorch eager layer
@@ -186,6 +187,9 @@ step_memcheck() {
     "moe|FullyQualifiedName~GroupedGemm.Tests.Moe."
     "rest|FullyQualifiedName!~GmmShapeTests&FullyQualifiedName!~GmmBackendMatrixTests&FullyQualifiedName!~LargeTensorTests&FullyQualifiedName!~GroupedGemm.Tests.Moe.$oom_none"
   )
+  local which=${GG_MEMCHECK_PARTS:-all}
+  [[ $which =~ ^(all|dotnet|python)$ ]] || { echo "memcheck: GG_MEMCHECK_PARTS is '$which', not all, dotnet or python" >&2; return 2; }
+  [[ $which == python ]] && parts=()
   for part in "${parts[@]}"; do
     local name=suite-${part%%|*} filter=${part#*|}
     timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" .gpu/GroupedGemm.Net.Tests \
@@ -195,25 +199,31 @@ step_memcheck() {
   # PyTorch's caching allocator off in the sanitized Python processes: with it, one shard of gmm_parity.py alone ran out
   # of an H100's memory (77 GB allocated by PyTorch; side by side, both shards), and without it the four shards below
   # passed one after another, 39-59 s each (H100, 2026-12-06).
-  for shard in 0 1 2 3; do
+  local shards=(0 1 2 3)
+  [[ $which == dotnet ]] && shards=()
+  for shard in "${shards[@]}"; do
     local name=parity-$shard-of-4
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" \
       python3 native/tests/gmm_parity.py --lib "$lib" --shard "$shard/4" > "$out/memcheck-$name.out" 2>&1 &
     pids+=($!); names+=("$name")
   done
   # The FP8 scaled kernels (portable and cutlass-sm90, row-wise and block scales) through their parity script.
-  PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-fp8-parity.log" \
-    python3 native/tests/fp8_parity.py --lib "$lib" > "$out/memcheck-fp8-parity.out" 2>&1 &
-  pids+=($!); names+=("fp8-parity")
+  if [[ $which != dotnet ]]; then
+    PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-fp8-parity.log" \
+      python3 native/tests/fp8_parity.py --lib "$lib" > "$out/memcheck-fp8-parity.out" 2>&1 &
+    pids+=($!); names+=("fp8-parity")
+  fi
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}"
     memcheck_report "${names[$i]}" $? || rc=1
   done
   # Alone, and without API-error reports: the sanitizer would count the failed cudaMalloc calls as its own errors (the
   # memory accesses are still checked).
-  timeout "$limit" "${sanitize[@]}" --report-api-errors no --log-file "$out/memcheck-suite-oom.log" \
-    .gpu/GroupedGemm.Net.Tests --filter "$oom_any" > "$out/memcheck-suite-oom.out" 2>&1
-  memcheck_report suite-oom $? || rc=1
+  if [[ $which != python ]]; then
+    timeout "$limit" "${sanitize[@]}" --report-api-errors no --log-file "$out/memcheck-suite-oom.log" \
+      .gpu/GroupedGemm.Net.Tests --filter "$oom_any" > "$out/memcheck-suite-oom.out" 2>&1
+    memcheck_report suite-oom $? || rc=1
+  fi
   return $rc
 }
 
@@ -282,7 +292,17 @@ sweep_part_seconds() {
 
 step_sweep() {
   local budget=${GG_SWEEP_SECONDS:-540} started=$SECONDS rc=0 parts=("$@") left=()
-  [[ ${#parts[@]} -gt 0 ]] || mapfile -t parts < <(.gpu/GroupedGemm.Bench sweep list-parts --names)
+  local names=() i
+  mapfile -t names < <(.gpu/GroupedGemm.Bench sweep list-parts --names)
+  [[ ${#parts[@]} -gt 0 ]] || parts=("${names[@]}")
+  # An index becomes its part's name: part-seconds.tsv is keyed by name (an index found no line there and counted as
+  # GG_SWEEP_PART_SECONDS, 2026-12-06), and the logs then name the part.
+  for i in "${!parts[@]}"; do
+    if [[ ${parts[$i]} =~ ^[0-9]+$ ]]; then
+      (( parts[i] < ${#names[@]} )) || { echo "sweep: no part ${parts[$i]} (0-$(( ${#names[@]} - 1 )))" >&2; return 2; }
+      parts[i]=${names[${parts[$i]}]}
+    fi
+  done
   mkdir -p "$out/sweep"
   for part in "${parts[@]}"; do
     # A part that does not fit what is left is passed over; a shorter one after it may still fit.
