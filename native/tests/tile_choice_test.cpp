@@ -397,14 +397,18 @@ void scheduler_order() {
                     gg::cutlass_sm90::largest_expert_first(*f.p, read_sm90_knobs()) ? 1 : 0, f.want);
     }
     unsetenv("GG_SM90_FIRST");
-    // The decode weight-gradient kernel: off by default; GG_SM90_DECODE_WGRAD=<rows> sends weight gradients with device
-    // counts of at most that many rows to it, never forwards, host counts, forced tiles or grids past 2^31 blocks.
+    // The decode weight-gradient kernel: weight gradients with device counts of at most 16 rows by default;
+    // GG_SM90_DECODE_WGRAD=<rows> moves the bound; never forwards, host counts, forced tiles or grids past 2^31 blocks.
     gg::GmmProblem granite_t1 = problem(8, 512, 1536, 40, true);
     granite_t1.counts_on_device = true;
     gg::GmmProblem granite_t1_host = granite_t1;
     granite_t1_host.counts_on_device = false;
     gg::GmmProblem granite_t1_forward = granite_t1;
     granite_t1_forward.trans_a = false;
+    gg::GmmProblem scout_t16 = problem(16, 8192, 5120, 16, true);  // llama-4-scout down at 16 tokens, top-1
+    scout_t16.counts_on_device = true;
+    gg::GmmProblem rows_17 = scout_t16;
+    rows_17.m = 17;
     gg::GmmProblem huge_grid = problem(8, 1 << 20, 1 << 20, 1 << 20, true);  // 2^20 x 2^14 x 2^12 blocks
     huge_grid.counts_on_device = true;
     const struct {
@@ -413,7 +417,11 @@ void scheduler_order() {
         const gg::GmmProblem* p;
         const char* what;
         int want;
-    } decode_grads[] = {{nullptr, nullptr, &granite_t1, "granite down at one token, policy", 0},
+    } decode_grads[] = {{nullptr, nullptr, &granite_t1, "granite down at one token, policy", 1},
+                        {nullptr, nullptr, &scout_t16, "16 rows, policy", 1},
+                        {nullptr, nullptr, &rows_17, "17 rows, policy", 0},
+                        {nullptr, nullptr, &granite_t1_host, "host counts, policy", 0},
+                        {nullptr, nullptr, &granite_t1_forward, "forward, policy", 0},
                         {"8", nullptr, &granite_t1, "granite down at one token, 8 rows", 1},
                         {"7", nullptr, &granite_t1, "granite down at one token, 7 rows", 0},
                         {"0", nullptr, &granite_t1, "granite down at one token, 0 rows", 0},
@@ -421,7 +429,8 @@ void scheduler_order() {
                         {"128", nullptr, &granite_t1_forward, "forward", 0},
                         {"128", "coop128x256c1x1", &granite_t1, "forced tile", 0},
                         {"128", nullptr, &huge_grid, "more than 2^31 blocks", 0},
-                        {"1048577", nullptr, &granite_t1, "out of range", 0}};
+                        {"1048577", nullptr, &rows_17, "out of range: the policy's bound", 0},
+                        {"1048577", nullptr, &granite_t1, "out of range: the policy's bound", 1}};
     for (const auto& d : decode_grads) {
         set_knob("GG_SM90_DECODE_WGRAD", d.value);
         set_knob("GG_SM90_TILE", d.tile);

@@ -155,9 +155,15 @@ struct Sm90TilePolicy {
     int64_t max_split_groups_forward = 2048;
     // Weight gradients with device counts of at most this many rows (m) run our decode weight-gradient kernel
     // (cutlass_common/decode_weight_gradient.cuh: one launch, empty experts' zeros included) instead of the fill kernel,
-    // the grouped GEMM and zero_empty_experts (decode_weight_gradient). 0: never. Not measured yet: off until a same-loop
-    // run against the GEMM path sets it (knob GG_SM90_DECODE_WGRAD).
-    int64_t max_rows_decode_weight_gradient = 0;
+    // the grouped GEMM and zero_empty_experts (decode_weight_gradient). 0: never. Its blocks walk their expert's rows on
+    // CUDA cores, so its time grows with the rows of the largest expert, which the host does not know: the bound is on
+    // m, the most any expert can hold. H100, same loop, bf16, the sweep's weight gradients (docs/perf-notes.md, "The
+    // decode weight-gradient kernel, measured"): one token (m <= 8, 75 rows) 1.07-1.38x torch, none below, against
+    // 0.65-1.11x (14 below 1.0) on the GEMM path; 16 rows (llama-4 at 16 tokens) 1.02-1.11x against 1.00-1.08x (slower
+    // only where one expert holds most rows: scout dominant 1.02-1.03x against 1.04-1.06x); 32 and 64
+    // rows of 8 or 16 experts lost to the GEMM path (grok-1, mixtral, dbrx at 16 tokens: 0.81-0.97x against 0.95-1.05x),
+    // and 2048 rows ran at 0.10-0.55x. Knob: GG_SM90_DECODE_WGRAD=<rows>.
+    int64_t max_rows_decode_weight_gradient = 16;
     // Whether choose_tile consults the measured tile table (sm90_tile_table.inc) before the rules above; off: the rules
     // alone (gg_sm90_choice --rules, which bench/sweep/make_tile_table.py measures a table's gain against, so that
     // timings taken with a table already in the library give the same table again).
