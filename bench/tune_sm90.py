@@ -32,7 +32,8 @@ GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: n
 (weight gradients: split-K of the largest expert in S chunks when it dominates; @split0: none; device counts only),
 @longR for GG_SM90_LONG=R (nothing claimed ahead of a tile reducing over R rows or more; @long0: no limit), @first0 /
 @first1 for GG_SM90_FIRST (the experts' own group order / the largest expert's group first), @dwgR for
-GG_SM90_DECODE_WGRAD=R (weight gradients of at most R rows on the decode weight-gradient kernel; @dwg0: never).
+GG_SM90_DECODE_WGRAD=R (weight gradients of at most R rows on the decode weight-gradient kernel; @dwg0: never),
+@mix0 / @mix1 for GG_SM90_DECODE_MIX (that kernel's blocks experts major / every expert's tiles in each wave).
 """
 
 from __future__ import annotations
@@ -105,10 +106,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_FIRST"] = option[5]
         elif option.startswith("dwg") and option[3:].isdigit():
             env["GG_SM90_DECODE_WGRAD"] = option[3:]
+        elif option in ("mix0", "mix1"):
+            env["GG_SM90_DECODE_MIX"] = option[3]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @mix0, @mix1)")
     return text, env
 
 

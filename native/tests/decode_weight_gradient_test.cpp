@@ -11,7 +11,7 @@ namespace {
 
 int failures = 0;
 
-void coverage(int64_t experts, int64_t k, int64_t n) {
+void coverage(int64_t experts, int64_t k, int64_t n, bool mixed) {
     using namespace gg::cutlass_grouped;
     std::vector<int> writes(static_cast<size_t>(experts * k * n), 0);
     const int64_t blocks = experts * decode_grad_tiles_i(k) * decode_grad_tiles_j(n);
@@ -19,7 +19,7 @@ void coverage(int64_t experts, int64_t k, int64_t n) {
     for (int64_t block = 0; block < blocks; ++block) {
         for (int warp = 0; warp < kDecodeGradWarps; ++warp) {
             for (int lane = 0; lane < 32; ++lane) {
-                const DecodeGradPlace p = decode_grad_place(block, warp, lane, k, n);
+                const DecodeGradPlace p = decode_grad_place(block, warp, lane, experts, k, n, mixed);
                 if (!p.active) continue;
                 for (int ii = 0; ii < kDecodeGradRowsPerWarp; ++ii) {
                     for (int jj = 0; jj < kDecodeGradVector; ++jj) {
@@ -40,8 +40,9 @@ void coverage(int64_t experts, int64_t k, int64_t n) {
         twice += w > 1;
     }
     if (outside != 0 || missed != 0 || twice != 0) {
-        std::printf("FAIL decode weight-gradient blocks, E=%lld k=%lld n=%lld: %lld writes outside dW, %lld elements "
-                    "missed, %lld written twice\n", static_cast<long long>(experts), static_cast<long long>(k),
+        std::printf("FAIL decode weight-gradient blocks (%s), E=%lld k=%lld n=%lld: %lld writes outside dW, %lld "
+                    "elements missed, %lld written twice\n", mixed ? "experts mixed" : "experts major",
+                    static_cast<long long>(experts), static_cast<long long>(k),
                     static_cast<long long>(n), static_cast<long long>(outside), static_cast<long long>(missed),
                     static_cast<long long>(twice));
         ++failures;
@@ -55,7 +56,10 @@ int main() {
         int64_t experts, k, n;
     } shapes[] = {{1, 8, 8},     {1, 64, 256},  {3, 72, 264},   {2, 512, 1536}, {2, 520, 2056},
                   {5, 1000, 8},  {4, 8, 1000},  {40, 128, 96},  {1, 64, 512},   {7, 136, 264}};
-    for (const auto& s : shapes) coverage(s.experts, s.k, s.n);
+    for (const auto& s : shapes) {
+        coverage(s.experts, s.k, s.n, false);
+        coverage(s.experts, s.k, s.n, true);
+    }
     if (failures != 0) {
         std::printf("%d decode weight-gradient check(s) failed\n", failures);
         return 1;

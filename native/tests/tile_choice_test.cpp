@@ -439,6 +439,17 @@ void scheduler_order() {
     }
     unsetenv("GG_SM90_DECODE_WGRAD");
     unsetenv("GG_SM90_TILE");
+    // Its block order: experts major unless GG_SM90_DECODE_MIX=1.
+    const struct {
+        const char* value;
+        int want;
+    } mixes[] = {{nullptr, 0}, {"0", 0}, {"1", 1}, {"2", 0}};
+    for (const auto& x : mixes) {
+        set_knob("GG_SM90_DECODE_MIX", x.value);
+        expect_knob("GG_SM90_DECODE_MIX", x.value, "block order",
+                    gg::cutlass_sm90::decode_weight_gradient_mixed(read_sm90_knobs()) ? 1 : 0, x.want);
+    }
+    unsetenv("GG_SM90_DECODE_MIX");
 }
 
 void epilogues() {

@@ -9,7 +9,7 @@
 // streams dW out in 16-byte stores, empty experts' zeros included. Each block finds its expert's rows from the device
 // counts itself, so no preparation kernel runs before it.
 //
-// Block b owns a 64 x 256 tile of one expert's dW (experts major, then tiles along k, then along n): 8 warps of 8 rows,
+// Block b owns a 64 x 256 tile of one expert's dW (experts major or mixed: decode_grad_place): 8 warps of 8 rows,
 // each lane 8 consecutive columns, one 16-byte vector. A tile of an expert without rows is stored as zeros (or left
 // alone with accumulate). The rows are read in order, so the sum is the same for every call of a given problem.
 // Included only by the backend dispatch TUs; the policy that sends calls here is tile_choice.h's.
@@ -64,10 +64,11 @@ __device__ __forceinline__ int64_t warp_sum_saturating(int64_t v) {
 // as 0, sums saturate, both ends clamp to m.
 template <typename T>
 __global__ void __launch_bounds__(kDecodeGradThreads)
-decode_weight_gradient(const int64_t* __restrict__ counts, int64_t m, const T* __restrict__ a,
-                       const T* __restrict__ b, T* __restrict__ c, int64_t k, int64_t n, bool accumulate) {
+decode_weight_gradient(const int64_t* __restrict__ counts, int64_t experts, int64_t m, const T* __restrict__ a,
+                       const T* __restrict__ b, T* __restrict__ c, int64_t k, int64_t n, bool accumulate,
+                       bool experts_mixed) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const DecodeGradPlace place = decode_grad_place(blockIdx.x, warp, lane, k, n);
+    const DecodeGradPlace place = decode_grad_place(blockIdx.x, warp, lane, experts, k, n, experts_mixed);
     const int64_t e = place.e, i0 = place.i0, j = place.j;
 
     // Every warp finds the expert's rows itself (a few loads a lane from L2), so the block never synchronises.
@@ -120,9 +121,10 @@ decode_weight_gradient(const int64_t* __restrict__ counts, int64_t m, const T* _
     }
 }
 
-// Enqueues the kernel for a weight gradient (p.trans_a) with device counts, bf16 or fp16, on p.stream. The policy
-// (tile_choice.h: decode_weight_gradient) sends only calls whose blocks fit a one-dimensional grid.
-inline gg_status launch_decode_weight_gradient(const GmmProblem& p) {
+// Enqueues the kernel for a weight gradient (p.trans_a) with device counts, bf16 or fp16, on p.stream, its blocks in the
+// order `experts_mixed` says (decode_grad_place). The policy (tile_choice.h: decode_weight_gradient) sends only calls
+// whose blocks fit a one-dimensional grid.
+inline gg_status launch_decode_weight_gradient(const GmmProblem& p, bool experts_mixed) {
     const int64_t blocks = decode_grad_blocks(p.num_experts, p.k, p.n);
     if (!p.trans_a || !p.counts_on_device || blocks < 1 || blocks > 0x7fffffff || p.k % kDecodeGradVector != 0 ||
         p.n % kDecodeGradVector != 0) {
@@ -133,12 +135,12 @@ inline gg_status launch_decode_weight_gradient(const GmmProblem& p) {
     const unsigned grid = static_cast<unsigned>(blocks);
     if (p.dtype == GG_DTYPE_BFLOAT16) {
         decode_weight_gradient<__nv_bfloat16><<<grid, kDecodeGradThreads, 0, p.stream>>>(
-            p.batch_sizes, p.m, static_cast<const __nv_bfloat16*>(p.a), static_cast<const __nv_bfloat16*>(p.b),
-            static_cast<__nv_bfloat16*>(p.c), p.k, p.n, p.accumulate);
+            p.batch_sizes, p.num_experts, p.m, static_cast<const __nv_bfloat16*>(p.a),
+            static_cast<const __nv_bfloat16*>(p.b), static_cast<__nv_bfloat16*>(p.c), p.k, p.n, p.accumulate, experts_mixed);
     } else if (p.dtype == GG_DTYPE_FLOAT16) {
         decode_weight_gradient<__half><<<grid, kDecodeGradThreads, 0, p.stream>>>(
-            p.batch_sizes, p.m, static_cast<const __half*>(p.a), static_cast<const __half*>(p.b),
-            static_cast<__half*>(p.c), p.k, p.n, p.accumulate);
+            p.batch_sizes, p.num_experts, p.m, static_cast<const __half*>(p.a), static_cast<const __half*>(p.b),
+            static_cast<__half*>(p.c), p.k, p.n, p.accumulate, experts_mixed);
     } else {
         return fail(GG_STATUS_INTERNAL_ERROR, "decode_weight_gradient: dtype %d (bfloat16 and float16 only)",
                     static_cast<int>(p.dtype));

@@ -227,7 +227,9 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
     rule.largest_first = cutlass_sm90::largest_expert_first(p, knobs);
     // Decode-sized weight gradients: one kernel of our own, no preparation and no zero fill after it.
-    if (cutlass_sm90::decode_weight_gradient(p, knobs)) return cutlass_grouped::launch_decode_weight_gradient(p);
+    if (cutlass_sm90::decode_weight_gradient(p, knobs)) {
+        return cutlass_grouped::launch_decode_weight_gradient(p, cutlass_sm90::decode_weight_gradient_mixed(knobs));
+    }
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
     const int32_t* host_sizes = host.available ? host.problem_sizes.data() : nullptr;

@@ -419,6 +419,14 @@ inline bool decode_weight_gradient(const GmmProblem& p, const Sm90Knobs& knobs =
     return p.num_experts <= 0x7fffffff / blocks_per_expert;
 }
 
+// The decode weight-gradient kernel's block order (decode_weight_gradient_tiles.h: decode_grad_place): experts major,
+// as measured for the policy's bound above, until a same-loop run of the mixed order (each wave holding every expert's
+// tiles, so that a dominant expert's row walk overlaps the other experts' stores) says otherwise. Knob:
+// GG_SM90_DECODE_MIX=0|1.
+inline bool decode_weight_gradient_mixed(const Sm90Knobs& knobs = {}) {
+    return knobs.decode_wgrad_mixed.value_or(false);
+}
+
 // Split-K of a decode forward (split_k.cuh: fill_forward_split) on `tile`, the tile Auto chose for it: how many chunks
 // every expert's k is cut into, or 0. Auto splits only forwards on the 64x128x128 decode tile whose experts that can have
 // rows (min(E, m): the host knows m, not how many experts are live) give that tile at most max_ctas_small_forward_unsplit

@@ -33,6 +33,9 @@ struct Sm90Knobs {
     // GG_SM90_DECODE_WGRAD=<rows> (0 to 2^20): weight gradients of at most this many rows run the decode weight-gradient
     // kernel (tile_choice.h: decode_weight_gradient; 0: never).
     std::optional<int64_t> decode_wgrad_rows;
+    // GG_SM90_DECODE_MIX=0|1: that kernel's blocks experts major, or every expert's tiles mixed in each wave
+    // (tile_choice.h: decode_weight_gradient_mixed).
+    std::optional<bool> decode_wgrad_mixed;
     // GG_SM90_BAND=<units> (0 to 65536): the band width of the tile walk (tile_band).
     std::optional<int32_t> band;
     // GG_SM90_GRID=<f> (1 to 16): f persistent CTAs per SM instead of one, so that the hardware hands later CTAs to the
@@ -79,6 +82,7 @@ inline Sm90Knobs read_sm90_knobs() {
     k.long_rows = int_knob("GG_SM90_LONG", 0, 1 << 30);
     k.decode_wgrad_rows = int_knob("GG_SM90_DECODE_WGRAD", 0, 1 << 20);
     if (const auto first = int_knob("GG_SM90_FIRST", 0, 1)) k.largest_first = *first == 1;
+    if (const auto mixed = int_knob("GG_SM90_DECODE_MIX", 0, 1)) k.decode_wgrad_mixed = *mixed == 1;
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);
     k.split_chunks = int_knob("GG_SM90_SPLIT", 0, 16);
     k.fp8_tile = std::getenv("GG_SM90_FP8_TILE");
