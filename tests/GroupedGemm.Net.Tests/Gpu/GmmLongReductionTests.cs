@@ -13,6 +13,11 @@ namespace GroupedGemm.Tests.Gpu;
 [Category("Gpu")]
 public class GmmLongReductionTests : GpuFixture
 {
+    private static readonly GemmBackend[] Backends =
+        [GemmBackend.Auto, GemmBackend.CublasLoop, GemmBackend.CublasGrouped, GemmBackend.CutlassSm80, GemmBackend.CutlassSm90];
+
+    private static readonly DType[] HalfTypes = [DType.BFloat16, DType.Float16];
+
     private const int FirstRows = 2400;
     private const int LastRows = 2700;
     private const int RowStep = 5;
@@ -23,9 +28,8 @@ public class GmmLongReductionTests : GpuFixture
     /// </summary>
     [Test]
     public void Weight_gradient_of_one_long_expert_matches_reference_at_every_row_count(
-        [Values(GemmBackend.Auto, GemmBackend.CublasLoop, GemmBackend.CublasGrouped, GemmBackend.CutlassSm80,
-            GemmBackend.CutlassSm90)] GemmBackend backend,
-        [Values(DType.BFloat16, DType.Float16)] DType dtype)
+        [ValueSource(nameof(Backends))] GemmBackend backend,
+        [ValueSource(nameof(HalfTypes))] DType dtype)
     {
         const int k = 96, n = 200;
         var missed = new List<string>();
@@ -56,9 +60,8 @@ public class GmmLongReductionTests : GpuFixture
     /// </summary>
     [Test]
     public void Weight_gradient_of_the_0_8_0_run_failure_matches_reference(
-        [Values(GemmBackend.Auto, GemmBackend.CublasLoop, GemmBackend.CublasGrouped, GemmBackend.CutlassSm80,
-            GemmBackend.CutlassSm90)] GemmBackend backend,
-        [Values(DType.BFloat16, DType.Float16)] DType dtype)
+        [ValueSource(nameof(Backends))] GemmBackend backend,
+        [ValueSource(nameof(HalfTypes))] DType dtype)
     {
         const int k = 96, n = 200;
         var random = new Random(1160088790);
