@@ -18,6 +18,15 @@ inline cudaDataType_t cuda_data_type(gg_dtype t) {
     }
 }
 
+// Whether cuBLAS may split a reduction `depth` deep across thread blocks. cuBLAS 12.8 and 13.1 (its nvjet kernels, on
+// H100 and Blackwell) leave the last depth % block_k terms out of the sum when they split it into s parts with
+// (depth / block_k) % s == 0 and s > depth % block_k, block_k being the kernel's k step (64 for 16-bit operands): a
+// public reproducer over 1.5 million shapes found every loss there and nowhere else. Here it cost a weight gradient
+// whose expert held 2561 rows (2561 % 64 = 1) one row's products: 1.68e-2 relative error in fp16 on an H100
+// (docs/release.md, "The 0.8.0 run"). A depth that is a multiple of 128, and so of every k step up to 128, has no
+// tail to lose; any other runs without a workspace, where cuBLAS does not split.
+inline bool split_k_is_safe(int64_t depth) { return depth % 128 == 0; }
+
 // One column-major GEMM: C[m,n] = op(A)[m,k] . op(B)[k,n] (+ C).
 struct ColumnMajorGemm {
     cublasOperation_t op_a = CUBLAS_OP_N;

@@ -203,10 +203,22 @@ gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* 
         // cublasSetStream resets cuBLAS to its default workspace pool; give it ours again, so that cuBLAS never
         // allocates during a call (graph capture).
         GG_CUBLAS_CHECK(cublasSetWorkspace(handle.cublas, handle.cublas_workspace, handle.cublas_workspace_bytes));
+        handle.cublas_workspace_given = true;
         handle.cublas_stream = stream;
         handle.cublas_stream_bound = true;
     }
     *out = handle.cublas;
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status cublas_allow_split_k(gg_handle& handle, bool allow) {
+    if (handle.cublas == nullptr || !handle.cublas_stream_bound) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cublas_allow_split_k before cublas_for_stream");
+    }
+    if (handle.cublas_workspace_given == allow) return GG_STATUS_SUCCESS;
+    // The same buffer with size 0 rather than a null pointer: a workspace that is not set at all is cuBLAS's own pool.
+    GG_CUBLAS_CHECK(cublasSetWorkspace(handle.cublas, handle.cublas_workspace, allow ? handle.cublas_workspace_bytes : 0));
+    handle.cublas_workspace_given = allow;
     return GG_STATUS_SUCCESS;
 }
 

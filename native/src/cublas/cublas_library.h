@@ -25,6 +25,11 @@ bool cublas_has_grouped_batched();
 // (outside or inside a stream capture). GG_STATUS_CUBLAS_ERROR when cuBLAS cannot be loaded.
 gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* needed_for, cublasHandle_t* out);
 
+// Before each cuBLAS GEMM on a handle from cublas_for_stream: whether cuBLAS may split the reduction across thread
+// blocks (cublas_common.h: split_k_is_safe says when). It may only with a workspace, so `allow` false gives cuBLAS a
+// workspace of size 0 for the calls that follow, true gives the handle's workspace back.
+gg_status cublas_allow_split_k(gg_handle& handle, bool allow);
+
 // Releases the handle's cuBLAS handle and workspace, if it ever made them.
 gg_status cublas_release(gg_handle& handle);
 
