@@ -82,9 +82,13 @@ int main(int argc, char** argv) {
         const Sm90Tile tile = choose_tile(p, nullptr, sms, dram, knobs, policy);
         const bool own = tile == Sm90Tile::kContiguous256x128;
         const bool store = !own && choose_epilogue(p, tile, knobs) == Sm90Epilogue::kStoreOnly;
-        std::printf("%s%s %d %d %d %s split=%d\n", tile_name(tile), store ? "_store" : "",
+        // first=, long= and decode=: the largest expert's group first, the rows from which a claimed tile is long, and
+        // whether the decode weight-gradient kernel takes the call instead of the tile (then nothing before it applies).
+        std::printf("%s%s %d %d %d %s first=%d long=%d decode=%d split=%d\n", tile_name(tile), store ? "_store" : "",
                     tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
                     own ? 0 : tile_band(p, tile, knobs), raster_along_n(tile, p.trans_a, knobs) ? "n" : "m",
+                    largest_expert_first(p, knobs) ? 1 : 0, tile_long_rows(p, knobs, policy),
+                    decode_weight_gradient(p, knobs, policy) ? 1 : 0,
                     p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, tile, sms, knobs));
     }
     return 0;
