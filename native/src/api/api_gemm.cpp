@@ -100,8 +100,8 @@ gg_status gg_gemm(gg_handle_t handle, const gg_gemm_args* args) {
         GG_TRY(order.enter(*handle, stream, capturing));
         if (g.k == 0) return g.accumulate ? GG_STATUS_SUCCESS : zero_output(g, stream);
         cublasHandle_t blas = nullptr;
-        GG_TRY(gg::cublas_for_stream(*handle, stream, "gg_gemm (dense GEMM through cuBLAS)", &blas));
-        GG_TRY(gg::cublas_allow_split_k(*handle, gg::split_k_is_safe(g.k)));
+        GG_TRY(gg::cublas_for_stream(*handle, stream, "gg_gemm (dense GEMM through cuBLAS)", gg::split_k_is_safe(g.k),
+                                     &blas));
 
         // Row-major c = op(a) . op(b) is column-major c^T = op(b)^T . op(a)^T: b first, m and n swapped.
         const cublasOperation_t op_b = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;

@@ -22,7 +22,7 @@ struct gg_handle {
     // Stream the cuBLAS handle is bound to (cublasSetStream resets the workspace, so rebind only on change).
     cudaStream_t cublas_stream = nullptr;
     bool cublas_stream_bound = false;
-    // Whether cuBLAS has the workspace now (cublas_allow_split_k gives it size 0 for reductions it could cut short).
+    // Whether cuBLAS has the workspace now (cublas_for_stream gives it size 0 for reductions it could cut short).
     bool cublas_workspace_given = false;
 
     // ---- call ordering (issue 23; core/call_order.h) -------------------------------------------------

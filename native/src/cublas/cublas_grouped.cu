@@ -108,11 +108,10 @@ gg_status cublas_grouped_run(Context& ctx, const GmmProblem& p) {
     const void* const* b_array = a_array + count;
     void* const* c_array = const_cast<void* const*>(reinterpret_cast<const void* const*>(a_array + 2 * count));
 
-    cublasHandle_t blas = nullptr;
-    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, backend_name(GG_BACKEND_CUBLAS_GROUPED), &blas));
     bool split_safe = true;  // one call for every group: no split unless every group's reduction is safe to split
     for (size_t i = 0; i < count; ++i) split_safe = split_safe && split_k_is_safe(k[i]);
-    GG_TRY(cublas_allow_split_k(*ctx.handle, split_safe));
+    cublasHandle_t blas = nullptr;
+    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, backend_name(GG_BACKEND_CUBLAS_GROUPED), split_safe, &blas));
     const cudaDataType_t type = cuda_data_type(p.dtype);
     GG_CUBLAS_CHECK(cublasGemmGroupedBatchedEx(blas, op_a.data(), op_b.data(), m.data(), n.data(), k.data(),
                                                alpha.data(), a_array, type, lda.data(), b_array, type, ldb.data(),

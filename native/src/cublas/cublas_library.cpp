@@ -162,7 +162,8 @@ gg_status cublas_require(const char* needed_for) {
 
 bool cublas_has_grouped_batched() { return library().gemm_grouped_batched_ex != nullptr; }
 
-gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* needed_for, cublasHandle_t* out) {
+gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* needed_for, bool split_k_safe,
+                            cublasHandle_t* out) {
     GG_TRY(cublas_require(needed_for));
     if (handle.cublas == nullptr) {
         // The first cuBLAS call on this handle may come inside a stream capture (a graph of host-count calls):
@@ -207,18 +208,13 @@ gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* 
         handle.cublas_stream = stream;
         handle.cublas_stream_bound = true;
     }
-    *out = handle.cublas;
-    return GG_STATUS_SUCCESS;
-}
-
-gg_status cublas_allow_split_k(gg_handle& handle, bool allow) {
-    if (handle.cublas == nullptr || !handle.cublas_stream_bound) {
-        return fail(GG_STATUS_INTERNAL_ERROR, "cublas_allow_split_k before cublas_for_stream");
+    if (handle.cublas_workspace_given != split_k_safe) {
+        // The same buffer with size 0 rather than a null pointer: a workspace that is not set at all is cuBLAS's pool.
+        GG_CUBLAS_CHECK(cublasSetWorkspace(handle.cublas, handle.cublas_workspace,
+                                           split_k_safe ? handle.cublas_workspace_bytes : 0));
+        handle.cublas_workspace_given = split_k_safe;
     }
-    if (handle.cublas_workspace_given == allow) return GG_STATUS_SUCCESS;
-    // The same buffer with size 0 rather than a null pointer: a workspace that is not set at all is cuBLAS's own pool.
-    GG_CUBLAS_CHECK(cublasSetWorkspace(handle.cublas, handle.cublas_workspace, allow ? handle.cublas_workspace_bytes : 0));
-    handle.cublas_workspace_given = allow;
+    *out = handle.cublas;
     return GG_STATUS_SUCCESS;
 }
 

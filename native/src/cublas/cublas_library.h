@@ -21,14 +21,12 @@ gg_status cublas_require(const char* needed_for);
 // Whether the loaded cuBLAS has cublasGemmGroupedBatchedEx (cuBLAS >= 12.5); call after cublas_require.
 bool cublas_has_grouped_batched();
 
-// The handle's cuBLAS handle bound to `stream` with the handle's own cuBLAS workspace, created on first use
-// (outside or inside a stream capture). GG_STATUS_CUBLAS_ERROR when cuBLAS cannot be loaded.
-gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* needed_for, cublasHandle_t* out);
-
-// Before each cuBLAS GEMM on a handle from cublas_for_stream: whether cuBLAS may split the reduction across thread
-// blocks (cublas_common.h: split_k_is_safe says when). It may only with a workspace, so `allow` false gives cuBLAS a
-// workspace of size 0 for the calls that follow, true gives the handle's workspace back.
-gg_status cublas_allow_split_k(gg_handle& handle, bool allow);
+// The handle's cuBLAS handle bound to `stream`, created on first use (outside or inside a stream capture), for the
+// GEMM call that follows: `split_k_safe` (cublas_common.h: split_k_is_safe of its reductions) gives cuBLAS the handle's
+// own workspace, false a workspace of size 0, without which cuBLAS does not split a reduction across thread blocks.
+// Call it before every cuBLAS GEMM (cheap when nothing changes). GG_STATUS_CUBLAS_ERROR when cuBLAS cannot be loaded.
+gg_status cublas_for_stream(gg_handle& handle, cudaStream_t stream, const char* needed_for, bool split_k_safe,
+                            cublasHandle_t* out);
 
 // Releases the handle's cuBLAS handle and workspace, if it ever made them.
 gg_status cublas_release(gg_handle& handle);

@@ -17,8 +17,6 @@ gg_status cublas_loop_supports(const Context&, const GmmProblem& p) {
 }
 
 gg_status cublas_loop_run(Context& ctx, const GmmProblem& p) {
-    cublasHandle_t blas = nullptr;
-    GG_TRY(cublas_for_stream(*ctx.handle, p.stream, backend_name(GG_BACKEND_CUBLAS_LOOP), &blas));
     const cudaDataType_t type = cuda_data_type(p.dtype);
     const float alpha = 1.0f;
     const float beta = p.accumulate ? 1.0f : 0.0f;
@@ -28,7 +26,8 @@ gg_status cublas_loop_run(Context& ctx, const GmmProblem& p) {
         if (rows == 0) continue;  // forward: no rows of c; trans_a: c[e] zeroed by the dispatcher
         const ColumnMajorGemm g = map_expert(p, e, row, rows);
         row += rows;
-        GG_TRY(cublas_allow_split_k(*ctx.handle, split_k_is_safe(g.k)));
+        cublasHandle_t blas = nullptr;
+        GG_TRY(cublas_for_stream(*ctx.handle, p.stream, backend_name(GG_BACKEND_CUBLAS_LOOP), split_k_is_safe(g.k), &blas));
         GG_CUBLAS_CHECK(cublasGemmEx(blas, g.op_a, g.op_b, static_cast<int>(g.m), static_cast<int>(g.n),
                                      static_cast<int>(g.k), &alpha, g.a, type, static_cast<int>(g.lda), g.b, type,
                                      static_cast<int>(g.ldb), &beta, g.c, type, static_cast<int>(g.ldc),
