@@ -15,7 +15,7 @@ constexpr int kDecodeGradTileJ = 32 * kDecodeGradVector;                     // 
 constexpr int kDecodeGradRowsPerWarp = 8;                                    // rows of dW per warp
 constexpr int kDecodeGradTileI = kDecodeGradWarps * kDecodeGradRowsPerWarp;  // rows of dW per block
 
-// The tiles of one expert's dW along k and along n, as the kernel numbers them (experts major, then k, then n).
+// The tiles of one expert's dW along k and along n; within an expert the kernel numbers them along k, then along n.
 __host__ __device__ inline int64_t decode_grad_tiles_i(int64_t k) { return (k + kDecodeGradTileI - 1) / kDecodeGradTileI; }
 __host__ __device__ inline int64_t decode_grad_tiles_j(int64_t n) { return (n + kDecodeGradTileJ - 1) / kDecodeGradTileJ; }
 

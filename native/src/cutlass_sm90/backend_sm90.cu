@@ -221,15 +221,15 @@ gg_status run_contiguous_call(Context& ctx, const GmmProblem& p, const cutlass_g
 // dispatcher handles or rejects them (core/internal.h). Exceptions become a status in the API frame (core/api_guard.h).
 gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     assert(p.m > 0 && p.k > 0 && p.n > 0 && !(p.trans_a && p.trans_b));
-    // These kernels do not clear their accumulators when K == 0: empty experts of non-accumulating weight gradients get
-    // no tiles, and zero_empty_experts writes their zeros after the GEMM (cutlass_common/zero_empty_experts.cuh).
     const Sm90Knobs knobs = cutlass_sm90::call_knobs();
-    cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
-    rule.largest_first = cutlass_sm90::largest_expert_first(p, knobs);
-    // Decode-sized weight gradients: one kernel of our own, no preparation and no zero fill after it.
+    // Decode-sized weight gradients: one kernel of our own, no group arrays, no preparation and no zero fill after it.
     if (cutlass_sm90::decode_weight_gradient(p, knobs)) {
         return cutlass_grouped::launch_decode_weight_gradient(p, cutlass_sm90::decode_weight_gradient_mixed(knobs));
     }
+    // These kernels do not clear their accumulators when K == 0: empty experts of non-accumulating weight gradients get
+    // no tiles, and zero_empty_experts writes their zeros after the GEMM (cutlass_common/zero_empty_experts.cuh).
+    cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
+    rule.largest_first = cutlass_sm90::largest_expert_first(p, knobs);
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
     const int32_t* host_sizes = host.available ? host.problem_sizes.data() : nullptr;
