@@ -187,9 +187,14 @@ step_memcheck() {
     "moe|FullyQualifiedName~GroupedGemm.Tests.Moe."
     "rest|FullyQualifiedName!~GmmShapeTests&FullyQualifiedName!~GmmBackendMatrixTests&FullyQualifiedName!~LargeTensorTests&FullyQualifiedName!~GroupedGemm.Tests.Moe.$oom_none"
   )
-  local which=${GG_MEMCHECK_PARTS:-all}
-  [[ $which =~ ^(all|dotnet|python)$ ]] || { echo "memcheck: GG_MEMCHECK_PARTS is '$which', not all, dotnet or python" >&2; return 2; }
-  [[ $which == python ]] && parts=()
+  local dotnet=1 python=1
+  case ${GG_MEMCHECK_PARTS:-all} in
+    all) ;;
+    dotnet) python=0 ;;
+    python) dotnet=0 ;;
+    *) echo "memcheck: GG_MEMCHECK_PARTS is '$GG_MEMCHECK_PARTS', not all, dotnet or python" >&2; return 2 ;;
+  esac
+  (( dotnet )) || parts=()
   for part in "${parts[@]}"; do
     local name=suite-${part%%|*} filter=${part#*|}
     timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" .gpu/GroupedGemm.Net.Tests \
@@ -200,7 +205,7 @@ step_memcheck() {
   # of an H100's memory (77 GB allocated by PyTorch; side by side, both shards), and without it the four shards below
   # passed one after another, 39-59 s each (H100, 2026-12-06).
   local shards=(0 1 2 3)
-  [[ $which == dotnet ]] && shards=()
+  (( python )) || shards=()
   for shard in "${shards[@]}"; do
     local name=parity-$shard-of-4
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" \
@@ -208,7 +213,7 @@ step_memcheck() {
     pids+=($!); names+=("$name")
   done
   # The FP8 scaled kernels (portable and cutlass-sm90, row-wise and block scales) through their parity script.
-  if [[ $which != dotnet ]]; then
+  if (( python )); then
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-fp8-parity.log" \
       python3 native/tests/fp8_parity.py --lib "$lib" > "$out/memcheck-fp8-parity.out" 2>&1 &
     pids+=($!); names+=("fp8-parity")
@@ -219,7 +224,7 @@ step_memcheck() {
   done
   # Alone, and without API-error reports: the sanitizer would count the failed cudaMalloc calls as its own errors (the
   # memory accesses are still checked).
-  if [[ $which != python ]]; then
+  if (( dotnet )); then
     timeout "$limit" "${sanitize[@]}" --report-api-errors no --log-file "$out/memcheck-suite-oom.log" \
       .gpu/GroupedGemm.Net.Tests --filter "$oom_any" > "$out/memcheck-suite-oom.out" 2>&1
     memcheck_report suite-oom $? || rc=1
