@@ -8,7 +8,9 @@ and scales. Scale modes: row-wise (one scale per row of x and per expert and col
 per row and 128-deep block of K for x, [M, ceil(K/128)]; one per expert and 128x128 block of (N, K) for w,
 [E, ceil(N/128), ceil(K/128)], whichever layout w is stored in).
 
-usage: python3 native/tests/fp8_parity.py [--lib artifacts/native/libgroupedgemm.so]
+usage: python3 native/tests/fp8_parity.py [--lib artifacts/native/libgroupedgemm.so] [--sm90-knobs KEY=VALUE,...]
+  --sm90-knobs: one more cutlass-sm90 run of every call with these tuning knobs set (GG_SM90_FP8_SPLIT=auto: the decode
+  forwards' split-K by Auto's rule, which a release build does not apply yet); needs a tuning or experiment build
 """
 import argparse
 import ctypes as C
@@ -28,7 +30,11 @@ SCALE_BLOCKWISE = 1  # gg_scale_mode
 BLOCK = 128          # native/src/core/scaled_validate.h kScaleBlock
 # (counts, k, n): an empty expert, rows that straddle tiles, K and N that are and are not multiples of 16.
 SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), ([7, 9], 40, 24),
-          ([300] * 8, 2048, 1408)]
+          ([300] * 8, 2048, 1408),
+          # Decode forwards, the shapes cutlass-sm90 splits along k (tile_choice.h: fp8_forward_split_chunks): one row
+          # on one live expert of a long k (16 chunks), six rows on three of six experts (4 chunks), a last chunk
+          # shorter than the others (k = 1040: chunks of 640 and 400), 32 rows over four experts (8 chunks).
+          ([0, 1, 0, 0], 8192, 512), ([0, 3, 0, 2, 0, 1], 2048, 256), ([2, 0, 1], 1040, 384), ([8] * 4, 4096, 128)]
 
 
 def quantize_blocks(t, rows_block, cols_block):
@@ -67,7 +73,19 @@ def run(gg, x, xs, w, ws, counts, trans_b, kernel, on_device, mode=SCALE_ROWWISE
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--lib", default="artifacts/native/libgroupedgemm.so")
+    p.add_argument("--sm90-knobs", default="", help="KEY=VALUE[,KEY=VALUE]: one more cutlass-sm90 run of every call "
+                   "with these tuning knobs set; needs a tuning or experiment build")
     args = p.parse_args()
+    knobs = {}
+    for item in (x for x in args.sm90_knobs.split(",") if x):
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("GG_SM90_"):
+            p.error(f"--sm90-knobs: {item!r} is not GG_SM90_<NAME>=<value>")
+        knobs[key] = value
+    if knobs:
+        ggc.require_tuning_knobs(args.lib, "--sm90-knobs")
+    # Each kernel as Auto's policy runs it, then cutlass-sm90 once more with the knobs (read by the library per call).
+    variants = [(kernel, {}) for kernel in KERNELS] + ([("cutlass-sm90", knobs)] if knobs else [])
     lib = ggc.load(args.lib)
     lib.gg_gmm_scaled.argtypes = [C.c_void_p, C.POINTER(ScaledGmmArgs)]
     lib.gg_gmm_scaled.restype = C.c_int32
@@ -108,10 +126,16 @@ def main() -> int:
             for trans_b in (False, True):
                 w_in = wq_m if trans_b else wq_m.transpose(1, 2).contiguous()  # [E, N, K] or [E, K, N], same values
                 for on_device in (False, True):
-                    for kernel in KERNELS:
-                        out, why = run(gg, xq_m, xs_m, w_in, ws_m, counts, trans_b, kernel, on_device, mode)
+                    for kernel, variant_knobs in variants:
+                        os.environ.update(variant_knobs)
+                        try:
+                            out, why = run(gg, xq_m, xs_m, w_in, ws_m, counts, trans_b, kernel, on_device, mode)
+                        finally:
+                            for key in variant_knobs:
+                                del os.environ[key]
+                        forced = "".join(f" {key}={value}" for key, value in variant_knobs.items())
                         what = (f"{kernel:<13} {mode_name:<8} counts={counts} k={k} n={n} trans_b={int(trans_b)} "
-                                f"device={int(on_device)}")
+                                f"device={int(on_device)}{forced}")
                         if out is None:
                             print(f"skip {what}: {why}")
                             continue

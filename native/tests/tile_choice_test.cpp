@@ -728,6 +728,57 @@ void split_k() {
                     c.want);
     }
     unsetenv("GG_SM90_SPLIT");
+    // FP8 decode forwards (fp8_forward_split_chunks) on the cluster-free 128x128x128 FP8 tile: Auto does not split them
+    // yet (fp8_split_decode_forward); GG_SM90_FP8_SPLIT=auto applies the rule (the bf16 split's worst case and one-wave
+    // count, with that tile's 128 rows and 128-deep k steps), =<chunks> forces chunks on forwards of at most 32 rows.
+    struct Fp8Case {
+        const char* what;
+        int64_t m, k, n, e;
+        const char* knob;
+        int want;
+    } fp8_forwards[] = {
+        {"llama-4-scout down, one token (Auto: no split)", 1, 8192, 5120, 16, nullptr, 0},
+        {"llama-4-scout down, one token (one live expert's 40 CTAs: 3 chunks)", 1, 8192, 5120, 16, "auto", 3},
+        {"dbrx down, one token (k >= 8192: one live expert's 48 CTAs, 2 chunks)", 4, 10752, 6144, 16, "auto", 2},
+        {"mixtral-8x7b down, one token (one live expert's 32 CTAs, 4 chunks)", 2, 14336, 4096, 8, "auto", 4},
+        {"phi-3.5-moe down, one token (k = 6400: two experts' 64 CTAs, 2 chunks)", 2, 6400, 4096, 16, "auto", 2},
+        {"snowflake-arctic down, one token (two experts' 112 CTAs)", 2, 4864, 7168, 128, "auto", 0},
+        {"deepseek-v3 up, one token (eight experts' 256 CTAs)", 8, 7168, 4096, 256, "auto", 0},
+        {"one live expert, k = 960 (below 1024)", 1, 960, 2048, 8, "auto", 0},
+        {"33 rows", 33, 8192, 512, 8, "auto", 0},
+        {"forced 4", 20, 2048, 1024, 64, "4", 4},
+        {"forced 16, 6 k steps of 128", 8, 768, 2048, 128, "16", 6},
+        {"forced 4, 33 rows", 33, 8192, 512, 8, "4", 0},
+        {"forced 1", 1, 8192, 5120, 16, "1", 0},
+        {"no rows", 0, 8192, 5120, 16, "4", 0},
+    };
+    for (const Fp8Case& c : fp8_forwards) {
+        gg::GmmProblem p = problem(c.m, c.k, c.n, c.e, false);
+        p.trans_b = true;
+        set_knob("GG_SM90_FP8_SPLIT", c.knob);
+        expect_knob("GG_SM90_FP8_SPLIT", c.knob, c.what,
+                    gg::cutlass_sm90::fp8_forward_split_chunks(p, kSms, read_sm90_knobs()), c.want);
+    }
+    unsetenv("GG_SM90_FP8_SPLIT");
+    // One chunk rule for both splits (tile_choice.h: chunk_depth): whole k steps a chunk, the last one shorter, fewer
+    // chunks than asked when the steps run out.
+    struct DepthCase {
+        int64_t k;
+        int32_t chunks;
+        int64_t step, want_chunk_k;
+        int32_t want_used;
+    } depths[] = {{8192, 3, 128, 2816, 3}, {14336, 4, 64, 3584, 4}, {768, 16, 128, 128, 6}, {80, 2, 64, 64, 2},
+                  {200, 4, 64, 64, 4}, {192, 4, 64, 64, 3}};
+    for (const DepthCase& d : depths) {
+        const gg::cutlass_sm90::ChunkDepth got = gg::cutlass_sm90::chunk_depth(d.k, d.chunks, d.step);
+        if (got.chunk_k != d.want_chunk_k || got.used != d.want_used) {
+            std::printf("FAIL chunk_depth(k = %lld, %d chunks, steps of %lld): chunk_k %lld, %d used; want %lld, %d\n",
+                        static_cast<long long>(d.k), d.chunks, static_cast<long long>(d.step),
+                        static_cast<long long>(got.chunk_k), got.used, static_cast<long long>(d.want_chunk_k),
+                        d.want_used);
+            ++failures;
+        }
+    }
     // A forced tile is a measurement of that tile alone: no split unless GG_SM90_SPLIT asks for one.
     gg::GmmProblem p = problem(32768, 2048, 1536, 128, true);
     p.counts_on_device = true;
@@ -1008,6 +1059,7 @@ int main() {
     unsetenv("GG_SM90_FP8_TILE");
     unsetenv("GG_SM90_FP8_RASTER");
     unsetenv("GG_SM90_FP8_SWIZZLE");
+    unsetenv("GG_SM90_FP8_SPLIT");
     benchmark_shapes();
     edge_shapes();
     epilogues();

@@ -168,14 +168,13 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
     const cutlass_sm90::SplitArrays split =
         cutlass_sm90::split_arrays_at(static_cast<char*>(arrays.kernel_workspace), layout, partial_workspace);
     // Chunks of whole 64-deep k steps, so that each chunk's operands stay 128-byte aligned for TMA.
-    const int64_t steps = (p.k + 63) / 64;
-    const int64_t chunk_k = (steps + chunks - 1) / chunks * 64;
-    const int32_t used = static_cast<int32_t>((p.k + chunk_k - 1) / chunk_k);
-    GG_TRY(cutlass_sm90::launch_fill_forward_split(p, used, chunk_k, arrays.offsets, split));
+    const cutlass_sm90::ChunkDepth depth = cutlass_sm90::chunk_depth(p.k, chunks, 64);
+    GG_TRY(cutlass_sm90::launch_fill_forward_split(p, depth, arrays.offsets, split,
+                                                   static_cast<int32_t>(dtype_size(p.dtype))));
     GG_TRY(partial.run(split_partial_launch(ctx, p, split, split_tile,
-                                            static_cast<int32_t>(cutlass_sm90::forward_split_slots(p) * used), sm_count,
-                                            knobs, /*weight_gradient=*/false)));
-    return cutlass_sm90::launch_reduce_forward_split(p, used, ctx.device.sm_count, arrays.offsets, split);
+                                            static_cast<int32_t>(cutlass_sm90::forward_split_slots(p) * depth.used),
+                                            sm_count, knobs, /*weight_gradient=*/false)));
+    return cutlass_sm90::launch_reduce_forward_split(p, depth.used, ctx.device.sm_count, arrays.offsets, split);
 }
 
 // Our own contiguous kernel (contiguous_gemm_sm90.cuh). It reads the experts' sizes from the preparation kernel's

@@ -13,6 +13,7 @@
 #include "cutlass_sm90/scaled_gemm_sm90.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.h"
 #include "cutlass_sm90/scaled_sm90_workspace.h"
+#include "cutlass_sm90/split_k.cuh"
 #include "cutlass_sm90/tile_choice.h"
 
 namespace gg::cutlass_sm90 {
@@ -37,40 +38,37 @@ Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p, const Sm90Knobs& knobs) {
                                                                    : Sm90Fp8Tile::kCooperative128x128;
 }
 
+// The bytes of Config's CUTLASS workspace for `groups` groups: arguments with null arrays size it (it depends on the
+// group and SM counts only).
 template <class Config>
-gg_status run_config(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& knobs) {
-    using Gemm = typename Config::Gemm;
-    const GmmProblem& p = sp.base;
-    const int64_t e = p.num_experts;
-    const size_t ue = static_cast<size_t>(e);
-    if (!array_layouts_match<Config>()) {
-        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8): CUTLASS stride or shape types do not have the byte "
-                    "layout the group arrays are written in");
-    }
-
-    // The arguments with null arrays size the kernel's workspace (it depends on the group and SM counts only).
+size_t scaled_kernel_bytes(const Context& ctx, int64_t groups) {
     cutlass::KernelHardwareInfo hw;
     hw.device_id = ctx.device.ordinal;
     hw.sm_count = ctx.device.sm_count;
-    typename Gemm::Arguments args;
+    typename Config::Gemm::Arguments args;
     args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
     args.hw_info = hw;
-    args.problem_shape = typename Config::ProblemShape{static_cast<int>(e), nullptr, nullptr};
-    const size_t kernel_bytes = Gemm::get_workspace_size(args);
+    args.problem_shape = typename Config::ProblemShape{static_cast<int>(groups), nullptr, nullptr};
+    return Config::Gemm::get_workspace_size(args);
+}
 
-    // Each piece on a 256-byte boundary: the kernel's TMA descriptors must be 64-byte aligned (scaled_sm90_workspace.h).
-    const ScaledWorkspacePlan plan(e, sizeof(typename Config::UnderlyingShape), sizeof(typename Config::StrideA),
-                                   sizeof(typename Config::StrideB), sizeof(typename Config::StrideD), kernel_bytes);
-    void* block = nullptr;
-    GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p, &block));
-    char* base = static_cast<char*>(block);
+// The layout of Config's arrays for `groups` groups and its kernel's workspace: each piece on a 256-byte boundary (the
+// kernel's TMA descriptors must be 64-byte aligned; scaled_sm90_workspace.h).
+template <class Config>
+ScaledWorkspacePlan scaled_plan(int64_t groups, size_t kernel_bytes) {
+    return ScaledWorkspacePlan(groups, sizeof(typename Config::UnderlyingShape), sizeof(typename Config::StrideA),
+                               sizeof(typename Config::StrideB), sizeof(typename Config::StrideD), kernel_bytes);
+}
 
+// Config's per-group arrays in the block at `base`, laid out by `plan` for `groups` groups.
+template <class Config>
+ScaledGroupArrays<Config> scaled_arrays_at(char* base, const ScaledWorkspacePlan& plan, int64_t groups) {
     ScaledGroupArrays<Config> arr;
     arr.offsets = reinterpret_cast<int64_t*>(base + plan.offsets);
     arr.shapes = reinterpret_cast<typename Config::UnderlyingShape*>(base + plan.shapes);
-    // Five pointer arrays of E entries each, one after the other.
+    // Five pointer arrays of `groups` entries each, one after the other.
     char* ptrs = base + plan.ptrs;
-    const size_t array_bytes = ue * sizeof(void*);
+    const size_t array_bytes = static_cast<size_t>(groups) * sizeof(void*);
     arr.ptr_a = reinterpret_cast<const typename Config::ElementA**>(ptrs);
     arr.ptr_b = reinterpret_cast<const typename Config::ElementB**>(ptrs + array_bytes);
     arr.ptr_d = reinterpret_cast<typename Config::ElementD**>(ptrs + 2 * array_bytes);
@@ -79,19 +77,45 @@ gg_status run_config(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& 
     arr.stride_a = reinterpret_cast<int64_t*>(base + plan.stride_a);
     arr.stride_b = reinterpret_cast<int64_t*>(base + plan.stride_b);
     arr.stride_d = reinterpret_cast<int64_t*>(base + plan.stride_d);
+    return arr;
+}
 
+// The expert offsets and every expert's group: host counts' offsets uploaded (device counts are scanned by the fill
+// kernel), then fill_scaled_groups.
+template <class Config>
+gg_status fill_expert_groups(const ScaledGmmProblem& sp, const ScaledGroupArrays<Config>& arr) {
+    const GmmProblem& p = sp.base;
+    const size_t ue = static_cast<size_t>(p.num_experts);
     if (!p.counts_on_device) {
         std::vector<int64_t> host(ue + 1, 0);
-        for (int64_t i = 0; i < e; ++i) host[i + 1] = host[i] + p.batch_sizes[i];
+        for (int64_t i = 0; i < p.num_experts; ++i) host[i + 1] = host[i] + p.batch_sizes[i];
         GG_CUDA_CHECK(cudaMemcpyAsync(arr.offsets, host.data(), (ue + 1) * sizeof(int64_t), cudaMemcpyHostToDevice,
                                       p.stream));
     }
     fill_scaled_groups<Config, Config::kTransB><<<1, kCountsScanThreads, 0, p.stream>>>(
-        p.counts_on_device ? p.batch_sizes : nullptr, e, p.m, p.k, p.n, static_cast<const uint8_t*>(p.a),
+        p.counts_on_device ? p.batch_sizes : nullptr, p.num_experts, p.m, p.k, p.n, static_cast<const uint8_t*>(p.a),
         static_cast<const uint8_t*>(p.b), static_cast<cutlass::bfloat16_t*>(p.c), sp.a_scale, sp.b_scale, arr);
     GG_LAUNCH_CHECK("fill_scaled_groups");
+    return GG_STATUS_SUCCESS;
+}
 
-    args.problem_shape = typename Config::ProblemShape{static_cast<int>(e), arr.shapes, nullptr};
+// Config's grouped GEMM over the `groups` groups of `arr`, its CUTLASS workspace at `kernel_workspace` (kernel_bytes
+// reserved there).
+template <class Config>
+gg_status launch_scaled(const Context& ctx, cudaStream_t stream, int64_t groups, const ScaledGroupArrays<Config>& arr,
+                        void* kernel_workspace, size_t kernel_bytes, const Sm90Knobs& knobs) {
+    using Gemm = typename Config::Gemm;
+    if (!array_layouts_match<Config>()) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8): CUTLASS stride or shape types do not have the byte "
+                    "layout the group arrays are written in");
+    }
+    cutlass::KernelHardwareInfo hw;
+    hw.device_id = ctx.device.ordinal;
+    hw.sm_count = ctx.device.sm_count;
+    typename Gemm::Arguments args;
+    args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
+    args.hw_info = hw;
+    args.problem_shape = typename Config::ProblemShape{static_cast<int>(groups), arr.shapes, nullptr};
     args.mainloop.ptr_A = arr.ptr_a;
     args.mainloop.dA = reinterpret_cast<typename Config::StrideA*>(arr.stride_a);
     args.mainloop.ptr_B = arr.ptr_b;
@@ -132,17 +156,84 @@ gg_status run_config(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& 
         return cutlass_grouped::cutlass_failure(kName, what, cutlassGetStatusString(status));
     }
     Gemm gemm;
-    status = gemm.initialize(args, base + plan.kernel, p.stream);
+    status = gemm.initialize(args, kernel_workspace, stream);
     if (status != cutlass::Status::kSuccess) {
         std::snprintf(what, sizeof what, "%s initialize", Config::Traits::kName);
         return cutlass_grouped::cutlass_failure(kName, what, cutlassGetStatusString(status));
     }
-    status = gemm.run(p.stream);
+    status = gemm.run(stream);
     if (status != cutlass::Status::kSuccess) {
         std::snprintf(what, sizeof what, "%s run", Config::Traits::kName);
         return cutlass_grouped::cutlass_failure(kName, what, cutlassGetStatusString(status));
     }
     return GG_STATUS_SUCCESS;
+}
+
+// One grouped GEMM of every expert on Config's tile.
+template <class Config>
+gg_status run_config(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& knobs) {
+    const GmmProblem& p = sp.base;
+    const size_t kernel_bytes = scaled_kernel_bytes<Config>(ctx, p.num_experts);
+    const ScaledWorkspacePlan plan = scaled_plan<Config>(p.num_experts, kernel_bytes);
+    void* block = nullptr;
+    GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p, &block));
+    char* base = static_cast<char*>(block);
+    const ScaledGroupArrays<Config> arr = scaled_arrays_at<Config>(base, plan, p.num_experts);
+    GG_TRY(fill_expert_groups<Config>(sp, arr));
+    return launch_scaled<Config>(ctx, p.stream, p.num_experts, arr, base + plan.kernel, kernel_bytes, knobs);
+}
+
+// A decode forward with every live expert's k in `chunks` chunks (tile_choice.h: fp8_forward_split_chunks) on the
+// cluster-free tile: the experts' offsets (fill_expert_groups), split_k.cuh's fill_forward_split into min(E, m) x chunks
+// groups with their scale pointers, the partial kernel (each chunk's product scaled into fp32 partials[chunk][row]),
+// and split_k.cuh's reduce_forward_split (their sum, rounded to bf16 once). The block: the experts' arrays (no kernel
+// workspace: no GEMM runs over them), the split groups' arrays and their kernel's workspace, the partials.
+template <bool TransB>
+gg_status run_split(Context& ctx, const ScaledGmmProblem& sp, int32_t chunks, const Sm90Knobs& knobs) {
+    using Experts = ScaledGemmConfig<Sm90Fp8Tile::kCooperative128x128, TransB>;
+    using Partial = ScaledGemmConfig<Sm90Fp8Tile::kCooperative128x128, TransB, float>;
+    const GmmProblem& p = sp.base;
+    // Chunks of whole 128-deep k steps (the tile's), so that each chunk's rows start 128-byte aligned for TMA.
+    const ChunkDepth depth = chunk_depth(p.k, chunks, 128);
+    const int64_t groups = forward_split_slots(p) * depth.used;
+    if (groups > 0x7fffffff) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8): %lld split groups", static_cast<long long>(groups));
+    }
+    const size_t partial_kernel_bytes = scaled_kernel_bytes<Partial>(ctx, groups);
+    const ScaledWorkspacePlan experts_plan = scaled_plan<Experts>(p.num_experts, 0);
+    const ScaledWorkspacePlan split_plan = scaled_plan<Partial>(groups, partial_kernel_bytes);
+    const size_t partials_at = experts_plan.total + split_plan.total;
+    const size_t partial_bytes = static_cast<size_t>(depth.used) * static_cast<size_t>(p.m * p.n) * sizeof(float);
+    void* block = nullptr;
+    GG_TRY(workspace_acquire(*ctx.workspace, partials_at + partial_bytes, p, &block));
+    char* base = static_cast<char*>(block);
+
+    const ScaledGroupArrays<Experts> experts = scaled_arrays_at<Experts>(base, experts_plan, p.num_experts);
+    GG_TRY(fill_expert_groups<Experts>(sp, experts));
+    char* split_base = base + experts_plan.total;
+    const ScaledGroupArrays<Partial> part = scaled_arrays_at<Partial>(split_base, split_plan, groups);
+    // fill_forward_split writes the groups through the bf16/fp16 split's view of the same words (int[3] shapes, pointer
+    // arrays, int64 leading dimensions: array_layouts_match), and zeroes a claim counter that CUTLASS's own scheduler
+    // here does not read: the split plan's offsets, which its groups do not use.
+    cutlass_grouped::SplitArrays view;
+    view.arrays.problem_sizes = reinterpret_cast<int32_t*>(part.shapes);
+    view.arrays.ptr_a = reinterpret_cast<void**>(const_cast<typename Partial::ElementA**>(part.ptr_a));
+    view.arrays.ptr_b = reinterpret_cast<void**>(const_cast<typename Partial::ElementB**>(part.ptr_b));
+    view.arrays.ptr_c = reinterpret_cast<void**>(part.ptr_d);
+    view.arrays.lda = part.stride_a;
+    view.arrays.ldb = part.stride_b;
+    view.arrays.ldc = part.stride_d;
+    view.arrays.tile_claims = reinterpret_cast<uint32_t*>(part.offsets);
+    view.partials = reinterpret_cast<float*>(base + partials_at);
+    SplitScales scales;
+    scales.a_scale = sp.a_scale;
+    scales.b_scale = sp.b_scale;
+    scales.ptr_a_scale = part.ptr_a_scale;
+    scales.ptr_b_scale = part.ptr_b_scale;
+    GG_TRY(launch_fill_forward_split(p, depth, experts.offsets, view, /*operand_bytes=*/1, scales));
+    GG_TRY(launch_scaled<Partial>(ctx, p.stream, groups, part, split_base + split_plan.kernel, partial_kernel_bytes,
+                                  knobs));
+    return launch_reduce_forward_split(p, depth.used, ctx.device.sm_count, experts.offsets, view);
 }
 
 template <bool TransB>
@@ -225,6 +316,9 @@ gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
 gg_status scaled_sm90_run(Context& ctx, const ScaledGmmProblem& p) {
     using namespace cutlass_sm90;
     const Sm90Knobs knobs = call_knobs();
+    // trans_b only (scaled_sm90_supports), as below.
+    const int32_t chunks = fp8_forward_split_chunks(p.base, ctx.device.sm_count, knobs);
+    if (chunks >= 2) return run_split<true>(ctx, p, chunks, knobs);
     const Sm90Fp8Tile tile = choose_fp8_tile(p.base, knobs);
     // trans_b only (scaled_sm90_supports): FP8 wgmma reads both operands K-major, and CUTLASS's ptr-array grouped
     // builder has no transposing (RS) path for an N-major FP8 B.

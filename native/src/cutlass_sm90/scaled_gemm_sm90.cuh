@@ -48,22 +48,24 @@ struct Fp8TileTraits;
     };
 #include "cutlass_sm90/sm90_fp8_tiles.def"
 
-// One configuration: a tile and a layout of the weights. Only trans_b ([E, N, K], K-major) is instantiated: FP8 wgmma
-// reads both operands K-major, and CUTLASS's ptr-array builder has no transposing path for N-major FP8 weights
-// ("Only mixed input grouped RS GEMM is supported").
-template <Sm90Fp8Tile Tile, bool TransB>
+// One configuration: a tile, a layout of the weights and the output's type. Only trans_b ([E, N, K], K-major) is
+// instantiated: FP8 wgmma reads both operands K-major, and CUTLASS's ptr-array builder has no transposing path for
+// N-major FP8 weights ("Only mixed input grouped RS GEMM is supported"). The output is bf16, or fp32 for the split
+// decode forward's partial sums (scaled_gemm_sm90.cu: run_split), scaled in the same epilogue and summed by
+// split_k.cuh's reduce_forward_split, which rounds them to bf16 once.
+template <Sm90Fp8Tile Tile, bool TransB, class ElementOut = cutlass::bfloat16_t>
 struct ScaledGemmConfig {
     using Traits = Fp8TileTraits<Tile>;
     static constexpr bool kTransB = TransB;
     using ElementA = cutlass::float_e4m3_t;
     using ElementB = cutlass::float_e4m3_t;
-    using ElementD = cutlass::bfloat16_t;
+    using ElementD = ElementOut;
     using ElementAccumulator = float;
     using LayoutA = cutlass::layout::RowMajor;
     using LayoutB = std::conditional_t<TransB, cutlass::layout::ColumnMajor, cutlass::layout::RowMajor>;
     using LayoutD = cutlass::layout::RowMajor;
     static constexpr int kAlignmentAB = 16;  // 16-byte TMA rows of one-byte elements
-    static constexpr int kAlignmentD = 8;    // of two-byte elements
+    static constexpr int kAlignmentD = 16 / static_cast<int>(sizeof(ElementD));  // 16-byte TMA rows
     using TileShape = typename Traits::TileShape;
     using ClusterShape = typename Traits::ClusterShape;
     using KernelSchedule = std::conditional_t<Traits::kPingpong, cutlass::gemm::KernelPtrArrayTmaWarpSpecializedPingpong,
@@ -72,7 +74,7 @@ struct ScaledGemmConfig {
                                                 cutlass::epilogue::PtrArrayTmaWarpSpecializedCooperative>;
     using ProblemShape = cutlass::gemm::GroupProblemShape<cute::Shape<int, int, int>>;
 
-    // d = bf16(b_scale[e, n] * (a_scale[row] * acc)): both scales are pointer arrays indexed by group.
+    // d = ElementD(b_scale[e, n] * (a_scale[row] * acc)): both scales are pointer arrays indexed by group.
     static constexpr auto kRound = cutlass::FloatRoundStyle::round_to_nearest;
     // Alignment 1: a group's scales start at a_scale + (its first row), any 4-byte address, so no vector loads.
     using RowScaleOfA = cutlass::epilogue::fusion::Sm90ColBroadcast<0, TileShape, float*, float,

@@ -15,7 +15,8 @@
 //
 // Decode forwards (a few rows over long reductions, tile_choice.h: forward_split_chunks) split every expert's k instead:
 // fill kernel -> fill_forward_split -> partial GEMM (min(E, m) x S groups, fp32) -> reduce_forward_split; no main GEMM.
-// Included only by backend_sm90.cu.
+// FP8 decode forwards (scaled_gemm_sm90.cu: run_split) take the same fill and sum, their partial kernel applying the
+// scales. Included by backend_sm90.cu and scaled_gemm_sm90.cu.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include "core/aligned_layout.h"
 #include "cutlass_common/group_arrays.cuh"
 #include "cutlass_common/largest_expert_split.cuh"
+#include "cutlass_sm90/tile_choice.h"
 
 namespace gg::cutlass_sm90 {
 
@@ -76,8 +78,17 @@ inline SplitArrays split_arrays_at(char* base, const SplitLayout& l, size_t kern
     return s;
 }
 
-// Decode forwards (tile_choice.h: forward_split_chunks): every expert's k in `chunks` chunks of chunk_k (a multiple of
-// the tile's 64-deep k step; the last may be shorter). At most `slots` experts have rows (slots = min(E, m): each has at
+// The FP8 split's per-group scale pointers (scaled_gemm_sm90.cu: run_split), which its partial kernel's epilogue reads:
+// a group's a_scale from its expert's first row, its expert's row of b_scale. All null for the bf16/fp16 split.
+struct SplitScales {
+    const float* a_scale = nullptr;
+    const float* b_scale = nullptr;
+    const float** ptr_a_scale = nullptr;
+    const float** ptr_b_scale = nullptr;
+};
+
+// Decode forwards (tile_choice.h: forward_split_chunks, fp8_forward_split_chunks): every expert's k in `chunks` chunks
+// of chunk_k (tile_choice.h: chunk_depth). At most `slots` experts have rows (slots = min(E, m): each has at
 // least one of the m rows), and only they get groups: the r-th expert with rows (in expert order) owns groups
 // r * chunks + s = (its rows, n, chunk s) into partials[s][its rows][n]; slots left over get groups without tiles. The
 // tile walk reads every group's shape on its way to its tiles, so min(E, m) x chunks groups instead of E x chunks keep
@@ -88,7 +99,7 @@ constexpr int kFillSplitThreads = 1024;
 static __global__ void __launch_bounds__(kFillSplitThreads)
 fill_forward_split(const int64_t* offsets, int32_t experts, int32_t chunks, int64_t chunk_k, int64_t slots, int64_t m,
                    int64_t k, int64_t n, bool trans_b, const char* a, const char* b, int32_t element_bytes,
-                   SplitArrays split) {
+                   SplitArrays split, SplitScales scales) {
     __shared__ int32_t warp_live[kFillSplitThreads / 32];
     __shared__ int64_t live_before;  // experts with rows before this pass's first
     const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
@@ -129,6 +140,10 @@ fill_forward_split(const int64_t* offsets, int32_t experts, int32_t chunks, int6
                 split.arrays.lda[g] = k;
                 split.arrays.ldb[g] = trans_b ? k : n;
                 split.arrays.ldc[g] = n;
+                if (scales.ptr_a_scale != nullptr) {
+                    scales.ptr_a_scale[g] = scales.a_scale + begin;
+                    scales.ptr_b_scale[g] = scales.b_scale + e * n;
+                }
             }
         }
         __syncthreads();  // every thread has read live_before and warp_live
@@ -147,6 +162,10 @@ fill_forward_split(const int64_t* offsets, int32_t experts, int32_t chunks, int6
         split.arrays.lda[g] = k;
         split.arrays.ldb[g] = trans_b ? k : n;
         split.arrays.ldc[g] = n;
+        if (scales.ptr_a_scale != nullptr) {
+            scales.ptr_a_scale[g] = scales.a_scale;
+            scales.ptr_b_scale[g] = scales.b_scale;
+        }
     }
 }
 
@@ -225,16 +244,14 @@ reduce_forward_split(const int64_t* covered_rows, const float4* partials, int32_
     }
 }
 
-// The experts of a decode forward that can have rows: at most one per row.
-inline int64_t forward_split_slots(const GmmProblem& p) { return p.m < p.num_experts ? p.m : p.num_experts; }
-
-// Enqueues fill_forward_split (after the group-array fill kernel, which wrote the offsets).
-inline gg_status launch_fill_forward_split(const GmmProblem& p, int32_t chunks, int64_t chunk_k, const int64_t* offsets,
-                                           const SplitArrays& split) {
+// Enqueues fill_forward_split (after the group-array fill kernel, which wrote the offsets), for operands of
+// `operand_bytes` bytes an element (p.dtype is the output's type, which FP8 operands do not share).
+inline gg_status launch_fill_forward_split(const GmmProblem& p, ChunkDepth depth, const int64_t* offsets,
+                                           const SplitArrays& split, int32_t operand_bytes,
+                                           const SplitScales& scales = {}) {
     fill_forward_split<<<1, kFillSplitThreads, 0, p.stream>>>(
-        offsets, static_cast<int32_t>(p.num_experts), chunks, chunk_k, forward_split_slots(p), p.m, p.k, p.n,
-        p.trans_b, static_cast<const char*>(p.a), static_cast<const char*>(p.b),
-        static_cast<int32_t>(dtype_size(p.dtype)), split);
+        offsets, static_cast<int32_t>(p.num_experts), depth.used, depth.chunk_k, forward_split_slots(p), p.m, p.k, p.n,
+        p.trans_b, static_cast<const char*>(p.a), static_cast<const char*>(p.b), operand_bytes, split, scales);
     GG_LAUNCH_CHECK("fill_forward_split");
     return GG_STATUS_SUCCESS;
 }

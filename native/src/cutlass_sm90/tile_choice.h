@@ -153,6 +153,8 @@ struct Sm90TilePolicy {
     int64_t min_k_split_one_live = 8192;
     int32_t max_split_chunks_forward = 16;
     int64_t max_split_groups_forward = 2048;
+    // Whether Auto splits FP8 decode forwards (fp8_forward_split_chunks): off until that path is measured.
+    bool fp8_split_decode_forward = false;
     // Weight gradients with device counts of at most this many rows (m) run our decode weight-gradient kernel
     // (cutlass_common/decode_weight_gradient.cuh: one launch, empty experts' zeros included) instead of the fill kernel,
     // the grouped GEMM and zero_empty_experts (decode_weight_gradient). 0: never. Its blocks walk their expert's rows on
@@ -427,46 +429,103 @@ inline bool decode_weight_gradient_mixed(const Sm90Knobs& knobs = {}) {
     return knobs.decode_wgrad_mixed.value_or(false);
 }
 
+// The experts of a decode forward that can have rows: at most one per row (split_k.cuh: fill_forward_split gives only
+// them groups).
+inline int64_t forward_split_slots(const GmmProblem& p) { return p.m < p.num_experts ? p.m : p.num_experts; }
+
+// The CTAs of a decode forward on a tile_m x tile_n tile, counted for the worst case Auto splits for: the experts that
+// can have rows (min(E, m)) sharing the rows evenly, or one live expert holding them all when the call has at most
+// max_rows_split_one_live rows and k >= min_k_split_one_live (the host knows m, not how many experts are live, and with
+// a reduction this long the split's fixed costs are small beside each CTA's stream).
+inline int64_t decode_forward_ctas(const GmmProblem& p, int64_t tile_m, int64_t tile_n,
+                                   const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    const bool one_live = p.m <= policy.max_rows_split_one_live && p.k >= policy.min_k_split_one_live;
+    const int64_t live = one_live ? 1 : forward_split_slots(p);
+    const int64_t rows_each = (p.m + live - 1) / live;
+    return live * ((rows_each + tile_m - 1) / tile_m) * ((p.n + tile_n - 1) / tile_n);
+}
+
+// How many chunks every expert's k is cut into when a decode forward of `ctas` CTAs a chunk splits: as many as fit them
+// in one wave of the SMs (a second, partly empty wave would cost a whole chunk's time: maverick's 40 CTAs in 4 chunks,
+// 160 tiles on 132 SMs, 0.90-0.95x torch; phi-3.5-moe's 64 in 3: 0.82-0.87x), each at least 4 of the kernel's k steps
+// deep (`steps` in all), at most max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads
+// every group's shape), fp32 partials of at most max_split_workspace_bytes. One rule for the bf16/fp16 split
+// (forward_split_chunks) and the FP8 one (fp8_forward_split_chunks).
+inline int64_t one_wave_forward_chunks(const GmmProblem& p, int64_t ctas, int64_t steps, int sm_count,
+                                       const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    const int64_t sms = sm_count > 0 ? sm_count : 1;
+    int64_t chunks = sms / (ctas > 0 ? ctas : 1);
+    if (chunks > steps / 4) chunks = steps / 4;
+    if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
+    const int64_t by_groups = policy.max_split_groups_forward / forward_split_slots(p);
+    if (chunks > by_groups) chunks = by_groups;
+    const int64_t by_bytes = policy.max_split_workspace_bytes / (p.m * p.n * static_cast<int64_t>(sizeof(float)));
+    if (chunks > by_bytes) chunks = by_bytes;
+    return chunks;
+}
+
+// How a split decode forward's k is cut: chunks of chunk_k, a whole number of the kernel's k steps (so that each chunk's
+// operands stay aligned for TMA), `used` of them (the last may be shorter; fewer than asked when the steps run out).
+struct ChunkDepth {
+    int64_t chunk_k = 0;
+    int32_t used = 0;
+};
+inline ChunkDepth chunk_depth(int64_t k, int32_t chunks, int64_t k_step) {
+    const int64_t steps = (k + k_step - 1) / k_step;
+    ChunkDepth d;
+    d.chunk_k = (steps + chunks - 1) / chunks * k_step;
+    d.used = static_cast<int32_t>((k + d.chunk_k - 1) / d.chunk_k);
+    return d;
+}
+
 // Split-K of a decode forward (split_k.cuh: fill_forward_split) on `tile`, the tile Auto chose for it: how many chunks
-// every expert's k is cut into, or 0. Auto splits only forwards on the 64x128x128 decode tile whose experts that can have
-// rows (min(E, m): the host knows m, not how many experts are live) give that tile at most max_ctas_small_forward_unsplit
-// CTAs (counted for one live expert at most max_rows_split_one_live rows and k >= min_k_split_one_live): one or two
-// live experts of a long K stream their weights on a third of the SMs or fewer (llama-4-maverick's
-// down-projection at one token: 40 CTAs over K = 8192, 0.79-0.81x torch; jetmoe's: 32 over 5632, 0.73-0.83x; H100
-// sweep, docs/perf-notes.md). As many chunks as fit the CTAs in one wave of the SMs, each at least 4 k steps (256) deep, at most
-// max_split_chunks_forward chunks and max_split_groups_forward groups (the tile walk reads every group's shape), fp32
-// partials of at most max_split_workspace_bytes; on the tile's own partial kernels (sm90_tiles.h: split_tile_for). With
-// the 128x256 tile's partial kernels the split path's two extra kernels (5-7 us) bought nothing on the H100's decode
-// rows but mixtral-8x7b's down-projection at 16 tokens (0.88-0.91x against 0.86-0.87x, 0.4.0). Knob: GG_SM90_SPLIT=
-// <chunks> (0 and 1: none), forwards of at most max_rows_split_forward rows, on any tile.
+// every expert's k is cut into, or 0. Auto splits only forwards on the 64x128x128 decode tile whose CTAs there
+// (decode_forward_ctas) number at most max_ctas_small_forward_unsplit: one or two live experts of a long K stream their
+// weights on a third of the SMs or fewer (llama-4-maverick's down-projection at one token: 40 CTAs over K = 8192,
+// 0.79-0.81x torch; jetmoe's: 32 over 5632, 0.73-0.83x; H100 sweep, docs/perf-notes.md), into one_wave_forward_chunks
+// chunks of 64-deep k steps, on the tile's own partial kernels (sm90_tiles.h: split_tile_for). With the 128x256 tile's
+// partial kernels the split path's two extra kernels (5-7 us) bought nothing on the H100's decode rows but
+// mixtral-8x7b's down-projection at 16 tokens (0.88-0.91x against 0.86-0.87x, 0.4.0). Knob: GG_SM90_SPLIT=<chunks> (0
+// and 1: none), forwards of at most max_rows_split_forward rows, on any tile.
 inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_count, const Sm90Knobs& knobs = {},
                                     const Sm90TilePolicy& policy = kSm90TilePolicy) {
     // No rows: nothing to split (the library answers such calls before any backend; gg_sm90_choice does not).
-    if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.m > policy.max_rows_split_forward) return 0;
+    if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.n < 1 || p.m > policy.max_rows_split_forward) return 0;
     const int64_t steps = (p.k + 63) / 64;
     int64_t chunks = 0;
     if (knobs.split_chunks) {
         chunks = *knobs.split_chunks;
     } else {
         if (knobs.tile || tile != Sm90Tile::kPingpong64x128K128 || p.k < policy.min_k_split_forward) return 0;
-        // Experts that can have rows; one, for the few rows and long k whose worst case Auto splits for.
-        const bool one_live = p.m <= policy.max_rows_split_one_live && p.k >= policy.min_k_split_one_live;
-        const int64_t slots = p.m < p.num_experts ? p.m : p.num_experts;
-        const int64_t live = one_live ? 1 : slots;
-        const int64_t rows_each = (p.m + live - 1) / live;
-        const int64_t ctas = live * ((rows_each + 63) / 64) * ((p.n + 127) / 128);
+        const int64_t ctas = decode_forward_ctas(p, 64, 128, policy);
         if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
-        const int64_t sms = sm_count > 0 ? sm_count : 1;
-        // As many chunks as fit the CTAs in one wave: a second, partly empty wave would cost a whole chunk's time
-        // (maverick's 40 CTAs in 4 chunks: 160 tiles on 132 SMs, 0.90-0.95x torch; phi-3.5-moe's 64 in 3: 0.82-0.87x).
-        chunks = sms / ctas;
-        if (chunks > steps / 4) chunks = steps / 4;
-        if (chunks > policy.max_split_chunks_forward) chunks = policy.max_split_chunks_forward;
-        // Groups: the experts that can have rows times the chunks (split_k.cuh: fill_forward_split).
-        const int64_t by_groups = policy.max_split_groups_forward / slots;
-        if (chunks > by_groups) chunks = by_groups;
-        const int64_t by_bytes = policy.max_split_workspace_bytes / (p.m * p.n * static_cast<int64_t>(sizeof(float)));
-        if (chunks > by_bytes) chunks = by_bytes;
+        chunks = one_wave_forward_chunks(p, ctas, steps, sm_count, policy);
+    }
+    if (chunks > steps) chunks = steps;  // every chunk at least one k step
+    return chunks >= 2 ? static_cast<int32_t>(chunks) : 0;
+}
+
+// Split-K of an FP8 decode forward (scaled_gemm_sm90.cu: run_split) on the cluster-free 128x128x128 FP8 tile: every
+// live expert's k in chunks of 128-deep k steps, each chunk's product scaled in the partial kernel's epilogue into fp32
+// partials, then summed and rounded to bf16 once (split_k.cuh: reduce_forward_split). The same worst case and one-wave
+// rule as the bf16/fp16 split (decode_forward_ctas, one_wave_forward_chunks). Its aim is the FP8 sweep's slowest decode
+// row, llama-4-scout's down-projection at one token: one live expert, 40 CTAs of that tile over K = 8192, 0.68-0.69x
+// torch._scaled_grouped_mm (docs/perf-notes.md, "Open leads"). Not measured yet, so Auto does not split
+// (fp8_split_decode_forward); knob GG_SM90_FP8_SPLIT=<chunks> (0 and 1: none) forces chunks on FP8 forwards of at
+// most max_rows_split_forward rows, and GG_SM90_FP8_SPLIT=auto applies the rule.
+inline int32_t fp8_forward_split_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
+                                        const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.n < 1 || p.m > policy.max_rows_split_forward) return 0;
+    const int64_t steps = (p.k + 127) / 128;
+    int64_t chunks = 0;
+    if (knobs.fp8_split_chunks && *knobs.fp8_split_chunks >= 0) {
+        chunks = *knobs.fp8_split_chunks;
+    } else {
+        const bool rule = knobs.fp8_split_chunks ? true : policy.fp8_split_decode_forward;  // -1: the knob's "auto"
+        if (!rule || p.k < policy.min_k_split_forward) return 0;
+        const int64_t ctas = decode_forward_ctas(p, 128, 128, policy);
+        if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
+        chunks = one_wave_forward_chunks(p, ctas, steps, sm_count, policy);
     }
     if (chunks > steps) chunks = steps;  // every chunk at least one k step
     return chunks >= 2 ? static_cast<int32_t>(chunks) : 0;

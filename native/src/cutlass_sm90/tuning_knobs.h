@@ -52,6 +52,9 @@ struct Sm90Knobs {
     std::optional<bool> fp8_raster_along_n;
     // GG_SM90_FP8_SWIZZLE=<tiles> (1 to 8): the walk in stripes that many tiles wide (CUTLASS's max_swizzle_size).
     std::optional<int32_t> fp8_swizzle;
+    // GG_SM90_FP8_SPLIT=<chunks> (0 to 16; 0 and 1: none): split-K of FP8 forwards of at most 32 rows, every live expert's
+    // k in that many chunks, whatever the shape; =auto: tile_choice.h's rule (fp8_forward_split_chunks), held as -1.
+    std::optional<int32_t> fp8_split_chunks;
 };
 
 // A knob's integer value, when the variable is set to an integer in [lo, hi]; else unset.
@@ -90,6 +93,9 @@ inline Sm90Knobs read_sm90_knobs() {
     if (v != nullptr && std::strcmp(v, "n") == 0) k.fp8_raster_along_n = true;
     if (v != nullptr && std::strcmp(v, "m") == 0) k.fp8_raster_along_n = false;
     k.fp8_swizzle = int_knob("GG_SM90_FP8_SWIZZLE", 1, 8);
+    v = std::getenv("GG_SM90_FP8_SPLIT");
+    k.fp8_split_chunks = v != nullptr && std::strcmp(v, "auto") == 0 ? std::optional<int32_t>(-1)
+                                                                     : int_knob("GG_SM90_FP8_SPLIT", 0, 16);
     return k;
 }
 
