@@ -370,7 +370,8 @@ def main() -> int:
                 for c in problems.select_configs(args.configs or "all", [])]
     run_info.update({"forced_fp8_tile": os.environ.get("GG_SM90_FP8_TILE"),
                      "forced_fp8_raster": os.environ.get("GG_SM90_FP8_RASTER"),
-                     "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE")})
+                     "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE"),
+                     "forced_fp8_split": os.environ.get("GG_SM90_FP8_SPLIT")})
     print(", ".join(f"{k}: {v}" for k, v in run_info.items()))
     print(f"{label:<{width}} {'ours-fp8':>9} {'torch-fp8':>9} {'dense-fp8':>9} {'ours-bf16':>9}  "
           f"{'x torch':>7} {'x dense':>7} {'x bf16':>7}  rel.err ours/torch (TFLOP/s, {args.kernel})")
