@@ -76,6 +76,20 @@ def require_tuning_knobs(path: str, what: str) -> None:
                          "build with GG_SM90_TUNING=1 (or an experiment build's GG_SM90_KERNELS)")
 
 
+def parse_sm90_knobs(text: str, lib_path: str, what: str = "--sm90-knobs") -> dict:
+    """The cutlass-sm90 tuning knobs of a script's "GG_SM90_<NAME>=<value>[,...]" option as a dict, after checking that
+    the library reads them (require_tuning_knobs); raises SystemExit naming a malformed item."""
+    knobs = {}
+    for item in (x for x in text.split(",") if x):
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("GG_SM90_"):
+            raise SystemExit(f"{what}: {item!r} is not GG_SM90_<NAME>=<value>")
+        knobs[key] = value
+    if knobs:
+        require_tuning_knobs(lib_path, what)
+    return knobs
+
+
 def load(path: str):
     """Loads the library and declares the signatures used here."""
     lib = C.CDLL(path)

@@ -76,14 +76,7 @@ def main() -> int:
     p.add_argument("--sm90-knobs", default="", help="KEY=VALUE[,KEY=VALUE]: one more cutlass-sm90 run of every call "
                    "with these tuning knobs set; needs a tuning or experiment build")
     args = p.parse_args()
-    knobs = {}
-    for item in (x for x in args.sm90_knobs.split(",") if x):
-        key, sep, value = item.partition("=")
-        if not sep or not key.startswith("GG_SM90_"):
-            p.error(f"--sm90-knobs: {item!r} is not GG_SM90_<NAME>=<value>")
-        knobs[key] = value
-    if knobs:
-        ggc.require_tuning_knobs(args.lib, "--sm90-knobs")
+    knobs = ggc.parse_sm90_knobs(args.sm90_knobs, args.lib)
     # Each kernel as Auto's policy runs it, then cutlass-sm90 once more with the knobs (read by the library per call).
     variants = [(kernel, {}) for kernel in KERNELS] + ([("cutlass-sm90", knobs)] if knobs else [])
     lib = ggc.load(args.lib)

@@ -19,7 +19,7 @@ import torch
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from groupedgemm_ctypes import GroupedGemm, require_tuning_knobs  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
+from groupedgemm_ctypes import GroupedGemm, require_tuning_knobs, parse_sm90_knobs  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
 
 # ||out - ref|| / ||ref|| bounds: fp32 with fp32 accumulation; fp16 / bf16 outputs rounded once.
 BOUNDS = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.5e-2}
@@ -150,14 +150,7 @@ def main():
         p.error(f"--shard must be I/N with 0 <= I < N, got {o.shard}")
     if o.sm90_tiles:
         require_tuning_knobs(o.lib, "--sm90-tiles")
-    knobs = {}
-    for item in (x for x in o.sm90_knobs.split(",") if x):
-        key, sep, value = item.partition("=")
-        if not sep or not key.startswith("GG_SM90_"):
-            p.error(f"--sm90-knobs: {item!r} is not GG_SM90_<NAME>=<value>")
-        knobs[key] = value
-    if knobs:
-        require_tuning_knobs(o.lib, "--sm90-knobs")
+    knobs = parse_sm90_knobs(o.sm90_knobs, o.lib)
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
