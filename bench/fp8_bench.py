@@ -18,6 +18,13 @@ ends with a summary against the issue's bars (bench/fp8_sweep.sh runs a fixed su
 
     python bench/fp8_bench.py --lib LIB --problems DIR1/problems.json,DIR2/problems.json --max-tokens 16384 \
         --routings uniform,zipf --json fp8-sweep.json
+
+Variants (tuning and experiment builds): --variant NAME:GG_SM90_<KNOB>=<value>[,...], repeatable, adds ours once more per
+variant to the same loop, with those knobs set around each of its calls (the library reads them per call, so a CUDA
+graph keeps the kernels they chose at its capture), as the path "ours-fp8@NAME" with its own output and accuracy check;
+each row then also prints that variant against ours and against torch. For example, the FP8 split of decode forwards:
+
+    python bench/fp8_bench.py --lib LIB --problems ... --max-tokens 256 --variant split:GG_SM90_FP8_SPLIT=auto
 """
 
 from __future__ import annotations
@@ -109,8 +116,25 @@ def run_config(torch, gg, config, args) -> dict:
     return run_shape(torch, gg, {"config": config.name}, counts, config.rows, config.k, config.n, config.experts, args)
 
 
+def with_knobs(knobs: dict, call):
+    """`call` with the environment variables `knobs` set around it (restored after): a variant of ours."""
+    def run():
+        saved = {key: os.environ.get(key) for key in knobs}
+        os.environ.update(knobs)
+        try:
+            return call()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    del os.environ[key]
+                else:
+                    os.environ[key] = value
+    return run
+
+
 def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, experts: int, args) -> dict:
-    """Times the four paths round-robin on one grouped GEMM and checks them on sampled rows."""
+    """Times the four paths, and ours once more per --variant, round-robin on one grouped GEMM and checks them on
+    sampled rows."""
     dev = torch.device("cuda")
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     x = torch.randn(m, k, device=dev, generator=gen).to(torch.bfloat16)
@@ -124,10 +148,10 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     dense_a, dense_b = xq, wq[0].t()           # [M, K] . [K, N] column-major: equal FLOPs, one weight
     dense_sa, dense_sb = xs.unsqueeze(1), ws[0].unsqueeze(0)
 
-    # Our two calls, their arguments naming the stream current when built: torch's at first, a graph capture's when
+    # Our calls, their arguments naming the stream current when built: torch's at first, a graph capture's when
     # time_paths rebuilds them (a call's closure keeps its arguments alive, and a graph keeps its call).
-    def ours_on_current_stream():
-        a = ScaledGmmArgs(xq.data_ptr(), wq.data_ptr(), out_ours.data_ptr(), xs.data_ptr(), ws.data_ptr(),
+    def ours_on_current_stream(out=out_ours):
+        a = ScaledGmmArgs(xq.data_ptr(), wq.data_ptr(), out.data_ptr(), xs.data_ptr(), ws.data_ptr(),
                           counts_dev.data_ptr(), m, k, n, experts, m, experts * n, DTYPE_FLOAT8_E4M3,
                           DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, SCALE_ROWWISE, ggc.COUNTS_DEVICE, 1, 0, 0,
                           KERNELS[args.kernel], 0, torch.cuda.current_stream().cuda_stream)
@@ -148,6 +172,13 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
                                 use_fast_accum=False)
 
     cases = {"ours-fp8": ours, "torch-scaled-grouped": torch_fp8, "dense-fp8": dense_fp8, "ours-bf16": ours_bf16}
+    rebinds = {"ours-fp8": ours_on_current_stream, "ours-bf16": bf16_on_current_stream}
+    variant_outputs = {}
+    for name, knobs in args.variants:
+        path = f"ours-fp8@{name}"
+        out = variant_outputs[path] = torch.empty(m, n, dtype=torch.bfloat16, device=dev)
+        rebinds[path] = lambda knobs=knobs, out=out: with_knobs(knobs, ours_on_current_stream(out))
+        cases[path] = rebinds[path]()
     outputs, skipped = {}, {}
     for name, fn in list(cases.items()):
         try:
@@ -158,11 +189,11 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     torch.cuda.synchronize()
     outputs["ours-fp8"] = out_ours if "ours-fp8" in cases else None
     outputs["ours-bf16"] = out_bf16 if "ours-bf16" in cases else None
+    for path, out in variant_outputs.items():
+        outputs[path] = out if path in cases else None
 
     graph_calls = args.graph_calls if tb.is_decode(head) else 0
-    timing, medians, alone = time_paths(torch, cases, {"ours-fp8": ours_on_current_stream,
-                                                       "ours-bf16": bf16_on_current_stream},
-                                        args.warmup, args.iters, graph_calls)
+    timing, medians, alone = time_paths(torch, cases, rebinds, args.warmup, args.iters, graph_calls)
     flop = 2.0 * m * k * n
     result = empty_row(head, m, k, n, experts, args, skipped)
     result["timing"] = timing
@@ -178,7 +209,7 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     xb = x[rows].double()
     ref_fp8 = sampled_reference(torch, rows, counts, xd, lambda e: wq[e].double() * ws[e].double().unsqueeze(1))
     ref_bf16 = sampled_reference(torch, rows, counts, xb, lambda e: w[e].double())
-    for name in ("ours-fp8", "torch-scaled-grouped"):
+    for name in ("ours-fp8", "torch-scaled-grouped", *variant_outputs):
         if outputs.get(name) is not None:
             result["rel_error"][name] = rel_error(outputs[name][rows], ref_fp8)
             result["rel_error_vs_bf16_inputs"][name] = rel_error(outputs[name][rows], ref_bf16)
@@ -204,7 +235,8 @@ def time_paths(torch, calls: dict, rebinds: dict, warmup: int, iters: int, graph
 
     series = []
     for name, fn in calls.items():
-        case = tb.Case(name, tb.OURS_KIND if name == "ours-fp8" else name, indexed(fn))
+        kind = tb.OURS_KIND if name == "ours-fp8" else tb.VARIANT_KIND if name.startswith("ours-fp8@") else name
+        case = tb.Case(name, kind, indexed(fn))
         if name in rebinds:
             case.rebind = lambda rebind=rebinds[name]: indexed(rebind())
         series.append(case)
@@ -326,7 +358,16 @@ def main() -> int:
     sweep.add_argument("--max-tokens", type=int, help="only problems of at most this many tokens")
     sweep.add_argument("--routings", help="comma list of routings to keep (default: all)")
     sweep.add_argument("--max-problems", type=int, help="keep every k-th problem, k = selected / N, so that N remain")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME:GG_SM90_<KNOB>=<value>[,...]: ours once more in the same loop with these knobs "
+                             "(tuning and experiment builds; repeatable)")
     args = parser.parse_args()
+    args.variants = []
+    for text in args.variant:
+        name, sep, knobs = text.partition(":")
+        if not sep or not name or not knobs:
+            parser.error(f"--variant {text!r} is not NAME:GG_SM90_<KNOB>=<value>[,...]")
+        args.variants.append((name, knobs))
     filters = (args.min_tokens, args.max_tokens, args.routings, args.max_problems)
     if args.problems is None and any(f is not None for f in filters):
         parser.error("--min-tokens, --max-tokens, --routings and --max-problems filter --problems; give --problems")
@@ -347,6 +388,8 @@ def main() -> int:
 
     import torch
 
+    args.variants = [(name, ggc.parse_sm90_knobs(knobs, args.lib, f"--variant {name}"))
+                     for name, knobs in args.variants]
     lib = ggc.load(args.lib)
     if lib.gg_abi_version() < 3:
         raise SystemExit(f"{args.lib} has ABI {lib.gg_abi_version()}; gg_gmm_scaled needs 3")
@@ -371,7 +414,8 @@ def main() -> int:
     run_info.update({"forced_fp8_tile": os.environ.get("GG_SM90_FP8_TILE"),
                      "forced_fp8_raster": os.environ.get("GG_SM90_FP8_RASTER"),
                      "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE"),
-                     "forced_fp8_split": os.environ.get("GG_SM90_FP8_SPLIT")})
+                     "forced_fp8_split": os.environ.get("GG_SM90_FP8_SPLIT"),
+                     "variants": {name: knobs for name, knobs in args.variants}})
     print(", ".join(f"{k}: {v}" for k, v in run_info.items()))
     print(f"{label:<{width}} {'ours-fp8':>9} {'torch-fp8':>9} {'dense-fp8':>9} {'ours-bf16':>9}  "
           f"{'x torch':>7} {'x dense':>7} {'x bf16':>7}  rel.err ours/torch (TFLOP/s, {args.kernel})")
@@ -391,6 +435,10 @@ def main() -> int:
               f"{cell('ours-bf16')}  {ratio('ours-fp8', 'torch-scaled-grouped')} {ratio('ours-fp8', 'dense-fp8')} "
               f"{ratio('ours-fp8', 'ours-bf16')}  {err.get('ours-fp8', float('nan')):.2e}/"
               f"{err.get('torch-scaled-grouped', float('nan')):.2e}")
+        for name, _ in args.variants:
+            path = f"ours-fp8@{name}"
+            print(f"    {path}: {cell(path).strip()} TFLOP/s, x ours {ratio(path, 'ours-fp8').strip()}, x torch "
+                  f"{ratio(path, 'torch-scaled-grouped').strip()}, rel.err {err.get(path, float('nan')):.2e}")
         for name, why in r["skipped"].items():
             print(f"    {name} skipped: {why}")
     gg.close()
