@@ -13,7 +13,8 @@
 #                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
 #   memcheck       compute-sanitizer memcheck over the whole .NET test suite (in parts side by side: a sanitized run is
 #                  10-50x slower), then gmm_parity.py's four shards and fp8_parity.py one after another (side by side
-#                  they ran out of the card's memory); prints each part's ERROR SUMMARY, and fails a part with any error
+#                  they ran out of the card's memory); prints each part's ERROR SUMMARY, and fails a part with any error;
+#                  every part's log in $OUT/memcheck-logs.tar.xz
 #                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540; GG_MEMCHECK_PARTS: all (default), dotnet
 #                  or python, to run again only the parts a library has not passed yet)
 #   moe-train      the MoE sample's --train run (plain and gated, CPU float64 and GPU), exported and repeated in
@@ -234,6 +235,9 @@ step_memcheck() {
       .gpu/GroupedGemm.Net.Tests --filter "$oom_any" > "$out/memcheck-suite-oom.out" 2>&1
     memcheck_report suite-oom $? || rc=1
   fi
+  # Every part's sanitizer log and output in one archive beside memcheck.txt: the file to bring back from a GPU host
+  # (0.9.0's first memcheck reported 28 errors in a part whose log was then gone).
+  (cd "$out" && tar -cJf memcheck-logs.tar.xz memcheck.txt memcheck-*.log memcheck-*.out)
   return $rc
 }
 
