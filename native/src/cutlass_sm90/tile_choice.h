@@ -478,6 +478,29 @@ inline ChunkDepth chunk_depth(int64_t k, int32_t chunks, int64_t k_step) {
     return d;
 }
 
+// How many chunks a decode forward's k is cut into on a tile of tile_m rows (128 columns) and k_step-deep k steps, or 0:
+// `forced` chunks when a knob forces them, else, when `rule` applies, k >= min_k_split_forward and the tile's CTAs
+// (decode_forward_ctas) number at most max_ctas_small_forward_unsplit, one_wave_forward_chunks of them. Forwards of at
+// most max_rows_split_forward rows only, every chunk at least one k step. The one rule of the bf16/fp16 split
+// (forward_split_chunks) and the FP8 one (fp8_forward_split_chunks).
+inline int32_t decode_split_chunks(const GmmProblem& p, std::optional<int32_t> forced, bool rule, int64_t tile_m,
+                                   int64_t k_step, int sm_count, const Sm90TilePolicy& policy) {
+    // No rows: nothing to split (the library answers such calls before any backend; gg_sm90_choice does not).
+    if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.n < 1 || p.m > policy.max_rows_split_forward) return 0;
+    const int64_t steps = (p.k + k_step - 1) / k_step;
+    int64_t chunks = 0;
+    if (forced) {
+        chunks = *forced;
+    } else {
+        if (!rule || p.k < policy.min_k_split_forward) return 0;
+        const int64_t ctas = decode_forward_ctas(p, tile_m, 128, policy);
+        if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
+        chunks = one_wave_forward_chunks(p, ctas, steps, sm_count, policy);
+    }
+    if (chunks > steps) chunks = steps;  // every chunk at least one k step
+    return chunks >= 2 ? static_cast<int32_t>(chunks) : 0;
+}
+
 // Split-K of a decode forward (split_k.cuh: fill_forward_split) on `tile`, the tile Auto chose for it: how many chunks
 // every expert's k is cut into, or 0. Auto splits only forwards on the 64x128x128 decode tile whose CTAs there
 // (decode_forward_ctas) number at most max_ctas_small_forward_unsplit: one or two live experts of a long K stream their
@@ -489,46 +512,24 @@ inline ChunkDepth chunk_depth(int64_t k, int32_t chunks, int64_t k_step) {
 // and 1: none), forwards of at most max_rows_split_forward rows, on any tile.
 inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_count, const Sm90Knobs& knobs = {},
                                     const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    // No rows: nothing to split (the library answers such calls before any backend; gg_sm90_choice does not).
-    if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.n < 1 || p.m > policy.max_rows_split_forward) return 0;
-    const int64_t steps = (p.k + 63) / 64;
-    int64_t chunks = 0;
-    if (knobs.split_chunks) {
-        chunks = *knobs.split_chunks;
-    } else {
-        if (knobs.tile || tile != Sm90Tile::kPingpong64x128K128 || p.k < policy.min_k_split_forward) return 0;
-        const int64_t ctas = decode_forward_ctas(p, 64, 128, policy);
-        if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
-        chunks = one_wave_forward_chunks(p, ctas, steps, sm_count, policy);
-    }
-    if (chunks > steps) chunks = steps;  // every chunk at least one k step
-    return chunks >= 2 ? static_cast<int32_t>(chunks) : 0;
+    const bool decode_tile = !knobs.tile && tile == Sm90Tile::kPingpong64x128K128;
+    return decode_split_chunks(p, knobs.split_chunks, decode_tile, 64, 64, sm_count, policy);
 }
 
 // Split-K of an FP8 decode forward (scaled_gemm_sm90.cu: run_split) on the cluster-free 128x128x128 FP8 tile: every
 // live expert's k in chunks of 128-deep k steps, each chunk's product scaled in the partial kernel's epilogue into fp32
 // partials, then summed and rounded to bf16 once (split_k.cuh: reduce_forward_split). The same worst case and one-wave
-// rule as the bf16/fp16 split (decode_forward_ctas, one_wave_forward_chunks). Its aim is the FP8 sweep's slowest decode
-// row, llama-4-scout's down-projection at one token: one live expert, 40 CTAs of that tile over K = 8192, 0.68-0.69x
+// rule as the bf16/fp16 split (decode_split_chunks). Its aim is the FP8 sweep's slowest decode row, llama-4-scout's
+// down-projection at one token: one live expert, 40 CTAs of that tile over K = 8192, 0.68-0.69x
 // torch._scaled_grouped_mm (docs/perf-notes.md, "Open leads"). Not measured yet, so Auto does not split
 // (fp8_split_decode_forward); knob GG_SM90_FP8_SPLIT=<chunks> (0 and 1: none) forces chunks on FP8 forwards of at
-// most max_rows_split_forward rows, and GG_SM90_FP8_SPLIT=auto applies the rule.
+// most max_rows_split_forward rows, and GG_SM90_FP8_SPLIT=auto (held as -1) applies the rule.
 inline int32_t fp8_forward_split_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
                                         const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.n < 1 || p.m > policy.max_rows_split_forward) return 0;
-    const int64_t steps = (p.k + 127) / 128;
-    int64_t chunks = 0;
-    if (knobs.fp8_split_chunks && *knobs.fp8_split_chunks >= 0) {
-        chunks = *knobs.fp8_split_chunks;
-    } else {
-        const bool rule = knobs.fp8_split_chunks ? true : policy.fp8_split_decode_forward;  // -1: the knob's "auto"
-        if (!rule || p.k < policy.min_k_split_forward) return 0;
-        const int64_t ctas = decode_forward_ctas(p, 128, 128, policy);
-        if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
-        chunks = one_wave_forward_chunks(p, ctas, steps, sm_count, policy);
-    }
-    if (chunks > steps) chunks = steps;  // every chunk at least one k step
-    return chunks >= 2 ? static_cast<int32_t>(chunks) : 0;
+    const std::optional<int32_t>& knob = knobs.fp8_split_chunks;
+    const bool auto_knob = knob && *knob < 0;
+    return decode_split_chunks(p, auto_knob ? std::nullopt : knob, auto_knob || policy.fp8_split_decode_forward, 128,
+                               128, sm_count, policy);
 }
 
 }  // namespace gg::cutlass_sm90
