@@ -119,16 +119,8 @@ def run_config(torch, gg, config, args) -> dict:
 def with_knobs(knobs: dict, call):
     """`call` with the environment variables `knobs` set around it (restored after): a variant of ours."""
     def run():
-        saved = {key: os.environ.get(key) for key in knobs}
-        os.environ.update(knobs)
-        try:
+        with ggc.knobs_set(knobs):
             return call()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    del os.environ[key]
-                else:
-                    os.environ[key] = value
     return run
 
 

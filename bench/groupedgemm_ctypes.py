@@ -17,7 +17,9 @@ PythonMirrorTests.cs fails when they drift from it. Backend names are not mirror
 
 from __future__ import annotations
 
+import contextlib
 import ctypes as C
+import os
 
 # gg_dtype
 DTYPE_FLOAT32, DTYPE_FLOAT16, DTYPE_BFLOAT16 = 0, 1, 2
@@ -74,6 +76,22 @@ def require_tuning_knobs(path: str, what: str) -> None:
     if kernels == "release":
         raise SystemExit(f"{what} forces cutlass-sm90 tuning knobs, which a release build ({path}) does not read: "
                          "build with GG_SM90_TUNING=1 (or an experiment build's GG_SM90_KERNELS)")
+
+
+@contextlib.contextmanager
+def knobs_set(knobs: dict):
+    """The environment variables `knobs` (tuning knobs, which the library reads per call) set for the block, then as
+    they were before it: a variant's calls run with its knobs, and every other call without them."""
+    saved = {key: os.environ.get(key) for key in knobs}
+    os.environ.update(knobs)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def parse_sm90_knobs(text: str, lib_path: str, what: str = "--sm90-knobs") -> dict:

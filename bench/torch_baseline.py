@@ -454,12 +454,8 @@ def build_ours_case(torch, ours, problem, form, dtype, sets, xs, bs, counts_dev,
             return lambda i: ours.gmm_args(arguments[i % sets])
 
         def with_env(i):  # a tuning variant: its variables hold for its own calls only
-            os.environ.update(env)
-            try:
+            with gg.knobs_set(env):
                 ours.gmm_args(arguments[i % sets])
-            finally:
-                for key in env:
-                    del os.environ[key]
         return with_env
 
     def call(i):

@@ -120,12 +120,8 @@ def main() -> int:
                 w_in = wq_m if trans_b else wq_m.transpose(1, 2).contiguous()  # [E, N, K] or [E, K, N], same values
                 for on_device in (False, True):
                     for kernel, variant_knobs in variants:
-                        os.environ.update(variant_knobs)
-                        try:
+                        with ggc.knobs_set(variant_knobs):
                             out, why = run(gg, xq_m, xs_m, w_in, ws_m, counts, trans_b, kernel, on_device, mode)
-                        finally:
-                            for key in variant_knobs:
-                                del os.environ[key]
                         forced = "".join(f" {key}={value}" for key, value in variant_knobs.items())
                         what = (f"{kernel:<13} {mode_name:<8} counts={counts} k={k} n={n} trans_b={int(trans_b)} "
                                 f"device={int(on_device)}{forced}")

@@ -19,7 +19,7 @@ import torch
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from groupedgemm_ctypes import GroupedGemm, require_tuning_knobs, parse_sm90_knobs  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
+from groupedgemm_ctypes import GroupedGemm, knobs_set, parse_sm90_knobs, require_tuning_knobs  # noqa: E402  (bench/groupedgemm_ctypes.py: the C ABI binding)
 
 # ||out - ref|| / ||ref|| bounds: fp32 with fp32 accumulation; fp16 / bf16 outputs rounded once.
 BOUNDS = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.5e-2}
@@ -113,19 +113,16 @@ def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1), sm90_knobs=None):
                             c.copy_(c0)
                         else:
                             c.fill_(float("nan"))
-                        os.environ.update(env)
                         if env:
                             backend = f"{backend}{env}"
                         what = f"{backend} {dtype} {form} dev={on_device} acc={accumulate} m={m} k={k} n={n} e={e}"
                         try:
-                            gg.gmm_args(args)  # raises GroupedGemmError "gg_gmm: <status>: <message>"
-                            torch.cuda.synchronize()
+                            with knobs_set(env):
+                                gg.gmm_args(args)  # raises GroupedGemmError "gg_gmm: <status>: <message>"
+                                torch.cuda.synchronize()
                         except RuntimeError as ex:
                             failures.append(f"{what}: {ex}")
                             continue
-                        finally:
-                            for key in env:
-                                os.environ.pop(key, None)
                         denom = want.norm().item()
                         err = (c.double() - want).norm().item() / denom if denom > 0 else (c.double() - want).norm().item()
                         ok = math.isfinite(err) and err <= BOUNDS[dtype]
