@@ -32,6 +32,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import datetime
 import math
 import os
@@ -656,7 +657,12 @@ def load_ours(args: argparse.Namespace, env: dict):
     try:
         ours = gg.GroupedGemm(args.ours_lib)
         info = ours.build_info()
-        env["groupedgemm_inprocess"] = (f"{os.path.basename(args.ours_lib)} {ours.version()} "
+        # The library is its bytes: the sweep's bars need every part on one library, and its report groups the parts by
+        # this label, so the label names the file's sha256, not its name (a release copied under another name is the
+        # same library; two builds of one version are not).
+        with open(args.ours_lib, "rb") as f:
+            env["groupedgemm_sha256"] = hashlib.sha256(f.read()).hexdigest()
+        env["groupedgemm_inprocess"] = (f"libgroupedgemm {ours.version()} sha256:{env['groupedgemm_sha256'][:16]} "
                                         f"(backends {'/'.join(info['backends'])}; sm {'/'.join(info['architectures'])})")
         log(f"ours in the same loop: {args.ours_lib}, {env['groupedgemm_inprocess']}")
         return ours
