@@ -33,7 +33,9 @@ GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: n
 @longR for GG_SM90_LONG=R (nothing claimed ahead of a tile reducing over R rows or more; @long0: no limit), @first0 /
 @first1 for GG_SM90_FIRST (the experts' own group order / the largest expert's group first), @dwgR for
 GG_SM90_DECODE_WGRAD=R (weight gradients of at most R rows on the decode weight-gradient kernel; @dwg0: never),
-@mix0 / @mix1 for GG_SM90_DECODE_MIX (that kernel's blocks experts major / every expert's tiles in each wave).
+@mix0 / @mix1 for GG_SM90_DECODE_MIX (that kernel's blocks experts major / every expert's tiles in each wave),
+@dshortR for GG_SM90_DECODE_SHORT=R (weight gradients the kernel does not take whole: their experts of at most R rows
+on it, the others on the grouped GEMM; @dshort0: none).
 """
 
 from __future__ import annotations
@@ -106,12 +108,14 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_FIRST"] = option[5]
         elif option.startswith("dwg") and option[3:].isdigit():
             env["GG_SM90_DECODE_WGRAD"] = option[3:]
+        elif option.startswith("dshort") and option[6:].isdigit():
+            env["GG_SM90_DECODE_SHORT"] = option[6:]
         elif option in ("mix0", "mix1"):
             env["GG_SM90_DECODE_MIX"] = option[3]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @mix0, @mix1)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @dshortR, @mix0, @mix1)")
     return text, env
 
 

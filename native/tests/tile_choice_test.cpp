@@ -439,15 +439,81 @@ void scheduler_order() {
     }
     unsetenv("GG_SM90_DECODE_WGRAD");
     unsetenv("GG_SM90_TILE");
-    // Its block order: experts major unless GG_SM90_DECODE_MIX=1.
+    // The kernel beside the GEMM (decode_weight_gradient_short_rows): experts of at most 16 rows where the experts hold
+    // 1 to 4 rows on average; GG_SM90_DECODE_SHORT=<rows> sets the bound for every weight gradient with device counts
+    // the kernel does not take whole, whatever the mean; never forwards, host counts, forced tiles, calls the kernel
+    // takes whole or grids past 2^31 blocks.
+    gg::GmmProblem granite_t16 = problem(128, 512, 1536, 40, true);  // granite-3.0 down at 16 tokens, top-8
+    granite_t16.counts_on_device = true;
+    gg::GmmProblem granite_t256 = granite_t16;
+    granite_t256.m = 2048;
+    gg::GmmProblem granite_t16_host = granite_t16;
+    granite_t16_host.counts_on_device = false;
+    gg::GmmProblem granite_t16_forward = granite_t16;
+    granite_t16_forward.trans_a = false;
+    gg::GmmProblem mixtral_t16 = problem(32, 4096, 28672, 8, true);  // mixtral-8x7b up at 16 tokens, top-2: 4 a expert
+    mixtral_t16.counts_on_device = true;
+    gg::GmmProblem mean_5 = mixtral_t16;
+    mean_5.m = 40;
+    gg::GmmProblem gpt_oss_t16 = problem(64, 2880, 5760, 128, true);  // gpt-oss-120b up at 16 tokens: 0.5 a expert
+    gpt_oss_t16.counts_on_device = true;
     const struct {
         const char* value;
+        const char* tile;
+        const char* whole;  // GG_SM90_DECODE_WGRAD, or nullptr
+        const gg::GmmProblem* p;
+        const char* what;
         int want;
-    } mixes[] = {{nullptr, 0}, {"0", 0}, {"1", 1}, {"2", 0}};
+    } shorts[] = {{nullptr, nullptr, nullptr, &granite_t16, "policy, 3 rows per expert", 16},
+                  {nullptr, nullptr, nullptr, &mixtral_t16, "policy, 4 rows per expert", 16},
+                  {nullptr, nullptr, nullptr, &mean_5, "policy, 5 rows per expert", 0},
+                  {nullptr, nullptr, nullptr, &gpt_oss_t16, "policy, below one row per expert", 0},
+                  {nullptr, nullptr, nullptr, &granite_t256, "policy, 51 rows per expert", 0},
+                  {nullptr, nullptr, nullptr, &granite_t16_host, "policy, host counts", 0},
+                  {nullptr, nullptr, nullptr, &granite_t1, "policy, one token (the kernel whole)", 0},
+                  {"16", nullptr, nullptr, &granite_t16, "granite down at 16 tokens", 16},
+                  {"16", nullptr, nullptr, &granite_t256, "granite down at 256 tokens (forced: any mean)", 16},
+                  {"0", nullptr, nullptr, &granite_t16, "0: none", 0},
+                  {"16", nullptr, nullptr, &granite_t1, "one token: the kernel takes it whole", 0},
+                  {"16", nullptr, "0", &granite_t1, "one token, the whole kernel off", 16},
+                  {"16", nullptr, "128", &granite_t16, "the kernel takes 128 rows whole", 0},
+                  {"16", nullptr, nullptr, &granite_t16_host, "host counts", 0},
+                  {"16", nullptr, nullptr, &granite_t16_forward, "forward", 0},
+                  {"16", "coop128x256c1x1", nullptr, &granite_t16, "forced tile", 0},
+                  {"16", nullptr, nullptr, &huge_grid, "more than 2^31 blocks", 0}};
+    for (const auto& d : shorts) {
+        set_knob("GG_SM90_DECODE_SHORT", d.value);
+        set_knob("GG_SM90_TILE", d.tile);
+        set_knob("GG_SM90_DECODE_WGRAD", d.whole);
+        expect_knob("GG_SM90_DECODE_SHORT", d.value, d.what,
+                    static_cast<int>(gg::cutlass_sm90::decode_weight_gradient_short_rows(*d.p, read_sm90_knobs())),
+                    d.want);
+    }
+    unsetenv("GG_SM90_DECODE_SHORT");
+    unsetenv("GG_SM90_TILE");
+    unsetenv("GG_SM90_DECODE_WGRAD");
+    gg::cutlass_sm90::Sm90TilePolicy off;
+    off.decode_short_expert_rows = 0;
+    expect_knob("GG_SM90_DECODE_SHORT", nullptr, "a policy of 0 rows",
+                static_cast<int>(gg::cutlass_sm90::decode_weight_gradient_short_rows(granite_t16, {}, off)), 0);
+    // Its block order: mixed from one row per expert on average (llama-4-scout's 16 rows over 16 experts, the calls
+    // beside the GEMM), experts major below (one token, llama-4-maverick's 16 rows over 128 experts); GG_SM90_DECODE_MIX=0|1
+    // forces one (other values: the policy).
+    gg::GmmProblem maverick_t16 = problem(16, 8192, 5120, 128, true);
+    maverick_t16.counts_on_device = true;
+    const struct {
+        const char* value;
+        const gg::GmmProblem* p;
+        const char* what;
+        int want;
+    } mixes[] = {{nullptr, &scout_t16, "scout at 16 tokens", 1},      {nullptr, &maverick_t16, "maverick at 16 tokens", 0},
+                 {nullptr, &granite_t1, "one token", 0},              {nullptr, &granite_t16, "granite at 16 tokens", 1},
+                 {"0", &scout_t16, "scout at 16 tokens", 0},          {"1", &maverick_t16, "maverick at 16 tokens", 1},
+                 {"2", &scout_t16, "out of range: the policy", 1},   {"2", &granite_t1, "out of range: the policy", 0}};
     for (const auto& x : mixes) {
         set_knob("GG_SM90_DECODE_MIX", x.value);
-        expect_knob("GG_SM90_DECODE_MIX", x.value, "block order",
-                    gg::cutlass_sm90::decode_weight_gradient_mixed(read_sm90_knobs()) ? 1 : 0, x.want);
+        expect_knob("GG_SM90_DECODE_MIX", x.value, x.what,
+                    gg::cutlass_sm90::decode_weight_gradient_mixed(*x.p, read_sm90_knobs()) ? 1 : 0, x.want);
     }
     unsetenv("GG_SM90_DECODE_MIX");
 }
@@ -728,23 +794,26 @@ void split_k() {
                     c.want);
     }
     unsetenv("GG_SM90_SPLIT");
-    // FP8 decode forwards (fp8_forward_split_chunks) on the cluster-free 128x128x128 FP8 tile: Auto does not split them
-    // yet (fp8_split_decode_forward); GG_SM90_FP8_SPLIT=auto applies the rule (the bf16 split's worst case and one-wave
-    // count, with that tile's 128 rows and 128-deep k steps), =<chunks> forces chunks on forwards of at most 32 rows.
+    // FP8 decode forwards (fp8_forward_split_chunks) on the cluster-free 128x128x128 FP8 tile: Auto splits them from
+    // k = 8192 by the bf16 split's worst case and one-wave count, with that tile's 128 rows and 128-deep k steps (so does
+    // GG_SM90_FP8_SPLIT=auto); =<chunks> forces chunks on forwards of at most 32 rows.
     struct Fp8Case {
         const char* what;
         int64_t m, k, n, e;
         const char* knob;
         int want;
     } fp8_forwards[] = {
-        {"llama-4-scout down, one token (Auto: no split)", 1, 8192, 5120, 16, nullptr, 0},
+        {"llama-4-scout down, one token (Auto: one live expert's 40 CTAs, 3 chunks)", 1, 8192, 5120, 16, nullptr, 3},
+        {"mixtral-8x7b down, one token (Auto: 4 chunks)", 2, 14336, 4096, 8, nullptr, 4},
+        {"granite-3.0 up, one token (Auto: k = 1536, below 8192)", 8, 1536, 1024, 40, nullptr, 0},
+        {"granite-3.0 up, one token (auto: k = 1536, below 8192)", 8, 1536, 1024, 40, "auto", 0},
         {"llama-4-scout down, one token (one live expert's 40 CTAs: 3 chunks)", 1, 8192, 5120, 16, "auto", 3},
         {"dbrx down, one token (k >= 8192: one live expert's 48 CTAs, 2 chunks)", 4, 10752, 6144, 16, "auto", 2},
         {"mixtral-8x7b down, one token (one live expert's 32 CTAs, 4 chunks)", 2, 14336, 4096, 8, "auto", 4},
-        {"phi-3.5-moe down, one token (k = 6400: two experts' 64 CTAs, 2 chunks)", 2, 6400, 4096, 16, "auto", 2},
+        {"phi-3.5-moe down, one token (k = 6400, below 8192)", 2, 6400, 4096, 16, "auto", 0},
         {"snowflake-arctic down, one token (two experts' 112 CTAs)", 2, 4864, 7168, 128, "auto", 0},
         {"deepseek-v3 up, one token (eight experts' 256 CTAs)", 8, 7168, 4096, 256, "auto", 0},
-        {"one live expert, k = 960 (below 1024)", 1, 960, 2048, 8, "auto", 0},
+        {"one live expert, k = 960", 1, 960, 2048, 8, "auto", 0},
         {"33 rows", 33, 8192, 512, 8, "auto", 0},
         {"forced 4", 20, 2048, 1024, 64, "4", 4},
         {"forced 16, 6 k steps of 128", 8, 768, 2048, 128, "16", 6},
@@ -821,6 +890,22 @@ void empty_expert_rules() {
             std::printf("FAIL empty experts, %s: filled apart %d zero operand %d, empty group m=%d k=%d, full group "
                         "m=%d k=%d\n", c.what, rule.empty_filled_apart ? 1 : 0, rule.zero_operand_for_empty ? 1 : 0,
                         empty.m, empty.k, full.m, full.k);
+            ++failures;
+        }
+    }
+    // Beside the decode weight-gradient kernel (GroupRule::gemm_min_rows = 17): experts of at most 16 rows, empty ones
+    // included, get no tiles, with or without accumulate; longer ones keep theirs.
+    for (const bool accumulate : {false, true}) {
+        gg::GmmProblem p = problem(64, 2880, 5760, 4, true);
+        p.accumulate = accumulate;
+        auto rule = make_group_rule(p, EmptyExperts::kFilledApart);
+        rule.gemm_min_rows = 17;
+        const auto empty = describe_group(rule, 0, 0, 0);
+        const auto short_one = describe_group(rule, 1, 0, 16);
+        const auto long_one = describe_group(rule, 2, 16, 17);
+        if (empty.m != 0 || short_one.m != 0 || long_one.m != 2880 || long_one.k != 17 || long_one.zero_operands) {
+            std::printf("FAIL gemm_min_rows 17%s: empty m=%d, 16 rows m=%d, 17 rows m=%d k=%d\n",
+                        accumulate ? ", accumulate" : "", empty.m, short_one.m, long_one.m, long_one.k);
             ++failures;
         }
     }

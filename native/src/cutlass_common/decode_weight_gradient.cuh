@@ -12,6 +12,11 @@
 // Block b owns a 64 x 256 tile of one expert's dW (experts major or mixed: decode_grad_place): 8 warps of 8 rows,
 // each lane 8 consecutive columns, one 16-byte vector. A tile of an expert without rows is stored as zeros (or left
 // alone with accumulate). The rows are read in order, so the sum is the same for every call of a given problem.
+//
+// With `max_rows` > 0 the kernel writes only the experts of at most that many rows (empty ones included) and leaves the
+// longer ones to the grouped GEMM launched beside it, whose group arrays give those experts alone tiles
+// (group_arrays.cuh: GroupRule::gemm_min_rows; tile_choice.h: decode_weight_gradient_short_rows): an expert's blocks
+// walk its rows on CUDA cores, which pays where every row is a few products and not for a dominant expert.
 // Included only by the backend dispatch TUs; the policy that sends calls here is tile_choice.h's.
 #pragma once
 
@@ -66,7 +71,7 @@ template <typename T>
 __global__ void __launch_bounds__(kDecodeGradThreads)
 decode_weight_gradient(const int64_t* __restrict__ counts, int64_t experts, int64_t m, const T* __restrict__ a,
                        const T* __restrict__ b, T* __restrict__ c, int64_t k, int64_t n, bool accumulate,
-                       bool experts_mixed) {
+                       bool experts_mixed, int64_t max_rows) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const DecodeGradPlace place = decode_grad_place(blockIdx.x, warp, lane, experts, k, n, experts_mixed);
     const int64_t e = place.e, i0 = place.i0, j = place.j;
@@ -82,6 +87,7 @@ decode_weight_gradient(const int64_t* __restrict__ counts, int64_t experts, int6
     const int64_t begin = scan_min64(before, m);
     const int64_t end = scan_min64(own > 0 ? scan_saturating_add(before, own) : before, m);
     if (end <= begin && accumulate) return;  // c[e] += 0
+    if (max_rows > 0 && end - begin > max_rows) return;  // the grouped GEMM's expert
 
     if (!place.active) return;
 
@@ -122,9 +128,10 @@ decode_weight_gradient(const int64_t* __restrict__ counts, int64_t experts, int6
 }
 
 // Enqueues the kernel for a weight gradient (p.trans_a) with device counts, bf16 or fp16, on p.stream, its blocks in the
-// order `experts_mixed` says (decode_grad_place). The policy (tile_choice.h: decode_weight_gradient) sends only calls
-// whose blocks fit a one-dimensional grid.
-inline gg_status launch_decode_weight_gradient(const GmmProblem& p, bool experts_mixed) {
+// order `experts_mixed` says (decode_grad_place); `max_rows` > 0: only the experts of at most that many rows. The
+// policy (tile_choice.h: decode_weight_gradient, decode_weight_gradient_short_rows) sends only calls whose blocks fit a
+// one-dimensional grid.
+inline gg_status launch_decode_weight_gradient(const GmmProblem& p, bool experts_mixed, int64_t max_rows = 0) {
     const int64_t blocks = decode_grad_blocks(p.num_experts, p.k, p.n);
     if (!p.trans_a || !p.counts_on_device || blocks < 1 || blocks > 0x7fffffff || p.k % kDecodeGradVector != 0 ||
         p.n % kDecodeGradVector != 0) {
@@ -136,11 +143,12 @@ inline gg_status launch_decode_weight_gradient(const GmmProblem& p, bool experts
     if (p.dtype == GG_DTYPE_BFLOAT16) {
         decode_weight_gradient<__nv_bfloat16><<<grid, kDecodeGradThreads, 0, p.stream>>>(
             p.batch_sizes, p.num_experts, p.m, static_cast<const __nv_bfloat16*>(p.a),
-            static_cast<const __nv_bfloat16*>(p.b), static_cast<__nv_bfloat16*>(p.c), p.k, p.n, p.accumulate, experts_mixed);
+            static_cast<const __nv_bfloat16*>(p.b), static_cast<__nv_bfloat16*>(p.c), p.k, p.n, p.accumulate, experts_mixed,
+            max_rows);
     } else if (p.dtype == GG_DTYPE_FLOAT16) {
         decode_weight_gradient<__half><<<grid, kDecodeGradThreads, 0, p.stream>>>(
             p.batch_sizes, p.num_experts, p.m, static_cast<const __half*>(p.a), static_cast<const __half*>(p.b),
-            static_cast<__half*>(p.c), p.k, p.n, p.accumulate, experts_mixed);
+            static_cast<__half*>(p.c), p.k, p.n, p.accumulate, experts_mixed, max_rows);
     } else {
         return fail(GG_STATUS_INTERNAL_ERROR, "decode_weight_gradient: dtype %d (bfloat16 and float16 only)",
                     static_cast<int>(p.dtype));

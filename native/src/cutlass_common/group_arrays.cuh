@@ -61,6 +61,10 @@ struct GroupRule {
     // groups in order starts the longest reductions first (weight gradients on cutlass-sm90: tile_choice.h,
     // largest_expert_first). The groups' order is the kernels' only; offsets and outputs stay per expert.
     bool largest_first = false;
+    // trans_a, > 0: experts with fewer rows than this, empty ones included, get no tiles (M = 0): the decode
+    // weight-gradient kernel, launched beside the GEMM, writes them (cutlass-sm90: tile_choice.h,
+    // decode_weight_gradient_short_rows). 0: every expert is the GEMM's.
+    int64_t gemm_min_rows = 0;
 };
 
 // The group that expert e's arrays occupy when `largest` (an expert index, or -1: none) is moved to group 0: the
@@ -102,6 +106,10 @@ __host__ __device__ inline GroupDesc describe_group(const GroupRule& r, int64_t 
     g.lda = r.k;
     g.ldb = r.n;
     g.ldc = r.n;
+    if (rows < r.gemm_min_rows) {
+        g.m = 0;  // the decode weight-gradient kernel's expert (GroupRule::gemm_min_rows)
+        return g;
+    }
     if (rows == 0) {
         if (r.accumulate || r.empty_filled_apart) {
             g.m = 0;  // c[e] += 0: nothing to do, or c[e] = 0 written apart: give the group no tiles.

@@ -223,12 +223,21 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const Sm90Knobs knobs = cutlass_sm90::call_knobs();
     // Decode-sized weight gradients: one kernel of our own, no group arrays, no preparation and no zero fill after it.
     if (cutlass_sm90::decode_weight_gradient(p, knobs)) {
-        return cutlass_grouped::launch_decode_weight_gradient(p, cutlass_sm90::decode_weight_gradient_mixed(knobs));
+        return cutlass_grouped::launch_decode_weight_gradient(p, cutlass_sm90::decode_weight_gradient_mixed(p, knobs));
     }
     // These kernels do not clear their accumulators when K == 0: empty experts of non-accumulating weight gradients get
     // no tiles, and zero_empty_experts writes their zeros after the GEMM (cutlass_common/zero_empty_experts.cuh).
     cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);
     rule.largest_first = cutlass_sm90::largest_expert_first(p, knobs);
+    // Decode-sized weight gradients with a few long experts: the short ones on the decode kernel, first on the stream,
+    // and only the long ones on the grouped GEMM below (their outputs are disjoint; the kernel also writes the empty
+    // experts' zeros, so zero_empty_experts does not run).
+    const int64_t short_rows = cutlass_sm90::decode_weight_gradient_short_rows(p, knobs);
+    if (short_rows > 0) {
+        GG_TRY(cutlass_grouped::launch_decode_weight_gradient(p, cutlass_sm90::decode_weight_gradient_mixed(p, knobs),
+                                                              short_rows));
+        rule.gemm_min_rows = short_rows + 1;
+    }
     cutlass_grouped::HostGroups host;
     GG_TRY(cutlass_grouped::build_host_groups(p, rule, host));
     const int32_t* host_sizes = host.available ? host.problem_sizes.data() : nullptr;
@@ -266,7 +275,8 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
 
     // Split-K of the largest expert (split_k.cuh): its arrays, partial GEMM workspace and fp32 partials follow the main
     // GEMM's CUTLASS workspace in the same block, acquired once for the whole call.
-    const int32_t chunks = cutlass_sm90::split_k_chunks(p, sm_count, knobs);
+    // Not beside the decode kernel: the split's plan could take an expert the kernel writes.
+    const int32_t chunks = short_rows > 0 ? 0 : cutlass_sm90::split_k_chunks(p, sm_count, knobs);
     KernelEntry partial{nullptr, nullptr};
     size_t partial_workspace = 0, split_bytes = 0;
     const size_t main_workspace = AlignedLayout::round_up(kernel_workspace);
@@ -321,7 +331,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
                                                 /*weight_gradient=*/true)));
         GG_TRY(cutlass_sm90::launch_reduce_split_k(p, chunks, ctx.device.sm_count, split));
     }
-    if (!rule.empty_filled_apart) return GG_STATUS_SUCCESS;
+    if (!rule.empty_filled_apart || short_rows > 0) return GG_STATUS_SUCCESS;
     // After the GEMM on the same stream, so that the GEMM's programmatic launch still overlaps the fill kernel it waits
     // for; the offsets it reads are the fill kernel's, in the call's workspace, which no later call touches before this
     // kernel has run (stream order). Host counts with no empty expert skip it.

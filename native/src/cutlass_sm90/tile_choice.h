@@ -153,8 +153,14 @@ struct Sm90TilePolicy {
     int64_t min_k_split_one_live = 8192;
     int32_t max_split_chunks_forward = 16;
     int64_t max_split_groups_forward = 2048;
-    // Whether Auto splits FP8 decode forwards (fp8_forward_split_chunks): off until that path is measured.
-    bool fp8_split_decode_forward = false;
+    // Whether Auto splits FP8 decode forwards (fp8_forward_split_chunks), and from which depth. H100, the FP8 sweep's
+    // decode rows with the split as a same-loop variant (docs/perf-notes.md, "The FP8 decode split, measured"): one
+    // live expert of llama-4-scout's down-projection at one token (k = 8192, 3 chunks) 0.71-0.73x ->
+    // 0.88-0.89x torch._scaled_grouped_mm, mixtral-8x7b's (k = 14336, 4 chunks) 1.10-1.11x -> 1.30-1.32x; granite-3.0's
+    // up-projection at one token (k = 1536, 64 CTAs in 2 chunks) lost 8-18 %, hence the depth bound: the rule's other
+    // rows did not split.
+    bool fp8_split_decode_forward = true;
+    int64_t min_k_split_forward_fp8 = 8192;
     // Weight gradients with device counts of at most this many rows (m) run our decode weight-gradient kernel
     // (cutlass_common/decode_weight_gradient.cuh: one launch, empty experts' zeros included) instead of the fill kernel,
     // the grouped GEMM and zero_empty_experts (decode_weight_gradient). 0: never. Its blocks walk their expert's rows on
@@ -166,6 +172,31 @@ struct Sm90TilePolicy {
     // rows of 8 or 16 experts lost to the GEMM path (grok-1, mixtral, dbrx at 16 tokens: 0.81-0.97x against 0.95-1.05x),
     // and 2048 rows ran at 0.10-0.55x. Knob: GG_SM90_DECODE_WGRAD=<rows>.
     int64_t max_rows_decode_weight_gradient = 16;
+    // Weight gradients with device counts of more rows than that, and min_mean_rows_decode_short to
+    // max_mean_rows_decode_short rows per expert on average (16 tokens over 16 to 128 experts at top-k, 32-64 rows over
+    // 8-16 experts): the experts of at most decode_short_expert_rows rows, empty ones included, on the decode
+    // weight-gradient kernel, the others, such as a dominant expert whose rows the kernel would walk one by one, on the
+    // grouped GEMM, which gives them alone tiles (decode_weight_gradient_short_rows).
+    // H100, same loop, bf16, the sweep's 149 weight gradients at 16 tokens (docs/perf-notes.md, "The decode
+    // weight-gradient kernel beside the GEMM, measured"), experts of at most 16 rows on the kernel in the mixed block
+    // order against the GEMM path, where the experts hold 1 to 4 rows on average, uniform and zipf routing: granite-3.0
+    // 1.20-1.28x torch against 0.79-1.02x; qwen1.5, olmoe and deepseek-v2-lite 1.09-1.36x against 1.03-1.19x; the 8-16
+    // experts of mixtral, dbrx, grok-1 and jetmoe 0.96-1.08x against 0.95-0.99x. Slower where one or two experts hold
+    // most rows: granite up dominant 1.01 -> 0.91x, dbrx, grok-1 and mixtral empty up to 1.08 -> 0.96x. Over the 149
+    // rows with this rule: geometric mean 1.039 -> 1.076, below 1.0 32 -> 21, below 0.9 4 -> 1. Below one row per expert
+    // (gpt-oss-120b, deepseek-v3, snowflake-arctic) the kernel beside the GEMM gained nothing; at 256 tokens, 16 rows per
+    // expert, it lost a third in the experts-major order (qwen3-30b, qwen1.5, deepseek-v3 uniform: 0.66-0.76x against
+    // 1.03-1.16x). In the experts-major order bounds of 8, 16 and 32 rows measured geometric means of 1.028, 1.028 and
+    // 1.012 over the 149 rows, below the mixed order's 1.073 at 16. Knob: GG_SM90_DECODE_SHORT=<rows>.
+    int64_t decode_short_expert_rows = 16;
+    int64_t min_mean_rows_decode_short = 1;
+    int64_t max_mean_rows_decode_short = 4;
+    // The decode weight-gradient kernel's blocks take the mixed order (every expert's tiles in each wave) from this many
+    // rows per expert on average, experts major below (same measurements): beside the GEMM, mixed 0.96-1.09x torch
+    // against 0.80-1.07x experts major on mixtral, dbrx and grok-1 at 16 tokens, 1.01-1.08x against 0.84-1.04x on jetmoe;
+    // the kernel alone on llama-4-scout's 16 rows over 16 experts 1.07-1.11x against 1.02-1.08x; llama-4-maverick's 16
+    // rows over 128 experts lost with it (1.04-1.06x against 1.09-1.10x). Knob: GG_SM90_DECODE_MIX=0|1.
+    int64_t min_mean_rows_decode_mixed = 1;
     // Whether choose_tile consults the measured tile table (sm90_tile_table.inc) before the rules above; off: the rules
     // alone (gg_sm90_choice --rules, which bench/sweep/make_tile_table.py measures a table's gain against, so that
     // timings taken with a table already in the library give the same table again).
@@ -421,12 +452,35 @@ inline bool decode_weight_gradient(const GmmProblem& p, const Sm90Knobs& knobs =
     return p.num_experts <= 0x7fffffff / blocks_per_expert;
 }
 
-// The decode weight-gradient kernel's block order (decode_weight_gradient_tiles.h: decode_grad_place): experts major,
-// as measured for the policy's bound above, until a same-loop run of the mixed order (each wave holding every expert's
-// tiles, so that a dominant expert's row walk overlaps the other experts' stores) says otherwise. Knob:
-// GG_SM90_DECODE_MIX=0|1.
-inline bool decode_weight_gradient_mixed(const Sm90Knobs& knobs = {}) {
-    return knobs.decode_wgrad_mixed.value_or(false);
+// The experts of at most this many rows that a weight gradient leaves to the decode weight-gradient kernel, the others
+// going to the grouped GEMM (group_arrays.cuh: GroupRule::gemm_min_rows), or 0 for none: device counts only (each side
+// reads the experts' rows on the device), calls the kernel does not take whole (decode_weight_gradient), at most
+// min_mean_rows_decode_short to max_mean_rows_decode_short rows per expert on average, no forced tile, the kernel's blocks
+// within a one-dimensional grid. A forced GG_SM90_DECODE_SHORT=<rows> applies to every such weight gradient, whatever its
+// mean rows (0: none).
+// The GEMM side then splits no expert (split-K's plan could take an expert the kernel writes).
+inline int64_t decode_weight_gradient_short_rows(const GmmProblem& p, const Sm90Knobs& knobs = {},
+                                                 const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (!p.trans_a || !p.counts_on_device || p.num_experts < 1 || p.m < 1 || knobs.tile) return 0;
+    if (decode_weight_gradient(p, knobs, policy)) return 0;
+    const int64_t rows = knobs.decode_short_rows ? *knobs.decode_short_rows : policy.decode_short_expert_rows;
+    if (rows < 1) return 0;
+    const int64_t mean = mean_rows_per_expert(p);
+    if (!knobs.decode_short_rows &&
+        (mean < policy.min_mean_rows_decode_short || mean > policy.max_mean_rows_decode_short)) {
+        return 0;
+    }
+    const int64_t blocks_per_expert = cutlass_grouped::decode_grad_tiles_i(p.k) * cutlass_grouped::decode_grad_tiles_j(p.n);
+    return p.num_experts <= 0x7fffffff / blocks_per_expert ? rows : 0;
+}
+
+// The decode weight-gradient kernel's block order (decode_weight_gradient_tiles.h: decode_grad_place): mixed (each wave
+// holding every expert's tiles, so that a long expert's row walk overlaps the other experts' stores) from
+// min_mean_rows_decode_mixed rows per expert on average, else experts major. Knob: GG_SM90_DECODE_MIX=0|1.
+inline bool decode_weight_gradient_mixed(const GmmProblem& p, const Sm90Knobs& knobs = {},
+                                         const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (knobs.decode_wgrad_mixed) return *knobs.decode_wgrad_mixed;
+    return mean_rows_per_expert(p) >= policy.min_mean_rows_decode_mixed;
 }
 
 // The experts of a decode forward that can have rows: at most one per row (split_k.cuh: fill_forward_split gives only
@@ -479,12 +533,12 @@ inline ChunkDepth chunk_depth(int64_t k, int32_t chunks, int64_t k_step) {
 }
 
 // How many chunks a decode forward's k is cut into on a tile of tile_m rows (128 columns) and k_step-deep k steps, or 0:
-// `forced` chunks when a knob forces them, else, when `rule` applies, k >= min_k_split_forward and the tile's CTAs
+// `forced` chunks when a knob forces them, else, when `rule` applies, k >= min_k and the tile's CTAs
 // (decode_forward_ctas) number at most max_ctas_small_forward_unsplit, one_wave_forward_chunks of them. Forwards of at
 // most max_rows_split_forward rows only, every chunk at least one k step. The one rule of the bf16/fp16 split
 // (forward_split_chunks) and the FP8 one (fp8_forward_split_chunks).
-inline int32_t decode_split_chunks(const GmmProblem& p, std::optional<int32_t> forced, bool rule, int64_t tile_m,
-                                   int64_t k_step, int sm_count, const Sm90TilePolicy& policy) {
+inline int32_t decode_split_chunks(const GmmProblem& p, std::optional<int32_t> forced, bool rule, int64_t min_k,
+                                   int64_t tile_m, int64_t k_step, int sm_count, const Sm90TilePolicy& policy) {
     // No rows: nothing to split (the library answers such calls before any backend; gg_sm90_choice does not).
     if (p.trans_a || p.num_experts < 1 || p.m < 1 || p.n < 1 || p.m > policy.max_rows_split_forward) return 0;
     const int64_t steps = (p.k + k_step - 1) / k_step;
@@ -492,7 +546,7 @@ inline int32_t decode_split_chunks(const GmmProblem& p, std::optional<int32_t> f
     if (forced) {
         chunks = *forced;
     } else {
-        if (!rule || p.k < policy.min_k_split_forward) return 0;
+        if (!rule || p.k < min_k) return 0;
         const int64_t ctas = decode_forward_ctas(p, tile_m, 128, policy);
         if (ctas > policy.max_ctas_small_forward_unsplit) return 0;
         chunks = one_wave_forward_chunks(p, ctas, steps, sm_count, policy);
@@ -513,23 +567,22 @@ inline int32_t decode_split_chunks(const GmmProblem& p, std::optional<int32_t> f
 inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_count, const Sm90Knobs& knobs = {},
                                     const Sm90TilePolicy& policy = kSm90TilePolicy) {
     const bool decode_tile = !knobs.tile && tile == Sm90Tile::kPingpong64x128K128;
-    return decode_split_chunks(p, knobs.split_chunks, decode_tile, 64, 64, sm_count, policy);
+    return decode_split_chunks(p, knobs.split_chunks, decode_tile, policy.min_k_split_forward, 64, 64, sm_count, policy);
 }
 
 // Split-K of an FP8 decode forward (scaled_gemm_sm90.cu: run_split) on the cluster-free 128x128x128 FP8 tile: every
 // live expert's k in chunks of 128-deep k steps, each chunk's product scaled in the partial kernel's epilogue into fp32
 // partials, then summed and rounded to bf16 once (split_k.cuh: reduce_forward_split). The same worst case and one-wave
-// rule as the bf16/fp16 split (decode_split_chunks). Its aim is the FP8 sweep's slowest decode row, llama-4-scout's
-// down-projection at one token: one live expert, 40 CTAs of that tile over K = 8192, 0.68-0.69x
-// torch._scaled_grouped_mm (docs/perf-notes.md, "Open leads"). Not measured yet, so Auto does not split
-// (fp8_split_decode_forward); knob GG_SM90_FP8_SPLIT=<chunks> (0 and 1: none) forces chunks on FP8 forwards of at
-// most max_rows_split_forward rows, and GG_SM90_FP8_SPLIT=auto (held as -1) applies the rule.
+// rule as the bf16/fp16 split (decode_split_chunks), from k = min_k_split_forward_fp8 (fp8_split_decode_forward: the
+// measurements). Its aim was the FP8 sweep's slowest decode row, llama-4-scout's down-projection at one token: one live
+// expert, 40 CTAs of that tile over K = 8192. Knob GG_SM90_FP8_SPLIT=<chunks> (0 and 1: none) forces chunks on FP8
+// forwards of at most max_rows_split_forward rows, and GG_SM90_FP8_SPLIT=auto (held as -1) applies the rule.
 inline int32_t fp8_forward_split_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
                                         const Sm90TilePolicy& policy = kSm90TilePolicy) {
     const std::optional<int32_t>& knob = knobs.fp8_split_chunks;
     const bool auto_knob = knob && *knob < 0;
-    return decode_split_chunks(p, auto_knob ? std::nullopt : knob, auto_knob || policy.fp8_split_decode_forward, 128,
-                               128, sm_count, policy);
+    return decode_split_chunks(p, auto_knob ? std::nullopt : knob, auto_knob || policy.fp8_split_decode_forward,
+                               policy.min_k_split_forward_fp8, 128, 128, sm_count, policy);
 }
 
 }  // namespace gg::cutlass_sm90

@@ -36,6 +36,10 @@ struct Sm90Knobs {
     // GG_SM90_DECODE_MIX=0|1: that kernel's blocks experts major, or every expert's tiles mixed in each wave
     // (tile_choice.h: decode_weight_gradient_mixed).
     std::optional<bool> decode_wgrad_mixed;
+    // GG_SM90_DECODE_SHORT=<rows> (0 to 2^20): weight gradients with device counts that the kernel does not take whole
+    // leave their experts of at most this many rows to it and the others to the grouped GEMM (tile_choice.h:
+    // decode_weight_gradient_short_rows; 0: none).
+    std::optional<int64_t> decode_short_rows;
     // GG_SM90_BAND=<units> (0 to 65536): the band width of the tile walk (tile_band).
     std::optional<int32_t> band;
     // GG_SM90_GRID=<f> (1 to 16): f persistent CTAs per SM instead of one, so that the hardware hands later CTAs to the
@@ -84,6 +88,7 @@ inline Sm90Knobs read_sm90_knobs() {
     k.band = int_knob("GG_SM90_BAND", 0, 1 << 16);
     k.long_rows = int_knob("GG_SM90_LONG", 0, 1 << 30);
     k.decode_wgrad_rows = int_knob("GG_SM90_DECODE_WGRAD", 0, 1 << 20);
+    k.decode_short_rows = int_knob("GG_SM90_DECODE_SHORT", 0, 1 << 20);
     if (const auto first = int_knob("GG_SM90_FIRST", 0, 1)) k.largest_first = *first == 1;
     if (const auto mixed = int_knob("GG_SM90_DECODE_MIX", 0, 1)) k.decode_wgrad_mixed = *mixed == 1;
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);

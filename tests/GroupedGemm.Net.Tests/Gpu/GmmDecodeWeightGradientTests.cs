@@ -1,0 +1,110 @@
+using GroupedGemm.Tests.Support;
+using NUnit.Framework;
+
+namespace GroupedGemm.Tests.Gpu;
+
+/// <summary>
+/// Weight gradients of decode size with device counts: the calls cutlass-sm90's Auto sends to the decode
+/// weight-gradient kernel alone (at most 16 rows) or to that kernel beside the grouped GEMM (17 rows and more at 1-4 rows
+/// per expert on average: experts of at most 16 rows on the kernel, longer ones on the GEMM; tile_choice.h,
+/// decode_weight_gradient_short_rows), in both block orders. Each case puts experts on both sides of the 16-row bound
+/// (0, 1, 16, 17 and many rows), K and N that end in partial tiles, and runs without and with accumulate against the
+/// float64 reference, into a poisoned output or onto random prior values.
+/// </summary>
+[TestFixture]
+[Category("Gpu")]
+public class GmmDecodeWeightGradientTests : GpuFixture
+{
+    private static readonly GemmBackend[] Backends = [GemmBackend.Auto, GemmBackend.CutlassSm90];
+
+    private static readonly DType[] HalfTypes = [DType.BFloat16, DType.Float16];
+
+    /// <summary>Named routings: rows per expert, chosen for the side of the bound each expert falls on.</summary>
+    private static readonly (string Name, long[] Counts, int K, int N)[] Cases =
+    [
+        // At most 16 rows: the kernel alone, experts major (below one row per expert) or mixed (16 rows over 16 experts).
+        ("one token at top-8 over 40 experts", Spread(40, (3, 1), (7, 1), (11, 1), (19, 1), (20, 1), (29, 1), (37, 1), (38, 1)), 136, 264),
+        ("16 rows over 16 experts, 3 empty", Spread(16, (0, 2), (1, 1), (2, 1), (4, 3), (5, 1), (6, 1), (8, 1), (9, 2), (10, 1), (12, 1), (13, 1), (14, 1)), 136, 264),
+        // Beside the GEMM (1-4 rows per expert on average).
+        ("153 rows over 40 experts, 3 to 6 each, 6 empty", Spread(40, Enumerable.Range(0, 40).Select(e => (e, (long)(e % 7 == 0 ? 0 : 3 + (e % 4)))).ToArray()), 136, 264),
+        ("128 rows over 40 experts, one dominant expert of 116", Spread(40, (13, 116), (2, 4), (21, 1), (30, 7)), 136, 264),
+        ("32 rows over 8 experts, two live experts of 16", Spread(8, (2, 16), (5, 16)), 136, 264),
+        ("34 rows over 8 experts: 17, 16 and 1", Spread(8, (0, 17), (3, 16), (7, 1)), 136, 264),
+        ("64 rows over 16 experts, 0 to 17 rows", Spread(16, (0, 17), (1, 9), (3, 1), (4, 12), (6, 16), (9, 5), (15, 4)), 136, 264),
+        ("granite-3.0 down-projection shape, 162 rows, zipf-like", Spread(40, Enumerable.Range(0, 40).Select(e => (e, e < 20 ? 128L / (e + 2) / 2 : 0L)).ToArray()), 512, 1536),
+    ];
+
+    private static IEnumerable<TestCaseData> CaseData() =>
+        Cases.Select((c, i) => new TestCaseData(i).SetArgDisplayNames($"{c.Name}, m = {c.Counts.Sum()}"));
+
+    /// <summary>Every case, every half type, with and without accumulate, on Auto and cutlass-sm90.</summary>
+    [TestCaseSource(nameof(CaseData))]
+    public void Weight_gradient_with_device_counts_matches_reference(int index)
+    {
+        (string name, long[] counts, int k, int n) = Cases[index];
+        var missed = new List<string>();
+        int ran = 0;
+        foreach (GemmBackend backend in Backends)
+        {
+            foreach (DType dtype in HalfTypes)
+            {
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    // Fixed per combination: a failure names data that reproduces it.
+                    var random = new Random((index * 1009) + ((int)backend * 31) + ((int)dtype * 7) + (accumulate ? 1 : 0));
+                    string what = $"{name}: {backend} {dtype}{(accumulate ? " accumulate" : "")}";
+                    double? error = RunCase(random, backend, dtype, counts, k, n, accumulate);
+                    if (error is null) continue;
+                    ran++;
+                    TestContext.Out.WriteLine($"{what}: relative error {error:E3}");
+                    if (!(error <= DeviceData.Tolerance(dtype))) missed.Add($"{what}: {error:E3}");
+                }
+            }
+        }
+
+        Assert.That(ran, Is.GreaterThan(0), "Auto must take every call");
+        Assert.That(missed, Is.Empty, "relative errors over the dtype's bound");
+    }
+
+    /// <summary>
+    /// One call into a poisoned output (or onto random values with accumulate); the relative error against the float64
+    /// reference, or null when the backend does not take the call (Auto must).
+    /// </summary>
+    private double? RunCase(Random random, GemmBackend backend, DType dtype, long[] counts, int k, int n, bool accumulate)
+    {
+        int experts = counts.Length;
+        long m = counts.Sum();
+        (DeviceTensor a, double[] aRef) = DeviceData.Random(random, dtype, m, k);
+        (DeviceTensor b, double[] bRef) = DeviceData.Random(random, dtype, m, n);
+        (DeviceTensor c, double[] prior) = DeviceData.Random(random, dtype, experts, k, n);
+        using (a)
+        using (b)
+        using (c)
+        using (DeviceTensor deviceCounts = DeviceTensor.FromArray(counts))
+        {
+            if (!accumulate) c.Poison();
+            if (!Supported(backend, a, b, counts, deviceCounts, c, GmmForm.TransA, out string reason))
+            {
+                Assert.That(backend, Is.Not.EqualTo(GemmBackend.Auto), $"Auto must take every call: {reason}");
+                return null;
+            }
+
+            Run(a, b, counts, deviceCounts, c, GmmForm.TransA, accumulate, backend);
+            double[] expected = CpuReference.Gmm(aRef, bRef, counts, k, n, transA: true, transB: false);
+            if (accumulate)
+            {
+                for (int i = 0; i < expected.Length; i++) expected[i] += prior[i];
+            }
+
+            return CpuReference.RelativeError(DeviceData.Download(c), expected);
+        }
+    }
+
+    /// <summary>Counts of <paramref name="experts"/> experts, zero but for the (expert, rows) pairs given.</summary>
+    private static long[] Spread(int experts, params (int Expert, long Rows)[] rows)
+    {
+        var counts = new long[experts];
+        foreach ((int expert, long r) in rows) counts[expert] += r;
+        return counts;
+    }
+}
