@@ -5,9 +5,9 @@
 //
 //   gg_sm90_choice [--sms N] [--dram BYTES_PER_S] < lines
 //     each input line: m k n experts form accumulate   (form: forward, forward-transb or weight-grad; accumulate 0|1)
-//     each output line: <tile>[_store] <claim ahead> <run rows> <band> <raster m|n> split=<chunks>, or "error: ..."
-//     for a bad line. split: weight gradients, split-K of the largest expert (tile_choice.h: split_k_chunks; the device
-//     splits only a dominant one); forwards, every expert's k in that many chunks on the split tile's partial kernel
+//     each output line: <tile>[_store] <claim ahead> <run rows> <band> <raster m|n> first=<0|1> long=<rows>
+//     decode=<0|1> short=<rows> split=<chunks>, or "error: ..." for a bad line. split: weight gradients, split-K of
+//     the largest expert (tile_choice.h: split_k_chunks; the device splits only a dominant one); forwards, every expert's k in that many chunks on the split tile's partial kernel
 //     (forward_split_chunks), in place of the tile printed; 0: none
 //   --class instead, each line's shape class (shape_class.h): its key, then its enumerators as a row of the measured
 //           tile table takes them (bench/sweep/make_tile_table.py classifies its measured rows with this)
@@ -82,13 +82,15 @@ int main(int argc, char** argv) {
         const Sm90Tile tile = choose_tile(p, nullptr, sms, dram, knobs, policy);
         const bool own = tile == Sm90Tile::kContiguous256x128;
         const bool store = !own && choose_epilogue(p, tile, knobs) == Sm90Epilogue::kStoreOnly;
-        // first=, long= and decode=: the largest expert's group first, the rows from which a claimed tile is long, and
-        // whether the decode weight-gradient kernel takes the call instead of the tile (then nothing before it applies).
-        std::printf("%s%s %d %d %d %s first=%d long=%d decode=%d split=%d\n", tile_name(tile), store ? "_store" : "",
-                    tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
+        // first=, long=, decode= and short=: the largest expert's group first, the rows from which a claimed tile is long,
+        // whether the decode weight-gradient kernel takes the call instead of the tile (then nothing before it applies),
+        // and the rows of the experts it takes beside the tile's GEMM (0: none).
+        std::printf("%s%s %d %d %d %s first=%d long=%d decode=%d short=%lld split=%d\n", tile_name(tile),
+                    store ? "_store" : "", tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
                     own ? 0 : tile_band(p, tile, knobs), raster_along_n(tile, p.trans_a, knobs) ? "n" : "m",
                     largest_expert_first(p, knobs) ? 1 : 0, tile_long_rows(p, knobs, policy),
                     decode_weight_gradient(p, knobs, policy) ? 1 : 0,
+                    static_cast<long long>(decode_weight_gradient_short_rows(p, knobs, policy)),
                     p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, tile, sms, knobs));
     }
     return 0;

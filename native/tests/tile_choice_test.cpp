@@ -496,6 +496,26 @@ void scheduler_order() {
     off.decode_short_expert_rows = 0;
     expect_knob("GG_SM90_DECODE_SHORT", nullptr, "a policy of 0 rows",
                 static_cast<int>(gg::cutlass_sm90::decode_weight_gradient_short_rows(granite_t16, {}, off)), 0);
+    // No split-K where the decode weight-gradient kernel takes the call, whole or beside the GEMM (split_k_chunks): the
+    // split's plan could take an expert that kernel writes. A forced split still applies to the GEMM path alone.
+    const struct {
+        const char* split;
+        const char* short_rows;
+        const gg::GmmProblem* p;
+        const char* what;
+        int want;
+    } splits[] = {{"4", nullptr, &granite_t16, "16 tokens: beside the GEMM by the policy", 0},
+                  {"4", "16", &granite_t256, "256 tokens, forced beside the GEMM", 0},
+                  {"4", nullptr, &granite_t256, "256 tokens: the GEMM path", 4},
+                  {"4", nullptr, &granite_t1, "one token: the kernel whole", 0}};
+    for (const auto& d : splits) {
+        set_knob("GG_SM90_SPLIT", d.split);
+        set_knob("GG_SM90_DECODE_SHORT", d.short_rows);
+        expect_knob("GG_SM90_SPLIT", d.split, d.what, gg::cutlass_sm90::split_k_chunks(*d.p, 132, read_sm90_knobs()),
+                    d.want);
+    }
+    unsetenv("GG_SM90_SPLIT");
+    unsetenv("GG_SM90_DECODE_SHORT");
     // Its block order: mixed from one row per expert on average (llama-4-scout's 16 rows over 16 experts, the calls
     // beside the GEMM), experts major below (one token, llama-4-maverick's 16 rows over 128 experts); GG_SM90_DECODE_MIX=0|1
     // forces one (other values: the policy).

@@ -275,8 +275,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
 
     // Split-K of the largest expert (split_k.cuh): its arrays, partial GEMM workspace and fp32 partials follow the main
     // GEMM's CUTLASS workspace in the same block, acquired once for the whole call.
-    // Not beside the decode kernel: the split's plan could take an expert the kernel writes.
-    const int32_t chunks = short_rows > 0 ? 0 : cutlass_sm90::split_k_chunks(p, sm_count, knobs);
+    const int32_t chunks = cutlass_sm90::split_k_chunks(p, sm_count, knobs);  // none beside the decode kernel
     KernelEntry partial{nullptr, nullptr};
     size_t partial_workspace = 0, split_bytes = 0;
     const size_t main_workspace = AlignedLayout::round_up(kernel_workspace);

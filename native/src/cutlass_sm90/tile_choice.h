@@ -404,40 +404,6 @@ inline Sm90Tile choose_tile(const GmmProblem& p, const int32_t* host_problem_siz
     return Sm90Tile::kCooperative128x256Cluster1x1;
 }
 
-// Split-K of a weight gradient's largest expert (split_k.cuh): how many chunks its rows are cut into, or 0 for none.
-// Only with device counts (the device finds the largest expert and splits it when it holds at least
-// 1 / split_min_share_inverse of the rows; host counts give the scheduler host tile counts that must match the device's)
-// and without a forced tile. The chunk count minimises the waves of S x (tiles of one expert) on the SMs per chunk,
-// ceil(S x T / SMs) / S, the smallest S on ties, within the workspace bound, and splits only when that comes to at
-// most split_max_wave_ratio of the unsplit expert's ceil(T / SMs) waves (plus split_one_wave_late_start when T fits in
-// one wave). Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
-inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
-                              const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    if (!p.trans_a || !p.counts_on_device || p.num_experts < 1) return 0;
-    const int64_t partial_bytes = p.k * p.n * static_cast<int64_t>(sizeof(float));
-    if (knobs.split_chunks) {
-        const int32_t forced = *knobs.split_chunks;
-        return forced >= 2 ? forced : 0;
-    }
-    if (knobs.tile || 2.0 * static_cast<double>(p.m) * p.k * p.n < policy.min_flops_split) return 0;
-    const int64_t sms = sm_count > 0 ? sm_count : 1;
-    const int64_t tiles = ((p.k + 127) / 128) * ((p.n + 255) / 256);
-    // Waves of the unsplit expert's tiles, and its late start when they fit in one.
-    const double unsplit = static_cast<double>((tiles + sms - 1) / sms) +
-                           (tiles <= sms ? policy.split_one_wave_late_start : 0.0);
-    int32_t best = 0;
-    double best_cost = unsplit;
-    for (int32_t s = 2; s <= policy.max_split_chunks; ++s) {
-        if (s * partial_bytes > policy.max_split_workspace_bytes) break;
-        const double cost = static_cast<double>((s * tiles + sms - 1) / sms) / s;
-        if (cost < best_cost) {
-            best_cost = cost;
-            best = s;
-        }
-    }
-    return best_cost <= policy.split_max_wave_ratio * unsplit ? best : 0;
-}
-
 // Whether a weight gradient runs our decode weight-gradient kernel (cutlass_common/decode_weight_gradient.cuh) instead
 // of the grouped GEMM path: device counts (the kernel finds each expert's rows on the device; host counts keep the GEMM),
 // at most max_rows_decode_weight_gradient rows, no forced tile, and the kernel's blocks within a one-dimensional grid.
@@ -472,6 +438,43 @@ inline int64_t decode_weight_gradient_short_rows(const GmmProblem& p, const Sm90
     }
     const int64_t blocks_per_expert = cutlass_grouped::decode_grad_tiles_i(p.k) * cutlass_grouped::decode_grad_tiles_j(p.n);
     return p.num_experts <= 0x7fffffff / blocks_per_expert ? rows : 0;
+}
+
+// Split-K of a weight gradient's largest expert (split_k.cuh): how many chunks its rows are cut into, or 0 for none.
+// Only with device counts (the device finds the largest expert and splits it when it holds at least
+// 1 / split_min_share_inverse of the rows; host counts give the scheduler host tile counts that must match the device's)
+// and without a forced tile. The chunk count minimises the waves of S x (tiles of one expert) on the SMs per chunk,
+// ceil(S x T / SMs) / S, the smallest S on ties, within the workspace bound, and splits only when that comes to at
+// most split_max_wave_ratio of the unsplit expert's ceil(T / SMs) waves (plus split_one_wave_late_start when T fits in
+// one wave), and none where the decode weight-gradient kernel takes the call. Knob: GG_SM90_SPLIT=<chunks> (0, or 2 to 8).
+inline int32_t split_k_chunks(const GmmProblem& p, int sm_count, const Sm90Knobs& knobs = {},
+                              const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (!p.trans_a || !p.counts_on_device || p.num_experts < 1) return 0;
+    // None where the decode weight-gradient kernel takes the call, whole or beside the GEMM: the split's plan could take
+    // an expert that kernel writes.
+    if (decode_weight_gradient(p, knobs, policy) || decode_weight_gradient_short_rows(p, knobs, policy) > 0) return 0;
+    const int64_t partial_bytes = p.k * p.n * static_cast<int64_t>(sizeof(float));
+    if (knobs.split_chunks) {
+        const int32_t forced = *knobs.split_chunks;
+        return forced >= 2 ? forced : 0;
+    }
+    if (knobs.tile || 2.0 * static_cast<double>(p.m) * p.k * p.n < policy.min_flops_split) return 0;
+    const int64_t sms = sm_count > 0 ? sm_count : 1;
+    const int64_t tiles = ((p.k + 127) / 128) * ((p.n + 255) / 256);
+    // Waves of the unsplit expert's tiles, and its late start when they fit in one.
+    const double unsplit = static_cast<double>((tiles + sms - 1) / sms) +
+                           (tiles <= sms ? policy.split_one_wave_late_start : 0.0);
+    int32_t best = 0;
+    double best_cost = unsplit;
+    for (int32_t s = 2; s <= policy.max_split_chunks; ++s) {
+        if (s * partial_bytes > policy.max_split_workspace_bytes) break;
+        const double cost = static_cast<double>((s * tiles + sms - 1) / sms) / s;
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = s;
+        }
+    }
+    return best_cost <= policy.split_max_wave_ratio * unsplit ? best : 0;
 }
 
 // The decode weight-gradient kernel's block order (decode_weight_gradient_tiles.h: decode_grad_place): mixed (each wave
