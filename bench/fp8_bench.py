@@ -22,9 +22,10 @@ ends with a summary against the issue's bars (bench/fp8_sweep.sh runs a fixed su
 Variants (tuning and experiment builds): --variant NAME:GG_SM90_<KNOB>=<value>[,...], repeatable, adds ours once more per
 variant to the same loop, with those knobs set around each of its calls (the library reads them per call, so a CUDA
 graph keeps the kernels they chose at its capture), as the path "ours-fp8@NAME" with its own output and accuracy check;
-each row then also prints that variant against ours and against torch. For example, the FP8 split of decode forwards:
+each row then also prints that variant against ours and against torch. For example, decode forwards unsplit against
+Auto, which splits the FP8 ones from k = 8192:
 
-    python bench/fp8_bench.py --lib LIB --problems ... --max-tokens 256 --variant split:GG_SM90_FP8_SPLIT=auto
+    python bench/fp8_bench.py --lib LIB --problems ... --max-tokens 256 --variant unsplit:GG_SM90_FP8_SPLIT=0
 """
 
 from __future__ import annotations

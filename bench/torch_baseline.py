@@ -32,8 +32,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import datetime
+import hashlib
 import math
 import os
 import platform

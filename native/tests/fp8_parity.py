@@ -9,8 +9,9 @@ per row and 128-deep block of K for x, [M, ceil(K/128)]; one per expert and 128x
 [E, ceil(N/128), ceil(K/128)], whichever layout w is stored in).
 
 usage: python3 native/tests/fp8_parity.py [--lib artifacts/native/libgroupedgemm.so] [--sm90-knobs KEY=VALUE,...]
-  --sm90-knobs: one more cutlass-sm90 run of every call with these tuning knobs set (GG_SM90_FP8_SPLIT=auto: the decode
-  forwards' split-K by Auto's rule, which a release build does not apply yet); needs a tuning or experiment build
+  --sm90-knobs: one more cutlass-sm90 run of every call with these tuning knobs set (GG_SM90_FP8_SPLIT=4: the decode
+  forwards' split-K in 4 chunks wherever it can run, k of any depth; Auto splits from k = 8192); needs a tuning or
+  experiment build
 """
 import argparse
 import ctypes as C
@@ -31,9 +32,10 @@ BLOCK = 128          # native/src/core/scaled_validate.h kScaleBlock
 # (counts, k, n): an empty expert, rows that straddle tiles, K and N that are and are not multiples of 16.
 SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), ([7, 9], 40, 24),
           ([300] * 8, 2048, 1408),
-          # Decode forwards, the shapes cutlass-sm90 splits along k (tile_choice.h: fp8_forward_split_chunks): one row
-          # on one live expert of a long k (16 chunks), six rows on three of six experts (4 chunks), a last chunk
-          # shorter than the others (k = 1040: chunks of 640 and 400), 32 rows over four experts (8 chunks).
+          # Decode forwards for cutlass-sm90's split along k (tile_choice.h: fp8_forward_split_chunks): one row on one
+          # live expert of a long k, which Auto splits (16 chunks); six rows on three of six experts, a last chunk shorter
+          # than the others (k = 1040) and 32 rows over four experts, which split only when a knob forces chunks
+          # (--sm90-knobs GG_SM90_FP8_SPLIT=4; Auto splits from k = 8192).
           ([0, 1, 0, 0], 8192, 512), ([0, 3, 0, 2, 0, 1], 2048, 256), ([2, 0, 1], 1040, 384), ([8] * 4, 4096, 128)]
 
 
