@@ -41,7 +41,8 @@
 #                  docs/h100/), with the package's release library (.gpu/consumer, when there) as --lib-b in the same loop:
 #                  $OUT/experiment-<line>.json, experiment-parity.log, experiment-summary.txt (bench/sweep/
 #                  experiment_summary.py over every line's JSON); env GG_EXPERIMENT_BUILT=1 on a warm machine:
-#                  keep the build and run only the plan
+#                  keep the build and run only the plan; GG_EXPERIMENT_LIB=PATH: no build, the plan on that library
+#                  (a release candidate: plain `auto` variants); GG_EXPERIMENT_LIB_B=PATH: lib-b instead of the package's
 #   focus          bench/sweep/focus.sh on the focus file given (default bench/sweep/focus.json) into $OUT/focus, then
 #                  bench/sweep/decode_overhead.py on its decode rows ($OUT/focus/decode-overhead.json)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
@@ -339,11 +340,17 @@ step_experiment() {
   [[ -f $plan ]] || { echo "experiment: give a plan file (see the comment at the top of scripts/gpu-host.sh)" >&2; return 2; }
   # The release library as --lib-b when the package is here; without it the plan's variants are the comparison (the
   # tuning knobs can set the policy a change replaced, in the same build).
-  local release=$root/.gpu/consumer/libgroupedgemm.so lib_b=()
+  local release=${GG_EXPERIMENT_LIB_B:-$root/.gpu/consumer/libgroupedgemm.so} lib_b=()
   if [[ -f $release ]]; then lib_b=(--lib-b "$release"); else echo "experiment: no release library at $release: no lib-b"; fi
   [[ -n "${CUTLASS_DIR:-}" ]] || { echo "experiment: CUTLASS headers are needed (.deps/cutlass.tar.xz)" >&2; return 2; }
   local built=$root/artifacts/native/libgroupedgemm.so  # where step_native puts it
-  if [[ ${GG_EXPERIMENT_BUILT:-0} == 1 && -f $built ]]; then
+  if [[ -n ${GG_EXPERIMENT_LIB:-} ]]; then
+    # A library built already (a release candidate against the release before it, with a plan of plain `auto`
+    # variants): no experiment build; its parity run is the caller's.
+    [[ -f $GG_EXPERIMENT_LIB ]] || { echo "experiment: GG_EXPERIMENT_LIB $GG_EXPERIMENT_LIB is missing" >&2; return 2; }
+    built=$GG_EXPERIMENT_LIB
+    echo "experiment: the plan on $built"
+  elif [[ ${GG_EXPERIMENT_BUILT:-0} == 1 && -f $built ]]; then
     # A later call on the same (warm) machine: the build and its parity run are done; more plan lines only.
     echo "experiment: reusing $built"
   else
