@@ -9,6 +9,7 @@
 
 #include "backends/counts_scan.cuh"
 #include "cutlass_common/group_arrays.cuh"
+#include "cutlass_sm90/block_scale_order.h"
 #include "cutlass_sm90/leading_dimension.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.cuh"
 #include "cutlass_sm90/scaled_gemm_sm90.h"
@@ -83,7 +84,8 @@ ScaledGroupArrays<Config> scaled_arrays_at(char* base, const ScaledWorkspacePlan
 // The expert offsets and every expert's group: host counts' offsets uploaded (device counts are scanned by the fill
 // kernel), then fill_scaled_groups.
 template <class Config>
-gg_status fill_expert_groups(const ScaledGmmProblem& sp, const ScaledGroupArrays<Config>& arr) {
+gg_status fill_expert_groups(const ScaledGmmProblem& sp, const ScaledGroupArrays<Config>& arr,
+                             const BlockScaleFill& block = {}) {
     const GmmProblem& p = sp.base;
     const size_t ue = static_cast<size_t>(p.num_experts);
     if (!p.counts_on_device) {
@@ -94,55 +96,19 @@ gg_status fill_expert_groups(const ScaledGmmProblem& sp, const ScaledGroupArrays
     }
     fill_scaled_groups<Config, Config::kTransB><<<1, kCountsScanThreads, 0, p.stream>>>(
         p.counts_on_device ? p.batch_sizes : nullptr, p.num_experts, p.m, p.k, p.n, static_cast<const uint8_t*>(p.a),
-        static_cast<const uint8_t*>(p.b), static_cast<cutlass::bfloat16_t*>(p.c), sp.a_scale, sp.b_scale, arr);
+        static_cast<const uint8_t*>(p.b), static_cast<cutlass::bfloat16_t*>(p.c), sp.a_scale, sp.b_scale, arr, block);
     GG_LAUNCH_CHECK("fill_scaled_groups");
     return GG_STATUS_SUCCESS;
 }
 
-// Config's grouped GEMM over the `groups` groups of `arr`, its CUTLASS workspace at `kernel_workspace` (kernel_bytes
-// reserved there).
+// Runs Config's grouped GEMM on `args`: the workspace reserved checked against the kernel's need, then can_implement,
+// initialize and run, every status checked. CUTLASS returns kErrorInternal for a failed CUDA call without clearing it:
+// cutlass_failure takes (and clears) that error into the message, so that it is not reported again by the next launch
+// check of another call.
 template <class Config>
-gg_status launch_scaled(const Context& ctx, cudaStream_t stream, int64_t groups, const ScaledGroupArrays<Config>& arr,
-                        void* kernel_workspace, size_t kernel_bytes, const Sm90Knobs& knobs) {
+gg_status run_gemm(typename Config::Gemm::Arguments& args, cudaStream_t stream, void* kernel_workspace,
+                   size_t kernel_bytes) {
     using Gemm = typename Config::Gemm;
-    if (!array_layouts_match<Config>()) {
-        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8): CUTLASS stride or shape types do not have the byte "
-                    "layout the group arrays are written in");
-    }
-    cutlass::KernelHardwareInfo hw;
-    hw.device_id = ctx.device.ordinal;
-    hw.sm_count = ctx.device.sm_count;
-    typename Gemm::Arguments args;
-    args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
-    args.hw_info = hw;
-    args.problem_shape = typename Config::ProblemShape{static_cast<int>(groups), arr.shapes, nullptr};
-    args.mainloop.ptr_A = arr.ptr_a;
-    args.mainloop.dA = reinterpret_cast<typename Config::StrideA*>(arr.stride_a);
-    args.mainloop.ptr_B = arr.ptr_b;
-    args.mainloop.dB = reinterpret_cast<typename Config::StrideB*>(arr.stride_b);
-    args.epilogue.ptr_C = nullptr;
-    args.epilogue.dC = reinterpret_cast<typename Config::StrideC*>(arr.stride_d);
-    args.epilogue.ptr_D = arr.ptr_d;
-    args.epilogue.dD = reinterpret_cast<typename Config::StrideD*>(arr.stride_d);
-    // Visitor arguments, children first: {b_scale row broadcast, {a_scale column broadcast, acc, multiply}, multiply}.
-    auto& fusion = args.epilogue.thread;
-    fusion.op_0.ptr_row = arr.ptr_b_scale;
-    fusion.op_1.op_0.ptr_col = arr.ptr_a_scale;
-    // The tile walk of the 2x1-cluster tile: along N, unswizzled. CUTLASS's group scheduler walks each group's tiles
-    // along M by default, so a group whose A outgrows L2 (a dominant expert: deepseek-like under zipf holds ~86k rows,
-    // 616 MB of A) reads A from DRAM once per column of tiles. On an H100 (bench/fp8_bench.py, docs/perf-notes.md "FP8
-    // on Hopper"), along N against along M, TFLOP/s: deepseek-like zipf 1016 against 729 (torch 911), uniform 987
-    // against 964; mixtral-like zipf 1038 against 965, uniform 1043 against 1006; qwen-like zipf 927 against 881,
-    // uniform 922 against 952 (the one loss, 3%). Stripes of 4 or 8 tiles (max_swizzle_size) lost 5-50% either way.
-    // The cluster-free tile (smaller experts) was not measured along N and keeps CUTLASS's order.
-    // Knobs: GG_SM90_FP8_RASTER, GG_SM90_FP8_SWIZZLE.
-    using RasterOptions = cutlass::gemm::kernel::detail::RasterOrderOptions;
-    const bool along_n = knobs.fp8_raster_along_n.value_or(Config::Traits::kClusterM > 1);
-    args.scheduler.raster_order = along_n ? RasterOptions::AlongN : RasterOptions::AlongM;
-    if (knobs.fp8_swizzle) args.scheduler.max_swizzle_size = *knobs.fp8_swizzle;
-
-    // CUTLASS returns kErrorInternal for a failed CUDA call without clearing it: cutlass_failure takes (and clears)
-    // that error into the message, so that it is not reported again by the next launch check of another call.
     const char* kName = "cutlass-sm90 (fp8)";
     char what[96];
     const size_t need = Gemm::get_workspace_size(args);
@@ -167,6 +133,58 @@ gg_status launch_scaled(const Context& ctx, cudaStream_t stream, int64_t groups,
         return cutlass_grouped::cutlass_failure(kName, what, cutlassGetStatusString(status));
     }
     return GG_STATUS_SUCCESS;
+}
+
+// Config's arguments over the `groups` groups of `arr` that both scalings share: problem shapes, operands, output and
+// tile walk (row-wise scales go in the epilogue's visitor, block scales in the mainloop: launch_scaled, launch_block).
+template <class Config>
+typename Config::Gemm::Arguments grouped_arguments(const Context& ctx, int64_t groups, const ScaledGroupArrays<Config>& arr,
+                                                   const Sm90Knobs& knobs) {
+    cutlass::KernelHardwareInfo hw;
+    hw.device_id = ctx.device.ordinal;
+    hw.sm_count = ctx.device.sm_count;
+    typename Config::Gemm::Arguments args;
+    args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
+    args.hw_info = hw;
+    args.problem_shape = typename Config::ProblemShape{static_cast<int>(groups), arr.shapes, nullptr};
+    args.mainloop.ptr_A = arr.ptr_a;
+    args.mainloop.dA = reinterpret_cast<typename Config::StrideA*>(arr.stride_a);
+    args.mainloop.ptr_B = arr.ptr_b;
+    args.mainloop.dB = reinterpret_cast<typename Config::StrideB*>(arr.stride_b);
+    args.epilogue.ptr_C = nullptr;
+    args.epilogue.dC = reinterpret_cast<typename Config::StrideC*>(arr.stride_d);
+    args.epilogue.ptr_D = arr.ptr_d;
+    args.epilogue.dD = reinterpret_cast<typename Config::StrideD*>(arr.stride_d);
+    // The tile walk of the 2x1-cluster tile: along N, unswizzled. CUTLASS's group scheduler walks each group's tiles
+    // along M by default, so a group whose A outgrows L2 (a dominant expert: deepseek-like under zipf holds ~86k rows,
+    // 616 MB of A) reads A from DRAM once per column of tiles. On an H100 (bench/fp8_bench.py, docs/perf-notes.md "FP8
+    // on Hopper"), along N against along M, TFLOP/s: deepseek-like zipf 1016 against 729 (torch 911), uniform 987
+    // against 964; mixtral-like zipf 1038 against 965, uniform 1043 against 1006; qwen-like zipf 927 against 881,
+    // uniform 922 against 952 (the one loss, 3%). Stripes of 4 or 8 tiles (max_swizzle_size) lost 5-50% either way.
+    // The cluster-free tile (smaller experts) was not measured along N and keeps CUTLASS's order.
+    // Knobs: GG_SM90_FP8_RASTER, GG_SM90_FP8_SWIZZLE.
+    using RasterOptions = cutlass::gemm::kernel::detail::RasterOrderOptions;
+    const bool along_n = knobs.fp8_raster_along_n.value_or(Config::Traits::kClusterM > 1);
+    args.scheduler.raster_order = along_n ? RasterOptions::AlongN : RasterOptions::AlongM;
+    if (knobs.fp8_swizzle) args.scheduler.max_swizzle_size = *knobs.fp8_swizzle;
+    return args;
+}
+
+// Config's grouped GEMM over the `groups` groups of `arr`, with row-wise scales, its CUTLASS workspace at
+// `kernel_workspace` (kernel_bytes reserved there).
+template <class Config>
+gg_status launch_scaled(const Context& ctx, cudaStream_t stream, int64_t groups, const ScaledGroupArrays<Config>& arr,
+                        void* kernel_workspace, size_t kernel_bytes, const Sm90Knobs& knobs) {
+    if (!array_layouts_match<Config>()) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8): CUTLASS stride or shape types do not have the byte "
+                    "layout the group arrays are written in");
+    }
+    typename Config::Gemm::Arguments args = grouped_arguments<Config>(ctx, groups, arr, knobs);
+    // Visitor arguments, children first: {b_scale row broadcast, {a_scale column broadcast, acc, multiply}, multiply}.
+    auto& fusion = args.epilogue.thread;
+    fusion.op_0.ptr_row = arr.ptr_b_scale;
+    fusion.op_1.op_0.ptr_col = arr.ptr_a_scale;
+    return run_gemm<Config>(args, stream, kernel_workspace, kernel_bytes);
 }
 
 // One grouped GEMM of every expert on Config's tile.
@@ -236,6 +254,116 @@ gg_status run_split(Context& ctx, const ScaledGmmProblem& sp, int32_t chunks, co
     return launch_reduce_forward_split(p, depth.used, ctx.device.sm_count, experts.offsets, view);
 }
 
+// The int32 words of the Layout that make(rows) builds, as LayoutWords: learnt from 1, 2 and 1000 rows, `ok` when
+// the words of the third are those the first two predict.
+template <class Layout, class Make>
+LayoutWords layout_words(Make make) {
+    static_assert(sizeof(Layout) % sizeof(int32_t) == 0 && sizeof(Layout) / sizeof(int32_t) <= kMaxLayoutWords,
+                  "a scale layout must be a few int32 words");
+    constexpr int kWords = static_cast<int>(sizeof(Layout) / sizeof(int32_t));
+    const Layout one = make(1), two = make(2), many = make(1000);
+    int32_t w1[kWords], w2[kWords], w3[kWords];
+    std::memcpy(w1, &one, sizeof(Layout));
+    std::memcpy(w2, &two, sizeof(Layout));
+    std::memcpy(w3, &many, sizeof(Layout));
+    LayoutWords w;
+    w.words = kWords;
+    w.ok = true;
+    for (int i = 0; i < kWords; ++i) {
+        w.per_row[i] = w2[i] - w1[i];
+        w.base[i] = w1[i] - w.per_row[i];
+        w.ok = w.ok && static_cast<int64_t>(w.base[i]) + 1000 * static_cast<int64_t>(w.per_row[i]) == w3[i];
+    }
+    return w;
+}
+
+// a_scale [m, k_blocks] (K-major) into each expert's compact MN-major block (block_scale_order.h). Rows past the last
+// expert's end (device counts that sum to less than m) belong to no group.
+__global__ void transpose_a_block_scales(const float* a_scale, const int64_t* offsets, int64_t experts, int64_t m,
+                                         int64_t k_blocks, float* out) {
+    const int64_t end = offsets[experts];
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < m * k_blocks;
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t row = i / k_blocks, kb = i - row * k_blocks;
+        if (row >= end) continue;
+        const int64_t e = expert_of_row(offsets, experts, row), first = offsets[e];
+        out[a_block_scale_index(first, offsets[e + 1] - first, k_blocks, row, kb)] = a_scale[i];
+    }
+}
+
+// b_scale [E][n_blocks][k_blocks] (K-major) into [E][k_blocks][n_blocks] (n blocks fastest; block_scale_order.h).
+__global__ void transpose_b_block_scales(const float* b_scale, int64_t experts, int64_t k_blocks, int64_t n_blocks,
+                                         float* out) {
+    const int64_t per_expert = k_blocks * n_blocks;
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < experts * per_expert;
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t e = i / per_expert, r = i - e * per_expert, nb = r / k_blocks, kb = r - nb * k_blocks;
+        out[b_block_scale_index(e, k_blocks, n_blocks, nb, kb)] = b_scale[i];
+    }
+}
+
+// Blocks of 256 threads for `elements` grid-stride elements, at most 4096.
+unsigned elementwise_grid(int64_t elements) {
+    const int64_t blocks = (elements + 255) / 256;
+    return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 4096 ? 4096 : blocks));
+}
+
+// One grouped GEMM of every expert with block scales (BlockScaledGemmConfig): the row-wise call's arrays, then in the
+// same block both scales transposed and the groups' scale layouts (BlockScaleWorkspace). The fill writes the offsets
+// and every group's pointers, the transposes read the offsets, the GEMM reads all of it (stream order).
+template <class Config>
+gg_status run_block(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& knobs) {
+    using LayoutA = typename Config::LayoutSFA;
+    using LayoutB = typename Config::LayoutSFB;
+    const GmmProblem& p = sp.base;
+    const int64_t k_blocks = (p.k + Config::kScaleBlock - 1) / Config::kScaleBlock;
+    const int64_t n_blocks = (p.n + Config::kScaleBlock - 1) / Config::kScaleBlock;
+    const int n = static_cast<int>(p.n), k = static_cast<int>(p.k);  // check_int_sizes (scaled_sm90_supports)
+    BlockScaleFill block;
+    block.words_a = layout_words<LayoutA>([&](int rows) {
+        return LayoutA(Config::ScaleConfig::tile_atom_to_shape_SFA(cute::make_shape(rows, n, k, 1)));
+    });
+    block.words_b = layout_words<LayoutB>([&](int rows) {
+        return LayoutB(Config::ScaleConfig::tile_atom_to_shape_SFB(cute::make_shape(rows, n, k, 1)));
+    });
+    if (!block.words_a.ok || !block.words_b.ok || !array_layouts_match<Config>()) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass-sm90 (fp8, block scales): CUTLASS's scale layouts, strides or "
+                    "shapes do not have the byte layout the group arrays are written in");
+    }
+    const size_t kernel_bytes = scaled_kernel_bytes<Config>(ctx, p.num_experts);
+    const ScaledWorkspacePlan plan = scaled_plan<Config>(p.num_experts, kernel_bytes);
+    const BlockScaleWorkspace extra(plan.total, p.m, p.num_experts, k_blocks, n_blocks, sizeof(LayoutA), sizeof(LayoutB));
+    void* workspace = nullptr;
+    GG_TRY(workspace_acquire(*ctx.workspace, extra.total, p, &workspace));
+    char* base = static_cast<char*>(workspace);
+    const ScaledGroupArrays<Config> arr = scaled_arrays_at<Config>(base, plan, p.num_experts);
+    float* a_scales = reinterpret_cast<float*>(base + extra.a_scales);
+    float* b_scales = reinterpret_cast<float*>(base + extra.b_scales);
+    block.a_scales = a_scales;
+    block.b_scales = b_scales;
+    block.k_blocks = k_blocks;
+    block.n_blocks = n_blocks;
+    block.layouts_a = reinterpret_cast<int32_t*>(base + extra.layouts_a);
+    block.layouts_b = reinterpret_cast<int32_t*>(base + extra.layouts_b);
+    GG_TRY(fill_expert_groups<Config>(sp, arr, block));
+    transpose_a_block_scales<<<elementwise_grid(p.m * k_blocks), 256, 0, p.stream>>>(sp.a_scale, arr.offsets,
+                                                                                     p.num_experts, p.m, k_blocks,
+                                                                                     a_scales);
+    GG_LAUNCH_CHECK("transpose_a_block_scales");
+    transpose_b_block_scales<<<elementwise_grid(p.num_experts * k_blocks * n_blocks), 256, 0, p.stream>>>(
+        sp.b_scale, p.num_experts, k_blocks, n_blocks, b_scales);
+    GG_LAUNCH_CHECK("transpose_b_block_scales");
+
+    typename Config::Gemm::Arguments args = grouped_arguments<Config>(ctx, p.num_experts, arr, knobs);
+    args.mainloop.ptr_SFA = arr.ptr_a_scale;
+    args.mainloop.layout_SFA = reinterpret_cast<LayoutA*>(block.layouts_a);
+    args.mainloop.ptr_SFB = arr.ptr_b_scale;
+    args.mainloop.layout_SFB = reinterpret_cast<LayoutB*>(block.layouts_b);
+    args.epilogue.thread.alpha = 1.0f;
+    args.epilogue.thread.beta = 0.0f;
+    return run_gemm<Config>(args, p.stream, base + plan.kernel, kernel_bytes);
+}
+
 template <bool TransB>
 gg_status run_tile(Context& ctx, const ScaledGmmProblem& p, Sm90Fp8Tile tile, const Sm90Knobs& knobs) {
     switch (tile) {
@@ -252,7 +380,7 @@ template <class Config, bool TransB>
 __global__ void __launch_bounds__(kCountsScanThreads)
 fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n, const uint8_t* a,
                    const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale, const float* b_scale,
-                   ScaledGroupArrays<Config> arr) {
+                   ScaledGroupArrays<Config> arr, BlockScaleFill block) {
     if (counts != nullptr) {
         block_scan_counts(counts, num_experts, m, arr.offsets, nullptr, nullptr);
         __syncthreads();
@@ -265,8 +393,22 @@ fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_
         arr.ptr_a[e] = reinterpret_cast<const typename Config::ElementA*>(a + row0 * k);
         arr.ptr_b[e] = reinterpret_cast<const typename Config::ElementB*>(b + e * k * n);
         arr.ptr_d[e] = d + row0 * n;
-        arr.ptr_a_scale[e] = a_scale + row0;
-        arr.ptr_b_scale[e] = b_scale + e * n;
+        if (block.a_scales == nullptr) {
+            arr.ptr_a_scale[e] = a_scale + row0;
+            arr.ptr_b_scale[e] = b_scale + e * n;
+        } else {
+            // The transposed scales (run_block) and the group's layouts, word by word (LayoutWords).
+            arr.ptr_a_scale[e] = block.a_scales + row0 * block.k_blocks;
+            arr.ptr_b_scale[e] = block.b_scales + e * block.k_blocks * block.n_blocks;
+            for (int i = 0; i < block.words_a.words; ++i) {
+                block.layouts_a[e * block.words_a.words + i] =
+                    block.words_a.base[i] + static_cast<int32_t>(rows) * block.words_a.per_row[i];
+            }
+            for (int i = 0; i < block.words_b.words; ++i) {
+                block.layouts_b[e * block.words_b.words + i] =
+                    block.words_b.base[i] + static_cast<int32_t>(rows) * block.words_b.per_row[i];
+            }
+        }
         arr.stride_a[e] = k;
         arr.stride_b[e] = TransB ? k : n;
         arr.stride_d[e] = n;
@@ -287,10 +429,11 @@ gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
         return fail(GG_STATUS_NOT_SUPPORTED, "%s takes E4M3 x E4M3 only (a_dtype = %d, b_dtype = %d)", kName,
                     static_cast<int>(p.a_dtype), static_cast<int>(p.b_dtype));
     }
-    if (p.scale_mode != GG_SCALE_ROWWISE) {
-        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes row-wise scales only for now", kName);
-    }
     const GmmProblem& b = p.base;
+    if (p.scale_mode == GG_SCALE_BLOCKWISE && b.k % 128 != 0) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes block scales with k a multiple of 128 (whole scale blocks); k = "
+                    "%" PRId64 ": the portable kernel takes the others", kName, b.k);
+    }
     if (!b.trans_b) {
         return fail(GG_STATUS_NOT_SUPPORTED,
                     "%s takes trans_b = 1 only (weights [E, N, K], K-major, as FP8 wgmma reads them; CUTLASS's grouped "
@@ -316,6 +459,11 @@ gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
 gg_status scaled_sm90_run(Context& ctx, const ScaledGmmProblem& p) {
     using namespace cutlass_sm90;
     const Sm90Knobs knobs = call_knobs();
+    // Block scales: one configuration, the cluster-free 128x128x128 tile (no split: the scales are applied per k block
+    // in the mainloop, which the split's partial kernel does not do).
+    if (p.scale_mode == GG_SCALE_BLOCKWISE) {
+        return run_block<BlockScaledGemmConfig<Sm90Fp8Tile::kCooperative128x128>>(ctx, p, knobs);
+    }
     // trans_b only (scaled_sm90_supports), as below.
     const int32_t chunks = fp8_forward_split_chunks(p.base, ctx.device.sm_count, knobs);
     if (chunks >= 2) return run_split<true>(ctx, p, chunks, knobs);

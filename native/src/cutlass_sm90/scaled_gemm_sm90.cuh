@@ -11,6 +11,7 @@
 
 #include "cute/tensor.hpp"
 #include "cutlass/bfloat16.h"
+#include "cutlass/detail/blockwise_scale_layout.hpp"
 #include "cutlass/epilogue/collective/collective_builder.hpp"
 #include "cutlass/epilogue/fusion/sm90_callbacks_tma_warpspecialized.hpp"
 #include "cutlass/float8.h"
@@ -110,6 +111,64 @@ struct ScaledGemmConfig {
     using UnderlyingShape = typename ProblemShape::UnderlyingProblemShape;
 };
 
+// Block scales (DeepGEMM semantics: a_scale [m, k/128], one float per row and 128-deep k block; b_scale
+// [E, n/128, k/128], one per 128 x 128 block of each expert's [n, k] weights): CUTLASS's FP8 ptr-array mainloop with
+// blockwise scaling, which multiplies each k block's fp32 partial product by its two scales before adding it to the
+// accumulator (so the scales must be known per k block, not folded into the epilogue as the row-wise ones are). It
+// reads the scales MN-major (Sm90BlockwiseScaleConfig: rows fastest for A, n blocks fastest for B), each group's
+// compact ([k/128][rows] and [k/128][n/128]), and builds each group's scale layout from the group's shape itself; ours
+// are K-major, so scaled_gemm_sm90.cu transposes them per expert into the call's workspace first. The epilogue only
+// rounds to bf16. trans_b only, as the row-wise configurations.
+template <Sm90Fp8Tile Tile>
+struct BlockScaledGemmConfig {
+    using Traits = Fp8TileTraits<Tile>;
+    static constexpr bool kTransB = true;
+    using ElementA = cutlass::float_e4m3_t;
+    using ElementB = cutlass::float_e4m3_t;
+    using ElementD = cutlass::bfloat16_t;
+    using ElementAccumulator = float;
+    using LayoutA = cutlass::layout::RowMajor;
+    using LayoutB = cutlass::layout::ColumnMajor;
+    using LayoutD = cutlass::layout::RowMajor;
+    static constexpr int kAlignmentAB = 16;
+    static constexpr int kAlignmentD = 16 / static_cast<int>(sizeof(ElementD));
+    static constexpr int kScaleBlock = 128;  // the scale granularity along k, and along n of B
+    using TileShape = typename Traits::TileShape;
+    using ClusterShape = typename Traits::ClusterShape;
+    static_assert(cute::size<1>(TileShape{}) % kScaleBlock == 0 && cute::size<2>(TileShape{}) % kScaleBlock == 0,
+                  "a tile must hold whole 128 x 128 scale blocks along n and k");
+    using ScaleConfig = cutlass::detail::Sm90BlockwiseScaleConfig<1, kScaleBlock, kScaleBlock>;
+    using LayoutSFA = decltype(ScaleConfig::deduce_layoutSFA());
+    using LayoutSFB = decltype(ScaleConfig::deduce_layoutSFB());
+    using KernelSchedule = cutlass::gemm::KernelPtrArrayTmaWarpSpecializedCooperativeFP8Blockwise;
+    using EpilogueSchedule = cutlass::epilogue::PtrArrayTmaWarpSpecializedCooperative;
+    using ProblemShape = cutlass::gemm::GroupProblemShape<cute::Shape<int, int, int>>;
+    using Epilogue = cutlass::epilogue::fusion::LinearCombination<ElementD, float, void, float>;
+
+    using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+        cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
+        cutlass::epilogue::collective::EpilogueTileAuto, ElementAccumulator, float,
+        void, LayoutD*, kAlignmentD,  // no source
+        ElementD, LayoutD*, kAlignmentD, EpilogueSchedule, Epilogue>::CollectiveOp;
+
+    using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+        cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp,
+        ElementA, cute::tuple<LayoutA*, LayoutSFA*>, kAlignmentAB,
+        ElementB, cute::tuple<LayoutB*, LayoutSFB*>, kAlignmentAB,
+        ElementAccumulator, TileShape, ClusterShape,
+        cutlass::gemm::collective::StageCountAutoCarveout<
+            static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
+        KernelSchedule>::CollectiveOp;
+
+    using GemmKernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, CollectiveMainloop, CollectiveEpilogue>;
+    using Gemm = cutlass::gemm::device::GemmUniversalAdapter<GemmKernel>;
+    using StrideA = typename GemmKernel::InternalStrideA;
+    using StrideB = typename GemmKernel::InternalStrideB;
+    using StrideC = typename GemmKernel::InternalStrideC;
+    using StrideD = typename GemmKernel::InternalStrideD;
+    using UnderlyingShape = typename ProblemShape::UnderlyingProblemShape;
+};
+
 // The per-group arrays of one call, carved from the handle's workspace (every array 16-byte aligned).
 template <class Config>
 struct ScaledGroupArrays {
@@ -127,12 +186,35 @@ struct ScaledGroupArrays {
     int64_t* stride_d = nullptr;
 };
 
+// A CUTLASS layout object as the int32 words a fill kernel writes, word i = base[i] + rows * per_row[i] for a group of
+// `rows` rows: the fills build no CUTLASS object on the device (leading_dimension.cuh says why), so the host learns
+// the words from layouts it builds for three row counts and checks that they are affine in the rows (scaled_gemm_sm90.cu:
+// layout_words); `ok` false when they are not.
+constexpr int kMaxLayoutWords = 16;
+struct LayoutWords {
+    int32_t words = 0;
+    int32_t base[kMaxLayoutWords] = {};
+    int32_t per_row[kMaxLayoutWords] = {};
+    bool ok = false;
+};
+
+// What a block-scaled call's fill writes besides the row-wise fill's arrays (scaled_gemm_sm90.cu: run_block): each
+// group's scale pointers into the transposed scales, and its scale layouts. a_scales null: a row-wise call.
+struct BlockScaleFill {
+    const float* a_scales = nullptr;  // [m * k_blocks]: expert e's compact [k_blocks][rows] block at offsets[e] * k_blocks
+    const float* b_scales = nullptr;  // [E][k_blocks][n_blocks]
+    int64_t k_blocks = 0, n_blocks = 0;
+    int32_t* layouts_a = nullptr;  // [E] layouts of words_a.words words
+    int32_t* layouts_b = nullptr;  // [E] layouts of words_b.words words
+    LayoutWords words_a, words_b;
+};
+
 // Fills every group's entry from the offsets (scanned here from device counts when `counts` is set; already there
 // for host counts). One block of kCountsScanThreads threads, which the launch bounds guarantee can start.
 template <class Config, bool TransB>
 __global__ void __launch_bounds__(kCountsScanThreads)
 fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n, const uint8_t* a,
                    const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale, const float* b_scale,
-                   ScaledGroupArrays<Config> arr);
+                   ScaledGroupArrays<Config> arr, BlockScaleFill block);
 
 }  // namespace gg::cutlass_sm90

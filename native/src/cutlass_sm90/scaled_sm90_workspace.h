@@ -32,4 +32,24 @@ struct ScaledWorkspacePlan {
     }
 };
 
+// What a block-scaled call (scaled_gemm_sm90.cu: run_block) adds after ScaledWorkspacePlan's pieces: the scales
+// transposed to the MN-major order CUTLASS's blockwise mainloop reads (a's [m * k_blocks] floats, each expert's rows a
+// compact [k_blocks][rows] block at its first row times k_blocks; b's [E][k_blocks][n_blocks]), and the per-group scale
+// layouts CUTLASS's arguments carry (layout_bytes_a / _b each). Offsets from `start`, the plan's total.
+struct BlockScaleWorkspace {
+    size_t a_scales = 0, b_scales = 0, layouts_a = 0, layouts_b = 0, total = 0;
+
+    BlockScaleWorkspace(size_t start, int64_t m, int64_t experts, int64_t k_blocks, int64_t n_blocks,
+                        size_t layout_bytes_a, size_t layout_bytes_b) {
+        const size_t e = static_cast<size_t>(experts);
+        AlignedLayout block;
+        block.take(start);
+        a_scales = block.take(static_cast<size_t>(m) * static_cast<size_t>(k_blocks) * sizeof(float));
+        b_scales = block.take(e * static_cast<size_t>(k_blocks) * static_cast<size_t>(n_blocks) * sizeof(float));
+        layouts_a = block.take(e * layout_bytes_a);
+        layouts_b = block.take(e * layout_bytes_b);
+        total = block.total();
+    }
+};
+
 }  // namespace gg::cutlass_sm90
