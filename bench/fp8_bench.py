@@ -26,6 +26,13 @@ each row then also prints that variant against ours and against torch. For examp
 Auto, which splits the FP8 ones from k = 8192:
 
     python bench/fp8_bench.py --lib LIB --problems ... --max-tokens 256 --variant unsplit:GG_SM90_FP8_SPLIT=0
+
+Block scales: --scales block gives ours DeepGEMM's 1x128 and 128x128 scales of the same bf16 inputs (torch's grouped
+and dense paths keep row-wise ones: torch has no grouped GEMM with block scales), checked against the float64 product
+of its own dequantized inputs; --also-kernel adds ours with another kernel to the same loop, for example Auto (cutlass-
+sm90 where K is a multiple of 128) against the portable kernel:
+
+    python bench/fp8_bench.py --lib LIB --scales block --also-kernel portable --json fp8-block.json
 """
 
 from __future__ import annotations
@@ -44,7 +51,8 @@ import torch_baseline as tb  # noqa: E402  (the same round-robin timer as the bf
 
 # gg_dtype / gg_scale_mode / gg_scaled_kernel values of groupedgemm.h (ABI 3)
 DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3 = 2, 5
-SCALE_ROWWISE = 0
+SCALE_ROWWISE, SCALE_BLOCKWISE = 0, 1
+SCALE_BLOCK = 128  # DeepGEMM's block: 1 x 128 for x, 128 x 128 for w (native/src/core/scaled_validate.h kScaleBlock)
 KERNELS = {"auto": 0, "portable": 1, "cutlass-sm90": 2}
 E4M3_MAX = 448.0
 QUANTIZE_CHUNK_ROWS = 1 << 15
@@ -85,6 +93,40 @@ def quantize_rows(torch, t, chunk_rows: int = QUANTIZE_CHUNK_ROWS):
     return codes.reshape(t.shape), scales.reshape(t.shape[:-1])
 
 
+def quantize_blocks(torch, t, rows_block: int, cols_block: int, chunk_rows: int = QUANTIZE_CHUNK_ROWS):
+    """E4M3 codes of t [..., R, C] with one float32 scale per rows_block x cols_block block, a partial block at the end
+    of R or C scaled by its own amax: (codes [..., R, C], scales [..., ceil(R / rows_block), ceil(C / cols_block)]),
+    t ~ codes * the scale of each element's block. One leading index and about chunk_rows rows (whole blocks) at a time,
+    so that the float32 temporaries stay small (DeepGEMM's layout; x takes rows_block 1, w 128)."""
+    *lead, rows, cols = t.shape
+    row_blocks, col_blocks = -(-rows // rows_block), -(-cols // cols_block)
+    flat = t.reshape(-1, rows, cols)
+    codes = torch.empty(flat.shape, dtype=torch.float8_e4m3fn, device=t.device)
+    scales = torch.empty(flat.shape[0], row_blocks, col_blocks, dtype=torch.float32, device=t.device)
+    step = max(1, chunk_rows // rows_block) * rows_block
+    for i in range(flat.shape[0]):
+        for r0 in range(0, rows, step):
+            part = flat[i, r0:r0 + step].float()
+            blocks_here = -(-part.shape[0] // rows_block)
+            padded = torch.zeros(blocks_here * rows_block, col_blocks * cols_block, dtype=torch.float32,
+                                 device=t.device)
+            padded[:part.shape[0], :cols] = part
+            blocks = padded.reshape(blocks_here, rows_block, col_blocks, cols_block)
+            amax = blocks.abs().amax(dim=(1, 3))
+            scale = torch.where(amax == 0, torch.ones_like(amax), amax / E4M3_MAX)
+            q = (blocks / scale[:, None, :, None]).clamp(-E4M3_MAX, E4M3_MAX).to(torch.float8_e4m3fn)
+            codes[i, r0:r0 + part.shape[0]] = q.reshape(padded.shape)[:part.shape[0], :cols]
+            scales[i, r0 // rows_block:r0 // rows_block + blocks_here] = scale
+    return codes.reshape(t.shape), scales.reshape(*lead, row_blocks, col_blocks)
+
+
+def dequantize_blocks(codes, scales, rows_block: int, cols_block: int):
+    """float64 values of 2-D codes [R, C] under their block scales [ceil(R / rows_block), ceil(C / cols_block)]."""
+    rows, cols = codes.shape
+    expanded = scales.double().repeat_interleave(rows_block, 0)[:rows].repeat_interleave(cols_block, 1)[:, :cols]
+    return codes.double() * expanded
+
+
 def rel_error(out, ref) -> float:
     return float((out.double() - ref).norm() / ref.norm().clamp_min(1e-300))
 
@@ -107,7 +149,8 @@ def sampled_reference(torch, rows, counts, x64, w64_of):
 
 def empty_row(head: dict, m: int, k: int, n: int, experts: int, args, skipped: dict) -> dict:
     """A result row without figures yet: `head` names it (config, or the sweep problem's id and axes)."""
-    return {**head, "m": m, "k": k, "n": n, "experts": experts, "kernel": args.kernel, "skipped": skipped,
+    return {**head, "m": m, "k": k, "n": n, "experts": experts, "kernel": args.kernel, "scales": args.scales,
+            "skipped": skipped,
             "tflops": {}, "ms": {}, "rel_error": {}, "rel_error_vs_bf16_inputs": {}}
 
 
@@ -126,14 +169,21 @@ def with_knobs(knobs: dict, call):
 
 
 def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, experts: int, args) -> dict:
-    """Times the four paths, and ours once more per --variant, round-robin on one grouped GEMM and checks them on
-    sampled rows."""
+    """Times the four paths, and ours once more per --variant and --also-kernel, round-robin on one grouped GEMM and
+    checks them on sampled rows. With --scales block, ours (and its variants) take DeepGEMM's block scales of the same
+    bf16 inputs, and torch's and the dense path keep row-wise ones (torch has no grouped GEMM with block scales)."""
     dev = torch.device("cuda")
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     x = torch.randn(m, k, device=dev, generator=gen).to(torch.bfloat16)
     w = (torch.randn(experts, n, k, device=dev, generator=gen) / k ** 0.5).to(torch.bfloat16)  # [E, N, K] (trans_b)
     xq, xs = quantize_rows(torch, x)           # [M, K], [M]
     wq, ws = quantize_rows(torch, w)           # [E, N, K], [E, N]: one scale per (expert, output column)
+    block = args.scales == "block"
+    if block:  # ours' operands: x per row and 128 of K, w per 128 x 128 block of its [N, K]
+        oxq, oxs = quantize_blocks(torch, x, 1, SCALE_BLOCK)
+        owq, ows = quantize_blocks(torch, w, SCALE_BLOCK, SCALE_BLOCK)
+    else:
+        oxq, oxs, owq, ows = xq, xs, wq, ws
     counts_dev = torch.tensor(counts, dtype=torch.int64, device=dev)
     offs = torch.cumsum(counts_dev, 0).to(torch.int32)
     out_ours = torch.empty(m, n, dtype=torch.bfloat16, device=dev)
@@ -143,11 +193,11 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
 
     # Our calls, their arguments naming the stream current when built: torch's at first, a graph capture's when
     # time_paths rebuilds them (a call's closure keeps its arguments alive, and a graph keeps its call).
-    def ours_on_current_stream(out=out_ours):
-        a = ScaledGmmArgs(xq.data_ptr(), wq.data_ptr(), out.data_ptr(), xs.data_ptr(), ws.data_ptr(),
-                          counts_dev.data_ptr(), m, k, n, experts, m, experts * n, DTYPE_FLOAT8_E4M3,
-                          DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, SCALE_ROWWISE, ggc.COUNTS_DEVICE, 1, 0, 0,
-                          KERNELS[args.kernel], 0, torch.cuda.current_stream().cuda_stream)
+    def ours_on_current_stream(out=out_ours, kernel=args.kernel):
+        a = ScaledGmmArgs(oxq.data_ptr(), owq.data_ptr(), out.data_ptr(), oxs.data_ptr(), ows.data_ptr(),
+                          counts_dev.data_ptr(), m, k, n, experts, oxs.numel(), ows.numel(), DTYPE_FLOAT8_E4M3,
+                          DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, SCALE_BLOCKWISE if block else SCALE_ROWWISE,
+                          ggc.COUNTS_DEVICE, 1, 0, 0, KERNELS[kernel], 0, torch.cuda.current_stream().cuda_stream)
         return lambda: gg._check(gg.lib.gg_gmm_scaled(gg.handle, C.byref(a)), "gg_gmm_scaled")
 
     def bf16_on_current_stream():
@@ -167,10 +217,11 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     cases = {"ours-fp8": ours, "torch-scaled-grouped": torch_fp8, "dense-fp8": dense_fp8, "ours-bf16": ours_bf16}
     rebinds = {"ours-fp8": ours_on_current_stream, "ours-bf16": bf16_on_current_stream}
     variant_outputs = {}
-    for name, knobs in args.variants:
+    for name, knobs, kernel in args.variants:
         path = f"ours-fp8@{name}"
         out = variant_outputs[path] = torch.empty(m, n, dtype=torch.bfloat16, device=dev)
-        rebinds[path] = lambda knobs=knobs, out=out: with_knobs(knobs, ours_on_current_stream(out))
+        rebinds[path] = (lambda knobs=knobs, out=out, kernel=kernel:
+                         with_knobs(knobs, ours_on_current_stream(out, kernel)))
         cases[path] = rebinds[path]()
     outputs, skipped = {}, {}
     for name, fn in list(cases.items()):
@@ -202,9 +253,14 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     xb = x[rows].double()
     ref_fp8 = sampled_reference(torch, rows, counts, xd, lambda e: wq[e].double() * ws[e].double().unsqueeze(1))
     ref_bf16 = sampled_reference(torch, rows, counts, xb, lambda e: w[e].double())
+    # Ours against the float64 product of its own dequantized inputs (block-scaled ones with --scales block).
+    ref_ours = ref_fp8 if not block else sampled_reference(
+        torch, rows, counts, dequantize_blocks(oxq[rows], oxs[rows], 1, SCALE_BLOCK),
+        lambda e: dequantize_blocks(owq[e], ows[e], SCALE_BLOCK, SCALE_BLOCK))
     for name in ("ours-fp8", "torch-scaled-grouped", *variant_outputs):
         if outputs.get(name) is not None:
-            result["rel_error"][name] = rel_error(outputs[name][rows], ref_fp8)
+            result["rel_error"][name] = rel_error(outputs[name][rows],
+                                                  ref_fp8 if name == "torch-scaled-grouped" else ref_ours)
             result["rel_error_vs_bf16_inputs"][name] = rel_error(outputs[name][rows], ref_bf16)
     if outputs.get("ours-bf16") is not None:
         result["rel_error"]["ours-bf16"] = rel_error(outputs["ours-bf16"][rows], ref_bf16)
@@ -242,12 +298,16 @@ def time_paths(torch, calls: dict, rebinds: dict, warmup: int, iters: int, graph
     return timing, medians, alone
 
 
-def estimated_bytes(m: int, k: int, n: int, experts: int) -> int:
-    """Peak device bytes of run_shape, from above: x and w in bf16 and as e4m3 codes with their float32 scales; five
-    [M, N] bf16 outputs (ours FP8 and bf16, the first torch and dense outputs kept for the check, one transient in the
-    loop); and the larger of the set-up transients (w drawn in float32; quantize_rows' float32 chunk, its absolute
-    value and its quotient) and the check's two float64 copies of one expert's [N, K] weights."""
+def estimated_bytes(m: int, k: int, n: int, experts: int, block: bool = False) -> int:
+    """Peak device bytes of run_shape, from above: x and w in bf16 and as e4m3 codes with their float32 scales (with
+    block scales, a second set of codes and scales); five [M, N] bf16 outputs (ours FP8 and bf16, the first torch and
+    dense outputs kept for the check, one transient in the loop); and the larger of the set-up transients (w drawn in
+    float32; quantize_rows' float32 chunk, its absolute value and its quotient) and the check's two float64 copies of
+    one expert's [N, K] weights."""
     inputs = 3 * m * k + 3 * experts * n * k + 4 * (m + experts * n)
+    if block:
+        k_blocks, n_blocks = -(-k // SCALE_BLOCK), -(-n // SCALE_BLOCK)
+        inputs += m * k + experts * n * k + 4 * (m * k_blocks + experts * n_blocks * k_blocks)
     outputs = 5 * 2 * m * n
     setup = max(4 * experts * n * k, 3 * 4 * min(max(m, experts * n), QUANTIZE_CHUNK_ROWS) * k)
     check = 2 * 8 * n * k
@@ -261,7 +321,7 @@ def run_problem(torch, gg, problem: dict, args) -> dict:
     shape = (problem["m"], problem["k"], problem["n"], problem["experts"])
     torch.cuda.empty_cache()  # the blocks torch still caches from the previous problem are free for this one
     free, _ = torch.cuda.mem_get_info()
-    need = estimated_bytes(*shape)
+    need = estimated_bytes(*shape, block=args.scales == "block")
     if need > FREE_MEMORY_SHARE * free:
         why = (f"out of memory: needs about {need / 2**30:.1f} GiB by estimated_bytes, more than "
                f"{FREE_MEMORY_SHARE:.0%} of the {free / 2**30:.1f} GiB free")
@@ -336,6 +396,12 @@ def main() -> int:
                                           "--problems)")
     parser.add_argument("--routing", default="uniform", choices=problems.ROUTINGS, help="the configurations' routing")
     parser.add_argument("--kernel", default="auto", choices=sorted(KERNELS))
+    parser.add_argument("--scales", default="row-wise", choices=("row-wise", "block"),
+                        help="ours' scales: row-wise (torch._scaled_grouped_mm's) or block (DeepGEMM's 1x128 and "
+                             "128x128 of the same inputs; torch's and the dense path stay row-wise)")
+    parser.add_argument("--also-kernel", action="append", default=[], choices=sorted(KERNELS),
+                        help="ours once more in the same loop with this kernel, as the path ours-fp8@<kernel> "
+                             "(repeatable)")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--iters", type=int, default=50)
@@ -381,8 +447,9 @@ def main() -> int:
 
     import torch
 
-    args.variants = [(name, ggc.parse_sm90_knobs(knobs, args.lib, f"--variant {name}"))
-                     for name, knobs in args.variants]
+    args.variants = ([(name, ggc.parse_sm90_knobs(knobs, args.lib, f"--variant {name}"), args.kernel)
+                      for name, knobs in args.variants]
+                     + [(kernel, {}, kernel) for kernel in args.also_kernel])
     lib = ggc.load(args.lib)
     if lib.gg_abi_version() < 3:
         raise SystemExit(f"{args.lib} has ABI {lib.gg_abi_version()}; gg_gmm_scaled needs 3")
@@ -408,10 +475,12 @@ def main() -> int:
                      "forced_fp8_raster": os.environ.get("GG_SM90_FP8_RASTER"),
                      "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE"),
                      "forced_fp8_split": os.environ.get("GG_SM90_FP8_SPLIT"),
-                     "variants": {name: knobs for name, knobs in args.variants}})
+                     "scales": args.scales,
+                     "variants": {name: {"knobs": knobs, "kernel": kernel} for name, knobs, kernel in args.variants}})
     print(", ".join(f"{k}: {v}" for k, v in run_info.items()))
     print(f"{label:<{width}} {'ours-fp8':>9} {'torch-fp8':>9} {'dense-fp8':>9} {'ours-bf16':>9}  "
-          f"{'x torch':>7} {'x dense':>7} {'x bf16':>7}  rel.err ours/torch (TFLOP/s, {args.kernel})")
+          f"{'x torch':>7} {'x dense':>7} {'x bf16':>7}  rel.err ours/torch (TFLOP/s, {args.kernel}, "
+          f"ours {args.scales})")
     for row_name, job in jobs:
         r = job()
         results.append(r)
@@ -428,7 +497,7 @@ def main() -> int:
               f"{cell('ours-bf16')}  {ratio('ours-fp8', 'torch-scaled-grouped')} {ratio('ours-fp8', 'dense-fp8')} "
               f"{ratio('ours-fp8', 'ours-bf16')}  {err.get('ours-fp8', float('nan')):.2e}/"
               f"{err.get('torch-scaled-grouped', float('nan')):.2e}")
-        for name, _ in args.variants:
+        for name, _, _ in args.variants:
             path = f"ours-fp8@{name}"
             print(f"    {path}: {cell(path).strip()} TFLOP/s, x ours {ratio(path, 'ours-fp8').strip()}, x torch "
                   f"{ratio(path, 'torch-scaled-grouped').strip()}, rel.err {err.get(path, float('nan')):.2e}")

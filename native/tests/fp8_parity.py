@@ -23,12 +23,11 @@ import torch
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 import groupedgemm_ctypes as ggc  # noqa: E402
-from fp8_bench import (DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3, E4M3_MAX, KERNELS, SCALE_ROWWISE, ScaledGmmArgs,  # noqa: E402
-                       quantize_rows)
+from fp8_bench import (DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3, KERNELS, SCALE_BLOCK, SCALE_BLOCKWISE,  # noqa: E402
+                       SCALE_ROWWISE, ScaledGmmArgs, dequantize_blocks, quantize_rows)
+from fp8_bench import quantize_blocks as quantize_blocks_codes  # noqa: E402
 
 BOUND = 1.5e-2
-SCALE_BLOCKWISE = 1  # gg_scale_mode
-BLOCK = 128          # native/src/core/scaled_validate.h kScaleBlock
 # (counts, k, n): an empty expert, rows that straddle tiles, K and N that are and are not multiples of 16.
 SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), ([7, 9], 40, 24),
           ([300] * 8, 2048, 1408),
@@ -43,18 +42,13 @@ SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), 
 
 
 def quantize_blocks(t, rows_block, cols_block):
-    """E4M3 codes of t [..., R, C] with one scale per rows_block x cols_block block: (codes [..., R, C], float32 scales
-    [..., ceil(R / rows_block), ceil(C / cols_block)], the dequantized values in float64)."""
-    *lead, rows, cols = t.shape
-    rp, cp = -(-rows // rows_block) * rows_block, -(-cols // cols_block) * cols_block
-    padded = torch.zeros(*lead, rp, cp, dtype=torch.float32, device=t.device)
-    padded[..., :rows, :cols] = t.float()
-    blocks = padded.reshape(*lead, rp // rows_block, rows_block, cp // cols_block, cols_block)
-    amax = blocks.abs().amax(dim=(-3, -1))
-    scale = torch.where(amax == 0, torch.ones_like(amax), amax / E4M3_MAX)
-    q = (blocks / scale[..., :, None, :, None]).clamp(-E4M3_MAX, E4M3_MAX).to(torch.float8_e4m3fn)
-    deq = (q.double() * scale.double()[..., :, None, :, None]).reshape(*lead, rp, cp)[..., :rows, :cols]
-    return q.reshape(*lead, rp, cp)[..., :rows, :cols].contiguous(), scale.contiguous(), deq
+    """E4M3 codes of t [..., R, C] with one scale per rows_block x cols_block block (fp8_bench.quantize_blocks, the rule
+    the benchmark quantizes by): (codes [..., R, C], float32 scales [..., ceil(R / rows_block), ceil(C / cols_block)],
+    the dequantized values in float64)."""
+    codes, scales = quantize_blocks_codes(torch, t, rows_block, cols_block)
+    flat_codes, flat_scales = codes.reshape(-1, *codes.shape[-2:]), scales.reshape(-1, *scales.shape[-2:])
+    deq = torch.stack([dequantize_blocks(c, s, rows_block, cols_block) for c, s in zip(flat_codes, flat_scales)])
+    return codes, scales, deq.reshape(codes.shape)
 
 
 def run(gg, x, xs, w, ws, counts, trans_b, kernel, on_device, mode=SCALE_ROWWISE):
@@ -111,8 +105,8 @@ def main() -> int:
         except Exception as ex:  # shapes torch refuses (K or N not multiples of 16, ...)
             print(f"  torch._scaled_grouped_mm {counts} k={k} n={n}: {str(ex).splitlines()[0]}")
         # Block scales: x per row and 128 of K, w per 128x128 block of its [E, N, K] codes.
-        bxq, bxs, bx64 = quantize_blocks(x, 1, BLOCK)
-        bwq_nk, bws, bw64 = quantize_blocks(w, BLOCK, BLOCK)
+        bxq, bxs, bx64 = quantize_blocks(x, 1, SCALE_BLOCK)
+        bwq_nk, bws, bw64 = quantize_blocks(w, SCALE_BLOCK, SCALE_BLOCK)
         bref = torch.empty(m, n, dtype=torch.float64, device="cuda")
         row = 0
         for i, c in enumerate(counts):

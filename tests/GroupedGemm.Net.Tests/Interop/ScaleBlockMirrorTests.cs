@@ -7,8 +7,9 @@ namespace GroupedGemm.Tests.Interop;
 /// <summary>
 /// The FP8 block-scale edge (128: 1x128 activation blocks along K, 128x128 weight blocks) is the native library's
 /// <c>kScaleBlock</c> (native/src/core/scaled_validate.h). The managed validation and float64 reference
-/// (<see cref="ScaledGmmValidation.ScaleBlock"/>) and native/tests/fp8_parity.py's <c>BLOCK</c> restate it, since
-/// neither can include the header; this test ties both to it. No GPU, no Python.
+/// (<see cref="ScaledGmmValidation.ScaleBlock"/>) and bench/fp8_bench.py's <c>SCALE_BLOCK</c> (which
+/// native/tests/fp8_parity.py imports) restate it, since neither can include the header; this test ties both to it.
+/// No GPU, no Python.
 /// </summary>
 [TestFixture]
 public sealed class ScaleBlockMirrorTests
@@ -27,14 +28,14 @@ public sealed class ScaleBlockMirrorTests
     public void Managed_scale_block_is_the_headers() =>
         Assert.That(Native(), Is.EqualTo(ScaledGmmValidation.ScaleBlock), $"{HeaderPath} against ScaledGmmValidation.ScaleBlock");
 
-    /// <summary>fp8_parity.py's BLOCK is the header's.</summary>
+    /// <summary>fp8_bench.py's SCALE_BLOCK (the benchmark's and the parity script's block quantizer) is the header's.</summary>
     [Test]
-    public void Parity_script_block_is_the_headers()
+    public void Python_scale_block_is_the_headers()
     {
-        const string script = "native/tests/fp8_parity.py";
-        Match m = Regex.Match(File.ReadAllText(Checkout.PathOf(script)), @"^BLOCK\s*=\s*(\d+)", RegexOptions.Multiline);
-        Assert.That(m.Success, Is.True, $"{script}: no 'BLOCK = N' line (the parser lost it)");
+        const string script = "bench/fp8_bench.py";
+        Match m = Regex.Match(File.ReadAllText(Checkout.PathOf(script)), @"^SCALE_BLOCK\s*=\s*(\d+)", RegexOptions.Multiline);
+        Assert.That(m.Success, Is.True, $"{script}: no 'SCALE_BLOCK = N' line (the parser lost it)");
         Assert.That(long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(Native()),
-            $"{script} BLOCK against {HeaderPath}");
+            $"{script} SCALE_BLOCK against {HeaderPath}");
     }
 }
