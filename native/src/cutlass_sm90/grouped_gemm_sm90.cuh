@@ -25,6 +25,7 @@
 #include "core/backend_table.h"
 #include "cutlass_common/cutlass_element.cuh"
 #include "cutlass_sm90/group_tile_order.cuh"
+#include "cutlass_sm90/grouped_kernel_types.cuh"
 #include "cutlass_sm90/leading_dimension.cuh"
 #include "cutlass_sm90/sm90_kernels.h"
 
@@ -78,9 +79,9 @@ struct TileTraits<Sm90Tile::kCooperative128x192> : TileTraitsOf<128, 192, 1, 1, 
 template <>
 struct TileTraits<Sm90Tile::kPingpong64x128K128> : TileTraitsOf<64, 128, 1, 1, true, 128> {};
 
-// One kernel configuration.
+// One kernel configuration's collectives (GroupedGemmConfig, below, adds the kernel types).
 template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
-struct GroupedGemmConfig {
+struct GroupedGemmCollectives {
     using Element = typename CutlassElement<DType>::type;
     using ElementAccumulator = float;
     static constexpr Sm90Tile kTile = Tile;
@@ -126,18 +127,12 @@ struct GroupedGemmConfig {
         cutlass::gemm::collective::StageCountAutoCarveout<
             static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
         typename TileTraits<Tile>::KernelSchedule>::CollectiveOp;
-
-    using GemmKernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, CollectiveMainloop, CollectiveEpilogue>;
-    using Gemm = cutlass::gemm::device::GemmUniversalAdapter<GemmKernel>;
-
-    using StrideA = typename GemmKernel::InternalStrideA;
-    using StrideB = typename GemmKernel::InternalStrideB;
-    using StrideC = typename GemmKernel::InternalStrideC;
-    using StrideD = typename GemmKernel::InternalStrideD;
-    // GroupArrays holds int64 leading dimensions and int[3] shapes: run() checks these types are those bytes
-    // (leading_dimension.cuh: array_layouts_match).
-    using UnderlyingShape = typename ProblemShape::UnderlyingProblemShape;
 };
+
+// One kernel configuration: its collectives and the kernel types (grouped_kernel_types.cuh).
+template <gg_dtype DType, Operands Ops, Sm90Tile Tile, Sm90Epilogue Epi>
+struct GroupedGemmConfig : GroupedGemmCollectives<DType, Ops, Tile, Epi>,
+                           GroupedKernelTypes<GroupedGemmCollectives<DType, Ops, Tile, Epi>> {};
 
 // Arguments as in example 57, with every array on the device. `host_problem_sizes` (counts on the host)
 // lets the scheduler launch no more CTAs than tiles; without it the grid is one CTA per SM.

@@ -24,6 +24,7 @@
 
 #include "backends/counts_scan.cuh"
 #include "core/scaled_validate.h"
+#include "cutlass_sm90/grouped_kernel_types.cuh"
 
 #if !defined(CUTLASS_ARCH_MMA_MODIFIABLE_TMA_SM90_SUPPORTED)
 #error "cutlass-sm90 needs CUDA 12.3 or newer (device-side TMA descriptor updates)"
@@ -54,8 +55,8 @@ struct Fp8TileTraits;
 // N-major FP8 weights ("Only mixed input grouped RS GEMM is supported"). The output is bf16, or fp32 for the split
 // decode forward's partial sums (scaled_gemm_sm90.cu: run_split), scaled in the same epilogue and summed by
 // split_k.cuh's reduce_forward_split, which rounds them to bf16 once.
-template <Sm90Fp8Tile Tile, bool TransB, class ElementOut = cutlass::bfloat16_t>
-struct ScaledGemmConfig {
+template <Sm90Fp8Tile Tile, bool TransB, class ElementOut>
+struct ScaledGemmCollectives {
     using Traits = Fp8TileTraits<Tile>;
     static constexpr bool kTransB = TransB;
     using ElementA = cutlass::float_e4m3_t;
@@ -101,15 +102,12 @@ struct ScaledGemmConfig {
         cutlass::gemm::collective::StageCountAutoCarveout<
             static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
         KernelSchedule>::CollectiveOp;
-
-    using GemmKernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, CollectiveMainloop, CollectiveEpilogue>;
-    using Gemm = cutlass::gemm::device::GemmUniversalAdapter<GemmKernel>;
-    using StrideA = typename GemmKernel::InternalStrideA;
-    using StrideB = typename GemmKernel::InternalStrideB;
-    using StrideC = typename GemmKernel::InternalStrideC;
-    using StrideD = typename GemmKernel::InternalStrideD;
-    using UnderlyingShape = typename ProblemShape::UnderlyingProblemShape;
 };
+
+// The row-wise configuration: its collectives and the kernel types (grouped_kernel_types.cuh).
+template <Sm90Fp8Tile Tile, bool TransB, class ElementOut = cutlass::bfloat16_t>
+struct ScaledGemmConfig : ScaledGemmCollectives<Tile, TransB, ElementOut>,
+                          GroupedKernelTypes<ScaledGemmCollectives<Tile, TransB, ElementOut>> {};
 
 // Block scales (DeepGEMM semantics: a_scale [m, k/128], one float per row and 128-deep k block; b_scale
 // [E, n/128, k/128], one per 128 x 128 block of each expert's [n, k] weights): CUTLASS's FP8 ptr-array mainloop with
@@ -120,7 +118,7 @@ struct ScaledGemmConfig {
 // are K-major, so scaled_gemm_sm90.cu transposes them per expert into the call's workspace first. The epilogue only
 // rounds to bf16. trans_b only, as the row-wise configurations.
 template <Sm90Fp8Tile Tile>
-struct BlockScaledGemmConfig {
+struct BlockScaledGemmCollectives {
     using Traits = Fp8TileTraits<Tile>;
     static constexpr bool kTransB = true;
     using ElementA = cutlass::float_e4m3_t;
@@ -159,15 +157,11 @@ struct BlockScaledGemmConfig {
         cutlass::gemm::collective::StageCountAutoCarveout<
             static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
         KernelSchedule>::CollectiveOp;
-
-    using GemmKernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, CollectiveMainloop, CollectiveEpilogue>;
-    using Gemm = cutlass::gemm::device::GemmUniversalAdapter<GemmKernel>;
-    using StrideA = typename GemmKernel::InternalStrideA;
-    using StrideB = typename GemmKernel::InternalStrideB;
-    using StrideC = typename GemmKernel::InternalStrideC;
-    using StrideD = typename GemmKernel::InternalStrideD;
-    using UnderlyingShape = typename ProblemShape::UnderlyingProblemShape;
 };
+
+// The block-scaled configuration: its collectives and the kernel types (grouped_kernel_types.cuh).
+template <Sm90Fp8Tile Tile>
+struct BlockScaledGemmConfig : BlockScaledGemmCollectives<Tile>, GroupedKernelTypes<BlockScaledGemmCollectives<Tile>> {};
 
 // The per-group arrays of one call, carved from the handle's workspace (every array 16-byte aligned).
 template <class Config>
