@@ -849,6 +849,18 @@ void split_k() {
                     gg::cutlass_sm90::fp8_forward_split_chunks(p, kSms, read_sm90_knobs()), c.want);
     }
     unsetenv("GG_SM90_FP8_SPLIT");
+    // FP8 block scales stay off cutlass-sm90 in Auto until that path is timed (fp8_block_scales_in_auto); the knob
+    // turns them on and off.
+    const struct {
+        const char* knob;
+        int want;
+    } block_cases[] = {{nullptr, 0}, {"1", 1}, {"0", 0}, {"2", 0}};
+    for (const auto& c : block_cases) {
+        set_knob("GG_SM90_FP8_BLOCK", c.knob);
+        expect_knob("GG_SM90_FP8_BLOCK", c.knob, "Auto runs block scales on cutlass-sm90",
+                    gg::cutlass_sm90::fp8_block_scales_in_auto(read_sm90_knobs()) ? 1 : 0, c.want);
+    }
+    unsetenv("GG_SM90_FP8_BLOCK");
     // One chunk rule for both splits (tile_choice.h: chunk_depth): whole k steps a chunk, the last one shorter, fewer
     // chunks than asked when the steps run out.
     struct DepthCase {
@@ -1165,6 +1177,7 @@ int main() {
     unsetenv("GG_SM90_FP8_RASTER");
     unsetenv("GG_SM90_FP8_SWIZZLE");
     unsetenv("GG_SM90_FP8_SPLIT");
+    unsetenv("GG_SM90_FP8_BLOCK");
     benchmark_shapes();
     edge_shapes();
     epilogues();

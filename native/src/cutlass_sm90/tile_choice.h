@@ -161,6 +161,10 @@ struct Sm90TilePolicy {
     // rows did not split.
     bool fp8_split_decode_forward = true;
     int64_t min_k_split_forward_fp8 = 8192;
+    // Whether Auto gives FP8 calls with block scales to cutlass-sm90 (BlockScaledGemmConfig) where it takes them, rather
+    // than to the portable kernel (fp8_block_scales_in_auto). Off until the block path is timed against the portable
+    // one (docs/release.md, "Next: 0.11.0"): fp8_parity.py has checked it on an H100, nothing has timed it.
+    bool fp8_block_scales_in_auto = false;
     // Weight gradients with device counts of at most this many rows (m) run our decode weight-gradient kernel
     // (cutlass_common/decode_weight_gradient.cuh: one launch, empty experts' zeros included) instead of the fill kernel,
     // the grouped GEMM and zero_empty_experts (decode_weight_gradient). 0: never. Its blocks walk their expert's rows on
@@ -586,6 +590,13 @@ inline int32_t fp8_forward_split_chunks(const GmmProblem& p, int sm_count, const
     const bool auto_knob = knob && *knob < 0;
     return decode_split_chunks(p, auto_knob ? std::nullopt : knob, auto_knob || policy.fp8_split_decode_forward,
                                policy.min_k_split_forward_fp8, 128, 128, sm_count, policy);
+}
+
+// Whether Auto runs an FP8 call with block scales on cutlass-sm90 where that kernel takes it
+// (Sm90TilePolicy::fp8_block_scales_in_auto; a policy change waits for its measurement, docs/contributing.md).
+// GG_SCALED_KERNEL_CUTLASS_SM90 reaches the block path whatever this says. Knob GG_SM90_FP8_BLOCK=0|1.
+inline bool fp8_block_scales_in_auto(const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    return knobs.fp8_block_auto.value_or(policy.fp8_block_scales_in_auto);
 }
 
 }  // namespace gg::cutlass_sm90

@@ -59,6 +59,9 @@ struct Sm90Knobs {
     // GG_SM90_FP8_SPLIT=<chunks> (0 to 16; 0 and 1: none): split-K of FP8 forwards of at most 32 rows, every live expert's
     // k in that many chunks, whatever the shape; =auto: tile_choice.h's rule (fp8_forward_split_chunks), held as -1.
     std::optional<int32_t> fp8_split_chunks;
+    // GG_SM90_FP8_BLOCK=0|1: whether Auto runs FP8 calls with block scales on cutlass-sm90 (tile_choice.h:
+    // fp8_block_scales_in_auto).
+    std::optional<bool> fp8_block_auto;
 };
 
 // A knob's integer value, when the variable is set to an integer in [lo, hi]; else unset.
@@ -101,6 +104,7 @@ inline Sm90Knobs read_sm90_knobs() {
     v = std::getenv("GG_SM90_FP8_SPLIT");
     k.fp8_split_chunks = v != nullptr && std::strcmp(v, "auto") == 0 ? std::optional<int32_t>(-1)
                                                                      : int_knob("GG_SM90_FP8_SPLIT", 0, 16);
+    if (const auto block = int_knob("GG_SM90_FP8_BLOCK", 0, 1)) k.fp8_block_auto = *block == 1;
     return k;
 }
 

@@ -23,6 +23,15 @@ gg_status sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
 #endif
 }
 
+// What Auto may give the CUTLASS sm90 kernels: what they take, less what the policy keeps off them for now.
+gg_status sm90_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
+#if defined(GG_HAVE_CUTLASS_SM90)
+    return scaled_sm90_auto_supports(ctx, p);
+#else
+    return sm90_supports(ctx, p);
+#endif
+}
+
 gg_status supports(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel kernel) {
     switch (kernel) {
         case GG_SCALED_KERNEL_CUTLASS_SM90: return sm90_supports(ctx, p);
@@ -53,7 +62,9 @@ gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg
     }
     CandidateSearch search;  // each kernel's message names the kernel
     for (gg_scaled_kernel candidate : {GG_SCALED_KERNEL_CUTLASS_SM90, GG_SCALED_KERNEL_PORTABLE}) {
-        if (search.accepts(supports(ctx, p, candidate))) {
+        const gg_status status = candidate == GG_SCALED_KERNEL_CUTLASS_SM90 ? sm90_auto_supports(ctx, p)
+                                                                            : supports(ctx, p, candidate);
+        if (search.accepts(status)) {
             *chosen = candidate;
             return GG_STATUS_SUCCESS;
         }
