@@ -39,18 +39,26 @@ Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p, const Sm90Knobs& knobs) {
                                                                    : Sm90Fp8Tile::kCooperative128x128;
 }
 
-// The bytes of Config's CUTLASS workspace for `groups` groups: arguments with null arrays size it (it depends on the
-// group and SM counts only).
+// Config's grouped-mode arguments for `groups` groups of the shapes at `shapes` on the context's device, nothing else
+// set: what sizing the workspace (scaled_kernel_bytes) and a launch (grouped_arguments) both start from.
 template <class Config>
-size_t scaled_kernel_bytes(const Context& ctx, int64_t groups) {
+typename Config::Gemm::Arguments kernel_arguments(const Context& ctx, int64_t groups,
+                                                  typename Config::UnderlyingShape* shapes) {
     cutlass::KernelHardwareInfo hw;
     hw.device_id = ctx.device.ordinal;
     hw.sm_count = ctx.device.sm_count;
     typename Config::Gemm::Arguments args;
     args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
     args.hw_info = hw;
-    args.problem_shape = typename Config::ProblemShape{static_cast<int>(groups), nullptr, nullptr};
-    return Config::Gemm::get_workspace_size(args);
+    args.problem_shape = typename Config::ProblemShape{static_cast<int>(groups), shapes, nullptr};
+    return args;
+}
+
+// The bytes of Config's CUTLASS workspace for `groups` groups: arguments with null arrays size it (it depends on the
+// group and SM counts only).
+template <class Config>
+size_t scaled_kernel_bytes(const Context& ctx, int64_t groups) {
+    return Config::Gemm::get_workspace_size(kernel_arguments<Config>(ctx, groups, nullptr));
 }
 
 // The layout of Config's arrays for `groups` groups and its kernel's workspace: each piece on a 256-byte boundary (the
@@ -136,17 +144,11 @@ gg_status run_gemm(typename Config::Gemm::Arguments& args, cudaStream_t stream, 
 }
 
 // Config's arguments over the `groups` groups of `arr` that both scalings share: problem shapes, operands, output and
-// tile walk (row-wise scales go in the epilogue's visitor, block scales in the mainloop: launch_scaled, launch_block).
+// tile walk (row-wise scales go in the epilogue's visitor, block scales in the mainloop: launch_scaled, run_block).
 template <class Config>
 typename Config::Gemm::Arguments grouped_arguments(const Context& ctx, int64_t groups, const ScaledGroupArrays<Config>& arr,
                                                    const Sm90Knobs& knobs) {
-    cutlass::KernelHardwareInfo hw;
-    hw.device_id = ctx.device.ordinal;
-    hw.sm_count = ctx.device.sm_count;
-    typename Config::Gemm::Arguments args;
-    args.mode = cutlass::gemm::GemmUniversalMode::kGrouped;
-    args.hw_info = hw;
-    args.problem_shape = typename Config::ProblemShape{static_cast<int>(groups), arr.shapes, nullptr};
+    typename Config::Gemm::Arguments args = kernel_arguments<Config>(ctx, groups, arr.shapes);
     args.mainloop.ptr_A = arr.ptr_a;
     args.mainloop.dA = reinterpret_cast<typename Config::StrideA*>(arr.stride_a);
     args.mainloop.ptr_B = arr.ptr_b;
