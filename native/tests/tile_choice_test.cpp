@@ -849,12 +849,12 @@ void split_k() {
                     gg::cutlass_sm90::fp8_forward_split_chunks(p, kSms, read_sm90_knobs()), c.want);
     }
     unsetenv("GG_SM90_FP8_SPLIT");
-    // FP8 block scales stay off cutlass-sm90 in Auto until that path is timed (fp8_block_scales_in_auto); the knob
-    // turns them on and off.
+    // Auto runs FP8 block scales on cutlass-sm90 where it takes them (fp8_block_scales_in_auto); the knob turns that
+    // off and on, and a value out of range leaves the policy's answer.
     const struct {
         const char* knob;
         int want;
-    } block_cases[] = {{nullptr, 0}, {"1", 1}, {"0", 0}, {"2", 0}};
+    } block_cases[] = {{nullptr, 1}, {"1", 1}, {"0", 0}, {"2", 1}};
     for (const auto& c : block_cases) {
         set_knob("GG_SM90_FP8_BLOCK", c.knob);
         expect_knob("GG_SM90_FP8_BLOCK", c.knob, "Auto runs block scales on cutlass-sm90",

@@ -162,9 +162,10 @@ struct Sm90TilePolicy {
     bool fp8_split_decode_forward = true;
     int64_t min_k_split_forward_fp8 = 8192;
     // Whether Auto gives FP8 calls with block scales to cutlass-sm90 (BlockScaledGemmConfig) where it takes them, rather
-    // than to the portable kernel (fp8_block_scales_in_auto). Off until the block path is timed against the portable
-    // one (docs/release.md, "Next: 0.11.0"): fp8_parity.py has checked it on an H100, nothing has timed it.
-    bool fp8_block_scales_in_auto = false;
+    // than to the portable kernel (fp8_block_scales_in_auto). The portable kernel ran block scales at 0.02-0.09x
+    // torch._scaled_grouped_mm's row-wise time on the H100 (docs/perf-notes.md, 0.5.0); the 0.11.0 release run times
+    // Auto against the portable kernel by name on the same library (docs/release.md).
+    bool fp8_block_scales_in_auto = true;
     // Weight gradients with device counts of at most this many rows (m) run our decode weight-gradient kernel
     // (cutlass_common/decode_weight_gradient.cuh: one launch, empty experts' zeros included) instead of the fill kernel,
     // the grouped GEMM and zero_empty_experts (decode_weight_gradient). 0: never. Its blocks walk their expert's rows on
