@@ -30,7 +30,7 @@ Auto, which splits the FP8 ones from k = 8192:
 Block scales: --scales block gives ours DeepGEMM's 1x128 and 128x128 scales of the same bf16 inputs (torch's grouped
 and dense paths keep row-wise ones: torch has no grouped GEMM with block scales), checked against the float64 product
 of its own dequantized inputs; --also-kernel adds ours with another kernel to the same loop, for example the
-cutlass-sm90 block path (K a multiple of 128; Auto keeps block scales on the portable kernel until it is timed) against
+cutlass-sm90 block path (K a multiple of 128, where Auto takes it) against
 the portable kernel:
 
     python bench/fp8_bench.py --lib LIB --scales block --kernel cutlass-sm90 --also-kernel portable --json fp8-block.json
