@@ -10,7 +10,8 @@ internal abstract class ExpertFeedForward : IDisposable
 {
     private readonly float[] _w1, _w2;
     private readonly float[]? _b1, _b2;
-    private readonly Lazy<(float[] W1, float[] W2)> _fp8Weights;
+    // The weights as each FP8 scaling (indexed by ScaleMode) quantizes them and back, for the emulation.
+    private readonly Lazy<(float[] W1, float[] W2)>[] _fp8Weights;
 
     /// <summary>Initialises the weights uniformly in ±1/sqrt(fan_in) from <paramref name="random"/>.</summary>
     protected ExpertFeedForward(int experts, int embedDim, int hiddenDim, int firstWidth, bool withBias, DType dtype,
@@ -27,8 +28,8 @@ internal abstract class ExpertFeedForward : IDisposable
         _b1 = withBias ? HostValues.Uniform(random, (long)experts * firstWidth, bound1, dtype) : null;
         _w2 = HostValues.Uniform(random, (long)experts * hiddenDim * embedDim, bound2, dtype);
         _b2 = withBias ? HostValues.Uniform(random, (long)experts * embedDim, bound2, dtype) : null;
-        _fp8Weights = new Lazy<(float[], float[])>(() => (
-            DequantizedFp8(_w1, experts, embedDim, firstWidth), DequantizedFp8(_w2, experts, hiddenDim, embedDim)));
+        _fp8Weights = [.. new[] { ScaleMode.Rowwise, ScaleMode.Blockwise }.Select(mode => new Lazy<(float[], float[])>(() => (
+            DequantizedFp8(_w1, experts, embedDim, firstWidth, mode), DequantizedFp8(_w2, experts, hiddenDim, embedDim, mode))))];
         if (!onDevice) return;
         W1 = HostValues.Upload(_w1, dtype, experts, embedDim, firstWidth);
         B1 = _b1 is null ? null : HostValues.Upload(_b1, dtype, experts, firstWidth);
@@ -72,19 +73,21 @@ internal abstract class ExpertFeedForward : IDisposable
         return output;
     }
 
-    /// <summary>The expert weights in FP8 for <see cref="ForwardGroupedFp8"/> (the caller disposes them).</summary>
-    public Fp8ExpertWeights QuantizeToFp8() => new(_w1, _w2, Experts, EmbedDim, HiddenDim, FirstWidth);
+    /// <summary>The expert weights in FP8 for <see cref="ForwardGroupedFp8"/>, with <paramref name="mode"/>'s scales (the caller
+    /// disposes them).</summary>
+    public Fp8ExpertWeights QuantizeToFp8(ScaleMode mode) => new(_w1, _w2, Experts, EmbedDim, HiddenDim, FirstWidth, mode);
 
     /// <summary>
     /// Grouped form with FP8 experts (<c>--dtype float8</c>): as <see cref="ForwardGrouped"/>, but each grouped GEMM is
-    /// the scaled one with the weights from <paramref name="fp8"/>: the first on the sorted rows already in E4M3
-    /// (<paramref name="xq"/>, one scale per row in <paramref name="xScales"/>, from the fused gather), the second on the
-    /// hidden activations quantized per row just before it; biases, activation and outputs stay bf16.
+    /// the scaled one with the weights from <paramref name="fp8"/> and their scaling (<see cref="Fp8ExpertWeights.Mode"/>):
+    /// the first on the sorted rows already in E4M3 (<paramref name="xq"/>, their scales in <paramref name="xScales"/>,
+    /// from the fused gather), the second on the hidden activations quantized just before it; biases, activation and
+    /// outputs stay bf16.
     /// </summary>
     public DeviceTensor ForwardGroupedFp8(GroupedGemmContext context, DeviceTensor xq, DeviceTensor xScales, DeviceTensor counts,
         Fp8ExpertWeights fp8, DevicePool pool, CudaStream stream)
     {
-        var options = new ScaledGmmOptions { Stream = stream };
+        var options = new ScaledGmmOptions { Stream = stream, ScaleMode = fp8.Mode };
         long rows = xq.Shape[0];
         DeviceTensor first = pool.Rent(DType.BFloat16, rows, FirstWidth);
         context.GmmScaledInto(xq, xScales, fp8.W1, fp8.W1Scale, counts, first, transB: true, options);
@@ -125,13 +128,14 @@ internal abstract class ExpertFeedForward : IDisposable
         for (int d = 0; d < EmbedDim; d++) output[d] += weight * y[d];
     }
 
-    // output = rows · wᵀ with rows quantized to E4M3 per row (scaled grouped GEMM, w [E, N, K]).
+    // output = rows · wᵀ with rows quantized to E4M3 with options.ScaleMode's scales (scaled grouped GEMM, w [E, N, K]).
     private static void ScaledGemm(GroupedGemmContext context, DeviceTensor rows, DeviceTensor w, DeviceTensor wScale,
         DeviceTensor counts, DeviceTensor output, ScaledGmmOptions options, DevicePool pool, CudaStream stream)
     {
-        DeviceTensor q = pool.Rent(DType.Float8E4M3, rows.Shape[0], rows.Shape[1]);
-        DeviceTensor scales = pool.Rent(DType.Float32, rows.Shape[0]);
-        MoeKernels.QuantizeFp8Rows(rows, q, scales, stream: stream);
+        int cols = checked((int)rows.Shape[1]);
+        DeviceTensor q = pool.Rent(DType.Float8E4M3, rows.Shape[0], cols);
+        DeviceTensor scales = Fp8Scaling.RentRowScales(pool, options.ScaleMode, rows.Shape[0], cols);
+        MoeKernels.QuantizeFp8Rows(rows, q, scales, Fp8Scaling.RowBlockCols(options.ScaleMode), stream);
         context.GmmScaledInto(q, scales, w, wScale, counts, output, transB: true, options);
         pool.Return(q);
         pool.Return(scales);
@@ -139,45 +143,60 @@ internal abstract class ExpertFeedForward : IDisposable
 
     /// <summary>
     /// Float64 emulation of <see cref="ForwardGroupedFp8"/> for one row: output += weight · expert_e(x), with x and the
-    /// hidden row quantized to E4M3 per row and the weights as <see cref="Fp8ExpertWeights"/> quantizes them
-    /// (<see cref="Fp8Reference"/>), everything else in float64. The FP8 path's own error is its distance from this;
-    /// this one's distance from <see cref="ReferenceAccumulate"/> is what FP8 costs the layer.
+    /// hidden row quantized to E4M3 and the weights as <see cref="Fp8ExpertWeights"/> quantizes them, both with
+    /// <paramref name="mode"/>'s scales (<see cref="Fp8Reference"/>), everything else in float64. The FP8 path's own
+    /// error is its distance from this; this one's distance from <see cref="ReferenceAccumulate"/> is what FP8 costs the
+    /// layer.
     /// </summary>
-    public void ReferenceAccumulateFp8(int expert, ReadOnlySpan<double> x, double weight, Span<double> output)
+    public void ReferenceAccumulateFp8(int expert, ReadOnlySpan<double> x, double weight, Span<double> output, ScaleMode mode)
     {
-        (float[] w1, float[] w2) = _fp8Weights.Value;
+        (float[] w1, float[] w2) = _fp8Weights[(int)mode].Value;
         var first = new double[FirstWidth];
-        ReferenceMath.RowTimesMatrix(QuantizedFp8(x), w1, (long)expert * EmbedDim * FirstWidth, FirstWidth, _b1, (long)expert * FirstWidth, first);
+        ReferenceMath.RowTimesMatrix(QuantizedFp8(x, mode), w1, (long)expert * EmbedDim * FirstWidth, FirstWidth, _b1, (long)expert * FirstWidth, first);
         var hidden = new double[HiddenDim];
         HiddenReference(first, hidden);
         var y = new double[EmbedDim];
-        ReferenceMath.RowTimesMatrix(QuantizedFp8(hidden), w2, (long)expert * HiddenDim * EmbedDim, EmbedDim, _b2, (long)expert * EmbedDim, y);
+        ReferenceMath.RowTimesMatrix(QuantizedFp8(hidden, mode), w2, (long)expert * HiddenDim * EmbedDim, EmbedDim, _b2, (long)expert * EmbedDim, y);
         for (int d = 0; d < EmbedDim; d++) output[d] += weight * y[d];
     }
 
-    // One row quantized to E4M3 with one scale and back (what QuantizeFp8Rows does to each row on the device).
-    private static double[] QuantizedFp8(ReadOnlySpan<double> row)
+    // One row quantized to E4M3 with mode's scales (one, or one per 128 columns) and back (what QuantizeFp8Rows does to
+    // each row on the device).
+    private static double[] QuantizedFp8(ReadOnlySpan<double> row, ScaleMode mode)
     {
         float[] values = new float[row.Length];
         for (int i = 0; i < row.Length; i++) values[i] = (float)row[i];
         byte[] q = new byte[row.Length];
-        float[] scale = new float[1];
-        Fp8Reference.QuantizeRows(values, 1, row.Length, 0, DType.Float8E4M3, q, scale);
-        return Fp8Reference.DequantizeRows(q, scale, 1, row.Length, 0, DType.Float8E4M3);
+        int blockCols = Fp8Scaling.RowBlockCols(mode);
+        float[] scale = new float[Fp8Scaling.ScalesPerRow(mode, row.Length)];
+        Fp8Reference.QuantizeRows(values, 1, row.Length, blockCols, DType.Float8E4M3, q, scale);
+        return Fp8Reference.DequantizeRows(q, scale, 1, row.Length, blockCols, DType.Float8E4M3);
     }
 
-    // w [E, K, N] with each (expert, column) quantized to E4M3 over its K values and back, as Fp8ExpertWeights does on the
-    // device to w transposed to [E, N, K]; returned in w's own layout, as float (code × scale rounded once to float32,
-    // 6e-8 of itself: nothing next to E4M3's 2^-4).
-    private static float[] DequantizedFp8(float[] w, int experts, int k, int n)
+    // w [E, K, N] quantized to E4M3 and back as Fp8ExpertWeights does on the device to w transposed to [E, N, K]: each
+    // (expert, column) over its K values, or each 128×128 block of [N, K]; returned in w's own layout, as float (code ×
+    // scale rounded once to float32, 6e-8 of itself: nothing next to E4M3's 2^-4).
+    private static float[] DequantizedFp8(float[] w, int experts, int k, int n, ScaleMode mode)
     {
         int rows = checked(experts * n);
         float[] transposed = HostValues.TransposeExperts(w, experts, k, n);
         byte[] q = new byte[transposed.LongLength];
-        float[] scales = new float[rows];
-        Fp8Reference.QuantizeRows(transposed, rows, k, 0, DType.Float8E4M3, q, scales);
-        float[] back = Array.ConvertAll(Fp8Reference.DequantizeRows(q, scales, rows, k, 0, DType.Float8E4M3), v => (float)v);
-        return HostValues.TransposeExperts(back, experts, n, k);
+        double[] back;
+        if (mode == ScaleMode.Blockwise)
+        {
+            const int b = Fp8Scaling.Block;
+            float[] scales = new float[checked(experts * ((n + b - 1) / b) * ((k + b - 1) / b))];
+            Fp8Reference.QuantizeBlocks(transposed, experts, n, k, b, DType.Float8E4M3, q, scales);
+            back = Fp8Reference.DequantizeBlocks(q, scales, experts, n, k, b, DType.Float8E4M3);
+        }
+        else
+        {
+            float[] scales = new float[rows];
+            Fp8Reference.QuantizeRows(transposed, rows, k, 0, DType.Float8E4M3, q, scales);
+            back = Fp8Reference.DequantizeRows(q, scales, rows, k, 0, DType.Float8E4M3);
+        }
+
+        return HostValues.TransposeExperts(Array.ConvertAll(back, v => (float)v), experts, n, k);
     }
 
     /// <summary>Frees the device weights.</summary>

@@ -155,9 +155,9 @@ internal static class GpuComparison
     /// <summary>
     /// Acceptable ‖gpu − ref‖/‖ref‖ of the FP8-expert path against the unquantized float64 layer. Its float64 emulation
     /// (<see cref="MoeLayer.Reference(ReadOnlySpan{double}, int, ReadOnlySpan{int}, bool)"/>: E4M3 rounding of the routed
-    /// experts' rows and weights, nothing else) is 1.1-1.5e-2 from the float64 layer by itself (Fp8ExpertEmulationTests:
-    /// plain and gated, D 64 and 512); the path adds the bf16 roundings of a bf16 layer. The path's own error is its
-    /// distance from the emulation, held to the bf16 bound.
+    /// experts' rows and weights, nothing else) is 1.1-1.5e-2 from the float64 layer by itself with row-wise scales
+    /// (Fp8ExpertEmulationTests: plain and gated, D 64 and 512; block scales in the same test); the path adds the bf16
+    /// roundings of a bf16 layer. The path's own error is its distance from the emulation, held to the bf16 bound.
     /// </summary>
     private const double Fp8Tolerance = 5e-2;
 

@@ -23,7 +23,7 @@ internal sealed class MoeLayer : IDisposable
         _routed = NewExperts(options.NumExperts, random, onDevice);
         if (options.NumShared > 0) _shared = NewExperts(options.NumShared, random, onDevice);
         if (!onDevice) return;
-        if (options.Fp8Experts) _routedFp8 = _routed.QuantizeToFp8();
+        if (options.Fp8Experts) _routedFp8 = _routed.QuantizeToFp8(options.Fp8Scales);
 
         long slots = (long)options.Tokens * options.TopK;
         _sortWorkspaceBytes = MoeKernels.SortWorkspaceBytes(slots, options.NumExperts);
@@ -57,8 +57,8 @@ internal sealed class MoeLayer : IDisposable
     /// <summary>
     /// <see cref="ForwardGrouped"/> with the routed experts in FP8 (<see cref="MoeOptions.Fp8Experts"/>): the same
     /// routing and combine in bf16, the dispatch gather fused with the rows' E4M3 quantization, each expert GEMM the
-    /// scaled grouped GEMM with row-wise scales (<see cref="ExpertFeedForward.ForwardGroupedFp8"/>). The shared experts
-    /// stay bf16.
+    /// scaled grouped GEMM with <see cref="MoeOptions.Fp8Scales"/>'s scales (<see cref="ExpertFeedForward.ForwardGroupedFp8"/>).
+    /// The shared experts stay bf16.
     /// </summary>
     public DeviceTensor ForwardGroupedFp8(GroupedGemmContext context, DeviceTensor x, DevicePool pool, CudaStream stream)
     {
@@ -116,7 +116,8 @@ internal sealed class MoeLayer : IDisposable
 
     /// <summary>
     /// <see cref="Reference(ReadOnlySpan{double}, int, ReadOnlySpan{int})"/>, or with <paramref name="fp8Experts"/> the float64 emulation of
-    /// <see cref="ForwardGroupedFp8"/>: the routed experts' inputs and weights quantized to E4M3 as that path does
+    /// <see cref="ForwardGroupedFp8"/>: the routed experts' inputs and weights quantized to E4M3 as that path does, with
+    /// <see cref="MoeOptions.Fp8Scales"/>'s scales
     /// (<see cref="ExpertFeedForward.ReferenceAccumulateFp8"/>), router and shared experts as in the plain reference.
     /// </summary>
     public (double[] Output, bool Agrees, int[] Experts) Reference(ReadOnlySpan<double> x, int token, ReadOnlySpan<int> chosen, bool fp8Experts)
@@ -129,7 +130,7 @@ internal sealed class MoeLayer : IDisposable
         var output = new double[_o.EmbedDim];
         for (int j = 0; j < used.Length; j++)
         {
-            if (fp8Experts) _routed.ReferenceAccumulateFp8(used[j], x, w[j], output);
+            if (fp8Experts) _routed.ReferenceAccumulateFp8(used[j], x, w[j], output, _o.Fp8Scales);
             else _routed.ReferenceAccumulate(used[j], x, w[j], output);
         }
 
@@ -152,7 +153,7 @@ internal sealed class MoeLayer : IDisposable
         : new MoeFeedForward(count, _o.EmbedDim, _o.HiddenDim, _o.DType, _o.Activation, random, onDevice);
 
     // Route, sort by expert, and gather each slot's token row in expert order: as the layer's type, or with
-    // `quantize` straight to E4M3 with one scale per row (the gather fused with the quantization, GatherQuantizeFp8).
+    // `quantize` straight to E4M3 with Fp8Scales' scales (the gather fused with the quantization, GatherQuantizeFp8).
     private Dispatched Dispatch(GroupedGemmContext context, DeviceTensor x, DevicePool pool, CudaStream stream, bool quantize = false)
     {
         (DeviceTensor weights, DeviceTensor experts) = _router.Route(context, x, pool, stream);
@@ -168,8 +169,8 @@ internal sealed class MoeLayer : IDisposable
         DeviceTensor? rowScales = null;
         if (quantize)
         {
-            rowScales = pool.Rent(DType.Float32, slots);
-            MoeKernels.GatherQuantizeFp8(x, sortedSlots, _o.TopK, sortedRows, rowScales, stream: stream);
+            rowScales = Fp8Scaling.RentRowScales(pool, _o.Fp8Scales, slots, _o.EmbedDim);
+            MoeKernels.GatherQuantizeFp8(x, sortedSlots, _o.TopK, sortedRows, rowScales, Fp8Scaling.RowBlockCols(_o.Fp8Scales), stream);
         }
         else
         {
@@ -202,7 +203,7 @@ internal sealed class MoeLayer : IDisposable
 
     /// <summary>
     /// What routing and dispatch leave for the expert computation and the combine. SortedRows: the layer's type, or E4M3
-    /// codes whose per-row scales are RowScales.
+    /// codes whose scales (per row, or per 128 columns of each row) are RowScales.
     /// </summary>
     private readonly record struct Dispatched(DeviceTensor Weights, DeviceTensor Counts, DeviceTensor SlotRows, DeviceTensor SortedRows,
         DeviceTensor? RowScales = null);

@@ -34,9 +34,15 @@ internal sealed record MoeOptions(
 {
     /// <summary>
     /// <c>--dtype float8</c>: the layer is bf16 (<see cref="DType"/>), and its routed experts also run in FP8 (E4M3 with
-    /// row-wise scales, the scaled grouped GEMM) as a third path compared with the bf16 ones.
+    /// <see cref="Fp8Scales"/>' scales, the scaled grouped GEMM) as a third path compared with the bf16 ones.
     /// </summary>
     public bool Fp8Experts { get; init; }
+
+    /// <summary>
+    /// <c>--fp8-scales</c>: the FP8 experts' scaling (<see cref="Fp8Scaling"/>), row-wise (the default) or DeepGEMM's
+    /// blocks; only with <see cref="Fp8Experts"/>.
+    /// </summary>
+    public ScaleMode Fp8Scales { get; init; } = ScaleMode.Rowwise;
 
     /// <summary>Tokens per forward: batch size × sequence length.</summary>
     public int Tokens => BatchSize * SeqLen;
@@ -53,13 +59,14 @@ internal sealed record MoeOptions(
         if (TopK < 1 || TopK > NumExperts) return $"--top-k {TopK} must be between 1 and --num-experts ({NumExperts}).";
         if (NumShared < 0 || Iterations < 1 || Warmup < 0) return "--num-shared and --warmup must be >= 0 and --iters >= 1.";
         if ((long)Tokens * TopK > int.MaxValue) return $"{Tokens} tokens × top-k {TopK} exceeds the int32 slot ids.";
+        if (!Fp8Experts && Fp8Scales != ScaleMode.Rowwise) return "--fp8-scales block needs --dtype float8.";
         return null;
     }
 
     /// <summary>One line describing the layer.</summary>
     public string Describe() =>
         $"{(Gated ? "gated " : "")}MoE: tokens {Tokens} ({BatchSize}×{SeqLen}), D {EmbedDim}, H {HiddenDim}, E {NumExperts}, " +
-        $"top-k {TopK}, shared {NumShared}, {DType}{(Fp8Experts ? " (routed experts also in FP8: E4M3, row-wise scales)" : "")}, " +
+        $"top-k {TopK}, shared {NumShared}, {DType}{(Fp8Experts ? $" (routed experts also in FP8: E4M3, {Fp8Scaling.Describe(Fp8Scales)})" : "")}, " +
         $"{Activation}, routing {Routing.ToString().ToLowerInvariant()}" +
         $"{(Renormalize ? ", renormalised" : "")}, seed {Seed}";
 }

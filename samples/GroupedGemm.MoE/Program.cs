@@ -15,11 +15,19 @@ var topK = new Option<int>("--top-k") { Description = "Experts per token.", Defa
 var numShared = new Option<int>("--num-shared") { Description = "Dense shared experts applied to every token.", DefaultValueFactory = _ => 1 };
 var dtype = new Option<string>("--dtype")
 {
-    Description = "Element type. float8: the bf16 layer, plus a third path with the routed experts in FP8 (E4M3, row-wise " +
-                  "scales: the scaled grouped GEMM), whose accuracy against float64 and against the bf16 layer is reported.",
+    Description = "Element type. float8: the bf16 layer, plus a third path with the routed experts in FP8 (E4M3 with " +
+                  "--fp8-scales' scales: the scaled grouped GEMM), whose accuracy against float64 and against the bf16 layer is reported.",
     DefaultValueFactory = _ => "bfloat16",
 };
 dtype.AcceptOnlyFromAmong("bfloat16", "float16", "float32", "float8");
+var fp8Scales = new Option<string>("--fp8-scales")
+{
+    Description = "With --dtype float8, the FP8 experts' scales. rowwise: one per row of the activations and per (expert, output " +
+                  "column) of the weights (torch._scaled_grouped_mm's); block: DeepGEMM's, one per 1x128 of the activations and " +
+                  "per 128x128 block of the weights.",
+    DefaultValueFactory = _ => "rowwise",
+};
+fp8Scales.AcceptOnlyFromAmong("rowwise", "block");
 var gated = new Option<bool>("--gated") { Description = "Gated experts (act(gate)·up, W1 [E, D, 2H], no biases)." };
 var activation = new Option<string>("--activation") { Description = "Expert activation (default: gelu, or silu with --gated)." };
 activation.AcceptOnlyFromAmong("gelu", "silu", "relu");
@@ -95,7 +103,7 @@ var benchJson = new Option<string?>("--json") { Description = "With --bench-trai
 
 var root = new RootCommand("Compare the grouped-GEMM MoE layer with the padded-BMM layer (time, memory, accuracy).")
 {
-    batchSize, seqLen, embedDim, hiddenDim, numExperts, topK, numShared, dtype, gated, activation, routing, renormalize,
+    batchSize, seqLen, embedDim, hiddenDim, numExperts, topK, numShared, dtype, fp8Scales, gated, activation, routing, renormalize,
     iterations, warmup, seed, referenceTokens, train, device, steps, learningRate, logEvery, auxLoss, export,
     layerDtype, hostAdamW, benchTrain, benchConfigs, benchJson,
 };
@@ -116,7 +124,10 @@ root.SetAction(parse =>
         },
         parse.GetValue(routing) == "zipf" ? Routing.Zipf : Routing.Uniform,
         parse.GetValue(renormalize), parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(seed),
-        parse.GetValue(referenceTokens)) { Fp8Experts = parse.GetValue(dtype) == "float8" };
+        parse.GetValue(referenceTokens)) {
+        Fp8Experts = parse.GetValue(dtype) == "float8",
+        Fp8Scales = parse.GetValue(fp8Scales) == "block" ? ScaleMode.Blockwise : ScaleMode.Rowwise,
+    };
     if (options.Validate() is { } problem)
     {
         Console.Error.WriteLine(problem);

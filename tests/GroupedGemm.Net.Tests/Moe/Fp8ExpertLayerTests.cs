@@ -6,7 +6,7 @@ namespace GroupedGemm.Tests.Moe;
 
 /// <summary>
 /// The sample's <c>--dtype float8</c> path (<see cref="MoeLayer.ForwardGroupedFp8"/>: the routed experts on the scaled
-/// grouped GEMM with E4M3 rows and weights, row-wise scales) against the float64 layer and against the bf16 grouped path
+/// grouped GEMM with E4M3 rows and weights, row-wise or block scales) against the float64 layer and against the bf16 grouped path
 /// of the same layer: within the bf16 bound of its float64 emulation (the same E4M3 rounding on the host), within the FP8
 /// bound of the float64 output, and visibly different from the bf16 path (so that a path which silently ran in bf16 fails).
 /// </summary>
@@ -15,10 +15,14 @@ namespace GroupedGemm.Tests.Moe;
 internal sealed class Fp8ExpertLayerTests : GpuFixture
 {
     [Test]
-    public void The_fp8_expert_layer_is_within_its_bound_of_float64([Values(false, true)] bool gated)
+    public void The_fp8_expert_layer_is_within_its_bound_of_float64([Values(false, true)] bool gated,
+        [Values(ScaleMode.Rowwise, ScaleMode.Blockwise)] ScaleMode scales,
+        [Values(64, 256)] int embedDim)
     {
-        var options = new MoeOptions(1, 64, 64, 128, 8, 2, 1, DType.BFloat16, gated, gated ? Activation.Silu : Activation.Gelu,
-            Routing.Uniform, false, 1, 0, 11, 64) { Fp8Experts = true };
+        // D 64: block scales of one partial 128-column block per row (the portable kernel); D 256 and H 512: whole blocks,
+        // the cutlass-sm90 kernel on Hopper.
+        var options = new MoeOptions(1, 64, embedDim, 2 * embedDim, 8, 2, 1, DType.BFloat16, gated, gated ? Activation.Silu : Activation.Gelu,
+            Routing.Uniform, false, 1, 0, 11, 64) { Fp8Experts = true, Fp8Scales = scales };
         using var layer = new MoeLayer(options, onDevice: true);
         using var pool = new DevicePool();
         using CudaStream stream = CudaStream.Create();
@@ -41,7 +45,7 @@ internal sealed class Fp8ExpertLayerTests : GpuFixture
 
         double fp8Error = ReferenceMath.RelativeError(fp8, expected), bf16Error = ReferenceMath.RelativeError(bf16, expected);
         double parity = ReferenceMath.RelativeError(fp8, emulated), between = ReferenceMath.RelativeError(fp8, bf16);
-        TestContext.Out.WriteLine($"gated {gated}: FP8 experts {fp8Error:E3}, bf16 {bf16Error:E3} against float64; FP8 against its " +
+        TestContext.Out.WriteLine($"gated {gated}, {scales}, D {embedDim}: FP8 experts {fp8Error:E3}, bf16 {bf16Error:E3} against float64; FP8 against its " +
                                   $"float64 emulation {parity:E3}; FP8 against bf16 {between:E3}");
         Assert.That(bf16Error, Is.LessThan(3e-2), "the bf16 path");
         Assert.That(parity, Is.LessThan(3e-2), "the FP8-expert path against its float64 emulation (bf16 roundings only)");
