@@ -1,4 +1,4 @@
-// Where the cutlass-sm90 block-scaled FP8 call (scaled_gemm_sm90.cu: run_block) puts each scale: CUTLASS's blockwise
+// Where the cutlass-sm90 block-scaled FP8 call (scaled_block_sm90.cu: run_block) puts each scale: CUTLASS's blockwise
 // mainloop reads each group's scales MN-major and compact (Sm90BlockwiseScaleConfig::tile_atom_to_shape_SFA/SFB of the
 // group's shape: a's [k_blocks][rows], b's [k_blocks][n_blocks]), and ours are K-major ([m][k_blocks] for a,
 // [E][n_blocks][k_blocks] for b). Shared by the transpose kernels and by native/tests, which checks that every scale

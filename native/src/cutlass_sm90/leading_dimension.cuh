@@ -1,7 +1,7 @@
 // The per-group strides and shapes of CUTLASS 3.x ptr-array kernels, as the group arrays hold them: each stride has
 // one dynamic (int64) mode and static 1 and 0 modes, so an array of strides is an array of int64 leading dimensions,
 // and a problem shape is three ints. The fill kernels (cutlass_common/group_arrays.cuh for bf16/fp16,
-// scaled_gemm_sm90.cu for FP8) write those int64 and int words directly; array_layouts_match checks once, on the host,
+// scaled_launch_sm90.cuh for FP8) write those int64 and int words directly; array_layouts_match checks once, on the host,
 // that CUTLASS's types are those bytes.
 //
 // Why the fills do not build the stride objects on the device: the FP8 fill did that with stride_with_leading_dimension

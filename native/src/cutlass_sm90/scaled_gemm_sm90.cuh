@@ -2,7 +2,8 @@
 // (torch._scaled_grouped_mm semantics): the FP8 mainloop with promotion (not fast accumulation), and an epilogue
 // visitor tree that multiplies the fp32 accumulator by a_scale[row] (column broadcast, one pointer per group) and
 // b_scale[e, column] (row broadcast, one pointer per group) before the one rounding to bf16.
-// Included only by scaled_gemm_sm90.cu; the configurations come from sm90_fp8_tiles.def.
+// Included through scaled_launch_sm90.cuh by the three FP8 path files (scaled_gemm_sm90.cu, scaled_split_sm90.cu,
+// scaled_block_sm90.cu); the configurations come from sm90_fp8_tiles.def.
 #pragma once
 
 #include <type_traits>
@@ -53,7 +54,7 @@ struct Fp8TileTraits;
 // One configuration: a tile, a layout of the weights and the output's type. Only trans_b ([E, N, K], K-major) is
 // instantiated: FP8 wgmma reads both operands K-major, and CUTLASS's ptr-array builder has no transposing path for
 // N-major FP8 weights ("Only mixed input grouped RS GEMM is supported"). The output is bf16, or fp32 for the split
-// decode forward's partial sums (scaled_gemm_sm90.cu: run_split), scaled in the same epilogue and summed by
+// decode forward's partial sums (scaled_split_sm90.cu: run_split), scaled in the same epilogue and summed by
 // split_k.cuh's reduce_forward_split, which rounds them to bf16 once.
 template <Sm90Fp8Tile Tile, bool TransB, class ElementOut>
 struct ScaledGemmCollectives {
@@ -115,7 +116,7 @@ struct ScaledGemmConfig : ScaledGemmCollectives<Tile, TransB, ElementOut>,
 // accumulator (so the scales must be known per k block, not folded into the epilogue as the row-wise ones are). It
 // reads the scales MN-major (Sm90BlockwiseScaleConfig: rows fastest for A, n blocks fastest for B), each group's
 // compact ([k/128][rows] and [k/128][n/128]), and builds each group's scale layout from the group's shape itself; ours
-// are K-major, so scaled_gemm_sm90.cu transposes them per expert into the call's workspace first. The epilogue only
+// are K-major, so scaled_block_sm90.cu transposes them per expert into the call's workspace first. The epilogue only
 // rounds to bf16. trans_b only, as the row-wise configurations.
 template <Sm90Fp8Tile Tile>
 struct BlockScaledGemmCollectives {
@@ -182,7 +183,7 @@ struct ScaledGroupArrays {
 
 // A CUTLASS layout object as the int32 words a fill kernel writes, word i = base[i] + rows * per_row[i] for a group of
 // `rows` rows: the fills build no CUTLASS object on the device (leading_dimension.cuh says why), so the host learns
-// the words from layouts it builds for three row counts and checks that they are affine in the rows (scaled_gemm_sm90.cu:
+// the words from layouts it builds for three row counts and checks that they are affine in the rows (scaled_block_sm90.cu:
 // layout_words); `ok` false when they are not.
 constexpr int kMaxLayoutWords = 16;
 struct LayoutWords {
@@ -192,7 +193,7 @@ struct LayoutWords {
     bool ok = false;
 };
 
-// What a block-scaled call's fill writes besides the row-wise fill's arrays (scaled_gemm_sm90.cu: run_block): each
+// What a block-scaled call's fill writes besides the row-wise fill's arrays (scaled_block_sm90.cu: run_block): each
 // group's scale pointers into the transposed scales, and its scale layouts. a_scales null: a row-wise call.
 struct BlockScaleFill {
     const float* a_scales = nullptr;  // [m * k_blocks]: expert e's compact [k_blocks][rows] block at offsets[e] * k_blocks
@@ -203,12 +204,6 @@ struct BlockScaleFill {
     LayoutWords words_a, words_b;
 };
 
-// Fills every group's entry from the offsets (scanned here from device counts when `counts` is set; already there
-// for host counts). One block of kCountsScanThreads threads, which the launch bounds guarantee can start.
-template <class Config, bool TransB>
-__global__ void __launch_bounds__(kCountsScanThreads)
-fill_scaled_groups(const int64_t* counts, int64_t num_experts, int64_t m, int64_t k, int64_t n, const uint8_t* a,
-                   const uint8_t* b, cutlass::bfloat16_t* d, const float* a_scale, const float* b_scale,
-                   ScaledGroupArrays<Config> arr, BlockScaleFill block);
+// The fill kernel that writes these arrays: scaled_launch_sm90.cuh's fill_scaled_groups.
 
 }  // namespace gg::cutlass_sm90

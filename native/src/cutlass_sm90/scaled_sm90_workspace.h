@@ -1,4 +1,4 @@
-// Byte layout of the workspace block of one cutlass-sm90 FP8 call (scaled_gemm_sm90.cu): the per-group arrays, then
+// Byte layout of the workspace block of one cutlass-sm90 FP8 call (scaled_launch_sm90.cuh): the per-group arrays, then
 // the CUTLASS kernel's own workspace. Host-only and free of CUTLASS, so that native/tests checks it on any machine.
 //
 // Every piece starts on a 256-byte boundary of the block (core/aligned_layout.h, which says why the kernel's piece
@@ -32,7 +32,7 @@ struct ScaledWorkspacePlan {
     }
 };
 
-// What a block-scaled call (scaled_gemm_sm90.cu: run_block) adds after ScaledWorkspacePlan's pieces: the scales
+// What a block-scaled call (scaled_block_sm90.cu: run_block) adds after ScaledWorkspacePlan's pieces: the scales
 // transposed to the MN-major order CUTLASS's blockwise mainloop reads (a's [m * k_blocks] floats, each expert's rows a
 // compact [k_blocks][rows] block at its first row times k_blocks; b's [E][k_blocks][n_blocks]), and the per-group scale
 // layouts CUTLASS's arguments carry (layout_bytes_a / _b each). Offsets from `start`, the plan's total.

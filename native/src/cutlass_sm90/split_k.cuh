@@ -15,8 +15,8 @@
 //
 // Decode forwards (a few rows over long reductions, tile_choice.h: forward_split_chunks) split every expert's k instead:
 // fill kernel -> fill_forward_split -> partial GEMM (min(E, m) x S groups, fp32) -> reduce_forward_split; no main GEMM.
-// FP8 decode forwards (scaled_gemm_sm90.cu: run_split) take the same fill and sum, their partial kernel applying the
-// scales. Included by backend_sm90.cu and scaled_gemm_sm90.cu.
+// FP8 decode forwards (scaled_split_sm90.cu: run_split) take the same fill and sum, their partial kernel applying the
+// scales. Included by backend_sm90.cu and scaled_split_sm90.cu.
 #pragma once
 
 #include <cstdint>
@@ -78,7 +78,7 @@ inline SplitArrays split_arrays_at(char* base, const SplitLayout& l, size_t kern
     return s;
 }
 
-// The FP8 split's per-group scale pointers (scaled_gemm_sm90.cu: run_split), which its partial kernel's epilogue reads:
+// The FP8 split's per-group scale pointers (scaled_split_sm90.cu: run_split), which its partial kernel's epilogue reads:
 // a group's a_scale from its expert's first row, its expert's row of b_scale. All null for the bf16/fp16 split.
 struct SplitScales {
     const float* a_scale = nullptr;

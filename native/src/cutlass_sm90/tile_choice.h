@@ -578,7 +578,7 @@ inline int32_t forward_split_chunks(const GmmProblem& p, Sm90Tile tile, int sm_c
     return decode_split_chunks(p, knobs.split_chunks, decode_tile, policy.min_k_split_forward, 64, 64, sm_count, policy);
 }
 
-// Split-K of an FP8 decode forward (scaled_gemm_sm90.cu: run_split) on the cluster-free 128x128x128 FP8 tile: every
+// Split-K of an FP8 decode forward (scaled_split_sm90.cu: run_split) on the cluster-free 128x128x128 FP8 tile: every
 // live expert's k in chunks of 128-deep k steps, each chunk's product scaled in the partial kernel's epilogue into fp32
 // partials, then summed and rounded to bf16 once (split_k.cuh: reduce_forward_split). The same worst case and one-wave
 // rule as the bf16/fp16 split (decode_split_chunks), from k = min_k_split_forward_fp8 (fp8_split_decode_forward: the

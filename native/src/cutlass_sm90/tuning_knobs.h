@@ -49,7 +49,7 @@ struct Sm90Knobs {
     // counts (tile_choice.h: split_k_chunks; the device still splits only a dominant expert), and of every expert's k in
     // forwards of at most 32 rows (forward_split_chunks), whatever the shape.
     std::optional<int32_t> split_chunks;
-    // The FP8 kernel's (scaled_gemm_sm90.cu). GG_SM90_FP8_TILE=<name of sm90_fp8_tiles.def>: its configuration, kept
+    // The FP8 kernels' (scaled_gemm_sm90.cu, scaled_launch_sm90.cuh). GG_SM90_FP8_TILE=<name of sm90_fp8_tiles.def>: its configuration, kept
     // as text (the FP8 tiles are that file's, matched where it is read).
     const char* fp8_tile = nullptr;
     // GG_SM90_FP8_RASTER=n|m: its tile walk along N or along M.

@@ -10,7 +10,7 @@
 namespace gg {
 namespace {
 
-// The CUTLASS sm90 FP8 kernels (cutlass_sm90/scaled_gemm_sm90.cu) exist in builds with the cutlass-sm90 backend.
+// The CUTLASS sm90 FP8 kernels (cutlass_sm90/scaled_gemm_sm90.cu and the path files beside it) exist in builds with the cutlass-sm90 backend.
 gg_status sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
 #if defined(GG_HAVE_CUTLASS_SM90)
     return scaled_sm90_supports(ctx, p);
