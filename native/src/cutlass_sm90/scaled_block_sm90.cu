@@ -38,28 +38,27 @@ LayoutWords layout_words(Make make) {
     return w;
 }
 
-// a_scale [m, k_blocks] (K-major) into each expert's compact MN-major block (block_scale_order.h). Rows past the last
-// expert's end (device counts that sum to less than m) belong to no group.
-__global__ void transpose_a_block_scales(const float* a_scale, const int64_t* offsets, int64_t experts, int64_t m,
-                                         int64_t k_blocks, float* out) {
-    const int64_t end = offsets[experts];
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < m * k_blocks;
+// Both scales into the order the mainloop reads (block_scale_order.h), in one launch (a decode call's GEMM is a few
+// microseconds, so each launch before it counts): elements [0, m * k_blocks) are a_scale [m, k_blocks] (K-major) into
+// each expert's compact MN-major block, rows past the last expert's end (device counts that sum to less than m)
+// belonging to no group; the rest are b_scale [E][n_blocks][k_blocks] (K-major) into [E][k_blocks][n_blocks].
+__global__ void transpose_block_scales(const float* a_scale, const int64_t* offsets, int64_t experts, int64_t m,
+                                       int64_t k_blocks, const float* b_scale, int64_t n_blocks, float* a_out,
+                                       float* b_out) {
+    const int64_t end = offsets[experts], a_count = m * k_blocks, per_expert = k_blocks * n_blocks;
+    const int64_t total = a_count + experts * per_expert;
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t row = i / k_blocks, kb = i - row * k_blocks;
-        if (row >= end) continue;
-        const int64_t e = expert_of_row(offsets, experts, row), first = offsets[e];
-        out[a_block_scale_index(first, offsets[e + 1] - first, k_blocks, row, kb)] = a_scale[i];
-    }
-}
-
-// b_scale [E][n_blocks][k_blocks] (K-major) into [E][k_blocks][n_blocks] (n blocks fastest; block_scale_order.h).
-__global__ void transpose_b_block_scales(const float* b_scale, int64_t experts, int64_t k_blocks, int64_t n_blocks,
-                                         float* out) {
-    const int64_t per_expert = k_blocks * n_blocks;
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < experts * per_expert;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t e = i / per_expert, r = i - e * per_expert, nb = r / k_blocks, kb = r - nb * k_blocks;
-        out[b_block_scale_index(e, k_blocks, n_blocks, nb, kb)] = b_scale[i];
+        if (i < a_count) {
+            const int64_t row = i / k_blocks, kb = i - row * k_blocks;
+            if (row >= end) continue;
+            const int64_t e = expert_of_row(offsets, experts, row), first = offsets[e];
+            a_out[a_block_scale_index(first, offsets[e + 1] - first, k_blocks, row, kb)] = a_scale[i];
+        } else {
+            const int64_t j = i - a_count, e = j / per_expert, r = j - e * per_expert, nb = r / k_blocks,
+                          kb = r - nb * k_blocks;
+            b_out[b_block_scale_index(e, k_blocks, n_blocks, nb, kb)] = b_scale[j];
+        }
     }
 }
 
@@ -71,7 +70,7 @@ unsigned elementwise_grid(int64_t elements) {
 
 // One grouped GEMM of every expert with block scales (BlockScaledGemmConfig): the row-wise call's arrays, then in the
 // same block both scales transposed and the groups' scale layouts (BlockScaleWorkspace). The fill writes the offsets
-// and every group's pointers, the transposes read the offsets, the GEMM reads all of it (stream order).
+// and every group's pointers, the transpose reads the offsets, the GEMM reads all of it (stream order).
 template <class Config>
 gg_status run_block(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& knobs) {
     using LayoutA = typename Config::LayoutSFA;
@@ -107,13 +106,10 @@ gg_status run_block(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& k
     block.layouts_a = reinterpret_cast<int32_t*>(base + extra.layouts_a);
     block.layouts_b = reinterpret_cast<int32_t*>(base + extra.layouts_b);
     GG_TRY(fill_expert_groups<Config>(sp, arr, block));
-    transpose_a_block_scales<<<elementwise_grid(p.m * k_blocks), 256, 0, p.stream>>>(sp.a_scale, arr.offsets,
-                                                                                     p.num_experts, p.m, k_blocks,
-                                                                                     a_scales);
-    GG_LAUNCH_CHECK("transpose_a_block_scales");
-    transpose_b_block_scales<<<elementwise_grid(p.num_experts * k_blocks * n_blocks), 256, 0, p.stream>>>(
-        sp.b_scale, p.num_experts, k_blocks, n_blocks, b_scales);
-    GG_LAUNCH_CHECK("transpose_b_block_scales");
+    const int64_t scale_count = p.m * k_blocks + p.num_experts * k_blocks * n_blocks;
+    transpose_block_scales<<<elementwise_grid(scale_count), 256, 0, p.stream>>>(
+        sp.a_scale, arr.offsets, p.num_experts, p.m, k_blocks, sp.b_scale, n_blocks, a_scales, b_scales);
+    GG_LAUNCH_CHECK("transpose_block_scales");
 
     typename Config::Gemm::Arguments args = grouped_arguments<Config>(ctx, p.num_experts, arr, knobs);
     args.mainloop.ptr_SFA = arr.ptr_a_scale;
