@@ -34,6 +34,11 @@ cutlass-sm90 block path (K a multiple of 128, where Auto takes it) against
 the portable kernel:
 
     python bench/fp8_bench.py --lib LIB --scales block --kernel cutlass-sm90 --also-kernel portable --json fp8-block.json
+
+A second library: --lib-b PATH adds its call (with --kernel, no knobs) to the same loop as the path ours-fp8@lib-b, so
+that a candidate and the release before it are timed side by side, as bench/tune_sm90.py --lib-b does for bf16:
+
+    python bench/fp8_bench.py --lib CANDIDATE --lib-b RELEASE --problems ... --max-tokens 256 --scales block
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3 = 2, 5
 SCALE_ROWWISE, SCALE_BLOCKWISE = 0, 1
 SCALE_BLOCK = 128  # DeepGEMM's block: 1 x 128 for x, 128 x 128 for w (native/src/core/scaled_validate.h kScaleBlock)
 KERNELS = {"auto": 0, "portable": 1, "cutlass-sm90": 2}
+LIB_B = "lib-b"  # the variant name of --lib-b's calls (path "ours-fp8@lib-b")
 E4M3_MAX = 448.0
 QUANTIZE_CHUNK_ROWS = 1 << 15
 
@@ -77,6 +83,16 @@ class ScaledGmmArgs(C.Structure):
                 ("scale_mode", C.c_int32), ("counts_location", C.c_int32), ("trans_b", C.c_int32),
                 ("check_counts", C.c_int32), ("check_scales", C.c_int32), ("kernel", C.c_int32),
                 ("reserved", C.c_int32), ("stream", C.c_void_p)]
+
+
+def load_scaled(path: str):
+    """The library at `path` with gg_gmm_scaled bound (ABI 3 or newer), as a groupedgemm_ctypes.GroupedGemm."""
+    lib = ggc.load(path)
+    if lib.gg_abi_version() < 3:
+        raise SystemExit(f"{path} has ABI {lib.gg_abi_version()}; gg_gmm_scaled needs 3")
+    lib.gg_gmm_scaled.argtypes = [C.c_void_p, C.POINTER(ScaledGmmArgs)]
+    lib.gg_gmm_scaled.restype = C.c_int32
+    return ggc.GroupedGemm(lib)
 
 
 def quantize_rows(torch, t, chunk_rows: int = QUANTIZE_CHUNK_ROWS):
@@ -194,12 +210,12 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
 
     # Our calls, their arguments naming the stream current when built: torch's at first, a graph capture's when
     # time_paths rebuilds them (a call's closure keeps its arguments alive, and a graph keeps its call).
-    def ours_on_current_stream(out=out_ours, kernel=args.kernel):
+    def ours_on_current_stream(out=out_ours, kernel=args.kernel, lib=gg):
         a = ScaledGmmArgs(oxq.data_ptr(), owq.data_ptr(), out.data_ptr(), oxs.data_ptr(), ows.data_ptr(),
                           counts_dev.data_ptr(), m, k, n, experts, oxs.numel(), ows.numel(), DTYPE_FLOAT8_E4M3,
                           DTYPE_FLOAT8_E4M3, DTYPE_BFLOAT16, SCALE_BLOCKWISE if block else SCALE_ROWWISE,
                           ggc.COUNTS_DEVICE, 1, 0, 0, KERNELS[kernel], 0, torch.cuda.current_stream().cuda_stream)
-        return lambda: gg._check(gg.lib.gg_gmm_scaled(gg.handle, C.byref(a)), "gg_gmm_scaled")
+        return lambda: lib._check(lib.lib.gg_gmm_scaled(lib.handle, C.byref(a)), "gg_gmm_scaled")
 
     def bf16_on_current_stream():
         a = gg.args(x, w, out_bf16, counts_dev, trans_b=True)
@@ -218,11 +234,11 @@ def run_shape(torch, gg, head: dict, counts: list[int], m: int, k: int, n: int, 
     cases = {"ours-fp8": ours, "torch-scaled-grouped": torch_fp8, "dense-fp8": dense_fp8, "ours-bf16": ours_bf16}
     rebinds = {"ours-fp8": ours_on_current_stream, "ours-bf16": bf16_on_current_stream}
     variant_outputs = {}
-    for name, knobs, kernel in args.variants:
+    for name, knobs, kernel, other in args.variants:
         path = f"ours-fp8@{name}"
         out = variant_outputs[path] = torch.empty(m, n, dtype=torch.bfloat16, device=dev)
-        rebinds[path] = (lambda knobs=knobs, out=out, kernel=kernel:
-                         with_knobs(knobs, ours_on_current_stream(out, kernel)))
+        rebinds[path] = (lambda knobs=knobs, out=out, kernel=kernel, lib=other or gg:
+                         with_knobs(knobs, ours_on_current_stream(out, kernel, lib)))
         cases[path] = rebinds[path]()
     outputs, skipped = {}, {}
     for name, fn in list(cases.items()):
@@ -403,6 +419,8 @@ def main() -> int:
     parser.add_argument("--also-kernel", action="append", default=[], choices=sorted(KERNELS),
                         help="ours once more in the same loop with this kernel, as the path ours-fp8@<kernel> "
                              "(repeatable)")
+    parser.add_argument("--lib-b", help="a second build (the release before a candidate, say) timed with --kernel in the "
+                                        f"same loop, as the path ours-fp8@{LIB_B}")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--iters", type=int, default=50)
@@ -448,15 +466,18 @@ def main() -> int:
 
     import torch
 
-    args.variants = ([(name, ggc.parse_sm90_knobs(knobs, args.lib, f"--variant {name}"), args.kernel)
+    # Each variant: (name, knobs, kernel, library): a library of its own only for --lib-b, None for --lib's.
+    args.variants = ([(name, ggc.parse_sm90_knobs(knobs, args.lib, f"--variant {name}"), args.kernel, None)
                       for name, knobs in args.variants]
-                     + [(kernel, {}, kernel) for kernel in args.also_kernel])
-    lib = ggc.load(args.lib)
-    if lib.gg_abi_version() < 3:
-        raise SystemExit(f"{args.lib} has ABI {lib.gg_abi_version()}; gg_gmm_scaled needs 3")
-    lib.gg_gmm_scaled.argtypes = [C.c_void_p, C.POINTER(ScaledGmmArgs)]
-    lib.gg_gmm_scaled.restype = C.c_int32
-    gg = ggc.GroupedGemm(lib)
+                     + [(kernel, {}, kernel, None) for kernel in args.also_kernel])
+    gg = load_scaled(args.lib)
+    if args.lib_b:
+        other = load_scaled(args.lib_b)
+        # Loaded by path, a second file is a second copy even with the same soname; the same file twice (or through a
+        # link) is the same loaded object, and its path would time --lib again.
+        if other.lib._handle == gg.lib._handle:
+            parser.error("--lib-b names the library --lib loaded")
+        args.variants.append((LIB_B, {}, args.kernel, other))
     results = []
     # What ran: the card, torch, the library and the forced FP8 knobs (experiment builds only), in the JSON as well.
     run_info = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "library": gg.version()}
@@ -477,7 +498,9 @@ def main() -> int:
                      "forced_fp8_swizzle": os.environ.get("GG_SM90_FP8_SWIZZLE"),
                      "forced_fp8_split": os.environ.get("GG_SM90_FP8_SPLIT"),
                      "scales": args.scales,
-                     "variants": {name: {"knobs": knobs, "kernel": kernel} for name, knobs, kernel in args.variants}})
+                     "variants": {name: {"knobs": knobs, "kernel": kernel,
+                                         **({"library": other.version()} if other is not None else {})}
+                                  for name, knobs, kernel, other in args.variants}})
     print(", ".join(f"{k}: {v}" for k, v in run_info.items()))
     print(f"{label:<{width}} {'ours-fp8':>9} {'torch-fp8':>9} {'dense-fp8':>9} {'ours-bf16':>9}  "
           f"{'x torch':>7} {'x dense':>7} {'x bf16':>7}  rel.err ours/torch (TFLOP/s, {args.kernel}, "
@@ -498,13 +521,16 @@ def main() -> int:
               f"{cell('ours-bf16')}  {ratio('ours-fp8', 'torch-scaled-grouped')} {ratio('ours-fp8', 'dense-fp8')} "
               f"{ratio('ours-fp8', 'ours-bf16')}  {err.get('ours-fp8', float('nan')):.2e}/"
               f"{err.get('torch-scaled-grouped', float('nan')):.2e}")
-        for name, _, _ in args.variants:
+        for name, _, _, _ in args.variants:
             path = f"ours-fp8@{name}"
             print(f"    {path}: {cell(path).strip()} TFLOP/s, x ours {ratio(path, 'ours-fp8').strip()}, x torch "
                   f"{ratio(path, 'torch-scaled-grouped').strip()}, rel.err {err.get(path, float('nan')):.2e}")
         for name, why in r["skipped"].items():
             print(f"    {name} skipped: {why}")
     gg.close()
+    for _, _, _, other in args.variants:
+        if other is not None:
+            other.close()
     output = {**run_info, "results": results}
     if sweep_mode:
         output["summary"] = summarize(results)
