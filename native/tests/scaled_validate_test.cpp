@@ -57,17 +57,18 @@ void expect(const char* what, const gg_scaled_gmm_args& args, gg_status status, 
 }
 
 void expect_rows(const char* what, int64_t src_rows, bool index, int32_t divisor, int64_t rows, int64_t cols,
-                 int64_t block, gg_dtype x, gg_dtype q, int64_t scales, gg_status status, const char* message) {
+                 int64_t block, gg_dtype x, gg_dtype q, int64_t scales, gg_status status, const char* message,
+                 int32_t flags = GG_QUANTIZE_DEFAULT) {
     gg::clear_error();
     int64_t blocks = 0;
-    report(what, gg::validate_quantize_rows(src_rows, index, divisor, rows, cols, block, x, q, scales, &blocks), status,
-           message);
+    report(what, gg::validate_quantize_rows(src_rows, index, divisor, rows, cols, block, x, q, scales, flags, &blocks),
+           status, message);
 }
 
 void expect_blocks(const char* what, int64_t batch, int64_t rows, int64_t cols, int64_t block, gg_dtype w, gg_dtype q,
-                   int64_t scales, gg_status status, const char* message) {
+                   int64_t scales, gg_status status, const char* message, int32_t flags = GG_QUANTIZE_DEFAULT) {
     gg::clear_error();
-    report(what, gg::validate_quantize_blocks(batch, rows, cols, block, w, q, scales), status, message);
+    report(what, gg::validate_quantize_blocks(batch, rows, cols, block, w, q, scales, flags), status, message);
 }
 
 // The kernel choice of a valid call on a compute capability 8.0 device (the portable kernel's), with host or device
@@ -167,15 +168,22 @@ int main() {
     expect_rows("rows: gathered", 4, true, 2, 8, 300, 0, bf16, e4, 8, ok, nullptr);
     expect_rows("rows: divisor", 4, true, 0, 8, 300, 0, bf16, e4, 8, bad, "index_divisor = 0");
     expect_rows("rows: negative block", 8, false, 1, 8, 300, -1, bf16, e4, 8, bad, "block_cols = -1");
+    // Flags: GG_QUANTIZE_POW2_SCALES is taken, any other bit is refused with the value named.
+    expect_rows("rows: power-of-two scales", 8, false, 1, 8, 300, 128, bf16, e4, 24, ok, nullptr,
+                GG_QUANTIZE_POW2_SCALES);
+    expect_rows("rows: unknown flag", 8, false, 1, 8, 300, 128, bf16, e4, 24, bad, "flags = 2", 2);
+    expect_rows("rows: negative flags", 8, false, 1, 8, 300, 128, bf16, e4, 24, bad, "flags = -1", -1);
+    expect_blocks("blocks: power-of-two scales", 2, 256, 256, 128, bf16, e4, 8, ok, nullptr, GG_QUANTIZE_POW2_SCALES);
+    expect_blocks("blocks: unknown flag", 2, 256, 256, 128, bf16, e4, 8, bad, "flags = 3", 3);
     // The entry point itself on calls that fail or return before any CUDA call: rows with no columns and column blocks
     // have no scales and no codes, so nothing needs a pointer; one scale per row still does.
     gg::clear_error();
     report("rows: no columns, column blocks, no pointers",
-           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 128, bf16, nullptr, e4, nullptr, 0, nullptr), ok,
+           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 128, bf16, nullptr, e4, nullptr, 0, 0, nullptr), ok,
            nullptr);
     gg::clear_error();
     report("rows: no columns, one scale per row, no scales",
-           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 0, bf16, nullptr, e4, nullptr, 4, nullptr), bad,
+           gg_moe_quantize_fp8_rows(nullptr, 4, nullptr, 1, 4, 0, 0, bf16, nullptr, e4, nullptr, 4, 0, nullptr), bad,
            "must not be NULL");
     // Blocks wider than everything: one block per row (matrix), counted without overflowing cols + block - 1.
     expect_rows("rows: block_cols = INT64_MAX", 8, false, 1, 8, 2, INT64_MAX, bf16, e4, 8, ok, nullptr);

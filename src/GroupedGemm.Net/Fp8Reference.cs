@@ -58,7 +58,8 @@ public static class Fp8Reference
 
     /// <summary>
     /// What <see cref="MoeKernels.QuantizeFp8Rows"/> computes: x [rows, cols] to FP8 with one scale per row and block of
-    /// <paramref name="blockCols"/> columns (0: whole rows); scale = amax / max (1 for an all-zero block).
+    /// <paramref name="blockCols"/> columns (0: whole rows); scale = amax / max (1 for an all-zero block), rounded up to
+    /// a power of two with <paramref name="powerOfTwoScales"/> (<see cref="PowerOfTwoAtLeast"/>).
     /// </summary>
     /// <param name="x">Row-major [rows, cols] (float32 values, e.g. from bf16).</param>
     /// <param name="rows">Rows.</param>
@@ -67,8 +68,9 @@ public static class Fp8Reference
     /// <param name="dtype">The FP8 type.</param>
     /// <param name="q">Output codes, rows · cols.</param>
     /// <param name="scales">Output scales, rows · blocks.</param>
+    /// <param name="powerOfTwoScales">Each scale rounded up to a power of two.</param>
     public static void QuantizeRows(ReadOnlySpan<float> x, int rows, int cols, int blockCols, DType dtype, Span<byte> q,
-        Span<float> scales)
+        Span<float> scales, bool powerOfTwoScales = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
@@ -84,12 +86,15 @@ public static class Fp8Reference
             {
                 int c0 = b * width, c1 = Math.Min(cols, c0 + width);
                 var span = new Span2D(cols, r, r + 1, c0, c1);
-                scales[(r * blocks) + b] = QuantizeBlock(x, span, dtype, q);
+                scales[(r * blocks) + b] = QuantizeBlock(x, span, dtype, q, powerOfTwoScales);
             }
         }
     }
 
-    /// <summary>What <see cref="MoeKernels.QuantizeFp8Blocks"/> computes: w [batch, rows, cols] with one scale per block × block block.</summary>
+    /// <summary>
+    /// What <see cref="MoeKernels.QuantizeFp8Blocks"/> computes: w [batch, rows, cols] with one scale per block × block
+    /// block, as <see cref="QuantizeRows"/> computes it.
+    /// </summary>
     /// <param name="w">Row-major [batch, rows, cols].</param>
     /// <param name="batch">Matrices.</param>
     /// <param name="rows">Rows of each.</param>
@@ -98,8 +103,9 @@ public static class Fp8Reference
     /// <param name="dtype">The FP8 type.</param>
     /// <param name="q">Output codes, batch · rows · cols.</param>
     /// <param name="scales">Output scales [batch, ceil(rows/block), ceil(cols/block)].</param>
+    /// <param name="powerOfTwoScales">Each scale rounded up to a power of two.</param>
     public static void QuantizeBlocks(ReadOnlySpan<float> w, int batch, int rows, int cols, int block, DType dtype,
-        Span<byte> q, Span<float> scales)
+        Span<byte> q, Span<float> scales, bool powerOfTwoScales = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -119,7 +125,7 @@ public static class Fp8Reference
                 for (int j = 0; j < cb; j++)
                 {
                     var span = new Span2D(cols, i * block, Math.Min(rows, (i + 1) * block), j * block, Math.Min(cols, (j + 1) * block));
-                    scales[(((m * rb) + i) * cb) + j] = QuantizeBlock(wm, span, dtype, qm);
+                    scales[(((m * rb) + i) * cb) + j] = QuantizeBlock(wm, span, dtype, qm, powerOfTwoScales);
                 }
             }
         }
@@ -245,7 +251,23 @@ public static class Fp8Reference
         return CpuReference.Gmm(xd, wd, batchSizes, k, n, transA: false, transB: transB);
     }
 
-    private static float QuantizeBlock(ReadOnlySpan<float> x, Span2D s, DType dtype, Span<byte> q)
+    /// <summary>
+    /// The smallest power of two at or above a positive <paramref name="value"/> (a power of two itself stays), as the
+    /// quantize kernels round a scale for power-of-two scales; NaN and infinity stay as they are.
+    /// </summary>
+    /// <param name="value">A positive float, or a non-finite one.</param>
+    /// <returns>2^ceil(log2(value)).</returns>
+    public static float PowerOfTwoAtLeast(float value)
+    {
+        if (!float.IsFinite(value)) return value;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+        // As a double every float is normal, so ILogB is its exact exponent: value = 2^e · (1 + f), f in [0, 1).
+        double d = value;
+        int e = Math.ILogB(d);
+        return (float)Math.ScaleB(1.0, Math.ScaleB(1.0, e) == d ? e : e + 1);
+    }
+
+    private static float QuantizeBlock(ReadOnlySpan<float> x, Span2D s, DType dtype, Span<byte> q, bool powerOfTwoScales)
     {
         float amax = 0f;
         bool nan = false;
@@ -261,6 +283,7 @@ public static class Fp8Reference
 
         if (nan) amax = float.NaN;
         float scale = amax == 0f ? 1f : amax / (float)MaxFinite(dtype);
+        if (powerOfTwoScales && amax != 0f) scale = PowerOfTwoAtLeast(scale);
         for (int r = s.R0; r < s.R1; r++)
         {
             for (int c = s.C0; c < s.C1; c++)

@@ -67,7 +67,7 @@ extern "C" {
 #define GG_VERSION_MINOR 12
 #define GG_VERSION_PATCH 0
 /** Bumped on every binary-incompatible change; the managed side refuses a library whose value differs. */
-#define GG_ABI_VERSION 3
+#define GG_ABI_VERSION 4
 
 /* ------------------------------------------------------------------------ */
 /* Status, versions, build information                                      */
@@ -629,26 +629,37 @@ GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void* dst, gg_d
 
 /* ---- FP8 quantization (MoE) ------------------------------------------------------------------------ */
 
+/** Options of the FP8 quantize entry points, bits combined with |. */
+typedef enum gg_quantize_flags {
+    /** scale = amax / max(q_dtype). */
+    GG_QUANTIZE_DEFAULT = 0,
+    /** Each scale rounded up to a power of two, 2^ceil(log2(amax / max(q_dtype))) (DeepGEMM's UE8M0 scales, held in
+     *  float32): dequantization is then an exponent shift, at the cost of at most one bit of the codes' range. */
+    GG_QUANTIZE_POW2_SCALES = 1
+} gg_quantize_flags;
+
 /** Quantizes x[rows, cols] (float32, float16 or bfloat16) to q[rows, cols] (`q_dtype`: FP8 E4M3 or E5M2) with one
  *  float32 scale per row and block of `block_cols` columns (0: the whole row, torch._scaled_grouped_mm's row-wise
  *  scales; 128: DeepGEMM's 1x128 activation blocks; any positive width is taken).
  *  scales[rows, blocks], blocks = block_cols ? ceil(cols / block_cols) : 1, and scale_count must equal rows * blocks.
  *  scale = amax(|block|) / max(q_dtype) (1 for an all-zero block), q = round-to-nearest(x / scale) saturated to the
- *  type's finite range, so that q * scale reproduces x to FP8 precision. A non-finite x makes its block's scale
- *  non-finite. When index is not NULL the rows are gathered first (the fused dispatch variant):
+ *  type's finite range, so that q * scale reproduces x to FP8 precision. `flags` (gg_quantize_flags):
+ *  GG_QUANTIZE_POW2_SCALES rounds each scale up to a power of two first; other bits are an error. A non-finite x
+ *  makes its block's scale non-finite. When index is not NULL the rows are gathered first (the fused dispatch variant):
  *  row i reads src row index[i] / index_divisor of x[src_rows, cols]; a negative index or one whose row is not below
  *  src_rows gives a zero row (scale 1). Without index, src_rows must equal rows and index_divisor is not used. */
 GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_rows, const int32_t* index, int32_t index_divisor,
                                           int64_t rows, int64_t cols, int64_t block_cols, gg_dtype x_dtype, void* q,
-                                          gg_dtype q_dtype, float* scales, int64_t scale_count, void* stream);
+                                          gg_dtype q_dtype, float* scales, int64_t scale_count, int32_t flags,
+                                          void* stream);
 
 /** Quantizes batch matrices w[batch, rows, cols] (float32, float16 or bfloat16; e.g. expert weights [E, k, n] or
  *  [E, n, k]) to q (`q_dtype`) with one float32 scale per block of block x block elements (128: DeepGEMM's weight
- *  blocks): scales[batch, ceil(rows/block), ceil(cols/block)], scale_count must equal that product. Scale and
- *  rounding as in gg_moe_quantize_fp8_rows. */
+ *  blocks): scales[batch, ceil(rows/block), ceil(cols/block)], scale_count must equal that product. Scale,
+ *  rounding and `flags` as in gg_moe_quantize_fp8_rows. */
 GG_API gg_status gg_moe_quantize_fp8_blocks(const void* w, int64_t batch, int64_t rows, int64_t cols, int64_t block,
                                             gg_dtype w_dtype, void* q, gg_dtype q_dtype, float* scales,
-                                            int64_t scale_count, void* stream);
+                                            int64_t scale_count, int32_t flags, void* stream);
 
 /* ---- optimiser ------------------------------------------------------------------------------------ */
 

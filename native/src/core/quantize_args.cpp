@@ -27,13 +27,23 @@ gg_status check_types(const char* function, const char* in_name, gg_dtype in, gg
     return GG_STATUS_SUCCESS;
 }
 
+// The bits of gg_quantize_flags, no other.
+gg_status check_flags(const char* f, int32_t flags) {
+    if ((flags & ~static_cast<int32_t>(GG_QUANTIZE_POW2_SCALES)) != 0) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: flags = %d has bits outside gg_quantize_flags "
+                    "(GG_QUANTIZE_POW2_SCALES = %d)", f, flags, static_cast<int>(GG_QUANTIZE_POW2_SCALES));
+    }
+    return GG_STATUS_SUCCESS;
+}
+
 }  // namespace
 
 gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index_divisor, int64_t rows, int64_t cols,
                                  int64_t block_cols, gg_dtype x_dtype, gg_dtype q_dtype, int64_t scale_count,
-                                 int64_t* blocks) {
+                                 int32_t flags, int64_t* blocks) {
     const char* f = "gg_moe_quantize_fp8_rows";
     GG_TRY(check_types(f, "x_dtype", x_dtype, q_dtype));
+    GG_TRY(check_flags(f, flags));
     if (rows < 0 || cols < 0 || src_rows < 0) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: rows = %" PRId64 ", cols = %" PRId64 " and src_rows = %" PRId64
                     " must be >= 0", f, rows, cols, src_rows);
@@ -69,9 +79,10 @@ gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index
 }
 
 gg_status validate_quantize_blocks(int64_t batch, int64_t rows, int64_t cols, int64_t block, gg_dtype w_dtype,
-                                   gg_dtype q_dtype, int64_t scale_count) {
+                                   gg_dtype q_dtype, int64_t scale_count, int32_t flags) {
     const char* f = "gg_moe_quantize_fp8_blocks";
     GG_TRY(check_types(f, "w_dtype", w_dtype, q_dtype));
+    GG_TRY(check_flags(f, flags));
     if (batch < 0 || rows < 0 || cols < 0) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: batch = %" PRId64 ", rows = %" PRId64 " and cols = %" PRId64
                     " must be >= 0", f, batch, rows, cols);

@@ -8,14 +8,14 @@ namespace gg {
 
 // gg_moe_quantize_fp8_rows: x_dtype a float type, q_dtype FP8, sizes >= 0, block_cols >= 0, without index src_rows =
 // rows, with index index_divisor >= 1, and scale_count = rows * (block_cols ? ceil(cols / block_cols) : 1).
-// *blocks receives the scale blocks per row.
+// flags of gg_quantize_flags only. *blocks receives the scale blocks per row.
 gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index_divisor, int64_t rows, int64_t cols,
                                  int64_t block_cols, gg_dtype x_dtype, gg_dtype q_dtype, int64_t scale_count,
-                                 int64_t* blocks);
+                                 int32_t flags, int64_t* blocks);
 
 // gg_moe_quantize_fp8_blocks: w_dtype a float type, q_dtype FP8, batch, rows, cols >= 0, block >= 1 and scale_count =
-// batch * ceil(rows / block) * ceil(cols / block).
+// batch * ceil(rows / block) * ceil(cols / block), flags of gg_quantize_flags only.
 gg_status validate_quantize_blocks(int64_t batch, int64_t rows, int64_t cols, int64_t block, gg_dtype w_dtype,
-                                   gg_dtype q_dtype, int64_t scale_count);
+                                   gg_dtype q_dtype, int64_t scale_count, int32_t flags);
 
 }  // namespace gg

@@ -1,6 +1,7 @@
 // FP8 quantization for the scaled grouped GEMM: row-wise or 1xB scales (activations, optionally gathered first: the
 // dispatch of a MoE layer fused with its quantization) and BxB block scales (weights).
-// scale = amax / max(q type), 1 for an all-zero block; q = x / scale rounded to nearest, saturated.
+// scale = amax / max(q type), 1 for an all-zero block, rounded up to a power of two with GG_QUANTIZE_POW2_SCALES;
+// q = x / scale rounded to nearest, saturated.
 #include "core/pointer_checks.h"
 #include "core/quantize_args.h"
 #include "fp8/fp8_convert.cuh"
@@ -11,13 +12,22 @@ namespace {
 
 constexpr int kWarpsPerBlock = kThreads / 32;
 
-__device__ __forceinline__ float scale_of(float amax, float max_q) { return amax == 0.0f ? 1.0f : amax / max_q; }
+// With pow2 the scale is rounded up to a power of two: s = m * 2^e with m in [0.5, 1) (frexpf, exact for every
+// finite s, subnormals included) is 2^(e - 1) when m = 0.5 and 2^e otherwise. A non-finite scale stays as it is.
+__device__ __forceinline__ float scale_of(float amax, float max_q, bool pow2) {
+    if (amax == 0.0f) return 1.0f;
+    const float s = amax / max_q;
+    if (!pow2 || !isfinite(s)) return s;
+    int e = 0;
+    const float m = frexpf(s, &e);
+    return ldexpf(1.0f, m == 0.5f ? e - 1 : e);
+}
 
 // One warp per (row, column block): amax over the block, then quantize it. src row from index when given.
 template <typename T, gg_dtype Q>
 __global__ void __launch_bounds__(kThreads)
 quantize_rows_kernel(const T* __restrict__ x, int64_t src_rows, const int32_t* __restrict__ index, int32_t divisor,
-                     int64_t rows, int64_t cols, int64_t block_cols, int64_t blocks, float max_q,
+                     int64_t rows, int64_t cols, int64_t block_cols, int64_t blocks, float max_q, bool pow2,
                      uint8_t* __restrict__ q, float* __restrict__ scales) {
     const int lane = threadIdx.x % 32;
     const int64_t units = rows * blocks;
@@ -46,7 +56,7 @@ quantize_rows_kernel(const T* __restrict__ x, int64_t src_rows, const int32_t* _
         for (int64_t c = c0 + lane; c < c1; c += 32) nan |= isnan(to_float(src[c]));
         amax = warp_max_f(amax);
         if (__any_sync(0xffffffffu, nan)) amax = __int_as_float(0x7fc00000);
-        const float scale = scale_of(amax, max_q);
+        const float scale = scale_of(amax, max_q, pow2);
         for (int64_t c = c0 + lane; c < c1; c += 32) out[c] = fp8::encode<Q>(to_float(src[c]) / scale);
         if (lane == 0) scales[u] = scale;
     }
@@ -57,7 +67,7 @@ quantize_rows_kernel(const T* __restrict__ x, int64_t src_rows, const int32_t* _
 template <typename T, gg_dtype Q>
 __global__ void __launch_bounds__(kThreads)
 quantize_blocks_kernel(const T* __restrict__ w, int64_t rows, int64_t cols, int64_t block, int64_t rb, int64_t cb,
-                       int64_t units, float max_q, uint8_t* __restrict__ q, float* __restrict__ scales) {
+                       int64_t units, float max_q, bool pow2, uint8_t* __restrict__ q, float* __restrict__ scales) {
     __shared__ float warp_amax[kWarpsPerBlock];
     __shared__ bool any_nan;
     for (int64_t u = blockIdx.x; u < units; u += gridDim.x) {
@@ -83,7 +93,7 @@ quantize_blocks_kernel(const T* __restrict__ w, int64_t rows, int64_t cols, int6
 #pragma unroll
         for (int i = 0; i < kWarpsPerBlock; ++i) total = fmaxf(total, warp_amax[i]);
         if (any_nan) total = __int_as_float(0x7fc00000);
-        const float scale = scale_of(total, max_q);
+        const float scale = scale_of(total, max_q, pow2);
         for (int64_t i = threadIdx.x; i < h * wd; i += blockDim.x) {
             const int64_t at = (r0 + i / wd) * cols + c0 + i % wd;
             qbase[at] = fp8::encode<Q>(to_float(base[at]) / scale);
@@ -105,13 +115,14 @@ gg_status dispatch_fp8(gg_dtype q, F&& f) {
 extern "C" GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_rows, const int32_t* index,
                                                      int32_t index_divisor, int64_t rows, int64_t cols,
                                                      int64_t block_cols, gg_dtype x_dtype, void* q, gg_dtype q_dtype,
-                                                     float* scales, int64_t scale_count, void* stream) {
+                                                     float* scales, int64_t scale_count, int32_t flags,
+                                                     void* stream) {
     using namespace gg::moe;
     const char* f = "gg_moe_quantize_fp8_rows";
     return gg::api_call(f, [&]() -> gg_status {
         int64_t blocks = 0;
         GG_TRY(gg::validate_quantize_rows(src_rows, index != nullptr, index_divisor, rows, cols, block_cols, x_dtype,
-                                          q_dtype, scale_count, &blocks));
+                                          q_dtype, scale_count, flags, &blocks));
         // No scales means no rows, or cols = 0 with column blocks: nothing to write (q has no elements either).
         if (scale_count == 0) return GG_STATUS_SUCCESS;
         if ((x == nullptr && src_rows * cols > 0) || (q == nullptr && cols > 0) || scales == nullptr)
@@ -135,7 +146,7 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_
             return dispatch_fp8(q_dtype, [&](auto qtag) -> gg_status {
                 quantize_rows_kernel<T, decltype(qtag)::value><<<grid, kThreads, 0, s>>>(
                     static_cast<const T*>(x), src_rows, index, index_divisor, rows, cols, block_cols, blocks, max_q,
-                    static_cast<uint8_t*>(q), scales);
+                    (flags & GG_QUANTIZE_POW2_SCALES) != 0, static_cast<uint8_t*>(q), scales);
                 GG_CUDA_CHECK(cudaGetLastError());
                 return GG_STATUS_SUCCESS;
             });
@@ -145,11 +156,12 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_
 
 extern "C" GG_API gg_status gg_moe_quantize_fp8_blocks(const void* w, int64_t batch, int64_t rows, int64_t cols,
                                                        int64_t block, gg_dtype w_dtype, void* q, gg_dtype q_dtype,
-                                                       float* scales, int64_t scale_count, void* stream) {
+                                                       float* scales, int64_t scale_count, int32_t flags,
+                                                       void* stream) {
     using namespace gg::moe;
     const char* f = "gg_moe_quantize_fp8_blocks";
     return gg::api_call(f, [&]() -> gg_status {
-        GG_TRY(gg::validate_quantize_blocks(batch, rows, cols, block, w_dtype, q_dtype, scale_count));
+        GG_TRY(gg::validate_quantize_blocks(batch, rows, cols, block, w_dtype, q_dtype, scale_count, flags));
         const int64_t elements = batch * rows * cols;
         if (elements == 0) return GG_STATUS_SUCCESS;
         if (w == nullptr || q == nullptr || scales == nullptr)
@@ -173,7 +185,7 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_blocks(const void* w, int64_t ba
             return dispatch_fp8(q_dtype, [&](auto qtag) -> gg_status {
                 quantize_blocks_kernel<T, decltype(qtag)::value><<<grid, kThreads, 0, s>>>(
                     static_cast<const T*>(w), rows, cols, block, row_blocks, col_blocks, scale_count, max_q,
-                    static_cast<uint8_t*>(q), scales);
+                    (flags & GG_QUANTIZE_POW2_SCALES) != 0, static_cast<uint8_t*>(q), scales);
                 GG_CUDA_CHECK(cudaGetLastError());
                 return GG_STATUS_SUCCESS;
             });

@@ -29,7 +29,7 @@ internal static unsafe partial class NativeMethods
 
     /// <summary>Bumped on every binary-incompatible change; the managed side refuses a library whose value differs.</summary>
     [NativeName("GG_ABI_VERSION")]
-    public const int GG_ABI_VERSION = 3;
+    public const int GG_ABI_VERSION = 4;
 
     /// <summary>Number of gg_backend values, GG_BACKEND_AUTO included.</summary>
     [NativeName("GG_BACKEND_COUNT")]
@@ -435,24 +435,25 @@ internal static unsafe partial class NativeMethods
     /// scales; 128: DeepGEMM's 1x128 activation blocks; any positive width is taken).
     /// scales[rows, blocks], blocks = block_cols ? ceil(cols / block_cols) : 1, and scale_count must equal rows * blocks.
     /// scale = amax(|block|) / max(q_dtype) (1 for an all-zero block), q = round-to-nearest(x / scale) saturated to the
-    /// type's finite range, so that q * scale reproduces x to FP8 precision. A non-finite x makes its block's scale
-    /// non-finite. When index is not NULL the rows are gathered first (the fused dispatch variant):
+    /// type's finite range, so that q * scale reproduces x to FP8 precision. <c>flags</c> (gg_quantize_flags):
+    /// GG_QUANTIZE_POW2_SCALES rounds each scale up to a power of two first; other bits are an error. A non-finite x
+    /// makes its block's scale non-finite. When index is not NULL the rows are gathered first (the fused dispatch variant):
     /// row i reads src row index[i] / index_divisor of x[src_rows, cols]; a negative index or one whose row is not below
     /// src_rows gives a zero row (scale 1). Without index, src_rows must equal rows and index_divisor is not used.
     /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
-    internal static partial GgStatus gg_moe_quantize_fp8_rows(void* x, long src_rows, int* index, int index_divisor, long rows, long cols, long block_cols, GgDType x_dtype, void* q, GgDType q_dtype, float* scales, long scale_count, void* stream);
+    internal static partial GgStatus gg_moe_quantize_fp8_rows(void* x, long src_rows, int* index, int index_divisor, long rows, long cols, long block_cols, GgDType x_dtype, void* q, GgDType q_dtype, float* scales, long scale_count, int flags, void* stream);
 
     /// <summary>
     /// Quantizes batch matrices w[batch, rows, cols] (float32, float16 or bfloat16; e.g. expert weights [E, k, n] or
     /// [E, n, k]) to q (<c>q_dtype</c>) with one float32 scale per block of block x block elements (128: DeepGEMM's weight
-    /// blocks): scales[batch, ceil(rows/block), ceil(cols/block)], scale_count must equal that product. Scale and
-    /// rounding as in gg_moe_quantize_fp8_rows.
+    /// blocks): scales[batch, ceil(rows/block), ceil(cols/block)], scale_count must equal that product. Scale,
+    /// rounding and <c>flags</c> as in gg_moe_quantize_fp8_rows.
     /// </summary>
     [LibraryImport(LibraryName)]
     [UnmanagedCallConv(CallConvs = new[] { typeof(CallConvCdecl) })]
-    internal static partial GgStatus gg_moe_quantize_fp8_blocks(void* w, long batch, long rows, long cols, long block, GgDType w_dtype, void* q, GgDType q_dtype, float* scales, long scale_count, void* stream);
+    internal static partial GgStatus gg_moe_quantize_fp8_blocks(void* w, long batch, long rows, long cols, long block, GgDType w_dtype, void* q, GgDType q_dtype, float* scales, long scale_count, int flags, void* stream);
 
     /// <summary>
     /// One AdamW step over n elements (PyTorch's torch.optim.AdamW update order), in fp32:
@@ -964,6 +965,23 @@ internal unsafe struct GgGemmArgs
 
     [NativeName("stream")]
     public void* Stream;
+}
+
+/// <summary>Options of the FP8 quantize entry points, bits combined with |.</summary>
+[GeneratedCode("GroupedGemm.Bindings", "1.0.0")]
+[NativeName("gg_quantize_flags")]
+internal enum GgQuantizeFlags : int
+{
+    /// <summary>scale = amax / max(q_dtype).</summary>
+    [NativeName("GG_QUANTIZE_DEFAULT")]
+    Default = 0,
+
+    /// <summary>
+    /// Each scale rounded up to a power of two, 2^ceil(log2(amax / max(q_dtype))) (DeepGEMM's UE8M0 scales, held in
+    /// float32): dequantization is then an exponent shift, at the cost of at most one bit of the codes' range.
+    /// </summary>
+    [NativeName("GG_QUANTIZE_POW2_SCALES")]
+    Pow2Scales = 1,
 }
 
 /// <summary>The C name of a generated type, field, enum member or constant; the ABI test reads it.</summary>

@@ -83,6 +83,55 @@ public class Fp8ReferenceTests
         Assert.That(q[4], Is.EqualTo((byte)0x7E));
     }
 
+    [TestCase(1f, 1f)]
+    [TestCase(0.75f, 1f)]
+    [TestCase(1.5f, 2f)]
+    [TestCase(4f / 448f, 1f / 64f)]          // 0.00893 -> 2^-6
+    [TestCase(1.0000001f, 2f)]              // one float ulp above a power of two
+    [TestCase(0.99999994f, 1f)]             // one ulp below
+    [TestCase(1.4e-45f, 1.4e-45f)]          // the smallest subnormal, a power of two
+    [TestCase(4.2e-45f, 5.6e-45f)]          // 3 ulps of subnormal -> 2^-147 (4 ulps)
+    [TestCase(float.MaxValue, float.PositiveInfinity)]  // above 2^127: 2^128 is not a float
+    public void Power_of_two_at_least_rounds_up_exactly(float value, float expected) =>
+        Assert.That(Fp8Reference.PowerOfTwoAtLeast(value), Is.EqualTo(expected));
+
+    [Test]
+    public void Power_of_two_at_least_keeps_non_finite_and_refuses_zero()
+    {
+        Assert.That(Fp8Reference.PowerOfTwoAtLeast(float.NaN), Is.NaN);
+        Assert.That(Fp8Reference.PowerOfTwoAtLeast(float.PositiveInfinity), Is.EqualTo(float.PositiveInfinity));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Fp8Reference.PowerOfTwoAtLeast(0f));
+    }
+
+    [Test]
+    public void Power_of_two_scales_are_the_plain_scales_rounded_up_and_still_reproduce_x()
+    {
+        // amax 4: plain scale 4 / 448 = 0.00893; power of two 2^-6 = 0.015625, so q = 64 x (4 -> 256, below 448).
+        float[] x = [1f, -2f, 4f, 0f, 0f, 0f, 0f, 0f];
+        byte[] q = new byte[8];
+        float[] scales = new float[2];
+        Fp8Reference.QuantizeRows(x, 2, 4, 0, E4M3, q, scales, powerOfTwoScales: true);
+        Assert.That(scales, Is.EqualTo(new[] { 1f / 64f, 1f }), "an all-zero row keeps scale 1");
+        Assert.That(Fp8Reference.DequantizeRows(q, scales, 2, 4, 0, E4M3), Is.EqualTo(new double[] { 1, -2, 4, 0, 0, 0, 0, 0 }));
+
+        // Random blocks: each power-of-two scale in [plain, 2 plain), and the codes reproduce w to E4M3 precision.
+        var random = new Random(7);
+        float[] w = Enumerable.Range(0, 2 * 200 * 136).Select(_ => (float)((random.NextDouble() - 0.5) * 30)).ToArray();
+        byte[] plainQ = new byte[w.Length], pow2Q = new byte[w.Length];
+        float[] plain = new float[2 * 2 * 2], pow2 = new float[plain.Length];
+        Fp8Reference.QuantizeBlocks(w, 2, 200, 136, 128, E4M3, plainQ, plain);
+        Fp8Reference.QuantizeBlocks(w, 2, 200, 136, 128, E4M3, pow2Q, pow2, powerOfTwoScales: true);
+        for (int i = 0; i < plain.Length; i++)
+        {
+            Assert.That(Math.ILogB((double)pow2[i]), Is.EqualTo(Math.Log2(pow2[i])), $"scale {i} is a power of two");
+            Assert.That(pow2[i], Is.GreaterThanOrEqualTo(plain[i]).And.LessThan(2 * plain[i]), $"scale {i}");
+        }
+
+        double[] back = Fp8Reference.DequantizeBlocks(pow2Q, pow2, 2, 200, 136, 128, E4M3);
+        for (int i = 0; i < w.Length; i++)
+            Assert.That(back[i], Is.EqualTo(w[i]).Within(Math.Abs(w[i]) / 16 + 4 * 0.015625 * 15 / 448), $"w[{i}]");
+    }
+
     [Test]
     public void Block_quantize_uses_one_scale_per_square()
     {

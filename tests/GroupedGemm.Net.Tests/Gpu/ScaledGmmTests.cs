@@ -189,7 +189,8 @@ internal sealed class ScaledGmmTests : GpuFixture
     }
 
     [Test]
-    public void Quantize_kernels_match_the_reference_code_for_code([Values(0, 128)] int blockCols)
+    public void Quantize_kernels_match_the_reference_code_for_code([Values(0, 128)] int blockCols,
+        [Values(false, true)] bool powerOfTwoScales)
     {
         const int Rows = 33, Cols = 300;
         Random random = TestRandom.Create();
@@ -198,18 +199,18 @@ internal sealed class ScaledGmmTests : GpuFixture
         using DeviceTensor q = DeviceTensor.Allocate(DType.Float8E4M3, Rows, Cols);
         int blocks = blockCols == 0 ? 1 : (Cols + blockCols - 1) / blockCols;
         using DeviceTensor scales = DeviceTensor.Allocate(DType.Float32, Rows * blocks);
-        MoeKernels.QuantizeFp8Rows(source, q, scales, blockCols);
+        MoeKernels.QuantizeFp8Rows(source, q, scales, blockCols, powerOfTwoScales: powerOfTwoScales);
 
         byte[] expectedQ = new byte[Rows * Cols];
         float[] expectedScales = new float[Rows * blocks];
-        Fp8Reference.QuantizeRows(x, Rows, Cols, blockCols, DType.Float8E4M3, expectedQ, expectedScales);
+        Fp8Reference.QuantizeRows(x, Rows, Cols, blockCols, DType.Float8E4M3, expectedQ, expectedScales, powerOfTwoScales);
         Assert.That(scales.ToArray<float>(), Is.EqualTo(expectedScales));
         Assert.That(q.ToArray<byte>(), Is.EqualTo(expectedQ));
 
         // Gathered: rows in reverse order through a divisor of 2, with one dropped slot (-1).
         int[] index = Enumerable.Range(0, Rows).Select(i => i == 5 ? -1 : 2 * (Rows - 1 - i)).ToArray();
         using DeviceTensor indexTensor = DeviceTensor.FromArray(index, Rows);
-        MoeKernels.GatherQuantizeFp8(source, indexTensor, 2, q, scales, blockCols);
+        MoeKernels.GatherQuantizeFp8(source, indexTensor, 2, q, scales, blockCols, powerOfTwoScales: powerOfTwoScales);
         byte[] gotQ = q.ToArray<byte>();
         float[] gotScales = scales.ToArray<float>();
         for (int i = 0; i < Rows; i++)
@@ -223,7 +224,7 @@ internal sealed class ScaledGmmTests : GpuFixture
     }
 
     [Test]
-    public void Block_quantize_matches_the_reference_code_for_code()
+    public void Block_quantize_matches_the_reference_code_for_code([Values(false, true)] bool powerOfTwoScales)
     {
         const int Batch = 3, Rows = 200, Cols = 130, Block = 128;
         Random random = TestRandom.Create();
@@ -231,10 +232,10 @@ internal sealed class ScaledGmmTests : GpuFixture
         using DeviceTensor source = DeviceTensor.FromArray(w, Batch, Rows, Cols);
         using DeviceTensor q = DeviceTensor.Allocate(DType.Float8E4M3, Batch, Rows, Cols);
         using DeviceTensor scales = DeviceTensor.Allocate(DType.Float32, Batch, 2, 2);
-        MoeKernels.QuantizeFp8Blocks(source, q, scales, Block);
+        MoeKernels.QuantizeFp8Blocks(source, q, scales, Block, powerOfTwoScales: powerOfTwoScales);
         byte[] expectedQ = new byte[w.Length];
         float[] expectedScales = new float[Batch * 4];
-        Fp8Reference.QuantizeBlocks(w, Batch, Rows, Cols, Block, DType.Float8E4M3, expectedQ, expectedScales);
+        Fp8Reference.QuantizeBlocks(w, Batch, Rows, Cols, Block, DType.Float8E4M3, expectedQ, expectedScales, powerOfTwoScales);
         Assert.That(scales.ToArray<float>(), Is.EqualTo(expectedScales));
         Assert.That(q.ToArray<byte>(), Is.EqualTo(expectedQ));
     }
