@@ -10,8 +10,8 @@ internal abstract class ExpertFeedForward : IDisposable
 {
     private readonly float[] _w1, _w2;
     private readonly float[]? _b1, _b2;
-    // The weights as each FP8 scaling (indexed by ScaleMode) quantizes them and back, for the emulation.
-    private readonly Lazy<(float[] W1, float[] W2)>[] _fp8Weights;
+    // The weights as each FP8 scaling quantizes them and back, for the emulation (built on first use).
+    private readonly Dictionary<ScaleMode, Lazy<(float[] W1, float[] W2)>> _fp8Weights;
 
     /// <summary>Initialises the weights uniformly in ±1/sqrt(fan_in) from <paramref name="random"/>.</summary>
     protected ExpertFeedForward(int experts, int embedDim, int hiddenDim, int firstWidth, bool withBias, DType dtype,
@@ -28,8 +28,8 @@ internal abstract class ExpertFeedForward : IDisposable
         _b1 = withBias ? HostValues.Uniform(random, (long)experts * firstWidth, bound1, dtype) : null;
         _w2 = HostValues.Uniform(random, (long)experts * hiddenDim * embedDim, bound2, dtype);
         _b2 = withBias ? HostValues.Uniform(random, (long)experts * embedDim, bound2, dtype) : null;
-        _fp8Weights = [.. new[] { ScaleMode.Rowwise, ScaleMode.Blockwise }.Select(mode => new Lazy<(float[], float[])>(() => (
-            DequantizedFp8(_w1, experts, embedDim, firstWidth, mode), DequantizedFp8(_w2, experts, hiddenDim, embedDim, mode))))];
+        _fp8Weights = Enum.GetValues<ScaleMode>().ToDictionary(mode => mode, mode => new Lazy<(float[], float[])>(() => (
+            DequantizedFp8(_w1, experts, embedDim, firstWidth, mode), DequantizedFp8(_w2, experts, hiddenDim, embedDim, mode))));
         if (!onDevice) return;
         W1 = HostValues.Upload(_w1, dtype, experts, embedDim, firstWidth);
         B1 = _b1 is null ? null : HostValues.Upload(_b1, dtype, experts, firstWidth);
@@ -150,7 +150,7 @@ internal abstract class ExpertFeedForward : IDisposable
     /// </summary>
     public void ReferenceAccumulateFp8(int expert, ReadOnlySpan<double> x, double weight, Span<double> output, ScaleMode mode)
     {
-        (float[] w1, float[] w2) = _fp8Weights[(int)mode].Value;
+        (float[] w1, float[] w2) = _fp8Weights[mode].Value;
         var first = new double[FirstWidth];
         ReferenceMath.RowTimesMatrix(QuantizedFp8(x, mode), w1, (long)expert * EmbedDim * FirstWidth, FirstWidth, _b1, (long)expert * FirstWidth, first);
         var hidden = new double[HiddenDim];
@@ -185,7 +185,7 @@ internal abstract class ExpertFeedForward : IDisposable
         if (mode == ScaleMode.Blockwise)
         {
             const int b = Fp8Scaling.Block;
-            float[] scales = new float[checked(experts * ((n + b - 1) / b) * ((k + b - 1) / b))];
+            float[] scales = new float[checked(experts * Fp8Scaling.Blocks(n) * Fp8Scaling.Blocks(k))];
             Fp8Reference.QuantizeBlocks(transposed, experts, n, k, b, DType.Float8E4M3, q, scales);
             back = Fp8Reference.DequantizeBlocks(q, scales, experts, n, k, b, DType.Float8E4M3);
         }

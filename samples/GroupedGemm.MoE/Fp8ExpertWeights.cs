@@ -49,9 +49,8 @@ internal sealed class Fp8ExpertWeights : IDisposable
         DeviceTensor scales;
         if (mode == ScaleMode.Blockwise)
         {
-            const int b = Fp8Scaling.Block;
-            scales = DeviceTensor.Allocate(DType.Float32, experts, (n + b - 1) / b, (k + b - 1) / b);
-            MoeKernels.QuantizeFp8Blocks(rows, q, scales, b, CudaStream.Default);
+            scales = DeviceTensor.Allocate(DType.Float32, experts, Fp8Scaling.Blocks(n), Fp8Scaling.Blocks(k));
+            MoeKernels.QuantizeFp8Blocks(rows, q, scales, Fp8Scaling.Block, CudaStream.Default);
         }
         else
         {

@@ -8,14 +8,18 @@ namespace GroupedGemm.MoE;
 /// </summary>
 internal static class Fp8Scaling
 {
-    /// <summary>The block edge of <see cref="ScaleMode.Blockwise"/> (DeepGEMM's 128).</summary>
+    /// <summary>The block edge of <see cref="ScaleMode.Blockwise"/> (DeepGEMM's 128; ScaleBlockMirrorTests ties it to the
+    /// native library's).</summary>
     public const int Block = 128;
+
+    /// <summary>Blocks of <see cref="Block"/> along <paramref name="extent"/>, the last one partial: ceil(extent / 128).</summary>
+    public static int Blocks(int extent) => (extent + Block - 1) / Block;
 
     /// <summary>Columns per activation scale: <see cref="Block"/> for block scales, 0 (the whole row) for row-wise.</summary>
     public static int RowBlockCols(ScaleMode mode) => mode == ScaleMode.Blockwise ? Block : 0;
 
     /// <summary>Activation scales per row of <paramref name="cols"/> columns.</summary>
-    public static int ScalesPerRow(ScaleMode mode, int cols) => mode == ScaleMode.Blockwise ? (cols + Block - 1) / Block : 1;
+    public static int ScalesPerRow(ScaleMode mode, int cols) => mode == ScaleMode.Blockwise ? Blocks(cols) : 1;
 
     /// <summary>Float32 scales for <paramref name="rows"/> activation rows of <paramref name="cols"/> columns, rented from
     /// <paramref name="pool"/>: [rows] row-wise, [rows, ceil(cols / 128)] in blocks.</summary>

@@ -7,8 +7,9 @@ namespace GroupedGemm.Tests.Interop;
 /// <summary>
 /// The FP8 block-scale edge (128: 1x128 activation blocks along K, 128x128 weight blocks) is the native library's
 /// <c>kScaleBlock</c> (native/src/core/scaled_validate.h). The managed validation and float64 reference
-/// (<see cref="ScaledGmmValidation.ScaleBlock"/>) and bench/fp8_bench.py's <c>SCALE_BLOCK</c> (which
-/// native/tests/fp8_parity.py imports) restate it, since neither can include the header; this test ties both to it.
+/// (<see cref="ScaledGmmValidation.ScaleBlock"/>), the MoE sample's block scales (<see cref="GroupedGemm.MoE.Fp8Scaling.Block"/>)
+/// and bench/fp8_bench.py's <c>SCALE_BLOCK</c> (which native/tests/fp8_parity.py imports) restate it, since none can
+/// include the header; this test ties each to it.
 /// No GPU, no Python.
 /// </summary>
 [TestFixture]
@@ -27,6 +28,11 @@ public sealed class ScaleBlockMirrorTests
     [Test]
     public void Managed_scale_block_is_the_headers() =>
         Assert.That(Native(), Is.EqualTo(ScaledGmmValidation.ScaleBlock), $"{HeaderPath} against ScaledGmmValidation.ScaleBlock");
+
+    /// <summary>The MoE sample's block edge is the header's.</summary>
+    [Test]
+    public void Sample_scale_block_is_the_headers() =>
+        Assert.That(GroupedGemm.MoE.Fp8Scaling.Block, Is.EqualTo(Native()), $"{HeaderPath} against the MoE sample's Fp8Scaling.Block");
 
     /// <summary>fp8_bench.py's SCALE_BLOCK (the benchmark's and the parity script's block quantizer) is the header's.</summary>
     [Test]
