@@ -170,7 +170,9 @@ Task("Test")
         if (torchExit == 0) torchExit = Run("dotnet", $"build \"{root}/samples/GroupedGemm.TorchSharp.MoE/GroupedGemm.TorchSharp.MoE.csproj\" -c {configuration}");
         if (torchExit == 0) torchExit = Run("bash", $"\"{root}/scripts/torchsharp-tests.sh\" \"{torchResults}\" {configuration}");
         var (passed, failed, skipped) = SummariseTrx(results);
-        // A failed build, or a run that wrote no TRX: count it. Exit 8 is "no test ran" (all skipped).
+        // A failed build, or a run that wrote no TRX: count it, for the solution's run as for the TorchSharp one, so
+        // that the totals line never reads "0 failed" for a run that failed. Exit 8 is "no test ran" (all skipped).
+        if (exit != 0 && exit != 8 && failed == 0) failed++;
         if (torchExit != 0 && torchExit != 8 && SummariseTrx(torchResults).failed == 0) failed++;
         // The native tests (C smoke test, no-driver test, validation, tile choice): ctest over the native build.
         if (DirectoryExists($"{root}/build/native"))
