@@ -32,7 +32,7 @@ public sealed class ScaleBlockMirrorTests
     /// <summary>The MoE sample's block edge is the header's.</summary>
     [Test]
     public void Sample_scale_block_is_the_headers() =>
-        Assert.That(GroupedGemm.MoE.Fp8Scaling.Block, Is.EqualTo(Native()), $"{HeaderPath} against the MoE sample's Fp8Scaling.Block");
+        Assert.That(Native(), Is.EqualTo(GroupedGemm.MoE.Fp8Scaling.Block), $"{HeaderPath} against the MoE sample's Fp8Scaling.Block");
 
     /// <summary>fp8_bench.py's SCALE_BLOCK (the benchmark's and the parity script's block quantizer) is the header's.</summary>
     [Test]
