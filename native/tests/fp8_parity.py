@@ -36,9 +36,10 @@ SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), 
           # than the others (k = 1040) and 32 rows over four experts, which split only when a knob forces chunks
           # (--sm90-knobs GG_SM90_FP8_SPLIT=4; Auto splits from k = 8192).
           ([0, 1, 0, 0], 8192, 512), ([0, 3, 0, 2, 0, 1], 2048, 256), ([2, 0, 1], 1040, 384), ([8] * 4, 4096, 128),
-          # Block scales on cutlass-sm90 (k a multiple of 128): n = 208 ends in a partial 128-wide scale block, rows of
-          # one expert cross a 128-row tile, one expert is empty.
-          ([5, 0, 140, 3], 384, 208)]
+          # Block scales on cutlass-sm90: n = 208 ends in a partial 128-wide scale block, rows of one expert cross a
+          # 128-row tile, one expert is empty; k = 2880 (gpt-oss's) ends in a 64-deep scale block, which the kernel
+          # reads zero-filled past k (and k = 208 above in one of 80).
+          ([5, 0, 140, 3], 384, 208), ([0, 3, 61, 130], 2880, 256)]
 
 
 def quantize_blocks(t, rows_block, cols_block):

@@ -13,8 +13,8 @@ public enum ScaleMode
     /// DeepGEMM's block scales: x [M, ceil(K/128)] (1×128 along K) and w [E, ceil(N/128), ceil(K/128)] (128×128 blocks,
     /// indexed [n block, k block] in both layouts): each 128-deep block of K is summed in fp32, scaled by its two
     /// scales and added to the output's fp32 sum. <see cref="ScaledGemmKernel.Portable"/> runs every shape;
-    /// <see cref="ScaledGemmKernel.CutlassSm90"/> runs it where it runs row-wise scales (E4M3 × E4M3, <c>transB</c>, N a
-    /// multiple of 16) and K is a multiple of 128, and answers <see cref="GroupedGemmStatus.NotSupported"/> for the
+    /// <see cref="ScaledGemmKernel.CutlassSm90"/> runs it where it runs row-wise scales (E4M3 × E4M3, <c>transB</c>, K and
+    /// N multiples of 16; a last scale block shorter than 128 included), and answers <see cref="GroupedGemmStatus.NotSupported"/> for the
     /// others; Auto runs CutlassSm90 where it takes the call and the portable kernel elsewhere.
     /// </summary>
     Blockwise = 1,

@@ -76,10 +76,6 @@ gg_status scaled_sm90_supports(const Context& ctx, const ScaledGmmProblem& p) {
                     static_cast<int>(p.a_dtype), static_cast<int>(p.b_dtype));
     }
     const GmmProblem& b = p.base;
-    if (p.scale_mode == GG_SCALE_BLOCKWISE && b.k % 128 != 0) {
-        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes block scales with k a multiple of 128 (whole scale blocks); k = "
-                    "%" PRId64 ": the portable kernel takes the others", kName, b.k);
-    }
     if (!b.trans_b) {
         return fail(GG_STATUS_NOT_SUPPORTED,
                     "%s takes trans_b = 1 only (weights [E, N, K], K-major, as FP8 wgmma reads them; CUTLASS's grouped "
