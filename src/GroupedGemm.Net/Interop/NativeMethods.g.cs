@@ -782,8 +782,9 @@ internal enum GgScaleMode : int
     /// DeepGEMM block scales: a_scale[m, ceil(k/128)] (1x128 along K) and b_scale[E, ceil(n/128), ceil(k/128)]
     /// (128x128 blocks of each expert's weight, indexed [n block, k block] for both layouts). Each 128-deep block
     /// of K is summed in fp32, scaled by its two scales and added to the fp32 output sum. The portable kernel takes
-    /// every shape; GG_SCALED_KERNEL_CUTLASS_SM90 takes it where it takes row-wise scales (e4m3 x e4m3, trans_b, n a
-    /// multiple of 16) and k is a multiple of 128, and returns GG_STATUS_NOT_SUPPORTED for the others;
+    /// every shape; GG_SCALED_KERNEL_CUTLASS_SM90 takes it where it takes row-wise scales (e4m3 x e4m3, trans_b, k and n
+    /// multiples of 16; a last scale block shorter than 128 included), and returns GG_STATUS_NOT_SUPPORTED for the
+    /// others;
     /// GG_SCALED_KERNEL_AUTO runs cutlass-sm90 where it takes the call and the portable kernel elsewhere.
     /// </summary>
     [NativeName("GG_SCALE_BLOCKWISE")]
