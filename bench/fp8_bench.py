@@ -59,7 +59,7 @@ import torch_baseline as tb  # noqa: E402  (the same round-robin timer as the bf
 DTYPE_BFLOAT16, DTYPE_FLOAT8_E4M3 = 2, 5
 SCALE_ROWWISE, SCALE_BLOCKWISE = 0, 1
 SCALE_BLOCK = 128  # DeepGEMM's block: 1 x 128 for x, 128 x 128 for w (native/src/core/scaled_validate.h kScaleBlock)
-KERNELS = {"auto": 0, "portable": 1, "cutlass-sm90": 2}
+KERNELS = {"auto": 0, "portable": 1, "cutlass-sm90": 2, "decode": 3}
 LIB_B = "lib-b"  # the variant name of --lib-b's calls (path "ours-fp8@lib-b")
 E4M3_MAX = 448.0
 QUANTIZE_CHUNK_ROWS = 1 << 15

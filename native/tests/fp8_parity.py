@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Parity of gg_gmm_scaled (FP8 grouped GEMM) from PyTorch on a GPU host (no .NET needed).
 
-For every shape x scale mode x layout x counts location x kernel (auto, portable, cutlass-sm90 where it takes the call),
+For every shape x scale mode x layout x counts location x kernel (auto, portable, cutlass-sm90 and decode where they
+take the call),
 compares the bf16 output with the float64 product of the dequantized inputs (bound 1.5e-2 relative, the output's one
 bf16 rounding dominating) and, for row-wise scales where torch has it, with torch._scaled_grouped_mm on the same codes
 and scales. Scale modes: row-wise (one scale per row of x and per expert and column of w) and block (DeepGEMM's: one
@@ -39,7 +40,11 @@ SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), 
           # Block scales on cutlass-sm90: n = 208 ends in a partial 128-wide scale block, rows of one expert cross a
           # 128-row tile, one expert is empty; k = 2880 (gpt-oss's) ends in a 64-deep scale block, which the kernel
           # reads zero-filled past k (and k = 208 above in one of 80).
-          ([5, 0, 140, 3], 384, 208), ([0, 3, 61, 130], 2880, 256)]
+          ([5, 0, 140, 3], 384, 208), ([0, 3, 61, 130], 2880, 256),
+          # The decode kernel (m <= 256, k a multiple of 16): 8 one-row experts of 128 (qwen3-30b-a3b's down-projection
+          # at one token), one expert of 40 rows (three groups of 16) beside one of 2 with a last k block of 64 and
+          # n = 264 (a partial block of 32 columns), and n = 20 (a partial group of 8 columns).
+          ([1 if i % 16 == 3 else 0 for i in range(128)], 768, 2048), ([0, 40, 2], 2880, 264), ([2, 5], 96, 20)]
 
 
 def quantize_blocks(t, rows_block, cols_block):

@@ -31,4 +31,12 @@ public enum ScaledGemmKernel
 
     /// <summary>The CUTLASS FP8 grouped kernel for sm_90a (E4M3 × E4M3, fp32 accumulation with promotion).</summary>
     CutlassSm90 = 2,
+
+    /// <summary>
+    /// The decode kernel: FP8 tensor-core instructions fed from global memory in one launch, for a few rows per expert
+    /// (M ≤ 256, at most 1024 experts, <c>transB</c>, K a multiple of 16; compute capability 8.9 or newer with code
+    /// built for it; every FP8 pair and both scale modes). Answers <see cref="GroupedGemmStatus.NotSupported"/> for
+    /// other calls.
+    /// </summary>
+    Decode = 3,
 }

@@ -397,7 +397,12 @@ typedef enum gg_scaled_kernel {
     /** A plain tiled CUDA kernel for compute capability 8.0 and newer (FP8 decoded in the kernel, fp32 math). */
     GG_SCALED_KERNEL_PORTABLE = 1,
     /** CUTLASS 3.x FP8 ptr-array grouped GEMM for sm_90a (e4m3 x e4m3, fp32 accumulation with promotion). */
-    GG_SCALED_KERNEL_CUTLASS_SM90 = 2
+    GG_SCALED_KERNEL_CUTLASS_SM90 = 2,
+    /** Decode: FP8 mma.sync fed from global memory, one launch, for a few rows per expert (m <= 256, at most 1024
+     *  experts, trans_b, k a multiple of 16, a and b 16-byte aligned; compute capability 8.9 or newer with code built
+     *  for it, every FP8 pair, both scale modes). Each 128-deep block of K is summed in fp32 and, with block scales,
+     *  scaled before it is added; GG_STATUS_NOT_SUPPORTED for other calls. */
+    GG_SCALED_KERNEL_DECODE = 3
 } gg_scaled_kernel;
 
 /**

@@ -58,9 +58,10 @@ gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device,
                     "counts_location = %d: must be GG_COUNTS_HOST (0) or GG_COUNTS_DEVICE (1)", location);
     }
     const int32_t kernel = static_cast<int32_t>(args.kernel);
-    if (kernel < GG_SCALED_KERNEL_AUTO || kernel > GG_SCALED_KERNEL_CUTLASS_SM90) {
+    if (kernel < GG_SCALED_KERNEL_AUTO || kernel > GG_SCALED_KERNEL_DECODE) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
-                    "kernel = %d: must be GG_SCALED_KERNEL_AUTO (0), _PORTABLE (1) or _CUTLASS_SM90 (2)", kernel);
+                    "kernel = %d: must be GG_SCALED_KERNEL_AUTO (0), _PORTABLE (1), _CUTLASS_SM90 (2) or _DECODE (3)",
+                    kernel);
     }
     if (args.m < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "m = %" PRId64 " is negative", args.m);
     if (args.k < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "k = %" PRId64 " is negative", args.k);

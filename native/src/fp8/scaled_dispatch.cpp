@@ -32,10 +32,20 @@ gg_status sm90_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
 #endif
 }
 
+// What Auto gives the decode kernel: the calls it takes of at most kDecodeAutoMaxRows rows.
+gg_status decode_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
+    if (p.base.m > kDecodeAutoMaxRows) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "GG_SCALED_KERNEL_DECODE: Auto gives it calls of at most %lld rows; m = %lld",
+                    static_cast<long long>(kDecodeAutoMaxRows), static_cast<long long>(p.base.m));
+    }
+    return scaled_decode_supports(ctx, p);
+}
+
 gg_status supports(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel kernel) {
     switch (kernel) {
         case GG_SCALED_KERNEL_CUTLASS_SM90: return sm90_supports(ctx, p);
         case GG_SCALED_KERNEL_PORTABLE: return scaled_portable_supports(ctx, p);
+        case GG_SCALED_KERNEL_DECODE: return scaled_decode_supports(ctx, p);
         default: return fail(GG_STATUS_INVALID_ARGUMENT, "kernel = %d is not a scaled kernel", static_cast<int>(kernel));
     }
 }
@@ -61,9 +71,11 @@ gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg
         return GG_STATUS_SUCCESS;
     }
     CandidateSearch search;  // each kernel's message names the kernel
-    for (gg_scaled_kernel candidate : {GG_SCALED_KERNEL_CUTLASS_SM90, GG_SCALED_KERNEL_PORTABLE}) {
-        const gg_status status = candidate == GG_SCALED_KERNEL_CUTLASS_SM90 ? sm90_auto_supports(ctx, p)
-                                                                            : supports(ctx, p, candidate);
+    for (gg_scaled_kernel candidate : {GG_SCALED_KERNEL_DECODE, GG_SCALED_KERNEL_CUTLASS_SM90, GG_SCALED_KERNEL_PORTABLE}) {
+        gg_status status = GG_STATUS_SUCCESS;
+        if (candidate == GG_SCALED_KERNEL_DECODE) status = decode_auto_supports(ctx, p);
+        else if (candidate == GG_SCALED_KERNEL_CUTLASS_SM90) status = sm90_auto_supports(ctx, p);
+        else status = supports(ctx, p, candidate);
         if (search.accepts(status)) {
             *chosen = candidate;
             return GG_STATUS_SUCCESS;
@@ -79,6 +91,7 @@ gg_status run_scaled_gmm(gg_handle& handle, const ScaledGmmProblem& p, gg_scaled
     Context ctx = handle.context();
     switch (kernel) {
         case GG_SCALED_KERNEL_PORTABLE: return scaled_portable_run(ctx, p);
+        case GG_SCALED_KERNEL_DECODE: return scaled_decode_run(ctx, p);
 #if defined(GG_HAVE_CUTLASS_SM90)
         case GG_SCALED_KERNEL_CUTLASS_SM90: return scaled_sm90_run(ctx, p);
 #endif

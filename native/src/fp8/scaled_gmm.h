@@ -11,11 +11,22 @@ namespace gg {
 gg_status scaled_portable_supports(const Context& ctx, const ScaledGmmProblem& p);
 gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& p);
 
+// The decode kernel (fp8/scaled_gmm_decode.cu): FP8 mma.sync from global memory, for a few rows per expert; trans_b,
+// compute capability 8.9 or newer (code built for it), every FP8 operand pair, both scale modes, k a multiple of 16,
+// at most kDecodeMaxRows rows and kDecodeMaxExperts experts (each block scans the counts in shared memory).
+inline constexpr int64_t kDecodeMaxRows = 256;
+inline constexpr int kDecodeMaxExperts = 1024;
+// Auto takes the decode kernel for calls of at most this many rows (0: never), ahead of cutlass-sm90 and the portable
+// kernel. Decode rows, one loop with torch._scaled_grouped_mm (docs/perf-notes.md, "FP8 decode in one launch").
+inline constexpr int64_t kDecodeAutoMaxRows = 64;
+gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& p);
+gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& p);
+
 // check_scales = 1: every scale finite, checked on the device; synchronises the stream (refused while capturing).
 gg_status check_device_scales(gg_handle& handle, const ScaledGmmProblem& p);
 
-// The kernel `requested` names, or for GG_SCALED_KERNEL_AUTO the first that takes the call (CUTLASS sm90, then the
-// portable one); the reason as status + message when none does. Host counts during a stream capture: none does.
+// The kernel `requested` names, or for GG_SCALED_KERNEL_AUTO the first that takes the call (the decode kernel for at
+// most kDecodeAutoMaxRows rows, CUTLASS sm90, then the portable one); the reason as status + message when none does. Host counts during a stream capture: none does.
 gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel requested,
                                gg_scaled_kernel* chosen);
 

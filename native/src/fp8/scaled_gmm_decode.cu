@@ -1,0 +1,384 @@
+// gg_gmm_scaled's decode kernel (GG_SCALED_KERNEL_DECODE): calls of a few rows per expert (decode: 1-8 tokens), where
+// the work is streaming the live experts' weights once and a GEMM tile of 128 rows computes mostly padding. One
+// launch, no workspace with device counts: every block scans the counts itself (at most kMaxExperts of them), so the
+// call has no preparation kernel before it, where the grouped GEMMs run two or three launches.
+//
+// The work: groups of up to 16 rows of one expert (an expert of r rows makes ceil(r / 16) groups), times blocks of
+// kBlockCols output columns. A block finds its group from the scan; its 8 warps are 2 along n (16 columns each) by 4
+// along k (each a quarter of the 128-deep chunks). Each chunk is one FP8 mma.sync m16n8k32 per 32 k and 8 columns
+// (fp32 accumulation), fed straight from global memory: a lane loads 32 contiguous bytes of its weight row (trans_b:
+// w[e] is n x k, k contiguous) and of its two activation rows, and the mma's k positions are permuted consistently on
+// both operands (a dot product does not care in which order k is summed), so no shared memory staging is needed.
+// Block scales (DeepGEMM's 1x128 and 128x128): a chunk is one 128-deep scale block, so each chunk's fp32 sum is scaled
+// by its two scales and added to the total, as the portable kernel and CUTLASS's blockwise mainloop promote. Row-wise
+// scales multiply the total at the end. The four k slices meet in shared memory; the output is rounded to bf16 once.
+// Rows past the clamped sum of the counts (bad device counts) are written as zeros, as the portable kernel writes them.
+//
+// FP8 mma.sync exists from compute capability 8.9 (and CUDA 12.4 to build it): the kernel body is compiled for those
+// architectures only, and scaled_decode_supports asks which code the device loaded (cudaFuncGetAttributes), so a device
+// that would run the sm_80 build of this file (an Ada card) or JIT its compute_80 PTX is refused rather than given an
+// empty kernel.
+#include <atomic>
+#include <cstdint>
+
+#include <cuda_bf16.h>
+
+#include "fp8/scaled_gmm.h"
+
+// mma.sync with e4m3 / e5m2 operands needs PTX ISA 8.4 (CUDA 12.4) and sm_89; GG_DECODE_BODY: the kernel's body is in
+// this compilation (GG_DECODE_CHECK_BODY compiles it without the mma instruction, to type-check it with an older
+// toolkit; such an object never runs).
+#if defined(__CUDACC_VER_MAJOR__) && (__CUDACC_VER_MAJOR__ > 12 || (__CUDACC_VER_MAJOR__ == 12 && __CUDACC_VER_MINOR__ >= 4))
+#define GG_DECODE_TOOLKIT 1
+#else
+#define GG_DECODE_TOOLKIT 0
+#endif
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890 && (GG_DECODE_TOOLKIT || defined(GG_DECODE_CHECK_BODY))
+#define GG_DECODE_BODY 1
+#else
+#define GG_DECODE_BODY 0
+#endif
+
+namespace gg {
+namespace {
+
+constexpr int kGroupRows = 16;                 // rows of one mma (m16)
+constexpr int kColsPerWarp = 16;               // two mma column groups of 8
+constexpr int kColumnWarps = 2;                // warps along n
+constexpr int kKSlices = 4;                    // warps along k
+constexpr int kWarps = kColumnWarps * kKSlices;
+constexpr int kThreads = kWarps * 32;
+constexpr int kBlockCols = kColumnWarps * kColsPerWarp;
+constexpr int kChunk = 128;                    // k per chunk: one scale block, four mma k steps of 32
+static_assert(kChunk == kScaleBlock, "a chunk is one scale block");
+
+struct DecodeArgs {
+    const uint8_t* a;
+    const uint8_t* b;
+    __nv_bfloat16* c;
+    const float* a_scale;
+    const float* b_scale;
+    const int64_t* counts;  // [E], device memory (host counts are uploaded first)
+    int64_t m, k, n, num_experts;
+    int64_t k_blocks, n_blocks;  // block scales: ceil(k / 128), ceil(n / 128)
+};
+
+#if GG_DECODE_BODY
+constexpr int kMaxExperts = kDecodeMaxExperts;
+constexpr int kExpertsPerThread = (kMaxExperts + kThreads - 1) / kThreads;
+
+// Inclusive scan of one int64 per thread over the block; `warp_sums` holds kWarps values.
+__device__ int64_t block_inclusive_scan(int64_t v, int64_t* warp_sums) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int d = 1; d < 32; d <<= 1) {
+        const int64_t u = __shfl_up_sync(0xffffffffu, v, d);
+        if (lane >= d) v += u;
+    }
+    if (lane == 31) warp_sums[warp] = v;
+    __syncthreads();
+    int64_t before = 0;
+    for (int w = 0; w < warp; ++w) before += warp_sums[w];
+    __syncthreads();  // warp_sums is reused by the next scan
+    return v + before;
+}
+
+// offsets[0..E] (clamped to m, negatives as 0, as block_scan_counts makes them) and groups[0..E], the exclusive scan
+// of ceil(rows_e / 16), in shared memory. Counts are clamped to [0, m] before summing: the decode kernel takes m of
+// at most kDecodeMaxRows, so E x m cannot overflow, and a count past m makes the sum pass m either way.
+__device__ void scan_experts(const DecodeArgs& p, int64_t* offsets, int32_t* groups, int64_t* warp_sums) {
+    const int t = threadIdx.x;
+    const int64_t first = static_cast<int64_t>(t) * kExpertsPerThread;
+    int64_t local[kExpertsPerThread];
+    int64_t sum = 0;
+#pragma unroll
+    for (int i = 0; i < kExpertsPerThread; ++i) {
+        const int64_t e = first + i;
+        int64_t c = e < p.num_experts ? p.counts[e] : 0;
+        c = c < 0 ? 0 : (c > p.m ? p.m : c);
+        local[i] = c;
+        sum += c;
+    }
+    int64_t running = block_inclusive_scan(sum, warp_sums) - sum;
+#pragma unroll
+    for (int i = 0; i < kExpertsPerThread; ++i) {
+        const int64_t e = first + i;
+        if (e <= p.num_experts) offsets[e] = running < p.m ? running : p.m;
+        running += local[i];
+    }
+    if (t == kThreads - 1 && first + kExpertsPerThread <= p.num_experts) {
+        offsets[p.num_experts] = running < p.m ? running : p.m;
+    }
+    __syncthreads();
+    int64_t local_groups[kExpertsPerThread];
+    int64_t group_sum = 0;
+#pragma unroll
+    for (int i = 0; i < kExpertsPerThread; ++i) {
+        const int64_t e = first + i;
+        const int64_t rows = e < p.num_experts ? offsets[e + 1] - offsets[e] : 0;
+        local_groups[i] = (rows + kGroupRows - 1) / kGroupRows;
+        group_sum += local_groups[i];
+    }
+    int64_t g = block_inclusive_scan(group_sum, warp_sums) - group_sum;
+#pragma unroll
+    for (int i = 0; i < kExpertsPerThread; ++i) {
+        const int64_t e = first + i;
+        if (e <= p.num_experts) groups[e] = static_cast<int32_t>(g);
+        g += local_groups[i];
+    }
+    if (t == kThreads - 1 && first + kExpertsPerThread <= p.num_experts) {
+        groups[p.num_experts] = static_cast<int32_t>(g);
+    }
+    __syncthreads();
+}
+
+// 32 bytes at `src` (16-byte aligned) into 8 words, or zeros for the halves at or past `limit` bytes from `row`.
+__device__ __forceinline__ void load32(const uint8_t* row, int64_t at, int64_t limit, bool live, uint32_t (&w)[8]) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        uint4 v = make_uint4(0, 0, 0, 0);
+        if (live && at + 16 * (h + 1) <= limit) v = __ldg(reinterpret_cast<const uint4*>(row + at + 16 * h));
+        w[4 * h + 0] = v.x;
+        w[4 * h + 1] = v.y;
+        w[4 * h + 2] = v.z;
+        w[4 * h + 3] = v.w;
+    }
+}
+
+#endif  // GG_DECODE_BODY
+
+template <gg_dtype TA, gg_dtype TB>
+__device__ __forceinline__ void mma_fp8(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+#if GG_DECODE_BODY && GG_DECODE_TOOLKIT
+#define GG_DECODE_MMA(ta, tb)                                                                                          \
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.f32." ta "." tb ".f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "     \
+                 "{%8, %9}, {%0, %1, %2, %3};\n"                                                                       \
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])                                                      \
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1))
+    if constexpr (TA == GG_DTYPE_FLOAT8_E4M3 && TB == GG_DTYPE_FLOAT8_E4M3) GG_DECODE_MMA("e4m3", "e4m3");
+    else if constexpr (TA == GG_DTYPE_FLOAT8_E4M3) GG_DECODE_MMA("e4m3", "e5m2");
+    else if constexpr (TB == GG_DTYPE_FLOAT8_E4M3) GG_DECODE_MMA("e5m2", "e4m3");
+    else GG_DECODE_MMA("e5m2", "e5m2");
+#undef GG_DECODE_MMA
+#else
+    (void)d;
+    (void)a;
+    (void)b0;
+    (void)b1;
+#endif
+}
+
+template <gg_dtype TA, gg_dtype TB, bool Blockwise>
+__global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(DecodeArgs p) {
+#if GG_DECODE_BODY
+    __shared__ int64_t offsets[kMaxExperts + 1];
+    __shared__ int32_t groups[kMaxExperts + 1];
+    __shared__ int64_t warp_sums[kWarps];
+    __shared__ float partial[kKSlices][kGroupRows][kBlockCols + 1];
+    scan_experts(p, offsets, groups, warp_sums);
+
+    const int64_t col0 = static_cast<int64_t>(blockIdx.x) * kBlockCols;
+    const int32_t group = static_cast<int32_t>(blockIdx.y);
+    const int32_t total_groups = groups[p.num_experts];
+    if (group >= total_groups) {
+        // The first block past the groups in each column block writes zeros to the rows no expert holds (counts that
+        // sum to less than m once clamped); the others have nothing to do.
+        if (group == total_groups) {
+            const int64_t end = offsets[p.num_experts];
+            for (int64_t i = threadIdx.x; i < (p.m - end) * kBlockCols; i += kThreads) {
+                const int64_t row = end + i / kBlockCols, col = col0 + i % kBlockCols;
+                if (col < p.n) p.c[row * p.n + col] = __float2bfloat16_rn(0.0f);
+            }
+        }
+        return;
+    }
+    // The expert of this group: the last e with groups[e] <= group (empty experts share their successor's start).
+    int64_t lo = 0, hi = p.num_experts - 1;
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        if (groups[mid] <= group) lo = mid;
+        else hi = mid - 1;
+    }
+    const int64_t e = lo;
+    const int64_t row0 = offsets[e] + static_cast<int64_t>(group - groups[e]) * kGroupRows;
+    const int64_t row_end = min(row0 + kGroupRows, offsets[e + 1]);
+
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int g = lane >> 2, t = lane & 3;
+    const int col_warp = warp % kColumnWarps, slice = warp / kColumnWarps;
+    const int64_t warp_col0 = col0 + col_warp * kColsPerWarp;
+    const int64_t row_lo = row0 + g, row_hi = row0 + g + 8;
+    const bool live_lo = row_lo < row_end, live_hi = row_hi < row_end;
+    const uint8_t* a_lo = p.a + (live_lo ? row_lo : 0) * p.k;
+    const uint8_t* a_hi = p.a + (live_hi ? row_hi : 0) * p.k;
+    const uint8_t* b_row[2];
+    bool live_col[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const int64_t col = warp_col0 + 8 * h + g;
+        live_col[h] = col < p.n;
+        b_row[h] = p.b + (e * p.n + (live_col[h] ? col : 0)) * p.k;
+    }
+
+    float total[2][4] = {};
+    const int64_t chunks = (p.k + kChunk - 1) / kChunk;
+    for (int64_t chunk = slice; chunk < chunks; chunk += kKSlices) {
+        const int64_t at = chunk * kChunk + 32 * t;
+        uint32_t xa_lo[8], xa_hi[8], wb[2][8];
+        load32(a_lo, at, p.k, live_lo, xa_lo);
+        load32(a_hi, at, p.k, live_hi, xa_hi);
+#pragma unroll
+        for (int h = 0; h < 2; ++h) load32(b_row[h], at, p.k, live_col[h], wb[h]);
+        float acc[2][4] = {};
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            // mma k positions 4t + i and 16 + 4t + i hold this lane's bytes 8j + i and 8j + 4 + i (see the top).
+            const uint32_t a[4] = {xa_lo[2 * j], xa_hi[2 * j], xa_lo[2 * j + 1], xa_hi[2 * j + 1]};
+#pragma unroll
+            for (int h = 0; h < 2; ++h) mma_fp8<TA, TB>(acc[h], a, wb[h][2 * j], wb[h][2 * j + 1]);
+        }
+        if constexpr (Blockwise) {
+            const float sa_lo = live_lo ? p.a_scale[row_lo * p.k_blocks + chunk] : 0.0f;
+            const float sa_hi = live_hi ? p.a_scale[row_hi * p.k_blocks + chunk] : 0.0f;
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                // The 8 columns of a column group share one 128-wide block (they start at a multiple of 8).
+                const int64_t nb = (warp_col0 + 8 * h) / kScaleBlock;
+                const float sb = warp_col0 + 8 * h < p.n ? p.b_scale[(e * p.n_blocks + nb) * p.k_blocks + chunk] : 0.0f;
+                total[h][0] = fmaf(acc[h][0], sa_lo * sb, total[h][0]);
+                total[h][1] = fmaf(acc[h][1], sa_lo * sb, total[h][1]);
+                total[h][2] = fmaf(acc[h][2], sa_hi * sb, total[h][2]);
+                total[h][3] = fmaf(acc[h][3], sa_hi * sb, total[h][3]);
+            }
+        } else {
+#pragma unroll
+            for (int h = 0; h < 2; ++h)
+#pragma unroll
+                for (int i = 0; i < 4; ++i) total[h][i] += acc[h][i];
+        }
+    }
+    // The mma's output fragment: rows g and g + 8, columns 2t and 2t + 1 of each 8-column group.
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const int c = col_warp * kColsPerWarp + 8 * h + 2 * t;
+        partial[slice][g][c] = total[h][0];
+        partial[slice][g][c + 1] = total[h][1];
+        partial[slice][g + 8][c] = total[h][2];
+        partial[slice][g + 8][c + 1] = total[h][3];
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < kGroupRows * kBlockCols; i += kThreads) {
+        const int r = i / kBlockCols, c = i % kBlockCols;
+        const int64_t row = row0 + r, col = col0 + c;
+        if (row >= row_end || col >= p.n) continue;
+        float v = 0.0f;
+#pragma unroll
+        for (int s = 0; s < kKSlices; ++s) v += partial[s][r][c];
+        if constexpr (!Blockwise) v *= p.a_scale[row] * p.b_scale[e * p.n + col];
+        p.c[row * p.n + col] = __float2bfloat16_rn(v);
+    }
+#endif
+}
+
+template <gg_dtype TA, bool Blockwise>
+auto kernel_for(gg_dtype tb) {
+    return tb == GG_DTYPE_FLOAT8_E4M3 ? scaled_gmm_decode_kernel<TA, GG_DTYPE_FLOAT8_E4M3, Blockwise>
+                                      : scaled_gmm_decode_kernel<TA, GG_DTYPE_FLOAT8_E5M2, Blockwise>;
+}
+
+// The kernel instance for these element types and scale mode.
+void (*decode_kernel(gg_dtype ta, gg_dtype tb, bool blockwise))(DecodeArgs) {
+    if (ta == GG_DTYPE_FLOAT8_E4M3) return blockwise ? kernel_for<GG_DTYPE_FLOAT8_E4M3, true>(tb)
+                                                     : kernel_for<GG_DTYPE_FLOAT8_E4M3, false>(tb);
+    return blockwise ? kernel_for<GG_DTYPE_FLOAT8_E5M2, true>(tb) : kernel_for<GG_DTYPE_FLOAT8_E5M2, false>(tb);
+}
+
+// Groups of 16 rows the counts can make at most: an expert of r rows makes ceil(r / 16) <= r / 16 + 1 of them, and at
+// most min(E, m) experts hold rows; one more y block writes the zeros of unheld rows.
+int64_t group_bound(int64_t m, int64_t num_experts) {
+    return (num_experts < m ? num_experts : m) + m / kGroupRows + 1;
+}
+
+// The architecture of the kernel code the device loaded: the lower of its binary's and of the PTX it came from (a
+// device with no SASS of ours JIT-compiles compute_80 PTX, whose body here is empty). Asked once per device; the
+// current device is the handle's (the entry points' device guard).
+gg_status loaded_arch(int ordinal, int* arch) {
+    constexpr int kCached = 64;
+    static std::atomic<int> cached[kCached] = {};
+    if (ordinal >= 0 && ordinal < kCached) {
+        const int known = cached[ordinal].load(std::memory_order_relaxed);
+        if (known != 0) {
+            *arch = known;
+            return GG_STATUS_SUCCESS;
+        }
+    }
+    cudaFuncAttributes attributes{};
+    GG_CUDA_CHECK(cudaFuncGetAttributes(&attributes, decode_kernel(GG_DTYPE_FLOAT8_E4M3, GG_DTYPE_FLOAT8_E4M3, false)));
+    *arch = attributes.binaryVersion < attributes.ptxVersion ? attributes.binaryVersion : attributes.ptxVersion;
+    if (ordinal >= 0 && ordinal < kCached) cached[ordinal].store(*arch, std::memory_order_relaxed);
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& sp) {
+    const GmmProblem& p = sp.base;
+    const char* kName = "GG_SCALED_KERNEL_DECODE";
+    if (!GG_DECODE_TOOLKIT) {
+        return fail(GG_STATUS_BACKEND_NOT_COMPILED,
+                    "%s is not compiled in: FP8 mma needs CUDA 12.4 or newer to build (this library: CUDA %d.%d)", kName,
+                    CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10);
+    }
+    int arch = 0;
+    GG_TRY(loaded_arch(ctx.device.ordinal, &arch));
+    if (arch < 89) {
+        return fail(GG_STATUS_NOT_SUPPORTED,
+                    "%s needs FP8 mma (compute capability 8.9 or newer, and code built for it); device %d (%d.%d) "
+                    "runs this library's compute_%d code", kName, ctx.device.ordinal, ctx.device.cc_major,
+                    ctx.device.cc_minor, arch);
+    }
+    if (!p.trans_b) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes trans_b = 1 only (weights [E, n, k], k contiguous)", kName);
+    }
+    if (p.m > kDecodeMaxRows) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes m <= %lld rows (decode); m = %lld", kName,
+                    static_cast<long long>(kDecodeMaxRows), static_cast<long long>(p.m));
+    }
+    if (p.num_experts > kDecodeMaxExperts) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s takes num_experts <= %d; num_experts = %lld", kName,
+                    kDecodeMaxExperts, static_cast<long long>(p.num_experts));
+    }
+    if (p.k % 16 != 0 || reinterpret_cast<uintptr_t>(p.a) % 16 != 0 || reinterpret_cast<uintptr_t>(p.b) % 16 != 0) {
+        return fail(GG_STATUS_NOT_SUPPORTED,
+                    "%s reads 16-byte pieces: k must be a multiple of 16 (k = %lld) and a, b 16-byte aligned", kName,
+                    static_cast<long long>(p.k));
+    }
+    const int64_t col_blocks = (p.n + kBlockCols - 1) / kBlockCols;
+    if (col_blocks > INT32_MAX || group_bound(p.m, p.num_experts) > 65535) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "%s: n = %lld exceeds its grid", kName, static_cast<long long>(p.n));
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& sp) {
+    const GmmProblem& p = sp.base;
+    const int64_t* counts = p.batch_sizes;
+    if (!p.counts_on_device) {
+        // Validated host counts, uploaded for the kernel's own scan (refused while capturing: select_scaled_kernel).
+        const size_t bytes = static_cast<size_t>(p.num_experts) * sizeof(int64_t);
+        void* block = nullptr;
+        GG_TRY(workspace_acquire(*ctx.workspace, bytes, p, &block));
+        GG_CUDA_CHECK(cudaMemcpyAsync(block, p.batch_sizes, bytes, cudaMemcpyHostToDevice, p.stream));
+        counts = static_cast<const int64_t*>(block);
+    }
+    const DecodeArgs args{static_cast<const uint8_t*>(p.a), static_cast<const uint8_t*>(p.b),
+                          static_cast<__nv_bfloat16*>(p.c), sp.a_scale, sp.b_scale, counts, p.m, p.k, p.n,
+                          p.num_experts, scale_blocks_of(p.k), scale_blocks_of(p.n)};
+    const dim3 grid(static_cast<unsigned>((p.n + kBlockCols - 1) / kBlockCols),
+                    static_cast<unsigned>(group_bound(p.m, p.num_experts)));
+    decode_kernel(sp.a_dtype, sp.b_dtype, sp.scale_mode == GG_SCALE_BLOCKWISE)<<<grid, kThreads, 0, p.stream>>>(args);
+    GG_LAUNCH_CHECK("scaled_gmm_decode_kernel");
+    return GG_STATUS_SUCCESS;
+}
+
+}  // namespace gg
