@@ -6,9 +6,9 @@
 // The work: groups of up to 16 rows of one expert (an expert of r rows makes ceil(r / 16) groups), times blocks of
 // kBlockCols output columns. A block finds its group from the scan; its 8 warps are 2 along n (16 columns each) by 4
 // along k (each a quarter of the 128-deep chunks). Each chunk is one FP8 mma.sync m16n8k32 per 32 k and 8 columns
-// (fp32 accumulation), fed straight from global memory: a lane loads 32 contiguous bytes of its weight row (trans_b:
-// w[e] is n x k, k contiguous) and of its two activation rows, and the mma's k positions are permuted consistently on
-// both operands (a dot product does not care in which order k is summed), so no shared memory staging is needed.
+// (fp32 accumulation), fed straight from global memory: a lane loads two 16-byte pieces of each chunk of its weight row
+// (trans_b: w[e] is n x k, k contiguous) and of its two activation rows, and the mma's k positions are permuted alike
+// on both operands (a dot product does not care in which order k is summed), so no shared memory staging is needed.
 // Block scales (DeepGEMM's 1x128 and 128x128): a chunk is one 128-deep scale block, so each chunk's fp32 sum is scaled
 // by its two scales and added to the total, as the portable kernel and CUTLASS's blockwise mainloop promote. Row-wise
 // scales multiply the total at the end. The four k slices meet in shared memory; the output is rounded to bf16 once.
@@ -132,12 +132,16 @@ __device__ void scan_experts(const DecodeArgs& p, int64_t* offsets, int32_t* gro
     __syncthreads();
 }
 
-// 32 bytes at `src` (16-byte aligned) into 8 words, or zeros for the halves at or past `limit` bytes from `row`.
-__device__ __forceinline__ void load32(const uint8_t* row, int64_t at, int64_t limit, bool live, uint32_t (&w)[8]) {
+// A lane's 32 bytes of one 128-byte chunk of `row`, starting at byte `chunk0`: bytes [16t, 16t + 16) and
+// [64 + 16t, 64 + 16t + 16) into 8 words (zeros for a half at or past `limit` bytes, or for a row that is not `live`).
+// The four lanes of a row group then read 64 contiguous bytes per load instruction.
+__device__ __forceinline__ void load_lane_bytes(const uint8_t* row, int64_t chunk0, int t, int64_t limit, bool live,
+                                                uint32_t (&w)[8]) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
+        const int64_t at = chunk0 + 64 * h + 16 * t;
         uint4 v = make_uint4(0, 0, 0, 0);
-        if (live && at + 16 * (h + 1) <= limit) v = __ldg(reinterpret_cast<const uint4*>(row + at + 16 * h));
+        if (live && at + 16 <= limit) v = __ldg(reinterpret_cast<const uint4*>(row + at));
         w[4 * h + 0] = v.x;
         w[4 * h + 1] = v.y;
         w[4 * h + 2] = v.z;
@@ -223,16 +227,18 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(DecodeArgs 
     float total[2][4] = {};
     const int64_t chunks = (p.k + kChunk - 1) / kChunk;
     for (int64_t chunk = slice; chunk < chunks; chunk += kKSlices) {
-        const int64_t at = chunk * kChunk + 32 * t;
+        const int64_t chunk0 = chunk * kChunk;
         uint32_t xa_lo[8], xa_hi[8], wb[2][8];
-        load32(a_lo, at, p.k, live_lo, xa_lo);
-        load32(a_hi, at, p.k, live_hi, xa_hi);
+        load_lane_bytes(a_lo, chunk0, t, p.k, live_lo, xa_lo);
+        load_lane_bytes(a_hi, chunk0, t, p.k, live_hi, xa_hi);
 #pragma unroll
-        for (int h = 0; h < 2; ++h) load32(b_row[h], at, p.k, live_col[h], wb[h]);
+        for (int h = 0; h < 2; ++h) load_lane_bytes(b_row[h], chunk0, t, p.k, live_col[h], wb[h]);
         float acc[2][4] = {};
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            // mma k positions 4t + i and 16 + 4t + i hold this lane's bytes 8j + i and 8j + 4 + i (see the top).
+            // The mma's k positions 4t + i and 16 + 4t + i (i < 4) of step j take this lane's words 2j and 2j + 1: chunk
+            // bytes 16t + 8j + i and 16t + 8j + 4 + i for j < 2, 64 + 16t + 8(j - 2) + i and + 4 + i after. Both
+            // operands use the same map, and over t and j it covers each of the chunk's 128 bytes once.
             const uint32_t a[4] = {xa_lo[2 * j], xa_hi[2 * j], xa_lo[2 * j + 1], xa_hi[2 * j + 1]};
 #pragma unroll
             for (int h = 0; h < 2; ++h) mma_fp8<TA, TB>(acc[h], a, wb[h][2 * j], wb[h][2 * j + 1]);
