@@ -34,7 +34,7 @@ gg_status sm90_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
 
 // What Auto gives the decode kernel: the calls it takes of at most kDecodeAutoMaxRows rows.
 gg_status decode_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
-    if (p.base.m > kDecodeAutoMaxRows) {
+    if (kDecodeAutoMaxRows == 0 || p.base.m > kDecodeAutoMaxRows) {
         return fail(GG_STATUS_NOT_SUPPORTED, "GG_SCALED_KERNEL_DECODE: Auto gives it calls of at most %lld rows; m = %lld",
                     static_cast<long long>(kDecodeAutoMaxRows), static_cast<long long>(p.base.m));
     }

@@ -16,9 +16,11 @@ gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& p);
 // at most kDecodeMaxRows rows and kDecodeMaxExperts experts (each block scans the counts in shared memory).
 inline constexpr int64_t kDecodeMaxRows = 256;
 inline constexpr int kDecodeMaxExperts = 1024;
-// Auto takes the decode kernel for calls of at most this many rows (0: never), ahead of cutlass-sm90 and the portable
-// kernel. Decode rows, one loop with torch._scaled_grouped_mm (docs/perf-notes.md, "FP8 decode in one launch").
-inline constexpr int64_t kDecodeAutoMaxRows = 64;
+// Auto takes the decode kernel for calls of at most this many rows, ahead of cutlass-sm90 and the portable kernel; 0
+// (never) until it is measured against them (docs/contributing.md, "A kernel or a policy change that waits for its
+// measurement"; docs/perf-notes.md, "Open leads": FP8 block scales at one decode token). By name it takes every call
+// scaled_decode_supports accepts.
+inline constexpr int64_t kDecodeAutoMaxRows = 0;
 gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& p);
 gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& p);
 
