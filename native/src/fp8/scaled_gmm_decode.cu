@@ -24,6 +24,7 @@
 #include <cuda_bf16.h>
 
 #include "fp8/scaled_gmm.h"
+#include "fp8/scaled_kernel_args.cuh"
 
 // mma.sync with e4m3 / e5m2 operands needs PTX ISA 8.4 (CUDA 12.4) and sm_89; GG_DECODE_BODY: the kernel's body is in
 // this compilation (GG_DECODE_CHECK_BODY compiles it without the mma instruction, to type-check it with an older
@@ -52,17 +53,6 @@ constexpr int kBlockCols = kColumnWarps * kColsPerWarp;
 constexpr int kChunk = 128;                    // k per chunk: one scale block, four mma k steps of 32
 static_assert(kChunk == kScaleBlock, "a chunk is one scale block");
 
-struct DecodeArgs {
-    const uint8_t* a;
-    const uint8_t* b;
-    __nv_bfloat16* c;
-    const float* a_scale;
-    const float* b_scale;
-    const int64_t* counts;  // [E], device memory (host counts are uploaded first)
-    int64_t m, k, n, num_experts;
-    int64_t k_blocks, n_blocks;  // block scales: ceil(k / 128), ceil(n / 128)
-};
-
 #if GG_DECODE_BODY
 constexpr int kMaxExperts = kDecodeMaxExperts;
 constexpr int kExpertsPerThread = (kMaxExperts + kThreads - 1) / kThreads;
@@ -86,7 +76,7 @@ __device__ int64_t block_inclusive_scan(int64_t v, int64_t* warp_sums) {
 // offsets[0..E] (clamped to m, negatives as 0, as block_scan_counts makes them) and groups[0..E], the exclusive scan
 // of ceil(rows_e / 16), in shared memory. Counts are clamped to [0, m] before summing: the decode kernel takes m of
 // at most kDecodeMaxRows, so E x m cannot overflow, and a count past m makes the sum pass m either way.
-__device__ void scan_experts(const DecodeArgs& p, int64_t* offsets, int32_t* groups, int64_t* warp_sums) {
+__device__ void scan_experts(const ScaledKernelArgs& p, int64_t* offsets, int32_t* groups, int64_t* warp_sums) {
     const int t = threadIdx.x;
     const int64_t first = static_cast<int64_t>(t) * kExpertsPerThread;
     int64_t local[kExpertsPerThread];
@@ -173,7 +163,7 @@ __device__ __forceinline__ void mma_fp8(float (&d)[4], const uint32_t (&a)[4], u
 }
 
 template <gg_dtype TA, gg_dtype TB, bool Blockwise>
-__global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(DecodeArgs p) {
+__global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKernelArgs p) {
 #if GG_DECODE_BODY
     __shared__ int64_t offsets[kMaxExperts + 1];
     __shared__ int32_t groups[kMaxExperts + 1];
@@ -293,7 +283,7 @@ auto kernel_for(gg_dtype tb) {
 }
 
 // The kernel instance for these element types and scale mode.
-void (*decode_kernel(gg_dtype ta, gg_dtype tb, bool blockwise))(DecodeArgs) {
+void (*decode_kernel(gg_dtype ta, gg_dtype tb, bool blockwise))(ScaledKernelArgs) {
     if (ta == GG_DTYPE_FLOAT8_E4M3) return blockwise ? kernel_for<GG_DTYPE_FLOAT8_E4M3, true>(tb)
                                                      : kernel_for<GG_DTYPE_FLOAT8_E4M3, false>(tb);
     return blockwise ? kernel_for<GG_DTYPE_FLOAT8_E5M2, true>(tb) : kernel_for<GG_DTYPE_FLOAT8_E5M2, false>(tb);
@@ -377,9 +367,7 @@ gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& sp) {
         GG_CUDA_CHECK(cudaMemcpyAsync(block, p.batch_sizes, bytes, cudaMemcpyHostToDevice, p.stream));
         counts = static_cast<const int64_t*>(block);
     }
-    const DecodeArgs args{static_cast<const uint8_t*>(p.a), static_cast<const uint8_t*>(p.b),
-                          static_cast<__nv_bfloat16*>(p.c), sp.a_scale, sp.b_scale, counts, p.m, p.k, p.n,
-                          p.num_experts, scale_blocks_of(p.k), scale_blocks_of(p.n)};
+    const ScaledKernelArgs args = scaled_kernel_args(sp, nullptr, counts);
     const dim3 grid(static_cast<unsigned>((p.n + kBlockCols - 1) / kBlockCols),
                     static_cast<unsigned>(group_bound(p.m, p.num_experts)));
     decode_kernel(sp.a_dtype, sp.b_dtype, sp.scale_mode == GG_SCALE_BLOCKWISE)<<<grid, kThreads, 0, p.stream>>>(args);

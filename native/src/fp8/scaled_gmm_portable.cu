@@ -16,6 +16,7 @@
 #include "backends/counts_scan.cuh"
 #include "fp8/fp8_convert.cuh"
 #include "fp8/scaled_gmm.h"
+#include "fp8/scaled_kernel_args.cuh"
 
 namespace gg {
 namespace {
@@ -29,18 +30,6 @@ constexpr int kPer = 4;
 static_assert(kScaleBlock % kTileK == 0, "a scale block is whole k steps");
 constexpr int kThreads = kThreadsX * kThreadsY;
 static_assert(kTileM == kThreadsY * kPer && kTileN == kThreadsX * kPer, "tile = threads x outputs per thread");
-
-struct PortableArgs {
-    const uint8_t* a;
-    const uint8_t* b;
-    __nv_bfloat16* c;
-    const float* a_scale;
-    const float* b_scale;
-    const int64_t* offsets;  // [E + 1], clamped to m
-    int64_t m, k, n, num_experts;
-    bool trans_b;
-    int64_t k_blocks, n_blocks;  // block scales: ceil(k / 128), ceil(n / 128)
-};
 
 __global__ void __launch_bounds__(kCountsScanThreads)
 scaled_offsets_kernel(const int64_t* __restrict__ counts, int64_t num_experts, int64_t m, int64_t* __restrict__ offsets) {
@@ -59,7 +48,7 @@ __device__ int64_t expert_after(const int64_t* offsets, int64_t num_experts, int
 }
 
 template <gg_dtype TA, gg_dtype TB, bool Blockwise>
-__global__ void __launch_bounds__(kThreads) scaled_gmm_portable_kernel(PortableArgs p) {
+__global__ void __launch_bounds__(kThreads) scaled_gmm_portable_kernel(ScaledKernelArgs p) {
     __shared__ float as[kTileM][kTileK + 1];
     __shared__ float bs[kTileK][kTileN + 1];
     const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kThreadsX + tx;
@@ -154,7 +143,7 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_portable_kernel(PortableA
 }
 
 template <gg_dtype TA, bool Blockwise>
-gg_status launch_for_b(gg_dtype tb, const PortableArgs& args, dim3 grid, cudaStream_t s) {
+gg_status launch_for_b(gg_dtype tb, const ScaledKernelArgs& args, dim3 grid, cudaStream_t s) {
     const dim3 block(kThreadsX, kThreadsY);
     if (tb == GG_DTYPE_FLOAT8_E4M3) scaled_gmm_portable_kernel<TA, GG_DTYPE_FLOAT8_E4M3, Blockwise><<<grid, block, 0, s>>>(args);
     else scaled_gmm_portable_kernel<TA, GG_DTYPE_FLOAT8_E5M2, Blockwise><<<grid, block, 0, s>>>(args);
@@ -163,7 +152,7 @@ gg_status launch_for_b(gg_dtype tb, const PortableArgs& args, dim3 grid, cudaStr
 }
 
 template <bool Blockwise>
-gg_status launch_for_a(gg_dtype ta, gg_dtype tb, const PortableArgs& args, dim3 grid, cudaStream_t s) {
+gg_status launch_for_a(gg_dtype ta, gg_dtype tb, const ScaledKernelArgs& args, dim3 grid, cudaStream_t s) {
     if (ta == GG_DTYPE_FLOAT8_E4M3) return launch_for_b<GG_DTYPE_FLOAT8_E4M3, Blockwise>(tb, args, grid, s);
     return launch_for_b<GG_DTYPE_FLOAT8_E5M2, Blockwise>(tb, args, grid, s);
 }
@@ -200,9 +189,7 @@ gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& sp) {
         for (int64_t e = 0; e < p.num_experts; ++e) host[e + 1] = host[e] + p.batch_sizes[e];
         GG_CUDA_CHECK(cudaMemcpyAsync(offsets, host.data(), offset_bytes, cudaMemcpyHostToDevice, p.stream));
     }
-    PortableArgs args{static_cast<const uint8_t*>(p.a), static_cast<const uint8_t*>(p.b),
-                      static_cast<__nv_bfloat16*>(p.c), sp.a_scale, sp.b_scale, offsets, p.m, p.k, p.n,
-                      p.num_experts, p.trans_b, scale_blocks_of(p.k), scale_blocks_of(p.n)};
+    const ScaledKernelArgs args = scaled_kernel_args(sp, offsets, nullptr);
     const dim3 grid(static_cast<unsigned>((p.m + kTileM - 1) / kTileM), static_cast<unsigned>((p.n + kTileN - 1) / kTileN));
     if (sp.scale_mode == GG_SCALE_BLOCKWISE) return launch_for_a<true>(sp.a_dtype, sp.b_dtype, args, grid, p.stream);
     return launch_for_a<false>(sp.a_dtype, sp.b_dtype, args, grid, p.stream);

@@ -46,6 +46,26 @@ public abstract class GpuFixture
         return ok;
     }
 
+    /// <summary>
+    /// Captures <paramref name="call"/> on <paramref name="stream"/> once, then for each counts array: writes it into
+    /// <paramref name="counts"/>, poisons <paramref name="output"/>, replays the graph and checks the bf16 output
+    /// against <paramref name="expected"/> of those counts.
+    /// </summary>
+    protected static void ReplayWithCounts(CudaStream stream, Action call, DeviceTensor counts, DeviceTensor output,
+        IEnumerable<long[]> countSets, Func<long[], double[]> expected, string what)
+    {
+        using CudaGraph graph = CudaGraph.Capture(stream, call);
+        foreach (long[] current in countSets)
+        {
+            counts.CopyFrom<long>(current, stream: stream);
+            output.Poison(stream);
+            graph.Launch(stream);
+            stream.Synchronize();
+            AssertClose(DeviceData.Download(output), expected(current), DType.BFloat16,
+                $"{what} replay [{string.Join(", ", current.Where(c => c != 0))}] ({current.Count(c => c > 0)} live experts)");
+        }
+    }
+
     /// <summary>Asserts the relative error against the reference is within the dtype's bound.</summary>
     protected static void AssertClose(double[] actual, double[] expected, DType dtype, string what)
     {

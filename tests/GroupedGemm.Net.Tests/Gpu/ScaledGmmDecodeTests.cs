@@ -84,17 +84,8 @@ internal sealed class ScaledGmmDecodeTests : GpuFixture
         }
 
         Context.Reserve(Experts);
-        using CudaGraph graph = CudaGraph.Capture(stream,
-            () => Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options));
-        foreach (long[] current in new[] { spread, one })
-        {
-            counts.CopyFrom<long>(current, stream: stream);
-            output.Poison(stream);
-            graph.Launch(stream);
-            stream.Synchronize();
-            AssertClose(DeviceData.Download(output), op.Expected(current), DType.BFloat16,
-                $"decode {mode} replay, {current.Count(c => c > 0)} live experts");
-        }
+        ReplayWithCounts(stream, () => Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options),
+            counts, output, [spread, one], op.Expected, $"decode {mode}");
     }
 
     [Test]

@@ -73,17 +73,8 @@ internal sealed class ScaledGmmTests : GpuFixture
         }
 
         Context.Reserve(Counts.Length);
-        using CudaGraph graph = CudaGraph.Capture(stream,
-            () => Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options));
-        foreach (long[] current in new[] { Counts, second })
-        {
-            counts.CopyFrom<long>(current, stream: stream);
-            output.Poison(stream);
-            graph.Launch(stream);
-            stream.Synchronize();
-            AssertClose(DeviceData.Download(output), op.Expected(current), DType.BFloat16,
-                $"{kernel} {mode} replay [{string.Join(", ", current)}]");
-        }
+        ReplayWithCounts(stream, () => Context.GmmScaledInto(op.X, op.XScale, op.W, op.WScale, counts, output, true, options),
+            counts, output, [Counts, second], op.Expected, $"{kernel} {mode}");
     }
 
     [Test]
