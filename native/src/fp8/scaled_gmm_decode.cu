@@ -23,6 +23,7 @@
 
 #include <cuda_bf16.h>
 
+#include "fp8/decode_groups.h"
 #include "fp8/scaled_gmm.h"
 #include "fp8/scaled_kernel_args.cuh"
 
@@ -43,7 +44,7 @@
 namespace gg {
 namespace {
 
-constexpr int kGroupRows = 16;                 // rows of one mma (m16)
+using fp8_decode::kGroupRows;                  // rows of one mma (m16)
 constexpr int kColsPerWarp = 16;               // two mma column groups of 8
 constexpr int kColumnWarps = 2;                // warps along n
 constexpr int kKSlices = 4;                    // warps along k
@@ -73,9 +74,8 @@ __device__ int64_t block_inclusive_scan(int64_t v, int64_t* warp_sums) {
     return v + before;
 }
 
-// offsets[0..E] (clamped to m, negatives as 0, as block_scan_counts makes them) and groups[0..E], the exclusive scan
-// of ceil(rows_e / 16), in shared memory. Counts are clamped to [0, m] before summing: the decode kernel takes m of
-// at most kDecodeMaxRows, so E x m cannot overflow, and a count past m makes the sum pass m either way.
+// offsets[0..E] and groups[0..E] in shared memory, by decode_groups.h's rules (clamped_count, clamped_offset,
+// groups_of), with a block-wide scan.
 __device__ void scan_experts(const ScaledKernelArgs& p, int64_t* offsets, int32_t* groups, int64_t* warp_sums) {
     const int t = threadIdx.x;
     const int64_t first = static_cast<int64_t>(t) * kExpertsPerThread;
@@ -84,8 +84,7 @@ __device__ void scan_experts(const ScaledKernelArgs& p, int64_t* offsets, int32_
 #pragma unroll
     for (int i = 0; i < kExpertsPerThread; ++i) {
         const int64_t e = first + i;
-        int64_t c = e < p.num_experts ? p.counts[e] : 0;
-        c = c < 0 ? 0 : (c > p.m ? p.m : c);
+        const int64_t c = e < p.num_experts ? fp8_decode::clamped_count(p.counts[e], p.m) : 0;
         local[i] = c;
         sum += c;
     }
@@ -93,11 +92,11 @@ __device__ void scan_experts(const ScaledKernelArgs& p, int64_t* offsets, int32_
 #pragma unroll
     for (int i = 0; i < kExpertsPerThread; ++i) {
         const int64_t e = first + i;
-        if (e <= p.num_experts) offsets[e] = running < p.m ? running : p.m;
+        if (e <= p.num_experts) offsets[e] = fp8_decode::clamped_offset(running, p.m);
         running += local[i];
     }
     if (t == kThreads - 1 && first + kExpertsPerThread <= p.num_experts) {
-        offsets[p.num_experts] = running < p.m ? running : p.m;
+        offsets[p.num_experts] = fp8_decode::clamped_offset(running, p.m);
     }
     __syncthreads();
     int64_t local_groups[kExpertsPerThread];
@@ -106,7 +105,7 @@ __device__ void scan_experts(const ScaledKernelArgs& p, int64_t* offsets, int32_
     for (int i = 0; i < kExpertsPerThread; ++i) {
         const int64_t e = first + i;
         const int64_t rows = e < p.num_experts ? offsets[e + 1] - offsets[e] : 0;
-        local_groups[i] = (rows + kGroupRows - 1) / kGroupRows;
+        local_groups[i] = fp8_decode::groups_of(rows);
         group_sum += local_groups[i];
     }
     int64_t g = block_inclusive_scan(group_sum, warp_sums) - group_sum;
@@ -186,16 +185,8 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
         }
         return;
     }
-    // The expert of this group: the last e with groups[e] <= group (empty experts share their successor's start).
-    int64_t lo = 0, hi = p.num_experts - 1;
-    while (lo < hi) {
-        const int64_t mid = (lo + hi + 1) / 2;
-        if (groups[mid] <= group) lo = mid;
-        else hi = mid - 1;
-    }
-    const int64_t e = lo;
-    const int64_t row0 = offsets[e] + static_cast<int64_t>(group - groups[e]) * kGroupRows;
-    const int64_t row_end = min(row0 + kGroupRows, offsets[e + 1]);
+    const fp8_decode::Group mine = fp8_decode::find_group(offsets, groups, p.num_experts, group);
+    const int64_t e = mine.expert, row0 = mine.row0, row_end = mine.row_end;
 
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int g = lane >> 2, t = lane & 3;
@@ -289,12 +280,6 @@ void (*decode_kernel(gg_dtype ta, gg_dtype tb, bool blockwise))(ScaledKernelArgs
     return blockwise ? kernel_for<GG_DTYPE_FLOAT8_E5M2, true>(tb) : kernel_for<GG_DTYPE_FLOAT8_E5M2, false>(tb);
 }
 
-// Groups of 16 rows the counts can make at most: an expert of r rows makes ceil(r / 16) <= r / 16 + 1 of them, and at
-// most min(E, m) experts hold rows; one more y block writes the zeros of unheld rows.
-int64_t group_bound(int64_t m, int64_t num_experts) {
-    return (num_experts < m ? num_experts : m) + m / kGroupRows + 1;
-}
-
 // The architecture of the kernel code the device loaded: the lower of its binary's and of the PTX it came from (a
 // device with no SASS of ours JIT-compiles compute_80 PTX, whose body here is empty). Asked once per device; the
 // current device is the handle's (the entry points' device guard).
@@ -350,7 +335,7 @@ gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& sp)
                     static_cast<long long>(p.k));
     }
     const int64_t col_blocks = (p.n + kBlockCols - 1) / kBlockCols;
-    if (col_blocks > INT32_MAX || group_bound(p.m, p.num_experts) > 65535) {
+    if (col_blocks > INT32_MAX || fp8_decode::group_bound(p.m, p.num_experts) > 65535) {
         return fail(GG_STATUS_NOT_SUPPORTED, "%s: n = %lld exceeds its grid", kName, static_cast<long long>(p.n));
     }
     return GG_STATUS_SUCCESS;
@@ -369,7 +354,7 @@ gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& sp) {
     }
     const ScaledKernelArgs args = scaled_kernel_args(sp, nullptr, counts);
     const dim3 grid(static_cast<unsigned>((p.n + kBlockCols - 1) / kBlockCols),
-                    static_cast<unsigned>(group_bound(p.m, p.num_experts)));
+                    static_cast<unsigned>(fp8_decode::group_bound(p.m, p.num_experts)));
     decode_kernel(sp.a_dtype, sp.b_dtype, sp.scale_mode == GG_SCALE_BLOCKWISE)<<<grid, kThreads, 0, p.stream>>>(args);
     GG_LAUNCH_CHECK("scaled_gmm_decode_kernel");
     return GG_STATUS_SUCCESS;

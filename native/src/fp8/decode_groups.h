@@ -1,0 +1,57 @@
+// How the FP8 decode kernel (scaled_gmm_decode.cu) cuts a call into blocks along the rows: each expert's rows, as the
+// device counts give them, into groups of up to kGroupRows (one mma's 16 rows), numbered over the experts in order;
+// block y = g takes group g, and block y = the number of groups writes the zeros of the rows no expert holds. No CUDA
+// headers, so that native/tests/decode_groups_test.cpp checks on the host the rule the kernel runs.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define GG_DECODE_HD __host__ __device__
+#else
+#define GG_DECODE_HD
+#endif
+
+namespace gg::fp8_decode {
+
+constexpr int kGroupRows = 16;
+
+// A device count as the scan adds it: negatives as 0 and at most m (a count past m makes the sum pass m either way, and
+// with m of at most kDecodeMaxRows the sum of E of them cannot overflow). offsets[e] is the sum of the counts before e,
+// at most m, as block_scan_counts clamps them for the other kernels.
+GG_DECODE_HD inline int64_t clamped_count(int64_t count, int64_t m) { return count < 0 ? 0 : (count > m ? m : count); }
+GG_DECODE_HD inline int64_t clamped_offset(int64_t prefix, int64_t m) { return prefix < m ? prefix : m; }
+
+// Groups of an expert of `rows` rows (after the offsets' clamp).
+GG_DECODE_HD inline int64_t groups_of(int64_t rows) { return (rows + kGroupRows - 1) / kGroupRows; }
+
+// y blocks of a call: at most min(E, m) experts hold rows, an expert of r rows makes ceil(r / 16) <= r / 16 + 1 groups
+// and the r / 16 sum to at most m / 16; one more block writes the zeros.
+GG_DECODE_HD inline int64_t group_bound(int64_t m, int64_t num_experts) {
+    return (num_experts < m ? num_experts : m) + m / kGroupRows + 1;
+}
+
+struct Group {
+    int64_t expert;
+    int64_t row0;     // first row of the group
+    int64_t row_end;  // one past its last row
+};
+
+// Group g (< groups[E]) from the experts' offsets[E + 1] and groups[E + 1] (exclusive sums of groups_of): its expert is
+// the last e with groups[e] <= g (empty experts share their successor's start).
+GG_DECODE_HD inline Group find_group(const int64_t* offsets, const int32_t* groups, int64_t num_experts, int32_t g) {
+    int64_t lo = 0, hi = num_experts - 1;
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        if (groups[mid] <= g) lo = mid;
+        else hi = mid - 1;
+    }
+    Group out;
+    out.expert = lo;
+    out.row0 = offsets[lo] + static_cast<int64_t>(g - groups[lo]) * kGroupRows;
+    const int64_t end = out.row0 + kGroupRows;
+    out.row_end = end < offsets[lo + 1] ? end : offsets[lo + 1];
+    return out;
+}
+
+}  // namespace gg::fp8_decode
