@@ -41,7 +41,8 @@ LayoutWords layout_words(Make make) {
 // Both scales into the order the mainloop reads (block_scale_order.h), in one launch (a decode call's GEMM is a few
 // microseconds, so each launch before it counts): elements [0, m * k_blocks) are a_scale [m, k_blocks] (K-major) into
 // each expert's compact MN-major block, rows past the last expert's end (device counts that sum to less than m)
-// belonging to no group; the rest are b_scale [E][n_blocks][k_blocks] (K-major) into [E][k_blocks][n_blocks].
+// belonging to no group; the rest are b_scale [E][n_blocks][k_blocks] (K-major) into [E][k_blocks][n_blocks], for the
+// experts that hold rows.
 __global__ void transpose_block_scales(const float* a_scale, const int64_t* offsets, int64_t experts, int64_t m,
                                        int64_t k_blocks, const float* b_scale, int64_t n_blocks, float* a_out,
                                        float* b_out) {
@@ -55,8 +56,11 @@ __global__ void transpose_block_scales(const float* a_scale, const int64_t* offs
             const int64_t e = expert_of_row(offsets, experts, row), first = offsets[e];
             a_out[a_block_scale_index(first, offsets[e + 1] - first, k_blocks, row, kb)] = a_scale[i];
         } else {
-            const int64_t j = i - a_count, e = j / per_expert, r = j - e * per_expert, nb = r / k_blocks,
-                          kb = r - nb * k_blocks;
+            const int64_t j = i - a_count, e = j / per_expert;
+            // An expert without rows has no tiles, so the GEMM reads none of its scales: a decode call moves only
+            // its few live experts' (8 of 256 at one token of deepseek-v3 over 0.9 MB for all).
+            if (offsets[e + 1] == offsets[e]) continue;
+            const int64_t r = j - e * per_expert, nb = r / k_blocks, kb = r - nb * k_blocks;
             b_out[b_block_scale_index(e, k_blocks, n_blocks, nb, kb)] = b_scale[j];
         }
     }
