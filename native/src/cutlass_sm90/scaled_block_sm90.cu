@@ -3,10 +3,10 @@
 // int32 words learnt on the host, then one grouped GEMM of every expert.
 #include <cinttypes>
 #include <cstdint>
+#include <cstring>
 
 // Whether this build reads the tuning knobs.
 #include "cutlass_sm90/sm90_build_kind.h"
-#include <cstring>
 
 #include "cutlass_sm90/block_scale_order.h"
 #include "cutlass_sm90/scaled_launch_sm90.cuh"
@@ -80,8 +80,7 @@ gg_status run_block(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& k
     using LayoutA = typename Config::LayoutSFA;
     using LayoutB = typename Config::LayoutSFB;
     const GmmProblem& p = sp.base;
-    const int64_t k_blocks = (p.k + Config::kScaleBlock - 1) / Config::kScaleBlock;
-    const int64_t n_blocks = (p.n + Config::kScaleBlock - 1) / Config::kScaleBlock;
+    const int64_t k_blocks = scale_blocks_of(p.k), n_blocks = scale_blocks_of(p.n);
     const int n = static_cast<int>(p.n), k = static_cast<int>(p.k);  // check_int_sizes (scaled_sm90_supports)
     BlockScaleFill block;
     block.words_a = layout_words<LayoutA>([&](int rows) {

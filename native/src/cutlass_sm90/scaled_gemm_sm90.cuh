@@ -131,7 +131,8 @@ struct BlockScaledGemmCollectives {
     using LayoutD = cutlass::layout::RowMajor;
     static constexpr int kAlignmentAB = 16;
     static constexpr int kAlignmentD = 16 / static_cast<int>(sizeof(ElementD));
-    static constexpr int kScaleBlock = 128;  // the scale granularity along k, and along n of B
+    // The scale granularity along k, and along n of B: DeepGEMM's block edge, as the validation declares it.
+    static constexpr int kScaleBlock = static_cast<int>(::gg::kScaleBlock);
     using TileShape = typename Traits::TileShape;
     using ClusterShape = typename Traits::ClusterShape;
     static_assert(cute::size<1>(TileShape{}) % kScaleBlock == 0 && cute::size<2>(TileShape{}) % kScaleBlock == 0,
