@@ -35,7 +35,8 @@ GG_SM90_BAND=B (each expert's tiles walked in bands B tile units wide; @band0: n
 GG_SM90_DECODE_WGRAD=R (weight gradients of at most R rows on the decode weight-gradient kernel; @dwg0: never),
 @mix0 / @mix1 for GG_SM90_DECODE_MIX (that kernel's blocks experts major / every expert's tiles in each wave),
 @dshortR for GG_SM90_DECODE_SHORT=R (weight gradients the kernel does not take whole: their experts of at most R rows
-on it, the others on the grouped GEMM; @dshort0: none).
+on it, the others on the grouped GEMM; @dshort0: none), @dfwdR for GG_SM90_DECODE_FWD=R (forwards and trans_b forwards
+of at most R rows, with device counts, on the decode forward kernel; @dfwd0: never).
 """
 
 from __future__ import annotations
@@ -112,10 +113,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_DECODE_SHORT"] = option[6:]
         elif option in ("mix0", "mix1"):
             env["GG_SM90_DECODE_MIX"] = option[3]
+        elif option.startswith("dfwd") and option[4:].isdigit():
+            env["GG_SM90_DECODE_FWD"] = option[4:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @dshortR, @mix0, @mix1)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @dshortR, @mix0, @mix1, @dfwdR)")
     return text, env
 
 

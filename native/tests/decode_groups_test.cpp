@@ -1,4 +1,4 @@
-// The FP8 decode kernel's rows (fp8/decode_groups.h) without a GPU: for counts as the device may hold them (valid,
+// The decode kernels' rows (backends/decode_groups.h) without a GPU: for counts as the device may hold them (valid,
 // negative, past m, summing to less or more than m), the offsets and groups built by the kernel's rules give every row
 // an expert holds to exactly one group of at most 16 rows of that expert, leave the rows past the clamped sum to the
 // zero block, and fit the grid's y extent (group_bound). The kernel's products are checked on a GPU host by
@@ -7,11 +7,11 @@
 #include <random>
 #include <vector>
 
-#include "fp8/decode_groups.h"
+#include "backends/decode_groups.h"
 
 namespace {
 
-using namespace gg::fp8_decode;
+using namespace gg::decode_groups;
 
 int failures = 0;
 

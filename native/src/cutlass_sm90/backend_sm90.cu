@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/backend_table.h"
+#include "cutlass_common/decode_forward.cuh"
 #include "cutlass_common/decode_weight_gradient.cuh"
 #include "cutlass_common/group_arrays_fill.cuh"
 #include "cutlass_common/zero_empty_experts.cuh"
@@ -225,6 +226,8 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     if (cutlass_sm90::decode_weight_gradient(p, knobs)) {
         return cutlass_grouped::launch_decode_weight_gradient(p, cutlass_sm90::decode_weight_gradient_mixed(p, knobs));
     }
+    // Decode-sized forwards: one kernel of our own, no group arrays and no preparation kernel.
+    if (cutlass_sm90::decode_forward(p, knobs)) return cutlass_grouped::launch_decode_forward(p);
     // These kernels do not clear their accumulators when K == 0: empty experts of non-accumulating weight gradients get
     // no tiles, and zero_empty_experts writes their zeros after the GEMM (cutlass_common/zero_empty_experts.cuh).
     cutlass_grouped::GroupRule rule = cutlass_grouped::make_group_rule(p, cutlass_grouped::EmptyExperts::kFilledApart);

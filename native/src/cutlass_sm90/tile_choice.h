@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "backends/decode_groups.h"
 #include "cutlass_common/decode_weight_gradient_tiles.h"
 #include "cutlass_common/group_arrays.cuh"
 #include "cutlass_sm90/shape_class.h"
@@ -177,6 +178,12 @@ struct Sm90TilePolicy {
     // rows of 8 or 16 experts lost to the GEMM path (grok-1, mixtral, dbrx at 16 tokens: 0.81-0.97x against 0.95-1.05x),
     // and 2048 rows ran at 0.10-0.55x. Knob: GG_SM90_DECODE_WGRAD=<rows>.
     int64_t max_rows_decode_weight_gradient = 16;
+    // Forwards and trans_b forwards with device counts of at most this many rows (m) run our decode forward kernel
+    // (cutlass_common/decode_forward.cuh: one launch, the weights streamed once into mma.sync) instead of the group-array
+    // fill and the grouped GEMM (decode_forward). 0: never, until it is measured against that path
+    // (docs/contributing.md, "A kernel or a policy change that waits for its measurement"). At most
+    // decode_groups::kMaxRows. Knob: GG_SM90_DECODE_FWD=<rows>.
+    int64_t max_rows_decode_forward = 0;
     // Weight gradients with device counts of more rows than that, and min_mean_rows_decode_short to
     // max_mean_rows_decode_short rows per expert on average (16 tokens over 16 to 128 experts at top-k, 32-64 rows over
     // 8-16 experts): the experts of at most decode_short_expert_rows rows, empty ones included, on the decode
@@ -421,6 +428,19 @@ inline bool decode_weight_gradient(const GmmProblem& p, const Sm90Knobs& knobs =
     if (p.m > bound) return false;
     const int64_t blocks_per_expert = cutlass_grouped::decode_grad_tiles_i(p.k) * cutlass_grouped::decode_grad_tiles_j(p.n);
     return p.num_experts <= 0x7fffffff / blocks_per_expert;
+}
+
+// Whether a forward or trans_b forward runs our decode forward kernel (cutlass_common/decode_forward.cuh) instead of the
+// grouped GEMM path: device counts (each block scans them; host counts keep the GEMM), at most max_rows_decode_forward
+// rows and decode_groups::kMaxExperts experts (the scan's shared memory), no forced tile or split. The backend's own
+// rules (k and n multiples of 8, 16-byte aligned operands) are the kernel's. Knob: GG_SM90_DECODE_FWD=<rows> (0: never).
+inline bool decode_forward(const GmmProblem& p, const Sm90Knobs& knobs = {},
+                           const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (p.trans_a || !p.counts_on_device || p.m < 1 || p.num_experts < 1 || knobs.tile || knobs.split_chunks) {
+        return false;
+    }
+    const int64_t bound = knobs.decode_fwd_rows ? *knobs.decode_fwd_rows : policy.max_rows_decode_forward;
+    return p.m <= bound && p.m <= decode_groups::kMaxRows && p.num_experts <= decode_groups::kMaxExperts;
 }
 
 // The experts of at most this many rows that a weight gradient leaves to the decode weight-gradient kernel, the others

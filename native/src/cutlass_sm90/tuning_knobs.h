@@ -33,6 +33,9 @@ struct Sm90Knobs {
     // GG_SM90_DECODE_WGRAD=<rows> (0 to 2^20): weight gradients of at most this many rows run the decode weight-gradient
     // kernel (tile_choice.h: decode_weight_gradient; 0: never).
     std::optional<int64_t> decode_wgrad_rows;
+    // GG_SM90_DECODE_FWD=<rows> (0 to 2^20): forwards of at most this many rows (and at most 256) run the decode forward
+    // kernel (tile_choice.h: decode_forward; 0: never).
+    std::optional<int64_t> decode_fwd_rows;
     // GG_SM90_DECODE_MIX=0|1: that kernel's blocks experts major, or every expert's tiles mixed in each wave
     // (tile_choice.h: decode_weight_gradient_mixed).
     std::optional<bool> decode_wgrad_mixed;
@@ -92,6 +95,7 @@ inline Sm90Knobs read_sm90_knobs() {
     k.long_rows = int_knob("GG_SM90_LONG", 0, 1 << 30);
     k.decode_wgrad_rows = int_knob("GG_SM90_DECODE_WGRAD", 0, 1 << 20);
     k.decode_short_rows = int_knob("GG_SM90_DECODE_SHORT", 0, 1 << 20);
+    k.decode_fwd_rows = int_knob("GG_SM90_DECODE_FWD", 0, 1 << 20);
     if (const auto first = int_knob("GG_SM90_FIRST", 0, 1)) k.largest_first = *first == 1;
     if (const auto mixed = int_knob("GG_SM90_DECODE_MIX", 0, 1)) k.decode_wgrad_mixed = *mixed == 1;
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);

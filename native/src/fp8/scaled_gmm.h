@@ -1,6 +1,7 @@
 // The kernels of gg_gmm_scaled and what the entry point needs from them. No CUDA in this header.
 #pragma once
 
+#include "backends/decode_groups.h"
 #include "core/handle.h"
 #include "core/scaled_validate.h"
 
@@ -14,8 +15,8 @@ gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& p);
 // The decode kernel (fp8/scaled_gmm_decode.cu): FP8 mma.sync from global memory, for a few rows per expert; trans_b,
 // compute capability 8.9 or newer (code built for it), every FP8 operand pair, both scale modes, k a multiple of 16,
 // at most kDecodeMaxRows rows and kDecodeMaxExperts experts (each block scans the counts in shared memory).
-inline constexpr int64_t kDecodeMaxRows = 256;
-inline constexpr int kDecodeMaxExperts = 1024;
+inline constexpr int64_t kDecodeMaxRows = decode_groups::kMaxRows;
+inline constexpr int kDecodeMaxExperts = decode_groups::kMaxExperts;
 // Auto takes the decode kernel for calls of at most this many rows, ahead of cutlass-sm90 and the portable kernel; 0
 // (never) until it is measured against them (docs/contributing.md, "A kernel or a policy change that waits for its
 // measurement"; docs/perf-notes.md, "Open leads": FP8 block scales at one decode token). By name it takes every call

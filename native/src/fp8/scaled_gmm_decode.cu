@@ -1,6 +1,6 @@
 // gg_gmm_scaled's decode kernel (GG_SCALED_KERNEL_DECODE): calls of a few rows per expert (decode: 1-8 tokens), where
 // the work is streaming the live experts' weights once and a GEMM tile of 128 rows computes mostly padding. One
-// launch, no workspace with device counts: every block scans the counts itself (at most kMaxExperts of them), so the
+// launch, no workspace with device counts: every block scans the counts itself (backends/decode_scan.cuh), so the
 // call has no preparation kernel before it, where the grouped GEMMs run two or three launches.
 //
 // The work: groups of up to 16 rows of one expert (an expert of r rows makes ceil(r / 16) groups), times blocks of
@@ -23,7 +23,8 @@
 
 #include <cuda_bf16.h>
 
-#include "fp8/decode_groups.h"
+#include "backends/decode_fragments.cuh"
+#include "backends/decode_scan.cuh"
 #include "fp8/scaled_gmm.h"
 #include "fp8/scaled_kernel_args.cuh"
 
@@ -44,7 +45,7 @@
 namespace gg {
 namespace {
 
-using fp8_decode::kGroupRows;                  // rows of one mma (m16)
+using decode_groups::kGroupRows;  // rows of one mma (m16)
 constexpr int kColsPerWarp = 16;               // two mma column groups of 8
 constexpr int kColumnWarps = 2;                // warps along n
 constexpr int kKSlices = 4;                    // warps along k
@@ -53,92 +54,6 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kBlockCols = kColumnWarps * kColsPerWarp;
 constexpr int kChunk = 128;                    // k per chunk: one scale block, four mma k steps of 32
 static_assert(kChunk == kScaleBlock, "a chunk is one scale block");
-
-#if GG_DECODE_BODY
-constexpr int kMaxExperts = kDecodeMaxExperts;
-constexpr int kExpertsPerThread = (kMaxExperts + kThreads - 1) / kThreads;
-
-// Inclusive scan of one int64 per thread over the block; `warp_sums` holds kWarps values.
-__device__ int64_t block_inclusive_scan(int64_t v, int64_t* warp_sums) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll
-    for (int d = 1; d < 32; d <<= 1) {
-        const int64_t u = __shfl_up_sync(0xffffffffu, v, d);
-        if (lane >= d) v += u;
-    }
-    if (lane == 31) warp_sums[warp] = v;
-    __syncthreads();
-    int64_t before = 0;
-    for (int w = 0; w < warp; ++w) before += warp_sums[w];
-    __syncthreads();  // warp_sums is reused by the next scan
-    return v + before;
-}
-
-// offsets[0..E] and groups[0..E] in shared memory, by decode_groups.h's rules (clamped_count, clamped_offset,
-// groups_of), with a block-wide scan.
-__device__ void scan_experts(const ScaledKernelArgs& p, int64_t* offsets, int32_t* groups, int64_t* warp_sums) {
-    const int t = threadIdx.x;
-    const int64_t first = static_cast<int64_t>(t) * kExpertsPerThread;
-    int64_t local[kExpertsPerThread];
-    int64_t sum = 0;
-#pragma unroll
-    for (int i = 0; i < kExpertsPerThread; ++i) {
-        const int64_t e = first + i;
-        const int64_t c = e < p.num_experts ? fp8_decode::clamped_count(p.counts[e], p.m) : 0;
-        local[i] = c;
-        sum += c;
-    }
-    int64_t running = block_inclusive_scan(sum, warp_sums) - sum;
-#pragma unroll
-    for (int i = 0; i < kExpertsPerThread; ++i) {
-        const int64_t e = first + i;
-        if (e <= p.num_experts) offsets[e] = fp8_decode::clamped_offset(running, p.m);
-        running += local[i];
-    }
-    if (t == kThreads - 1 && first + kExpertsPerThread <= p.num_experts) {
-        offsets[p.num_experts] = fp8_decode::clamped_offset(running, p.m);
-    }
-    __syncthreads();
-    int64_t local_groups[kExpertsPerThread];
-    int64_t group_sum = 0;
-#pragma unroll
-    for (int i = 0; i < kExpertsPerThread; ++i) {
-        const int64_t e = first + i;
-        const int64_t rows = e < p.num_experts ? offsets[e + 1] - offsets[e] : 0;
-        local_groups[i] = fp8_decode::groups_of(rows);
-        group_sum += local_groups[i];
-    }
-    int64_t g = block_inclusive_scan(group_sum, warp_sums) - group_sum;
-#pragma unroll
-    for (int i = 0; i < kExpertsPerThread; ++i) {
-        const int64_t e = first + i;
-        if (e <= p.num_experts) groups[e] = static_cast<int32_t>(g);
-        g += local_groups[i];
-    }
-    if (t == kThreads - 1 && first + kExpertsPerThread <= p.num_experts) {
-        groups[p.num_experts] = static_cast<int32_t>(g);
-    }
-    __syncthreads();
-}
-
-// A lane's 32 bytes of one 128-byte chunk of `row`, starting at byte `chunk0`: bytes [16t, 16t + 16) and
-// [64 + 16t, 64 + 16t + 16) into 8 words (zeros for a half at or past `limit` bytes, or for a row that is not `live`).
-// The four lanes of a row group then read 64 contiguous bytes per load instruction.
-__device__ __forceinline__ void load_lane_bytes(const uint8_t* row, int64_t chunk0, int t, int64_t limit, bool live,
-                                                uint32_t (&w)[8]) {
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        const int64_t at = chunk0 + 64 * h + 16 * t;
-        uint4 v = make_uint4(0, 0, 0, 0);
-        if (live && at + 16 <= limit) v = __ldg(reinterpret_cast<const uint4*>(row + at));
-        w[4 * h + 0] = v.x;
-        w[4 * h + 1] = v.y;
-        w[4 * h + 2] = v.z;
-        w[4 * h + 3] = v.w;
-    }
-}
-
-#endif  // GG_DECODE_BODY
 
 template <gg_dtype TA, gg_dtype TB>
 __device__ __forceinline__ void mma_fp8(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -164,11 +79,11 @@ __device__ __forceinline__ void mma_fp8(float (&d)[4], const uint32_t (&a)[4], u
 template <gg_dtype TA, gg_dtype TB, bool Blockwise>
 __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKernelArgs p) {
 #if GG_DECODE_BODY
-    __shared__ int64_t offsets[kMaxExperts + 1];
-    __shared__ int32_t groups[kMaxExperts + 1];
-    __shared__ int64_t warp_sums[kWarps];
+    __shared__ decode_groups::ScanShared<kThreads> scan;
     __shared__ float partial[kKSlices][kGroupRows][kBlockCols + 1];
-    scan_experts(p, offsets, groups, warp_sums);
+    decode_groups::scan_counts<kThreads>(p.counts, p.num_experts, p.m, scan);
+    const int64_t* offsets = scan.offsets;
+    const int32_t* groups = scan.groups;
 
     const int64_t col0 = static_cast<int64_t>(blockIdx.x) * kBlockCols;
     const int32_t group = static_cast<int32_t>(blockIdx.y);
@@ -185,7 +100,7 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
         }
         return;
     }
-    const fp8_decode::Group mine = fp8_decode::find_group(offsets, groups, p.num_experts, group);
+    const decode_groups::Group mine = decode_groups::find_group(offsets, groups, p.num_experts, group);
     const int64_t e = mine.expert, row0 = mine.row0, row_end = mine.row_end;
 
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -210,10 +125,10 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
     for (int64_t chunk = slice; chunk < chunks; chunk += kKSlices) {
         const int64_t chunk0 = chunk * kChunk;
         uint32_t xa_lo[8], xa_hi[8], wb[2][8];
-        load_lane_bytes(a_lo, chunk0, t, p.k, live_lo, xa_lo);
-        load_lane_bytes(a_hi, chunk0, t, p.k, live_hi, xa_hi);
+        decode_groups::load_lane_bytes(a_lo, chunk0, t, p.k, live_lo, xa_lo);
+        decode_groups::load_lane_bytes(a_hi, chunk0, t, p.k, live_hi, xa_hi);
 #pragma unroll
-        for (int h = 0; h < 2; ++h) load_lane_bytes(b_row[h], chunk0, t, p.k, live_col[h], wb[h]);
+        for (int h = 0; h < 2; ++h) decode_groups::load_lane_bytes(b_row[h], chunk0, t, p.k, live_col[h], wb[h]);
         float acc[2][4] = {};
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
@@ -335,7 +250,7 @@ gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& sp)
                     static_cast<long long>(p.k));
     }
     const int64_t col_blocks = (p.n + kBlockCols - 1) / kBlockCols;
-    if (col_blocks > INT32_MAX || fp8_decode::group_bound(p.m, p.num_experts) > 65535) {
+    if (col_blocks > INT32_MAX || decode_groups::group_bound(p.m, p.num_experts) > 65535) {
         return fail(GG_STATUS_NOT_SUPPORTED, "%s: n = %lld exceeds its grid", kName, static_cast<long long>(p.n));
     }
     return GG_STATUS_SUCCESS;
@@ -354,7 +269,7 @@ gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& sp) {
     }
     const ScaledKernelArgs args = scaled_kernel_args(sp, nullptr, counts);
     const dim3 grid(static_cast<unsigned>((p.n + kBlockCols - 1) / kBlockCols),
-                    static_cast<unsigned>(fp8_decode::group_bound(p.m, p.num_experts)));
+                    static_cast<unsigned>(decode_groups::group_bound(p.m, p.num_experts)));
     decode_kernel(sp.a_dtype, sp.b_dtype, sp.scale_mode == GG_SCALE_BLOCKWISE)<<<grid, kThreads, 0, p.stream>>>(args);
     GG_LAUNCH_CHECK("scaled_gmm_decode_kernel");
     return GG_STATUS_SUCCESS;

@@ -1,7 +1,8 @@
-// How the FP8 decode kernel (scaled_gmm_decode.cu) cuts a call into blocks along the rows: each expert's rows, as the
-// device counts give them, into groups of up to kGroupRows (one mma's 16 rows), numbered over the experts in order;
-// block y = g takes group g, and block y = the number of groups writes the zeros of the rows no expert holds. No CUDA
-// headers, so that native/tests/decode_groups_test.cpp checks on the host the rule the kernel runs.
+// How the decode kernels (fp8/scaled_gmm_decode.cu, cutlass_common/decode_forward.cuh) cut a call into blocks along the
+// rows: each expert's rows, as the device counts give them, into groups of up to kGroupRows (one mma's 16 rows),
+// numbered over the experts in order; block y = g takes group g (the FP8 kernel's block y = the number of groups writes
+// the zeros of the rows no expert holds). No CUDA headers, so that native/tests/decode_groups_test.cpp checks on the
+// host the rule the kernels run; decode_scan.cuh computes the same on the device.
 #pragma once
 
 #include <cstdint>
@@ -12,12 +13,16 @@
 #define GG_DECODE_HD
 #endif
 
-namespace gg::fp8_decode {
+namespace gg::decode_groups {
 
 constexpr int kGroupRows = 16;
+// The most rows and experts a decode kernel takes: every block scans the counts in shared memory (decode_scan.cuh), and
+// with m rows at most the sum of E clamped counts cannot overflow.
+constexpr int64_t kMaxRows = 256;
+constexpr int kMaxExperts = 1024;
 
 // A device count as the scan adds it: negatives as 0 and at most m (a count past m makes the sum pass m either way, and
-// with m of at most kDecodeMaxRows the sum of E of them cannot overflow). offsets[e] is the sum of the counts before e,
+// with m of at most kMaxRows the sum of E of them cannot overflow). offsets[e] is the sum of the counts before e,
 // at most m, as block_scan_counts clamps them for the other kernels.
 GG_DECODE_HD inline int64_t clamped_count(int64_t count, int64_t m) { return count < 0 ? 0 : (count > m ? m : count); }
 GG_DECODE_HD inline int64_t clamped_offset(int64_t prefix, int64_t m) { return prefix < m ? prefix : m; }
@@ -54,4 +59,4 @@ GG_DECODE_HD inline Group find_group(const int64_t* offsets, const int32_t* grou
     return out;
 }
 
-}  // namespace gg::fp8_decode
+}  // namespace gg::decode_groups
