@@ -1,0 +1,151 @@
+using GroupedGemm.Tests.Support;
+using NUnit.Framework;
+
+namespace GroupedGemm.Tests.Gpu;
+
+/// <summary>
+/// Forwards and trans_b forwards of decode size with device counts: the calls cutlass-sm90's Auto can send to the decode
+/// forward kernel (at most 256 rows and 1024 experts; tile_choice.h, decode_forward), and calls just past its limits,
+/// which must take the grouped GEMM. Each case has experts of 0, 1, 16 and 17 or more rows (groups of 16 rows), K that
+/// ends in a partial 64-deep chunk and N in a partial 32-column block, and runs without and with accumulate against the
+/// float64 reference, into a poisoned output or onto random prior values; a captured call replays with new counts.
+/// </summary>
+[TestFixture]
+[Category("Gpu")]
+public class GmmDecodeForwardTests : GpuFixture
+{
+    private static readonly GemmBackend[] Backends = [GemmBackend.Auto, GemmBackend.CutlassSm90];
+
+    private static readonly DType[] HalfTypes = [DType.BFloat16, DType.Float16];
+
+    private static readonly GmmForm[] Forms = [GmmForm.Forward, GmmForm.TransB];
+
+    /// <summary>Named routings: rows per expert, K and N.</summary>
+    private static readonly (string Name, long[] Counts, int K, int N)[] Cases =
+    [
+        ("one token at top-8 over 128 experts", Spread(128, (3, 1), (17, 1), (40, 1), (41, 1), (64, 1), (90, 1), (101, 1), (127, 1)), 136, 264),
+        ("40 rows of one expert of 8 (three groups)", Spread(8, (5, 40)), 200, 72),
+        ("one expert, 17 rows", Spread(1, (0, 17)), 64, 40),
+        ("16 tokens at top-2 over 8 experts, 2 live", Spread(8, (1, 16), (6, 16)), 512, 256),
+        ("0, 1, 16, 17 and 33 rows over 6 experts", Spread(6, (1, 1), (2, 16), (3, 17), (5, 33)), 328, 136),
+        ("256 rows over 1024 experts (the kernel's limits)", Spread(1024, Enumerable.Range(0, 256).Select(i => (i * 4 + 3, 1L)).ToArray()), 64, 72),
+        ("256 rows over 1025 experts (past the expert limit)", Spread(1025, Enumerable.Range(0, 256).Select(i => (i * 4, 1L)).ToArray()), 64, 72),
+        ("257 rows over 8 experts (past the row limit)", Spread(8, (0, 200), (4, 57)), 64, 72),
+    ];
+
+    private static IEnumerable<TestCaseData> CaseData() =>
+        Cases.Select((c, i) => new TestCaseData(i).SetArgDisplayNames($"{c.Name}, m = {c.Counts.Sum()}"));
+
+    /// <summary>Every case, both forms, every half type, with and without accumulate, on Auto and cutlass-sm90.</summary>
+    [TestCaseSource(nameof(CaseData))]
+    public void Decode_forward_with_device_counts_matches_reference(int index)
+    {
+        (string name, long[] counts, int k, int n) = Cases[index];
+        var missed = new List<string>();
+        int ran = 0;
+        foreach (GemmBackend backend in Backends)
+        {
+            foreach (GmmForm form in Forms)
+            {
+                foreach (DType dtype in HalfTypes)
+                {
+                    foreach (bool accumulate in new[] { false, true })
+                    {
+                        // Fixed per combination: a failure names data that reproduces it.
+                        var random = new Random((index * 1009) + ((int)backend * 31) + ((int)form * 13) + ((int)dtype * 7) + (accumulate ? 1 : 0));
+                        string what = $"{name}: {backend} {form} {dtype}{(accumulate ? " accumulate" : "")}";
+                        double? error = RunCase(random, backend, form, dtype, counts, k, n, accumulate);
+                        if (error is null) continue;
+                        ran++;
+                        TestContext.Out.WriteLine($"{what}: relative error {error:E3}");
+                        if (!(error <= DeviceData.Tolerance(dtype))) missed.Add($"{what}: {error:E3}");
+                    }
+                }
+            }
+        }
+
+        Assert.That(ran, Is.GreaterThan(0), "Auto must take every call");
+        Assert.That(missed, Is.Empty, "relative errors over the dtype's bound");
+    }
+
+    /// <summary>
+    /// One token's rows over 128 experts (8 live, one row each), the same rows on one expert, and 40 rows over three
+    /// experts, as device counts that one captured trans_b call reads on every replay.
+    /// </summary>
+    [Test]
+    public void A_captured_decode_forward_replays_with_new_device_counts([Values(GmmForm.Forward, GmmForm.TransB)] GmmForm form)
+    {
+        const int Experts = 128, K = 136, N = 264, M = 40;
+        long[] spread = Enumerable.Range(0, Experts).Select(e => e % 16 == 3 ? 5L : 0L).ToArray();
+        long[] one = new long[Experts];
+        one[77] = M;
+        long[] three = new long[Experts];
+        three[0] = 17;
+        three[64] = 16;
+        three[127] = 7;
+        Random random = TestRandom.Create();
+        bool transB = form == GmmForm.TransB;
+        (DeviceTensor a, double[] aRef) = DeviceData.Random(random, DType.BFloat16, M, K);
+        (DeviceTensor b, double[] bRef) = transB
+            ? DeviceData.Random(random, DType.BFloat16, Experts, N, K)
+            : DeviceData.Random(random, DType.BFloat16, Experts, K, N);
+        using (a)
+        using (b)
+        using (CudaStream stream = CudaStream.Create())
+        using (DeviceTensor counts = DeviceTensor.FromArray(spread, Experts))
+        using (DeviceTensor output = DeviceTensor.Allocate(DType.BFloat16, M, N))
+        {
+            var options = new GmmOptions { Stream = stream };
+            Context.Reserve(Experts);
+            ReplayWithCounts(stream, () => Context.GmmInto(a, b, counts, output, false, transB, false, options), counts, output,
+                [spread, one, three], current => CpuReference.Gmm(aRef, bRef, current, K, N, transA: false, transB: transB),
+                $"decode {form}");
+        }
+    }
+
+    /// <summary>
+    /// One call into a poisoned output (or onto random values with accumulate); the relative error against the float64
+    /// reference, or null when the backend does not take the call (Auto must).
+    /// </summary>
+    private double? RunCase(Random random, GemmBackend backend, GmmForm form, DType dtype, long[] counts, int k, int n,
+        bool accumulate)
+    {
+        int experts = counts.Length;
+        long m = counts.Sum();
+        bool transB = form == GmmForm.TransB;
+        (DeviceTensor a, double[] aRef) = DeviceData.Random(random, dtype, m, k);
+        (DeviceTensor b, double[] bRef) = transB
+            ? DeviceData.Random(random, dtype, experts, n, k)
+            : DeviceData.Random(random, dtype, experts, k, n);
+        (DeviceTensor c, double[] prior) = DeviceData.Random(random, dtype, m, n);
+        using (a)
+        using (b)
+        using (c)
+        using (DeviceTensor deviceCounts = DeviceTensor.FromArray(counts))
+        {
+            if (!accumulate) c.Poison();
+            if (!Supported(backend, a, b, counts, deviceCounts, c, form, out string reason))
+            {
+                Assert.That(backend, Is.Not.EqualTo(GemmBackend.Auto), $"Auto must take every call: {reason}");
+                return null;
+            }
+
+            Run(a, b, counts, deviceCounts, c, form, accumulate, backend);
+            double[] expected = CpuReference.Gmm(aRef, bRef, counts, k, n, transA: false, transB: transB);
+            if (accumulate)
+            {
+                for (int i = 0; i < expected.Length; i++) expected[i] += prior[i];
+            }
+
+            return CpuReference.RelativeError(DeviceData.Download(c), expected);
+        }
+    }
+
+    /// <summary>Counts of <paramref name="experts"/> experts, zero but for the (expert, rows) pairs given.</summary>
+    private static long[] Spread(int experts, params (int Expert, long Rows)[] rows)
+    {
+        var counts = new long[experts];
+        foreach ((int expert, long r) in rows) counts[expert] += r;
+        return counts;
+    }
+}
