@@ -439,6 +439,51 @@ void scheduler_order() {
     }
     unsetenv("GG_SM90_DECODE_WGRAD");
     unsetenv("GG_SM90_TILE");
+    // The decode forward kernel: never by default (max_rows_decode_forward = 0 until measured); GG_SM90_DECODE_FWD=<rows>
+    // sends forwards and trans_b forwards with device counts of at most that many rows, and at most 256 rows and 1024
+    // experts (the kernel's scan), to it; never weight gradients, host counts, forced tiles or forced splits.
+    gg::GmmProblem maverick_t1 = problem(1, 8192, 5120, 128, false);  // llama-4-maverick down at one token, top-1
+    maverick_t1.counts_on_device = true;
+    gg::GmmProblem maverick_t1_transb = maverick_t1;
+    maverick_t1_transb.trans_b = true;
+    gg::GmmProblem maverick_t1_host = maverick_t1;
+    maverick_t1_host.counts_on_device = false;
+    gg::GmmProblem rows_256 = problem(256, 2048, 1024, 1024, false);
+    rows_256.counts_on_device = true;
+    gg::GmmProblem rows_257 = rows_256;
+    rows_257.m = 257;
+    gg::GmmProblem experts_1025 = rows_256;
+    experts_1025.num_experts = 1025;
+    const struct {
+        const char* value;
+        const char* tile;   // GG_SM90_TILE, or nullptr
+        const char* split;  // GG_SM90_SPLIT, or nullptr
+        const gg::GmmProblem* p;
+        const char* what;
+        int want;
+    } decode_forwards[] = {{nullptr, nullptr, nullptr, &maverick_t1, "maverick down at one token, policy", 0},
+                           {"1", nullptr, nullptr, &maverick_t1, "maverick down at one token, 1 row", 1},
+                           {"1", nullptr, nullptr, &maverick_t1_transb, "the same, trans_b", 1},
+                           {"0", nullptr, nullptr, &maverick_t1, "0 rows", 0},
+                           {"256", nullptr, nullptr, &maverick_t1_host, "host counts", 0},
+                           {"256", nullptr, nullptr, &granite_t1, "weight gradient", 0},
+                           {"256", nullptr, nullptr, &rows_256, "256 rows over 1024 experts", 1},
+                           {"255", nullptr, nullptr, &rows_256, "256 rows, bound 255", 0},
+                           {"1024", nullptr, nullptr, &rows_257, "257 rows: past the kernel's 256", 0},
+                           {"256", nullptr, nullptr, &experts_1025, "1025 experts: past the kernel's 1024", 0},
+                           {"256", "pingpong64x128k128", nullptr, &maverick_t1, "forced tile", 0},
+                           {"256", nullptr, "4", &maverick_t1, "forced split", 0},
+                           {"1048577", nullptr, nullptr, &maverick_t1, "out of range: the policy's bound", 0}};
+    for (const auto& d : decode_forwards) {
+        set_knob("GG_SM90_DECODE_FWD", d.value);
+        set_knob("GG_SM90_TILE", d.tile);
+        set_knob("GG_SM90_SPLIT", d.split);
+        expect_knob("GG_SM90_DECODE_FWD", d.value, d.what,
+                    gg::cutlass_sm90::decode_forward(*d.p, read_sm90_knobs()) ? 1 : 0, d.want);
+    }
+    unsetenv("GG_SM90_DECODE_FWD");
+    unsetenv("GG_SM90_TILE");
+    unsetenv("GG_SM90_SPLIT");
     // The kernel beside the GEMM (decode_weight_gradient_short_rows): experts of at most 16 rows where the experts hold
     // 1 to 4 rows on average; GG_SM90_DECODE_SHORT=<rows> sets the bound for every weight gradient with device counts
     // the kernel does not take whole, whatever the mean; never forwards, host counts, forced tiles, calls the kernel
