@@ -23,14 +23,14 @@ public class GmmDecodeForwardTests : GpuFixture
     /// <summary>Named routings: rows per expert, K and N.</summary>
     private static readonly (string Name, long[] Counts, int K, int N)[] Cases =
     [
-        ("one token at top-8 over 128 experts", Spread(128, (3, 1), (17, 1), (40, 1), (41, 1), (64, 1), (90, 1), (101, 1), (127, 1)), 136, 264),
-        ("40 rows of one expert of 8 (three groups)", Spread(8, (5, 40)), 200, 72),
-        ("one expert, 17 rows", Spread(1, (0, 17)), 64, 40),
-        ("16 tokens at top-2 over 8 experts, 2 live", Spread(8, (1, 16), (6, 16)), 512, 256),
-        ("0, 1, 16, 17 and 33 rows over 6 experts", Spread(6, (1, 1), (2, 16), (3, 17), (5, 33)), 328, 136),
-        ("256 rows over 1024 experts (the kernel's limits)", Spread(1024, Enumerable.Range(0, 256).Select(i => (i * 4 + 3, 1L)).ToArray()), 64, 72),
-        ("256 rows over 1025 experts (past the expert limit)", Spread(1025, Enumerable.Range(0, 256).Select(i => (i * 4, 1L)).ToArray()), 64, 72),
-        ("257 rows over 8 experts (past the row limit)", Spread(8, (0, 200), (4, 57)), 64, 72),
+        ("one token at top-8 over 128 experts", Routing.Spread(128, (3, 1), (17, 1), (40, 1), (41, 1), (64, 1), (90, 1), (101, 1), (127, 1)), 136, 264),
+        ("40 rows of one expert of 8 (three groups)", Routing.Spread(8, (5, 40)), 200, 72),
+        ("one expert, 17 rows", Routing.Spread(1, (0, 17)), 64, 40),
+        ("16 tokens at top-2 over 8 experts, 2 live", Routing.Spread(8, (1, 16), (6, 16)), 512, 256),
+        ("0, 1, 16, 17 and 33 rows over 6 experts", Routing.Spread(6, (1, 1), (2, 16), (3, 17), (5, 33)), 328, 136),
+        ("256 rows over 1024 experts (the kernel's limits)", Routing.Spread(1024, Enumerable.Range(0, 256).Select(i => (i * 4 + 3, 1L)).ToArray()), 64, 72),
+        ("256 rows over 1025 experts (past the expert limit)", Routing.Spread(1025, Enumerable.Range(0, 256).Select(i => (i * 4, 1L)).ToArray()), 64, 72),
+        ("257 rows over 8 experts (past the row limit)", Routing.Spread(8, (0, 200), (4, 57)), 64, 72),
     ];
 
     private static IEnumerable<TestCaseData> CaseData() =>
@@ -139,13 +139,5 @@ public class GmmDecodeForwardTests : GpuFixture
 
             return CpuReference.RelativeError(DeviceData.Download(c), expected);
         }
-    }
-
-    /// <summary>Counts of <paramref name="experts"/> experts, zero but for the (expert, rows) pairs given.</summary>
-    private static long[] Spread(int experts, params (int Expert, long Rows)[] rows)
-    {
-        var counts = new long[experts];
-        foreach ((int expert, long r) in rows) counts[expert] += r;
-        return counts;
     }
 }

@@ -23,15 +23,15 @@ public class GmmDecodeWeightGradientTests : GpuFixture
     private static readonly (string Name, long[] Counts, int K, int N)[] Cases =
     [
         // At most 16 rows: the kernel alone, experts major (below one row per expert) or mixed (16 rows over 16 experts).
-        ("one token at top-8 over 40 experts", Spread(40, (3, 1), (7, 1), (11, 1), (19, 1), (20, 1), (29, 1), (37, 1), (38, 1)), 136, 264),
-        ("16 rows over 16 experts, 3 empty", Spread(16, (0, 2), (1, 1), (2, 1), (4, 3), (5, 1), (6, 1), (8, 1), (9, 2), (10, 1), (12, 1), (13, 1), (14, 1)), 136, 264),
+        ("one token at top-8 over 40 experts", Routing.Spread(40, (3, 1), (7, 1), (11, 1), (19, 1), (20, 1), (29, 1), (37, 1), (38, 1)), 136, 264),
+        ("16 rows over 16 experts, 3 empty", Routing.Spread(16, (0, 2), (1, 1), (2, 1), (4, 3), (5, 1), (6, 1), (8, 1), (9, 2), (10, 1), (12, 1), (13, 1), (14, 1)), 136, 264),
         // Beside the GEMM (1-4 rows per expert on average).
-        ("153 rows over 40 experts, 3 to 6 each, 6 empty", Spread(40, Enumerable.Range(0, 40).Select(e => (e, (long)(e % 7 == 0 ? 0 : 3 + (e % 4)))).ToArray()), 136, 264),
-        ("128 rows over 40 experts, one dominant expert of 116", Spread(40, (13, 116), (2, 4), (21, 1), (30, 7)), 136, 264),
-        ("32 rows over 8 experts, two live experts of 16", Spread(8, (2, 16), (5, 16)), 136, 264),
-        ("34 rows over 8 experts: 17, 16 and 1", Spread(8, (0, 17), (3, 16), (7, 1)), 136, 264),
-        ("64 rows over 16 experts, 0 to 17 rows", Spread(16, (0, 17), (1, 9), (3, 1), (4, 12), (6, 16), (9, 5), (15, 4)), 136, 264),
-        ("granite-3.0 down-projection shape, 162 rows, zipf-like", Spread(40, Enumerable.Range(0, 40).Select(e => (e, e < 20 ? 128L / (e + 2) / 2 : 0L)).ToArray()), 512, 1536),
+        ("153 rows over 40 experts, 3 to 6 each, 6 empty", Routing.Spread(40, Enumerable.Range(0, 40).Select(e => (e, (long)(e % 7 == 0 ? 0 : 3 + (e % 4)))).ToArray()), 136, 264),
+        ("128 rows over 40 experts, one dominant expert of 116", Routing.Spread(40, (13, 116), (2, 4), (21, 1), (30, 7)), 136, 264),
+        ("32 rows over 8 experts, two live experts of 16", Routing.Spread(8, (2, 16), (5, 16)), 136, 264),
+        ("34 rows over 8 experts: 17, 16 and 1", Routing.Spread(8, (0, 17), (3, 16), (7, 1)), 136, 264),
+        ("64 rows over 16 experts, 0 to 17 rows", Routing.Spread(16, (0, 17), (1, 9), (3, 1), (4, 12), (6, 16), (9, 5), (15, 4)), 136, 264),
+        ("granite-3.0 down-projection shape, 162 rows, zipf-like", Routing.Spread(40, Enumerable.Range(0, 40).Select(e => (e, e < 20 ? 128L / (e + 2) / 2 : 0L)).ToArray()), 512, 1536),
     ];
 
     private static IEnumerable<TestCaseData> CaseData() =>
@@ -98,13 +98,5 @@ public class GmmDecodeWeightGradientTests : GpuFixture
 
             return CpuReference.RelativeError(DeviceData.Download(c), expected);
         }
-    }
-
-    /// <summary>Counts of <paramref name="experts"/> experts, zero but for the (expert, rows) pairs given.</summary>
-    private static long[] Spread(int experts, params (int Expert, long Rows)[] rows)
-    {
-        var counts = new long[experts];
-        foreach ((int expert, long r) in rows) counts[expert] += r;
-        return counts;
     }
 }

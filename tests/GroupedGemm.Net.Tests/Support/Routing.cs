@@ -3,6 +3,18 @@ namespace GroupedGemm.Tests.Support;
 /// <summary>Batch sizes as MoE routers produce them.</summary>
 internal static class Routing
 {
+    /// <summary>Counts of <paramref name="experts"/> experts, zero but for the (expert, rows) pairs given (rows of an expert
+    /// named twice add up): a routing written out for the experts each case must put on one side of a bound.</summary>
+    /// <param name="experts">E.</param>
+    /// <param name="rows">The experts that hold rows, and how many.</param>
+    /// <returns>E counts.</returns>
+    internal static long[] Spread(int experts, params (int Expert, long Rows)[] rows)
+    {
+        var counts = new long[experts];
+        foreach ((int expert, long r) in rows) counts[expert] += r;
+        return counts;
+    }
+
     /// <summary>Each row's expert drawn uniformly.</summary>
     /// <param name="random">The generator.</param>
     /// <param name="rows">M.</param>
