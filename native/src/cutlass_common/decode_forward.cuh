@@ -30,6 +30,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "backends/decode_fragment_maps.h"
 #include "backends/decode_fragments.cuh"
 #include "backends/decode_scan.cuh"
 #include "core/internal.h"
@@ -79,12 +80,6 @@ struct DecodeFwdChunk {
     uint32_t w[kDecodeFwdGroups][8];  // trans_b: group h's weight row; forward: word h of load (j, half) at [2j + half]
 };
 
-// The physical row, within a chunk, that the forward layout's load (step j, half) takes for matrix row r: the row the
-// activations' permutation (decode_fragments.cuh) puts at logical k 8 half + r of step j.
-__device__ __forceinline__ int forward_k_of(int j, int half, int r) {
-    return 32 * (j / 2) + 4 * (j % 2) + 8 * (r / 2) + (r % 2) + 2 * half;
-}
-
 template <typename T, bool TransB>
 struct DecodeFwdLane {
     const uint8_t* x_lo;  // this lane's two activation rows (bytes)
@@ -112,7 +107,7 @@ struct DecodeFwdLane {
             for (int j = 0; j < 4; ++j) {
 #pragma unroll
                 for (int half = 0; half < 2; ++half) {
-                    const int64_t kk = chunk * kDecodeFwdChunk + forward_k_of(j, half, g);
+                    const int64_t kk = chunk * kDecodeFwdChunk + decode_groups::forward_k_of(j, half, g);
                     uint4 v = make_uint4(0, 0, 0, 0);
                     if (kk < k && col < n) {
                         v = __ldg(reinterpret_cast<const uint4*>(w + (kk * n + col) * static_cast<int64_t>(sizeof(T))));
@@ -142,9 +137,7 @@ struct DecodeFwdLane {
     }
 
     // The output column (within the block) of mma column c of group h.
-    __device__ __forceinline__ static int column_of(int h, int c) {
-        return TransB ? 8 * h + c : 8 * (c / 2) + 2 * h + c % 2;
-    }
+    __device__ __forceinline__ static int column_of(int h, int c) { return decode_groups::decode_output_column(TransB, h, c); }
 };
 
 // a [m, k]; b [E, k, n] (forward) or [E, n, k] (trans_b); c [m, n]; k and n multiples of 8, a and b 16-byte aligned,

@@ -23,6 +23,7 @@
 
 #include <cuda_bf16.h>
 
+#include "backends/decode_fragment_maps.h"
 #include "backends/decode_fragments.cuh"
 #include "backends/decode_scan.cuh"
 #include "fp8/scaled_gmm.h"
@@ -162,7 +163,7 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
     // The mma's output fragment: rows g and g + 8, columns 2t and 2t + 1 of each 8-column group.
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-        const int c = col_warp * kColsPerWarp + 8 * h + 2 * t;
+        const int c = col_warp * kColsPerWarp + decode_groups::decode_output_column(true, h, 2 * t);
         partial[slice][g][c] = total[h][0];
         partial[slice][g][c + 1] = total[h][1];
         partial[slice][g + 8][c] = total[h][2];
