@@ -454,6 +454,10 @@ void scheduler_order() {
     rows_257.m = 257;
     gg::GmmProblem experts_1025 = rows_256;
     experts_1025.num_experts = 1025;
+    gg::GmmProblem wide = maverick_t1;  // 65536 blocks of 32 columns: one past the grid's y extent
+    wide.n = 65536 * 32;
+    gg::GmmProblem widest_fitting = maverick_t1;
+    widest_fitting.n = 65535 * 32;
     const struct {
         const char* value;
         const char* tile;   // GG_SM90_TILE, or nullptr
@@ -471,6 +475,8 @@ void scheduler_order() {
                            {"255", nullptr, nullptr, &rows_256, "256 rows, bound 255", 0},
                            {"1024", nullptr, nullptr, &rows_257, "257 rows: past the kernel's 256", 0},
                            {"256", nullptr, nullptr, &experts_1025, "1025 experts: past the kernel's 1024", 0},
+                           {"256", nullptr, nullptr, &widest_fitting, "65535 column blocks", 1},
+                           {"256", nullptr, nullptr, &wide, "65536 column blocks: past the grid", 0},
                            {"256", "pingpong64x128k128", nullptr, &maverick_t1, "forced tile", 0},
                            {"256", nullptr, "4", &maverick_t1, "forced split", 0},
                            {"1048577", nullptr, nullptr, &maverick_t1, "out of range: the policy's bound", 0}};

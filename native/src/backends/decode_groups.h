@@ -1,6 +1,6 @@
 // How the decode kernels (fp8/scaled_gmm_decode.cu, cutlass_common/decode_forward.cuh) cut a call into blocks along the
 // rows: each expert's rows, as the device counts give them, into groups of up to kGroupRows (one mma's 16 rows),
-// numbered over the experts in order; block y = g takes group g (the FP8 kernel's block y = the number of groups writes
+// numbered over the experts in order; block x = g takes group g (the FP8 kernel's block x = the number of groups writes
 // the zeros of the rows no expert holds). No CUDA headers, so that native/tests/decode_groups_test.cpp checks on the
 // host the rule the kernels run; decode_scan.cuh computes the same on the device.
 #pragma once
@@ -21,6 +21,14 @@ constexpr int kGroupRows = 16;
 constexpr int64_t kMaxRows = 256;
 constexpr int kMaxExperts = 1024;
 
+// A block's output columns, in both decode kernels, and the most column blocks a call may have. The grid is groups along
+// x and column blocks along y, so that the blocks of one column block, every group of the call, run side by side: an
+// expert of many rows (one dominant expert: 16 groups at 256 rows) then reads its weights from HBM once and from L2 for
+// its other groups, where column blocks along x would stream the whole expert once per group.
+constexpr int kBlockColumns = 32;
+constexpr int64_t kMaxColumnBlocks = 65535;  // gridDim.y
+GG_DECODE_HD inline int64_t column_blocks(int64_t n) { return (n + kBlockColumns - 1) / kBlockColumns; }
+
 // A device count as the scan adds it: negatives as 0 and at most m (a count past m makes the sum pass m either way, and
 // with m of at most kMaxRows the sum of E of them cannot overflow). offsets[e] is the sum of the counts before e,
 // at most m, as block_scan_counts clamps them for the other kernels.
@@ -30,7 +38,7 @@ GG_DECODE_HD inline int64_t clamped_offset(int64_t prefix, int64_t m) { return p
 // Groups of an expert of `rows` rows (after the offsets' clamp).
 GG_DECODE_HD inline int64_t groups_of(int64_t rows) { return (rows + kGroupRows - 1) / kGroupRows; }
 
-// y blocks of a call: at most min(E, m) experts hold rows, an expert of r rows makes ceil(r / 16) <= r / 16 + 1 groups
+// x blocks of a call: at most min(E, m) experts hold rows, an expert of r rows makes ceil(r / 16) <= r / 16 + 1 groups
 // and the r / 16 sum to at most m / 16; one more block writes the zeros.
 GG_DECODE_HD inline int64_t group_bound(int64_t m, int64_t num_experts) {
     return (num_experts < m ? num_experts : m) + m / kGroupRows + 1;

@@ -6,10 +6,11 @@
 // each block scans the device counts itself (backends/decode_scan.cuh), so the call is one launch, and the weights are
 // read once in 16-byte loads, straight into mma.sync fragments with no shared-memory staging.
 //
-// The work: groups of up to 16 rows of one expert (decode_groups.h) times blocks of kDecodeFwdCols = 32 output
-// columns; block (x, y) takes column block x of group y. Its 8 warps split k: warp w takes the 64-deep chunks w, w + 8,
-// ...; each is four m16n8k16 steps for each of the block's four 8-column groups (fp32 accumulation). The activations are
-// k-contiguous rows, loaded as backends/decode_fragments.cuh says, with its permutation of k.
+// The work: groups of up to 16 rows of one expert (decode_groups.h) times blocks of kDecodeFwdCols = 32 output columns;
+// block (x, y) takes group x and column block y (decode_groups.h says why in that order). Its 8 warps split k: warp w
+// takes the 64-deep chunks w, w + 8, ...; each is four m16n8k16 steps for each of the block's four 8-column groups
+// (fp32 accumulation). The activations are k-contiguous rows, loaded as backends/decode_fragments.cuh says, with its
+// permutation of k.
 //   trans_b (w[e] is n x k): the weights' rows are k-contiguous too, loaded the same way (mma column g of group h is
 //     output column 8h + g).
 //   forward (w[e] is k x n, n contiguous): lane (g, t) loads 16 bytes of weight row k_of(j, half, g), columns 8t to
@@ -42,6 +43,7 @@ constexpr int kDecodeFwdWarps = 8;  // k slices
 constexpr int kDecodeFwdThreads = kDecodeFwdWarps * 32;
 constexpr int kDecodeFwdGroups = 4;                     // 8-column mma groups per warp
 constexpr int kDecodeFwdCols = 8 * kDecodeFwdGroups;    // output columns per block
+static_assert(kDecodeFwdCols == decode_groups::kBlockColumns, "the grid's column blocks");
 constexpr int kDecodeFwdChunk = 64;                     // k per chunk: 128 bytes, four m16n8k16 steps
 using decode_groups::kGroupRows;
 
@@ -137,7 +139,9 @@ struct DecodeFwdLane {
     }
 
     // The output column (within the block) of mma column c of group h.
-    __device__ __forceinline__ static int column_of(int h, int c) { return decode_groups::decode_output_column(TransB, h, c); }
+    __device__ __forceinline__ static int column_of(int h, int c) {
+        return decode_groups::decode_output_column(TransB, h, c);
+    }
 };
 
 // a [m, k]; b [E, k, n] (forward) or [E, n, k] (trans_b); c [m, n]; k and n multiples of 8, a and b 16-byte aligned,
@@ -149,7 +153,7 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
     __shared__ decode_groups::ScanShared<kDecodeFwdThreads> scan;
     __shared__ float partial[kDecodeFwdWarps][kGroupRows][kDecodeFwdCols + 1];
     decode_groups::scan_counts<kDecodeFwdThreads>(counts, num_experts, m, scan);
-    const int32_t group = static_cast<int32_t>(blockIdx.y);
+    const int32_t group = static_cast<int32_t>(blockIdx.x);
     if (group >= scan.groups[num_experts]) return;
     const decode_groups::Group mine = decode_groups::find_group(scan.offsets, scan.groups, num_experts, group);
     const int64_t e = mine.expert, row0 = mine.row0, row_end = mine.row_end;
@@ -160,7 +164,7 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
     L.t = lane & 3;
     L.k = k;
     L.n = n;
-    L.col0 = static_cast<int64_t>(blockIdx.x) * kDecodeFwdCols;
+    L.col0 = static_cast<int64_t>(blockIdx.y) * kDecodeFwdCols;
     L.row_bytes = k * static_cast<int64_t>(sizeof(T));
     const int64_t row_lo = row0 + L.g, row_hi = row_lo + 8;
     L.live_lo = row_lo < row_end;
@@ -216,10 +220,10 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
     }
 }
 
-// The grid of a call: column blocks along x, decode_groups::group_bound's groups along y.
+// The grid of a call: decode_groups::group_bound's groups along x, column blocks along y (decode_groups.h says why).
 inline dim3 decode_forward_grid(int64_t m, int64_t num_experts, int64_t n) {
-    return dim3(static_cast<unsigned>((n + kDecodeFwdCols - 1) / kDecodeFwdCols),
-                static_cast<unsigned>(decode_groups::group_bound(m, num_experts)));
+    return dim3(static_cast<unsigned>(decode_groups::group_bound(m, num_experts)),
+                static_cast<unsigned>(decode_groups::column_blocks(n)));
 }
 
 // Enqueues the kernel for a forward or trans_b call with device counts, bf16 or fp16, on p.stream. The policy
@@ -227,7 +231,7 @@ inline dim3 decode_forward_grid(int64_t m, int64_t num_experts, int64_t n) {
 inline gg_status launch_decode_forward(const GmmProblem& p) {
     const bool fits = !p.trans_a && p.counts_on_device && p.m >= 1 && p.m <= decode_groups::kMaxRows &&
                       p.num_experts >= 1 && p.num_experts <= decode_groups::kMaxExperts && p.k % 8 == 0 &&
-                      p.n % 8 == 0 && (p.n + kDecodeFwdCols - 1) / kDecodeFwdCols <= 0x7fffffff &&
+                      p.n % 8 == 0 && decode_groups::column_blocks(p.n) <= decode_groups::kMaxColumnBlocks &&
                       reinterpret_cast<uintptr_t>(p.a) % 16 == 0 && reinterpret_cast<uintptr_t>(p.b) % 16 == 0;
     if (!fits) {
         return fail(GG_STATUS_INTERNAL_ERROR, "decode_forward: not for this call (trans_a %d, device counts %d, m=%lld, "

@@ -432,7 +432,8 @@ inline bool decode_weight_gradient(const GmmProblem& p, const Sm90Knobs& knobs =
 
 // Whether a forward or trans_b forward runs our decode forward kernel (cutlass_common/decode_forward.cuh) instead of the
 // grouped GEMM path: device counts (each block scans them; host counts keep the GEMM), at most max_rows_decode_forward
-// rows and decode_groups::kMaxExperts experts (the scan's shared memory), no forced tile or split. The backend's own
+// rows and decode_groups::kMaxExperts experts (the scan's shared memory), n within the grid's column blocks, no forced
+// tile or split. The backend's own
 // rules (k and n multiples of 8, 16-byte aligned operands) are the kernel's. Knob: GG_SM90_DECODE_FWD=<rows> (0: never).
 inline bool decode_forward(const GmmProblem& p, const Sm90Knobs& knobs = {},
                            const Sm90TilePolicy& policy = kSm90TilePolicy) {
@@ -440,7 +441,8 @@ inline bool decode_forward(const GmmProblem& p, const Sm90Knobs& knobs = {},
         return false;
     }
     const int64_t bound = knobs.decode_fwd_rows ? *knobs.decode_fwd_rows : policy.max_rows_decode_forward;
-    return p.m <= bound && p.m <= decode_groups::kMaxRows && p.num_experts <= decode_groups::kMaxExperts;
+    return p.m <= bound && p.m <= decode_groups::kMaxRows && p.num_experts <= decode_groups::kMaxExperts &&
+           decode_groups::column_blocks(p.n) <= decode_groups::kMaxColumnBlocks;
 }
 
 // The experts of at most this many rows that a weight gradient leaves to the decode weight-gradient kernel, the others

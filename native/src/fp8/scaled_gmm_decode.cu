@@ -4,11 +4,12 @@
 // call has no preparation kernel before it, where the grouped GEMMs run two or three launches.
 //
 // The work: groups of up to 16 rows of one expert (an expert of r rows makes ceil(r / 16) groups), times blocks of
-// kBlockCols output columns. A block finds its group from the scan; its 8 warps are 2 along n (16 columns each) by 4
-// along k (each a quarter of the 128-deep chunks). Each chunk is one FP8 mma.sync m16n8k32 per 32 k and 8 columns
-// (fp32 accumulation), fed straight from global memory: a lane loads two 16-byte pieces of each chunk of its weight row
-// (trans_b: w[e] is n x k, k contiguous) and of its two activation rows, and the mma's k positions are permuted alike
-// on both operands (a dot product does not care in which order k is summed), so no shared memory staging is needed.
+// kBlockCols output columns (group along x, column block along y: decode_groups.h). A block finds its group from the
+// scan; its 8 warps are 2 along n (16 columns each) by 4 along k (each a quarter of the 128-deep chunks). Each chunk is
+// one FP8 mma.sync m16n8k32 per 32 k and 8 columns (fp32 accumulation), fed straight from global memory: a lane loads
+// two 16-byte pieces of each chunk of its weight row (trans_b: w[e] is n x k, k contiguous) and of its two activation
+// rows, and the mma's k positions are permuted alike on both operands (a dot product does not care in which order k is
+// summed), so no shared memory staging is needed.
 // Block scales (DeepGEMM's 1x128 and 128x128): a chunk is one 128-deep scale block, so each chunk's fp32 sum is scaled
 // by its two scales and added to the total, as the portable kernel and CUTLASS's blockwise mainloop promote. Row-wise
 // scales multiply the total at the end. The four k slices meet in shared memory; the output is rounded to bf16 once.
@@ -53,6 +54,7 @@ constexpr int kKSlices = 4;                    // warps along k
 constexpr int kWarps = kColumnWarps * kKSlices;
 constexpr int kThreads = kWarps * 32;
 constexpr int kBlockCols = kColumnWarps * kColsPerWarp;
+static_assert(kBlockCols == decode_groups::kBlockColumns, "the grid's column blocks");
 constexpr int kChunk = 128;                    // k per chunk: one scale block, four mma k steps of 32
 static_assert(kChunk == kScaleBlock, "a chunk is one scale block");
 
@@ -86,8 +88,8 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
     const int64_t* offsets = scan.offsets;
     const int32_t* groups = scan.groups;
 
-    const int64_t col0 = static_cast<int64_t>(blockIdx.x) * kBlockCols;
-    const int32_t group = static_cast<int32_t>(blockIdx.y);
+    const int64_t col0 = static_cast<int64_t>(blockIdx.y) * kBlockCols;
+    const int32_t group = static_cast<int32_t>(blockIdx.x);
     const int32_t total_groups = groups[p.num_experts];
     if (group >= total_groups) {
         // The first block past the groups in each column block writes zeros to the rows no expert holds (counts that
@@ -250,8 +252,7 @@ gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& sp)
                     "%s reads 16-byte pieces: k must be a multiple of 16 (k = %lld) and a, b 16-byte aligned", kName,
                     static_cast<long long>(p.k));
     }
-    const int64_t col_blocks = (p.n + kBlockCols - 1) / kBlockCols;
-    if (col_blocks > INT32_MAX || decode_groups::group_bound(p.m, p.num_experts) > 65535) {
+    if (decode_groups::column_blocks(p.n) > decode_groups::kMaxColumnBlocks) {
         return fail(GG_STATUS_NOT_SUPPORTED, "%s: n = %lld exceeds its grid", kName, static_cast<long long>(p.n));
     }
     return GG_STATUS_SUCCESS;
@@ -269,8 +270,8 @@ gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& sp) {
         counts = static_cast<const int64_t*>(block);
     }
     const ScaledKernelArgs args = scaled_kernel_args(sp, nullptr, counts);
-    const dim3 grid(static_cast<unsigned>((p.n + kBlockCols - 1) / kBlockCols),
-                    static_cast<unsigned>(decode_groups::group_bound(p.m, p.num_experts)));
+    const dim3 grid(static_cast<unsigned>(decode_groups::group_bound(p.m, p.num_experts)),
+                    static_cast<unsigned>(decode_groups::column_blocks(p.n)));
     decode_kernel(sp.a_dtype, sp.b_dtype, sp.scale_mode == GG_SCALE_BLOCKWISE)<<<grid, kThreads, 0, p.stream>>>(args);
     GG_LAUNCH_CHECK("scaled_gmm_decode_kernel");
     return GG_STATUS_SUCCESS;
