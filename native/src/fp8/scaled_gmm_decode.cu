@@ -123,44 +123,66 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
         b_row[h] = p.b + (e * p.n + (live_col[h] ? col : 0)) * p.k;
     }
 
-    float total[2][4] = {};
-    const int64_t chunks = (p.k + kChunk - 1) / kChunk;
-    for (int64_t chunk = slice; chunk < chunks; chunk += kKSlices) {
+    // One chunk's operands and (block scales) its scales, loaded together; two chunks in flight a warp: the next one's
+    // loads are issued before the current one's mma steps.
+    struct Chunk {
+        uint32_t x_lo[8], x_hi[8], w[2][8];
+        float sa_lo, sa_hi, sb[2];
+    };
+    auto load = [&](int64_t chunk, Chunk& f) {
         const int64_t chunk0 = chunk * kChunk;
-        uint32_t xa_lo[8], xa_hi[8], wb[2][8];
-        decode_groups::load_lane_bytes(a_lo, chunk0, t, p.k, live_lo, xa_lo);
-        decode_groups::load_lane_bytes(a_hi, chunk0, t, p.k, live_hi, xa_hi);
+        decode_groups::load_lane_bytes(a_lo, chunk0, t, p.k, live_lo, f.x_lo);
+        decode_groups::load_lane_bytes(a_hi, chunk0, t, p.k, live_hi, f.x_hi);
 #pragma unroll
-        for (int h = 0; h < 2; ++h) decode_groups::load_lane_bytes(b_row[h], chunk0, t, p.k, live_col[h], wb[h]);
+        for (int h = 0; h < 2; ++h) decode_groups::load_lane_bytes(b_row[h], chunk0, t, p.k, live_col[h], f.w[h]);
+        if constexpr (Blockwise) {
+            f.sa_lo = live_lo ? p.a_scale[row_lo * p.k_blocks + chunk] : 0.0f;
+            f.sa_hi = live_hi ? p.a_scale[row_hi * p.k_blocks + chunk] : 0.0f;
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                // The 8 columns of a column group share one 128-wide block (they start at a multiple of 8).
+                const int64_t nb = (warp_col0 + 8 * h) / kScaleBlock;
+                f.sb[h] = warp_col0 + 8 * h < p.n ? p.b_scale[(e * p.n_blocks + nb) * p.k_blocks + chunk] : 0.0f;
+            }
+        }
+    };
+    float total[2][4] = {};
+    auto consume = [&](const Chunk& f) {
         float acc[2][4] = {};
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
             // The mma's k positions 4t + i and 16 + 4t + i (i < 4) of step j take this lane's words 2j and 2j + 1: chunk
             // bytes 16t + 8j + i and 16t + 8j + 4 + i for j < 2, 64 + 16t + 8(j - 2) + i and + 4 + i after. Both
             // operands use the same map, and over t and j it covers each of the chunk's 128 bytes once.
-            const uint32_t a[4] = {xa_lo[2 * j], xa_hi[2 * j], xa_lo[2 * j + 1], xa_hi[2 * j + 1]};
+            const uint32_t a[4] = {f.x_lo[2 * j], f.x_hi[2 * j], f.x_lo[2 * j + 1], f.x_hi[2 * j + 1]};
 #pragma unroll
-            for (int h = 0; h < 2; ++h) mma_fp8<TA, TB>(acc[h], a, wb[h][2 * j], wb[h][2 * j + 1]);
+            for (int h = 0; h < 2; ++h) mma_fp8<TA, TB>(acc[h], a, f.w[h][2 * j], f.w[h][2 * j + 1]);
         }
-        if constexpr (Blockwise) {
-            const float sa_lo = live_lo ? p.a_scale[row_lo * p.k_blocks + chunk] : 0.0f;
-            const float sa_hi = live_hi ? p.a_scale[row_hi * p.k_blocks + chunk] : 0.0f;
 #pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                // The 8 columns of a column group share one 128-wide block (they start at a multiple of 8).
-                const int64_t nb = (warp_col0 + 8 * h) / kScaleBlock;
-                const float sb = warp_col0 + 8 * h < p.n ? p.b_scale[(e * p.n_blocks + nb) * p.k_blocks + chunk] : 0.0f;
-                total[h][0] = fmaf(acc[h][0], sa_lo * sb, total[h][0]);
-                total[h][1] = fmaf(acc[h][1], sa_lo * sb, total[h][1]);
-                total[h][2] = fmaf(acc[h][2], sa_hi * sb, total[h][2]);
-                total[h][3] = fmaf(acc[h][3], sa_hi * sb, total[h][3]);
-            }
-        } else {
-#pragma unroll
-            for (int h = 0; h < 2; ++h)
+        for (int h = 0; h < 2; ++h) {
+            if constexpr (Blockwise) {
+                total[h][0] = fmaf(acc[h][0], f.sa_lo * f.sb[h], total[h][0]);
+                total[h][1] = fmaf(acc[h][1], f.sa_lo * f.sb[h], total[h][1]);
+                total[h][2] = fmaf(acc[h][2], f.sa_hi * f.sb[h], total[h][2]);
+                total[h][3] = fmaf(acc[h][3], f.sa_hi * f.sb[h], total[h][3]);
+            } else {
 #pragma unroll
                 for (int i = 0; i < 4; ++i) total[h][i] += acc[h][i];
+            }
         }
+    };
+    const int64_t chunks = (p.k + kChunk - 1) / kChunk;
+    Chunk f0, f1;
+    int64_t chunk = slice;
+    if (chunk < chunks) load(chunk, f0);
+    while (chunk < chunks) {
+        if (chunk + kKSlices < chunks) load(chunk + kKSlices, f1);
+        consume(f0);
+        chunk += kKSlices;
+        if (chunk >= chunks) break;
+        if (chunk + kKSlices < chunks) load(chunk + kKSlices, f0);
+        consume(f1);
+        chunk += kKSlices;
     }
     // The mma's output fragment: rows g and g + 8, columns 2t and 2t + 1 of each 8-column group.
 #pragma unroll
