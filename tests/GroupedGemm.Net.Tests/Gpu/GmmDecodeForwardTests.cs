@@ -16,10 +16,6 @@ public class GmmDecodeForwardTests : GpuFixture
 {
     private static readonly GemmBackend[] Backends = [GemmBackend.Auto, GemmBackend.CutlassSm90];
 
-    private static readonly DType[] HalfTypes = [DType.BFloat16, DType.Float16];
-
-    private static readonly GmmForm[] Forms = [GmmForm.Forward, GmmForm.TransB];
-
     /// <summary>Named routings: rows per expert, K and N.</summary>
     private static readonly (string Name, long[] Counts, int K, int N)[] Cases =
     [
@@ -41,31 +37,7 @@ public class GmmDecodeForwardTests : GpuFixture
     public void Decode_forward_with_device_counts_matches_reference(int index)
     {
         (string name, long[] counts, int k, int n) = Cases[index];
-        var missed = new List<string>();
-        int ran = 0;
-        foreach (GemmBackend backend in Backends)
-        {
-            foreach (GmmForm form in Forms)
-            {
-                foreach (DType dtype in HalfTypes)
-                {
-                    foreach (bool accumulate in new[] { false, true })
-                    {
-                        // Fixed per combination: a failure names data that reproduces it.
-                        var random = new Random((index * 1009) + ((int)backend * 31) + ((int)form * 13) + ((int)dtype * 7) + (accumulate ? 1 : 0));
-                        string what = $"{name}: {backend} {form} {dtype}{(accumulate ? " accumulate" : "")}";
-                        double? error = RunCase(random, backend, form, dtype, counts, k, n, accumulate);
-                        if (error is null) continue;
-                        ran++;
-                        TestContext.Out.WriteLine($"{what}: relative error {error:E3}");
-                        if (!(error <= DeviceData.Tolerance(dtype))) missed.Add($"{what}: {error:E3}");
-                    }
-                }
-            }
-        }
-
-        Assert.That(ran, Is.GreaterThan(0), "Auto must take every call");
-        Assert.That(missed, Is.Empty, "relative errors over the dtype's bound");
+        AssertDeviceCountsCases(name, index, counts, k, n, Backends, [GmmForm.Forward, GmmForm.TransB]);
     }
 
     /// <summary>
@@ -86,9 +58,7 @@ public class GmmDecodeForwardTests : GpuFixture
         Random random = TestRandom.Create();
         bool transB = form == GmmForm.TransB;
         (DeviceTensor a, double[] aRef) = DeviceData.Random(random, DType.BFloat16, M, K);
-        (DeviceTensor b, double[] bRef) = transB
-            ? DeviceData.Random(random, DType.BFloat16, Experts, N, K)
-            : DeviceData.Random(random, DType.BFloat16, Experts, K, N);
+        (DeviceTensor b, double[] bRef) = DeviceData.Random(random, DType.BFloat16, form.B(M, Experts, K, N));
         using (a)
         using (b)
         using (CudaStream stream = CudaStream.Create())
@@ -100,44 +70,6 @@ public class GmmDecodeForwardTests : GpuFixture
             ReplayWithCounts(stream, () => Context.GmmInto(a, b, counts, output, false, transB, false, options), counts, output,
                 [spread, one, three], current => CpuReference.Gmm(aRef, bRef, current, K, N, transA: false, transB: transB),
                 $"decode {form}");
-        }
-    }
-
-    /// <summary>
-    /// One call into a poisoned output (or onto random values with accumulate); the relative error against the float64
-    /// reference, or null when the backend does not take the call (Auto must).
-    /// </summary>
-    private double? RunCase(Random random, GemmBackend backend, GmmForm form, DType dtype, long[] counts, int k, int n,
-        bool accumulate)
-    {
-        int experts = counts.Length;
-        long m = counts.Sum();
-        bool transB = form == GmmForm.TransB;
-        (DeviceTensor a, double[] aRef) = DeviceData.Random(random, dtype, m, k);
-        (DeviceTensor b, double[] bRef) = transB
-            ? DeviceData.Random(random, dtype, experts, n, k)
-            : DeviceData.Random(random, dtype, experts, k, n);
-        (DeviceTensor c, double[] prior) = DeviceData.Random(random, dtype, m, n);
-        using (a)
-        using (b)
-        using (c)
-        using (DeviceTensor deviceCounts = DeviceTensor.FromArray(counts))
-        {
-            if (!accumulate) c.Poison();
-            if (!Supported(backend, a, b, counts, deviceCounts, c, form, out string reason))
-            {
-                Assert.That(backend, Is.Not.EqualTo(GemmBackend.Auto), $"Auto must take every call: {reason}");
-                return null;
-            }
-
-            Run(a, b, counts, deviceCounts, c, form, accumulate, backend);
-            double[] expected = CpuReference.Gmm(aRef, bRef, counts, k, n, transA: false, transB: transB);
-            if (accumulate)
-            {
-                for (int i = 0; i < expected.Length; i++) expected[i] += prior[i];
-            }
-
-            return CpuReference.RelativeError(DeviceData.Download(c), expected);
         }
     }
 }

@@ -17,8 +17,6 @@ public class GmmDecodeWeightGradientTests : GpuFixture
 {
     private static readonly GemmBackend[] Backends = [GemmBackend.Auto, GemmBackend.CutlassSm90];
 
-    private static readonly DType[] HalfTypes = [DType.BFloat16, DType.Float16];
-
     /// <summary>Named routings: rows per expert, chosen for the side of the bound each expert falls on.</summary>
     private static readonly (string Name, long[] Counts, int K, int N)[] Cases =
     [
@@ -42,61 +40,6 @@ public class GmmDecodeWeightGradientTests : GpuFixture
     public void Weight_gradient_with_device_counts_matches_reference(int index)
     {
         (string name, long[] counts, int k, int n) = Cases[index];
-        var missed = new List<string>();
-        int ran = 0;
-        foreach (GemmBackend backend in Backends)
-        {
-            foreach (DType dtype in HalfTypes)
-            {
-                foreach (bool accumulate in new[] { false, true })
-                {
-                    // Fixed per combination: a failure names data that reproduces it.
-                    var random = new Random((index * 1009) + ((int)backend * 31) + ((int)dtype * 7) + (accumulate ? 1 : 0));
-                    string what = $"{name}: {backend} {dtype}{(accumulate ? " accumulate" : "")}";
-                    double? error = RunCase(random, backend, dtype, counts, k, n, accumulate);
-                    if (error is null) continue;
-                    ran++;
-                    TestContext.Out.WriteLine($"{what}: relative error {error:E3}");
-                    if (!(error <= DeviceData.Tolerance(dtype))) missed.Add($"{what}: {error:E3}");
-                }
-            }
-        }
-
-        Assert.That(ran, Is.GreaterThan(0), "Auto must take every call");
-        Assert.That(missed, Is.Empty, "relative errors over the dtype's bound");
-    }
-
-    /// <summary>
-    /// One call into a poisoned output (or onto random values with accumulate); the relative error against the float64
-    /// reference, or null when the backend does not take the call (Auto must).
-    /// </summary>
-    private double? RunCase(Random random, GemmBackend backend, DType dtype, long[] counts, int k, int n, bool accumulate)
-    {
-        int experts = counts.Length;
-        long m = counts.Sum();
-        (DeviceTensor a, double[] aRef) = DeviceData.Random(random, dtype, m, k);
-        (DeviceTensor b, double[] bRef) = DeviceData.Random(random, dtype, m, n);
-        (DeviceTensor c, double[] prior) = DeviceData.Random(random, dtype, experts, k, n);
-        using (a)
-        using (b)
-        using (c)
-        using (DeviceTensor deviceCounts = DeviceTensor.FromArray(counts))
-        {
-            if (!accumulate) c.Poison();
-            if (!Supported(backend, a, b, counts, deviceCounts, c, GmmForm.TransA, out string reason))
-            {
-                Assert.That(backend, Is.Not.EqualTo(GemmBackend.Auto), $"Auto must take every call: {reason}");
-                return null;
-            }
-
-            Run(a, b, counts, deviceCounts, c, GmmForm.TransA, accumulate, backend);
-            double[] expected = CpuReference.Gmm(aRef, bRef, counts, k, n, transA: true, transB: false);
-            if (accumulate)
-            {
-                for (int i = 0; i < expected.Length; i++) expected[i] += prior[i];
-            }
-
-            return CpuReference.RelativeError(DeviceData.Download(c), expected);
-        }
+        AssertDeviceCountsCases(name, index, counts, k, n, Backends, [GmmForm.TransA]);
     }
 }

@@ -47,6 +47,75 @@ public abstract class GpuFixture
     }
 
     /// <summary>
+    /// One call of any form with device counts into a poisoned output (or onto random values with accumulate): the
+    /// relative error against the float64 reference, or null when the backend does not take the call (Auto must).
+    /// </summary>
+    protected double? DeviceCountsError(Random random, GemmBackend backend, GmmForm form, DType dtype, long[] counts,
+        int k, int n, bool accumulate)
+    {
+        int experts = counts.Length;
+        long m = counts.Sum();
+        (DeviceTensor a, double[] aRef) = DeviceData.Random(random, dtype, m, k);
+        (DeviceTensor b, double[] bRef) = DeviceData.Random(random, dtype, form.B(m, experts, k, n));
+        (DeviceTensor c, double[] prior) = DeviceData.Random(random, dtype, form.C(m, experts, k, n));
+        using (a)
+        using (b)
+        using (c)
+        using (DeviceTensor deviceCounts = DeviceTensor.FromArray(counts))
+        {
+            if (!accumulate) c.Poison();
+            if (!Supported(backend, a, b, counts, deviceCounts, c, form, out string reason))
+            {
+                Assert.That(backend, Is.Not.EqualTo(GemmBackend.Auto), $"Auto must take every call: {reason}");
+                return null;
+            }
+
+            Run(a, b, counts, deviceCounts, c, form, accumulate, backend);
+            double[] expected = CpuReference.Gmm(aRef, bRef, counts, k, n, form == GmmForm.TransA, form == GmmForm.TransB);
+            if (accumulate)
+            {
+                for (int i = 0; i < expected.Length; i++) expected[i] += prior[i];
+            }
+
+            return CpuReference.RelativeError(DeviceData.Download(c), expected);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DeviceCountsError"/> for every backend, form, half type and accumulate flag given, each from a random
+    /// seed fixed by <paramref name="seed"/> and the combination (a failure names data that reproduces it); asserts
+    /// that some backend ran and that every error is within its dtype's bound.
+    /// </summary>
+    protected void AssertDeviceCountsCases(string name, int seed, long[] counts, int k, int n, GemmBackend[] backends,
+        GmmForm[] forms)
+    {
+        var missed = new List<string>();
+        int ran = 0;
+        foreach (GemmBackend backend in backends)
+        {
+            foreach (GmmForm form in forms)
+            {
+                foreach (DType dtype in new[] { DType.BFloat16, DType.Float16 })
+                {
+                    foreach (bool accumulate in new[] { false, true })
+                    {
+                        var random = new Random((seed * 1009) + ((int)backend * 31) + ((int)form * 13) + ((int)dtype * 7) + (accumulate ? 1 : 0));
+                        string what = $"{name}: {backend} {form} {dtype}{(accumulate ? " accumulate" : "")}";
+                        double? error = DeviceCountsError(random, backend, form, dtype, counts, k, n, accumulate);
+                        if (error is null) continue;
+                        ran++;
+                        TestContext.Out.WriteLine($"{what}: relative error {error:E3}");
+                        if (!(error <= DeviceData.Tolerance(dtype))) missed.Add($"{what}: {error:E3}");
+                    }
+                }
+            }
+        }
+
+        Assert.That(ran, Is.GreaterThan(0), "Auto must take every call");
+        Assert.That(missed, Is.Empty, "relative errors over the dtype's bound");
+    }
+
+    /// <summary>
     /// Captures <paramref name="call"/> on <paramref name="stream"/> once, then for each counts array: writes it into
     /// <paramref name="counts"/>, poisons <paramref name="output"/>, replays the graph and checks the bf16 output
     /// against <paramref name="expected"/> of those counts.
