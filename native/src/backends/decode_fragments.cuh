@@ -29,4 +29,24 @@ __device__ __forceinline__ void load_lane_bytes(const uint8_t* row, int64_t chun
     }
 }
 
+// Walks a warp's chunks first, first + stride, ... below `chunks` with two in flight: the next chunk's loads are issued
+// before the current one's mma steps. load(chunk, Chunk&) fills a chunk's registers and consume(const Chunk&) uses
+// them; chunks are consumed in order, so the sums are a plain loop's.
+template <typename Chunk, typename Load, typename Consume>
+__device__ __forceinline__ void walk_chunks_two_in_flight(int64_t first, int64_t chunks, int64_t stride, Load&& load,
+                                                          Consume&& consume) {
+    Chunk f0, f1;
+    int64_t chunk = first;
+    if (chunk < chunks) load(chunk, f0);
+    while (chunk < chunks) {
+        if (chunk + stride < chunks) load(chunk + stride, f1);
+        consume(f0);
+        chunk += stride;
+        if (chunk >= chunks) break;
+        if (chunk + stride < chunks) load(chunk + stride, f0);
+        consume(f1);
+        chunk += stride;
+    }
+}
+
 }  // namespace gg::decode_groups

@@ -29,6 +29,11 @@ constexpr int kBlockColumns = 32;
 constexpr int64_t kMaxColumnBlocks = 65535;  // gridDim.y
 GG_DECODE_HD inline int64_t column_blocks(int64_t n) { return (n + kBlockColumns - 1) / kBlockColumns; }
 
+// Whether a call of m rows, `experts` experts and n output columns is within those limits.
+GG_DECODE_HD inline bool fits(int64_t m, int64_t experts, int64_t n) {
+    return m >= 1 && m <= kMaxRows && experts >= 1 && experts <= kMaxExperts && column_blocks(n) <= kMaxColumnBlocks;
+}
+
 // A device count as the scan adds it: negatives as 0 and at most m (a count past m makes the sum pass m either way, and
 // with m of at most kMaxRows the sum of E of them cannot overflow). offsets[e] is the sum of the counts before e,
 // at most m, as block_scan_counts clamps them for the other kernels.

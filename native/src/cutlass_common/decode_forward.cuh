@@ -123,7 +123,7 @@ struct DecodeFwdLane {
         }
     }
 
-    __device__ __forceinline__ static void compute(DecodeFwdChunk& f, float (&acc)[kDecodeFwdGroups][4]) {
+    __device__ __forceinline__ static void compute(const DecodeFwdChunk& f, float (&acc)[kDecodeFwdGroups][4]) {
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
             const uint32_t a[4] = {f.x_lo[2 * j], f.x_hi[2 * j], f.x_lo[2 * j + 1], f.x_hi[2 * j + 1]};
@@ -181,21 +181,11 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
         L.w_row[h] = w_bytes + (L.live_col[h] ? col : 0) * L.row_bytes;
     }
 
-    // Two chunks in flight a warp: the next one's loads are issued before the current one's mma steps.
     float acc[kDecodeFwdGroups][4] = {};
-    const int64_t chunks = (k + kDecodeFwdChunk - 1) / kDecodeFwdChunk;
-    DecodeFwdChunk f0, f1;
-    int64_t chunk = warp;
-    if (chunk < chunks) L.load(chunk, f0);
-    while (chunk < chunks) {
-        if (chunk + kDecodeFwdWarps < chunks) L.load(chunk + kDecodeFwdWarps, f1);
-        L.compute(f0, acc);
-        chunk += kDecodeFwdWarps;
-        if (chunk >= chunks) break;
-        if (chunk + kDecodeFwdWarps < chunks) L.load(chunk + kDecodeFwdWarps, f0);
-        L.compute(f1, acc);
-        chunk += kDecodeFwdWarps;
-    }
+    decode_groups::walk_chunks_two_in_flight<DecodeFwdChunk>(
+        warp, (k + kDecodeFwdChunk - 1) / kDecodeFwdChunk, kDecodeFwdWarps,
+        [&](int64_t chunk, DecodeFwdChunk& f) { L.load(chunk, f); },
+        [&](const DecodeFwdChunk& f) { L.compute(f, acc); });
 
     // The mma's output fragment: rows g and g + 8, mma columns 2t and 2t + 1 of each group.
 #pragma unroll
@@ -229,10 +219,9 @@ inline dim3 decode_forward_grid(int64_t m, int64_t num_experts, int64_t n) {
 // Enqueues the kernel for a forward or trans_b call with device counts, bf16 or fp16, on p.stream. The policy
 // (tile_choice.h: decode_forward) sends only calls it takes; anything else is an internal error here.
 inline gg_status launch_decode_forward(const GmmProblem& p) {
-    const bool fits = !p.trans_a && p.counts_on_device && p.m >= 1 && p.m <= decode_groups::kMaxRows &&
-                      p.num_experts >= 1 && p.num_experts <= decode_groups::kMaxExperts && p.k % 8 == 0 &&
-                      p.n % 8 == 0 && decode_groups::column_blocks(p.n) <= decode_groups::kMaxColumnBlocks &&
-                      reinterpret_cast<uintptr_t>(p.a) % 16 == 0 && reinterpret_cast<uintptr_t>(p.b) % 16 == 0;
+    const bool fits = !p.trans_a && p.counts_on_device && decode_groups::fits(p.m, p.num_experts, p.n) &&
+                      p.k % 8 == 0 && p.n % 8 == 0 && reinterpret_cast<uintptr_t>(p.a) % 16 == 0 &&
+                      reinterpret_cast<uintptr_t>(p.b) % 16 == 0;
     if (!fits) {
         return fail(GG_STATUS_INTERNAL_ERROR, "decode_forward: not for this call (trans_a %d, device counts %d, m=%lld, "
                     "k=%lld, n=%lld, E=%lld)", p.trans_a ? 1 : 0, p.counts_on_device ? 1 : 0,

@@ -441,8 +441,7 @@ inline bool decode_forward(const GmmProblem& p, const Sm90Knobs& knobs = {},
         return false;
     }
     const int64_t bound = knobs.decode_fwd_rows ? *knobs.decode_fwd_rows : policy.max_rows_decode_forward;
-    return p.m <= bound && p.m <= decode_groups::kMaxRows && p.num_experts <= decode_groups::kMaxExperts &&
-           decode_groups::column_blocks(p.n) <= decode_groups::kMaxColumnBlocks;
+    return p.m <= bound && decode_groups::fits(p.m, p.num_experts, p.n);
 }
 
 // The experts of at most this many rows that a weight gradient leaves to the decode weight-gradient kernel, the others

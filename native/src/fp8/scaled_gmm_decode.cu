@@ -123,8 +123,8 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
         b_row[h] = p.b + (e * p.n + (live_col[h] ? col : 0)) * p.k;
     }
 
-    // One chunk's operands and (block scales) its scales, loaded together; two chunks in flight a warp: the next one's
-    // loads are issued before the current one's mma steps.
+    // One chunk's operands and (block scales) its scales, loaded together (two chunks in flight a warp:
+    // walk_chunks_two_in_flight).
     struct Chunk {
         uint32_t x_lo[8], x_hi[8], w[2][8];
         float sa_lo, sa_hi, sb[2];
@@ -151,9 +151,7 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
         float acc[2][4] = {};
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            // The mma's k positions 4t + i and 16 + 4t + i (i < 4) of step j take this lane's words 2j and 2j + 1: chunk
-            // bytes 16t + 8j + i and 16t + 8j + 4 + i for j < 2, 64 + 16t + 8(j - 2) + i and + 4 + i after. Both
-            // operands use the same map, and over t and j it covers each of the chunk's 128 bytes once.
+            // Step j takes this lane's words 2j and 2j + 1 of both operands (decode_fragments.cuh: the k permutation).
             const uint32_t a[4] = {f.x_lo[2 * j], f.x_hi[2 * j], f.x_lo[2 * j + 1], f.x_hi[2 * j + 1]};
 #pragma unroll
             for (int h = 0; h < 2; ++h) mma_fp8<TA, TB>(acc[h], a, f.w[h][2 * j], f.w[h][2 * j + 1]);
@@ -171,19 +169,7 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
             }
         }
     };
-    const int64_t chunks = (p.k + kChunk - 1) / kChunk;
-    Chunk f0, f1;
-    int64_t chunk = slice;
-    if (chunk < chunks) load(chunk, f0);
-    while (chunk < chunks) {
-        if (chunk + kKSlices < chunks) load(chunk + kKSlices, f1);
-        consume(f0);
-        chunk += kKSlices;
-        if (chunk >= chunks) break;
-        if (chunk + kKSlices < chunks) load(chunk + kKSlices, f0);
-        consume(f1);
-        chunk += kKSlices;
-    }
+    decode_groups::walk_chunks_two_in_flight<Chunk>(slice, (p.k + kChunk - 1) / kChunk, kKSlices, load, consume);
     // The mma's output fragment: rows g and g + 8, columns 2t and 2t + 1 of each 8-column group.
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
