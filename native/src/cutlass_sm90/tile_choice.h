@@ -432,14 +432,12 @@ inline bool decode_weight_gradient(const GmmProblem& p, const Sm90Knobs& knobs =
 
 // Whether a forward or trans_b forward runs our decode forward kernel (cutlass_common/decode_forward.cuh) instead of the
 // grouped GEMM path: device counts (each block scans them; host counts keep the GEMM), at most max_rows_decode_forward
-// rows and decode_groups::kMaxExperts experts (the scan's shared memory), n within the grid's column blocks, no forced
-// tile or split. The backend's own
-// rules (k and n multiples of 8, 16-byte aligned operands) are the kernel's. Knob: GG_SM90_DECODE_FWD=<rows> (0: never).
+// rows, within the kernel's limits (decode_groups::fits: the scan's rows and experts, the grid's column blocks), no forced
+// tile or split. The backend's own rules (k and n multiples of 8, 16-byte aligned operands) are the kernel's. Knob:
+// GG_SM90_DECODE_FWD=<rows> (0: never).
 inline bool decode_forward(const GmmProblem& p, const Sm90Knobs& knobs = {},
                            const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    if (p.trans_a || !p.counts_on_device || p.m < 1 || p.num_experts < 1 || knobs.tile || knobs.split_chunks) {
-        return false;
-    }
+    if (p.trans_a || !p.counts_on_device || knobs.tile || knobs.split_chunks) return false;
     const int64_t bound = knobs.decode_fwd_rows ? *knobs.decode_fwd_rows : policy.max_rows_decode_forward;
     return p.m <= bound && decode_groups::fits(p.m, p.num_experts, p.n);
 }
