@@ -1,7 +1,7 @@
 // The decode kernels' rows (backends/decode_groups.h) without a GPU: for counts as the device may hold them (valid,
 // negative, past m, summing to less or more than m), the offsets and groups built by the kernel's rules give every row
 // an expert holds to exactly one group of at most 16 rows of that expert, leave the rows past the clamped sum to the
-// zero block, and fit the grid's y extent (group_bound). The kernel's products are checked on a GPU host by
+// zero block, and fit the grid's x extent (group_bound); the grid's y extent (grid_column_blocks) stays within a grid. The kernel's products are checked on a GPU host by
 // native/tests/fp8_parity.py and ScaledGmmDecodeTests.
 #include <cstdio>
 #include <random>
@@ -95,6 +95,25 @@ int main() {
         }
     }
     check(std::vector<int64_t>(1024, 0), 64, "no rows held");
+    // The grid's y extent (grid_column_blocks): at least one block, at most one per column block and within a grid's
+    // 65535, and about kTargetBlocks blocks in all once there are enough pairs of group and column block.
+    const int64_t group_bounds[] = {1, 2, 9, 137, 273, 1025, 1281};
+    const int64_t widths[] = {8, 32, 40, 1536, 5120, 65536, 65535LL * 32, 65536LL * 32, 1LL << 26};
+    for (int64_t groups : group_bounds) {
+        for (int64_t n : widths) {
+            const int64_t y = grid_column_blocks(groups, n), pairs = groups * column_blocks(n);
+            const int64_t blocks = groups * y;
+            const bool ok = y >= 1 && y <= column_blocks(n) && y <= 65535 &&
+                            (pairs <= kTargetBlocks ? blocks == pairs : blocks >= kTargetBlocks &&
+                                                                       blocks < kTargetBlocks + groups);
+            if (!ok) {
+                ++failures;
+                std::printf("FAIL grid_column_blocks(%lld groups, n %lld) = %lld (%lld column blocks)\n",
+                            static_cast<long long>(groups), static_cast<long long>(n), static_cast<long long>(y),
+                            static_cast<long long>(column_blocks(n)));
+            }
+        }
+    }
     std::printf("%s\n", failures ? "decode groups: FAILED" : "decode groups: every held row in exactly one group");
     return failures ? 1 : 0;
 }

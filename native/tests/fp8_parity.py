@@ -43,8 +43,10 @@ SHAPES = [([0, 37, 5, 90], 208, 80), ([128, 0, 256], 512, 1024), ([3], 64, 16), 
           ([5, 0, 140, 3], 384, 208), ([0, 3, 61, 130], 2880, 256),
           # The decode kernel (m <= 256, k a multiple of 16): 8 one-row experts of 128 (qwen3-30b-a3b's down-projection
           # at one token), one expert of 40 rows (three groups of 16) beside one of 2 with a last k block of 64 and
-          # n = 264 (a partial block of 32 columns), and n = 20 (a partial group of 8 columns).
-          ([1 if i % 16 == 3 else 0 for i in range(128)], 768, 2048), ([0, 40, 2], 2880, 264), ([2, 5], 96, 20)]
+          # n = 264 (a partial block of 32 columns), and n = 20 (a partial group of 8 columns); 200 rows over 16 experts,
+          # whose 29 groups' blocks each walk several of 129 column blocks (decode_groups::grid_column_blocks).
+          ([1 if i % 16 == 3 else 0 for i in range(128)], 768, 2048), ([0, 40, 2], 2880, 264), ([2, 5], 96, 20),
+          ([60, 0, 31, 17, 40, 2, 0, 9, 11, 5, 1, 3, 8, 6, 4, 3], 256, 4104)]
 
 
 def quantize_blocks(t, rows_block, cols_block):

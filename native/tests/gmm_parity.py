@@ -183,9 +183,11 @@ def main():
               (300, 2048, 264, 4, "one"), (10000, 256, 128, 2, "one"), (512, 1024, 1152, 8, "one"),
               # the decode forward kernel (cutlass_common/decode_forward.cuh; --sm90-knobs GG_SM90_DECODE_FWD=256 on a
               # tuning or experiment build): one expert of 40 rows (three groups of 16), k with a partial 64-deep chunk,
-              # n with a partial 32-column block; 1024 experts and 256 rows (its limits); 130 rows of one expert
+              # n with a partial 32-column block; 1024 experts and 256 rows (its limits; each block walks 8 column
+              # blocks, decode_groups::grid_column_blocks); 130 rows of one expert; 6 rows over 300 experts, most empty;
+              # 29 groups' blocks walking 129 column blocks, the last partial
               (40, 136, 72, 1, "uniform"), (256, 64, 1000, 1024, "zipf"), (130, 200, 48, 7, "one"),
-              (6, 4096, 2056, 300, "uniform")]
+              (6, 1024, 1032, 300, "uniform"), (200, 128, 4104, 16, "zipf")]
     rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard, knobs)
     # Wrong results first: a build without some kernels (an experiment build's GG_SM90_KERNELS) fails many calls with
     # BACKEND_NOT_COMPILED, which must not hide a wrong answer past the printed 60.

@@ -439,13 +439,22 @@ void scheduler_order() {
     }
     unsetenv("GG_SM90_DECODE_WGRAD");
     unsetenv("GG_SM90_TILE");
-    // The decode forward kernel: never by default (max_rows_decode_forward = 0 until measured); GG_SM90_DECODE_FWD=<rows>
-    // sends forwards and trans_b forwards with device counts of at most that many rows, and at most 256 rows and 1024
-    // experts (the kernel's scan), to it; never weight gradients, host counts, forced tiles or forced splits.
+    // The decode forward kernel: by default trans_b forwards with device counts of at most 8 rows and 128 MiB of live
+    // weights, never the [E, k, n] layout; GG_SM90_DECODE_FWD=<rows> sends forwards and trans_b forwards with device
+    // counts of at most that many rows, and at most 256 rows and 1024 experts (the kernel's scan), to it whatever their
+    // bytes; never weight gradients, host counts, forced tiles or forced splits.
     gg::GmmProblem maverick_t1 = problem(1, 8192, 5120, 128, false);  // llama-4-maverick down at one token, top-1
     maverick_t1.counts_on_device = true;
     gg::GmmProblem maverick_t1_transb = maverick_t1;
     maverick_t1_transb.trans_b = true;
+    gg::GmmProblem maverick_up_t1_transb = problem(1, 5120, 16384, 128, false);  // 168 MB of weights
+    maverick_up_t1_transb.counts_on_device = true;
+    maverick_up_t1_transb.trans_b = true;
+    gg::GmmProblem qwen3_t1_transb = problem(8, 768, 2048, 128, false);  // qwen3-30b-a3b down, top-8: 25 MB
+    qwen3_t1_transb.counts_on_device = true;
+    qwen3_t1_transb.trans_b = true;
+    gg::GmmProblem qwen3_t2_transb = qwen3_t1_transb;
+    qwen3_t2_transb.m = 9;
     gg::GmmProblem maverick_t1_host = maverick_t1;
     maverick_t1_host.counts_on_device = false;
     gg::GmmProblem rows_256 = problem(256, 2048, 1024, 1024, false);
@@ -454,10 +463,8 @@ void scheduler_order() {
     rows_257.m = 257;
     gg::GmmProblem experts_1025 = rows_256;
     experts_1025.num_experts = 1025;
-    gg::GmmProblem wide = maverick_t1;  // 65536 blocks of 32 columns: one past the grid's y extent
+    gg::GmmProblem wide = maverick_t1;  // 65536 blocks of 32 columns: past a grid's y extent, so blocks walk several
     wide.n = 65536 * 32;
-    gg::GmmProblem widest_fitting = maverick_t1;
-    widest_fitting.n = 65535 * 32;
     const struct {
         const char* value;
         const char* tile;   // GG_SM90_TILE, or nullptr
@@ -465,7 +472,13 @@ void scheduler_order() {
         const gg::GmmProblem* p;
         const char* what;
         int want;
-    } decode_forwards[] = {{nullptr, nullptr, nullptr, &maverick_t1, "maverick down at one token, policy", 0},
+    } decode_forwards[] = {{nullptr, nullptr, nullptr, &maverick_t1, "maverick down at one token, [E, k, n], policy", 0},
+                           {nullptr, nullptr, nullptr, &maverick_t1_transb, "the same, trans_b, policy (84 MB)", 1},
+                           {nullptr, nullptr, nullptr, &maverick_up_t1_transb, "maverick up, trans_b: 168 MB", 0},
+                           {"1", nullptr, nullptr, &maverick_up_t1_transb, "the same, 1 row forced", 1},
+                           {nullptr, nullptr, nullptr, &qwen3_t1_transb, "qwen3 down at one token, top-8, trans_b", 1},
+                           {nullptr, nullptr, nullptr, &qwen3_t2_transb, "the same, 9 rows", 0},
+                           {nullptr, nullptr, nullptr, &maverick_t1_host, "host counts, policy", 0},
                            {"1", nullptr, nullptr, &maverick_t1, "maverick down at one token, 1 row", 1},
                            {"1", nullptr, nullptr, &maverick_t1_transb, "the same, trans_b", 1},
                            {"0", nullptr, nullptr, &maverick_t1, "0 rows", 0},
@@ -475,8 +488,7 @@ void scheduler_order() {
                            {"255", nullptr, nullptr, &rows_256, "256 rows, bound 255", 0},
                            {"1024", nullptr, nullptr, &rows_257, "257 rows: past the kernel's 256", 0},
                            {"256", nullptr, nullptr, &experts_1025, "1025 experts: past the kernel's 1024", 0},
-                           {"256", nullptr, nullptr, &widest_fitting, "65535 column blocks", 1},
-                           {"256", nullptr, nullptr, &wide, "65536 column blocks: past the grid", 0},
+                           {"256", nullptr, nullptr, &wide, "65536 column blocks (decode_groups::grid_column_blocks)", 1},
                            {"256", "pingpong64x128k128", nullptr, &maverick_t1, "forced tile", 0},
                            {"256", nullptr, "4", &maverick_t1, "forced split", 0},
                            {"1048577", nullptr, nullptr, &maverick_t1, "out of range: the policy's bound", 0}};

@@ -21,17 +21,41 @@ constexpr int kGroupRows = 16;
 constexpr int64_t kMaxRows = 256;
 constexpr int kMaxExperts = 1024;
 
-// A block's output columns, in both decode kernels, and the most column blocks a call may have. The grid is groups along
-// x and column blocks along y, so that the blocks of one column block, every group of the call, run side by side: an
-// expert of many rows (one dominant expert: 16 groups at 256 rows) then reads its weights from HBM once and from L2 for
-// its other groups, where column blocks along x would stream the whole expert once per group.
+// A block's output columns, in both decode kernels. The grid is groups along x and column blocks along y, so that the
+// blocks of one column block, every group of the call, run side by side: an expert of many rows (one dominant expert:
+// 16 groups at 256 rows) then reads its weights from HBM once and from L2 for its other groups, where column blocks
+// along x would stream the whole expert once per group.
 constexpr int kBlockColumns = 32;
-constexpr int64_t kMaxColumnBlocks = 65535;  // gridDim.y
 GG_DECODE_HD inline int64_t column_blocks(int64_t n) { return (n + kBlockColumns - 1) / kBlockColumns; }
 
-// Whether a call of m rows, `experts` experts and n output columns is within those limits.
-GG_DECODE_HD inline bool fits(int64_t m, int64_t experts, int64_t n) {
-    return m >= 1 && m <= kMaxRows && experts >= 1 && experts <= kMaxExperts && column_blocks(n) <= kMaxColumnBlocks;
+// A call's blocks along y: block (x, y) takes column blocks y, y + gridDim.y, ... of its group, so that a call of many
+// groups and column blocks runs about kTargetBlocks blocks, each scanning the counts once for several column blocks.
+// Why: the scan, the search for the block's group and the reduction of its k slices cost a block a few microseconds
+// before and after its loads, and one block per (group, column block) made that the time of calls with many groups.
+// H100, 0.13.0 experiment build, one block per pair: 16 tokens at top-8 over 128 experts (qwen3-30b-a3b down, m =
+// 128, 137 x 64 blocks, one expert holding most rows) took 78-128 us where the grouped GEMMs took 24-27 us, while one
+// token (9 x 64 blocks, trans_b) ran 1.07-1.61x faster than the GEMM in bf16 and 1.04-1.33x in FP8
+// (docs/perf-notes.md, "The decode kernels, first measured").
+constexpr int64_t kTargetBlocks = 1024;
+GG_DECODE_HD inline int64_t grid_column_blocks(int64_t groups, int64_t n) {
+    const int64_t per_group = (kTargetBlocks + groups - 1) / groups;
+    const int64_t blocks = column_blocks(n);
+    return blocks < per_group ? blocks : per_group;
+}
+
+// Whether a call of m rows over `experts` experts is within the decode kernels' limits (the scan's rows and experts).
+GG_DECODE_HD inline bool fits(int64_t m, int64_t experts) {
+    return m >= 1 && m <= kMaxRows && experts >= 1 && experts <= kMaxExperts;
+}
+
+// The most weight bytes a call of m rows over `experts` experts streams: the k x n weights of each of at most
+// min(m, experts) live experts, once. Auto's rules for the decode kernels bound it (cutlass_sm90/tile_choice.h:
+// decode_forward; fp8/scaled_dispatch.cpp): their gain over the grouped GEMM path is its fixed costs (a preparation
+// kernel, tiles of mostly padding rows), which large transfers hide, and the GEMM path streams those near the HBM floor.
+// In double: k * n alone may pass int64 for shapes that the validation lets through.
+GG_DECODE_HD inline double weight_bytes_bound(int64_t m, int64_t experts, int64_t k, int64_t n, int64_t element_bytes) {
+    return static_cast<double>(m < experts ? m : experts) * static_cast<double>(k) * static_cast<double>(n) *
+           static_cast<double>(element_bytes);
 }
 
 // A device count as the scan adds it: negatives as 0 and at most m (a count past m makes the sum pass m either way, and

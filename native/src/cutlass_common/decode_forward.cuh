@@ -7,7 +7,8 @@
 // read once in 16-byte loads, straight into mma.sync fragments with no shared-memory staging.
 //
 // The work: groups of up to 16 rows of one expert (decode_groups.h) times blocks of kDecodeFwdCols = 32 output columns;
-// block (x, y) takes group x and column block y (decode_groups.h says why in that order). Its 8 warps split k: warp w
+// block (x, y) takes group x and column blocks y, y + gridDim.y, ... (decode_groups.h says why in that order, and why a
+// block takes several). Its 8 warps split k: warp w
 // takes the 64-deep chunks w, w + 8, ...; each is four m16n8k16 steps for each of the block's four 8-column groups
 // (fp32 accumulation). The activations are k-contiguous rows, loaded as backends/decode_fragments.cuh says, with its
 // permutation of k.
@@ -164,7 +165,6 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
     L.t = lane & 3;
     L.k = k;
     L.n = n;
-    L.col0 = static_cast<int64_t>(blockIdx.y) * kDecodeFwdCols;
     L.row_bytes = k * static_cast<int64_t>(sizeof(T));
     const int64_t row_lo = row0 + L.g, row_hi = row_lo + 8;
     L.live_lo = row_lo < row_end;
@@ -174,52 +174,60 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
     L.x_hi = a_bytes + (L.live_hi ? row_hi : 0) * L.row_bytes;
     const uint8_t* w_bytes = reinterpret_cast<const uint8_t*>(b) + e * k * n * static_cast<int64_t>(sizeof(T));
     L.w = w_bytes;
-#pragma unroll
-    for (int h = 0; h < kDecodeFwdGroups; ++h) {
-        const int64_t col = L.col0 + 8 * h + L.g;
-        L.live_col[h] = col < n;
-        L.w_row[h] = w_bytes + (L.live_col[h] ? col : 0) * L.row_bytes;
-    }
 
-    float acc[kDecodeFwdGroups][4] = {};
-    decode_groups::walk_chunks_two_in_flight<DecodeFwdChunk>(
-        warp, (k + kDecodeFwdChunk - 1) / kDecodeFwdChunk, kDecodeFwdWarps,
-        [&](int64_t chunk, DecodeFwdChunk& f) { L.load(chunk, f); },
-        [&](const DecodeFwdChunk& f) { L.compute(f, acc); });
+    // Column blocks y, y + gridDim.y, ... of this group (decode_groups::grid_column_blocks).
+    const int64_t col_blocks = decode_groups::column_blocks(n);
+    for (int64_t cb = blockIdx.y; cb < col_blocks; cb += gridDim.y) {
+        L.col0 = cb * kDecodeFwdCols;
+#pragma unroll
+        for (int h = 0; h < kDecodeFwdGroups; ++h) {
+            const int64_t col = L.col0 + 8 * h + L.g;
+            L.live_col[h] = col < n;
+            L.w_row[h] = w_bytes + (L.live_col[h] ? col : 0) * L.row_bytes;
+        }
 
-    // The mma's output fragment: rows g and g + 8, mma columns 2t and 2t + 1 of each group.
+        float acc[kDecodeFwdGroups][4] = {};
+        decode_groups::walk_chunks_two_in_flight<DecodeFwdChunk>(
+            warp, (k + kDecodeFwdChunk - 1) / kDecodeFwdChunk, kDecodeFwdWarps,
+            [&](int64_t chunk, DecodeFwdChunk& f) { L.load(chunk, f); },
+            [&](const DecodeFwdChunk& f) { L.compute(f, acc); });
+
+        // The mma's output fragment: rows g and g + 8, mma columns 2t and 2t + 1 of each group.
 #pragma unroll
-    for (int h = 0; h < kDecodeFwdGroups; ++h) {
-        const int c0 = L.column_of(h, 2 * L.t), c1 = L.column_of(h, 2 * L.t + 1);
-        partial[warp][L.g][c0] = acc[h][0];
-        partial[warp][L.g][c1] = acc[h][1];
-        partial[warp][L.g + 8][c0] = acc[h][2];
-        partial[warp][L.g + 8][c1] = acc[h][3];
-    }
-    __syncthreads();
-    for (int i = threadIdx.x; i < kGroupRows * kDecodeFwdCols; i += kDecodeFwdThreads) {
-        const int r = i / kDecodeFwdCols, cc = i % kDecodeFwdCols;
-        const int64_t row = row0 + r, col = L.col0 + cc;
-        if (row >= row_end || col >= n) continue;
-        float v = 0.0f;
+        for (int h = 0; h < kDecodeFwdGroups; ++h) {
+            const int c0 = L.column_of(h, 2 * L.t), c1 = L.column_of(h, 2 * L.t + 1);
+            partial[warp][L.g][c0] = acc[h][0];
+            partial[warp][L.g][c1] = acc[h][1];
+            partial[warp][L.g + 8][c0] = acc[h][2];
+            partial[warp][L.g + 8][c1] = acc[h][3];
+        }
+        __syncthreads();
+        for (int i = threadIdx.x; i < kGroupRows * kDecodeFwdCols; i += kDecodeFwdThreads) {
+            const int r = i / kDecodeFwdCols, cc = i % kDecodeFwdCols;
+            const int64_t row = row0 + r, col = L.col0 + cc;
+            if (row >= row_end || col >= n) continue;
+            float v = 0.0f;
 #pragma unroll
-        for (int s = 0; s < kDecodeFwdWarps; ++s) v += partial[s][r][cc];
-        T* out = c + row * n + col;
-        if (accumulate) v += moe::to_float(*out);
-        *out = moe::from_float<T>(v);
+            for (int s = 0; s < kDecodeFwdWarps; ++s) v += partial[s][r][cc];
+            T* out = c + row * n + col;
+            if (accumulate) v += moe::to_float(*out);
+            *out = moe::from_float<T>(v);
+        }
+        __syncthreads();  // the next column block writes partial
     }
 }
 
-// The grid of a call: decode_groups::group_bound's groups along x, column blocks along y (decode_groups.h says why).
+// The grid of a call: decode_groups::group_bound's groups along x, grid_column_blocks along y (decode_groups.h says
+// why).
 inline dim3 decode_forward_grid(int64_t m, int64_t num_experts, int64_t n) {
-    return dim3(static_cast<unsigned>(decode_groups::group_bound(m, num_experts)),
-                static_cast<unsigned>(decode_groups::column_blocks(n)));
+    const int64_t groups = decode_groups::group_bound(m, num_experts);
+    return dim3(static_cast<unsigned>(groups), static_cast<unsigned>(decode_groups::grid_column_blocks(groups, n)));
 }
 
 // Enqueues the kernel for a forward or trans_b call with device counts, bf16 or fp16, on p.stream. The policy
 // (tile_choice.h: decode_forward) sends only calls it takes; anything else is an internal error here.
 inline gg_status launch_decode_forward(const GmmProblem& p) {
-    const bool fits = !p.trans_a && p.counts_on_device && decode_groups::fits(p.m, p.num_experts, p.n) &&
+    const bool fits = !p.trans_a && p.counts_on_device && decode_groups::fits(p.m, p.num_experts) && p.n >= 1 &&
                       p.k % 8 == 0 && p.n % 8 == 0 && reinterpret_cast<uintptr_t>(p.a) % 16 == 0 &&
                       reinterpret_cast<uintptr_t>(p.b) % 16 == 0;
     if (!fits) {

@@ -178,12 +178,21 @@ struct Sm90TilePolicy {
     // rows of 8 or 16 experts lost to the GEMM path (grok-1, mixtral, dbrx at 16 tokens: 0.81-0.97x against 0.95-1.05x),
     // and 2048 rows ran at 0.10-0.55x. Knob: GG_SM90_DECODE_WGRAD=<rows>.
     int64_t max_rows_decode_weight_gradient = 16;
-    // Forwards and trans_b forwards with device counts of at most this many rows (m) run our decode forward kernel
+    // Forwards with device counts of at most max_rows_decode_forward rows (m; weights [E, k, n]) or
+    // max_rows_decode_forward_transb rows (trans_b: [E, n, k]), whose live experts' weights are at most
+    // max_weight_bytes_decode_forward (decode_groups::weight_bytes_bound), run our decode forward kernel
     // (cutlass_common/decode_forward.cuh: one launch, the weights streamed once into mma.sync) instead of the group-array
-    // fill and the grouped GEMM (decode_forward). 0: never, until it is measured against that path
-    // (docs/contributing.md, "A kernel or a policy change that waits for its measurement"). At most
-    // decode_groups::kMaxRows. Knob: GG_SM90_DECODE_FWD=<rows>.
+    // fill and the grouped GEMM (decode_forward). At most decode_groups::kMaxRows. Knob: GG_SM90_DECODE_FWD=<rows>, both
+    // layouts and any bytes.
+    // H100, same loop, bf16, the sweep's forwards at 1 and 16 tokens of ten models (docs/perf-notes.md, "The decode
+    // kernels, first measured"; one block per group and column block): trans_b at one token (m <= 8) 1.05-1.61x the
+    // GEMM path's speed where the live weights were at most 128 MiB (llama-4-maverick down 1.19-1.20x, qwen3-30b-a3b
+    // 1.07-1.61x, granite-3.0 1.16-1.47x, jetmoe down 1.30-1.34x), 0.92-0.99x above (deepseek-v3 up, 470 MB; grok-1,
+    // mixtral and dbrx up), 0.87-0.96x for most rows at 16 tokens; the [E, k, n] layout (16-byte loads of 32 columns,
+    // 64 contiguous bytes a weight row) lost on most rows, 0.55-0.97x, and stays on the GEMM path.
     int64_t max_rows_decode_forward = 0;
+    int64_t max_rows_decode_forward_transb = 8;
+    double max_weight_bytes_decode_forward = 128.0 * 1024 * 1024;
     // Weight gradients with device counts of more rows than that, and min_mean_rows_decode_short to
     // max_mean_rows_decode_short rows per expert on average (16 tokens over 16 to 128 experts at top-k, 32-64 rows over
     // 8-16 experts): the experts of at most decode_short_expert_rows rows, empty ones included, on the decode
@@ -431,15 +440,18 @@ inline bool decode_weight_gradient(const GmmProblem& p, const Sm90Knobs& knobs =
 }
 
 // Whether a forward or trans_b forward runs our decode forward kernel (cutlass_common/decode_forward.cuh) instead of the
-// grouped GEMM path: device counts (each block scans them; host counts keep the GEMM), at most max_rows_decode_forward
-// rows, within the kernel's limits (decode_groups::fits: the scan's rows and experts, the grid's column blocks), no forced
-// tile or split. The backend's own rules (k and n multiples of 8, 16-byte aligned operands) are the kernel's. Knob:
-// GG_SM90_DECODE_FWD=<rows> (0: never).
+// grouped GEMM path: device counts (each block scans them; host counts keep the GEMM), within the kernel's limits
+// (decode_groups::fits: the scan's rows and experts), no forced tile or split, then the policy's rows for the layout and
+// bytes of live weights. The backend's own rules (k and n multiples of 8, 16-byte aligned operands) are the kernel's.
+// Knob: GG_SM90_DECODE_FWD=<rows> (0: never) in place of the policy.
 inline bool decode_forward(const GmmProblem& p, const Sm90Knobs& knobs = {},
                            const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (p.trans_a || !p.counts_on_device || knobs.tile || knobs.split_chunks) return false;
-    const int64_t bound = knobs.decode_fwd_rows ? *knobs.decode_fwd_rows : policy.max_rows_decode_forward;
-    return p.m <= bound && decode_groups::fits(p.m, p.num_experts, p.n);
+    if (!decode_groups::fits(p.m, p.num_experts)) return false;
+    if (knobs.decode_fwd_rows) return p.m <= *knobs.decode_fwd_rows;
+    const int64_t bound = p.trans_b ? policy.max_rows_decode_forward_transb : policy.max_rows_decode_forward;
+    return p.m <= bound && decode_groups::weight_bytes_bound(p.m, p.num_experts, p.k, p.n, dtype_size(p.dtype)) <=
+                               policy.max_weight_bytes_decode_forward;
 }
 
 // The experts of at most this many rows that a weight gradient leaves to the decode weight-gradient kernel, the others

@@ -34,7 +34,7 @@ struct Sm90Knobs {
     // kernel (tile_choice.h: decode_weight_gradient; 0: never).
     std::optional<int64_t> decode_wgrad_rows;
     // GG_SM90_DECODE_FWD=<rows> (0 to 2^20): forwards of at most this many rows (and at most 256) run the decode forward
-    // kernel (tile_choice.h: decode_forward; 0: never).
+    // kernel, in either weight layout and whatever their weights' bytes (tile_choice.h: decode_forward; 0: never).
     std::optional<int64_t> decode_fwd_rows;
     // GG_SM90_DECODE_MIX=0|1: that kernel's blocks experts major, or every expert's tiles mixed in each wave
     // (tile_choice.h: decode_weight_gradient_mixed).

@@ -2,6 +2,7 @@
 #include "core/candidate_search.h"
 #include "core/counts_check.h"
 #include "core/driver_hints.h"
+#include "backends/decode_groups.h"
 #include "fp8/scaled_gmm.h"
 #if defined(GG_HAVE_CUTLASS_SM90)
 #include "cutlass_sm90/scaled_gemm_sm90.h"
@@ -32,11 +33,19 @@ gg_status sm90_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
 #endif
 }
 
-// What Auto gives the decode kernel: the calls it takes of at most kDecodeAutoMaxRows rows.
+// What Auto gives the decode kernel: the calls it takes within kDecodeAutoMaxRows rows and kDecodeAutoMaxWeightBytes of
+// live weights.
 gg_status decode_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
-    if (kDecodeAutoMaxRows == 0 || p.base.m > kDecodeAutoMaxRows) {
+    const GmmProblem& b = p.base;
+    if (b.m > kDecodeAutoMaxRows) {
         return fail(GG_STATUS_NOT_SUPPORTED, "GG_SCALED_KERNEL_DECODE: Auto gives it calls of at most %lld rows; m = %lld",
-                    static_cast<long long>(kDecodeAutoMaxRows), static_cast<long long>(p.base.m));
+                    static_cast<long long>(kDecodeAutoMaxRows), static_cast<long long>(b.m));
+    }
+    const double bytes = decode_groups::weight_bytes_bound(b.m, b.num_experts, b.k, b.n, 1);
+    if (bytes > kDecodeAutoMaxWeightBytes) {
+        return fail(GG_STATUS_NOT_SUPPORTED,
+                    "GG_SCALED_KERNEL_DECODE: Auto gives it calls of at most %.0f MiB of live weights; %.0f MiB",
+                    kDecodeAutoMaxWeightBytes / (1 << 20), bytes / (1 << 20));
     }
     return scaled_decode_supports(ctx, p);
 }

@@ -17,19 +17,24 @@ gg_status scaled_portable_run(Context& ctx, const ScaledGmmProblem& p);
 // at most kDecodeMaxRows rows and kDecodeMaxExperts experts (each block scans the counts in shared memory).
 inline constexpr int64_t kDecodeMaxRows = decode_groups::kMaxRows;
 inline constexpr int kDecodeMaxExperts = decode_groups::kMaxExperts;
-// Auto takes the decode kernel for calls of at most this many rows, ahead of cutlass-sm90 and the portable kernel; 0
-// (never) until it is measured against them (docs/contributing.md, "A kernel or a policy change that waits for its
-// measurement"; docs/perf-notes.md, "Open leads": FP8 block scales at one decode token). By name it takes every call
-// scaled_decode_supports accepts.
-inline constexpr int64_t kDecodeAutoMaxRows = 0;
+// Auto takes the decode kernel, ahead of cutlass-sm90 and the portable kernel, for calls of at most kDecodeAutoMaxRows
+// rows whose live experts' weights are at most kDecodeAutoMaxWeightBytes (decode_groups::weight_bytes_bound). By name
+// it takes every call scaled_decode_supports accepts.
+// H100, same loop, block scales, the FP8 sweep subset's decode rows of four models (docs/perf-notes.md, "The decode
+// kernels, first measured"; one block per group and column block): at one token (m <= 8) with at most 128 MiB of live
+// weights 0.88-1.68x the speed of cutlass-sm90 (most rows 1.04-1.68x; mixtral-8x7b down 1.24-1.67x, gpt-oss-20b down
+// 1.19-1.63x), above it 0.70-0.77x (mixtral-8x7b up, 235 MB), and at 16 tokens 0.19-0.78x.
+inline constexpr int64_t kDecodeAutoMaxRows = 8;
+inline constexpr double kDecodeAutoMaxWeightBytes = 128.0 * 1024 * 1024;
 gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& p);
 gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& p);
 
 // check_scales = 1: every scale finite, checked on the device; synchronises the stream (refused while capturing).
 gg_status check_device_scales(gg_handle& handle, const ScaledGmmProblem& p);
 
-// The kernel `requested` names, or for GG_SCALED_KERNEL_AUTO the first that takes the call (the decode kernel for at
-// most kDecodeAutoMaxRows rows, CUTLASS sm90, then the portable one); the reason as status + message when none does. Host counts during a stream capture: none does.
+// The kernel `requested` names, or for GG_SCALED_KERNEL_AUTO the first that takes the call (the decode kernel within
+// kDecodeAutoMaxRows and kDecodeAutoMaxWeightBytes, CUTLASS sm90, then the portable one); the reason as status +
+// message when none does. Host counts during a stream capture: none does.
 gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel requested,
                                gg_scaled_kernel* chosen);
 

@@ -4,12 +4,12 @@
 // call has no preparation kernel before it, where the grouped GEMMs run two or three launches.
 //
 // The work: groups of up to 16 rows of one expert (an expert of r rows makes ceil(r / 16) groups), times blocks of
-// kBlockCols output columns (group along x, column block along y: decode_groups.h). A block finds its group from the
-// scan; its 8 warps are 2 along n (16 columns each) by 4 along k (each a quarter of the 128-deep chunks). Each chunk is
-// one FP8 mma.sync m16n8k32 per 32 k and 8 columns (fp32 accumulation), fed straight from global memory: a lane loads
-// two 16-byte pieces of each chunk of its weight row (trans_b: w[e] is n x k, k contiguous) and of its two activation
-// rows, and the mma's k positions are permuted alike on both operands (a dot product does not care in which order k is
-// summed), so no shared memory staging is needed.
+// kBlockCols output columns (group along x, column blocks y, y + gridDim.y, ... along y: decode_groups.h). A block
+// finds its group from the scan; its 8 warps are 2 along n (16 columns each) by 4 along k (each a quarter of the
+// 128-deep chunks). Each chunk is one FP8 mma.sync m16n8k32 per 32 k and 8 columns (fp32 accumulation), fed straight
+// from global memory: a lane loads two 16-byte pieces of each chunk of its weight row (trans_b: w[e] is n x k, k
+// contiguous) and of its two activation rows, and the mma's k positions are permuted alike on both operands (a dot
+// product does not care in which order k is summed), so no shared memory staging is needed.
 // Block scales (DeepGEMM's 1x128 and 128x128): a chunk is one 128-deep scale block, so each chunk's fp32 sum is scaled
 // by its two scales and added to the total, as the portable kernel and CUTLASS's blockwise mainloop promote. Row-wise
 // scales multiply the total at the end. The four k slices meet in shared memory; the output is rounded to bf16 once.
@@ -80,7 +80,7 @@ __device__ __forceinline__ void mma_fp8(float (&d)[4], const uint32_t (&a)[4], u
 }
 
 template <gg_dtype TA, gg_dtype TB, bool Blockwise>
-__global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKernelArgs p) {
+__global__ void __launch_bounds__(kThreads, 2) scaled_gmm_decode_kernel(ScaledKernelArgs p) {
 #if GG_DECODE_BODY
     __shared__ decode_groups::ScanShared<kThreads> scan;
     __shared__ float partial[kKSlices][kGroupRows][kBlockCols + 1];
@@ -88,17 +88,21 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
     const int64_t* offsets = scan.offsets;
     const int32_t* groups = scan.groups;
 
-    const int64_t col0 = static_cast<int64_t>(blockIdx.y) * kBlockCols;
     const int32_t group = static_cast<int32_t>(blockIdx.x);
     const int32_t total_groups = groups[p.num_experts];
+    // Column blocks y, y + gridDim.y, ... (decode_groups::grid_column_blocks).
+    const int64_t col_blocks = decode_groups::column_blocks(p.n);
     if (group >= total_groups) {
         // The first block past the groups in each column block writes zeros to the rows no expert holds (counts that
         // sum to less than m once clamped); the others have nothing to do.
         if (group == total_groups) {
             const int64_t end = offsets[p.num_experts];
-            for (int64_t i = threadIdx.x; i < (p.m - end) * kBlockCols; i += kThreads) {
-                const int64_t row = end + i / kBlockCols, col = col0 + i % kBlockCols;
-                if (col < p.n) p.c[row * p.n + col] = __float2bfloat16_rn(0.0f);
+            for (int64_t cb = blockIdx.y; cb < col_blocks; cb += gridDim.y) {
+                const int64_t col0 = cb * kBlockCols;
+                for (int64_t i = threadIdx.x; i < (p.m - end) * kBlockCols; i += kThreads) {
+                    const int64_t row = end + i / kBlockCols, col = col0 + i % kBlockCols;
+                    if (col < p.n) p.c[row * p.n + col] = __float2bfloat16_rn(0.0f);
+                }
             }
         }
         return;
@@ -109,86 +113,89 @@ __global__ void __launch_bounds__(kThreads) scaled_gmm_decode_kernel(ScaledKerne
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int g = lane >> 2, t = lane & 3;
     const int col_warp = warp % kColumnWarps, slice = warp / kColumnWarps;
-    const int64_t warp_col0 = col0 + col_warp * kColsPerWarp;
     const int64_t row_lo = row0 + g, row_hi = row0 + g + 8;
     const bool live_lo = row_lo < row_end, live_hi = row_hi < row_end;
     const uint8_t* a_lo = p.a + (live_lo ? row_lo : 0) * p.k;
     const uint8_t* a_hi = p.a + (live_hi ? row_hi : 0) * p.k;
-    const uint8_t* b_row[2];
-    bool live_col[2];
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        const int64_t col = warp_col0 + 8 * h + g;
-        live_col[h] = col < p.n;
-        b_row[h] = p.b + (e * p.n + (live_col[h] ? col : 0)) * p.k;
-    }
-
-    // One chunk's operands and (block scales) its scales, loaded together (two chunks in flight a warp:
-    // walk_chunks_two_in_flight).
-    struct Chunk {
-        uint32_t x_lo[8], x_hi[8], w[2][8];
-        float sa_lo, sa_hi, sb[2];
-    };
-    auto load = [&](int64_t chunk, Chunk& f) {
-        const int64_t chunk0 = chunk * kChunk;
-        decode_groups::load_lane_bytes(a_lo, chunk0, t, p.k, live_lo, f.x_lo);
-        decode_groups::load_lane_bytes(a_hi, chunk0, t, p.k, live_hi, f.x_hi);
-#pragma unroll
-        for (int h = 0; h < 2; ++h) decode_groups::load_lane_bytes(b_row[h], chunk0, t, p.k, live_col[h], f.w[h]);
-        if constexpr (Blockwise) {
-            f.sa_lo = live_lo ? p.a_scale[row_lo * p.k_blocks + chunk] : 0.0f;
-            f.sa_hi = live_hi ? p.a_scale[row_hi * p.k_blocks + chunk] : 0.0f;
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                // The 8 columns of a column group share one 128-wide block (they start at a multiple of 8).
-                const int64_t nb = (warp_col0 + 8 * h) / kScaleBlock;
-                f.sb[h] = warp_col0 + 8 * h < p.n ? p.b_scale[(e * p.n_blocks + nb) * p.k_blocks + chunk] : 0.0f;
-            }
-        }
-    };
-    float total[2][4] = {};
-    auto consume = [&](const Chunk& f) {
-        float acc[2][4] = {};
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            // Step j takes this lane's words 2j and 2j + 1 of both operands (decode_fragments.cuh: the k permutation).
-            const uint32_t a[4] = {f.x_lo[2 * j], f.x_hi[2 * j], f.x_lo[2 * j + 1], f.x_hi[2 * j + 1]};
-#pragma unroll
-            for (int h = 0; h < 2; ++h) mma_fp8<TA, TB>(acc[h], a, f.w[h][2 * j], f.w[h][2 * j + 1]);
-        }
+    for (int64_t cb = blockIdx.y; cb < col_blocks; cb += gridDim.y) {
+        const int64_t col0 = cb * kBlockCols;
+        const int64_t warp_col0 = col0 + col_warp * kColsPerWarp;
+        const uint8_t* b_row[2];
+        bool live_col[2];
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            if constexpr (Blockwise) {
-                total[h][0] = fmaf(acc[h][0], f.sa_lo * f.sb[h], total[h][0]);
-                total[h][1] = fmaf(acc[h][1], f.sa_lo * f.sb[h], total[h][1]);
-                total[h][2] = fmaf(acc[h][2], f.sa_hi * f.sb[h], total[h][2]);
-                total[h][3] = fmaf(acc[h][3], f.sa_hi * f.sb[h], total[h][3]);
-            } else {
-#pragma unroll
-                for (int i = 0; i < 4; ++i) total[h][i] += acc[h][i];
-            }
+            const int64_t col = warp_col0 + 8 * h + g;
+            live_col[h] = col < p.n;
+            b_row[h] = p.b + (e * p.n + (live_col[h] ? col : 0)) * p.k;
         }
-    };
-    decode_groups::walk_chunks_two_in_flight<Chunk>(slice, (p.k + kChunk - 1) / kChunk, kKSlices, load, consume);
-    // The mma's output fragment: rows g and g + 8, columns 2t and 2t + 1 of each 8-column group.
+        // One chunk's operands and (block scales) its scales, loaded together (two chunks in flight a warp:
+        // walk_chunks_two_in_flight).
+        struct Chunk {
+            uint32_t x_lo[8], x_hi[8], w[2][8];
+            float sa_lo, sa_hi, sb[2];
+        };
+        auto load = [&](int64_t chunk, Chunk& f) {
+            const int64_t chunk0 = chunk * kChunk;
+            decode_groups::load_lane_bytes(a_lo, chunk0, t, p.k, live_lo, f.x_lo);
+            decode_groups::load_lane_bytes(a_hi, chunk0, t, p.k, live_hi, f.x_hi);
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        const int c = col_warp * kColsPerWarp + decode_groups::decode_output_column(true, h, 2 * t);
-        partial[slice][g][c] = total[h][0];
-        partial[slice][g][c + 1] = total[h][1];
-        partial[slice][g + 8][c] = total[h][2];
-        partial[slice][g + 8][c + 1] = total[h][3];
-    }
-    __syncthreads();
-    for (int i = threadIdx.x; i < kGroupRows * kBlockCols; i += kThreads) {
-        const int r = i / kBlockCols, c = i % kBlockCols;
-        const int64_t row = row0 + r, col = col0 + c;
-        if (row >= row_end || col >= p.n) continue;
-        float v = 0.0f;
+            for (int h = 0; h < 2; ++h) decode_groups::load_lane_bytes(b_row[h], chunk0, t, p.k, live_col[h], f.w[h]);
+            if constexpr (Blockwise) {
+                f.sa_lo = live_lo ? p.a_scale[row_lo * p.k_blocks + chunk] : 0.0f;
+                f.sa_hi = live_hi ? p.a_scale[row_hi * p.k_blocks + chunk] : 0.0f;
 #pragma unroll
-        for (int s = 0; s < kKSlices; ++s) v += partial[s][r][c];
-        if constexpr (!Blockwise) v *= p.a_scale[row] * p.b_scale[e * p.n + col];
-        p.c[row * p.n + col] = __float2bfloat16_rn(v);
+                for (int h = 0; h < 2; ++h) {
+                    // The 8 columns of a column group share one 128-wide block (they start at a multiple of 8).
+                    const int64_t nb = (warp_col0 + 8 * h) / kScaleBlock;
+                    f.sb[h] = warp_col0 + 8 * h < p.n ? p.b_scale[(e * p.n_blocks + nb) * p.k_blocks + chunk] : 0.0f;
+                }
+            }
+        };
+        float total[2][4] = {};
+        auto consume = [&](const Chunk& f) {
+            float acc[2][4] = {};
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                // Step j takes this lane's words 2j and 2j + 1 of both operands (decode_fragments.cuh: the k permutation).
+                const uint32_t a[4] = {f.x_lo[2 * j], f.x_hi[2 * j], f.x_lo[2 * j + 1], f.x_hi[2 * j + 1]};
+#pragma unroll
+                for (int h = 0; h < 2; ++h) mma_fp8<TA, TB>(acc[h], a, f.w[h][2 * j], f.w[h][2 * j + 1]);
+            }
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                if constexpr (Blockwise) {
+                    total[h][0] = fmaf(acc[h][0], f.sa_lo * f.sb[h], total[h][0]);
+                    total[h][1] = fmaf(acc[h][1], f.sa_lo * f.sb[h], total[h][1]);
+                    total[h][2] = fmaf(acc[h][2], f.sa_hi * f.sb[h], total[h][2]);
+                    total[h][3] = fmaf(acc[h][3], f.sa_hi * f.sb[h], total[h][3]);
+                } else {
+#pragma unroll
+                    for (int i = 0; i < 4; ++i) total[h][i] += acc[h][i];
+                }
+            }
+        };
+        decode_groups::walk_chunks_two_in_flight<Chunk>(slice, (p.k + kChunk - 1) / kChunk, kKSlices, load, consume);
+        // The mma's output fragment: rows g and g + 8, columns 2t and 2t + 1 of each 8-column group.
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int c = col_warp * kColsPerWarp + decode_groups::decode_output_column(true, h, 2 * t);
+            partial[slice][g][c] = total[h][0];
+            partial[slice][g][c + 1] = total[h][1];
+            partial[slice][g + 8][c] = total[h][2];
+            partial[slice][g + 8][c + 1] = total[h][3];
+        }
+        __syncthreads();
+        for (int i = threadIdx.x; i < kGroupRows * kBlockCols; i += kThreads) {
+            const int r = i / kBlockCols, c = i % kBlockCols;
+            const int64_t row = row0 + r, col = col0 + c;
+            if (row >= row_end || col >= p.n) continue;
+            float v = 0.0f;
+#pragma unroll
+            for (int s = 0; s < kKSlices; ++s) v += partial[s][r][c];
+            if constexpr (!Blockwise) v *= p.a_scale[row] * p.b_scale[e * p.n + col];
+            p.c[row * p.n + col] = __float2bfloat16_rn(v);
+        }
+        __syncthreads();  // the next column block writes partial
     }
 #endif
 }
@@ -260,9 +267,6 @@ gg_status scaled_decode_supports(const Context& ctx, const ScaledGmmProblem& sp)
                     "%s reads 16-byte pieces: k must be a multiple of 16 (k = %lld) and a, b 16-byte aligned", kName,
                     static_cast<long long>(p.k));
     }
-    if (decode_groups::column_blocks(p.n) > decode_groups::kMaxColumnBlocks) {
-        return fail(GG_STATUS_NOT_SUPPORTED, "%s: n = %lld exceeds its grid", kName, static_cast<long long>(p.n));
-    }
     return GG_STATUS_SUCCESS;
 }
 
@@ -278,8 +282,8 @@ gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& sp) {
         counts = static_cast<const int64_t*>(block);
     }
     const ScaledKernelArgs args = scaled_kernel_args(sp, nullptr, counts);
-    const dim3 grid(static_cast<unsigned>(decode_groups::group_bound(p.m, p.num_experts)),
-                    static_cast<unsigned>(decode_groups::column_blocks(p.n)));
+    const int64_t groups = decode_groups::group_bound(p.m, p.num_experts);
+    const dim3 grid(static_cast<unsigned>(groups), static_cast<unsigned>(decode_groups::grid_column_blocks(groups, p.n)));
     decode_kernel(sp.a_dtype, sp.b_dtype, sp.scale_mode == GG_SCALE_BLOCKWISE)<<<grid, kThreads, 0, p.stream>>>(args);
     GG_LAUNCH_CHECK("scaled_gmm_decode_kernel");
     return GG_STATUS_SUCCESS;
