@@ -185,11 +185,12 @@ struct Sm90TilePolicy {
     // fill and the grouped GEMM (decode_forward). At most decode_groups::kMaxRows. Knob: GG_SM90_DECODE_FWD=<rows>, both
     // layouts and any bytes.
     // H100, same loop, bf16, the sweep's forwards at 1 and 16 tokens of ten models (docs/perf-notes.md, "The decode
-    // kernels, first measured"; one block per group and column block): trans_b at one token (m <= 8) 1.05-1.61x the
-    // GEMM path's speed where the live weights were at most 128 MiB (llama-4-maverick down 1.19-1.20x, qwen3-30b-a3b
-    // 1.07-1.61x, granite-3.0 1.16-1.47x, jetmoe down 1.30-1.34x), 0.92-0.99x above (deepseek-v3 up, 470 MB; grok-1,
-    // mixtral and dbrx up), 0.87-0.96x for most rows at 16 tokens; the [E, k, n] layout (16-byte loads of 32 columns,
-    // 64 contiguous bytes a weight row) lost on most rows, 0.55-0.97x, and stays on the GEMM path.
+    // kernels, first measured"; one block per group and column block), the kernel's speed over the GEMM path's: trans_b
+    // at one token (m <= 8) 0.99-1.61x on the 44 rows of at most 128 MiB of live weights, one below 1.0
+    // (llama-4-maverick down 1.19-1.20x, qwen3-30b-a3b 1.07-1.61x, granite-3.0 1.16-1.47x), 0.92-1.13x on the 36 above
+    // it, 23 below 1.0 (deepseek-v3 up, 470 MB; grok-1, mixtral and dbrx up, which the GEMM path streams near the HBM
+    // floor); 0.35-1.48x at 16 tokens, 76 of 80 below 1.0; the [E, k, n] layout (16-byte loads of 32 columns, 64
+    // contiguous bytes a weight row) 0.32-1.51x, 145 of 160 below 1.0, and stays on the GEMM path.
     int64_t max_rows_decode_forward = 0;
     int64_t max_rows_decode_forward_transb = 8;
     double max_weight_bytes_decode_forward = 128.0 * 1024 * 1024;
