@@ -183,7 +183,8 @@ struct Sm90TilePolicy {
     // max_weight_bytes_decode_forward (decode_groups::weight_bytes_bound), run our decode forward kernel
     // (cutlass_common/decode_forward.cuh: one launch, the weights streamed once into mma.sync) instead of the group-array
     // fill and the grouped GEMM (decode_forward). At most decode_groups::kMaxRows. Knob: GG_SM90_DECODE_FWD=<rows>, both
-    // layouts and any bytes.
+    // layouts and any bytes. The bounds are bench/sweep/decode_rules.py's picks from the measurements
+    // bench/sweep/decode-rules.json lists (the gg_decode_rules ctest checks them):
     // H100, same loop, bf16, the sweep's forwards at 1 and 16 tokens of ten models (docs/perf-notes.md, "The decode
     // kernels, first measured"; one block per group and column block), the kernel's speed over the GEMM path's: trans_b
     // at one token (m <= 8) 0.99-1.61x on the 44 rows of at most 128 MiB of live weights, one below 1.0

@@ -19,7 +19,8 @@ inline constexpr int64_t kDecodeMaxRows = decode_groups::kMaxRows;
 inline constexpr int kDecodeMaxExperts = decode_groups::kMaxExperts;
 // Auto takes the decode kernel, ahead of cutlass-sm90 and the portable kernel, for calls of at most kDecodeAutoMaxRows
 // rows whose live experts' weights are at most kDecodeAutoMaxWeightBytes (decode_groups::weight_bytes_bound). By name
-// it takes every call scaled_decode_supports accepts.
+// it takes every call scaled_decode_supports accepts. The bounds are bench/sweep/decode_rules.py's picks from the
+// measurements bench/sweep/decode-rules.json lists (the gg_decode_rules ctest checks them):
 // H100, same loop, block scales, the FP8 sweep subset's decode rows of four models (docs/perf-notes.md, "The decode
 // kernels, first measured"; one block per group and column block): at one token (m <= 8) with at most 128 MiB of live
 // weights 0.88-1.68x the speed of cutlass-sm90 (most rows 1.04-1.68x; mixtral-8x7b down 1.24-1.67x, gpt-oss-20b down
