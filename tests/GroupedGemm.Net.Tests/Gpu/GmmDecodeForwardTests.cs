@@ -6,9 +6,10 @@ namespace GroupedGemm.Tests.Gpu;
 /// <summary>
 /// Forwards and trans_b forwards of decode size with device counts: the calls cutlass-sm90's Auto can send to the decode
 /// forward kernel (at most 256 rows and 1024 experts; tile_choice.h, decode_forward), and calls just past its limits,
-/// which must take the grouped GEMM. Each case has experts of 0, 1, 16 and 17 or more rows (groups of 16 rows), K that
-/// ends in a partial 64-deep chunk and N in a partial 32-column block, and runs without and with accumulate against the
-/// float64 reference, into a poisoned output or onto random prior values; a captured call replays with new counts.
+/// which must take the grouped GEMM. The cases have experts of 0, 1, 16 and 17 or more rows (groups of 16 rows), K that
+/// ends in a partial 64-deep chunk and N in a partial 32-column block, and grids whose blocks walk several column blocks
+/// (decode_groups::grid_column_blocks), and run without and with accumulate against the float64 reference, into a
+/// poisoned output or onto random prior values; a captured call replays with new counts.
 /// </summary>
 [TestFixture]
 [Category("Gpu")]
@@ -24,6 +25,7 @@ public class GmmDecodeForwardTests : GpuFixture
         ("one expert, 17 rows", Routing.Spread(1, (0, 17)), 64, 40),
         ("16 tokens at top-2 over 8 experts, 2 live", Routing.Spread(8, (1, 16), (6, 16)), 512, 256),
         ("0, 1, 16, 17 and 33 rows over 6 experts", Routing.Spread(6, (1, 1), (2, 16), (3, 17), (5, 33)), 328, 136),
+        ("one token at top-2 over 8 experts, 344 column blocks on a grid of 342 (two blocks walk two, the last partial)", Routing.Spread(8, (2, 1), (5, 1)), 72, 11000),
         ("256 rows over 1024 experts (the kernel's limits)", Routing.Spread(1024, Enumerable.Range(0, 256).Select(i => (i * 4 + 3, 1L)).ToArray()), 64, 72),
         ("256 rows over 1025 experts (past the expert limit)", Routing.Spread(1025, Enumerable.Range(0, 256).Select(i => (i * 4, 1L)).ToArray()), 64, 72),
         ("257 rows over 8 experts (past the row limit)", Routing.Spread(8, (0, 200), (4, 57)), 64, 72),

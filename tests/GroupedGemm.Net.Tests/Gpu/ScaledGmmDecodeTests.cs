@@ -18,12 +18,16 @@ internal sealed class ScaledGmmDecodeTests : GpuFixture
     // (an Ada card, 8.9, would load the sm_80 code, and newer ones JIT the compute_80 PTX, where the kernel is empty).
     private static bool HasFp8Mma => CudaDevice.GetProperties(0).Major == 9;
 
-    /// <summary>K = 208 ends in a partial 128-deep chunk, N = 80 in a partial block of 32 columns, N = 20 in a partial group of 8.</summary>
+    /// <summary>
+    /// K = 208 ends in a partial 128-deep chunk, N = 80 in a partial block of 32 columns, N = 20 in a partial group of 8;
+    /// N = 2600 makes 82 column blocks for a grid of 79 along y (13 group blocks: decode_groups::grid_column_blocks), so
+    /// three blocks of each group walk two column blocks, the last one partial.
+    /// </summary>
     [Test]
     public void Decode_matches_the_dequantized_float64_reference(
         [Values(ScaleMode.Rowwise, ScaleMode.Blockwise)] ScaleMode mode,
         [Values(false, true)] bool deviceCounts,
-        [Values(80, 20)] int n)
+        [Values(80, 20, 2600)] int n)
     {
         const int K = 208;
         using ScaledOperands op = ScaledOperands.Make(TestRandom.Create(), Counts, K, n, transB: true, mode: mode);
