@@ -1,8 +1,8 @@
 // The decode kernels' rows (backends/decode_groups.h) without a GPU: for counts as the device may hold them (valid,
 // negative, past m, summing to less or more than m), the offsets and groups built by the kernel's rules give every row
 // an expert holds to exactly one group of at most 16 rows of that expert, leave the rows past the clamped sum to the
-// zero block, and fit the grid's x extent (group_bound); the grid's y extent (grid_column_blocks) stays within a grid. The kernel's products are checked on a GPU host by
-// native/tests/fp8_parity.py and ScaledGmmDecodeTests.
+// zero block, and fit the grid's x extent (group_bound); the grid's y extent (grid_column_blocks) stays within a grid.
+// The kernels' products are checked on a GPU host by native/tests/fp8_parity.py, gmm_parity.py and the decode tests.
 #include <cstdio>
 #include <random>
 #include <vector>

@@ -73,6 +73,15 @@ GG_DECODE_HD inline int64_t group_bound(int64_t m, int64_t num_experts) {
     return (num_experts < m ? num_experts : m) + m / kGroupRows + 1;
 }
 
+// A call's grid, for both kernels' launches: group_bound's blocks along x, grid_column_blocks along y.
+struct Grid {
+    int64_t x, y;
+};
+GG_DECODE_HD inline Grid grid_of(int64_t m, int64_t num_experts, int64_t n) {
+    const int64_t x = group_bound(m, num_experts);
+    return Grid{x, grid_column_blocks(x, n)};
+}
+
 struct Group {
     int64_t expert;
     int64_t row0;     // first row of the group

@@ -217,13 +217,6 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
     }
 }
 
-// The grid of a call: decode_groups::group_bound's groups along x, grid_column_blocks along y (decode_groups.h says
-// why).
-inline dim3 decode_forward_grid(int64_t m, int64_t num_experts, int64_t n) {
-    const int64_t groups = decode_groups::group_bound(m, num_experts);
-    return dim3(static_cast<unsigned>(groups), static_cast<unsigned>(decode_groups::grid_column_blocks(groups, n)));
-}
-
 // Enqueues the kernel for a forward or trans_b call with device counts, bf16 or fp16, on p.stream. The policy
 // (tile_choice.h: decode_forward) sends only calls it takes; anything else is an internal error here.
 inline gg_status launch_decode_forward(const GmmProblem& p) {
@@ -236,7 +229,8 @@ inline gg_status launch_decode_forward(const GmmProblem& p) {
                     static_cast<long long>(p.m), static_cast<long long>(p.k), static_cast<long long>(p.n),
                     static_cast<long long>(p.num_experts));
     }
-    const dim3 grid = decode_forward_grid(p.m, p.num_experts, p.n);
+    const decode_groups::Grid g = decode_groups::grid_of(p.m, p.num_experts, p.n);
+    const dim3 grid(static_cast<unsigned>(g.x), static_cast<unsigned>(g.y));
     auto launch = [&](auto kernel, auto element) {
         using T = decltype(element);
         kernel<<<grid, kDecodeFwdThreads, 0, p.stream>>>(p.batch_sizes, p.num_experts, p.m, static_cast<const T*>(p.a),

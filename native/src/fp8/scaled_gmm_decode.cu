@@ -282,8 +282,8 @@ gg_status scaled_decode_run(Context& ctx, const ScaledGmmProblem& sp) {
         counts = static_cast<const int64_t*>(block);
     }
     const ScaledKernelArgs args = scaled_kernel_args(sp, nullptr, counts);
-    const int64_t groups = decode_groups::group_bound(p.m, p.num_experts);
-    const dim3 grid(static_cast<unsigned>(groups), static_cast<unsigned>(decode_groups::grid_column_blocks(groups, p.n)));
+    const decode_groups::Grid g = decode_groups::grid_of(p.m, p.num_experts, p.n);
+    const dim3 grid(static_cast<unsigned>(g.x), static_cast<unsigned>(g.y));
     decode_kernel(sp.a_dtype, sp.b_dtype, sp.scale_mode == GG_SCALE_BLOCKWISE)<<<grid, kThreads, 0, p.stream>>>(args);
     GG_LAUNCH_CHECK("scaled_gmm_decode_kernel");
     return GG_STATUS_SUCCESS;
