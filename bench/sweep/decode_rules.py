@@ -12,16 +12,19 @@ picks by these steps:
      time over the chosen time, across every row of the input (rows the rule does not take count 1.0);
   3. the smallest R, then the smallest B, whose score is within 0.2 % of the best admissible score (R = 0: never).
 
-usage: decode_rules.py [--table] [--check]
+usage: decode_rules.py [--table] [--check] [--probe PROGRAM]
   --table  every candidate's score per input
   --check  exit 1 unless the code's constants (each rule's "code": a header and the names of its bounds) are the picks;
            the gg_decode_rules ctest runs this
+  --probe  native/tests' gg_decode_groups_test: with --check, also exit 1 unless this script's weight_bytes is the
+           code's decode_groups::weight_bytes_bound on every row of every input (the program prints the code's value)
 """
 import argparse
 import json
 import math
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -57,7 +60,20 @@ def load_rows(spec):
 
 
 def weight_bytes(row, element_bytes):
+    # decode_groups::weight_bytes_bound's twin; --probe checks them against each other
     return min(row["m"], row["experts"]) * row["k"] * row["n"] * element_bytes
+
+
+def probe_mismatches(program, cases):
+    """Rows of `cases` ((row, element_bytes) pairs) where weight_bytes differs from what `program --weight-bytes`
+    prints for them (decode_groups::weight_bytes_bound), as messages."""
+    lines = "".join(f"{r['m']} {r['experts']} {r['k']} {r['n']} {eb}\n" for r, eb in cases)
+    out = subprocess.run([program, "--weight-bytes"], input=lines, capture_output=True, text=True, check=True).stdout
+    code = [float(v) for v in out.split()]
+    if len(code) != len(cases):
+        return [f"{program} printed {len(code)} values for {len(cases)} rows"]
+    return [f"{r['id']} (m {r['m']}, {r['experts']} experts, k {r['k']}, n {r['n']}, {eb} B): this script "
+            f"{weight_bytes(r, eb)}, the code {c:.17g}" for (r, eb), c in zip(cases, code) if weight_bytes(r, eb) != c]
 
 
 def evaluate(inputs, element_bytes, rows_bound, byte_bound):
@@ -115,12 +131,15 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--table", action="store_true")
     p.add_argument("--check", action="store_true")
+    p.add_argument("--probe", metavar="PROGRAM")
     o = p.parse_args()
     with open(SPEC) as f:
         spec = json.load(f)
     mismatches = 0
+    cases = []
     for name, rule in spec["rules"].items():
         inputs, candidates, chosen = pick(rule, spec["rows_bounds"], spec["mib_bounds"])
+        cases += [(r, rule["element_bytes"]) for _, rows in inputs for r in rows]
         bounds = (f"rows <= {chosen['rows']}, live weights <= {chosen['mib']} MiB" if chosen["rows"] else "never")
         print(f"{name}: {bounds}; score {chosen['score']:.3f} ("
               + ", ".join(f"{n} {m:.3f}" for (n, _), m in zip(inputs, chosen["means"])) + ")")
@@ -138,10 +157,17 @@ def main():
             mismatches += 1
             print(f"  MISMATCH {code['file']}: {code['rows']} = {rows_now:g}, {code['bytes']} = {bytes_now / 2**20:g} MiB;"
                   f" the measurements give {chosen['rows']} and {chosen['mib']} MiB")
+    twin_ok = True
+    if o.probe:
+        wrong = probe_mismatches(o.probe, cases)
+        print(f"weight bytes: {len(cases) - len(wrong)} of {len(cases)} rows as decode_groups::weight_bytes_bound")
+        for w in wrong[:10]:
+            print("  MISMATCH", w)
+        twin_ok = not wrong
     if o.check:
         print("decode rules: " + ("the code's bounds are the measurements' picks" if not mismatches
                                   else f"{mismatches} rule(s) differ from the measurements' picks"))
-        return 1 if mismatches else 0
+        return 1 if mismatches or not twin_ok else 0
     return 0
 
 

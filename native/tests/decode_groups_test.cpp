@@ -3,7 +3,10 @@
 // an expert holds to exactly one group of at most 16 rows of that expert, leave the rows past the clamped sum to the
 // zero block, and fit the grid's x extent (group_bound); the grid's y extent (grid_column_blocks) stays within a grid.
 // The kernels' products are checked on a GPU host by native/tests/fp8_parity.py, gmm_parity.py and the decode tests.
+// With --weight-bytes it reads lines "m experts k n element_bytes" and prints weight_bytes_bound of each instead: the
+// gg_decode_rules ctest compares bench/sweep/decode_rules.py's own weight_bytes with it on every measured row.
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -74,7 +77,17 @@ std::vector<int64_t> routed(std::mt19937_64& rng, int64_t experts, int64_t m, bo
 
 }  // namespace
 
-int main() {
+// weight_bytes_bound of each input line, for the Python twin's check.
+int print_weight_bytes() {
+    long long m, experts, k, n, element_bytes;
+    while (std::scanf("%lld %lld %lld %lld %lld", &m, &experts, &k, &n, &element_bytes) == 5) {
+        std::printf("%.17g\n", weight_bytes_bound(m, experts, k, n, element_bytes));
+    }
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], "--weight-bytes") == 0) return print_weight_bytes();
     std::mt19937_64 rng(7);
     const int64_t expert_counts[] = {1, 3, 8, 64, 128, 1024};
     const int64_t row_counts[] = {1, 5, 16, 17, 64, 255, 256};
