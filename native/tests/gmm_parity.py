@@ -211,6 +211,11 @@ def main():
     wrong = [f for f in failures if "not compiled" not in f]
     print(f"parity: {rows} checks, {len(failures)} failures ({len(wrong)} wrong or failed, {len(not_compiled)} kernels "
           "not compiled)")
+    # What the card has free at the end beside what PyTorch holds: memory that the library or the sanitizer keeps
+    # growing over a run would show here before it runs a later shape out of memory.
+    free, total = torch.cuda.mem_get_info()
+    print(f"memory: {free / 2**30:.1f} of {total / 2**30:.1f} GiB free at the end, PyTorch holds "
+          f"{torch.cuda.memory_allocated() / 2**30:.1f} GiB ({torch.cuda.memory_reserved() / 2**30:.1f} GiB reserved)")
     for f in (wrong + not_compiled)[:60]:
         print("  FAIL", f)
     return 1 if failures else 0
