@@ -159,7 +159,7 @@ step_release_check() {
 memcheck_report() {
   local name=$1 status=$2 summary tests
   summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-$name.log" 2>/dev/null | tail -n 1)
-  tests=$(grep -hE "total:|failed:|succeeded:|skipped:|parity:|^memory:| checked, " "$out/memcheck-$name.out" 2>/dev/null \
+  tests=$(grep -hE "total:|failed:|succeeded:|skipped:|parity:|^memory at the end:| checked, " "$out/memcheck-$name.out" 2>/dev/null \
     | tr -s ' ' | tr '\n' ' ')
   echo "memcheck $name: exit $status; ${summary:-no ERROR SUMMARY (timed out?)}; $tests" | tee -a "$out/memcheck.txt"
   # A part passes on its own exit status and zero sanitizer errors: compute-sanitizer returns the program's status, so

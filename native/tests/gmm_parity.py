@@ -71,9 +71,16 @@ def reference(a, b, counts, trans_a, trans_b):
     return out
 
 
-def parity(gg, shapes, failures, sm90_tiles=(), shard=(0, 1), sm90_knobs=None, at=None):
+def card_memory():
+    """The card's free memory beside what PyTorch holds, as text: memory that the library or the sanitizer keeps growing
+    over a run shows as free memory that PyTorch's tensors do not explain."""
+    free, total = torch.cuda.mem_get_info()
+    return (f"{free / 2**30:.1f} of {total / 2**30:.1f} GiB free, PyTorch holds {torch.cuda.memory_allocated() / 2**30:.1f} "
+            f"GiB ({torch.cuda.memory_reserved() / 2**30:.1f} GiB reserved)")
+
+
+def parity(gg, shapes, failures, at, sm90_tiles=(), shard=(0, 1), sm90_knobs=None):
     # at["unit"]: the (shape, dtype, form) being checked, for main's report when the script's own tensors do not fit
-    at = {} if at is None else at
     gen = torch.Generator().manual_seed(torch.seed() % (2**31))
     rows = 0
     unit = -1
@@ -195,15 +202,13 @@ def main():
               (6, 1024, 264, 300, "uniform"), (200, 128, 4104, 16, "zipf")]
     at = {}
     try:
-        rows = parity(gg, shapes, failures, [t for t in o.sm90_tiles.split(",") if t], shard, knobs, at)
+        rows = parity(gg, shapes, failures, at, [t for t in o.sm90_tiles.split(",") if t], shard, knobs)
     except Exception as ex:  # torch.OutOfMemoryError, or AcceleratorError from a later call (PyTorch 2.11)
         # The inputs and the float64 reference are PyTorch's allocations: say which check and how much of the card was
         # free, so that the script's own size is told apart from memory the library holds.
         if "out of memory" not in str(ex):
             raise
-        free, total = torch.cuda.mem_get_info()
-        print(f"parity: out of memory at {at.get('unit', 'the start')}: {free / 2**30:.1f} of {total / 2**30:.1f} GiB "
-              f"free, PyTorch holds {torch.cuda.memory_allocated() / 2**30:.1f} GiB")
+        print(f"parity: out of memory at {at.get('unit', 'the start')}: {card_memory()}")
         raise
     # Wrong results first: a build without some kernels (an experiment build's GG_SM90_KERNELS) fails many calls with
     # BACKEND_NOT_COMPILED, which must not hide a wrong answer past the printed 60.
@@ -211,13 +216,9 @@ def main():
     wrong = [f for f in failures if "not compiled" not in f]
     print(f"parity: {rows} checks, {len(failures)} failures ({len(wrong)} wrong or failed, {len(not_compiled)} kernels "
           "not compiled)")
-    # What the card has free at the end beside what PyTorch holds: memory that the library or the sanitizer keeps
-    # growing over a run would show here before it runs a later shape out of memory.
-    free, total = torch.cuda.mem_get_info()
-    print(f"memory: {free / 2**30:.1f} of {total / 2**30:.1f} GiB free at the end, PyTorch holds "
-          f"{torch.cuda.memory_allocated() / 2**30:.1f} GiB ({torch.cuda.memory_reserved() / 2**30:.1f} GiB reserved)")
     for f in (wrong + not_compiled)[:60]:
         print("  FAIL", f)
+    print(f"memory at the end: {card_memory()}")
     return 1 if failures else 0
 
 
