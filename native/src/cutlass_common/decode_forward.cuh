@@ -147,7 +147,7 @@ struct DecodeFwdLane {
 
 // a [m, k]; b [E, k, n] (forward) or [E, n, k] (trans_b); c [m, n]; k and n multiples of 8, a and b 16-byte aligned,
 // E <= kMaxExperts, m <= kMaxRows (the launch checks them).
-template <typename T, bool TransB>
+template <typename T, bool TransB, bool Walk>
 __global__ void __launch_bounds__(kDecodeFwdThreads, 2)
 decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t m, const T* __restrict__ a,
                const T* __restrict__ b, T* __restrict__ c, int64_t k, int64_t n, bool accumulate) {
@@ -175,9 +175,8 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
     const uint8_t* w_bytes = reinterpret_cast<const uint8_t*>(b) + e * k * n * static_cast<int64_t>(sizeof(T));
     L.w = w_bytes;
 
-    // Column blocks y, y + gridDim.y, ... of this group (decode_groups::grid_column_blocks).
-    const int64_t col_blocks = decode_groups::column_blocks(n);
-    for (int64_t cb = blockIdx.y; cb < col_blocks; cb += gridDim.y) {
+    // One column block of this group.
+    auto column_block = [&](int64_t cb) {
         L.col0 = cb * kDecodeFwdCols;
 #pragma unroll
         for (int h = 0; h < kDecodeFwdGroups; ++h) {
@@ -213,7 +212,18 @@ decode_forward(const int64_t* __restrict__ counts, int64_t num_experts, int64_t 
             if (accumulate) v += moe::to_float(*out);
             *out = moe::from_float<T>(v);
         }
-        __syncthreads();  // the next column block writes partial
+    };
+    // Walk: column blocks y, y + gridDim.y, ... (decode_groups::grid_column_blocks); otherwise block y alone, as a
+    // separate instance because the loop's live state spilled registers in the chunk walk (CUDA 11.8, trans_b: 31 local
+    // loads against 4), which the calls of one column block a block (one token: Auto's) need not pay.
+    if constexpr (Walk) {
+        const int64_t col_blocks = decode_groups::column_blocks(n);
+        for (int64_t cb = blockIdx.y; cb < col_blocks; cb += gridDim.y) {
+            column_block(cb);
+            __syncthreads();  // the next column block writes partial
+        }
+    } else {
+        column_block(blockIdx.y);
     }
 }
 
@@ -231,18 +241,24 @@ inline gg_status launch_decode_forward(const GmmProblem& p) {
     }
     const decode_groups::Grid g = decode_groups::grid_of(p.m, p.num_experts, p.n);
     const dim3 grid(static_cast<unsigned>(g.x), static_cast<unsigned>(g.y));
+    const bool walk = g.y < decode_groups::column_blocks(p.n);
     auto launch = [&](auto kernel, auto element) {
         using T = decltype(element);
         kernel<<<grid, kDecodeFwdThreads, 0, p.stream>>>(p.batch_sizes, p.num_experts, p.m, static_cast<const T*>(p.a),
                                                          static_cast<const T*>(p.b), static_cast<T*>(p.c), p.k, p.n,
                                                          p.accumulate);
     };
+    auto launch_for = [&](auto element, auto trans_b) {
+        using T = decltype(element);
+        if (walk) launch(decode_forward<T, decltype(trans_b)::value, true>, element);
+        else launch(decode_forward<T, decltype(trans_b)::value, false>, element);
+    };
     if (p.dtype == GG_DTYPE_BFLOAT16) {
-        if (p.trans_b) launch(decode_forward<__nv_bfloat16, true>, __nv_bfloat16{});
-        else launch(decode_forward<__nv_bfloat16, false>, __nv_bfloat16{});
+        if (p.trans_b) launch_for(__nv_bfloat16{}, std::true_type{});
+        else launch_for(__nv_bfloat16{}, std::false_type{});
     } else if (p.dtype == GG_DTYPE_FLOAT16) {
-        if (p.trans_b) launch(decode_forward<__half, true>, __half{});
-        else launch(decode_forward<__half, false>, __half{});
+        if (p.trans_b) launch_for(__half{}, std::true_type{});
+        else launch_for(__half{}, std::false_type{});
     } else {
         return fail(GG_STATUS_INTERNAL_ERROR, "decode_forward: dtype %d (bfloat16 and float16 only)",
                     static_cast<int>(p.dtype));
