@@ -216,7 +216,10 @@ step_memcheck() {
   # The Python checks one after another, after the .NET parts, with PyTorch's caching allocator off: with it, one shard
   # of gmm_parity.py alone ran out of an H100's memory (77 GB allocated by PyTorch); without it but side by side, three
   # of the four shards did (cudaMalloc out of memory, 0.9.0's first memcheck), and one after another each passed in
-  # 37-43 s with 0 errors (H100, 2026-12-06).
+  # 37-43 s with 0 errors (H100, 2026-12-06). Under the sanitizer PyTorch keeps its own tensors' memory (2026-12-07: with
+  # no library call, `gmm_parity.py --backends none --memory-each-shape` still grew the card's use to 11.5 GB; with every
+  # backend, shape by shape to 70 GB, of which closing the library's handle gave back 0.1 GB): hence shards, each a
+  # process that gives it all back (docs/reliability.md, hazard 15).
   local shards=(0 1 2 3)
   (( python )) || shards=()
   for shard in "${shards[@]}"; do

@@ -9,6 +9,9 @@ epilogue with it): a tuning or experiment build only, since a release build read
 Timing is not here: bench/ is the benchmark, bench/tune_sm90.py the tuning aid.
 
 usage: python3 native/tests/gmm_parity.py [--lib artifacts/native/libgroupedgemm.so] [--sm90-tiles a,b,...]
+       [--shard I/N] [--backends name,...|none] [--memory-each-shape]
+(--backends none --memory-each-shape under compute-sanitizer: the card memory that PyTorch alone keeps there,
+docs/h100/sanitizer-memory/)
 """
 import argparse
 import math
@@ -79,8 +82,13 @@ def card_memory():
             f"GiB ({torch.cuda.memory_reserved() / 2**30:.1f} GiB reserved)")
 
 
-def parity(gg, shapes, failures, at, sm90_tiles=(), shard=(0, 1), sm90_knobs=None):
-    # at["unit"]: the (shape, dtype, form) being checked, for main's report when the script's own tensors do not fit
+def parity(gg, shapes, failures, at, sm90_tiles=(), shard=(0, 1), sm90_knobs=None, backends=None,
+           memory_each_shape=False):
+    # at["unit"]: the (shape, dtype, form) being checked, for main's report when the script's own tensors do not fit.
+    # backends: the names to call (None: every compiled one; []: none, so that only the script's own tensors and float64
+    # reference run, which tells the card memory PyTorch keeps from memory the library keeps).
+    names = list(gg.backends) if backends is None else backends
+    sm90 = "cutlass-sm90" in names
     gen = torch.Generator().manual_seed(torch.seed() % (2**31))
     rows = 0
     unit = -1
@@ -109,10 +117,10 @@ def parity(gg, shapes, failures, at, sm90_tiles=(), shard=(0, 1), sm90_knobs=Non
                     c0 = torch.randn(c.shape, device="cuda").to(dtype) if accumulate else None
                     want = ref + c0.double() if accumulate else ref
                     # cutlass-sm90 once as Auto's tile choice leaves it, then once per forced tile.
-                    runs = [(backend, {}) for backend in gg.backends]
+                    runs = [(backend, {}) for backend in names]
                     runs += [("cutlass-sm90", {"GG_SM90_TILE": t}) for t in sm90_tiles
-                             if t != CONTIGUOUS or contiguous_eligible(e, trans_a, accumulate)]
-                    if sm90_knobs:
+                             if sm90 and (t != CONTIGUOUS or contiguous_eligible(e, trans_a, accumulate))]
+                    if sm90_knobs and sm90:
                         runs.append(("cutlass-sm90", dict(sm90_knobs)))
                     for backend, env in runs:
                         args = gg.args(a, b, c, counts_t, trans_a, trans_b, backend, accumulate)
@@ -139,6 +147,8 @@ def parity(gg, shapes, failures, at, sm90_tiles=(), shard=(0, 1), sm90_knobs=Non
                         rows += 1
                         if not ok:
                             failures.append(f"{what} {routing}: rel err {err:.3e}")
+        if memory_each_shape:
+            print(f"memory after m={m} k={k} n={n} e={e} {routing}: {card_memory()}", flush=True)
     return rows
 
 
@@ -151,6 +161,11 @@ def main():
                         "(GG_SM90_DECODE_WGRAD=4096: the decode weight-gradient kernel on every weight gradient with device "
                         "counts); needs a tuning or experiment build")
     p.add_argument("--shard", default="0/1", help="I/N: check only every N-th (shape, dtype, form) starting at I")
+    p.add_argument("--backends", default="",
+                   help="comma list of backend names to call (default: every one compiled in); 'none' calls none, so that "
+                        "only the script's own tensors and float64 reference run")
+    p.add_argument("--memory-each-shape", action="store_true",
+                   help="print the card's free memory and what PyTorch holds after each shape")
     o = p.parse_args()
     shard = tuple(int(x) for x in o.shard.split("/"))
     if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
@@ -159,6 +174,12 @@ def main():
         require_tuning_knobs(o.lib, "--sm90-tiles")
     knobs = parse_sm90_knobs(o.sm90_knobs, o.lib)
     gg = GroupedGemm(o.lib, torch.cuda.current_device())
+    backends = None
+    if o.backends:
+        backends = [] if o.backends == "none" else o.backends.split(",")
+        unknown = [b for b in backends if b not in gg.backends]
+        if unknown:
+            p.error(f"--backends: {', '.join(unknown)} not among this library's backends ({', '.join(gg.backends)})")
     print("device:", torch.cuda.get_device_name(), "torch", torch.__version__)
     failures = []
     shapes = [(256, 128, 64, 4, "uniform"), (1000, 256, 512, 16, "zipf"), (300, 64, 128, 1, "uniform"),
@@ -202,7 +223,8 @@ def main():
               (6, 1024, 264, 300, "uniform"), (200, 128, 4104, 16, "zipf")]
     at = {}
     try:
-        rows = parity(gg, shapes, failures, at, [t for t in o.sm90_tiles.split(",") if t], shard, knobs)
+        rows = parity(gg, shapes, failures, at, [t for t in o.sm90_tiles.split(",") if t], shard, knobs, backends,
+                      o.memory_each_shape)
     except Exception as ex:  # torch.OutOfMemoryError, or AcceleratorError from a later call (PyTorch 2.11)
         # The inputs and the float64 reference are PyTorch's allocations: say which check and how much of the card was
         # free, so that the script's own size is told apart from memory the library holds.
