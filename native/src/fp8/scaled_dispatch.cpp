@@ -33,9 +33,20 @@ gg_status sm90_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
 #endif
 }
 
-// What Auto gives the decode kernel: the calls it takes within its scale mode's bounds.
+// What Auto gives the decode kernel: the calls it takes within kDecodeAutoMaxRows rows and kDecodeAutoMaxWeightBytes of
+// live weights.
 gg_status decode_auto_supports(const Context& ctx, const ScaledGmmProblem& p) {
-    GG_TRY(decode_auto_within_bounds(p));
+    const GmmProblem& b = p.base;
+    if (b.m > kDecodeAutoMaxRows) {
+        return fail(GG_STATUS_NOT_SUPPORTED, "GG_SCALED_KERNEL_DECODE: Auto gives it calls of at most %lld rows; m = %lld",
+                    static_cast<long long>(kDecodeAutoMaxRows), static_cast<long long>(b.m));
+    }
+    const double bytes = decode_groups::weight_bytes_bound(b.m, b.num_experts, b.k, b.n, 1);
+    if (bytes > kDecodeAutoMaxWeightBytes) {
+        return fail(GG_STATUS_NOT_SUPPORTED,
+                    "GG_SCALED_KERNEL_DECODE: Auto gives it calls of at most %.0f MiB of live weights; %.0f MiB",
+                    kDecodeAutoMaxWeightBytes / (1 << 20), bytes / (1 << 20));
+    }
     return scaled_decode_supports(ctx, p);
 }
 
@@ -59,24 +70,6 @@ gg_status check_host_counts_capture(const ScaledGmmProblem& p) {
 }
 
 }  // namespace
-
-gg_status decode_auto_within_bounds(const ScaledGmmProblem& p) {
-    const GmmProblem& b = p.base;
-    const DecodeAutoBounds bounds = decode_auto_bounds(p.scale_mode);
-    const char* mode = p.scale_mode == GG_SCALE_BLOCKWISE ? "block" : "row-wise";
-    if (b.m > bounds.rows) {
-        return fail(GG_STATUS_NOT_SUPPORTED,
-                    "GG_SCALED_KERNEL_DECODE: Auto gives it calls with %s scales of at most %lld rows; m = %lld", mode,
-                    static_cast<long long>(bounds.rows), static_cast<long long>(b.m));
-    }
-    const double bytes = decode_groups::weight_bytes_bound(b.m, b.num_experts, b.k, b.n, 1);
-    if (bytes > bounds.weight_bytes) {
-        return fail(GG_STATUS_NOT_SUPPORTED,
-                    "GG_SCALED_KERNEL_DECODE: Auto gives it calls with %s scales of at most %.0f MiB of live weights; "
-                    "%.0f MiB", mode, bounds.weight_bytes / (1 << 20), bytes / (1 << 20));
-    }
-    return GG_STATUS_SUCCESS;
-}
 
 gg_status select_scaled_kernel(const Context& ctx, const ScaledGmmProblem& p, gg_scaled_kernel requested,
                                gg_scaled_kernel* chosen) {
