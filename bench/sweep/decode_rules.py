@@ -98,6 +98,20 @@ def evaluate(inputs, element_bytes, rows_bound, byte_bound):
     return not why, why, min(means), means
 
 
+def below_counts(rows, element_bytes, rows_bound, byte_bound):
+    """Rows below 0.9x and below 1.0x torch over every row of one input when the rule takes what the bounds say (the
+    kernel's time) and the GEMM path runs the rest: what the sweep's bars count. pick's test looks only at the rows a
+    rule takes, so a smaller bound that hands rows back to a slower GEMM path passes it (docs/perf-notes.md, "An FP8
+    rule per scale mode"); the summary prints these counts beside the pick for that reason."""
+    below_09 = below_10 = 0
+    for r in rows:
+        taken = r["m"] <= rows_bound and weight_bytes(r, element_bytes) <= byte_bound and r["kernel"] is not None
+        ratio = r["torch"] / (r["kernel"] if taken else r["gemm"])
+        below_09 += ratio < 0.9
+        below_10 += ratio < 1.0
+    return below_09, below_10
+
+
 def pick(rule, spec_rows, spec_mib):
     inputs = []
     for s in rule["inputs"]:
@@ -143,6 +157,11 @@ def main():
         bounds = (f"rows <= {chosen['rows']}, live weights <= {chosen['mib']} MiB" if chosen["rows"] else "never")
         print(f"{name}: {bounds}; score {chosen['score']:.3f} ("
               + ", ".join(f"{n} {m:.3f}" for (n, _), m in zip(inputs, chosen["means"])) + ")")
+        for n, rows in inputs:
+            never = below_counts(rows, rule["element_bytes"], 0, 0)
+            ruled = below_counts(rows, rule["element_bytes"], chosen["rows"], chosen["mib"] * 2**20)
+            print(f"  {n}: rows below 0.9x / 1.0x torch {never[0]} / {never[1]} on the GEMM path, {ruled[0]} / "
+                  f"{ruled[1]} with the rule ({len(rows)} rows)")
         if o.table:
             for c in candidates:
                 state = "ok" if c["ok"] else f"no: {c['why']}"
