@@ -64,6 +64,12 @@ def weight_bytes(row, element_bytes):
     return min(row["m"], row["experts"]) * row["k"] * row["n"] * element_bytes
 
 
+def takes(row, element_bytes, rows_bound, byte_bound):
+    """Whether a rule of these bounds sends the row's call to its decode kernel (the code's test, tile_choice.h:
+    decode_forward and fp8/scaled_dispatch.cpp: decode_auto_supports)."""
+    return row["m"] <= rows_bound and weight_bytes(row, element_bytes) <= byte_bound
+
+
 def probe_mismatches(program, cases):
     """Rows of `cases` ((row, element_bytes) pairs) where weight_bytes differs from what `program --weight-bytes`
     prints for them (decode_groups::weight_bytes_bound), as messages."""
@@ -82,8 +88,7 @@ def evaluate(inputs, element_bytes, rows_bound, byte_bound):
     for name, rows in inputs:
         logs = []
         for r in rows:
-            taken = r["m"] <= rows_bound and weight_bytes(r, element_bytes) <= byte_bound
-            if not taken:
+            if not takes(r, element_bytes, rows_bound, byte_bound):
                 logs.append(0.0)
                 continue
             if r["kernel"] is None:
@@ -105,7 +110,7 @@ def below_counts(rows, element_bytes, rows_bound, byte_bound):
     rule per scale mode"); the summary prints these counts beside the pick for that reason."""
     below_09 = below_10 = 0
     for r in rows:
-        taken = r["m"] <= rows_bound and weight_bytes(r, element_bytes) <= byte_bound and r["kernel"] is not None
+        taken = takes(r, element_bytes, rows_bound, byte_bound) and r["kernel"] is not None
         ratio = r["torch"] / (r["kernel"] if taken else r["gemm"])
         below_09 += ratio < 0.9
         below_10 += ratio < 1.0

@@ -7,8 +7,9 @@ namespace GroupedGemm.Tests.Gpu.Reliability;
 /// Repeated calls hold no more device memory than their first ones. One pass over every backend, form, counts location
 /// and element type first grows what a call may keep: the context's workspace, cuBLAS's handles, the kernels loaded at
 /// first use. Ten more passes over the same calls must then leave the card's free memory where that pass left it.
-/// A library that kept device memory per call would run a long training job out of memory. The 0.13.0 memcheck's parity
-/// shards ran out of an H100's memory without an established cause (docs/release.md, "The 0.13.0 run").
+/// A library that kept device memory per call would run a long training job out of memory. Written when the 0.13.0
+/// memcheck's parity shards ran out of an H100's memory; that was PyTorch's own tensors under the sanitizer, and this test
+/// passed on the 0.13.0 library (docs/reliability.md, hazard 15).
 /// </summary>
 [TestFixture]
 [Category("Gpu")]
