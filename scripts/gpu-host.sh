@@ -154,13 +154,15 @@ step_release_check() {
   return $rc
 }
 
+# shellcheck source=scripts/memcheck-counts.sh
+source "$root/scripts/memcheck-counts.sh"
+
 # One memcheck process's line in memcheck.txt: its exit status, the sanitizer's ERROR SUMMARY and the tests' counts.
 # Returns 1 when the process failed.
 memcheck_report() {
   local name=$1 status=$2 summary tests
   summary=$(grep -h "ERROR SUMMARY" "$out/memcheck-$name.log" 2>/dev/null | tail -n 1)
-  tests=$(grep -hE "total:|failed:|succeeded:|skipped:|parity:|^memory at the end:| checked, " "$out/memcheck-$name.out" 2>/dev/null \
-    | tr -s ' ' | tr '\n' ' ')
+  tests=$(memcheck_counts "$out/memcheck-$name.out")
   echo "memcheck $name: exit $status; ${summary:-no ERROR SUMMARY (timed out?)}; $tests" | tee -a "$out/memcheck.txt"
   # A part passes on its own exit status and zero sanitizer errors: compute-sanitizer returns the program's status, so
   # a program that reports errors and exits 0 would pass on the status alone (0.9.0's first memcheck: a parity shard
