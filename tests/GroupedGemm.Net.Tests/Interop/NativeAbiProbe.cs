@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using GroupedGemm.Tests.Support;
@@ -61,8 +60,8 @@ internal sealed class NativeAbiProbe
             string source = Path.Combine(work, "abi_probe.c");
             string program = Path.Combine(work, OperatingSystem.IsWindows() ? "abi_probe.exe" : "abi_probe");
             File.WriteAllText(source, ProgramText());
-            Execute(compiler, ["-std=c11", "-Wall", "-Werror", "-I", includeDir, "-o", program, source], "compiling the ABI probe");
-            return new NativeAbiProbe(Parse(Execute(program, [], "running the ABI probe")));
+            ChildProcess.Run(compiler, ["-std=c11", "-Wall", "-Werror", "-I", includeDir, "-o", program, source], "compiling the ABI probe");
+            return new NativeAbiProbe(Parse(ChildProcess.Run(program, [], "running the ABI probe")));
         }
         finally
         {
@@ -111,26 +110,6 @@ internal sealed class NativeAbiProbe
         }
 
         return result;
-    }
-
-    private static string Execute(string fileName, string[] arguments, string what)
-    {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"{what}: {fileName} did not start.");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{what} failed (exit code {process.ExitCode}):\n{stderr.Result}{stdout.Result}");
-        }
-
-        return stdout.Result;
     }
 
     private static string? FindOnPath(string program) =>

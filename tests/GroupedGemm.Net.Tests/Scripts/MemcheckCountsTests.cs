@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GroupedGemm.Tests.Support;
 using NUnit.Framework;
 
@@ -16,18 +15,8 @@ public class MemcheckCountsTests
         File.WriteAllText(file, output);
         try
         {
-            var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add("source \"$1\" && memcheck_counts \"$2\"");
-            start.ArgumentList.Add("bash");
-            start.ArgumentList.Add(script);
-            start.ArgumentList.Add(file);
-            using var process = Process.Start(start)!;
-            string stdout = process.StandardOutput.ReadToEnd();
-            string stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.That(process.ExitCode, Is.EqualTo(0), stderr);
-            return stdout;
+            return ChildProcess.Run("bash", ["-c", "source \"$1\" && memcheck_counts \"$2\"", "bash", script, file],
+                "memcheck_counts");
         }
         finally
         {
