@@ -54,8 +54,14 @@ gg_status graph_slice(Workspace& ws, size_t bytes, cudaStream_t stream, void** o
                                           "slice of %zu bytes", chunk_bytes, bytes);
     }
     // Without the tie (a failure of CUDA's user objects) the slice stays taken until the handle is destroyed, as every
-    // slice did before: the call itself is not affected.
-    if (release_with_capture(stream, ws.graph, slice, taken) != GG_STATUS_SUCCESS) clear_error();
+    // slice did before: the call itself is not affected. In relaxed mode, as the allocation: the user object's calls
+    // are no stream work, and a thread capturing in global mode must not have them refused.
+    {
+        RelaxedCaptureScope relaxed;
+        const bool tied = relaxed.enter() == GG_STATUS_SUCCESS &&
+                          release_with_capture(stream, ws.graph, slice, taken) == GG_STATUS_SUCCESS;
+        if (!tied) clear_error();
+    }
     *out = slice;
     return GG_STATUS_SUCCESS;
 }
