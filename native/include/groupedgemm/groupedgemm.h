@@ -35,8 +35,11 @@
  *   any stream, concurrently with uncaptured calls on the same handle, with
  *   other graphs, and after gg_handle_reserve or any growth of the workspace.
  *   Two concurrent replays of one graph share that slice: do not overlap them.
- *   Such slices are freed only by gg_handle_destroy: destroy the handle after
- *   the last replay of every graph that captured one of its calls has finished.
+ *   A slice is reused by later captured calls once every graph that captured
+ *   it (the graph and each executable graph made from it) has been destroyed
+ *   and its launches have ended; gg_handle_destroy frees them all: destroy the
+ *   handle after the last replay of every graph that captured one of its calls
+ *   has finished.
  *   A captured call also never fails with GG_STATUS_WORKSPACE_TOO_SMALL.
  * - Calls that go through cuBLAS (gg_gemm, the cuBLAS backends of gg_gmm) use
  *   the handle's cuBLAS workspace, captured or not: do not replay a graph that

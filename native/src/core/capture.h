@@ -2,6 +2,10 @@
 // capture mode for the few allocations a captured call may need.
 #pragma once
 
+#include <cstddef>
+#include <memory>
+
+#include "core/graph_scratch.h"
 #include "core/internal.h"
 
 namespace gg {
@@ -28,5 +32,12 @@ private:
     cudaStreamCaptureMode previous_ = cudaStreamCaptureModeRelaxed;
     bool entered_ = false;
 };
+
+// Hands the slice [ptr, ptr + bytes) back to `pool` once no graph can replay the capture now under way on `stream`:
+// a CUDA user object, owned by the graph being captured (and, through instantiation, by each executable graph made
+// from it), whose destructor gives the slice back after the last of them is destroyed and its launches have ended.
+// Its destructor only locks the pool (no CUDA call, as a user object's destructor must). On failure the slice is never
+// handed back (what every slice did before 0.15.0): the caller clears the error and goes on.
+gg_status release_with_capture(cudaStream_t stream, std::shared_ptr<GraphScratchPool> pool, char* ptr, size_t bytes);
 
 }  // namespace gg

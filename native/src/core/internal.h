@@ -64,24 +64,26 @@ inline size_t dtype_size(gg_dtype t) {
 }
 
 // ---- device workspace owned by a handle -----------------------------------
+class GraphScratchPool;  // core/graph_scratch.h
 // Two kinds of memory, so that a captured graph never shares scratch with anything else:
 // - the shared block (ptr, bytes): used by calls that run now; they are ordered one after the other on the
 //   handle (core/call_order.h), so one block serves them all. It grows (allocate, then swap) between calls.
-// - graph memory (graph_chunks): a call made while its stream is being captured gets its own slice, which the
-//   graph keeps using on every replay. Slices are never reused or freed before the handle is destroyed, so no
-//   later call, growth or other graph can write them while a replay reads them.
+// - graph memory (graph): a call made while its stream is being captured gets its own slice, which the graph keeps
+//   using on every replay. A slice is reused only after every graph that captured it (the template and each
+//   executable graph made from it) is destroyed and its launches have ended (core/capture.h: release_with_capture),
+//   so no later call, growth or other graph writes it while a replay may read it. The chunks are freed with the
+//   handle (workspace_release).
 struct Workspace {
     void* ptr = nullptr;
     size_t bytes = 0;
-    std::vector<void*> graph_chunks;  // every chunk graph slices were cut from; freed by workspace_release
-    char* graph_cursor = nullptr;     // next free byte of the newest chunk
-    size_t graph_left = 0;            // bytes left after graph_cursor
+    std::shared_ptr<GraphScratchPool> graph;  // created at the first captured call
 };
 
 struct GmmProblem;
 // Returns a device buffer of at least `bytes` (256-byte aligned) for one call. Not capturing (problem.capturing): the
 // shared block, grown first if needed (which frees the previous block after synchronising the device). Capturing: a
-// slice of graph memory owned by the handle until it is destroyed (allocated in relaxed capture mode when needed).
+// slice of graph memory, free again once no graph that captured the call can replay it (a new chunk is allocated in
+// relaxed capture mode when no free range fits).
 gg_status workspace_acquire(Workspace& ws, size_t bytes, const GmmProblem& problem, void** out);
 
 // ---- the device a handle belongs to ---------------------------------------

@@ -7,6 +7,7 @@
 #include "core/aligned_layout.h"
 #include "core/capture.h"
 #include "core/driver_hints.h"
+#include "core/graph_scratch.h"
 #include "core/handle.h"
 
 namespace gg {
@@ -32,32 +33,43 @@ gg_status allocate(size_t bytes, const char* what, void** out) {
     return GG_STATUS_SUCCESS;
 }
 
-// A slice of graph memory; a new chunk is allocated in relaxed capture mode (core/capture.h).
-gg_status graph_slice(Workspace& ws, size_t bytes, void** out) {
-    const size_t need = round_up(std::max<size_t>(bytes, 1), kSliceAlign);
-    if (need > ws.graph_left) {
-        const size_t chunk_bytes = round_up(std::max(need, kGraphChunkBytes), kGranularity);
-        ws.graph_chunks.reserve(ws.graph_chunks.size() + 1);  // no throw after the allocation below
+// A slice of graph memory for a call captured on `stream`: a free range of the pool, or a new chunk allocated in
+// relaxed capture mode (core/capture.h); then tied to the capture, so that it is free again once no graph can replay it.
+gg_status graph_slice(Workspace& ws, size_t bytes, cudaStream_t stream, void** out) {
+    if (!ws.graph) ws.graph = std::make_shared<GraphScratchPool>(kSliceAlign);
+    size_t taken = 0;
+    char* slice = ws.graph->take(bytes, &taken);
+    if (slice == nullptr) {
+        const size_t chunk_bytes = round_up(std::max(round_up(std::max<size_t>(bytes, 1), kSliceAlign),
+                                                     kGraphChunkBytes), kGranularity);
         void* chunk = nullptr;
         {
             RelaxedCaptureScope relaxed;
             GG_TRY(relaxed.enter());
             GG_TRY(allocate(chunk_bytes, "graph workspace (a captured call's own scratch)", &chunk));
         }
-        ws.graph_chunks.push_back(chunk);
-        ws.graph_cursor = static_cast<char*>(chunk);
-        ws.graph_left = chunk_bytes;
+        ws.graph->add_chunk(static_cast<char*>(chunk), chunk_bytes);
+        slice = ws.graph->take(bytes, &taken);
+        if (slice == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "graph workspace: a new chunk of %zu bytes has no "
+                                          "slice of %zu bytes", chunk_bytes, bytes);
     }
-    *out = ws.graph_cursor;
-    ws.graph_cursor += need;
-    ws.graph_left -= need;
+    // Without the tie (a failure of CUDA's user objects) the slice stays taken until the handle is destroyed, as every
+    // slice did before: the call itself is not affected. In relaxed mode, as the allocation: the user object's calls
+    // are no stream work, and a thread capturing in global mode must not have them refused.
+    {
+        RelaxedCaptureScope relaxed;
+        const bool tied = relaxed.enter() == GG_STATUS_SUCCESS &&
+                          release_with_capture(stream, ws.graph, slice, taken) == GG_STATUS_SUCCESS;
+        if (!tied) clear_error();
+    }
+    *out = slice;
     return GG_STATUS_SUCCESS;
 }
 
-// workspace_acquire for a call whose stream is (capturing) or is not being captured.
-gg_status acquire(Workspace& ws, size_t bytes, bool capturing, void** out) {
+// workspace_acquire for a call on `stream`, which is (capturing) or is not being captured.
+gg_status acquire(Workspace& ws, size_t bytes, bool capturing, cudaStream_t stream, void** out) {
     if (out == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "workspace_acquire: out is NULL");
-    if (capturing) return graph_slice(ws, bytes, out);
+    if (capturing) return graph_slice(ws, bytes, stream, out);
     if (bytes > ws.bytes) GG_TRY(workspace_reserve(ws, bytes));
     *out = ws.ptr;
     return GG_STATUS_SUCCESS;
@@ -99,10 +111,11 @@ gg_status workspace_release(Workspace& ws) {
     free_one(ws.ptr, "cudaFree(workspace)");
     ws.ptr = nullptr;
     ws.bytes = 0;
-    for (void* chunk : ws.graph_chunks) free_one(chunk, "cudaFree(graph workspace)");
-    ws.graph_chunks.clear();
-    ws.graph_cursor = nullptr;
-    ws.graph_left = 0;
+    // A graph destroyed after its handle then hands its slice back to a closed pool, which ignores it.
+    if (ws.graph) {
+        for (char* chunk : ws.graph->close()) free_one(chunk, "cudaFree(graph workspace)");
+        ws.graph.reset();
+    }
     return first;
 }
 
@@ -133,7 +146,7 @@ gg_status workspace_reserve(Workspace& ws, size_t bytes) {
 }
 
 gg_status workspace_acquire(Workspace& ws, size_t bytes, const GmmProblem& problem, void** out) {
-    return acquire(ws, bytes, problem.capturing, out);
+    return acquire(ws, bytes, problem.capturing, problem.stream, out);
 }
 
 }  // namespace gg
