@@ -98,4 +98,25 @@ public class GraphWorkspaceTests : GpuFixture
             c.AssertGuardsUntouched("captured weight gradient with n = 3e6");
         }
     }
+
+    /// <summary>
+    /// The same on every card: a capture of a call whose scratch (about 10 MB of per-expert arrays) is twice what a
+    /// context reserves at creation, after Reserve for one expert. The test above covers the zero operand, which only
+    /// cutlass-sm80 uses: on a Hopper card its call takes a few KB of scratch.
+    /// </summary>
+    [Test]
+    public void Capture_of_a_call_with_more_scratch_than_reserved_needs_no_more_workspace()
+    {
+        using var call = new ManyExpertForward(TestRandom.Create());
+        call.ChooseBackend(Supported);
+        using var context = new GroupedGemmContext(0);
+        context.Reserve(1);
+        using (CudaGraph graph = call.CaptureAndLaunch(context))
+            call.AssertResult(AssertClose, "captured 150 000-expert forward after Reserve(1)");
+
+        // Then uncaptured: the shared workspace grows, and the call still computes its result.
+        call.Run(context);
+        call.Stream.Synchronize();
+        call.AssertResult(AssertClose, "uncaptured 150 000-expert forward after the capture");
+    }
 }
