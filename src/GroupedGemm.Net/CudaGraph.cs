@@ -22,6 +22,12 @@ namespace GroupedGemm;
 /// disposing that owner yourself still frees it. Calls made inside the capture body on
 /// other threads are not captured and not held. Synchronise the launch stream before disposing the graph.
 /// </para>
+/// <para>
+/// Scratch: a grouped GEMM call captured here takes its scratch (group arrays, partial sums) from graph memory of its
+/// <see cref="GroupedGemmContext"/>, not from the context's shared workspace, so later uncaptured calls never move it
+/// under the graph. Later captures reuse that scratch once this graph is disposed and its launches have ended; the
+/// context frees it when the context itself is freed.
+/// </para>
 /// </remarks>
 public sealed unsafe class CudaGraph : IDisposable
 {
