@@ -34,7 +34,9 @@
  *   replay and which nothing else ever writes. Replays may therefore run on
  *   any stream, concurrently with uncaptured calls on the same handle, with
  *   other graphs, and after gg_handle_reserve or any growth of the workspace.
- *   Two concurrent replays of one graph share that slice: do not overlap them.
+ *   Executable graphs instantiated from one captured graph share its slices:
+ *   do not run two of them at once (CUDA itself orders the launches of one
+ *   executable graph).
  *   A slice is reused by later captured calls once every graph that captured
  *   it (the graph and each executable graph made from it) has been destroyed
  *   and its launches have ended; gg_handle_destroy frees them all: destroy the
