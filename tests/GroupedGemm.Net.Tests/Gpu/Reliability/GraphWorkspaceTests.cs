@@ -5,8 +5,8 @@ namespace GroupedGemm.Tests.Gpu.Reliability;
 
 /// <summary>
 /// Issue 23, items 1 and 11: a captured call must keep working after the handle's workspace moved, and a capture must
-/// not fail for want of workspace. Captured calls get their own graph memory, owned by the handle until it is
-/// destroyed.
+/// not fail for want of workspace. Captured calls get their own graph memory, owned by the handle (reused once the
+/// graphs that captured it are gone: GraphScratchReuseTests).
 /// </summary>
 [TestFixture]
 [Category("Gpu")]
