@@ -42,7 +42,9 @@
 #                  $OUT/experiment-<line>.json, experiment-parity.log, experiment-summary.txt (bench/sweep/
 #                  experiment_summary.py over every line's JSON); env GG_EXPERIMENT_BUILT=1 on a warm machine:
 #                  keep the build and run only the plan; GG_EXPERIMENT_LIB=PATH: no build, the plan on that library
-#                  (a release candidate: plain `auto` variants); GG_EXPERIMENT_LIB_B=PATH: lib-b instead of the package's
+#                  (a release candidate: plain `auto` variants); GG_EXPERIMENT_LIB_B=PATH: lib-b instead of the package's;
+#                  GG_EXPERIMENT_DTYPE=fp16: the plan's rows in fp16 (default bf16), and a build with the fp16 twin of
+#                  every default kernel (bench/sweep/experiment-kernels.txt lists bf16's)
 #   focus          bench/sweep/focus.sh on the focus file given (default bench/sweep/focus.json) into $OUT/focus, then
 #                  bench/sweep/decode_overhead.py on its decode rows ($OUT/focus/decode-overhead.json)
 #   env OUT        folder for logs and results (default: artifacts/gpu)
@@ -343,8 +345,9 @@ step_tile_sweep() {
 }
 
 step_experiment() {
-  local plan=${1:-} rc=0
+  local plan=${1:-} rc=0 dtype=${GG_EXPERIMENT_DTYPE:-bf16}
   [[ -f $plan ]] || { echo "experiment: give a plan file (see the comment at the top of scripts/gpu-host.sh)" >&2; return 2; }
+  [[ $dtype == bf16 || $dtype == fp16 ]] || { echo "experiment: GG_EXPERIMENT_DTYPE=$dtype: bf16 or fp16" >&2; return 2; }
   # The release library as --lib-b when the package is here; without it the plan's variants are the comparison (the
   # tuning knobs can set the policy a change replaced, in the same build).
   local release=${GG_EXPERIMENT_LIB_B:-$root/.gpu/consumer/libgroupedgemm.so} lib_b=()
@@ -364,9 +367,12 @@ step_experiment() {
     [[ -n "${CUTLASS_DIR:-}" ]] || { echo "experiment: CUTLASS headers are needed to build (.deps/cutlass.tar.xz)" >&2; return 2; }
     if [[ -z "${GG_SM90_KERNELS:-}" ]]; then
       GG_SM90_KERNELS=$(grep -v '^#' bench/sweep/experiment-kernels.txt | grep . | paste -sd, -)
+      # fp16 rows: the same kernels in both element types (the list's patterns all start with ^bf16_).
+      [[ $dtype == fp16 ]] && GG_SM90_KERNELS=${GG_SM90_KERNELS//^bf16_/^(bf16|fp16)_}
     fi
     GG_SM90_KERNELS=$GG_SM90_KERNELS step_native || return 1
-    # The experiment build has no fp16 kernels: those calls fail as not compiled, counted apart from wrong results.
+    # Without GG_EXPERIMENT_DTYPE=fp16 the build has no fp16 kernels: those calls fail as not compiled, counted apart
+    # from wrong results.
     # GG_EXPERIMENT_PARITY_ARGS: more gmm_parity.py options, such as --sm90-knobs for a kernel the policy does not
     # choose yet.
     # shellcheck disable=SC2086
@@ -395,7 +401,7 @@ step_experiment() {
     done
     echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants, ${#chosen[@]} models"
     python3 bench/tune_sm90.py --lib "$built" "${lib_b[@]}" --problems "$(IFS=,; echo "${chosen[*]}")" \
-      --forms "$forms" --tokens "$tokens" --routings "$routings" --variants "$variants" --iters 10 --warmup 3 \
+      --forms "$forms" --tokens "$tokens" --routings "$routings" --variants "$variants" --dtype "$dtype" --iters 10 --warmup 3 \
       --no-padded --out "$out/experiment-$line.json" > "$out/experiment-$line.log" 2>&1 || rc=1
     tail -n 2 "$out/experiment-$line.log"
   done < "$plan"
