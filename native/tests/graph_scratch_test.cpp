@@ -47,6 +47,20 @@ bool overlaps(const std::vector<Taken>& taken) {
     return false;
 }
 
+// slice_bytes is what take holds (workspace.cpp sizes a new chunk with it): a chunk of exactly slice_bytes(b) gives a
+// slice of b, and zero bytes still take one aligned block.
+void slice_bytes_is_what_take_holds() {
+    for (size_t bytes : {size_t(0), size_t(1), kAlign - 1, kAlign, kAlign + 1, size_t(10'200'000)}) {
+        gg::GraphScratchPool pool(kAlign);
+        const size_t need = pool.slice_bytes(bytes);
+        expect(need >= std::max<size_t>(bytes, 1) && need % kAlign == 0 && need - std::max<size_t>(bytes, 1) < kAlign,
+               "slice_bytes: the bytes (at least one) rounded up to the alignment");
+        pool.add_chunk(fake_chunks()[0], need);
+        size_t taken = 0;
+        expect(pool.take(bytes, &taken) != nullptr && taken == need, "a chunk of slice_bytes(b) holds a slice of b");
+    }
+}
+
 void reuse_before_growth() {
     gg::GraphScratchPool pool(kAlign);
     size_t taken = 0;
@@ -157,6 +171,7 @@ void closed_pool() {
 }  // namespace
 
 int main() {
+    slice_bytes_is_what_take_holds();
     reuse_before_growth();
     no_merge_across_chunks();
     random_use();

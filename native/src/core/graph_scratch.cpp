@@ -7,7 +7,7 @@
 namespace gg {
 
 char* GraphScratchPool::take(size_t bytes, size_t* taken) {
-    const size_t need = round(std::max<size_t>(bytes, 1));
+    const size_t need = slice_bytes(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     if (closed_) return nullptr;
     // First fit by address: the ranges at the low end of the chunks stay in use, so that the high ones merge.

@@ -5,6 +5,7 @@
 // (a CUDA user object's destructor, on a thread of CUDA's own).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <mutex>
@@ -24,6 +25,10 @@ public:
     // adds a chunk and asks again). *taken = the bytes the slice holds, for give_back.
     char* take(size_t bytes, size_t* taken);
 
+    // What take(bytes) holds: at least one byte, rounded up to the alignment (so that a caller sizing a new chunk for
+    // `bytes` asks for what take will need of it).
+    size_t slice_bytes(size_t bytes) const { return (std::max<size_t>(bytes, 1) + align_ - 1) / align_ * align_; }
+
     // A new chunk, all of it free (base aligned by the allocator; cudaMalloc's 256 bytes cover the alignment).
     void add_chunk(char* base, size_t bytes);
 
@@ -39,8 +44,6 @@ public:
     size_t free_ranges() const;
 
 private:
-    size_t round(size_t bytes) const { return (bytes + align_ - 1) / align_ * align_; }
-
     const size_t align_;
     mutable std::mutex mutex_;
     bool closed_ = false;

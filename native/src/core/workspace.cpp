@@ -40,8 +40,7 @@ gg_status graph_slice(Workspace& ws, size_t bytes, cudaStream_t stream, void** o
     size_t taken = 0;
     char* slice = ws.graph->take(bytes, &taken);
     if (slice == nullptr) {
-        const size_t chunk_bytes = round_up(std::max(round_up(std::max<size_t>(bytes, 1), kSliceAlign),
-                                                     kGraphChunkBytes), kGranularity);
+        const size_t chunk_bytes = round_up(std::max(ws.graph->slice_bytes(bytes), kGraphChunkBytes), kGranularity);
         void* chunk = nullptr;
         {
             RelaxedCaptureScope relaxed;
