@@ -380,27 +380,19 @@ step_experiment() {
       > "$out/experiment-parity.log" 2>&1
     tail -n 3 "$out/experiment-parity.log"
   fi
-  # One part folder of each model, by the model's name (a model split by form has the same problems in each part).
-  local parts=$root/build/experiment-parts dir name
-  local -A problems_of=()
-  rm -rf "$parts" && mkdir -p "$parts"
-  for archive in docs/h100/*/parts.tar.xz; do tar -C "$parts" -xJf "$archive"; done
-  for dir in "$parts"/*/; do
-    name=$(basename "$dir")
-    [[ -n ${problems_of[${name%%__*}]:-} ]] || problems_of[${name%%__*}]=${dir}problems.json
-  done
-  local line=0 forms tokens routings variants models model
+  # The problems of each line's models: bench/sweep/check_plans.py reads the part archives under docs/h100/ (one
+  # part of each model), the same reading that checks the plans on a machine without a GPU.
+  local parts=$root/build/experiment-parts
+  rm -rf "$parts"
+  local line=0 forms tokens routings variants models problems
   while read -r forms tokens routings variants models; do
     [[ -z $forms || $forms == \#* ]] && continue
     line=$((line + 1))
-    # An optional fifth field: only these models (comma list of model names).
-    local chosen=()
-    if [[ -z $models ]]; then chosen=("${problems_of[@]}"); fi
-    for model in ${models//,/ }; do
-      if [[ -n ${problems_of[$model]:-} ]]; then chosen+=("${problems_of[$model]}"); else echo "experiment: no part of $model" >&2; rc=1; fi
-    done
-    echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants, ${#chosen[@]} models"
-    python3 bench/tune_sm90.py --lib "$built" "${lib_b[@]}" --problems "$(IFS=,; echo "${chosen[*]}")" \
+    # An optional fifth field: only these models (comma list of model names); none: every model.
+    problems=$(python3 bench/sweep/check_plans.py --problem-files "$parts" "$models") || rc=1
+    [[ -n $problems ]] || continue
+    echo "experiment $line: forms $forms, tokens $tokens, routings $routings, variants $variants, models ${models:-all}"
+    python3 bench/tune_sm90.py --lib "$built" "${lib_b[@]}" --problems "$problems" \
       --forms "$forms" --tokens "$tokens" --routings "$routings" --variants "$variants" --dtype "$dtype" --iters 10 --warmup 3 \
       --no-padded --out "$out/experiment-$line.json" > "$out/experiment-$line.log" 2>&1 || rc=1
     tail -n 2 "$out/experiment-$line.log"

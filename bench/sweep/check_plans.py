@@ -8,6 +8,9 @@ a typo costs no GPU time: every line is "forms tokens routings variants [models]
   docs/h100/, one part of each model), and the line selects at least one problem.
 
   python3 bench/sweep/check_plans.py [PLAN ...]     (default: every plan in bench/sweep/plans/)
+  python3 bench/sweep/check_plans.py --problem-files DEST [MODEL,...]
+      writes DEST/<model>.json for the models (default all) and prints their paths, comma-separated: the problems
+      a plan line times, for the experiment step (one reading of the archives for both)
 
 Exit 0 when every plan passes, 1 with one line per fault otherwise. Python 3 only, no torch.
 """
@@ -28,21 +31,43 @@ import problems as pf  # noqa: E402
 import tune_sm90  # noqa: E402  (imports torch only when it times)
 
 
-def sweep_problems(root: str = ROOT) -> dict[str, list[dict]]:
-    """The problems of each model, from the first part archive holding one of its parts, as the experiment step
-    takes them (scripts/gpu-host.sh: step_experiment)."""
-    by_model: dict[str, list[dict]] = {}
+def problem_docs(root: str = ROOT) -> dict[str, dict]:
+    """Each model's problems.json (the whole document), from the first part archive under docs/h100/ holding one of
+    its parts: what the experiment step times (scripts/gpu-host.sh: step_experiment asks --problem-files for them).
+    Every archive holding a model holds the same problems for it (a part's problems come from bench/sweep/models.json)."""
+    docs: dict[str, dict] = {}
     for archive in sorted(glob.glob(os.path.join(root, "docs", "h100", "*", "parts.tar.xz"))):
         with tarfile.open(archive, "r:xz") as tar:
             for member in tar.getmembers():
                 if not member.isfile() or os.path.basename(member.name) != "problems.json":
                     continue
-                model = member.name.split("/")[0].split("__")[0]
-                if model in by_model:
+                # Some archives name their members "./part/...": the part is the first real folder.
+                folder = [p for p in member.name.split("/") if p not in ("", ".")][0]
+                model = folder.split("__")[0]
+                if model in docs:
                     continue
                 with tar.extractfile(member) as f:
-                    by_model[model] = json.load(f)["problems"]
-    return by_model
+                    docs[model] = json.load(f)
+    return docs
+
+
+def sweep_problems(root: str = ROOT) -> dict[str, list[dict]]:
+    """The problems of each model (problem_docs), as the plan lines select them."""
+    return {model: doc["problems"] for model, doc in problem_docs(root).items()}
+
+
+def write_problem_files(dest: str, models: list[str], root: str = ROOT) -> tuple[list[str], list[str]]:
+    """dest/<model>.json for each model (every model when none is named): the paths, and the models with no part."""
+    docs = problem_docs(root)
+    os.makedirs(dest, exist_ok=True)
+    paths, missing = [], [m for m in models if m not in docs]
+    for model in models or sorted(docs):
+        if model in docs:
+            path = os.path.join(dest, f"{model}.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(docs[model], f)
+            paths.append(path)
+    return paths, missing
 
 
 def check_line(fields: list[str], by_model: dict[str, list[dict]]) -> list[str]:
@@ -89,6 +114,15 @@ def check_plan(path: str, by_model: dict[str, list[dict]]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--problem-files"]:
+        if len(argv) not in (2, 3):
+            print("usage: check_plans.py --problem-files DEST [MODEL,MODEL...]", file=sys.stderr)
+            return 2
+        paths, missing = write_problem_files(argv[1], [m for m in (argv[2] if len(argv) == 3 else "").split(",") if m])
+        for model in missing:
+            print(f"check_plans: no part of {model} in the archives under docs/h100/", file=sys.stderr)
+        print(",".join(paths))
+        return 1 if missing or not paths else 0
     plans = argv or sorted(glob.glob(os.path.join(HERE, "plans", "*.txt")))
     by_model = sweep_problems()
     if not by_model:
