@@ -2,9 +2,12 @@
 """A few lines per experiment file (scripts/gpu-host.sh experiment: bench/tune_sm90.py --lib-b JSON), short enough to
 read between two device calls: for the experiment build's Auto, the release library (lib-b) and the plan's variants,
 each against torch._grouped_mm in the same loop, the geometric mean and the rows below 0.9x and 1.0x; the experiment
-over each of the others, with the rows where they differ most; then the experiment's rows furthest below torch.
+over each of the others, with the rows where they differ most; each series' geometric mean per routing when the rows
+have several (device counts hide the routing from Auto, so a tile that wins one routing and loses another shows here);
+then the experiment's rows furthest below torch.
 
 Usage: python3 bench/sweep/experiment_summary.py FILE.json [FILE.json ...] [--worst N]
+Exit 1 when a file could not be read or summarized (the others are still printed).
 """
 import argparse
 import json
@@ -42,6 +45,16 @@ def summarize(path, worst):
         if values:
             print(f"  {name:<6} / torch: geomean {geomean(values):.3f}, below 1.0: {sum(v < 1.0 for v in values)}, "
                   f"below 0.9: {sum(v < 0.9 for v in values)}, min {min(values):.2f}")
+    routings = sorted({r.get("routing") for r in rows if r.get("routing")})
+    if len(routings) > 1:
+        print("  by routing, geomean / torch:")
+        for routing in routings:
+            cells = []
+            for name, ratios in series.items():
+                values = [ratios[id(r)] for r in rows if r.get("routing") == routing and id(r) in ratios]
+                if values:
+                    cells.append(f"{name} {geomean(values):.3f}")
+            print(f"    {routing:<9} " + ", ".join(cells))
     for name, _ in others:
         both = [r for r in rows if id(r) in series["ours"] and id(r) in series.get(name, {})]
         if not both:
@@ -64,12 +77,14 @@ def main():
     p.add_argument("files", nargs="+")
     p.add_argument("--worst", type=int, default=6, help="rows listed in each group (default 6)")
     a = p.parse_args()
+    failed = 0
     for path in a.files:
         try:
             summarize(path, a.worst)
         except (OSError, KeyError, ValueError) as error:
             print(f"== {path}: {error}", file=sys.stderr)
-    return 0
+            failed += 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
