@@ -1224,6 +1224,164 @@ void contiguous_tiling() {
     }
 }
 
+// The routing rule between the contiguous kernel and the 128x256 tile (contiguous_tiling.h: route_contiguous), which the
+// device-counts fill kernel runs on the device and host_route_tile on the host: the contiguous kernel iff
+// small x R > large_rows. Then which calls get the choice (tile_choice.h: device_route_rows, host_route_tile), the knob,
+// and that Auto is unchanged while the policy keeps it off.
+void routing_rule() {
+    namespace contig = gg::cutlass_sm90::contiguous;
+    using gg::cutlass_sm90::device_route_rows;
+    using gg::cutlass_sm90::host_route_tile;
+    auto contiguous = [](const std::vector<int64_t>& rows, int64_t bound) {
+        contig::RouteTally tally;
+        for (int64_t r : rows) tally = contig::route_sum(tally, contig::route_tally(r, bound));
+        return contig::route_contiguous(tally, bound);
+    };
+    struct RuleCase {
+        const char* what;
+        std::vector<int64_t> rows;
+        int64_t bound;
+        bool want;
+    } rules[] = {
+        {"every expert small (uniform, 128 rows over 64 experts)", std::vector<int64_t>(64, 128), 192, true},
+        {"one dominant expert", {16000, 10, 10, 10, 0, 0, 0, 0}, 192, false},
+        {"one expert holds every row", {0, 0, 16384, 0}, 192, false},
+        {"no live expert", {0, 0, 0, 0}, 192, false},
+        {"no expert at all", {}, 192, false},
+        {"R = 0: off", std::vector<int64_t>(64, 1), 0, false},
+        {"R < 0: off", std::vector<int64_t>(64, 1), -5, false},
+        {"R rows are small", {192}, 192, true},
+        {"R + 1 rows are large", {193}, 192, false},
+        {"negative rows count as none", {-50, -1, 0}, 192, false},
+        {"2 x 192 against 384 rows: a tie goes to the 128x256 tile", {100, 100, 384}, 192, false},
+        {"3 x 192 against 384 rows", {100, 100, 100, 384}, 192, true},
+        {"empty routing: 4 live experts of 4096 rows among 128", {4096, 4096, 4096, 4096}, 192, false},
+    };
+    for (const RuleCase& c : rules) {
+        expect_knob("route rule", nullptr, c.what, contiguous(c.rows, c.bound), c.want);
+    }
+
+    // Which calls the device routes: llama-4-maverick's up-projection at 16384 tokens (128 experts, 128 rows each on
+    // average, k = 5120, n = 16384), whose host tile is the contiguous kernel on the H100 (the table) and the 128x256 tile
+    // on the H200 (the rules).
+    gg::cutlass_sm90::Sm90TilePolicy on = gg::cutlass_sm90::kSm90TilePolicy;
+    on.route_rows = 192;
+    gg::GmmProblem maverick = problem(16384, 5120, 16384, 128, false);
+    maverick.counts_on_device = true;
+    auto device_rows = [&](const gg::GmmProblem& p, double dram, const gg::cutlass_sm90::Sm90TilePolicy& policy) {
+        const gg::cutlass_sm90::Sm90Knobs knobs = read_sm90_knobs();
+        const Sm90Tile host_tile = choose_tile(p, nullptr, kSms, dram, knobs, policy);
+        return static_cast<int>(device_route_rows(p, host_tile, kSms, knobs, policy));
+    };
+    expect_knob("route", nullptr, "Auto unchanged: the policy's bound is 0", int(gg::cutlass_sm90::kSm90TilePolicy.route_rows),
+                0);
+    expect_knob("route", nullptr, "policy off", device_rows(maverick, kH100DramBytesPerS, gg::cutlass_sm90::kSm90TilePolicy),
+                0);
+    expect_knob("route", nullptr, "H100 (host tile contig256x128)", device_rows(maverick, kH100DramBytesPerS, on), 192);
+    expect_knob("route", nullptr, "H200 (host tile coop128x256c1x1)", device_rows(maverick, kH200DramBytesPerS, on), 192);
+    gg::GmmProblem transb = maverick;
+    transb.trans_b = true;
+    expect_knob("route", nullptr, "trans_b", device_rows(transb, kH100DramBytesPerS, on), 192);
+    struct Off {
+        const char* what;
+        gg::GmmProblem p;
+    };
+    std::vector<Off> off;
+    auto changed = [&](const char* what, auto change) {
+        gg::GmmProblem p = maverick;
+        change(p);
+        off.push_back({what, p});
+    };
+    changed("host counts", [](gg::GmmProblem& p) { p.counts_on_device = false; });
+    changed("weight gradient", [](gg::GmmProblem& p) { p.trans_a = true; });
+    changed("accumulate", [](gg::GmmProblem& p) { p.accumulate = true; });
+    changed("n not a multiple of 256", [](gg::GmmProblem& p) { p.n = 16384 + 128; });
+    changed("1025 experts", [](gg::GmmProblem& p) {
+        p.num_experts = 1025;
+        p.m = 1025 * 128;
+    });
+    changed("decode-sized (one token at top-1)", [](gg::GmmProblem& p) { p.m = 1; });
+    changed("decode-sized (2048 rows, 16 an expert)", [](gg::GmmProblem& p) { p.m = 2048; });
+    for (const Off& o : off) expect_knob("route", nullptr, o.what, device_rows(o.p, kH100DramBytesPerS, on), 0);
+    expect_knob("route", nullptr, "host tile pingpong128x128",
+                int(device_route_rows(maverick, Sm90Tile::kPingpong128x128, kSms, {}, on)), 0);
+    expect_knob("route", nullptr, "host tile pingpong128x128c1x2",
+                int(device_route_rows(maverick, Sm90Tile::kPingpong128x128Cluster1x2, kSms, {}, on)), 0);
+    // The knob: a bound in place of the policy's (0: off), none with a forced tile or split.
+    const struct {
+        const char* value;
+        int want_off, want_on;  // under the policy off and on
+    } knob_cases[] = {{"160", 160, 160}, {"0", 0, 0}, {"-1", 0, 192}, {"x", 0, 192}, {"1048577", 0, 192}};
+    for (const auto& k : knob_cases) {
+        set_knob("GG_SM90_ROUTE", k.value);
+        expect_knob("GG_SM90_ROUTE", k.value, "policy off",
+                    device_rows(maverick, kH100DramBytesPerS, gg::cutlass_sm90::kSm90TilePolicy), k.want_off);
+        expect_knob("GG_SM90_ROUTE", k.value, "policy on", device_rows(maverick, kH100DramBytesPerS, on), k.want_on);
+    }
+    set_knob("GG_SM90_ROUTE", "192");
+    for (const auto& forced : {std::make_pair("GG_SM90_TILE", "coop128x256c1x1"), std::make_pair("GG_SM90_SPLIT", "2")}) {
+        set_knob(forced.first, forced.second);
+        expect_knob("GG_SM90_ROUTE", "192", forced.first, device_rows(maverick, kH100DramBytesPerS, on), 0);
+        unsetenv(forced.first);
+    }
+    unsetenv("GG_SM90_ROUTE");
+
+    // Host counts: the host applies the same rule to its problem sizes; off, or with device counts, the host's tile.
+    auto host_tile_of = [&](const std::vector<int64_t>& rows, const gg::cutlass_sm90::Sm90TilePolicy& policy,
+                            bool on_device = false) {
+        gg::GmmProblem p = problem(0, 5120, 16384, static_cast<int64_t>(rows.size()), false);
+        std::vector<int32_t> sizes;
+        for (int64_t r : rows) {
+            p.m += r;
+            sizes.insert(sizes.end(), {static_cast<int32_t>(r), 16384, 5120});
+        }
+        p.counts_on_device = on_device;
+        const Sm90Tile host = choose_tile(p, on_device ? nullptr : sizes.data(), kSms, kH100DramBytesPerS, {}, policy);
+        return std::make_pair(host, host_route_tile(p, on_device ? nullptr : sizes.data(), host, kSms, {}, policy));
+    };
+    // One expert with most rows: among 127 others of 8 rows it is too few for the rule (127 x 192 > 15368 rows), among
+    // 15 others it is enough (15 x 192 < 16264).
+    std::vector<int64_t> dominant(128, 8), dominant16(16, 8);
+    dominant[5] = 16384 - 127 * 8;
+    dominant16[5] = 16384 - 15 * 8;
+    const struct {
+        const char* what;
+        std::vector<int64_t> rows;
+        bool policy_on, on_device;
+        Sm90Tile want;
+    } host_cases[] = {
+        {"host counts, uniform 128 rows", std::vector<int64_t>(128, 128), true, false, Sm90Tile::kContiguous256x128},
+        {"host counts, one dominant expert among 127 of 8 rows", dominant, true, false, Sm90Tile::kContiguous256x128},
+        {"host counts, one dominant expert among 15 of 8 rows", dominant16, true, false,
+         Sm90Tile::kCooperative128x256Cluster1x1},
+        {"host counts, 8 of 128 experts live (2048 rows each)", [] {
+             std::vector<int64_t> r(128, 0);
+             for (int e = 0; e < 8; ++e) r[16 * e] = 2048;
+             return r;
+         }(), true, false, Sm90Tile::kCooperative128x256Cluster1x1},
+    };
+    for (const auto& c : host_cases) {
+        const auto [host, routed] = host_tile_of(c.rows, c.policy_on ? on : gg::cutlass_sm90::kSm90TilePolicy,
+                                                 c.on_device);
+        const bool ok = routed == c.want;
+        if (!ok) {
+            std::printf("FAIL host route, %s: host tile %s, routed %s, want %s\n", c.what, tile_name(host),
+                        tile_name(routed), tile_name(c.want));
+            ++failures;
+        }
+    }
+    // Off, or with device counts (the device chooses then), the host's tile stands.
+    for (const bool on_device : {false, true}) {
+        for (const bool policy_on : {false, true}) {
+            if (!on_device && policy_on) continue;
+            const auto [host, routed] = host_tile_of(dominant, policy_on ? on : gg::cutlass_sm90::kSm90TilePolicy,
+                                                     on_device);
+            expect_knob("host route", nullptr, on_device ? "device counts: the host's tile" : "off: the host's tile",
+                        int(routed), int(host));
+        }
+    }
+}
+
 int main() {
     unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
     unsetenv("GG_SM90_GRID");
@@ -1241,6 +1399,7 @@ int main() {
     unsetenv("GG_SM90_FP8_SWIZZLE");
     unsetenv("GG_SM90_FP8_SPLIT");
     unsetenv("GG_SM90_FP8_BLOCK");
+    unsetenv("GG_SM90_ROUTE");
     benchmark_shapes();
     edge_shapes();
     epilogues();
@@ -1252,6 +1411,7 @@ int main() {
     split_k();
     contiguous_tiling();
     tile_table();
+    routing_rule();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;

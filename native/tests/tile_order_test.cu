@@ -230,6 +230,9 @@ std::vector<Case> make_cases() {
     cases.push_back({"300 experts weight gradient, every 5th empty", weight_grad(counts(300, 40000, true, 5), 136, 520)});
     cases.push_back({"one expert", forward({5000}, 1000, 64)});
     cases.push_back({"every expert empty", forward({0, 0, 0, 0}, 512, 512)});
+    // A routed forward whose contiguous kernel was chosen (cutlass_common/group_arrays_fill.cuh: route_call): the grouped
+    // GEMM's walk over groups of no rows only, 32 at a time, past a partial last step.
+    cases.push_back({"1000 experts, every one empty", forward(std::vector<int64_t>(1000, 0), 512, 256)});
     cases.push_back({"odd sizes", forward({1, 129, 255, 257, 0, 3}, 129, 7)});
     return cases;
 }

@@ -122,6 +122,10 @@ __host__ __device__ inline GroupDesc describe_group(const GroupRule& r, int64_t 
     return g;
 }
 
+// The most experts the device-counts fill kernel of one thread per expert takes (group_arrays_fill.cuh:
+// scan_counts_and_fill_group_arrays_small); more go to the one-block scan of any number.
+constexpr int kSmallScanMaxExperts = 1024;
+
 // Device arrays of one call, all inside the workspace block. Element types are what both CUTLASS APIs read:
 // sm80 GemmCoord and sm90 Shape<int,int,int> are three ints (M, N, K); sm80 leading dimensions are int64
 // and every sm90 stride type used here is a tuple with exactly one int64 (the leading dimension). The
@@ -142,6 +146,13 @@ struct GroupArrays {
     uint32_t* tile_claims = nullptr;   // cutlass-sm90's claimed-run counter, zeroed by the fill kernel
     int64_t claim_words = 1;           // counters at tile_claims, all zeroed by the fill kernel (the contiguous
                                        // kernel's split-K counts its chunks after the claim counter)
+    // cutlass-sm90's device choice between its contiguous kernel and the grouped GEMM (tile_choice.h:
+    // device_route_rows), both null without one: the route word the fill kernel writes (contiguous_tiling.h:
+    // kRouteContiguous or kRouteGrouped), and the contiguous kernel's [E][3] (M, N, K) by expert, the real rows
+    // whichever kernel runs (problem_sizes above then gives the grouped GEMM's groups no rows when the contiguous
+    // kernel was chosen).
+    int32_t* route = nullptr;
+    int32_t* contiguous_sizes = nullptr;
 };
 
 // Everything a kernel configuration needs to launch.

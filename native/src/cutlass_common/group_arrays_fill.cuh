@@ -6,6 +6,7 @@
 #include "backends/counts_scan.cuh"
 #include "core/aligned_layout.h"
 #include "cutlass_common/block_largest_expert.cuh"
+#include "cutlass_common/block_route_choice.cuh"
 #include "cutlass_common/group_arrays.cuh"
 #include "cutlass_common/largest_expert_split.cuh"
 
@@ -92,8 +93,8 @@ scan_counts_and_fill_group_arrays(const int64_t* counts, int64_t m, int32_t* che
 // warp-shuffle scan, and each thread writes its own expert's arrays from registers. The GEMM waits for this
 // kernel, so its few microseconds are on the critical path of every call; this is the short version of
 // block_scan_counts with the same semantics (negatives count as 0, sums saturate, offsets clamp to m, and
-// a negative count or a sum other than m raises the check flag).
-constexpr int kSmallScanMaxExperts = 1024;
+// a negative count or a sum other than m raises the check flag). Its limit, kSmallScanMaxExperts, is in group_arrays.cuh
+// (the sm90 tile choice asks it too: only this kernel makes the device route choice).
 
 __device__ __forceinline__ int64_t warp_inclusive_scan(int64_t v, int lane) {
     for (int d = 1; d < 32; d <<= 1) {
@@ -103,10 +104,31 @@ __device__ __forceinline__ int64_t warp_inclusive_scan(int64_t v, int lane) {
     return v;
 }
 
+// cutlass-sm90's device route choice (GroupArrays::route; tile_choice.h: device_route_rows), from the rows of thread t's
+// expert (t < experts) with the rule's row bound: every thread of the block calls it. Writes the route word and the
+// contiguous kernel's sizes of expert t, by expert (the order that kernel reads), and returns the rows that expert's
+// group of the grouped GEMM gets: none when the contiguous kernel takes the call, so that the kernel not chosen finds
+// no work (forwards: a group of no rows has no tiles, as an empty expert's always had).
+__device__ __forceinline__ int64_t route_call(int32_t t, int32_t experts, int64_t begin, int64_t rows,
+                                              int64_t route_rows, const GroupRule& rule, const GroupArrays& out) {
+    const bool contiguous = block_route_contiguous(t < experts ? rows : 0, route_rows);
+    if (t == 0) *out.route = contiguous ? cutlass_sm90::contiguous::kRouteContiguous
+                                        : cutlass_sm90::contiguous::kRouteGrouped;
+    if (t < experts) {
+        const GroupDesc g = describe_group(rule, t, begin, rows);
+        out.contiguous_sizes[3 * t + 0] = g.m;
+        out.contiguous_sizes[3 * t + 1] = g.n;
+        out.contiguous_sizes[3 * t + 2] = g.k;
+    }
+    return contiguous ? 0 : rows;
+}
+
+// `route_rows` > 0: the device route choice above (cutlass-sm90 forwards only, never with a split plan); 0: none.
 static __global__ void __launch_bounds__(kSmallScanMaxExperts)
 scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
                                         int32_t experts, const char* a, const char* b, char* c,
-                                        int32_t element_bytes, GroupArrays out, LargestExpertSplit plan) {
+                                        int32_t element_bytes, GroupArrays out, LargestExpertSplit plan,
+                                        int64_t route_rows) {
     __shared__ int64_t warp_totals[32];
     __shared__ int negative_seen;
     const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
@@ -136,11 +158,14 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
     // Kernel arguments: the whole block takes the same branches.
     const int32_t largest = needs_largest_expert(rule, plan) ? block_largest_expert(t < experts ? end - begin : -1, t) : 0;
     const int32_t first = rule.largest_first ? largest : -1;
+    // A kernel argument: the whole block takes the branch (the choice synchronises it).
+    const int64_t group_rows = route_rows > 0 ? route_call(t, experts, begin, end - begin, route_rows, rule, out)
+                                              : end - begin;
     if (t < experts) {
         if (raw < 0) atomicOr(&negative_seen, 1);
         out.offsets[t] = begin;
         if (t == experts - 1) out.offsets[experts] = end;
-        write_group(t, group_slot(t, first), begin, end - begin, rule, a, b, c, element_bytes, out);
+        write_group(t, group_slot(t, first), begin, group_rows, rule, a, b, c, element_bytes, out);
     }
     if (check_flag != nullptr) {
         __syncthreads();
@@ -154,11 +179,13 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
 }
 
 // Byte layout of the workspace block: each array on its own 256-byte boundary (core/aligned_layout.h).
+// With a device route choice (`route`), the route word and the contiguous kernel's sizes follow the claim counters.
 struct WorkspacePlan {
     size_t offsets = 0, problem_sizes = 0, ptr_a = 0, ptr_b = 0, ptr_c = 0, lda = 0, ldb = 0, ldc = 0;
-    size_t zeros = 0, kernel_workspace = 0, tile_claims = 0, total = 0;
+    size_t zeros = 0, kernel_workspace = 0, tile_claims = 0, route = 0, contiguous_sizes = 0, total = 0;
 
-    WorkspacePlan(int64_t experts, size_t zero_bytes, size_t kernel_workspace_bytes, int64_t claim_words) {
+    WorkspacePlan(int64_t experts, size_t zero_bytes, size_t kernel_workspace_bytes, int64_t claim_words,
+                  bool with_route = false) {
         const size_t e = static_cast<size_t>(experts);
         AlignedLayout block;
         offsets = block.take((e + 1) * sizeof(int64_t));
@@ -172,6 +199,10 @@ struct WorkspacePlan {
         zeros = block.take(zero_bytes);
         kernel_workspace = block.take(kernel_workspace_bytes);
         tile_claims = block.take(static_cast<size_t>(claim_words) * sizeof(uint32_t));
+        if (with_route) {
+            route = block.take(sizeof(int32_t));
+            contiguous_sizes = block.take(e * 3 * sizeof(int32_t));
+        }
         total = block.total();
     }
 };
@@ -188,17 +219,25 @@ inline size_t zero_operand_bytes(const GmmProblem& p, const GroupRule& rule) {
 // per call: acquiring twice could reallocate the block under work already enqueued. `plan_split(out)`, called once the
 // arrays' places are known, gives the split plan the fill kernel runs after it (device counts only: host counts never
 // split, since the kernels' host tile counts would disagree with the device's); a plan of fewer than 2 chunks: none.
-// `claim_words`: counters at out.tile_claims (at least 1), zeroed with the rest.
+// `claim_words`: counters at out.tile_claims (at least 1), zeroed with the rest. `route_rows` > 0: the fill kernel also
+// makes cutlass-sm90's device route choice with that row bound (route_call; out.route and out.contiguous_sizes get
+// their places): forwards with device counts of at most kSmallScanMaxExperts experts and no split plan only.
 template <typename PlanSplit>
 inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
                                       size_t kernel_workspace_bytes, GroupArrays& out, PlanSplit&& plan_split,
-                                      int64_t claim_words = 1) {
+                                      int64_t claim_words = 1, int64_t route_rows = 0) {
     if (ctx.workspace == nullptr) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: the handle has no workspace");
     }
+    const bool route = route_rows > 0;
+    if (route && (host.available || p.trans_a || p.num_experts > kSmallScanMaxExperts)) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: a device route choice for a %s with %s counts and %lld experts "
+                    "(forwards with device counts of at most %d experts only)", p.trans_a ? "weight gradient" : "forward",
+                    host.available ? "host" : "device", static_cast<long long>(p.num_experts), kSmallScanMaxExperts);
+    }
     const size_t zero_bytes = zero_operand_bytes(p, rule);
     if (claim_words < 1) claim_words = 1;
-    const WorkspacePlan plan(p.num_experts, zero_bytes, kernel_workspace_bytes, claim_words);
+    const WorkspacePlan plan(p.num_experts, zero_bytes, kernel_workspace_bytes, claim_words, route);
     void* block = nullptr;
     GG_TRY(workspace_acquire(*ctx.workspace, plan.total, p, &block));
     char* base = static_cast<char*>(block);
@@ -218,6 +257,8 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     out.kernel_workspace_bytes = kernel_workspace_bytes;
     out.tile_claims = reinterpret_cast<uint32_t*>(base + plan.tile_claims);
     out.claim_words = claim_words;
+    out.route = route ? reinterpret_cast<int32_t*>(base + plan.route) : nullptr;
+    out.contiguous_sizes = route ? reinterpret_cast<int32_t*>(base + plan.contiguous_sizes) : nullptr;
 
     const char* a = static_cast<const char*>(p.a);
     const char* b = static_cast<const char*>(p.b);
@@ -225,9 +266,10 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
     const int32_t element_bytes = static_cast<int32_t>(dtype_size(p.dtype));
     const int32_t experts = static_cast<int32_t>(p.num_experts);
     const LargestExpertSplit split_plan = plan_split(static_cast<const GroupArrays&>(out));
-    if (split_plan.chunks >= 2 && (host.available || split_plan.chunks > 32)) {
-        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: a split plan of %d chunks with %s counts (device counts and at "
-                    "most 32 chunks only)", split_plan.chunks, host.available ? "host" : "device");
+    if (split_plan.chunks >= 2 && (host.available || split_plan.chunks > 32 || route)) {
+        return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: a split plan of %d chunks with %s counts%s (device counts, at "
+                    "most 32 chunks and no route choice only)", split_plan.chunks, host.available ? "host" : "device",
+                    route ? " and a route choice" : "");
     }
     if (!host.available) {
         int32_t* check_flag = p.check_counts ? ctx.device_check_flag : nullptr;
@@ -236,7 +278,7 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
             const unsigned threads = static_cast<unsigned>((experts + 31) / 32 * 32);
             scan_counts_and_fill_group_arrays_small<<<1, threads, 0, p.stream>>>(p.batch_sizes, p.m, check_flag, rule,
                                                                                 experts, a, b, c, element_bytes, out,
-                                                                                split_plan);
+                                                                                split_plan, route ? route_rows : 0);
             GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays_small");
         } else {
             scan_counts_and_fill_group_arrays<<<1, kCountsScanThreads, 0, p.stream>>>(
@@ -264,10 +306,11 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
 
 // The same, for a call that cannot split its largest expert.
 inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
-                                      size_t kernel_workspace_bytes, GroupArrays& out, int64_t claim_words = 1) {
+                                      size_t kernel_workspace_bytes, GroupArrays& out, int64_t claim_words = 1,
+                                      int64_t route_rows = 0) {
     return prepare_group_arrays(
         ctx, p, rule, host, kernel_workspace_bytes, out, [](const GroupArrays&) { return LargestExpertSplit{}; },
-        claim_words);
+        claim_words, route_rows);
 }
 
 }  // namespace gg::cutlass_grouped

@@ -178,6 +178,24 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
     return cutlass_sm90::launch_reduce_forward_split(p, depth.used, ctx.device.sm_count, arrays.offsets, split);
 }
 
+// The contiguous kernel's split-K limit for p (contiguous_tiling.h: max_chunks_for) on the card's SMs, and the bytes of
+// its partial sums (none when it cannot split); the caller places the partials and counters in the call's workspace.
+struct ContiguousPlan {
+    cutlass_sm90::ContiguousSplit split;
+    size_t partial_bytes = 0;
+};
+
+ContiguousPlan contiguous_plan(const Context& ctx, const GmmProblem& p) {
+    const int64_t n_tiles = (p.n + 127) / 128, k_steps = (p.k + 63) / 64;
+    const int64_t card_sms = ctx.device.sm_count;
+    ContiguousPlan plan;
+    plan.split.sms = static_cast<int>(card_sms);
+    plan.split.max_chunks = cutlass_sm90::contiguous::max_chunks_for(p.m, n_tiles, k_steps, card_sms);
+    plan.partial_bytes =
+        plan.split.max_chunks > 1 ? static_cast<size_t>(plan.split.max_chunks) * p.m * p.n * sizeof(float) : 0;
+    return plan;
+}
+
 // Our own contiguous kernel (contiguous_gemm_sm90.cuh). It reads the experts' sizes from the preparation kernel's
 // problem sizes and decides its tiling on the device (contiguous_tiling.h); its workspace is the split-K partial sums
 // of the most chunks its rows allow, and the preparation kernel zeroes its claim and split counters.
@@ -187,13 +205,10 @@ gg_status run_contiguous_call(Context& ctx, const GmmProblem& p, const cutlass_g
     namespace contig = cutlass_sm90::contiguous;
     const int64_t n_tiles = (p.n + 127) / 128, k_steps = (p.k + 63) / 64;
     const int64_t card_sms = ctx.device.sm_count;
-    cutlass_sm90::ContiguousSplit split;
-    split.sms = static_cast<int>(card_sms);
-    split.max_chunks = contig::max_chunks_for(p.m, n_tiles, k_steps, card_sms);
-    const size_t partial_bytes =
-        split.max_chunks > 1 ? static_cast<size_t>(split.max_chunks) * p.m * p.n * sizeof(float) : 0;
+    ContiguousPlan plan = contiguous_plan(ctx, p);
+    cutlass_sm90::ContiguousSplit& split = plan.split;
     cutlass_grouped::GroupArrays arrays;
-    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, partial_bytes, arrays,
+    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, plan.partial_bytes, arrays,
                                                  contig::claim_words_for(card_sms)));
     split.partials = static_cast<float*>(arrays.kernel_workspace);
     split.counters = arrays.tile_claims + 1;
@@ -213,6 +228,90 @@ gg_status run_contiguous_call(Context& ctx, const GmmProblem& p, const cutlass_g
     }
     uint32_t* claims = cutlass_sm90::tile_claim_ahead(p, tile, knobs) > 0 ? arrays.tile_claims : nullptr;
     return cutlass_sm90::run_contiguous(p, arrays.problem_sizes, claims, split, static_cast<int>(grid > 0 ? grid : 1));
+}
+
+// A kernel that this build left out (a release build has only the kernels Auto chooses, an experiment build those
+// GG_SM90_KERNELS names).
+gg_status kernel_not_compiled(const GmmProblem& p, Sm90Tile tile, Sm90Epilogue epilogue) {
+    return fail(GG_STATUS_BACKEND_NOT_COMPILED, "%s: kernel %s_%s_%s%s is not compiled into this %s build (a release "
+                "build has only the kernels Auto chooses; experiment builds those GG_SM90_KERNELS names; "
+                "-DGG_SM90_TUNING=ON builds every kernel)", kBackend, p.dtype == GG_DTYPE_BFLOAT16 ? "bf16" : "fp16",
+                operands_name(cutlass_grouped::operands_of(p)), cutlass_sm90::tile_name(tile),
+                epilogue == Sm90Epilogue::kStoreOnly ? "_store" : "", GG_SM90_KERNEL_SET);
+}
+
+// The grouped GEMM's launch of p on `tile`, as Auto sets it up (tile_choice.h); the caller places its arrays.
+// `host_sizes`: the host's [E][3] problem sizes, or null with device counts.
+GroupedLaunch grouped_launch(const Context& ctx, const GmmProblem& p, Sm90Tile tile, const int32_t* host_sizes,
+                             int sm_count, const Sm90Knobs& knobs) {
+    GroupedLaunch launch;
+    launch.problem_count = static_cast<int32_t>(p.num_experts);
+    launch.host_problem_sizes = host_sizes;  // must outlive run(): the grid size is computed from it there
+    launch.alpha = 1.0f;
+    launch.beta = p.accumulate ? 1.0f : 0.0f;
+    launch.device = ctx.device.ordinal;
+    launch.sm_count = sm_count;
+    launch.stream = p.stream;
+    launch.tile_run_rows = cutlass_sm90::tile_run_rows(p, knobs);
+    launch.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile, knobs);
+    launch.tile_long_rows = cutlass_sm90::tile_long_rows(p, knobs);
+    launch.tile_band = cutlass_sm90::tile_band(p, tile, knobs);
+    launch.raster_along_n = cutlass_sm90::raster_along_n(tile, p.trans_a, knobs);
+    return launch;
+}
+
+// The grouped GEMM's tile of a routed call (tile_choice.h: route_may_choose), beside our contiguous kernel.
+constexpr Sm90Tile kRoutedTile = Sm90Tile::kCooperative128x256Cluster1x1;
+
+// That tile's kernel for p, with the epilogue Auto gives it; null when this build left it out.
+KernelEntry routed_kernel(const GmmProblem& p, const Sm90Knobs& knobs) {
+    return pick_kernel(p.dtype, cutlass_grouped::operands_of(p), kRoutedTile,
+                       cutlass_sm90::choose_epilogue(p, kRoutedTile, knobs));
+}
+
+// A forward with device counts that the device routes (tile_choice.h: device_route_rows): one fill kernel tallies the
+// experts' rows by the rule (contiguous_tiling.h: route_contiguous) and writes the route word, the contiguous kernel's
+// sizes (every expert's rows) and the grouped GEMM's arrays (groups of no rows when the contiguous kernel was chosen);
+// then the contiguous kernel and the grouped GEMM run on the stream, each after the one before with programmatic
+// dependent launch, and the one not chosen finds no work (the contiguous kernel reads the route word right after its
+// wait; the grouped GEMM's tile walk finds every group empty). No host synchronisation, so graph capture keeps working.
+// The one workspace block holds both kernels' needs: the grouped GEMM's CUTLASS workspace, then the contiguous
+// kernel's partial sums; claim word 0 is the grouped GEMM's, the contiguous kernel's claim counter and split counters
+// follow it, so that neither kernel's counters are the other's.
+gg_status run_routed_call(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
+                          const cutlass_grouped::HostGroups& host, const KernelEntry& kernel, int64_t route_rows,
+                          int sm_count, const Sm90Knobs& knobs) {
+    assert(cutlass_sm90::split_k_chunks(p, sm_count, knobs) < 2);  // split-K is the weight gradients'
+    size_t kernel_workspace = 0;
+    GG_TRY(kernel.workspace_bytes(static_cast<int32_t>(p.num_experts), ctx.device.ordinal, sm_count,
+                                  &kernel_workspace));
+    const size_t main_workspace = AlignedLayout::round_up(kernel_workspace);
+    ContiguousPlan plan = contiguous_plan(ctx, p);
+    GroupedLaunch launch = grouped_launch(ctx, p, kRoutedTile, /*host_sizes=*/nullptr, sm_count, knobs);
+    GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, main_workspace + plan.partial_bytes,
+                                                 launch.arrays,
+                                                 1 + cutlass_sm90::contiguous::claim_words_for(plan.split.sms),
+                                                 route_rows));
+    char* workspace = static_cast<char*>(launch.arrays.kernel_workspace);
+    plan.split.partials = plan.partial_bytes > 0 ? reinterpret_cast<float*>(workspace + main_workspace) : nullptr;
+    plan.split.counters = launch.arrays.tile_claims + 2;
+    uint32_t* claims = cutlass_sm90::tile_claim_ahead(p, Sm90Tile::kContiguous256x128, knobs) > 0
+                           ? launch.arrays.tile_claims + 1
+                           : nullptr;
+    // The grid the contiguous kernel gets with device counts wherever it runs (run_contiguous_call).
+    GG_TRY(cutlass_sm90::run_contiguous(p, launch.arrays.contiguous_sizes, claims, plan.split, sm_count,
+                                        launch.arrays.route));
+    launch.arrays.kernel_workspace = kernel_workspace > 0 ? workspace : nullptr;
+    launch.arrays.kernel_workspace_bytes = kernel_workspace;
+    return kernel.run(launch);
+}
+
+// With host counts, the tile the routing rule picks on the host (tile_choice.h: host_route_tile), or the host's own
+// tile where the rule does not apply or picks a kernel this build left out.
+Sm90Tile host_routed_tile(const GmmProblem& p, const int32_t* host_sizes, Sm90Tile host_tile, int sm_count,
+                          const Sm90Knobs& knobs) {
+    const Sm90Tile tile = cutlass_sm90::host_route_tile(p, host_sizes, host_tile, sm_count, knobs);
+    return tile == kRoutedTile && routed_kernel(p, knobs).run == nullptr ? host_tile : tile;
 }
 
 }  // namespace
@@ -253,23 +352,25 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
         return GG_STATUS_SUCCESS;
     }
 
-    const Sm90Tile tile =
+    const Sm90Tile host_tile =
         cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count, ctx.device.dram_bytes_per_s, knobs);
     const int sm_count = ctx.device.sm_count * knobs.grid_factor;
+    // Forwards that either our contiguous kernel or the 128x256 tile may run, chosen by the experts' rows: with device
+    // counts on the device, both kernels launched (an experiment build without that tile keeps the host's choice);
+    // with host counts here.
+    const int64_t route_rows = cutlass_sm90::device_route_rows(p, host_tile, sm_count, knobs);
+    if (route_rows > 0) {
+        const KernelEntry routed = routed_kernel(p, knobs);
+        if (routed.run != nullptr) return run_routed_call(ctx, p, rule, host, routed, route_rows, sm_count, knobs);
+    }
+    const Sm90Tile tile = host_routed_tile(p, host_sizes, host_tile, sm_count, knobs);
     const int32_t forward_chunks = cutlass_sm90::forward_split_chunks(p, tile, sm_count, knobs);
     if (forward_chunks >= 2) return run_forward_split(ctx, p, rule, host, tile, forward_chunks, sm_count, knobs);
     if (tile == Sm90Tile::kContiguous256x128) return run_contiguous_call(ctx, p, rule, host, tile, sm_count, knobs);
     const Sm90Epilogue epilogue = cutlass_sm90::choose_epilogue(p, tile, knobs);
     const KernelEntry kernel = pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile, epilogue);
-    if (kernel.run == nullptr && GG_SM90_KERNEL_SUBSET) {
-        // Release builds leave out the kernels only the tuning knobs reach; experiment builds (GG_SM90_KERNELS) more.
-        return fail(GG_STATUS_BACKEND_NOT_COMPILED, "%s: kernel %s_%s_%s%s is not compiled into this %s build (a "
-                    "release build has only the kernels Auto chooses; experiment builds those GG_SM90_KERNELS names; "
-                    "-DGG_SM90_TUNING=ON builds every kernel)", kBackend,
-                    p.dtype == GG_DTYPE_BFLOAT16 ? "bf16" : "fp16", operands_name(cutlass_grouped::operands_of(p)),
-                    cutlass_sm90::tile_name(tile), epilogue == Sm90Epilogue::kStoreOnly ? "_store" : "",
-                    GG_SM90_KERNEL_SET);
-    }
+    // Release builds leave out the kernels only the tuning knobs reach; experiment builds (GG_SM90_KERNELS) more.
+    if (kernel.run == nullptr && GG_SM90_KERNEL_SUBSET) return kernel_not_compiled(p, tile, epilogue);
     if (kernel.run == nullptr) return fail(GG_STATUS_INTERNAL_ERROR, "%s: no kernel for this call", kBackend);
 
     const int32_t groups = static_cast<int32_t>(p.num_experts);
@@ -289,7 +390,7 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
         split_bytes = cutlass_sm90::SplitLayout(chunks, chunks * p.k * p.n, partial_workspace).total;
     }
 
-    GroupedLaunch launch;
+    GroupedLaunch launch = grouped_launch(ctx, p, tile, host_sizes, sm_count, knobs);
     cutlass_sm90::SplitArrays split;
     // The split's plan runs in the fill kernel itself, after the group arrays (it reads the offsets and clears the main
     // group of the expert it splits), so that the main GEMM's programmatic launch overlaps that kernel alone.
@@ -313,18 +414,6 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
         launch.arrays.kernel_workspace = kernel_workspace ? launch.arrays.kernel_workspace : nullptr;
         launch.arrays.kernel_workspace_bytes = kernel_workspace;
     }
-    launch.problem_count = groups;
-    launch.host_problem_sizes = host_sizes;  // must outlive run(): the grid size is computed from it there
-    launch.alpha = 1.0f;
-    launch.beta = p.accumulate ? 1.0f : 0.0f;
-    launch.device = ctx.device.ordinal;
-    launch.sm_count = sm_count;
-    launch.stream = p.stream;
-    launch.tile_run_rows = cutlass_sm90::tile_run_rows(p, knobs);
-    launch.tile_claim_ahead = cutlass_sm90::tile_claim_ahead(p, tile, knobs);
-    launch.tile_long_rows = cutlass_sm90::tile_long_rows(p, knobs);
-    launch.tile_band = cutlass_sm90::tile_band(p, tile, knobs);
-    launch.raster_along_n = cutlass_sm90::raster_along_n(tile, p.trans_a, knobs);
     GG_TRY(kernel.run(launch));
     if (chunks >= 2) {
         // The chunks of the split expert as a second grouped GEMM into the fp32 partials (no tiles when the plan did

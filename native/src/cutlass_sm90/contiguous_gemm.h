@@ -21,8 +21,10 @@ struct ContiguousSplit {
 
 // Runs a forward or trans_b call (contiguous_eligible(p) in tile_choice.h) on p.stream, after the preparation
 // kernel that wrote `device_problem_sizes` ([E][3], m n k per expert) and zeroed `claims` (and the split's counters) on
-// that stream (null claims: tiles dealt round-robin). `grid`: CTAs to launch.
+// that stream (null claims: tiles dealt round-robin). `grid`: CTAs to launch. `route`: the preparation kernel's route
+// word of a call the device routes (cutlass_common/group_arrays.cuh: GroupArrays::route), on which the kernel exits at
+// once when the word names CUTLASS's grouped GEMM; null: the kernel always runs.
 gg_status run_contiguous(const GmmProblem& p, const int32_t* device_problem_sizes, uint32_t* claims,
-                         const ContiguousSplit& split, int grid);
+                         const ContiguousSplit& split, int grid, const int32_t* route = nullptr);
 
 }  // namespace gg::cutlass_sm90

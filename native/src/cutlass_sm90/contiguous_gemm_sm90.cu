@@ -8,7 +8,7 @@
 namespace gg::cutlass_sm90 {
 
 gg_status run_contiguous(const GmmProblem& p, const int32_t* device_problem_sizes, uint32_t* claims,
-                         const ContiguousSplit& split, int grid) {
+                         const ContiguousSplit& split, int grid, const int32_t* route) {
     if (!contiguous_eligible(p)) {
         return fail(GG_STATUS_NOT_SUPPORTED, "cutlass-sm90: the contiguous kernel (contig256x128) takes forward and "
                     "trans_b calls without accumulate, with 1 to %d experts (trans_a %d, accumulate %d, %lld experts)",
@@ -17,11 +17,11 @@ gg_status run_contiguous(const GmmProblem& p, const int32_t* device_problem_size
     }
     using contiguous::launch;
     if (p.dtype == GG_DTYPE_BFLOAT16) {
-        return p.trans_b ? launch<cutlass::bfloat16_t, true>(p, device_problem_sizes, claims, split, grid)
-                         : launch<cutlass::bfloat16_t, false>(p, device_problem_sizes, claims, split, grid);
+        return p.trans_b ? launch<cutlass::bfloat16_t, true>(p, device_problem_sizes, claims, split, grid, route)
+                         : launch<cutlass::bfloat16_t, false>(p, device_problem_sizes, claims, split, grid, route);
     }
-    return p.trans_b ? launch<cutlass::half_t, true>(p, device_problem_sizes, claims, split, grid)
-                     : launch<cutlass::half_t, false>(p, device_problem_sizes, claims, split, grid);
+    return p.trans_b ? launch<cutlass::half_t, true>(p, device_problem_sizes, claims, split, grid, route)
+                     : launch<cutlass::half_t, false>(p, device_problem_sizes, claims, split, grid, route);
 }
 
 }  // namespace gg::cutlass_sm90

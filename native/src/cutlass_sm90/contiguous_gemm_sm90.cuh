@@ -118,6 +118,9 @@ struct Config {
         uint32_t* counters;
         int experts, m, n, k, n_tiles, k_tiles;
         int sms, max_chunks;  // the card's SMs, which choose_tiling fills, and the partial sums' chunks
+        // A call the device routes (contiguous_tiling.h: route_contiguous): the preparation kernel's route word, and
+        // kRouteGrouped there means CUTLASS's grouped GEMM, launched after this kernel, runs the call. Null: always run.
+        int32_t const* route;
     };
 
     struct Shared {
@@ -268,6 +271,10 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
     // Launched with programmatic dependent launch: the preparation kernel that writes problem_sizes may still be
     // running until here.
     asm volatile("griddepcontrol.wait;" ::: "memory");
+    // Routed to CUTLASS's grouped GEMM: nothing to do. Every thread leaves here, after the wait above (so that this
+    // grid's completion still implies the preparation kernel's, which the grouped GEMM after it relies on) and before
+    // any barrier wait or TMA load (thread 0 has only initialised the barriers, thread 32 prefetched the descriptors).
+    if (p.route != nullptr && *p.route == kRouteGrouped) return;
     // The call's tiling (choose_tiling, from the tile counts of each row height), then the experts' row and tile
     // offsets, one warp scanning 32 experts at a time. The row counts are read from global memory once, in a loop whose
     // loads do not wait for each other, and kept in row_start until the scan replaces them: every CTA waits for this
@@ -493,10 +500,10 @@ __global__ void __launch_bounds__(kThreads, 1) contiguous_gemm_kernel(const __gr
 }
 
 // Launches the kernel for p (c = a @ b[e], or b[e]^T with trans_b) on p.stream, `grid` CTAs, with programmatic
-// dependent launch. The sizes fit int: the backend's check_int_sizes has passed.
+// dependent launch; `route`: Params::route. The sizes fit int: the backend's check_int_sizes has passed.
 template <class T, bool TransB>
 gg_status launch(const GmmProblem& p, const int32_t* problem_sizes, uint32_t* claims, const ContiguousSplit& split,
-                 int grid) {
+                 int grid, const int32_t* route) {
     using C = Config<T, TransB>;
     const int experts = static_cast<int>(p.num_experts), m = static_cast<int>(p.m), n = static_cast<int>(p.n),
               k = static_cast<int>(p.k);
@@ -516,7 +523,8 @@ gg_status launch(const GmmProblem& p, const int32_t* problem_sizes, uint32_t* cl
                               split.sms,
                               split.max_chunks > 1 && split.partials != nullptr && split.counters != nullptr
                                   ? split.max_chunks
-                                  : 1};
+                                  : 1,
+                              route};
     auto* kernel = &contiguous_gemm_kernel<C, T>;
     // Every call, as CUTLASS's adapter does: the opt-in above 48 KB of shared memory holds for the current device.
     GG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSharedBytes));

@@ -2,6 +2,7 @@
 // 128 or 256) and how many chunks each output tile's k is split into. The kernel decides it on the device from the
 // experts' row counts (batch sizes in device memory: the host does not know them, and the same call may route every
 // row to one expert or spread them over all); with host counts the backend runs the same function to size the grid.
+// Also the routing rule that chooses between this kernel and CUTLASS's 128x256 tile from the same counts (below).
 // No CUTLASS and no CUDA headers here, so that host tests (tile_choice_test.cpp) check the rule the kernel runs.
 #pragma once
 
@@ -94,5 +95,48 @@ inline int32_t max_chunks_for(int64_t m, int64_t n_tiles, int64_t k_steps, int64
 // Counters of the split's output tiles, two a tile (one for each consumer warp group's rows): a call splits only when
 // its output tiles fit half the SMs, so 2 x (sms / 2) counters, plus the tile-claim counter before them.
 inline int64_t claim_words_for(int64_t sms) { return 1 + (sms > 0 ? sms : 1); }
+
+// ---- The routing rule: this kernel or CUTLASS's cluster-free 128x256 tile, from the experts' rows ----
+// On forwards with n a multiple of 256 the winner depends on where the rows are (H100, same loop): when most of the work
+// is in experts with few rows, whose weights are streamed (memory-bound), this kernel won by 4-8 %; when it is in
+// experts with many rows (compute-bound), the 128x256 tile won by 5-17 %. With device counts only the device knows, so
+// the preparation kernel applies this rule and writes a route word (group_arrays_fill.cuh); with host counts the host
+// applies it (tile_choice.h). The rule compares the small experts' weight time with the large experts' compute time:
+// with R the rows one expert's weights take to stream in the time an SM computes them (about peak flops over DRAM
+// bandwidth, in rows), `small` the experts of 1 to R rows and `large_rows` the rows of the experts above R, this kernel
+// iff small x R > large_rows. Ties, no live expert included, go to the 128x256 tile (neither kernel has work then).
+// R <= 0: the rule is off and never picks this kernel.
+
+// The route word's values (0 is neither, so that a word the preparation kernel did not write is never taken for one).
+constexpr int32_t kRouteContiguous = 1;  // this kernel runs; CUTLASS's groups have no rows
+constexpr int32_t kRouteGrouped = 2;     // CUTLASS's grouped GEMM runs; this kernel exits at once
+
+// What the rule counts, summed over experts.
+struct RouteTally {
+    int64_t small = 0;       // experts of 1 to R rows
+    int64_t large_rows = 0;  // rows of the experts above R
+};
+
+// One expert's share of the tally (rows <= 0: none).
+GG_CONTIG_HD inline RouteTally route_tally(int64_t rows, int64_t bound) {
+    RouteTally t;
+    if (rows > bound) {
+        t.large_rows = rows;
+    } else if (rows > 0) {
+        t.small = 1;
+    }
+    return t;
+}
+
+GG_CONTIG_HD inline RouteTally route_sum(RouteTally a, RouteTally b) {
+    a.small += b.small;
+    a.large_rows += b.large_rows;
+    return a;
+}
+
+// The rule: whether this kernel takes the call.
+GG_CONTIG_HD inline bool route_contiguous(const RouteTally& t, int64_t bound) {
+    return bound > 0 && t.small * bound > t.large_rows;
+}
 
 }  // namespace gg::cutlass_sm90::contiguous

@@ -9,6 +9,7 @@
 #include "backends/decode_groups.h"
 #include "cutlass_common/decode_weight_gradient_tiles.h"
 #include "cutlass_common/group_arrays.cuh"
+#include "cutlass_sm90/contiguous_tiling.h"
 #include "cutlass_sm90/shape_class.h"
 #include "cutlass_sm90/sm90_tiles.h"
 #include "cutlass_sm90/tuning_knobs.h"
@@ -226,6 +227,13 @@ struct Sm90TilePolicy {
     // alone (gg_sm90_choice --rules, which bench/sweep/make_tile_table.py measures a table's gain against, so that
     // timings taken with a table already in the library give the same table again).
     bool use_tile_table = true;
+    // The row bound R of the routing rule (contiguous_tiling.h: route_contiguous) for forwards whose tile is our
+    // contiguous kernel or the cluster-free 128x256 tile (device_route_rows, host_route_tile): with device counts the
+    // fill kernel chooses between them and both are launched, the one not chosen exiting at once; with host counts the
+    // host chooses. 0: off, the host's tile alone. A fit on measured rows put R at 160-192 (H100: contiguous kernel 4-8 %
+    // ahead where the work is in small experts, the 128x256 tile 5-17 % ahead where it is in large ones); off until
+    // the rule's own measurement (bench/sweep/plans/device-route.txt). Knob: GG_SM90_ROUTE=<rows>.
+    int64_t route_rows = 0;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -633,6 +641,51 @@ inline int32_t fp8_forward_split_chunks(const GmmProblem& p, int sm_count, const
 // GG_SCALED_KERNEL_CUTLASS_SM90 reaches the block path whatever this says. Knob GG_SM90_FP8_BLOCK=0|1.
 inline bool fp8_block_scales_in_auto(const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     return knobs.fp8_block_auto.value_or(policy.fp8_block_scales_in_auto);
+}
+
+// The row bound of the routing rule (Sm90TilePolicy::route_rows): the knob's, else the policy's; 0: off.
+inline int64_t route_rows(const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    return knobs.route_rows ? *knobs.route_rows : policy.route_rows;
+}
+
+// Whether the routing rule may choose p's tile, with host or device counts, given the tile the host chose (host_tile):
+// a forward or trans_b forward both kernels take (the contiguous kernel's limits; no accumulate: the 128x256 tile's
+// store-only epilogue), n a multiple of 256 (the rule was fitted there; the 128x256 tile's columns are whole), no forced
+// tile or split, a host tile that is one of the two, and not decode-sized (the contiguous kernel splits those on the
+// device, and the split paths have their own kernels).
+inline bool route_may_choose(const GmmProblem& p, Sm90Tile host_tile, int sm_count, const Sm90Knobs& knobs = {},
+                             const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (p.trans_a || p.accumulate || !contiguous_eligible(p) || p.n % 256 != 0) return false;
+    if (knobs.tile || knobs.split_chunks) return false;
+    if (host_tile != Sm90Tile::kContiguous256x128 && host_tile != Sm90Tile::kCooperative128x256Cluster1x1) return false;
+    if (small_forward(p, policy) || decode_forward(p, knobs, policy)) return false;
+    return forward_split_chunks(p, host_tile, sm_count, knobs, policy) < 2;
+}
+
+// The row bound the fill kernel applies when the device chooses between the two kernels for p (backend_sm90.cu:
+// run_routed_call), or 0 where the host's tile runs alone: device counts, at most kSmallScanMaxExperts experts (only the
+// fill kernel of one thread per expert makes the choice), route_may_choose. Knob: GG_SM90_ROUTE=<rows> (0: off).
+inline int64_t device_route_rows(const GmmProblem& p, Sm90Tile host_tile, int sm_count, const Sm90Knobs& knobs = {},
+                                 const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    const int64_t bound = route_rows(knobs, policy);
+    if (bound <= 0 || !p.counts_on_device || p.num_experts > cutlass_grouped::kSmallScanMaxExperts) return 0;
+    return route_may_choose(p, host_tile, sm_count, knobs, policy) ? bound : 0;
+}
+
+// With host counts, the tile the routing rule picks from the host's [E][3] problem sizes (M = the expert's rows for
+// forwards), where route_may_choose; else host_tile. The same rule the fill kernel runs with device counts.
+inline Sm90Tile host_route_tile(const GmmProblem& p, const int32_t* host_problem_sizes, Sm90Tile host_tile,
+                                int sm_count, const Sm90Knobs& knobs = {},
+                                const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    const int64_t bound = route_rows(knobs, policy);
+    if (bound <= 0 || p.counts_on_device || host_problem_sizes == nullptr) return host_tile;
+    if (!route_may_choose(p, host_tile, sm_count, knobs, policy)) return host_tile;
+    contiguous::RouteTally tally;
+    for (int64_t e = 0; e < p.num_experts; ++e) {
+        tally = contiguous::route_sum(tally, contiguous::route_tally(host_problem_sizes[3 * e], bound));
+    }
+    return contiguous::route_contiguous(tally, bound) ? Sm90Tile::kContiguous256x128
+                                                      : Sm90Tile::kCooperative128x256Cluster1x1;
 }
 
 }  // namespace gg::cutlass_sm90
