@@ -36,7 +36,9 @@ GG_SM90_DECODE_WGRAD=R (weight gradients of at most R rows on the decode weight-
 @mix0 / @mix1 for GG_SM90_DECODE_MIX (that kernel's blocks experts major / every expert's tiles in each wave),
 @dshortR for GG_SM90_DECODE_SHORT=R (weight gradients the kernel does not take whole: their experts of at most R rows
 on it, the others on the grouped GEMM; @dshort0: none), @dfwdR for GG_SM90_DECODE_FWD=R (forwards and trans_b forwards
-of at most R rows, with device counts, on the decode forward kernel; @dfwd0: never).
+of at most R rows, with device counts, on the decode forward kernel; @dfwd0: never), @routeR for GG_SM90_ROUTE=R (forwards
+whose tile is the contiguous kernel or coop128x256c1x1 choose between the two by the experts' rows with row bound R: with
+device counts the fill kernel chooses and both run, the one not chosen exiting at once; @route0: off).
 """
 
 from __future__ import annotations
@@ -115,10 +117,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_DECODE_MIX"] = option[3]
         elif option.startswith("dfwd") and option[4:].isdigit():
             env["GG_SM90_DECODE_FWD"] = option[4:]
+        elif option.startswith("route") and option[5:].isdigit():
+            env["GG_SM90_ROUTE"] = option[5:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @dshortR, @mix0, @mix1, @dfwdR)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @dshortR, @mix0, @mix1, @dfwdR, @routeR)")
     return text, env
 
 

@@ -42,6 +42,10 @@ def counts_for(m, e, routing, gen):
         ids = torch.multinomial(p / p.sum(), m, replacement=True, generator=gen)
     elif routing == "one":
         ids = torch.full((m,), e // 2)
+    elif routing == "rows64":
+        # 64 rows in each of the first experts (the rest of m in the next), the others empty: whole 64-row tiles
+        assert 64 * e >= m
+        return [min(64, max(0, m - 64 * i)) for i in range(e)]
     else:
         raise ValueError(routing)
     return torch.bincount(ids, minlength=e).tolist()
@@ -159,7 +163,8 @@ def main():
     p.add_argument("--sm90-knobs", default="",
                    help="KEY=VALUE[,KEY=VALUE]: one more cutlass-sm90 run of every call with these tuning knobs set "
                         "(GG_SM90_DECODE_WGRAD=4096: the decode weight-gradient kernel on every weight gradient with device "
-                        "counts); needs a tuning or experiment build")
+                        "counts; GG_SM90_ROUTE=192: the device's choice between the contiguous kernel and the 128x256 "
+                        "tile, with four shapes of its own added); needs a tuning or experiment build")
     p.add_argument("--shard", default="0/1", help="I/N: check only every N-th (shape, dtype, form) starting at I")
     p.add_argument("--backends", default="",
                    help="comma list of backend names to call (default: every one compiled in); 'none' calls none, so that "
@@ -221,6 +226,18 @@ def main():
               # 29 groups' blocks walking 129 column blocks, the last partial
               (40, 136, 72, 1, "uniform"), (256, 64, 1000, 1024, "zipf"), (130, 200, 48, 7, "one"),
               (6, 1024, 264, 300, "uniform"), (200, 128, 4104, 16, "zipf")]
+    if "GG_SM90_ROUTE" in knobs:
+        # The device route choice between the contiguous kernel and the 128x256 tile (tile_choice.h: device_route_rows;
+        # --sm90-knobs GG_SM90_ROUTE=192): forwards whose host tile is either, n a multiple of 256, not decode-sized.
+        # Only with the knob: the default run's shapes already cover both kernels alone. At R = 192: the contiguous
+        # kernel with every expert small (uniform, 128 rows each) and with a few large ones among many small (zipf over
+        # 64), each time over the 128x256 tile's groups of no rows; the 128x256 tile with most rows in large experts
+        # (zipf over 16), the contiguous kernel exiting at once; on 132 SMs, the contiguous kernel chosen and splitting
+        # k in two chunks, its partial sums after the 128x256 tile's workspace (33 live experts of 64 rows among 240:
+        # 66 tiles of 64 rows; about the only routed calls that can split: m of 2049-2112 rows, n = 256). The split-K
+        # shapes above (36864 rows over 4 experts) take the 128x256 tile on an H100.
+        shapes += [(8192, 256, 512, 64, "uniform"), (8192, 256, 512, 64, "zipf"), (8192, 256, 512, 16, "zipf"),
+                   (2112, 1024, 256, 240, "rows64")]
     at = {}
     try:
         rows = parity(gg, shapes, failures, at, [t for t in o.sm90_tiles.split(",") if t], shard, knobs, backends,
