@@ -15,6 +15,9 @@
 //   --sms   the card's SM count (default 132: H100 SXM, H200)
 //   --dram  the card's peak DRAM bytes per second as the library computes it (2 x memory clock x bus width; default
 //           3.35e12, an H100 SXM; an H200 is 4.8e12)
+//   --route R  instead, each input line one call's expert row counts (space-separated): the kernel the routing rule with
+//           bound R runs (contiguous_tiling.h: route_contiguous, the tally the fill kernel makes), contig256x128 or
+//           coop128x256c1x1, one word a line (bench/sweep/route_rule.py --check holds its mirror of the rule to this)
 // Tuning knobs (GG_SM90_*) are read as a tuning build reads them, so a forced tile shows as forced.
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +25,23 @@
 #include <string>
 
 #include "cutlass_sm90/tile_choice.h"
+
+// --route R: the routing rule's kernel for each line of counts.
+static int print_routes(long long bound) {
+    namespace contig = gg::cutlass_sm90::contiguous;
+    char line[1 << 16];
+    while (std::fgets(line, sizeof line, stdin) != nullptr) {
+        contig::RouteTally tally;
+        const char* at = line;
+        char* end = nullptr;
+        for (long long rows = std::strtoll(at, &end, 10); end != at; rows = std::strtoll(at, &end, 10)) {
+            tally = contig::route_sum(tally, contig::route_tally(rows, bound));
+            at = end;
+        }
+        std::printf("%s\n", contig::route_contiguous(tally, bound) ? "contig256x128" : "coop128x256c1x1");
+    }
+    return 0;
+}
 
 int main(int argc, char** argv) {
     int sms = 132;
@@ -37,6 +57,8 @@ int main(int argc, char** argv) {
             sms = std::atoi(argv[++i]);
         } else if (std::strcmp(argv[i], "--dram") == 0 && i + 1 < argc) {
             dram = std::atof(argv[++i]);
+        } else if (std::strcmp(argv[i], "--route") == 0 && i + 1 < argc) {
+            return print_routes(std::atoll(argv[++i]));
         } else {
             std::fprintf(stderr, "gg_sm90_choice: unknown argument '%s' (see native/tests/sm90_choice.cpp)\n", argv[i]);
             return 2;
