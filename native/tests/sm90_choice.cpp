@@ -6,7 +6,9 @@
 //   gg_sm90_choice [--sms N] [--dram BYTES_PER_S] < lines
 //     each input line: m k n experts form accumulate   (form: forward, forward-transb or weight-grad; accumulate 0|1)
 //     each output line: <tile>[_store] <claim ahead> <run rows> <band> <raster m|n> first=<0|1> long=<rows>
-//     decode=<0|1> short=<rows> split=<chunks>, or "error: ..." for a bad line. split: weight gradients, split-K of
+//     decode=<0|1> short=<rows> route=<rows> split=<chunks>, or "error: ..." for a bad line. route: the device chooses
+//     between the tile printed and the other of contig256x128 / coop128x256c1x1 by the routing rule with that bound
+//     (tile_choice.h: device_route_rows; 0: the tile printed runs). split: weight gradients, split-K of
 //     the largest expert (tile_choice.h: split_k_chunks; the device splits only a dominant one); forwards, every expert's k in that many chunks on the split tile's partial kernel
 //     (forward_split_chunks), in place of the tile printed; 0: none
 //   --class instead, each line's shape class (shape_class.h): its key, then its enumerators as a row of the measured
@@ -107,12 +109,13 @@ int main(int argc, char** argv) {
         // first=, long=, decode= and short=: the largest expert's group first, the rows from which a claimed tile is long,
         // whether the decode weight-gradient kernel takes the call instead of the tile (then nothing before it applies),
         // and the rows of the experts it takes beside the tile's GEMM (0: none).
-        std::printf("%s%s %d %d %d %s first=%d long=%d decode=%d short=%lld split=%d\n", tile_name(tile),
+        std::printf("%s%s %d %d %d %s first=%d long=%d decode=%d short=%lld route=%lld split=%d\n", tile_name(tile),
                     store ? "_store" : "", tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
                     own ? 0 : tile_band(p, tile, knobs), raster_along_n(tile, p.trans_a, knobs) ? "n" : "m",
                     largest_expert_first(p, knobs) ? 1 : 0, tile_long_rows(p, knobs, policy),
                     decode_weight_gradient(p, knobs, policy) ? 1 : 0,
                     static_cast<long long>(decode_weight_gradient_short_rows(p, knobs, policy)),
+                    static_cast<long long>(device_route_rows(p, tile, sms, dram, knobs, policy)),
                     p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, tile, sms, knobs));
     }
     return 0;

@@ -1227,7 +1227,7 @@ void contiguous_tiling() {
 // The routing rule between the contiguous kernel and the 128x256 tile (contiguous_tiling.h: route_contiguous), which the
 // device-counts fill kernel runs on the device and host_route_tile on the host: the contiguous kernel iff
 // small x R > large_rows. Then which calls get the choice (tile_choice.h: device_route_rows, host_route_tile), the knob,
-// and that Auto is unchanged while the policy keeps it off.
+// and the policy's bound: 192 on the H100's card class, off from the H200's (measured on the H100 only).
 void routing_rule() {
     namespace contig = gg::cutlass_sm90::contiguous;
     using gg::cutlass_sm90::device_route_rows;
@@ -1264,21 +1264,22 @@ void routing_rule() {
     // Which calls the device routes: llama-4-maverick's up-projection at 16384 tokens (128 experts, 128 rows each on
     // average, k = 5120, n = 16384), whose host tile is the contiguous kernel on the H100 (the table) and the 128x256 tile
     // on the H200 (the rules).
-    gg::cutlass_sm90::Sm90TilePolicy on = gg::cutlass_sm90::kSm90TilePolicy;
-    on.route_rows = 192;
+    const gg::cutlass_sm90::Sm90TilePolicy on = gg::cutlass_sm90::kSm90TilePolicy;  // Auto's: R = 192 below 4.5 TB/s
+    gg::cutlass_sm90::Sm90TilePolicy route_off = gg::cutlass_sm90::kSm90TilePolicy;
+    route_off.route_rows = 0;
     gg::GmmProblem maverick = problem(16384, 5120, 16384, 128, false);
     maverick.counts_on_device = true;
     auto device_rows = [&](const gg::GmmProblem& p, double dram, const gg::cutlass_sm90::Sm90TilePolicy& policy) {
         const gg::cutlass_sm90::Sm90Knobs knobs = read_sm90_knobs();
         const Sm90Tile host_tile = choose_tile(p, nullptr, kSms, dram, knobs, policy);
-        return static_cast<int>(device_route_rows(p, host_tile, kSms, knobs, policy));
+        return static_cast<int>(device_route_rows(p, host_tile, kSms, dram, knobs, policy));
     };
-    expect_knob("route", nullptr, "Auto unchanged: the policy's bound is 0", int(gg::cutlass_sm90::kSm90TilePolicy.route_rows),
-                0);
-    expect_knob("route", nullptr, "policy off", device_rows(maverick, kH100DramBytesPerS, gg::cutlass_sm90::kSm90TilePolicy),
-                0);
+    expect_knob("route", nullptr, "Auto's bound", int(on.route_rows), 192);
+    expect_knob("route", nullptr, "policy off", device_rows(maverick, kH100DramBytesPerS, route_off), 0);
     expect_knob("route", nullptr, "H100 (host tile contig256x128)", device_rows(maverick, kH100DramBytesPerS, on), 192);
-    expect_knob("route", nullptr, "H200 (host tile coop128x256c1x1)", device_rows(maverick, kH200DramBytesPerS, on), 192);
+    expect_knob("route", nullptr, "DRAM bandwidth unknown (0): the H100's class", device_rows(maverick, 0, on), 192);
+    expect_knob("route", nullptr, "H200 (host tile coop128x256c1x1): not measured, off",
+                device_rows(maverick, kH200DramBytesPerS, on), 0);
     gg::GmmProblem transb = maverick;
     transb.trans_b = true;
     expect_knob("route", nullptr, "trans_b", device_rows(transb, kH100DramBytesPerS, on), 192);
@@ -1304,19 +1305,20 @@ void routing_rule() {
     changed("decode-sized (2048 rows, 16 an expert)", [](gg::GmmProblem& p) { p.m = 2048; });
     for (const Off& o : off) expect_knob("route", nullptr, o.what, device_rows(o.p, kH100DramBytesPerS, on), 0);
     expect_knob("route", nullptr, "host tile pingpong128x128",
-                int(device_route_rows(maverick, Sm90Tile::kPingpong128x128, kSms, {}, on)), 0);
+                int(device_route_rows(maverick, Sm90Tile::kPingpong128x128, kSms, kH100DramBytesPerS, {}, on)), 0);
     expect_knob("route", nullptr, "host tile pingpong128x128c1x2",
-                int(device_route_rows(maverick, Sm90Tile::kPingpong128x128Cluster1x2, kSms, {}, on)), 0);
-    // The knob: a bound in place of the policy's (0: off), none with a forced tile or split.
+                int(device_route_rows(maverick, Sm90Tile::kPingpong128x128Cluster1x2, kSms, kH100DramBytesPerS, {}, on)),
+                0);
+    // The knob: a bound in place of the policy's (0: off), on any card, none with a forced tile or split.
     const struct {
         const char* value;
         int want_off, want_on;  // under the policy off and on
     } knob_cases[] = {{"160", 160, 160}, {"0", 0, 0}, {"-1", 0, 192}, {"x", 0, 192}, {"1048577", 0, 192}};
     for (const auto& k : knob_cases) {
         set_knob("GG_SM90_ROUTE", k.value);
-        expect_knob("GG_SM90_ROUTE", k.value, "policy off",
-                    device_rows(maverick, kH100DramBytesPerS, gg::cutlass_sm90::kSm90TilePolicy), k.want_off);
+        expect_knob("GG_SM90_ROUTE", k.value, "policy off", device_rows(maverick, kH100DramBytesPerS, route_off), k.want_off);
         expect_knob("GG_SM90_ROUTE", k.value, "policy on", device_rows(maverick, kH100DramBytesPerS, on), k.want_on);
+        expect_knob("GG_SM90_ROUTE", k.value, "H200", device_rows(maverick, kH200DramBytesPerS, on), k.want_off);
     }
     set_knob("GG_SM90_ROUTE", "192");
     for (const auto& forced : {std::make_pair("GG_SM90_TILE", "coop128x256c1x1"), std::make_pair("GG_SM90_SPLIT", "2")}) {
@@ -1337,7 +1339,8 @@ void routing_rule() {
         }
         p.counts_on_device = on_device;
         const Sm90Tile host = choose_tile(p, on_device ? nullptr : sizes.data(), kSms, kH100DramBytesPerS, {}, policy);
-        return std::make_pair(host, host_route_tile(p, on_device ? nullptr : sizes.data(), host, kSms, {}, policy));
+        return std::make_pair(host, host_route_tile(p, on_device ? nullptr : sizes.data(), host, kSms, kH100DramBytesPerS,
+                                                    {}, policy));
     };
     // One expert with most rows: among 127 others of 8 rows it is too few for the rule (127 x 192 > 15368 rows), among
     // 15 others it is enough (15 x 192 < 16264).
@@ -1361,8 +1364,7 @@ void routing_rule() {
          }(), true, false, Sm90Tile::kCooperative128x256Cluster1x1},
     };
     for (const auto& c : host_cases) {
-        const auto [host, routed] = host_tile_of(c.rows, c.policy_on ? on : gg::cutlass_sm90::kSm90TilePolicy,
-                                                 c.on_device);
+        const auto [host, routed] = host_tile_of(c.rows, c.policy_on ? on : route_off, c.on_device);
         const bool ok = routed == c.want;
         if (!ok) {
             std::printf("FAIL host route, %s: host tile %s, routed %s, want %s\n", c.what, tile_name(host),
@@ -1374,8 +1376,7 @@ void routing_rule() {
     for (const bool on_device : {false, true}) {
         for (const bool policy_on : {false, true}) {
             if (!on_device && policy_on) continue;
-            const auto [host, routed] = host_tile_of(dominant, policy_on ? on : gg::cutlass_sm90::kSm90TilePolicy,
-                                                     on_device);
+            const auto [host, routed] = host_tile_of(dominant, policy_on ? on : route_off, on_device);
             expect_knob("host route", nullptr, on_device ? "device counts: the host's tile" : "off: the host's tile",
                         int(routed), int(host));
         }

@@ -308,9 +308,10 @@ gg_status run_routed_call(Context& ctx, const GmmProblem& p, const cutlass_group
 
 // With host counts, the tile the routing rule picks on the host (tile_choice.h: host_route_tile), or the host's own
 // tile where the rule does not apply or picks a kernel this build left out.
-Sm90Tile host_routed_tile(const GmmProblem& p, const int32_t* host_sizes, Sm90Tile host_tile, int sm_count,
-                          const Sm90Knobs& knobs) {
-    const Sm90Tile tile = cutlass_sm90::host_route_tile(p, host_sizes, host_tile, sm_count, knobs);
+Sm90Tile host_routed_tile(const Context& ctx, const GmmProblem& p, const int32_t* host_sizes, Sm90Tile host_tile,
+                          int sm_count, const Sm90Knobs& knobs) {
+    const Sm90Tile tile = cutlass_sm90::host_route_tile(p, host_sizes, host_tile, sm_count,
+                                                          ctx.device.dram_bytes_per_s, knobs);
     return tile == kRoutedTile && routed_kernel(p, knobs).run == nullptr ? host_tile : tile;
 }
 
@@ -358,12 +359,13 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     // Forwards that either our contiguous kernel or the 128x256 tile may run, chosen by the experts' rows: with device
     // counts on the device, both kernels launched (an experiment build without that tile keeps the host's choice);
     // with host counts here.
-    const int64_t route_rows = cutlass_sm90::device_route_rows(p, host_tile, sm_count, knobs);
+    const int64_t route_rows =
+        cutlass_sm90::device_route_rows(p, host_tile, sm_count, ctx.device.dram_bytes_per_s, knobs);
     if (route_rows > 0) {
         const KernelEntry routed = routed_kernel(p, knobs);
         if (routed.run != nullptr) return run_routed_call(ctx, p, rule, host, routed, route_rows, sm_count, knobs);
     }
-    const Sm90Tile tile = host_routed_tile(p, host_sizes, host_tile, sm_count, knobs);
+    const Sm90Tile tile = host_routed_tile(ctx, p, host_sizes, host_tile, sm_count, knobs);
     const int32_t forward_chunks = cutlass_sm90::forward_split_chunks(p, tile, sm_count, knobs);
     if (forward_chunks >= 2) return run_forward_split(ctx, p, rule, host, tile, forward_chunks, sm_count, knobs);
     if (tile == Sm90Tile::kContiguous256x128) return run_contiguous_call(ctx, p, rule, host, tile, sm_count, knobs);

@@ -230,10 +230,20 @@ struct Sm90TilePolicy {
     // The row bound R of the routing rule (contiguous_tiling.h: route_contiguous) for forwards whose tile is our
     // contiguous kernel or the cluster-free 128x256 tile (device_route_rows, host_route_tile): with device counts the
     // fill kernel chooses between them and both are launched, the one not chosen exiting at once; with host counts the
-    // host chooses. 0: off, the host's tile alone. A fit on measured rows put R at 160-192 (H100: contiguous kernel 4-8 %
-    // ahead where the work is in small experts, the 128x256 tile 5-17 % ahead where it is in large ones); off until
-    // the rule's own measurement (bench/sweep/plans/device-route.txt). Knob: GG_SM90_ROUTE=<rows>.
-    int64_t route_rows = 0;
+    // host chooses. 0: off, the host's tile alone. H100, same loop, 160 forward and trans_b rows of 4096-65536 tokens in
+    // each of bf16 and fp16 on 8 models, every routing (bench/sweep/plans/device-route.txt and
+    // compute-bound-forwards.txt; docs/perf-notes.md, "The device route choice, measured"): where the rule ran the other
+    // kernel than the host's tile (20 rows a dtype) the call took 0.939x (bf16) and 0.945x (fp16) of Auto's time, none
+    // slower; where it ran the same one (128 rows) 1.002x and 0.998x, so the second launch costs nothing measurable on
+    // calls of this size; over all rows Auto went from 1.104x to 1.111x torch in bf16 and 1.045x to 1.054x in fp16, and
+    // fp16's rows below 0.9x from 4 to 0 (llama-4-maverick's up-projection at 16384 tokens, empty routing: 0.77-0.80x ->
+    // 0.91-0.93x). R = 160-224 gave the same picks on those rows, 128 and 256 worse (bench/sweep/route_rule.py).
+    // Knob: GG_SM90_ROUTE=<rows>, on any card.
+    int64_t route_rows = 192;
+    // R is about peak flops over DRAM bandwidth, in rows, so a card with faster DRAM wants a smaller one, and the rule
+    // was measured on the H100 only: cards from this bandwidth on (the card classes' split, shape_class.h: the H200)
+    // keep the host's tile until a run there gives their bound.
+    double max_dram_bytes_per_s_route = kCardClassDramBytesPerS;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -643,9 +653,12 @@ inline bool fp8_block_scales_in_auto(const Sm90Knobs& knobs = {}, const Sm90Tile
     return knobs.fp8_block_auto.value_or(policy.fp8_block_scales_in_auto);
 }
 
-// The row bound of the routing rule (Sm90TilePolicy::route_rows): the knob's, else the policy's; 0: off.
-inline int64_t route_rows(const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    return knobs.route_rows ? *knobs.route_rows : policy.route_rows;
+// The row bound of the routing rule on a card of `dram_bytes_per_s` (DeviceInfo; 0 when unknown): the knob's, else the
+// policy's where the card's DRAM is below max_dram_bytes_per_s_route; 0: off.
+inline int64_t route_rows(double dram_bytes_per_s, const Sm90Knobs& knobs = {},
+                          const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (knobs.route_rows) return *knobs.route_rows;
+    return dram_bytes_per_s < policy.max_dram_bytes_per_s_route ? policy.route_rows : 0;
 }
 
 // Whether the routing rule may choose p's tile, with host or device counts, given the tile the host chose (host_tile):
@@ -665,9 +678,9 @@ inline bool route_may_choose(const GmmProblem& p, Sm90Tile host_tile, int sm_cou
 // The row bound the fill kernel applies when the device chooses between the two kernels for p (backend_sm90.cu:
 // run_routed_call), or 0 where the host's tile runs alone: device counts, at most kSmallScanMaxExperts experts (only the
 // fill kernel of one thread per expert makes the choice), route_may_choose. Knob: GG_SM90_ROUTE=<rows> (0: off).
-inline int64_t device_route_rows(const GmmProblem& p, Sm90Tile host_tile, int sm_count, const Sm90Knobs& knobs = {},
-                                 const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    const int64_t bound = route_rows(knobs, policy);
+inline int64_t device_route_rows(const GmmProblem& p, Sm90Tile host_tile, int sm_count, double dram_bytes_per_s,
+                                 const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    const int64_t bound = route_rows(dram_bytes_per_s, knobs, policy);
     if (bound <= 0 || !p.counts_on_device || p.num_experts > cutlass_grouped::kSmallScanMaxExperts) return 0;
     return route_may_choose(p, host_tile, sm_count, knobs, policy) ? bound : 0;
 }
@@ -675,9 +688,9 @@ inline int64_t device_route_rows(const GmmProblem& p, Sm90Tile host_tile, int sm
 // With host counts, the tile the routing rule picks from the host's [E][3] problem sizes (M = the expert's rows for
 // forwards), where route_may_choose; else host_tile. The same rule the fill kernel runs with device counts.
 inline Sm90Tile host_route_tile(const GmmProblem& p, const int32_t* host_problem_sizes, Sm90Tile host_tile,
-                                int sm_count, const Sm90Knobs& knobs = {},
+                                int sm_count, double dram_bytes_per_s, const Sm90Knobs& knobs = {},
                                 const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    const int64_t bound = route_rows(knobs, policy);
+    const int64_t bound = route_rows(dram_bytes_per_s, knobs, policy);
     if (bound <= 0 || p.counts_on_device || host_problem_sizes == nullptr) return host_tile;
     if (!route_may_choose(p, host_tile, sm_count, knobs, policy)) return host_tile;
     contiguous::RouteTally tally;
