@@ -8,7 +8,7 @@ large_rows. This script takes experiment files (scripts/gpu-host.sh experiment: 
 both kernels forced (contig256x128, coop128x256c1x1) and, for each bound R, what the rule would have run: each row's
 counts come from the sweep's problems (bench/sweep/check_plans.py, the part archives under docs/h100/), and the rule's
 pick is that kernel's forced time. Printed per bound, against torch._grouped_mm in the same loop: the geometric mean of
-Auto (the host's tile alone), of the rule's pick, of the better of the two kernels, and of `auto@routeR` where the plan
+the host's tile alone (`auto@route0`, or `auto` in files from before the rule was in Auto's policy), of the rule's pick, of the better of the two kernels, and of `auto@routeR` where the plan
 measured it (the rule as the library runs it: both kernels launched, the one not chosen exiting at once, so its ratio to
 the pick is the second launch's cost); the rows where the pick is more than 2 % slower than the better kernel.
 Only rows the rule may route are counted: forward and trans_b forwards with n a multiple of 256 and, with --choice, an
@@ -35,6 +35,12 @@ TORCH = "torch._grouped_mm"
 CONTIG = "contig256x128"
 COOP = "coop128x256c1x1"
 ROUTED_TILES = (CONTIG, COOP)
+
+
+def host_series(mm):
+    """The host's tile alone: `auto@route0` where the plan timed it (Auto routes by default on the H100's card class),
+    else `auto` (files from before the rule was in Auto's policy)."""
+    return "auto@route0" if mm.get("auto@route0") else "auto"
 
 
 def route_contiguous(counts, bound):
@@ -68,14 +74,14 @@ def routable_rows(paths, choice):
             data = json.load(f)
         for r in data["rows"]:
             mm = r["median_ms"]
-            if r["form"] == "weight-grad" or not all(mm.get(k) for k in (TORCH, "auto", CONTIG, COOP)):
+            if r["form"] == "weight-grad" or not all(mm.get(k) for k in (TORCH, host_series(mm), CONTIG, COOP)):
                 continue
             p = problems.get(r["problem"])
             if p is None or p["n"] % 256 != 0:
                 continue
             rows.append(dict(r, counts=p["counts"], file=os.path.basename(path)))
     tiles = auto_tiles(rows, problems, choice)
-    return [r for r, t in zip(rows, tiles) if t is None or t in ROUTED_TILES]
+    return [dict(r, host_tile=t) for r, t in zip(rows, tiles) if t is None or t in ROUTED_TILES]
 
 
 def report(rows, bounds):
@@ -84,8 +90,8 @@ def report(rows, bounds):
         return
     print(f"{len(rows)} routable rows; geomean over torch._grouped_mm (same loop):")
     best = [r["median_ms"][TORCH] / min(r["median_ms"][CONTIG], r["median_ms"][COOP]) for r in rows]
-    auto = [r["median_ms"][TORCH] / r["median_ms"]["auto"] for r in rows]
-    print(f"  Auto {geomean(auto):.4f}, the better kernel {geomean(best):.4f}, "
+    auto = [r["median_ms"][TORCH] / r["median_ms"][host_series(r["median_ms"])] for r in rows]
+    print(f"  the host's tile (Auto without the rule) {geomean(auto):.4f}, the better kernel {geomean(best):.4f}, "
           f"{CONTIG} {geomean([r['median_ms'][TORCH] / r['median_ms'][CONTIG] for r in rows]):.4f}, "
           f"{COOP} {geomean([r['median_ms'][TORCH] / r['median_ms'][COOP] for r in rows]):.4f}")
     for bound in bounds:
@@ -108,6 +114,26 @@ def report(rows, bounds):
         print(line + f"; {len(lost)} rows over 2 % behind the better kernel")
         for text in lost:
             print(f"      {text}")
+        switched(rows, bound)
+
+
+def switched(rows, bound):
+    """With --choice and auto@routeR measured: the rule's measured time over Auto's where it ran the other kernel than the
+    host's tile (what the rule changes) and where it ran the same one (the second launch's cost, and the loop's noise)."""
+    key = f"auto@route{bound}"
+    groups = {True: [], False: []}
+    for r in rows:
+        mm = r["median_ms"]
+        if r.get("host_tile") is None or not mm.get(key):
+            continue
+        pick = CONTIG if route_contiguous(r["counts"], bound) else COOP
+        groups[pick != r["host_tile"]].append((mm[key] / mm[host_series(mm)], r))
+    for other, label in ((True, "the other kernel than the host's tile"), (False, "the host's tile")):
+        ratios = [v for v, _ in groups[other]]
+        if ratios:
+            slower = sum(v > 1.02 for v in ratios)
+            print(f"      {key} ran {label} on {len(ratios)} rows: its time over the host tile's: geomean {geomean(ratios):.4f}, "
+                  f"min {min(ratios):.3f}, max {max(ratios):.3f}, {slower} over 2 % slower")
 
 
 def check(probe, cases=400):

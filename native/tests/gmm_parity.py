@@ -42,10 +42,6 @@ def counts_for(m, e, routing, gen):
         ids = torch.multinomial(p / p.sum(), m, replacement=True, generator=gen)
     elif routing == "one":
         ids = torch.full((m,), e // 2)
-    elif routing == "rows64":
-        # 64 rows in each of the first experts (the rest of m in the next), the others empty: whole 64-row tiles
-        assert 64 * e >= m
-        return [min(64, max(0, m - 64 * i)) for i in range(e)]
     else:
         raise ValueError(routing)
     return torch.bincount(ids, minlength=e).tolist()
@@ -228,16 +224,13 @@ def main():
               (6, 1024, 264, 300, "uniform"), (200, 128, 4104, 16, "zipf")]
     if "GG_SM90_ROUTE" in knobs:
         # The device route choice between the contiguous kernel and the 128x256 tile (tile_choice.h: device_route_rows;
-        # --sm90-knobs GG_SM90_ROUTE=192): forwards whose host tile is either, n a multiple of 256, not decode-sized.
-        # Only with the knob: the default run's shapes already cover both kernels alone. At R = 192: the contiguous
-        # kernel with every expert small (uniform, 128 rows each) and with a few large ones among many small (zipf over
-        # 64), each time over the 128x256 tile's groups of no rows; the 128x256 tile with most rows in large experts
-        # (zipf over 16), the contiguous kernel exiting at once; on 132 SMs, the contiguous kernel chosen and splitting
-        # k in two chunks, its partial sums after the 128x256 tile's workspace (33 live experts of 64 rows among 240:
-        # 66 tiles of 64 rows; about the only routed calls that can split: m of 2049-2112 rows, n = 256). The split-K
-        # shapes above (36864 rows over 4 experts) take the 128x256 tile on an H100.
-        shapes += [(8192, 256, 512, 64, "uniform"), (8192, 256, 512, 64, "zipf"), (8192, 256, 512, 16, "zipf"),
-                   (2112, 1024, 256, 240, "rows64")]
+        # --sm90-knobs GG_SM90_ROUTE=192): forwards whose host tile is either, n a multiple of 256, at least 4096 rows and
+        # a wave of 128x256 tiles. Only with the knob: the default run's shapes already cover both kernels alone. At
+        # R = 192: the contiguous kernel with every expert small (uniform, 128 rows each) and with a few large ones among
+        # many small (zipf over 64), each time over the 128x256 tile's groups of no rows; the 128x256 tile with most rows
+        # in large experts (zipf over 16), the contiguous kernel exiting at once. (The routed contiguous kernel cannot
+        # split k from 4096 rows on with n a multiple of 256: its fewest tiles, 64 rows by 128 columns, fill half the SMs.)
+        shapes += [(8192, 256, 512, 64, "uniform"), (8192, 256, 512, 64, "zipf"), (8192, 256, 512, 16, "zipf")]
     at = {}
     try:
         rows = parity(gg, shapes, failures, at, [t for t in o.sm90_tiles.split(",") if t], shard, knobs, backends,

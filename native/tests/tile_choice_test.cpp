@@ -1303,6 +1303,18 @@ void routing_rule() {
     });
     changed("decode-sized (one token at top-1)", [](gg::GmmProblem& p) { p.m = 1; });
     changed("decode-sized (2048 rows, 16 an expert)", [](gg::GmmProblem& p) { p.m = 2048; });
+    changed("below the measured range (jetmoe-8b down, 256 tokens: 512 rows over 8 experts)", [](gg::GmmProblem& p) {
+        p.m = 512;
+        p.num_experts = 8;
+        p.k = 5632;
+        p.n = 2048;
+    });
+    changed("4095 rows", [](gg::GmmProblem& p) { p.m = 4095; });
+    changed("under a wave of 128x256 tiles (n = 256, 4 experts)", [](gg::GmmProblem& p) {
+        p.m = 8192;
+        p.num_experts = 4;
+        p.n = 256;
+    });
     for (const Off& o : off) expect_knob("route", nullptr, o.what, device_rows(o.p, kH100DramBytesPerS, on), 0);
     expect_knob("route", nullptr, "host tile pingpong128x128",
                 int(device_route_rows(maverick, Sm90Tile::kPingpong128x128, kSms, kH100DramBytesPerS, {}, on)), 0);

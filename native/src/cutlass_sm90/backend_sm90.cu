@@ -286,6 +286,9 @@ gg_status run_routed_call(Context& ctx, const GmmProblem& p, const cutlass_group
     GG_TRY(kernel.workspace_bytes(static_cast<int32_t>(p.num_experts), ctx.device.ordinal, sm_count,
                                   &kernel_workspace));
     const size_t main_workspace = AlignedLayout::round_up(kernel_workspace);
+    // The contiguous kernel's split-K partials, should it split: not from min_rows_route rows with n a multiple of 256
+    // (its fewest tiles fill half the SMs), but placed all the same, so that a lower bound stays correct (measured with
+    // the bound off: gmm_parity.py's routed shapes under memcheck, docs/h100/device-route-0.15.0-dev/).
     ContiguousPlan plan = contiguous_plan(ctx, p);
     GroupedLaunch launch = grouped_launch(ctx, p, kRoutedTile, /*host_sizes=*/nullptr, sm_count, knobs);
     GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, main_workspace + plan.partial_bytes,

@@ -235,15 +235,20 @@ struct Sm90TilePolicy {
     // compute-bound-forwards.txt; docs/perf-notes.md, "The device route choice, measured"): where the rule ran the other
     // kernel than the host's tile (20 rows a dtype) the call took 0.939x (bf16) and 0.945x (fp16) of Auto's time, none
     // slower; where it ran the same one (128 rows) 1.002x and 0.998x, so the second launch costs nothing measurable on
-    // calls of this size; over all rows Auto went from 1.104x to 1.111x torch in bf16 and 1.045x to 1.054x in fp16, and
-    // fp16's rows below 0.9x from 4 to 0 (llama-4-maverick's up-projection at 16384 tokens, empty routing: 0.77-0.80x ->
-    // 0.91-0.93x). R = 160-224 gave the same picks on those rows, 128 and 256 worse (bench/sweep/route_rule.py).
+    // calls of this size; over the 148 routable rows Auto went from 1.108x to 1.116x torch in bf16 and 1.052x to 1.062x
+    // in fp16 (llama-4-maverick's up-projection at 16384 tokens, empty routing, fp16: 0.77-0.80x -> 0.91-0.93x).
+    // R = 160-224 gave the same picks on those rows, 128 and 256 worse (bench/sweep/route_rule.py).
     // Knob: GG_SM90_ROUTE=<rows>, on any card.
     int64_t route_rows = 192;
     // R is about peak flops over DRAM bandwidth, in rows, so a card with faster DRAM wants a smaller one, and the rule
     // was measured on the H100 only: cards from this bandwidth on (the card classes' split, shape_class.h: the H200)
     // keep the host's tile until a run there gives their bound.
     double max_dram_bytes_per_s_route = kCardClassDramBytesPerS;
+    // ... and only calls of at least this many rows, the measured range's smallest (4096 tokens at top-1): the rule
+    // weighs memory against compute and not how many SMs a kernel's tiles fill, which the contiguous kernel adapts to
+    // (64-row tiles) and the 128x256 tile does not. jetmoe-8b's down-projection at 256 tokens with 2 live experts of 256
+    // rows (512 rows) would go to the 128x256 tile's 32 tiles on 132 SMs.
+    int64_t min_rows_route = 4096;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -664,14 +669,18 @@ inline int64_t route_rows(double dram_bytes_per_s, const Sm90Knobs& knobs = {},
 // Whether the routing rule may choose p's tile, with host or device counts, given the tile the host chose (host_tile):
 // a forward or trans_b forward both kernels take (the contiguous kernel's limits; no accumulate: the 128x256 tile's
 // store-only epilogue), n a multiple of 256 (the rule was fitted there; the 128x256 tile's columns are whole), no forced
-// tile or split, a host tile that is one of the two, and not decode-sized (the contiguous kernel splits those on the
-// device, and the split paths have their own kernels).
+// tile or split, a host tile that is one of the two, not decode-sized (the contiguous kernel splits those on the
+// device, and the split paths have their own kernels), at least min_rows_route rows and a wave of 128x256 tiles.
 inline bool route_may_choose(const GmmProblem& p, Sm90Tile host_tile, int sm_count, const Sm90Knobs& knobs = {},
                              const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (p.trans_a || p.accumulate || !contiguous_eligible(p) || p.n % 256 != 0) return false;
     if (knobs.tile || knobs.split_chunks) return false;
     if (host_tile != Sm90Tile::kContiguous256x128 && host_tile != Sm90Tile::kCooperative128x256Cluster1x1) return false;
     if (small_forward(p, policy) || decode_forward(p, knobs, policy)) return false;
+    // The measured range (Sm90TilePolicy::min_rows_route), and 128x256 tiles for at least a wave by the host's estimate
+    // (as choose_tile asks before it takes that tile).
+    if (p.m < policy.min_rows_route) return false;
+    if (estimate_output_tiles(p, nullptr, 128, 256) < (sm_count > 0 ? sm_count : 1)) return false;
     return forward_split_chunks(p, host_tile, sm_count, knobs, policy) < 2;
 }
 
