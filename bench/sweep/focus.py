@@ -55,10 +55,11 @@ def kernels(exe: str | None, shapes: list[tuple], sms: int, dram: float) -> list
     if done.returncode != 0:
         return [f"(gg_sm90_choice failed: {done.stderr.strip()[:80]})" for _ in shapes]
     # "<tile>[_store] <claim> <run rows> <band> <raster> first=<0|1> long=<rows> decode=<0|1> short=<rows> route=<rows>
-    # split=<chunks>": the tile, the device's choice between it and the other routed kernel when route is not 0, and the split when there is one (weight gradients: the largest expert's chunks if the
-    # device finds it dominant; forwards: the partial kernel's chunks of every expert's k, in place of the tile), or the
-    # decode weight-gradient kernel, which takes the call whole when decode=1 and its experts of at most <rows> rows
-    # beside the tile's GEMM when short=<rows> is not 0.
+    # split=<chunks>": the tile, the device's choice between it and the other routed kernel when route is not 0, and the
+    # split when there is one (weight gradients: the largest expert's chunks if the device finds it dominant; forwards:
+    # the partial kernel's chunks of every expert's k, in place of the tile), or the decode weight-gradient kernel,
+    # which takes the call whole when decode=1 and its experts of at most <rows> rows beside the tile's GEMM when
+    # short=<rows> is not 0.
     out = []
     for line in done.stdout.splitlines():
         words = line.split(" ")

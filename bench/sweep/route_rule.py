@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""The device route choice's bound, read off measurements (native/src/cutlass_sm90/contiguous_tiling.h: route_contiguous;
-tile_choice.h: Sm90TilePolicy::route_rows, knob GG_SM90_ROUTE).
+"""The device route choice's bound, read off measurements (native/src/cutlass_sm90/contiguous_tiling.h:
+route_contiguous; tile_choice.h: Sm90TilePolicy::route_rows, knob GG_SM90_ROUTE).
 
-On forwards whose tile is our contiguous kernel or the cluster-free 128x256 tile, the fill kernel counts the live experts
-of 1 to R rows (small) and the rows of the larger ones (large_rows), and the contiguous kernel runs iff small x R >
-large_rows. This script takes experiment files (scripts/gpu-host.sh experiment: bench/tune_sm90.py JSON) whose rows time
-both kernels forced (contig256x128, coop128x256c1x1) and, for each bound R, what the rule would have run: each row's
-counts come from the sweep's problems (bench/sweep/check_plans.py, the part archives under docs/h100/), and the rule's
-pick is that kernel's forced time. Printed per bound, against torch._grouped_mm in the same loop: the geometric mean of
-the host's tile alone (`auto@route0`, or `auto` in files from before the rule was in Auto's policy), of the rule's pick, of the better of the two kernels, and of `auto@routeR` where the plan
-measured it (the rule as the library runs it: both kernels launched, the one not chosen exiting at once, so its ratio to
-the pick is the second launch's cost); the rows where the pick is more than 2 % slower than the better kernel.
+On forwards whose tile is our contiguous kernel or the cluster-free 128x256 tile, the fill kernel counts the live
+experts of 1 to R rows (small) and the rows of the larger ones (large_rows), and the contiguous kernel runs iff small x
+R > large_rows. This script takes experiment files (scripts/gpu-host.sh experiment: bench/tune_sm90.py JSON) whose rows
+time both kernels forced (contig256x128, coop128x256c1x1) and, for each bound R, what the rule would have run: each
+row's counts come from the sweep's problems (bench/sweep/check_plans.py, the part archives under docs/h100/), and the
+rule's pick is that kernel's forced time. Printed per bound, against torch._grouped_mm in the same loop: the geometric
+mean of the host's tile alone (`auto@route0`, or `auto` in files from before the rule was in Auto's policy), of the
+rule's pick, of the better of the two kernels, and of `auto@routeR` where the plan measured it (the rule as the library
+runs it: both kernels launched, the one not chosen exiting at once, so its ratio to the pick is the second launch's
+cost); the rows where the pick is more than 2 % slower than the better kernel.
 Only rows the rule may route are counted: forward and trans_b forwards with n a multiple of 256 and, with --choice, an
 Auto tile that is one of the two (gg_sm90_choice, the library's own tile_choice.h).
 
@@ -22,7 +23,6 @@ Exit 1 when a file cannot be read or the check finds a difference.
 """
 import argparse
 import json
-import math
 import os
 import random
 import subprocess
@@ -30,8 +30,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_plans  # noqa: E402
+from experiment_summary import TORCH, geomean  # noqa: E402  (the same experiment files, read the same way)
 
-TORCH = "torch._grouped_mm"
 CONTIG = "contig256x128"
 COOP = "coop128x256c1x1"
 ROUTED_TILES = (CONTIG, COOP)
@@ -48,10 +48,6 @@ def route_contiguous(counts, bound):
     small = sum(1 for c in counts if 0 < c <= bound)
     large_rows = sum(c for c in counts if c > bound)
     return bound > 0 and small * bound > large_rows
-
-
-def geomean(values):
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
 def auto_tiles(rows, problems, choice):
@@ -118,8 +114,8 @@ def report(rows, bounds):
 
 
 def switched(rows, bound):
-    """With --choice and auto@routeR measured: the rule's measured time over Auto's where it ran the other kernel than the
-    host's tile (what the rule changes) and where it ran the same one (the second launch's cost, and the loop's noise)."""
+    """With --choice and auto@routeR measured: the rule's measured time over the host tile's where it ran the other
+    kernel (what the rule changes) and where it ran the same one (the second launch's cost, and the loop's noise)."""
     key = f"auto@route{bound}"
     groups = {True: [], False: []}
     for r in rows:
@@ -132,8 +128,8 @@ def switched(rows, bound):
         ratios = [v for v, _ in groups[other]]
         if ratios:
             slower = sum(v > 1.02 for v in ratios)
-            print(f"      {key} ran {label} on {len(ratios)} rows: its time over the host tile's: geomean {geomean(ratios):.4f}, "
-                  f"min {min(ratios):.3f}, max {max(ratios):.3f}, {slower} over 2 % slower")
+            print(f"      {key} ran {label} on {len(ratios)} rows: its time over the host tile's: geomean "
+                  f"{geomean(ratios):.4f}, min {min(ratios):.3f}, max {max(ratios):.3f}, {slower} over 2 % slower")
 
 
 def check(probe, cases=400):
