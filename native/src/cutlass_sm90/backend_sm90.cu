@@ -180,17 +180,21 @@ gg_status run_forward_split(Context& ctx, const GmmProblem& p, const cutlass_gro
 
 // The contiguous kernel's split-K limit for p (contiguous_tiling.h: max_chunks_for) on the card's SMs, and the bytes of
 // its partial sums (none when it cannot split); the caller places the partials and counters in the call's workspace.
+// The column tiles and k steps it was computed from are kept for the host's estimate of the kernel's tiling.
 struct ContiguousPlan {
     cutlass_sm90::ContiguousSplit split;
     size_t partial_bytes = 0;
+    int64_t n_tiles = 0;  // 128-column tiles of p.n
+    int64_t k_steps = 0;  // 64-deep steps of p.k
 };
 
 ContiguousPlan contiguous_plan(const Context& ctx, const GmmProblem& p) {
-    const int64_t n_tiles = (p.n + 127) / 128, k_steps = (p.k + 63) / 64;
-    const int64_t card_sms = ctx.device.sm_count;
     ContiguousPlan plan;
-    plan.split.sms = static_cast<int>(card_sms);
-    plan.split.max_chunks = cutlass_sm90::contiguous::max_chunks_for(p.m, n_tiles, k_steps, card_sms);
+    plan.n_tiles = (p.n + 127) / 128;
+    plan.k_steps = (p.k + 63) / 64;
+    plan.split.sms = static_cast<int>(ctx.device.sm_count);
+    plan.split.max_chunks =
+        cutlass_sm90::contiguous::max_chunks_for(p.m, plan.n_tiles, plan.k_steps, plan.split.sms);
     plan.partial_bytes =
         plan.split.max_chunks > 1 ? static_cast<size_t>(plan.split.max_chunks) * p.m * p.n * sizeof(float) : 0;
     return plan;
@@ -203,13 +207,12 @@ gg_status run_contiguous_call(Context& ctx, const GmmProblem& p, const cutlass_g
                               const cutlass_grouped::HostGroups& host, Sm90Tile tile, int sm_count,
                               const Sm90Knobs& knobs) {
     namespace contig = cutlass_sm90::contiguous;
-    const int64_t n_tiles = (p.n + 127) / 128, k_steps = (p.k + 63) / 64;
-    const int64_t card_sms = ctx.device.sm_count;
     ContiguousPlan plan = contiguous_plan(ctx, p);
     cutlass_sm90::ContiguousSplit& split = plan.split;
+    const int64_t n_tiles = plan.n_tiles;
     cutlass_grouped::GroupArrays arrays;
     GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, plan.partial_bytes, arrays,
-                                                 contig::claim_words_for(card_sms)));
+                                                 contig::claim_words_for(split.sms)));
     split.partials = static_cast<float*>(arrays.kernel_workspace);
     split.counters = arrays.tile_claims + 1;
     int64_t grid = sm_count;
@@ -222,7 +225,7 @@ gg_status run_contiguous_call(Context& ctx, const GmmProblem& p, const cutlass_g
             counts.rows128 += (rows + 127) / 128 * n_tiles;
             counts.rows64 += (rows + 63) / 64 * n_tiles;
         }
-        const contig::Tiling tiling = contig::choose_tiling(counts, k_steps, card_sms, split.max_chunks);
+        const contig::Tiling tiling = contig::choose_tiling(counts, plan.k_steps, split.sms, split.max_chunks);
         const int64_t tiles = tiling.output_tiles * tiling.chunks;
         grid = tiles < grid ? tiles : grid;
     }
