@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Whether gmm_parity.py's default run reaches both kernels of Auto's device route choice on an H100.
+
+Auto routes forwards with device counts between our contiguous kernel and the 128x256 tile on the H100's card class
+(cutlass_sm90/tile_choice.h: device_route_rows). A release build reads no tuning knobs, so the release run's parity
+check (scripts/gpu-host.sh release) reaches the routed path only through the shapes of gmm_parity.py's default list.
+0.15.0's release run passed parity with the contiguous kernel's side of the choice unreached: the shapes that reach it
+were added only under `--sm90-knobs GG_SM90_ROUTE=...` (docs/release.md, "The 0.15.0 run").
+
+This reads that list from gmm_parity.py's source (the `shapes` assignments among main()'s own statements, not those
+under an `if`, such as a knob's), asks gg_sm90_choice (the library's own tile_choice.h, an H100's SMs and DRAM by
+default) which of the forward and trans_b calls Auto routes and with which bound, and which kernel the routing rule
+runs on each shape's expected counts (gg_sm90_choice --route R). At least one routed call must run each kernel.
+
+Usage: python3 native/tests/parity_route_coverage.py --probe gg_sm90_choice [--parity native/tests/gmm_parity.py]
+Exit 0 when both kernels are reached, 1 when one is not, 2 when the script or the probe cannot be read.
+"""
+import argparse
+import ast
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONTIG = "contig256x128"
+COOP = "coop128x256c1x1"
+FORMS = ("forward", "forward-transb")  # the forms Auto routes (weight gradients never are)
+
+
+def default_shapes(path):
+    """(m, k, n, experts, routing) of every shape gmm_parity.py's main() checks without options."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    main = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "main")
+    shapes = []
+    for stmt in main.body:  # main()'s own statements only: a shape under an `if` needs an option to run
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "shapes" for t in stmt.targets):
+            shapes = list(ast.literal_eval(stmt.value))
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "shapes":
+            shapes += list(ast.literal_eval(stmt.value))
+    return shapes
+
+
+def expected_counts(m, e, routing):
+    """Each expert's rows as gmm_parity.py's counts_for draws them, in expectation (its draws are random)."""
+    if e == 1:
+        return [m]
+    if routing == "uniform":
+        weights = [1.0] * e
+    elif routing == "zipf":
+        weights = [1.0 / (i + 1) for i in range(e)]
+    elif routing == "last":
+        weights = [1.0 / (e - i) for i in range(e)]
+    elif routing == "one":
+        return [m if i == e // 2 else 0 for i in range(e)]
+    else:
+        raise ValueError(f"routing '{routing}' is not one gmm_parity.py's counts_for knows")
+    total = sum(weights)
+    return [round(m * w / total) for w in weights]
+
+
+def run_probe(probe, args, lines):
+    out = subprocess.run([probe, *args], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--probe", required=True, help="gg_sm90_choice (native/tests/sm90_choice.cpp)")
+    p.add_argument("--parity", default=os.path.join(HERE, "gmm_parity.py"), help="the parity script to read")
+    args = p.parse_args(argv)
+    try:
+        shapes = default_shapes(args.parity)
+        calls = [(s, form) for s in shapes for form in FORMS if s[0] > 0 and s[1] > 0]
+        choices = run_probe(args.probe, [], [f"{m} {k} {n} {e} {form} 0" for (m, k, n, e, _), form in calls])
+    except (OSError, SyntaxError, ValueError, StopIteration, subprocess.CalledProcessError) as ex:
+        print(f"parity_route_coverage: {ex}")
+        return 2
+    reached = {CONTIG: [], COOP: []}
+    for ((m, k, n, e, routing), form), choice in zip(calls, choices):
+        route = next((int(w[len("route="):]) for w in choice.split() if w.startswith("route=")), 0)
+        if route <= 0:
+            continue
+        counts = expected_counts(m, e, routing)
+        kernel = run_probe(args.probe, ["--route", str(route)], [" ".join(map(str, counts))])[0].strip()
+        reached.setdefault(kernel, []).append(f"{m} {k} {n} {e} {routing} {form} (route={route})")
+    for kernel in (CONTIG, COOP):
+        names = reached[kernel]
+        print(f"{kernel}: {len(names)} routed call(s) of the default run" + (f", e.g. {names[0]}" if names else ""))
+    missing = [kernel for kernel in (CONTIG, COOP) if not reached[kernel]]
+    if missing:
+        print(f"FAIL: gmm_parity.py's default run reaches no routed call on {', '.join(missing)}: add a shape that "
+              "Auto routes there to its default list (a release build reads no knobs)")
+        return 1
+    print("ok: the default run reaches both kernels of the route choice")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
