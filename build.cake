@@ -241,6 +241,24 @@ string NativeDescription(Dictionary<string, string> m) =>
     $"sm90 kernels: {m["sm90-kernels"]}; needs an NVIDIA driver >= {m["min-driver"]}; cuBLAS {m["cublas"]}, " +
     "for the cuBLAS backends and dense Gemm only.";
 
+// The repository's README with its release-status block (between the release-status markers) replaced by what is true
+// of the package: the repository's block is written after a release run, so the package packed in that run would
+// carry the release before it as "the current release" (0.15.0's said 0.14.0).
+string PackageReadme(string version, string reason)
+{
+    var readme = System.IO.File.ReadAllText($"{root}/README.md");
+    var block = System.Text.RegularExpressions.Regex.Match(readme,
+        @"<!-- release-status\b[^>]*-->.*?<!-- /release-status -->", System.Text.RegularExpressions.RegexOptions.Singleline);
+    if (!block.Success)
+        throw new Exception("README.md has no release-status block (<!-- release-status ... --> to <!-- /release-status -->): the package's README replaces it with its own version");
+    var own = reason == ""
+        ? $"This package is release {version}. What its library was checked with, on which card, and the releases " +
+          $"before it: the repository's `docs/release.md`, \"The {version} run\"."
+        : $"This package is the prerelease {version}: its library is no release build ({reason}), and no release run " +
+          "checked it (the repository's `docs/release.md` says what a release is checked with).";
+    return readme.Substring(0, block.Index) + own + readme.Substring(block.Index + block.Length);
+}
+
 // Packs GroupedGemm.Net with the native library NativeLibraryToPack() into artifacts/packages and runs
 // tests/package/consume.sh against it: true when it passes. The version is the project's for a release library, a
 // prerelease (0.2.0-dev.nocutlass, ...) for anything else, so that a CPU-machine or CI build never passes for one.
@@ -268,7 +286,7 @@ bool PackAndConsume()
         $"| architectures | {manifest["architectures"]} |\n| backends | {manifest["backends"]} |\n" +
         $"| sm90 kernels | {manifest["sm90-kernels"]} |\n| minimum NVIDIA driver | {manifest["min-driver"]} |\n" +
         $"| cuBLAS | {manifest["cublas"]} |\n\n";
-    System.IO.File.WriteAllText($"{staging}/README.md", section + System.IO.File.ReadAllText($"{root}/README.md"));
+    System.IO.File.WriteAllText($"{staging}/README.md", section + PackageReadme(version, reason));
     var description = XDocument.Load($"{root}/src/GroupedGemm.Net/GroupedGemm.Net.csproj").Descendants("Description").First().Value;
     new XDocument(new XElement("Project", new XElement("PropertyGroup",
         new XElement("Description", description + " " + NativeDescription(manifest)),
