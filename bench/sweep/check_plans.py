@@ -114,6 +114,9 @@ def check_plan(path: str, by_model: dict[str, list[dict]]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     if argv[:1] == ["--problem-files"]:
         if len(argv) not in (2, 3):
             print("usage: check_plans.py --problem-files DEST [MODEL,MODEL...]", file=sys.stderr)
