@@ -76,14 +76,22 @@ def main(argv):
     except (OSError, SyntaxError, ValueError, StopIteration, subprocess.CalledProcessError) as ex:
         print(f"parity_route_coverage: {ex}")
         return 2
-    reached = {CONTIG: [], COOP: []}
+    # The routed calls by their bound, so that the probe runs the rule once per bound over all of them.
+    routed = {}
     for ((m, k, n, e, routing), form), choice in zip(calls, choices):
         route = next((int(w[len("route="):]) for w in choice.split() if w.startswith("route=")), 0)
-        if route <= 0:
-            continue
-        counts = expected_counts(m, e, routing)
-        kernel = run_probe(args.probe, ["--route", str(route)], [" ".join(map(str, counts))])[0].strip()
-        reached.setdefault(kernel, []).append(f"{m} {k} {n} {e} {routing} {form} (route={route})")
+        if route > 0:
+            routed.setdefault(route, []).append((f"{m} {k} {n} {e} {routing} {form} (route={route})",
+                                                 " ".join(map(str, expected_counts(m, e, routing)))))
+    reached = {CONTIG: [], COOP: []}
+    try:
+        for route, items in routed.items():
+            kernels = run_probe(args.probe, ["--route", str(route)], [counts for _, counts in items])
+            for (name, _), kernel in zip(items, kernels):
+                reached.setdefault(kernel.strip(), []).append(name)
+    except (OSError, subprocess.CalledProcessError) as ex:
+        print(f"parity_route_coverage: {ex}")
+        return 2
     for kernel in (CONTIG, COOP):
         names = reached[kernel]
         print(f"{kernel}: {len(names)} routed call(s) of the default run" + (f", e.g. {names[0]}" if names else ""))
