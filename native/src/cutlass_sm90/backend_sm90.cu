@@ -207,6 +207,16 @@ gg_status run_contiguous_call(Context& ctx, const GmmProblem& p, const cutlass_g
                               const cutlass_grouped::HostGroups& host, Sm90Tile tile, int sm_count,
                               const Sm90Knobs& knobs) {
     namespace contig = cutlass_sm90::contiguous;
+    if (rule.largest_first) {
+        // The kernel reads the experts' sizes in expert order (the i-th group is expert i), so no expert may be moved
+        // to group 0. Only the knob GG_SM90_FIRST=1 asks that of a forward; it would have run expert 0's rows with
+        // the largest expert's sizes.
+        cutlass_grouped::GroupRule in_order = rule;
+        in_order.largest_first = false;
+        cutlass_grouped::HostGroups in_order_host;
+        GG_TRY(cutlass_grouped::build_host_groups(p, in_order, in_order_host));
+        return run_contiguous_call(ctx, p, in_order, in_order_host, tile, sm_count, knobs);
+    }
     ContiguousPlan plan = contiguous_plan(ctx, p);
     cutlass_sm90::ContiguousSplit& split = plan.split;
     const int64_t n_tiles = plan.n_tiles;
