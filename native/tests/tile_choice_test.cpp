@@ -912,6 +912,36 @@ void split_k() {
                     gg::cutlass_sm90::fp8_forward_split_chunks(p, kSms, read_sm90_knobs()), c.want);
     }
     unsetenv("GG_SM90_FP8_SPLIT");
+    // FP8 row-wise tiles (choose_fp8_tile): the 128x192 tiles from 4096 rows, their 2x1 cluster from 1536 rows per
+    // expert; the 128x128 tiles below 4096 rows, their cluster from 768; GG_SM90_FP8_TILE forces a tile of
+    // sm90_fp8_tiles.def by name, and another name leaves the policy's tile.
+    using gg::cutlass_sm90::Sm90Fp8Tile;
+    struct Fp8TileCase {
+        const char* what;
+        int64_t m, e;
+        const char* knob;
+        Sm90Fp8Tile want;
+    } fp8_tiles[] = {
+        {"256 tokens x top-8 over 128 experts (decode: 128x128)", 2048, 128, nullptr, Sm90Fp8Tile::kCooperative128x128},
+        {"2048 rows over 2 experts (below 4096 rows, 1024 an expert)", 2048, 2, nullptr,
+         Sm90Fp8Tile::kCooperative128x128Cluster2x1},
+        {"llama-4-scout, 4096 tokens (256 rows an expert)", 4096, 16, nullptr, Sm90Fp8Tile::kCooperative128x192},
+        {"llama-4-scout, 16384 tokens (1024 rows an expert)", 16384, 16, nullptr, Sm90Fp8Tile::kCooperative128x192},
+        {"qwen-like (1536 rows an expert)", 98304, 64, nullptr, Sm90Fp8Tile::kCooperative128x192Cluster2x1},
+        {"mixtral-like (8192 rows an expert)", 65536, 8, nullptr, Sm90Fp8Tile::kCooperative128x192Cluster2x1},
+        {"1535 rows an expert", 1535 * 64, 64, nullptr, Sm90Fp8Tile::kCooperative128x192},
+        {"forced by name", 65536, 8, "fp8coop128x128", Sm90Fp8Tile::kCooperative128x128},
+        {"forced by name, decode", 16, 8, "fp8coop128x192c2x1", Sm90Fp8Tile::kCooperative128x192Cluster2x1},
+        {"a name not in the table", 65536, 8, "fp8coop128x160", Sm90Fp8Tile::kCooperative128x192Cluster2x1},
+    };
+    for (const Fp8TileCase& c : fp8_tiles) {
+        gg::GmmProblem p = problem(c.m, 4096, 2048, c.e, false);
+        p.trans_b = true;
+        set_knob("GG_SM90_FP8_TILE", c.knob);
+        expect_knob("GG_SM90_FP8_TILE", c.knob, c.what,
+                    static_cast<int>(gg::cutlass_sm90::choose_fp8_tile(p, read_sm90_knobs())), static_cast<int>(c.want));
+    }
+    unsetenv("GG_SM90_FP8_TILE");
     // Auto runs FP8 block scales on cutlass-sm90 where it takes them (fp8_block_scales_in_auto); the knob turns that
     // off and on, and a value out of range leaves the policy's answer.
     const struct {

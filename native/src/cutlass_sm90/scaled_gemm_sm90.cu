@@ -17,25 +17,6 @@
 namespace gg::cutlass_sm90 {
 namespace {
 
-// The tile policy, from bench/fp8_bench.py on an H100 (the five configurations, uniform routing, every tile forced;
-// docs/perf-notes.md, "FP8 on Hopper"): the two-CTA cluster for experts of many tile rows (qwen-like 1536 rows per
-// expert: 1003 against 954 TFLOP/s; deepseek-like 2048: 921 against 833; mixtral-like 8192: 975 against 929), the
-// cluster-free tile for small ones, where a 2x1 cluster's rounding of each expert's tile rows up to an even count costs
-// more than the multicast saves (small-experts, 256 rows: 620 against 541; seed-300M, 205 rows: 319 against 321). The
-// threshold lies between the 256 and 1536 rows measured; nothing in between was. Knob (tuning and experiment builds):
-// GG_SM90_FP8_TILE=<name of sm90_fp8_tiles.def>.
-constexpr int64_t kFp8ClusterMinRowsPerExpert = 768;
-
-Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p, const Sm90Knobs& knobs) {
-    if (knobs.fp8_tile != nullptr) {
-#define GG_SM90_FP8_TILE(Enum, name, tm, tn, tk, cm, cn, pp) \
-        if (std::strcmp(knobs.fp8_tile, #name) == 0) return Sm90Fp8Tile::Enum;
-#include "cutlass_sm90/sm90_fp8_tiles.def"
-    }
-    return mean_rows_per_expert(p) >= kFp8ClusterMinRowsPerExpert ? Sm90Fp8Tile::kCooperative128x128Cluster2x1
-                                                                   : Sm90Fp8Tile::kCooperative128x128;
-}
-
 // One grouped GEMM of every expert on Config's tile.
 template <class Config>
 gg_status run_config(Context& ctx, const ScaledGmmProblem& sp, const Sm90Knobs& knobs) {

@@ -26,17 +26,13 @@
 #include "backends/counts_scan.cuh"
 #include "core/scaled_validate.h"
 #include "cutlass_sm90/grouped_kernel_types.cuh"
+#include "cutlass_sm90/sm90_fp8_tiles.h"
 
 #if !defined(CUTLASS_ARCH_MMA_MODIFIABLE_TMA_SM90_SUPPORTED)
 #error "cutlass-sm90 needs CUDA 12.3 or newer (device-side TMA descriptor updates)"
 #endif
 
 namespace gg::cutlass_sm90 {
-
-enum class Sm90Fp8Tile : int {
-#define GG_SM90_FP8_TILE(Enum, name, tm, tn, tk, cm, cn, pp) Enum,
-#include "cutlass_sm90/sm90_fp8_tiles.def"
-};
 
 template <Sm90Fp8Tile Tile>
 struct Fp8TileTraits;

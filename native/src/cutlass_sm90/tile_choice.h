@@ -11,6 +11,7 @@
 #include "cutlass_common/group_arrays.cuh"
 #include "cutlass_sm90/contiguous_tiling.h"
 #include "cutlass_sm90/shape_class.h"
+#include "cutlass_sm90/sm90_fp8_tiles.h"
 #include "cutlass_sm90/sm90_tiles.h"
 #include "cutlass_sm90/tuning_knobs.h"
 
@@ -163,6 +164,23 @@ struct Sm90TilePolicy {
     // rows did not split.
     bool fp8_split_decode_forward = true;
     int64_t min_k_split_forward_fp8 = 8192;
+    // FP8 row-wise calls' tile (choose_fp8_tile), H100, bench/fp8_bench.py, every tile forced as a variant in one loop
+    // (docs/perf-notes.md, "FP8: the 128x192 tiles"):
+    // - from min_rows_fp8_wide_tile rows, the 128x192 tiles: on the FP8 sweep subset's 48 training rows (4096 and 16384
+    //   tokens, six models) the cluster-free one ran 0.99-1.32x the 128x128 tiles' time, geomean 1.14x, and on the five
+    //   configurations 0.95-1.18x. Below it (decode and 256-token calls, m <= 2048 in the sweep) nothing was timed, so
+    //   those calls keep the 128x128 tiles;
+    // - the 2x1 cluster (B multicast, walked along N) from this many rows per expert on average: 128x128 from 768
+    //   (the tiles' first measurement: qwen-like 1536 rows per expert 1003 against 954 TFLOP/s, small-experts 256 rows
+    //   620 against 541); 128x192 from 1536, where the zipf configurations' largest expert streams its rows once per
+    //   column of tiles when walked along M (qwen-like zipf 1016 against 917, deepseek-like 1085 against 965,
+    //   mixtral-like 1115 against 1032), while at 256-1024 rows per expert the cluster-free tile won (llama-4-scout up
+    //   at 16384 tokens, 1024 rows: 1.24-1.27x against 1.09-1.10x). Over the 58 rows, the cluster from 1536 rows gave
+    //   1.136x the 128x128 tiles' time (lowest 1.013x), from 768 1.116x, the cluster-free tile alone 1.127x (lowest 0.951x,
+    //   qwen-like zipf), and the best tile of each row 1.142x.
+    int64_t min_rows_fp8_wide_tile = 4096;
+    int64_t min_rows_per_expert_fp8_cluster = 768;
+    int64_t min_rows_per_expert_fp8_wide_cluster = 1536;
     // Whether Auto gives FP8 calls with block scales to cutlass-sm90 (BlockScaledGemmConfig) where it takes them, rather
     // than to the portable kernel (fp8_block_scales_in_auto). The portable kernel ran block scales at 0.02-0.09x
     // torch._scaled_grouped_mm's row-wise time on the H100 (docs/perf-notes.md, 0.5.0); the 0.11.0 release run times
@@ -649,6 +667,22 @@ inline int32_t fp8_forward_split_chunks(const GmmProblem& p, int sm_count, const
     const bool auto_knob = knob && *knob < 0;
     return decode_split_chunks(p, auto_knob ? std::nullopt : knob, auto_knob || policy.fp8_split_decode_forward,
                                policy.min_k_split_forward_fp8, 128, 128, sm_count, policy);
+}
+
+// The FP8 row-wise tile of a call that does not split (Sm90TilePolicy: min_rows_fp8_wide_tile and the cluster bounds),
+// by the call's rows and its mean rows per expert, the only sizes device counts give. Knob (tuning and experiment
+// builds): GG_SM90_FP8_TILE=<name of sm90_fp8_tiles.def>; a name not there leaves the policy's tile.
+inline Sm90Fp8Tile choose_fp8_tile(const GmmProblem& p, const Sm90Knobs& knobs = {},
+                                   const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    Sm90Fp8Tile forced;
+    if (knobs.fp8_tile != nullptr && fp8_tile_from_name(knobs.fp8_tile, &forced)) return forced;
+    const int64_t rows = mean_rows_per_expert(p);
+    if (p.m >= policy.min_rows_fp8_wide_tile) {
+        return rows >= policy.min_rows_per_expert_fp8_wide_cluster ? Sm90Fp8Tile::kCooperative128x192Cluster2x1
+                                                                   : Sm90Fp8Tile::kCooperative128x192;
+    }
+    return rows >= policy.min_rows_per_expert_fp8_cluster ? Sm90Fp8Tile::kCooperative128x128Cluster2x1
+                                                          : Sm90Fp8Tile::kCooperative128x128;
 }
 
 // Whether Auto runs an FP8 call with block scales on cutlass-sm90 where that kernel takes it
