@@ -2,7 +2,7 @@
 // that the policy (tile_choice.h: choose_fp8_tile) and its tests can name them.
 #pragma once
 
-#include <cstring>
+#include "cutlass_sm90/tile_names.h"
 
 namespace gg::cutlass_sm90 {
 
@@ -22,22 +22,9 @@ inline constexpr Sm90Fp8TileName kSm90Fp8TileNames[] = {
 #include "cutlass_sm90/sm90_fp8_tiles.def"
 };
 
-inline const char* fp8_tile_name(Sm90Fp8Tile tile) {
-    for (const auto& n : kSm90Fp8TileNames) {
-        if (n.tile == tile) return n.name;
-    }
-    return "unknown";
-}
+inline const char* fp8_tile_name(Sm90Fp8Tile tile) { return name_in(kSm90Fp8TileNames, tile); }
 
-// The FP8 tile named `name` (kSm90Fp8TileNames), if there is one.
-inline bool fp8_tile_from_name(const char* name, Sm90Fp8Tile* tile) {
-    for (const auto& n : kSm90Fp8TileNames) {
-        if (std::strcmp(name, n.name) == 0) {
-            *tile = n.tile;
-            return true;
-        }
-    }
-    return false;
-}
+// The tile named `name` (kSm90Fp8TileNames), if there is one.
+inline bool fp8_tile_from_name(const char* name, Sm90Fp8Tile* tile) { return tile_in(kSm90Fp8TileNames, name, tile); }
 
 }  // namespace gg::cutlass_sm90

@@ -2,7 +2,7 @@
 // CUTLASS, no policy (tile_choice.h), no environment (tuning_knobs.h).
 #pragma once
 
-#include <cstring>
+#include "cutlass_sm90/tile_names.h"
 
 namespace gg::cutlass_sm90 {
 
@@ -58,22 +58,9 @@ inline constexpr Sm90TileName kSm90TileNames[] = {
 #include "cutlass_sm90/sm90_tiles.def"
 };
 
-inline const char* tile_name(Sm90Tile tile) {
-    for (const auto& n : kSm90TileNames) {
-        if (n.tile == tile) return n.name;
-    }
-    return "unknown";
-}
+inline const char* tile_name(Sm90Tile tile) { return name_in(kSm90TileNames, tile); }
 
 // The tile named `name` (kSm90TileNames), if there is one.
-inline bool tile_from_name(const char* name, Sm90Tile* tile) {
-    for (const auto& n : kSm90TileNames) {
-        if (std::strcmp(name, n.name) == 0) {
-            *tile = n.tile;
-            return true;
-        }
-    }
-    return false;
-}
+inline bool tile_from_name(const char* name, Sm90Tile* tile) { return tile_in(kSm90TileNames, name, tile); }
 
 }  // namespace gg::cutlass_sm90
