@@ -38,7 +38,9 @@ GG_SM90_DECODE_WGRAD=R (weight gradients of at most R rows on the decode weight-
 on it, the others on the grouped GEMM; @dshort0: none), @dfwdR for GG_SM90_DECODE_FWD=R (forwards and trans_b forwards
 of at most R rows, with device counts, on the decode forward kernel; @dfwd0: never), @routeR for GG_SM90_ROUTE=R (forwards
 whose tile is the contiguous kernel or coop128x256c1x1 choose between the two by the experts' rows with row bound R: with
-device counts the fill kernel chooses and both run, the one not chosen exiting at once; @route0: off).
+device counts the fill kernel chooses and both run, the one not chosen exiting at once; @route0: off), @rdecT for
+GG_SM90_ROUTE_DECODE=T (trans_b forwards on the decode tile choose between it and the contiguous kernel, the contiguous
+kernel where the decode tile has at most T row tiles; @rdec0: off).
 """
 
 from __future__ import annotations
@@ -119,10 +121,12 @@ def variant(text: str) -> tuple[str, dict]:
             env["GG_SM90_DECODE_FWD"] = option[4:]
         elif option.startswith("route") and option[5:].isdigit():
             env["GG_SM90_ROUTE"] = option[5:]
+        elif option.startswith("rdec") and option[4:].isdigit():
+            env["GG_SM90_ROUTE_DECODE"] = option[4:]
         elif option.startswith("g") and option[1:].isdigit():
             env["GG_SM90_GRID"] = option[1:]
         else:
-            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @dshortR, @mix0, @mix1, @dfwdR, @routeR)")
+            raise ValueError(f"variant {text!r}: unknown option @{option} (known: @gF, @source, @store, @rn, @rm, @runR, @claimL, @bandB, @splitS, @longR, @first0, @first1, @dwgR, @dshortR, @mix0, @mix1, @dfwdR, @routeR, @rdecT)")
     return text, env
 
 

@@ -232,6 +232,12 @@ def main():
     # default run since 0.15.0's release run, whose parity reached the contiguous kernel's side only through the knob,
     # which release builds do not read (docs/release.md, "The 0.15.0 run").
     shapes += [(8192, 256, 512, 64, "uniform"), (8192, 256, 512, 64, "zipf"), (8192, 256, 512, 16, "zipf")]
+    # The device route choice between the contiguous kernel and the decode tile (tile_choice.h: decode_route_row_tiles),
+    # trans_b forwards of at most 128 rows on the decode tile, on the H100's card class: n = 2048 (16 column tiles) gives
+    # at most 4 row tiles to the contiguous kernel on 132 SMs. All rows in one expert: 1 row tile, the contiguous kernel
+    # over the decode tile's groups of no rows; uniform over 8: 8 row tiles, the decode tile with the contiguous kernel
+    # exiting at once. (k = 4096 is the smallest k whose class the measured tile table gives the decode tile.)
+    shapes += [(32, 4096, 2048, 8, "one"), (32, 4096, 2048, 8, "uniform")]
     at = {}
     try:
         rows = parity(gg, shapes, failures, at, [t for t in o.sm90_tiles.split(",") if t], shard, knobs, backends,

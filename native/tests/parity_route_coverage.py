@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Whether gmm_parity.py's default run reaches both kernels of Auto's device route choice on an H100.
+"""Whether gmm_parity.py's default run reaches both kernels of each of Auto's device route choices on an H100.
 
 Auto routes forwards with device counts between our contiguous kernel and the 128x256 tile on the H100's card class
-(cutlass_sm90/tile_choice.h: device_route_rows). A release build reads no tuning knobs, so the release run's parity
+(cutlass_sm90/tile_choice.h: device_route, the row bound R), and trans_b decode forwards between the contiguous kernel
+and the decode tile (the row-tile bound T). A release build reads no tuning knobs, so the release run's parity
 check (scripts/gpu-host.sh release) reaches the routed path only through the shapes of gmm_parity.py's default list.
 0.15.0's release run passed parity with the contiguous kernel's side of the choice unreached: the shapes that reach it
 were added only under `--sm90-knobs GG_SM90_ROUTE=...` (docs/release.md, "The 0.15.0 run").
@@ -10,10 +11,11 @@ were added only under `--sm90-knobs GG_SM90_ROUTE=...` (docs/release.md, "The 0.
 This reads that list from gmm_parity.py's source (the `shapes` assignments among main()'s own statements, not those
 under an `if`, such as a knob's), asks gg_sm90_choice (the library's own tile_choice.h, an H100's SMs and DRAM by
 default) which of the forward and trans_b calls Auto routes and with which bound, and which kernel the routing rule
-runs on each shape's expected counts (gg_sm90_choice --route R). At least one routed call must run each kernel.
+runs on each shape's expected counts (gg_sm90_choice --route R, --route-decode T). At least one routed call of each
+rule must run each of its two kernels.
 
 Usage: python3 native/tests/parity_route_coverage.py --probe gg_sm90_choice [--parity native/tests/gmm_parity.py]
-Exit 0 when both kernels are reached, 1 when one is not, 2 when the script or the probe cannot be read.
+Exit 0 when every kernel is reached, 1 when one is not, 2 when the script or the probe cannot be read.
 """
 import argparse
 import ast
@@ -24,6 +26,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTIG = "contig256x128"
 COOP = "coop128x256c1x1"
+DECODE = "pingpong64x128k128"
+# Each rule: the field gg_sm90_choice prints its bound in, the probe option that applies it to counts, its two kernels.
+RULES = (("route", "--route", (CONTIG, COOP)), ("route_decode", "--route-decode", (CONTIG, DECODE)))
 FORMS = ("forward", "forward-transb")  # the forms Auto routes (weight gradients never are)
 
 
@@ -76,31 +81,36 @@ def main(argv):
     except (OSError, SyntaxError, ValueError, StopIteration, subprocess.CalledProcessError) as ex:
         print(f"parity_route_coverage: {ex}")
         return 2
-    # The routed calls by their bound, so that the probe runs the rule once per bound over all of them.
-    routed = {}
-    for ((m, k, n, e, routing), form), choice in zip(calls, choices):
-        route = next((int(w[len("route="):]) for w in choice.split() if w.startswith("route=")), 0)
-        if route > 0:
-            routed.setdefault(route, []).append((f"{m} {k} {n} {e} {routing} {form} (route={route})",
-                                                 " ".join(map(str, expected_counts(m, e, routing)))))
-    reached = {CONTIG: [], COOP: []}
-    try:
-        for route, items in routed.items():
-            kernels = run_probe(args.probe, ["--route", str(route)], [counts for _, counts in items])
-            for (name, _), kernel in zip(items, kernels):
-                reached.setdefault(kernel.strip(), []).append(name)
-    except (OSError, subprocess.CalledProcessError) as ex:
-        print(f"parity_route_coverage: {ex}")
-        return 2
-    for kernel in (CONTIG, COOP):
-        names = reached[kernel]
-        print(f"{kernel}: {len(names)} routed call(s) of the default run" + (f", e.g. {names[0]}" if names else ""))
-    missing = [kernel for kernel in (CONTIG, COOP) if not reached[kernel]]
-    if missing:
-        print(f"FAIL: gmm_parity.py's default run reaches no routed call on {', '.join(missing)}: add a shape that "
-              "Auto routes there to its default list (a release build reads no knobs)")
+    failed = False
+    for field, option, kernels in RULES:
+        # The routed calls by their bound, so that the probe runs the rule once per bound over all of them.
+        routed = {}
+        for ((m, k, n, e, routing), form), choice in zip(calls, choices):
+            bound = next((int(w[len(field) + 1:]) for w in choice.split() if w.startswith(field + "=")), 0)
+            if bound > 0:
+                routed.setdefault(bound, []).append((f"{m} {k} {n} {e} {routing} {form} ({field}={bound})",
+                                                     " ".join(map(str, expected_counts(m, e, routing)))))
+        reached = {kernel: [] for kernel in kernels}
+        try:
+            for bound, items in routed.items():
+                picks = run_probe(args.probe, [option, str(bound)], [counts for _, counts in items])
+                for (name, _), kernel in zip(items, picks):
+                    reached.setdefault(kernel.strip(), []).append(name)
+        except (OSError, subprocess.CalledProcessError) as ex:
+            print(f"parity_route_coverage: {ex}")
+            return 2
+        for kernel in kernels:
+            names = reached[kernel]
+            print(f"{field}: {kernel}: {len(names)} routed call(s) of the default run"
+                  + (f", e.g. {names[0]}" if names else ""))
+        missing = [kernel for kernel in kernels if not reached[kernel]]
+        if missing:
+            print(f"FAIL: gmm_parity.py's default run reaches no call that {field} routes to {', '.join(missing)}: "
+                  "add a shape that Auto routes there to its default list (a release build reads no knobs)")
+            failed = True
+    if failed:
         return 1
-    print("ok: the default run reaches both kernels of the route choice")
+    print("ok: the default run reaches both kernels of every route choice")
     return 0
 
 

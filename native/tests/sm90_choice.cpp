@@ -6,9 +6,11 @@
 //   gg_sm90_choice [--sms N] [--dram BYTES_PER_S] < lines
 //     each input line: m k n experts form accumulate   (form: forward, forward-transb or weight-grad; accumulate 0|1)
 //     each output line: <tile>[_store] <claim ahead> <run rows> <band> <raster m|n> first=<0|1> long=<rows>
-//     decode=<0|1> short=<rows> route=<rows> split=<chunks>, or "error: ..." for a bad line. route: the device chooses
-//     between the tile printed and the other of contig256x128 / coop128x256c1x1 by the routing rule with that bound
-//     (tile_choice.h: device_route_rows; 0: the tile printed runs). split: weight gradients, split-K of
+//     decode=<0|1> short=<rows> route=<rows> route_decode=<row tiles> split=<chunks>, or "error: ..." for a bad line.
+//     route: the device chooses between the tile printed and the other of contig256x128 / coop128x256c1x1 by the
+//     routing rule with that bound (tile_choice.h: device_route_rows; 0: the tile printed runs). route_decode: the
+//     device chooses between the decode tile printed and contig256x128 by the decode tile's 64-row tiles, contig256x128
+//     at most that many (tile_choice.h: device_route, decode_route_row_tiles; 0: none). split: weight gradients, split-K of
 //     the largest expert (tile_choice.h: split_k_chunks; the device splits only a dominant one); forwards, every expert's k in that many chunks on the split tile's partial kernel
 //     (forward_split_chunks), in place of the tile printed; 0: none
 //   --class instead, each line's shape class (shape_class.h): its key, then its enumerators as a row of the measured
@@ -20,6 +22,8 @@
 //   --route R  instead, each input line one call's expert row counts (space-separated): the kernel the routing rule with
 //           bound R runs (contiguous_tiling.h: route_contiguous, the tally the fill kernel makes), contig256x128 or
 //           coop128x256c1x1, one word a line (bench/sweep/route_rule.py --check holds its mirror of the rule to this)
+//   --route-decode T  the same for the second rule with at most T row tiles (contiguous_tiling.h: RouteRule::max_row_tiles):
+//           contig256x128 or pingpong64x128k128
 // Tuning knobs (GG_SM90_*) are read as a tuning build reads them, so a forced tile shows as forced.
 #include <cstdio>
 #include <cstdlib>
@@ -28,8 +32,8 @@
 
 #include "cutlass_sm90/tile_choice.h"
 
-// --route R: the routing rule's kernel for each line of counts.
-static int print_routes(long long bound) {
+// --route R and --route-decode T: the routing rule's kernel for each line of counts.
+static int print_routes(const gg::cutlass_sm90::contiguous::RouteRule& rule, const char* grouped_tile) {
     namespace contig = gg::cutlass_sm90::contiguous;
     char line[1 << 16];
     while (std::fgets(line, sizeof line, stdin) != nullptr) {
@@ -37,10 +41,10 @@ static int print_routes(long long bound) {
         const char* at = line;
         char* end = nullptr;
         for (long long rows = std::strtoll(at, &end, 10); end != at; rows = std::strtoll(at, &end, 10)) {
-            tally = contig::route_sum(tally, contig::route_tally(rows, bound));
+            tally = contig::route_sum(tally, contig::route_tally(rows, rule));
             at = end;
         }
-        std::printf("%s\n", contig::route_contiguous(tally, bound) ? "contig256x128" : "coop128x256c1x1");
+        std::printf("%s\n", contig::route_contiguous(tally, rule) ? "contig256x128" : grouped_tile);
     }
     return 0;
 }
@@ -60,7 +64,13 @@ int main(int argc, char** argv) {
         } else if (std::strcmp(argv[i], "--dram") == 0 && i + 1 < argc) {
             dram = std::atof(argv[++i]);
         } else if (std::strcmp(argv[i], "--route") == 0 && i + 1 < argc) {
-            return print_routes(std::atoll(argv[++i]));
+            gg::cutlass_sm90::contiguous::RouteRule rule;
+            rule.row_bound = std::atoll(argv[++i]);
+            return print_routes(rule, "coop128x256c1x1");
+        } else if (std::strcmp(argv[i], "--route-decode") == 0 && i + 1 < argc) {
+            gg::cutlass_sm90::contiguous::RouteRule rule;
+            rule.max_row_tiles = std::atoll(argv[++i]);
+            return print_routes(rule, "pingpong64x128k128");
         } else {
             std::fprintf(stderr, "gg_sm90_choice: unknown argument '%s' (see native/tests/sm90_choice.cpp)\n", argv[i]);
             return 2;
@@ -109,13 +119,15 @@ int main(int argc, char** argv) {
         // first=, long=, decode= and short=: the largest expert's group first, the rows from which a claimed tile is long,
         // whether the decode weight-gradient kernel takes the call instead of the tile (then nothing before it applies),
         // and the rows of the experts it takes beside the tile's GEMM (0: none).
-        std::printf("%s%s %d %d %d %s first=%d long=%d decode=%d short=%lld route=%lld split=%d\n", tile_name(tile),
+        const Sm90Route route = device_route(p, tile, sms, dram, knobs, policy);
+        std::printf("%s%s %d %d %d %s first=%d long=%d decode=%d short=%lld route=%lld route_decode=%lld split=%d\n",
+                    tile_name(tile),
                     store ? "_store" : "", tile_claim_ahead(p, tile, knobs), own ? 0 : tile_run_rows(p, knobs),
                     own ? 0 : tile_band(p, tile, knobs), raster_along_n(tile, p.trans_a, knobs) ? "n" : "m",
                     largest_expert_first(p, knobs) ? 1 : 0, tile_long_rows(p, knobs, policy),
                     decode_weight_gradient(p, knobs, policy) ? 1 : 0,
                     static_cast<long long>(decode_weight_gradient_short_rows(p, knobs, policy)),
-                    static_cast<long long>(device_route_rows(p, tile, sms, dram, knobs, policy)),
+                    static_cast<long long>(route.rule.row_bound), static_cast<long long>(route.rule.max_row_tiles),
                     p.trans_a ? split_k_chunks(p, sms, knobs) : forward_split_chunks(p, tile, sms, knobs));
     }
     return 0;

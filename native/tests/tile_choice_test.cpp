@@ -1254,6 +1254,27 @@ void contiguous_tiling() {
     }
 }
 
+// One case of a routing rule (contiguous_tiling.h): a call's expert rows, the rule's bound (RouteRule::row_bound for
+// the first rule, max_row_tiles for the second) and whether the contiguous kernel should run it, as the fill kernel
+// tallies the rows.
+struct RouteCase {
+    const char* what;
+    std::vector<int64_t> rows;
+    int64_t bound;
+    bool want;
+};
+
+void expect_routes(const char* name, const std::vector<RouteCase>& cases, bool row_tile_rule) {
+    namespace contig = gg::cutlass_sm90::contiguous;
+    for (const RouteCase& c : cases) {
+        contig::RouteRule rule;
+        (row_tile_rule ? rule.max_row_tiles : rule.row_bound) = c.bound;
+        contig::RouteTally tally;
+        for (int64_t r : c.rows) tally = contig::route_sum(tally, contig::route_tally(r, rule));
+        expect_knob(name, nullptr, c.what, contig::route_contiguous(tally, rule) ? 1 : 0, c.want ? 1 : 0);
+    }
+}
+
 // The routing rule between the contiguous kernel and the 128x256 tile (contiguous_tiling.h: route_contiguous), which the
 // device-counts fill kernel runs on the device and host_route_tile on the host: the contiguous kernel iff
 // small x R > large_rows. Then which calls get the choice (tile_choice.h: device_route_rows, host_route_tile), the knob,
@@ -1262,17 +1283,7 @@ void routing_rule() {
     namespace contig = gg::cutlass_sm90::contiguous;
     using gg::cutlass_sm90::device_route_rows;
     using gg::cutlass_sm90::host_route_tile;
-    auto contiguous = [](const std::vector<int64_t>& rows, int64_t bound) {
-        contig::RouteTally tally;
-        for (int64_t r : rows) tally = contig::route_sum(tally, contig::route_tally(r, bound));
-        return contig::route_contiguous(tally, bound);
-    };
-    struct RuleCase {
-        const char* what;
-        std::vector<int64_t> rows;
-        int64_t bound;
-        bool want;
-    } rules[] = {
+    expect_routes("route rule", {
         {"every expert small (uniform, 128 rows over 64 experts)", std::vector<int64_t>(64, 128), 192, true},
         {"one dominant expert", {16000, 10, 10, 10, 0, 0, 0, 0}, 192, false},
         {"one expert holds every row", {0, 0, 16384, 0}, 192, false},
@@ -1286,10 +1297,7 @@ void routing_rule() {
         {"2 x 192 against 384 rows: a tie goes to the 128x256 tile", {100, 100, 384}, 192, false},
         {"3 x 192 against 384 rows", {100, 100, 100, 384}, 192, true},
         {"empty routing: 4 live experts of 4096 rows among 128", {4096, 4096, 4096, 4096}, 192, false},
-    };
-    for (const RuleCase& c : rules) {
-        expect_knob("route rule", nullptr, c.what, contiguous(c.rows, c.bound), c.want);
-    }
+    }, false);
 
     // Which calls the device routes: llama-4-maverick's up-projection at 16384 tokens (128 experts, 128 rows each on
     // average, k = 5120, n = 16384), whose host tile is the contiguous kernel on the H100 (the table) and the 128x256 tile
@@ -1425,6 +1433,101 @@ void routing_rule() {
     }
 }
 
+// The second routing rule (contiguous_tiling.h: RouteRule::max_row_tiles, tile_choice.h: decode_route_row_tiles): trans_b
+// forwards on the decode tile run the contiguous kernel where the decode tile's 64-row tiles times n's column tiles fill
+// at most half the SMs. The shapes are the plan's (bench/sweep/plans/transb-decode-routing.txt, 16 tokens at top-2).
+void decode_routing_rule() {
+    namespace contig = gg::cutlass_sm90::contiguous;
+    using gg::cutlass_sm90::decode_route_row_tiles;
+    using gg::cutlass_sm90::device_route;
+    using gg::cutlass_sm90::host_route_tile;
+    expect_routes("decode route rule", {
+        {"2 live experts of 16 rows, at most 4 row tiles", {16, 0, 0, 16, 0, 0, 0, 0}, 4, 1},
+        {"4 live experts (4 row tiles)", {8, 8, 8, 8, 0, 0, 0, 0}, 4, 1},
+        {"8 live experts (8 row tiles)", std::vector<int64_t>(8, 4), 4, 0},
+        {"one expert of 65 rows counts 2 row tiles", {65, 64, 0, 0}, 3, 1},
+        {"one expert of 65 rows counts 2 row tiles (bound 2)", {65, 64, 0, 0}, 2, 0},
+        {"no live expert", std::vector<int64_t>(8, 0), 4, 0},
+        {"negative counts are no rows", {-5, 16}, 1, 1},
+        {"bound 0: off", {16}, 0, 0},
+    }, true);
+
+    // Which calls get it, with device counts: the decode tile (the measured table's choice for these shapes), trans_b, at
+    // most 128 rows; half of 132 SMs over n's 128-column tiles.
+    auto row_tiles = [&](int64_t m, int64_t k, int64_t n, int64_t e, double dram, bool transb = true) {
+        gg::GmmProblem p = problem(m, k, n, e, false);
+        p.trans_b = transb;
+        p.counts_on_device = true;
+        const gg::cutlass_sm90::Sm90Knobs knobs = read_sm90_knobs();
+        const Sm90Tile host_tile = choose_tile(p, nullptr, kSms, dram, knobs);
+        return static_cast<int>(decode_route_row_tiles(p, host_tile, kSms, dram, knobs));
+    };
+    const struct {
+        const char* what;
+        int64_t m, k, n, e;
+        int want;
+    } calls[] = {
+        {"jetmoe-8b down, 16 tokens (16 column tiles: 66 / 16)", 32, 5632, 2048, 8, 4},
+        {"mixtral-8x7b down, 16 tokens (32 column tiles)", 32, 14336, 4096, 8, 2},
+        {"grok-1 down, 16 tokens (48 column tiles)", 32, 32768, 6144, 8, 1},
+        {"jetmoe-8b up, 16 tokens (88 column tiles: none)", 32, 2048, 11264, 8, 0},
+        {"jetmoe-8b down, 256 tokens (512 rows: above the measured range)", 512, 5632, 2048, 8, 0},
+    };
+    for (const auto& c : calls) {
+        expect_knob("decode route", nullptr, c.what, row_tiles(c.m, c.k, c.n, c.e, kH100DramBytesPerS), c.want);
+    }
+    expect_knob("decode route", nullptr, "jetmoe-8b down, [E, k, n] forward (not trans_b)",
+                row_tiles(32, 5632, 2048, 8, kH100DramBytesPerS, false), 0);
+    // On the H200's card class the rule is off (not measured there), whatever tile the host chose.
+    auto on_decode_tile = [&](double dram) {
+        gg::GmmProblem p = problem(32, 5632, 2048, 8, false);
+        p.trans_b = true;
+        p.counts_on_device = true;
+        return static_cast<int>(decode_route_row_tiles(p, Sm90Tile::kPingpong64x128K128, kSms, dram, read_sm90_knobs()));
+    };
+    expect_knob("decode route", nullptr, "jetmoe-8b down on the decode tile, H100", on_decode_tile(kH100DramBytesPerS), 4);
+    expect_knob("decode route", nullptr, "jetmoe-8b down on the decode tile, H200 (not measured)",
+                on_decode_tile(kH200DramBytesPerS), 0);
+    // The knob: a bound on any card (0: off), none with a forced tile.
+    set_knob("GG_SM90_ROUTE_DECODE", "7");
+    expect_knob("GG_SM90_ROUTE_DECODE", "7", "H100", row_tiles(32, 5632, 2048, 8, kH100DramBytesPerS), 7);
+    expect_knob("GG_SM90_ROUTE_DECODE", "7", "H200, on the decode tile", on_decode_tile(kH200DramBytesPerS), 7);
+    set_knob("GG_SM90_ROUTE_DECODE", "0");
+    expect_knob("GG_SM90_ROUTE_DECODE", "0", "off", row_tiles(32, 5632, 2048, 8, kH100DramBytesPerS), 0);
+    set_knob("GG_SM90_ROUTE_DECODE", "7");
+    set_knob("GG_SM90_TILE", "pingpong64x128k128");
+    expect_knob("GG_SM90_ROUTE_DECODE", "7", "a forced tile", row_tiles(32, 5632, 2048, 8, kH100DramBytesPerS), 0);
+    unsetenv("GG_SM90_TILE");
+    unsetenv("GG_SM90_ROUTE_DECODE");
+
+    // device_route: the second rule with the decode tile as the grouped tile; with host counts none.
+    gg::GmmProblem jetmoe = problem(32, 5632, 2048, 8, false);
+    jetmoe.trans_b = true;
+    jetmoe.counts_on_device = true;
+    const Sm90Tile host_tile = choose_tile(jetmoe, nullptr, kSms, kH100DramBytesPerS);
+    expect_knob("decode route", nullptr, "jetmoe-8b down: the host's tile is the decode tile", int(host_tile),
+                int(Sm90Tile::kPingpong64x128K128));
+    const gg::cutlass_sm90::Sm90Route route = device_route(jetmoe, host_tile, kSms, kH100DramBytesPerS);
+    expect_knob("decode route", nullptr, "device counts: the rule's bound", int(route.rule.max_row_tiles), 4);
+    expect_knob("decode route", nullptr, "device counts: not the first rule", int(route.rule.row_bound), 0);
+    expect_knob("decode route", nullptr, "device counts: against the decode tile", int(route.grouped_tile),
+                int(Sm90Tile::kPingpong64x128K128));
+    gg::GmmProblem on_host = jetmoe;
+    on_host.counts_on_device = false;
+    expect_knob("decode route", nullptr, "host counts: no device route",
+                contig::route_active(device_route(on_host, host_tile, kSms, kH100DramBytesPerS).rule) ? 1 : 0, 0);
+    // With host counts the host applies the rule to its problem sizes.
+    auto host_routed = [&](const std::vector<int32_t>& rows) {
+        std::vector<int32_t> sizes;
+        for (int32_t r : rows) sizes.insert(sizes.end(), {r, 2048, 5632});
+        return host_route_tile(on_host, sizes.data(), host_tile, kSms, kH100DramBytesPerS);
+    };
+    expect_knob("decode route", nullptr, "host counts, 2 live experts of 16 rows",
+                int(host_routed({16, 0, 0, 0, 16, 0, 0, 0})), int(Sm90Tile::kContiguous256x128));
+    expect_knob("decode route", nullptr, "host counts, 8 live experts of 4 rows", int(host_routed({4, 4, 4, 4, 4, 4, 4, 4})),
+                int(Sm90Tile::kPingpong64x128K128));
+}
+
 int main() {
     unsetenv("GG_SM90_TILE");  // a tuning session's knobs must not leak into the policy checks
     unsetenv("GG_SM90_GRID");
@@ -1443,6 +1546,7 @@ int main() {
     unsetenv("GG_SM90_FP8_SPLIT");
     unsetenv("GG_SM90_FP8_BLOCK");
     unsetenv("GG_SM90_ROUTE");
+    unsetenv("GG_SM90_ROUTE_DECODE");
     benchmark_shapes();
     edge_shapes();
     epilogues();
@@ -1455,6 +1559,7 @@ int main() {
     contiguous_tiling();
     tile_table();
     routing_rule();
+    decode_routing_rule();
     if (failures != 0) {
         std::printf("%d tile-choice check(s) failed\n", failures);
         return 1;

@@ -147,7 +147,7 @@ struct GroupArrays {
     int64_t claim_words = 1;           // counters at tile_claims, all zeroed by the fill kernel (the contiguous
                                        // kernel's split-K counts its chunks after the claim counter)
     // cutlass-sm90's device choice between its contiguous kernel and the grouped GEMM (tile_choice.h:
-    // device_route_rows), both null without one: the route word the fill kernel writes (contiguous_tiling.h:
+    // device_route), both null without one: the route word the fill kernel writes (contiguous_tiling.h:
     // kRouteContiguous or kRouteGrouped), and the contiguous kernel's [E][3] (M, N, K) by expert, the real rows
     // whichever kernel runs (problem_sizes above then gives the grouped GEMM's groups no rows when the contiguous
     // kernel was chosen).

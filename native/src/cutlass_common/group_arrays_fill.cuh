@@ -104,14 +104,15 @@ __device__ __forceinline__ int64_t warp_inclusive_scan(int64_t v, int lane) {
     return v;
 }
 
-// cutlass-sm90's device route choice (GroupArrays::route; tile_choice.h: device_route_rows), from the rows of thread t's
-// expert (t < experts) with the rule's row bound: every thread of the block calls it. Writes the route word and the
+// cutlass-sm90's device route choice (GroupArrays::route; tile_choice.h: device_route), from the rows of thread t's
+// expert (t < experts) by the call's rule: every thread of the block calls it. Writes the route word and the
 // contiguous kernel's sizes of expert t, by expert (the order that kernel reads), and returns the rows that expert's
 // group of the grouped GEMM gets: none when the contiguous kernel takes the call, so that the kernel not chosen finds
 // no work (forwards: a group of no rows has no tiles, as an empty expert's always had).
 __device__ __forceinline__ int64_t route_call(int32_t t, int32_t experts, int64_t begin, int64_t rows,
-                                              int64_t route_rows, const GroupRule& rule, const GroupArrays& out) {
-    const bool contiguous = block_route_contiguous(t < experts ? rows : 0, route_rows);
+                                              const cutlass_sm90::contiguous::RouteRule& route, const GroupRule& rule,
+                                              const GroupArrays& out) {
+    const bool contiguous = block_route_contiguous(t < experts ? rows : 0, route);
     if (t == 0) *out.route = contiguous ? cutlass_sm90::contiguous::kRouteContiguous
                                         : cutlass_sm90::contiguous::kRouteGrouped;
     if (t < experts) {
@@ -123,12 +124,12 @@ __device__ __forceinline__ int64_t route_call(int32_t t, int32_t experts, int64_
     return contiguous ? 0 : rows;
 }
 
-// `route_rows` > 0: the device route choice above (cutlass-sm90 forwards only, never with a split plan); 0: none.
+// `route` active (route_active): the device route choice above (cutlass-sm90 forwards only, never with a split plan).
 static __global__ void __launch_bounds__(kSmallScanMaxExperts)
 scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_t* check_flag, GroupRule rule,
                                         int32_t experts, const char* a, const char* b, char* c,
                                         int32_t element_bytes, GroupArrays out, LargestExpertSplit plan,
-                                        int64_t route_rows) {
+                                        cutlass_sm90::contiguous::RouteRule route) {
     __shared__ int64_t warp_totals[32];
     __shared__ int negative_seen;
     const int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
@@ -159,8 +160,9 @@ scan_counts_and_fill_group_arrays_small(const int64_t* counts, int64_t m, int32_
     const int32_t largest = needs_largest_expert(rule, plan) ? block_largest_expert(t < experts ? end - begin : -1, t) : 0;
     const int32_t first = rule.largest_first ? largest : -1;
     // A kernel argument: the whole block takes the branch (the choice synchronises it).
-    const int64_t group_rows = route_rows > 0 ? route_call(t, experts, begin, end - begin, route_rows, rule, out)
-                                              : end - begin;
+    const int64_t group_rows = cutlass_sm90::contiguous::route_active(route)
+                                   ? route_call(t, experts, begin, end - begin, route, rule, out)
+                                   : end - begin;
     if (t < experts) {
         if (raw < 0) atomicOr(&negative_seen, 1);
         out.offsets[t] = begin;
@@ -219,17 +221,17 @@ inline size_t zero_operand_bytes(const GmmProblem& p, const GroupRule& rule) {
 // per call: acquiring twice could reallocate the block under work already enqueued. `plan_split(out)`, called once the
 // arrays' places are known, gives the split plan the fill kernel runs after it (device counts only: host counts never
 // split, since the kernels' host tile counts would disagree with the device's); a plan of fewer than 2 chunks: none.
-// `claim_words`: counters at out.tile_claims (at least 1), zeroed with the rest. `route_rows` > 0: the fill kernel also
-// makes cutlass-sm90's device route choice with that row bound (route_call; out.route and out.contiguous_sizes get
+// `claim_words`: counters at out.tile_claims (at least 1), zeroed with the rest. `route` active: the fill kernel also
+// makes cutlass-sm90's device route choice by that rule (route_call; out.route and out.contiguous_sizes get
 // their places): forwards with device counts of at most kSmallScanMaxExperts experts and no split plan only.
 template <typename PlanSplit>
 inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
                                       size_t kernel_workspace_bytes, GroupArrays& out, PlanSplit&& plan_split,
-                                      int64_t claim_words = 1, int64_t route_rows = 0) {
+                                      int64_t claim_words = 1, cutlass_sm90::contiguous::RouteRule route_rule = {}) {
     if (ctx.workspace == nullptr) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: the handle has no workspace");
     }
-    const bool route = route_rows > 0;
+    const bool route = cutlass_sm90::contiguous::route_active(route_rule);
     if (route && (host.available || p.trans_a || p.num_experts > kSmallScanMaxExperts)) {
         return fail(GG_STATUS_INTERNAL_ERROR, "cutlass: a device route choice for a %s with %s counts and %lld experts "
                     "(forwards with device counts of at most %d experts only)", p.trans_a ? "weight gradient" : "forward",
@@ -278,7 +280,7 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
             const unsigned threads = static_cast<unsigned>((experts + 31) / 32 * 32);
             scan_counts_and_fill_group_arrays_small<<<1, threads, 0, p.stream>>>(p.batch_sizes, p.m, check_flag, rule,
                                                                                 experts, a, b, c, element_bytes, out,
-                                                                                split_plan, route ? route_rows : 0);
+                                                                                split_plan, route_rule);
             GG_LAUNCH_CHECK("scan_counts_and_fill_group_arrays_small");
         } else {
             scan_counts_and_fill_group_arrays<<<1, kCountsScanThreads, 0, p.stream>>>(
@@ -307,10 +309,10 @@ inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const G
 // The same, for a call that cannot split its largest expert.
 inline gg_status prepare_group_arrays(Context& ctx, const GmmProblem& p, const GroupRule& rule, const HostGroups& host,
                                       size_t kernel_workspace_bytes, GroupArrays& out, int64_t claim_words = 1,
-                                      int64_t route_rows = 0) {
+                                      cutlass_sm90::contiguous::RouteRule route_rule = {}) {
     return prepare_group_arrays(
         ctx, p, rule, host, kernel_workspace_bytes, out, [](const GroupArrays&) { return LargestExpertSplit{}; },
-        claim_words, route_rows);
+        claim_words, route_rule);
 }
 
 }  // namespace gg::cutlass_grouped

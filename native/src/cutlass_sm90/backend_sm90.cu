@@ -273,17 +273,14 @@ GroupedLaunch grouped_launch(const Context& ctx, const GmmProblem& p, Sm90Tile t
     return launch;
 }
 
-// The grouped GEMM's tile of a routed call (tile_choice.h: route_may_choose), beside our contiguous kernel.
-constexpr Sm90Tile kRoutedTile = Sm90Tile::kCooperative128x256Cluster1x1;
-
-// That tile's kernel for p, with the epilogue Auto gives it; null when this build left it out.
-KernelEntry routed_kernel(const GmmProblem& p, const Sm90Knobs& knobs) {
-    return pick_kernel(p.dtype, cutlass_grouped::operands_of(p), kRoutedTile,
-                       cutlass_sm90::choose_epilogue(p, kRoutedTile, knobs));
+// The grouped GEMM's kernel of a routed call for p (tile_choice.h: Sm90Route::grouped_tile, beside our contiguous
+// kernel), with the epilogue Auto gives that tile; null when this build left it out.
+KernelEntry routed_kernel(const GmmProblem& p, Sm90Tile tile, const Sm90Knobs& knobs) {
+    return pick_kernel(p.dtype, cutlass_grouped::operands_of(p), tile, cutlass_sm90::choose_epilogue(p, tile, knobs));
 }
 
-// A forward with device counts that the device routes (tile_choice.h: device_route_rows): one fill kernel tallies the
-// experts' rows by the rule (contiguous_tiling.h: route_contiguous) and writes the route word, the contiguous kernel's
+// A forward with device counts that the device routes (tile_choice.h: device_route): one fill kernel tallies the
+// experts' rows by the route's rule (contiguous_tiling.h: route_contiguous) and writes the route word, the contiguous kernel's
 // sizes (every expert's rows) and the grouped GEMM's arrays (groups of no rows when the contiguous kernel was chosen);
 // then the contiguous kernel and the grouped GEMM run on the stream, each after the one before with programmatic
 // dependent launch, and the one not chosen finds no work (the contiguous kernel reads the route word right after its
@@ -292,22 +289,24 @@ KernelEntry routed_kernel(const GmmProblem& p, const Sm90Knobs& knobs) {
 // kernel's partial sums; claim word 0 is the grouped GEMM's, the contiguous kernel's claim counter and split counters
 // follow it, so that neither kernel's counters are the other's.
 gg_status run_routed_call(Context& ctx, const GmmProblem& p, const cutlass_grouped::GroupRule& rule,
-                          const cutlass_grouped::HostGroups& host, const KernelEntry& kernel, int64_t route_rows,
-                          int sm_count, const Sm90Knobs& knobs) {
+                          const cutlass_grouped::HostGroups& host, const KernelEntry& kernel,
+                          const cutlass_sm90::Sm90Route& route, int sm_count, const Sm90Knobs& knobs) {
     assert(cutlass_sm90::split_k_chunks(p, sm_count, knobs) < 2);  // split-K is the weight gradients'
     size_t kernel_workspace = 0;
     GG_TRY(kernel.workspace_bytes(static_cast<int32_t>(p.num_experts), ctx.device.ordinal, sm_count,
                                   &kernel_workspace));
     const size_t main_workspace = AlignedLayout::round_up(kernel_workspace);
-    // The contiguous kernel's split-K partials, should it split: not from min_rows_route rows with n a multiple of 256
-    // (its fewest tiles fill half the SMs), but placed all the same, so that a lower bound stays correct (measured with
-    // the bound off: gmm_parity.py's routed shapes under memcheck, docs/h100/device-route-0.15.0-dev/).
+    // The contiguous kernel's split-K partials, should it split: the second rule's calls (the decode tile's CTAs at most
+    // half the SMs) are what it splits for; the first rule's do not split from min_rows_route rows with n a multiple of
+    // 256 (its fewest tiles fill half the SMs), but the partials are placed all the same, so that a lower bound stays
+    // correct (measured with the bound off: gmm_parity.py's routed shapes under memcheck,
+    // docs/h100/device-route-0.15.0-dev/).
     ContiguousPlan plan = contiguous_plan(ctx, p);
-    GroupedLaunch launch = grouped_launch(ctx, p, kRoutedTile, /*host_sizes=*/nullptr, sm_count, knobs);
+    GroupedLaunch launch = grouped_launch(ctx, p, route.grouped_tile, /*host_sizes=*/nullptr, sm_count, knobs);
     GG_TRY(cutlass_grouped::prepare_group_arrays(ctx, p, rule, host, main_workspace + plan.partial_bytes,
                                                  launch.arrays,
                                                  1 + cutlass_sm90::contiguous::claim_words_for(plan.split.sms),
-                                                 route_rows));
+                                                 route.rule));
     char* workspace = static_cast<char*>(launch.arrays.kernel_workspace);
     plan.split.partials = plan.partial_bytes > 0 ? reinterpret_cast<float*>(workspace + main_workspace) : nullptr;
     plan.split.counters = launch.arrays.tile_claims + 2;
@@ -328,7 +327,9 @@ Sm90Tile host_routed_tile(const Context& ctx, const GmmProblem& p, const int32_t
                           int sm_count, const Sm90Knobs& knobs) {
     const Sm90Tile tile = cutlass_sm90::host_route_tile(p, host_sizes, host_tile, sm_count,
                                                           ctx.device.dram_bytes_per_s, knobs);
-    return tile == kRoutedTile && routed_kernel(p, knobs).run == nullptr ? host_tile : tile;
+    return tile != host_tile && tile != Sm90Tile::kContiguous256x128 && routed_kernel(p, tile, knobs).run == nullptr
+               ? host_tile
+               : tile;
 }
 
 }  // namespace
@@ -375,11 +376,11 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     // Forwards that either our contiguous kernel or the 128x256 tile may run, chosen by the experts' rows: with device
     // counts on the device, both kernels launched (an experiment build without that tile keeps the host's choice);
     // with host counts here.
-    const int64_t route_rows =
-        cutlass_sm90::device_route_rows(p, host_tile, sm_count, ctx.device.dram_bytes_per_s, knobs);
-    if (route_rows > 0) {
-        const KernelEntry routed = routed_kernel(p, knobs);
-        if (routed.run != nullptr) return run_routed_call(ctx, p, rule, host, routed, route_rows, sm_count, knobs);
+    const cutlass_sm90::Sm90Route route =
+        cutlass_sm90::device_route(p, host_tile, sm_count, ctx.device.dram_bytes_per_s, knobs);
+    if (cutlass_sm90::contiguous::route_active(route.rule)) {
+        const KernelEntry routed = routed_kernel(p, route.grouped_tile, knobs);
+        if (routed.run != nullptr) return run_routed_call(ctx, p, rule, host, routed, route, sm_count, knobs);
     }
     const Sm90Tile tile = host_routed_tile(ctx, p, host_sizes, host_tile, sm_count, knobs);
     const int32_t forward_chunks = cutlass_sm90::forward_split_chunks(p, tile, sm_count, knobs);

@@ -2,7 +2,7 @@
 // 128 or 256) and how many chunks each output tile's k is split into. The kernel decides it on the device from the
 // experts' row counts (batch sizes in device memory: the host does not know them, and the same call may route every
 // row to one expert or spread them over all); with host counts the backend runs the same function to size the grid.
-// Also the routing rule that chooses between this kernel and CUTLASS's 128x256 tile from the same counts (below).
+// Also the routing rules that choose between this kernel and a CUTLASS tile from the same counts (below).
 // No CUTLASS and no CUDA headers here, so that host tests (tile_choice_test.cpp) check the rule the kernel runs.
 #pragma once
 
@@ -107,6 +107,25 @@ inline int64_t claim_words_for(int64_t sms) { return 1 + (sms > 0 ? sms : 1); }
 // iff small x R > large_rows. Ties, no live expert included, go to the 128x256 tile (neither kernel has work then).
 // R <= 0: the rule is off and never picks this kernel.
 
+//
+// ---- The second rule: this kernel or the 64x128x128 decode tile, from the decode tile's CTAs ----
+// On decode-sized trans_b forwards (16 tokens, H100, same loop, 88 rows of 11 models, every routing; docs/perf-notes.md,
+// "trans_b decode forwards by the routing") the decode tile ran each of its CTAs over the whole k and was faster on 78
+// rows, but where its CTAs (its 64-row tiles times n's 128-column tiles) filled at most half the SMs this kernel, which
+// splits k over idle SMs, won every row (1.10-1.46x: jetmoe-8b's down-projection with 2 and 4 live experts, 32 and 64
+// CTAs; mixtral-8x7b's with 2, 64 CTAs), and from 96 CTAs it lost or tied but for two rows (1.04x at 160, 1.07x at
+// 176). So: this kernel iff 0 < (sum over experts of ceil(rows / 64)) <= max_row_tiles, with max_row_tiles = half the
+// SMs over n's column tiles (tile_choice.h: decode_route).
+
+// Which rule a routed call applies, and its bound: row_bound > 0, the first (R); else max_row_tiles > 0, the second;
+// neither, no routing.
+struct RouteRule {
+    int64_t row_bound = 0;
+    int64_t max_row_tiles = 0;
+};
+
+GG_CONTIG_HD inline bool route_active(const RouteRule& r) { return r.row_bound > 0 || r.max_row_tiles > 0; }
+
 // The route word's values (0 is neither, so that a word the preparation kernel did not write is never taken for one).
 constexpr int32_t kRouteContiguous = 1;  // this kernel runs; CUTLASS's groups have no rows
 constexpr int32_t kRouteGrouped = 2;     // CUTLASS's grouped GEMM runs; this kernel exits at once
@@ -115,6 +134,7 @@ constexpr int32_t kRouteGrouped = 2;     // CUTLASS's grouped GEMM runs; this ke
 struct RouteTally {
     int64_t small = 0;       // experts of 1 to R rows
     int64_t large_rows = 0;  // rows of the experts above R
+    int64_t row_tiles = 0;   // the decode tile's 64-row tiles: ceil(rows / 64) over live experts
 };
 
 // One expert's share of the tally (rows <= 0: none).
@@ -125,18 +145,28 @@ GG_CONTIG_HD inline RouteTally route_tally(int64_t rows, int64_t bound) {
     } else if (rows > 0) {
         t.small = 1;
     }
+    if (rows > 0) t.row_tiles = (rows + 63) / 64;
     return t;
 }
+
+GG_CONTIG_HD inline RouteTally route_tally(int64_t rows, const RouteRule& r) { return route_tally(rows, r.row_bound); }
 
 GG_CONTIG_HD inline RouteTally route_sum(RouteTally a, RouteTally b) {
     a.small += b.small;
     a.large_rows += b.large_rows;
+    a.row_tiles += b.row_tiles;
     return a;
 }
 
 // The rule: whether this kernel takes the call.
 GG_CONTIG_HD inline bool route_contiguous(const RouteTally& t, int64_t bound) {
     return bound > 0 && t.small * bound > t.large_rows;
+}
+
+// The rule `r` names (RouteRule): whether this kernel takes the call.
+GG_CONTIG_HD inline bool route_contiguous(const RouteTally& t, const RouteRule& r) {
+    if (r.row_bound > 0) return route_contiguous(t, r.row_bound);
+    return r.max_row_tiles > 0 && t.row_tiles > 0 && t.row_tiles <= r.max_row_tiles;
 }
 
 }  // namespace gg::cutlass_sm90::contiguous

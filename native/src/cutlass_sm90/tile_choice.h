@@ -267,6 +267,17 @@ struct Sm90TilePolicy {
     // (64-row tiles) and the 128x256 tile does not. jetmoe-8b's down-projection at 256 tokens with 2 live experts of 256
     // rows (512 rows) would go to the 128x256 tile's 32 tiles on 132 SMs.
     int64_t min_rows_route = 4096;
+    // The second routing rule (contiguous_tiling.h: RouteRule::max_row_tiles): trans_b forwards whose tile is the
+    // 64x128x128 decode tile (pingpong64x128k128) run our contiguous kernel instead where the decode tile's CTAs (its
+    // 64-row tiles times n's 128-column tiles) fill at most half the SMs (decode_route_row_tiles). H100, same loop, 88
+    // rows of 16 tokens on 11 models, every routing (bench/sweep/plans/transb-decode-routing.txt; docs/perf-notes.md,
+    // "trans_b decode forwards by the routing"): the three rows at 32-64 CTAs ran 1.10-1.46x faster on the contiguous
+    // kernel (jetmoe-8b down, empty and dominant routing; mixtral-8x7b down, empty: 0.81-0.89x torch), the 85 from 96
+    // CTAs up ran 0.91-1.07x, the decode tile ahead on 78 of them. Only calls of at most max_rows_route_decode rows (the
+    // measured range: 16 tokens at top-1 to top-8) and cards below max_dram_bytes_per_s_route (the H100's class, as the
+    // first rule).
+    bool route_decode = true;
+    int64_t max_rows_route_decode = 128;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -718,30 +729,73 @@ inline bool route_may_choose(const GmmProblem& p, Sm90Tile host_tile, int sm_cou
     return forward_split_chunks(p, host_tile, sm_count, knobs, policy) < 2;
 }
 
-// The row bound the fill kernel applies when the device chooses between the two kernels for p (backend_sm90.cu:
-// run_routed_call), or 0 where the host's tile runs alone: device counts, at most kSmallScanMaxExperts experts (only the
-// fill kernel of one thread per expert makes the choice), route_may_choose. Knob: GG_SM90_ROUTE=<rows> (0: off).
+// The second rule's bound for p (Sm90TilePolicy::route_decode): the most 64-row tiles of the decode tile for which the
+// contiguous kernel runs instead, half the SMs over n's 128-column tiles; 0 where the rule does not apply (a
+// trans_b forward on the decode tile, as the host chose it, of at most max_rows_route_decode rows that neither a forced
+// tile or split nor our decode forward kernel takes; the contiguous kernel's limits; no accumulate). Knob:
+// GG_SM90_ROUTE_DECODE=<row tiles> (0: off), on any card.
+inline int64_t decode_route_row_tiles(const GmmProblem& p, Sm90Tile host_tile, int sm_count, double dram_bytes_per_s,
+                                      const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (!p.trans_b || p.trans_a || p.accumulate || !contiguous_eligible(p) || p.n < 1) return 0;
+    if (host_tile != Sm90Tile::kPingpong64x128K128 || knobs.tile || knobs.split_chunks) return 0;
+    if (p.m > policy.max_rows_route_decode || decode_forward(p, knobs, policy)) return 0;
+    if (forward_split_chunks(p, host_tile, sm_count, knobs, policy) >= 2) return 0;
+    if (knobs.route_decode_row_tiles) return *knobs.route_decode_row_tiles;
+    if (!policy.route_decode || dram_bytes_per_s >= policy.max_dram_bytes_per_s_route) return 0;
+    const int64_t column_tiles = (p.n + 127) / 128;
+    return (sm_count > 0 ? sm_count : 1) / 2 / column_tiles;
+}
+
+// Which rule routes p between our contiguous kernel and a CUTLASS tile, and which tile: the row bound against the
+// cluster-free 128x256 tile (route_may_choose), else the decode tile's row tiles against that tile
+// (decode_route_row_tiles); no rule active: the host's tile runs alone.
+struct Sm90Route {
+    contiguous::RouteRule rule;
+    Sm90Tile grouped_tile = Sm90Tile::kCooperative128x256Cluster1x1;
+};
+
+inline Sm90Route route_for(const GmmProblem& p, Sm90Tile host_tile, int sm_count, double dram_bytes_per_s,
+                           const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    Sm90Route route;
+    const int64_t bound = route_rows(dram_bytes_per_s, knobs, policy);
+    if (bound > 0 && route_may_choose(p, host_tile, sm_count, knobs, policy)) {
+        route.rule.row_bound = bound;
+        return route;
+    }
+    route.rule.max_row_tiles = decode_route_row_tiles(p, host_tile, sm_count, dram_bytes_per_s, knobs, policy);
+    route.grouped_tile = Sm90Tile::kPingpong64x128K128;
+    return route;
+}
+
+// The route the fill kernel applies when the device chooses between the two kernels for p (backend_sm90.cu:
+// run_routed_call), or none (route_active false) where the host's tile runs alone: device counts, at most
+// kSmallScanMaxExperts experts (only the fill kernel of one thread per expert makes the choice), route_for.
+// Knobs: GG_SM90_ROUTE=<rows>, GG_SM90_ROUTE_DECODE=<row tiles> (0: off).
+inline Sm90Route device_route(const GmmProblem& p, Sm90Tile host_tile, int sm_count, double dram_bytes_per_s,
+                              const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
+    if (!p.counts_on_device || p.num_experts > cutlass_grouped::kSmallScanMaxExperts) return {};
+    return route_for(p, host_tile, sm_count, dram_bytes_per_s, knobs, policy);
+}
+
+// The first rule's row bound for p with device counts (device_route), or 0: what gg_sm90_choice prints as route=<R>.
 inline int64_t device_route_rows(const GmmProblem& p, Sm90Tile host_tile, int sm_count, double dram_bytes_per_s,
                                  const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    const int64_t bound = route_rows(dram_bytes_per_s, knobs, policy);
-    if (bound <= 0 || !p.counts_on_device || p.num_experts > cutlass_grouped::kSmallScanMaxExperts) return 0;
-    return route_may_choose(p, host_tile, sm_count, knobs, policy) ? bound : 0;
+    return device_route(p, host_tile, sm_count, dram_bytes_per_s, knobs, policy).rule.row_bound;
 }
 
 // With host counts, the tile the routing rule picks from the host's [E][3] problem sizes (M = the expert's rows for
-// forwards), where route_may_choose; else host_tile. The same rule the fill kernel runs with device counts.
+// forwards), where route_for has a rule for p; else host_tile. The same rules the fill kernel runs with device counts.
 inline Sm90Tile host_route_tile(const GmmProblem& p, const int32_t* host_problem_sizes, Sm90Tile host_tile,
                                 int sm_count, double dram_bytes_per_s, const Sm90Knobs& knobs = {},
                                 const Sm90TilePolicy& policy = kSm90TilePolicy) {
-    const int64_t bound = route_rows(dram_bytes_per_s, knobs, policy);
-    if (bound <= 0 || p.counts_on_device || host_problem_sizes == nullptr) return host_tile;
-    if (!route_may_choose(p, host_tile, sm_count, knobs, policy)) return host_tile;
+    if (p.counts_on_device || host_problem_sizes == nullptr) return host_tile;
+    const Sm90Route route = route_for(p, host_tile, sm_count, dram_bytes_per_s, knobs, policy);
+    if (!contiguous::route_active(route.rule)) return host_tile;
     contiguous::RouteTally tally;
     for (int64_t e = 0; e < p.num_experts; ++e) {
-        tally = contiguous::route_sum(tally, contiguous::route_tally(host_problem_sizes[3 * e], bound));
+        tally = contiguous::route_sum(tally, contiguous::route_tally(host_problem_sizes[3 * e], route.rule));
     }
-    return contiguous::route_contiguous(tally, bound) ? Sm90Tile::kContiguous256x128
-                                                      : Sm90Tile::kCooperative128x256Cluster1x1;
+    return contiguous::route_contiguous(tally, route.rule) ? Sm90Tile::kContiguous256x128 : route.grouped_tile;
 }
 
 }  // namespace gg::cutlass_sm90

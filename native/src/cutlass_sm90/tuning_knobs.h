@@ -47,6 +47,10 @@ struct Sm90Knobs {
     // 128x256 tile choose between them by the experts' rows with this row bound (tile_choice.h: device_route_rows,
     // host_route_tile; 0: off, the host's choice).
     std::optional<int64_t> route_rows;
+    // GG_SM90_ROUTE_DECODE=<row tiles> (0 to 2^20): trans_b forwards on the decode tile that may also run our contiguous
+    // kernel choose between them by the decode tile's 64-row tiles, the contiguous kernel at most this many (tile_choice.h:
+    // decode_route_row_tiles; 0: off, the decode tile), on any card.
+    std::optional<int64_t> route_decode_row_tiles;
     // GG_SM90_BAND=<units> (0 to 65536): the band width of the tile walk (tile_band).
     std::optional<int32_t> band;
     // GG_SM90_GRID=<f> (1 to 16): f persistent CTAs per SM instead of one, so that the hardware hands later CTAs to the
@@ -101,6 +105,7 @@ inline Sm90Knobs read_sm90_knobs() {
     k.decode_short_rows = int_knob("GG_SM90_DECODE_SHORT", 0, 1 << 20);
     k.decode_fwd_rows = int_knob("GG_SM90_DECODE_FWD", 0, 1 << 20);
     k.route_rows = int_knob("GG_SM90_ROUTE", 0, 1 << 20);
+    k.route_decode_row_tiles = int_knob("GG_SM90_ROUTE_DECODE", 0, 1 << 20);
     if (const auto first = int_knob("GG_SM90_FIRST", 0, 1)) k.largest_first = *first == 1;
     if (const auto mixed = int_knob("GG_SM90_DECODE_MIX", 0, 1)) k.decode_wgrad_mixed = *mixed == 1;
     k.grid_factor = int_knob("GG_SM90_GRID", 1, 16).value_or(1);
