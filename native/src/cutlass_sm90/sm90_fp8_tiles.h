@@ -12,7 +12,7 @@ enum class Sm90Fp8Tile : int {
 #include "cutlass_sm90/sm90_fp8_tiles.def"
 };
 
-// Each tile's short name: what GG_SM90_FP8_TILE takes and what messages say.
+// Each tile's short name: what GG_SM90_FP8_TILE takes.
 struct Sm90Fp8TileName {
     const char* name;
     Sm90Fp8Tile tile;
@@ -21,8 +21,6 @@ inline constexpr Sm90Fp8TileName kSm90Fp8TileNames[] = {
 #define GG_SM90_FP8_TILE(Enum, name, tm, tn, tk, cm, cn, pp) {#name, Sm90Fp8Tile::Enum},
 #include "cutlass_sm90/sm90_fp8_tiles.def"
 };
-
-inline const char* fp8_tile_name(Sm90Fp8Tile tile) { return name_in(kSm90Fp8TileNames, tile); }
 
 // The tile named `name` (kSm90Fp8TileNames), if there is one.
 inline bool fp8_tile_from_name(const char* name, Sm90Fp8Tile* tile) { return tile_in(kSm90Fp8TileNames, name, tile); }
