@@ -234,6 +234,14 @@ step_memcheck() {
       python3 native/tests/gmm_parity.py --lib "$lib" --shard "$shard/$nshards" > "$out/memcheck-$name.out" 2>&1
     memcheck_report "$name" $? || rc=1
   done
+  # The shapes of Auto's device route choices and more of the decode rule's (gmm_parity.py --routed-only: both kernels
+  # of each rule, chosen on the device from the counts), cutlass-sm90 alone, on an H100 (the rules' card class).
+  if (( python )); then
+    PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-parity-routed.log" \
+      python3 native/tests/gmm_parity.py --lib "$lib" --routed-only --backends cutlass-sm90 \
+      > "$out/memcheck-parity-routed.out" 2>&1
+    memcheck_report parity-routed $? || rc=1
+  fi
   # The FP8 scaled kernels (portable and cutlass-sm90, row-wise and block scales) through their parity script.
   if (( python )); then
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-fp8-parity.log" \

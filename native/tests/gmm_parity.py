@@ -152,6 +152,14 @@ def parity(gg, shapes, failures, at, sm90_tiles=(), shard=(0, 1), sm90_knobs=Non
     return rows
 
 
+# More of the second rule's calls (trans_b forwards on the decode tile, at most 128 rows), with --routed-only only
+# (their float64 weight gradients cost a default run's memory under the sanitizer): one live expert of 16 rows; zipf
+# over 8 at 64 rows (row tiles near the bound of 4); 16 experts at n = 1024 (a bound of 8), one live and zipf; k not a
+# multiple of 64 (4104), one live expert of 48 rows.
+ROUTED_MORE = [(16, 4096, 2048, 8, "one"), (64, 4096, 2048, 8, "zipf"), (128, 4096, 1024, 16, "one"),
+               (128, 4096, 1024, 16, "zipf"), (48, 4104, 2048, 8, "one")]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lib", default="artifacts/native/libgroupedgemm.so")
@@ -167,6 +175,10 @@ def main():
                         "only the script's own tensors and float64 reference run")
     p.add_argument("--memory-each-shape", action="store_true",
                    help="print the card's free memory and what PyTorch holds after each shape")
+    p.add_argument("--routed-only", action="store_true",
+                   help="only the shapes of Auto's device route choices (the default list's last ones and "
+                        "ROUTED_MORE), for a short run under compute-sanitizer (scripts/gpu-host.sh memcheck: "
+                        "parity-routed)")
     o = p.parse_args()
     shard = tuple(int(x) for x in o.shard.split("/"))
     if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
@@ -230,7 +242,8 @@ def main():
     # large experts (zipf over 16), the contiguous kernel exiting at once. (The routed contiguous kernel cannot split k
     # from 4096 rows on with n a multiple of 256: its fewest tiles, 64 rows by 128 columns, fill half the SMs.) In the
     # default run since 0.15.0's release run, whose parity reached the contiguous kernel's side only through the knob,
-    # which release builds do not read (docs/release.md, "The 0.15.0 run").
+    # which release builds do not read (docs/release.md, "The 0.15.0 run"). From here on the routed shapes (--routed-only).
+    routed_from = len(shapes)
     shapes += [(8192, 256, 512, 64, "uniform"), (8192, 256, 512, 64, "zipf"), (8192, 256, 512, 16, "zipf")]
     # The device route choice between the contiguous kernel and the decode tile (tile_choice.h: decode_route_row_tiles),
     # trans_b forwards of at most 128 rows on the decode tile, on the H100's card class: n = 2048 (16 column tiles) gives
@@ -238,6 +251,8 @@ def main():
     # over the decode tile's groups of no rows; uniform over 8: 8 row tiles, the decode tile with the contiguous kernel
     # exiting at once. (k = 4096 is the smallest k whose class the measured tile table gives the decode tile.)
     shapes += [(32, 4096, 2048, 8, "one"), (32, 4096, 2048, 8, "uniform")]
+    if o.routed_only:
+        shapes = shapes[routed_from:] + ROUTED_MORE
     at = {}
     try:
         rows = parity(gg, shapes, failures, at, [t for t in o.sm90_tiles.split(",") if t], shard, knobs, backends,

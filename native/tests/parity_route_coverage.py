@@ -12,7 +12,8 @@ This reads that list from gmm_parity.py's source (the `shapes` assignments among
 under an `if`, such as a knob's), asks gg_sm90_choice (the library's own tile_choice.h, an H100's SMs and DRAM by
 default) which of the forward and trans_b calls Auto routes and with which bound, and which kernel the routing rule
 runs on each shape's expected counts (gg_sm90_choice --route R, --route-decode T). At least one routed call of each
-rule must run each of its two kernels.
+rule must run each of its two kernels. And every shape of ROUTED_MORE (the shapes `--routed-only` adds, the routed
+path alone under the sanitizer) must be a trans_b forward that Auto routes by one of the rules.
 
 Usage: python3 native/tests/parity_route_coverage.py --probe gg_sm90_choice [--parity native/tests/gmm_parity.py]
 Exit 0 when every kernel is reached, 1 when one is not, 2 when the script or the probe cannot be read.
@@ -44,6 +45,16 @@ def default_shapes(path):
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "shapes":
             shapes += list(ast.literal_eval(stmt.value))
     return shapes
+
+
+def routed_more_shapes(path):
+    """gmm_parity.py's ROUTED_MORE: the shapes its --routed-only run adds to the default list's routed ones."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "ROUTED_MORE" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    return []
 
 
 def expected_counts(m, e, routing):
@@ -108,6 +119,21 @@ def main(argv):
             print(f"FAIL: gmm_parity.py's default run reaches no call that {field} routes to {', '.join(missing)}: "
                   "add a shape that Auto routes there to its default list (a release build reads no knobs)")
             failed = True
+    # ROUTED_MORE's trans_b forwards are there for the routed path alone (--routed-only under the sanitizer): each must
+    # be one Auto routes, by either rule, or its check is a duplicate of an unrouted one.
+    try:
+        more = [s for s in routed_more_shapes(args.parity) if s[0] > 0 and s[1] > 0]
+        more_choices = run_probe(args.probe, [], [f"{m} {k} {n} {e} forward-transb 0" for (m, k, n, e, _) in more])
+    except (OSError, SyntaxError, ValueError, subprocess.CalledProcessError) as ex:
+        print(f"parity_route_coverage: {ex}")
+        return 2
+    for shape, choice in zip(more, more_choices):
+        bounds = [w for w in choice.split() if w.split("=")[0] in {field for field, _, _ in RULES}
+                  and w.split("=")[1] not in ("", "0")]
+        if not bounds:
+            print(f"FAIL: ROUTED_MORE's {shape} is no call Auto routes (trans_b forward: {choice.strip()})")
+            failed = True
+    print(f"ROUTED_MORE: {len(more)} shape(s), each routed" if not failed else "ROUTED_MORE: see above")
     if failed:
         return 1
     print("ok: the default run reaches both kernels of every route choice")
