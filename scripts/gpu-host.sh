@@ -12,8 +12,9 @@
 #                  --native-lib=<release library>`): runs the consumer against the library inside the package, the
 #                  ILGPU interop sample, and the same forwards through GroupedGemm.Bench, and compares their timings
 #   memcheck       compute-sanitizer memcheck over the whole .NET test suite (in parts side by side: a sanitized run is
-#                  10-50x slower), then gmm_parity.py's four shards and fp8_parity.py one after another (side by side
-#                  they ran out of the card's memory); prints each part's ERROR SUMMARY, and fails a part with any error;
+#                  10-50x slower), then gmm_parity.py's shards (six, GG_MEMCHECK_SHARDS; without its routed shapes),
+#                  those shapes alone (--routed-only) and fp8_parity.py one after another (side by side they ran out of
+#                  the card's memory); prints each part's ERROR SUMMARY, and fails a part with any error;
 #                  every part's log in $OUT/memcheck-logs.tar.xz
 #                  (env GG_MEMCHECK_TIMEOUT: seconds per part, default 540; GG_MEMCHECK_PARTS: all (default), dotnet
 #                  or python, to run again only the parts a library has not passed yet)
@@ -231,7 +232,7 @@ step_memcheck() {
   for shard in "${shards[@]}"; do
     local name=parity-$shard-of-$nshards
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" \
-      python3 native/tests/gmm_parity.py --lib "$lib" --shard "$shard/$nshards" > "$out/memcheck-$name.out" 2>&1
+      python3 native/tests/gmm_parity.py --lib "$lib" --skip-routed --shard "$shard/$nshards" > "$out/memcheck-$name.out" 2>&1
     memcheck_report "$name" $? || rc=1
   done
   # The shapes of Auto's device route choices and more of the decode rule's (gmm_parity.py --routed-only: both kernels
