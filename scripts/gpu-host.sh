@@ -224,9 +224,10 @@ step_memcheck() {
   # 37-43 s with 0 errors (H100, 2026-12-06). Under the sanitizer PyTorch keeps its own tensors' memory (2026-12-07: with
   # no library call, `gmm_parity.py --backends none --memory-each-shape` still grew the card's use to 11.5 GB; with every
   # backend, shape by shape to 70 GB, of which closing the library's handle gave back 0.1 GB): hence shards, each a
-  # process that gives it all back (docs/reliability.md, hazard 15). Six: with four, the two shards that reached the
-  # end of the default list first ran out of the card's memory in PyTorch's own cudaMalloc there, 0.6 of 79 GiB free,
-  # once 0.16.0 added shapes to it (H100, 2026-12-07), while the other two ended with 11-15 GiB free.
+  # process that gives it all back (docs/reliability.md, hazard 15). 0.16.0's routed shapes at the default list's end
+  # (k = 4096, n = 2048: its largest float64 weight gradients) ran two shards of four, then two of six, out of the card's
+  # memory in PyTorch's own cudaMalloc there (0.6-0.9 of 79 GiB free; H100, 2026-12-07), while the others ended with
+  # 11-55 GiB free: the shards leave those shapes out (--skip-routed), and the part after them runs them alone.
   local nshards=${GG_MEMCHECK_SHARDS:-6} shards=()
   (( python )) && for (( shard = 0; shard < nshards; shard++ )); do shards+=("$shard"); done
   for shard in "${shards[@]}"; do

@@ -175,11 +175,12 @@ def main():
                         "only the script's own tensors and float64 reference run")
     p.add_argument("--memory-each-shape", action="store_true",
                    help="print the card's free memory and what PyTorch holds after each shape")
-    p.add_argument("--skip-routed", action="store_true",
+    routed = p.add_mutually_exclusive_group()
+    routed.add_argument("--skip-routed", action="store_true",
                    help="the default list without its routed shapes (scripts/gpu-host.sh memcheck's shards, beside "
                         "--routed-only: under the sanitizer none of PyTorch's allocations is freed, and these shapes' "
                         "float64 references ran two of six shards out of an H100's memory)")
-    p.add_argument("--routed-only", action="store_true",
+    routed.add_argument("--routed-only", action="store_true",
                    help="only the shapes of Auto's device route choices (the default list's last ones and "
                         "ROUTED_MORE), for a short run under compute-sanitizer (scripts/gpu-host.sh memcheck: "
                         "parity-routed)")

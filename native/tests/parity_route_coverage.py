@@ -33,10 +33,14 @@ RULES = (("route", "--route", (CONTIG, COOP)), ("route_decode", "--route-decode"
 FORMS = ("forward", "forward-transb")  # the forms Auto routes (weight gradients never are)
 
 
-def default_shapes(path):
-    """(m, k, n, experts, routing) of every shape gmm_parity.py's main() checks without options."""
+def read_script(path):
+    """gmm_parity.py's syntax tree."""
     with open(path, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), path)
+        return ast.parse(f.read(), path)
+
+
+def default_shapes(tree):
+    """(m, k, n, experts, routing) of every shape gmm_parity.py's main() checks without options."""
     main = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "main")
     shapes = []
     for stmt in main.body:  # main()'s own statements only: a shape under an `if` needs an option to run
@@ -47,10 +51,8 @@ def default_shapes(path):
     return shapes
 
 
-def routed_more_shapes(path):
+def routed_more_shapes(tree):
     """gmm_parity.py's ROUTED_MORE: the shapes its --routed-only run adds to the default list's routed ones."""
-    with open(path, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), path)
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "ROUTED_MORE" for t in node.targets):
             return list(ast.literal_eval(node.value))
@@ -75,6 +77,11 @@ def expected_counts(m, e, routing):
     return [round(m * w / total) for w in weights]
 
 
+def bound_of(choice, field):
+    """The bound gg_sm90_choice printed as `field=<bound>` on one output line (0: none)."""
+    return next((int(w[len(field) + 1:]) for w in choice.split() if w.startswith(field + "=")), 0)
+
+
 def run_probe(probe, args, lines):
     out = subprocess.run([probe, *args], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
     return out.stdout.splitlines()
@@ -86,7 +93,8 @@ def main(argv):
     p.add_argument("--parity", default=os.path.join(HERE, "gmm_parity.py"), help="the parity script to read")
     args = p.parse_args(argv)
     try:
-        shapes = default_shapes(args.parity)
+        tree = read_script(args.parity)
+        shapes = default_shapes(tree)
         calls = [(s, form) for s in shapes for form in FORMS if s[0] > 0 and s[1] > 0]
         choices = run_probe(args.probe, [], [f"{m} {k} {n} {e} {form} 0" for (m, k, n, e, _), form in calls])
     except (OSError, SyntaxError, ValueError, StopIteration, subprocess.CalledProcessError) as ex:
@@ -97,7 +105,7 @@ def main(argv):
         # The routed calls by their bound, so that the probe runs the rule once per bound over all of them.
         routed = {}
         for ((m, k, n, e, routing), form), choice in zip(calls, choices):
-            bound = next((int(w[len(field) + 1:]) for w in choice.split() if w.startswith(field + "=")), 0)
+            bound = bound_of(choice, field)
             if bound > 0:
                 routed.setdefault(bound, []).append((f"{m} {k} {n} {e} {routing} {form} ({field}={bound})",
                                                      " ".join(map(str, expected_counts(m, e, routing)))))
@@ -122,15 +130,13 @@ def main(argv):
     # ROUTED_MORE's trans_b forwards are there for the routed path alone (--routed-only under the sanitizer): each must
     # be one Auto routes, by either rule, or its check is a duplicate of an unrouted one.
     try:
-        more = [s for s in routed_more_shapes(args.parity) if s[0] > 0 and s[1] > 0]
+        more = [s for s in routed_more_shapes(tree) if s[0] > 0 and s[1] > 0]
         more_choices = run_probe(args.probe, [], [f"{m} {k} {n} {e} forward-transb 0" for (m, k, n, e, _) in more])
-    except (OSError, SyntaxError, ValueError, subprocess.CalledProcessError) as ex:
+    except (OSError, ValueError, subprocess.CalledProcessError) as ex:
         print(f"parity_route_coverage: {ex}")
         return 2
     for shape, choice in zip(more, more_choices):
-        bounds = [w for w in choice.split() if w.split("=")[0] in {field for field, _, _ in RULES}
-                  and w.split("=")[1] not in ("", "0")]
-        if not bounds:
+        if not any(bound_of(choice, field) > 0 for field, _, _ in RULES):
             print(f"FAIL: ROUTED_MORE's {shape} is no call Auto routes (trans_b forward: {choice.strip()})")
             failed = True
     print(f"ROUTED_MORE: {len(more)} shape(s), each routed" if not failed else "ROUTED_MORE: see above")

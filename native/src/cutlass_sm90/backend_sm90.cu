@@ -373,9 +373,9 @@ gg_status cutlass_sm90_run(Context& ctx, const GmmProblem& p) {
     const Sm90Tile host_tile =
         cutlass_sm90::choose_tile(p, host_sizes, ctx.device.sm_count, ctx.device.dram_bytes_per_s, knobs);
     const int sm_count = ctx.device.sm_count * knobs.grid_factor;
-    // Forwards that either our contiguous kernel or the 128x256 tile may run, chosen by the experts' rows: with device
-    // counts on the device, both kernels launched (an experiment build without that tile keeps the host's choice);
-    // with host counts here.
+    // Forwards that our contiguous kernel or a CUTLASS tile may run (tile_choice.h: route_for, the 128x256 or the decode
+    // tile), chosen by the experts' rows: with device counts on the device, both kernels launched (a build without that
+    // tile keeps the host's choice); with host counts here.
     const cutlass_sm90::Sm90Route route =
         cutlass_sm90::device_route(p, host_tile, sm_count, ctx.device.dram_bytes_per_s, knobs);
     if (cutlass_sm90::contiguous::route_active(route.rule)) {

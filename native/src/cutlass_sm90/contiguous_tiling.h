@@ -115,7 +115,7 @@ inline int64_t claim_words_for(int64_t sms) { return 1 + (sms > 0 ? sms : 1); }
 // splits k over idle SMs, won every row (1.10-1.46x: jetmoe-8b's down-projection with 2 and 4 live experts, 32 and 64
 // CTAs; mixtral-8x7b's with 2, 64 CTAs), and from 96 CTAs it lost or tied but for two rows (1.04x at 160, 1.07x at
 // 176). So: this kernel iff 0 < (sum over experts of ceil(rows / 64)) <= max_row_tiles, with max_row_tiles = half the
-// SMs over n's column tiles (tile_choice.h: decode_route).
+// SMs over n's column tiles (tile_choice.h: decode_route_row_tiles).
 
 // Which rule a routed call applies, and its bound: row_bound > 0, the first (R); else max_row_tiles > 0, the second;
 // neither, no routing.
