@@ -280,8 +280,10 @@ struct Sm90TilePolicy {
     int64_t max_rows_route_decode = 128;
     // ... and of at least min_rows_route_decode rows: one-token calls (1-8 rows at top-1 to top-8) keep the decode tile
     // alone. 0.16.0 routed them too, and none gained: six of its routed one-token rows ran 1-12 % slower than 0.15.0
-    // (deepseek-v3's up-projection with dominant routing 63.5 -> 72.0 us), the second launch's cost on a call of 30-70
-    // us (H100, same loop, plan release-auto.txt; docs/h100/release-auto-0.16.0/).
+    // (H100, plan release-auto.txt; docs/h100/release-auto-0.16.0/). Without them, same loop against 0.16.0 on 152
+    // one-token trans_b rows, every model and routing (plan transb-decode-route-one-token.txt;
+    // docs/h100/transb-decode-route-one-token-0.17.0-dev/): geomean 1.004x, none slower by 5 %, deepseek-v3's and
+    // qwen3-235b-a22b's up-projections with dominant routing 1.09-1.12x faster (0.76x -> 0.85x, 0.80x -> 0.87x torch).
     int64_t min_rows_route_decode = 16;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
