@@ -1472,6 +1472,9 @@ void decode_routing_rule() {
         {"grok-1 down, 16 tokens (48 column tiles)", 32, 32768, 6144, 8, 1},
         {"jetmoe-8b up, 16 tokens (88 column tiles: none)", 32, 2048, 11264, 8, 0},
         {"jetmoe-8b down, 256 tokens (512 rows: above the measured range)", 512, 5632, 2048, 8, 0},
+        {"llama-4-scout down, 16 tokens at top-1 (16 rows: the fewest routed)", 16, 8192, 5120, 16, 1},
+        {"deepseek-v3 up, 1 token at top-8 (8 rows: below min_rows_route_decode)", 8, 7168, 4096, 256, 0},
+        {"mixtral-8x7b down, 1 token at top-2 (2 rows)", 2, 14336, 4096, 8, 0},
     };
     for (const auto& c : calls) {
         expect_knob("decode route", nullptr, c.what, row_tiles(c.m, c.k, c.n, c.e, kH100DramBytesPerS), c.want);
@@ -1492,6 +1495,8 @@ void decode_routing_rule() {
     set_knob("GG_SM90_ROUTE_DECODE", "7");
     expect_knob("GG_SM90_ROUTE_DECODE", "7", "H100", row_tiles(32, 5632, 2048, 8, kH100DramBytesPerS), 7);
     expect_knob("GG_SM90_ROUTE_DECODE", "7", "H200, on the decode tile", on_decode_tile(kH200DramBytesPerS), 7);
+    expect_knob("GG_SM90_ROUTE_DECODE", "7", "one token (8 rows): the knob applies from one row",
+                row_tiles(8, 7168, 4096, 256, kH100DramBytesPerS), 7);
     set_knob("GG_SM90_ROUTE_DECODE", "0");
     expect_knob("GG_SM90_ROUTE_DECODE", "0", "off", row_tiles(32, 5632, 2048, 8, kH100DramBytesPerS), 0);
     set_knob("GG_SM90_ROUTE_DECODE", "7");

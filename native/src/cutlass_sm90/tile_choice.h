@@ -278,6 +278,13 @@ struct Sm90TilePolicy {
     // first rule).
     bool route_decode = true;
     int64_t max_rows_route_decode = 128;
+    // ... and of at least min_rows_route_decode rows: one-token calls (1-8 rows at top-1 to top-8) keep the decode tile
+    // alone. 0.16.0 routed them too, and none gained: six of its routed one-token rows ran 1-12 % slower than 0.15.0
+    // (H100, plan release-auto.txt; docs/h100/release-auto-0.16.0/). Without them, same loop against 0.16.0 on 152
+    // one-token trans_b rows, every model and routing (plan transb-decode-route-one-token.txt;
+    // docs/h100/transb-decode-route-one-token-0.17.0-dev/): geomean 1.004x, none slower by 5 %, deepseek-v3's and
+    // qwen3-235b-a22b's up-projections with dominant routing 1.09-1.12x faster (0.76x -> 0.85x, 0.80x -> 0.87x torch).
+    int64_t min_rows_route_decode = 16;
 };
 constexpr Sm90TilePolicy kSm90TilePolicy{};
 
@@ -731,9 +738,9 @@ inline bool route_may_choose(const GmmProblem& p, Sm90Tile host_tile, int sm_cou
 
 // The second rule's bound for p (Sm90TilePolicy::route_decode): the most 64-row tiles of the decode tile for which the
 // contiguous kernel runs instead, half the SMs over n's 128-column tiles; 0 where the rule does not apply (a
-// trans_b forward on the decode tile, as the host chose it, of at most max_rows_route_decode rows that neither a forced
-// tile or split nor our decode forward kernel takes; the contiguous kernel's limits; no accumulate). Knob:
-// GG_SM90_ROUTE_DECODE=<row tiles> (0: off), on any card.
+// trans_b forward on the decode tile, as the host chose it, of min_rows_route_decode to max_rows_route_decode rows that
+// neither a forced tile or split nor our decode forward kernel takes; the contiguous kernel's limits; no accumulate).
+// Knob: GG_SM90_ROUTE_DECODE=<row tiles> (0: off), on any card and from one row.
 inline int64_t decode_route_row_tiles(const GmmProblem& p, Sm90Tile host_tile, int sm_count, double dram_bytes_per_s,
                                       const Sm90Knobs& knobs = {}, const Sm90TilePolicy& policy = kSm90TilePolicy) {
     if (!p.trans_b || p.trans_a || p.accumulate || !contiguous_eligible(p) || p.n < 1) return 0;
@@ -741,7 +748,8 @@ inline int64_t decode_route_row_tiles(const GmmProblem& p, Sm90Tile host_tile, i
     if (p.m > policy.max_rows_route_decode || decode_forward(p, knobs, policy)) return 0;
     if (forward_split_chunks(p, host_tile, sm_count, knobs, policy) >= 2) return 0;
     if (knobs.route_decode_row_tiles) return *knobs.route_decode_row_tiles;
-    if (!policy.route_decode || dram_bytes_per_s >= policy.max_dram_bytes_per_s_route) return 0;
+    if (!policy.route_decode || p.m < policy.min_rows_route_decode) return 0;
+    if (dram_bytes_per_s >= policy.max_dram_bytes_per_s_route) return 0;
     const int64_t column_tiles = (p.n + 127) / 128;
     return (sm_count > 0 ? sm_count : 1) / 2 / column_tiles;
 }
