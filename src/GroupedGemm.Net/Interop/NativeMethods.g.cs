@@ -22,7 +22,7 @@ internal static unsafe partial class NativeMethods
     public const int GG_VERSION_MAJOR = 0;
 
     [NativeName("GG_VERSION_MINOR")]
-    public const int GG_VERSION_MINOR = 16;
+    public const int GG_VERSION_MINOR = 17;
 
     [NativeName("GG_VERSION_PATCH")]
     public const int GG_VERSION_PATCH = 0;
