@@ -103,7 +103,7 @@ int main() {
 
     // Device rules, with dispatch.cpp's former texts.
     const gg::GmmProblem problem = device_count_problem();
-    gg_status s = GG_STATUS_SUCCESS;
+    [[maybe_unused]] gg_status s = GG_STATUS_SUCCESS;  // unread in builds without the CUTLASS backends
 #if defined(GG_HAVE_CUTLASS_SM80)
     gg::clear_error();
     s = gg::backend_supports(device_of(7, 5), problem, GG_BACKEND_CUTLASS_SM80);
