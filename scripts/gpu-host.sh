@@ -28,10 +28,11 @@
 #                  bf16, gmm and the layers), its AdamW teacher training on cuda (plain and gated) and --bench at the seed
 #                  shape (torchsharp-bench.json); builds the native library first if it is missing
 #   sweep          the real-model sweep's parts (bench/run_sweep.sh) named as arguments (indices or names; none:
-#                  all 27), one after another into $OUT/sweep, starting a part only while its measured time and a fifth
-#                  more (bench/sweep/part-seconds.tsv, by name; GG_SWEEP_PART_SECONDS, default 170, otherwise) fit what
-#                  is left of GG_SWEEP_SECONDS (default 540), so that one call of limited length ends with whole parts;
-#                  prints the parts it left for the next call
+#                  all 27), one after another on each GPU (GG_SWEEP_GPUS, default every GPU: the parts in the order
+#                  given, each to the next GPU free) into $OUT/sweep, starting a part only while its measured time and a
+#                  fifth more (bench/sweep/part-seconds.tsv, by name; GG_SWEEP_PART_SECONDS, default 170, otherwise)
+#                  fit what is left of GG_SWEEP_SECONDS (default 540), so that one call of limited length ends with
+#                  whole parts; prints the parts it left for the next call
 #   tile-sweep     bench/sweep/tile_sweep.sh into $OUT/tile-measurements (arguments: its options and parts): every
 #                  cutlass-sm90 tile on the sweep's shapes, for Auto's measured tile table (bench/sweep/make_tile_table.py);
 #                  needs a tuning build (GG_SM90_TUNING=1 with the native step) at GROUPEDGEMM_NATIVE_PATH; parts start
@@ -326,9 +327,46 @@ sweep_part_seconds() {
   if [[ $seconds =~ ^[0-9]+$ ]]; then echo $(( seconds * 6 / 5 )); else echo "${GG_SWEEP_PART_SECONDS:-170}"; fi
 }
 
+# The GPUs the sweep's parts spread over, one part per GPU at a time (CUDA_VISIBLE_DEVICES): GG_SWEEP_GPUS, else every
+# GPU nvidia-smi lists, else 1. A part on its own GPU shares only the host's CPUs with the others, and each part measures
+# its own card's copy bandwidth; the parts of one call still run one library on one kind of card.
+sweep_gpus() {
+  local n=${GG_SWEEP_GPUS:-}
+  [[ -n $n ]] || n=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ')
+  [[ $n =~ ^[1-9][0-9]*$ ]] || n=1
+  echo "$n"
+}
+
+# Takes from the queue file (one part a line, in the order given) the first part whose time (sweep_part_seconds) fits
+# the seconds left ($2), under a lock the GPUs' workers share; prints it, or nothing (status 1) when none fits. A part
+# that does not fit stays queued, so a shorter one after it may still run.
+sweep_take_part() {
+  local queue=$1 left=$2 lock=$1.lock part taken="" rest=()
+  until mkdir "$lock" 2>/dev/null; do sleep 0.2; done
+  while IFS= read -r part; do
+    [[ -n $part ]] || continue
+    if [[ -z $taken ]] && (( left >= $(sweep_part_seconds "$part") )); then taken=$part; else rest+=("$part"); fi
+  done < "$queue"
+  printf '%s\n' "${rest[@]+"${rest[@]}"}" > "$queue"
+  rmdir "$lock"
+  [[ -n $taken ]] && echo "$taken"
+}
+
+# One GPU's worker: parts from the queue, one after another, until none fits what is left of the budget (wall-clock
+# seconds from `since`, date +%s, which subshells share).
+sweep_worker() {
+  local gpu=$1 queue=$2 budget=$3 since=$4 rc=0 part
+  while part=$(sweep_take_part "$queue" $(( budget - ($(date +%s) - since) ))); do
+    CUDA_VISIBLE_DEVICES=$gpu bash bench/run_sweep.sh --part "$part" --out "$out/sweep" \
+      > "$out/sweep/part-${part//\//__}.out" 2>&1 || rc=1
+    echo "sweep: part $part (GPU $gpu): $(tail -n 1 "$out/sweep/part-${part//\//__}.out")" | tee -a "$out/sweep.txt"
+  done
+  return $rc
+}
+
 step_sweep() {
-  local budget=${GG_SWEEP_SECONDS:-540} started=$SECONDS rc=0 parts=("$@") left=()
-  local names=() i
+  local budget=${GG_SWEEP_SECONDS:-540} rc=0 parts=("$@") left=()
+  local names=() i g gpus pids=() queue=$out/sweep/queue.txt since
   mapfile -t names < <(.gpu/GroupedGemm.Bench sweep list-parts --names)
   [[ ${#parts[@]} -gt 0 ]] || parts=("${names[@]}")
   # An index becomes its part's name: part-seconds.tsv is keyed by name (an index found no line there and counted as
@@ -340,12 +378,16 @@ step_sweep() {
     fi
   done
   mkdir -p "$out/sweep"
-  for part in "${parts[@]}"; do
-    # A part that does not fit what is left is passed over; a shorter one after it may still fit.
-    if (( budget - (SECONDS - started) < $(sweep_part_seconds "$part") )); then left+=("$part"); continue; fi
-    bash bench/run_sweep.sh --part "$part" --out "$out/sweep" > "$out/sweep/part-${part//\//__}.out" 2>&1 || rc=1
-    echo "sweep: part $part: $(tail -n 1 "$out/sweep/part-${part//\//__}.out")" | tee -a "$out/sweep.txt"
+  printf '%s\n' "${parts[@]}" > "$queue"
+  gpus=$(sweep_gpus)
+  since=$(date +%s)
+  for ((g = 0; g < gpus; g++)); do
+    sweep_worker "$g" "$queue" "$budget" "$since" &
+    pids+=($!)
   done
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  mapfile -t left < <(grep . "$queue")
+  rm -f "$queue"
   [[ ${#left[@]} -eq 0 ]] || echo "sweep: not started (time): ${left[*]}" | tee -a "$out/sweep.txt"
   return $rc
 }
