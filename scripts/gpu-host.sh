@@ -28,11 +28,11 @@
 #                  bf16, gmm and the layers), its AdamW teacher training on cuda (plain and gated) and --bench at the seed
 #                  shape (torchsharp-bench.json); builds the native library first if it is missing
 #   sweep          the real-model sweep's parts (bench/run_sweep.sh) named as arguments (indices or names; none:
-#                  all 27), one after another on each GPU (GG_SWEEP_GPUS, default every GPU: the parts in the order
-#                  given, each to the next GPU free) into $OUT/sweep, starting a part only while its measured time and a
-#                  fifth more (bench/sweep/part-seconds.tsv, by name; GG_SWEEP_PART_SECONDS, default 170, otherwise)
-#                  fit what is left of GG_SWEEP_SECONDS (default 540), so that one call of limited length ends with
-#                  whole parts; prints the parts it left for the next call
+#                  all 27), one after another on each GPU (those CUDA_VISIBLE_DEVICES names, else every GPU; at most
+#                  GG_SWEEP_GPUS: the parts in the order given, each to the next GPU free) into $OUT/sweep, starting a
+#                  part only while its measured time and a fifth more (bench/sweep/part-seconds.tsv, by name;
+#                  GG_SWEEP_PART_SECONDS, default 170, otherwise) fit what is left of GG_SWEEP_SECONDS (default 540), so
+#                  that one call of limited length ends with whole parts; prints the parts it left for the next call
 #   tile-sweep     bench/sweep/tile_sweep.sh into $OUT/tile-measurements (arguments: its options and parts): every
 #                  cutlass-sm90 tile on the sweep's shapes, for Auto's measured tile table (bench/sweep/make_tile_table.py);
 #                  needs a tuning build (GG_SM90_TUNING=1 with the native step) at GROUPEDGEMM_NATIVE_PATH; parts start
@@ -327,14 +327,22 @@ sweep_part_seconds() {
   if [[ $seconds =~ ^[0-9]+$ ]]; then echo $(( seconds * 6 / 5 )); else echo "${GG_SWEEP_PART_SECONDS:-170}"; fi
 }
 
-# The GPUs the sweep's parts spread over, one part per GPU at a time (CUDA_VISIBLE_DEVICES): GG_SWEEP_GPUS, else every
-# GPU nvidia-smi lists, else 1. A part on its own GPU shares only the host's CPUs with the others, and each part measures
-# its own card's copy bandwidth; the parts of one call still run one library on one kind of card.
-sweep_gpus() {
-  local n=${GG_SWEEP_GPUS:-}
-  [[ -n $n ]] || n=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ')
+# The GPUs the sweep's parts spread over, one part per GPU at a time, one device a line: those CUDA_VISIBLE_DEVICES
+# names where the caller set it (a worker's own CUDA_VISIBLE_DEVICES is one of them, so a restriction holds), else every
+# GPU nvidia-smi lists, else device 0; the first GG_SWEEP_GPUS of them where that is set. A part on its own GPU shares
+# only the host's CPUs with the others, and each part measures its own card's copy bandwidth; the parts of one call
+# still run one library on one kind of card.
+sweep_devices() {
+  local devices=() n
+  if [[ -n ${CUDA_VISIBLE_DEVICES:-} ]]; then
+    IFS=, read -r -a devices <<< "$CUDA_VISIBLE_DEVICES"
+  else
+    mapfile -t devices < <(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null)
+  fi
+  [[ ${#devices[@]} -gt 0 ]] || devices=(0)
+  n=${GG_SWEEP_GPUS:-${#devices[@]}}
   [[ $n =~ ^[1-9][0-9]*$ ]] || n=1
-  echo "$n"
+  printf '%s\n' "${devices[@]:0:n}"
 }
 
 # Takes from the queue file (one part a line, in the order given) the first part whose time (sweep_part_seconds) fits
@@ -366,7 +374,7 @@ sweep_worker() {
 
 step_sweep() {
   local budget=${GG_SWEEP_SECONDS:-540} rc=0 parts=("$@") left=()
-  local names=() i g gpus pids=() queue=$out/sweep/queue.txt since
+  local names=() i gpu devices=() pids=() queue=$out/sweep/queue.txt since
   mapfile -t names < <(.gpu/GroupedGemm.Bench sweep list-parts --names)
   [[ ${#parts[@]} -gt 0 ]] || parts=("${names[@]}")
   # An index becomes its part's name: part-seconds.tsv is keyed by name (an index found no line there and counted as
@@ -379,10 +387,10 @@ step_sweep() {
   done
   mkdir -p "$out/sweep"
   printf '%s\n' "${parts[@]}" > "$queue"
-  gpus=$(sweep_gpus)
+  mapfile -t devices < <(sweep_devices)
   since=$(date +%s)
-  for ((g = 0; g < gpus; g++)); do
-    sweep_worker "$g" "$queue" "$budget" "$since" &
+  for gpu in "${devices[@]}"; do
+    sweep_worker "$gpu" "$queue" "$budget" "$since" &
     pids+=($!)
   done
   for i in "${pids[@]}"; do wait "$i" || rc=1; done
