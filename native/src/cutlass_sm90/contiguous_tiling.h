@@ -3,7 +3,7 @@
 // experts' row counts (batch sizes in device memory: the host does not know them, and the same call may route every
 // row to one expert or spread them over all); with host counts the backend runs the same function to size the grid.
 // Also the routing rules that choose between this kernel and a CUTLASS tile from the same counts (below).
-// No CUTLASS and no CUDA headers here, so that host tests (tile_choice_test.cpp) check the rule the kernel runs.
+// No CUTLASS and no CUDA headers here, so that host tests (contiguous_routing_test.cpp) check the rule the kernel runs.
 #pragma once
 
 #include <cstdint>

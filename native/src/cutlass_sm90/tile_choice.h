@@ -410,7 +410,7 @@ inline constexpr size_t kSm90TileTableRows = sizeof(kSm90TileTable) / sizeof(kSm
 
 // The table's tile for p's class, if a row names it. Accumulating calls keep the rules: the table is measured without
 // accumulation, and a tile's source-epilogue kernels are not in every release set. `rows`/`count`: another table
-// (tile_choice_test).
+// (tile_table_test.cpp).
 inline std::optional<Sm90Tile> table_tile(const GmmProblem& p, double dram_bytes_per_s,
                                           const TileTableRow* rows = kSm90TileTable,
                                           size_t count = kSm90TileTableRows) {
