@@ -4,7 +4,10 @@ read between two device calls: for the experiment build's Auto, the release libr
 each against torch._grouped_mm in the same loop, the geometric mean and the rows below 0.9x and 1.0x; the experiment
 over each of the others, with the rows where they differ most; each series' geometric mean per routing when the rows
 have several (device counts hide the routing from Auto, so a tile that wins one routing and loses another shows here);
-then the experiment's rows furthest below torch.
+then, where a shape was timed under several routings, the variants faster than the experiment's Auto under every one
+of them (the candidates for a rule: with device counts Auto sees the shape, not the routing; lib-b there is a release
+faster than the experiment on a whole shape); then the experiment's rows
+furthest below torch.
 
 Usage: python3 bench/sweep/experiment_summary.py FILE.json [FILE.json ...] [--worst N]
 Exit 1 when a file could not be read or summarized (the others are still printed).
@@ -26,6 +29,37 @@ def geomean(values):
 def label(row):
     # A sweep problem's id holds its model, projection, tokens and routing.
     return f"{row['problem']:<44} {row['form']:<15}"
+
+
+def shape_of(row):
+    # The problem id without its routing (model/projection/tokens), and the form: what Auto can tell calls apart by.
+    problem = row["problem"]
+    if row.get("routing") and problem.endswith("/" + row["routing"]):
+        problem = problem[: -len(row["routing"]) - 1]
+    return problem, row["form"]
+
+
+def shape_wins(rows, series, names, worst):
+    """Each variant that ran faster than ours under every routing a shape was timed with (two or more), by its
+    smallest gain: lines "faster under all N routings"."""
+    shapes = {}
+    for r in rows:
+        shapes.setdefault(shape_of(r), []).append(r)
+    wins = []
+    for shape, shape_rows in shapes.items():
+        if len({r.get("routing") for r in shape_rows}) < 2:
+            continue
+        for name in names:
+            gains = [series[name][id(r)] / series["ours"][id(r)] for r in shape_rows
+                     if id(r) in series[name] and id(r) in series["ours"]]
+            if len(gains) == len(shape_rows) and min(gains) > 1.0:
+                wins.append((min(gains), max(gains), len(gains), shape, name))
+    if not wins:
+        return
+    wins.sort(key=lambda w: -w[0])
+    print(f"  shapes where a variant beat ours under every routing: {len(wins)}")
+    for low, high, n, (problem, form), name in wins[:worst]:
+        print(f"    {problem:<36} {form:<15} {name}: x{low:.2f}-{high:.2f} over {n} routings")
 
 
 def summarize(path, worst):
@@ -67,6 +101,7 @@ def summarize(path, worst):
             print(f"    slower {label(r)} x{g:.2f} (ours {series['ours'][id(r)]:.2f}, {name} {series[name][id(r)]:.2f})")
         for g, r in gain[::-1][:worst]:
             print(f"    faster {label(r)} x{g:.2f} (ours {series['ours'][id(r)]:.2f}, {name} {series[name][id(r)]:.2f})")
+    shape_wins(rows, series, [name for name, _ in others], worst)
     low = sorted((v, r) for r in rows for v in [series["ours"].get(id(r))] if v is not None)[:worst]
     for v, r in low:
         print(f"    low    {label(r)} {v:.2f} x torch")
