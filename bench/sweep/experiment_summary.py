@@ -6,8 +6,7 @@ over each of the others, with the rows where they differ most; each series' geom
 have several (device counts hide the routing from Auto, so a tile that wins one routing and loses another shows here);
 then, where a shape was timed under several routings, the variants faster than the experiment's Auto under every one
 of them (the candidates for a rule: with device counts Auto sees the shape, not the routing; lib-b there is a release
-faster than the experiment on a whole shape); then the experiment's rows
-furthest below torch.
+faster than the experiment on a whole shape); then the experiment's rows furthest below torch.
 
 Usage: python3 bench/sweep/experiment_summary.py FILE.json [FILE.json ...] [--worst N]
 Exit 1 when a file could not be read or summarized (the others are still printed).
@@ -40,8 +39,8 @@ def shape_of(row):
 
 
 def shape_wins(rows, series, names, worst):
-    """Each variant that ran faster than ours under every routing a shape was timed with (two or more), by its
-    smallest gain: lines "faster under all N routings"."""
+    """Each variant that ran faster than ours under every routing a shape was timed with (two or more), largest
+    smallest gain first: one line each, its gain over ours from the smallest to the largest and the routings."""
     shapes = {}
     for r in rows:
         shapes.setdefault(shape_of(r), []).append(r)
