@@ -47,12 +47,23 @@ int main() {
     const char* const names[] = {"auto", "cublas-loop", "cublas-grouped", "cutlass-sm80", "cutlass-sm90"};
     static_assert(sizeof(names) / sizeof(names[0]) == GG_BACKEND_COUNT, "a name per gg_backend");
     for (int b = 0; b < GG_BACKEND_COUNT; ++b) {
-        const char* got = gg::backend_name(static_cast<gg_backend>(b));
+        const char* got = gg::backend_name(b);
         CHECK(got != nullptr && std::strcmp(got, names[b]) == 0, "backend %d: name %s, want %s", b, got ? got : "(null)",
               names[b]);
     }
-    CHECK(gg::backend_name(static_cast<gg_backend>(GG_BACKEND_COUNT)) == nullptr, "no name past the enum");
-    CHECK(gg::backend_name(static_cast<gg_backend>(-1)) == nullptr, "no name below the enum");
+    CHECK(gg::backend_name(GG_BACKEND_COUNT) == nullptr, "no name past the enum");
+    CHECK(gg::backend_name(-1) == nullptr, "no name below the enum");
+
+    // An entry is marked compiled in (in_build, which the table's static_asserts read) exactly where it has entry
+    // points, and has a reason exactly where it is not.
+    for (const gg::BackendEntry& e : gg::backends()) {
+        const bool has_entry_points = e.supports != nullptr && e.run != nullptr;
+        const bool has_none = e.supports == nullptr && e.run == nullptr;
+        CHECK(e.compiled() ? has_entry_points : has_none, "%s: in_build = %d but its entry points say otherwise",
+              e.name, e.in_build);
+        CHECK(e.compiled() == (e.not_compiled[0] == '\0'), "%s: in_build = %d but not_compiled = \"%s\"", e.name,
+              e.in_build, e.not_compiled);
+    }
 
     // Auto's order: sm90, sm80, cuBLAS loop, cuBLAS grouped.
     std::vector<gg_backend> order;

@@ -11,6 +11,7 @@
 #include "core/scaled_validate.h"
 #include "cutlass_sm90/scaled_sm90_workspace.h"
 #include "fp8/scaled_gmm.h"
+#include "enum_store.h"
 #include "expect_status.h"
 #include "fake_pointers.h"
 
@@ -131,8 +132,8 @@ int main() {
     { auto a = valid(); a.b_dtype = GG_DTYPE_FLOAT32; expect("fp32 b", a, bad, "b_dtype = 0 (GG_DTYPE_FLOAT32)"); }
     { auto a = valid(); a.b_dtype = GG_DTYPE_FLOAT8_E5M2; expect("e5m2 b", a, ok, nullptr); }
     { auto a = valid(); a.c_dtype = GG_DTYPE_FLOAT16; expect("fp16 c", a, bad, "c_dtype = 1 (GG_DTYPE_FLOAT16)"); }
-    { auto a = valid(); a.scale_mode = static_cast<gg_scale_mode>(7); expect("scale mode", a, bad, "scale_mode = 7"); }
-    { auto a = valid(); a.kernel = static_cast<gg_scaled_kernel>(4); expect("kernel", a, bad, "kernel = 4"); }
+    { auto a = valid(); gg_test::store_bits(a.scale_mode, 7); expect("scale mode", a, bad, "scale_mode = 7"); }
+    { auto a = valid(); gg_test::store_bits(a.kernel, 4); expect("kernel", a, bad, "kernel = 4"); }
     { auto a = valid(); a.m = -1; expect("negative m", a, bad, "m = -1 is negative"); }
     { auto a = valid(); a.num_experts = 0; expect("no experts", a, bad, "num_experts = 0"); }
     { auto a = valid(); a.reserved = 1; expect("reserved", a, bad, "reserved = 1"); }

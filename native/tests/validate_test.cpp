@@ -8,6 +8,7 @@
 
 #include "core/driver_hints.h"
 #include "core/validate.h"
+#include "enum_store.h"
 #include "expect_status.h"
 #include "fake_pointers.h"
 
@@ -33,8 +34,8 @@ void expect(const char* what, const gg_gmm_args& args, gg_status status, const c
 int main() {
     expect("valid call", valid_gmm(), GG_STATUS_SUCCESS, nullptr);
     { auto a = valid_gmm(); a.dtype = GG_DTYPE_INT32; expect("int dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 3 (GG_DTYPE_INT32)"); }
-    { auto a = valid_gmm(); a.dtype = static_cast<gg_dtype>(9); expect("unknown dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 9 (unknown)"); }
-    { auto a = valid_gmm(); a.counts_location = static_cast<gg_counts_location>(2); expect("counts location", a, GG_STATUS_INVALID_ARGUMENT, "counts_location = 2"); }
+    { auto a = valid_gmm(); gg_test::store_bits(a.dtype, 9); expect("unknown dtype", a, GG_STATUS_INVALID_ARGUMENT, "dtype = 9 (unknown)"); }
+    { auto a = valid_gmm(); gg_test::store_bits(a.counts_location, 2); expect("counts location", a, GG_STATUS_INVALID_ARGUMENT, "counts_location = 2"); }
     { auto a = valid_gmm(); a.trans_a = 1; a.trans_b = 1; a.m = -1; expect("trans_a and trans_b before sizes", a, GG_STATUS_INVALID_ARGUMENT, "trans_a = 1 with trans_b = 1"); }
     { auto a = valid_gmm(); a.m = -5; expect("negative m", a, GG_STATUS_INVALID_ARGUMENT, "m = -5 is negative"); }
     { auto a = valid_gmm(); a.k = -1; expect("negative k", a, GG_STATUS_INVALID_ARGUMENT, "k = -1 is negative"); }
@@ -64,7 +65,7 @@ int main() {
     { auto a = valid_gmm(); a.c = dev0(0x10); expect("c overlaps a", a, GG_STATUS_INVALID_ARGUMENT, "overlaps a"); }
     { auto a = valid_gmm(); a.c = dev0(0x100000 + 3000); expect("c overlaps b", a, GG_STATUS_INVALID_ARGUMENT, "overlaps b"); }
     { auto a = valid_gmm(); a.c = dev0(256); expect("c right after a", a, GG_STATUS_SUCCESS, nullptr); }
-    { auto a = valid_gmm(); a.backend = static_cast<gg_backend>(5); expect("backend range", a, GG_STATUS_INVALID_ARGUMENT, "backend = 5"); }
+    { auto a = valid_gmm(); gg_test::store_bits(a.backend, 5); expect("backend range", a, GG_STATUS_INVALID_ARGUMENT, "backend = 5"); }
     {
         // trans_a: a[8,16], b[8,32], c[3,16,32]: c is 3*16*32*2 = 3072 bytes.
         auto a = valid_gmm(); a.trans_a = 1; a.b = dev0(0x100000); a.c = dev0(0x100000 + 8 * 32 * 2);

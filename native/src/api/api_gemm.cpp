@@ -7,6 +7,7 @@
 #include "core/call_order.h"
 #include "core/capture.h"
 #include "core/device_guard.h"
+#include "core/enum_bits.h"
 #include "core/handle.h"
 #include "core/pointer_checks.h"
 #include "core/validate.h"
@@ -25,7 +26,8 @@ bool span_elements(int64_t batch, int64_t stride, int64_t elements, int64_t* out
 }
 
 gg_status validate_gemm(const gg_gemm_args& g, int device) {
-    const int32_t dtype = static_cast<int32_t>(g.dtype);
+    // Read as bits until checked (core/enum_bits.h): the caller may store any int32 in it.
+    const int32_t dtype = gg::enum_bits(g.dtype);
     GG_REQUIRE(dtype == GG_DTYPE_FLOAT32 || dtype == GG_DTYPE_FLOAT16 || dtype == GG_DTYPE_BFLOAT16,
                "dtype = %d (%s): gg_gemm takes GG_DTYPE_FLOAT32, GG_DTYPE_FLOAT16 or GG_DTYPE_BFLOAT16", dtype,
                gg::dtype_name(dtype));

@@ -4,11 +4,12 @@
 #include "core/capture.h"
 #include "core/device_guard.h"
 #include "core/dispatch.h"
+#include "core/enum_bits.h"
 #include "core/validate.h"
 
 namespace {
 
-// The backend a call asks for: its own, else the handle's default.
+// The backend a call asks for: its own, else the handle's default. Only after validate_gmm has checked args.backend.
 gg_backend requested_backend(const gg_handle& handle, const gg_gmm_args& args) {
     return args.backend != GG_BACKEND_AUTO ? args.backend : handle.backend;
 }
@@ -45,7 +46,8 @@ gg_status gg_gmm_backend_supported(gg_handle_t handle, const gg_gmm_args* args, 
     return gg::api_call("gg_gmm_backend_supported", [&]() -> gg_status {
         GG_REQUIRE(handle != nullptr, "handle is NULL");
         GG_REQUIRE(args != nullptr, "args is NULL");
-        const int32_t value = static_cast<int32_t>(backend);
+        // Read as bits until checked (core/enum_bits.h): the caller may pass any int32.
+        const int32_t value = gg::enum_bits(backend);
         GG_REQUIRE(value >= 0 && value < GG_BACKEND_COUNT, "backend = %d: must be in [0, %d)", value, GG_BACKEND_COUNT);
         gg::GmmProblem problem;
         gg::DeviceGuard guard;

@@ -3,6 +3,7 @@
 #include "core/call_order.h"
 #include "core/capture.h"
 #include "core/device_guard.h"
+#include "core/enum_bits.h"
 #include "fp8/scaled_gmm.h"
 
 namespace {
@@ -38,9 +39,8 @@ gg_status gg_gmm_scaled_supported(gg_handle_t handle, const gg_scaled_gmm_args* 
     return gg::api_call("gg_gmm_scaled_supported", [&]() -> gg_status {
         GG_REQUIRE(handle != nullptr, "handle is NULL");
         GG_REQUIRE(args != nullptr, "args is NULL");
-        const int32_t value = static_cast<int32_t>(kernel);
-        GG_REQUIRE(value >= GG_SCALED_KERNEL_AUTO && value <= GG_SCALED_KERNEL_CUTLASS_SM90,
-                   "kernel = %d: must be in [0, 2]", value);
+        // Read as bits until checked (core/enum_bits.h): the caller may pass any int32.
+        GG_TRY(gg::check_scaled_kernel(gg::enum_bits(kernel)));
         gg::ScaledGmmProblem problem;
         gg::DeviceGuard guard;
         GG_TRY(prepare(*handle, *args, guard, &problem));

@@ -6,6 +6,7 @@
 #include "core/device_guard.h"
 #include "core/devices.h"
 #include "core/dispatch.h"
+#include "core/enum_bits.h"
 #include "core/handle.h"
 #include "cublas/cublas_library.h"
 
@@ -99,7 +100,8 @@ gg_status gg_handle_get_device(gg_handle_t handle, int32_t* device) {
 gg_status gg_handle_set_backend(gg_handle_t handle, gg_backend backend) {
     return gg::api_call("gg_handle_set_backend", [&]() -> gg_status {
         GG_REQUIRE(handle != nullptr, "handle is NULL");
-        const int32_t value = static_cast<int32_t>(backend);
+        // Read as bits until checked (core/enum_bits.h): the caller may pass any int32.
+        const int32_t value = gg::enum_bits(backend);
         GG_REQUIRE(value >= 0 && value < GG_BACKEND_COUNT, "backend = %d: must be in [0, %d)", value, GG_BACKEND_COUNT);
         GG_TRY(gg::require_compiled(backend));
         handle->backend = backend;

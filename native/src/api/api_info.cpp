@@ -3,6 +3,7 @@
 #include "core/backend_table.h"
 #include "core/dispatch.h"
 #include "core/driver_hints.h"
+#include "core/enum_bits.h"
 #include "gg_build_config.h"
 
 static_assert(GG_BUILD_PROJECT_VERSION_MAJOR == GG_VERSION_MAJOR && GG_BUILD_PROJECT_VERSION_MINOR == GG_VERSION_MINOR &&
@@ -26,7 +27,8 @@ static_assert(sizeof(kArchitectures) / sizeof(kArchitectures[0]) == GG_BUILD_ARC
 extern "C" {
 
 const char* gg_status_string(gg_status status) {
-    switch (status) {
+    // Switched on as bits (core/enum_bits.h): the caller may pass any int32, and one that is no status has a text too.
+    switch (gg::enum_bits(status)) {
         case GG_STATUS_SUCCESS: return "success";
         case GG_STATUS_INVALID_ARGUMENT: return "invalid argument";
         case GG_STATUS_NOT_SUPPORTED: return "not supported by the chosen backend";
@@ -72,6 +74,7 @@ const char* gg_build_architecture(int32_t index) {
     return index >= 0 && index < kArchitectureCount ? kArchitectures[index] : nullptr;
 }
 
-const char* gg_backend_name(gg_backend backend) { return gg::backend_name(backend); }
+// Looked up as bits (core/enum_bits.h): the caller may pass any int32, which gets NULL.
+const char* gg_backend_name(gg_backend backend) { return gg::backend_name(gg::enum_bits(backend)); }
 
 }  // extern "C"

@@ -9,9 +9,10 @@
 #define GG_TABLE_STR2(x) #x
 #define GG_TABLE_STR(x) GG_TABLE_STR2(x)
 
-// The last three fields of an entry: a backend compiled in has entry points; one left out has the reason instead.
-#define GG_COMPILED(prefix) "", &prefix##_supports, &prefix##_run
-#define GG_NOT_COMPILED(reason) reason, nullptr, nullptr
+// The last four fields of an entry (not_compiled, in_build, supports, run): a backend compiled in has entry points;
+// one left out has the reason instead.
+#define GG_COMPILED(prefix) "", true, &prefix##_supports, &prefix##_run
+#define GG_NOT_COMPILED(reason) reason, false, nullptr, nullptr
 
 namespace gg {
 
@@ -104,14 +105,14 @@ static_assert(manifest_lists_compiled_backends(GG_BUILD_BACKENDS),
 
 BackendList backends() { return {kBackends, kBackends + kBackendCount}; }
 
-const BackendEntry* find_backend(gg_backend backend) {
+const BackendEntry* find_backend(int32_t backend) {
     for (const BackendEntry& entry : kBackends) {
         if (entry.id == backend) return &entry;
     }
     return nullptr;
 }
 
-const char* backend_name(gg_backend backend) {
+const char* backend_name(int32_t backend) {
     if (backend == GG_BACKEND_AUTO) return "auto";
     const BackendEntry* entry = find_backend(backend);
     return entry != nullptr ? entry->name : nullptr;

@@ -20,11 +20,16 @@ struct BackendEntry {
     DeviceRule device;
     // Why the backend is not in this build ("" when it is).
     const char* not_compiled;
+    // Whether it is: set with the entry points by the same macro (backend_table.cpp, GG_COMPILED), rather than read
+    // off them, because `&f != nullptr` is no constant expression for gcc under -fsanitize=null (which keeps null
+    // checks, so a function's address may be null there) and the table's static_asserts must also compile in the
+    // sanitized test build. backend_table_test.cpp checks that the entry points are set exactly where it is.
+    bool in_build;
     // The entry points (GG_BACKEND_ENTRY_POINTS); null when the backend is not compiled in.
     gg_status (*supports)(const Context&, const GmmProblem&);
     gg_status (*run)(Context&, const GmmProblem&);
 
-    constexpr bool compiled() const { return supports != nullptr && run != nullptr; }
+    constexpr bool compiled() const { return in_build; }
 };
 
 // Every backend, in Auto's order: Auto tries them first to last and the first that can take the call runs it.
@@ -36,10 +41,11 @@ struct BackendList {
 };
 BackendList backends();
 
-// The entry of `backend`, or null for Auto and for values that are not a backend.
-const BackendEntry* find_backend(gg_backend backend);
+// The entry of `backend`, or null for Auto and for values that are not a backend. An int32_t, not a gg_backend, so
+// that gg_backend_name can ask about any value a caller passes (core/enum_bits.h).
+const BackendEntry* find_backend(int32_t backend);
 
-// gg_backend_name: "auto" for Auto, the entry's name for a backend, null otherwise.
-const char* backend_name(gg_backend backend);
+// gg_backend_name: "auto" for Auto, the entry's name for a backend, null otherwise (any int32_t, as find_backend).
+const char* backend_name(int32_t backend);
 
 }  // namespace gg

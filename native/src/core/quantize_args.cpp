@@ -8,21 +8,22 @@
 namespace gg {
 namespace {
 
-bool is_float(gg_dtype t) { return t == GG_DTYPE_FLOAT32 || t == GG_DTYPE_FLOAT16 || t == GG_DTYPE_BFLOAT16; }
-bool is_fp8(gg_dtype t) { return t == GG_DTYPE_FLOAT8_E4M3 || t == GG_DTYPE_FLOAT8_E5M2; }
+// On the caller's bits (core/enum_bits.h), not a gg_dtype: any int32 may come.
+bool is_float(int32_t t) { return t == GG_DTYPE_FLOAT32 || t == GG_DTYPE_FLOAT16 || t == GG_DTYPE_BFLOAT16; }
+bool is_fp8(int32_t t) { return t == GG_DTYPE_FLOAT8_E4M3 || t == GG_DTYPE_FLOAT8_E5M2; }
 
 // ceil(extent / block) for extent >= 0, block >= 1, without the overflow of (extent + block - 1) for a huge block.
 int64_t ceil_div(int64_t extent, int64_t block) { return extent / block + (extent % block != 0 ? 1 : 0); }
 
-gg_status check_types(const char* function, const char* in_name, gg_dtype in, gg_dtype q) {
+gg_status check_types(const char* function, const char* in_name, int32_t in, int32_t q) {
     if (!is_float(in)) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: %s = %d (%s) must be float32, float16 or bfloat16", function,
-                    in_name, static_cast<int>(in), dtype_name(in));
+                    in_name, in, dtype_name(in));
     }
     if (!is_fp8(q)) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
-                    "%s: q_dtype = %d (%s) must be GG_DTYPE_FLOAT8_E4M3 or GG_DTYPE_FLOAT8_E5M2", function,
-                    static_cast<int>(q), dtype_name(q));
+                    "%s: q_dtype = %d (%s) must be GG_DTYPE_FLOAT8_E4M3 or GG_DTYPE_FLOAT8_E5M2", function, q,
+                    dtype_name(q));
     }
     return GG_STATUS_SUCCESS;
 }
@@ -39,7 +40,7 @@ gg_status check_flags(const char* f, int32_t flags) {
 }  // namespace
 
 gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index_divisor, int64_t rows, int64_t cols,
-                                 int64_t block_cols, gg_dtype x_dtype, gg_dtype q_dtype, int64_t scale_count,
+                                 int64_t block_cols, int32_t x_dtype, int32_t q_dtype, int64_t scale_count,
                                  int32_t flags, int64_t* blocks) {
     const char* f = "gg_moe_quantize_fp8_rows";
     GG_TRY(check_types(f, "x_dtype", x_dtype, q_dtype));
@@ -78,8 +79,8 @@ gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index
     return GG_STATUS_SUCCESS;
 }
 
-gg_status validate_quantize_blocks(int64_t batch, int64_t rows, int64_t cols, int64_t block, gg_dtype w_dtype,
-                                   gg_dtype q_dtype, int64_t scale_count, int32_t flags) {
+gg_status validate_quantize_blocks(int64_t batch, int64_t rows, int64_t cols, int64_t block, int32_t w_dtype,
+                                   int32_t q_dtype, int64_t scale_count, int32_t flags) {
     const char* f = "gg_moe_quantize_fp8_blocks";
     GG_TRY(check_types(f, "w_dtype", w_dtype, q_dtype));
     GG_TRY(check_flags(f, flags));

@@ -3,6 +3,7 @@
 
 #include <cinttypes>
 
+#include "core/enum_bits.h"
 #include "core/pointer_checks.h"
 
 namespace gg {
@@ -10,8 +11,8 @@ namespace {
 
 bool is_fp8(int32_t t) { return t == GG_DTYPE_FLOAT8_E4M3 || t == GG_DTYPE_FLOAT8_E5M2; }
 
-gg_status check_fp8(const char* name, gg_dtype dtype) {
-    const int32_t t = static_cast<int32_t>(dtype);
+// `t`: the dtype field's bits (core/enum_bits.h), not yet known to be a gg_dtype.
+gg_status check_fp8(const char* name, int32_t t) {
     if (is_fp8(t)) return GG_STATUS_SUCCESS;
     return fail(GG_STATUS_INVALID_ARGUMENT,
                 "%s = %d (%s): gg_gmm_scaled takes GG_DTYPE_FLOAT8_E4M3 or GG_DTYPE_FLOAT8_E5M2", name, t,
@@ -38,31 +39,36 @@ gg_status scaled_gmm_scale_extents(gg_scale_mode mode, int64_t m, int64_t k, int
     return GG_STATUS_SUCCESS;
 }
 
-gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device, PointerQuery query,
-                              ScaledGmmProblem* out) {
-    GG_TRY(check_fp8("a_dtype", args.a_dtype));
-    GG_TRY(check_fp8("b_dtype", args.b_dtype));
-    const int32_t c_dtype = static_cast<int32_t>(args.c_dtype);
-    if (c_dtype != GG_DTYPE_BFLOAT16) {
-        return fail(GG_STATUS_INVALID_ARGUMENT, "c_dtype = %d (%s): gg_gmm_scaled writes GG_DTYPE_BFLOAT16 only",
-                    c_dtype, dtype_name(c_dtype));
-    }
-    const int32_t mode = static_cast<int32_t>(args.scale_mode);
-    if (mode != GG_SCALE_ROWWISE && mode != GG_SCALE_BLOCKWISE) {
-        return fail(GG_STATUS_INVALID_ARGUMENT,
-                    "scale_mode = %d: must be GG_SCALE_ROWWISE (0) or GG_SCALE_BLOCKWISE (1)", mode);
-    }
-    const int32_t location = static_cast<int32_t>(args.counts_location);
-    if (location != GG_COUNTS_HOST && location != GG_COUNTS_DEVICE) {
-        return fail(GG_STATUS_INVALID_ARGUMENT,
-                    "counts_location = %d: must be GG_COUNTS_HOST (0) or GG_COUNTS_DEVICE (1)", location);
-    }
-    const int32_t kernel = static_cast<int32_t>(args.kernel);
+gg_status check_scaled_kernel(int32_t kernel) {
     if (kernel < GG_SCALED_KERNEL_AUTO || kernel > GG_SCALED_KERNEL_DECODE) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "kernel = %d: must be GG_SCALED_KERNEL_AUTO (0), _PORTABLE (1), _CUTLASS_SM90 (2) or _DECODE (3)",
                     kernel);
     }
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device, PointerQuery query,
+                              ScaledGmmProblem* out) {
+    // The enum fields are read as bits until checked (core/enum_bits.h): a caller may store any int32 in them.
+    GG_TRY(check_fp8("a_dtype", enum_bits(args.a_dtype)));
+    GG_TRY(check_fp8("b_dtype", enum_bits(args.b_dtype)));
+    const int32_t c_dtype = enum_bits(args.c_dtype);
+    if (c_dtype != GG_DTYPE_BFLOAT16) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "c_dtype = %d (%s): gg_gmm_scaled writes GG_DTYPE_BFLOAT16 only",
+                    c_dtype, dtype_name(c_dtype));
+    }
+    const int32_t mode = enum_bits(args.scale_mode);
+    if (mode != GG_SCALE_ROWWISE && mode != GG_SCALE_BLOCKWISE) {
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "scale_mode = %d: must be GG_SCALE_ROWWISE (0) or GG_SCALE_BLOCKWISE (1)", mode);
+    }
+    const int32_t location = enum_bits(args.counts_location);
+    if (location != GG_COUNTS_HOST && location != GG_COUNTS_DEVICE) {
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "counts_location = %d: must be GG_COUNTS_HOST (0) or GG_COUNTS_DEVICE (1)", location);
+    }
+    if (const gg_status st = check_scaled_kernel(enum_bits(args.kernel)); st != GG_STATUS_SUCCESS) return st;
     if (args.m < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "m = %" PRId64 " is negative", args.m);
     if (args.k < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "k = %" PRId64 " is negative", args.k);
     if (args.n < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "n = %" PRId64 " is negative", args.n);

@@ -33,6 +33,11 @@ inline int64_t scale_blocks_of(int64_t extent) { return extent / kScaleBlock + (
 gg_status scaled_gmm_scale_extents(gg_scale_mode mode, int64_t m, int64_t k, int64_t n, int64_t num_experts,
                                    int64_t* a_scales, int64_t* b_scales);
 
+// The one range check of a caller's gg_scaled_kernel (read as bits, core/enum_bits.h), for gg_gmm_scaled's args.kernel
+// and gg_gmm_scaled_supported's kernel argument alike (the latter kept its own bound of [0, 2] when the decode kernel
+// was added, and refused GG_SCALED_KERNEL_DECODE).
+gg_status check_scaled_kernel(int32_t kernel);
+
 // Validates `args` for a handle on `handle_device`, in this order: a_dtype, b_dtype, c_dtype, scale_mode,
 // counts_location, kernel, negative sizes, num_experts, reserved, size overflow, null pointers (operands, then
 // scales), scale counts against the mode's shape, batch_sizes, alignment and residency of a, b, c and the scales,

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/enum_bits.h"
 #include "core/pointer_checks.h"
 
 namespace gg {
@@ -128,13 +129,14 @@ gg_status gmm_extents(int64_t m, int64_t k, int64_t n, int64_t num_experts, bool
 }
 
 gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery query, GmmProblem* out) {
-    const int32_t dtype = static_cast<int32_t>(args.dtype);
+    // The enum fields are read as bits until checked (core/enum_bits.h): a caller may store any int32 in them.
+    const int32_t dtype = enum_bits(args.dtype);
     if (dtype != GG_DTYPE_FLOAT32 && dtype != GG_DTYPE_FLOAT16 && dtype != GG_DTYPE_BFLOAT16) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "dtype = %d (%s): gg_gmm takes GG_DTYPE_FLOAT32, GG_DTYPE_FLOAT16 or GG_DTYPE_BFLOAT16", dtype,
                     dtype_name(dtype));
     }
-    const int32_t location = static_cast<int32_t>(args.counts_location);
+    const int32_t location = enum_bits(args.counts_location);
     if (location != GG_COUNTS_HOST && location != GG_COUNTS_DEVICE) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "counts_location = %d: must be GG_COUNTS_HOST (0) or GG_COUNTS_DEVICE (1)", location);
@@ -184,7 +186,7 @@ gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery 
         return fail(GG_STATUS_INVALID_ARGUMENT, "c [%p, +%zu bytes) overlaps b [%p, +%zu bytes)", args.c, c_bytes,
                     args.b, b_bytes);
     }
-    const int32_t backend = static_cast<int32_t>(args.backend);
+    const int32_t backend = enum_bits(args.backend);
     if (backend < 0 || backend >= GG_BACKEND_COUNT) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "backend = %d: must be in [0, %d) (GG_BACKEND_AUTO ... GG_BACKEND_CUTLASS_SM90)",
                     backend, GG_BACKEND_COUNT);

@@ -57,12 +57,14 @@ extern "C" GG_API gg_status gg_moe_bias_activation(void* x, const void* bias, co
                                                    void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_bias_activation", [&]() -> gg_status {
-        if (!is_float_dtype(dtype))
+        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
+        const int32_t activation_bits = gg::enum_bits(activation);
+        if (!is_float_dtype(dtype_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: dtype = %s (%d) is not a float type",
-                            dtype_name(dtype), static_cast<int>(dtype));
-        if (!is_valid_activation(activation))
+                            dtype_name(dtype_bits), dtype_bits);
+        if (!is_valid_activation(activation_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: activation = %d is not a gg_activation",
-                            static_cast<int>(activation));
+                            activation_bits);
         GG_TRY(validate_expert_rows("gg_moe_bias_activation", counts, rows_per_expert, rows, cols, num_experts));
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if (x == nullptr)

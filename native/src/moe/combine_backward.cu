@@ -66,7 +66,7 @@ extern "C" GG_API gg_status gg_moe_combine_backward(const void* dy, const void* 
     using namespace gg::moe;
     constexpr const char* fn = "gg_moe_combine_backward";
     return gg::api_call(fn, [&]() -> gg_status {
-        GG_TRY(validate_slot_gradient(fn, dtype, cols, tokens, top_k, "expert_rows", expert_rows));
+        GG_TRY(validate_slot_gradient(fn, gg::enum_bits(dtype), cols, tokens, top_k, "expert_rows", expert_rows));
         if (tokens == 0 || (d_expert_out == nullptr && d_weights == nullptr)) return GG_STATUS_SUCCESS;
         if (dy == nullptr || slot_rows == nullptr || (d_expert_out != nullptr && weights == nullptr) ||
             (d_weights != nullptr && expert_out == nullptr && expert_rows > 0))

@@ -43,11 +43,13 @@ extern "C" GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void
                                        void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_convert", [&]() -> gg_status {
-        if (!is_float_dtype(src_dtype) || !is_float_dtype(dst_dtype))
+        const int32_t src_dtype_bits = gg::enum_bits(src_dtype);  // any int32 may come: core/enum_bits.h
+        const int32_t dst_dtype_bits = gg::enum_bits(dst_dtype);
+        if (!is_float_dtype(src_dtype_bits) || !is_float_dtype(dst_dtype_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_convert: src_dtype = %s (%d) and dst_dtype = %s (%d) must be float types",
-                            dtype_name(src_dtype), static_cast<int>(src_dtype), dtype_name(dst_dtype),
-                            static_cast<int>(dst_dtype));
+                            dtype_name(src_dtype_bits), src_dtype_bits, dtype_name(dst_dtype_bits),
+                            dst_dtype_bits);
         if (n < 0)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_convert: n = %lld must be >= 0", static_cast<long long>(n));
         if (n == 0) return GG_STATUS_SUCCESS;

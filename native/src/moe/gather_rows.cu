@@ -37,9 +37,10 @@ extern "C" GG_API gg_status gg_moe_gather_rows(const void* src, int64_t src_rows
                                                gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_gather_rows", [&]() -> gg_status {
-        if (!is_float_dtype(dtype))
+        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
+        if (!is_float_dtype(dtype_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: dtype = %s (%d) is not a float type",
-                            dtype_name(dtype), static_cast<int>(dtype));
+                            dtype_name(dtype_bits), dtype_bits);
         if (rows < 0 || cols < 0)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: rows = %lld and cols = %lld must be >= 0",
                             static_cast<long long>(rows), static_cast<long long>(cols));

@@ -48,7 +48,7 @@ extern "C" GG_API gg_status gg_moe_gather_rows_backward(const void* d_dst, int64
     using namespace gg::moe;
     constexpr const char* fn = "gg_moe_gather_rows_backward";
     return gg::api_call(fn, [&]() -> gg_status {
-        GG_TRY(validate_slot_gradient(fn, dtype, cols, tokens, top_k, "dst_rows", dst_rows));
+        GG_TRY(validate_slot_gradient(fn, gg::enum_bits(dtype), cols, tokens, top_k, "dst_rows", dst_rows));
         if (tokens == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if ((d_dst == nullptr && dst_rows > 0) || slot_rows == nullptr || d_src == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: d_dst (%p), slot_rows (%p) and d_src (%p) must not be NULL",

@@ -46,9 +46,11 @@ __device__ __forceinline__ void load_biased(const T* src, const T* bias, float (
     for (int k = 0; k < N; ++k) v[k] += b[k];
 }
 
-inline bool is_valid_activation(gg_activation a) {
+// Takes the caller's bits (gg::enum_bits(activation), core/enum_bits.h), as is_float_dtype does: any int32 may come.
+inline bool is_valid_activation(int32_t a) {
     return a == GG_ACTIVATION_NONE || a == GG_ACTIVATION_RELU || a == GG_ACTIVATION_GELU || a == GG_ACTIVATION_SILU;
 }
+bool is_valid_activation(gg_activation) = delete;
 
 // Calls f(std::integral_constant<gg_activation, A>{}) for the activation; the caller has validated it.
 template <typename F>

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "core/api_guard.h"
+#include "core/enum_bits.h"
 #include "core/internal.h"
 
 namespace gg::moe {
@@ -61,7 +62,10 @@ bool can_vectorize(int64_t cols, Ptrs... ptrs) {
 // ---- dtype dispatch -----------------------------------------------------------
 template <typename T> struct TypeTag { using type = T; };
 
-inline const char* dtype_name(gg_dtype t) {
+// The checks of a caller's dtype take its bits (gg::enum_bits(dtype), core/enum_bits.h): a caller may pass any int32,
+// which must not be loaded as a gg_dtype before it is known to be one. The gg_dtype overloads are deleted so that no
+// entry point passes the enum itself.
+inline const char* dtype_name(int32_t t) {
     switch (t) {
         case GG_DTYPE_FLOAT32: return "float32";
         case GG_DTYPE_FLOAT16: return "float16";
@@ -73,10 +77,12 @@ inline const char* dtype_name(gg_dtype t) {
     }
     return "unknown";
 }
+const char* dtype_name(gg_dtype) = delete;
 
-inline bool is_float_dtype(gg_dtype t) {
+inline bool is_float_dtype(int32_t t) {
     return t == GG_DTYPE_FLOAT32 || t == GG_DTYPE_FLOAT16 || t == GG_DTYPE_BFLOAT16;
 }
+bool is_float_dtype(gg_dtype) = delete;
 
 // Calls f(TypeTag<T>{}) for the element type of `dtype`; the caller has validated it is a float type.
 template <typename F>

@@ -82,12 +82,13 @@ unpad_kernel(const T* __restrict__ padded, const int64_t* __restrict__ counts, i
     }
 }
 
-gg_status validate(const char* function, gg_dtype dtype, const int64_t* counts, int64_t num_experts,
+// `dtype`: the caller's bits (gg::enum_bits, core/enum_bits.h), a gg_dtype only once checked.
+gg_status validate(const char* function, int32_t dtype, const int64_t* counts, int64_t num_experts,
                    int64_t capacity, int64_t cols, const void* sorted, int64_t sorted_rows, const void* padded,
                    const int64_t* dropped) {
     if (!is_float_dtype(dtype))
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
-                    static_cast<int>(dtype));
+                    dtype);
     GG_TRY(validate_pad_sizes(function, num_experts, capacity, cols, sorted_rows));
     if (counts == nullptr)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: counts must not be NULL", function);
@@ -97,7 +98,7 @@ gg_status validate(const char* function, gg_dtype dtype, const int64_t* counts, 
     if (cols > 0 && capacity > 0 && padded == nullptr)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: padded must not be NULL when capacity = %lld and cols = %lld",
                     function, static_cast<long long>(capacity), static_cast<long long>(cols));
-    const size_t es = dtype_size(dtype);
+    const size_t es = dtype_size(static_cast<gg_dtype>(dtype));
     return check_current_device_operands(
         function, {Operand{counts, "counts", sizeof(int64_t), num_experts},
                    Operand{sorted, "sorted", es, sorted_rows * cols},
@@ -135,7 +136,8 @@ extern "C" GG_API gg_status gg_moe_pad(const void* sorted, int64_t sorted_rows, 
                                        int64_t* dropped, gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_pad", [&]() -> gg_status {
-        GG_TRY(validate("gg_moe_pad", dtype, counts, num_experts, capacity, cols, sorted, sorted_rows, padded, dropped));
+        GG_TRY(validate("gg_moe_pad", gg::enum_bits(dtype), counts, num_experts, capacity, cols, sorted, sorted_rows,
+                        padded, dropped));
         auto s = static_cast<cudaStream_t>(stream);
         if (cols == 0 || capacity == 0) {
             // No element to move, but the dropped count is still owed.
@@ -158,8 +160,8 @@ extern "C" GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* coun
                                          gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_unpad", [&]() -> gg_status {
-        GG_TRY(validate("gg_moe_unpad", dtype, counts, num_experts, capacity, cols, sorted, sorted_rows, padded,
-                        nullptr));
+        GG_TRY(validate("gg_moe_unpad", gg::enum_bits(dtype), counts, num_experts, capacity, cols, sorted, sorted_rows,
+                        padded, nullptr));
         if (cols == 0 || sorted_rows == 0) return GG_STATUS_SUCCESS;
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {

@@ -121,8 +121,9 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_rows(const void* x, int64_t src_
     const char* f = "gg_moe_quantize_fp8_rows";
     return gg::api_call(f, [&]() -> gg_status {
         int64_t blocks = 0;
-        GG_TRY(gg::validate_quantize_rows(src_rows, index != nullptr, index_divisor, rows, cols, block_cols, x_dtype,
-                                          q_dtype, scale_count, flags, &blocks));
+        // The dtypes go to the checks as bits (core/enum_bits.h): any int32 may come.
+        GG_TRY(gg::validate_quantize_rows(src_rows, index != nullptr, index_divisor, rows, cols, block_cols,
+                                          gg::enum_bits(x_dtype), gg::enum_bits(q_dtype), scale_count, flags, &blocks));
         // No scales means no rows, or cols = 0 with column blocks: nothing to write (q has no elements either).
         if (scale_count == 0) return GG_STATUS_SUCCESS;
         if ((x == nullptr && src_rows * cols > 0) || (q == nullptr && cols > 0) || scales == nullptr)
@@ -161,7 +162,8 @@ extern "C" GG_API gg_status gg_moe_quantize_fp8_blocks(const void* w, int64_t ba
     using namespace gg::moe;
     const char* f = "gg_moe_quantize_fp8_blocks";
     return gg::api_call(f, [&]() -> gg_status {
-        GG_TRY(gg::validate_quantize_blocks(batch, rows, cols, block, w_dtype, q_dtype, scale_count, flags));
+        GG_TRY(gg::validate_quantize_blocks(batch, rows, cols, block, gg::enum_bits(w_dtype), gg::enum_bits(q_dtype),
+                                            scale_count, flags));
         const int64_t elements = batch * rows * cols;
         if (elements == 0) return GG_STATUS_SUCCESS;
         if (w == nullptr || q == nullptr || scales == nullptr)

@@ -68,12 +68,14 @@ extern "C" GG_API gg_status gg_adamw_step(float* param, float* exp_avg, float* e
     return gg::api_call(fn, [&]() -> gg_status {
         GG_TRY(gg::validate_adamw_args(fn, n, lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2,
                                        device_corrections != nullptr));
-        if (!is_float_dtype(grad_dtype))
+        const int32_t grad_bits = gg::enum_bits(grad_dtype);  // any int32 may come: core/enum_bits.h
+        const int32_t copy_bits = gg::enum_bits(copy_dtype);
+        if (!is_float_dtype(grad_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: grad_dtype = %s (%d) must be a float type", fn,
-                            dtype_name(grad_dtype), static_cast<int>(grad_dtype));
-        if (param_copy != nullptr && !is_float_dtype(copy_dtype))
+                            dtype_name(grad_bits), grad_bits);
+        if (param_copy != nullptr && !is_float_dtype(copy_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: copy_dtype = %s (%d) must be a float type", fn,
-                            dtype_name(copy_dtype), static_cast<int>(copy_dtype));
+                            dtype_name(copy_bits), copy_bits);
         if (n == 0) return GG_STATUS_SUCCESS;
         if (param == nullptr || exp_avg == nullptr || exp_avg_sq == nullptr || grad == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
