@@ -7,7 +7,7 @@ set -euo pipefail
 feed=$(cd "${1:?folder holding GroupedGemm.Net.*.nupkg}" && pwd)
 program=$(cd "$(dirname "${2:?Program.cs of the consumer}")" && pwd)/$(basename "$2")
 work=${3:?work folder}
-# Release or prerelease: 0.17.0, 0.17.0-dev.nocutlass (never the .snupkg symbols package).
+# Release or prerelease: 0.17.1, 0.17.1-dev.nocutlass (never the .snupkg symbols package).
 version=$(ls "$feed" | sed -n 's/^GroupedGemm\.Net\.\([0-9][0-9A-Za-z.-]*\)\.nupkg$/\1/p' | head -n 1)
 [[ -n "$version" ]] || { echo "no GroupedGemm.Net package in $feed" >&2; exit 1; }
 mkdir -p "$work"

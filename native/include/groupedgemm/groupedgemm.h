@@ -70,7 +70,7 @@ extern "C" {
 
 #define GG_VERSION_MAJOR 0
 #define GG_VERSION_MINOR 17
-#define GG_VERSION_PATCH 0
+#define GG_VERSION_PATCH 1
 /** Bumped on every binary-incompatible change; the managed side refuses a library whose value differs. */
 #define GG_ABI_VERSION 4
 

@@ -25,7 +25,7 @@ internal static unsafe partial class NativeMethods
     public const int GG_VERSION_MINOR = 17;
 
     [NativeName("GG_VERSION_PATCH")]
-    public const int GG_VERSION_PATCH = 0;
+    public const int GG_VERSION_PATCH = 1;
 
     /// <summary>Bumped on every binary-incompatible change; the managed side refuses a library whose value differs.</summary>
     [NativeName("GG_ABI_VERSION")]
