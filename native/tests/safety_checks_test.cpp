@@ -1,6 +1,7 @@
 // Issue 23 ("memory safety under misuse"), the checks that need no GPU: misaligned pointers, host or foreign
 // memory given to the MoE kernels, outputs overlapping inputs, gg_handle_reserve's bound, pad/unpad and
-// gather/combine sizes, and gg_gmm reading host counts once. Pointer locations come from a fake query as in
+// gather/combine sizes, and gg_gmm reading host counts once; and, at the MoE entry points themselves, sizes whose products
+// overflow and outputs over inputs, both refused before any CUDA call. Pointer locations come from a fake query as in
 // validate_test.cpp: [0x10000000, 0x20000000) is device 0, [0x20000000, 0x30000000) device 1, the rest host.
 #include <cmath>
 #include <cstdint>
@@ -200,6 +201,114 @@ void host_counts_are_read_once() {
     }
 }
 
+// The MoE entry points themselves, with sizes whose products overflow 64 bits: refused with the sizes named, before any
+// product is formed (a signed overflow is undefined behaviour: the sanitized build reports it) and before any CUDA
+// call. The pointers are fake device pointers of the right alignment, never read: only the sizes are wrong.
+void moe_size_products_are_checked_at_the_entry_points() {
+    const int64_t big = int64_t(1) << 40, wide = int64_t(1) << 30, tokens = int64_t(1) << 20, cols = int64_t(1) << 50;
+    const gg_dtype f32 = GG_DTYPE_FLOAT32;
+    const gg_activation none = GG_ACTIVATION_NONE;
+    void* x = dev0(0);
+    void* y = dev0(0x1000000);
+    auto* i32 = static_cast<int32_t*>(dev0(0x2000000));
+    auto* f = static_cast<float*>(dev0(0x3000000));
+    expect("topk_softmax: tokens * num_experts",
+           [&] { return gg_moe_topk_softmax(x, f32, big, wide, 1, 0, f, i32, nullptr); }, GG_STATUS_INVALID_ARGUMENT,
+           "gg_moe_topk_softmax: tokens = 1099511627776 times num_experts = 1073741824 overflows");
+    expect("gather_rows: rows * cols",
+           [&] { return gg_moe_gather_rows(x, 4, i32, 1, big, wide, y, f32, nullptr); }, GG_STATUS_INVALID_ARGUMENT,
+           "gg_moe_gather_rows: rows = 1099511627776 times cols = 1073741824 overflows");
+    expect("combine: tokens * cols",
+           [&] { return gg_moe_combine(x, 4, i32, f, nullptr, tokens, 1, cols, y, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine: tokens = 1048576 times cols = 1125899906842624 overflows");
+    expect("combine_backward: tokens * cols",
+           [&] { return gg_moe_combine_backward(x, x, 4, i32, f, tokens, 1, cols, y, nullptr, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT,
+           "gg_moe_combine_backward: tokens = 1048576 times cols = 1125899906842624 overflows");
+    expect("gather_rows_backward: tokens * cols",
+           [&] { return gg_moe_gather_rows_backward(x, 4, i32, tokens, 1, cols, 0, y, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT,
+           "gg_moe_gather_rows_backward: tokens = 1048576 times cols = 1125899906842624 overflows");
+    expect("bias_activation: rows * cols",
+           [&] { return gg_moe_bias_activation(x, nullptr, nullptr, big, big, wide, 1, none, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: rows = 1099511627776 times cols = 1073741824 overflows");
+    expect("bias_activation: bias[num_experts, cols]",
+           [&] { return gg_moe_bias_activation(x, y, nullptr, 1, 1, wide, big, none, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT,
+           "gg_moe_bias_activation: num_experts = 1099511627776 times cols = 1073741824 overflows");
+    expect("gated_activation: rows * cols",
+           [&] { return gg_moe_gated_activation(x, nullptr, nullptr, big, big, wide, 1, none, y, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_gated_activation: rows = 1099511627776 times cols = 1073741824 overflows");
+    expect("activation_backward: rows * cols",
+           [&] { return gg_moe_activation_backward(x, nullptr, nullptr, big, big, wide, 1, none, x, y, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT,
+           "gg_moe_activation_backward: rows = 1099511627776 times cols = 1073741824 overflows");
+    expect("gated_activation_backward: rows * cols",
+           [&] {
+               return gg_moe_gated_activation_backward(x, nullptr, nullptr, big, big, wide, 1, none, x, y, f32, nullptr);
+           },
+           GG_STATUS_INVALID_ARGUMENT,
+           "gg_moe_gated_activation_backward: rows = 1099511627776 times cols = 1073741824 overflows");
+    expect("bias_grad: rows * cols",
+           [&] { return gg_moe_bias_grad(x, nullptr, big, big, wide, 1, 0, f, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_grad: rows = 1099511627776 times cols = 1073741824 overflows");
+}
+
+// Outputs of the MoE entry points over one of their inputs (or another output), where the kernel would read what other
+// threads write: refused before any CUDA call, with both ranges named, as the backward kernels' outputs are.
+void moe_outputs_overlapping_their_inputs_are_refused() {
+    const gg_dtype f32 = GG_DTYPE_FLOAT32;
+    const gg_activation none = GG_ACTIVATION_NONE;
+    const auto i32 = [](uintptr_t offset) { return static_cast<int32_t*>(dev0(offset)); };
+    const auto i64 = [](uintptr_t offset) { return static_cast<int64_t*>(dev0(offset)); };
+    const auto f = [](uintptr_t offset) { return static_cast<float*>(dev0(offset)); };
+    // gather: src[4, 8] at 0, index[4] at 0x1000, dst[4, 8] over index.
+    expect("gather_rows: dst over index",
+           [&] { return gg_moe_gather_rows(dev0(0), 4, i32(0x1000), 1, 4, 8, dev0(0x1000), f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: dst [0x10001000, +128 bytes) overlaps index [0x10001000, +16 bytes)");
+    // router: logits[4, 8] (128 bytes) at 0, weights and experts [4, 2].
+    expect("topk_softmax: weights over logits",
+           [&] { return gg_moe_topk_softmax(dev0(0), f32, 4, 8, 2, 0, f(0x40), i32(0x1000), nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_topk_softmax: weights [0x10000040, +32 bytes) overlaps logits");
+    expect("topk_softmax: experts over weights",
+           [&] { return gg_moe_topk_softmax(dev0(0), f32, 4, 8, 2, 0, f(0x1000), i32(0x1010), nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_topk_softmax: experts [0x10001010, +32 bytes) overlaps weights");
+    // sort: experts[8] at 0, counts[4] at 0x1000, sorted_slots[8] at 0x2000, slot_rows[8], workspace at 0x10000.
+    expect("sort_by_expert: counts over experts",
+           [&] { return gg_moe_sort_by_expert(i32(0), 8, 4, i64(0x8), i32(0x2000), i32(0x3000), dev0(0x10000), 1 << 20, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_sort_by_expert: counts [0x10000008, +32 bytes) overlaps experts");
+    expect("sort_by_expert: slot_rows over sorted_slots",
+           [&] { return gg_moe_sort_by_expert(i32(0), 8, 4, i64(0x1000), i32(0x2000), i32(0x2010), dev0(0x10000), 1 << 20, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_sort_by_expert: sorted_slots [0x10002000, +32 bytes) overlaps slot_rows [0x10002010, +32 bytes)");
+    // pad: sorted[8, 8] (256 bytes) at 0, counts[2] at 0x1000, padded[2, 4, 8] (256 bytes).
+    expect("pad: padded over sorted",
+           [&] { return gg_moe_pad(dev0(0), 8, i64(0x1000), 2, 4, 8, dev0(0x80), nullptr, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_pad: padded [0x10000080, +256 bytes) overlaps sorted");
+    expect("pad: dropped over counts",
+           [&] { return gg_moe_pad(dev0(0), 8, i64(0x1000), 2, 4, 8, dev0(0x2000), i64(0x1008), f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_pad: dropped [0x10001008, +8 bytes) overlaps counts");
+    expect("unpad: sorted over padded",
+           [&] { return gg_moe_unpad(dev0(0), i64(0x1000), 2, 4, 8, dev0(0x10), 8, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_unpad: sorted [0x10000010, +256 bytes) overlaps padded");
+    expect("unpad: sorted over counts",
+           [&] { return gg_moe_unpad(dev0(0), i64(0x1000), 2, 4, 8, dev0(0xf80), 8, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_unpad: sorted [0x10000f80, +256 bytes) overlaps counts");
+    // activations: x[4, 8] (128 bytes) at 0x1000, bias[2, 8] (64 bytes), two rows per expert.
+    expect("bias_activation: x over bias",
+           [&] { return gg_moe_bias_activation(dev0(0x1000), dev0(0x1040), nullptr, 2, 4, 8, 2, none, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: x [0x10001000, +128 bytes) overlaps bias");
+    expect("bias_activation: x over counts",
+           [&] { return gg_moe_bias_activation(dev0(0x1000), nullptr, i64(0x1040), 0, 4, 8, 2, none, f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: x [0x10001000, +128 bytes) overlaps counts");
+    // gated: gate_up[4, 16] (256 bytes) at 0, out[4, 8] over it.
+    expect("gated_activation: out over gate_up",
+           [&] { return gg_moe_gated_activation(dev0(0), nullptr, nullptr, 4, 4, 8, 1, none, dev0(0x20), f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_gated_activation: out [0x10000020, +128 bytes) overlaps gate_up");
+    expect("gated_activation: out is gate_up",
+           [&] { return gg_moe_gated_activation(dev0(0), nullptr, nullptr, 4, 4, 8, 1, none, dev0(0), f32, nullptr); },
+           GG_STATUS_INVALID_ARGUMENT, "gg_moe_gated_activation: out [0x10000000, +128 bytes) overlaps gate_up");
+}
+
 }  // namespace
 
 int main() {
@@ -211,6 +320,8 @@ int main() {
     host_counts_are_read_once();
     backward_slot_maps_and_router_sizes_are_checked();
     adamw_arguments_are_checked();
+    moe_size_products_are_checked_at_the_entry_points();
+    moe_outputs_overlapping_their_inputs_are_refused();
     if (failures != 0) {
         std::fprintf(stderr, "%d safety check(s) failed\n", failures);
         return 1;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "core/api_guard.h"
 #include "core/driver_hints.h"
 #include "core/quantize_args.h"
 #include "core/scaled_validate.h"
@@ -152,6 +153,20 @@ int main() {
     { static float host[96]; auto a = valid(); a.b_scale = host; expect("host b_scale", a, bad, "b_scale"); }
     { auto a = valid(); a.c = dev0(0x400000 - 64); expect("c overlaps b_scale", a, bad, "overlaps b_scale"); }
     { auto a = valid(); a.c = dev0(0x100000); expect("c overlaps b", a, bad, "overlaps b"); }
+    {
+        // The header: "c overlapping any input" is refused; device counts are an input (the decode kernel's blocks scan
+        // them while others write c).
+        auto a = valid(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev0(0x200100));
+        expect("c overlaps device batch_sizes", a, bad, "gg_gmm_scaled: c [0x10200000, +512 bytes) overlaps batch_sizes [0x10200100, +24 bytes)");
+    }
+    {
+        // More experts than any kernel takes: an argument error, not an internal one (host counts of 2^61 experts).
+        auto a = valid(); a.num_experts = int64_t(1) << 61; a.m = 0; a.k = 1; a.n = 1; a.a = nullptr; a.c = nullptr;
+        a.a_scale = nullptr; a.a_scale_count = 0; a.b_scale_count = a.num_experts;
+        gg::ScaledGmmProblem p;
+        report("2^61 experts", gg::api_call("gg_gmm_scaled", [&] { return gg::validate_scaled_gmm(a, 0, fake_query, &p); }),
+               bad, "num_experts = 2305843009213693952: must be in [1, 2147483647]");
+    }
     { int64_t c[3] = {4, 1, 4}; auto a = valid(); a.batch_sizes = c; expect("counts sum", a, bad, "batch_sizes sum to 9 but m = 8"); }
     {
         auto a = valid(); a.m = 0; a.a = nullptr; a.c = nullptr; a.a_scale = nullptr; a.a_scale_count = 0;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/api_guard.h"
 #include "core/driver_hints.h"
 #include "core/validate.h"
 #include "enum_store.h"
@@ -26,6 +27,13 @@ void expect(const char* what, const gg_gmm_args& args, gg_status status, const c
     gg::clear_error();
     gg::GmmProblem p;
     const gg_status got = gg::validate_gmm(args, 0, fake_query, &p);
+    if (!gg_test::status_is(what, got, status, message)) ++failures;
+}
+
+// As `expect`, in the frame every entry point runs its body in (core/api_guard.h), so that an exception is a status.
+void expect_in_frame(const char* what, const gg_gmm_args& args, gg_status status, const char* message) {
+    gg::GmmProblem p;
+    const gg_status got = gg::api_call("gg_gmm", [&] { return gg::validate_gmm(args, 0, fake_query, &p); });
     if (!gg_test::status_is(what, got, status, message)) ++failures;
 }
 
@@ -66,6 +74,22 @@ int main() {
     { auto a = valid_gmm(); a.c = dev0(0x100000 + 3000); expect("c overlaps b", a, GG_STATUS_INVALID_ARGUMENT, "overlaps b"); }
     { auto a = valid_gmm(); a.c = dev0(256); expect("c right after a", a, GG_STATUS_SUCCESS, nullptr); }
     { auto a = valid_gmm(); gg_test::store_bits(a.backend, 5); expect("backend range", a, GG_STATUS_INVALID_ARGUMENT, "backend = 5"); }
+    {
+        // Device counts are read by kernels that write c (the decode kernels scan them in every block): c over them races.
+        auto a = valid_gmm(); a.counts_location = GG_COUNTS_DEVICE; a.batch_sizes = static_cast<const int64_t*>(dev0(0x200008));
+        expect("c overlaps device batch_sizes", a, GG_STATUS_INVALID_ARGUMENT,
+               "c [0x10200000, +512 bytes) overlaps batch_sizes [0x10200008, +24 bytes)");
+    }
+    {
+        // More experts than any backend takes (2^31 - 1, the bound of gg_handle_reserve and the MoE kernels): refused as
+        // an argument, before host counts of that many experts are copied (a vector beyond its max_size threw
+        // std::length_error, which the entry point's frame reported as an internal error).
+        auto a = valid_gmm(); a.num_experts = int64_t(1) << 61; a.m = 0; a.k = 1; a.n = 1; a.a = nullptr; a.c = nullptr;
+        expect_in_frame("2^61 experts", a, GG_STATUS_INVALID_ARGUMENT, "num_experts = 2305843009213693952: must be in [1, 2147483647]");
+        a.num_experts = int64_t(INT32_MAX) + 1; a.counts_location = GG_COUNTS_DEVICE;
+        a.batch_sizes = static_cast<const int64_t*>(dev0(0x300000));
+        expect_in_frame("2^31 experts", a, GG_STATUS_INVALID_ARGUMENT, "num_experts = 2147483648: must be in [1, 2147483647]");
+    }
     {
         // trans_a: a[8,16], b[8,32], c[3,16,32]: c is 3*16*32*2 = 3072 bytes.
         auto a = valid_gmm(); a.trans_a = 1; a.b = dev0(0x100000); a.c = dev0(0x100000 + 8 * 32 * 2);

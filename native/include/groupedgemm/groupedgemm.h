@@ -339,6 +339,7 @@ GG_API gg_status gg_handle_reserve(gg_handle_t handle, int64_t max_experts);
  *
  * accumulate = 1 adds to c instead of overwriting it (for gradient accumulation);
  * an expert with no rows then leaves its part of c unchanged, otherwise writes zeros.
+ * num_experts is at most 2^31 - 1; c must not overlap a, b or device batch_sizes.
  */
 typedef struct gg_gmm_args {
     const void* a;
@@ -418,8 +419,9 @@ typedef enum gg_scaled_kernel {
  * trans_b = 1:  a[m,k], b[E,n,k] -> c[m,n],  c[r,j] = a_scale[r] * b_scale[e,j] * sum_i a[r,i] * b[e,j,i]
  * (e the expert of row r). Products and sums in fp32; c is rounded to bf16 once.
  *
- * Checked on the host, always: types, sizes, scale_mode, a_scale_count / b_scale_count against the mode's shape,
- * null pointers (scales included), alignment, residency on the handle's device, c overlapping any input.
+ * Checked on the host, always: types, sizes (num_experts at most 2^31 - 1), scale_mode, a_scale_count / b_scale_count
+ * against the mode's shape, null pointers (scales included), alignment, residency on the handle's device, c overlapping
+ * any input (device batch_sizes included).
  * Checked on the device only with check_scales = 1 (it synchronises the stream, so not during capture): every scale
  * finite. Without it a non-finite scale makes the rows / columns it scales non-finite, and nothing else.
  * Device counts are clamped, or checked with check_counts, exactly as in gg_gmm. No allocation after the handle's
@@ -505,7 +507,8 @@ GG_API gg_status gg_gemm(gg_handle_t handle, const gg_gemm_args* args);
 
 /** Router: softmax over each row of logits[tokens, num_experts], keep the top_k largest
  *  (ties to the lower expert index), optionally renormalise the kept weights to sum to 1.
- *  weights[tokens, top_k] (float32) and experts[tokens, top_k] (int32), in descending weight order. */
+ *  weights[tokens, top_k] (float32) and experts[tokens, top_k] (int32), in descending weight order; they must not
+ *  overlap logits or each other. */
 GG_API gg_status gg_moe_topk_softmax(const void* logits, gg_dtype dtype, int64_t tokens, int64_t num_experts,
                                      int32_t top_k, int32_t renormalize, float* weights, int32_t* experts,
                                      void* stream);
@@ -518,26 +521,29 @@ GG_API gg_status gg_moe_sort_workspace_size(int64_t slots, int64_t num_experts, 
  *  slot_rows[slots] (slot -> sorted row). No host synchronisation.
  *  A slot whose expert id is outside [0, num_experts) (a dropped token) is not counted and belongs to no row:
  *  its slot_rows entry is -1, and the sorted rows past sum(counts) have sorted_slots -1, so that
- *  gg_moe_gather_rows writes zeros there and gg_moe_combine adds nothing for such a slot. */
+ *  gg_moe_gather_rows writes zeros there and gg_moe_combine adds nothing for such a slot. counts, sorted_slots,
+ *  slot_rows and workspace must not overlap each other or experts. */
 GG_API gg_status gg_moe_sort_by_expert(const int32_t* experts, int64_t slots, int64_t num_experts,
                                        int64_t* counts, int32_t* sorted_slots, int32_t* slot_rows,
                                        void* workspace, size_t workspace_bytes, void* stream);
 
 /** dst[i, :] = src[index[i] / index_divisor, :] for i < rows; src[src_rows, cols] and dst[rows, cols].
- *  A negative index, or one whose source row is not below src_rows, writes a zero row. */
+ *  A negative index, or one whose source row is not below src_rows, writes a zero row. dst must not overlap src or
+ *  index. */
 GG_API gg_status gg_moe_gather_rows(const void* src, int64_t src_rows, const int32_t* index, int32_t index_divisor,
                                     int64_t rows, int64_t cols, void* dst, gg_dtype dtype, void* stream);
 
 /** In place on x[rows, cols]: x = act(x + bias[expert of row]). The expert of a row comes from
  *  device counts[num_experts] (rows grouped in order) or, when counts is NULL, is row / rows_per_expert.
- *  bias[num_experts, cols] may be NULL. */
+ *  bias[num_experts, cols] may be NULL. x must not overlap bias or counts. */
 GG_API gg_status gg_moe_bias_activation(void* x, const void* bias, const int64_t* counts, int64_t rows_per_expert,
                                         int64_t rows, int64_t cols, int64_t num_experts, gg_activation activation,
                                         gg_dtype dtype, void* stream);
 
 /** Gated form: gate_up[rows, 2*cols] holds the gate in columns [0, cols) and the up projection in
  *  [cols, 2*cols); out[rows, cols] = act(gate + bias_gate) * (up + bias_up), with bias[num_experts, 2*cols]
- *  (may be NULL) split the same way. Expert of a row as in gg_moe_bias_activation. */
+ *  (may be NULL) split the same way. Expert of a row as in gg_moe_bias_activation. out must not overlap gate_up, bias
+ *  or counts. */
 GG_API gg_status gg_moe_gated_activation(const void* gate_up, const void* bias, const int64_t* counts,
                                          int64_t rows_per_expert, int64_t rows, int64_t cols, int64_t num_experts,
                                          gg_activation activation, void* out, gg_dtype dtype, void* stream);
@@ -552,14 +558,15 @@ GG_API gg_status gg_moe_combine(const void* expert_out, int64_t expert_rows, con
 /** Sorted rows[sorted_rows, cols] (counts[e] rows per expert, in order) -> padded[num_experts, capacity, cols],
  *  padding zero-filled. Rows past capacity are dropped (counted in *dropped if dropped is not NULL; device
  *  int64). Counts that sum to more than sorted_rows are clamped (negatives count as 0): the experts that run
- *  past the buffer keep only the rows it holds, so nothing outside sorted is read. */
+ *  past the buffer keep only the rows it holds, so nothing outside sorted is read. padded and dropped must not overlap
+ *  sorted, counts or each other. */
 GG_API gg_status gg_moe_pad(const void* sorted, int64_t sorted_rows, const int64_t* counts, int64_t num_experts,
                             int64_t capacity, int64_t cols, void* padded, int64_t* dropped, gg_dtype dtype,
                             void* stream);
 
 /** padded[num_experts, capacity, cols] -> sorted rows[sorted_rows, cols] (rows of an expert past capacity are
  *  zero; rows past sum(counts) are left as they are). Counts are clamped as in gg_moe_pad: nothing outside
- *  sorted is written. */
+ *  sorted is written. sorted must not overlap padded or counts. */
 GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* counts, int64_t num_experts, int64_t capacity,
                               int64_t cols, void* sorted, int64_t sorted_rows, gg_dtype dtype, void* stream);
 

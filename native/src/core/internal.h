@@ -101,8 +101,8 @@ struct DeviceInfo {
 // ---- one normalised grouped-GEMM call --------------------------------------
 // Validated by the API layer before any backend sees it:
 //   pointers non-null (unless the product is empty), dtype a float type, trans_a && trans_b rejected,
-//   m,k,n,E >= 0, E >= 1, host counts non-negative and summing to m, pointers on the handle's device,
-//   c not overlapping a or b.
+//   m,k,n,E >= 0, E in [1, INT32_MAX], host counts non-negative and summing to m, pointers on the handle's device,
+//   c not overlapping a, b or device counts.
 struct GmmProblem {
     const void* a = nullptr;
     const void* b = nullptr;

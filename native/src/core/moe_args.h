@@ -11,7 +11,9 @@ namespace gg {
 gg_status validate_pad_sizes(const char* function, int64_t num_experts, int64_t capacity, int64_t cols,
                              int64_t sorted_rows);
 
-// gg_moe_gather_rows / gg_moe_combine source rows: `name` = `rows` must be >= 0 and rows * cols must not overflow.
+// An operand of `name` = `rows` rows of `cols` columns (the source rows of gg_moe_gather_rows and gg_moe_combine, and
+// every other [rows, cols] operand of the MoE kernels): rows must be >= 0 and rows * cols must not overflow 64-bit byte
+// counts (for up to 16-byte elements, so that twice the columns still fit).
 gg_status validate_source_rows(const char* function, const char* name, int64_t rows, int64_t cols);
 
 // Slot map of the combine / gather backward: tokens >= 0, top_k >= 1 and tokens * top_k within int32 (slot ids are

@@ -72,9 +72,7 @@ gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device,
     if (args.m < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "m = %" PRId64 " is negative", args.m);
     if (args.k < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "k = %" PRId64 " is negative", args.k);
     if (args.n < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "n = %" PRId64 " is negative", args.n);
-    if (args.num_experts < 1) {
-        return fail(GG_STATUS_INVALID_ARGUMENT, "num_experts = %" PRId64 ": must be at least 1", args.num_experts);
-    }
+    GG_TRY(check_num_experts(args.num_experts));
     if (args.reserved != 0) return fail(GG_STATUS_INVALID_ARGUMENT, "reserved = %d: must be 0", args.reserved);
 
     // Extents with 2-byte elements: the bf16 output is the widest operand, so this bounds every byte count.
@@ -120,6 +118,7 @@ gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device,
     const Operand sa{args.a_scale, "a_scale", sizeof(float), a_scales}, sb{args.b_scale, "b_scale", sizeof(float), b_scales};
     GG_TRY(check_device_operands("gg_gmm_scaled", {a, b, c, sa, sb}, handle_device, query));
     for (const Operand* in : {&a, &b, &sa, &sb}) GG_TRY(check_no_overlap("gg_gmm_scaled", c, *in));
+    GG_TRY(check_counts_apart_from_c("gg_gmm_scaled", counts, args.c, static_cast<size_t>(c.elements) * c.element_size));
 
     ScaledGmmProblem p;
     p.base.a = args.a;

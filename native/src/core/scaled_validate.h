@@ -41,7 +41,7 @@ gg_status check_scaled_kernel(int32_t kernel);
 // Validates `args` for a handle on `handle_device`, in this order: a_dtype, b_dtype, c_dtype, scale_mode,
 // counts_location, kernel, negative sizes, num_experts, reserved, size overflow, null pointers (operands, then
 // scales), scale counts against the mode's shape, batch_sizes, alignment and residency of a, b, c and the scales,
-// c overlapping any input. On success fills `out`.
+// c overlapping any input (device batch_sizes included). On success fills `out`.
 gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device, PointerQuery query,
                               ScaledGmmProblem* out);
 

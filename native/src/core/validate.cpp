@@ -94,6 +94,25 @@ gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQ
     return GG_STATUS_SUCCESS;
 }
 
+gg_status check_num_experts(int64_t num_experts) {
+    if (num_experts < 1) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "num_experts = %" PRId64 ": must be at least 1", num_experts);
+    }
+    if (num_experts > INT32_MAX) {
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "num_experts = %" PRId64 ": must be in [1, %d] (no backend takes more experts)", num_experts,
+                    INT32_MAX);
+    }
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status check_counts_apart_from_c(const char* function, const gg_gmm_args& counts, const void* c, size_t c_bytes) {
+    if (counts.counts_location != GG_COUNTS_DEVICE) return GG_STATUS_SUCCESS;
+    const Operand c_op{c, "c", 1, static_cast<int64_t>(c_bytes)};
+    const Operand counts_op{counts.batch_sizes, "batch_sizes", sizeof(int64_t), counts.num_experts};
+    return check_no_overlap(function, c_op, counts_op);
+}
+
 const char* dtype_name(int32_t dtype) {
     switch (dtype) {
         case GG_DTYPE_FLOAT32: return "GG_DTYPE_FLOAT32";
@@ -149,9 +168,7 @@ gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery 
     if (args.m < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "m = %" PRId64 " is negative", args.m);
     if (args.k < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "k = %" PRId64 " is negative", args.k);
     if (args.n < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "n = %" PRId64 " is negative", args.n);
-    if (args.num_experts < 1) {
-        return fail(GG_STATUS_INVALID_ARGUMENT, "num_experts = %" PRId64 ": must be at least 1", args.num_experts);
-    }
+    GG_TRY(check_num_experts(args.num_experts));
     if (args.reserved != 0) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "reserved = %d: must be 0", args.reserved);
     }
@@ -186,6 +203,7 @@ gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery 
         return fail(GG_STATUS_INVALID_ARGUMENT, "c [%p, +%zu bytes) overlaps b [%p, +%zu bytes)", args.c, c_bytes,
                     args.b, b_bytes);
     }
+    GG_TRY(check_counts_apart_from_c(nullptr, args, args.c, c_bytes));
     const int32_t backend = enum_bits(args.backend);
     if (backend < 0 || backend >= GG_BACKEND_COUNT) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "backend = %d: must be in [0, %d) (GG_BACKEND_AUTO ... GG_BACKEND_CUTLASS_SM90)",

@@ -32,7 +32,8 @@ struct GmmExtents {
 
 // Validates `args` for a handle on `handle_device`, in this order: dtype, counts_location, trans_a with trans_b,
 // negative sizes, num_experts, reserved, size overflow, null pointers, batch_sizes (location, alignment, and
-// host counts' values, read once into the problem's own copy), a/b/c alignment, a/b/c location and device, c overlapping a or b, backend. On success fills `out`.
+// host counts' values, read once into the problem's own copy), a/b/c alignment, a/b/c location and device, c overlapping
+// a, b or device batch_sizes, backend. On success fills `out`.
 gg_status validate_gmm(const gg_gmm_args& args, int handle_device, PointerQuery query, GmmProblem* out);
 
 // Computes the operand extents, failing on 64-bit overflow of elements or bytes.
@@ -43,6 +44,15 @@ gg_status gmm_extents(int64_t m, int64_t k, int64_t n, int64_t num_experts, bool
 // values, read once into `copy` (null for device counts).
 gg_status check_batch_sizes(const gg_gmm_args& args, int handle_device, PointerQuery query,
                             std::shared_ptr<const std::vector<int64_t>>* copy);
+
+// num_experts of gg_gmm and gg_gmm_scaled: in [1, INT32_MAX], the experts gg_handle_reserve and every backend and kernel
+// take (a larger count with host batch sizes once reached their copy, a vector beyond its max_size: an internal error).
+gg_status check_num_experts(int64_t num_experts);
+
+// INVALID_ARGUMENT (the message starting with `function`, when not NULL) when device batch_sizes (num_experts int64,
+// counts_location GG_COUNTS_DEVICE) overlap `c_bytes` of the output c: kernels that write c also read the counts (the
+// decode kernels scan them in every block). Host counts are the library's own copy by then and overlap nothing.
+gg_status check_counts_apart_from_c(const char* function, const gg_gmm_args& counts, const void* c, size_t c_bytes);
 
 // Text of a dtype for messages ("GG_DTYPE_BFLOAT16"), "unknown" when out of range.
 const char* dtype_name(int32_t dtype);

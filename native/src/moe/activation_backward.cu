@@ -53,7 +53,7 @@ extern "C" GG_API gg_status gg_moe_activation_backward(const void* x, const void
     constexpr const char* fn = "gg_moe_activation_backward";
     return gg::api_call(fn, [&]() -> gg_status {
         GG_TRY(validate_activation_rows(fn, gg::enum_bits(dtype), gg::enum_bits(activation), counts, rows_per_expert,
-                                        rows, cols, num_experts));
+                                        rows, cols, num_experts, bias));
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if (x == nullptr || dy == nullptr || dx == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: x (%p), dy (%p) and dx (%p) must not be NULL", fn, x, dy,

@@ -61,15 +61,12 @@ extern "C" GG_API gg_status gg_moe_bias_grad(const void* dy, const int64_t* coun
         if (!is_float_dtype(dtype_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", fn,
                             dtype_name(dtype_bits), dtype_bits);
-        GG_TRY(validate_expert_rows(fn, counts, rows_per_expert, rows, cols, num_experts));
+        GG_TRY(validate_expert_rows(fn, counts, rows_per_expert, rows, cols, num_experts, d_bias));
         if (cols == 0) return GG_STATUS_SUCCESS;
         // rows == 0 still writes the zeros of every expert (unless accumulating).
         if ((dy == nullptr && rows > 0) || d_bias == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: dy (%p) and d_bias (%p) must not be NULL", fn, dy,
                             static_cast<void*>(d_bias));
-        if (num_experts > INT64_MAX / 16 / cols)
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: num_experts = %lld times cols = %lld overflows", fn,
-                            static_cast<long long>(num_experts), static_cast<long long>(cols));
         const gg::Operand dy_op{dy, "dy", gg::dtype_size(dtype), rows * cols},
             counts_op{counts, "counts", sizeof(int64_t), counts != nullptr ? num_experts : 0},
             d_bias_op{d_bias, "d_bias", sizeof(float), num_experts * cols};

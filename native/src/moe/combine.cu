@@ -64,6 +64,7 @@ extern "C" GG_API gg_status gg_moe_combine(const void* expert_out, int64_t exper
                             "gg_moe_combine: tokens = %lld times top_k = %d exceeds the int32 slot range",
                             static_cast<long long>(tokens), top_k);
         GG_TRY(gg::validate_source_rows("gg_moe_combine", "expert_rows", expert_rows, cols));
+        GG_TRY(gg::validate_source_rows("gg_moe_combine", "tokens", tokens, cols));
         if (tokens == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if ((expert_out == nullptr && expert_rows > 0) || slot_rows == nullptr || weights == nullptr || out == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,

@@ -66,18 +66,20 @@ extern "C" GG_API gg_status gg_moe_gated_activation(const void* gate_up, const v
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_gated_activation: activation = %d is not a gg_activation",
                             activation_bits);
-        GG_TRY(validate_expert_rows("gg_moe_gated_activation", counts, rows_per_expert, rows, cols, num_experts));
+        GG_TRY(validate_expert_rows("gg_moe_gated_activation", counts, rows_per_expert, rows, cols, num_experts, bias));
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if (gate_up == nullptr || out == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_gated_activation: gate_up (%p) and out (%p) must not be NULL", gate_up, out);
         const size_t es = gg::dtype_size(dtype);
-        GG_TRY(gg::check_current_device_operands(
-            "gg_moe_gated_activation",
-            {gg::Operand{gate_up, "gate_up", es, rows * 2 * cols},
-             gg::Operand{bias, "bias", es, bias != nullptr ? num_experts * 2 * cols : 0},
-             gg::Operand{counts, "counts", sizeof(int64_t), counts != nullptr ? num_experts : 0},
-             gg::Operand{out, "out", es, rows * cols}}));
+        const gg::Operand gate_up_op{gate_up, "gate_up", es, rows * 2 * cols},
+            bias_op{bias, "bias", es, bias != nullptr ? num_experts * 2 * cols : 0},
+            counts_op{counts, "counts", sizeof(int64_t), counts != nullptr ? num_experts : 0},
+            out_op{out, "out", es, rows * cols};
+        // out's rows are half as wide as gate_up's, so even out == gate_up writes elements other threads still read.
+        for (const gg::Operand* in : {&gate_up_op, &bias_op, &counts_op})
+            GG_TRY(gg::check_no_overlap("gg_moe_gated_activation", out_op, *in));
+        GG_TRY(gg::check_current_device_operands("gg_moe_gated_activation", {gate_up_op, bias_op, counts_op, out_op}));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;

@@ -66,7 +66,7 @@ extern "C" GG_API gg_status gg_moe_gated_activation_backward(const void* gate_up
     constexpr const char* fn = "gg_moe_gated_activation_backward";
     return gg::api_call(fn, [&]() -> gg_status {
         GG_TRY(validate_activation_rows(fn, gg::enum_bits(dtype), gg::enum_bits(activation), counts, rows_per_expert,
-                                        rows, cols, num_experts));
+                                        rows, cols, num_experts, bias));
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if (gate_up == nullptr || dy == nullptr || d_gate_up == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: gate_up (%p), dy (%p) and d_gate_up (%p) must not be NULL",

@@ -48,16 +48,19 @@ extern "C" GG_API gg_status gg_moe_gather_rows(const void* src, int64_t src_rows
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: index_divisor = %d must be >= 1",
                             index_divisor);
         GG_TRY(gg::validate_source_rows("gg_moe_gather_rows", "src_rows", src_rows, cols));
+        GG_TRY(gg::validate_source_rows("gg_moe_gather_rows", "rows", rows, cols));
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if ((src == nullptr && src_rows > 0) || index == nullptr || dst == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_gather_rows: src (%p), index (%p) and dst (%p) must not be NULL", src,
                             static_cast<const void*>(index), dst);
         const size_t es = gg::dtype_size(dtype);
-        const gg::Operand src_op{src, "src", es, src_rows * cols}, dst_op{dst, "dst", es, rows * cols};
-        GG_TRY(gg::check_current_device_operands(
-            "gg_moe_gather_rows", {src_op, gg::Operand{index, "index", sizeof(int32_t), rows}, dst_op}));
+        const gg::Operand src_op{src, "src", es, src_rows * cols}, dst_op{dst, "dst", es, rows * cols},
+            index_op{index, "index", sizeof(int32_t), rows};
+        // dst's rows are written while other threads still read the index and the source rows.
         GG_TRY(gg::check_no_overlap("gg_moe_gather_rows", dst_op, src_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_gather_rows", dst_op, index_op));
+        GG_TRY(gg::check_current_device_operands("gg_moe_gather_rows", {src_op, index_op, dst_op}));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {
             using T = typename decltype(tag)::type;

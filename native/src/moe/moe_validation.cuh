@@ -8,15 +8,19 @@
 namespace gg::moe {
 
 // Rows, columns and the row-to-expert mapping of the activation kernels: device counts, or (counts NULL)
-// row / rows_per_expert, which must stay below num_experts.
+// row / rows_per_expert, which must stay below num_experts. The operands' extents, [rows, cols] and (bias not NULL)
+// bias[num_experts, cols], must not overflow (gg::validate_source_rows; its bound leaves room for the gated kernels'
+// 2 * cols).
 inline gg_status validate_expert_rows(const char* function, const int64_t* counts, int64_t rows_per_expert, int64_t rows,
-                               int64_t cols, int64_t num_experts) {
+                               int64_t cols, int64_t num_experts, const void* bias) {
     if (rows < 0 || cols < 0)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: rows = %lld and cols = %lld must be >= 0", function,
                     static_cast<long long>(rows), static_cast<long long>(cols));
     if (num_experts < 1)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: num_experts = %lld must be >= 1", function,
                     static_cast<long long>(num_experts));
+    GG_TRY(validate_source_rows(function, "rows", rows, cols));
+    if (bias != nullptr) GG_TRY(validate_source_rows(function, "num_experts", num_experts, cols));
     if (counts == nullptr) {
         if (rows_per_expert < 1)
             return fail(GG_STATUS_INVALID_ARGUMENT,
@@ -32,8 +36,8 @@ inline gg_status validate_expert_rows(const char* function, const int64_t* count
 }
 
 // The sizes the combine and gather backward share: a float dtype, cols >= 0, the slot map of tokens x top_k (see
-// gg::validate_slot_map) and the `rows_name` = `rows` rows on the expert side. `dtype`: the caller's bits
-// (gg::enum_bits, core/enum_bits.h).
+// gg::validate_slot_map), the token side's [tokens, cols] and the `rows_name` = `rows` rows on the expert side. `dtype`:
+// the caller's bits (gg::enum_bits, core/enum_bits.h).
 inline gg_status validate_slot_gradient(const char* function, int32_t dtype, int64_t cols, int64_t tokens, int32_t top_k,
                                         const char* rows_name, int64_t rows) {
     if (!is_float_dtype(dtype))
@@ -42,6 +46,7 @@ inline gg_status validate_slot_gradient(const char* function, int32_t dtype, int
     if (cols < 0)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: cols = %lld must be >= 0", function, static_cast<long long>(cols));
     GG_TRY(validate_slot_map(function, tokens, top_k));
+    GG_TRY(validate_source_rows(function, "tokens", tokens, cols));
     return validate_source_rows(function, rows_name, rows, cols);
 }
 
@@ -49,13 +54,13 @@ inline gg_status validate_slot_gradient(const char* function, int32_t dtype, int
 // `dtype` and `activation`: the caller's bits (gg::enum_bits, core/enum_bits.h).
 inline gg_status validate_activation_rows(const char* function, int32_t dtype, int32_t activation,
                                           const int64_t* counts, int64_t rows_per_expert, int64_t rows, int64_t cols,
-                                          int64_t num_experts) {
+                                          int64_t num_experts, const void* bias) {
     if (!is_float_dtype(dtype))
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
                     dtype);
     if (!is_valid_activation(activation))
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: activation = %d is not a gg_activation", function, activation);
-    return validate_expert_rows(function, counts, rows_per_expert, rows, cols, num_experts);
+    return validate_expert_rows(function, counts, rows_per_expert, rows, cols, num_experts, bias);
 }
 
 }  // namespace gg::moe

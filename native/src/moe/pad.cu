@@ -83,9 +83,10 @@ unpad_kernel(const T* __restrict__ padded, const int64_t* __restrict__ counts, i
 }
 
 // `dtype`: the caller's bits (gg::enum_bits, core/enum_bits.h), a gg_dtype only once checked.
+// `to_padded`: gg_moe_pad (padded and dropped are written), else gg_moe_unpad (sorted is written).
 gg_status validate(const char* function, int32_t dtype, const int64_t* counts, int64_t num_experts,
                    int64_t capacity, int64_t cols, const void* sorted, int64_t sorted_rows, const void* padded,
-                   const int64_t* dropped) {
+                   const int64_t* dropped, bool to_padded) {
     if (!is_float_dtype(dtype))
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
                     dtype);
@@ -99,11 +100,19 @@ gg_status validate(const char* function, int32_t dtype, const int64_t* counts, i
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: padded must not be NULL when capacity = %lld and cols = %lld",
                     function, static_cast<long long>(capacity), static_cast<long long>(cols));
     const size_t es = dtype_size(static_cast<gg_dtype>(dtype));
-    return check_current_device_operands(
-        function, {Operand{counts, "counts", sizeof(int64_t), num_experts},
-                   Operand{sorted, "sorted", es, sorted_rows * cols},
-                   Operand{padded, "padded", es, num_experts * capacity * cols},
-                   Operand{dropped, "dropped", sizeof(int64_t), dropped != nullptr ? 1 : 0}});
+    const Operand counts_op{counts, "counts", sizeof(int64_t), num_experts},
+        sorted_op{sorted, "sorted", es, sorted_rows * cols}, padded_op{padded, "padded", es, num_experts * capacity * cols},
+        dropped_op{dropped, "dropped", sizeof(int64_t), dropped != nullptr ? 1 : 0};
+    // Every block reads the counts (its prefix) and rows of the input while others write the outputs: no output may lie
+    // over an input or over the other output.
+    if (to_padded) {
+        for (const Operand* in : {&sorted_op, &counts_op}) GG_TRY(check_no_overlap(function, padded_op, *in));
+        for (const Operand* other : {&sorted_op, &counts_op, &padded_op})
+            GG_TRY(check_no_overlap(function, dropped_op, *other));
+    } else {
+        for (const Operand* in : {&padded_op, &counts_op}) GG_TRY(check_no_overlap(function, sorted_op, *in));
+    }
+    return check_current_device_operands(function, {counts_op, sorted_op, padded_op, dropped_op});
 }
 
 template <typename T, int N, bool Pad>
@@ -137,7 +146,7 @@ extern "C" GG_API gg_status gg_moe_pad(const void* sorted, int64_t sorted_rows, 
     using namespace gg::moe;
     return gg::api_call("gg_moe_pad", [&]() -> gg_status {
         GG_TRY(validate("gg_moe_pad", gg::enum_bits(dtype), counts, num_experts, capacity, cols, sorted, sorted_rows,
-                        padded, dropped));
+                        padded, dropped, true));
         auto s = static_cast<cudaStream_t>(stream);
         if (cols == 0 || capacity == 0) {
             // No element to move, but the dropped count is still owed.
@@ -161,7 +170,7 @@ extern "C" GG_API gg_status gg_moe_unpad(const void* padded, const int64_t* coun
     using namespace gg::moe;
     return gg::api_call("gg_moe_unpad", [&]() -> gg_status {
         GG_TRY(validate("gg_moe_unpad", gg::enum_bits(dtype), counts, num_experts, capacity, cols, sorted, sorted_rows,
-                        padded, nullptr));
+                        padded, nullptr, false));
         if (cols == 0 || sorted_rows == 0) return GG_STATUS_SUCCESS;
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {

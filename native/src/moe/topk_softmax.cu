@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 
+#include "core/moe_args.h"
 #include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
@@ -99,26 +100,22 @@ extern "C" GG_API gg_status gg_moe_topk_softmax(const void* logits, gg_dtype dty
         if (!is_float_dtype(dtype_bits))
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_topk_softmax: dtype = %s (%d) is not a float type",
                             dtype_name(dtype_bits), dtype_bits);
-        if (tokens < 0)
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_topk_softmax: tokens = %lld must be >= 0",
-                            static_cast<long long>(tokens));
-        if (num_experts < 1 || num_experts > INT_MAX)
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT,
-                            "gg_moe_topk_softmax: num_experts = %lld must be in [1, %d]",
-                            static_cast<long long>(num_experts), INT_MAX);
-        if (top_k < 1 || top_k > num_experts)
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT,
-                            "gg_moe_topk_softmax: top_k = %d must be in [1, num_experts = %lld]", top_k,
-                            static_cast<long long>(num_experts));
+        // The router's sizes, as its backward and the load-balancing loss check them (tokens * num_experts included).
+        GG_TRY(gg::validate_router_sizes("gg_moe_topk_softmax", tokens, num_experts, top_k));
         if (tokens == 0) return GG_STATUS_SUCCESS;
         if (logits == nullptr || weights == nullptr || experts == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
                             "gg_moe_topk_softmax: logits (%p), weights (%p) and experts (%p) must not be NULL",
                             logits, static_cast<void*>(weights), static_cast<void*>(experts));
-        GG_TRY(gg::check_current_device_operands(
-            "gg_moe_topk_softmax", {gg::Operand{logits, "logits", gg::dtype_size(dtype), tokens * num_experts},
-                                    gg::Operand{weights, "weights", sizeof(float), tokens * top_k},
-                                    gg::Operand{experts, "experts", sizeof(int32_t), tokens * top_k}}));
+        const gg::Operand logits_op{logits, "logits", gg::dtype_size(dtype), tokens * num_experts},
+            weights_op{weights, "weights", sizeof(float), tokens * top_k},
+            experts_op{experts, "experts", sizeof(int32_t), tokens * top_k};
+        // A warp writes its token's weights and experts (and reads the weights back to renormalise) while other warps
+        // read their logits rows.
+        GG_TRY(gg::check_no_overlap("gg_moe_topk_softmax", weights_op, logits_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_topk_softmax", experts_op, logits_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_topk_softmax", experts_op, weights_op));
+        GG_TRY(gg::check_current_device_operands("gg_moe_topk_softmax", {logits_op, weights_op, experts_op}));
         const int experts_i = static_cast<int>(num_experts);
         const size_t cache_bytes = sizeof(float) * static_cast<size_t>(num_experts) * kWarpsPerBlock;
         const bool cache_rows = cache_bytes <= kMaxCacheBytes;
