@@ -58,6 +58,11 @@ gg_status check_no_overlap(const char* function, const Operand& out, const Opera
     return GG_STATUS_SUCCESS;
 }
 
+gg_status check_no_overlap(const char* function, const Operand& out, std::initializer_list<Operand> ins) {
+    for (const Operand& in : ins) GG_TRY(check_no_overlap(function, out, in));
+    return GG_STATUS_SUCCESS;
+}
+
 gg_status current_device(int* device) {
     GG_CUDA_CHECK(cudaGetDevice(device));
     return GG_STATUS_SUCCESS;

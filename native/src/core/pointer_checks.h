@@ -34,6 +34,9 @@ gg_status check_device_operands(const char* function, std::initializer_list<Oper
 // INVALID_ARGUMENT when the bytes of `out` overlap those of `in` (empty operands never overlap).
 gg_status check_no_overlap(const char* function, const Operand& out, const Operand& in);
 
+// check_no_overlap of `out` with each of `ins`, in order: the first overlap is the one reported.
+gg_status check_no_overlap(const char* function, const Operand& out, std::initializer_list<Operand> ins);
+
 // The device current on the calling thread (MoE kernels and gg_convert run there).
 gg_status current_device(int* device);
 

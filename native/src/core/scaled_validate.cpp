@@ -68,7 +68,7 @@ gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device,
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "counts_location = %d: must be GG_COUNTS_HOST (0) or GG_COUNTS_DEVICE (1)", location);
     }
-    if (const gg_status st = check_scaled_kernel(enum_bits(args.kernel)); st != GG_STATUS_SUCCESS) return st;
+    GG_TRY(check_scaled_kernel(enum_bits(args.kernel)));
     if (args.m < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "m = %" PRId64 " is negative", args.m);
     if (args.k < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "k = %" PRId64 " is negative", args.k);
     if (args.n < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "n = %" PRId64 " is negative", args.n);
@@ -117,7 +117,7 @@ gg_status validate_scaled_gmm(const gg_scaled_gmm_args& args, int handle_device,
     const Operand c{args.c, "c", dtype_size(GG_DTYPE_BFLOAT16), ext.c_elements};
     const Operand sa{args.a_scale, "a_scale", sizeof(float), a_scales}, sb{args.b_scale, "b_scale", sizeof(float), b_scales};
     GG_TRY(check_device_operands("gg_gmm_scaled", {a, b, c, sa, sb}, handle_device, query));
-    for (const Operand* in : {&a, &b, &sa, &sb}) GG_TRY(check_no_overlap("gg_gmm_scaled", c, *in));
+    GG_TRY(check_no_overlap("gg_gmm_scaled", c, {a, b, sa, sb}));
     GG_TRY(check_counts_apart_from_c("gg_gmm_scaled", counts, args.c, static_cast<size_t>(c.elements) * c.element_size));
 
     ScaledGmmProblem p;

@@ -57,15 +57,9 @@ extern "C" GG_API gg_status gg_moe_bias_activation(void* x, const void* bias, co
                                                    void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_bias_activation", [&]() -> gg_status {
-        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
-        const int32_t activation_bits = gg::enum_bits(activation);
-        if (!is_float_dtype(dtype_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: dtype = %s (%d) is not a float type",
-                            dtype_name(dtype_bits), dtype_bits);
-        if (!is_valid_activation(activation_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: activation = %d is not a gg_activation",
-                            activation_bits);
-        GG_TRY(validate_expert_rows("gg_moe_bias_activation", counts, rows_per_expert, rows, cols, num_experts, bias));
+        // dtype and activation read as bits (core/enum_bits.h): any int32 may come.
+        GG_TRY(validate_activation_rows("gg_moe_bias_activation", gg::enum_bits(dtype), gg::enum_bits(activation),
+                                        counts, rows_per_expert, rows, cols, num_experts, bias));
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if (x == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_bias_activation: x must not be NULL");
@@ -73,8 +67,7 @@ extern "C" GG_API gg_status gg_moe_bias_activation(void* x, const void* bias, co
         const gg::Operand x_op{x, "x", es, rows * cols}, bias_op{bias, "bias", es, bias != nullptr ? num_experts * cols : 0},
             counts_op{counts, "counts", sizeof(int64_t), counts != nullptr ? num_experts : 0};
         // x is written in place while every block reads bias and the counts: neither may lie under it (as in the backward).
-        GG_TRY(gg::check_no_overlap("gg_moe_bias_activation", x_op, bias_op));
-        GG_TRY(gg::check_no_overlap("gg_moe_bias_activation", x_op, counts_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_bias_activation", x_op, {bias_op, counts_op}));
         GG_TRY(gg::check_current_device_operands("gg_moe_bias_activation", {x_op, bias_op, counts_op}));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {

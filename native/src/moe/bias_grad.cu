@@ -57,10 +57,7 @@ extern "C" GG_API gg_status gg_moe_bias_grad(const void* dy, const int64_t* coun
     using namespace gg::moe;
     constexpr const char* fn = "gg_moe_bias_grad";
     return gg::api_call(fn, [&]() -> gg_status {
-        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
-        if (!is_float_dtype(dtype_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", fn,
-                            dtype_name(dtype_bits), dtype_bits);
+        GG_TRY(check_float_dtype(fn, gg::enum_bits(dtype)));  // any int32 may come: core/enum_bits.h
         GG_TRY(validate_expert_rows(fn, counts, rows_per_expert, rows, cols, num_experts, d_bias));
         if (cols == 0) return GG_STATUS_SUCCESS;
         // rows == 0 still writes the zeros of every expert (unless accumulating).

@@ -50,10 +50,7 @@ extern "C" GG_API gg_status gg_moe_combine(const void* expert_out, int64_t exper
                                            int64_t cols, void* out, gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_combine", [&]() -> gg_status {
-        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
-        if (!is_float_dtype(dtype_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine: dtype = %s (%d) is not a float type",
-                            dtype_name(dtype_bits), dtype_bits);
+        GG_TRY(check_float_dtype("gg_moe_combine", gg::enum_bits(dtype)));  // any int32 may come: core/enum_bits.h
         if (tokens < 0 || cols < 0)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_combine: tokens = %lld and cols = %lld must be >= 0",
                             static_cast<long long>(tokens), static_cast<long long>(cols));

@@ -57,16 +57,9 @@ extern "C" GG_API gg_status gg_moe_gated_activation(const void* gate_up, const v
                                                     gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_gated_activation", [&]() -> gg_status {
-        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
-        const int32_t activation_bits = gg::enum_bits(activation);
-        if (!is_float_dtype(dtype_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gated_activation: dtype = %s (%d) is not a float type",
-                            dtype_name(dtype_bits), dtype_bits);
-        if (!is_valid_activation(activation_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT,
-                            "gg_moe_gated_activation: activation = %d is not a gg_activation",
-                            activation_bits);
-        GG_TRY(validate_expert_rows("gg_moe_gated_activation", counts, rows_per_expert, rows, cols, num_experts, bias));
+        // dtype and activation read as bits (core/enum_bits.h): any int32 may come.
+        GG_TRY(validate_activation_rows("gg_moe_gated_activation", gg::enum_bits(dtype), gg::enum_bits(activation),
+                                        counts, rows_per_expert, rows, cols, num_experts, bias));
         if (rows == 0 || cols == 0) return GG_STATUS_SUCCESS;
         if (gate_up == nullptr || out == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT,
@@ -77,8 +70,7 @@ extern "C" GG_API gg_status gg_moe_gated_activation(const void* gate_up, const v
             counts_op{counts, "counts", sizeof(int64_t), counts != nullptr ? num_experts : 0},
             out_op{out, "out", es, rows * cols};
         // out's rows are half as wide as gate_up's, so even out == gate_up writes elements other threads still read.
-        for (const gg::Operand* in : {&gate_up_op, &bias_op, &counts_op})
-            GG_TRY(gg::check_no_overlap("gg_moe_gated_activation", out_op, *in));
+        GG_TRY(gg::check_no_overlap("gg_moe_gated_activation", out_op, {gate_up_op, bias_op, counts_op}));
         GG_TRY(gg::check_current_device_operands("gg_moe_gated_activation", {gate_up_op, bias_op, counts_op, out_op}));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {

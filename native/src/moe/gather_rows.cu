@@ -37,10 +37,7 @@ extern "C" GG_API gg_status gg_moe_gather_rows(const void* src, int64_t src_rows
                                                gg_dtype dtype, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_gather_rows", [&]() -> gg_status {
-        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
-        if (!is_float_dtype(dtype_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: dtype = %s (%d) is not a float type",
-                            dtype_name(dtype_bits), dtype_bits);
+        GG_TRY(check_float_dtype("gg_moe_gather_rows", gg::enum_bits(dtype)));  // any int32 may come: core/enum_bits.h
         if (rows < 0 || cols < 0)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_gather_rows: rows = %lld and cols = %lld must be >= 0",
                             static_cast<long long>(rows), static_cast<long long>(cols));
@@ -58,8 +55,7 @@ extern "C" GG_API gg_status gg_moe_gather_rows(const void* src, int64_t src_rows
         const gg::Operand src_op{src, "src", es, src_rows * cols}, dst_op{dst, "dst", es, rows * cols},
             index_op{index, "index", sizeof(int32_t), rows};
         // dst's rows are written while other threads still read the index and the source rows.
-        GG_TRY(gg::check_no_overlap("gg_moe_gather_rows", dst_op, src_op));
-        GG_TRY(gg::check_no_overlap("gg_moe_gather_rows", dst_op, index_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_gather_rows", dst_op, {src_op, index_op}));
         GG_TRY(gg::check_current_device_operands("gg_moe_gather_rows", {src_op, index_op, dst_op}));
         auto s = static_cast<cudaStream_t>(stream);
         return dispatch_float(dtype, [&](auto tag) -> gg_status {

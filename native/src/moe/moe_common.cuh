@@ -84,6 +84,14 @@ inline bool is_float_dtype(int32_t t) {
 }
 bool is_float_dtype(gg_dtype) = delete;
 
+// The MoE and router entry points' float-dtype rule, with its one message: "<function>: dtype = <name> (<bits>) is
+// not a float type". `dtype`: the caller's bits.
+inline gg_status check_float_dtype(const char* function, int32_t dtype) {
+    if (is_float_dtype(dtype)) return GG_STATUS_SUCCESS;
+    return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
+                dtype);
+}
+
 // Calls f(TypeTag<T>{}) for the element type of `dtype`; the caller has validated it is a float type.
 template <typename F>
 gg_status dispatch_float(gg_dtype dtype, F&& f) {

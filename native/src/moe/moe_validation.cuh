@@ -40,9 +40,7 @@ inline gg_status validate_expert_rows(const char* function, const int64_t* count
 // the caller's bits (gg::enum_bits, core/enum_bits.h).
 inline gg_status validate_slot_gradient(const char* function, int32_t dtype, int64_t cols, int64_t tokens, int32_t top_k,
                                         const char* rows_name, int64_t rows) {
-    if (!is_float_dtype(dtype))
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
-                    dtype);
+    GG_TRY(check_float_dtype(function, dtype));
     if (cols < 0)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: cols = %lld must be >= 0", function, static_cast<long long>(cols));
     GG_TRY(validate_slot_map(function, tokens, top_k));
@@ -55,9 +53,7 @@ inline gg_status validate_slot_gradient(const char* function, int32_t dtype, int
 inline gg_status validate_activation_rows(const char* function, int32_t dtype, int32_t activation,
                                           const int64_t* counts, int64_t rows_per_expert, int64_t rows, int64_t cols,
                                           int64_t num_experts, const void* bias) {
-    if (!is_float_dtype(dtype))
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
-                    dtype);
+    GG_TRY(check_float_dtype(function, dtype));
     if (!is_valid_activation(activation))
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: activation = %d is not a gg_activation", function, activation);
     return validate_expert_rows(function, counts, rows_per_expert, rows, cols, num_experts, bias);

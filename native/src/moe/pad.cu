@@ -87,9 +87,7 @@ unpad_kernel(const T* __restrict__ padded, const int64_t* __restrict__ counts, i
 gg_status validate(const char* function, int32_t dtype, const int64_t* counts, int64_t num_experts,
                    int64_t capacity, int64_t cols, const void* sorted, int64_t sorted_rows, const void* padded,
                    const int64_t* dropped, bool to_padded) {
-    if (!is_float_dtype(dtype))
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", function, dtype_name(dtype),
-                    dtype);
+    GG_TRY(check_float_dtype(function, dtype));
     GG_TRY(validate_pad_sizes(function, num_experts, capacity, cols, sorted_rows));
     if (counts == nullptr)
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: counts must not be NULL", function);
@@ -101,16 +99,16 @@ gg_status validate(const char* function, int32_t dtype, const int64_t* counts, i
                     function, static_cast<long long>(capacity), static_cast<long long>(cols));
     const size_t es = dtype_size(static_cast<gg_dtype>(dtype));
     const Operand counts_op{counts, "counts", sizeof(int64_t), num_experts},
-        sorted_op{sorted, "sorted", es, sorted_rows * cols}, padded_op{padded, "padded", es, num_experts * capacity * cols},
+        sorted_op{sorted, "sorted", es, sorted_rows * cols},
+        padded_op{padded, "padded", es, num_experts * capacity * cols},
         dropped_op{dropped, "dropped", sizeof(int64_t), dropped != nullptr ? 1 : 0};
     // Every block reads the counts (its prefix) and rows of the input while others write the outputs: no output may lie
     // over an input or over the other output.
     if (to_padded) {
-        for (const Operand* in : {&sorted_op, &counts_op}) GG_TRY(check_no_overlap(function, padded_op, *in));
-        for (const Operand* other : {&sorted_op, &counts_op, &padded_op})
-            GG_TRY(check_no_overlap(function, dropped_op, *other));
+        GG_TRY(check_no_overlap(function, padded_op, {sorted_op, counts_op}));
+        GG_TRY(check_no_overlap(function, dropped_op, {sorted_op, counts_op, padded_op}));
     } else {
-        for (const Operand* in : {&padded_op, &counts_op}) GG_TRY(check_no_overlap(function, sorted_op, *in));
+        GG_TRY(check_no_overlap(function, sorted_op, {padded_op, counts_op}));
     }
     return check_current_device_operands(function, {counts_op, sorted_op, padded_op, dropped_op});
 }

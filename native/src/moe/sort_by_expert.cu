@@ -140,12 +140,12 @@ extern "C" GG_API gg_status gg_moe_sort_by_expert(const int32_t* experts, int64_
             counts_op{counts, "counts", sizeof(int64_t), num_experts},
             sorted_op{sorted_slots, "sorted_slots", sizeof(int32_t), slots},
             rows_op{slot_rows, "slot_rows", sizeof(int32_t), slots};
-        // Every written buffer apart from every other: counts are zeroed before the experts are read, then counted into
-        // while the keys are written; the sort writes sorted_slots, and the inversion reads them while writing slot_rows.
-        // (The workspace, whose size the plan below gives, is checked there.)
-        for (const gg::Operand* out : {&counts_op, &sorted_op, &rows_op})
-            for (const gg::Operand* other : {&experts_op, &counts_op, &sorted_op, &rows_op})
-                if (out != other) GG_TRY(gg::check_no_overlap("gg_moe_sort_by_expert", *out, *other));
+        // Every written buffer apart from every other, each pair once: counts are zeroed before the experts are
+        // read, then counted into while the keys are written; the sort writes sorted_slots, and the inversion reads
+        // them while writing slot_rows. (The workspace, whose size the plan below gives, is checked there.)
+        GG_TRY(gg::check_no_overlap("gg_moe_sort_by_expert", counts_op, {experts_op, sorted_op, rows_op}));
+        GG_TRY(gg::check_no_overlap("gg_moe_sort_by_expert", sorted_op, {experts_op, rows_op}));
+        GG_TRY(gg::check_no_overlap("gg_moe_sort_by_expert", rows_op, {experts_op}));
         GG_TRY(gg::check_current_device_operands(
             "gg_moe_sort_by_expert", {experts_op, counts_op, sorted_op, rows_op,
                                       gg::Operand{workspace, "workspace", sizeof(uint32_t), slots > 0 ? 1 : 0}}));
@@ -164,8 +164,8 @@ extern "C" GG_API gg_status gg_moe_sort_by_expert(const int32_t* experts, int64_
                             workspace_bytes, plan.total(), static_cast<long long>(slots),
                             static_cast<long long>(num_experts));
         const gg::Operand workspace_op{workspace, "workspace", 1, static_cast<int64_t>(plan.total())};
-        for (const gg::Operand* other : {&experts_op, &counts_op, &sorted_op, &rows_op})
-            GG_TRY(gg::check_no_overlap("gg_moe_sort_by_expert", workspace_op, *other));
+        GG_TRY(gg::check_no_overlap("gg_moe_sort_by_expert", workspace_op,
+                                    {experts_op, counts_op, sorted_op, rows_op}));
         GG_CUDA_CHECK(cudaMemsetAsync(counts, 0, counts_bytes, s));
         auto* base = static_cast<char*>(workspace);
         auto* keys_in = reinterpret_cast<uint32_t*>(base);

@@ -96,10 +96,7 @@ extern "C" GG_API gg_status gg_moe_topk_softmax(const void* logits, gg_dtype dty
                                                 float* weights, int32_t* experts, void* stream) {
     using namespace gg::moe;
     return gg::api_call("gg_moe_topk_softmax", [&]() -> gg_status {
-        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
-        if (!is_float_dtype(dtype_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_topk_softmax: dtype = %s (%d) is not a float type",
-                            dtype_name(dtype_bits), dtype_bits);
+        GG_TRY(check_float_dtype("gg_moe_topk_softmax", gg::enum_bits(dtype)));  // any int32 may come: core/enum_bits.h
         // The router's sizes, as its backward and the load-balancing loss check them (tokens * num_experts included).
         GG_TRY(gg::validate_router_sizes("gg_moe_topk_softmax", tokens, num_experts, top_k));
         if (tokens == 0) return GG_STATUS_SUCCESS;
@@ -113,8 +110,7 @@ extern "C" GG_API gg_status gg_moe_topk_softmax(const void* logits, gg_dtype dty
         // A warp writes its token's weights and experts (and reads the weights back to renormalise) while other warps
         // read their logits rows.
         GG_TRY(gg::check_no_overlap("gg_moe_topk_softmax", weights_op, logits_op));
-        GG_TRY(gg::check_no_overlap("gg_moe_topk_softmax", experts_op, logits_op));
-        GG_TRY(gg::check_no_overlap("gg_moe_topk_softmax", experts_op, weights_op));
+        GG_TRY(gg::check_no_overlap("gg_moe_topk_softmax", experts_op, {logits_op, weights_op}));
         GG_TRY(gg::check_current_device_operands("gg_moe_topk_softmax", {logits_op, weights_op, experts_op}));
         const int experts_i = static_cast<int>(num_experts);
         const size_t cache_bytes = sizeof(float) * static_cast<size_t>(num_experts) * kWarpsPerBlock;

@@ -62,10 +62,7 @@ extern "C" GG_API gg_status gg_moe_topk_softmax_backward(const void* logits, con
     using namespace gg::moe;
     constexpr const char* fn = "gg_moe_topk_softmax_backward";
     return gg::api_call(fn, [&]() -> gg_status {
-        const int32_t dtype_bits = gg::enum_bits(dtype);  // any int32 may come: core/enum_bits.h
-        if (!is_float_dtype(dtype_bits))
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "%s: dtype = %s (%d) is not a float type", fn,
-                            dtype_name(dtype_bits), dtype_bits);
+        GG_TRY(check_float_dtype(fn, gg::enum_bits(dtype)));  // any int32 may come: core/enum_bits.h
         GG_TRY(gg::validate_router_sizes(fn, tokens, num_experts, top_k));
         if (tokens == 0) return GG_STATUS_SUCCESS;
         if ((logits == nullptr && !renormalize) || weights == nullptr || experts == nullptr || d_weights == nullptr ||
