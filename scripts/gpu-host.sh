@@ -81,7 +81,13 @@ step_native() {
   return "${PIPESTATUS[0]}"
 }
 
+# On a GPU host every GPU test must run: a GPU test that finds no usable library or device fails here instead of being
+# skipped (tests/GroupedGemm.Net.Tests/Support/GpuGuard.cs). A GROUPEDGEMM_NATIVE_PATH naming no file once skipped
+# them all, and the suite still reported 0 failed.
+export_require_gpu() { export GG_TESTS_REQUIRE_GPU=1; }
+
 step_test() {
+  export_require_gpu
   # Microsoft.Testing.Platform executable: NUnit filter and TRX report through its options.
   .gpu/GroupedGemm.Net.Tests --results-directory "$out" --report-trx --report-trx-filename gpu-tests.trx "$@" 2>&1 | tee "$out/tests.log"
   return "${PIPESTATUS[0]}"
@@ -209,6 +215,7 @@ step_memcheck() {
     *) echo "memcheck: GG_MEMCHECK_PARTS is '$GG_MEMCHECK_PARTS', not all, dotnet or python" >&2; return 2 ;;
   esac
   (( dotnet )) || parts=()
+  export_require_gpu
   for part in "${parts[@]}"; do
     local name=suite-${part%%|*} filter=${part#*|}
     timeout "$limit" "${sanitize[@]}" --log-file "$out/memcheck-$name.log" .gpu/GroupedGemm.Net.Tests \
