@@ -10,6 +10,10 @@
  * - Every function returns gg_status; GG_STATUS_SUCCESS is 0. On failure a
  *   detailed message is kept per thread: gg_last_error_message().
  * - Tensors are row-major and contiguous. Sizes and offsets are 64-bit.
+ * - An operand whose bytes would overflow 64 bits is refused with
+ *   GG_STATUS_INVALID_ARGUMENT before any CUDA call; the MoE, convert,
+ *   quantize and optimiser functions bound every operand (counts included)
+ *   at INT64_MAX / 16 elements, whatever its element type.
  * - `stream` parameters are cudaStream_t values passed as void*; NULL is the
  *   legacy default stream. Pointers from other frameworks (TorchSharp,
  *   ManagedCuda, ILGPU, raw CUdeviceptr) are accepted as they are.

@@ -6,9 +6,6 @@
 namespace gg {
 namespace {
 
-// Largest element count whose bytes fit in int64 for every element type (at most 16 bytes).
-constexpr int64_t kMaxElements = INT64_MAX / 16;
-
 bool product_fits(int64_t a, int64_t b, int64_t* out) {
     return !__builtin_mul_overflow(a, b, out) && *out <= kMaxElements;
 }
@@ -22,6 +19,8 @@ gg_status validate_pad_sizes(const char* function, int64_t num_experts, int64_t 
                     "%s: num_experts = %" PRId64 " must be >= 1, capacity = %" PRId64 ", cols = %" PRId64
                     " and sorted_rows = %" PRId64 " >= 0",
                     function, num_experts, capacity, cols, sorted_rows);
+    // counts[num_experts] is read whatever the capacity (the rows past it are counted as dropped, or zeroed).
+    GG_TRY(validate_element_count(function, "num_experts", num_experts));
     int64_t padded_rows = 0, padded_elements = 0, sorted_elements = 0;
     if (!product_fits(num_experts, capacity, &padded_rows) || !product_fits(padded_rows, cols, &padded_elements))
         return fail(GG_STATUS_INVALID_ARGUMENT,
@@ -40,6 +39,16 @@ gg_status validate_source_rows(const char* function, const char* name, int64_t r
     if (!product_fits(rows, cols < 0 ? 0 : cols, &elements))
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: %s = %" PRId64 " times cols = %" PRId64 " overflows", function,
                     name, rows, cols);
+    return GG_STATUS_SUCCESS;
+}
+
+gg_status validate_element_count(const char* function, const char* name, int64_t count) {
+    if (count < 0)
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: %s = %" PRId64 " must be >= 0", function, name, count);
+    if (count > kMaxElements)
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: %s = %" PRId64 " is more than %" PRId64 " elements, whose bytes would overflow 64 bits",
+                    function, name, count, kMaxElements);
     return GG_STATUS_SUCCESS;
 }
 

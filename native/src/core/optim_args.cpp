@@ -4,6 +4,8 @@
 #include <cinttypes>
 #include <cmath>
 
+#include "core/moe_args.h"
+
 namespace gg {
 namespace {
 
@@ -19,6 +21,7 @@ gg_status validate_adamw_args(const char* function, int64_t n, float lr, float b
                               float weight_decay, float bias_correction1, float bias_correction2,
                               bool device_corrections) {
     if (n < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "%s: n = %" PRId64 " must be >= 0", function, n);
+    GG_TRY(validate_element_count(function, "n", n));
     if (!finite_non_negative(lr) || !finite_non_negative(eps) || !finite_non_negative(weight_decay))
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "%s: lr = %g, eps = %g and weight_decay = %g must be finite and >= 0", function,

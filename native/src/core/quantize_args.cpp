@@ -3,6 +3,7 @@
 
 #include <cinttypes>
 
+#include "core/moe_args.h"
 #include "core/validate.h"
 
 namespace gg {
@@ -60,14 +61,19 @@ gg_status validate_quantize_rows(int64_t src_rows, bool has_index, int32_t index
     if (has_index && index_divisor < 1) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "%s: index_divisor = %d must be >= 1", f, index_divisor);
     }
-    int64_t elements = 0;
-    if (__builtin_mul_overflow(rows, cols, &elements) || __builtin_mul_overflow(src_rows, cols, &elements)) {
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: rows * cols overflows 64 bits", f);
+    // Element counts, then their bytes (kMaxElements): x is up to 4 bytes an element, the scales 4.
+    int64_t elements = 0, source_elements = 0;
+    if (__builtin_mul_overflow(rows, cols, &elements) || __builtin_mul_overflow(src_rows, cols, &source_elements) ||
+        elements > kMaxElements || source_elements > kMaxElements) {
+        return fail(GG_STATUS_INVALID_ARGUMENT,
+                    "%s: rows * cols overflows 64 bits in bytes (rows = %" PRId64 ", src_rows = %" PRId64
+                    ", cols = %" PRId64 ")",
+                    f, rows, src_rows, cols);
     }
     const int64_t per_row = block_cols == 0 ? 1 : ceil_div(cols, block_cols);
     int64_t expected = 0;
-    if (__builtin_mul_overflow(rows, per_row, &expected)) {
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits", f);
+    if (__builtin_mul_overflow(rows, per_row, &expected) || expected > kMaxElements) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits in bytes", f);
     }
     if (scale_count != expected) {
         return fail(GG_STATUS_INVALID_ARGUMENT,
@@ -90,12 +96,14 @@ gg_status validate_quantize_blocks(int64_t batch, int64_t rows, int64_t cols, in
     }
     if (block < 1) return fail(GG_STATUS_INVALID_ARGUMENT, "%s: block = %" PRId64 " must be >= 1", f, block);
     int64_t elements = 0, expected = 0, plane = 0;
-    if (__builtin_mul_overflow(batch, rows, &elements) || __builtin_mul_overflow(elements, cols, &elements)) {
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: batch * rows * cols overflows 64 bits", f);
+    if (__builtin_mul_overflow(batch, rows, &elements) || __builtin_mul_overflow(elements, cols, &elements) ||
+        elements > kMaxElements) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: batch * rows * cols overflows 64 bits in bytes", f);
     }
     const int64_t rb = ceil_div(rows, block), cb = ceil_div(cols, block);
-    if (__builtin_mul_overflow(rb, cb, &plane) || __builtin_mul_overflow(batch, plane, &expected)) {
-        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits", f);
+    if (__builtin_mul_overflow(rb, cb, &plane) || __builtin_mul_overflow(batch, plane, &expected) ||
+        expected > kMaxElements) {
+        return fail(GG_STATUS_INVALID_ARGUMENT, "%s: the scale count overflows 64 bits in bytes", f);
     }
     if (scale_count != expected) {
         return fail(GG_STATUS_INVALID_ARGUMENT,

@@ -1,5 +1,6 @@
 // Element-type conversion between float32, float16 and bfloat16 (round to nearest even), fp32 in between.
 // Moves 4 elements per step when both buffers allow it; the tail (and unaligned buffers) go one by one.
+#include "core/moe_args.h"
 #include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
@@ -52,6 +53,7 @@ extern "C" GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void
                             dst_dtype_bits);
         if (n < 0)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_convert: n = %lld must be >= 0", static_cast<long long>(n));
+        GG_TRY(gg::validate_element_count("gg_convert", "n", n));
         if (n == 0) return GG_STATUS_SUCCESS;
         if (src == nullptr || dst == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_convert: src (%p) and dst (%p) must not be NULL", src, dst);

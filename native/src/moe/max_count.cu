@@ -1,5 +1,6 @@
 // Largest per-expert count, computed on the device so that padded layouts can size themselves with one
 // small read-back (or none, when the caller keeps a fixed capacity).
+#include "core/moe_args.h"
 #include "core/pointer_checks.h"
 #include "moe/moe_common.cuh"
 
@@ -32,6 +33,7 @@ extern "C" GG_API gg_status gg_moe_max_count(const int64_t* counts, int64_t num_
         if (num_experts < 1)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_max_count: num_experts = %lld must be >= 1",
                             static_cast<long long>(num_experts));
+        GG_TRY(gg::validate_element_count("gg_moe_max_count", "num_experts", num_experts));
         if (counts == nullptr || max_count == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_moe_max_count: counts (%p) and max_count (%p) must not be NULL",
                             static_cast<const void*>(counts), static_cast<void*>(max_count));
