@@ -6,7 +6,8 @@
 //   2. never GG_STATUS_INTERNAL_ERROR: a bad size is the caller's error, reported as such;
 //   3. where one of the call's operands would span more than INT64_MAX bytes (its shape from the header, its element
 //      count computed exactly in 128 bits), GG_STATUS_INVALID_ARGUMENT: the call must not reach its first CUDA call,
-//      whose byte counts would wrap, nor a kernel that indexes past its buffers.
+//      whose byte counts would wrap, nor a kernel that indexes past its buffers. The same where the header's slot ids
+//      (token * top_k + j, int32) would not fit in int32.
 // The draws are seeded: a failure prints the call and its sizes, and the same seed repeats it (GG_FUZZ_SEED).
 #include <cinttypes>
 #include <cstdint>
@@ -101,6 +102,11 @@ bool zero(std::initializer_list<int64_t> extents) {
     return false;
 }
 
+// Whether tokens * top_k slots have ids beyond int32 (the slot maps' type).
+bool slots_exceed_int32(int64_t tokens, int64_t top_k) {
+    return tokens > 0 && top_k > 0 && i128(tokens) * top_k > i128(INT32_MAX) + 1;
+}
+
 bool spans_too_much(std::initializer_list<i128> operands) {
     for (i128 b : operands)
         if (b > i128(kMax)) return true;
@@ -156,7 +162,7 @@ void fuzz_moe() {
               gg_moe_sort_by_expert(static_cast<int32_t*>(ptr(0)), slots, experts, static_cast<int64_t*>(ptr(1)),
                                     static_cast<int32_t*>(ptr(2)), static_cast<int32_t*>(ptr(3)), ptr(4), size_t(1) << 30,
                                     nullptr),
-              spans_too_much({bytes({slots}, 4), bytes({experts}, 8)}));
+              spans_too_much({bytes({slots}, 4), bytes({experts}, 8)}) || slots > int64_t(INT32_MAX) + 1);
         int64_t* max_count = static_cast<int64_t*>(ptr(5));
         check("gg_moe_max_count" + sizes({experts}),
               gg_moe_max_count(static_cast<int64_t*>(ptr(1)), experts, max_count, nullptr),
@@ -211,16 +217,17 @@ void fuzz_moe() {
         check("gg_moe_combine" + s,
               gg_moe_combine(ptr(0), expert_rows, static_cast<int32_t*>(ptr(1)), static_cast<float*>(ptr(2)), ptr(3),
                              tokens, top_k, cols, ptr(4), t, nullptr),
-              spans_too_much({expert_out, token_rows, slots}), zero({tokens, cols}));
+              spans_too_much({expert_out, token_rows, slots}) || slots_exceed_int32(tokens, top_k), zero({tokens, cols}));
         check("gg_moe_combine_backward" + s,
               gg_moe_combine_backward(ptr(0), ptr(1), expert_rows, static_cast<int32_t*>(ptr(2)),
                                       static_cast<float*>(ptr(3)), tokens, top_k, cols, ptr(4),
                                       static_cast<float*>(ptr(5)), t, nullptr),
-              spans_too_much({expert_out, token_rows, slots}), zero({expert_rows, cols}) && zero({tokens, top_k}));
+              spans_too_much({expert_out, token_rows, slots}) || slots_exceed_int32(tokens, top_k),
+              zero({expert_rows, cols}) && zero({tokens, top_k}));
         check("gg_moe_gather_rows_backward" + s,
               gg_moe_gather_rows_backward(ptr(0), expert_rows, static_cast<int32_t*>(ptr(1)), tokens, top_k, cols, 0,
                                           ptr(2), t, nullptr),
-              spans_too_much({expert_out, token_rows, slots}), zero({tokens, cols}));
+              spans_too_much({expert_out, token_rows, slots}) || slots_exceed_int32(tokens, top_k), zero({tokens, cols}));
     }
     {
         const int64_t sorted_rows = size(), experts = size(), capacity = size(), cols = size();
