@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/driver_hints.h"
+#include "core/handle.h"
 #include "core/internal.h"
 #include "core/scaled_validate.h"
 #include "core/validate.h"
@@ -333,6 +334,37 @@ void fuzz_gmm() {
           zero({m, n}));
 }
 
+// gg_gemm (dense, strided batches) through its entry point, on a handle with no device behind it: every call is
+// refused or stops at its first CUDA call. Operand spans: (batch_count - 1) * stride + the matrix, for a, b and c.
+void fuzz_gemm() {
+    gg_handle handle;
+    gg_gemm_args g{};
+    g.a = ptr(0);
+    g.b = ptr(1);
+    g.c = ptr(2);
+    g.m = size();
+    g.n = size();
+    g.k = size();
+    g.batch_count = rng() % 2 ? 1 + int64_t(rng() % 4) : size();
+    g.stride_a = size();
+    g.stride_b = size();
+    g.stride_c = size();
+    g.dtype = float_dtype();
+    g.trans_a = int32_t(rng() % 2);
+    g.trans_b = int32_t(rng() % 2);
+    const int64_t es = element_size(g.dtype);
+    // a and b are not read when c is empty or k is 0 (gg_gemm checks only what a call touches).
+    const bool reads = g.m > 0 && g.n > 0 && g.k > 0;
+    const auto span = [&](int64_t stride, int64_t rows, int64_t cols) -> i128 {
+        if (g.batch_count <= 0 || rows <= 0 || cols <= 0) return 0;
+        return (i128(g.batch_count - 1) * (stride < 0 ? 0 : stride) + i128(rows) * cols) * es;
+    };
+    check("gg_gemm" + sizes({g.m, g.n, g.k, g.batch_count, g.stride_a, g.stride_b, g.stride_c}), gg_gemm(&handle, &g),
+          spans_too_much({reads ? span(g.stride_a, g.m, g.k) : 0, reads ? span(g.stride_b, g.k, g.n) : 0,
+                          span(g.stride_c, g.m, g.n)}),
+          zero({g.m, g.n, g.batch_count}));
+}
+
 }  // namespace
 
 int main() {
@@ -343,6 +375,7 @@ int main() {
     for (int i = 0; i < rounds && failures < 20; ++i) {
         fuzz_moe();
         fuzz_gmm();
+        fuzz_gemm();
     }
     std::printf("size fuzz: seed %" PRIu64 ", %d rounds of every sized entry point, %d failure(s)\n", seed, rounds,
                 failures);

@@ -50,6 +50,12 @@ gg_status validate_gemm(const gg_gemm_args& g, int device) {
     GG_REQUIRE(span_elements(g.batch_count, g.stride_c, mn, &c_span), "c's extent overflows 64 bits");
     if (g.m == 0 || g.n == 0) a_span = b_span = 0;  // nothing is read
     if (g.k == 0) a_span = b_span = 0;
+    // Their bytes too: the overlap checks below and cuBLAS's addressing work in bytes (docs/reliability.md, hazard 21).
+    const int64_t max_span = INT64_MAX / static_cast<int64_t>(gg::dtype_size(g.dtype));
+    GG_REQUIRE(a_span <= max_span && b_span <= max_span && c_span <= max_span,
+               "an operand's bytes overflow 64 bits: a, b and c span %" PRId64 ", %" PRId64 " and %" PRId64
+               " elements of %zu bytes",
+               a_span, b_span, c_span, gg::dtype_size(g.dtype));
     GG_REQUIRE(g.a != nullptr || a_span == 0, "a is NULL but spans %" PRId64 " elements", a_span);
     GG_REQUIRE(g.b != nullptr || b_span == 0, "b is NULL but spans %" PRId64 " elements", b_span);
     GG_REQUIRE(g.c != nullptr || c_span == 0, "c is NULL but spans %" PRId64 " elements", c_span);
