@@ -357,7 +357,9 @@ void fuzz_gemm() {
     const bool reads = g.m > 0 && g.n > 0 && g.k > 0;
     const auto span = [&](int64_t stride, int64_t rows, int64_t cols) -> i128 {
         if (g.batch_count <= 0 || rows <= 0 || cols <= 0) return 0;
-        return (i128(g.batch_count - 1) * (stride < 0 ? 0 : stride) + i128(rows) * cols) * es;
+        const i128 offset = i128(g.batch_count - 1) * (stride < 0 ? 0 : stride), matrix = i128(rows) * cols;
+        if (offset > i128(kMax) || matrix > i128(kMax)) return i128(kMax) + 1;  // (and no 128-bit overflow below)
+        return (offset + matrix) * es;
     };
     check("gg_gemm" + sizes({g.m, g.n, g.k, g.batch_count, g.stride_a, g.stride_b, g.stride_c}), gg_gemm(&handle, &g),
           spans_too_much({reads ? span(g.stride_a, g.m, g.k) : 0, reads ? span(g.stride_b, g.k, g.n) : 0,
