@@ -302,10 +302,17 @@ void fuzz_gmm() {
     // forward / trans_b: a[m, k], b[E, k, n], c[m, n]; weight gradient (trans_a): a[m, k], b[m, n], c[E, k, n].
     const i128 a = bytes({m, k}, es), b = trans_a ? bytes({m, n}, es) : bytes({experts, k, n}, es),
                c = trans_a ? bytes({experts, k, n}, es) : bytes({m, n}, es);
+    const bool gmm_overflows = spans_too_much({a, b, c, bytes({experts}, 8)});
+    const bool gmm_empty = trans_a ? zero({experts, k, n}) : zero({m, n});
     gg::GmmProblem problem;
     gg::clear_error();
-    check("validate_gmm" + s, gg::validate_gmm(g, 0, gg_test::fake_query, &problem),
-          spans_too_much({a, b, c, bytes({experts}, 8)}), trans_a ? zero({experts, k, n}) : zero({m, n}));
+    check("validate_gmm" + s, gg::validate_gmm(g, 0, gg_test::fake_query, &problem), gmm_overflows, gmm_empty);
+    // The handle calls themselves, on a handle with no device: they validate first, with the CUDA pointer query.
+    gg_handle handle;
+    gg_backend chosen = GG_BACKEND_AUTO;
+    check("gg_gmm" + s, gg_gmm(&handle, &g), gmm_overflows, gmm_empty);
+    check("gg_gmm_backend_supported" + s, gg_gmm_backend_supported(&handle, &g, GG_BACKEND_AUTO), gmm_overflows, gmm_empty);
+    check("gg_gmm_select_backend" + s, gg_gmm_select_backend(&handle, &g, &chosen), gmm_overflows, gmm_empty);
 
     gg_scaled_gmm_args q{};
     q.a = gg_test::dev0(0);
@@ -326,11 +333,15 @@ void fuzz_gmm() {
     q.scale_mode = rng() % 2 ? GG_SCALE_ROWWISE : GG_SCALE_BLOCKWISE;
     q.counts_location = GG_COUNTS_DEVICE;
     q.trans_b = trans_b;
+    const bool scaled_overflows =
+        spans_too_much({bytes({m, k}, 1), bytes({experts, k, n}, 1), bytes({m, n}, 2), bytes({q.a_scale_count}, 4),
+                        bytes({q.b_scale_count}, 4), bytes({experts}, 8)});
     gg::ScaledGmmProblem scaled;
     gg::clear_error();
-    check("validate_scaled_gmm" + s, gg::validate_scaled_gmm(q, 0, gg_test::fake_query, &scaled),
-          spans_too_much({bytes({m, k}, 1), bytes({experts, k, n}, 1), bytes({m, n}, 2), bytes({q.a_scale_count}, 4),
-                          bytes({q.b_scale_count}, 4), bytes({experts}, 8)}),
+    check("validate_scaled_gmm" + s, gg::validate_scaled_gmm(q, 0, gg_test::fake_query, &scaled), scaled_overflows,
+          zero({m, n}));
+    check("gg_gmm_scaled" + s, gg_gmm_scaled(&handle, &q), scaled_overflows, zero({m, n}));
+    check("gg_gmm_scaled_supported" + s, gg_gmm_scaled_supported(&handle, &q, GG_SCALED_KERNEL_AUTO), scaled_overflows,
           zero({m, n}));
 }
 
