@@ -29,10 +29,12 @@ gg_status scaled_gmm_scale_extents(gg_scale_mode mode, int64_t m, int64_t k, int
     const int64_t b_per_expert_rows = rowwise ? n : scale_blocks_of(n);
     const int64_t b_per_expert_cols = rowwise ? 1 : scale_blocks_of(k);
     int64_t b_rows = 0;
+    // In elements, then in bytes (float32 scales): the pointer checks and the kernels address them in bytes.
+    constexpr int64_t max_scales = INT64_MAX / static_cast<int64_t>(sizeof(float));
     if (__builtin_mul_overflow(m, a_cols, &a) || __builtin_mul_overflow(num_experts, b_per_expert_rows, &b_rows) ||
-        __builtin_mul_overflow(b_rows, b_per_expert_cols, &b)) {
+        __builtin_mul_overflow(b_rows, b_per_expert_cols, &b) || a > max_scales || b > max_scales) {
         return fail(GG_STATUS_INVALID_ARGUMENT, "scale extents of m = %" PRId64 ", k = %" PRId64 ", n = %" PRId64
-                    ", num_experts = %" PRId64 " overflow 64 bits", m, k, n, num_experts);
+                    ", num_experts = %" PRId64 " overflow 64 bits (in bytes)", m, k, n, num_experts);
     }
     *a_scales = a;
     *b_scales = b;
