@@ -78,30 +78,29 @@ gg_dtype float_dtype() {
     return types[rng() % 3];
 }
 
-int64_t element_size(gg_dtype t) { return t == GG_DTYPE_FLOAT32 ? 4 : t == GG_DTYPE_FLOAT8_E4M3 ? 1 : 2; }
+int64_t element_size(gg_dtype t) { return static_cast<int64_t>(gg::dtype_size(t)); }
 
 // Distinct fake device pointers, 2^40 bytes apart and 256-byte aligned: never read (every call below is refused or
 // stops at its first CUDA call, which fails on a host without a driver), only compared.
 void* ptr(int i) { return reinterpret_cast<void*>((uintptr_t(i) + 1) << 40); }
-
-// Exact bytes of an operand: the product of its extents (each >= 0 when the call is valid) times the element size.
-// Negative extents make the call invalid anyway; they count as 0 here, so that only an overflow decides property 3.
-i128 bytes(std::initializer_list<int64_t> extents, int64_t element) {
-    for (int64_t e : extents)
-        if (e <= 0) return 0;
-    i128 total = element;
-    for (int64_t e : extents) {
-        total *= e;
-        if (total > i128(kMax)) return total;  // stays > INT64_MAX (and within 128 bits)
-    }
-    return total;
-}
 
 // Whether an output of these extents has no element.
 bool zero(std::initializer_list<int64_t> extents) {
     for (int64_t e : extents)
         if (e <= 0) return true;
     return false;
+}
+
+// Exact bytes of an operand: the product of its extents (each >= 0 when the call is valid) times the element size.
+// Negative extents make the call invalid anyway; they count as 0 here, so that only an overflow decides property 3.
+i128 bytes(std::initializer_list<int64_t> extents, int64_t element) {
+    if (zero(extents)) return 0;
+    i128 total = element;
+    for (int64_t e : extents) {
+        total *= e;
+        if (total > i128(kMax)) return total;  // stays > INT64_MAX (and within 128 bits)
+    }
+    return total;
 }
 
 // Whether tokens * top_k slots have ids beyond int32 (the slot maps' type).
@@ -115,15 +114,16 @@ bool spans_too_much(std::initializer_list<i128> operands) {
     return false;
 }
 
-// Checks properties 2 and 3 of one call; `what` names the call and its sizes. `empty`: the call has nothing to write
-// (an output of zero elements), so it may also return success at once, before it looks at its other operands.
-void check(const std::string& what, gg_status got, bool overflows, bool empty = false) {
+// Checks properties 2 and 3 of one call; `what` names the call and its sizes, `must_refuse` says property 3 applies (an
+// operand beyond INT64_MAX bytes, or slot ids beyond int32). `empty`: the call has nothing to write (an output of zero
+// elements), so it may also return success at once, before it looks at its other operands.
+void check(const std::string& what, gg_status got, bool must_refuse, bool empty = false) {
     const std::string message = gg::last_error_message();
     if (got == GG_STATUS_INTERNAL_ERROR) {
         std::fprintf(stderr, "FAIL %s: internal error \"%s\"\n", what.c_str(), message.c_str());
         ++failures;
-    } else if (overflows && got != GG_STATUS_INVALID_ARGUMENT && !(empty && got == GG_STATUS_SUCCESS)) {
-        std::fprintf(stderr, "FAIL %s: an operand spans more than INT64_MAX bytes, yet status %d \"%s\"\n",
+    } else if (must_refuse && got != GG_STATUS_INVALID_ARGUMENT && !(empty && got == GG_STATUS_SUCCESS)) {
+        std::fprintf(stderr, "FAIL %s: an operand beyond INT64_MAX bytes or slot ids beyond int32, yet status %d \"%s\"\n",
                      what.c_str(), got, message.c_str());
         ++failures;
     }

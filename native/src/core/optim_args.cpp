@@ -20,8 +20,7 @@ bool is_correction(float v) { return v > 0.0f && v <= 1.0f; }  // false for NaN
 gg_status validate_adamw_args(const char* function, int64_t n, float lr, float beta1, float beta2, float eps,
                               float weight_decay, float bias_correction1, float bias_correction2,
                               bool device_corrections) {
-    if (n < 0) return fail(GG_STATUS_INVALID_ARGUMENT, "%s: n = %" PRId64 " must be >= 0", function, n);
-    GG_TRY(validate_element_count(function, "n", n));
+    GG_TRY(validate_element_count(function, "n", n));  // n >= 0, and its bytes fit
     if (!finite_non_negative(lr) || !finite_non_negative(eps) || !finite_non_negative(weight_decay))
         return fail(GG_STATUS_INVALID_ARGUMENT,
                     "%s: lr = %g, eps = %g and weight_decay = %g must be finite and >= 0", function,

@@ -51,9 +51,7 @@ extern "C" GG_API gg_status gg_convert(const void* src, gg_dtype src_dtype, void
                             "gg_convert: src_dtype = %s (%d) and dst_dtype = %s (%d) must be float types",
                             dtype_name(src_dtype_bits), src_dtype_bits, dtype_name(dst_dtype_bits),
                             dst_dtype_bits);
-        if (n < 0)
-            return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_convert: n = %lld must be >= 0", static_cast<long long>(n));
-        GG_TRY(gg::validate_element_count("gg_convert", "n", n));
+        GG_TRY(gg::validate_element_count("gg_convert", "n", n));  // n >= 0, and its bytes fit
         if (n == 0) return GG_STATUS_SUCCESS;
         if (src == nullptr || dst == nullptr)
             return gg::fail(GG_STATUS_INVALID_ARGUMENT, "gg_convert: src (%p) and dst (%p) must not be NULL", src, dst);
