@@ -22,6 +22,9 @@ public static unsafe class CpuReference
     /// <param name="transA">Weight-gradient form.</param>
     /// <param name="transB">b stored transposed (not with transA).</param>
     /// <returns>The product, row-major: [M, N], or [E, K, N] for transA.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">k or n is negative, a batch size is negative or they sum past
+    /// <see cref="long.MaxValue"/>, or the product would hold more than <see cref="Array.MaxLength"/> elements.</exception>
+    /// <exception cref="ArgumentException">a or b does not hold the elements its layout needs.</exception>
     public static double[] Gmm(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<long> batchSizes,
         long k, long n, bool transA = false, bool transB = false)
     {
@@ -30,19 +33,19 @@ public static unsafe class CpuReference
         if (transA && transB) throw new ArgumentException("transA and transB cannot both be set.", nameof(transB));
 
         long experts = batchSizes.Length;
-        long[] offsets = new long[experts + 1];
-        for (int e = 0; e < experts; e++)
-        {
-            if (batchSizes[e] < 0)
-                throw new ArgumentOutOfRangeException(nameof(batchSizes), batchSizes[e], $"batchSizes[{e}] is negative.");
-            offsets[e + 1] = checked(offsets[e] + batchSizes[e]);
-        }
-
+        long[] offsets = ReferenceArgs.Offsets(batchSizes, nameof(batchSizes));
         long m = offsets[experts];
-        CheckLength(a.Length, checked(m * k), "[M, K]", nameof(a));
-        CheckLength(b.Length, transA ? checked(m * n) : checked(experts * k * n), transA ? "[M, N]" : "[E, K, N]", nameof(b));
+        ReferenceArgs.Length(a.Length, (Int128)m * k, "[M, K]", nameof(a), "values");
+        ReferenceArgs.Length(b.Length, transA ? (Int128)m * n : (Int128)experts * k * n, transA ? "[M, N]" : "[E, K, N]",
+            nameof(b), "values");
+        int size = transA
+            ? ReferenceArgs.Result((Int128)experts * k * n, $"[E, K, N] = [{experts}, {k}, {n}]", nameof(n))
+            : ReferenceArgs.Result((Int128)m * n, $"[M, N] = [{m}, {n}]", nameof(n));
 
-        double[] c = new double[transA ? checked(experts * k * n) : checked(m * n)];
+        double[] c = new double[size];
+        // Nothing to add when a size is 0 (c stays zeros); the loops below would still walk every row or (expert, K)
+        // pair, up to 2^63 of them for an empty product.
+        if (m == 0 || k == 0 || n == 0) return c;
         fixed (double* pa = a, pb = b, pc = c)
         {
             var job = new Job((nint)pa, (nint)pb, (nint)pc, offsets, k, n, transB);
@@ -120,12 +123,6 @@ public static unsafe class CpuReference
         var result = new double[values.Length];
         for (int i = 0; i < values.Length; i++) result[i] = values[i];
         return result;
-    }
-
-    private static void CheckLength(int actual, long expected, string layout, string paramName)
-    {
-        if (actual != expected)
-            throw new ArgumentException($"{paramName} has {actual} values but {layout} needs {expected}.", paramName);
     }
 
     /// <summary>The pointers and sizes one row task needs (spans cannot cross into parallel lambdas).</summary>

@@ -75,11 +75,13 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
+        Format(dtype);
         int width = blockCols == 0 ? Math.Max(cols, 1) : blockCols;
-        int blocks = blockCols == 0 ? 1 : (cols + blockCols - 1) / blockCols;
-        CheckLength(x.Length, (long)rows * cols, "[rows, cols]", nameof(x));
-        CheckLength(q.Length, (long)rows * cols, "[rows, cols]", nameof(q));
-        CheckLength(scales.Length, (long)rows * blocks, "[rows, blocks]", nameof(scales));
+        int blocks = blockCols == 0 ? 1 : ReferenceArgs.Blocks(cols, blockCols);
+        ReferenceArgs.Length(x.Length, (Int128)rows * cols, "[rows, cols]", nameof(x));
+        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
+        if (blocks == 0) return;  // no columns: every row would still be walked
         for (int r = 0; r < rows; r++)
         {
             for (int b = 0; b < blocks; b++)
@@ -111,11 +113,13 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
-        int rb = (rows + block - 1) / block, cb = (cols + block - 1) / block;
+        Format(dtype);
+        int rb = ReferenceArgs.Blocks(rows, block), cb = ReferenceArgs.Blocks(cols, block);
         long plane = (long)rows * cols;
-        CheckLength(w.Length, batch * plane, "[batch, rows, cols]", nameof(w));
-        CheckLength(q.Length, batch * plane, "[batch, rows, cols]", nameof(q));
-        CheckLength(scales.Length, (long)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        ReferenceArgs.Length(w.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(w));
+        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        if (plane == 0) return;  // empty matrices: every one of batch would still be walked
         for (int m = 0; m < batch; m++)
         {
             ReadOnlySpan<float> wm = w.Slice((int)(m * plane), (int)plane);
@@ -142,11 +146,15 @@ public static class Fp8Reference
     public static double[] DequantizeRows(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int rows, int cols,
         int blockCols, DType dtype)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
-        int blocks = blockCols == 0 ? 1 : (cols + blockCols - 1) / blockCols;
-        CheckLength(q.Length, (long)rows * cols, "[rows, cols]", nameof(q));
-        CheckLength(scales.Length, (long)rows * blocks, "[rows, blocks]", nameof(scales));
-        double[] x = new double[(long)rows * cols];
+        Format(dtype);
+        int blocks = blockCols == 0 ? 1 : ReferenceArgs.Blocks(cols, blockCols);
+        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
+        double[] x = new double[q.Length];
+        if (cols == 0) return x;  // every row would still be walked
         for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < cols; c++)
@@ -168,12 +176,17 @@ public static class Fp8Reference
     public static double[] DequantizeBlocks(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int batch, int rows, int cols,
         int block, DType dtype)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
-        int rb = (rows + block - 1) / block, cb = (cols + block - 1) / block;
+        Format(dtype);
+        int rb = ReferenceArgs.Blocks(rows, block), cb = ReferenceArgs.Blocks(cols, block);
         long plane = (long)rows * cols;
-        CheckLength(q.Length, batch * plane, "[batch, rows, cols]", nameof(q));
-        CheckLength(scales.Length, (long)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
-        double[] w = new double[batch * plane];
+        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        double[] w = new double[q.Length];
+        if (plane == 0) return w;  // batch · rows empty rows would still be walked
         for (int m = 0; m < batch; m++)
         {
             for (int r = 0; r < rows; r++)
@@ -212,20 +225,26 @@ public static class Fp8Reference
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        long m = 0;
-        foreach (long c in batchSizes) m += c;
+        if (!Enum.IsDefined(mode))
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "ScaleMode must be Rowwise or Blockwise.");
+        Format(xType, nameof(xType));
+        Format(wType, nameof(wType));
+        long m = ReferenceArgs.Offsets(batchSizes, nameof(batchSizes))[batchSizes.Length];
         int experts = batchSizes.Length;
-        (long xScales, long wScales) = ScaledGmmValidation.ScaleCounts(mode, m, k, n, experts);
-        (string xShape, string wShape) = ScaledGmmValidation.ScaleShapes(mode);
-        CheckLength(x.Length, m * k, "[M, K]", nameof(x));
-        CheckLength(w.Length, (long)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]", nameof(w));
-        CheckLength(xScale.Length, xScales, xShape, nameof(xScale));
-        CheckLength(wScale.Length, wScales, wShape, nameof(wScale));
-
         const int B = (int)ScaledGmmValidation.ScaleBlock;
-        int kb = (k + B - 1) / B, nb = (n + B - 1) / B;
-        double[] xd = new double[m * k];
-        for (long r = 0; r < m; r++)
+        int kb = ReferenceArgs.Blocks(k, B), nb = ReferenceArgs.Blocks(n, B);
+        (Int128 xScales, Int128 wScales) = mode == ScaleMode.Rowwise
+            ? ((Int128)m, (Int128)experts * n)
+            : ((Int128)m * kb, (Int128)experts * nb * kb);
+        (string xShape, string wShape) = ScaledGmmValidation.ScaleShapes(mode);
+        ReferenceArgs.Length(x.Length, (Int128)m * k, "[M, K]", nameof(x));
+        ReferenceArgs.Length(w.Length, (Int128)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]", nameof(w));
+        ReferenceArgs.Length(xScale.Length, xScales, xShape, nameof(xScale));
+        ReferenceArgs.Length(wScale.Length, wScales, wShape, nameof(wScale));
+        ReferenceArgs.Result((Int128)m * n, $"[M, N] = [{m}, {n}]", nameof(n));
+
+        double[] xd = new double[x.Length];
+        for (long r = 0; r < m && k > 0; r++)
         {
             for (int i = 0; i < k; i++)
             {
@@ -234,7 +253,7 @@ public static class Fp8Reference
             }
         }
 
-        double[] wd = new double[(long)experts * k * n];
+        double[] wd = new double[w.Length];
         for (int e = 0; e < experts; e++)
         {
             for (int i = 0; i < k; i++)
@@ -293,17 +312,12 @@ public static class Fp8Reference
         return scale;
     }
 
-    private static void CheckLength(long actual, long expected, string shape, string name)
-    {
-        if (actual != expected)
-            throw new ArgumentException($"{name} has {actual} elements but {shape} needs {expected}.", name);
-    }
-
-    private static Fp8Format Format(DType dtype) => dtype switch
+    // The type is checked before any size, so that a call with a wrong type and no data is refused for its type too.
+    private static Fp8Format Format(DType dtype, string name = "dtype") => dtype switch
     {
         DType.Float8E4M3 => new Fp8Format(4, 3, 7, 448.0, 0x7E),
         DType.Float8E5M2 => new Fp8Format(5, 2, 15, 57344.0, 0x7B),
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Float8E4M3 or Float8E5M2 is required."),
+        _ => throw new ArgumentOutOfRangeException(name, dtype, "Float8E4M3 or Float8E5M2 is required."),
     };
 
     private readonly record struct Fp8Format(int ExpBits, int ManBits, int Bias, double Max, int MaxCode);

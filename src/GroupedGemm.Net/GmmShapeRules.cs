@@ -21,7 +21,9 @@ public static class GmmShapeRules
     /// <param name="transB">b stored transposed ([E, N, K]).</param>
     /// <returns>M, K, N and E of the call.</returns>
     /// <exception cref="ArgumentNullException">A shape is null.</exception>
-    /// <exception cref="ArgumentException">The shapes do not fit; the message names the argument (a, b, batchSizes or transB) and the sizes.</exception>
+    /// <exception cref="ArgumentException">The shapes do not fit, an extent is negative, or the weight gradient's
+    /// [E, K, N] would exceed <see cref="long.MaxValue"/> elements; the message names the argument (a, b, batchSizes or
+    /// transB) and the sizes.</exception>
     public static GmmShape Check(IReadOnlyList<long> aShape, IReadOnlyList<long> bShape, long experts, bool transA = false,
         bool transB = false) => Check(aShape, bShape, experts, transA, transB, GmmNames.Context);
 
@@ -41,6 +43,8 @@ public static class GmmShapeRules
         CheckForm(transA, transB);
 
         CheckRank(aShape, 2, "[M, K]", names.A);
+        CheckExtents(aShape, names.A);
+        CheckExtents(bShape, names.B);
         if (experts < 1)
         {
             throw new ArgumentException(
@@ -57,6 +61,14 @@ public static class GmmShapeRules
                 throw new ArgumentException(
                     $"{names.A} has {m} rows but {names.B} has {bShape[0]} rows; with transA both hold the same M rows.",
                     names.B);
+            }
+
+            // The weight gradient's output [E, K, N] is the one product of sizes no operand holds.
+            if ((Int128)experts * k * bShape[1] > long.MaxValue)
+            {
+                throw new ArgumentException(
+                    $"the weight gradient [E, K, N] = [{experts}, {k}, {bShape[1]}] would have more than {long.MaxValue} " +
+                    "elements.", names.Counts);
             }
 
             return new GmmShape(m, k, bShape[1], experts);
@@ -114,6 +126,19 @@ public static class GmmShapeRules
             throw new ArgumentException(
                 $"{names.Counts} sums to {sum.ToString(CultureInfo.InvariantCulture)} but {names.A} has {m} rows.",
                 names.Counts);
+        }
+    }
+
+    /// <summary>Checks that no extent is negative (a shape from a framework's own tensor type never is, one from a caller's list may be).</summary>
+    internal static void CheckExtents(IReadOnlyList<long> shape, string name)
+    {
+        for (int i = 0; i < shape.Count; i++)
+        {
+            if (shape[i] < 0)
+            {
+                throw new ArgumentException(
+                    $"{name} has shape {TensorShape.Format(shape)}: extent {i} is negative.", name);
+            }
         }
     }
 
