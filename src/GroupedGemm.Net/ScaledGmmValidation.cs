@@ -19,11 +19,12 @@ internal static class ScaledGmmValidation
     /// <param name="k">Inner size.</param>
     /// <param name="n">Output columns.</param>
     /// <param name="experts">Experts.</param>
-    /// <returns>The element counts of the x and w scales.</returns>
-    internal static (long XScales, long WScales) ScaleCounts(ScaleMode mode, long m, long k, long n, long experts) =>
+    /// <returns>The element counts of the x and w scales, exact: a w with K = 0 holds no elements whatever E and N,
+    /// while its row-wise scales still count E · N, which can pass int64 (then no scale tensor matches it).</returns>
+    internal static (Int128 XScales, Int128 WScales) ScaleCounts(ScaleMode mode, long m, long k, long n, long experts) =>
         mode == ScaleMode.Rowwise
-            ? (m, checked(experts * n))
-            : (checked(m * Blocks(k)), checked(experts * Blocks(n) * Blocks(k)));
+            ? (m, (Int128)experts * n)
+            : ((Int128)m * Blocks(k), (Int128)experts * Blocks(n) * Blocks(k));
 
     /// <summary>The shapes of the scales, for messages.</summary>
     /// <param name="mode">The scale mode.</param>
@@ -59,7 +60,7 @@ internal static class ScaledGmmValidation
         }
 
         CheckCounts(counts, experts, m, device);
-        (long xScales, long wScales) = ScaleCounts(mode, m, k, n, experts);
+        (Int128 xScales, Int128 wScales) = ScaleCounts(mode, m, k, n, experts);
         (string xShape, string wShape) = ScaleShapes(mode);
         RequireScale(xScale, xScales, xShape, $"M = {m}, K = {k}", nameof(xScale));
         RequireScale(wScale, wScales, wShape, $"E = {experts}, N = {n}, K = {k}", nameof(wScale));
@@ -86,7 +87,8 @@ internal static class ScaledGmmValidation
             }
         }
 
-        return new ScaledGmmDims(m, k, n, experts, xScales, wScales);
+        // Both counts equal their tensors' element counts by now, so they fit int64.
+        return new ScaledGmmDims(m, k, n, experts, (long)xScales, (long)wScales);
     }
 
     private static long Blocks(long extent) => (extent + ScaleBlock - 1) / ScaleBlock;
@@ -100,7 +102,7 @@ internal static class ScaledGmmValidation
         GmmShapeRules.CheckRank(t.Shape, rank, layout, name);
     }
 
-    private static void RequireScale(DeviceTensor? t, long count, string shape, string sizes, string name)
+    private static void RequireScale(DeviceTensor? t, Int128 count, string shape, string sizes, string name)
     {
         ArgumentNullException.ThrowIfNull(t, name);
         t.ThrowIfDisposed();

@@ -30,6 +30,19 @@ public class ScaledGmmValidationTests
     }
 
     [Test]
+    public void Scale_counts_beyond_int64_are_refused_by_name()
+    {
+        // A w with no K holds no elements, whatever E and N; its row-wise scales [E, N] still count E · N. (The other
+        // counts cannot pass int64 where their operand does not: each is at most its operand's elements, or 0.)
+        const long E = 1L << 40, N = 1L << 40;
+        DeviceTensor x = FakeTensors.Make(DType.Float8E4M3, 4, 0);
+        DeviceTensor w = FakeTensors.Make(DType.Float8E4M3, E, 0, N);
+        BatchSizes counts = FakeTensors.Make(DType.Int64, E);
+        ArgumentAssert.Rejects(() => Validate(x, XScale, w, WScale, counts), "wScale",
+            "[E, N] = 1208925819614629174706176 scales");
+    }
+
+    [Test]
     public void Null_scales_are_named()
     {
         Assert.Throws(Is.InstanceOf<ArgumentNullException>().With.Property("ParamName").EqualTo("xScale"),
