@@ -50,7 +50,7 @@ public sealed unsafe partial class DeviceTensor : IDisposable
         Shape = new ReadOnlyCollection<long>(shape);
         Device = device;
         ElementCount = TensorShape.ElementCount(shape, nameof(shape));
-        ByteCount = checked(ElementCount * dtype.ElementSize());
+        ByteCount = TensorShape.ByteCount(ElementCount, dtype, shape, nameof(shape));
         _memory = memory;
         _base = baseTensor;
         _owner = owner;
@@ -107,7 +107,7 @@ public sealed unsafe partial class DeviceTensor : IDisposable
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentOutOfRangeException.ThrowIfNegative(device);
         long[] copy = (long[])shape.Clone();
-        long bytes = checked(TensorShape.ElementCount(copy, nameof(shape)) * dtype.ElementSize());
+        long bytes = TensorShape.ByteCount(TensorShape.ElementCount(copy, nameof(shape)), dtype, copy, nameof(shape));
         NativeHandle memory;
         if (bytes == 0)
         {

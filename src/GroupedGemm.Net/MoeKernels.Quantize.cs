@@ -79,7 +79,8 @@ public static unsafe partial class MoeKernels
         long batch = w.Shape[0], rows = w.Shape[1], cols = w.Shape[2];
         RequireFp8(q, nameof(q));
         RequireShape(q, nameof(q), batch, rows, cols);
-        long count = checked(batch * ((rows + block - 1) / block) * ((cols + block - 1) / block));
+        // At most w's element count (or 0), so the product cannot pass int64.
+        long count = checked(batch * TensorShape.Blocks(rows, block) * TensorShape.Blocks(cols, block));
         RequireDType(scales, DType.Float32, nameof(scales));
         RequireCount(scales, count, nameof(scales));
 
@@ -96,7 +97,7 @@ public static unsafe partial class MoeKernels
         ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
         RequireFp8(q, nameof(q));
         RequireShape(q, nameof(q), rows, cols);
-        long perRow = blockCols == 0 ? 1 : (cols + blockCols - 1) / blockCols;
+        long perRow = blockCols == 0 ? 1 : TensorShape.Blocks(cols, blockCols);
         RequireDType(scales, DType.Float32, nameof(scales));
         RequireCount(scales, checked(rows * perRow), nameof(scales));
 

@@ -34,6 +34,34 @@ internal static class TensorShape
         return count;
     }
 
+    /// <summary>
+    /// The bytes of <paramref name="elements"/> elements of <paramref name="dtype"/>, refused beyond int64 (2^62 float32
+    /// elements fit int64 as a count but not as bytes, which the native overlap and extent checks add up).
+    /// </summary>
+    /// <param name="elements">The element count (<see cref="ElementCount"/>).</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The extents, for the message.</param>
+    /// <param name="paramName">Parameter name for errors.</param>
+    /// <returns>The size in bytes.</returns>
+    internal static long ByteCount(long elements, DType dtype, ReadOnlySpan<long> shape, string paramName)
+    {
+        int size = dtype.ElementSize();
+        if (elements > long.MaxValue / size)
+        {
+            throw new ArgumentOutOfRangeException(paramName,
+                $"Shape {Format(shape)} of {dtype} has {elements} elements, more than {long.MaxValue} bytes.");
+        }
+
+        return elements * size;
+    }
+
+    /// <summary>ceil(<paramref name="extent"/> / <paramref name="block"/>) without forming extent + block - 1, which
+    /// passes int64 for a block near <see cref="long.MaxValue"/>.</summary>
+    /// <param name="extent">A non-negative extent.</param>
+    /// <param name="block">A positive block.</param>
+    /// <returns>The number of blocks.</returns>
+    internal static long Blocks(long extent, long block) => (extent / block) + (extent % block == 0 ? 0 : 1);
+
     /// <summary>Formats a shape as <c>[2, 3, 4]</c>.</summary>
     /// <param name="shape">The extents.</param>
     /// <returns>The text.</returns>
