@@ -77,7 +77,7 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
         Format(dtype);
         int width = blockCols == 0 ? Math.Max(cols, 1) : blockCols;
-        int blocks = blockCols == 0 ? 1 : ReferenceArgs.Blocks(cols, blockCols);
+        int blocks = blockCols == 0 ? 1 : (int)TensorShape.Blocks(cols, blockCols);
         ReferenceArgs.Length(x.Length, (Int128)rows * cols, "[rows, cols]", nameof(x));
         ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
         ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
@@ -114,7 +114,7 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
         Format(dtype);
-        int rb = ReferenceArgs.Blocks(rows, block), cb = ReferenceArgs.Blocks(cols, block);
+        int rb = (int)TensorShape.Blocks(rows, block), cb = (int)TensorShape.Blocks(cols, block);
         long plane = (long)rows * cols;
         ReferenceArgs.Length(w.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(w));
         ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
@@ -150,7 +150,7 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
         Format(dtype);
-        int blocks = blockCols == 0 ? 1 : ReferenceArgs.Blocks(cols, blockCols);
+        int blocks = blockCols == 0 ? 1 : (int)TensorShape.Blocks(cols, blockCols);
         ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
         ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
         double[] x = new double[q.Length];
@@ -181,7 +181,7 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
         Format(dtype);
-        int rb = ReferenceArgs.Blocks(rows, block), cb = ReferenceArgs.Blocks(cols, block);
+        int rb = (int)TensorShape.Blocks(rows, block), cb = (int)TensorShape.Blocks(cols, block);
         long plane = (long)rows * cols;
         ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
         ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
@@ -232,7 +232,7 @@ public static class Fp8Reference
         long m = ReferenceArgs.Offsets(batchSizes, nameof(batchSizes))[batchSizes.Length];
         int experts = batchSizes.Length;
         const int B = (int)ScaledGmmValidation.ScaleBlock;
-        int kb = ReferenceArgs.Blocks(k, B), nb = ReferenceArgs.Blocks(n, B);
+        int kb = (int)TensorShape.Blocks(k, B), nb = (int)TensorShape.Blocks(n, B);
         (Int128 xScales, Int128 wScales) = mode == ScaleMode.Rowwise
             ? ((Int128)m, (Int128)experts * n)
             : ((Int128)m * kb, (Int128)experts * nb * kb);

@@ -63,11 +63,5 @@ internal static class ReferenceArgs
         return offsets;
     }
 
-    /// <summary>ceil(extent / block) without the overflow of extent + block - 1 in 32 bits.</summary>
-    /// <param name="extent">A non-negative extent.</param>
-    /// <param name="block">A positive block.</param>
-    /// <returns>The number of blocks.</returns>
-    internal static int Blocks(int extent, int block) => (int)(((long)extent + block - 1) / block);
-
     private static string Text(Int128 value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -91,7 +91,7 @@ internal static class ScaledGmmValidation
         return new ScaledGmmDims(m, k, n, experts, (long)xScales, (long)wScales);
     }
 
-    private static long Blocks(long extent) => (extent + ScaleBlock - 1) / ScaleBlock;
+    private static long Blocks(long extent) => TensorShape.Blocks(extent, ScaleBlock);
 
     private static void RequireFp8(DeviceTensor? t, int rank, string layout, string name)
     {
