@@ -233,15 +233,12 @@ public static class Fp8Reference
         int experts = batchSizes.Length;
         const int B = (int)ScaledGmmValidation.ScaleBlock;
         int kb = (int)TensorShape.Blocks(k, B), nb = (int)TensorShape.Blocks(n, B);
-        (Int128 xScales, Int128 wScales) = mode == ScaleMode.Rowwise
-            ? ((Int128)m, (Int128)experts * n)
-            : ((Int128)m * kb, (Int128)experts * nb * kb);
+        (Int128 xScales, Int128 wScales) = ScaledGmmValidation.ScaleCounts(mode, m, k, n, experts);
         (string xShape, string wShape) = ScaledGmmValidation.ScaleShapes(mode);
         ReferenceArgs.Length(x.Length, (Int128)m * k, "[M, K]", nameof(x));
         ReferenceArgs.Length(w.Length, (Int128)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]", nameof(w));
         ReferenceArgs.Length(xScale.Length, xScales, xShape, nameof(xScale));
         ReferenceArgs.Length(wScale.Length, wScales, wShape, nameof(wScale));
-        ReferenceArgs.Result((Int128)m * n, $"[M, N] = [{m}, {n}]", nameof(n));
 
         double[] xd = new double[x.Length];
         for (long r = 0; r < m && k > 0; r++)

@@ -79,7 +79,8 @@ public static unsafe partial class MoeKernels
         long batch = w.Shape[0], rows = w.Shape[1], cols = w.Shape[2];
         RequireFp8(q, nameof(q));
         RequireShape(q, nameof(q), batch, rows, cols);
-        // At most w's element count (or 0), so the product cannot pass int64.
+        // Left to right, as TensorShape.ElementCount multiplied w's extents (it refused w if any prefix passed int64),
+        // and each block count is at most its extent: no prefix of this product passes int64 either.
         long count = checked(batch * TensorShape.Blocks(rows, block) * TensorShape.Blocks(cols, block));
         RequireDType(scales, DType.Float32, nameof(scales));
         RequireCount(scales, count, nameof(scales));
