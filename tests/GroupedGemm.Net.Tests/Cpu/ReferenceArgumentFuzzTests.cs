@@ -389,9 +389,12 @@ public class ReferenceArgumentFuzzTests
         run.Probe(PowerOfTwoSig, $"{single:R}", () =>
         {
             float p = Fp8Reference.PowerOfTwoAtLeast(single);
-            // NaN and +infinity stay; a finite scale rounds up to a power of two (+infinity above 2^127).
+            // NaN and +infinity (the scales of blocks with NaN or infinite values) stay; a positive scale rounds up to
+            // a power of two, +infinity above 2^127; zero and negatives, -infinity included, are no scale.
             bool ok = float.IsNaN(single) ? float.IsNaN(p)
-                : p >= single && (float.IsPositiveInfinity(p) || BitConverter.SingleToInt32Bits(p) is var b && (b & 0x7FFFFF) == 0 || p <= float.Epsilon * 4);
+                : single > 0 && p >= single
+                  && (float.IsPositiveInfinity(p) || (float.IsNormal(p) && (BitConverter.SingleToInt32Bits(p) & 0x7FFFFF) == 0)
+                      || (float.IsSubnormal(p) && BitOperations.IsPow2(BitConverter.SingleToInt32Bits(p))));
             return ok ? 0 : throw new InvalidOperationException($"returned {p:R}");
         }, [("value", single)]);
         var actual = new double[d.Length(3)];
@@ -566,4 +569,70 @@ public class ReferenceArgumentFuzzTests
             Assert.That(sized, Has.Length.GreaterThanOrEqualTo(20), "the reflection found the methods");
         });
     }
+
+    // What the fuzz found, each as one call, so that a regression names its case.
+
+    /// <summary>Runs <paramref name="call"/> on a task and fails the test if it does not return within <see cref="CallLimit"/>.</summary>
+    private static void Returns(Action call) =>
+        Assert.That(Task.Run(call).Wait(CallLimit), Is.True, $"did not return within {CallLimit.TotalSeconds} s");
+
+    [Test]
+    public void ScaledGmm_with_no_columns_returns_at_once_for_any_k()
+    {
+        double[]? c = null;
+        Returns(() => c = Fp8Reference.ScaledGmm([], [], [], [], new long[8], int.MaxValue - 1, 0, transB: false,
+            ScaleMode.Rowwise));
+        Assert.That(c, Is.Empty);
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Quantize_with_power_of_two_scales_takes_a_scale_that_underflows_to_zero_as_one(bool blocks)
+    {
+        // amax / 448 of the smallest float is 0 in float32: the kernels' frexpf/ldexpf give 2^0 for it.
+        float[] x = [float.Epsilon, 0f];
+        var q = new byte[2];
+        var scales = new float[1];
+        if (blocks) Fp8Reference.QuantizeBlocks(x, 1, 1, 2, 128, DType.Float8E4M3, q, scales, powerOfTwoScales: true);
+        else Fp8Reference.QuantizeRows(x, 1, 2, 0, DType.Float8E4M3, q, scales, powerOfTwoScales: true);
+        Assert.That(scales[0], Is.EqualTo(1f));
+        Assert.That(q, Is.EqualTo(new byte[] { 0, 0 }));
+    }
+
+    [Test]
+    public void PowerOfTwoAtLeast_refuses_negative_infinity_as_every_negative() =>
+        ArgumentAssert.Rejects(() => Fp8Reference.PowerOfTwoAtLeast(float.NegativeInfinity), "value", "-∞");
+
+    [TestCase(0L, "is empty (E = 0)")]
+    [TestCase(-2L, "E = -2")]
+    [TestCase(long.MinValue, "E = -9223372036854775808")]
+    public void Check_names_a_count_of_experts_below_one_with_its_value(long experts, string message) =>
+        ArgumentAssert.Rejects(() => GmmShapeRules.Check([3, 4], [1, 4, 5], experts), "batchSizes", message);
+
+    [Test]
+    public void Check_refuses_a_forward_output_beyond_int64_elements() =>
+        // K = 0 leaves both operands empty, so only the output [M, N] is large.
+        ArgumentAssert.Rejects(() => GmmShapeRules.Check([long.MaxValue, 0], [1, 0, 2], 1), "b",
+            $"[M, N] = [{long.MaxValue}, 2]");
+
+    [Test]
+    public void Check_refuses_a_weight_gradient_whose_size_product_is_beyond_int128() =>
+        // 2^62 · (2^63 - 1) · (2^31 - 1) wraps in 128 bits to a count below int64.
+        ArgumentAssert.Rejects(() => GmmShapeRules.Check([1000, long.MaxValue], [1000, int.MaxValue], 1L << 62, transA: true),
+            "batchSizes", $"[{1L << 62}, {long.MaxValue}, {int.MaxValue}]");
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Check_refuses_an_operand_beyond_int64_elements(bool onB)
+    {
+        long big = long.MaxValue;
+        if (onB) ArgumentAssert.Rejects(() => GmmShapeRules.Check([0, 2], [2, 2, big], 2), "b", $"[2, 2, {big}]");
+        else ArgumentAssert.Rejects(() => GmmShapeRules.Check([big, 2], [1, 2, 1], 1), "a", $"[{big}, 2]");
+    }
+
+    [Test]
+    public void Gmm_refuses_a_weight_gradient_whose_size_product_is_beyond_int128() =>
+        // 4 · (2^63 - 1)^2 wraps in 128 bits; the result must be refused by name, not allocated at a wrapped length.
+        ArgumentAssert.Rejects(() => CpuReference.Gmm([], [], new long[4], long.MaxValue, long.MaxValue, transA: true), "n",
+            $"[4, {long.MaxValue}, {long.MaxValue}]");
 }
