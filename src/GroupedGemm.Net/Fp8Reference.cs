@@ -254,7 +254,8 @@ public static class Fp8Reference
         }
 
         double[] wd = new double[w.Length];
-        for (int e = 0; e < experts; e++)
+        // With N = 0 (or K = 0) w is empty, but the loops would still walk every (expert, K) pair: up to 2^31 · 2^31.
+        for (int e = 0; e < experts && k > 0 && n > 0; e++)
         {
             for (int i = 0; i < k; i++)
             {
