@@ -59,7 +59,8 @@ public static class Fp8Reference
     /// <summary>
     /// What <see cref="MoeKernels.QuantizeFp8Rows"/> computes: x [rows, cols] to FP8 with one scale per row and block of
     /// <paramref name="blockCols"/> columns (0: whole rows); scale = amax / max (1 for an all-zero block), rounded up to
-    /// a power of two with <paramref name="powerOfTwoScales"/> (<see cref="PowerOfTwoAtLeast"/>).
+    /// a power of two with <paramref name="powerOfTwoScales"/> (<see cref="PowerOfTwoAtLeast"/>; 1 where amax / max
+    /// underflows to 0, as in the kernels).
     /// </summary>
     /// <param name="x">Row-major [rows, cols] (float32 values, e.g. from bf16).</param>
     /// <param name="rows">Rows.</param>
@@ -303,7 +304,9 @@ public static class Fp8Reference
 
         if (nan) amax = float.NaN;
         float scale = amax == 0f ? 1f : amax / (float)MaxFinite(dtype);
-        if (powerOfTwoScales && amax != 0f) scale = PowerOfTwoAtLeast(scale);
+        // A subnormal amax divided by max underflows to 0, which PowerOfTwoAtLeast refuses; the kernels' frexpf(0)
+        // gives the exponent 0 there, so the scale is 2^0 = 1.
+        if (powerOfTwoScales && amax != 0f) scale = scale == 0f ? 1f : PowerOfTwoAtLeast(scale);
         for (int r = s.R0; r < s.R1; r++)
         {
             for (int c = s.C0; c < s.C1; c++)
