@@ -274,13 +274,16 @@ public static class Fp8Reference
 
     /// <summary>
     /// The smallest power of two at or above a positive <paramref name="value"/> (a power of two itself stays), as the
-    /// quantize kernels round a scale for power-of-two scales; NaN and infinity stay as they are.
+    /// quantize kernels round a scale for power-of-two scales: +infinity above 2^127, whose next power of two is no
+    /// float. NaN and +infinity (the scales of blocks that hold them) stay as they are.
     /// </summary>
-    /// <param name="value">A positive float, or a non-finite one.</param>
+    /// <param name="value">A positive float, NaN or +infinity.</param>
     /// <returns>2^ceil(log2(value)).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is zero or negative, −infinity included
+    /// (no scale is).</exception>
     public static float PowerOfTwoAtLeast(float value)
     {
-        if (!float.IsFinite(value)) return value;
+        if (float.IsNaN(value) || float.IsPositiveInfinity(value)) return value;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
         // As a double every float is normal, so ILogB is its exact exponent: value = 2^e · (1 + f), f in [0, 1).
         double d = value;
