@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace GroupedGemm;
 
 /// <summary>
@@ -35,11 +37,12 @@ public static unsafe class CpuReference
         long experts = batchSizes.Length;
         long[] offsets = ReferenceArgs.Offsets(batchSizes, nameof(batchSizes));
         long m = offsets[experts];
+        // E · K · N of three int64 sizes reaches 2^189: in 128 bits it would wrap, to a small result for example.
+        BigInteger ekn = (BigInteger)experts * k * n;
         ReferenceArgs.Length(a.Length, (Int128)m * k, "[M, K]", nameof(a), "values");
-        ReferenceArgs.Length(b.Length, transA ? (Int128)m * n : (Int128)experts * k * n, transA ? "[M, N]" : "[E, K, N]",
-            nameof(b), "values");
+        ReferenceArgs.Length(b.Length, transA ? (Int128)m * n : ekn, transA ? "[M, N]" : "[E, K, N]", nameof(b), "values");
         int size = transA
-            ? ReferenceArgs.Result((Int128)experts * k * n, $"[E, K, N] = [{experts}, {k}, {n}]", nameof(n))
+            ? ReferenceArgs.Result(ekn, $"[E, K, N] = [{experts}, {k}, {n}]", nameof(n))
             : ReferenceArgs.Result((Int128)m * n, $"[M, N] = [{m}, {n}]", nameof(n));
 
         double[] c = new double[size];
