@@ -39,8 +39,9 @@ public static unsafe class CpuReference
         long m = offsets[experts];
         // E · K · N of three int64 sizes reaches 2^189: in 128 bits it would wrap, to a small result for example.
         BigInteger ekn = (BigInteger)experts * k * n;
-        ReferenceArgs.Length(a.Length, (Int128)m * k, "[M, K]", nameof(a), "values");
-        ReferenceArgs.Length(b.Length, transA ? (Int128)m * n : ekn, transA ? "[M, N]" : "[E, K, N]", nameof(b), "values");
+        ReferenceArgs.Length(a.Length, (Int128)m * k, "[M, K]", $"M = {m}, K = {k}", nameof(a), "values");
+        ReferenceArgs.Length(b.Length, transA ? (Int128)m * n : ekn, transA ? "[M, N]" : "[E, K, N]",
+            transA ? $"M = {m}, N = {n}" : $"E = {experts}, K = {k}, N = {n}", nameof(b), "values");
         int size = transA
             ? ReferenceArgs.Result(ekn, $"[E, K, N] = [{experts}, {k}, {n}]", nameof(n))
             : ReferenceArgs.Result((Int128)m * n, $"[M, N] = [{m}, {n}]", nameof(n));

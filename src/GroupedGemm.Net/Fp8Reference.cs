@@ -79,9 +79,10 @@ public static class Fp8Reference
         Format(dtype);
         int width = blockCols == 0 ? Math.Max(cols, 1) : blockCols;
         int blocks = blockCols == 0 ? 1 : (int)TensorShape.Blocks(cols, blockCols);
-        ReferenceArgs.Length(x.Length, (Int128)rows * cols, "[rows, cols]", nameof(x));
-        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
+        ReferenceArgs.Length(x.Length, (Int128)rows * cols, "[rows, cols]", $"rows = {rows}, cols = {cols}", nameof(x));
+        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", $"rows = {rows}, cols = {cols}", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]",
+            $"rows = {rows}, cols = {cols}, blockCols = {blockCols}", nameof(scales));
         if (blocks == 0) return;  // no columns: every row would still be walked
         for (int r = 0; r < rows; r++)
         {
@@ -117,9 +118,12 @@ public static class Fp8Reference
         Format(dtype);
         int rb = (int)TensorShape.Blocks(rows, block), cb = (int)TensorShape.Blocks(cols, block);
         long plane = (long)rows * cols;
-        ReferenceArgs.Length(w.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(w));
-        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        ReferenceArgs.Length(w.Length, batch * (Int128)plane, "[batch, rows, cols]", $"batch = {batch}, rows = {rows}, cols = {cols}",
+            nameof(w));
+        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", $"batch = {batch}, rows = {rows}, cols = {cols}",
+            nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]",
+            $"batch = {batch}, rows = {rows}, cols = {cols}, block = {block}", nameof(scales));
         if (plane == 0) return;  // empty matrices: every one of batch would still be walked
         for (int m = 0; m < batch; m++)
         {
@@ -152,8 +156,9 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
         Format(dtype);
         int blocks = blockCols == 0 ? 1 : (int)TensorShape.Blocks(cols, blockCols);
-        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
+        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", $"rows = {rows}, cols = {cols}", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]",
+            $"rows = {rows}, cols = {cols}, blockCols = {blockCols}", nameof(scales));
         double[] x = new double[q.Length];
         if (cols == 0) return x;  // every row would still be walked
         for (int r = 0; r < rows; r++)
@@ -184,8 +189,10 @@ public static class Fp8Reference
         Format(dtype);
         int rb = (int)TensorShape.Blocks(rows, block), cb = (int)TensorShape.Blocks(cols, block);
         long plane = (long)rows * cols;
-        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", $"batch = {batch}, rows = {rows}, cols = {cols}",
+            nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]",
+            $"batch = {batch}, rows = {rows}, cols = {cols}, block = {block}", nameof(scales));
         double[] w = new double[q.Length];
         if (plane == 0) return w;  // batch · rows empty rows would still be walked
         for (int m = 0; m < batch; m++)
@@ -238,10 +245,11 @@ public static class Fp8Reference
             ? ((Int128)m, (Int128)experts * n)
             : ((Int128)m * kb, (Int128)experts * nb * kb);
         (string xShape, string wShape) = ScaledGmmValidation.ScaleShapes(mode);
-        ReferenceArgs.Length(x.Length, (Int128)m * k, "[M, K]", nameof(x));
-        ReferenceArgs.Length(w.Length, (Int128)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]", nameof(w));
-        ReferenceArgs.Length(xScale.Length, xScales, xShape, nameof(xScale));
-        ReferenceArgs.Length(wScale.Length, wScales, wShape, nameof(wScale));
+        ReferenceArgs.Length(x.Length, (Int128)m * k, "[M, K]", $"M = {m}, K = {k}", nameof(x));
+        ReferenceArgs.Length(w.Length, (Int128)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]",
+            $"E = {experts}, K = {k}, N = {n}", nameof(w));
+        ReferenceArgs.Length(xScale.Length, xScales, xShape, $"M = {m}, K = {k}", nameof(xScale));
+        ReferenceArgs.Length(wScale.Length, wScales, wShape, $"E = {experts}, N = {n}, K = {k}", nameof(wScale));
         ReferenceArgs.Result((Int128)m * n, $"[M, N] = [{m}, {n}]", nameof(n));
 
         double[] xd = new double[x.Length];

@@ -15,12 +15,14 @@ internal static class ReferenceArgs
     /// <param name="actual">The span's length.</param>
     /// <param name="expected">The elements the layout needs (any size, exact).</param>
     /// <param name="layout">The layout in words, e.g. "[M, K]".</param>
+    /// <param name="sizes">The sizes of the layout, e.g. "M = 3, K = 5": the message says what the count came from.</param>
     /// <param name="name">The argument.</param>
     /// <param name="unit">What the message calls the elements (each reference keeps its own word).</param>
-    internal static void Length(int actual, BigInteger expected, string layout, string name, string unit = "elements")
+    internal static void Length(int actual, BigInteger expected, string layout, string sizes, string name,
+        string unit = "elements")
     {
         if (actual != expected)
-            throw new ArgumentException($"{name} has {actual} {unit} but {layout} needs {Text(expected)}.", name);
+            throw new ArgumentException($"{name} has {actual} {unit} but {layout} needs {Text(expected)} ({sizes}).", name);
     }
 
     /// <summary>The element count of a result, refused (naming <paramref name="name"/>) beyond <see cref="Array.MaxLength"/>.</summary>

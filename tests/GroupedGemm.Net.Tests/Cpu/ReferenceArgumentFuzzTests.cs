@@ -89,8 +89,11 @@ public class ReferenceArgumentFuzzTests
             && (g == typeof(ReadOnlySpan<>) || g == typeof(Span<>) || g == typeof(ReadOnlyMemory<>) || g == typeof(Memory<>)
                 || g == typeof(IReadOnlyList<>)));
 
-    /// <summary>A span's length, given to a probe as the value its messages must hold.</summary>
-    private readonly record struct Len(int Length);
+    /// <summary>
+    /// A span's length, given to a probe as the value its messages must hold, with the sizes its layout needs: a message
+    /// refusing the length must hold those too (what the count it wanted came from).
+    /// </summary>
+    private sealed record Len(int Length, params long[] Sizes);
 
     private sealed class Draw(Random random)
     {
@@ -199,11 +202,15 @@ public class ReferenceArgumentFuzzTests
                 }
                 else
                 {
-                    string[] texts = Texts(name!, values.First(v => v.Name == name).Value);
-                    if (!texts.Any(t => e.Message.Contains(t, StringComparison.Ordinal)))
+                    object? value = values.First(v => v.Name == name).Value;
+                    string[] texts = Texts(name!, value);
+                    if (!texts.Any(t => e.Message.Contains(t, StringComparison.Ordinal))
+                        || (value is Len len && !len.Sizes.All(x => e.Message.Contains(Text(x), StringComparison.Ordinal))))
                     {
                         Failures.Add($"{method}({input}): {e.GetType().Name} names '{name}' but its message holds " +
-                                     $"none of [{string.Join(" | ", texts)}]: {e.Message}");
+                                     $"none of [{string.Join(" | ", texts)}]" +
+                                     (value is Len l ? $" or not each of the sizes [{string.Join(", ", l.Sizes)}]" : "") +
+                                     $": {e.Message}");
                     }
                 }
             }
@@ -216,12 +223,14 @@ public class ReferenceArgumentFuzzTests
                 Failures.Add($"{method}({input}): allocated {allocated} bytes (at most {MaxAllocatedBytes})");
         }
 
+        private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
         /// <summary>The texts of which a message about the argument <paramref name="name"/> must hold one.</summary>
         private static string[] Texts(string name, object? value) => value switch
         {
             // A null or a flag has no value to quote: the message names it.
             null or bool => [name],
-            Len len => [len.Length.ToString(CultureInfo.InvariantCulture)],
+            Len len => [Text(len.Length)],
             // A shape or batch sizes: the list, its length, an element, or (batch sizes) the sum a check judges.
             IReadOnlyList<long> list =>
             [
@@ -264,7 +273,7 @@ public class ReferenceArgumentFuzzTests
         var b = new double[d.Length(transA ? m * n : e * k * n)];
         run.Probe(GmmSig, $"a: {a.Length}, b: {b.Length}, counts=[{string.Join(",", counts)}], k={k}, n={n}, transA={transA}, transB={transB}",
             () => Expect(CpuReference.Gmm(a, b, counts, k, n, transA, transB).Length, output, "the result"),
-            [("a", new Len(a.Length)), ("b", new Len(b.Length)), ("batchSizes", counts), ("k", k), ("n", n),
+            [("a", new Len(a.Length, k)), ("b", new Len(b.Length, transA ? [n] : [k, n])), ("batchSizes", counts), ("k", k), ("n", n),
                 ("transA", transA), ("transB", transB)]);
     }
 
@@ -289,7 +298,8 @@ public class ReferenceArgumentFuzzTests
         for (int i = 0; i < x.Length; i++) x[i] = d.Float();
         string input = $"x/q: {x.Length}/{q.Length}, scales: {scales.Length}, rows={rows}, cols={cols}, blockCols={blockCols}, dtype={dtype}";
         (string, object?)[] sizes = [("rows", rows), ("cols", cols), ("blockCols", blockCols), ("dtype", dtype),
-            ("x", new Len(x.Length)), ("q", new Len(q.Length)), ("scales", new Len(scales.Length))];
+            ("x", new Len(x.Length, rows, cols)), ("q", new Len(q.Length, rows, cols)),
+            ("scales", new Len(scales.Length, rows, cols, blockCols))];
         run.Probe(QuantizeRowsSig, input, () =>
         {
             Fp8Reference.QuantizeRows(x, rows, cols, blockCols, dtype, q, scales, pow2);
@@ -319,7 +329,8 @@ public class ReferenceArgumentFuzzTests
         for (int i = 0; i < w.Length; i++) w[i] = d.Float();
         string input = $"w/q: {w.Length}/{q.Length}, scales: {scales.Length}, batch={batch}, rows={rows}, cols={cols}, block={block}, dtype={dtype}";
         (string, object?)[] sizes = [("batch", batch), ("rows", rows), ("cols", cols), ("block", block), ("dtype", dtype),
-            ("w", new Len(w.Length)), ("q", new Len(q.Length)), ("scales", new Len(scales.Length))];
+            ("w", new Len(w.Length, batch, rows, cols)), ("q", new Len(q.Length, batch, rows, cols)),
+            ("scales", new Len(scales.Length, batch, rows, cols, block))];
         run.Probe(QuantizeBlocksSig, input, () =>
         {
             Fp8Reference.QuantizeBlocks(w, batch, rows, cols, block, dtype, q, scales, pow2);
@@ -353,8 +364,8 @@ public class ReferenceArgumentFuzzTests
             $"x: {x.Length}, w: {w.Length}, xScale: {xScale.Length}, wScale: {wScale.Length}, counts=[{string.Join(",", counts)}], " +
             $"k={k}, n={n}, transB={transB}, mode={mode}, {xType}, {wType}",
             () => Expect(Fp8Reference.ScaledGmm(x, xScale, w, wScale, counts, k, n, transB, mode, xType, wType).Length, output, "the result"),
-            [("x", new Len(x.Length)), ("xScale", new Len(xScale.Length)), ("w", new Len(w.Length)),
-                ("wScale", new Len(wScale.Length)), ("batchSizes", counts), ("k", k), ("n", n), ("transB", transB),
+            [("x", new Len(x.Length, k)), ("xScale", new Len(xScale.Length, k)), ("w", new Len(w.Length, counts.Length, k, n)),
+                ("wScale", new Len(wScale.Length, counts.Length, k, n)), ("batchSizes", counts), ("k", k), ("n", n), ("transB", transB),
                 ("mode", mode), ("xType", xType), ("wType", wType)]);
     }
 
