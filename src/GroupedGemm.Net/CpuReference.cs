@@ -26,7 +26,8 @@ public static unsafe class CpuReference
     /// <returns>The product, row-major: [M, N], or [E, K, N] for transA.</returns>
     /// <exception cref="ArgumentOutOfRangeException">k or n is negative, a batch size is negative or they sum past
     /// <see cref="long.MaxValue"/>, or the product would hold more than <see cref="Array.MaxLength"/> elements.</exception>
-    /// <exception cref="ArgumentException">a or b does not hold the elements its layout needs.</exception>
+    /// <exception cref="ArgumentException">a or b does not hold the elements its layout needs (the message gives the
+    /// sizes), or transA and transB are both set.</exception>
     public static double[] Gmm(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<long> batchSizes,
         long k, long n, bool transA = false, bool transB = false)
     {
@@ -78,6 +79,7 @@ public static unsafe class CpuReference
     /// <param name="actual">The values to judge.</param>
     /// <param name="reference">The reference values, same length.</param>
     /// <returns>The relative error; 0 when both are all zeros, +∞ when only the reference is.</returns>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
     public static double RelativeError(ReadOnlySpan<double> actual, ReadOnlySpan<double> reference)
     {
         if (actual.Length != reference.Length)

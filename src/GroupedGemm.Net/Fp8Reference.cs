@@ -21,6 +21,7 @@ public static class Fp8Reference
     /// <param name="bits">The code.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>Its value.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not an FP8 type.</exception>
     public static double Decode(byte bits, DType dtype)
     {
         Fp8Format f = Format(dtype);
@@ -33,10 +34,14 @@ public static class Fp8Reference
         return sign == 1 ? -value : value;
     }
 
-    /// <summary>The FP8 code nearest to <paramref name="value"/> (ties to even), saturated to the finite range; NaN gives 0x7F.</summary>
+    /// <summary>
+    /// The FP8 code nearest to <paramref name="value"/> (ties to even), saturated to the finite range (±infinity gives
+    /// ±max, as the kernels' saturating conversion does); NaN, of either sign, gives 0x7F.
+    /// </summary>
     /// <param name="value">The value.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>The code.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not an FP8 type.</exception>
     public static byte Encode(double value, DType dtype)
     {
         Fp8Format f = Format(dtype);
@@ -70,6 +75,10 @@ public static class Fp8Reference
     /// <param name="q">Output codes, rows · cols.</param>
     /// <param name="scales">Output scales, rows · blocks.</param>
     /// <param name="powerOfTwoScales">Each scale rounded up to a power of two.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/>, <paramref name="cols"/> or
+    /// <paramref name="blockCols"/> is negative, or <paramref name="dtype"/> is not an FP8 type.</exception>
+    /// <exception cref="ArgumentException">x, q or scales does not hold the elements its layout needs (the message
+    /// gives the sizes).</exception>
     public static void QuantizeRows(ReadOnlySpan<float> x, int rows, int cols, int blockCols, DType dtype, Span<byte> q,
         Span<float> scales, bool powerOfTwoScales = false)
     {
@@ -108,6 +117,11 @@ public static class Fp8Reference
     /// <param name="q">Output codes, batch · rows · cols.</param>
     /// <param name="scales">Output scales [batch, ceil(rows/block), ceil(cols/block)].</param>
     /// <param name="powerOfTwoScales">Each scale rounded up to a power of two.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/>, <paramref name="rows"/> or
+    /// <paramref name="cols"/> is negative, <paramref name="block"/> is below 1, or <paramref name="dtype"/> is not an
+    /// FP8 type.</exception>
+    /// <exception cref="ArgumentException">w, q or scales does not hold the elements its layout needs (the message
+    /// gives the sizes).</exception>
     public static void QuantizeBlocks(ReadOnlySpan<float> w, int batch, int rows, int cols, int block, DType dtype,
         Span<byte> q, Span<float> scales, bool powerOfTwoScales = false)
     {
@@ -148,6 +162,10 @@ public static class Fp8Reference
     /// <param name="blockCols">Columns per scale; 0 for one scale per row.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>The values, float64 [rows, cols].</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/>, <paramref name="cols"/> or
+    /// <paramref name="blockCols"/> is negative, or <paramref name="dtype"/> is not an FP8 type.</exception>
+    /// <exception cref="ArgumentException">q or scales does not hold the elements its layout needs (the message gives
+    /// the sizes).</exception>
     public static double[] DequantizeRows(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int rows, int cols,
         int blockCols, DType dtype)
     {
@@ -179,6 +197,11 @@ public static class Fp8Reference
     /// <param name="block">Block edge.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>The values, float64 [batch, rows, cols].</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/>, <paramref name="rows"/> or
+    /// <paramref name="cols"/> is negative, <paramref name="block"/> is below 1, or <paramref name="dtype"/> is not an
+    /// FP8 type.</exception>
+    /// <exception cref="ArgumentException">q or scales does not hold the elements its layout needs (the message gives
+    /// the sizes).</exception>
     public static double[] DequantizeBlocks(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int batch, int rows, int cols,
         int block, DType dtype)
     {
@@ -227,6 +250,12 @@ public static class Fp8Reference
     /// <param name="xType">FP8 type of x.</param>
     /// <param name="wType">FP8 type of w.</param>
     /// <returns>The product [M, N], float64.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="n"/> is negative,
+    /// <paramref name="mode"/> is not a defined <see cref="ScaleMode"/>, <paramref name="xType"/> or
+    /// <paramref name="wType"/> is not an FP8 type, a batch size is negative or they sum past <see cref="long.MaxValue"/>,
+    /// or the product would hold more than <see cref="Array.MaxLength"/> elements.</exception>
+    /// <exception cref="ArgumentException">x, w or a scale span does not hold the elements its layout needs (the
+    /// message gives the sizes).</exception>
     public static double[] ScaledGmm(ReadOnlySpan<byte> x, ReadOnlySpan<float> xScale, ReadOnlySpan<byte> w,
         ReadOnlySpan<float> wScale, ReadOnlySpan<long> batchSizes, int k, int n, bool transB, ScaleMode mode,
         DType xType = DType.Float8E4M3, DType wType = DType.Float8E4M3)
