@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace GroupedGemm;
 
 /// <summary>
@@ -24,7 +26,8 @@ public static unsafe class CpuReference
     /// <returns>The product, row-major: [M, N], or [E, K, N] for transA.</returns>
     /// <exception cref="ArgumentOutOfRangeException">k or n is negative, a batch size is negative or they sum past
     /// <see cref="long.MaxValue"/>, or the product would hold more than <see cref="Array.MaxLength"/> elements.</exception>
-    /// <exception cref="ArgumentException">a or b does not hold the elements its layout needs.</exception>
+    /// <exception cref="ArgumentException">a or b does not hold the elements its layout needs (the message gives the
+    /// sizes), or transA and transB are both set.</exception>
     public static double[] Gmm(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<long> batchSizes,
         long k, long n, bool transA = false, bool transB = false)
     {
@@ -35,11 +38,13 @@ public static unsafe class CpuReference
         long experts = batchSizes.Length;
         long[] offsets = ReferenceArgs.Offsets(batchSizes, nameof(batchSizes));
         long m = offsets[experts];
-        ReferenceArgs.Length(a.Length, (Int128)m * k, "[M, K]", nameof(a), "values");
-        ReferenceArgs.Length(b.Length, transA ? (Int128)m * n : (Int128)experts * k * n, transA ? "[M, N]" : "[E, K, N]",
-            nameof(b), "values");
+        // E · K · N of three int64 sizes reaches 2^189: in 128 bits it would wrap, to a small result for example.
+        BigInteger ekn = (BigInteger)experts * k * n;
+        ReferenceArgs.Length(a.Length, (Int128)m * k, "[M, K]", $"M = {m}, K = {k}", nameof(a), "values");
+        ReferenceArgs.Length(b.Length, transA ? (Int128)m * n : ekn, transA ? "[M, N]" : "[E, K, N]",
+            transA ? $"M = {m}, N = {n}" : $"E = {experts}, K = {k}, N = {n}", nameof(b), "values");
         int size = transA
-            ? ReferenceArgs.Result((Int128)experts * k * n, $"[E, K, N] = [{experts}, {k}, {n}]", nameof(n))
+            ? ReferenceArgs.Result(ekn, $"[E, K, N] = [{experts}, {k}, {n}]", nameof(n))
             : ReferenceArgs.Result((Int128)m * n, $"[M, N] = [{m}, {n}]", nameof(n));
 
         double[] c = new double[size];
@@ -74,6 +79,7 @@ public static unsafe class CpuReference
     /// <param name="actual">The values to judge.</param>
     /// <param name="reference">The reference values, same length.</param>
     /// <returns>The relative error; 0 when both are all zeros, +∞ when only the reference is.</returns>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
     public static double RelativeError(ReadOnlySpan<double> actual, ReadOnlySpan<double> reference)
     {
         if (actual.Length != reference.Length)

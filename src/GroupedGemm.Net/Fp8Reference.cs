@@ -21,6 +21,7 @@ public static class Fp8Reference
     /// <param name="bits">The code.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>Its value.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not an FP8 type.</exception>
     public static double Decode(byte bits, DType dtype)
     {
         Fp8Format f = Format(dtype);
@@ -33,10 +34,14 @@ public static class Fp8Reference
         return sign == 1 ? -value : value;
     }
 
-    /// <summary>The FP8 code nearest to <paramref name="value"/> (ties to even), saturated to the finite range; NaN gives 0x7F.</summary>
+    /// <summary>
+    /// The FP8 code nearest to <paramref name="value"/> (ties to even), saturated to the finite range (±infinity gives
+    /// ±max, as the kernels' saturating conversion does); NaN, of either sign, gives 0x7F.
+    /// </summary>
     /// <param name="value">The value.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>The code.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not an FP8 type.</exception>
     public static byte Encode(double value, DType dtype)
     {
         Fp8Format f = Format(dtype);
@@ -59,7 +64,8 @@ public static class Fp8Reference
     /// <summary>
     /// What <see cref="MoeKernels.QuantizeFp8Rows"/> computes: x [rows, cols] to FP8 with one scale per row and block of
     /// <paramref name="blockCols"/> columns (0: whole rows); scale = amax / max (1 for an all-zero block), rounded up to
-    /// a power of two with <paramref name="powerOfTwoScales"/> (<see cref="PowerOfTwoAtLeast"/>).
+    /// a power of two with <paramref name="powerOfTwoScales"/> (<see cref="PowerOfTwoAtLeast"/>; 1 where amax / max
+    /// underflows to 0, as in the kernels).
     /// </summary>
     /// <param name="x">Row-major [rows, cols] (float32 values, e.g. from bf16).</param>
     /// <param name="rows">Rows.</param>
@@ -69,6 +75,10 @@ public static class Fp8Reference
     /// <param name="q">Output codes, rows · cols.</param>
     /// <param name="scales">Output scales, rows · blocks.</param>
     /// <param name="powerOfTwoScales">Each scale rounded up to a power of two.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/>, <paramref name="cols"/> or
+    /// <paramref name="blockCols"/> is negative, or <paramref name="dtype"/> is not an FP8 type.</exception>
+    /// <exception cref="ArgumentException">x, q or scales does not hold the elements its layout needs (the message
+    /// gives the sizes).</exception>
     public static void QuantizeRows(ReadOnlySpan<float> x, int rows, int cols, int blockCols, DType dtype, Span<byte> q,
         Span<float> scales, bool powerOfTwoScales = false)
     {
@@ -78,9 +88,10 @@ public static class Fp8Reference
         Format(dtype);
         int width = blockCols == 0 ? Math.Max(cols, 1) : blockCols;
         int blocks = blockCols == 0 ? 1 : (int)TensorShape.Blocks(cols, blockCols);
-        ReferenceArgs.Length(x.Length, (Int128)rows * cols, "[rows, cols]", nameof(x));
-        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
+        ReferenceArgs.Length(x.Length, (Int128)rows * cols, "[rows, cols]", $"rows = {rows}, cols = {cols}", nameof(x));
+        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", $"rows = {rows}, cols = {cols}", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]",
+            $"rows = {rows}, cols = {cols}, blockCols = {blockCols}", nameof(scales));
         if (blocks == 0) return;  // no columns: every row would still be walked
         for (int r = 0; r < rows; r++)
         {
@@ -106,6 +117,11 @@ public static class Fp8Reference
     /// <param name="q">Output codes, batch · rows · cols.</param>
     /// <param name="scales">Output scales [batch, ceil(rows/block), ceil(cols/block)].</param>
     /// <param name="powerOfTwoScales">Each scale rounded up to a power of two.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/>, <paramref name="rows"/> or
+    /// <paramref name="cols"/> is negative, <paramref name="block"/> is below 1, or <paramref name="dtype"/> is not an
+    /// FP8 type.</exception>
+    /// <exception cref="ArgumentException">w, q or scales does not hold the elements its layout needs (the message
+    /// gives the sizes).</exception>
     public static void QuantizeBlocks(ReadOnlySpan<float> w, int batch, int rows, int cols, int block, DType dtype,
         Span<byte> q, Span<float> scales, bool powerOfTwoScales = false)
     {
@@ -116,9 +132,12 @@ public static class Fp8Reference
         Format(dtype);
         int rb = (int)TensorShape.Blocks(rows, block), cb = (int)TensorShape.Blocks(cols, block);
         long plane = (long)rows * cols;
-        ReferenceArgs.Length(w.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(w));
-        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        ReferenceArgs.Length(w.Length, batch * (Int128)plane, "[batch, rows, cols]", $"batch = {batch}, rows = {rows}, cols = {cols}",
+            nameof(w));
+        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", $"batch = {batch}, rows = {rows}, cols = {cols}",
+            nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]",
+            $"batch = {batch}, rows = {rows}, cols = {cols}, block = {block}", nameof(scales));
         if (plane == 0) return;  // empty matrices: every one of batch would still be walked
         for (int m = 0; m < batch; m++)
         {
@@ -143,6 +162,10 @@ public static class Fp8Reference
     /// <param name="blockCols">Columns per scale; 0 for one scale per row.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>The values, float64 [rows, cols].</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/>, <paramref name="cols"/> or
+    /// <paramref name="blockCols"/> is negative, or <paramref name="dtype"/> is not an FP8 type.</exception>
+    /// <exception cref="ArgumentException">q or scales does not hold the elements its layout needs (the message gives
+    /// the sizes).</exception>
     public static double[] DequantizeRows(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int rows, int cols,
         int blockCols, DType dtype)
     {
@@ -151,8 +174,9 @@ public static class Fp8Reference
         ArgumentOutOfRangeException.ThrowIfNegative(blockCols);
         Format(dtype);
         int blocks = blockCols == 0 ? 1 : (int)TensorShape.Blocks(cols, blockCols);
-        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]", nameof(scales));
+        ReferenceArgs.Length(q.Length, (Int128)rows * cols, "[rows, cols]", $"rows = {rows}, cols = {cols}", nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)rows * blocks, "[rows, blocks]",
+            $"rows = {rows}, cols = {cols}, blockCols = {blockCols}", nameof(scales));
         double[] x = new double[q.Length];
         if (cols == 0) return x;  // every row would still be walked
         for (int r = 0; r < rows; r++)
@@ -173,6 +197,11 @@ public static class Fp8Reference
     /// <param name="block">Block edge.</param>
     /// <param name="dtype">The FP8 type.</param>
     /// <returns>The values, float64 [batch, rows, cols].</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/>, <paramref name="rows"/> or
+    /// <paramref name="cols"/> is negative, <paramref name="block"/> is below 1, or <paramref name="dtype"/> is not an
+    /// FP8 type.</exception>
+    /// <exception cref="ArgumentException">q or scales does not hold the elements its layout needs (the message gives
+    /// the sizes).</exception>
     public static double[] DequantizeBlocks(ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int batch, int rows, int cols,
         int block, DType dtype)
     {
@@ -183,8 +212,10 @@ public static class Fp8Reference
         Format(dtype);
         int rb = (int)TensorShape.Blocks(rows, block), cb = (int)TensorShape.Blocks(cols, block);
         long plane = (long)rows * cols;
-        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", nameof(q));
-        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]", nameof(scales));
+        ReferenceArgs.Length(q.Length, batch * (Int128)plane, "[batch, rows, cols]", $"batch = {batch}, rows = {rows}, cols = {cols}",
+            nameof(q));
+        ReferenceArgs.Length(scales.Length, (Int128)batch * rb * cb, "[batch, ceil(rows/block), ceil(cols/block)]",
+            $"batch = {batch}, rows = {rows}, cols = {cols}, block = {block}", nameof(scales));
         double[] w = new double[q.Length];
         if (plane == 0) return w;  // batch · rows empty rows would still be walked
         for (int m = 0; m < batch; m++)
@@ -219,6 +250,12 @@ public static class Fp8Reference
     /// <param name="xType">FP8 type of x.</param>
     /// <param name="wType">FP8 type of w.</param>
     /// <returns>The product [M, N], float64.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="n"/> is negative,
+    /// <paramref name="mode"/> is not a defined <see cref="ScaleMode"/>, <paramref name="xType"/> or
+    /// <paramref name="wType"/> is not an FP8 type, a batch size is negative or they sum past <see cref="long.MaxValue"/>,
+    /// or the product would hold more than <see cref="Array.MaxLength"/> elements.</exception>
+    /// <exception cref="ArgumentException">x, w or a scale span does not hold the elements its layout needs (the
+    /// message gives the sizes).</exception>
     public static double[] ScaledGmm(ReadOnlySpan<byte> x, ReadOnlySpan<float> xScale, ReadOnlySpan<byte> w,
         ReadOnlySpan<float> wScale, ReadOnlySpan<long> batchSizes, int k, int n, bool transB, ScaleMode mode,
         DType xType = DType.Float8E4M3, DType wType = DType.Float8E4M3)
@@ -235,10 +272,11 @@ public static class Fp8Reference
         int kb = (int)TensorShape.Blocks(k, B), nb = (int)TensorShape.Blocks(n, B);
         (Int128 xScales, Int128 wScales) = ScaledGmmValidation.ScaleCounts(mode, m, k, n, experts);
         (string xShape, string wShape) = ScaledGmmValidation.ScaleShapes(mode);
-        ReferenceArgs.Length(x.Length, (Int128)m * k, "[M, K]", nameof(x));
-        ReferenceArgs.Length(w.Length, (Int128)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]", nameof(w));
-        ReferenceArgs.Length(xScale.Length, xScales, xShape, nameof(xScale));
-        ReferenceArgs.Length(wScale.Length, wScales, wShape, nameof(wScale));
+        ReferenceArgs.Length(x.Length, (Int128)m * k, "[M, K]", $"M = {m}, K = {k}", nameof(x));
+        ReferenceArgs.Length(w.Length, (Int128)experts * k * n, transB ? "[E, N, K]" : "[E, K, N]",
+            $"E = {experts}, K = {k}, N = {n}", nameof(w));
+        ReferenceArgs.Length(xScale.Length, xScales, xShape, $"M = {m}, K = {k}", nameof(xScale));
+        ReferenceArgs.Length(wScale.Length, wScales, wShape, $"E = {experts}, N = {n}, K = {k}", nameof(wScale));
 
         double[] xd = new double[x.Length];
         for (long r = 0; r < m && k > 0; r++)
@@ -251,7 +289,8 @@ public static class Fp8Reference
         }
 
         double[] wd = new double[w.Length];
-        for (int e = 0; e < experts; e++)
+        // With N = 0 (or K = 0) w is empty, but the loops would still walk every (expert, K) pair: up to 2^31 · 2^31.
+        for (int e = 0; e < experts && k > 0 && n > 0; e++)
         {
             for (int i = 0; i < k; i++)
             {
@@ -269,13 +308,16 @@ public static class Fp8Reference
 
     /// <summary>
     /// The smallest power of two at or above a positive <paramref name="value"/> (a power of two itself stays), as the
-    /// quantize kernels round a scale for power-of-two scales; NaN and infinity stay as they are.
+    /// quantize kernels round a scale for power-of-two scales: +infinity above 2^127, whose next power of two is no
+    /// float. NaN and +infinity (the scales of blocks that hold them) stay as they are.
     /// </summary>
-    /// <param name="value">A positive float, or a non-finite one.</param>
+    /// <param name="value">A positive float, NaN or +infinity.</param>
     /// <returns>2^ceil(log2(value)).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is zero or negative, −infinity included
+    /// (no scale is).</exception>
     public static float PowerOfTwoAtLeast(float value)
     {
-        if (!float.IsFinite(value)) return value;
+        if (float.IsNaN(value) || float.IsPositiveInfinity(value)) return value;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
         // As a double every float is normal, so ILogB is its exact exponent: value = 2^e · (1 + f), f in [0, 1).
         double d = value;
@@ -299,7 +341,9 @@ public static class Fp8Reference
 
         if (nan) amax = float.NaN;
         float scale = amax == 0f ? 1f : amax / (float)MaxFinite(dtype);
-        if (powerOfTwoScales && amax != 0f) scale = PowerOfTwoAtLeast(scale);
+        // A subnormal amax divided by max underflows to 0, which PowerOfTwoAtLeast refuses; the kernels' frexpf(0)
+        // gives the exponent 0 there, so the scale is 2^0 = 1.
+        if (powerOfTwoScales && amax != 0f) scale = scale == 0f ? 1f : PowerOfTwoAtLeast(scale);
         for (int r = s.R0; r < s.R1; r++)
         {
             for (int c = s.C0; c < s.C1; c++)

@@ -21,9 +21,10 @@ public static class GmmShapeRules
     /// <param name="transB">b stored transposed ([E, N, K]).</param>
     /// <returns>M, K, N and E of the call.</returns>
     /// <exception cref="ArgumentNullException">A shape is null.</exception>
-    /// <exception cref="ArgumentException">The shapes do not fit, an extent is negative, or the weight gradient's
-    /// [E, K, N] would exceed <see cref="long.MaxValue"/> elements; the message names the argument (a, b, batchSizes or
-    /// transB) and the sizes.</exception>
+    /// <exception cref="ArgumentException">The shapes do not fit, <paramref name="experts"/> is below 1, an extent is
+    /// negative, or a shape or the output ([M, N], or the weight gradient's [E, K, N]) would exceed
+    /// <see cref="long.MaxValue"/> elements; the message names the argument (a, b, batchSizes or transB) and the
+    /// sizes.</exception>
     public static GmmShape Check(IReadOnlyList<long> aShape, IReadOnlyList<long> bShape, long experts, bool transA = false,
         bool transB = false) => Check(aShape, bShape, experts, transA, transB, GmmNames.Context);
 
@@ -47,8 +48,10 @@ public static class GmmShapeRules
         CheckExtents(bShape, names.B);
         if (experts < 1)
         {
+            // experts is a span's length on every call of this package, but any long through Check: say which.
+            string count = experts == 0 ? "is empty (E = 0)" : $"has E = {experts} entries";
             throw new ArgumentException(
-                $"{names.Counts} is empty; a grouped GEMM needs at least one expert.", names.Counts);
+                $"{names.Counts} {count}; a grouped GEMM needs at least one expert.", names.Counts);
         }
 
         long m = aShape[0];
@@ -63,8 +66,8 @@ public static class GmmShapeRules
                     names.B);
             }
 
-            // The weight gradient's output [E, K, N] is the one product of sizes no operand holds.
-            if ((Int128)experts * k * bShape[1] > long.MaxValue)
+            // The weight gradient's output [E, K, N] is a product of sizes no operand holds.
+            if (MoreThanInt64(experts, k, bShape[1]))
             {
                 throw new ArgumentException(
                     $"the weight gradient [E, K, N] = [{experts}, {k}, {bShape[1]}] would have more than {long.MaxValue} " +
@@ -90,6 +93,13 @@ public static class GmmShapeRules
             throw new ArgumentException(
                 $"{names.A} has K = {k} columns but {names.B} {layout}{TensorShape.Format(bShape)} has K = {bk}.",
                 names.B);
+        }
+
+        // Nor does any operand hold the forward output [M, N] when K = 0 (a [M, 0] and b [E, 0, N] are empty).
+        if (MoreThanInt64(m, n))
+        {
+            throw new ArgumentException(
+                $"the output [M, N] = [{m}, {n}] would have more than {long.MaxValue} elements.", names.B);
         }
 
         return new GmmShape(m, k, n, experts);
@@ -129,9 +139,13 @@ public static class GmmShapeRules
         }
     }
 
-    /// <summary>Checks that no extent is negative (a shape from a framework's own tensor type never is, one from a caller's list may be).</summary>
+    /// <summary>
+    /// Checks that no extent is negative and that the shape holds at most <see cref="long.MaxValue"/> elements (a shape
+    /// from a framework's own tensor type always does, one from a caller's list may not).
+    /// </summary>
     internal static void CheckExtents(IReadOnlyList<long> shape, string name)
     {
+        Int128 elements = 1;
         for (int i = 0; i < shape.Count; i++)
         {
             if (shape[i] < 0)
@@ -139,7 +153,27 @@ public static class GmmShapeRules
                 throw new ArgumentException(
                     $"{name} has shape {TensorShape.Format(shape)}: extent {i} is negative.", name);
             }
+
+            // Capped at 2^63 so that the next product (< 2^126) cannot wrap; a later 0 makes the shape empty.
+            elements = Int128.Min(elements * shape[i], (Int128)long.MaxValue + 1);
         }
+
+        if (elements > long.MaxValue)
+        {
+            throw new ArgumentException(
+                $"{name} has shape {TensorShape.Format(shape)}: more than {long.MaxValue} elements.", name);
+        }
+    }
+
+    /// <summary>
+    /// Whether the product of non-negative sizes exceeds <see cref="long.MaxValue"/>: formed step by step in 128 bits
+    /// (three int64 sizes reach 2^189, past what Int128 holds, and would wrap into a small count).
+    /// </summary>
+    private static bool MoreThanInt64(long a, long b, long c = 1)
+    {
+        if (a == 0 || b == 0 || c == 0) return false;
+        Int128 ab = (Int128)a * b;  // < 2^126
+        return ab > long.MaxValue || ab * c > long.MaxValue;  // here ab <= 2^63, so ab * c < 2^126
     }
 
     /// <summary>Checks a shape's rank; the message names the argument, the layout wanted and the shape given.</summary>

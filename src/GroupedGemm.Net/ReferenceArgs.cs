@@ -1,11 +1,13 @@
 using System.Globalization;
+using System.Numerics;
 
 namespace GroupedGemm;
 
 /// <summary>
 /// The size rules of the CPU references (<see cref="CpuReference"/>, <see cref="Fp8Reference"/>): products of sizes
-/// are formed in 128 bits, so that no size a caller passes can overflow into a bare <see cref="OverflowException"/>
-/// or wrap into a length that matches; a result beyond what a .NET array holds is refused before it is allocated.
+/// are formed exactly (in 128 bits for int sizes, as a <see cref="BigInteger"/> where three int64 sizes can pass
+/// 2^127), so that no size a caller passes can overflow into a bare <see cref="OverflowException"/> or wrap into a
+/// length that matches; a result beyond what a .NET array holds is refused before it is allocated.
 /// </summary>
 internal static class ReferenceArgs
 {
@@ -13,12 +15,14 @@ internal static class ReferenceArgs
     /// <param name="actual">The span's length.</param>
     /// <param name="expected">The elements the layout needs (any size, exact).</param>
     /// <param name="layout">The layout in words, e.g. "[M, K]".</param>
+    /// <param name="sizes">The sizes of the layout, e.g. "M = 3, K = 5": the message says what the count came from.</param>
     /// <param name="name">The argument.</param>
     /// <param name="unit">What the message calls the elements (each reference keeps its own word).</param>
-    internal static void Length(int actual, Int128 expected, string layout, string name, string unit = "elements")
+    internal static void Length(int actual, BigInteger expected, string layout, string sizes, string name,
+        string unit = "elements")
     {
         if (actual != expected)
-            throw new ArgumentException($"{name} has {actual} {unit} but {layout} needs {Text(expected)}.", name);
+            throw new ArgumentException($"{name} has {actual} {unit} but {layout} needs {Text(expected)} ({sizes}).", name);
     }
 
     /// <summary>The element count of a result, refused (naming <paramref name="name"/>) beyond <see cref="Array.MaxLength"/>.</summary>
@@ -26,7 +30,7 @@ internal static class ReferenceArgs
     /// <param name="layout">The result's layout with its sizes, e.g. "[M, N] = [3, 5]".</param>
     /// <param name="name">The argument that makes it so large.</param>
     /// <returns>The count.</returns>
-    internal static int Result(Int128 elements, string layout, string name)
+    internal static int Result(BigInteger elements, string layout, string name)
     {
         if (elements > Array.MaxLength)
         {
@@ -63,5 +67,5 @@ internal static class ReferenceArgs
         return offsets;
     }
 
-    private static string Text(Int128 value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Text(BigInteger value) => value.ToString(CultureInfo.InvariantCulture);
 }
