@@ -594,8 +594,11 @@ public sealed unsafe partial class DeviceTensor : IDisposable
     /// <param name="dtype">The element type.</param>
     /// <param name="shape">The extents.</param>
     /// <returns>An owning tensor on device 0.</returns>
-    internal static DeviceTensor Adopt(NativeHandle memory, DType dtype, params long[] shape) =>
-        new(memory.DangerousGetHandle(), dtype, (long[])shape.Clone(), 0, memory, null);
+    internal static DeviceTensor Adopt(NativeHandle memory, DType dtype, params long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return new(memory.DangerousGetHandle(), dtype, (long[])shape.Clone(), 0, memory, null);
+    }
 
     /// <summary>The <see cref="TensorScope"/> that will dispose this tensor, or null.</summary>
     internal TensorScope? Scope

@@ -141,6 +141,36 @@ internal static class GmmValidation
         return new GmmDims(shape.M, shape.K, shape.N, shape.Experts, a.DType);
     }
 
+    /// <summary>
+    /// Checks that a backend is one of <see cref="GemmBackend"/>'s values: a value cast from another int would otherwise
+    /// reach native code as it is.
+    /// </summary>
+    /// <param name="backend">The backend.</param>
+    /// <param name="name">Its argument name (<c>options</c> for <see cref="GmmOptions.Backend"/>).</param>
+    internal static void CheckBackend(GemmBackend backend, string name)
+    {
+        if (!Enum.IsDefined(backend))
+            throw new ArgumentOutOfRangeException(name, backend, $"Backend {(int)backend} is not a GemmBackend value.");
+    }
+
+    /// <summary>
+    /// Checks that an output the method allocates fits int64 bytes: with an empty inner dimension no operand holds the
+    /// output's sizes, and the allocation would otherwise refuse it naming its own parameter.
+    /// </summary>
+    /// <param name="dtype">The output's element type.</param>
+    /// <param name="shape">The output's extents (none negative).</param>
+    /// <param name="name">The argument to name: the operand whose extent makes the output too large.</param>
+    internal static void CheckOutputSize(DType dtype, long[] shape, string name)
+    {
+        Int128 bytes = dtype.ElementSize();
+        foreach (long extent in shape) bytes = bytes > long.MaxValue ? bytes : bytes * extent;
+        if (bytes > long.MaxValue)
+        {
+            throw new ArgumentException(
+                $"the output {TensorShape.Format(shape)} of {dtype} would have more than {long.MaxValue} bytes.", name);
+        }
+    }
+
     /// <summary>Checks that <paramref name="tensor"/> lives on <paramref name="device"/>.</summary>
     /// <param name="tensor">The tensor.</param>
     /// <param name="device">The expected device.</param>
@@ -182,7 +212,11 @@ internal static class GmmValidation
     {
         CheckDevice(a, device, names.A);
         CheckDevice(b, device, names.B);
-        if (c is null) return;
+        if (c is null)
+        {
+            CheckOutputSize(dims.DType, dims.OutputShape(transA), transA ? names.Counts : names.B);
+            return;
+        }
 
         c.ThrowIfDisposed();
         long[] expected = dims.OutputShape(transA);

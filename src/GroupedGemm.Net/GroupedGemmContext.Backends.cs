@@ -18,6 +18,7 @@ public sealed unsafe partial class GroupedGemmContext
         bool transA = false, bool transB = false, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
         using var lease = new CallLease(queuesWork: false);
         GgGmmArgs args = BuildArgs(lease, a, b, c, batchSizes, dims, transA, transB, false, options);
         NativeStatus.Check(NativeMethods.gg_gmm_select_backend(lease.Handle(_handle, this), &args, out GgBackend chosen));
@@ -39,6 +40,7 @@ public sealed unsafe partial class GroupedGemmContext
         DeviceTensor c, bool transA, bool transB, out string reason)
     {
         GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        GmmValidation.CheckBackend(backend, nameof(backend));
         using var lease = new CallLease(queuesWork: false);
         GgGmmArgs args = BuildArgs(lease, a, b, c, batchSizes, dims, transA, transB, false, null);
         return InterpretSupport(NativeMethods.gg_gmm_backend_supported(lease.Handle(_handle, this), &args, (GgBackend)backend), out reason);

@@ -25,7 +25,9 @@ public sealed unsafe partial class GroupedGemmContext
         bool transB = false, ScaledGmmOptions? options = null)
     {
         ScaledGmmDims dims = ScaledGmmValidation.Validate(x, xScale, w, wScale, batchSizes, null, transB,
-            options?.ScaleMode ?? ScaleMode.Rowwise, Device);
+            options?.ScaleMode ?? ScaleMode.Rowwise, Device,
+            options?.Kernel ?? ScaledGemmKernel.Auto);
+        GmmValidation.CheckOutputSize(DType.BFloat16, [dims.M, dims.N], nameof(w));
         using var outputs = new PendingOutputs();
         DeviceTensor output = outputs.Allocate(Device, DType.BFloat16, [dims.M, dims.N], options?.Stream, Allocator);
         RunScaled(x, xScale, w, wScale, batchSizes, output, dims, transB, options);
@@ -51,7 +53,8 @@ public sealed unsafe partial class GroupedGemmContext
     {
         ArgumentNullException.ThrowIfNull(output);
         ScaledGmmDims dims = ScaledGmmValidation.Validate(x, xScale, w, wScale, batchSizes, output, transB,
-            options?.ScaleMode ?? ScaleMode.Rowwise, Device);
+            options?.ScaleMode ?? ScaleMode.Rowwise, Device,
+            options?.Kernel ?? ScaledGemmKernel.Auto);
         RunScaled(x, xScale, w, wScale, batchSizes, output, dims, transB, options);
     }
 

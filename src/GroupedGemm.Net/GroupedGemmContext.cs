@@ -89,6 +89,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, false, transB, Device, GmmNames.Context);
+        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
         return RunIntoNew(a, b, batchSizes, dims, false, transB, options);
     }
 
@@ -108,6 +109,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         bool transA = false, bool transB = false, bool accumulate = false, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
+        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
         Run(a, b, c, batchSizes, dims, transA, transB, accumulate, options);
     }
 
@@ -120,6 +122,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
+        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
         return RunIntoNew(a, b, batchSizes, dims, true, false, options);
     }
 
@@ -139,7 +142,8 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         DeviceTensor x, DeviceTensor w, DeviceTensor dy, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
-        ValidateGradient(dy, dims);
+        ValidateGradient(dy, dims, Device);
+        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
         using var outputs = new PendingOutputs();
         DeviceTensor dx = outputs.Allocate(Device, dims.DType, [dims.M, dims.K], options?.Stream, Allocator);
         DeviceTensor dw = outputs.Allocate(Device, dims.DType, [.. w.Shape], options?.Stream, Allocator);
@@ -168,11 +172,29 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         DeviceTensor? dx, DeviceTensor? dw, bool transB = false, bool accumulate = false, GmmOptions? options = null)
     {
         GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
-        ValidateGradient(dy, dims);
+        ValidateGradient(dy, dims, Device);
         if (dx is null && dw is null)
             throw new ArgumentException("Neither dx nor dw was given: there is nothing to compute.", nameof(dx));
         ValidateOutput(dx, dims.DType, [dims.M, dims.K], nameof(dx));
         ValidateOutput(dw, dims.DType, [.. w.Shape], nameof(dw));
+        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
+        // Every check before the first product: the inner calls would name their own parameters (a, c), and a refusal
+        // of dw after dx was computed would leave dx written. The two products run one after the other, so neither
+        // gradient may alias an input (the second product would read what the first wrote) or the other gradient.
+        foreach ((DeviceTensor? grad, string name) in new[] { (dx, nameof(dx)), (dw, nameof(dw)) })
+        {
+            if (grad is null) continue;
+            GmmValidation.CheckDevice(grad, Device, name);
+            foreach ((DeviceTensor? other, string otherName) in new[] { (x, nameof(x)), (w, nameof(w)), (dy, nameof(dy)), (dx, nameof(dx)) })
+            {
+                if (other is null || ReferenceEquals(grad, other) || !GmmValidation.Overlaps(grad, other)) continue;
+                throw new ArgumentException(
+                    $"{name} ({TensorShape.Format(grad.Shape)} at 0x{grad.Pointer:X}) overlaps {otherName} " +
+                    $"({TensorShape.Format(other.Shape)} at 0x{other.Pointer:X}); a gradient must not alias an input or the other gradient.",
+                    name);
+            }
+        }
+
         if (dx is not null) GmmInto(dy, w, batchSizes, dx, transA: false, transB: !transB, accumulate: accumulate, options: options);
         if (dw is null) return;
         if (transB) GmmInto(dy, x, batchSizes, dw, transA: true, transB: false, accumulate: accumulate, options: options);
@@ -196,7 +218,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
         }
     }
 
-    private static void ValidateGradient(DeviceTensor? dy, GmmDims dims)
+    private static void ValidateGradient(DeviceTensor? dy, GmmDims dims, int device)
     {
         ArgumentNullException.ThrowIfNull(dy);
         dy.ThrowIfDisposed();
@@ -207,6 +229,9 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
             throw new ArgumentException(
                 $"dy has shape {TensorShape.Format(dy.Shape)} but the forward output is [{dims.M}, {dims.N}].", nameof(dy));
         }
+
+        // Checked here, not by the inner products, which would name dy as their own a or b.
+        GmmValidation.CheckDevice(dy, device, nameof(dy));
     }
 
     private static void ValidateOutput(DeviceTensor? output, DType dtype, long[] shape, string name)

@@ -11,6 +11,9 @@ internal static class ScaledGmmValidation
 {
     internal const long ScaleBlock = 128;
 
+    /// <summary>The public methods' name for the options that carry the scale mode and the kernel.</summary>
+    private static readonly string OptionsName = "options";
+
     private static readonly GmmNames Names = new("x", "w", "batchSizes", "output");
 
     /// <summary>The scale counts a mode needs: row-wise [M] and [E, N]; block-wise [M, ceil(K/128)] and [E, ceil(N/128), ceil(K/128)].</summary>
@@ -42,12 +45,16 @@ internal static class ScaledGmmValidation
     /// <param name="transB">Whether w is stored [E, N, K].</param>
     /// <param name="mode">The scale mode.</param>
     /// <param name="device">The context's device.</param>
+    /// <param name="kernel">The kernel asked for (the options' <see cref="ScaledGmmOptions.Kernel"/>).</param>
     /// <returns>The sizes.</returns>
     internal static ScaledGmmDims Validate(DeviceTensor? x, DeviceTensor? xScale, DeviceTensor? w, DeviceTensor? wScale,
-        BatchSizes counts, DeviceTensor? output, bool transB, ScaleMode mode, int device)
+        BatchSizes counts, DeviceTensor? output, bool transB, ScaleMode mode, int device, ScaledGemmKernel kernel = ScaledGemmKernel.Auto)
     {
+        // Named options: the public methods take the mode (and the kernel) in their options.
         if (!Enum.IsDefined(mode))
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "ScaleMode must be Rowwise or Blockwise.");
+            throw new ArgumentOutOfRangeException(OptionsName, mode, $"options.ScaleMode {(int)mode} is not Rowwise or Blockwise.");
+        if (!Enum.IsDefined(kernel))
+            throw new ArgumentOutOfRangeException(OptionsName, kernel, $"options.Kernel {(int)kernel} is not a ScaledGemmKernel value.");
         RequireFp8(x, 2, "[M, K]", nameof(x));
         RequireFp8(w, 3, transB ? "[E, N, K]" : "[E, K, N]", nameof(w));
         long m = x!.Shape[0], k = x.Shape[1], experts = w!.Shape[0];
@@ -59,6 +66,9 @@ internal static class ScaledGmmValidation
                 nameof(w));
         }
 
+        // As the grouped GEMM's shape rules: a call needs an expert (w [0, K, N] with no batch sizes would pass the rest).
+        if (experts < 1)
+            throw new ArgumentException($"w has shape {TensorShape.Format(w.Shape)}: a grouped GEMM needs at least one expert.", nameof(w));
         CheckCounts(counts, experts, m, device);
         (Int128 xScales, Int128 wScales) = ScaleCounts(mode, m, k, n, experts);
         (string xShape, string wShape) = ScaleShapes(mode);

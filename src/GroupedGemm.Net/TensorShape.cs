@@ -11,7 +11,6 @@ internal static class TensorShape
     /// <returns>The product of the extents (1 for rank 0).</returns>
     internal static long ElementCount(ReadOnlySpan<long> shape, string paramName)
     {
-        long count = 1;
         for (int i = 0; i < shape.Length; i++)
         {
             if (shape[i] < 0)
@@ -19,7 +18,13 @@ internal static class TensorShape
                 throw new ArgumentOutOfRangeException(paramName, shape[i],
                     $"Extent {i} of shape {Format(shape)} is negative.");
             }
+        }
 
+        // An empty extent anywhere makes the count 0, even where the extents before it multiply past int64.
+        if (shape.Contains(0L)) return 0;
+        long count = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
             try
             {
                 count = checked(count * shape[i]);

@@ -1,0 +1,607 @@
+using System.Globalization;
+using System.Numerics;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using CsCheck;
+using GroupedGemm.Interop;
+using GroupedGemm.Tests.Support;
+using NUnit.Framework;
+
+namespace GroupedGemm.Tests.Cpu;
+
+/// <summary>
+/// A seeded argument fuzz of the managed validation paths, the managed counterpart of the native size fuzz: tensors
+/// (<see cref="DeviceTensor.Wrap(nint, DType, long[], int?, object?)"/>, the strided Wrap, Adopt, Reshape, Slice), the
+/// grouped GEMM entry points of <see cref="GroupedGemmContext"/> and <see cref="Ops"/>, and every <see cref="MoeKernels"/>
+/// method, with extents 0, 1, huge and negative, products and byte sizes beyond int64, mismatched shapes, dtypes and
+/// devices, batch sizes that are negative or sum beyond int64, and enum values out of range. Each call must return,
+/// reach native code, or throw an <see cref="ArgumentException"/> (or a subclass) whose ParamName is one of the method's
+/// parameters and whose message shows an offending value; and a call that reaches native code must satisfy a model of
+/// the documented rules, so that a missing check fails here. No native code runs: tensors live at made-up addresses,
+/// the lease's test hook stops each call just before its native call, and allocations go to an allocator that stops
+/// the call instead (an allocation is the first native call of the methods that return a new tensor).
+/// Contexts cannot be created without a GPU (the constructor creates a native handle), so the context's methods run
+/// on an instance made without its constructor: every check the public methods make comes before the handle is used.
+/// Short and fixed-seed by default; <c>GG_STRESS_ITERATIONS</c> and <c>GG_STRESS_SEED</c> lengthen or replay a run.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class ManagedArgumentFuzzTests
+{
+    private static readonly long[] Edges =
+    [
+        0, 1, 2, 3, 7, 128, 129, int.MaxValue, int.MaxValue + 1L, 1L << 33, 1L << 40, 1L << 62, long.MaxValue / 2,
+        long.MaxValue - 1, long.MaxValue, -1, -2, int.MinValue, long.MinValue,
+    ];
+
+    private static long s_next = 0x3000_0000_0000;
+
+    private sealed class ReachedNativeCall : Exception;
+
+    /// <summary>Stands for cudaMalloc: an allocation is the native call of the methods that return a new tensor.</summary>
+    private sealed class StoppingAllocator : IDeviceAllocator
+    {
+        public nint Allocate(int device, long bytes, nint stream) => throw new ReachedNativeCall();
+
+        public void Free(int device, nint pointer, long bytes, nint stream, bool usedOnOtherStreams)
+        {
+        }
+    }
+
+    [TearDown]
+    public void ClearHook() => CallLease.t_afterTensorTaken = null;
+
+    private sealed class Draw(Random random)
+    {
+        public Random Random { get; } = random;
+
+        public bool OneIn(int n) => Random.Next(n) == 0;
+
+        public long Extent() => OneIn(4) ? Edges[Random.Next(Edges.Length)] : Random.Next(0, 6);
+
+        public T Pick<T>(params T[] values) => values[Random.Next(values.Length)];
+
+        public long[] Shape(int rank)
+        {
+            var shape = new long[rank];
+            for (int i = 0; i < rank; i++) shape[i] = Extent();
+            return shape;
+        }
+
+        public DType FloatType() => OneIn(8) ? Pick(DType.Int32, DType.Int64, DType.Float8E4M3) : Pick(DType.Float32, DType.BFloat16);
+
+        /// <summary>A tensor at <paramref name="at"/> or a fresh fake address; extents that make it unwrappable (negative, beyond int64 bytes) become 2.</summary>
+        public static DeviceTensor Tensor(DType dtype, long[] shape, int device = 0, nint at = 0)
+        {
+            nint address = at != 0 ? at : (nint)Interlocked.Add(ref s_next, 1L << 36);
+            try
+            {
+                return DeviceTensor.Wrap(address, dtype, shape, device);
+            }
+            catch (ArgumentException)
+            {
+                return DeviceTensor.Wrap(address, dtype, shape.Select(e => e is >= 0 and <= 1 << 20 ? e : 2).ToArray(), device);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="fuzz"/> on <paramref name="fallback"/> (or <c>GG_STRESS_ITERATIONS</c>) seeded cases; fails listing what broke the property.</summary>
+    private static void Run(long fallback, Action<Draw, List<string>> fuzz)
+    {
+        var failures = new List<string>();
+        Gen.Int.Sample(seed => fuzz(new Draw(new Random(seed)), failures), iter: StressSettings.Iterations(fallback), threads: 1,
+            seed: StressSettings.Seed());
+        Assert.That(failures, Is.Empty,
+            $"{failures.Count} calls failed the property; the first 30 distinct:\n" + string.Join("\n", failures.Distinct().Take(30)));
+    }
+
+    /// <summary>Texts a message may show for <paramref name="args"/>: shapes, element types, numbers, enum values.</summary>
+    private static IEnumerable<string> Values(object?[] args)
+    {
+        foreach (object? arg in args)
+        {
+            switch (arg)
+            {
+                case DeviceTensor t:
+                    yield return TensorShape.Format(t.Shape);
+                    yield return t.DType.ToString();
+                    yield return $"device {t.Device}";
+                    foreach (long e in t.Shape) yield return e.ToString(CultureInfo.InvariantCulture);
+                    break;
+                case long[] shape:
+                    yield return TensorShape.Format(shape);
+                    foreach (long e in shape) yield return e.ToString(CultureInfo.InvariantCulture);
+                    yield return shape.Length.ToString(CultureInfo.InvariantCulture);
+                    yield return shape.Aggregate(BigInteger.Zero, (sum, e) => sum + e).ToString(CultureInfo.InvariantCulture);
+                    break;
+                case BatchSizes { IsOnDevice: true } counts:
+                    foreach (string s in Values([counts.DeviceCounts])) yield return s;
+                    break;
+                case BatchSizes counts:
+                    foreach (string s in Values([counts.HostCounts.ToArray()])) yield return s;
+                    break;
+                case GmmOptions o:
+                    yield return ((int)o.Backend).ToString(CultureInfo.InvariantCulture);
+                    break;
+                case ScaledGmmOptions o:
+                    yield return ((int)o.ScaleMode).ToString(CultureInfo.InvariantCulture);
+                    yield return ((int)o.Kernel).ToString(CultureInfo.InvariantCulture);
+                    break;
+                case Enum e:
+                    yield return Convert.ToInt64(e, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+                    yield return e.ToString();
+                    break;
+                case IFormattable n:
+                    yield return n.ToString(null, CultureInfo.InvariantCulture);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs one call: it must return, reach native code (the lease's hook or the allocator), or throw an argument
+    /// exception naming one of <paramref name="parameters"/> with a value of <paramref name="args"/> in its message (or,
+    /// where the fault is no number, saying what is missing, empty, set together or aliased: <see cref="Stateful"/>). A
+    /// call that did not throw must satisfy <paramref name="model"/> (null: the rules hold; else what is broken).
+    /// </summary>
+    private static void Probe(List<string> failures, string call, string[] parameters, object?[] args, Func<string?> model,
+        Action body, params Type[] alsoAllowed)
+    {
+        string Input() => $"{call}({string.Join(", ", args.Select(Describe))})";
+        CallLease.t_afterTensorTaken = _ => throw new ReachedNativeCall();
+        try
+        {
+            body();
+        }
+        catch (ReachedNativeCall)
+        {
+        }
+        catch (Exception e) when (e is NativeLibraryNotFoundException or NativeLibraryLoadException or CudaUnavailableException)
+        {
+            // The first native call of a method that calls native code before any tensor is taken: it passed validation.
+        }
+        catch (ArgumentException e)
+        {
+            if (!parameters.Contains(e.ParamName))
+                failures.Add($"{Input()}: {e.GetType().Name} names '{e.ParamName}', not a parameter: {e.Message}");
+            else if (e is not ArgumentNullException && !Stateful.Any(w => e.Message.Contains(w, StringComparison.Ordinal)) &&
+                     !Values(args).Any(v => e.Message.Contains(v, StringComparison.Ordinal)))
+                failures.Add($"{Input()}: {e.GetType().Name} shows none of the values: {e.Message}");
+            return;
+        }
+        catch (Exception e) when (alsoAllowed.Contains(e.GetType()))
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            failures.Add($"{Input()}: {e.GetType().Name}: {e.Message}");
+            return;
+        }
+        finally
+        {
+            CallLease.t_afterTensorTaken = null;
+        }
+
+        if (model() is string broken) failures.Add($"{Input()}: passed validation although {broken}");
+    }
+
+    /// <summary>Words of messages whose offending value is no number: a missing or empty argument, flags set together, an alias.</summary>
+    private static readonly string[] Stateful = ["required", "null", "empty", "Neither", "cannot both", "overlaps"];
+
+    private static string Describe(object? arg) => arg switch
+    {
+        null => "null",
+        DeviceTensor t => $"{t.DType} {TensorShape.Format(t.Shape)} dev {t.Device} @0x{t.Pointer:X}",
+        long[] s => TensorShape.Format(s),
+        BatchSizes { IsMissing: true } => "no counts",
+        BatchSizes { IsOnDevice: true } c => "device counts " + Describe(c.DeviceCounts),
+        BatchSizes c => "counts " + TensorShape.Format(c.HostCounts.Span),
+        _ => Convert.ToString(arg, CultureInfo.InvariantCulture) ?? "?",
+    };
+
+    private static string[] ParametersOf(Type type, string method) =>
+        type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance)
+            .Where(m => m.Name == method).SelectMany(m => m.GetParameters()).Select(p => p.Name!).Distinct().ToArray();
+
+    private static BigInteger Product(IEnumerable<long> extents) => extents.Aggregate(BigInteger.One, (p, e) => p * e);
+
+    /// <summary>Null when a tensor of <paramref name="shape"/> of <paramref name="dtype"/> can exist (extents non-negative, bytes within int64).</summary>
+    private static string? Fits(string name, DType dtype, params long[] shape) =>
+        shape.Any(e => e < 0) ? $"{name} {TensorShape.Format(shape)} has a negative extent"
+        : !Enum.IsDefined(dtype) ? $"{name} has element type {(int)dtype}"
+        : Product(shape) * dtype.ElementSize() > long.MaxValue ? $"{name} {TensorShape.Format(shape)} of {dtype} is beyond int64 bytes"
+        : null;
+
+    // ---------------------------------------------------------------- tensors
+
+    [Test]
+    public void Tensor_construction_views_and_reshapes_return_a_consistent_tensor_or_name_their_argument()
+    {
+        string[] wrap = ParametersOf(typeof(DeviceTensor), nameof(DeviceTensor.Wrap));
+        string[] adopt = ["memory", "dtype", "shape"];
+        Run(3000, (d, failures) =>
+        {
+            int rank = d.Pick(0, 1, 2, 3, 4, 9, 40);
+            long[]? shape = d.OneIn(30) ? null : d.Shape(rank);
+            DType dtype = d.OneIn(6) ? (DType)d.Pick(-1, 7, 99, int.MaxValue) : (DType)d.Random.Next(7);
+            int? device = d.OneIn(8) ? null : d.OneIn(4) ? d.Pick(-1, 1, int.MaxValue, int.MinValue) : 0;
+            nint pointer = (nint)Interlocked.Add(ref s_next, 1L << 36) + (d.OneIn(6) ? d.Random.Next(1, 8) : 0);
+            if (device is null) pointer = 0; // a null device asks CUDA where a non-null pointer lives
+
+            Probe(failures, "Wrap", wrap, [pointer, dtype, shape, device], () =>
+                    shape is null ? "shape is null" : Fits("shape", dtype, shape) ?? (device < 0 ? $"device {device} is negative" : null),
+                () => CheckTensor(DeviceTensor.Wrap(pointer, dtype, shape!, device), dtype, shape!), typeof(ReachedNativeCall));
+
+            long[]? strides = shape is null ? [] : TensorStrides.Contiguous(shape.Select(e => Math.Max(e, 0)).ToArray());
+            if (strides.Length > 0 && d.OneIn(2)) strides[d.Random.Next(strides.Length)] = d.Extent();
+            if (d.OneIn(10)) strides = d.OneIn(2) ? null : [.. strides, 1];
+            Probe(failures, "Wrap(strides)", wrap, [pointer, dtype, shape, strides, device], () =>
+                    shape is null || strides is null ? "shape or strides is null"
+                    : Fits("shape", dtype, shape) ?? (strides.Length != shape.Length ? "strides do not match the rank" : null),
+                () => CheckTensor(DeviceTensor.Wrap(pointer, dtype, shape!, strides!, device), dtype, shape!));
+
+            var memory = new NativeHandle(pointer == 0 ? 0x10 : pointer, NativeHandleKind.None, device: -1);
+            Probe(failures, "Adopt", adopt, [dtype, shape], () => shape is null ? "shape is null" : Fits("shape", dtype, shape),
+                () => CheckTensor(DeviceTensor.Adopt(memory, dtype, shape!), dtype, shape!));
+
+            DeviceTensor t = Draw.Tensor(Enum.IsDefined(dtype) ? dtype : DType.Float32, shape ?? [3, 4], 0);
+            long[] to = d.Shape(d.Pick(0, 1, 2, 3, 9));
+            if (to.Length > 0 && d.OneIn(2)) to[d.Random.Next(to.Length)] = -1;
+            Probe(failures, "Reshape", ["shape"], [t, to], () => null, () =>
+            {
+                DeviceTensor view = t.Reshape(to);
+                Assert.That(view.ElementCount, Is.EqualTo(t.ElementCount));
+                Assert.That(view.Shape.Where((e, i) => e != to[i] && to[i] != -1), Is.Empty, "reshape kept the given extents");
+                CheckTensor(view, t.DType, [.. view.Shape]);
+            });
+
+            long start = d.Extent(), length = d.Extent();
+            Probe(failures, "Slice", ["start", "length"], [t, start, length], () =>
+                    t.Rank == 0 || start < 0 || length < 0 || (BigInteger)start + length > t.Shape[0] ? "the slice is outside dimension 0" : null,
+                () =>
+                {
+                    DeviceTensor view = t.Slice(start, length);
+                    Assert.That(view.Shape[0], Is.EqualTo(length));
+                    Assert.That((BigInteger)(long)view.Pointer,
+                        Is.EqualTo((BigInteger)(long)t.Pointer + (start * Product(t.Shape.Skip(1)) * t.DType.ElementSize())));
+                    CheckTensor(view, t.DType, [.. view.Shape]);
+                },
+                typeof(InvalidOperationException)); // a scalar has no dimension to slice: the tensor is wrong, not an argument
+        });
+    }
+
+    /// <summary>The returned tensor must be what its arguments describe: a copy of the shape, its true element and byte counts.</summary>
+    private static void CheckTensor(DeviceTensor t, DType dtype, long[] shape)
+    {
+        Assert.That(t.Shape, Is.EqualTo(shape));
+        Assert.That(t.DType, Is.EqualTo(dtype));
+        Assert.That((BigInteger)t.ElementCount, Is.EqualTo(Product(shape)));
+        Assert.That((BigInteger)t.ByteCount, Is.EqualTo(Product(shape) * dtype.ElementSize()));
+        Assert.That(t.Device, Is.GreaterThanOrEqualTo(0));
+    }
+
+    // ---------------------------------------------------------------- grouped GEMM
+
+    /// <summary>A context made without its constructor (which needs a GPU), on device 0, allocating from <see cref="StoppingAllocator"/>.</summary>
+    private static GroupedGemmContext FakeContext()
+    {
+        var context = (GroupedGemmContext)RuntimeHelpers.GetUninitializedObject(typeof(GroupedGemmContext));
+        context.Allocator = new StoppingAllocator();
+        return context;
+    }
+
+    /// <summary>One drawn grouped GEMM: mostly consistent operands, with one or two things made wrong.</summary>
+    private sealed class GmmCase
+    {
+        public required DeviceTensor A, B, Dy, C, Dx, Dw;
+        public required BatchSizes Counts;
+        public required bool TransA, TransB;
+        public required GmmOptions? Options;
+        public required GemmBackend Backend;
+    }
+
+    private static GmmCase DrawGmm(Draw d)
+    {
+        int experts = d.OneIn(10) ? 0 : d.Random.Next(1, 4);
+        var counts = new long[experts];
+        for (int e = 0; e < experts; e++) counts[e] = d.OneIn(6) ? d.Extent() : d.Random.Next(0, 5);
+        BigInteger sum = counts.Aggregate(BigInteger.Zero, (s, c) => s + c);
+        long m = sum >= 0 && sum <= long.MaxValue && !d.OneIn(10) ? (long)sum : d.Extent();
+        long k = d.OneIn(3) ? d.Pick(0L, 1L << 33, long.MaxValue / 2, long.MaxValue) : d.Random.Next(0, 5);
+        long n = d.OneIn(3) ? d.Pick(0L, 1L << 33, long.MaxValue / 2, long.MaxValue) : d.Random.Next(0, 5);
+        bool transA = d.OneIn(3), transB = !transA ? d.OneIn(2) : d.OneIn(8);
+        DType dtype = d.FloatType();
+        DType Other() => d.OneIn(10) ? d.FloatType() : dtype;
+        int Dev() => d.OneIn(12) ? 1 : 0;
+        long E() => d.OneIn(12) ? d.Extent() : experts;
+
+        DeviceTensor a = Draw.Tensor(dtype, [m, k], Dev());
+        DeviceTensor b = transA ? Draw.Tensor(Other(), [d.OneIn(12) ? d.Extent() : m, n], Dev())
+            : Draw.Tensor(Other(), transB ? [E(), n, d.OneIn(12) ? d.Extent() : k] : [E(), d.OneIn(12) ? d.Extent() : k, n], Dev());
+        long[] cShape = transA ? [experts, k, n] : [m, n];
+        if (d.OneIn(10)) cShape[d.Random.Next(cShape.Length)] = d.Extent();
+        DeviceTensor c = d.OneIn(12) ? Draw.Tensor(Other(), cShape, Dev(), a.Pointer) : Draw.Tensor(Other(), cShape, Dev());
+        DeviceTensor dy = Draw.Tensor(Other(), d.OneIn(10) ? [m, d.Extent()] : [m, n], Dev());
+        DeviceTensor dx = d.OneIn(12) ? Draw.Tensor(Other(), [m, k], Dev(), d.Pick(a, dy).Pointer) : Draw.Tensor(Other(), [m, k], Dev());
+        DeviceTensor dw = d.OneIn(12) ? Draw.Tensor(Other(), [.. b.Shape], Dev(), d.Pick(a, dy, dx).Pointer)
+            : Draw.Tensor(Other(), [.. b.Shape], Dev());
+
+        BatchSizes batchSizes = d.Random.Next(12) switch
+        {
+            0 => default,
+            1 or 2 => Draw.Tensor(d.OneIn(4) ? DType.Int32 : DType.Int64, d.OneIn(4) ? [E(), 1] : [E()], Dev()),
+            _ => counts,
+        };
+        GmmOptions? options = d.OneIn(3) ? null : new GmmOptions
+        {
+            Backend = (GemmBackend)(d.OneIn(4) ? d.Pick(-1, 5, 99, int.MinValue) : d.Random.Next(5)),
+            CheckCounts = d.OneIn(2),
+        };
+        return new GmmCase
+        {
+            A = a, B = b, C = c, Dy = dy, Dx = dx, Dw = dw, Counts = batchSizes, TransA = transA, TransB = transB, Options = options,
+            Backend = (GemmBackend)(d.OneIn(4) ? d.Pick(-1, 5, 99) : d.Random.Next(5)),
+        };
+    }
+
+    /// <summary>
+    /// The documented rules of one grouped GEMM (a · b into c, or the weight gradient with transA) on <paramref name="device"/>;
+    /// null when they hold. <paramref name="c"/> null: the method allocates the output, whose bytes must then fit int64.
+    /// </summary>
+    private static string? GmmRules(DeviceTensor a, DeviceTensor b, DeviceTensor? c, BatchSizes counts, bool transA, bool transB,
+        int device, DType? cType = null)
+    {
+        if (transA && transB) return "transA and transB are both set";
+        if (!a.DType.IsFloatingPoint() || a.DType != b.DType) return "the operands' element types are wrong";
+        if (counts.IsMissing) return "there are no batch sizes";
+        long experts;
+        if (counts.IsOnDevice)
+        {
+            DeviceTensor t = counts.DeviceCounts!;
+            if (t.DType != DType.Int64 || t.Rank != 1 || t.Device != device) return "the device counts are not 1-D Int64 on the device";
+            experts = t.Shape[0];
+        }
+        else
+        {
+            ReadOnlySpan<long> host = counts.HostCounts.Span;
+            experts = host.Length;
+            BigInteger sum = 0;
+            foreach (long n in host)
+            {
+                if (n < 0) return "a batch size is negative";
+                sum += n;
+            }
+
+            if (a.Rank == 2 && sum != a.Shape[0]) return "the batch sizes do not sum to M";
+        }
+
+        if (experts < 1 || a.Rank != 2) return "no expert, or a is not 2-D";
+        long m = a.Shape[0], k = a.Shape[1];
+        long[] output;
+        if (transA)
+        {
+            if (b.Rank != 2 || b.Shape[0] != m) return "b is not [M, N]";
+            output = [experts, k, b.Shape[1]];
+        }
+        else
+        {
+            if (b.Rank != 3 || b.Shape[0] != experts || (transB ? b.Shape[2] : b.Shape[1]) != k) return "b is not [E, K, N]";
+            output = [m, transB ? b.Shape[1] : b.Shape[2]];
+        }
+
+        if (Fits("the output", cType ?? a.DType, output) is string big) return big;
+        if (a.Device != device || b.Device != device) return "an operand is on another device";
+        if (c is null) return null;
+        if (!c.Shape.SequenceEqual(output) || c.DType != (cType ?? a.DType) || c.Device != device) return "c does not fit the product";
+        return GmmValidation.Overlaps(c, a) || GmmValidation.Overlaps(c, b) ? "c overlaps an operand" : null;
+    }
+
+    private static string? OptionRules(GmmOptions? options) =>
+        options is not null && !Enum.IsDefined(options.Backend) ? $"options.Backend is {(int)options.Backend}" : null;
+
+    [Test]
+    public void Grouped_gemm_calls_pass_only_what_the_rules_allow_and_name_the_argument_otherwise()
+    {
+        GroupedGemmContext context = FakeContext();
+        Type ctx = typeof(GroupedGemmContext);
+        Run(3000, (d, failures) =>
+        {
+            GmmCase g = DrawGmm(d);
+            (DeviceTensor a, DeviceTensor b, BatchSizes counts, GmmOptions? options) = (g.A, g.B, g.Counts, g.Options);
+            bool transA = g.TransA, transB = g.TransB;
+            object?[] args = [a, b, counts, g.C, transA, transB, options];
+            switch (d.Random.Next(8))
+            {
+                case 0:
+                    Probe(failures, "Gmm", ParametersOf(ctx, "Gmm"), args,
+                        () => GmmRules(a, b, null, counts, false, transB, 0) ?? OptionRules(options),
+                        () => context.Gmm(a, b, counts, transB, options));
+                    break;
+                case 1:
+                    Probe(failures, "GmmInto", ParametersOf(ctx, "GmmInto"), args,
+                        () => GmmRules(a, b, g.C, counts, transA, transB, 0) ?? OptionRules(options),
+                        () => context.GmmInto(a, b, counts, g.C, transA, transB, d.OneIn(2), options));
+                    break;
+                case 2:
+                    Probe(failures, "GmmWeightGradient", ParametersOf(ctx, "GmmWeightGradient"), args,
+                        () => GmmRules(a, b, null, counts, true, false, 0) ?? OptionRules(options),
+                        () => context.GmmWeightGradient(a, b, counts, options));
+                    break;
+                case 3:
+                    Probe(failures, "SelectBackend", ParametersOf(ctx, "SelectBackend"), args,
+                        () => GmmRules(a, b, g.C, counts, transA, transB, 0) ?? OptionRules(options),
+                        () => context.SelectBackend(a, b, counts, g.C, transA, transB, options));
+                    break;
+                case 4:
+                    Probe(failures, "IsBackendSupported", ParametersOf(ctx, "IsBackendSupported"), [g.Backend, .. args],
+                        () => GmmRules(a, b, g.C, counts, transA, transB, 0) ??
+                              (Enum.IsDefined(g.Backend) ? null : $"backend is {(int)g.Backend}"),
+                        () => context.IsBackendSupported(g.Backend, a, b, counts, g.C, transA, transB, out _));
+                    break;
+                case 5:
+                    Probe(failures, "Ops.Gmm", ParametersOf(typeof(Ops), "Gmm"), args,
+                        () => GmmRules(a, b, null, counts, false, transB, a.Device) ?? OptionRules(options),
+                        () => Ops.Gmm(a, b, counts, transB, options));
+                    break;
+                case 6:
+                    Probe(failures, "GmmBackward", ParametersOf(ctx, "GmmBackward"), [a, b, g.Dy, counts, transB, options],
+                        () => BackwardRules(a, b, g.Dy, null, null, counts, transB) ?? OptionRules(options),
+                        () => context.GmmBackward(a, b, g.Dy, counts, transB, options));
+                    break;
+                default:
+                    DeviceTensor? dx = d.OneIn(4) ? null : g.Dx, dw = d.OneIn(4) ? null : g.Dw;
+                    Probe(failures, "GmmBackwardInto", ParametersOf(ctx, "GmmBackwardInto"), [a, b, g.Dy, counts, dx, dw, transB, options],
+                        () => (dx is null && dw is null ? "neither output is given" : BackwardRules(a, b, g.Dy, dx, dw, counts, transB)) ??
+                              OptionRules(options),
+                        () => context.GmmBackwardInto(a, b, g.Dy, counts, dx, dw, transB, d.OneIn(2), options));
+                    break;
+            }
+        });
+    }
+
+    /// <summary>
+    /// The rules of the backward pass of y = x · w: the forward's, dy [M, N] of their type, dx [M, K] and dw w's shape
+    /// on the device, and no output over an input it is computed from or over the other output (the outputs are computed
+    /// one after the other: an overlap would change what the second one reads or where it writes).
+    /// </summary>
+    private static string? BackwardRules(DeviceTensor x, DeviceTensor w, DeviceTensor dy, DeviceTensor? dx, DeviceTensor? dw,
+        BatchSizes counts, bool transB)
+    {
+        if (GmmRules(x, w, null, counts, false, transB, 0) is string forward) return forward;
+        long n = transB ? w.Shape[1] : w.Shape[2];
+        if (dy.DType != x.DType || !dy.Shape.SequenceEqual([x.Shape[0], n]) || dy.Device != 0) return "dy is not the forward output's";
+        foreach ((DeviceTensor? grad, long[] shape) in new[] { (dx, x.Shape.ToArray()), (dw, w.Shape.ToArray()) })
+        {
+            if (grad is null) continue;
+            if (grad.DType != x.DType || !grad.Shape.SequenceEqual(shape) || grad.Device != 0) return $"a gradient is not {TensorShape.Format(shape)}";
+            if (new[] { x, w, dy }.Any(input => GmmValidation.Overlaps(grad, input))) return "a gradient overlaps an input";
+        }
+
+        return dx is not null && dw is not null && GmmValidation.Overlaps(dx, dw) ? "dx overlaps dw" : null;
+    }
+
+    [Test]
+    public void Scaled_grouped_gemm_calls_pass_only_what_the_rules_allow_and_name_the_argument_otherwise()
+    {
+        GroupedGemmContext context = FakeContext();
+        string[] parameters = ParametersOf(typeof(GroupedGemmContext), "GmmScaledInto");
+        Run(2000, (d, failures) =>
+        {
+            GmmCase g = DrawGmm(d);
+            long m = g.A.Shape[0], k = g.A.Shape[1], experts = g.Counts.IsMissing ? 1 : g.Counts.IsOnDevice ? g.Counts.DeviceCounts!.Shape[0] : g.Counts.HostCounts.Length;
+            long n = g.B.Rank == 3 ? (g.TransB ? g.B.Shape[1] : g.B.Shape[2]) : d.Extent();
+            DType Fp8() => d.OneIn(10) ? d.FloatType() : d.Pick(DType.Float8E4M3, DType.Float8E5M2);
+            ScaleMode mode = d.OneIn(6) ? (ScaleMode)d.Pick(-1, 2, 99) : (ScaleMode)d.Random.Next(2);
+            var options = new ScaledGmmOptions { ScaleMode = mode, Kernel = (ScaledGemmKernel)(d.OneIn(6) ? d.Pick(-1, 4, 99) : d.Random.Next(4)) };
+            DeviceTensor x = Draw.Tensor(Fp8(), [m, k], g.A.Device);
+            DeviceTensor w = Draw.Tensor(Fp8(), [.. g.B.Shape], g.B.Device);
+            (Int128 xs, Int128 ws) = ScaledGmmValidation.ScaleCounts(mode == ScaleMode.Blockwise ? mode : ScaleMode.Rowwise, m, k, n, experts);
+            long Clamp(Int128 v) => v < 0 || v > int.MaxValue || d.OneIn(10) ? d.Extent() : (long)v;
+            DeviceTensor xScale = Draw.Tensor(d.OneIn(10) ? DType.BFloat16 : DType.Float32, [Clamp(xs)]);
+            DeviceTensor wScale = Draw.Tensor(d.OneIn(10) ? DType.BFloat16 : DType.Float32, [Clamp(ws)]);
+            DeviceTensor output = d.OneIn(10) ? Draw.Tensor(DType.BFloat16, [m, n], 0, x.Pointer)
+                : Draw.Tensor(d.OneIn(10) ? DType.Float32 : DType.BFloat16, d.OneIn(10) ? [m, d.Extent()] : [m, n], g.C.Device);
+            bool into = d.OneIn(2);
+            Probe(failures, into ? "GmmScaledInto" : "GmmScaled", parameters, [x, xScale, w, wScale, g.Counts, output, mode, options],
+                () => ScaledRules(x, xScale, w, wScale, g.Counts, into ? output : null, g.TransB, options),
+                () =>
+                {
+                    if (into) context.GmmScaledInto(x, xScale, w, wScale, g.Counts, output, g.TransB, options);
+                    else context.GmmScaled(x, xScale, w, wScale, g.Counts, g.TransB, options);
+                });
+        });
+    }
+
+    /// <summary>The rules of the scaled grouped GEMM: FP8 operands, Float32 scales of the mode's counts, a BFloat16 [M, N] output, defined options.</summary>
+    private static string? ScaledRules(DeviceTensor x, DeviceTensor xScale, DeviceTensor w, DeviceTensor wScale, BatchSizes counts,
+        DeviceTensor? output, bool transB, ScaledGmmOptions options)
+    {
+        if (!Enum.IsDefined(options.ScaleMode) || !Enum.IsDefined(options.Kernel)) return "an option is out of range";
+        if (!x.DType.IsFloat8() || !w.DType.IsFloat8()) return "an operand is not FP8";
+        var asBf16 = (DeviceTensor t) => DeviceTensor.Wrap(t.Pointer, DType.BFloat16, [.. t.Shape], t.Device);
+        if (GmmRules(asBf16(x), asBf16(w), output, counts, false, transB, 0, DType.BFloat16) is string broken) return broken;
+        long m = x.Shape[0], k = x.Shape[1], n = transB ? w.Shape[1] : w.Shape[2];
+        (Int128 xs, Int128 ws) = ScaledGmmValidation.ScaleCounts(options.ScaleMode, m, k, n, w.Shape[0]);
+        if (xScale.DType != DType.Float32 || wScale.DType != DType.Float32 || xScale.ElementCount != xs || wScale.ElementCount != ws)
+            return "a scale tensor is wrong";
+        if (xScale.Device != 0 || wScale.Device != 0) return "a scale tensor is on another device";
+        return output is not null && (GmmValidation.Overlaps(output, xScale) || GmmValidation.Overlaps(output, wScale)) ? "output overlaps a scale" : null;
+    }
+
+    // ---------------------------------------------------------------- MoE kernels
+
+    /// <summary>
+    /// Rules a call that reaches native code must satisfy, per kernel, where the kernel passes sizes it derives from
+    /// the tensors (products, narrowings to int): every derived size must be the true one.
+    /// </summary>
+    private static readonly Dictionary<string, Func<Dictionary<string, object?>, string?>> MoeRules = new()
+    {
+        ["TopKSoftmax"] = p => TopKFitsInt((DeviceTensor)p["weights"]!),
+        ["TopKSoftmaxBackward"] = p => TopKFitsInt((DeviceTensor)p["weights"]!),
+        ["Combine"] = p => TopKFitsInt((DeviceTensor)p["weights"]!),
+        ["BiasActivationPadded"] = p => PaddedRowsFit((DeviceTensor)p["x"]!),
+        ["BiasActivationBackwardPadded"] = p => PaddedRowsFit((DeviceTensor)p["x"]!),
+        ["GatedActivationPadded"] = p => PaddedRowsFit((DeviceTensor)p["gateUp"]!),
+        ["GatedActivationBackwardPadded"] = p => PaddedRowsFit((DeviceTensor)p["gateUp"]!),
+        ["BiasGradientPadded"] = p => PaddedRowsFit((DeviceTensor)p["outputGradient"]!),
+        ["GatherRowsBackward"] = p =>
+            (BigInteger)((DeviceTensor)p["sourceGradient"]!).Shape[0] * (int)p["topK"]! != ((DeviceTensor)p["slotRows"]!).ElementCount
+                ? "slotRows does not hold tokens * topK slots" : null,
+    };
+
+    private static string? TopKFitsInt(DeviceTensor weights) =>
+        weights.Shape[1] > int.MaxValue ? $"top-k {weights.Shape[1]} does not fit the native int" : null;
+
+    private static string? PaddedRowsFit(DeviceTensor padded) =>
+        (BigInteger)padded.Shape[0] * padded.Shape[1] > long.MaxValue ? $"{TensorShape.Format(padded.Shape)} has more than int64 rows" : null;
+
+    [Test]
+    public void Every_moe_kernel_passes_only_what_the_rules_allow_and_names_the_argument_otherwise()
+    {
+        MethodInfo[] kernels = typeof(MoeKernels).GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly);
+        Run(4000, (d, failures) =>
+        {
+            MethodInfo kernel = kernels[d.Random.Next(kernels.Length)];
+            // A few sizes shared by every tensor of the call, so that shapes agree often enough to pass validation.
+            long[] dims = [d.Random.Next(1, 4), d.OneIn(2) ? d.Extent() : d.Pick(1L << 33, 1L << 40), d.Pick(0L, 2L, 4L)];
+            long Dim() => d.OneIn(8) ? dims[d.Random.Next(dims.Length)] * 2 : dims[d.Random.Next(dims.Length)];
+            ParameterInfo[] ps = kernel.GetParameters();
+            var args = new object?[ps.Length];
+            for (int i = 0; i < ps.Length; i++)
+            {
+                Type t = ps[i].ParameterType;
+                args[i] = t == typeof(DeviceTensor)
+                    ? (d.OneIn(12) && (ps[i].IsOptional || Nullable(ps[i]) || d.OneIn(3))
+                        ? null
+                        : Draw.Tensor(d.Pick(DType.Float32, DType.BFloat16, DType.Int32, DType.Int64, DType.Float8E4M3),
+                            Enumerable.Range(0, d.Pick(1, 2, 2, 3, 3, 0)).Select(_ => Dim()).ToArray(), d.OneIn(20) ? 1 : 0))
+                    : t == typeof(int) ? (int)Math.Clamp(d.OneIn(2) ? Dim() : d.Extent(), int.MinValue, int.MaxValue)
+                    : t == typeof(long) ? (d.OneIn(2) ? Dim() : d.Extent())
+                    : t == typeof(bool) ? d.OneIn(2)
+                    : t == typeof(float) ? d.Pick(0.01f, 0f, -1f, float.NaN, float.PositiveInfinity)
+                    : t == typeof(Activation) ? (Activation)(d.OneIn(5) ? d.Pick(-1, 4, 99) : d.Random.Next(4))
+                    : null;
+            }
+
+            var named = ps.Select((p, i) => (p.Name!, args[i])).ToDictionary(x => x.Item1, x => x.Item2);
+            Probe(failures, kernel.Name, ps.Select(p => p.Name!).ToArray(), args,
+                () => MoeRules.TryGetValue(kernel.Name, out var rule) ? rule(named) : null,
+                () =>
+                {
+                    try
+                    {
+                        object? result = kernel.Invoke(null, args);
+                        (result as IDisposable)?.Dispose();
+                    }
+                    catch (TargetInvocationException e) when (e.InnerException is not null)
+                    {
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                    }
+                });
+        });
+    }
+
+    private static bool Nullable(ParameterInfo p) =>
+        new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable;
+}
