@@ -158,7 +158,9 @@ public sealed unsafe partial class DeviceTensor : IDisposable
     /// <returns>A non-owning tensor.</returns>
     /// <exception cref="ArgumentException">
     /// The pointer is zero for a non-empty shape, is not a multiple of the element size (kernels load whole
-    /// elements; a misaligned load is a sticky fault that ends the process's CUDA context), or is host memory.
+    /// elements; a misaligned load is a sticky fault that ends the process's CUDA context), is host memory, or the
+    /// tensor's bytes would end past 2^63 (no device address is that high); or the shape has a negative extent or
+    /// more than int64 bytes.
     /// </exception>
     public static DeviceTensor Wrap(nint pointer, DType dtype, long[] shape, int? device = null, object? owner = null)
     {
@@ -560,6 +562,16 @@ public sealed unsafe partial class DeviceTensor : IDisposable
             throw new ArgumentException(
                 $"Pointer 0x{pointer:X} is not aligned for {dtype}: elements need {elementSize}-byte alignment " +
                 $"(the address is {(ulong)pointer % (ulong)elementSize} bytes past a multiple of {elementSize}).", nameof(pointer));
+        }
+
+        // No device address reaches 2^63 on any CUDA platform; a tensor whose bytes would pass it (a caller's wrong
+        // pointer or shape) makes the address of a view at its end, and the byte ranges the overlap checks form, wrap.
+        long bytes = TensorShape.ByteCount(count, dtype, shape, nameof(shape));
+        if ((UInt128)(ulong)pointer + (ulong)bytes > (UInt128)long.MaxValue + 1)
+        {
+            throw new ArgumentException(
+                $"Pointer 0x{pointer:X} with {bytes} bytes of shape {TensorShape.Format(shape)} would end past 2^63, " +
+                "beyond any device address.", nameof(pointer));
         }
 
         int ordinal;

@@ -67,7 +67,7 @@ public static class GmmShapeRules
             }
 
             // The weight gradient's output [E, K, N] is a product of sizes no operand holds.
-            if (MoreThanInt64(experts, k, bShape[1]))
+            if (TensorShape.Product(experts, k, bShape[1]) > long.MaxValue)
             {
                 throw new ArgumentException(
                     $"the weight gradient [E, K, N] = [{experts}, {k}, {bShape[1]}] would have more than {long.MaxValue} " +
@@ -96,7 +96,7 @@ public static class GmmShapeRules
         }
 
         // Nor does any operand hold the forward output [M, N] when K = 0 (a [M, 0] and b [E, 0, N] are empty).
-        if (MoreThanInt64(m, n))
+        if (TensorShape.Product(m, n) > long.MaxValue)
         {
             throw new ArgumentException(
                 $"the output [M, N] = [{m}, {n}] would have more than {long.MaxValue} elements.", names.B);
@@ -145,7 +145,6 @@ public static class GmmShapeRules
     /// </summary>
     internal static void CheckExtents(IReadOnlyList<long> shape, string name)
     {
-        Int128 elements = 1;
         for (int i = 0; i < shape.Count; i++)
         {
             if (shape[i] < 0)
@@ -153,27 +152,13 @@ public static class GmmShapeRules
                 throw new ArgumentException(
                     $"{name} has shape {TensorShape.Format(shape)}: extent {i} is negative.", name);
             }
-
-            // Capped at 2^63 so that the next product (< 2^126) cannot wrap; a later 0 makes the shape empty.
-            elements = Int128.Min(elements * shape[i], (Int128)long.MaxValue + 1);
         }
 
-        if (elements > long.MaxValue)
+        if (TensorShape.Product([.. shape]) > long.MaxValue)
         {
             throw new ArgumentException(
                 $"{name} has shape {TensorShape.Format(shape)}: more than {long.MaxValue} elements.", name);
         }
-    }
-
-    /// <summary>
-    /// Whether the product of non-negative sizes exceeds <see cref="long.MaxValue"/>: formed step by step in 128 bits
-    /// (three int64 sizes reach 2^189, past what Int128 holds, and would wrap into a small count).
-    /// </summary>
-    private static bool MoreThanInt64(long a, long b, long c = 1)
-    {
-        if (a == 0 || b == 0 || c == 0) return false;
-        Int128 ab = (Int128)a * b;  // < 2^126
-        return ab > long.MaxValue || ab * c > long.MaxValue;  // here ab <= 2^63, so ab * c < 2^126
     }
 
     /// <summary>Checks a shape's rank; the message names the argument, the layout wanted and the shape given.</summary>

@@ -162,9 +162,7 @@ internal static class GmmValidation
     /// <param name="name">The argument to name: the operand whose extent makes the output too large.</param>
     internal static void CheckOutputSize(DType dtype, long[] shape, string name)
     {
-        Int128 bytes = dtype.ElementSize();
-        foreach (long extent in shape) bytes = bytes > long.MaxValue ? bytes : bytes * extent;
-        if (bytes > long.MaxValue)
+        if (TensorShape.Product(shape) * dtype.ElementSize() > long.MaxValue)
         {
             throw new ArgumentException(
                 $"the output {TensorShape.Format(shape)} of {dtype} would have more than {long.MaxValue} bytes.", name);

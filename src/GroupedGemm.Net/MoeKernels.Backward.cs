@@ -86,6 +86,13 @@ public static unsafe partial class MoeKernels
         long tokens = sourceGradient.Shape[0];
         if (topK < 1) throw new ArgumentOutOfRangeException(nameof(topK), topK, "topK must be at least 1.");
         BackwardChecks.Shape(sourceGradient, dtype, nameof(sourceGradient), tokens, cols);
+        // With no columns sourceGradient is empty whatever its tokens, and tokens · topK can pass int64 (and wrap).
+        if (TensorShape.Product(tokens, topK) > long.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(topK), topK,
+                $"{tokens} tokens (sourceGradient {Format(sourceGradient)}) · topK {topK} = {TensorShape.Product(tokens, topK)} slots, more than {long.MaxValue}.");
+        }
+
         BackwardChecks.Elements(slotRows, DType.Int32, tokens * topK, nameof(slotRows));
 
         using var lease = new CallLease();
@@ -130,10 +137,8 @@ public static unsafe partial class MoeKernels
     public static void BiasActivationBackwardPadded(DeviceTensor x, DeviceTensor? bias, Activation activation,
         DeviceTensor outputGradient, DeviceTensor inputGradient, CudaStream? stream = null)
     {
-        RequireFloat(x, 3, nameof(x));
-        long numExperts = x.Shape[0], capacity = x.Shape[1];
-        if (numExperts < 1) throw new ArgumentException($"x {Format(x)} has no expert.", nameof(x));
-        ActivationBackward(x, numExperts * capacity, x.Shape[2], bias, null, Math.Max(capacity, 1), numExperts, activation,
+        (long numExperts, long capacity, long cols, long rows) = RequirePadded(x, nameof(x));
+        ActivationBackward(x, rows, cols, bias, null, Math.Max(capacity, 1), numExperts, activation,
             outputGradient, inputGradient, stream);
     }
 
@@ -171,10 +176,8 @@ public static unsafe partial class MoeKernels
     public static void GatedActivationBackwardPadded(DeviceTensor gateUp, DeviceTensor? bias, Activation activation,
         DeviceTensor outputGradient, DeviceTensor gateUpGradient, CudaStream? stream = null)
     {
-        RequireFloat(gateUp, 3, nameof(gateUp));
-        long numExperts = gateUp.Shape[0], capacity = gateUp.Shape[1];
-        if (numExperts < 1) throw new ArgumentException($"gateUp {Format(gateUp)} has no expert.", nameof(gateUp));
-        GatedBackward(gateUp, numExperts * capacity, bias, null, Math.Max(capacity, 1), numExperts, activation,
+        (long numExperts, long capacity, _, long rows) = RequirePadded(gateUp, nameof(gateUp));
+        GatedBackward(gateUp, rows, bias, null, Math.Max(capacity, 1), numExperts, activation,
             outputGradient, gateUpGradient, stream);
     }
 
@@ -209,11 +212,8 @@ public static unsafe partial class MoeKernels
     public static void BiasGradientPadded(DeviceTensor outputGradient, DeviceTensor biasGradient, bool accumulate = false,
         CudaStream? stream = null)
     {
-        RequireFloat(outputGradient, 3, nameof(outputGradient));
-        long numExperts = outputGradient.Shape[0], capacity = outputGradient.Shape[1];
-        if (numExperts < 1)
-            throw new ArgumentException($"outputGradient {Format(outputGradient)} has no expert.", nameof(outputGradient));
-        BiasGrad(outputGradient, numExperts * capacity, outputGradient.Shape[2], null, Math.Max(capacity, 1), numExperts,
+        (long numExperts, long capacity, long cols, long rows) = RequirePadded(outputGradient, nameof(outputGradient));
+        BiasGrad(outputGradient, rows, cols, null, Math.Max(capacity, 1), numExperts,
             biasGradient, accumulate, stream);
     }
 

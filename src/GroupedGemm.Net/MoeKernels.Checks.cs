@@ -135,14 +135,24 @@ public static unsafe partial class MoeKernels
         return counts.Shape[0];
     }
 
-    /// <summary>A padded batch: a float type, <c>[numExperts, capacity, width]</c> with at least one expert.</summary>
-    /// <returns>The extents.</returns>
-    internal static (long Experts, long Capacity, long Width) RequirePadded(DeviceTensor x, string name)
+    /// <summary>
+    /// A padded batch: a float type, <c>[numExperts, capacity, width]</c> with at least one expert and at most int64
+    /// rows (numExperts · capacity, which the kernels are given: with width 0 the tensor is empty whatever they are).
+    /// </summary>
+    /// <returns>The extents and the rows.</returns>
+    internal static (long Experts, long Capacity, long Width, long Rows) RequirePadded(DeviceTensor x, string name)
     {
         RequireFloat(x, 3, name);
-        long numExperts = x.Shape[0];
+        long numExperts = x.Shape[0], capacity = x.Shape[1];
         if (numExperts < 1) throw new ArgumentException($"{name} {Format(x)} has no expert.", name);
-        return (numExperts, x.Shape[1], x.Shape[2]);
+        if (TensorShape.Product(numExperts, capacity) > long.MaxValue)
+        {
+            throw new ArgumentException(
+                $"{name} {Format(x)} has {TensorShape.Product(numExperts, capacity)} rows (numExperts · capacity), more than {long.MaxValue}.",
+                name);
+        }
+
+        return (numExperts, capacity, x.Shape[2], numExperts * capacity);
     }
 
     /// <summary>Half the last dimension of a gate | up tensor, which must be even.</summary>

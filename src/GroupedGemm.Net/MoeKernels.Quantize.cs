@@ -79,9 +79,10 @@ public static unsafe partial class MoeKernels
         long batch = w.Shape[0], rows = w.Shape[1], cols = w.Shape[2];
         RequireFp8(q, nameof(q));
         RequireShape(q, nameof(q), batch, rows, cols);
-        // Left to right, as TensorShape.ElementCount multiplied w's extents (it refused w if any prefix passed int64),
-        // and each block count is at most its extent: no prefix of this product passes int64 either.
-        long count = checked(batch * TensorShape.Blocks(rows, block) * TensorShape.Blocks(cols, block));
+        // Formed exactly: with an empty extent w holds no element whatever the others, so batch · (its row blocks)
+        // can pass int64 before the 0. The count itself is at most w's element count (each block count is at most its
+        // extent), or 0.
+        long count = (long)TensorShape.Product(batch, TensorShape.Blocks(rows, block), TensorShape.Blocks(cols, block));
         RequireDType(scales, DType.Float32, nameof(scales));
         RequireCount(scales, count, nameof(scales));
 

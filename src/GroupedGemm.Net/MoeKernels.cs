@@ -43,10 +43,11 @@ public static unsafe partial class MoeKernels
         long tokens = logits.Shape[0], numExperts = logits.Shape[1], topK = weights.Shape[1];
         RequireShape(weights, nameof(weights), tokens, topK);
         RequireTensor(experts, DType.Int32, nameof(experts), tokens, topK);
-        if (topK < 1 || topK > numExperts)
+        // The native top-k is an int32: with no tokens, numExperts (and so top-k) can pass it.
+        if (topK < 1 || topK > Math.Min(numExperts, int.MaxValue))
         {
             throw new ArgumentException(
-                $"weights has {topK} columns (top-k) but top-k must be in [1, {numExperts}] for logits of shape {Format(logits)}.",
+                $"weights has {topK} columns (top-k) but top-k must be in [1, {Math.Min(numExperts, int.MaxValue)}] for logits of shape {Format(logits)}.",
                 nameof(weights));
         }
 
@@ -64,11 +65,26 @@ public static unsafe partial class MoeKernels
     /// <remarks>Asks the CUDA device that is current on the calling thread; use the same device for the sort.</remarks>
     public static long SortWorkspaceBytes(long slots, long numExperts)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(slots);
-        ArgumentOutOfRangeException.ThrowIfLessThan(numExperts, 1);
+        CheckSortSizes(slots, numExperts, nameof(slots), nameof(numExperts));
         NativeLibraryLoader.EnsureLoaded();
         NativeStatus.Check(NativeMethods.gg_moe_sort_workspace_size(slots, numExperts, out nuint bytes));
         return checked((long)bytes);
+    }
+
+    /// <summary>
+    /// The sort's size rule (the native one, <c>gg_moe_sort_workspace_size</c>, refuses the same sizes, but as a
+    /// <see cref="GroupedGemmException"/>): slot ids and expert ids are int32, so slots in [0, 2^31 - 1] and experts in
+    /// [1, 2^31 - 2] (the key num_experts marks dropped slots).
+    /// </summary>
+    private static void CheckSortSizes(long slots, long numExperts, string slotsName, string expertsName)
+    {
+        if (slots is < 0 or > int.MaxValue)
+            throw new ArgumentOutOfRangeException(slotsName, slots, $"{slots} slots: slot ids are int32, so at most {int.MaxValue}.");
+        if (numExperts is < 1 or >= int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(expertsName, numExperts,
+                $"{numExperts} experts: expert ids are int32, so between 1 and {int.MaxValue - 1}.");
+        }
     }
 
     /// <summary>Allocates the device workspace <see cref="SortByExpert"/> needs, on the current device.</summary>
@@ -105,6 +121,7 @@ public static unsafe partial class MoeKernels
         RequireLive(workspace, nameof(workspace));
         long slots = experts.ElementCount, numExperts = counts.Shape[0];
         if (numExperts < 1) throw new ArgumentException("counts must have at least one expert.", nameof(counts));
+        CheckSortSizes(slots, numExperts, nameof(experts), nameof(counts));
         RequireCount(sortedSlots, slots, nameof(sortedSlots));
         RequireCount(slotRows, slots, nameof(slotRows));
 
@@ -189,14 +206,14 @@ public static unsafe partial class MoeKernels
     public static void BiasActivationPadded(DeviceTensor x, DeviceTensor? bias, Activation activation,
         CudaStream? stream = null)
     {
-        (long numExperts, long capacity, long cols) = RequirePadded(x, nameof(x));
+        (long numExperts, long capacity, long cols, long rows) = RequirePadded(x, nameof(x));
         RequireOptionalTensor(bias, x.DType, nameof(bias), numExperts, cols);
         RequireActivation(activation);
 
         using var lease = new CallLease();
         using DeviceScope scope = EnterSharedDevice(lease, (x, nameof(x)), (bias, nameof(bias)));
         NativeStatus.Check(NativeMethods.gg_moe_bias_activation((void*)lease.Pointer(x), (void*)lease.Pointer(bias), null,
-            Math.Max(capacity, 1), numExperts * capacity, cols, numExperts, (GgActivation)activation,
+            Math.Max(capacity, 1), rows, cols, numExperts, (GgActivation)activation,
             (GgDType)x.DType, (void*)lease.Stream(stream)));
     }
 
@@ -241,7 +258,7 @@ public static unsafe partial class MoeKernels
     public static void GatedActivationPadded(DeviceTensor gateUp, DeviceTensor? bias, Activation activation,
         DeviceTensor output, CudaStream? stream = null)
     {
-        (long numExperts, long capacity, _) = RequirePadded(gateUp, nameof(gateUp));
+        (long numExperts, long capacity, _, long rows) = RequirePadded(gateUp, nameof(gateUp));
         long hidden = GatedHidden(gateUp, nameof(gateUp));
         RequireOptionalTensor(bias, gateUp.DType, nameof(bias), numExperts, 2 * hidden);
         RequireTensor(output, gateUp.DType, nameof(output), numExperts, capacity, hidden);
@@ -250,7 +267,7 @@ public static unsafe partial class MoeKernels
         using var lease = new CallLease();
         using DeviceScope scope = EnterSharedDevice(lease, (gateUp, nameof(gateUp)), (output, nameof(output)), (bias, nameof(bias)));
         NativeStatus.Check(NativeMethods.gg_moe_gated_activation((void*)lease.Pointer(gateUp), (void*)lease.Pointer(bias), null,
-            Math.Max(capacity, 1), numExperts * capacity, hidden, numExperts, (GgActivation)activation,
+            Math.Max(capacity, 1), rows, hidden, numExperts, (GgActivation)activation,
             (void*)lease.Pointer(output), (GgDType)gateUp.DType, (void*)lease.Stream(stream)));
     }
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Globalization;
 
 namespace GroupedGemm;
@@ -58,6 +59,19 @@ internal static class TensorShape
         }
 
         return elements * size;
+    }
+
+    /// <summary>
+    /// The exact product of non-negative sizes, however large (0 where any is 0): a count derived from extents that
+    /// each fit int64 can pass it, and three of them pass even 128 bits.
+    /// </summary>
+    /// <param name="sizes">The sizes, none negative.</param>
+    /// <returns>The product.</returns>
+    internal static BigInteger Product(params ReadOnlySpan<long> sizes)
+    {
+        BigInteger product = BigInteger.One;
+        foreach (long size in sizes) product *= size;
+        return product;
     }
 
     /// <summary>ceil(<paramref name="extent"/> / <paramref name="block"/>) without forming extent + block - 1, which

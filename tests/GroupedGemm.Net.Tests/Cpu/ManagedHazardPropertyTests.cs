@@ -46,7 +46,7 @@ public class ManagedHazardPropertyTests
     public void Random_sequences_of_managed_operations_keep_memory_alive_exactly_as_long_as_needed()
     {
         Gen<(int, int, int)[]> program = Gen.Select(Gen.Int[0, 9], Gen.Int[0, 1 << 16], Gen.Int[0, 1 << 16]).Array[1, 80];
-        program.Sample(Run, iter: StressSettings.Iterations(300), threads: 1, seed: StressSettings.Seed());
+        StressSettings.Sample(program, Run, 300);
     }
 
     private static void Run((int, int, int)[] steps)

@@ -98,7 +98,7 @@ public class GpuStressPropertyTests : GpuFixture
     public void Random_sequences_of_contexts_graphs_streams_and_disposals_write_only_their_outputs()
     {
         Gen<(int, int)[]> program = Gen.Select(Gen.Int[0, 7], Gen.Int[0, 1 << 16]).Array[1, 24];
-        program.Sample(Run, iter: StressSettings.Iterations(12), threads: 1, seed: StressSettings.Seed(),
+        StressSettings.Sample(program, Run, 12,
             print: steps => string.Join(", ", steps.Select(s => $"{(Op)s.Item1}({s.Item2})")));
     }
 
