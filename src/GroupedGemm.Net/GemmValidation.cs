@@ -13,6 +13,9 @@ internal readonly record struct GemmDims(long Batch, long M, long N, long K, lon
     /// <summary>The output shape: [M, N], or [Batch, M, N].</summary>
     /// <returns>The extents.</returns>
     internal long[] OutputShape() => Batched ? [Batch, M, N] : [M, N];
+
+    /// <summary>Elements between consecutive outputs: M · N, which fits int64 whenever there is an output (0 for an empty batch).</summary>
+    internal long StrideC => Batch > 0 ? M * N : 0;
 }
 
 /// <summary>Checks of the dense <see cref="GroupedGemmContext.Gemm"/> before it reaches native code.</summary>
@@ -58,11 +61,19 @@ internal static class GemmValidation
             throw new ArgumentException($"a has batch {batchA} but b has batch {batchB}.", nameof(b));
 
         bool batched = a.Rank == 3 || b.Rank == 3;
-        long batch = Math.Max(batchA, batchB);
-        var dims = new GemmDims(batch, m, n, k, a.Rank == 3 ? m * k : 0, b.Rank == 3 ? k * n : 0, batched);
+        // The batch of the 3-D operand (both agree when both are): a 2-D operand is shared by its entries, so an empty
+        // batch gives an empty output, not one product of a matrix that is not there.
+        long batch = a.Rank == 3 ? batchA : batchB;
+        // A 3-D operand's matrix fits int64 unless its batch is 0, when it may not (a [0, 2^40, 2^40] is empty) and no
+        // matrix is strided over.
+        var dims = new GemmDims(batch, m, n, k, a.Rank == 3 && batch > 0 ? m * k : 0, b.Rank == 3 && batch > 0 ? k * n : 0,
+            batched);
 
         GmmValidation.CheckDevice(a, device, nameof(a));
         GmmValidation.CheckDevice(b, device, nameof(b));
+        // With K = 0 (or an empty batch) no operand holds the output's sizes: refused here by argument, not by the
+        // allocation. An output that is given fits by construction.
+        if (c is null) GmmValidation.CheckOutputSize(a.DType, dims.OutputShape(), nameof(b));
         if (c is not null)
         {
             c.ThrowIfDisposed();

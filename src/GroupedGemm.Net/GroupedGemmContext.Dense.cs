@@ -55,7 +55,7 @@ public sealed unsafe partial class GroupedGemmContext
             BatchCount = dims.Batch,
             StrideA = dims.StrideA,
             StrideB = dims.StrideB,
-            StrideC = dims.M * dims.N,
+            StrideC = dims.StrideC,
             Dtype = (GgDType)a.DType,
             TransA = transA ? 1 : 0,
             TransB = transB ? 1 : 0,

@@ -1,3 +1,4 @@
+using GroupedGemm.Tests.Support;
 using NUnit.Framework;
 
 namespace GroupedGemm.Tests.Cpu;
@@ -198,5 +199,21 @@ public class GmmValidationTests
         Assert.That(e!.Message, Does.Contain("a has batch 2 but b has batch 3"));
         e = Assert.Throws<ArgumentException>(() => GemmValidation.Validate(a, FakeTensors.Make(DType.Float16, 64, 16), FakeTensors.Make(DType.Float16, 16, 32), false, false, 0));
         Assert.That(e!.Message, Does.Contain("c has shape [16, 32] but the product needs [32, 16]"));
+    }
+
+    [Test]
+    public void Dense_gemm_with_an_empty_batch_has_an_empty_output()
+    {
+        // b [0, 3, 1] holds no matrix: a 2-D a shared by its 0 entries gives [0, M, N]. Taking the batch as the larger
+        // of the two (1 for a 2-D operand) accepted a c [1, 3, 3] and let the kernel read b's matrix 0, which is not there.
+        DeviceTensor a = FakeTensors.Make(DType.BFloat16, 3, 1);
+        DeviceTensor b = FakeTensors.Make(DType.BFloat16, 0, 3, 1);
+        GemmDims dims = GemmValidation.Validate(a, b, null, false, true, 0);
+        Assert.That(dims.OutputShape(), Is.EqualTo(new long[] { 0, 3, 3 }));
+        ArgumentAssert.Rejects(() => GemmValidation.Validate(a, b, FakeTensors.Make(DType.BFloat16, 1, 3, 3), false, true, 0), "c",
+            "[0, 3, 3]");
+        ArgumentAssert.Rejects(
+            () => GemmValidation.Validate(FakeTensors.Make(DType.BFloat16, 0, 4, 2), FakeTensors.Make(DType.BFloat16, 2, 4),
+                FakeTensors.Make(DType.BFloat16, 1, 4, 4), false, false, 0), "c", "[0, 4, 4]");
     }
 }

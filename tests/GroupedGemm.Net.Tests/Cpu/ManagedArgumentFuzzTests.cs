@@ -542,6 +542,63 @@ public class ManagedArgumentFuzzTests
         return output is not null && (GmmValidation.Overlaps(output, xScale) || GmmValidation.Overlaps(output, wScale)) ? "output overlaps a scale" : null;
     }
 
+    // ---------------------------------------------------------------- dense GEMM
+
+    /// <summary>The rules of the dense GEMM: a and b 2-D or 3-D of one float type, K and batch agree, an output that fits int64 bytes.</summary>
+    private static string? DenseRules(DeviceTensor a, DeviceTensor b, DeviceTensor? c, bool transA, bool transB)
+    {
+        if (!a.DType.IsFloatingPoint() || a.DType != b.DType) return "the operands' element types are wrong";
+        if (a.Rank is not (2 or 3) || b.Rank is not (2 or 3)) return "an operand is neither 2-D nor 3-D";
+        int ao = a.Rank - 2, bo = b.Rank - 2;
+        long m = a.Shape[ao + (transA ? 1 : 0)], k = a.Shape[ao + (transA ? 0 : 1)];
+        long bk = b.Shape[bo + (transB ? 1 : 0)], n = b.Shape[bo + (transB ? 0 : 1)];
+        if (bk != k) return "K differs";
+        if (a.Rank == 3 && b.Rank == 3 && a.Shape[0] != b.Shape[0]) return "the batches differ";
+        long batch = a.Rank == 3 ? a.Shape[0] : b.Rank == 3 ? b.Shape[0] : 1;
+        long[] output = a.Rank == 3 || b.Rank == 3 ? [batch, m, n] : [m, n];
+        if (Fits("the output", a.DType, output) is string big) return big;
+        if (a.Device != 0 || b.Device != 0) return "an operand is on another device";
+        if (c is null) return null;
+        if (!c.Shape.SequenceEqual(output) || c.DType != a.DType || c.Device != 0) return "c does not fit the product";
+        return GmmValidation.Overlaps(c, a) || GmmValidation.Overlaps(c, b) ? "c overlaps an operand" : null;
+    }
+
+    [Test]
+    public void Dense_gemm_calls_pass_only_what_the_rules_allow_and_name_the_argument_otherwise()
+    {
+        GroupedGemmContext context = FakeContext();
+        Type ctx = typeof(GroupedGemmContext);
+        Run(3000, (d, failures) =>
+        {
+            // Shared sizes, so that the shapes agree often enough to pass validation; huge ones and 0 among them.
+            long Size() => d.OneIn(3) ? d.Pick(0L, 1L << 33, long.MaxValue / 2, long.MaxValue) : d.Random.Next(0, 5);
+            long batch = Size(), m = Size(), k = Size(), n = Size();
+            long Maybe(long size) => d.OneIn(12) ? d.Extent() : size;
+            bool transA = d.OneIn(2), transB = d.OneIn(2);
+            DType dtype = d.FloatType();
+            DType Other() => d.OneIn(10) ? d.FloatType() : dtype;
+            int Dev() => d.OneIn(12) ? 1 : 0;
+            long[] Matrix(long rows, long cols, bool trans, bool batched) =>
+                (trans ? new[] { cols, rows } : [rows, cols]) is var mat && batched ? [Maybe(batch), .. mat] : mat;
+            bool aBatched = d.OneIn(2), bBatched = d.OneIn(2);
+            DeviceTensor a = Draw.Tensor(dtype, Matrix(m, k, transA, aBatched), Dev());
+            DeviceTensor b = Draw.Tensor(Other(), Matrix(Maybe(k), n, transB, bBatched), Dev());
+            long[] cShape = aBatched || bBatched ? [batch, m, n] : [m, n];
+            if (d.OneIn(10)) cShape[d.Random.Next(cShape.Length)] = d.Extent();
+            DeviceTensor c = d.OneIn(12) ? Draw.Tensor(Other(), cShape, Dev(), a.Pointer) : Draw.Tensor(Other(), cShape, Dev());
+            if (d.OneIn(2))
+            {
+                Probe(failures, "Gemm", ParametersOf(ctx, "Gemm"), [a, b, transA, transB],
+                    () => DenseRules(a, b, null, transA, transB), () => context.Gemm(a, b, transA, transB));
+            }
+            else
+            {
+                Probe(failures, "GemmInto", ParametersOf(ctx, "GemmInto"), [a, b, c, transA, transB],
+                    () => DenseRules(a, b, c, transA, transB), () => context.GemmInto(a, b, c, transA, transB, d.OneIn(2)));
+            }
+        });
+    }
+
     // ---------------------------------------------------------------- MoE kernels
 
     /// <summary>
