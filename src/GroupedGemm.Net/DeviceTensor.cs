@@ -37,6 +37,13 @@ public sealed unsafe partial class DeviceTensor : IDisposable
     private readonly NativeHandle? _memory;
     private readonly KeepAliveHandle? _owner;
     private readonly DeviceTensor? _base;
+    /// <summary>
+    /// Tests only: runs before each allocation of device memory, on this thread (to stop a call at its first native
+    /// call, even one that allocates from a context the test did not make, such as <see cref="Ops"/>' pooled ones).
+    /// </summary>
+    [ThreadStatic]
+    internal static Action? t_beforeAllocation;
+
     private readonly long[] _shape;
     private volatile bool _disposed;
     private TensorScope? _scope;
@@ -116,6 +123,7 @@ public sealed unsafe partial class DeviceTensor : IDisposable
         }
         else
         {
+            t_beforeAllocation?.Invoke();
             allocator ??= DeviceAllocator.Default;
             nint s = (stream ?? AmbientStream.Find(device))?.Handle ?? 0;
             // Whether work queued before may still use the block: a cache hit may be (it is safe on s only); cudaMalloc

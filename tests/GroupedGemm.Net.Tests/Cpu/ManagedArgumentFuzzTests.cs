@@ -18,8 +18,9 @@ namespace GroupedGemm.Tests.Cpu;
 /// reach native code, or throw an <see cref="ArgumentException"/> (or a subclass) whose ParamName is one of the method's
 /// parameters and whose message shows an offending value; and a call that reaches native code must satisfy a model of
 /// the documented rules, so that a missing check fails here. No native code runs: tensors live at made-up addresses,
-/// the lease's test hook stops each call just before its native call, and allocations go to an allocator that stops
-/// the call instead (an allocation is the first native call of the methods that return a new tensor).
+/// the lease's test hook stops each call just before its native call, and a hook before each device allocation stops
+/// it there (an allocation is the first native call of the methods that return a new tensor, also from the pooled
+/// contexts of <see cref="Ops"/>, which are real ones on a GPU host).
 /// Contexts cannot be created without a GPU (the constructor creates a native handle), so the context's methods run
 /// on an instance made without its constructor: every check the public methods make comes before the handle is used.
 /// Short and fixed-seed by default; <c>GG_STRESS_ITERATIONS</c> and <c>GG_STRESS_SEED</c> lengthen or replay a run.
@@ -40,22 +41,16 @@ public class ManagedArgumentFuzzTests
 
     private sealed class ReachedNativeCall : Exception;
 
-    /// <summary>Stands for cudaMalloc: an allocation is the native call of the methods that return a new tensor.</summary>
-    private sealed class StoppingAllocator : IDeviceAllocator
-    {
-        public nint Allocate(int device, long bytes, nint stream) => throw new ReachedNativeCall();
-
-        public void Free(int device, nint pointer, long bytes, nint stream, bool usedOnOtherStreams)
-        {
-        }
-    }
-
     /// <summary>Each test's made-up addresses start at the same place, so a fixed-seed test repeats whatever ran before it.</summary>
     [SetUp]
     public void ResetAddresses() => s_next = FirstAddress;
 
     [TearDown]
-    public void ClearHook() => CallLease.t_afterTensorTaken = null;
+    public void ClearHook()
+    {
+        CallLease.t_afterTensorTaken = null;
+        DeviceTensor.t_beforeAllocation = null;
+    }
 
     private sealed class Draw(Random random)
     {
@@ -162,6 +157,7 @@ public class ManagedArgumentFuzzTests
     {
         string Input() => $"{call}({string.Join(", ", args.Select(Describe))})";
         CallLease.t_afterTensorTaken = _ => throw new ReachedNativeCall();
+        DeviceTensor.t_beforeAllocation = () => throw new ReachedNativeCall();
         try
         {
             body();
@@ -194,6 +190,7 @@ public class ManagedArgumentFuzzTests
         finally
         {
             CallLease.t_afterTensorTaken = null;
+            DeviceTensor.t_beforeAllocation = null;
         }
 
         if (model() is string broken) failures.Add($"{Input()}: passed validation although {broken}");
@@ -296,11 +293,10 @@ public class ManagedArgumentFuzzTests
 
     // ---------------------------------------------------------------- grouped GEMM
 
-    /// <summary>A context made without its constructor (which needs a GPU), on device 0, allocating from <see cref="StoppingAllocator"/>.</summary>
+    /// <summary>A context made without its constructor (which needs a GPU), on device 0.</summary>
     private static GroupedGemmContext FakeContext()
     {
         var context = (GroupedGemmContext)RuntimeHelpers.GetUninitializedObject(typeof(GroupedGemmContext));
-        context.Allocator = new StoppingAllocator();
         return context;
     }
 
