@@ -33,9 +33,13 @@ internal static class BackwardChecks
                 $"{name} is {MoeKernels.Format(tensor)} ({tensor.ElementCount} elements) but must be {dtype} with {count} elements.", name);
     }
 
-    /// <summary>topK (the columns of <paramref name="routing"/>) in [1, <paramref name="max"/>].</summary>
+    /// <summary>
+    /// topK (the columns of <paramref name="routing"/>) in [1, <paramref name="max"/>], and never above int32's range:
+    /// the native calls take top-k as an int32, and a bound such as the expert count can pass it (no tokens).
+    /// </summary>
     internal static void TopK(long topK, DeviceTensor routing, string name, long max = int.MaxValue)
     {
+        max = Math.Min(max, int.MaxValue);
         if (topK < 1 || topK > max)
             throw new ArgumentException($"{name} is {MoeKernels.Format(routing)}: its {topK} columns (top-k) must be in [1, {max}].", name);
     }

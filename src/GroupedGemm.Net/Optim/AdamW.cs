@@ -160,10 +160,10 @@ public static unsafe class AdamW
             for (int j = i + 1; j < tensors.Length; j++)
             {
                 DeviceTensor? a = tensors[i].Tensor, b = tensors[j].Tensor;
-                if (a is null || b is null || a.ElementCount == 0 || b.ElementCount == 0) continue;
-                nint aEnd = a.Pointer + (nint)a.ByteCount, bEnd = b.Pointer + (nint)b.ByteCount;
-                if (a.Pointer < bEnd && b.Pointer < aEnd)
-                    throw new ArgumentException($"{tensors[j].Name} shares memory with {tensors[i].Name}; AdamW's buffers must be apart.", tensors[j].Name);
+                if (a is null || b is null || !GmmValidation.Overlaps(a, b)) continue;
+                throw new ArgumentException(
+                    $"{tensors[j].Name} ({MoeKernels.Format(b)} at 0x{b.Pointer:X}) overlaps {tensors[i].Name} " +
+                    $"({MoeKernels.Format(a)} at 0x{a.Pointer:X}); AdamW's buffers must be apart.", tensors[j].Name);
             }
         }
     }

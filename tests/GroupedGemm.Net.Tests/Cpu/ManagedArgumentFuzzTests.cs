@@ -611,10 +611,54 @@ public class ManagedArgumentFuzzTests
         ["GatedActivationPadded"] = p => PaddedRowsFit((DeviceTensor)p["gateUp"]!),
         ["GatedActivationBackwardPadded"] = p => PaddedRowsFit((DeviceTensor)p["gateUp"]!),
         ["BiasGradientPadded"] = p => PaddedRowsFit((DeviceTensor)p["outputGradient"]!),
+        ["Step"] = AdamWRules,
+        ["StepWithDeviceCorrections"] = AdamWRules,
         ["GatherRowsBackward"] = p =>
             (BigInteger)((DeviceTensor)p["sourceGradient"]!).Shape[0] * (int)p["topK"]! != ((DeviceTensor)p["slotRows"]!).ElementCount
                 ? "slotRows does not hold tokens * topK slots" : null,
     };
+
+    /// <summary>
+    /// AdamW's documented rules: Float32 master weights and moments, a float gradient and copy, all of the weights'
+    /// count, no two sharing memory, all on one device, scalars in range, step 1 or more, two Float32 corrections.
+    /// </summary>
+    private static string? AdamWRules(Dictionary<string, object?> p)
+    {
+        var parameter = (DeviceTensor)p["parameter"]!;
+        long n = parameter.ElementCount;
+        DType[] floats = [DType.Float32, DType.Float16, DType.BFloat16];
+        if (parameter.DType != DType.Float32) return "the master weights are not Float32";
+        foreach (string moment in new[] { "expAvg", "expAvgSq" })
+        {
+            if (p[moment] is not DeviceTensor t || t.DType != DType.Float32 || t.ElementCount != n) return $"{moment} does not fit";
+        }
+
+        if (p["gradient"] is not DeviceTensor g || !floats.Contains(g.DType) || g.ElementCount != n) return "the gradient does not fit";
+        if (p["parameterCopy"] is DeviceTensor copy && (!floats.Contains(copy.DType) || copy.ElementCount != n)) return "the copy does not fit";
+        if (p.TryGetValue("biasCorrections", out object? bc) &&
+            (bc is not DeviceTensor corrections || corrections.DType != DType.Float32 || corrections.ElementCount != 2))
+            return "the corrections are not two Float32";
+        if (p.TryGetValue("step", out object? step) && (long)step! < 1) return "the step is below 1";
+        var lr = (float)p["learningRate"]!;
+        var beta1 = (float)p["beta1"]!;
+        var beta2 = (float)p["beta2"]!;
+        var eps = (float)p["epsilon"]!;
+        var wd = (float)p["weightDecay"]!;
+        if (!float.IsFinite(lr) || lr < 0 || !float.IsFinite(eps) || eps < 0 || !float.IsFinite(wd) || wd < 0 ||
+            beta1 is not (>= 0 and < 1) || beta2 is not (>= 0 and < 1))
+            return "a scalar is out of range";
+        DeviceTensor[] tensors = p.Values.OfType<DeviceTensor>().ToArray();
+        if (tensors.Any(t => t.Device != tensors[0].Device)) return "the tensors are on different devices";
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            for (int j = i + 1; j < tensors.Length; j++)
+            {
+                if (ReferenceEquals(tensors[i], tensors[j]) || GmmValidation.Overlaps(tensors[i], tensors[j])) return "two tensors share memory";
+            }
+        }
+
+        return null;
+    }
 
     private static string? TopKFitsInt(DeviceTensor weights) =>
         weights.Shape[1] > int.MaxValue ? $"top-k {weights.Shape[1]} does not fit the native int" : null;
@@ -626,7 +670,9 @@ public class ManagedArgumentFuzzTests
     public void Every_moe_kernel_passes_only_what_the_rules_allow_and_names_the_argument_otherwise()
     {
         // In a fixed order: reflection does not promise one, and the fixed-seed run must repeat.
-        MethodInfo[] kernels = typeof(MoeKernels).GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)
+        // The MoE kernels and the optimiser's steps: every public static method that takes device tensors.
+        MethodInfo[] kernels = new[] { typeof(MoeKernels), typeof(GroupedGemm.Optim.AdamW) }
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
             .OrderBy(m => m.ToString(), StringComparer.Ordinal).ToArray();
         Run(4000, (d, failures) =>
         {
@@ -634,6 +680,10 @@ public class ManagedArgumentFuzzTests
             // A few sizes shared by every tensor of the call, so that shapes agree often enough to pass validation.
             long[] dims = [d.Random.Next(1, 4), d.OneIn(2) ? d.Extent() : d.Pick(1L << 33, 1L << 40), d.Pick(0L, 2L, 4L)];
             long Dim() => d.OneIn(8) ? dims[d.Random.Next(dims.Length)] * 2 : dims[d.Random.Next(dims.Length)];
+            long[] Shape() => Enumerable.Range(0, d.Pick(1, 2, 2, 3, 3, 0)).Select(_ => Dim()).ToArray();
+            // Elementwise calls (the optimiser's) take tensors of one shape and mostly Float32: often draw them so, or
+            // every other check would refuse the call before the one that is missing.
+            long[]? common = d.OneIn(2) ? Shape() : null;
             ParameterInfo[] ps = kernel.GetParameters();
             var args = new object?[ps.Length];
             for (int i = 0; i < ps.Length; i++)
@@ -642,12 +692,13 @@ public class ManagedArgumentFuzzTests
                 args[i] = t == typeof(DeviceTensor)
                     ? (d.OneIn(12) && (ps[i].IsOptional || Nullable(ps[i]) || d.OneIn(3))
                         ? null
-                        : Draw.Tensor(d.Pick(DType.Float32, DType.BFloat16, DType.Int32, DType.Int64, DType.Float8E4M3),
-                            Enumerable.Range(0, d.Pick(1, 2, 2, 3, 3, 0)).Select(_ => Dim()).ToArray(), d.OneIn(20) ? 1 : 0))
+                        : Draw.Tensor(common is not null && !d.OneIn(6) ? DType.Float32
+                                : d.Pick(DType.Float32, DType.BFloat16, DType.Int32, DType.Int64, DType.Float8E4M3),
+                            common is not null && !d.OneIn(8) ? [.. common] : Shape(), d.OneIn(20) ? 1 : 0))
                     : t == typeof(int) ? (int)Math.Clamp(d.OneIn(2) ? Dim() : d.Extent(), int.MinValue, int.MaxValue)
                     : t == typeof(long) ? (d.OneIn(2) ? Dim() : d.Extent())
                     : t == typeof(bool) ? d.OneIn(2)
-                    : t == typeof(float) ? d.Pick(0.01f, 0f, -1f, float.NaN, float.PositiveInfinity)
+                    : t == typeof(float) ? (d.OneIn(4) ? d.Pick(0f, -1f, 1f, float.NaN, float.PositiveInfinity) : 0.01f)
                     : t == typeof(Activation) ? (Activation)(d.OneIn(5) ? d.Pick(-1, 4, 99) : d.Random.Next(4))
                     : null;
             }

@@ -92,6 +92,11 @@ public class ManagedSizeEdgeTests
         ArgumentAssert.Rejects(
             () => MoeKernels.TopKSoftmax(logits, FakeTensors.Make(DType.Float32, 0, 1L << 33), FakeTensors.Make(DType.Int32, 0, 1L << 33),
                 renormalize: true), "weights", "8589934592");
+        // The backward took numExperts as top-k's bound, which passes int32 the same way.
+        ArgumentAssert.Rejects(
+            () => MoeKernels.TopKSoftmaxBackward(null, FakeTensors.Make(DType.Float32, 0, 1L << 33), FakeTensors.Make(DType.Int32, 0, 1L << 33),
+                FakeTensors.Make(DType.Float32, 0, 1L << 33), renormalize: true, FakeTensors.Make(DType.Float32, 0, 1L << 34)), "weights",
+            "8589934592");
     }
 
     [Test]
