@@ -51,11 +51,13 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public nint Handle => _handle.DangerousGetHandle();
 
     /// <summary>The backend used by calls whose options say <see cref="GemmBackend.Auto"/>; Auto (the default) lets the library choose.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value set is not one of <see cref="GemmBackend"/>'s.</exception>
     public GemmBackend Backend
     {
         get => _backend;
         set
         {
+            GmmValidation.CheckBackend(value, nameof(value));
             using var lease = new CallLease();
             NativeStatus.Check(NativeMethods.gg_handle_set_backend(lease.Handle(_handle, this), (GgBackend)value));
             _backend = value;
@@ -66,10 +68,16 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     /// Grows the workspace so that calls with up to <paramref name="maxExperts"/> experts never allocate. Call it
     /// before capturing a graph with more than 1024 experts.
     /// </summary>
-    /// <param name="maxExperts">The largest expert count to be used.</param>
+    /// <param name="maxExperts">The largest expert count to be used, 1 to 2^31 - 1 (no backend takes more).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxExperts"/> is outside [1, 2^31 - 1].</exception>
+    /// <exception cref="GroupedGemmException">The workspace would not fit the device (the native message gives the
+    /// sizes), or the native call failed.</exception>
     public void Reserve(long maxExperts)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExperts);
+        // The native call refuses it too (and a workspace larger than the device), but not by argument.
+        if (maxExperts > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(maxExperts), maxExperts, $"no backend takes more than {int.MaxValue} experts.");
         using var lease = new CallLease();
         NativeStatus.Check(NativeMethods.gg_handle_reserve(lease.Handle(_handle, this), maxExperts));
     }

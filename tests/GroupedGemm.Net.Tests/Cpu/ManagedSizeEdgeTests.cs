@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GroupedGemm.Tests.Support;
 using NUnit.Framework;
 
@@ -116,5 +117,15 @@ public class ManagedSizeEdgeTests
         DeviceTensor q = FakeTensors.Make(DType.Float8E4M3, 1L << 33, 1L << 33, 0);
         ArgumentAssert.Rejects(() => MoeKernels.QuantizeFp8Blocks(w, q, FakeTensors.Make(DType.Float32, 1), block: 1), "scales",
             "must have 0 elements");
+    }
+
+    [Test]
+    public void A_context_refuses_an_undefined_backend_and_more_experts_than_any_backend_takes_by_argument()
+    {
+        // No GPU here: a context made without its constructor; the checks come before its native handle is used.
+        var context = (GroupedGemmContext)RuntimeHelpers.GetUninitializedObject(typeof(GroupedGemmContext));
+        ArgumentAssert.Rejects(() => context.Backend = (GemmBackend)99, "value", "99");
+        ArgumentAssert.Rejects(() => context.Reserve(1L << 31), "maxExperts", "2147483648");
+        ArgumentAssert.Rejects(() => context.Reserve(0), "maxExperts", "0");
     }
 }
