@@ -1,3 +1,4 @@
+using GroupedGemm.Interop;
 using System.Runtime.CompilerServices;
 using GroupedGemm.Tests.Support;
 using NUnit.Framework;
@@ -127,5 +128,27 @@ public class ManagedSizeEdgeTests
         ArgumentAssert.Rejects(() => context.Backend = (GemmBackend)99, "value", "99");
         ArgumentAssert.Rejects(() => context.Reserve(1L << 31), "maxExperts", "2147483648");
         ArgumentAssert.Rejects(() => context.Reserve(0), "maxExperts", "0");
+    }
+
+    [Test]
+    public void The_sort_size_rule_refuses_exactly_what_the_native_query_refuses_at_its_bounds()
+    {
+        // The managed copy of the native int32 bounds (refused by argument there, as a status here), checked against
+        // the native query on both sides of each bound: just outside, both refuse; just inside, neither refuses by
+        // argument (without a GPU the native query then fails later, at its CUDA call, with another status).
+        NativeLibraryLoader.EnsureLoaded();
+        (long Slots, long Experts, bool Valid)[] cases =
+        [
+            (int.MaxValue + 1L, 4, false), (-1, 4, false), (8, 0, false), (8, int.MaxValue, false),
+            (int.MaxValue, 4, true), (0, 1, true), (8, int.MaxValue - 1L, true),
+        ];
+        foreach ((long slots, long experts, bool valid) in cases)
+        {
+            GgStatus status = NativeMethods.gg_moe_sort_workspace_size(slots, experts, out _);
+            Assert.That(status == GgStatus.InvalidArgument, Is.EqualTo(!valid), $"native query of ({slots}, {experts}): {status}");
+            TestDelegate managed = () => MoeKernels.SortWorkspaceBytes(slots, experts);
+            if (valid) Assert.That(() => { try { managed(); } catch (Exception e) when (e is not ArgumentException) { } }, Throws.Nothing, $"({slots}, {experts})");
+            else Assert.That(managed, Throws.InstanceOf<ArgumentOutOfRangeException>(), $"({slots}, {experts})");
+        }
     }
 }
