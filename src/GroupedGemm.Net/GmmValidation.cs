@@ -42,15 +42,19 @@ internal static class GmmValidation
     /// <param name="transB">Right operand stored transposed.</param>
     /// <param name="device">The device the call runs on.</param>
     /// <param name="names">Argument names for messages.</param>
+    /// <param name="options">The call's options, whose backend is checked last (a value cast from another int would
+    /// reach native code as it is); null for none.</param>
     /// <returns>The sizes of the call.</returns>
     internal static GmmDims Validate(
         DeviceTensor? a, DeviceTensor? b, DeviceTensor? c, BatchSizes counts,
-        bool transA, bool transB, int device, GmmNames names)
+        bool transA, bool transB, int device, GmmNames names, GmmOptions? options = null)
     {
         if (counts.IsMissing) throw new ArgumentNullException(names.Counts);
-        return counts.IsOnDevice
+        GmmDims dims = counts.IsOnDevice
             ? ValidateDeviceCounts(a, b, c, counts.DeviceCounts, transA, transB, device, names)
             : ValidateHostCounts(a, b, c, counts.HostCounts.Span, transA, transB, device, names);
+        CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
+        return dims;
     }
 
     /// <summary>Validates a call with host batch sizes.</summary>
@@ -203,6 +207,23 @@ internal static class GmmValidation
         if (x.ByteCount == 0 || y.ByteCount == 0) return false;
         ulong x0 = (ulong)x.Pointer, y0 = (ulong)y.Pointer;
         return x0 < y0 + (ulong)y.ByteCount && y0 < x0 + (ulong)x.ByteCount;
+    }
+
+    /// <summary>
+    /// Refuses <paramref name="tensor"/> where it overlaps <paramref name="other"/> (null: nothing to check), naming
+    /// both with element type, shape and address.
+    /// </summary>
+    /// <param name="tensor">The tensor refused, named in the exception.</param>
+    /// <param name="name">Its argument name.</param>
+    /// <param name="other">The tensor it must stay apart from, or null.</param>
+    /// <param name="otherName">That one's argument name.</param>
+    /// <param name="rule">Why they must be apart, the message's last sentence.</param>
+    internal static void CheckApart(DeviceTensor tensor, string name, DeviceTensor? other, string otherName, string rule)
+    {
+        if (other is null || !Overlaps(tensor, other)) return;
+        throw new ArgumentException(
+            $"{name} ({MoeKernels.Format(tensor)} at 0x{tensor.Pointer:X}) overlaps {otherName} " +
+            $"({MoeKernels.Format(other)} at 0x{other.Pointer:X}); {rule}", name);
     }
 
     private static void ValidateOutputAndDevices(

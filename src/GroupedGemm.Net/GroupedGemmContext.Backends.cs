@@ -17,8 +17,7 @@ public sealed unsafe partial class GroupedGemmContext
     public GemmBackend SelectBackend(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, DeviceTensor c,
         bool transA = false, bool transB = false, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
-        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
+        GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context, options);
         using var lease = new CallLease(queuesWork: false);
         GgGmmArgs args = BuildArgs(lease, a, b, c, batchSizes, dims, transA, transB, false, options);
         NativeStatus.Check(NativeMethods.gg_gmm_select_backend(lease.Handle(_handle, this), &args, out GgBackend chosen));

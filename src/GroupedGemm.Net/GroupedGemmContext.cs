@@ -96,8 +96,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     /// <returns>A new [M, N] tensor of the operands' type (the caller disposes it).</returns>
     public DeviceTensor Gmm(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, false, transB, Device, GmmNames.Context);
-        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
+        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, false, transB, Device, GmmNames.Context, options);
         return RunIntoNew(a, b, batchSizes, dims, false, transB, options);
     }
 
@@ -116,8 +115,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public void GmmInto(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, DeviceTensor c,
         bool transA = false, bool transB = false, bool accumulate = false, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context);
-        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
+        GmmDims dims = GmmValidation.Validate(a, b, c, batchSizes, transA, transB, Device, GmmNames.Context, options);
         Run(a, b, c, batchSizes, dims, transA, transB, accumulate, options);
     }
 
@@ -129,8 +127,7 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     /// <returns>A new [E, K, N] tensor; experts with no rows get zeros.</returns>
     public DeviceTensor GmmWeightGradient(DeviceTensor a, DeviceTensor b, BatchSizes batchSizes, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, true, false, Device, GmmNames.Context);
-        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
+        GmmDims dims = GmmValidation.Validate(a, b, null, batchSizes, true, false, Device, GmmNames.Context, options);
         return RunIntoNew(a, b, batchSizes, dims, true, false, options);
     }
 
@@ -149,9 +146,8 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public (DeviceTensor DX, DeviceTensor DW) GmmBackward(
         DeviceTensor x, DeviceTensor w, DeviceTensor dy, BatchSizes batchSizes, bool transB = false, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
+        GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames, options);
         ValidateGradient(dy, dims, Device);
-        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
         using var outputs = new PendingOutputs();
         DeviceTensor dx = outputs.Allocate(Device, dims.DType, [dims.M, dims.K], options?.Stream, Allocator);
         DeviceTensor dw = outputs.Allocate(Device, dims.DType, [.. w.Shape], options?.Stream, Allocator);
@@ -179,13 +175,12 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
     public void GmmBackwardInto(DeviceTensor x, DeviceTensor w, DeviceTensor dy, BatchSizes batchSizes,
         DeviceTensor? dx, DeviceTensor? dw, bool transB = false, bool accumulate = false, GmmOptions? options = null)
     {
-        GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames);
+        GmmDims dims = GmmValidation.Validate(x, w, null, batchSizes, false, transB, Device, BackwardNames, options);
         ValidateGradient(dy, dims, Device);
         if (dx is null && dw is null)
             throw new ArgumentException("Neither dx nor dw was given: there is nothing to compute.", nameof(dx));
         ValidateOutput(dx, dims.DType, [dims.M, dims.K], nameof(dx));
         ValidateOutput(dw, dims.DType, [.. w.Shape], nameof(dw));
-        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
         // Every check before the first product: the inner calls would name their own parameters (a, c), and a refusal
         // of dw after dx was computed would leave dx written. The two products run one after the other, so neither
         // gradient may alias an input (the second product would read what the first wrote) or the other gradient.
@@ -195,11 +190,8 @@ public sealed unsafe partial class GroupedGemmContext : IDisposable
             GmmValidation.CheckDevice(grad, Device, name);
             foreach ((DeviceTensor? other, string otherName) in new[] { (x, nameof(x)), (w, nameof(w)), (dy, nameof(dy)), (dx, nameof(dx)) })
             {
-                if (other is null || ReferenceEquals(grad, other) || !GmmValidation.Overlaps(grad, other)) continue;
-                throw new ArgumentException(
-                    $"{name} ({TensorShape.Format(grad.Shape)} at 0x{grad.Pointer:X}) overlaps {otherName} " +
-                    $"({TensorShape.Format(other.Shape)} at 0x{other.Pointer:X}); a gradient must not alias an input or the other gradient.",
-                    name);
+                if (ReferenceEquals(grad, other)) continue;
+                GmmValidation.CheckApart(grad, name, other, otherName, "a gradient must not alias an input or the other gradient.");
             }
         }
 

@@ -51,8 +51,7 @@ public static class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         // Checked before a context is borrowed, so that a bad call creates none.
-        GmmValidation.Validate(a, b, null, batchSizes, false, transB, a.Device, GmmNames.Context);
-        GmmValidation.CheckBackend(options?.Backend ?? GemmBackend.Auto, nameof(options));
+        GmmValidation.Validate(a, b, null, batchSizes, false, transB, a.Device, GmmNames.Context, options);
         using ContextPool.Leased lease = s_pool.Lease(a.Device);
         return lease.Context.Gmm(a, b, batchSizes, transB, options);
     }

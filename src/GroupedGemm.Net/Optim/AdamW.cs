@@ -159,11 +159,8 @@ public static unsafe class AdamW
         {
             for (int j = i + 1; j < tensors.Length; j++)
             {
-                DeviceTensor? a = tensors[i].Tensor, b = tensors[j].Tensor;
-                if (a is null || b is null || !GmmValidation.Overlaps(a, b)) continue;
-                throw new ArgumentException(
-                    $"{tensors[j].Name} ({MoeKernels.Format(b)} at 0x{b.Pointer:X}) overlaps {tensors[i].Name} " +
-                    $"({MoeKernels.Format(a)} at 0x{a.Pointer:X}); AdamW's buffers must be apart.", tensors[j].Name);
+                if (tensors[j].Tensor is DeviceTensor t)
+                    GmmValidation.CheckApart(t, tensors[j].Name, tensors[i].Tensor, tensors[i].Name, "AdamW's buffers must be apart.");
             }
         }
     }
