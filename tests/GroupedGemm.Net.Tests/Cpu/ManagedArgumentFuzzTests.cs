@@ -39,18 +39,12 @@ public class ManagedArgumentFuzzTests
 
     private static long s_next = FirstAddress;
 
-    private sealed class ReachedNativeCall : Exception;
-
     /// <summary>Each test's made-up addresses start at the same place, so a fixed-seed test repeats whatever ran before it.</summary>
     [SetUp]
     public void ResetAddresses() => s_next = FirstAddress;
 
     [TearDown]
-    public void ClearHook()
-    {
-        CallLease.t_afterTensorTaken = null;
-        DeviceTensor.t_beforeAllocation = null;
-    }
+    public void ClearHook() => NativeCallStop.Clear();
 
     private sealed class Draw(Random random)
     {
@@ -156,13 +150,12 @@ public class ManagedArgumentFuzzTests
         Action body, params Type[] alsoAllowed)
     {
         string Input() => $"{call}({string.Join(", ", args.Select(Describe))})";
-        CallLease.t_afterTensorTaken = _ => throw new ReachedNativeCall();
-        DeviceTensor.t_beforeAllocation = () => throw new ReachedNativeCall();
+        NativeCallStop.Install();
         try
         {
             body();
         }
-        catch (ReachedNativeCall)
+        catch (NativeCallStop.Reached)
         {
         }
         catch (Exception e) when (e is NativeLibraryNotFoundException or NativeLibraryLoadException or CudaUnavailableException)
@@ -189,8 +182,7 @@ public class ManagedArgumentFuzzTests
         }
         finally
         {
-            CallLease.t_afterTensorTaken = null;
-            DeviceTensor.t_beforeAllocation = null;
+            NativeCallStop.Clear();
         }
 
         if (model() is string broken) failures.Add($"{Input()}: passed validation although {broken}");
@@ -241,7 +233,7 @@ public class ManagedArgumentFuzzTests
 
             Probe(failures, "Wrap", wrap, [pointer, dtype, shape, device], () =>
                     shape is null ? "shape is null" : Fits("shape", dtype, shape) ?? (device < 0 ? $"device {device} is negative" : null),
-                () => CheckTensor(DeviceTensor.Wrap(pointer, dtype, shape!, device), dtype, shape!), typeof(ReachedNativeCall));
+                () => CheckTensor(DeviceTensor.Wrap(pointer, dtype, shape!, device), dtype, shape!), typeof(NativeCallStop.Reached));
 
             long[]? strides = shape is null ? [] : TensorStrides.Contiguous(shape.Select(e => Math.Max(e, 0)).ToArray());
             if (strides.Length > 0 && d.OneIn(2)) strides[d.Random.Next(strides.Length)] = d.Extent();

@@ -9,15 +9,13 @@ namespace GroupedGemm.Tests.Cpu;
 /// Randomized, model-based check of the managed-only hazards of issue 23 (items 1, 4, 5, 6) without a device:
 /// random sequences of owned and wrapped tensors (some misaligned), views, streams, calls, captures and disposals,
 /// run against a model of what must be refused and what must stay allocated. Owned tensors stand on handles that
-/// release nothing, and every call is stopped by the lease's test hook just before the native call, so no native
+/// release nothing, and every call is stopped at its first native call (<see cref="NativeCallStop"/>), so no native
 /// code runs. Short and fixed-seed by default; see <see cref="StressSettings"/> for longer runs.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public class ManagedHazardPropertyTests
 {
-    private sealed class ReachedNativeCall : Exception;
-
     private enum Op { NewOwned, Wrap, View, DisposeTensor, NewStream, DisposeStream, Call, BeginCapture, EndCapture, DisposeGraph }
 
     private sealed class Tensor(DeviceTensor value, Tensor? root, NativeHandle? memory)
@@ -40,7 +38,7 @@ public class ManagedHazardPropertyTests
     private static long s_next = 0x5000_0000_0000;
 
     [TearDown]
-    public void ClearHook() => CallLease.t_afterTensorTaken = null;
+    public void ClearHook() => NativeCallStop.Clear();
 
     [Test]
     public void Random_sequences_of_managed_operations_keep_memory_alive_exactly_as_long_as_needed()
@@ -54,7 +52,7 @@ public class ManagedHazardPropertyTests
         var tensors = new List<Tensor>();
         var streams = new List<CudaStream>();
         var graphs = new List<Graph>();
-        CallLease.t_afterTensorTaken = _ => throw new ReachedNativeCall();
+        NativeCallStop.Install();
         try
         {
             foreach ((int code, int x, int y) in steps) Step((Op)code, x, y, tensors, streams, graphs);
@@ -62,7 +60,7 @@ public class ManagedHazardPropertyTests
         finally
         {
             foreach (Graph g in graphs) g.Recorder.Dispose();
-            CallLease.t_afterTensorTaken = null;
+            NativeCallStop.Clear();
         }
 
         // Everything released once every tensor and graph is gone.
@@ -134,7 +132,7 @@ public class ManagedHazardPropertyTests
                     break;
                 }
 
-                Assert.Throws<ReachedNativeCall>(() => t.Value.Fill(0, stream));
+                Assert.Throws<NativeCallStop.Reached>(() => t.Value.Fill(0, stream));
                 if (t.Owner.Memory is NativeHandle memory)
                 {
                     foreach (Graph g in graphs.Where(g => g.Open)) g.Holds.Add(memory);
